@@ -1,0 +1,29 @@
+// Writes each Jest run's pass/fail counts to $TEST_RESULTS_DIR/<project>.json, so that `npm test`
+// (tools/test-all.mjs) can print one `N passed, N failed` line for the whole workspace.
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+class ResultsReporter {
+  constructor(globalConfig) {
+    this.globalConfig = globalConfig;
+  }
+
+  onRunComplete(_contexts, results) {
+    const dir = process.env.TEST_RESULTS_DIR;
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    const project = this.globalConfig.rootDir.replace(/[\\/]+/g, '_').replace(/^_+/, '');
+    writeFileSync(
+      join(dir, `${project}.json`),
+      JSON.stringify({
+        rootDir: this.globalConfig.rootDir,
+        passed: results.numPassedTests,
+        failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
+        pending: results.numPendingTests + results.numTodoTests,
+        suitesFailed: results.numFailedTestSuites,
+      }),
+    );
+  }
+}
+
+module.exports = ResultsReporter;

@@ -1,0 +1,237 @@
+// @ts-check
+/**
+ * The real MLflow server, installed and run by the project itself.
+ *
+ * - `ensureMlflowInstalled()` puts the pinned Python requirements into a virtual environment cached
+ *   outside the source tree (keyed by the requirements' hash, so a second run installs nothing and a
+ *   changed pin gets a fresh environment).
+ * - `startMlflowServer()` runs `mlflow server` with a SQLite backend and proxied artifacts under a
+ *   data folder, waits for `/health`, and returns a handle that stops the whole process group.
+ *
+ * Used by the Nx targets of the `mlflow` project, by the test suites' global setup (a temporary
+ * folder and a free port per run) and by the one-command stack.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const workspaceRoot = resolve(here, '../..');
+export const requirementsFile = join(here, 'requirements.txt');
+
+/**
+ * A fixed Fernet key for local servers. MLflow encrypts webhook secrets with it; without a fixed
+ * key every worker invents its own and webhook secrets cannot be read back. Production sets its own.
+ */
+export const DEV_WEBHOOK_ENCRYPTION_KEY = 'Y2h1cm4tbWxvcHMtZGV2LW9ubHktd2ViaG9vay1rZXk=';
+
+export class MlflowSetupError extends Error {
+  name = 'MlflowSetupError';
+}
+
+/** The virtual environment's folder: `$CHURN_VENV_DIR`, else a cache folder keyed by the pins. */
+export function venvDir() {
+  if (process.env.CHURN_VENV_DIR) return resolve(process.env.CHURN_VENV_DIR);
+  const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cacheRoot, 'churn-mlops', `venv-${requirementsHash().slice(0, 12)}`);
+}
+
+export function requirementsHash() {
+  return createHash('sha256').update(readFileSync(requirementsFile)).digest('hex');
+}
+
+/** Absolute path of an executable inside the virtual environment (`python`, `mlflow`). */
+export function venvBin(name) {
+  return join(venvDir(), 'bin', name);
+}
+
+function findPython() {
+  for (const candidate of [process.env.PYTHON, 'python3', 'python'].filter(Boolean)) {
+    const probe = spawnSync(String(candidate), ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+      encoding: 'utf8',
+    });
+    if (probe.status === 0) return { command: String(candidate), version: probe.stdout.trim() };
+  }
+  return undefined;
+}
+
+function log(message) {
+  process.stderr.write(`[mlflow] ${message}\n`);
+}
+
+/**
+ * Installs the pinned requirements once. Safe to call from several processes at once: one installs
+ * into a temporary folder under a lock and renames it into place; the others wait for it.
+ * @returns {{ venv: string, installed: boolean }}
+ */
+export function ensureMlflowInstalled() {
+  const venv = venvDir();
+  const marker = join(venv, '.churn-requirements.sha256');
+  const wanted = requirementsHash();
+  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
+
+  const python = findPython();
+  if (!python) {
+    throw new MlflowSetupError('Python 3.10+ is required to run MLflow, but no `python3` was found on PATH (set PYTHON to its path).');
+  }
+  const [major, minor] = python.version.split('.').map(Number);
+  if (major < 3 || (major === 3 && minor < 10)) {
+    throw new MlflowSetupError(`Python 3.10+ is required to run MLflow; \`${python.command}\` is ${python.version}.`);
+  }
+  const pipCheck = spawnSync(python.command, ['-m', 'venv', '--help'], { encoding: 'utf8' });
+  if (pipCheck.status !== 0) {
+    throw new MlflowSetupError(`\`${python.command} -m venv\` is unavailable: install Python's venv and pip (Debian: apt-get install python3-venv python3-pip).`);
+  }
+
+  mkdirSync(dirname(venv), { recursive: true });
+  const lock = `${venv}.lock`;
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
+      if (Date.now() > deadline) throw new MlflowSetupError(`Timed out waiting for another install to release ${lock}; remove it if no install is running.`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    }
+  }
+  try {
+    if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
+    // Installed in place under the lock; the marker is written last, so an interrupted install is
+    // redone from scratch next time rather than trusted.
+    rmSync(venv, { recursive: true, force: true });
+    log(`installing ${requirementsFile} into ${venv} (first run only; a few minutes)`);
+    run(python.command, ['-m', 'venv', venv]);
+    run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+    writeFileSync(marker, `${wanted}\n`);
+    log(`installed mlflow ${pinnedVersion('mlflow')} into ${venv}`);
+    return { venv, installed: true };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** The version pinned in requirements.txt for a package. */
+export function pinnedVersion(pkg) {
+  const line = readFileSync(requirementsFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${pkg}==`));
+  if (!line) throw new MlflowSetupError(`${pkg} is not pinned in ${requirementsFile}`);
+  return line.slice(pkg.length + 2).trim();
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) {
+    throw new MlflowSetupError(`\`${command} ${args.join(' ')}\` failed with exit code ${result.status}`);
+  }
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The environment an MLflow server runs with: webhooks to local receivers allowed, a fixed key. */
+export function mlflowServerEnv(extra = {}) {
+  return {
+    ...process.env,
+    MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: process.env.MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY || DEV_WEBHOOK_ENCRYPTION_KEY,
+    MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https',
+    MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: 'true',
+    PYTHONUNBUFFERED: '1',
+    ...extra,
+  };
+}
+
+/**
+ * Starts `mlflow server` and resolves once `/health` answers.
+ * @param {{ port?: number, host?: string, dataDir: string, backendStoreUri?: string, logFile?: string, startTimeoutMs?: number }} options
+ */
+export async function startMlflowServer(options) {
+  ensureMlflowInstalled();
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 5000;
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(join(dataDir, 'artifacts'), { recursive: true });
+  const backendStoreUri = options.backendStoreUri ?? `sqlite:///${join(dataDir, 'mlflow.db')}`;
+  const logFile = options.logFile ?? join(dataDir, 'mlflow-server.log');
+  const out = openSync(logFile, 'a');
+  const args = [
+    'server',
+    '--host', host,
+    '--port', String(port),
+    '--backend-store-uri', backendStoreUri,
+    '--artifacts-destination', join(dataDir, 'artifacts'),
+    '--workers', '1',
+  ];
+  const child = spawn(venvBin('mlflow'), args, {
+    cwd: dataDir,
+    env: mlflowServerEnv(),
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  closeSync(out);
+  const url = `http://${host}:${port}`;
+  let exited = /** @type {null | string} */ (null);
+  child.on('exit', (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+  });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
+  while (Date.now() < deadline) {
+    if (exited) break;
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) {
+        return { url, port, pid: /** @type {number} */ (child.pid), dataDir, logFile, stop: () => stopProcessGroup(/** @type {number} */ (child.pid)) };
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stopProcessGroup(/** @type {number} */ (child.pid));
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
+  throw new MlflowSetupError(`MLflow server on ${url} did not become healthy (${exited ?? 'timed out'}). Last log lines from ${logFile}:\n${tail}`);
+}
+
+/** Stops a process group started with `detached: true`: SIGTERM, then SIGKILL after a grace period. */
+export async function stopProcessGroup(pid, graceMs = 10_000) {
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
