@@ -10,7 +10,7 @@ import { freePort, startMlflowServer, venvBin } from '../mlflow/mlflow.mjs';
 export default async function mlflowGlobalSetup() {
   const dataDir = mkdtempSync(join(tmpdir(), 'churn-mlflow-test-'));
   const port = await freePort();
-  const server = await startMlflowServer({ port, dataDir });
+  const server = await startMlflowServer({ port, dataDir, stopWithPid: process.pid });
   globalThis.__CHURN_MLFLOW_SERVER__ = server;
   process.env.CHURN_PYTHON = venvBin('python');
   process.env.MLFLOW_TRACKING_URI = server.url;

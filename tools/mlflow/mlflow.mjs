@@ -160,7 +160,8 @@ export function mlflowServerEnv(extra = {}) {
 
 /**
  * Starts `mlflow server` and resolves once `/health` answers.
- * @param {{ port?: number, host?: string, dataDir: string, backendStoreUri?: string, logFile?: string, startTimeoutMs?: number }} options
+ * @param {{ port?: number, host?: string, dataDir: string, backendStoreUri?: string, logFile?: string, startTimeoutMs?: number, stopWithPid?: number }} options
+ *   `stopWithPid`: stop the server when that process is gone (test runs, which may be killed before teardown)
  */
 export async function startMlflowServer(options) {
   ensureMlflowInstalled();
@@ -186,6 +187,12 @@ export async function startMlflowServer(options) {
     detached: true,
   });
   closeSync(out);
+  if (options.stopWithPid) {
+    spawn(process.execPath, [join(here, 'watchdog.mjs'), String(options.stopWithPid), String(child.pid)], {
+      stdio: 'ignore',
+      detached: true,
+    }).unref();
+  }
   const url = `http://${host}:${port}`;
   let exited = /** @type {null | string} */ (null);
   child.on('exit', (code, signal) => {
