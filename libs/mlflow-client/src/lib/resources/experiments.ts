@@ -1,0 +1,78 @@
+import { ResourceAlreadyExistsError, ResourceDoesNotExistError } from '../core/errors';
+import { API } from '../core/paths';
+import { tagList, type Tag, type TagsInput } from '../core/tags';
+import type { MlflowTransport } from '../core/transport';
+
+/** MLflow's Experiment message. */
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage?: 'active' | 'deleted';
+  last_update_time?: number;
+  creation_time?: number;
+  tags?: Tag[];
+}
+
+export interface CreateExperimentParams {
+  name: string;
+  artifact_location?: string;
+  tags?: TagsInput;
+}
+
+/** `/api/2.0/mlflow/experiments/*` */
+export class Experiments {
+  constructor(private readonly transport: MlflowTransport) {}
+
+  /** @throws ResourceDoesNotExistError when no experiment has this id */
+  async get(experimentId: string): Promise<Experiment> {
+    const body = await this.transport.json<{ experiment: Experiment }>({
+      method: 'GET',
+      path: `${API}/experiments/get`,
+      query: { experiment_id: experimentId },
+    });
+    return body.experiment;
+  }
+
+  /** @throws ResourceDoesNotExistError when no experiment has this name */
+  async getByName(name: string): Promise<Experiment> {
+    const body = await this.transport.json<{ experiment: Experiment }>({
+      method: 'GET',
+      path: `${API}/experiments/get-by-name`,
+      query: { experiment_name: name },
+    });
+    return body.experiment;
+  }
+
+  /**
+   * Creates an experiment and returns its id.
+   * @throws ResourceAlreadyExistsError when the name is taken (MLflow answers 400)
+   */
+  async create(params: CreateExperimentParams): Promise<string> {
+    const body = await this.transport.json<{ experiment_id: string }>({
+      method: 'POST',
+      path: `${API}/experiments/create`,
+      json: { name: params.name, artifact_location: params.artifact_location, tags: tagList(params.tags) },
+    });
+    return body.experiment_id;
+  }
+
+  /**
+   * The experiment with this name, created if missing. Safe when several processes race: the loser
+   * of a concurrent create gets "already exists" and reads the winner's experiment.
+   */
+  async getOrCreate(name: string): Promise<Experiment> {
+    try {
+      return await this.getByName(name);
+    } catch (error) {
+      if (!(error instanceof ResourceDoesNotExistError)) throw error;
+    }
+    try {
+      return await this.get(await this.create({ name }));
+    } catch (error) {
+      if (error instanceof ResourceAlreadyExistsError) return this.getByName(name);
+      throw error;
+    }
+  }
+}
+
