@@ -7,6 +7,7 @@
  * MLFLOW_TRACKING_URI names an existing server, starts inference-api (8000), registry-admin (8001)
  * and training-worker (8002), waits until each answers /health, prints `READY` with the URLs, and
  * stops every process it started on Ctrl-C (or when any of them dies).
+ * Ports: MLFLOW_PORT, INFERENCE_API_PORT, REGISTRY_ADMIN_PORT, TRAINING_WORKER_PORT.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -14,9 +15,9 @@ import { ensureNodeModules } from './workspace.mjs';
 import { ensureMlflowInstalled, startMlflowServer, stopProcessGroup, workspaceRoot } from './mlflow/mlflow.mjs';
 
 const APPS = [
-  { name: 'inference-api', port: 8000 },
-  { name: 'registry-admin', port: 8001 },
-  { name: 'training-worker', port: 8002 },
+  { name: 'inference-api', port: Number(process.env.INFERENCE_API_PORT ?? 8000) },
+  { name: 'registry-admin', port: Number(process.env.REGISTRY_ADMIN_PORT ?? 8001) },
+  { name: 'training-worker', port: Number(process.env.TRAINING_WORKER_PORT ?? 8002) },
 ];
 
 /** @type {{ name: string, pid: number }[]} */
@@ -58,13 +59,16 @@ async function main() {
   const external = process.env.MLFLOW_TRACKING_URI;
   if (!external) ensureMlflowInstalled();
 
-  say('building the apps');
-  const build = spawnSync(join(workspaceRoot, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', ...APPS.map((a) => a.name), '--outputStyle=static'], {
-    cwd: workspaceRoot,
-    stdio: 'inherit',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-  });
-  if (build.status !== 0) throw new Error('building the apps failed (see above)');
+  // The system test builds through Nx's task graph first and sets STACK_SKIP_BUILD.
+  if (process.env.STACK_SKIP_BUILD !== '1') {
+    say('building the apps');
+    const build = spawnSync(join(workspaceRoot, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', ...APPS.map((a) => a.name), '--outputStyle=static'], {
+      cwd: workspaceRoot,
+      stdio: 'inherit',
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    });
+    if (build.status !== 0) throw new Error('building the apps failed (see above)');
+  }
 
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));

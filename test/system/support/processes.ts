@@ -1,0 +1,78 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const workspaceRoot = resolve(__dirname, '../../..');
+
+/** A process started for a test, in its own process group (so a signal reaches all it started). */
+export class TestProcess {
+  private text = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.text += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.text += chunk.toString()));
+    this.exited = new Promise((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  }
+
+  get output(): string {
+    return this.text;
+  }
+
+  /** Resolves when the output matches, rejects (with the output so far) on timeout or exit. */
+  async waitFor(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.text.match(pattern);
+      if (match) return match;
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before printing ${pattern}:\n${this.text}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.text}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Sends a signal to the whole process group, as a terminal's Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-(this.child.pid as number), signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
+  return new TestProcess(
+    spawn(command, args, { cwd: workspaceRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+}
+
+/** Runs a command to completion and returns its exit code and combined output. */
+export async function runToCompletion(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+  const started = startProcess(command, args, env);
+  const timer = setTimeout(() => started.signalGroup('SIGKILL'), timeoutMs);
+  const code = await started.exited;
+  clearTimeout(timer);
+  return { code, output: started.output };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** True when something accepts HTTP on the URL's /health. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
