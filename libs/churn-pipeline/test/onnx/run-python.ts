@@ -1,5 +1,8 @@
-/** Runs a committed Python script of this folder with the project's pinned interpreter, JSON in and out. */
-import { execFileSync } from 'node:child_process';
+/**
+ * Runs a committed Python script of this folder with the project's pinned interpreter, JSON in and
+ * out. The script's stderr (MLflow's warnings) is kept out of the test log unless the script fails.
+ */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export function runPythonScript<T>(script: string, input: unknown): T {
@@ -7,11 +10,14 @@ export function runPythonScript<T>(script: string, input: unknown): T {
   if (python === undefined || python === '') {
     throw new Error('CHURN_PYTHON is not set; run these tests through libs/churn-pipeline/jest.config.cjs, whose global setup installs the pinned venv');
   }
-  const stdout = execFileSync(python, [join(__dirname, script)], {
+  const result = spawnSync(python, [join(__dirname, script)], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, PYTHONWARNINGS: 'ignore', MLFLOW_TRACKING_URI: '' },
+    env: { ...process.env, PYTHONWARNINGS: 'ignore' },
   });
-  return JSON.parse(stdout) as T;
+  if (result.error !== undefined || result.status !== 0) {
+    throw new Error(`${script} failed (exit ${result.status}): ${result.error?.message ?? ''}\n${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as T;
 }
