@@ -1,0 +1,263 @@
+/**
+ * A streaming CSV reader (RFC 4180 plus what real exports do): comma-separated, fields optionally
+ * quoted with `"`, `""` for a quote inside a quoted field, quoted fields may hold commas and line
+ * breaks, rows end with LF, CRLF or CR, blank lines are skipped, a UTF-8 byte order mark is dropped.
+ *
+ * Text arrives chunk by chunk and leaves as rows; only the current chunk and the unfinished row are
+ * held, never the whole file, so a million-row file costs no more memory than a small one.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { DatasetError } from '../errors';
+import { isBlankText } from './cell-values';
+
+/** One data row of a CSV, with the physical line it starts on (1-based, the header is line 1). */
+export interface CsvRow {
+  fields: string[];
+  line: number;
+}
+
+/** The header and data rows of a CSV, rows in batches as they are parsed (one batch per chunk). */
+export interface CsvRowStream {
+  header: string[];
+  /** Line of the header (after any blank lines before it). */
+  headerLine: number;
+  batches: AsyncGenerator<CsvRow[]>;
+}
+
+/** Where CSV text comes from: a Node readable stream, or any async iterable of chunks. */
+export type CsvSource = AsyncIterable<Buffer | Uint8Array | string>;
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+const BYTE_ORDER_MARK = '\ufeff';
+
+const enum FieldState {
+  /** At the start of a field or inside an unquoted one. */
+  Unquoted,
+  /** Inside a quoted field. */
+  Quoted,
+  /** Inside a quoted field, just after a `"`: either the closing quote or the first of `""`. */
+  QuoteInQuoted,
+  /** After a closing quote: only a comma or a line end may follow. */
+  AfterClosingQuote,
+}
+
+/**
+ * The incremental tokenizer behind {@link readCsv}: feed it text with {@link push}, call
+ * {@link finish} at the end; completed rows are appended to the array passed in.
+ */
+export class CsvTokenizer {
+  private state = FieldState.Unquoted;
+  private fields: string[] = [];
+  private field = '';
+  private rowHasQuotedField = false;
+  private line = 1;
+  private rowStartLine = 1;
+  private quoteStartLine = 1;
+  private skipLineFeed = false;
+  private atStartOfText = true;
+
+  /** Names fields in error messages once the header is known (`field <n>` before). */
+  columnLabel: (fieldIndex: number) => string = (fieldIndex) => `field ${fieldIndex + 1}`;
+
+  /** Tokenizes one chunk of text, appending every row it completes to `rows`. */
+  push(chunk: string, rows: CsvRow[]): void {
+    let text = chunk;
+    if (this.atStartOfText && text.length > 0) {
+      this.atStartOfText = false;
+      if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
+    }
+    const length = text.length;
+    let fieldStart = 0;
+    let index = 0;
+    while (index < length) {
+      const code = text.charCodeAt(index);
+      if (this.skipLineFeed) {
+        this.skipLineFeed = false;
+        if (code === LF) {
+          index += 1;
+          fieldStart = index;
+          continue;
+        }
+      }
+      switch (this.state) {
+        case FieldState.Unquoted:
+          if (code === COMMA) {
+            this.endField(text.slice(fieldStart, index));
+            fieldStart = index + 1;
+          } else if (code === LF || code === CR) {
+            this.endField(text.slice(fieldStart, index));
+            this.endRow(rows, code);
+            fieldStart = index + 1;
+          } else if (code === QUOTE && index === fieldStart && this.field.length === 0) {
+            this.state = FieldState.Quoted;
+            this.rowHasQuotedField = true;
+            this.quoteStartLine = this.line;
+            fieldStart = index + 1;
+          }
+          break;
+        case FieldState.Quoted:
+          if (code === QUOTE) {
+            this.field += text.slice(fieldStart, index);
+            this.state = FieldState.QuoteInQuoted;
+            fieldStart = index + 1;
+          } else if (code === LF) {
+            this.line += 1;
+          }
+          break;
+        case FieldState.QuoteInQuoted:
+          if (code === QUOTE) {
+            this.state = FieldState.Quoted;
+            fieldStart = index;
+            break;
+          }
+          this.state = FieldState.AfterClosingQuote;
+          continue;
+        case FieldState.AfterClosingQuote:
+          if (code === COMMA) {
+            this.endField('');
+            this.state = FieldState.Unquoted;
+            fieldStart = index + 1;
+          } else if (code === LF || code === CR) {
+            this.endField('');
+            this.state = FieldState.Unquoted;
+            this.endRow(rows, code);
+            fieldStart = index + 1;
+          } else {
+            throw new DatasetError(
+              `unexpected character ${JSON.stringify(text[index])} after the closing quote of a quoted field`,
+              { line: this.line, column: this.columnLabel(this.fields.length) },
+            );
+          }
+          break;
+      }
+      index += 1;
+    }
+    if (this.state === FieldState.Unquoted || this.state === FieldState.Quoted) {
+      this.field += text.slice(fieldStart, length);
+    }
+  }
+
+  /** Ends the text: completes a last row without a line break, or reports an unterminated quote. */
+  finish(rows: CsvRow[]): void {
+    if (this.state === FieldState.Quoted) {
+      throw new DatasetError('unterminated quoted field: the closing quote is missing before the end of the file', {
+        line: this.quoteStartLine,
+        column: this.columnLabel(this.fields.length),
+      });
+    }
+    if (this.state !== FieldState.Unquoted) this.state = FieldState.Unquoted;
+    this.endField('');
+    this.endRow(rows, LF);
+  }
+
+  private endField(tail: string): void {
+    this.fields.push(this.field + tail);
+    this.field = '';
+  }
+
+  private endRow(rows: CsvRow[], terminator: number): void {
+    const fields = this.fields;
+    const blankLine = fields.length === 1 && !this.rowHasQuotedField && isBlankText(fields[0]);
+    if (!blankLine) rows.push({ fields, line: this.rowStartLine });
+    this.fields = [];
+    this.rowHasQuotedField = false;
+    this.line += 1;
+    this.rowStartLine = this.line;
+    this.skipLineFeed = terminator === CR;
+  }
+}
+
+/**
+ * Reads a CSV from a stream: the header, then the data rows in batches. Every data row must have as
+ * many fields as the header.
+ *
+ * @throws DatasetError (while iterating) for an empty file, a repeated header name, a row with the
+ *   wrong number of fields, an unterminated quote, or text after a closing quote; the message names
+ *   the line and the column.
+ * @example
+ *   const { header, batches } = await readCsv(fs.createReadStream('telco.csv'));
+ *   for await (const batch of batches) for (const row of batch) console.log(row.line, row.fields);
+ */
+export async function readCsv(source: CsvSource): Promise<CsvRowStream> {
+  const tokenizer = new CsvTokenizer();
+  const decoder = new StringDecoder('utf8');
+  const iterator = source[Symbol.asyncIterator]();
+  const pending: CsvRow[] = [];
+  let exhausted = false;
+
+  const pull = async (): Promise<void> => {
+    const next = await iterator.next();
+    if (next.done) {
+      tokenizer.push(decoder.end(), pending);
+      tokenizer.finish(pending);
+      exhausted = true;
+      return;
+    }
+    const chunk = next.value;
+    tokenizer.push(typeof chunk === 'string' ? chunk : decoder.write(chunk), pending);
+  };
+
+  try {
+    while (pending.length === 0 && !exhausted) await pull();
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  const headerRow = pending.shift();
+  if (headerRow === undefined) throw new DatasetError('the file is empty: no header row', { line: 1 });
+  const header = headerRow.fields;
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) {
+      await iterator.return?.();
+      throw new DatasetError('the header repeats this column name', { line: headerRow.line, column: name });
+    }
+    seen.add(name);
+  }
+  tokenizer.columnLabel = (fieldIndex) => header[fieldIndex] ?? `field ${fieldIndex + 1}`;
+
+  async function* batches(): AsyncGenerator<CsvRow[]> {
+    try {
+      while (true) {
+        if (pending.length > 0) {
+          const batch = pending.splice(0, pending.length);
+          for (const row of batch) checkFieldCount(row, header);
+          yield batch;
+        }
+        if (exhausted) return;
+        await pull();
+      }
+    } finally {
+      if (!exhausted) await iterator.return?.();
+    }
+  }
+
+  return { header, headerLine: headerRow.line, batches: batches() };
+}
+
+/** Reads the header and the first rows of a CSV (for schema inference), then stops reading. */
+export async function readCsvSample(source: CsvSource, maxRows: number): Promise<{ header: string[]; rows: string[][] }> {
+  const { header, batches } = await readCsv(source);
+  const rows: string[][] = [];
+  for await (const batch of batches) {
+    for (const row of batch) {
+      if (rows.length >= maxRows) break;
+      rows.push(row.fields);
+    }
+    if (rows.length >= maxRows) break;
+  }
+  return { header, rows };
+}
+
+function checkFieldCount(row: CsvRow, header: readonly string[]): void {
+  if (row.fields.length === header.length) return;
+  const tooFew = row.fields.length < header.length;
+  throw new DatasetError(
+    `expected ${header.length} fields as in the header, found ${row.fields.length}` +
+      (tooFew ? ' (this and later columns are missing)' : ' (extra fields beyond the header)'),
+    { line: row.line, column: tooFew ? header[row.fields.length] : `field ${header.length + 1}` },
+  );
+}
