@@ -76,3 +76,13 @@ export async function answers(url: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Waits until nothing answers on the URL any more; false if it still answers after the timeout. */
+export async function stopsAnswering(url: string, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await answers(url)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return true;
+}
