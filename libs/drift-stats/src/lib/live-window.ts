@@ -29,6 +29,7 @@ export interface CategoricalFeatureWindowJson {
  * missing values, and a reservoir sample for KS and Wasserstein. Bin and missing counts merge exactly.
  */
 export class NumericFeatureWindow {
+  readonly binEdges: ReadonlyArray<number>;
   private readonly counts: number[];
   private missingCount = 0;
 
@@ -40,8 +41,6 @@ export class NumericFeatureWindow {
     this.binEdges = [...requireBinEdges(binEdges, 'binEdges')];
     this.counts = new Array<number>(binEdges.length + 1).fill(0);
   }
-
-  readonly binEdges: ReadonlyArray<number>;
 
   /** An empty window over a training column's frozen bins. */
   static forReference(
@@ -138,6 +137,7 @@ export class NumericFeatureWindow {
  * (anything else), and one for missing values. Memory is bounded by the number of levels; counts merge exactly.
  */
 export class CategoricalFeatureWindow {
+  readonly levels: ReadonlyArray<string>;
   private readonly positions: Map<string, number>;
   private readonly counts: number[];
   private missingCount = 0;
@@ -148,8 +148,6 @@ export class CategoricalFeatureWindow {
     this.levels = [...levels];
     this.counts = new Array<number>(levels.length + 1).fill(0);
   }
-
-  readonly levels: ReadonlyArray<string>;
 
   /** An empty window over a training column's frozen levels. */
   static forReference(reference: Pick<CategoricalColumnStatistics, 'levels'>): CategoricalFeatureWindow {
