@@ -51,6 +51,8 @@ export function logGamma(z: number): number {
 }
 
 const GAMMA_RELATIVE_TOLERANCE = 1e-16;
+/** Two units in the last place of 1: a continued-fraction step closer to 1 than this cannot be told from 1. */
+const CONTINUED_FRACTION_TOLERANCE = 4.5e-16;
 const GAMMA_MAX_ITERATIONS = 10_000;
 /** Keeps Lentz's continued fraction away from division by zero (Numerical Recipes' FPMIN). */
 const TINY = 1e-300;
@@ -113,7 +115,7 @@ function upperGammaContinuedFraction(a: number, x: number, logPrefactor: number)
     d = 1 / d;
     const step = d * c;
     fraction *= step;
-    if (Math.abs(step - 1) < GAMMA_RELATIVE_TOLERANCE * 4) {
+    if (Math.abs(step - 1) < CONTINUED_FRACTION_TOLERANCE) {
       return Math.exp(logPrefactor) * fraction;
     }
   }
