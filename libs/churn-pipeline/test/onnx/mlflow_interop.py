@@ -38,12 +38,6 @@ def read_directory(path: str) -> dict:
     }
 
 
-def with_object_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """pandas 3 stores text as its `str` dtype, whose `.values` is not a numpy array; onnxruntime
-    only takes numpy object arrays for string inputs, so text columns are handed over as object."""
-    return frame.astype({c: object for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])})
-
-
 def nan_to_none(value):
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -55,7 +49,7 @@ def nan_to_none(value):
 
 
 def predictions(model, frame: pd.DataFrame) -> dict:
-    result = model.predict(with_object_strings(frame))
+    result = model.predict(frame)
     return {
         "dtypes": {c: str(t) for c, t in result.dtypes.items()},
         "label": result["label"].tolist(),
