@@ -65,3 +65,5 @@ export {
   type TrainingProgress,
   type TrainingStage,
 } from './lib/training/train-churn-model';
+export * from './lib/onnx';
+export * from './lib/mlflow-model';
