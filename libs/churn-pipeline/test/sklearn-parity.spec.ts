@@ -15,7 +15,7 @@ import {
   type ClassificationMetrics,
   type CustomerRecord,
   type TrainedChurnModel,
-} from '@churn/churn-pipeline';
+} from '../src/index';
 import { TELCO_CSV, readRawRecords, runPythonScript } from './support/paths';
 import { largestDifference, mismatch, vectorMismatches } from './support/tolerance';
 

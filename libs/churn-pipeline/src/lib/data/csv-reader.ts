@@ -46,7 +46,8 @@ const enum FieldState {
 
 /**
  * The incremental tokenizer behind {@link readCsv}: feed it text with {@link push}, call
- * {@link finish} at the end; completed rows are appended to the array passed in.
+ * {@link finish} at the end; completed rows are appended to the array passed in. The first row is
+ * taken as the header and names the columns in error messages.
  */
 export class CsvTokenizer {
   private state = FieldState.Unquoted;
@@ -59,8 +60,8 @@ export class CsvTokenizer {
   private skipLineFeed = false;
   private atStartOfText = true;
 
-  /** Names fields in error messages once the header is known (`field <n>` before). */
-  columnLabel: (fieldIndex: number) => string = (fieldIndex) => `field ${fieldIndex + 1}`;
+  /** The first row, which names the columns in error messages. */
+  private header: string[] | undefined;
 
   /** Tokenizes one chunk of text, appending every row it completes to `rows`. */
   push(chunk: string, rows: CsvRow[]): void {
@@ -153,6 +154,11 @@ export class CsvTokenizer {
     this.endRow(rows, LF);
   }
 
+  /** A column's name for error messages; `field <n>` before the header is known or beyond it. */
+  private columnLabel(fieldIndex: number): string {
+    return this.header?.[fieldIndex] ?? `field ${fieldIndex + 1}`;
+  }
+
   private endField(tail: string): void {
     this.fields.push(this.field + tail);
     this.field = '';
@@ -161,7 +167,10 @@ export class CsvTokenizer {
   private endRow(rows: CsvRow[], terminator: number): void {
     const fields = this.fields;
     const blankLine = fields.length === 1 && !this.rowHasQuotedField && isBlankText(fields[0]);
-    if (!blankLine) rows.push({ fields, line: this.rowStartLine });
+    if (!blankLine) {
+      rows.push({ fields, line: this.rowStartLine });
+      this.header ??= fields;
+    }
     this.fields = [];
     this.rowHasQuotedField = false;
     this.line += 1;
@@ -217,7 +226,6 @@ export async function readCsv(source: CsvSource): Promise<CsvRowStream> {
     }
     seen.add(name);
   }
-  tokenizer.columnLabel = (fieldIndex) => header[fieldIndex] ?? `field ${fieldIndex + 1}`;
 
   async function* batches(): AsyncGenerator<CsvRow[]> {
     try {

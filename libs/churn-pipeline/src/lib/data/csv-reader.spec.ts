@@ -1,0 +1,100 @@
+import { Readable } from 'node:stream';
+import { DatasetError } from '../errors';
+import { readCsv, readCsvSample, type CsvRow } from './csv-reader';
+
+/** Feeds text in chunks of `chunkSize` characters, so that every boundary case crosses chunks too. */
+function chunked(text: string, chunkSize: number): Readable {
+  const chunks: Buffer[] = [];
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
+  return Readable.from(chunks);
+}
+
+async function parse(text: string, chunkSize = 1 << 16): Promise<{ header: string[]; rows: CsvRow[] }> {
+  const { header, batches } = await readCsv(chunked(text, chunkSize));
+  const rows: CsvRow[] = [];
+  for await (const batch of batches) rows.push(...batch);
+  return { header, rows };
+}
+
+async function parseError(text: string): Promise<DatasetError> {
+  try {
+    await parse(text);
+  } catch (error) {
+    if (error instanceof DatasetError) return error;
+    throw error;
+  }
+  throw new Error(`no DatasetError for ${JSON.stringify(text)}`);
+}
+
+const CHUNK_SIZES = [1, 2, 3, 7, 1 << 16];
+
+describe('readCsv', () => {
+  it.each(CHUNK_SIZES)('parses quoted fields with commas, doubled quotes and line breaks (chunks of %i bytes)', async (size) => {
+    const text = 'id,note,amount\r\n1,"a, b",2\r\n2,"say ""hi""",3\r\n3,"two\nlines",4\r\n';
+    const { header, rows } = await parse(text, size);
+    expect(header).toEqual(['id', 'note', 'amount']);
+    expect(rows).toEqual([
+      { fields: ['1', 'a, b', '2'], line: 2 },
+      { fields: ['2', 'say "hi"', '3'], line: 3 },
+      { fields: ['3', 'two\nlines', '4'], line: 4 },
+    ]);
+  });
+
+  it.each(CHUNK_SIZES)('counts lines after a multi-line field, skips blank lines, keeps blank cells (chunks of %i)', async (size) => {
+    const text = '\ufeffa,b\n"x\ny",1\n\n   \n,\n2, \n';
+    const { header, rows } = await parse(text, size);
+    expect(header).toEqual(['a', 'b']);
+    expect(rows).toEqual([
+      { fields: ['x\ny', '1'], line: 2 },
+      { fields: ['', ''], line: 6 },
+      { fields: ['2', ' '], line: 7 },
+    ]);
+  });
+
+  it('reads a last row without a line break, and old Mac CR line ends', async () => {
+    expect((await parse('a,b\r1,2\r3,4')).rows).toEqual([
+      { fields: ['1', '2'], line: 2 },
+      { fields: ['3', '4'], line: 3 },
+    ]);
+  });
+
+  it('keeps multi-byte characters split across chunks', async () => {
+    const { rows } = await parse('name\nZoë 😀\n', 1);
+    expect(rows[0].fields).toEqual(['Zoë 😀']);
+  });
+
+  it('reports a row with too few fields by line and first missing column', async () => {
+    const error = await parseError('a,b,c\n1,2,3\n4,5\n');
+    expect(error.message).toBe('line 3, column "c": expected 3 fields as in the header, found 2 (this and later columns are missing)');
+    expect(error).toMatchObject({ line: 3, column: 'c' });
+  });
+
+  it('reports a row with too many fields', async () => {
+    const error = await parseError('a,b\n1,2\n3,4,5\n');
+    expect(error).toMatchObject({ line: 3, column: 'field 3' });
+  });
+
+  it('reports an unterminated quote at the line where the quoted field starts', async () => {
+    const error = await parseError('a,b\n1,2\n3,"open\nstill open\n');
+    expect(error.message).toBe('line 3, column "b": unterminated quoted field: the closing quote is missing before the end of the file');
+  });
+
+  it('reports text after a closing quote', async () => {
+    const error = await parseError('a,b\n"x"y,1\n');
+    expect(error).toMatchObject({ line: 2, column: 'a' });
+  });
+
+  it('reports an empty file and a repeated header name', async () => {
+    expect((await parseError('')).message).toBe('line 1: the file is empty: no header row');
+    expect((await parseError('\n\n')).message).toBe('line 1: the file is empty: no header row');
+    expect((await parseError('a,b,a\n1,2,3\n')).message).toBe('line 1, column "a": the header repeats this column name');
+  });
+});
+
+describe('readCsvSample', () => {
+  it('returns the header and at most the requested rows', async () => {
+    const sample = await readCsvSample(chunked('a\n1\n2\n3\n', 2), 2);
+    expect(sample).toEqual({ header: ['a'], rows: [['1'], ['2']] });
+  });
+});

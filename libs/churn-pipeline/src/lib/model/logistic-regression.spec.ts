@@ -1,0 +1,77 @@
+import { FitError, OptionError } from '../errors';
+import { choleskySolve, fitLogisticRegression, sigmoid } from './logistic-regression';
+
+/** A small separable-ish problem: one feature, labels mostly following its sign. */
+const design = { values: Float64Array.of(-2, -1, -0.5, 0.5, 1, 2, -1.5, 1.5), rowCount: 8, featureCount: 1 };
+const labels = Uint8Array.of(0, 0, 1, 0, 1, 1, 0, 1);
+
+describe('fitLogisticRegression', () => {
+  it('converges with a decreasing loss record and a gradient below the tolerance', () => {
+    const fit = fitLogisticRegression(design, labels, { tolerance: 1e-12 });
+    expect(fit.converged).toBe(true);
+    expect(fit.lossHistory).toHaveLength(fit.iterations + 1);
+    // Each step decreases the loss, except that a final full step may be taken within rounding
+    // (relative 1e-12, the solver's documented slack) once the decrease is below what a sum can resolve.
+    for (let k = 1; k < fit.lossHistory.length; k += 1) {
+      expect(fit.lossHistory[k]).toBeLessThanOrEqual(fit.lossHistory[k - 1] * (1 + 1e-12));
+    }
+    expect(fit.lossHistory[fit.lossHistory.length - 1]).toBeLessThan(fit.lossHistory[0]);
+    expect(fit.gradientNormHistory[fit.gradientNormHistory.length - 1]).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('satisfies the optimality conditions of C·Σ wᵢ·lossᵢ + ½‖β‖² (intercept not penalised)', () => {
+    for (const classWeight of [null, 'balanced'] as const) {
+      const fit = fitLogisticRegression(design, labels, { C: 0.7, classWeight, tolerance: 1e-13 });
+      const [w0, w1] = fit.classWeights;
+      let gradientCoefficient = fit.coefficients[0];
+      let gradientIntercept = 0;
+      for (let i = 0; i < 8; i += 1) {
+        const residual = 0.7 * (labels[i] === 1 ? w1 : w0) * (sigmoid(design.values[i] * fit.coefficients[0] + fit.intercept) - labels[i]);
+        gradientCoefficient += residual * design.values[i];
+        gradientIntercept += residual;
+      }
+      // The stopping rule bounds the gradient at 1e-13 · C · Σw ≈ 6e-13; 1e-10 allows for rounding.
+      expect(Math.abs(gradientCoefficient)).toBeLessThan(1e-10);
+      expect(Math.abs(gradientIntercept)).toBeLessThan(1e-10);
+    }
+  });
+
+  it('weighs classes n / (2 · count) when balanced', () => {
+    expect(fitLogisticRegression(design, Uint8Array.of(0, 0, 0, 0, 0, 0, 1, 1), { classWeight: 'balanced' }).classWeights).toEqual([8 / 12, 8 / 4]);
+  });
+
+  it('does not modify its inputs', () => {
+    const values = design.values.slice();
+    const labelCopy = labels.slice();
+    fitLogisticRegression(design, labels);
+    expect(design.values).toEqual(values);
+    expect(labels).toEqual(labelCopy);
+  });
+
+  it('refuses a single class, non-finite values, mismatched sizes and bad options', () => {
+    expect(() => fitLogisticRegression(design, new Uint8Array(8))).toThrow(
+      new FitError('the training rows hold a single class (8 negatives, 0 positives)'),
+    );
+    expect(() => fitLogisticRegression({ ...design, values: Float64Array.of(1, Number.NaN, 0, 0, 0, 0, 0, 0) }, labels)).toThrow(
+      new FitError('design matrix value at row 1, feature 0 is NaN'),
+    );
+    expect(() => fitLogisticRegression(design, labels.subarray(1))).toThrow(FitError);
+    expect(() => fitLogisticRegression(design, labels, { C: 0 })).toThrow(OptionError);
+  });
+
+  it('reports iterations as they happen and stops at the iteration limit', () => {
+    const seen: number[] = [];
+    const fit = fitLogisticRegression(design, labels, { maxIterations: 1, onIteration: (iteration) => seen.push(iteration) });
+    expect(fit).toMatchObject({ iterations: 1, converged: false });
+    expect(seen).toEqual([0, 1]);
+  });
+});
+
+describe('choleskySolve', () => {
+  it('solves a symmetric positive definite system', () => {
+    const x = new Float64Array(2);
+    choleskySolve(Float64Array.of(4, 2, 2, 3), Float64Array.of(2, 1), x, 2);
+    expect(Array.from(x)).toEqual([0.5, 0]);
+    expect(() => choleskySolve(Float64Array.of(1, 2, 2, 1), Float64Array.of(1, 1), x, 2)).toThrow(FitError);
+  });
+});
