@@ -45,7 +45,12 @@ export interface WebhookTestResult {
   error_message?: string;
 }
 
-/** Registry webhooks (MLflow 3.3+): `/api/2.0/mlflow/webhooks`. */
+/**
+ * Registry webhooks (MLflow 3.3+): `/api/2.0/mlflow/webhooks`. The server caches each event's
+ * webhooks for MLFLOW_WEBHOOK_CACHE_TTL seconds (60 by default), so a new or deleted webhook may take
+ * that long to start or stop receiving real events; receivers should not be the only way to learn
+ * of a change.
+ */
 export class Webhooks {
   constructor(private readonly transport: MlflowTransport) {}
 
