@@ -153,6 +153,9 @@ export function mlflowServerEnv(extra = {}) {
     MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: process.env.MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY || DEV_WEBHOOK_ENCRYPTION_KEY,
     MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https',
     MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: 'true',
+    // MLflow caches each event's webhook list (60 s by default): a webhook registered a moment
+    // after the same event fired would hear nothing for a minute. Local servers refresh each second.
+    MLFLOW_WEBHOOK_CACHE_TTL: process.env.MLFLOW_WEBHOOK_CACHE_TTL || '1',
     PYTHONUNBUFFERED: '1',
     ...extra,
   };
