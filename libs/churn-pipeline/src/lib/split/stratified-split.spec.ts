@@ -42,6 +42,12 @@ describe('stratifiedSplit', () => {
     expect(split.train.filter((row) => row < 2)).toHaveLength(1);
   });
 
+  it('splits a million rows (no argument spreading that would overflow the stack)', () => {
+    const many = Uint8Array.from({ length: 1_000_000 }, (_, i) => (i % 5 === 0 ? 1 : 0));
+    const split = stratifiedSplit(many, 9);
+    expect([split.train.length, split.test.length]).toEqual([800_000, 200_000]);
+  });
+
   it('does not modify the labels', () => {
     const copy = labels.slice();
     stratifiedSplit(labels, 5);

@@ -45,13 +45,10 @@ export function stratifiedSplit(labels: ArrayLike<number>, seed: number, testSha
     }
   });
   const testSizes = allocateTestRows(byClass.map((rows) => rows.length), Math.ceil(testShare * labels.length));
-  const train: number[] = [];
-  const test: number[] = [];
-  byClass.forEach((rows, label) => {
-    const shuffled = shuffle(rows, random);
-    test.push(...shuffled.slice(0, testSizes[label]));
-    train.push(...shuffled.slice(testSizes[label]));
-  });
+  const shuffled = byClass.map((rows) => shuffle(rows, random));
+  // concat, not push(...rows): spreading a million arguments overflows the call stack.
+  const test = shuffled[0].slice(0, testSizes[0]).concat(shuffled[1].slice(0, testSizes[1]));
+  const train = shuffled[0].slice(testSizes[0]).concat(shuffled[1].slice(testSizes[1]));
   return { seed, testShare, train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b) };
 }
 
