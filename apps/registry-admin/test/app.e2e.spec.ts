@@ -1,32 +1,175 @@
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../src/app/app.module';
-import { configureApp } from '../src/app/configure-app';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
+import { asAdmin, asViewer, createTestApp, TOKENS } from './support/test-app';
 
-describe('registry-admin app', () => {
+describe('registry-admin app: health, docs, access control, validation, traffic', () => {
+  const mlflow = testClient();
   let app: NestFastifyApplication;
+  let model: string;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await createTestApp();
+    model = uniqueName('app-model');
+    await registerTrainedVersion(mlflow, model);
   });
 
   afterAll(() => app.close());
 
-  it('answers GET /health', async () => {
+  it('answers GET /health without a token', async () => {
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves the OpenAPI spec at /docs-json and Swagger UI at /docs', async () => {
+  it('serves the OpenAPI spec at /docs-json with every admin endpoint, and Swagger UI at /docs', async () => {
     const spec = await app.inject({ method: 'GET', url: '/docs-json' });
     expect(spec.statusCode).toBe(200);
-    expect(spec.json().paths).toHaveProperty('/health');
+    expect(Object.keys(spec.json().paths).sort()).toEqual([
+      '/health',
+      '/models',
+      '/models/{name}/aliases/{alias}',
+      '/models/{name}/history',
+      '/models/{name}/promote',
+      '/models/{name}/rollback',
+      '/models/{name}/traffic',
+      '/models/{name}/versions',
+      '/models/{name}/versions/{version}',
+    ]);
     const ui = await app.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');
+  });
+
+  describe('access control', () => {
+    it('401 without a token, with a malformed header or an unknown token', async () => {
+      for (const headers of [{}, { authorization: TOKENS.admin }, { authorization: 'Bearer not-a-known-token' }]) {
+        const response = await app.inject({ method: 'GET', url: '/models', headers });
+        expect(response.statusCode).toBe(401);
+        expect(response.json().message).toMatch(/missing bearer token|unknown bearer token/);
+      }
+    });
+
+    it('403 naming the caller and the role when the token lacks it', async () => {
+      const promote = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asViewer, payload: { to: 1 } });
+      expect(promote.statusCode).toBe(403);
+      expect(promote.json().message).toBe('victor lacks the deployer role (has viewer)');
+      const read = await app.inject({ method: 'GET', url: '/models', headers: { authorization: `Bearer ${TOKENS.deployOnly}` } });
+      expect(read.statusCode).toBe(403);
+      expect(read.json().message).toBe('dora lacks the viewer role (has deployer)');
+    });
+
+    it('401 saying so when no tokens are configured', async () => {
+      const closed = await createTestApp({ API_TOKENS: '' });
+      try {
+        const response = await closed.inject({ method: 'GET', url: '/models', headers: asAdmin });
+        expect(response.statusCode).toBe(401);
+        expect(response.json().message).toMatch(/no API tokens are configured/);
+      } finally {
+        await closed.close();
+      }
+    });
+
+    it('lets a viewer read the models and their versions with metrics, tags and source run', async () => {
+      const models = await app.inject({ method: 'GET', url: '/models', headers: asViewer });
+      expect(models.statusCode).toBe(200);
+      expect(models.json()).toEqual(expect.arrayContaining([expect.objectContaining({ name: model, latest_version: '1' })]));
+      const versions = await app.inject({ method: 'GET', url: `/models/${model}/versions`, headers: asViewer });
+      expect(versions.statusCode).toBe(200);
+      const [v1] = versions.json();
+      expect(v1).toMatchObject({ version: '1', status: 'READY', aliases: [] });
+      expect(v1.run_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(v1.tags).toMatchObject({ gate_passed: 'true', run_id: v1.run_id });
+      expect(Number(v1.tags.f1)).toBeCloseTo(v1.metrics.f1, 12);
+      expect(v1.metrics).toHaveProperty('roc_auc');
+    });
+  });
+
+  describe('validation: the field is named, nothing is written', () => {
+    it.each([
+      ['latest', "alias 'latest' is reserved by MLflow"],
+      ['v3', "alias 'v3' is reserved by MLflow for version references"],
+      ['has%20space', "alias 'has space' may only contain letters, digits, underscores (_) and dashes (-)"],
+      ['a%2Fb', "alias 'a/b' may only contain letters, digits, underscores (_) and dashes (-)"],
+    ])('alias %s → 400', async (alias, message) => {
+      const response = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/${alias}`, headers: asAdmin, payload: { version: 1 } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toBe(message);
+    });
+
+    it('a non-numeric version or target → 400 naming version / to', async () => {
+      const put = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/staging`, headers: asAdmin, payload: { version: 'two' } });
+      expect(put.statusCode).toBe(400);
+      expect(put.json().message).toEqual(['version must be a positive whole version number such as 3']);
+      const promote = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { to: '1.5' } });
+      expect(promote.statusCode).toBe(400);
+      expect(promote.json().message).toEqual(['to must be a positive whole version number such as 3']);
+      const remove = await app.inject({ method: 'DELETE', url: `/models/${model}/versions/abc`, headers: asAdmin });
+      expect(remove.statusCode).toBe(400);
+      expect(remove.json().message).toBe('version must be a positive whole version number such as 3 (got "abc")');
+    });
+
+    it('a reason over 500 characters → 400 naming reason; force without a reason → 400 naming reason', async () => {
+      const long = await app.inject({ method: 'POST', url: `/models/${model}/rollback`, headers: asAdmin, payload: { reason: 'x'.repeat(501) } });
+      expect(long.statusCode).toBe(400);
+      expect(long.json().message).toEqual(['reason must be shorter than or equal to 500 characters']);
+      const force = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { to: 1, force: true } });
+      expect(force.statusCode).toBe(400);
+      expect(force.json().message).toBe('reason is required when force is true (say why the gates are overridden)');
+    });
+
+    it('unknown fields → 400 naming them', async () => {
+      const response = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { version: 1 } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toEqual(['property version should not exist']);
+    });
+
+    it('unknown model → 404 on every endpoint', async () => {
+      const missing = uniqueName('no-such-model');
+      const requests = [
+        { method: 'GET' as const, url: `/models/${missing}/versions` },
+        { method: 'GET' as const, url: `/models/${missing}/aliases/production` },
+        { method: 'GET' as const, url: `/models/${missing}/history` },
+        { method: 'GET' as const, url: `/models/${missing}/traffic` },
+        { method: 'POST' as const, url: `/models/${missing}/promote`, payload: {} },
+        { method: 'POST' as const, url: `/models/${missing}/rollback`, payload: {} },
+      ];
+      for (const request of requests) {
+        const response = await app.inject({ ...request, headers: asAdmin });
+        expect(response.statusCode).toBe(404);
+        expect(response.json().message).toBe(`registered model '${missing}' does not exist`);
+      }
+    });
+
+    it('an unset alias → 404; an unknown version → 404 listing the valid versions', async () => {
+      const alias = await app.inject({ method: 'GET', url: `/models/${model}/aliases/staging`, headers: asAdmin });
+      expect(alias.statusCode).toBe(404);
+      expect(alias.json().message).toBe(`alias 'staging' of '${model}' is not set`);
+      const version = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/staging`, headers: asAdmin, payload: { version: 99 } });
+      expect(version.statusCode).toBe(404);
+      expect(version.json().message).toBe(`version 99 of '${model}' does not exist (valid versions: 1)`);
+    });
+  });
+
+  describe('traffic settings', () => {
+    it('stores challenger share, shadow and salt as registered-model tags that MLflow returns', async () => {
+      const initial = await app.inject({ method: 'GET', url: `/models/${model}/traffic`, headers: asViewer });
+      expect(initial.json()).toEqual({ challenger_share: 0, shadow: false, salt: null });
+      const put = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { challenger_share: 0.25, shadow: true, salt: 'spring' } });
+      expect(put.statusCode).toBe(200);
+      expect(put.json()).toEqual({ challenger_share: 0.25, shadow: true, salt: 'spring' });
+      const partial = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { shadow: false } });
+      expect(partial.json()).toEqual({ challenger_share: 0.25, shadow: false, salt: 'spring' });
+      const tags = Object.fromEntries(((await mlflow.registeredModels.get(model)).tags ?? []).map((tag) => [tag.key, tag.value]));
+      expect(tags).toMatchObject({ 'traffic.challenger_share': '0.25', 'traffic.shadow': 'false', 'traffic.salt': 'spring' });
+    });
+
+    it('rejects a share outside 0..1 naming the field, and an empty update', async () => {
+      const bad = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { challenger_share: 1.5 } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toEqual(['challenger_share must not be greater than 1']);
+      const empty = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: {} });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json().message).toBe('challenger_share or shadow or salt must be given');
+    });
   });
 });

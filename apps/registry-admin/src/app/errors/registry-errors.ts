@@ -1,0 +1,87 @@
+/**
+ * What registry-admin refuses, as typed errors with the HTTP status each maps to. The services
+ * throw them; the REST filter and the command line turn them into a status or an exit code, so
+ * both tell the caller the same sentence.
+ */
+export abstract class RegistryAdminError extends Error {
+  abstract readonly httpStatus: number;
+}
+
+/** A request field is malformed; `field` names it (`alias`, `version`, `to`, `reason`, ...). */
+export class InvalidFieldError extends RegistryAdminError {
+  override readonly name = 'InvalidFieldError';
+  readonly httpStatus = 400;
+
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+export class ModelNotFoundError extends RegistryAdminError {
+  override readonly name = 'ModelNotFoundError';
+  readonly httpStatus = 404;
+
+  constructor(readonly modelName: string) {
+    super(`registered model '${modelName}' does not exist`);
+  }
+}
+
+/** A version that does not exist (never did, or was deleted); the message lists the valid ones. */
+export class VersionNotFoundError extends RegistryAdminError {
+  override readonly name = 'VersionNotFoundError';
+  readonly httpStatus = 404;
+
+  constructor(modelName: string, version: string, validVersions: readonly string[], wasDeleted = false) {
+    super(
+      `version ${version} of '${modelName}' ${wasDeleted ? 'was deleted' : 'does not exist'} (valid versions: ${validVersions.join(', ') || 'none'})`,
+    );
+  }
+}
+
+export class AliasNotSetError extends RegistryAdminError {
+  override readonly name = 'AliasNotSetError';
+
+  constructor(
+    modelName: string,
+    alias: string,
+    readonly httpStatus: number,
+    consequence = '',
+  ) {
+    super(`alias '${alias}' of '${modelName}' is not set${consequence}`);
+  }
+}
+
+/** The request is well-formed but the registry's state does not allow it (no earlier holder, alias in use, ...). */
+export class ConflictError extends RegistryAdminError {
+  override readonly name = 'ConflictError';
+  readonly httpStatus = 409;
+}
+
+/** One promotion gate's verdict, as recorded in the audit and returned to the caller. */
+export interface GateResult {
+  gate: 'gate_passed' | 'has_metrics' | 'f1_drop' | 'signature';
+  passed: boolean;
+  detail: string;
+}
+
+/** A gated promotion failed one or more gates; `force` with a `reason` overrides. */
+export class GateRefusedError extends RegistryAdminError {
+  override readonly name = 'GateRefusedError';
+  readonly httpStatus = 409;
+
+  constructor(
+    readonly target: string,
+    readonly gates: readonly GateResult[],
+    readonly auditRecordId: string | undefined,
+  ) {
+    super(
+      `promotion of ${target} refused: ${gates
+        .filter((gate) => !gate.passed)
+        .map((gate) => `${gate.gate}: ${gate.detail}`)
+        .join('; ')} (use force with a reason to override)`,
+    );
+  }
+}

@@ -1,0 +1,332 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MlflowClient, type ModelVersion, type RegisteredModel } from '@churn/mlflow-client';
+import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
+import { AliasNotSetError, ConflictError, GateRefusedError, InvalidFieldError, type GateResult } from '../errors/registry-errors';
+import { ReloadPushService, type PushResult } from '../push/reload-push.service';
+import { AliasAuditStore, describeVersion, type AliasAuditRecord, type AuditAction, type AuditDraft, type AuditPage } from './alias-audit.store';
+import { KeyedMutex } from './keyed-mutex';
+import { ModelRegistryService, byNumber } from './model-registry.service';
+import { evaluateGates } from './promotion-gates';
+import { assertAliasName, checkReason, parseVersionNumber } from './request-fields';
+
+/** What every alias move answers: the move, its audit record, the gates it passed and the pushes. */
+export interface MoveResult {
+  model: string;
+  alias: string;
+  action: AuditAction;
+  from_version: string | null;
+  to_version: string | null;
+  forced: boolean;
+  gates: GateResult[] | null;
+  record: AliasAuditRecord;
+  /** Written first when the alias had been moved outside registry-admin since the last record. */
+  external_record: AliasAuditRecord | null;
+  pushes: PushResult[];
+}
+
+export interface PromoteRequest {
+  model: string;
+  alias?: string;
+  /** Version to promote; the latest with `gate_passed=true` when absent. */
+  to?: string | number;
+  force?: boolean;
+  reason?: string | null;
+  actor: string;
+}
+
+export interface RollbackRequest {
+  model: string;
+  alias?: string;
+  to?: string | number;
+  reason?: string | null;
+  actor: string;
+}
+
+export interface SetAliasRequest {
+  model: string;
+  alias: string;
+  version: string | number;
+  force?: boolean;
+  reason?: string | null;
+  actor: string;
+}
+
+/** The alias as MLflow holds it, and the rollback stack after the last recorded move. */
+interface AliasState {
+  registered: RegisteredModel;
+  versions: ModelVersion[];
+  holder: string | null;
+  stack: string[];
+  external: AliasAuditRecord | null;
+}
+
+interface LockedMove {
+  record: AliasAuditRecord;
+  external: AliasAuditRecord | null;
+  gates: GateResult[] | null;
+}
+
+/**
+ * Promote, roll back, set and delete aliases, each audited (see {@link AliasAuditStore}) and pushed
+ * to inference-api.
+ *
+ * Concurrency. Inside one process, moves of one alias run one at a time ({@link KeyedMutex}): two
+ * simultaneous promotions both get a record and the second starts from the first's result. With
+ * several registry-admin replicas (or a CLI beside a server) nothing serialises them: MLflow keeps
+ * whichever `set alias` arrived last (last writer wins), every attempt still has its record, a writer
+ * whose re-read shows another version marks its record `superseded`, and the next action or history
+ * read that finds the alias at a version no committed record names writes an `external` record
+ * first, so the history and the rollback stack catch up with what MLflow actually holds.
+ */
+@Injectable()
+export class AliasMovesService {
+  private readonly logger = new Logger(AliasMovesService.name);
+  private readonly mutex = new KeyedMutex();
+  /** Pending records this process is still working on; readers must not settle them. */
+  private readonly inFlight = new Set<string>();
+  private readonly gatedAliases: ReadonlySet<string>;
+
+  constructor(
+    private readonly mlflow: MlflowClient,
+    private readonly registry: ModelRegistryService,
+    private readonly audit: AliasAuditStore,
+    private readonly push: ReloadPushService,
+    @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
+  ) {
+    this.gatedAliases = new Set(splitList(config.GATED_ALIASES));
+  }
+
+  /**
+   * Points the alias (default MODEL_ALIAS) at `to`, or at the latest version whose `gate_passed`
+   * tag is `true`. Gated aliases pass {@link evaluateGates} unless `force` (with a reason).
+   */
+  async promote(request: PromoteRequest): Promise<MoveResult> {
+    const alias = assertAliasName(request.alias ?? this.config.MODEL_ALIAS);
+    const to = request.to === undefined ? undefined : parseVersionNumber(request.to, 'to');
+    const reason = checkReason(request.reason);
+    const force = forceWithReason(request.force, reason);
+    return this.locked(request.model, alias, async (state) => {
+      const candidate = to === undefined ? this.latestGatePassed(request.model, state.versions) : this.registry.requireVersion(request.model, state.versions, to);
+      return this.gatedMove(state, { model: request.model, alias, action: 'promote', candidate, force, reason, actor: request.actor });
+    });
+  }
+
+  /** Points an alias at a version; gated aliases pass the same gates as a promotion. */
+  async setAlias(request: SetAliasRequest): Promise<MoveResult> {
+    const alias = assertAliasName(request.alias);
+    const version = parseVersionNumber(request.version, 'version');
+    const reason = checkReason(request.reason);
+    const force = forceWithReason(request.force, reason);
+    return this.locked(request.model, alias, async (state) => {
+      const candidate = this.registry.requireVersion(request.model, state.versions, version);
+      return this.gatedMove(state, { model: request.model, alias, action: 'set', candidate, force, reason, actor: request.actor });
+    });
+  }
+
+  /**
+   * Undoes the alias's last move: the top of its rollback stack (promotions push, rollbacks pop),
+   * or an explicit `to`. Never gated: it is the emergency exit.
+   */
+  async rollback(request: RollbackRequest): Promise<MoveResult> {
+    const alias = assertAliasName(request.alias ?? this.config.MODEL_ALIAS);
+    const to = request.to === undefined ? undefined : parseVersionNumber(request.to, 'to');
+    const reason = checkReason(request.reason);
+    return this.locked(request.model, alias, async (state) => {
+      const { holder, stack, versions } = state;
+      const where = `${request.model}@${alias}`;
+      const valid = `valid versions: ${versions.map((v) => v.version).join(', ') || 'none'}`;
+      if (holder === null) throw new AliasNotSetError(request.model, alias, 409, '; there is nothing to roll back');
+      let target: string;
+      let nextStack: string[];
+      if (to !== undefined) {
+        this.registry.requireVersion(request.model, versions, to, stack.includes(to));
+        if (to === holder) throw new ConflictError(`${where} already points at v${to}`);
+        target = to;
+        // Rolling back to an earlier holder walks the stack back to it; any other version is a new
+        // step whose own rollback returns here.
+        const index = stack.lastIndexOf(to);
+        nextStack = index >= 0 ? stack.slice(0, index) : [...stack, holder];
+      } else {
+        const previous = stack.at(-1);
+        if (previous === undefined) throw new ConflictError(`cannot roll back ${where}: no earlier holder recorded before v${holder} (${valid}; pass to=N to choose one)`);
+        if (!versions.some((v) => v.version === previous)) {
+          throw new ConflictError(`cannot roll back ${where} to v${previous}: version ${previous} was deleted (${valid}; pass to=N to choose one)`);
+        }
+        target = previous;
+        nextStack = stack.slice(0, -1);
+      }
+      const record = await this.move({
+        model: request.model,
+        alias,
+        action: 'rollback',
+        from_version: holder,
+        to_version: target,
+        actor: request.actor,
+        reason,
+        forced: false,
+        gates: null,
+        rollback_stack: nextStack,
+      });
+      return { record, external: state.external, gates: null };
+    });
+  }
+
+  /** Removes an alias; a later promotion or rollback puts it back. */
+  async deleteAlias(request: { model: string; alias: string; reason?: string | null; actor: string }): Promise<MoveResult> {
+    const alias = assertAliasName(request.alias);
+    const reason = checkReason(request.reason);
+    return this.locked(request.model, alias, async (state) => {
+      if (state.holder === null) throw new AliasNotSetError(request.model, alias, 404);
+      const record = await this.move({
+        model: request.model,
+        alias,
+        action: 'delete',
+        from_version: state.holder,
+        to_version: null,
+        actor: request.actor,
+        reason,
+        forced: false,
+        gates: null,
+        rollback_stack: [...state.stack, state.holder],
+      });
+      return { record, external: state.external, gates: null };
+    });
+  }
+
+  /**
+   * Audit history, newest first, one page at a time. Aliases moved outside registry-admin are
+   * recorded (as `external`) before the page is read: for the named alias, or for every alias the
+   * model currently has.
+   */
+  async history(model: string, options: { alias?: string; pageToken?: string; maxResults?: number }): Promise<AuditPage> {
+    const maxResults = options.maxResults ?? 50;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) throw new InvalidFieldError('max_results', 'must be a whole number from 1 to 1000');
+    const registered = await this.registry.requireModel(model);
+    const aliases = options.alias === undefined ? (registered.aliases ?? []).map((entry) => entry.alias) : [assertAliasName(options.alias)];
+    for (const alias of aliases) await this.mutex.run(aliasKey(model, alias), () => this.observe(model, alias));
+    return this.audit.page(model, { alias: options.alias, pageToken: options.pageToken, maxResults });
+  }
+
+  /** Runs `work` holding the alias's lock, on its reconciled state; pushes after releasing it, so a slow replica never holds up the next move. */
+  private async locked(model: string, alias: string, work: (state: AliasState) => Promise<LockedMove>): Promise<MoveResult> {
+    const { record, external, gates } = await this.mutex.run(aliasKey(model, alias), async () => work(await this.observe(model, alias)));
+    return {
+      model,
+      alias,
+      action: record.action,
+      from_version: record.from_version,
+      to_version: record.to_version,
+      forced: record.forced,
+      gates,
+      record,
+      external_record: external,
+      pushes: await this.push.pushReload(model, alias),
+    };
+  }
+
+  /** MLflow's current holder, checked against the audit; a difference is recorded as an external move. */
+  private async observe(model: string, alias: string): Promise<AliasState> {
+    const registered = await this.registry.requireModel(model);
+    const versions = await this.registry.versions(model);
+    const holder = ModelRegistryService.holderOf(registered, alias);
+    const latest = await this.audit.latestCommitted(model, alias, holder, this.inFlight);
+    const lastTo = latest?.to_version ?? null;
+    const stack = latest?.rollback_stack ?? [];
+    if (holder === lastTo) return { registered, versions, holder, stack, external: null };
+    const external = await this.audit.recordFinal(
+      {
+        model,
+        alias,
+        action: 'external',
+        from_version: lastTo,
+        to_version: holder,
+        actor: 'external',
+        reason: 'observed: the alias was moved outside registry-admin',
+        forced: false,
+        gates: null,
+        rollback_stack: lastTo === null ? stack : [...stack, lastTo],
+      },
+      'committed',
+    );
+    this.logger.warn(`${model}@${alias} was moved outside registry-admin: ${describeVersion(lastTo)} -> ${describeVersion(holder)} (recorded as external)`);
+    return { registered, versions, holder, stack: external.rollback_stack, external };
+  }
+
+  private async gatedMove(
+    state: AliasState,
+    move: { model: string; alias: string; action: 'promote' | 'set'; candidate: ModelVersion; force: boolean; reason: string | null; actor: string },
+  ): Promise<LockedMove> {
+    const { holder } = state;
+    const target = move.candidate.version;
+    if (target === holder) throw new ConflictError(`${move.model}@${move.alias} already points at v${target}`);
+    const draft: AuditDraft = {
+      model: move.model,
+      alias: move.alias,
+      action: move.action,
+      from_version: holder,
+      to_version: target,
+      actor: move.actor,
+      reason: move.reason,
+      forced: move.force,
+      gates: null,
+      rollback_stack: holder === null ? state.stack : [...state.stack, holder],
+    };
+    if (this.gatedAliases.has(move.alias)) {
+      const holderVersion = state.versions.find((v) => v.version === holder);
+      const gates = evaluateGates(
+        await this.registry.versionFacts(move.candidate),
+        holderVersion === undefined ? null : await this.registry.versionFacts(holderVersion),
+        this.config.PROMOTION_MAX_F1_DROP,
+      );
+      draft.gates = gates;
+      if (!move.force && gates.some((gate) => !gate.passed)) {
+        const refusal = await this.audit.recordFinal(draft, 'refused');
+        throw new GateRefusedError(`${move.model}@${move.alias} -> v${target}`, gates, refusal.id);
+      }
+    }
+    return { record: await this.move(draft), external: state.external, gates: draft.gates };
+  }
+
+  /** The write-ahead move: pending record, alias change, re-read, settled record. */
+  private async move(draft: AuditDraft): Promise<AliasAuditRecord> {
+    const record = await this.audit.begin(draft);
+    this.inFlight.add(record.id);
+    try {
+      try {
+        if (draft.to_version === null) await this.mlflow.registeredModels.deleteAlias({ name: draft.model, alias: draft.alias });
+        else await this.mlflow.registeredModels.setAlias({ name: draft.model, alias: draft.alias, version: draft.to_version });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        // If MLflow is gone this fails too; the record then stays pending and a later reader settles it.
+        await this.audit.settle(record, 'failed', { error: message }).catch(() => undefined);
+        throw error;
+      }
+      const holder = ModelRegistryService.holderOf(await this.mlflow.registeredModels.get(draft.model), draft.alias);
+      const settled = await this.audit.settle(record, holder === draft.to_version ? 'committed' : 'superseded', { observed_version: holder });
+      const forced = draft.forced ? ` (forced: ${draft.reason})` : '';
+      this.logger.log(`${draft.actor} ${draft.action} ${draft.model}@${draft.alias}: ${describeVersion(draft.from_version)} -> ${describeVersion(draft.to_version)} [${settled.outcome}]${forced}`);
+      return settled;
+    } finally {
+      this.inFlight.delete(record.id);
+    }
+  }
+
+  private latestGatePassed(model: string, versions: readonly ModelVersion[]): ModelVersion {
+    const passed = versions.filter((v) => v.tags?.some((tag) => tag.key === 'gate_passed' && tag.value === 'true'));
+    const latest = passed.sort((a, b) => byNumber(a.version, b.version)).at(-1);
+    if (latest === undefined) {
+      throw new ConflictError(`no version of '${model}' has gate_passed=true (versions: ${versions.map((v) => v.version).join(', ') || 'none'}); pass to=N`);
+    }
+    return latest;
+  }
+}
+
+function aliasKey(model: string, alias: string): string {
+  return `${model}\u0000${alias}`;
+}
+
+/** `force` needs a reason: an override nobody can explain later is what the audit exists to prevent. */
+function forceWithReason(force: boolean | undefined, reason: string | null): boolean {
+  if (force === true && reason === null) throw new InvalidFieldError('reason', 'is required when force is true (say why the gates are overridden)');
+  return force === true;
+}

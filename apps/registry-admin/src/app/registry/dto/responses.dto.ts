@@ -1,0 +1,91 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class GateResultView {
+  @ApiProperty({ enum: ['gate_passed', 'has_metrics', 'f1_drop', 'signature'] }) gate!: string;
+  @ApiProperty() passed!: boolean;
+  @ApiProperty({ example: "F1 0.6012 vs v1's 0.6000, drop -0.0012, allowed 0.01" }) detail!: string;
+}
+
+export class AuditRecordView {
+  @ApiProperty({ description: 'MLflow run id of the record.' }) id!: string;
+  @ApiProperty({ example: 'churn_model' }) model!: string;
+  @ApiProperty({ example: 'production' }) alias!: string;
+  @ApiProperty({ enum: ['promote', 'rollback', 'set', 'delete', 'external'] }) action!: string;
+  @ApiProperty({ nullable: true, type: String, example: '1' }) from_version!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '2' }) to_version!: string | null;
+  @ApiProperty({ example: 'alice' }) actor!: string;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty() forced!: boolean;
+  @ApiProperty({ nullable: true, type: [GateResultView] }) gates!: GateResultView[] | null;
+  @ApiProperty({ enum: ['pending', 'committed', 'superseded', 'failed', 'refused'] }) outcome!: string;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String }) observed_version!: string | null;
+  @ApiProperty({ type: [String], example: ['1'], description: 'Earlier holders after this move, most recent last.' }) rollback_stack!: string[];
+  @ApiProperty({ example: '2026-01-15T10:15:30.000Z' }) recorded_at!: string;
+  @ApiProperty({ nullable: true, type: String }) settled_at!: string | null;
+}
+
+export class PushResultView {
+  @ApiProperty({ example: 'http://10.0.0.7:8000' }) target!: string;
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ nullable: true, type: Number, example: 200 }) status!: number | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() duration_ms!: number;
+}
+
+export class MoveResponse {
+  @ApiProperty() model!: string;
+  @ApiProperty() alias!: string;
+  @ApiProperty({ enum: ['promote', 'rollback', 'set', 'delete'] }) action!: string;
+  @ApiProperty({ nullable: true, type: String }) from_version!: string | null;
+  @ApiProperty({ nullable: true, type: String }) to_version!: string | null;
+  @ApiProperty() forced!: boolean;
+  @ApiProperty({ nullable: true, type: [GateResultView] }) gates!: GateResultView[] | null;
+  @ApiProperty({ type: AuditRecordView }) record!: AuditRecordView;
+  @ApiProperty({ nullable: true, type: AuditRecordView, description: 'Written first when the alias had been moved outside registry-admin.' })
+  external_record!: AuditRecordView | null;
+  @ApiProperty({ type: [PushResultView] }) pushes!: PushResultView[];
+}
+
+export class HistoryResponse {
+  @ApiProperty({ type: [AuditRecordView] }) records!: AuditRecordView[];
+  @ApiProperty({ nullable: true, type: String }) next_page_token!: string | null;
+}
+
+export class VersionViewDto {
+  @ApiProperty({ example: '2' }) version!: string;
+  @ApiProperty({ example: 'READY' }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) created_at!: string | null;
+  @ApiProperty({ example: 'mlflow-artifacts:/1/abc/artifacts/model' }) source!: string;
+  @ApiProperty({ nullable: true, type: String }) run_id!: string | null;
+  @ApiProperty({ type: [String], example: ['production'] }) aliases!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { f1: '0.61', gate_passed: 'true' } }) tags!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { f1: 0.61, roc_auc: 0.84 } }) metrics!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+}
+
+export class ModelSummaryDto {
+  @ApiProperty({ example: 'churn_model' }) name!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { production: '2' } }) aliases!: Record<string, string>;
+  @ApiProperty({ nullable: true, type: String }) latest_version!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) tags!: Record<string, string>;
+}
+
+export class AliasView {
+  @ApiProperty() name!: string;
+  @ApiProperty() alias!: string;
+  @ApiProperty({ type: VersionViewDto }) version!: VersionViewDto;
+}
+
+export class TrafficView {
+  @ApiProperty({ example: 0.1 }) challenger_share!: number;
+  @ApiProperty({ example: false }) shadow!: boolean;
+  @ApiProperty({ nullable: true, type: String }) salt!: string | null;
+}
+
+export class DeletedVersionView {
+  @ApiProperty() name!: string;
+  @ApiProperty() version!: string;
+  @ApiProperty() deleted!: boolean;
+}

@@ -1,0 +1,119 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { CallerName } from '../auth/caller.decorator';
+import { RequireRole } from '../auth/roles.decorator';
+import { AliasMovesService, type MoveResult } from './alias-moves.service';
+import type { AuditPage } from './alias-audit.store';
+import { HistoryQuery, PromoteBody, ReasonQuery, RollbackBody, SetAliasBody, TrafficBody } from './dto/requests.dto';
+import { AliasView, DeletedVersionView, HistoryResponse, ModelSummaryDto, MoveResponse, TrafficView, VersionViewDto } from './dto/responses.dto';
+import { ModelRegistryService, type ModelSummary, type TrafficSettings, type VersionView } from './model-registry.service';
+import { parseVersionNumber } from './request-fields';
+
+@ApiTags('models')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No bearer token, or an unknown one.' })
+@ApiForbiddenResponse({ description: 'The token lacks the role.' })
+@ApiServiceUnavailableResponse({ description: 'MLflow is unreachable; nothing was changed.' })
+@Controller('models')
+export class RegistryController {
+  constructor(
+    private readonly registry: ModelRegistryService,
+    private readonly moves: AliasMovesService,
+  ) {}
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Registered models with their aliases' })
+  @ApiOkResponse({ type: [ModelSummaryDto] })
+  listModels(): Promise<ModelSummary[]> {
+    return this.registry.listModels();
+  }
+
+  @Get(':name/versions')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: "A model's versions, newest first, with metrics, tags, source run and aliases" })
+  @ApiOkResponse({ type: [VersionViewDto] })
+  @ApiNotFoundResponse({ description: 'Unknown model.' })
+  listVersions(@Param('name') name: string): Promise<VersionView[]> {
+    return this.registry.listVersions(name);
+  }
+
+  @Delete(':name/versions/:version')
+  @RequireRole('deployer')
+  @ApiOperation({ summary: 'Delete a version (refused while an alias points to it)' })
+  @ApiOkResponse({ type: DeletedVersionView })
+  @ApiConflictResponse({ description: 'An alias points to the version.' })
+  deleteVersion(@Param('name') name: string, @Param('version') version: string, @CallerName() actor: string): Promise<DeletedVersionView> {
+    return this.registry.deleteVersion(name, parseVersionNumber(version, 'version'), actor);
+  }
+
+  @Get(':name/aliases/:alias')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'The version an alias points to' })
+  @ApiOkResponse({ type: AliasView })
+  @ApiNotFoundResponse({ description: 'Unknown model, or the alias is not set.' })
+  getAlias(@Param('name') name: string, @Param('alias') alias: string): Promise<AliasView> {
+    return this.registry.getAlias(name, alias);
+  }
+
+  @Put(':name/aliases/:alias')
+  @RequireRole('deployer')
+  @ApiOperation({ summary: 'Point an alias at a version (gated aliases pass the promotion gates)' })
+  @ApiOkResponse({ type: MoveResponse })
+  @ApiConflictResponse({ description: 'A gate refused the version, or the alias already points there.' })
+  setAlias(@Param('name') name: string, @Param('alias') alias: string, @Body() body: SetAliasBody, @CallerName() actor: string): Promise<MoveResult> {
+    return this.moves.setAlias({ model: name, alias, version: body.version, force: body.force, reason: body.reason, actor });
+  }
+
+  @Delete(':name/aliases/:alias')
+  @RequireRole('deployer')
+  @ApiOperation({ summary: 'Remove an alias (audited; a rollback cannot start from an unset alias)' })
+  @ApiOkResponse({ type: MoveResponse })
+  deleteAlias(@Param('name') name: string, @Param('alias') alias: string, @Query() query: ReasonQuery, @CallerName() actor: string): Promise<MoveResult> {
+    return this.moves.deleteAlias({ model: name, alias, reason: query.reason, actor });
+  }
+
+  @Post(':name/promote')
+  @HttpCode(200)
+  @RequireRole('deployer')
+  @ApiOperation({ summary: 'Promote a version (default: latest gate_passed=true) to an alias (default MODEL_ALIAS)' })
+  @ApiOkResponse({ type: MoveResponse })
+  @ApiConflictResponse({ description: 'Gate refusal (with the reasons), or nothing to promote.' })
+  promote(@Param('name') name: string, @Body() body: PromoteBody, @CallerName() actor: string): Promise<MoveResult> {
+    return this.moves.promote({ model: name, alias: body.alias, to: body.to, force: body.force, reason: body.reason, actor });
+  }
+
+  @Post(':name/rollback')
+  @HttpCode(200)
+  @RequireRole('deployer')
+  @ApiOperation({ summary: "Undo the alias's last move (or go to an explicit version); never gated" })
+  @ApiOkResponse({ type: MoveResponse })
+  @ApiConflictResponse({ description: 'No earlier holder, alias not set, or the earlier holder was deleted.' })
+  rollback(@Param('name') name: string, @Body() body: RollbackBody, @CallerName() actor: string): Promise<MoveResult> {
+    return this.moves.rollback({ model: name, alias: body.alias, to: body.to, reason: body.reason, actor });
+  }
+
+  @Get(':name/history')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Alias audit, newest first, paginated' })
+  @ApiOkResponse({ type: HistoryResponse })
+  history(@Param('name') name: string, @Query() query: HistoryQuery): Promise<AuditPage> {
+    return this.moves.history(name, { alias: query.alias, pageToken: query.page_token, maxResults: query.max_results });
+  }
+
+  @Get(':name/traffic')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Champion/challenger traffic settings (registered-model tags)' })
+  @ApiOkResponse({ type: TrafficView })
+  getTraffic(@Param('name') name: string): Promise<TrafficSettings> {
+    return this.registry.getTraffic(name);
+  }
+
+  @Put(':name/traffic')
+  @RequireRole('deployer')
+  @ApiOperation({ summary: 'Set champion/challenger traffic settings; fields left out keep their value' })
+  @ApiOkResponse({ type: TrafficView })
+  setTraffic(@Param('name') name: string, @Body() body: TrafficBody, @CallerName() actor: string): Promise<TrafficSettings> {
+    return this.registry.setTraffic(name, body, actor);
+  }
+}

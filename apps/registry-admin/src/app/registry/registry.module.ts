@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MlflowClient } from '@churn/mlflow-client';
+import { RegistryAdminConfig } from '../config/registry-admin.config';
+import { ReloadPushService } from '../push/reload-push.service';
+import { AliasAuditStore } from './alias-audit.store';
+import { AliasMovesService } from './alias-moves.service';
+import { ModelRegistryService } from './model-registry.service';
+import { RegistryController } from './registry.controller';
+
+/** The registry services without HTTP: what the command line boots. */
+@Module({
+  providers: [
+    ModelRegistryService,
+    AliasMovesService,
+    ReloadPushService,
+    {
+      provide: AliasAuditStore,
+      inject: [MlflowClient, RegistryAdminConfig],
+      useFactory: (mlflow: MlflowClient, config: RegistryAdminConfig) =>
+        new AliasAuditStore(mlflow, config.AUDIT_EXPERIMENT_SUFFIX, config.AUDIT_PENDING_GRACE_MS),
+    },
+  ],
+  exports: [ModelRegistryService, AliasMovesService, AliasAuditStore],
+})
+export class RegistryServicesModule {}
+
+@Module({ imports: [RegistryServicesModule], controllers: [RegistryController] })
+export class RegistryModule {}

@@ -1,0 +1,168 @@
+// Test fixtures: real model versions in the test run's MLflow server, made the way training-worker
+// makes them (train, export ONNX, write an MLflow Model directory, log it to a run, register it with
+// the wiring table's version tags) but without depending on training-worker's code; a version
+// "registered elsewhere" without metrics or tags; and a version whose signature lacks a column.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  defaultChurnSchema,
+  exportPipelineToOnnx,
+  syntheticChurnRecords,
+  trainChurnModel,
+  writeMlflowModelDirectory,
+  type TrainedChurnModel,
+} from '@churn/churn-pipeline';
+import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
+
+const execFileAsync = promisify(execFile);
+
+export function trackingUri(): string {
+  const uri = process.env['MLFLOW_TRACKING_URI'];
+  if (!uri) throw new Error('MLFLOW_TRACKING_URI is not set: the Jest global setup should have started MLflow');
+  return uri;
+}
+
+export function testClient(uri = trackingUri()): MlflowClient {
+  return new MlflowClient({ trackingUri: uri });
+}
+
+/** A model name no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface TrainingVariant {
+  /** Probability threshold of the label; a high one gives a real, much lower F1. */
+  threshold?: number;
+  /** Leave this categorical column out of the schema, so the signature lacks it. */
+  dropColumn?: string;
+}
+
+const trained = new Map<string, Promise<TrainedChurnModel>>();
+
+/** Trains once per variant per test file on 1500 seeded synthetic customers (fast and deterministic). */
+function trainVariant(variant: TrainingVariant): Promise<TrainedChurnModel> {
+  const key = JSON.stringify(variant);
+  let model = trained.get(key);
+  if (model === undefined) {
+    const schema = defaultChurnSchema();
+    const categorical = schema.categorical.filter((column) => column !== variant.dropColumn);
+    const identifiers = variant.dropColumn === undefined ? schema.identifiers : [...schema.identifiers, variant.dropColumn];
+    model = trainChurnModel({
+      rows: syntheticChurnRecords({ rows: 1500, seed: 11 }),
+      schema: { ...schema, categorical, identifiers },
+      threshold: variant.threshold ?? 0.5,
+    });
+    trained.set(key, model);
+  }
+  return model;
+}
+
+export interface RegisterOptions extends TrainingVariant {
+  /** F1 the training gate requires; `gate_passed` is whether the model reached it. Default 0.3. */
+  gateF1?: number;
+}
+
+export interface RegisteredFixture {
+  version: string;
+  f1: number;
+  gatePassed: boolean;
+  runId: string;
+}
+
+async function ensureRegisteredModel(mlflow: MlflowClient, name: string): Promise<void> {
+  try {
+    await mlflow.registeredModels.create({ name });
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsError)) throw error;
+  }
+}
+
+/** Logs the MLflow Model directory of a trained model to a new run and returns the run id and model URI. */
+async function logModelRun(mlflow: MlflowClient, model: TrainedChurnModel, metrics: Record<string, number>): Promise<{ runId: string; source: string }> {
+  const experiment = await mlflow.experiments.getOrCreate('registry-admin-tests');
+  const run = await mlflow.runs.create({ experiment_id: experiment.experiment_id, run_name: 'fixture' });
+  const runId = run.info.run_id;
+  await mlflow.runs.logBatch({ run_id: runId, metrics: Object.entries(metrics).map(([key, value]) => ({ key, value })) });
+  const dir = await mkdtemp(join(tmpdir(), 'registry-admin-model-'));
+  try {
+    const examples = [...syntheticChurnRecords({ rows: 3, seed: 5 })];
+    await writeMlflowModelDirectory(join(dir, 'model'), { fitted: model.pipeline, onnxBytes: exportPipelineToOnnx(model.pipeline), inputExample: examples });
+    await mlflow.artifacts.logDirectory({ run_id: runId, local_dir: join(dir, 'model'), artifact_path: 'model' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mlflow.runs.update({ run_id: runId, status: 'FINISHED', end_time: Date.now() });
+  return { runId, source: await mlflow.artifacts.runArtifactUri(runId, 'model') };
+}
+
+async function register(mlflow: MlflowClient, params: Parameters<MlflowClient['modelVersions']['create']>[0]): Promise<ModelVersion> {
+  await ensureRegisteredModel(mlflow, params.name);
+  const created = await mlflow.modelVersions.create(params);
+  return mlflow.modelVersions.waitUntilReady({ name: params.name, version: created.version }, { pollIntervalMs: 100, timeoutMs: 30_000 });
+}
+
+/** A trained, logged and registered version with the wiring table's tags (f1, roc_auc, gate_f1, gate_passed, data_sha256, run_id). */
+export async function registerTrainedVersion(mlflow: MlflowClient, name: string, options: RegisterOptions = {}): Promise<RegisteredFixture> {
+  const model = await trainVariant(options);
+  const gateF1 = options.gateF1 ?? 0.3;
+  const { f1, rocAuc } = model.metrics;
+  const gatePassed = f1 >= gateF1;
+  const { runId, source } = await logModelRun(mlflow, model, { f1, roc_auc: rocAuc });
+  const version = await register(mlflow, {
+    name,
+    source,
+    run_id: runId,
+    tags: {
+      f1: String(f1),
+      roc_auc: String(rocAuc),
+      gate_f1: String(gateF1),
+      gate_passed: String(gatePassed),
+      data_sha256: model.data.sha256,
+      run_id: runId,
+    },
+  });
+  return { version: version.version, f1, gatePassed, runId };
+}
+
+/** A version "registered elsewhere": a real model directory, but no source run, no metrics and no tags. */
+export async function registerForeignVersion(mlflow: MlflowClient, name: string): Promise<string> {
+  const { source } = await logModelRun(mlflow, await trainVariant({}), {});
+  return (await register(mlflow, { name, source })).version;
+}
+
+/** Moves (or with `none` deletes) an alias with MLflow's own Python client: a move registry-admin did not make. */
+export async function moveAliasWithPython(name: string, alias: string, version: string, uri = trackingUri()): Promise<void> {
+  const python = process.env['CHURN_PYTHON'];
+  if (!python) throw new Error('CHURN_PYTHON is not set: the Jest global setup should point it at the pinned venv');
+  await execFileAsync(python, [join(__dirname, 'set_alias.py'), name, alias, version], { env: { ...process.env, MLFLOW_TRACKING_URI: uri } });
+}
+
+/** What a stand-in inference-api replica received. */
+export interface ReceivedPush {
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  url: string;
+}
+
+/** A real HTTP server standing in for one inference-api replica's `POST /admin/reload`. */
+export async function startReloadReceiver(status = 200): Promise<{ url: string; received: ReceivedPush[]; close: () => Promise<void> }> {
+  const received: ReceivedPush[] = [];
+  const server: Server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: text === '' ? null : JSON.parse(text), url: request.url ?? '' });
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 200 ? { reloaded: true } : { error: 'broken replica' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
