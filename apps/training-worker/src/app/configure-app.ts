@@ -1,12 +1,13 @@
 import { ValidationPipe } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { TrainingWorkerConfig } from './config/training-worker.config';
+import { HttpErrorFilter } from './errors/http-error.filter';
 
-/** Pipes, Swagger and shutdown hooks: shared by main.ts and the e2e tests so both see one app. */
+/** Pipes, error filter, Swagger and shutdown hooks: shared by main.ts and the e2e tests so both see one app. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
@@ -22,6 +23,6 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
 }
 
 export async function listenOn(app: NestFastifyApplication): Promise<void> {
-  const config = app.get(ConfigService<TrainingWorkerConfig, true>);
-  await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
+  const config = app.get(TrainingWorkerConfig);
+  await app.listen(config.PORT, config.HOST);
 }

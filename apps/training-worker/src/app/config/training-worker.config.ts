@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import { hostname } from 'node:os';
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 
 /**
  * Every setting of training-worker, read from the environment once at start-up. Types are written
@@ -24,27 +26,61 @@ export class TrainingWorkerConfig {
   @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })
   EXPERIMENT_NAME: string = 'churn';
 
+  /** `name:role+role:token` entries, comma-separated; checked by {@link ApiTokens.parse}. */
+  @IsString()
+  API_TOKENS: string = '';
+
+  /** Training jobs run at once; more wait in the queue. */
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  JOB_CONCURRENCY: number = 1;
+
+  /**
+   * This replica's identity, tagged on its job runs: at start-up only runs with this id are failed
+   * as crash leftovers, so replicas never fail each other's running jobs.
+   */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, { message: '$property must be letters, digits, _ . : -' })
+  WORKER_ID: string = hostname();
+
+  /** CSV used by a job that names no data; synthetic data when unset. */
+  @IsOptional()
+  @IsString()
+  DEFAULT_DATA?: string;
+
+  /** Rows of synthetic data generated when a job or the CLI gives no data file. */
+  @IsInt()
+  @Min(100)
+  @Max(10_000_000)
+  SYNTHETIC_ROWS: number = 5000;
+
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
+const DECLARED_SETTINGS = [...Object.keys(new TrainingWorkerConfig()), 'DEFAULT_DATA'];
+
 /**
- * Validates the environment; throws one message naming every bad variable, its problem and value.
- * @throws {Error} when a setting is missing or malformed
+ * Validates the environment; throws one message naming every bad variable, its problem and value
+ * (except API_TOKENS, whose value is secret).
+ * @throws {Error} when a setting is malformed
  */
 export function validateTrainingWorkerConfig(environment: Record<string, unknown>): TrainingWorkerConfig {
-  const declared = Object.keys(new TrainingWorkerConfig());
   const provided = Object.fromEntries(
-    Object.entries(environment).filter(([key, value]) => declared.includes(key) && value !== undefined && value !== ''),
+    Object.entries(environment).filter(([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== ''),
   );
   const config = plainToInstance(TrainingWorkerConfig, provided, { enableImplicitConversion: true, exposeDefaultValues: true });
-  const errors = validateSync(config);
-  if (errors.length > 0) {
-    // class-validator's messages already start with the variable's name.
-    const problems = errors.map(
-      (error) => `${Object.values(error.constraints ?? {}).join(', ')} (got ${JSON.stringify(provided[error.property])})`,
-    );
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  // class-validator's messages already start with the variable's name.
+  const problems = validateSync(config).map(
+    (error) =>
+      `${Object.values(error.constraints ?? {}).join(', ')}${error.property === 'API_TOKENS' ? '' : ` (got ${JSON.stringify(provided[error.property])})`}`,
+  );
+  try {
+    ApiTokens.parse(config.API_TOKENS);
+  } catch (error) {
+    if (!(error instanceof ApiTokensFormatError)) throw error;
+    problems.push(error.message);
   }
+  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
   return config;
 }
