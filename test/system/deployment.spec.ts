@@ -157,7 +157,7 @@ interface K8sContainer {
   name: string;
   ports?: { name?: string; containerPort: number }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } } }[];
 }
 type EnvironmentSource = { from: 'configMap' | 'secret' | 'value' | 'field'; value?: string };
 
@@ -179,8 +179,9 @@ function containerEnvironment(objects: K8sObject[], container: K8sContainer): Ma
   }
   for (const variable of container.env ?? []) {
     if (variable.valueFrom?.secretKeyRef) {
-      const secret = find(objects, 'Secret', variable.valueFrom.secretKeyRef.name);
-      expect(Object.keys(secret.stringData ?? secret.data ?? {})).toContain(variable.valueFrom.secretKeyRef.key);
+      // An optional Secret (MLflow credentials) is created by the operator only when needed.
+      const reference = variable.valueFrom.secretKeyRef;
+      if (!reference.optional) expect(Object.keys(find(objects, 'Secret', reference.name).stringData ?? {})).toContain(reference.key);
       environment.set(variable.name, { from: 'secret' });
     } else if (variable.valueFrom?.fieldRef) environment.set(variable.name, { from: 'field' });
     else environment.set(variable.name, { from: 'value', value: variable.value });
@@ -286,7 +287,9 @@ describe('deployment files (docker/)', () => {
       const secretDefaults = Object.entries(compose.services).flatMap(([service, { environment }]) =>
         Object.entries(environment ?? {})
           .filter(([name]) => isSecretSetting(name) || name === 'API_TOKENS' || name === 'MINIO_ROOT_USER' || name.startsWith('AWS_SECRET'))
-          .map(([name, value]) => ({ service, name, value: String(value) })),
+          .map(([name, value]) => ({ service, name, value: String(value ?? '') }))
+          // Empty is unset (the MLflow credentials, which the bundled MLflow does not need).
+          .filter(({ value }) => value !== ''),
       );
       expect(secretDefaults.length).toBeGreaterThanOrEqual(8);
       // The Fernet key is base64; its placeholder decodes to a text that says dev-only.
@@ -309,6 +312,18 @@ describe('deployment files (docker/)', () => {
       expect(env('postgres')).toMatchObject({ POSTGRES_PASSWORD: chosen.POSTGRES_PASSWORD });
       expect(env('mlflow')).toMatchObject({ AWS_SECRET_ACCESS_KEY: chosen.MINIO_ROOT_PASSWORD });
       expect(([] as string[]).concat(overridden.services['mlflow'].command ?? []).join(' ')).toContain(`mlflow:${chosen.POSTGRES_PASSWORD}@postgres`);
+    });
+
+    it('points every app at an existing MLflow with credentials, all from the environment', () => {
+      const existing = {
+        MLFLOW_TRACKING_URI: 'https://mlflow.example.com',
+        MLFLOW_TRACKING_USERNAME: 'churn-service',
+        MLFLOW_TRACKING_PASSWORD: 'chosen-mlflow-password',
+      };
+      const overridden = resolvedCompose(existing);
+      for (const app of APPS) expect({ app, ...overridden.services[app].environment }).toMatchObject({ app, ...existing, MLFLOW_TRACKING_TOKEN: '' });
+      const token = resolvedCompose({ MLFLOW_TRACKING_TOKEN: 'chosen-bearer-token' });
+      for (const app of APPS) expect({ app, ...token.services[app].environment }).toMatchObject({ app, MLFLOW_TRACKING_TOKEN: 'chosen-bearer-token', MLFLOW_TRACKING_USERNAME: '' });
     });
 
     it('builds every image from a context and Dockerfile that exist', () => {
@@ -501,6 +516,8 @@ describe('deployment files (docker/)', () => {
       expect([...environment.keys()].filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name))).toEqual([]);
       const secretsInPlainSight = [...environment].filter(([name, { from }]) => (isSecretSetting(name) || name === 'API_TOKENS') && from !== 'secret');
       expect(secretsInPlainSight.map(([name]) => name)).toEqual([]);
+      // Ready for an existing MLflow with authentication: its credentials come from a Secret.
+      expect(MLFLOW_CLIENT_VARIABLES.filter((name) => environment.get(name)?.from !== 'secret')).toEqual([]);
       expect(environment.get('MLFLOW_TRACKING_URI')?.value).toBe('http://mlflow:5000');
       expect(environment.get('PORT')?.value).toBe(String(container.ports[0].containerPort));
       expect(container.image).toBe(`churn-mlops/${app}:0.1.0`);
