@@ -1,6 +1,8 @@
-import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
+import { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import * as ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
@@ -352,6 +354,39 @@ describe('deployment files (docker/)', () => {
       expect(final.filter((i) => i.keyword === 'HEALTHCHECK').map((i) => i.args).join(' ')).toContain('/health');
       expect(final.some((i) => i.keyword === 'EXPOSE')).toBe(true);
       expect(final.some((i) => i.keyword === 'CMD')).toBe(true);
+    });
+
+    it.each(dockerfiles)('%s: writes CMD and HEALTHCHECK in exec form that is valid JSON (else Docker silently runs a shell)', (name) => {
+      const execForms = dockerfileInstructions(join(DOCKER_DIR, name))
+        .filter((i) => i.keyword === 'CMD' || i.keyword === 'HEALTHCHECK')
+        .map((i) => i.args.slice(i.args.indexOf('[')));
+      expect(execForms.length).toBeGreaterThanOrEqual(2);
+      for (const form of execForms) expect(Array.isArray(JSON.parse(form))).toBe(true);
+    });
+
+    it("app.Dockerfile: the health check passes on a 200 from /health at $PORT and fails otherwise", async () => {
+      const healthcheck = dockerfileInstructions(join(DOCKER_DIR, 'app.Dockerfile')).find((i) => i.keyword === 'HEALTHCHECK');
+      const [command, ...args] = JSON.parse(String(healthcheck?.args.slice(healthcheck.args.indexOf('['))));
+      expect(command).toBe('node');
+      let status = 200;
+      const server = createServer((request, response) => {
+        response.statusCode = request.url === '/health' ? status : 404;
+        response.end();
+      });
+      await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+      const port = String((server.address() as AddressInfo).port);
+      const check = () =>
+        new Promise<number | null>((exited) => {
+          execFile(process.execPath, args, { env: { ...process.env, PORT: port } }, (error) => exited(error ? (error.code as number) : 0));
+        });
+      try {
+        expect(await check()).toBe(0);
+        status = 503;
+        expect(await check()).toBe(1);
+      } finally {
+        await new Promise((closed) => server.close(closed));
+      }
+      expect(await check()).toBe(1);
     });
 
     it('app.Dockerfile: builds with Nx in a full stage and runs on production packages only', () => {
