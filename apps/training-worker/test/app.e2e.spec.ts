@@ -1,13 +1,16 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../src/app/app.module';
+import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
 import { configureApp } from '../src/app/configure-app';
+import { trackingUri, uniqueName } from './support';
 
 describe('training-worker app', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const config = validateTrainingWorkerConfig({ MLFLOW_TRACKING_URI: trackingUri(), EXPERIMENT_NAME: uniqueName('app-exp') });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
     app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -21,10 +24,11 @@ describe('training-worker app', () => {
     expect(response.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves the OpenAPI spec at /docs-json and Swagger UI at /docs', async () => {
+  it('serves the OpenAPI spec at /docs-json, with the job endpoints, and Swagger UI at /docs', async () => {
     const spec = await app.inject({ method: 'GET', url: '/docs-json' });
     expect(spec.statusCode).toBe(200);
-    expect(spec.json().paths).toHaveProperty('/health');
+    expect(Object.keys(spec.json().paths)).toEqual(expect.arrayContaining(['/health', '/jobs', '/jobs/{id}']));
+    expect(spec.json().components.schemas.CreateJobDto.properties).toHaveProperty('gate_f1');
     const ui = await app.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toContain('swagger');

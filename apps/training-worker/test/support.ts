@@ -45,14 +45,14 @@ export interface ReadBackVersion {
 }
 export interface ReadBack {
   runs: Record<string, ReadBackRun>;
-  versions: ReadBackVersion[];
+  versions: Record<string, ReadBackVersion[]>;
   predictions: { label: number[]; probability: number[] } | null;
 }
 
 /** Runs test/python/read_back.py (MLflow's own Python client) on the suite's server. */
 export async function readBack(request: {
   runs?: string[];
-  model_name?: string;
+  model_names?: string[];
   predict?: { model_uri: string; columns: string[]; data: unknown[][]; numeric: string[] };
 }): Promise<ReadBack> {
   const python = process.env['CHURN_PYTHON'];

@@ -28,9 +28,15 @@ function runIdOf(result: CommandResult): string {
 describe('train (CLI)', () => {
   const experiment = uniqueName('cli-exp');
   const modelName = uniqueName('cli-model');
+  const gatedModel = uniqueName('cli-gated');
+  const failedModel = uniqueName('cli-failed');
   const workDir = mkdtempSync(join(tmpdir(), 'training-worker-cli-'));
+  const badCsv = join(workDir, 'bad.csv');
+  const badLine = 57;
   let viaNx: CommandResult;
   let direct: CommandResult;
+  let gated: CommandResult;
+  let failed: CommandResult;
   let firstRunId: string;
   let secondRunId: string;
   let read: ReadBack;
@@ -38,23 +44,35 @@ describe('train (CLI)', () => {
   let ourProbabilities: Float64Array;
 
   beforeAll(async () => {
+    // Telco's first 199 rows with text in one numeric cell.
+    const lines = readFileSync(telcoCsv, 'utf8').split(/\r?\n/).slice(0, 200);
+    const fields = lines[badLine - 1].split(',');
+    fields[lines[0].split(',').indexOf('MonthlyCharges')] = 'lots';
+    lines[badLine - 1] = fields.join(',');
+    writeFileSync(badCsv, `${lines.join('\n')}\n`);
+
+    // Through Nx first: it builds main.js, which the other cases then run directly, side by side.
     viaNx = await runCommand(
       'npx',
       ['nx', 'run', 'training-worker:train', TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`, '--outputStyle=static'],
       { NX_DAEMON: 'false', USER: 'nx-tester' },
     );
     if (viaNx.code !== 0) throw new Error(`nx run training-worker:train exited with ${viaNx.code}:\n${viaNx.stdout}\n${viaNx.stderr}`);
-    direct = await node([TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`], { USER: 'cli-tester', GIT_COMMIT: 'f'.repeat(40) });
+    [direct, gated, failed] = await Promise.all([
+      node([TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`], { USER: 'cli-tester', GIT_COMMIT: 'f'.repeat(40) }),
+      node([TELCO_ARG, '--gate-f1=0.99', `--model-name=${gatedModel}`, `--experiment=${experiment}`]),
+      node([`--data=${badCsv}`, `--model-name=${failedModel}`, `--experiment=${experiment}`]),
+    ]);
     firstRunId = runIdOf(viaNx);
     secondRunId = runIdOf(direct);
 
     const sample = await readCsvSample(createReadStream(telcoCsv), 40);
-    records = sample.rows.map((fields) => Object.fromEntries(sample.header.map((column, i) => [column, fields[i]])));
+    records = sample.rows.map((row) => Object.fromEntries(sample.header.map((column, i) => [column, row[i]])));
     const { pipeline } = await trainChurnModel({ csvPath: telcoCsv, seed: 42 });
     ourProbabilities = predictProba(pipeline, records);
     read = await readBack({
-      runs: [firstRunId, secondRunId],
-      model_name: modelName,
+      runs: [firstRunId, secondRunId, runIdOf(gated), runIdOf(failed)],
+      model_names: [modelName, gatedModel, failedModel],
       predict: { model_uri: `models:/${modelName}/2`, ...inputExampleFrame(pipeline, records), numeric: pipeline.schema.numeric },
     });
   }, 300_000);
@@ -76,7 +94,6 @@ describe('train (CLI)', () => {
     expect(REGISTERED_LINE.exec(direct.stdout)?.slice(1)).toEqual([secondRunId, modelName, '2']);
     expect(direct.stderr).toMatch(/^\[train\] fit: converged after \d+ iterations/m);
   });
-
   it('logs params, metrics, tags and artifacts that MLflow\'s Python client reads back', () => {
     for (const [runId, user] of [
       [firstRunId, 'nx-tester'],
@@ -135,8 +152,8 @@ describe('train (CLI)', () => {
   });
 
   it('registers versions 1 and 2 from the runs\' model artifacts, READY, with the wiring table\'s version tags', () => {
-    expect(read.versions.map((v) => v.version)).toEqual(['1', '2']);
-    read.versions.forEach((version, i) => {
+    expect(read.versions[modelName].map((v) => v.version)).toEqual(['1', '2']);
+    read.versions[modelName].forEach((version, i) => {
       const runId = [firstRunId, secondRunId][i];
       const run = read.runs[runId];
       expect(version.status).toBe('READY');
@@ -171,41 +188,26 @@ describe('train (CLI)', () => {
     expect(worst.difference).toBeLessThanOrEqual(PROBABILITY_TOLERANCE);
   });
 
-  it('--gate-f1=0.99: exit 3 with the reason, run FINISHED with gate_passed=false, no version', async () => {
-    const gatedModel = uniqueName('cli-gated');
-    const result = await node([TELCO_ARG, '--gate-f1=0.99', `--model-name=${gatedModel}`, `--experiment=${experiment}`]);
-    expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/^\[GATE\] refused: F1 0\.\d{4} is below the gate 0\.99$/m);
-    expect(result.stdout).toMatch(/Model Registry : not registered \(quality gate refused\)$/m);
-    const runId = runIdOf(result);
-    const gated = await readBack({ runs: [runId], model_name: gatedModel });
-    expect(gated.runs[runId].status).toBe('FINISHED');
-    expect(gated.runs[runId].tags).toMatchObject({ gate_passed: 'false', gate_reason: expect.stringMatching(/below the gate 0\.99/) });
-    expect(gated.runs[runId].tags).not.toHaveProperty('registered_version');
-    expect(gated.versions).toEqual([]);
+  it('--gate-f1=0.99: exit 3 with the reason, run FINISHED with gate_passed=false, no version', () => {
+    expect(gated.code).toBe(3);
+    expect(gated.stdout).toMatch(/^\[GATE\] refused: F1 0\.\d{4} is below the gate 0\.99$/m);
+    expect(gated.stdout).toMatch(/Model Registry : not registered \(quality gate refused\)$/m);
+    const run = read.runs[runIdOf(gated)];
+    expect(run.status).toBe('FINISHED');
+    expect(run.tags).toMatchObject({ gate_passed: 'false', gate_reason: expect.stringMatching(/below the gate 0\.99/) });
+    expect(run.tags).not.toHaveProperty('registered_version');
+    expect(read.versions[gatedModel]).toEqual([]);
   });
 
   it('text in a numeric column: exit 1 naming line and column, run FAILED with the error, no version', async () => {
-    const lines = readFileSync(telcoCsv, 'utf8').split(/\r?\n/).slice(0, 200);
-    const header = lines[0].split(',');
-    const badLine = 57;
-    const fields = lines[badLine - 1].split(',');
-    fields[header.indexOf('MonthlyCharges')] = 'lots';
-    lines[badLine - 1] = fields.join(',');
-    const badCsv = join(workDir, 'bad.csv');
-    writeFileSync(badCsv, `${lines.join('\n')}\n`);
-    const failedModel = uniqueName('cli-failed');
-
-    const result = await node([`--data=${badCsv}`, `--model-name=${failedModel}`, `--experiment=${experiment}`]);
-    expect(result.code).toBe(1);
-    const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('[ERROR]'));
+    expect(failed.code).toBe(1);
+    const errorLines = failed.stderr.split('\n').filter((line) => line.startsWith('[ERROR]'));
     expect(errorLines).toEqual([expect.stringContaining(`line ${badLine}, column "MonthlyCharges": "lots" is not a number`)]);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-    const runId = runIdOf(result);
-    const failed = await readBack({ runs: [runId], model_name: failedModel });
-    expect(failed.runs[runId].status).toBe('FAILED');
-    expect(failed.runs[runId].tags['error']).toContain(`line ${badLine}, column "MonthlyCharges"`);
-    expect(failed.versions).toEqual([]);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    const run = read.runs[runIdOf(failed)];
+    expect(run.status).toBe('FAILED');
+    expect(run.tags['error']).toContain(`line ${badLine}, column "MonthlyCharges"`);
+    expect(read.versions[failedModel]).toEqual([]);
     expect(await testClient().registeredModels.search({ filter: `name='${failedModel}'` }).toArray()).toEqual([]);
   });
 

@@ -1,11 +1,11 @@
 """MLflow's own view of what training-worker logged and registered: the independent reader of the tests.
 
 Reads JSON from stdin:
-  {"runs": [run_id, ...], "model_name": str | null,
+  {"runs": [run_id, ...], "model_names": [str, ...],
    "predict": {"model_uri": "models:/<name>/<N>", "columns": [...], "data": [[...]], "numeric": [...]} | null}
 Writes JSON to stdout:
   runs: {run_id: {status, run_name, experiment_id, artifact_uri, params, metrics, tags, artifacts}}
-  versions: [{version, source, run_id, status, tags}] of model_name, oldest first ([] when it does not exist)
+  versions: {name: [{version, source, run_id, status, tags}], oldest first ([] when the model does not exist)}
   predictions: {label: [...], probability: [...]} from mlflow.pyfunc.load_model(model_uri).predict
 """
 import json
@@ -67,7 +67,7 @@ def main() -> None:
     client = MlflowClient()
     answer = {
         "runs": {run_id: read_run(client, run_id) for run_id in request.get("runs", [])},
-        "versions": read_versions(client, request["model_name"]) if request.get("model_name") else [],
+        "versions": {name: read_versions(client, name) for name in request.get("model_names", [])},
         "predictions": predict(request["predict"]) if request.get("predict") else None,
     }
     json.dump(answer, sys.stdout)
