@@ -9,8 +9,10 @@ async function bootstrap(): Promise<void> {
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   validateInferenceApiConfig(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(process.env), new FastifyAdapter(), {
     bufferLogs: true,
+    // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).
+    bodyParser: false,
     abortOnError: false,
   });
   configureApp(app);

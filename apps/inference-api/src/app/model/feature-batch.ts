@@ -1,0 +1,145 @@
+/**
+ * Turns request data into the model's input columns, by hand and once per value: the hot path of
+ * every prediction. Values follow DESIGN.md's wiring table ("values sent for a column"):
+ * - numeric columns take numbers or numeric text; `null` or blank text is a missing value (the
+ *   graph imputes it); anything else, including NaN and Infinity, is a 400 naming the column;
+ * - categorical columns take text, or numbers as their decimal text; `null` or blank is missing
+ *   (encoded as all zeros); a category the graph does not know is scored (all zeros) and warned about;
+ * - a column absent from a record is a 400 unless the signature marks it optional;
+ * - fields outside the signature are ignored and warned about.
+ * The same rules as the training side's CSV loader: `numericFromRaw` and `categoryFromRaw` decide.
+ */
+import { categoryFromRaw, numericFromRaw } from '@churn/churn-pipeline';
+import type { InputColumnPlan } from './model-contract';
+import { InputError } from './model-errors';
+
+/** Request fields that are not features and are never reported as ignored. */
+export const NON_FEATURE_FIELDS: ReadonlySet<string> = new Set(['user_id', 'request_id']);
+
+/** One column's values: numbers with NaN for missing, or text with '' for missing. */
+export type ColumnValues = Float32Array | Float64Array | string[];
+
+/** Rows ready for the model. Kept whole so later consumers (prediction log, drift window) read the same values. */
+export interface FeatureBatch {
+  rowCount: number;
+  /** One entry per model column, in the contract's column order. */
+  columns: ColumnValues[];
+  /** Per row, the warnings for that row; `undefined` when no row had any. */
+  rowWarnings: (string[] | undefined)[] | undefined;
+  /** Warnings that concern the whole request (an ignored column of a columnar body). */
+  batchWarnings: string[];
+}
+
+function allocate(plan: InputColumnPlan, rows: number): ColumnValues {
+  if (plan.tensorType === 'float32') return new Float32Array(rows);
+  if (plan.tensorType === 'float64') return new Float64Array(rows);
+  return new Array<string>(rows);
+}
+
+/** Where a value sits in the request, for error messages; `row` is 0-based. */
+export type Locator = (row: number, column: string) => string;
+
+/** Builds batches for one model's columns; created once per loaded version. */
+export class FeatureBatchBuilder {
+  private readonly byName: ReadonlyMap<string, number>;
+
+  constructor(readonly columns: readonly InputColumnPlan[]) {
+    this.byName = new Map(columns.map((column, index) => [column.name, index]));
+  }
+
+  /**
+   * Rows given as objects keyed by column name (`/predict`, `dataframe_records`, `instances`).
+   * @throws {InputError} naming the row and column of the first bad value
+   */
+  fromRecords(records: readonly unknown[], locate: Locator): FeatureBatch {
+    const rowCount = records.length;
+    const columns = this.columns.map((plan) => allocate(plan, rowCount));
+    const batch: FeatureBatch = { rowCount, columns, rowWarnings: undefined, batchWarnings: [] };
+    for (let row = 0; row < rowCount; row++) {
+      const record = records[row];
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        throw new InputError(locate(row, ''), `expected an object of feature values, got ${describeType(record)}`);
+      }
+      const fields = record as Record<string, unknown>;
+      for (let index = 0; index < this.columns.length; index++) {
+        const plan = this.columns[index];
+        const value = fields[plan.name];
+        if (value === undefined && plan.required && !Object.prototype.hasOwnProperty.call(fields, plan.name)) {
+          throw new InputError(locate(row, plan.name), `required feature is missing (send null for an unknown value)`);
+        }
+        this.store(batch, index, row, value, locate);
+      }
+      for (const key in fields) {
+        if (!this.byName.has(key) && !NON_FEATURE_FIELDS.has(key)) addRowWarning(batch, row, `field ${JSON.stringify(key)} is not a model input; ignored`);
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Rows given as a header plus cells (`dataframe_split`, CSV, column dictionaries). `cell(row, i)`
+   * returns the value of header column `i` in `row`.
+   * @throws {InputError} for a required column missing from the header, or a bad value (row and column named)
+   */
+  fromColumns(header: readonly string[], rowCount: number, cell: (row: number, headerIndex: number) => unknown, locate: Locator, where: string): FeatureBatch {
+    const positions = this.columns.map((plan) => header.indexOf(plan.name));
+    const batchWarnings: string[] = [];
+    this.columns.forEach((plan, index) => {
+      if (positions[index] < 0 && plan.required) throw new InputError(where, `required column ${JSON.stringify(plan.name)} is missing`);
+    });
+    header.forEach((name) => {
+      if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name)) batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
+    });
+    const columns = this.columns.map((plan) => allocate(plan, rowCount));
+    const batch: FeatureBatch = { rowCount, columns, rowWarnings: undefined, batchWarnings };
+    for (let index = 0; index < this.columns.length; index++) {
+      const position = positions[index];
+      for (let row = 0; row < rowCount; row++) this.store(batch, index, row, position < 0 ? null : cell(row, position), locate);
+    }
+    return batch;
+  }
+
+  private store(batch: FeatureBatch, index: number, row: number, value: unknown, locate: Locator): void {
+    const plan = this.columns[index];
+    const target = batch.columns[index];
+    if (plan.kind === 'numeric') {
+      const number = numericFromRaw(value);
+      if (number === undefined) {
+        throw new InputError(locate(row, plan.name), `expected a finite number, numeric text or null, got ${describeValue(value)}`);
+      }
+      (target as Float32Array | Float64Array)[row] = number === null ? Number.NaN : number;
+      return;
+    }
+    const category = categoryFromRaw(value);
+    if (category === undefined) {
+      throw new InputError(locate(row, plan.name), `expected text, a finite number or null, got ${describeValue(value)}`);
+    }
+    (target as string[])[row] = category ?? '';
+    if (category !== null && plan.categories !== undefined && !plan.categories.has(category)) {
+      addRowWarning(batch, row, `${plan.name}: unknown category ${quote(category)} scored as none of the known categories`);
+    }
+  }
+}
+
+function addRowWarning(batch: FeatureBatch, row: number, warning: string): void {
+  batch.rowWarnings ??= new Array<string[] | undefined>(batch.rowCount);
+  (batch.rowWarnings[row] ??= []).push(warning);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `text ${quote(value)}`;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** A short quotation of a value for a message (long text cut, so a bad request cannot flood the logs). */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}

@@ -1,0 +1,125 @@
+/**
+ * One model version, opened and warmed, ready to score. Requests take a lease on the version they
+ * start with (`acquire`/`release`), so a swap never pulls a session out from under a running request:
+ * the replaced version is retired and its session released once its last lease ends.
+ */
+import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import type { TrainingStatistics } from '@churn/drift-stats';
+import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
+import type { ModelContract } from './model-contract';
+import type { SignatureColumn } from './mlmodel';
+
+/** Which version produced an answer: the `model` object of every response. */
+export interface ModelRef {
+  name: string;
+  alias: string;
+  version: string;
+}
+
+/** What `GET /model` reports about a loaded version. */
+export interface ModelVersionInfo {
+  runId: string | undefined;
+  /** The version's registry source, e.g. `mlflow-artifacts:/1/<run>/artifacts/model`. */
+  source: string;
+  /** Numeric version tags (`f1`, `roc_auc`, `gate_f1`, …). */
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  signature: SignatureColumn[];
+  localDir: string;
+  loadedAt: Date;
+  /** Milliseconds from the start of the load to ready (download, open, check, warm). */
+  loadMs: number;
+  /** Drift reference of this version, when the run logged `train_stats.json`. */
+  trainStats: TrainingStatistics | undefined;
+  /** Why `train_stats.json` is absent or unusable, for `/model`. */
+  trainStatsNote: string | undefined;
+}
+
+/** Labels and positive-class probabilities of a scored batch, one entry per row. */
+export interface Scores {
+  labels: Int32Array;
+  probabilities: Float32Array;
+}
+
+export class LoadedModel {
+  readonly builder: FeatureBatchBuilder;
+  private leases = 0;
+  private retired = false;
+  private released = false;
+  private readonly outputNames: string[];
+
+  constructor(
+    readonly ref: ModelRef,
+    readonly info: ModelVersionInfo,
+    readonly contract: ModelContract,
+    private readonly session: InferenceSession,
+  ) {
+    this.builder = new FeatureBatchBuilder(contract.columns);
+    this.outputNames = contract.labelOutput ? [contract.labelOutput, contract.probabilityOutput] : [contract.probabilityOutput];
+  }
+
+  /** `churn_model@production (v2)`, as `/health` shows it. */
+  get label(): string {
+    return `${this.ref.name}@${this.ref.alias} (v${this.ref.version})`;
+  }
+
+  /** Takes a lease; pair with {@link release} in a `finally`. */
+  acquire(): this {
+    this.leases++;
+    return this;
+  }
+
+  release(): void {
+    this.leases--;
+    if (this.retired && this.leases === 0) this.dispose();
+  }
+
+  /** Called once the version is no longer current: its session is freed after the last lease. */
+  retire(): void {
+    this.retired = true;
+    if (this.leases === 0) this.dispose();
+  }
+
+  get inUse(): number {
+    return this.leases;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Runs the graph on a prepared batch. Hold a lease while awaiting. */
+  async score(batch: FeatureBatch): Promise<Scores> {
+    const rows = batch.rowCount;
+    const feeds: Record<string, Tensor> = {};
+    const columns = this.contract.columns;
+    for (let index = 0; index < columns.length; index++) {
+      const plan = columns[index];
+      feeds[plan.name] = new Tensor(plan.tensorType, batch.columns[index], plan.columnVector ? [rows, 1] : [rows]);
+    }
+    const results = await this.session.run(feeds, this.outputNames);
+    const rawProbability = results[this.contract.probabilityOutput].data as Float32Array;
+    let probabilities: Float32Array;
+    if (this.contract.probabilityWidth === 1) {
+      probabilities = rawProbability;
+    } else {
+      probabilities = new Float32Array(rows);
+      for (let row = 0; row < rows; row++) probabilities[row] = rawProbability[row * 2 + 1];
+    }
+    const labels = new Int32Array(rows);
+    if (this.contract.labelOutput) {
+      const rawLabels = results[this.contract.labelOutput].data as BigInt64Array;
+      for (let row = 0; row < rows; row++) labels[row] = Number(rawLabels[row]);
+    } else {
+      for (let row = 0; row < rows; row++) labels[row] = probabilities[row] >= 0.5 ? 1 : 0;
+    }
+    return { labels, probabilities };
+  }
+
+  /** Frees the session now (shutdown, or a version that failed its warm-up). */
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    void this.session.release().catch(() => undefined);
+  }
+}

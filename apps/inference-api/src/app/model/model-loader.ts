@@ -1,0 +1,146 @@
+/**
+ * Brings one registered version from MLflow to a warmed, checked `LoadedModel`:
+ * download (cached) → MLmodel → onnxruntime session → contract check → warm-up with the input
+ * example. Each step fails with a `ModelLoadError` naming its stage; nothing half-loaded escapes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InferenceSession } from 'onnxruntime-node';
+import { parseTrainingStatistics, type TrainingStatistics } from '@churn/drift-stats';
+import { MlflowError, tagsToRecord, type MlflowClient, type ModelVersion } from '@churn/mlflow-client';
+import type { ModelCache } from './model-cache';
+import { checkModelContract, type ModelContract } from './model-contract';
+import { InputError, ModelLoadError } from './model-errors';
+import { LoadedModel, type ModelRef } from './loaded-model';
+import { parseMlmodel, type MlmodelInfo } from './mlmodel';
+import { OnnxDecodeError, oneHotCategoriesByInput } from './onnx-categories';
+import type { FeatureBatch, FeatureBatchBuilder } from './feature-batch';
+
+export interface ModelLoaderDeps {
+  client: MlflowClient;
+  cache: ModelCache;
+}
+
+/** Loads `version` for the slot `alias`. @throws {ModelLoadError} */
+export async function loadModelVersion(version: ModelVersion, alias: string, deps: ModelLoaderDeps): Promise<LoadedModel> {
+  const started = performance.now();
+  const ref: ModelRef = { name: version.name, alias, version: version.version };
+  const where = `${version.name} v${version.version}`;
+
+  const cached = await step('download', where, async () => {
+    const downloadUri = await deps.client.modelVersions.getDownloadUri({ name: version.name, version: version.version });
+    return deps.cache.ensure(version.name, version.version, downloadUri, version.run_id);
+  });
+  const mlmodel = await step('mlmodel', where, async () => parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')));
+  const onnxBytes = await step('mlmodel', where, () => readFile(join(cached.modelDir, mlmodel.onnxFile)));
+
+  const session = await step('session', where, () => InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all' }));
+  try {
+    const categories = await step('session', where, async () => {
+      try {
+        return oneHotCategoriesByInput(onnxBytes);
+      } catch (error) {
+        if (error instanceof OnnxDecodeError) throw new ModelLoadError('session', `model.onnx cannot be read: ${error.message}`);
+        throw error;
+      }
+    });
+    const contract = await step('contract', where, async () => checkModelContract(mlmodel.inputs, session.inputMetadata, session.outputMetadata, categories));
+    const { trainStats, trainStatsNote } = await readTrainStats(cached.trainStatsPath);
+    const tags = tagsToRecord(version.tags);
+    const model = new LoadedModel(ref, {
+      runId: version.run_id,
+      source: version.source,
+      metrics: numericTags(tags),
+      tags,
+      signature: mlmodel.inputs,
+      localDir: cached.modelDir,
+      loadedAt: new Date(),
+      loadMs: 0,
+      trainStats,
+      trainStatsNote,
+    }, contract, session);
+    await step('warmup', where, async () => warmUp(model, await exampleBatch(model.builder, contract, cached.modelDir, mlmodel)));
+    model.info.loadedAt = new Date();
+    model.info.loadMs = performance.now() - started;
+    return model;
+  } catch (error) {
+    await session.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function step<T>(stage: ModelLoadError['stage'], where: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ModelLoadError) throw new ModelLoadError(error.stage, `${where}: ${error.message}`, { cause: error });
+    const message = error instanceof MlflowError || error instanceof Error ? error.message : String(error);
+    throw new ModelLoadError(stage, `${where}: ${stage} failed: ${message}`, { cause: error });
+  }
+}
+
+/**
+ * The rows to warm up with: the version's saved input example, run through the same request path
+ * as real traffic; a version without one is warmed with a single all-missing row.
+ */
+async function exampleBatch(builder: FeatureBatchBuilder, contract: ModelContract, modelDir: string, mlmodel: MlmodelInfo): Promise<FeatureBatch> {
+  if (mlmodel.inputExample) {
+    let example: unknown;
+    try {
+      example = JSON.parse(await readFile(join(modelDir, mlmodel.inputExample.path), 'utf8'));
+    } catch (error) {
+      throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} cannot be read: ${(error as Error).message}`);
+    }
+    try {
+      if (isSplitFrame(example)) {
+        const { columns, data } = example;
+        return builder.fromColumns(columns, data.length, (row, column) => data[row]?.[column], (row, column) => `input example row ${row}, column ${column}`, 'input example');
+      }
+      if (Array.isArray(example)) return builder.fromRecords(example, (row, column) => `input example row ${row}, column ${column}`);
+    } catch (error) {
+      if (error instanceof InputError) throw new ModelLoadError('warmup', `the input example does not fit the signature: ${error.message}`);
+      throw error;
+    }
+    throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} is neither split nor records orient`);
+  }
+  return builder.fromRecords([Object.fromEntries(contract.columns.map((column) => [column.name, null]))], () => 'warm-up row');
+}
+
+function isSplitFrame(value: unknown): value is { columns: string[]; data: unknown[][] } {
+  if (typeof value !== 'object' || value === null) return false;
+  const frame = value as { columns?: unknown; data?: unknown };
+  return Array.isArray(frame.columns) && Array.isArray(frame.data) && frame.data.every(Array.isArray);
+}
+
+/** Scores the batch and checks the answer has one finite probability in [0, 1] per row. */
+async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<void> {
+  const scores = await model.score(batch);
+  if (scores.probabilities.length !== batch.rowCount) {
+    throw new ModelLoadError('warmup', `the model returned ${scores.probabilities.length} probabilities for ${batch.rowCount} rows; each output must have one entry per row`);
+  }
+  scores.probabilities.forEach((probability, row) => {
+    if (!(probability >= 0 && probability <= 1)) throw new ModelLoadError('warmup', `the model returned probability ${probability} for example row ${row}; probabilities must be within [0, 1]`);
+  });
+}
+
+async function readTrainStats(path: string | undefined): Promise<{ trainStats: TrainingStatistics | undefined; trainStatsNote: string | undefined }> {
+  if (!path) return { trainStats: undefined, trainStatsNote: 'the run has no train_stats.json' };
+  try {
+    return { trainStats: parseTrainingStatistics(JSON.parse(await readFile(path, 'utf8'))), trainStatsNote: undefined };
+  } catch (error) {
+    return { trainStats: undefined, trainStatsNote: `train_stats.json is unusable: ${(error as Error).message}` };
+  }
+}
+
+/** Version tags that hold identifiers, not measurements, even when they happen to be all digits. */
+const IDENTIFIER_TAGS = new Set(['run_id', 'data_sha256']);
+
+function numericTags(tags: Record<string, string>): Record<string, number> {
+  const metrics: Record<string, number> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    if (IDENTIFIER_TAGS.has(key)) continue;
+    const number = value.trim() === '' ? Number.NaN : Number(value);
+    if (Number.isFinite(number)) metrics[key] = number;
+  }
+  return metrics;
+}

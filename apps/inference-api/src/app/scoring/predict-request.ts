@@ -1,0 +1,64 @@
+/**
+ * The `/predict` body: one customer object, `{ "customers": [...] }`, or a bare array, with optional
+ * `user_id` and `request_id` beside the customer's fields (or beside `customers`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Locator } from '../model/feature-batch';
+import { InputError } from '../model/model-errors';
+
+export interface PredictRequest {
+  records: readonly unknown[];
+  /** One customer object: the answer is one prediction, not a list. */
+  single: boolean;
+  requestId: string;
+  userId: string | undefined;
+  locate: Locator;
+}
+
+const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
+
+/** @throws {InputError} naming the field at fault; 413 when there are more than `maxRows` customers */
+export function parsePredictRequest(body: unknown, maxRows: number): PredictRequest {
+  if (Array.isArray(body)) return batch(body, 'body', maxRows, undefined, undefined);
+  if (typeof body !== 'object' || body === null) {
+    throw new InputError('body', 'expected a JSON object (one customer), { "customers": [...] } or an array of customers');
+  }
+  const fields = body as Record<string, unknown>;
+  const requestId = parseRequestId(fields['request_id']);
+  const userId = parseUserId(fields['user_id']);
+  if ('customers' in fields) {
+    if (!Array.isArray(fields['customers'])) throw new InputError('customers', 'expected an array of customer objects');
+    return batch(fields['customers'], 'customers', maxRows, requestId, userId);
+  }
+  return { records: [fields], single: true, requestId: requestId ?? randomUUID(), userId, locate: (_row, column) => column };
+}
+
+function batch(records: unknown[], where: string, maxRows: number, requestId: string | undefined, userId: string | undefined): PredictRequest {
+  if (records.length === 0) throw new InputError(where, 'expected at least one customer');
+  if (records.length > maxRows) {
+    throw new InputError(where, `${records.length} customers exceed the limit of ${maxRows} per request (MAX_BATCH_ROWS); split the batch`, 413);
+  }
+  const prefix = where === 'body' ? '' : where;
+  return {
+    records,
+    single: false,
+    requestId: requestId ?? randomUUID(),
+    userId,
+    locate: (row, column) => `${prefix}[${row}]${column ? `.${column}` : ''}`,
+  };
+}
+
+function parseRequestId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !REQUEST_ID.test(value)) {
+    throw new InputError('request_id', 'expected 1 to 128 characters of letters, digits and . _ : @ / -');
+  }
+  return value;
+}
+
+function parseUserId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && value.length > 0 && value.length <= 256) return value;
+  throw new InputError('user_id', 'expected a non-empty string of at most 256 characters, or an integer');
+}

@@ -1,0 +1,116 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+
+export class SlotFailureDto {
+  @ApiProperty({ nullable: true, type: String, example: '3', description: 'null when the alias itself could not be resolved' })
+  version!: string | null;
+
+  @ApiProperty({ enum: ['resolve', 'download', 'mlmodel', 'session', 'contract', 'warmup'] })
+  stage!: string;
+
+  @ApiProperty({ example: 'churn_model v3: session failed: Protobuf parsing failed.' })
+  message!: string;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  at!: string;
+
+  @ApiProperty({ nullable: true, type: String, description: 'When this version will be tried again.' })
+  retry_at!: string | null;
+}
+
+export class SlotStatusDto {
+  @ApiProperty({ example: 'churn_model' })
+  name!: string;
+
+  @ApiProperty({ example: 'production' })
+  alias!: string;
+
+  @ApiProperty({ enum: ['ready', 'starting', 'unavailable'] })
+  state!: string;
+
+  @ApiProperty({ nullable: true, type: String, example: '2', description: 'The version serving requests.' })
+  version!: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  loaded_at!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: '2', description: 'Where the alias pointed at the last successful resolve.' })
+  alias_version!: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  last_resolved_at!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'A version being loaded now.' })
+  loading_version!: string | null;
+
+  @ApiProperty({ nullable: true, type: SlotFailureDto })
+  last_error!: SlotFailureDto | null;
+}
+
+export class ReadyResponse {
+  @ApiProperty()
+  ready!: boolean;
+
+  @ApiProperty({ type: [SlotStatusDto] })
+  slots!: SlotStatusDto[];
+}
+
+export class ModelInfoResponse {
+  @ApiProperty({ example: 'churn_model' })
+  name!: string;
+
+  @ApiProperty({ example: 'production' })
+  alias!: string;
+
+  @ApiProperty({ example: '2' })
+  version!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  run_id!: string | null;
+
+  @ApiProperty({ example: { f1: 0.61, roc_auc: 0.84 }, description: 'Numeric version tags.' })
+  metrics!: Record<string, number>;
+
+  @ApiProperty({ example: { gate_passed: 'true' } })
+  tags!: Record<string, string>;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  loaded_at!: string;
+
+  @ApiProperty({ example: 180 })
+  load_ms!: number;
+
+  @ApiProperty({ example: 'mlflow-artifacts:/1/abc/artifacts/model' })
+  source!: string;
+
+  @ApiProperty({ example: [{ name: 'tenure', type: 'double', required: true }] })
+  inputs!: { name: string; type: string; required: boolean }[];
+
+  @ApiProperty({ example: { probability: 'probability', label: 'label' } })
+  outputs!: { probability: string; probability_width: number; label: string | null };
+
+  @ApiProperty({ description: 'Whether train_stats.json (drift reference) came with the version.' })
+  has_train_stats!: boolean;
+
+  @ApiPropertyOptional({ description: 'Why train_stats.json is absent or unusable.' })
+  train_stats_note?: string;
+}
+
+export class ReloadRequest {
+  @ApiProperty({ example: 'churn_model' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'name must be a registered model name (letters, digits, _ . -)' })
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'production', description: 'Only this alias; every served alias of the model when absent.' })
+  @IsOptional()
+  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: 'alias must be an alias name (letters, digits, _ -, not starting with a digit)' })
+  alias?: string;
+}
+
+export class ReloadResponse {
+  @ApiProperty({ example: 'churn_model' })
+  name!: string;
+
+  @ApiProperty({ type: [SlotStatusDto], description: 'Each reloaded slot after the attempt: `version` is what it serves now.' })
+  slots!: SlotStatusDto[];
+}

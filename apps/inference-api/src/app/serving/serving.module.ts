@@ -1,0 +1,44 @@
+import { Global, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+import type { InferenceApiConfig } from '../config/inference-api.config';
+import { InvocationsController } from '../scoring/invocations.controller';
+import { PredictController } from '../scoring/predict.controller';
+import { PREDICTION_OBSERVERS } from '../scoring/prediction-observer';
+import { ScoringService } from '../scoring/scoring.service';
+import { AdminController } from './admin.controller';
+import { AdminTokenGuard } from './admin-token.guard';
+import { MetricsController } from './metrics.controller';
+import { ModelController } from './model.controller';
+import { ModelSlotsService } from './model-slots.service';
+import { ServingMetricsService } from './serving-metrics.service';
+import { WebhooksController } from './webhooks.controller';
+
+/**
+ * Model slots, scoring and their endpoints. MLflow calls made while polling give up quickly (one
+ * retry, 10 s timeout): the next poll is the retry, and a slow MLflow must not pile polls up.
+ */
+@Global()
+@Module({
+  controllers: [PredictController, InvocationsController, ModelController, MetricsController, AdminController, WebhooksController],
+  providers: [
+    {
+      provide: MlflowClient,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<InferenceApiConfig, true>) =>
+        new MlflowClient({
+          ...mlflowClientOptionsFromEnv(process.env),
+          trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
+          maxRetries: 1,
+          timeoutMs: 10_000,
+        }),
+    },
+    { provide: PREDICTION_OBSERVERS, useValue: [] },
+    ServingMetricsService,
+    ModelSlotsService,
+    ScoringService,
+    AdminTokenGuard,
+  ],
+  exports: [ModelSlotsService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS],
+})
+export class ServingModule {}

@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app/app.module';
+import { configureApp } from '../../src/app/configure-app';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  /** `http://127.0.0.1:<port>`: the app listens on a real port (webhooks and concurrency need one). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts inference-api in-process with its own cache folder and the given settings over test defaults. */
+export async function startApp(settings: Record<string, string>): Promise<RunningApp> {
+  const environment = {
+    MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'],
+    MODEL_CACHE_DIR: mkdtempSync(join(tmpdir(), 'inference-cache-')),
+    INFERENCE_ADMIN_TOKEN: ADMIN_TOKEN,
+    POLL_INTERVAL_MS: '200',
+    ...settings,
+  };
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forEnvironment(environment)] }).compile();
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'], bodyParser: false }));
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until `/ready` reports the default slot serving `version`. */
+export async function waitForVersion(app: RunningApp, version: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`version ${version} to be served`, async () => {
+    const response = await fetch(`${app.url}/ready`);
+    const body = (await response.json()) as { slots: { version: string | null }[] };
+    return body.slots[0]?.version === version ? true : undefined;
+  }, timeoutMs);
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
