@@ -36,6 +36,37 @@ describe('fitLogisticRegression', () => {
     }
   });
 
+  it('reaches the optimum on one-hot data whose rows share indicator patterns', () => {
+    // Two continuous columns and two one-hot blocks (3 and 2 levels, one row with a block all zeros),
+    // so rows repeat indicator patterns and the solver sums their Hessian blocks per pattern; the
+    // optimality conditions are checked row by row, independently of that grouping.
+    const rowCount = 60;
+    const width = 7;
+    const values = new Float64Array(rowCount * width);
+    const oneHotLabels = new Uint8Array(rowCount);
+    for (let i = 0; i < rowCount; i += 1) {
+      const row = values.subarray(i * width, (i + 1) * width);
+      row[0] = Math.sin(i * 1.7);
+      row[1] = i % 5 === 0 ? 0 : Math.cos(i * 0.3);
+      if (i !== 7) row[2 + (i % 3)] = 1;
+      row[5 + ((i >> 1) % 2)] = 1;
+      oneHotLabels[i] = (Math.sin(i * 2.3) + row[0] + row[2] > 0.4 ? 1 : 0);
+    }
+    const fit = fitLogisticRegression({ values, rowCount, featureCount: width }, oneHotLabels, { tolerance: 1e-13 });
+    expect(fit.converged).toBe(true);
+    const gradient = [...fit.coefficients, 0];
+    for (let i = 0; i < rowCount; i += 1) {
+      const row = values.subarray(i * width, (i + 1) * width);
+      let z = fit.intercept;
+      for (let j = 0; j < width; j += 1) z += row[j] * fit.coefficients[j];
+      const residual = sigmoid(z) - oneHotLabels[i];
+      for (let j = 0; j < width; j += 1) gradient[j] += residual * row[j];
+      gradient[width] += residual;
+    }
+    // The stopping rule bounds the gradient at 1e-13 · C · n = 6e-12; 1e-10 allows for rounding.
+    for (const component of gradient) expect(Math.abs(component)).toBeLessThan(1e-10);
+  });
+
   it('weighs classes n / (2 · count) when balanced', () => {
     expect(fitLogisticRegression(design, Uint8Array.of(0, 0, 0, 0, 0, 0, 1, 1), { classWeight: 'balanced' }).classWeights).toEqual([8 / 12, 8 / 4]);
   });

@@ -14,9 +14,10 @@
  * iteration converges quadratically near the optimum; see Nocedal & Wright, Numerical Optimization,
  * 2nd ed., §3.1 (line search) and §3.3 (Newton's method).
  *
- * Speed: the Hessian is accumulated from each row's non-zero entries only (a one-hot row has one
- * non-zero per categorical block), upper triangle only, into preallocated arrays; a line-search trial
- * costs O(n) because the step's effect on every zᵢ is computed once.
+ * Speed: rows sharing the same one-hot indicators share that part of the Hessian, which is then
+ * accumulated once per distinct pattern rather than once per row (see {@link FactoredRows}); the
+ * continuous columns' non-zeros are visited per row, upper triangle only, into preallocated arrays;
+ * a line-search trial costs O(n) because the step's effect on every zᵢ is computed once.
  */
 import { FitError, OptionError } from '../errors';
 
@@ -109,7 +110,8 @@ export function fitLogisticRegression(
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);
   const step = new Float64Array(p);
-  const sparse = toSparseRowsWithIntercept(X, n, d);
+  const rows = factorRows(X, n, d);
+  const scratch = accumulationScratch(rows);
 
   const objective = (linear: Float64Array, coefficients: Float64Array): number => {
     let dataLoss = 0;
@@ -138,7 +140,7 @@ export function fitLogisticRegression(
   let iterations = 0;
   let converged = false;
   while (true) {
-    accumulateGradientAndHessian(sparse, n, p, labels, z, C * classWeights[0], C * classWeights[1], gradient, hessian);
+    accumulateGradientAndHessian(rows, scratch, n, p, labels, z, C * classWeights[0], C * classWeights[1], gradient, hessian);
     for (let j = 0; j < d; j += 1) {
       gradient[j] += beta[j];
       hessian[j * p + j] += 1;
@@ -156,7 +158,7 @@ export function fitLogisticRegression(
     for (let j = 0; j < p; j += 1) step[j] = -step[j];
     let slope = 0;
     for (let j = 0; j < p; j += 1) slope += gradient[j] * step[j];
-    linearPredictorChange(sparse, n, step, dz);
+    linearPredictorChange(rows, n, step, dz);
 
     let stepLength = 1;
     let accepted = false;
@@ -193,51 +195,178 @@ export function fitLogisticRegression(
 }
 
 /**
- * The non-zero entries of a dense row-major matrix, row by row (compressed sparse rows), with the
- * intercept's constant 1 appended to every row as feature d. Built once per fit: a one-hot design
- * row has about as many non-zeros as there are columns in the raw data, so every later pass over
- * the rows touches those only, without testing each of the d entries again.
+ * The design rows in the factored form the solver works on. Columns holding only 0 and 1 (one-hot
+ * indicators) are "indicator" columns, the others "continuous". A row's indicator columns equal to 1,
+ * plus the intercept (feature d), form its pattern; rows sharing a pattern share that part of
+ * xᵢ xᵢᵀ, so the Hessian's indicator blocks are accumulated once per distinct pattern from per-pattern
+ * sums of curvature, instead of once per row. One-hot data with a few dozen categorical columns has
+ * far fewer distinct patterns than rows; when every row differs this costs what a plain sparse pass
+ * costs. The continuous non-zeros stay per row, in compressed sparse rows.
  */
-interface SparseRows {
+interface FactoredRows {
+  /** Feature index of each continuous column (its "slot" below). */
+  continuousFeature: Int32Array;
+  /** Row i's continuous non-zeros are entries rowStart[i] … rowStart[i + 1] − 1. */
   rowStart: Int32Array;
-  index: Int32Array;
+  slot: Int32Array;
   value: Float64Array;
+  patternOfRow: Int32Array;
+  patternCount: number;
+  /** Pattern q's features (ascending, the intercept d last) are patternFeature[patternStart[q] …]. */
+  patternStart: Int32Array;
+  patternFeature: Int32Array;
 }
 
-function toSparseRowsWithIntercept(X: Float64Array, n: number, d: number): SparseRows {
-  let nonZeros = n;
-  for (let k = 0; k < X.length; k += 1) if (X[k] !== 0) nonZeros += 1;
+function factorRows(X: Float64Array, n: number, d: number): FactoredRows {
+  const isIndicator = new Uint8Array(d).fill(1);
+  for (let offset = 0; offset < X.length; offset += d) {
+    for (let j = 0; j < d; j += 1) {
+      const x = X[offset + j];
+      if (x !== 0 && x !== 1) isIndicator[j] = 0;
+    }
+  }
+  const continuousFeature = Int32Array.from({ length: d }, (_, j) => j).filter((j) => isIndicator[j] === 0);
+  const slotOf = new Int32Array(d).fill(-1);
+  continuousFeature.forEach((feature, slot) => (slotOf[feature] = slot));
+
+  let continuousNonZeros = 0;
+  for (let offset = 0; offset < X.length; offset += d) {
+    for (const j of continuousFeature) if (X[offset + j] !== 0) continuousNonZeros += 1;
+  }
   const rowStart = new Int32Array(n + 1);
-  const index = new Int32Array(nonZeros);
-  const value = new Float64Array(nonZeros);
+  const slot = new Int32Array(continuousNonZeros);
+  const value = new Float64Array(continuousNonZeros);
+  const patterns = new PatternTable(n);
+  const patternOfRow = new Int32Array(n);
+  const current = new Int32Array(d + 1);
   let next = 0;
   for (let i = 0; i < n; i += 1) {
     rowStart[i] = next;
     const offset = i * d;
+    let length = 0;
     for (let j = 0; j < d; j += 1) {
       const x = X[offset + j];
-      if (x !== 0) {
-        index[next] = j;
+      if (x === 0) continue;
+      if (isIndicator[j] === 1) {
+        current[length] = j;
+        length += 1;
+      } else {
+        slot[next] = slotOf[j];
         value[next] = x;
         next += 1;
       }
     }
-    index[next] = d;
-    value[next] = 1;
-    next += 1;
+    current[length] = d;
+    patternOfRow[i] = patterns.idOf(current, length + 1);
   }
   rowStart[n] = next;
-  return { rowStart, index, value };
+  return { continuousFeature, rowStart, slot, value, patternOfRow, ...patterns.toArrays() };
+}
+
+/** Distinct feature lists, each given a dense id in order of first appearance (open addressing). */
+class PatternTable {
+  private start = new GrowableInt32();
+  private features = new GrowableInt32();
+  private hashOf = new GrowableInt32();
+  private slots: Int32Array;
+  private count = 0;
+
+  constructor(expectedRows: number) {
+    let size = 1024;
+    while (size < 2 * expectedRows) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.start.push(0);
+  }
+
+  idOf(list: Int32Array, length: number): number {
+    let hash = 0x811c9dc5;
+    for (let k = 0; k < length; k += 1) hash = Math.imul(hash ^ list[k], 0x01000193);
+    const mask = this.slots.length - 1;
+    for (let probe = hash & mask; ; probe = (probe + 1) & mask) {
+      const id = this.slots[probe];
+      if (id === -1) {
+        this.slots[probe] = this.count;
+        for (let k = 0; k < length; k += 1) this.features.push(list[k]);
+        this.start.push(this.features.length);
+        this.hashOf.push(hash);
+        this.count += 1;
+        return this.count - 1;
+      }
+      if (this.hashOf.at(id) === hash && this.matches(id, list, length)) return id;
+    }
+  }
+
+  toArrays(): { patternCount: number; patternStart: Int32Array; patternFeature: Int32Array } {
+    return { patternCount: this.count, patternStart: this.start.toArray(), patternFeature: this.features.toArray() };
+  }
+
+  private matches(id: number, list: Int32Array, length: number): boolean {
+    const from = this.start.at(id);
+    if (this.start.at(id + 1) - from !== length) return false;
+    for (let k = 0; k < length; k += 1) if (this.features.at(from + k) !== list[k]) return false;
+    return true;
+  }
+}
+
+/** An append-only Int32Array that doubles its capacity. */
+class GrowableInt32 {
+  private storage = new Int32Array(1024);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.storage.length) {
+      const larger = new Int32Array(this.storage.length * 2);
+      larger.set(this.storage);
+      this.storage = larger;
+    }
+    this.storage[this.length] = value;
+    this.length += 1;
+  }
+
+  at(index: number): number {
+    return this.storage[index];
+  }
+
+  toArray(): Int32Array {
+    return this.storage.slice(0, this.length);
+  }
+}
+
+/** Per-iteration scratch space of {@link accumulateGradientAndHessian}, allocated once per fit. */
+interface AccumulationScratch {
+  /** Σ over a pattern's rows of the residual wᵢ(μᵢ − yᵢ), and of the curvature wᵢμᵢ(1 − μᵢ). */
+  patternResidual: Float64Array;
+  patternCurvature: Float64Array;
+  /** Σ over a pattern's rows of curvature · x_ij, for each continuous slot j (pattern-major). */
+  patternMoment: Float64Array;
+  /** Continuous × continuous Hessian block and continuous gradient, by slot. */
+  continuousHessian: Float64Array;
+  continuousGradient: Float64Array;
+}
+
+function accumulationScratch(rows: FactoredRows): AccumulationScratch {
+  const m = rows.continuousFeature.length;
+  return {
+    patternResidual: new Float64Array(rows.patternCount),
+    patternCurvature: new Float64Array(rows.patternCount),
+    patternMoment: new Float64Array(rows.patternCount * m),
+    continuousHessian: new Float64Array(m * m),
+    continuousGradient: new Float64Array(m),
+  };
 }
 
 /**
  * Adds every row's contribution to the data term of the gradient, C Xᵀ W (μ − y), and of the
  * Hessian, C Xᵀ diag(wᵢ μᵢ (1 − μᵢ)) X, with the intercept as feature d; overwrites `gradient` and
- * `hessian` (p = d + 1, row-major, symmetric on return). A top-level function with its arrays as
- * parameters, rather than a closure, so that V8 keeps them in registers in this hottest loop.
+ * `hessian` (p = d + 1, row-major, symmetric on return). A pass over the rows sums residuals and
+ * curvatures per pattern and the continuous blocks per row; a pass over the patterns then spreads
+ * those sums over the indicator entries (see {@link FactoredRows}). The same sums as row by row,
+ * in another order. A top-level function with its arrays as parameters, rather than a closure, so
+ * that V8 keeps them in registers in this hottest loop.
  */
 function accumulateGradientAndHessian(
-  rows: SparseRows,
+  rows: FactoredRows,
+  scratch: AccumulationScratch,
   n: number,
   p: number,
   labels: ArrayLike<number>,
@@ -247,34 +376,86 @@ function accumulateGradientAndHessian(
   gradient: Float64Array,
   hessian: Float64Array,
 ): void {
-  const { rowStart, index, value } = rows;
-  gradient.fill(0);
-  hessian.fill(0);
+  const { continuousFeature, rowStart, slot, value, patternOfRow, patternCount, patternStart, patternFeature } = rows;
+  const { patternResidual, patternCurvature, patternMoment, continuousHessian, continuousGradient } = scratch;
+  const m = continuousFeature.length;
+  patternResidual.fill(0);
+  patternCurvature.fill(0);
+  patternMoment.fill(0);
+  continuousHessian.fill(0);
+  continuousGradient.fill(0);
   for (let i = 0; i < n; i += 1) {
     const mu = sigmoid(z[i]);
     const y = labels[i];
     const weight = y === 1 ? positiveWeight : negativeWeight;
     const residual = weight * (mu - y);
     const curvature = weight * mu * (1 - mu);
+    const pattern = patternOfRow[i];
+    patternResidual[pattern] += residual;
+    patternCurvature[pattern] += curvature;
+    const momentRow = pattern * m;
     const end = rowStart[i + 1];
     for (let a = rowStart[i]; a < end; a += 1) {
       const xa = value[a];
-      const hessianRow = index[a] * p;
-      gradient[index[a]] += residual * xa;
+      const sa = slot[a];
+      continuousGradient[sa] += residual * xa;
       const scaled = curvature * xa;
-      for (let b = a; b < end; b += 1) hessian[hessianRow + index[b]] += scaled * value[b];
+      patternMoment[momentRow + sa] += scaled;
+      const hessianRow = sa * m;
+      for (let b = a; b < end; b += 1) continuousHessian[hessianRow + slot[b]] += scaled * value[b];
+    }
+  }
+
+  gradient.fill(0);
+  hessian.fill(0);
+  for (let q = 0; q < patternCount; q += 1) {
+    const from = patternStart[q];
+    const to = patternStart[q + 1];
+    const residual = patternResidual[q];
+    const curvature = patternCurvature[q];
+    for (let a = from; a < to; a += 1) {
+      const fa = patternFeature[a];
+      gradient[fa] += residual;
+      const hessianRow = fa * p;
+      for (let b = a; b < to; b += 1) hessian[hessianRow + patternFeature[b]] += curvature;
+    }
+    const momentRow = q * m;
+    for (let s = 0; s < m; s += 1) {
+      const moment = patternMoment[momentRow + s];
+      if (moment === 0) continue;
+      const fs = continuousFeature[s];
+      for (let a = from; a < to; a += 1) {
+        const fa = patternFeature[a];
+        hessian[fs < fa ? fs * p + fa : fa * p + fs] += moment;
+      }
+    }
+  }
+  for (let sa = 0; sa < m; sa += 1) {
+    const fa = continuousFeature[sa];
+    gradient[fa] += continuousGradient[sa];
+    for (let sb = 0; sb < m; sb += 1) {
+      const entry = continuousHessian[sa * m + sb];
+      if (entry === 0) continue;
+      const fb = continuousFeature[sb];
+      hessian[fa < fb ? fa * p + fb : fb * p + fa] += entry;
     }
   }
   for (let r = 0; r < p; r += 1) for (let c = 0; c < r; c += 1) hessian[r * p + c] = hessian[c * p + r];
 }
 
 /** zᵢ-changes of a step: dzᵢ = xᵢ · step (step[d] the intercept's), for every row. */
-function linearPredictorChange(rows: SparseRows, n: number, step: Float64Array, dz: Float64Array): void {
-  const { rowStart, index, value } = rows;
-  for (let i = 0; i < n; i += 1) {
+function linearPredictorChange(rows: FactoredRows, n: number, step: Float64Array, dz: Float64Array): void {
+  const { continuousFeature, rowStart, slot, value, patternOfRow, patternCount, patternStart, patternFeature } = rows;
+  const patternChange = new Float64Array(patternCount);
+  for (let q = 0; q < patternCount; q += 1) {
     let change = 0;
+    for (let a = patternStart[q]; a < patternStart[q + 1]; a += 1) change += step[patternFeature[a]];
+    patternChange[q] = change;
+  }
+  for (let i = 0; i < n; i += 1) {
+    let change = patternChange[patternOfRow[i]];
     const end = rowStart[i + 1];
-    for (let k = rowStart[i]; k < end; k += 1) change += value[k] * step[index[k]];
+    for (let k = rowStart[i]; k < end; k += 1) change += value[k] * step[continuousFeature[slot[k]]];
     dz[i] = change;
   }
 }
