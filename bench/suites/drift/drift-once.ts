@@ -1,0 +1,177 @@
+/**
+ * The drift measurements in a process of their own (so the heap estimate sees nothing else):
+ * `drift-once.ts`. Prints one JSON object. See drift.bench.ts for what is timed.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  buildTrainingStatistics,
+  driftReport,
+  DriftWindow,
+  SeededRandom,
+  type LiveRow,
+  type TrainingStatistics,
+} from '@churn/drift-stats';
+
+const NUMERIC = 10;
+const CATEGORICAL = 10;
+const TRAINING_ROWS = 50_000;
+const LIVE_ROWS = 100_000;
+const REPEATS = 5;
+/** Features 0–4 of each kind are shifted in the live rows, the others are not. */
+const SHIFTED = 5;
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+const numericNames = Array.from({ length: NUMERIC }, (_, j) => `num_${j}`);
+const categoricalNames = Array.from({ length: CATEGORICAL }, (_, j) => `cat_${j}`);
+
+/** A standard normal by Box–Muller from the seeded uniform generator. */
+function normal(random: SeededRandom): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+}
+
+/** Column j has j + 3 levels with Zipf-like shares; a shifted column favours its last levels. */
+function category(random: SeededRandom, j: number, shifted: boolean): string {
+  const levels = j + 3;
+  const u = random.next();
+  const index = Math.min(levels - 1, Math.floor(levels * (shifted ? Math.sqrt(u) : u * u)));
+  return `level_${index}`;
+}
+
+function liveRow(random: SeededRandom, shifted: boolean): LiveRow {
+  const row: Record<string, number | string | null> = {};
+  numericNames.forEach((name, j) => {
+    const shift = shifted && j < SHIFTED ? 0.5 : 0;
+    row[name] = random.next() < 0.01 ? null : 10 * j + (1 + j / 10) * (normal(random) + shift);
+  });
+  categoricalNames.forEach((name, j) => {
+    row[name] = random.next() < 0.01 ? null : category(random, j, shifted && j < SHIFTED);
+  });
+  return row;
+}
+
+/** Full collections until the used heap stops shrinking, so that only live objects are counted. */
+function settleHeap(): void {
+  let previous = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 10; round += 1) {
+    collectGarbage();
+    const used = process.memoryUsage().heapUsed;
+    if (used >= previous) return;
+    previous = used;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1];
+}
+
+/** Reference statistics from a training sample drawn from the unshifted distribution. */
+function trainingReference(random: SeededRandom): { reference: TrainingStatistics; referenceMs: number } {
+  const trainingRows = Array.from({ length: TRAINING_ROWS }, () => liveRow(random, false));
+  const columns = Object.fromEntries(
+    [...numericNames, ...categoricalNames].map((name) => [name, trainingRows.map((row) => row[name] ?? null)]),
+  );
+  const started = performance.now();
+  const reference = buildTrainingStatistics(columns, { numeric: numericNames, categorical: categoricalNames });
+  return { reference, referenceMs: performance.now() - started };
+}
+
+/**
+ * Heap held by one window filled with every live row: used heap after full collections with the
+ * window alive, minus the same before it existed. Run before anything else is allocated, in its own
+ * function, so that nothing else can die in between.
+ */
+function heapHeldByFilledWindow(reference: TrainingStatistics, live: readonly LiveRow[]): number {
+  settleHeap();
+  const before = process.memoryUsage().heapUsed;
+  const window = DriftWindow.forReference(reference);
+  for (const row of live) window.add(row);
+  settleHeap();
+  const after = process.memoryUsage().heapUsed;
+  if (window.size !== live.length) throw new Error(`the window holds ${window.size} rows, expected ${live.length}`);
+  return after - before;
+}
+
+function main(): void {
+  const random = new SeededRandom(2024);
+  const { reference, referenceMs } = trainingReference(random);
+  const live = Array.from({ length: LIVE_ROWS }, () => liveRow(random, true));
+  const heapBytes = heapHeldByFilledWindow(reference, live);
+  let started: number;
+
+  // The floor: reading every field of every row once, with nothing done to it.
+  const touchMs: number[] = [];
+  const names = [...numericNames, ...categoricalNames];
+  let checksum = 0;
+  for (let k = 0; k < REPEATS; k += 1) {
+    started = performance.now();
+    for (const row of live) for (const name of names) if (row[name] !== null) checksum += 1;
+    touchMs.push(performance.now() - started);
+  }
+
+  const accumulateMs: number[] = [];
+  let window = DriftWindow.forReference(reference);
+  for (let k = 0; k < REPEATS; k += 1) {
+    started = performance.now();
+    window = DriftWindow.forReference(reference);
+    for (const row of live) window.add(row);
+    accumulateMs.push(performance.now() - started);
+  }
+
+  const reportMs: number[] = [];
+  let report = driftReport(reference, window);
+  for (let k = 0; k < REPEATS; k += 1) {
+    started = performance.now();
+    report = driftReport(reference, window);
+    reportMs.push(performance.now() - started);
+  }
+  const testsReportMs: number[] = [];
+  let testsReport = driftReport(reference, window, { largeSampleSize: LIVE_ROWS });
+  for (let k = 0; k < REPEATS; k += 1) {
+    started = performance.now();
+    testsReport = driftReport(reference, window, { largeSampleSize: LIVE_ROWS });
+    testsReportMs.push(performance.now() - started);
+  }
+
+  started = performance.now();
+  const serialised = JSON.stringify(window.toJSON());
+  const serialiseMs = performance.now() - started;
+  started = performance.now();
+  const merged = window.merge(DriftWindow.fromJSON(JSON.parse(serialised)));
+  const mergeMs = performance.now() - started;
+
+  const heldSize = window.size;
+
+  process.stdout.write(
+    `${JSON.stringify({
+      features: { numeric: NUMERIC, categorical: CATEGORICAL },
+      trainingRows: TRAINING_ROWS,
+      liveRows: LIVE_ROWS,
+      repeats: REPEATS,
+      referenceMs,
+      touchMs: median(touchMs),
+      accumulateMs: median(accumulateMs),
+      accumulateAllMs: accumulateMs,
+      reportMs: median(reportMs),
+      reportAllMs: reportMs,
+      testsReportMs: median(testsReportMs),
+      serialiseMs,
+      mergeMs,
+      serialisedBytes: Buffer.byteLength(serialised),
+      heapBytes,
+      windowRows: heldSize,
+      mergedRows: merged.size,
+      datasetDrift: report.dataset_drift,
+      drifted: report.features.filter((f) => f.status === 'drift').map((f) => f.name),
+      methods: [...new Set(report.features.map((f) => f.method))],
+      testsMethods: [...new Set(testsReport.features.map((f) => f.method))],
+      testsDrifted: testsReport.features.filter((f) => f.status === 'drift').map((f) => f.name),
+      checksum,
+    })}\n`,
+  );
+}
+
+main();
