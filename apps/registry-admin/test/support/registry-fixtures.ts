@@ -131,10 +131,13 @@ export async function registerTrainedVersion(mlflow: MlflowClient, name: string,
   return { version: version.version, f1, gatePassed, runId };
 }
 
-/** A version "registered elsewhere": a real model directory, but no source run, no metrics and no tags. */
+/**
+ * A version "registered elsewhere" (say `mlflow.onnx.log_model(..., registered_model_name=...)` from
+ * a notebook): a real model directory in a run that logged no metrics, registered without tags.
+ */
 export async function registerForeignVersion(mlflow: MlflowClient, name: string): Promise<string> {
-  const { source } = await logModelRun(mlflow, await trainVariant({}), {});
-  return (await register(mlflow, { name, source })).version;
+  const { runId, source } = await logModelRun(mlflow, await trainVariant({}), {});
+  return (await register(mlflow, { name, source, run_id: runId })).version;
 }
 
 /** Moves (or with `none` deletes) an alias with MLflow's own Python client: a move registry-admin did not make. */

@@ -19,13 +19,15 @@ import type { GateResult } from '../errors/registry-errors';
  *   3. `settle`: outcome `committed` (FINISHED), `superseded` when a re-read shows another writer's
  *      version already replaced ours, or `failed` (FAILED, with the error) when the move failed.
  * A crash between 1 and 3 leaves a `pending` record; readers settle it once it is older than
- * AUDIT_PENDING_GRACE_MS by comparing it with the alias's actual holder ({@link latestCommitted}).
+ * AUDIT_PENDING_GRACE_MS by comparing it with the alias's actual holder: `committed` when the alias
+ * holds its target (the writer moved it and stopped before saying so), else `abandoned` (run
+ * KILLED), which claims no move: the writer stopped before moving, or a later move replaced its.
  *
  * Each committed record carries the alias's rollback stack after the move (earlier holders, most
  * recent last), so a rollback reads one record instead of replaying the history.
  */
 export type AuditAction = 'promote' | 'rollback' | 'set' | 'delete' | 'external';
-export type AuditOutcome = 'pending' | 'committed' | 'superseded' | 'failed' | 'refused';
+export type AuditOutcome = 'pending' | 'committed' | 'superseded' | 'failed' | 'refused' | 'abandoned';
 
 /** One audit record as the API returns it. Versions are MLflow's decimal strings; null = alias unset. */
 export interface AliasAuditRecord {
@@ -68,7 +70,10 @@ const RUN_STATUS: Record<AuditOutcome, 'RUNNING' | 'FINISHED' | 'FAILED'> = {
   superseded: 'FINISHED',
   refused: 'FINISHED',
   failed: 'FAILED',
+  abandoned: 'KILLED',
 };
+
+const ABANDONED = 'the writer stopped before settling this record and the alias does not hold its target (settled by a later reader)';
 
 export class AliasAuditStore {
   private readonly experimentIds = new Map<string, string>();
@@ -114,9 +119,7 @@ export class AliasAuditStore {
 
   /**
    * The newest committed record of an alias: the state moves start from. Pending records older
-   * than the grace period, and not in flight in this process, are settled on the way: `committed`
-   * when the alias holds their target (the writer moved it and died before saying so), `failed`
-   * otherwise (it died before moving).
+   * than the grace period, and not in flight in this process, are settled on the way ({@link settleStale}).
    */
   async latestCommitted(model: string, alias: string, actualHolder: string | null, inFlight: ReadonlySet<string>): Promise<AliasAuditRecord | undefined> {
     const experimentId = await this.experimentId(model, false);
@@ -130,16 +133,28 @@ export class AliasAuditStore {
     for await (const run of runs) {
       const record = recordFromRun(run);
       if (record.outcome === 'committed') return record;
-      if (record.outcome !== 'pending' || inFlight.has(record.id)) continue;
-      if (Date.now() - Date.parse(record.recorded_at) < this.pendingGraceMs) continue;
-      if (record.to_version === actualHolder) return this.settle(record, 'committed', { observed_version: actualHolder });
-      await this.settle(record, 'failed', { error: 'the writer stopped before the alias moved (settled by a later reader)', observed_version: actualHolder });
+      const settled = await this.settleStale(record, actualHolder, inFlight);
+      if (settled.outcome === 'committed') return settled;
     }
     return undefined;
   }
 
-  /** One page of history, newest first; `alias` narrows it to one alias. */
-  async page(model: string, options: { alias?: string; pageToken?: string; maxResults: number }): Promise<AuditPage> {
+  /** A `pending` record whose writer is presumed gone, settled against the alias's holder; any other record unchanged. */
+  private async settleStale(record: AliasAuditRecord, actualHolder: string | null, inFlight: ReadonlySet<string>): Promise<AliasAuditRecord> {
+    if (record.outcome !== 'pending' || inFlight.has(record.id)) return record;
+    if (Date.now() - Date.parse(record.recorded_at) < this.pendingGraceMs) return record;
+    if (record.to_version === actualHolder) return this.settle(record, 'committed', { observed_version: actualHolder });
+    return this.settle(record, 'abandoned', { error: ABANDONED, observed_version: actualHolder });
+  }
+
+  /**
+   * One page of history, newest first; `alias` narrows it to one alias. Stale pending records on
+   * the page are settled against `holders` (alias → version MLflow holds now).
+   */
+  async page(
+    model: string,
+    options: { alias?: string; pageToken?: string; maxResults: number; holders: ReadonlyMap<string, string>; inFlight: ReadonlySet<string> },
+  ): Promise<AuditPage> {
     const experimentId = await this.experimentId(model, false);
     if (experimentId === undefined) return { records: [], next_page_token: null };
     const page = await this.mlflow.runs.searchPage({
@@ -149,7 +164,12 @@ export class AliasAuditStore {
       max_results: options.maxResults,
       page_token: options.pageToken,
     });
-    return { records: page.items.map(recordFromRun), next_page_token: page.next_page_token || null };
+    const records: AliasAuditRecord[] = [];
+    for (const run of page.items) {
+      const record = recordFromRun(run);
+      records.push(await this.settleStale(record, options.holders.get(record.alias) ?? null, options.inFlight));
+    }
+    return { records, next_page_token: page.next_page_token || null };
   }
 
   private async create(draft: AuditDraft, outcome: AuditOutcome): Promise<AliasAuditRecord> {

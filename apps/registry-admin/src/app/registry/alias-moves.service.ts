@@ -203,8 +203,13 @@ export class AliasMovesService {
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) throw new InvalidFieldError('max_results', 'must be a whole number from 1 to 1000');
     const registered = await this.registry.requireModel(model);
     const aliases = options.alias === undefined ? (registered.aliases ?? []).map((entry) => entry.alias) : [assertAliasName(options.alias)];
-    for (const alias of aliases) await this.mutex.run(aliasKey(model, alias), () => this.observe(model, alias));
-    return this.audit.page(model, { alias: options.alias, pageToken: options.pageToken, maxResults });
+    const holders = new Map<string, string>();
+    for (const alias of aliases) {
+      const state = await this.mutex.run(aliasKey(model, alias), () => this.observe(model, alias));
+      if (state.holder !== null) holders.set(alias, state.holder);
+    }
+    for (const { alias, version } of registered.aliases ?? []) if (!holders.has(alias)) holders.set(alias, version);
+    return this.audit.page(model, { alias: options.alias, pageToken: options.pageToken, maxResults, holders, inFlight: this.inFlight });
   }
 
   /** Runs `work` holding the alias's lock, on its reconciled state; pushes after releasing it, so a slow replica never holds up the next move. */

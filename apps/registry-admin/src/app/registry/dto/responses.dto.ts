@@ -17,7 +17,7 @@ export class AuditRecordView {
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
   @ApiProperty() forced!: boolean;
   @ApiProperty({ nullable: true, type: [GateResultView] }) gates!: GateResultView[] | null;
-  @ApiProperty({ enum: ['pending', 'committed', 'superseded', 'failed', 'refused'] }) outcome!: string;
+  @ApiProperty({ enum: ['pending', 'committed', 'superseded', 'failed', 'refused', 'abandoned'] }) outcome!: string;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: String }) observed_version!: string | null;
   @ApiProperty({ type: [String], example: ['1'], description: 'Earlier holders after this move, most recent last.' }) rollback_stack!: string[];
