@@ -19,6 +19,9 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'] },
+            // Tooling (benchmarks, the MLflow scripts, system tests) measures and drives the libs.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'] },
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util'] },
             {
