@@ -21,4 +21,28 @@ describe('validateRegistryAdminConfig', () => {
   it('ignores unrelated environment variables', () => {
     expect(validateRegistryAdminConfig({ HOME: '/root', PATH: '/bin' })).not.toHaveProperty('HOME');
   });
+
+  it('has the documented defaults for pushes, gates and the audit', () => {
+    const config = validateRegistryAdminConfig({});
+    expect(config).toMatchObject({
+      MODEL_ALIAS: 'production',
+      API_TOKENS: '',
+      INFERENCE_URLS: '',
+      PUSH_TIMEOUT_MS: 3000,
+      PROMOTION_MAX_F1_DROP: 0.01,
+      GATED_ALIASES: 'production,champion',
+      AUDIT_EXPERIMENT_SUFFIX: '.alias-audit',
+      AUDIT_PENDING_GRACE_MS: 60_000,
+      REGISTRY_ACTOR: '',
+    });
+    expect(validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '0.02' }).PROMOTION_MAX_F1_DROP).toBe(0.02);
+  });
+
+  it('names bad tokens, push URLs, aliases and F1 drops without echoing secrets', () => {
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).toThrow(/API_TOKENS entry 1 \(alice\): roles must be/);
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).not.toThrow(/s3cret/);
+    expect(() => validateRegistryAdminConfig({ INFERENCE_URLS: 'http://a:8000,ftp://b' })).toThrow('INFERENCE_URLS must list http(s) base URLs separated by commas (got "ftp://b")');
+    expect(() => validateRegistryAdminConfig({ MODEL_ALIAS: 'latest' })).toThrow(/MODEL_ALIAS must be an alias name/);
+    expect(() => validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '2' })).toThrow(/PROMOTION_MAX_F1_DROP must not be greater than 1/);
+  });
 });

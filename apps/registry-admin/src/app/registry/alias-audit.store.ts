@@ -3,6 +3,7 @@ import {
   ResourceDoesNotExistError,
   tagsToRecord,
   type Run,
+  type RunStatus,
 } from '@churn/mlflow-client';
 import type { GateResult } from '../errors/registry-errors';
 
@@ -64,7 +65,7 @@ export interface AuditPage {
  */
 export const MAX_ROLLBACK_STACK = 100;
 
-const RUN_STATUS: Record<AuditOutcome, 'RUNNING' | 'FINISHED' | 'FAILED'> = {
+const RUN_STATUS: Record<AuditOutcome, RunStatus> = {
   pending: 'RUNNING',
   committed: 'FINISHED',
   superseded: 'FINISHED',

@@ -18,7 +18,7 @@ export function assertAliasName(alias: string): string {
   if (!/^[\p{L}\p{N}_-]+$/u.test(alias)) {
     throw new InvalidFieldError('alias', `'${alias}' may only contain letters, digits, underscores (_) and dashes (-)`);
   }
-  if (alias.toLowerCase() === 'latest') throw new InvalidFieldError('alias', `'latest' is reserved by MLflow`);
+  if (alias.toLowerCase() === 'latest') throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow`);
   if (/^[vV]\d+$/.test(alias)) throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow for version references`);
   return alias;
 }
