@@ -1,5 +1,5 @@
-import { ModelVersion } from '@churn/mlflow-client';
-import { ADMIN_TOKEN, postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
+import type { ModelVersion } from '@churn/mlflow-client';
+import { ADMIN_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 
 const MODEL = 'iapi_endpoints';
@@ -26,7 +26,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(await response.json()).toEqual({ status: 'ok', model: `${MODEL}@production (v${v1.version})` });
   });
 
-  it('predicts one customer', async () => {
+  it('predicts one customer, naming the version in the body and the x-model-version header', async () => {
     const response = await postJson(`${app.url}/predict`, { ...customers[0], user_id: 'u-1', request_id: 'req-1' });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-model-version')).toBe(v1.version);
@@ -37,5 +37,201 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       request_id: 'req-1',
       warnings: [],
     });
+    expect(response.json.prediction).toBe(response.json.probability >= 0.5 ? 1 : 0);
+  });
+
+  it('generates a request_id when none is sent', async () => {
+    const response = await postJson(`${app.url}/predict`, customers[1]);
+    expect(response.json.request_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('predicts a batch given as { customers } or as an array, row for row the same as one at a time', async () => {
+    const wrapped = await postJson(`${app.url}/predict`, { customers: customers.slice(0, 5), request_id: 'batch-1' });
+    const bare = await postJson(`${app.url}/predict`, customers.slice(0, 5));
+    expect(wrapped.status).toBe(200);
+    expect(wrapped.json.model).toEqual({ name: MODEL, alias: 'production', version: v1.version });
+    expect(wrapped.json.request_id).toBe('batch-1');
+    expect(wrapped.json.predictions).toHaveLength(5);
+    expect(bare.json.predictions).toEqual(wrapped.json.predictions);
+    for (let row = 0; row < 5; row++) {
+      const single = await postJson(`${app.url}/predict`, customers[row]);
+      expect(wrapped.json.predictions[row]).toEqual({ prediction: single.json.prediction, probability: single.json.probability, warnings: [] });
+    }
+  });
+
+  it('accepts numeric text and blank or null numeric values (imputed), and numbers for categorical columns', async () => {
+    const base = await postJson(`${app.url}/predict`, customers[2]);
+    const asText = await postJson(`${app.url}/predict`, { ...customers[2], tenure: String(customers[2].tenure), SeniorCitizen: Number(customers[2].SeniorCitizen) });
+    expect(asText.json.probability).toBe(base.json.probability);
+    const missing = await postJson(`${app.url}/predict`, { ...customers[2], TotalCharges: ' ' });
+    const nulled = await postJson(`${app.url}/predict`, { ...customers[2], TotalCharges: null });
+    expect(missing.status).toBe(200);
+    expect(nulled.json.probability).toBe(missing.json.probability);
+  });
+
+  it('scores unknown categories and reports them and ignored fields in warnings', async () => {
+    const response = await postJson(`${app.url}/predict`, { ...customers[0], Contract: 'Ten years', favourite_colour: 'green' });
+    expect(response.status).toBe(200);
+    expect(response.json.warnings).toEqual([
+      'Contract: unknown category "Ten years" scored as none of the known categories',
+      'field "favourite_colour" is not a model input; ignored',
+    ]);
+  });
+
+  it.each([
+    ['a wrong type', { tenure: { years: 2 } }, 'tenure', /expected a finite number/],
+    ['non-numeric text', { MonthlyCharges: 'lots' }, 'MonthlyCharges', /text "lots"/],
+    ['NaN as text', { MonthlyCharges: 'NaN' }, 'MonthlyCharges', /"NaN"/],
+    ['Infinity as text', { TotalCharges: 'Infinity' }, 'TotalCharges', /"Infinity"/],
+    ['a boolean category', { Contract: true }, 'Contract', /expected text, a finite number or null/],
+  ])('answers 400 naming the field for %s', async (_case, change, field, message) => {
+    const response = await postJson(`${app.url}/predict`, { ...customers[0], ...change });
+    expect(response.status).toBe(400);
+    expect(response.json.field).toBe(field);
+    expect(response.json.message).toMatch(message);
+  });
+
+  it('answers 400 naming the row and field of a bad value in a batch', async () => {
+    const batch = customers.slice(0, 4).map((customer, row) => (row === 2 ? { ...customer, tenure: 'x' } : customer));
+    const response = await postJson(`${app.url}/predict`, { customers: batch });
+    expect(response.status).toBe(400);
+    expect(response.json.field).toBe('customers[2].tenure');
+  });
+
+  it('answers 400 for a missing required feature, malformed JSON, a non-object body and an empty batch', async () => {
+    const { tenure: _dropped, ...withoutTenure } = customers[0];
+    const missing = await postJson(`${app.url}/predict`, withoutTenure);
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({ field: 'tenure', message: 'tenure: required feature is missing (send null for an unknown value)' });
+    const malformed = await postJson(`${app.url}/predict`, '{"tenure": 1,');
+    expect(malformed.status).toBe(400);
+    expect(malformed.json.message).toMatch(/^body: malformed JSON/);
+    const literalNaN = await postJson(`${app.url}/predict`, '{"tenure": NaN}');
+    expect(literalNaN.status).toBe(400);
+    expect((await postJson(`${app.url}/predict`, '42')).status).toBe(400);
+    const empty = await postJson(`${app.url}/predict`, { customers: [] });
+    expect(empty.json).toMatchObject({ statusCode: 400, field: 'customers' });
+    const badId = await postJson(`${app.url}/predict`, { ...customers[0], request_id: { id: 1 } });
+    expect(badId.json.field).toBe('request_id');
+  });
+
+  it('answers 413 for more rows than MAX_BATCH_ROWS and for bodies over BODY_LIMIT_BYTES', async () => {
+    const tooMany = await postJson(`${app.url}/predict`, Array.from({ length: 51 }, () => customers[0]));
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.json.message).toMatch(/51 customers exceed the limit of 50/);
+    const huge = await postJson(`${app.url}/predict`, { ...customers[0], padding: 'x'.repeat(70_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.json.message).toMatch(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/);
+  });
+
+  describe('POST /invocations (MLflow scoring protocol)', () => {
+    const columns = () => Object.keys(customers[0]);
+    const expected = async () => (await postJson(`${app.url}/predict`, customers.slice(0, 3))).json.predictions.map((p: { prediction: number; probability: number }) => ({ label: p.prediction, probability: p.probability }));
+
+    it.each([
+      ['dataframe_split', () => ({ dataframe_split: { columns: columns(), data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])) } })],
+      ['dataframe_split with an index', () => ({ dataframe_split: { index: [7, 8, 9], columns: columns(), data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])) } })],
+      ['dataframe_records', () => ({ dataframe_records: customers.slice(0, 3) })],
+      ['instances as records', () => ({ instances: customers.slice(0, 3) })],
+      ['inputs as columns', () => ({ inputs: Object.fromEntries(columns().map((k) => [k, customers.slice(0, 3).map((c) => c[k])])) })],
+      ['params beside the data', () => ({ dataframe_records: customers.slice(0, 3), params: {} })],
+    ])('answers %s with { predictions: [{ label, probability }] }', async (_format, body) => {
+      const response = await postJson(`${app.url}/invocations`, body());
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-model-version')).toBe(v1.version);
+      expect(response.json).toEqual({ predictions: await expected() });
+    });
+
+    it('answers a text/csv body', async () => {
+      const csv = [columns().join(','), ...customers.slice(0, 3).map((c) => columns().map((k) => (c[k] === null ? '' : String(c[k]))).join(','))].join('\n');
+      const response = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ predictions: await expected() });
+    });
+
+    it("answers errors in MLflow's { error_code, message } form", async () => {
+      const twoFormats = await postJson(`${app.url}/invocations`, { dataframe_records: [], instances: [] });
+      expect(twoFormats.status).toBe(400);
+      expect(twoFormats.json).toEqual({ error_code: 'BAD_REQUEST', message: expect.stringMatching(/exactly one of the input fields/) });
+      const badValue = await postJson(`${app.url}/invocations`, { dataframe_records: [{ ...customers[0], tenure: 'ten' }] });
+      expect(badValue.json).toEqual({ error_code: 'BAD_REQUEST', message: expect.stringMatching(/^dataframe_records\[0\]\.tenure: /) });
+      const list = await postJson(`${app.url}/invocations`, [customers[0]]);
+      expect(list.json.message).toMatch(/Received a list/);
+      const unsupported = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' });
+      expect(unsupported.status).toBe(415);
+    });
+  });
+
+  it('GET /ready reports the slot; GET /model the version, run, metrics and source', async () => {
+    const ready = await fetch(`${app.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      ready: true,
+      slots: [expect.objectContaining({ name: MODEL, alias: 'production', state: 'ready', version: v1.version, alias_version: v1.version, last_error: null })],
+    });
+    const model = (await (await fetch(`${app.url}/model`)).json()) as Record<string, unknown>;
+    expect(model).toMatchObject({ name: MODEL, alias: 'production', version: v1.version, run_id: v1.run_id, source: v1.source, has_train_stats: true });
+    expect(model['metrics']).toEqual(expect.objectContaining({ f1: expect.any(Number), roc_auc: expect.any(Number) }));
+    expect(model['outputs']).toEqual({ probability: 'probability', probability_width: 1, label: 'label' });
+  });
+
+  it('GET /metrics exposes request, swap, failure and loaded-version metrics', async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    expect(text).toMatch(new RegExp(`inference_requests_total\\{route="/predict",alias="production",version="${v1.version}",status="200"\\} \\d+`));
+    expect(text).toMatch(/inference_request_duration_seconds_bucket\{le="0.01",route="\/predict",alias="production"/);
+    expect(text).toContain(`inference_model_loaded_version{name="${MODEL}",alias="production"} ${v1.version}`);
+    expect(text).toMatch(new RegExp(`inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v1.version}",trigger="startup"\\} 1`));
+    expect(text).toContain('# TYPE inference_model_swap_duration_seconds histogram');
+    expect(text).toContain('# TYPE inference_model_load_failures_total counter');
+  });
+
+  it('POST /admin/reload needs the bearer token and answers with the version after the reload', async () => {
+    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL })).status).toBe(401);
+    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL }, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const reloaded = await postJson(`${app.url}/admin/reload`, { name: MODEL, alias: 'production' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(reloaded.status).toBe(200);
+    expect(reloaded.json).toEqual({ name: MODEL, slots: [expect.objectContaining({ alias: 'production', version: v1.version, state: 'ready' })] });
+    const other = await postJson(`${app.url}/admin/reload`, { name: 'someone_else' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(other.status).toBe(404);
+    const invalid = await postJson(`${app.url}/admin/reload`, { name: '../x' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.message).toMatch(/name must be a registered model name/);
+  });
+
+  it('POST /webhooks/mlflow answers 401 to an unsigned delivery', async () => {
+    const response = await postJson(`${app.url}/webhooks/mlflow`, { entity: 'model_version_alias', action: 'created', data: { name: MODEL, alias: 'production', version: '1' } });
+    expect(response.status).toBe(401);
+  });
+
+  it('serves the OpenAPI spec at /docs-json and Swagger UI at /docs', async () => {
+    const spec = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of ['/health', '/ready', '/model', '/metrics', '/predict', '/invocations', '/admin/reload', '/webhooks/mlflow']) expect(spec.paths).toHaveProperty([path]);
+    expect(await (await fetch(`${app.url}/docs`)).text()).toContain('swagger');
+  });
+});
+
+describe('inference-api before any version is loaded', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp({ MODEL_NAME: 'iapi_never_registered', POLL_INTERVAL_MS: '0' });
+  });
+
+  afterAll(() => app?.close());
+
+  it('is alive but not ready, and says why', async () => {
+    expect(await (await fetch(`${app.url}/health`)).json()).toEqual({ status: 'ok', model: null });
+    const body = await waitFor('the first resolve to fail', async () => {
+      const ready = await fetch(`${app.url}/ready`);
+      expect(ready.status).toBe(503);
+      const details = (await ready.json()) as { slots: { state: string; last_error: { stage: string; message: string } | null }[] };
+      return details.slots[0].state === 'starting' ? undefined : details;
+    });
+    expect(body.slots[0].state).toBe('unavailable');
+    expect(body.slots[0].last_error).toMatchObject({ stage: 'resolve', message: expect.stringMatching(/^cannot resolve iapi_never_registered@production: .*not found/) });
+    const predict = await postJson(`${app.url}/predict`, { tenure: 1 });
+    expect(predict.status).toBe(503);
+    expect(predict.json.message).toMatch(/no version of iapi_never_registered@production is loaded yet/);
+    expect((await fetch(`${app.url}/model`)).status).toBe(503);
   });
 });

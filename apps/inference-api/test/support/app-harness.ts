@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field by the tests */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,14 +58,14 @@ export async function waitForVersion(app: RunningApp, version: string, timeoutMs
   }, timeoutMs);
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, any>; text: string }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await response.text();
-  let json: unknown;
+  let json: Record<string, any> = {};
   try {
     json = JSON.parse(text);
   } catch {
-    json = undefined;
+    json = {};
   }
   return { status: response.status, headers: response.headers, json, text };
 }
