@@ -4,7 +4,7 @@ import { IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, v
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 
 /** Settings whose values are secret: a bad value is named, never echoed. */
-const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']);
+const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN']);
 
 /**
  * Every setting of registry-admin, read from the environment once at start-up. Types are written
@@ -80,10 +80,6 @@ export class RegistryAdminConfig {
   @IsString()
   @MaxLength(200)
   REGISTRY_ACTOR: string = '';
-
-  /** HMAC key given to MLflow when registering inference-api's webhook receiver (`POST /models/:name/webhook`). */
-  @IsString()
-  MLFLOW_WEBHOOK_SECRET: string = '';
 
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';
