@@ -5,11 +5,20 @@
  * Installs what is missing (npm packages, the pinned MLflow venv), builds the three apps, starts
  * MLflow on 127.0.0.1:5000 (SQLite + proxied artifacts under .data/mlflow) unless
  * MLFLOW_TRACKING_URI names an existing server, starts inference-api (8000), registry-admin (8001)
- * and training-worker (8002), waits until each answers /health, prints `READY` with the URLs, and
- * stops every process it started on Ctrl-C (or when any of them dies).
- * Ports: MLFLOW_PORT, INFERENCE_API_PORT, REGISTRY_ADMIN_PORT, TRAINING_WORKER_PORT.
+ * and training-worker (8002), and waits until each answers /health. When the embedded registry
+ * holds no model yet, it then runs the seed's lifecycle as a demo through the built command-line
+ * tools (train v1, promote, train v2, promote, /health on v2, predict, roll back, /health on v1).
+ * Finally it prints `READY` with the URLs and stops every process it started on Ctrl-C (or when
+ * any of them dies, or when a demo step fails).
+ *
+ * Settings: MLFLOW_PORT, MLFLOW_DATA_DIR, INFERENCE_API_PORT, REGISTRY_ADMIN_PORT,
+ * TRAINING_WORKER_PORT, STACK_SKIP_BUILD=1 (the apps are already built); MODEL_NAME, MODEL_ALIAS,
+ * INFERENCE_ADMIN_TOKEN and API_TOKENS are passed on to the apps, the two tokens generated for
+ * this run when unset.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureNodeModules } from './workspace.mjs';
 import { ensureMlflowInstalled, startMlflowServer, stopProcessGroup, workspaceRoot } from './mlflow/mlflow.mjs';
@@ -19,14 +28,38 @@ const APPS = [
   { name: 'registry-admin', port: Number(process.env.REGISTRY_ADMIN_PORT ?? 8001) },
   { name: 'training-worker', port: Number(process.env.TRAINING_WORKER_PORT ?? 8002) },
 ];
+const appUrl = (/** @type {string} */ name) => `http://127.0.0.1:${APPS.find((a) => a.name === name)?.port}`;
 
-/** @type {{ name: string, pid: number }[]} */
-const started = [];
+const MODEL_NAME = process.env.MODEL_NAME || 'churn_model';
+const MODEL_ALIAS = process.env.MODEL_ALIAS || 'production';
+const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+/** How long the demo waits for inference-api to serve a version after a move (push makes it near-instant; polling is the fallback). */
+const SERVE_TIMEOUT_MS = 15_000;
+/** The first customer of the IBM Telco data set (7590-VHVEG), as a consumer sends it to /predict. */
+const DEMO_CUSTOMER = {
+  gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No',
+  MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes',
+  DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month',
+  PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85,
+};
+
+/** Process groups to stop on the way out: the servers, and a demo command while it runs. */
+const started = /** @type {{ name: string, pid: number }[]} */ ([]);
 let stopping = false;
+
+class DemoStepFailedError extends Error {
+  name = 'DemoStepFailedError';
+}
 
 function say(message) {
   process.stdout.write(`[stack] ${message}\n`);
 }
+
+function sayDemo(message) {
+  process.stdout.write(`[demo] ${message}\n`);
+}
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForHealth(url, child, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +71,7 @@ async function waitForHealth(url, child, timeoutMs = 60_000) {
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   throw new Error(`${url}/health did not answer within ${timeoutMs / 1000}s`);
 }
@@ -52,6 +85,130 @@ async function stopAll(exitCode) {
     say(`stopped ${name}`);
   }
   process.exit(exitCode);
+}
+
+/**
+ * The settings every app and demo command shares: one MLflow, the embedded inference-api as the
+ * push target, and dev tokens generated for this run (kept when the caller set its own).
+ * @returns {{ env: NodeJS.ProcessEnv, generatedApiToken: string | undefined }}
+ */
+function stackEnvironment(trackingUri) {
+  const generatedApiToken = process.env.API_TOKENS ? undefined : randomBytes(18).toString('base64url');
+  const env = {
+    ...process.env,
+    MLFLOW_TRACKING_URI: trackingUri,
+    INFERENCE_URLS: process.env.INFERENCE_URLS || appUrl('inference-api'),
+    INFERENCE_ADMIN_TOKEN: process.env.INFERENCE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
+    API_TOKENS: process.env.API_TOKENS || `dev:viewer+deployer+trainer:${generatedApiToken}`,
+  };
+  return { env, generatedApiToken };
+}
+
+/**
+ * True when MLflow has no registered model MODEL_NAME (its REST API answers RESOURCE_DOES_NOT_EXIST).
+ * @throws {Error} when MLflow answers anything else
+ */
+async function registryIsEmpty(trackingUri) {
+  const response = await fetch(`${trackingUri}/api/2.0/mlflow/registered-models/get?name=${encodeURIComponent(MODEL_NAME)}`);
+  if (response.ok) return false;
+  const body = /** @type {{ error_code?: string }} */ (await response.json().catch(() => ({})));
+  if (response.status === 404 && body.error_code === 'RESOURCE_DOES_NOT_EXIST') return true;
+  throw new Error(`could not tell whether MLflow holds ${MODEL_NAME}: HTTP ${response.status} ${JSON.stringify(body)}`);
+}
+
+/**
+ * Runs one built command-line tool (`node dist/apps/<app>/main.js ...`) to completion as a process
+ * group of its own, so Ctrl-C during the demo stops it with the rest.
+ * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
+ */
+function runCommand(app, args, env) {
+  const script = join('dist/apps', app, 'main.js');
+  process.stdout.write(`    $ node ${script} ${args.join(' ')}\n`);
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [join(workspaceRoot, script), ...args], { cwd: workspaceRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const entry = { name: `${app} ${args[0]}`, pid: /** @type {number} */ (child.pid) };
+    started.push(entry);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      started.splice(started.indexOf(entry), 1);
+      for (const line of stdout.trimEnd().split('\n').filter(Boolean)) process.stdout.write(`    ${line}\n`);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command and fails the step unless it exits with 0. */
+async function runStep(app, args, env) {
+  const result = await runCommand(app, args, env);
+  if (result.code !== 0) throw new DemoStepFailedError(`\`${app} ${args.join(' ')}\` exited with ${result.code}:\n${result.stderr.trimEnd()}`);
+  return result;
+}
+
+async function train(env, seed) {
+  const data = existsSync(TELCO_CSV) ? [`--data=${TELCO_CSV}`] : [];
+  const { stdout } = await runStep('training-worker', ['train', ...data, `--model-name=${MODEL_NAME}`, `--seed=${seed}`], env);
+  const registered = /Model Registry : \S+ v(\d+)/.exec(stdout);
+  if (!registered) throw new DemoStepFailedError('the training run registered no version (see its output above)');
+  return registered[1];
+}
+
+/** Waits until inference-api's /health names `version`, then prints that answer. */
+async function showHealthOn(version) {
+  const wanted = `${MODEL_NAME}@${MODEL_ALIAS} (v${version})`;
+  const deadline = Date.now() + SERVE_TIMEOUT_MS;
+  let last = '';
+  for (;;) {
+    const response = await fetch(`${appUrl('inference-api')}/health`);
+    last = await response.text();
+    if (response.ok && /** @type {{ model?: string }} */ (JSON.parse(last)).model === wanted) break;
+    if (Date.now() > deadline) throw new DemoStepFailedError(`inference-api did not serve ${wanted} within ${SERVE_TIMEOUT_MS / 1000}s; /health says ${last}`);
+    await sleep(200);
+  }
+  process.stdout.write(`    $ curl ${appUrl('inference-api')}/health\n    ${last}\n`);
+}
+
+async function predictOneCustomer() {
+  process.stdout.write(`    $ curl -X POST ${appUrl('inference-api')}/predict -H 'content-type: application/json' -d '<Telco customer 7590-VHVEG>'\n`);
+  const response = await fetch(`${appUrl('inference-api')}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(DEMO_CUSTOMER),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new DemoStepFailedError(`POST /predict answered HTTP ${response.status}: ${text}`);
+  process.stdout.write(`    ${text}\n`);
+}
+
+/** The seed's lifecycle, step by step; throws {@link DemoStepFailedError} naming the step that failed. */
+async function runDemo(env) {
+  const data = existsSync(TELCO_CSV) ? `the Telco CSV (${TELCO_CSV})` : `synthetic Telco-like data (${TELCO_CSV} not found)`;
+  let first = '';
+  let second = '';
+  const steps = [
+    [`train v1 on ${data}, seed 1`, async () => (first = await train(env, 1))],
+    [`promote v1 to ${MODEL_ALIAS}`, () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    ['train v2, seed 2', async () => (second = await train(env, 2))],
+    [`promote v2 to ${MODEL_ALIAS}`, () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    ['inference-api serves v2', () => showHealthOn(second)],
+    ['predict one Telco customer', () => predictOneCustomer()],
+    [`roll ${MODEL_ALIAS} back`, () => runStep('registry-admin', ['rollback', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    ['inference-api serves v1 again', () => showHealthOn(first)],
+  ];
+  sayDemo(`the registry holds no ${MODEL_NAME} yet: running the seed's lifecycle (${steps.length} steps)`);
+  for (const [index, [title, action]] of steps.entries()) {
+    const step = `step ${index + 1}/${steps.length}`;
+    sayDemo(`${step}: ${title}`);
+    try {
+      await action();
+    } catch (error) {
+      throw new DemoStepFailedError(`FAILED at ${step} (${title}): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  sayDemo(`done: ${MODEL_NAME} v${first} and v${second} registered, ${MODEL_ALIAS} back on v${first}`);
 }
 
 async function main() {
@@ -83,11 +240,14 @@ async function main() {
   } else {
     say(`using the MLflow server at ${trackingUri}`);
   }
+  // Asked before any app starts, so nothing the apps do at start-up can change the answer.
+  const demo = !external && (await registryIsEmpty(trackingUri));
 
+  const { env, generatedApiToken } = stackEnvironment(trackingUri);
   for (const app of APPS) {
     const child = spawn(process.execPath, [join(workspaceRoot, 'dist/apps', app.name, 'main.js')], {
       cwd: workspaceRoot,
-      env: { ...process.env, PORT: String(app.port), MLFLOW_TRACKING_URI: trackingUri },
+      env: { ...env, PORT: String(app.port) },
       stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
@@ -98,15 +258,26 @@ async function main() {
         void stopAll(1);
       }
     });
-    await waitForHealth(`http://127.0.0.1:${app.port}`, child);
-    say(`${app.name} is up on http://127.0.0.1:${app.port}`);
+    await waitForHealth(appUrl(app.name), child);
+    say(`${app.name} is up on ${appUrl(app.name)}`);
   }
 
-  const urls = [`mlflow=${trackingUri}`, ...APPS.map((a) => `${a.name}=http://127.0.0.1:${a.port}`)];
+  if (demo) {
+    await runDemo(env);
+  } else if (external) {
+    say('external MLflow: no demo, nothing changed');
+  } else {
+    say(`the registry already holds ${MODEL_NAME}: no demo, nothing changed`);
+  }
+
+  if (generatedApiToken) say(`dev API token for registry-admin and training-worker (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`);
+  const urls = [`mlflow=${trackingUri}`, ...APPS.map((a) => `${a.name}=${appUrl(a.name)}`)];
   process.stdout.write(`READY ${urls.join(' ')} (Swagger UI at /docs on each app; Ctrl-C stops everything)\n`);
 }
 
 main().catch(async (error) => {
-  process.stderr.write(`[stack] ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DemoStepFailedError) sayDemo(message);
+  else process.stderr.write(`[stack] ${message}\n`);
   await stopAll(1);
 });

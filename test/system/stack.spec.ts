@@ -1,18 +1,46 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registryState, type RegistryState } from './support/mlflow-server';
 import { answers, freePort, startProcess, TestProcess } from './support/processes';
 
-// The README's first command, run as a user runs it: `npm start`, then Ctrl-C.
+const MODEL = 'churn_model';
+/** The demo's steps as the stack prints them, in order, each with what it shows before the next step. */
+const DEMO_STEPS: { header: string; shows: RegExp }[] = [
+  { header: '[demo] step 1/8: train v1 on the Telco CSV', shows: /Model Registry : churn_model v1$/m },
+  { header: '[demo] step 2/8: promote v1 to production', shows: /^ +churn_model@production -> v1$/m },
+  { header: '[demo] step 3/8: train v2, seed 2', shows: /Model Registry : churn_model v2$/m },
+  { header: '[demo] step 4/8: promote v2 to production', shows: /^ +churn_model@production -> v2$/m },
+  { header: '[demo] step 5/8: inference-api serves v2', shows: /^ +\{"status":"ok","model":"churn_model@production \(v2\)"\}$/m },
+  {
+    header: '[demo] step 6/8: predict one Telco customer',
+    shows: /^ +\{"prediction":[01],"probability":[\d.e-]+,"model":\{"name":"churn_model","alias":"production","version":"2"\}/m,
+  },
+  { header: '[demo] step 7/8: roll production back', shows: /^ +\[OK\] rollback => v2 -> v1$/m },
+  { header: '[demo] step 8/8: inference-api serves v1 again', shows: /^ +\{"status":"ok","model":"churn_model@production \(v1\)"\}$/m },
+];
+
+/** Waits until inference-api has loaded a model (it loads in the background after /health first answers). */
+async function servedModel(inferenceUrl: string, timeoutMs = 20_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = (await (await fetch(`${inferenceUrl}/health`)).json()) as { model: string | null };
+    if (health.model !== null || Date.now() > deadline) return health;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// The README's first command, run as a user runs it: `npm start`, then Ctrl-C; then once more on
+// the same data, as the next day's start.
 describe('npm start (the whole stack in the foreground)', () => {
   let stack: TestProcess;
+  let restarted: TestProcess | undefined;
   let dataDir: string;
+  let afterDemo: RegistryState;
   const ports: Record<string, number> = {};
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-test-'));
-    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker']) ports[name] = await freePort();
-    stack = startProcess('npm', ['start'], {
+  const mlflowUrl = () => `http://127.0.0.1:${ports['mlflow']}`;
+  const start = () =>
+    startProcess('npm', ['start'], {
       MLFLOW_TRACKING_URI: '',
       MLFLOW_PORT: String(ports['mlflow']),
       MLFLOW_DATA_DIR: dataDir,
@@ -22,16 +50,41 @@ describe('npm start (the whole stack in the foreground)', () => {
       // Nx built the apps before this test (the test target depends on their build targets).
       STACK_SKIP_BUILD: '1',
     });
-    await stack.waitFor(/^READY .*$/m, 150_000);
-  });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-test-'));
+    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker']) ports[name] = await freePort();
+    stack = start();
+    await stack.waitFor(/^READY .*$/m, 230_000);
+    afterDemo = await registryState(mlflowUrl(), MODEL);
+  }, 240_000);
 
   afterAll(() => {
     stack.signalGroup('SIGKILL');
+    restarted?.signalGroup('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs the seed's lifecycle as a demo on an empty registry, printing each step, before READY", async () => {
+    const output = stack.output;
+    expect(output).toContain("[demo] the registry holds no churn_model yet: running the seed's lifecycle (8 steps)");
+    const headers = DEMO_STEPS.map(({ header }) => output.indexOf(header));
+    for (const [index, { header, shows }] of DEMO_STEPS.entries()) {
+      if (headers[index] < 0 || (index > 0 && headers[index] < headers[index - 1])) throw new Error(`"${header}" is missing or out of order in:\n${output}`);
+      const stepOutput = output.slice(headers[index], headers[index + 1] ?? output.indexOf('[demo] done'));
+      if (!shows.test(stepOutput)) throw new Error(`"${header}" did not show ${shows}; it printed:\n${stepOutput}`);
+    }
+    expect(output.indexOf('[demo] done: churn_model v1 and v2 registered, production back on v1')).toBeLessThan(output.search(/^READY /m));
+
+    const health = await fetch(`http://127.0.0.1:${ports['inference-api']}/health`);
+    expect(await health.json()).toEqual({ status: 'ok', model: 'churn_model@production (v1)' });
+    expect(afterDemo.versions.map((v) => v.version)).toEqual(['1', '2']);
+    expect(afterDemo.aliases).toEqual({ production: '1' });
   });
 
   it('prints READY with the URL of MLflow and of every app', () => {
     const ready = stack.output.match(/^READY .*$/m)?.[0] ?? '';
+    expect(stack.output.match(/^READY /gm)).toHaveLength(1);
     expect(ready).toContain(`mlflow=http://127.0.0.1:${ports['mlflow']}`);
     for (const app of ['inference-api', 'registry-admin', 'training-worker']) {
       expect(ready).toContain(`${app}=http://127.0.0.1:${ports[app]}`);
@@ -39,7 +92,7 @@ describe('npm start (the whole stack in the foreground)', () => {
   });
 
   it('brings MLflow and the three apps up, each answering /health and serving its OpenAPI spec', async () => {
-    const mlflow = await fetch(`http://127.0.0.1:${ports['mlflow']}/health`);
+    const mlflow = await fetch(`${mlflowUrl()}/health`);
     expect(mlflow.status).toBe(200);
     for (const app of ['inference-api', 'registry-admin', 'training-worker']) {
       const health = await fetch(`http://127.0.0.1:${ports[app]}/health`);
@@ -48,6 +101,15 @@ describe('npm start (the whole stack in the foreground)', () => {
       const spec = await fetch(`http://127.0.0.1:${ports[app]}/docs-json`);
       expect(((await spec.json()) as { info: { title: string } }).info.title).toBe(app);
     }
+  });
+
+  it('gives registry-admin and training-worker the dev token it prints', async () => {
+    const token = /Authorization: Bearer (\S+)/.exec(stack.output)?.[1];
+    expect(token).toBeDefined();
+    const models = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`, { headers: { authorization: `Bearer ${token}` } });
+    expect(models.status).toBe(200);
+    const anonymous = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`);
+    expect(anonymous.status).toBe(401);
   });
 
   it('stops every process it started on Ctrl-C', async () => {
@@ -60,4 +122,16 @@ describe('npm start (the whole stack in the foreground)', () => {
       expect(await answers(`http://127.0.0.1:${port}`)).toBe(false);
     }
   });
+
+  it('skips the demo and changes nothing when started again on the same data', async () => {
+    restarted = start();
+    await restarted.waitFor(/^READY .*$/m, 150_000);
+    expect(restarted.output).toContain('[stack] the registry already holds churn_model: no demo, nothing changed');
+    expect(restarted.output).not.toContain('[demo]');
+    expect(await servedModel(`http://127.0.0.1:${ports['inference-api']}`)).toEqual({ status: 'ok', model: 'churn_model@production (v1)' });
+    expect(await registryState(mlflowUrl(), MODEL)).toEqual(afterDemo);
+
+    restarted.signalGroup('SIGINT');
+    await restarted.waitFor(/\[stack\] stopped mlflow/, 30_000);
+  }, 180_000);
 });
