@@ -29,9 +29,13 @@ export function fixtureSource(): 'training-worker CLI' | 'in-process pipeline' {
 }
 
 let cliAvailable: boolean | undefined;
+/** True when the built worker has a `train` subcommand: an unknown flag makes it print its usage before touching MLflow. */
 function trainingWorkerCliAvailable(): boolean {
   if (cliAvailable === undefined) {
-    cliAvailable = existsSync(TRAINING_WORKER_MAIN) && /\btrain\b/.test(spawnSync(process.execPath, [TRAINING_WORKER_MAIN, '--help'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '');
+    const probe = existsSync(TRAINING_WORKER_MAIN)
+      ? spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', '--inference-api-probe'], { encoding: 'utf8', timeout: 30_000 })
+      : undefined;
+    cliAvailable = probe !== undefined && `${probe.stdout}${probe.stderr}`.includes('usage: train');
   }
   return cliAvailable;
 }
@@ -62,7 +66,9 @@ export async function registerCorruptVersion(client: MlflowClient, modelName: st
 
 async function registerWithCli(client: MlflowClient, modelName: string, seed: number, experiment: string): Promise<ModelVersion> {
   const before = new Set((await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray().catch(() => [])).map((v) => v.version));
-  const run = spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', `--data=${TELCO_CSV}`, `--model-name=${modelName}`, `--experiment=${experiment}`, `--seed=${seed}`], {
+  // The quality gate is off (0): these tests need versions, whatever their F1.
+  const flags = [`--data=${TELCO_CSV}`, `--model-name=${modelName}`, `--experiment=${experiment}`, `--seed=${seed}`, '--gate-f1=0', '--register=true'];
+  const run = spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', ...flags], {
     cwd: WORKSPACE_ROOT,
     encoding: 'utf8',
     env: { ...process.env },

@@ -22,3 +22,32 @@ describe('validateInferenceApiConfig', () => {
     expect(validateInferenceApiConfig({ HOME: '/root', PATH: '/bin' })).not.toHaveProperty('HOME');
   });
 });
+
+describe('validateInferenceApiConfig: serving settings', () => {
+  it('has the documented defaults', () => {
+    const config = validateInferenceApiConfig({});
+    expect(config).toMatchObject({
+      MODEL_ALIAS: 'production',
+      MODEL_CACHE_MAX_VERSIONS: 5,
+      POLL_INTERVAL_MS: 1000,
+      MAX_BATCH_ROWS: 1000,
+      BODY_LIMIT_BYTES: 1024 * 1024,
+      INFERENCE_ADMIN_TOKEN: '',
+      MLFLOW_WEBHOOK_SECRET: '',
+    });
+    expect(config.MODEL_CACHE_DIR).toMatch(/churn-model-cache$/);
+  });
+
+  it('accepts POLL_INTERVAL_MS=0 (polling off) and refuses negative or non-integer values', () => {
+    expect(validateInferenceApiConfig({ POLL_INTERVAL_MS: '0' }).POLL_INTERVAL_MS).toBe(0);
+    expect(() => validateInferenceApiConfig({ POLL_INTERVAL_MS: '-1' })).toThrow(/POLL_INTERVAL_MS must not be less than 0/);
+    expect(() => validateInferenceApiConfig({ MAX_BATCH_ROWS: '1.5' })).toThrow(/MAX_BATCH_ROWS must be an integer number/);
+    expect(() => validateInferenceApiConfig({ MODEL_CACHE_MAX_VERSIONS: '0' })).toThrow(/MODEL_CACHE_MAX_VERSIONS must not be less than 1/);
+  });
+
+  it('never echoes a secret in its message', () => {
+    expect(() => validateInferenceApiConfig({ INFERENCE_ADMIN_TOKEN: 'top-secret', MLFLOW_WEBHOOK_SECRET: 'hmac-key', PORT: 'x' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringMatching(/top-secret|hmac-key/) }),
+    );
+  });
+});

@@ -1,0 +1,93 @@
+import type { InputColumnPlan } from './model-contract';
+import { FeatureBatchBuilder } from './feature-batch';
+import { InputError } from './model-errors';
+
+const columns: InputColumnPlan[] = [
+  { name: 'tenure', kind: 'numeric', tensorType: 'float32', columnVector: false, required: true, categories: undefined },
+  { name: 'charges', kind: 'numeric', tensorType: 'float64', columnVector: false, required: false, categories: undefined },
+  { name: 'contract', kind: 'categorical', tensorType: 'string', columnVector: true, required: true, categories: new Set(['Month-to-month', 'One year', '0']) },
+];
+const builder = new FeatureBatchBuilder(columns);
+const at = (row: number, column: string) => `rows[${row}].${column}`;
+
+function inputError(work: () => unknown): InputError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('FeatureBatchBuilder', () => {
+  it('fills one typed column per model input, NaN and empty text for missing values', () => {
+    const batch = builder.fromRecords(
+      [
+        { tenure: 5, charges: '12.5', contract: 'One year' },
+        { tenure: ' 7 ', charges: null, contract: 0 },
+        { tenure: null, contract: '  ' },
+      ],
+      at,
+    );
+    expect(batch.rowCount).toBe(3);
+    expect(Array.from(batch.columns[0] as Float32Array)).toEqual([5, 7, Number.NaN]);
+    expect(batch.columns[0]).toBeInstanceOf(Float32Array);
+    expect(Array.from(batch.columns[1] as Float64Array)).toEqual([12.5, Number.NaN, Number.NaN]);
+    expect(batch.columns[2]).toEqual(['One year', '0', '']);
+    expect(batch.rowWarnings).toBeUndefined();
+  });
+
+  it('does not modify the records it reads', () => {
+    const record = Object.freeze({ tenure: '3', contract: 'One year', extra: 1 });
+    builder.fromRecords([record], at);
+    expect(record).toEqual({ tenure: '3', contract: 'One year', extra: 1 });
+  });
+
+  it('warns about unknown categories and fields outside the model, per row, but not about user_id or request_id', () => {
+    const batch = builder.fromRecords(
+      [
+        { tenure: 1, contract: 'One year', user_id: 'u', request_id: 'r' },
+        { tenure: 1, contract: 'Two weeks', colour: 'red' },
+      ],
+      at,
+    );
+    expect(batch.rowWarnings?.[0]).toBeUndefined();
+    expect(batch.rowWarnings?.[1]).toEqual(['contract: unknown category "Two weeks" scored as none of the known categories', 'field "colour" is not a model input; ignored']);
+  });
+
+  it.each([
+    [{ tenure: 'ten', contract: 'x' }, 'rows[0].tenure', /text "ten"/],
+    [{ tenure: 'Infinity', contract: 'x' }, 'rows[0].tenure', /"Infinity"/],
+    [{ tenure: Number.POSITIVE_INFINITY, contract: 'x' }, 'rows[0].tenure', /Infinity/],
+    [{ tenure: true, contract: 'x' }, 'rows[0].tenure', /boolean true/],
+    [{ tenure: 1, contract: ['a'] }, 'rows[0].contract', /an array/],
+    [{ tenure: 1, contract: { a: 1 } }, 'rows[0].contract', /an object/],
+    [{ contract: 'x' }, 'rows[0].tenure', /required feature is missing/],
+  ])('refuses %j naming %s', (record, field, message) => {
+    const error = inputError(() => builder.fromRecords([record], at));
+    expect(error.field).toBe(field);
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(message);
+  });
+
+  it('takes an optional column as missing when it is absent', () => {
+    expect(Number.isNaN((builder.fromRecords([{ tenure: 1, contract: 'x' }], at).columns[1] as Float64Array)[0])).toBe(true);
+  });
+
+  it('refuses a row that is not an object', () => {
+    expect(inputError(() => builder.fromRecords([{ tenure: 1, contract: 'x' }, 'oops'], at)).message).toBe('rows[1].: expected an object of feature values, got string');
+  });
+
+  it('builds the same columns from a header and cells, warning once about unknown columns', () => {
+    const rows = [
+      ['One year', 5, 'x'],
+      ['0', '', 'y'],
+    ];
+    const batch = builder.fromColumns(['contract', 'tenure', 'colour'], 2, (row, column) => rows[row][column], at, 'header');
+    expect(Array.from(batch.columns[0] as Float32Array)).toEqual([5, Number.NaN]);
+    expect(batch.columns[2]).toEqual(['One year', '0']);
+    expect(batch.batchWarnings).toEqual(['column "colour" is not a model input; ignored']);
+    expect(inputError(() => builder.fromColumns(['contract'], 1, () => 'x', at, 'header')).message).toBe('header: required column "tenure" is missing');
+  });
+});
