@@ -71,7 +71,8 @@ async function registerWithCli(client: MlflowClient, modelName: string, seed: nu
   const run = spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', ...flags], {
     cwd: WORKSPACE_ROOT,
     encoding: 'utf8',
-    env: { ...process.env },
+    // The worker reads MLflow's own variable; point it at the server this client talks to.
+    env: { ...process.env, MLFLOW_TRACKING_URI: client.trackingUri },
     timeout: 120_000,
   });
   if (run.status !== 0) throw new Error(`training-worker train failed (${run.status}): ${run.stderr}\n${run.stdout}`);
