@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app/app.module';
@@ -8,13 +9,15 @@ import { configureApp, listenOn } from './app/configure-app';
 async function bootstrap(): Promise<void> {
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
-  validateInferenceApiConfig(process.env);
+  const config = validateInferenceApiConfig(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(process.env), new FastifyAdapter(), {
     bufferLogs: true,
     // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).
     bodyParser: false,
     abortOnError: false,
   });
+  // Info-level lines are per swap and per failure only; nothing is logged per request.
+  app.useLogger(new ConsoleLogger('inference-api', { json: config.LOG_FORMAT === 'json', colors: config.LOG_FORMAT !== 'json' }));
   configureApp(app);
   await listenOn(app);
 }

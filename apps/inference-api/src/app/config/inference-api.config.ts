@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, validateSync } from 'class-validator';
 
 /**
  * Every setting of inference-api, read from the environment once at start-up. Types are written
@@ -65,6 +65,59 @@ export class InferenceApiConfig {
   @Max(1024 * 1024 * 1024)
   BODY_LIMIT_BYTES: number = 1024 * 1024;
 
+  /** Rows in the live drift window of each served version (the newest ones; a ring of 12 buckets, so between 11/12 of this and this). */
+  @IsInt()
+  @Min(12)
+  @Max(10_000_000)
+  DRIFT_WINDOW_SIZE: number = 5000;
+
+  /** Age limit of the rows in the drift window, in seconds (to within one twelfth of it). */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  DRIFT_WINDOW_SECONDS: number = 3600;
+
+  /** How often each version's window is compared with its training statistics (gauges, alerting), in seconds. */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(86_400)
+  DRIFT_EVALUATE_SECONDS: number = 30;
+
+  /** Dataset drift must hold this long before an alert; also the period of the retraining idempotency key, in seconds. */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.1)
+  @Max(30 * 24 * 3600)
+  DRIFT_ALERT_COOLDOWN_SECONDS: number = 600;
+
+  /** Rows waiting to enter the drift windows; beyond this, scored rows are dropped (and counted) rather than slowing predictions. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  DRIFT_QUEUE_ROWS: number = 100_000;
+
+  /** Where a drift alert is POSTed as JSON; empty: no webhook. */
+  @ValidateIf((config: InferenceApiConfig) => config.DRIFT_ALERT_WEBHOOK_URL !== '')
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  DRIFT_ALERT_WEBHOOK_URL: string = '';
+
+  /** Start a retraining job on training-worker when a drift alert fires. */
+  // Implicit conversion would read any non-empty text, "false" included, as true.
+  @Transform(({ obj }: { obj: Record<string, unknown> }) => parseBooleanSetting(obj['DRIFT_RETRAIN_ENABLED']))
+  @IsBoolean({ message: '$property must be true or false' })
+  DRIFT_RETRAIN_ENABLED: boolean = false;
+
+  /** `data` of the retraining job (a CSV path on the worker); empty: the worker's DEFAULT_DATA. */
+  @IsString()
+  DRIFT_RETRAIN_DATA: string = '';
+
+  /** Base URL of training-worker, for retraining jobs. */
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  TRAINING_WORKER_URL: string = 'http://127.0.0.1:8002';
+
+  /** Bearer token with the `trainer` role on training-worker. */
+  @IsString()
+  TRAINING_WORKER_TOKEN: string = '';
+
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';
 }
@@ -92,4 +145,13 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
   return config;
 }
 
-const SECRET_SETTINGS = new Set(['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']);
+/** `true`/`false` (any case) as a boolean; anything else is returned as is for the validator to name. */
+function parseBooleanSetting(value: unknown): unknown {
+  if (typeof value === 'boolean' || value === undefined) return value ?? false;
+  const text = String(value).trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return value;
+}
+
+const SECRET_SETTINGS = new Set(['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET', 'TRAINING_WORKER_TOKEN']);

@@ -34,7 +34,9 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
   const mlmodel = await step('mlmodel', where, async () => parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')));
   const onnxBytes = await step('mlmodel', where, () => readFile(join(cached.modelDir, mlmodel.onnxFile)));
 
-  const session = await step('session', where, () => InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all' }));
+  // One thread per run: requests are small and many, and concurrent runs already spread over
+  // libuv's pool; intra-op threads would only make them contend for the same two cores.
+  const session = await step('session', where, () => InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 }));
   try {
     const categories = await step('session', where, async () => {
       try {
