@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { validateInferenceApiConfig } from './config/inference-api.config';
+import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
 import { ServingModule } from './serving/serving.module';
 
@@ -24,6 +25,7 @@ export class AppModule {
         }),
         ServingModule,
         HealthModule,
+        DriftModule,
       ],
     };
   }

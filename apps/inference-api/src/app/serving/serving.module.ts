@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { DriftMonitorService } from '../drift/drift-monitor.service';
 import { InvocationsController } from '../scoring/invocations.controller';
 import { PredictController } from '../scoring/predict.controller';
 import { PREDICTION_OBSERVERS } from '../scoring/prediction-observer';
@@ -33,12 +34,13 @@ import { WebhooksController } from './webhooks.controller';
           timeoutMs: 10_000,
         }),
     },
-    { provide: PREDICTION_OBSERVERS, useValue: [] },
+    DriftMonitorService,
+    { provide: PREDICTION_OBSERVERS, inject: [DriftMonitorService], useFactory: (drift: DriftMonitorService) => [drift] },
     ServingMetricsService,
     ModelSlotsService,
     ScoringService,
     AdminTokenGuard,
   ],
-  exports: [ModelSlotsService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS],
+  exports: [ModelSlotsService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS, DriftMonitorService],
 })
 export class ServingModule {}
