@@ -179,6 +179,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     const text = await (await fetch(`${app.url}/metrics`)).text();
     expect(text).toMatch(new RegExp(`inference_requests_total\\{route="/predict",alias="production",version="${v1.version}",status="200"\\} \\d+`));
     expect(text).toMatch(/inference_request_duration_seconds_bucket\{le="0.01",route="\/predict",alias="production"/);
+    expect(text).toMatch(new RegExp(`inference_rows_scored_total\\{route="predict",alias="production",version="${v1.version}"\\} [1-9]\\d*`));
     expect(text).toContain(`inference_model_loaded_version{name="${MODEL}",alias="production"} ${v1.version}`);
     expect(text).toMatch(new RegExp(`inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v1.version}",trigger="startup"\\} 1`));
     expect(text).toContain('# TYPE inference_model_swap_duration_seconds histogram');

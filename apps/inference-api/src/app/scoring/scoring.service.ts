@@ -5,6 +5,7 @@ import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
 import type { ModelSlot } from '../model/model-slot';
 import { ModelSlotsService } from '../serving/model-slots.service';
+import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { PREDICTION_OBSERVERS, type PredictionObserver, type ScoredRequest } from './prediction-observer';
 
 export interface ScoringOutcome {
@@ -32,6 +33,7 @@ export class ScoringService {
   constructor(
     private readonly slots: ModelSlotsService,
     @Inject(PREDICTION_OBSERVERS) private readonly observers: PredictionObserver[],
+    private readonly metrics: ServingMetricsService,
     config: ConfigService<InferenceApiConfig, true>,
   ) {
     this.maxBatchRows = config.get('MAX_BATCH_ROWS', { infer: true });
@@ -52,6 +54,7 @@ export class ScoringService {
       const started = performance.now();
       const batch = prepare(model.builder);
       const scores = await model.score(batch);
+      this.metrics.rowsScored.inc({ route: context.route, alias: model.ref.alias, version: model.ref.version }, batch.rowCount);
       if (this.observers.length > 0) {
         const scored: ScoredRequest = { ...context, model, batch, scores, scoringMs: performance.now() - started };
         for (const observer of this.observers) {
