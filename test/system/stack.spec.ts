@@ -135,3 +135,41 @@ describe('npm start (the whole stack in the foreground)', () => {
     await restarted.waitFor(/\[stack\] stopped mlflow/, 30_000);
   }, 180_000);
 });
+
+describe('npm start when a demo step fails', () => {
+  let dataDir: string;
+  let stack: TestProcess | undefined;
+
+  afterAll(() => {
+    stack?.signalGroup('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the step that failed, stops every process it started and exits with 1', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-fail-'));
+    const ports: Record<string, number> = {};
+    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker', 'nobody']) ports[name] = await freePort();
+    // The reload push goes where no replica listens and inference-api's polling is off, so
+    // inference-api stays on v1 after v2's promotion: the demo's /health step must fail.
+    stack = startProcess('npm', ['start'], {
+      MLFLOW_TRACKING_URI: '',
+      MLFLOW_PORT: String(ports['mlflow']),
+      MLFLOW_DATA_DIR: dataDir,
+      INFERENCE_API_PORT: String(ports['inference-api']),
+      REGISTRY_ADMIN_PORT: String(ports['registry-admin']),
+      TRAINING_WORKER_PORT: String(ports['training-worker']),
+      STACK_SKIP_BUILD: '1',
+      INFERENCE_URLS: `http://127.0.0.1:${ports['nobody']}`,
+      POLL_INTERVAL_MS: '0',
+    });
+    expect(await stack.exited).toBe(1);
+    expect(stack.output).toMatch(
+      /^\[demo\] FAILED at step 5\/8 \(inference-api serves v2\): inference-api did not serve churn_model@production \(v2\) within 15s; \/health says .*\(v1\)/m,
+    );
+    expect(stack.output).not.toMatch(/^READY /m);
+    expect(stack.output).toContain('[stack] stopped mlflow');
+    for (const port of Object.values(ports)) {
+      expect(await answers(`http://127.0.0.1:${port}`)).toBe(false);
+    }
+  }, 180_000);
+});
