@@ -5,8 +5,15 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
+import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 
-async function bootstrap(): Promise<void> {
+/** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
+async function bootstrap(args: readonly string[]): Promise<void> {
+  if (args[0] === 'drift-report') {
+    process.exitCode = await runDriftReportCommand(args.slice(1));
+    return;
+  }
+  if (args.length > 0) throw new Error(`unknown subcommand "${args[0]}"; use "drift-report" or none (HTTP server)`);
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateInferenceApiConfig(process.env);
@@ -22,7 +29,7 @@ async function bootstrap(): Promise<void> {
   await listenOn(app);
 }
 
-bootstrap().catch((error: unknown) => {
+bootstrap(process.argv.slice(2)).catch((error: unknown) => {
   // A bad setting is the usual cause: print the message (it names the variable), not a stack.
   process.stderr.write(`inference-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

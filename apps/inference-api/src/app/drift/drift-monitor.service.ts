@@ -1,6 +1,6 @@
 import { Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { driftReport, DriftInputError, type DriftReport, type FeatureDriftReport, type TrainingStatistics } from '@churn/drift-stats';
+import { driftReport, DriftInputError, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel } from '../model/loaded-model';
@@ -12,6 +12,7 @@ import { DriftAlertPolicy, driftAlertKey, previousAlertKey } from './drift-alert
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
 import { DriftMetrics } from './drift-metrics';
 import { forEachLiveRow } from './live-rows';
+import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
 import { postWebhook, TrainingWorkerClient } from './training-worker-client';
 
@@ -274,18 +275,3 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
 
 /** Statistics with no features: the kind lookup of a version without train_stats.json. */
 const EMPTY_REFERENCE: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
-
-/** Every feature `no_reference`, no dataset drift: a version without training statistics. */
-export function noReferenceReport(features: readonly string[]): DriftReport {
-  const lines: FeatureDriftReport[] = features.map((name) => ({
-    name,
-    method: null,
-    statistic: null,
-    p_value: null,
-    score: null,
-    threshold: null,
-    status: 'no_reference',
-    psi: null,
-  }));
-  return { dataset_drift: false, drifted_features: [], share: 0, features: lines };
-}
