@@ -5,7 +5,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY tools/mlflow/requirements.txt /tmp/project-requirements.txt
 # Only the mlflow line: the rest of that file are the tests' reference libraries.
-RUN grep '^mlflow==' /tmp/project-requirements.txt > /tmp/mlflow-requirement.txt \
+RUN grep -E '^mlflow(\[[a-z,]+\])?==' /tmp/project-requirements.txt > /tmp/mlflow-requirement.txt \
  && pip install -r /tmp/mlflow-requirement.txt psycopg2-binary==2.9.13 boto3==1.44.8 \
  && rm /tmp/project-requirements.txt /tmp/mlflow-requirement.txt \
  && useradd --uid 1000 --create-home --shell /usr/sbin/nologin mlflow

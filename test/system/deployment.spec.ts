@@ -412,7 +412,7 @@ describe('deployment files (docker/)', () => {
         .join('\n');
       expect(text).toMatch(/^FROM python:3\.11-slim$/m);
       expect(text).toContain('COPY tools/mlflow/requirements.txt');
-      expect(text).toContain("grep '^mlflow==' /tmp/project-requirements.txt");
+      expect(text).toContain("grep -E '^mlflow(\\[[a-z,]+\\])?==' /tmp/project-requirements.txt");
       expect(text).toMatch(/psycopg2-binary==\d+\.\d+\.\d+/);
       expect(text).toMatch(/boto3==\d+\.\d+\.\d+/);
     });

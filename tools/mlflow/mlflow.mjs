@@ -116,13 +116,14 @@ export function ensureMlflowInstalled() {
   }
 }
 
-/** The version pinned in requirements.txt for a package. */
+/** The version pinned in requirements.txt for a package (`pkg==X` or `pkg[extras]==X`). */
 export function pinnedVersion(pkg) {
-  const line = readFileSync(requirementsFile, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${pkg}==`));
-  if (!line) throw new MlflowSetupError(`${pkg} is not pinned in ${requirementsFile}`);
-  return line.slice(pkg.length + 2).trim();
+  const pin = new RegExp(`^${pkg}(\\[[^\\]]*\\])?==(\\S+)`);
+  for (const line of readFileSync(requirementsFile, 'utf8').split('\n')) {
+    const match = pin.exec(line);
+    if (match) return match[2];
+  }
+  throw new MlflowSetupError(`${pkg} is not pinned in ${requirementsFile}`);
 }
 
 function run(command, args) {
