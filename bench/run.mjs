@@ -35,7 +35,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { renderResultsMarkdown } from './support/results-markdown.mjs';
@@ -43,8 +43,12 @@ import { renderResultsMarkdown } from './support/results-markdown.mjs';
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const workspaceRoot = join(benchDir, '..');
 const suitesDir = join(benchDir, 'suites');
-const resultsDir = join(benchDir, 'results');
-const rawDir = join(benchDir, 'raw');
+// `--output=DIR` writes results/, raw/ and RESULTS.md under DIR instead of bench/ (the system test
+// runs a suite that way, leaving the committed results alone).
+const outputFlag = process.argv.find((arg) => arg.startsWith('--output='));
+const outputDir = outputFlag ? resolve(outputFlag.slice('--output='.length)) : benchDir;
+const resultsDir = join(outputDir, 'results');
+const rawDir = join(outputDir, 'raw');
 const SUITE_FILE = /^(.+)\.bench\.(ts|mjs|cjs)$/;
 
 const require = createRequire(import.meta.url);
@@ -136,8 +140,8 @@ function main() {
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => JSON.parse(readFileSync(join(resultsDir, file), 'utf8')));
-  writeFileSync(join(benchDir, 'RESULTS.md'), renderResultsMarkdown(records));
-  process.stderr.write(`[bench] wrote ${relative(workspaceRoot, join(benchDir, 'RESULTS.md'))}\n`);
+  writeFileSync(join(outputDir, 'RESULTS.md'), renderResultsMarkdown(records));
+  process.stderr.write(`[bench] wrote ${relative(workspaceRoot, join(outputDir, 'RESULTS.md'))}\n`);
 }
 
 main();
