@@ -395,7 +395,7 @@ describe('deployment files (docker/)', () => {
       expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
       expect(text).toMatch(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/m);
       const envIndex = instructions.findIndex((i) => i.args === 'ONNXRUNTIME_NODE_INSTALL=skip');
-      const installs = instructions.map((i, index) => ({ ...i, index })).filter((i) => i.keyword === 'RUN' && i.args.includes('npm ci'));
+      const installs = instructions.map((i, index) => ({ ...i, index })).filter((i) => i.keyword === 'RUN' && i.args.includes('npm install'));
       expect(installs.map((i) => i.args.includes('--omit=dev'))).toEqual([false, true]);
       expect(installs.every((i) => i.index > envIndex)).toBe(true);
       expect(text).toContain('RUN npx nx run "${APP}:build"');
