@@ -34,6 +34,8 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       '/models/{name}/traffic',
       '/models/{name}/versions',
       '/models/{name}/versions/{version}',
+      '/models/{name}/webhooks',
+      '/models/{name}/webhooks/{id}',
     ]);
     const ui = await app.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);

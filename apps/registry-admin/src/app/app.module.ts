@@ -5,6 +5,7 @@ import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from './config/registry-admin.config';
 import { HealthModule } from './health/health.module';
 import { RegistryModule, RegistryServicesModule } from './registry/registry.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 type Environment = Record<string, string | undefined>;
 
@@ -32,13 +33,13 @@ export class CoreModule {
   }
 }
 
-/** The HTTP server: health, Swagger and the admin endpoints behind bearer tokens. */
+/** The HTTP server: health, Swagger and the admin endpoints (registry, webhooks) behind bearer tokens. */
 @Module({})
 export class AppModule {
   static register(environment: Environment = process.env): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(environment), HealthModule, RegistryModule],
+      imports: [CoreModule.register(environment), HealthModule, RegistryModule, WebhooksModule],
       providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
     };
   }

@@ -34,6 +34,7 @@ describe('validateRegistryAdminConfig', () => {
       AUDIT_EXPERIMENT_SUFFIX: '.alias-audit',
       AUDIT_PENDING_GRACE_MS: 60_000,
       REGISTRY_ACTOR: '',
+      MLFLOW_WEBHOOK_SECRET: '',
     });
     expect(validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '0.02' }).PROMOTION_MAX_F1_DROP).toBe(0.02);
   });

@@ -4,7 +4,7 @@ import { IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, v
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 
 /** Settings whose values are secret: a bad value is named, never echoed. */
-const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN']);
+const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']);
 
 /**
  * Every setting of registry-admin, read from the environment once at start-up. Types are written
@@ -45,6 +45,14 @@ export class RegistryAdminConfig {
   /** Bearer token sent with `POST /admin/reload`. */
   @IsString()
   INFERENCE_ADMIN_TOKEN: string = '';
+
+  /**
+   * HMAC key MLflow signs webhook deliveries with, given to MLflow when `POST /models/:name/webhooks`
+   * registers inference-api's receiver; the same value as inference-api's MLFLOW_WEBHOOK_SECRET.
+   * Empty: each registration must bring its own `secret`.
+   */
+  @IsString()
+  MLFLOW_WEBHOOK_SECRET: string = '';
 
   /** Time limit of one reload push to one replica. */
   @IsInt()

@@ -85,3 +85,23 @@ export class GateRefusedError extends RegistryAdminError {
     );
   }
 }
+
+/** A webhook id that MLflow does not know, or that registry-admin did not register for this model. */
+export class WebhookNotFoundError extends RegistryAdminError {
+  override readonly name = 'WebhookNotFoundError';
+  readonly httpStatus = 404;
+
+  constructor(modelName: string, webhookId: string) {
+    super(`webhook ${webhookId} is not one of registry-admin's webhooks for '${modelName}'`);
+  }
+}
+
+/** The MLflow server has no registry webhook API (it arrived in MLflow 3.3). */
+export class WebhooksUnsupportedError extends RegistryAdminError {
+  override readonly name = 'WebhooksUnsupportedError';
+  readonly httpStatus = 501;
+
+  constructor() {
+    super('this MLflow server has no registry webhook API (MLflow 3.3 or later has one); inference-api still hears of alias moves through the INFERENCE_URLS pushes');
+  }
+}
