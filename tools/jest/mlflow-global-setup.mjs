@@ -6,8 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startMlflowServer, venvBin } from '../mlflow/mlflow.mjs';
+import { detachFromOuterNxRun } from './outer-nx.mjs';
 
 export default async function mlflowGlobalSetup() {
+  detachFromOuterNxRun();
   const dataDir = mkdtempSync(join(tmpdir(), 'churn-mlflow-test-'));
   const port = await freePort();
   const server = await startMlflowServer({ port, dataDir, stopWithPid: process.pid });
