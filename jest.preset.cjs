@@ -34,7 +34,8 @@ module.exports = function jestConfigFor(projectDir, overrides = {}) {
     },
     testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     reporters: ['default', path.join(workspaceRoot, 'tools/jest/results-reporter.cjs')],
-    testTimeout: 60_000,
+    // Generous: integration tests start real servers, and CI's two cores run two projects at once.
+    testTimeout: 120_000,
     ...overrides,
   };
 };
