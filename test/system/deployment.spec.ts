@@ -211,7 +211,7 @@ describe('deployment files (docker/)', () => {
       );
       const mlflow = compose.services['mlflow'];
       const command = ([] as string[]).concat(mlflow.command ?? []).join(' ');
-      expect(command).toMatch(/--backend-store-uri postgresql:\/\/mlflow:[^@\s]+@postgres:5432\/mlflow/);
+      expect(command).toMatch(/--backend-store-uri postgresql\+psycopg2:\/\/mlflow:[^@\s]+@postgres:5432\/mlflow/);
       expect(command).toContain('--artifacts-destination s3://mlflow-artifacts');
       expect(command).toContain('--host 0.0.0.0');
       // MLflow 3.5+ answers 400 to a Host header it does not list; the apps send `mlflow:5000`.
@@ -562,7 +562,7 @@ describe('deployment files (docker/)', () => {
     it('run MLflow on PostgreSQL and S3 with its Service name among the allowed hosts', () => {
       const container = mainContainer('mlflow');
       const command = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
-      expect(command).toContain('--backend-store-uri postgresql://mlflow:$(POSTGRES_PASSWORD)@postgres:5432/mlflow');
+      expect(command).toContain('--backend-store-uri postgresql+psycopg2://mlflow:$(POSTGRES_PASSWORD)@postgres:5432/mlflow');
       expect(command).toContain('--artifacts-destination s3://mlflow-artifacts');
       const allowedHosts = command.match(/--allowed-hosts (\S+)/)?.[1].split(',') ?? [];
       expect(allowedHosts).toEqual(expect.arrayContaining(['mlflow:5000', 'mlflow.churn-mlops.svc.cluster.local:5000']));
