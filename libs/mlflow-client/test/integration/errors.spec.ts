@@ -1,7 +1,7 @@
 // Each error class as the real server (or the real network) produces it, not constructed by hand.
-// UnauthenticatedError (401) and RateLimitedError (429) are the exceptions: a plain `mlflow server`
-// never sends them (its auth app needs the Flask-WTF package, which the pinned venv lacks, and it has
-// no rate limiting), so they are covered with an injected fetch in test/unit/transport.spec.ts.
+// UnauthenticatedError (401) and the auth app's PermissionDeniedError (403) come from a server with
+// MLflow's basic-auth app, in authentication.spec.ts. RateLimitedError (429) is the exception: MLflow
+// has no rate limiting, so it is covered with an injected fetch in test/unit/transport.spec.ts.
 import { createServer } from 'node:net';
 import {
   AliasNotFoundError,
