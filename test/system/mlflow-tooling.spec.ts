@@ -35,6 +35,25 @@ describe('nx run mlflow:<target>', () => {
     }
   });
 
+  it('serve runs MLflow in the foreground until Ctrl-C', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'churn-mlflow-serve-'));
+    const port = await freePort();
+    const serve = startProcess('npx', ['nx', 'run', 'mlflow:serve', '--outputStyle=stream'], { NX_DAEMON: 'false', MLFLOW_PORT: String(port), MLFLOW_DATA_DIR: dataDir });
+    try {
+      const deadline = Date.now() + 150_000;
+      while (!(await answers(`http://127.0.0.1:${port}`))) {
+        if (serve.child.exitCode !== null || Date.now() > deadline) throw new Error(`mlflow:serve did not come up:\n${serve.output}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      serve.signalGroup('SIGINT');
+      await serve.exited;
+    }
+    expect(await stopsAnswering(`http://127.0.0.1:${port}`)).toBe(true);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 200_000);
+
   it('refuses a bad port setting with a message naming the variable', async () => {
     const { code, output } = await runToCompletion('node', ['tools/mlflow/cli.mjs', 'status'], { MLFLOW_PORT: 'fivethousand' });
     expect(code).toBe(1);
