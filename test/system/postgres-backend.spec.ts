@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
-import { MlflowBackendServer } from './support/mlflow-backend-server';
-import { killGroup, stopWithThisProcess } from './support/mlflow-server';
+import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
 import { answers, freePort, runToCompletion, startProcess, TestProcess, workspaceRoot } from './support/processes';
 
@@ -51,7 +50,7 @@ print(json.dumps({
 describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back by both clients and by SQL', () => {
   let workDir: string;
   let postgres: PostgresCluster;
-  let mlflow: MlflowBackendServer;
+  let mlflow: MlflowServer;
   let replica: { url: string; process: TestProcess };
   const adminToken = 'postgres-backend-test-reload-token';
   const timings: Record<string, number> = {};
@@ -104,8 +103,8 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     await timed('initdb + pg_ctl start', () => postgres.start());
     await postgres.createDatabase(DATABASE);
 
-    mlflow = new MlflowBackendServer(await freePort(), join(workDir, 'mlflow'), postgres.url(DATABASE));
-    await timed('mlflow first start (migrations)', () => mlflow.start());
+    mlflow = new MlflowServer(await freePort(), join(workDir, 'mlflow'), postgres.url(DATABASE));
+    await timed('mlflow first start (migrations)', () => mlflow.start(240_000));
 
     const port = await freePort();
     replica = {

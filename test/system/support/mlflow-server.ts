@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { answers, workspaceRoot } from './processes';
 
 /**
- * A real `mlflow server` (the pinned venv's, through CHURN_PYTHON) on a SQLite file and proxied
- * artifacts under `dataDir`, in its own process group so it can be killed as MLflow dies in
+ * A real `mlflow server` (the pinned venv's, through CHURN_PYTHON) on a SQLite file under `dataDir`
+ * (or any backend store MLflow takes, e.g. `postgresql+psycopg2://…` as production runs it) and
+ * proxied artifacts under `dataDir`, in its own process group so it can be killed as MLflow dies in
  * production: all at once, by process id, without a chance to clean up.
  */
 export class MlflowServer {
@@ -14,6 +15,7 @@ export class MlflowServer {
   constructor(
     readonly port: number,
     readonly dataDir: string,
+    readonly backendStoreUri = `sqlite:///${join(dataDir, 'mlflow.db')}`,
   ) {}
 
   get url(): string {
@@ -24,7 +26,10 @@ export class MlflowServer {
     return join(this.dataDir, 'mlflow-server.log');
   }
 
-  /** Starts the server (again, on the same port and data after {@link kill}) and waits for /health. */
+  /**
+   * Starts the server (again, on the same port and data after {@link kill}) and waits for /health.
+   * On an empty PostgreSQL database MLflow first runs several dozen migrations: give it longer.
+   */
   async start(timeoutMs = 120_000): Promise<void> {
     const python = process.env['CHURN_PYTHON'];
     if (!python) throw new Error('CHURN_PYTHON is not set: the system tests run under test/jest.config.cjs, whose global setup installs Python');
@@ -32,7 +37,7 @@ export class MlflowServer {
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       python,
-      ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(this.port), '--backend-store-uri', `sqlite:///${join(this.dataDir, 'mlflow.db')}`, '--artifacts-destination', join(this.dataDir, 'artifacts'), '--workers', '1'],
+      ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(this.port), '--backend-store-uri', this.backendStoreUri, '--artifacts-destination', join(this.dataDir, 'artifacts'), '--workers', '1'],
       { cwd: this.dataDir, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', log, log], detached: true },
     );
     closeSync(log);
@@ -42,7 +47,7 @@ export class MlflowServer {
     while (!(await answers(this.url))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         this.kill();
-        throw new Error(`MLflow on ${this.url} did not answer /health (${child.exitCode === null ? 'timed out' : `exited with ${child.exitCode}`}):\n${this.logTail()}`);
+        throw new Error(`MLflow on ${this.url} (${this.backendStoreUri}) did not answer /health (${child.exitCode === null ? 'timed out' : `exited with ${child.exitCode}`}):\n${this.logTail()}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
