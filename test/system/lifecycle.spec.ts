@@ -213,6 +213,9 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   it('rolls back after the restart: both replicas serve v1 within a second', async () => {
     const move = await moveOverRest('rollback', '1');
     await expectBothReplicasServe(move, moveNames[moveNames.length - 1]);
+    // Let the load see v1 before the next move: the next test moves on at once, and a version live
+    // for only a few milliseconds may meet no request at all.
+    await new Promise((r) => setTimeout(r, RELOAD_WINDOW_MS + 500));
   });
 
   it('rolls back to an explicit version from the command line: both replicas serve v2 within a second', async () => {
