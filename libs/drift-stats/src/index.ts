@@ -47,3 +47,21 @@ export {
   type DatasetDriftVerdict,
   type DriftReport,
 } from './lib/drift-verdict';
+export {
+  confusionCounts,
+  classificationMetrics,
+  normalQuantile,
+  wilsonInterval,
+  newcombeDifferenceInterval,
+  sampleRatioMismatch,
+  compareVariantMetrics,
+  DEFAULT_CONFIDENCE,
+  DEFAULT_SRM_ALPHA,
+  SHARE_SUM_TOLERANCE,
+  type ConfusionCounts,
+  type ClassificationMetrics,
+  type Interval,
+  type DifferenceInterval,
+  type SampleRatioMismatch,
+  type MetricDifference,
+} from './lib/ab';

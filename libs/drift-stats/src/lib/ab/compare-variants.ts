@@ -1,0 +1,73 @@
+import { ratioOrNull } from './classification-metrics';
+import { type ConfusionCounts, requireConfusionCounts } from './confusion-counts';
+import { DEFAULT_CONFIDENCE, newcombeDifferenceInterval } from './proportion-intervals';
+import { requireOpenUnitInterval } from './validation';
+
+/** One metric of the challenger set against the champion's, with a confidence interval. */
+export interface MetricDifference {
+  metric: 'accuracy' | 'precision' | 'recall';
+  /** The champion's value, or null when it has no trials for this ratio. */
+  champion: number | null;
+  challenger: number | null;
+  /** challenger − champion */
+  difference: number | null;
+  lower: number | null;
+  upper: number | null;
+  confidence: number;
+  /** The interval excludes 0 (false when it is null). */
+  significant: boolean;
+}
+
+/** A metric as successes out of trials, so that it can be compared as a binomial proportion. */
+interface Proportion {
+  successes: number;
+  trials: number;
+}
+
+const METRIC_PROPORTIONS: ReadonlyArray<[MetricDifference['metric'], (counts: ConfusionCounts) => Proportion]> = [
+  ['accuracy', (c) => ({ successes: c.truePositives + c.trueNegatives, trials: c.truePositives + c.falsePositives + c.trueNegatives + c.falseNegatives })],
+  ['precision', (c) => ({ successes: c.truePositives, trials: c.truePositives + c.falsePositives })],
+  ['recall', (c) => ({ successes: c.truePositives, trials: c.truePositives + c.falseNegatives })],
+];
+
+/**
+ * Challenger minus champion for accuracy (correct / labelled), precision (TP / predicted positive) and
+ * recall (TP / actual positive). Each metric is a proportion of its own trials, and the two variants
+ * serve disjoint users, so each difference is one of two independent binomial proportions and gets
+ * Newcombe's hybrid score interval (see newcombeDifferenceInterval); significant = the interval
+ * excludes 0. F1 is not a proportion of any trials, so it has no such interval and is not compared here.
+ * Where either variant has no trials for a ratio (no labels, nothing predicted positive, no actual
+ * positive) the difference and its bounds are null and significant is false.
+ *
+ * Reference: Newcombe R.G. (1998), Statistics in Medicine 17(8), 873–890.
+ *
+ * @throws {DriftInputError} when a count is not an integer ≥ 0 (`champion.truePositives`, …) or
+ *   confidence is not in (0, 1).
+ * @example
+ * compareVariantMetrics(
+ *   { truePositives: 30, falsePositives: 10, trueNegatives: 50, falseNegatives: 10 },
+ *   { truePositives: 36, falsePositives: 4, trueNegatives: 55, falseNegatives: 5 },
+ * )[0];
+ * // { metric: 'accuracy', champion: 0.8, challenger: 0.91, difference: 0.10999999999999999,
+ * //   lower: 0.011705642110102304, upper: 0.20822694417426074, confidence: 0.95, significant: true }
+ */
+export function compareVariantMetrics(
+  champion: ConfusionCounts,
+  challenger: ConfusionCounts,
+  confidence = DEFAULT_CONFIDENCE,
+): MetricDifference[] {
+  requireConfusionCounts(champion, 'champion');
+  requireConfusionCounts(challenger, 'challenger');
+  requireOpenUnitInterval(confidence, 'confidence');
+  return METRIC_PROPORTIONS.map(([metric, proportionOf]) => {
+    const before = proportionOf(champion);
+    const after = proportionOf(challenger);
+    const championValue = ratioOrNull(before.successes, before.trials);
+    const challengerValue = ratioOrNull(after.successes, after.trials);
+    if (before.trials === 0 || after.trials === 0) {
+      return { metric, champion: championValue, challenger: challengerValue, difference: null, lower: null, upper: null, confidence, significant: false };
+    }
+    const { difference, lower, upper } = newcombeDifferenceInterval(after.successes, after.trials, before.successes, before.trials, confidence);
+    return { metric, champion: championValue, challenger: challengerValue, difference, lower, upper, confidence, significant: lower > 0 || upper < 0 };
+  });
+}
