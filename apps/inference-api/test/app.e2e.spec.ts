@@ -34,6 +34,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       prediction: expect.any(Number),
       probability: expect.any(Number),
       model: { name: MODEL, alias: 'production', version: v1.version },
+      variant: 'production',
       request_id: 'req-1',
       warnings: [],
     });

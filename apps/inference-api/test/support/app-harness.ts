@@ -8,6 +8,7 @@ import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/configure-app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
+export const FEEDBACK_TOKEN = 'test-feedback-token';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -16,12 +17,15 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts inference-api in-process with its own cache folder and the given settings over test defaults. */
+/** Starts inference-api in-process with its own cache folder and prediction store, and the given settings over test defaults. */
 export async function startApp(settings: Record<string, string>): Promise<RunningApp> {
   const environment = {
     MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'],
     MODEL_CACHE_DIR: mkdtempSync(join(tmpdir(), 'inference-cache-')),
+    // A store of its own: the default file in the system's temp folder outlives test runs.
+    INFERENCE_STORE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'inference-store-')), 'predictions.db')}`,
     INFERENCE_ADMIN_TOKEN: ADMIN_TOKEN,
+    FEEDBACK_TOKEN,
     POLL_INTERVAL_MS: '200',
     ...settings,
   };

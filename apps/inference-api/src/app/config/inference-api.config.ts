@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, validateSync } from 'class-validator';
@@ -118,6 +118,81 @@ export class InferenceApiConfig {
   @IsString()
   TRAINING_WORKER_TOKEN: string = '';
 
+  /**
+   * Where predictions and feedback are recorded, shared by every replica: `sqlite:<path>` (or a plain
+   * path; one host, WAL mode lets several processes share it) or `postgres://user:pass@host/db`.
+   */
+  @IsString()
+  @MaxLength(4096)
+  INFERENCE_STORE_URL: string = `sqlite:${join(tmpdir(), 'churn-inference', 'predictions.db')}`;
+
+  /** Record every prediction (off: no store is opened and /feedback, /ab/report answer 503). */
+  // Implicit conversion would read any non-empty text, "false" included, as true.
+  @Transform(({ obj }: { obj: Record<string, unknown> }) => parseBooleanSetting(obj['PREDICTION_LOG_ENABLED'], true))
+  @IsBoolean({ message: '$property must be true or false' })
+  PREDICTION_LOG_ENABLED: boolean = true;
+
+  /** Rows waiting to be written; beyond this, predictions are answered but not recorded (counted in /metrics). */
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  PREDICTION_LOG_QUEUE_ROWS: number = 100_000;
+
+  /** Rows per write to the store. */
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  PREDICTION_LOG_BATCH_ROWS: number = 500;
+
+  /** Longest a recorded prediction waits before it is written, in milliseconds. */
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  PREDICTION_LOG_FLUSH_MS: number = 200;
+
+  /** Also append every record to this JSON-lines file for log shippers; empty: no file. */
+  @IsString()
+  @MaxLength(4096)
+  PREDICTION_LOG_JSONL_PATH: string = '';
+
+  /** Size at which the JSONL file is rotated (file → file.1 → …). */
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024 * 1024)
+  PREDICTION_LOG_JSONL_MAX_BYTES: number = 100 * 1024 * 1024;
+
+  /** Rotated JSONL files kept besides the current one. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  PREDICTION_LOG_JSONL_KEEP: number = 5;
+
+  /** Predictions (and their feedback) older than this are deleted, checked hourly. */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(3650)
+  PREDICTION_RETENTION_DAYS: number = 30;
+
+  /** Ground truth is accepted for predictions at most this old, in seconds (later labels are reported as expired). */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(1)
+  @Max(3650 * 86_400)
+  FEEDBACK_WINDOW_SECONDS: number = 30 * 86_400;
+
+  /** Bearer token of `POST /feedback`; empty means the endpoint answers 401 to everyone. */
+  @IsString()
+  FEEDBACK_TOKEN: string = '';
+
+  /** Requests waiting for the challenger's shadow score; beyond this they are not shadowed (counted in /metrics). */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  SHADOW_QUEUE_SIZE: number = 1000;
+
+  /** This process's name in the prediction log (the pod name in Kubernetes). */
+  @Matches(/^[\x21-\x7e]{1,200}$/, { message: '$property must be 1 to 200 visible ASCII characters' })
+  REPLICA_ID: string = `${hostname()}:${process.pid}`;
+
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';
 }
@@ -146,12 +221,12 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
 }
 
 /** `true`/`false` (any case) as a boolean; anything else is returned as is for the validator to name. */
-function parseBooleanSetting(value: unknown): unknown {
-  if (typeof value === 'boolean' || value === undefined) return value ?? false;
+function parseBooleanSetting(value: unknown, fallback = false): unknown {
+  if (typeof value === 'boolean' || value === undefined) return value ?? fallback;
   const text = String(value).trim().toLowerCase();
   if (text === 'true') return true;
   if (text === 'false') return false;
   return value;
 }
 
-const SECRET_SETTINGS = new Set(['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET', 'TRAINING_WORKER_TOKEN']);
+const SECRET_SETTINGS = new Set(['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET', 'TRAINING_WORKER_TOKEN', 'FEEDBACK_TOKEN', 'INFERENCE_STORE_URL']);

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MlflowConnectionError, MlflowError } from '@churn/mlflow-client';
+import { PredictionLogDisabledError, PredictionStoreUnavailableError } from '../ab/ab-errors';
 import { InputError, ModelNotReadyError } from '../model/model-errors';
 
 /** Routes that speak MLflow's scoring protocol, whose errors are `{ error_code, message }`. */
@@ -49,6 +50,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown): { status: number; message: string; field?: string } {
     if (exception instanceof InputError) return { status: exception.status, message: exception.message, field: exception.field || undefined };
     if (exception instanceof ModelNotReadyError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+    if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
     if (exception instanceof MlflowConnectionError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
     if (exception instanceof MlflowError && exception.status !== undefined && exception.status < 500) {
       return { status: HttpStatus.BAD_GATEWAY, message: `MLflow refused the request: ${exception.message}` };

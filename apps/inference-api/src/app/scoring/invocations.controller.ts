@@ -36,9 +36,9 @@ export class InvocationsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InvocationsResponse> {
     const receivedAt = Date.now();
-    const slot = this.scoring.slotFor(undefined);
+    const route = this.scoring.routeFor(undefined);
     const { model, batch, scores } = await this.scoring.score(
-      slot,
+      route,
       { route: 'invocations', requestId: randomUUID(), userId: undefined, receivedAt },
       (builder) => invocationsBatch(contentType, body, builder, this.scoring.maxBatchRows),
     );

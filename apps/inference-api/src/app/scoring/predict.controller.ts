@@ -19,7 +19,7 @@ export class PredictController {
   @ApiOperation({
     summary: 'Churn prediction for one customer or a batch',
     description:
-      'Body: one customer object, `{ "customers": [...] }` or an array of customers (up to MAX_BATCH_ROWS), with optional `user_id` and `request_id`. Numeric fields take numbers or numeric text (null or blank = missing, imputed); categorical fields take text or numbers. Unknown categories and fields outside the model are scored/ignored and listed in `warnings`. The `x-model-version` header names the version too.',
+      'Body: one customer object, `{ "customers": [...] }` or an array of customers (up to MAX_BATCH_ROWS), with optional `user_id` and `request_id`. Numeric fields take numbers or numeric text (null or blank = missing, imputed); categorical fields take text or numbers. Unknown categories and fields outside the model are scored/ignored and listed in `warnings`. With a `user_id` and a champion/challenger experiment on, the user gets the same variant on every replica; `variant` (and the `x-model-variant` header) says which, `model` names the version (also in `x-model-version`).',
   })
   @ApiBody({
     schema: { oneOf: [{ type: 'object', additionalProperties: true }, { type: 'array', items: { type: 'object' } }] },
@@ -35,19 +35,21 @@ export class PredictController {
   async predict(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<PredictResponse | PredictBatchResponse> {
     const receivedAt = Date.now();
     const parsed = parsePredictRequest(body, this.scoring.maxBatchRows);
-    const slot = this.scoring.slotFor(parsed.userId);
-    const { model, batch, scores } = await this.scoring.score(
-      slot,
+    const route = this.scoring.routeFor(parsed.userId);
+    const { model, variant, batch, scores } = await this.scoring.score(
+      route,
       { route: 'predict', requestId: parsed.requestId, userId: parsed.userId, receivedAt },
       (builder) => builder.fromRecords(parsed.records, parsed.locate),
     );
     markServed(request, reply, model);
     reply.header('x-request-id', parsed.requestId);
+    reply.header('x-model-variant', variant);
     if (parsed.single) {
       return {
         prediction: scores.labels[0] as 0 | 1,
         probability: scores.probabilities[0],
         model: copyRef(model),
+        variant,
         request_id: parsed.requestId,
         warnings: warningsOf(batch, 0),
       };
@@ -56,7 +58,7 @@ export class PredictController {
     for (let row = 0; row < batch.rowCount; row++) {
       predictions[row] = { prediction: scores.labels[row] as 0 | 1, probability: scores.probabilities[row], warnings: batch.rowWarnings?.[row] ?? [] };
     }
-    return { model: copyRef(model), predictions, request_id: parsed.requestId, warnings: batch.batchWarnings };
+    return { model: copyRef(model), variant, predictions, request_id: parsed.requestId, warnings: batch.batchWarnings };
   }
 }
 

@@ -1,11 +1,23 @@
 import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel, Scores } from '../model/loaded-model';
+import type { Variant } from '../routing/route';
+
+/** The challenger's answer for one row of a request it shadowed. */
+export interface ShadowScore {
+  alias: string;
+  version: string;
+  probability: number;
+  prediction: 0 | 1;
+}
 
 /** One scored request, as handed to every {@link PredictionObserver} after the model answered. */
 export interface ScoredRequest {
   route: 'predict' | 'invocations';
   requestId: string;
   userId: string | undefined;
+  variant: Variant;
+  /** The challenger share the user was split with; null outside an experiment. */
+  trafficShare: number | null;
   /** The version that scored it (the request's lease is still held during the call). */
   model: LoadedModel;
   /** The model's inputs: numbers with NaN for missing, text with '' for missing. */
@@ -15,6 +27,11 @@ export interface ScoredRequest {
   receivedAt: number;
   /** Milliseconds spent preparing and scoring. */
   scoringMs: number;
+  /**
+   * The challenger's scores, one per row, settled off the hot path; resolves to null when the shadow
+   * queue was full or the challenger failed. Undefined when the request was not shadowed.
+   */
+  shadow: Promise<ShadowScore[] | null> | undefined;
 }
 
 /**

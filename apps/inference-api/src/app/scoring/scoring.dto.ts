@@ -26,6 +26,9 @@ export class PredictResponse extends PredictionDto {
   @ApiProperty({ type: ModelRefDto })
   model!: ModelRefDto;
 
+  @ApiProperty({ enum: ['production', 'champion', 'challenger'], example: 'production', description: 'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).' })
+  variant!: 'production' | 'champion' | 'challenger';
+
   @ApiProperty({ example: '4f6c1d2e-…', description: 'The request_id sent, or a generated UUID.' })
   request_id!: string;
 }
@@ -33,6 +36,9 @@ export class PredictResponse extends PredictionDto {
 export class PredictBatchResponse {
   @ApiProperty({ type: ModelRefDto })
   model!: ModelRefDto;
+
+  @ApiProperty({ enum: ['production', 'champion', 'challenger'], example: 'production', description: 'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).' })
+  variant!: 'production' | 'champion' | 'challenger';
 
   @ApiProperty({ type: [PredictionDto] })
   predictions!: PredictionDto[];

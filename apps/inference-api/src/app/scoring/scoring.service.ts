@@ -3,13 +3,14 @@ import { ConfigService } from '@nestjs/config';
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
-import type { ModelSlot } from '../model/model-slot';
-import { ModelSlotsService } from '../serving/model-slots.service';
+import type { Route, Variant } from '../routing/route';
+import { TrafficService } from '../routing/traffic.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { PREDICTION_OBSERVERS, type PredictionObserver, type ScoredRequest } from './prediction-observer';
 
 export interface ScoringOutcome {
   model: ModelRef;
+  variant: Variant;
   batch: FeatureBatch;
   scores: Scores;
 }
@@ -22,8 +23,9 @@ export interface ScoringContext {
 }
 
 /**
- * Scores requests on the version a slot serves: leases it for the request, prepares the rows with
- * that version's own column plan, runs it, hands the result to the observers, releases the lease.
+ * Scores requests on the version their route names: leases it for the request, prepares the rows
+ * with that version's own column plan, runs it, queues the challenger's shadow score when the route
+ * asks for one, hands the result to the observers, releases the lease.
  */
 @Injectable()
 export class ScoringService {
@@ -31,7 +33,7 @@ export class ScoringService {
   readonly maxBatchRows: number;
 
   constructor(
-    private readonly slots: ModelSlotsService,
+    private readonly traffic: TrafficService,
     @Inject(PREDICTION_OBSERVERS) private readonly observers: PredictionObserver[],
     private readonly metrics: ServingMetricsService,
     config: ConfigService<InferenceApiConfig, true>,
@@ -39,24 +41,35 @@ export class ScoringService {
     this.maxBatchRows = config.get('MAX_BATCH_ROWS', { infer: true });
   }
 
-  /** The slot a request is served from. Every request gets the default alias until routing exists. */
-  slotFor(_userId: string | undefined): ModelSlot {
-    return this.slots.defaultSlot;
+  /** Where a request goes: champion or challenger for a user in an experiment, else the default alias. */
+  routeFor(userId: string | undefined): Route {
+    return this.traffic.route(userId);
   }
 
   /**
    * @param prepare builds the batch with the leased version's builder (columns may differ between versions)
    * @throws {ModelNotReadyError} when the slot has no version; InputError from `prepare`
    */
-  async score(slot: ModelSlot, context: ScoringContext, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ScoringOutcome> {
-    const model = slot.acquire();
+  async score(route: Route, context: ScoringContext, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ScoringOutcome> {
+    const model = route.slot.acquire();
     try {
       const started = performance.now();
       const batch = prepare(model.builder);
       const scores = await model.score(batch);
       this.metrics.rowsScored.inc({ route: context.route, alias: model.ref.alias, version: model.ref.version }, batch.rowCount);
+      // Only once the served answer exists: a request that fails its own scoring is not shadowed.
+      const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare) : undefined;
       if (this.observers.length > 0) {
-        const scored: ScoredRequest = { ...context, model, batch, scores, scoringMs: performance.now() - started };
+        const scored: ScoredRequest = {
+          ...context,
+          variant: route.variant,
+          trafficShare: route.trafficShare,
+          model,
+          batch,
+          scores,
+          scoringMs: performance.now() - started,
+          shadow,
+        };
         for (const observer of this.observers) {
           try {
             observer.onScored(scored);
@@ -65,7 +78,7 @@ export class ScoringService {
           }
         }
       }
-      return { model: model.ref, batch, scores };
+      return { model: model.ref, variant: route.variant, batch, scores };
     } finally {
       model.release();
     }

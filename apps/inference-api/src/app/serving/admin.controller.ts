@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, NotFoundException, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { AdminTokenGuard } from './admin-token.guard';
+import { BearerTokenGuard } from '../http/bearer-token.guard';
+import { TrafficService } from '../routing/traffic.service';
 import { ModelSlotsService } from './model-slots.service';
 import { ReloadRequest, ReloadResponse } from './serving.dto';
 import { toSlotStatusDto } from './slot-status.mapper';
@@ -8,9 +9,12 @@ import { toSlotStatusDto } from './slot-status.mapper';
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(AdminTokenGuard)
+@UseGuards(BearerTokenGuard('INFERENCE_ADMIN_TOKEN'))
 export class AdminController {
-  constructor(private readonly slots: ModelSlotsService) {}
+  constructor(
+    private readonly slots: ModelSlotsService,
+    private readonly traffic: TrafficService,
+  ) {}
 
   @Post('reload')
   @HttpCode(200)
@@ -22,6 +26,8 @@ export class AdminController {
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' })
   @ApiNotFoundResponse({ description: 'This process does not serve that model or alias.' })
   async reload(@Body() body: ReloadRequest): Promise<ReloadResponse> {
+    // Traffic settings first: a push after a champion/challenger move may start the experiment's slots.
+    if (body.name === this.slots.modelName) await this.traffic.refresh();
     const statuses = await this.slots.reload(body.name, body.alias, 'admin');
     if (statuses.length === 0) {
       const served = this.slots.allSlots().map((slot) => `${slot.name}@${slot.alias}`).join(', ');

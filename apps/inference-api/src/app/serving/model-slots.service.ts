@@ -25,6 +25,7 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
   readonly modelName: string;
   readonly defaultAlias: string;
   private readonly pollIntervalMs: number;
+  private running = false;
 
   constructor(
     @Inject(MlflowClient) private readonly client: MlflowClient,
@@ -39,10 +40,12 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationBootstrap(): void {
+    this.running = true;
     for (const alias of this.slots.keys()) this.watch(alias);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.running = false;
     for (const watcher of this.watchers.values()) watcher.stop();
     await Promise.all([...this.watchers.values()].map((watcher) => watcher.done));
     for (const slot of this.slots.values()) slot.close();
@@ -61,7 +64,7 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
     return [...this.slots.values()];
   }
 
-  /** Adds (or returns) the slot of an alias of the served model; watched from the next bootstrap or at once when already running. */
+  /** Adds (or returns) the slot of an alias of the served model; watched from bootstrap, or at once when added later. */
   addSlot(alias: string): ModelSlot {
     const existing = this.slots.get(alias);
     if (existing) return existing;
@@ -85,7 +88,23 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
       },
     });
     this.slots.set(alias, slot);
+    if (this.running) this.watch(alias);
     return slot;
+  }
+
+  /**
+   * Stops watching an alias and retires its version once the requests holding it finish (an
+   * experiment's alias deleted in MLflow). The default slot is never removed.
+   */
+  async removeSlot(alias: string): Promise<void> {
+    const slot = this.slots.get(alias);
+    if (!slot || alias === this.defaultAlias) return;
+    this.slots.delete(alias);
+    const watcher = this.watchers.get(alias);
+    this.watchers.delete(alias);
+    watcher?.stop();
+    await watcher?.done;
+    slot.close();
   }
 
   /**

@@ -3,6 +3,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
 
+/** Counts of the prediction log's writer. */
+export interface PredictionLogStats {
+  written: number;
+  dropped: number;
+  failedWrites: number;
+  queued: number;
+}
+
 /**
  * The Prometheus metrics of this process, in a registry of its own (several apps in one test
  * process must not share prom-client's global one). Names follow Prometheus conventions: base
@@ -70,8 +78,63 @@ export class ServingMetricsService {
     registers: [this.registry],
   });
 
+  readonly shadowRequests = new Counter({
+    name: 'inference_shadow_requests_total',
+    help: 'Requests the challenger was asked to shadow, by outcome: scored, dropped (queue full) or failed.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly feedbackLabels = new Counter({
+    name: 'inference_feedback_labels_total',
+    help: 'Ground-truth labels received, by outcome: joined to a logged prediction, unknown (no such prediction yet) or expired (older than FEEDBACK_WINDOW_SECONDS).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private predictionLogStats: () => PredictionLogStats | undefined = () => undefined;
+
   constructor() {
+    // Read from the writer at scrape time: its counts are the truth, and the hot path pays nothing for them.
+    const stats = () => this.predictionLogStats();
+    new Counter({
+      name: 'inference_prediction_log_rows_total',
+      help: 'Predicted rows for the prediction log, by outcome: written to the store, or dropped because its queue was full.',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+      collect() {
+        const current = stats();
+        this.reset();
+        if (current) {
+          this.inc({ outcome: 'written' }, current.written);
+          this.inc({ outcome: 'dropped' }, current.dropped);
+        }
+      },
+    });
+    new Counter({
+      name: 'inference_prediction_log_failed_writes_total',
+      help: 'Batched writes to the prediction store that failed (their rows stay queued for the next attempt).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats()?.failedWrites ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'inference_prediction_log_queued_rows',
+      help: 'Rows waiting to be written to the prediction store.',
+      registers: [this.registry],
+      collect() {
+        this.set(stats()?.queued ?? 0);
+      },
+    });
+
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the prediction log's counts are read from at scrape time. */
+  trackPredictionLog(stats: () => PredictionLogStats | undefined): void {
+    this.predictionLogStats = stats;
   }
 
   recordSwap(slot: ModelSlot, model: LoadedModel, trigger: string): void {

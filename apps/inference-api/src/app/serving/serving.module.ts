@@ -2,13 +2,16 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { AbController } from '../ab/ab.controller';
+import { AbService } from '../ab/ab.service';
+import { PredictionLogService } from '../ab/prediction-log.service';
 import { DriftMonitorService } from '../drift/drift-monitor.service';
+import { TrafficService } from '../routing/traffic.service';
 import { InvocationsController } from '../scoring/invocations.controller';
 import { PredictController } from '../scoring/predict.controller';
 import { PREDICTION_OBSERVERS } from '../scoring/prediction-observer';
 import { ScoringService } from '../scoring/scoring.service';
 import { AdminController } from './admin.controller';
-import { AdminTokenGuard } from './admin-token.guard';
 import { MetricsController } from './metrics.controller';
 import { ModelController } from './model.controller';
 import { ModelSlotsService } from './model-slots.service';
@@ -16,12 +19,12 @@ import { ServingMetricsService } from './serving-metrics.service';
 import { WebhooksController } from './webhooks.controller';
 
 /**
- * Model slots, scoring and their endpoints. MLflow calls made while polling give up quickly (one
+ * Model slots, champion/challenger routing, scoring, the prediction log and their endpoints. MLflow calls made while polling give up quickly (one
  * retry, 10 s timeout): the next poll is the retry, and a slow MLflow must not pile polls up.
  */
 @Global()
 @Module({
-  controllers: [PredictController, InvocationsController, ModelController, MetricsController, AdminController, WebhooksController],
+  controllers: [PredictController, AbController, InvocationsController, ModelController, MetricsController, AdminController, WebhooksController],
   providers: [
     {
       provide: MlflowClient,
@@ -35,12 +38,14 @@ import { WebhooksController } from './webhooks.controller';
         }),
     },
     DriftMonitorService,
-    { provide: PREDICTION_OBSERVERS, inject: [DriftMonitorService], useFactory: (drift: DriftMonitorService) => [drift] },
+    PredictionLogService,
+    { provide: PREDICTION_OBSERVERS, inject: [DriftMonitorService, PredictionLogService], useFactory: (drift: DriftMonitorService, log: PredictionLogService) => [drift, log] },
     ServingMetricsService,
     ModelSlotsService,
+    TrafficService,
     ScoringService,
-    AdminTokenGuard,
+    AbService,
   ],
-  exports: [ModelSlotsService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS, DriftMonitorService],
+  exports: [ModelSlotsService, TrafficService, PredictionLogService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS, DriftMonitorService],
 })
 export class ServingModule {}

@@ -4,6 +4,8 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnauthorizedRespo
 import type { FastifyRequest } from 'fastify';
 import { verifyWebhookSignature, WEBHOOK_HEADERS } from '@churn/mlflow-client';
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { CHALLENGER_ALIAS, CHAMPION_ALIAS } from '../routing/traffic-settings';
+import { TrafficService } from '../routing/traffic.service';
 import { ModelSlotsService } from './model-slots.service';
 
 export class WebhookAck {
@@ -32,6 +34,7 @@ export class WebhooksController {
 
   constructor(
     private readonly slots: ModelSlotsService,
+    private readonly traffic: TrafficService,
     config: ConfigService<InferenceApiConfig, true>,
   ) {
     this.secret = config.get('MLFLOW_WEBHOOK_SECRET', { infer: true });
@@ -61,11 +64,17 @@ export class WebhooksController {
     const payload = (typeof body === 'object' && body !== null ? body : {}) as WebhookPayload;
     const name = payload.data?.name;
     const alias = payload.data?.alias;
-    if (typeof payload.entity !== 'string' || !ALIAS_ENTITIES.has(payload.entity) || name !== this.slots.modelName || typeof alias !== 'string' || !this.slots.slot(alias)) {
+    if (typeof payload.entity !== 'string' || !ALIAS_ENTITIES.has(payload.entity) || name !== this.slots.modelName || typeof alias !== 'string') {
       return { accepted: true, reloading: [] };
     }
+    const experimentAlias = alias === CHAMPION_ALIAS || alias === CHALLENGER_ALIAS;
+    if (!this.slots.slot(alias) && !experimentAlias) return { accepted: true, reloading: [] };
     this.logger.log(`webhook: ${payload.entity} ${String(payload.action)} ${name}@${alias} → v${String(payload.data?.version ?? '?')}; reloading`);
-    void this.slots.reload(name, alias, 'webhook');
+    // The traffic read first: a champion or challenger alias may start (or end) an experiment's slot.
+    void this.traffic
+      .refresh()
+      .then(() => this.slots.reload(name, alias, 'webhook'))
+      .catch((error: Error) => this.logger.warn(`webhook reload of ${name}@${alias} failed: ${error.message}`));
     return { accepted: true, reloading: [alias] };
   }
 }

@@ -1,0 +1,77 @@
+import type { RegisteredModel } from '@churn/mlflow-client';
+
+/** Registered-model tags that registry-admin writes and every replica reads (DESIGN.md wiring table). */
+export const TRAFFIC_TAGS = { challengerShare: 'traffic.challenger_share', shadow: 'traffic.shadow', salt: 'traffic.salt' } as const;
+
+/** The aliases that champion/challenger routing serves. */
+export const CHAMPION_ALIAS = 'champion';
+export const CHALLENGER_ALIAS = 'challenger';
+
+/** Traffic settings of the served model as last read from MLflow. */
+export interface TrafficSettings {
+  /** Challenger's share of users (0 … 1); null when the tag is absent or unreadable (no A/B split). */
+  challengerShare: number | null;
+  /** Challenger scores every request it does not serve, off the hot path. */
+  shadow: boolean;
+  /** Hash salt of the user split; the model name when no `traffic.salt` tag is set. */
+  salt: string;
+  /** Versions the champion and challenger aliases point to in MLflow; null when the alias does not exist. */
+  championVersion: string | null;
+  challengerVersion: string | null;
+  /** Tags that could not be read, each with why (shown in /ab/report and logged). */
+  problems: string[];
+}
+
+/** No experiment: what a replica assumes before its first read of the model. */
+export function noTraffic(modelName: string): TrafficSettings {
+  return { challengerShare: null, shadow: false, salt: modelName, championVersion: null, challengerVersion: null, problems: [] };
+}
+
+/**
+ * Reads the traffic settings from a registered model's tags and aliases. A malformed tag is never
+ * fatal: it is ignored (as if absent) and named in `problems`, so a typo in MLflow's UI turns the
+ * experiment off rather than crashing every replica.
+ */
+export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
+  const tags = new Map((model.tags ?? []).map((tag) => [tag.key, tag.value ?? '']));
+  const aliases = new Map((model.aliases ?? []).map((entry) => [entry.alias, entry.version]));
+  const problems: string[] = [];
+
+  let challengerShare: number | null = null;
+  const shareText = tags.get(TRAFFIC_TAGS.challengerShare);
+  if (shareText !== undefined && shareText.trim() !== '') {
+    const share = Number(shareText);
+    if (Number.isFinite(share) && share >= 0 && share <= 1) challengerShare = share;
+    else problems.push(`${TRAFFIC_TAGS.challengerShare} must be a number from 0 to 1, got ${JSON.stringify(shareText)}; no split applied`);
+  }
+
+  let shadow = false;
+  const shadowText = tags.get(TRAFFIC_TAGS.shadow);
+  if (shadowText !== undefined && shadowText.trim() !== '') {
+    const normalised = shadowText.trim().toLowerCase();
+    if (normalised === 'true') shadow = true;
+    else if (normalised !== 'false') problems.push(`${TRAFFIC_TAGS.shadow} must be true or false, got ${JSON.stringify(shadowText)}; shadow off`);
+  }
+
+  const salt = tags.get(TRAFFIC_TAGS.salt)?.trim() || model.name;
+  return {
+    challengerShare,
+    shadow,
+    salt,
+    championVersion: aliases.get(CHAMPION_ALIAS) ?? null,
+    challengerVersion: aliases.get(CHALLENGER_ALIAS) ?? null,
+    problems,
+  };
+}
+
+/** True when two reads say the same thing (so an unchanged poll logs nothing). */
+export function sameTraffic(a: TrafficSettings, b: TrafficSettings): boolean {
+  return (
+    a.challengerShare === b.challengerShare &&
+    a.shadow === b.shadow &&
+    a.salt === b.salt &&
+    a.championVersion === b.championVersion &&
+    a.challengerVersion === b.challengerVersion &&
+    a.problems.join('\n') === b.problems.join('\n')
+  );
+}
