@@ -182,7 +182,11 @@ describe('champion/challenger statistics against sklearn, scipy and statsmodels 
         expectNullableWithin(actual.lower, expected.lower, CLOSED_FORM, `${label}.lower`);
         expectNullableWithin(actual.upper, expected.upper, CLOSED_FORM, `${label}.upper`);
         const excludesZero = expected.lower !== null && expected.upper !== null && (expected.lower > 0 || expected.upper < 0);
-        expect({ label, significant: actual.significant, confidence: actual.confidence }).toEqual({ label, significant: excludesZero, confidence: c.confidence });
+        expect({ label, significant: actual.significant, confidence: actual.confidence }).toEqual({
+          label,
+          significant: excludesZero,
+          confidence: c.confidence,
+        });
       });
     }
   });

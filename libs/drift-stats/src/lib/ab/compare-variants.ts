@@ -24,8 +24,12 @@ interface Proportion {
   trials: number;
 }
 
+function labelled(c: ConfusionCounts): number {
+  return c.truePositives + c.falsePositives + c.trueNegatives + c.falseNegatives;
+}
+
 const METRIC_PROPORTIONS: ReadonlyArray<[MetricDifference['metric'], (counts: ConfusionCounts) => Proportion]> = [
-  ['accuracy', (c) => ({ successes: c.truePositives + c.trueNegatives, trials: c.truePositives + c.falsePositives + c.trueNegatives + c.falseNegatives })],
+  ['accuracy', (c) => ({ successes: c.truePositives + c.trueNegatives, trials: labelled(c) })],
   ['precision', (c) => ({ successes: c.truePositives, trials: c.truePositives + c.falsePositives })],
   ['recall', (c) => ({ successes: c.truePositives, trials: c.truePositives + c.falseNegatives })],
 ];
@@ -60,14 +64,23 @@ export function compareVariantMetrics(
   requireConfusionCounts(challenger, 'challenger');
   requireOpenUnitInterval(confidence, 'confidence');
   return METRIC_PROPORTIONS.map(([metric, proportionOf]) => {
-    const before = proportionOf(champion);
-    const after = proportionOf(challenger);
-    const championValue = ratioOrNull(before.successes, before.trials);
-    const challengerValue = ratioOrNull(after.successes, after.trials);
-    if (before.trials === 0 || after.trials === 0) {
-      return { metric, champion: championValue, challenger: challengerValue, difference: null, lower: null, upper: null, confidence, significant: false };
+    const championShare = proportionOf(champion);
+    const challengerShare = proportionOf(challenger);
+    const values = {
+      metric,
+      champion: ratioOrNull(championShare.successes, championShare.trials),
+      challenger: ratioOrNull(challengerShare.successes, challengerShare.trials),
+    };
+    if (championShare.trials === 0 || challengerShare.trials === 0) {
+      return { ...values, difference: null, lower: null, upper: null, confidence, significant: false };
     }
-    const { difference, lower, upper } = newcombeDifferenceInterval(after.successes, after.trials, before.successes, before.trials, confidence);
-    return { metric, champion: championValue, challenger: challengerValue, difference, lower, upper, confidence, significant: lower > 0 || upper < 0 };
+    const { difference, lower, upper } = newcombeDifferenceInterval(
+      challengerShare.successes,
+      challengerShare.trials,
+      championShare.successes,
+      championShare.trials,
+      confidence,
+    );
+    return { ...values, difference, lower, upper, confidence, significant: lower > 0 || upper < 0 };
   });
 }
