@@ -1,0 +1,153 @@
+/** Which routing decision served a prediction: the default alias, or one side of the A/B split. */
+export type Variant = 'production' | 'champion' | 'challenger';
+
+/** What the challenger answered for the same row when shadow scoring was on (never returned to the caller). */
+export interface ShadowResult {
+  alias: string;
+  version: string;
+  probability: number;
+  prediction: 0 | 1;
+}
+
+/**
+ * One scored row as the prediction log keeps it. `(requestId, row)` is the key: a `/predict` batch
+ * of n customers gives rows 0..n-1 of one request id, and re-inserting a key is ignored, so a
+ * retried write never duplicates a prediction.
+ */
+export interface PredictionRecord {
+  requestId: string;
+  row: number;
+  /** Milliseconds since the epoch, an integer. */
+  receivedAt: number;
+  userId: string | null;
+  variant: Variant;
+  modelName: string;
+  alias: string;
+  version: string;
+  /** Stored as JSON text; NaN and ±Infinity become null there (JSON has no such numbers). */
+  features: Record<string, number | string | null>;
+  probability: number;
+  prediction: 0 | 1;
+  latencyMs: number;
+  /** The challenger's share in force when the request was A/B-routed, else null. */
+  trafficShare: number | null;
+  shadow: ShadowResult | null;
+  /** Which process served it. */
+  replica: string;
+}
+
+export interface LabelKey {
+  requestId: string;
+  row: number;
+}
+
+/** Ground truth for one logged row. */
+export interface FeedbackLabel extends LabelKey {
+  actual: 0 | 1;
+}
+
+/**
+ * Where each label went: `joined` to a prediction inside the feedback window, `unknown` (no such
+ * prediction yet; kept, so it joins once a batched write brings the prediction), `expired` (the
+ * prediction is older than the window; not kept).
+ */
+export interface FeedbackOutcome {
+  joined: LabelKey[];
+  unknown: LabelKey[];
+  expired: LabelKey[];
+}
+
+/** A logged prediction with the ground truth joined to it at read time (null until a label arrives). */
+export interface StoredPrediction extends PredictionRecord {
+  actual: 0 | 1 | null;
+  labelledAt: number | null;
+}
+
+/** The predictions of one registered model whose receivedAt lies in [since, until). */
+export interface PredictionQuery {
+  modelName: string;
+  since?: number;
+  until?: number;
+}
+
+/**
+ * Counts for one (variant, alias, version) group. The confusion matrix covers labelled rows only;
+ * the shadow sums cover rows with a shadow result, as differences shadow − served probability.
+ */
+export interface VariantAggregate {
+  variant: Variant;
+  alias: string;
+  version: string;
+  count: number;
+  labelled: number;
+  truePositives: number;
+  falsePositives: number;
+  trueNegatives: number;
+  falseNegatives: number;
+  shadowCount: number;
+  shadowAgreements: number;
+  /** Σ(shadow − served) probability. */
+  shadowDifferenceSum: number;
+  /** Σ|shadow − served| probability. */
+  shadowAbsDifferenceSum: number;
+  /** max |shadow − served| probability; null without shadow rows. */
+  shadowAbsDifferenceMax: number | null;
+}
+
+/** Distinct user ids the A/B split sent to each side. */
+export interface VariantAssignments {
+  champion: number;
+  challenger: number;
+}
+
+export interface RetentionOutcome {
+  predictions: number;
+  feedback: number;
+}
+
+/**
+ * The prediction log and ground-truth feedback every inference-api replica shares: a SQLite file on
+ * one host, PostgreSQL for several. Both backends run the same SQL and answer identically.
+ */
+export interface PredictionStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the store lives, with any password masked: for logs and /ready. */
+  readonly description: string;
+  /** Opens the connection and creates tables and indexes if missing; safe when two processes race at start. */
+  init(): Promise<void>;
+  /** Writes every record in one transaction; a key already present is left as it is. */
+  insert(records: readonly PredictionRecord[]): Promise<void>;
+  /** Keeps labels (last one wins, labelled at `now`) unless their prediction is older than `now − windowMs`. */
+  recordFeedback(labels: readonly FeedbackLabel[], options: { now: number; windowMs: number }): Promise<FeedbackOutcome>;
+  /** Every matching prediction, ordered by receivedAt, requestId, row, read a page at a time. */
+  predictions(query: PredictionQuery, pageSize?: number): AsyncIterable<StoredPrediction>;
+  /** Per (variant, alias, version): counts, confusion matrix of labelled rows, shadow agreement. */
+  aggregate(query: PredictionQuery): Promise<VariantAggregate[]>;
+  /** Distinct user ids per side among rows A/B-routed with exactly this challenger share (the sample-ratio check). */
+  assignments(query: PredictionQuery & { trafficShare: number }): Promise<VariantAssignments>;
+  /** Retention: predictions received before `cutoff`, and feedback labelled before it whose prediction is gone. */
+  deleteOlderThan(cutoff: number): Promise<RetentionOutcome>;
+  close(): Promise<void>;
+}
+
+/** `INFERENCE_STORE_URL` names no store we can open; the message says why and never repeats a password. */
+export class PredictionStoreConfigError extends Error {
+  override readonly name = 'PredictionStoreConfigError';
+}
+
+/** A record or query the store refuses, named by field (and by request id and row for records). */
+export class PredictionStoreInputError extends Error {
+  override readonly name = 'PredictionStoreInputError';
+
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/** The store was used before `init()` or after `close()`. */
+export class PredictionStoreStateError extends Error {
+  override readonly name = 'PredictionStoreStateError';
+}

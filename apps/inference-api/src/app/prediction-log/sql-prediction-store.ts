@@ -1,0 +1,360 @@
+import {
+  type FeedbackLabel,
+  type FeedbackOutcome,
+  type LabelKey,
+  type PredictionQuery,
+  type PredictionRecord,
+  type PredictionStore,
+  PredictionStoreInputError,
+  type RetentionOutcome,
+  type StoredPrediction,
+  type Variant,
+  type VariantAggregate,
+  type VariantAssignments,
+} from './prediction-store';
+import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database';
+
+const PREDICTIONS = 'prediction_log';
+const FEEDBACK = 'prediction_feedback';
+
+/** Columns of {@link PREDICTIONS} in insert order; `row` is a reserved word in PostgreSQL, hence `row_index`. */
+const PREDICTION_COLUMNS = [
+  'request_id',
+  'row_index',
+  'received_at',
+  'user_id',
+  'variant',
+  'model_name',
+  'alias',
+  'version',
+  'features',
+  'probability',
+  'prediction',
+  'latency_ms',
+  'traffic_share',
+  'shadow_alias',
+  'shadow_version',
+  'shadow_probability',
+  'shadow_prediction',
+  'replica',
+] as const;
+
+/**
+ * Rows per multi-row INSERT: 18 parameters each stays far below SQLite's 32,766 and PostgreSQL's
+ * 65,535 bound parameters per statement.
+ */
+const INSERT_CHUNK_ROWS = 500;
+/** Request ids per `IN (…)` lookup when feedback arrives, for the same reason. */
+const LOOKUP_CHUNK_KEYS = 500;
+export const DEFAULT_PAGE_SIZE = 1_000;
+
+const VARIANTS: readonly Variant[] = ['production', 'champion', 'challenger'];
+
+/** Tables and indexes, as `CREATE … IF NOT EXISTS` so that init() can run on every start. */
+function schemaStatements(keyText: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${PREDICTIONS} (
+      request_id ${keyText} NOT NULL,
+      row_index INTEGER NOT NULL,
+      received_at BIGINT NOT NULL,
+      user_id ${keyText},
+      variant ${keyText} NOT NULL,
+      model_name ${keyText} NOT NULL,
+      alias ${keyText} NOT NULL,
+      version ${keyText} NOT NULL,
+      features TEXT NOT NULL,
+      probability DOUBLE PRECISION NOT NULL,
+      prediction SMALLINT NOT NULL,
+      latency_ms DOUBLE PRECISION NOT NULL,
+      traffic_share DOUBLE PRECISION,
+      shadow_alias ${keyText},
+      shadow_version ${keyText},
+      shadow_probability DOUBLE PRECISION,
+      shadow_prediction SMALLINT,
+      replica ${keyText} NOT NULL,
+      PRIMARY KEY (request_id, row_index)
+    )`,
+    // Reads are always one model over a time range, paged by the same key they are ordered by.
+    `CREATE INDEX IF NOT EXISTS ${PREDICTIONS}_model_time ON ${PREDICTIONS} (model_name, received_at, request_id, row_index)`,
+    // Retention deletes by time alone, across models.
+    `CREATE INDEX IF NOT EXISTS ${PREDICTIONS}_received_at ON ${PREDICTIONS} (received_at)`,
+    `CREATE TABLE IF NOT EXISTS ${FEEDBACK} (
+      request_id ${keyText} NOT NULL,
+      row_index INTEGER NOT NULL,
+      actual SMALLINT NOT NULL,
+      labelled_at BIGINT NOT NULL,
+      PRIMARY KEY (request_id, row_index)
+    )`,
+    `CREATE INDEX IF NOT EXISTS ${FEEDBACK}_labelled_at ON ${FEEDBACK} (labelled_at)`,
+  ];
+}
+
+/**
+ * The prediction store on any {@link SqlDatabase}. Every statement is plain SQL that SQLite and
+ * PostgreSQL evaluate alike (integer milliseconds, double-precision probabilities, byte-ordered
+ * text keys), so both backends answer every method identically.
+ */
+export class SqlPredictionStore implements PredictionStore {
+  constructor(
+    readonly kind: 'sqlite' | 'postgres',
+    readonly description: string,
+    private readonly database: SqlDatabase,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.database.open();
+    await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
+  }
+
+  async insert(records: readonly PredictionRecord[]): Promise<void> {
+    records.forEach(checkRecord);
+    if (records.length === 0) return;
+    await this.database.transaction(async (tx) => {
+      for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
+        const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
+        const tuple = `(${PREDICTION_COLUMNS.map(() => '?').join(', ')})`;
+        await tx.run(
+          `INSERT INTO ${PREDICTIONS} (${PREDICTION_COLUMNS.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}
+           ON CONFLICT (request_id, row_index) DO NOTHING`,
+          chunk.flatMap(recordValues),
+        );
+      }
+    });
+  }
+
+  async recordFeedback(labels: readonly FeedbackLabel[], options: { now: number; windowMs: number }): Promise<FeedbackOutcome> {
+    checkInteger('now', options.now);
+    if (!(options.windowMs >= 0)) throw new PredictionStoreInputError('windowMs', `must be a number of milliseconds >= 0, got ${options.windowMs}`);
+    labels.forEach(checkLabel);
+    const outcome: FeedbackOutcome = { joined: [], unknown: [], expired: [] };
+    if (labels.length === 0) return outcome;
+    const oldestAccepted = options.now - options.windowMs;
+    await this.database.transaction(async (tx) => {
+      const receivedAt = await receivedTimes(tx, labels);
+      for (const label of labels) {
+        const key: LabelKey = { requestId: label.requestId, row: label.row };
+        const received = receivedAt.get(keyOf(label));
+        if (received !== undefined && received < oldestAccepted) {
+          outcome.expired.push(key);
+          continue;
+        }
+        (received === undefined ? outcome.unknown : outcome.joined).push(key);
+        await tx.run(
+          `INSERT INTO ${FEEDBACK} (request_id, row_index, actual, labelled_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (request_id, row_index) DO UPDATE SET actual = excluded.actual, labelled_at = excluded.labelled_at`,
+          [label.requestId, label.row, label.actual, options.now],
+        );
+      }
+    });
+    return outcome;
+  }
+
+  async *predictions(query: PredictionQuery, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<StoredPrediction> {
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new PredictionStoreInputError('pageSize', `must be a positive integer, got ${pageSize}`);
+    const range = rangeFilter(query);
+    let after: SqlValue[] | undefined;
+    for (;;) {
+      const rows = await this.database.all(
+        `SELECT p.*, f.actual, f.labelled_at
+         FROM ${PREDICTIONS} p LEFT JOIN ${FEEDBACK} f ON f.request_id = p.request_id AND f.row_index = p.row_index
+         WHERE ${range.sql}${after ? ' AND (p.received_at, p.request_id, p.row_index) > (?, ?, ?)' : ''}
+         ORDER BY p.received_at, p.request_id, p.row_index
+         LIMIT ?`,
+        [...range.params, ...(after ?? []), pageSize],
+      );
+      for (const row of rows) yield storedPrediction(row);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = [Number(last.received_at), String(last.request_id), Number(last.row_index)];
+    }
+  }
+
+  async aggregate(query: PredictionQuery): Promise<VariantAggregate[]> {
+    const range = rangeFilter(query);
+    const rows = await this.database.all(
+      `SELECT p.variant, p.alias, p.version,
+         COUNT(*) AS count,
+         COUNT(f.actual) AS labelled,
+         SUM(CASE WHEN f.actual = 1 AND p.prediction = 1 THEN 1 ELSE 0 END) AS true_positives,
+         SUM(CASE WHEN f.actual = 0 AND p.prediction = 1 THEN 1 ELSE 0 END) AS false_positives,
+         SUM(CASE WHEN f.actual = 0 AND p.prediction = 0 THEN 1 ELSE 0 END) AS true_negatives,
+         SUM(CASE WHEN f.actual = 1 AND p.prediction = 0 THEN 1 ELSE 0 END) AS false_negatives,
+         COUNT(p.shadow_probability) AS shadow_count,
+         SUM(CASE WHEN p.shadow_prediction = p.prediction THEN 1 ELSE 0 END) AS shadow_agreements,
+         COALESCE(SUM(p.shadow_probability - p.probability), 0) AS shadow_difference_sum,
+         COALESCE(SUM(ABS(p.shadow_probability - p.probability)), 0) AS shadow_abs_difference_sum,
+         MAX(ABS(p.shadow_probability - p.probability)) AS shadow_abs_difference_max
+       FROM ${PREDICTIONS} p LEFT JOIN ${FEEDBACK} f ON f.request_id = p.request_id AND f.row_index = p.row_index
+       WHERE ${range.sql}
+       GROUP BY p.variant, p.alias, p.version
+       ORDER BY p.variant, p.alias, p.version`,
+      range.params,
+    );
+    return rows.map((row) => ({
+      variant: row.variant as Variant,
+      alias: String(row.alias),
+      version: String(row.version),
+      count: Number(row.count),
+      labelled: Number(row.labelled),
+      truePositives: Number(row.true_positives),
+      falsePositives: Number(row.false_positives),
+      trueNegatives: Number(row.true_negatives),
+      falseNegatives: Number(row.false_negatives),
+      shadowCount: Number(row.shadow_count),
+      shadowAgreements: Number(row.shadow_agreements),
+      shadowDifferenceSum: Number(row.shadow_difference_sum),
+      shadowAbsDifferenceSum: Number(row.shadow_abs_difference_sum),
+      shadowAbsDifferenceMax: row.shadow_abs_difference_max === null ? null : Number(row.shadow_abs_difference_max),
+    }));
+  }
+
+  async assignments(query: PredictionQuery & { trafficShare: number }): Promise<VariantAssignments> {
+    if (!Number.isFinite(query.trafficShare)) throw new PredictionStoreInputError('trafficShare', `must be a finite number, got ${query.trafficShare}`);
+    const range = rangeFilter(query);
+    const rows = await this.database.all(
+      `SELECT p.variant, COUNT(DISTINCT p.user_id) AS users
+       FROM ${PREDICTIONS} p
+       WHERE ${range.sql} AND p.traffic_share = ? AND p.variant IN ('champion', 'challenger')
+       GROUP BY p.variant`,
+      [...range.params, query.trafficShare],
+    );
+    const users = (variant: Variant) => Number(rows.find((row) => row.variant === variant)?.users ?? 0);
+    return { champion: users('champion'), challenger: users('challenger') };
+  }
+
+  async deleteOlderThan(cutoff: number): Promise<RetentionOutcome> {
+    checkInteger('cutoff', cutoff);
+    return this.database.transaction(async (tx) => {
+      const predictions = await tx.run(`DELETE FROM ${PREDICTIONS} WHERE received_at < ?`, [cutoff]);
+      // A label whose prediction is still logged stays with it; one that never found its
+      // prediction (or lost it just now) goes once it is itself older than the cutoff.
+      const feedback = await tx.run(
+        `DELETE FROM ${FEEDBACK} WHERE labelled_at < ? AND NOT EXISTS (
+           SELECT 1 FROM ${PREDICTIONS} WHERE ${PREDICTIONS}.request_id = ${FEEDBACK}.request_id AND ${PREDICTIONS}.row_index = ${FEEDBACK}.row_index)`,
+        [cutoff],
+      );
+      return { predictions, feedback };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.database.close();
+  }
+}
+
+function keyOf(key: LabelKey): string {
+  return JSON.stringify([key.requestId, key.row]);
+}
+
+/** receivedAt of every logged prediction the labels name, by {@link keyOf}. */
+async function receivedTimes(tx: SqlExecutor, labels: readonly FeedbackLabel[]): Promise<Map<string, number>> {
+  const requestIds = [...new Set(labels.map((label) => label.requestId))];
+  const found = new Map<string, number>();
+  for (let start = 0; start < requestIds.length; start += LOOKUP_CHUNK_KEYS) {
+    const chunk = requestIds.slice(start, start + LOOKUP_CHUNK_KEYS);
+    const rows = await tx.all(`SELECT request_id, row_index, received_at FROM ${PREDICTIONS} WHERE request_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    for (const row of rows) found.set(keyOf({ requestId: String(row.request_id), row: Number(row.row_index) }), Number(row.received_at));
+  }
+  return found;
+}
+
+function rangeFilter(query: PredictionQuery): { sql: string; params: SqlValue[] } {
+  if (typeof query.modelName !== 'string' || query.modelName === '') throw new PredictionStoreInputError('modelName', 'must be a non-empty string');
+  const clauses = ['p.model_name = ?'];
+  const params: SqlValue[] = [query.modelName];
+  if (query.since !== undefined) {
+    checkInteger('since', query.since);
+    clauses.push('p.received_at >= ?');
+    params.push(query.since);
+  }
+  if (query.until !== undefined) {
+    checkInteger('until', query.until);
+    clauses.push('p.received_at < ?');
+    params.push(query.until);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+function recordValues(record: PredictionRecord): SqlValue[] {
+  const shadow = record.shadow;
+  return [
+    record.requestId,
+    record.row,
+    record.receivedAt,
+    record.userId,
+    record.variant,
+    record.modelName,
+    record.alias,
+    record.version,
+    // JSON.stringify writes NaN and ±Infinity as null, the missing value the features already use.
+    JSON.stringify(record.features),
+    record.probability,
+    record.prediction,
+    record.latencyMs,
+    record.trafficShare,
+    shadow?.alias ?? null,
+    shadow?.version ?? null,
+    shadow?.probability ?? null,
+    shadow?.prediction ?? null,
+    record.replica,
+  ];
+}
+
+function storedPrediction(row: SqlRow): StoredPrediction {
+  const nullableNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    requestId: String(row.request_id),
+    row: Number(row.row_index),
+    receivedAt: Number(row.received_at),
+    userId: row.user_id === null ? null : String(row.user_id),
+    variant: row.variant as Variant,
+    modelName: String(row.model_name),
+    alias: String(row.alias),
+    version: String(row.version),
+    features: JSON.parse(String(row.features)) as PredictionRecord['features'],
+    probability: Number(row.probability),
+    prediction: Number(row.prediction) as 0 | 1,
+    latencyMs: Number(row.latency_ms),
+    trafficShare: nullableNumber(row.traffic_share),
+    shadow:
+      row.shadow_alias === null
+        ? null
+        : { alias: String(row.shadow_alias), version: String(row.shadow_version), probability: Number(row.shadow_probability), prediction: Number(row.shadow_prediction) as 0 | 1 },
+    replica: String(row.replica),
+    actual: nullableNumber(row.actual) as 0 | 1 | null,
+    labelledAt: nullableNumber(row.labelled_at),
+  };
+}
+
+function checkInteger(field: string, value: number): void {
+  if (!Number.isSafeInteger(value)) throw new PredictionStoreInputError(field, `must be an integer number of milliseconds, got ${value}`);
+}
+
+/**
+ * The checks that keep both backends identical: SQLite would store NaN as NULL (and fail NOT NULL)
+ * where PostgreSQL keeps it, and would keep a fractional time PostgreSQL's BIGINT refuses.
+ */
+function checkRecord(record: PredictionRecord, index: number): void {
+  const at = `records[${index}] (request ${record.requestId}, row ${record.row})`;
+  const fail = (field: string, problem: string) => {
+    throw new PredictionStoreInputError(`${at}.${field}`, problem);
+  };
+  if (typeof record.requestId !== 'string' || record.requestId === '') fail('requestId', 'must be a non-empty string');
+  if (!Number.isSafeInteger(record.row) || record.row < 0) fail('row', `must be an integer >= 0, got ${record.row}`);
+  if (!Number.isSafeInteger(record.receivedAt)) fail('receivedAt', `must be an integer number of milliseconds, got ${record.receivedAt}`);
+  if (!VARIANTS.includes(record.variant)) fail('variant', `must be one of ${VARIANTS.join(', ')}, got ${String(record.variant)}`);
+  if (!Number.isFinite(record.probability)) fail('probability', `must be a finite number, got ${record.probability}`);
+  if (record.prediction !== 0 && record.prediction !== 1) fail('prediction', `must be 0 or 1, got ${String(record.prediction)}`);
+  if (!Number.isFinite(record.latencyMs)) fail('latencyMs', `must be a finite number, got ${record.latencyMs}`);
+  if (record.trafficShare !== null && !Number.isFinite(record.trafficShare)) fail('trafficShare', `must be a finite number or null, got ${record.trafficShare}`);
+  if (record.shadow) {
+    if (!Number.isFinite(record.shadow.probability)) fail('shadow.probability', `must be a finite number, got ${record.shadow.probability}`);
+    if (record.shadow.prediction !== 0 && record.shadow.prediction !== 1) fail('shadow.prediction', `must be 0 or 1, got ${String(record.shadow.prediction)}`);
+  }
+}
+
+function checkLabel(label: FeedbackLabel, index: number): void {
+  if (typeof label.requestId !== 'string') throw new PredictionStoreInputError(`labels[${index}].requestId`, 'must be a string');
+  if (!Number.isSafeInteger(label.row)) throw new PredictionStoreInputError(`labels[${index}].row`, `must be an integer, got ${label.row}`);
+  if (label.actual !== 0 && label.actual !== 1) throw new PredictionStoreInputError(`labels[${index}].actual`, `must be 0 or 1, got ${String(label.actual)}`);
+}

@@ -1,0 +1,121 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { PredictionStoreStateError } from './prediction-store';
+import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database';
+
+/** How long a statement waits for another process's write lock on the file before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+export const SQLITE_MEMORY = ':memory:';
+
+/**
+ * The tail of the call queue of each SQLite file open in this process, shared by every connection
+ * to it. A transaction that awaits between BEGIN and COMMIT would otherwise deadlock a second
+ * connection of the same process: its BEGIN IMMEDIATE blocks the event loop for the whole busy
+ * timeout, and the first transaction cannot reach its COMMIT meanwhile. Other processes are
+ * separate threads of control, and the busy timeout serves them.
+ */
+const callQueues = new Map<string | symbol, Promise<unknown>>();
+
+/**
+ * A SQLite file shared by the processes of one host. WAL lets readers and one writer work at once,
+ * the busy timeout makes a second process wait for the lock instead of failing, and
+ * synchronous=NORMAL is durable across process crashes (WAL mode loses at most the last commits on
+ * power loss), which suits a log.
+ *
+ * better-sqlite3 is synchronous, so each statement blocks the event loop while it runs (and up to
+ * the busy timeout while another process holds the lock). Its one connection is used by one call
+ * at a time: a transaction's awaits would otherwise let another call's statements into it.
+ */
+export class SqliteDatabase implements SqlDatabase {
+  readonly schemaTypes = { keyText: 'TEXT' };
+  private connection: Database.Database | undefined;
+  private closed = false;
+  private readonly queueKey: string | symbol;
+
+  constructor(readonly path: string) {
+    // An in-memory database is private to its connection, so it queues alone.
+    this.queueKey = path === SQLITE_MEMORY ? Symbol(path) : path;
+  }
+
+  async open(): Promise<void> {
+    if (this.connection) return;
+    if (this.path !== SQLITE_MEMORY) mkdirSync(dirname(this.path), { recursive: true });
+    const connection = new Database(this.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    try {
+      connection.pragma('journal_mode = WAL');
+      connection.pragma('synchronous = NORMAL');
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    this.connection = connection;
+  }
+
+  all(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
+    return this.exclusive(async () => this.executor().all(sql, params));
+  }
+
+  run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    return this.exclusive(async () => this.executor().run(sql, params));
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // IMMEDIATE takes the write lock up front (waiting up to the busy timeout): a deferred
+    // transaction that reads first and writes later could fail at once with SQLITE_BUSY when
+    // another process wrote in between.
+    return this.exclusive(async () => {
+      const connection = this.open_();
+      connection.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.executor());
+        connection.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (connection.inTransaction) connection.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  createSchema(statements: readonly string[]): Promise<void> {
+    return this.transaction(async (tx) => {
+      for (const statement of statements) await tx.run(statement);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      this.closed = true;
+      this.connection?.close();
+      this.connection = undefined;
+    });
+  }
+
+  /** Statements straight on the connection; only inside {@link exclusive}. */
+  private executor(): SqlExecutor {
+    const connection = this.open_();
+    return {
+      all: async (sql, params = []) => connection.prepare(sql).all(...params) as SqlRow[],
+      run: async (sql, params = []) => connection.prepare(sql).run(...params).changes,
+    };
+  }
+
+  private open_(): Database.Database {
+    if (this.closed) throw new PredictionStoreStateError(`the prediction store sqlite:${this.path} is closed`);
+    if (!this.connection) throw new PredictionStoreStateError(`the prediction store sqlite:${this.path} is used before init()`);
+    return this.connection;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = (callQueues.get(this.queueKey) ?? Promise.resolve()).then(work);
+    const tail = result.catch(() => undefined);
+    callQueues.set(this.queueKey, tail);
+    // The last call out removes the entry, so closed files leave nothing behind.
+    void tail.then(() => {
+      if (callQueues.get(this.queueKey) === tail) callQueues.delete(this.queueKey);
+    });
+    return result;
+  }
+}
