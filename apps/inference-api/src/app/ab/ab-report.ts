@@ -181,7 +181,8 @@ function srmJson(share: number | null, users: { champion: number; challenger: nu
   const base = { alpha: SRM_ALPHA, expected_challenger_share: share, users: observed };
   if (share === null || observed.champion + observed.challenger === 0) return { ...base, checked: false, statistic: null, p_value: null, mismatch: false };
   const test = sampleRatioMismatch([observed.champion, observed.challenger], [1 - share, share], SRM_ALPHA);
-  return { ...base, checked: true, statistic: test.statistic, p_value: test.pValue, mismatch: test.mismatch };
+  // A share of 0 that still got users gives an infinite statistic; JSON has no Infinity, so it is said as null with p 0.
+  return { ...base, checked: true, statistic: Number.isFinite(test.statistic) ? test.statistic : null, p_value: test.pValue, mismatch: test.mismatch };
 }
 
 function decide(facts: {
