@@ -91,3 +91,35 @@ describe('FeatureBatchBuilder', () => {
     expect(inputError(() => builder.fromColumns(['contract'], 1, () => 'x', at, 'header')).message).toBe('header: required column "tenure" is missing');
   });
 });
+
+describe('FeatureBatchBuilder with integer-coded categories', () => {
+  const coded: InputColumnPlan[] = [
+    columns[0],
+    { ...columns[2], columnVector: false, categoryCodes: new Map([['Month-to-month', 0], ['One year', 1], ['0', 2]]) },
+  ];
+  const codedBuilder = new FeatureBatchBuilder(coded);
+
+  it('feeds each category as its code and anything else (missing, unknown) as -1, keeping the text for observers', () => {
+    const batch = codedBuilder.fromRecords(
+      [
+        { tenure: 1, contract: 'One year' },
+        { tenure: 2, contract: 0 },
+        { tenure: 3, contract: null },
+        { tenure: 4, contract: 'Two weeks' },
+        { tenure: 5, contract: ' ' },
+        { tenure: 6, contract: 'Month-to-month' },
+      ],
+      at,
+    );
+    expect(batch.categoryCodes[0]).toBeUndefined();
+    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([1n, 2n, -1n, -1n, -1n, 0n]);
+    expect(batch.columns[1]).toEqual(['One year', '0', '', 'Two weeks', '', 'Month-to-month']);
+    expect(batch.rowWarnings?.[3]).toEqual(['contract: unknown category "Two weeks" scored as none of the known categories']);
+  });
+
+  it('fills the same codes from a header and cells', () => {
+    const rows = [['0'], ['x'], ['One year']];
+    const batch = codedBuilder.fromColumns(['contract', 'tenure'], 3, (row, column) => (column === 0 ? rows[row][0] : 1), at, 'header');
+    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([2n, -1n, 1n]);
+  });
+});

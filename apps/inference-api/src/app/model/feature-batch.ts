@@ -9,7 +9,8 @@
  * - fields outside the signature are ignored and warned about.
  * The same rules as the training side's CSV loader: `numericFromRaw` and `categoryFromRaw` decide.
  */
-import { categoryFromRaw, numericFromRaw } from '@churn/churn-pipeline';
+import { categoryFromRaw, isBlankText, numericFromRaw } from '@churn/churn-pipeline';
+import { UNKNOWN_CATEGORY_CODE } from './integer-coded-categories';
 import type { InputColumnPlan } from './model-contract';
 import { InputError } from './model-errors';
 
@@ -24,6 +25,8 @@ export interface FeatureBatch {
   rowCount: number;
   /** One entry per model column, in the contract's column order. */
   columns: ColumnValues[];
+  /** Per column, the int64 codes fed to the session for a column with `categoryCodes`; otherwise undefined. */
+  categoryCodes: (BigInt64Array | undefined)[];
   /** Per row, the warnings for that row; `undefined` when no row had any. */
   rowWarnings: (string[] | undefined)[] | undefined;
   /** Warnings that concern the whole request (an ignored column of a columnar body). */
@@ -42,9 +45,18 @@ export type Locator = (row: number, column: string) => string;
 /** Builds batches for one model's columns; created once per loaded version. */
 export class FeatureBatchBuilder {
   private readonly byName: ReadonlyMap<string, number>;
+  /**
+   * Per column, the known categories that are sent as they are (never blank, so never "missing"),
+   * with their code when the column is fed as codes (-1 otherwise): one lookup decides most cells.
+   */
+  private readonly knownCategories: (ReadonlyMap<string, number> | undefined)[];
 
   constructor(readonly columns: readonly InputColumnPlan[]) {
     this.byName = new Map(columns.map((column, index) => [column.name, index]));
+    this.knownCategories = columns.map((plan) => {
+      const known = plan.categoryCodes ? [...plan.categoryCodes] : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);
+      return plan.kind === 'categorical' && known.length > 0 ? new Map(known.filter(([category]) => !isBlankText(category))) : undefined;
+    });
   }
 
   /**
@@ -53,8 +65,8 @@ export class FeatureBatchBuilder {
    */
   fromRecords(records: readonly unknown[], locate: Locator): FeatureBatch {
     const rowCount = records.length;
-    const columns = this.columns.map((plan) => allocate(plan, rowCount));
-    const batch: FeatureBatch = { rowCount, columns, rowWarnings: undefined, batchWarnings: [] };
+    const batch = this.emptyBatch(rowCount, []);
+    const codeWords = batch.categoryCodes.map(int64Words);
     for (let row = 0; row < rowCount; row++) {
       const record = records[row];
       if (typeof record !== 'object' || record === null || Array.isArray(record)) {
@@ -67,7 +79,7 @@ export class FeatureBatchBuilder {
         if (value === undefined && plan.required && !Object.prototype.hasOwnProperty.call(fields, plan.name)) {
           throw new InputError(locate(row, plan.name), `required feature is missing (send null for an unknown value)`);
         }
-        this.store(batch, index, row, value, locate);
+        this.store(batch, index, codeWords[index], row, value, locate);
       }
       for (const key in fields) {
         if (!this.byName.has(key) && !NON_FEATURE_FIELDS.has(key)) addRowWarning(batch, row, `field ${JSON.stringify(key)} is not a model input; ignored`);
@@ -90,24 +102,41 @@ export class FeatureBatchBuilder {
     header.forEach((name) => {
       if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name)) batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
     });
-    const columns = this.columns.map((plan) => allocate(plan, rowCount));
-    const batch: FeatureBatch = { rowCount, columns, rowWarnings: undefined, batchWarnings };
+    const batch = this.emptyBatch(rowCount, batchWarnings);
     for (let index = 0; index < this.columns.length; index++) {
       const position = positions[index];
-      for (let row = 0; row < rowCount; row++) this.store(batch, index, row, position < 0 ? null : cell(row, position), locate);
+      const words = int64Words(batch.categoryCodes[index]);
+      for (let row = 0; row < rowCount; row++) this.store(batch, index, words, row, position < 0 ? null : cell(row, position), locate);
     }
     return batch;
   }
 
-  private store(batch: FeatureBatch, index: number, row: number, value: unknown, locate: Locator): void {
+  private emptyBatch(rowCount: number, batchWarnings: string[]): FeatureBatch {
+    return {
+      rowCount,
+      columns: this.columns.map((plan) => allocate(plan, rowCount)),
+      categoryCodes: this.columns.map((plan) => (plan.categoryCodes ? new BigInt64Array(rowCount) : undefined)),
+      rowWarnings: undefined,
+      batchWarnings,
+    };
+  }
+
+  /** @param words the column's int64 codes as 32-bit words (see {@link int64Words}), when it has codes */
+  private store(batch: FeatureBatch, index: number, words: Int32Array | undefined, row: number, value: unknown, locate: Locator): void {
     const plan = this.columns[index];
     const target = batch.columns[index];
     if (plan.kind === 'numeric') {
-      const number = numericFromRaw(value);
+      const number = typeof value === 'number' && Number.isFinite(value) ? value : numericFromRaw(value);
       if (number === undefined) {
         throw new InputError(locate(row, plan.name), `expected a finite number, numeric text or null, got ${describeValue(value)}`);
       }
       (target as Float32Array | Float64Array)[row] = number === null ? Number.NaN : number;
+      return;
+    }
+    const known = typeof value === 'string' ? this.knownCategories[index]?.get(value) : undefined;
+    if (known !== undefined) {
+      (target as string[])[row] = value as string;
+      if (words !== undefined) writeInt64(words, row, known);
       return;
     }
     const category = categoryFromRaw(value);
@@ -115,10 +144,28 @@ export class FeatureBatchBuilder {
       throw new InputError(locate(row, plan.name), `expected text, a finite number or null, got ${describeValue(value)}`);
     }
     (target as string[])[row] = category ?? '';
+    if (words !== undefined) writeInt64(words, row, category === null ? UNKNOWN_CATEGORY_CODE : (plan.categoryCodes?.get(category) ?? UNKNOWN_CATEGORY_CODE));
     if (category !== null && plan.categories !== undefined && !plan.categories.has(category)) {
       addRowWarning(batch, row, `${plan.name}: unknown category ${quote(category)} scored as none of the known categories`);
     }
   }
+}
+
+/** Which 32-bit word of an int64 holds its low half on this platform. */
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+/**
+ * A BigInt64Array's memory as 32-bit words, so small codes are written without creating a BigInt
+ * per cell (which made filling the codes cost as much as the rest of the batch).
+ */
+function int64Words(codes: BigInt64Array | undefined): Int32Array | undefined {
+  return codes && new Int32Array(codes.buffer, codes.byteOffset, codes.length * 2);
+}
+
+/** Writes a 32-bit signed integer as the int64 at `index`: low word, then the sign extended into the high word. */
+function writeInt64(words: Int32Array, index: number, value: number): void {
+  words[2 * index + LOW_WORD] = value;
+  words[2 * index + 1 - LOW_WORD] = value >> 31;
 }
 
 function addRowWarning(batch: FeatureBatch, row: number, warning: string): void {

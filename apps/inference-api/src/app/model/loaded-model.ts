@@ -33,6 +33,8 @@ export interface ModelVersionInfo {
   trainStats: TrainingStatistics | undefined;
   /** Why `train_stats.json` is absent or unusable, for `/model`. */
   trainStatsNote: string | undefined;
+  /** Categorical inputs the session takes as int64 codes instead of text (integer-coded-categories.ts). */
+  integerCodedInputs: string[];
 }
 
 /** Labels and positive-class probabilities of a scored batch, one entry per row. */
@@ -95,7 +97,9 @@ export class LoadedModel {
     const columns = this.contract.columns;
     for (let index = 0; index < columns.length; index++) {
       const plan = columns[index];
-      feeds[plan.name] = new Tensor(plan.tensorType, batch.columns[index], plan.columnVector ? [rows, 1] : [rows]);
+      const dims = plan.columnVector ? [rows, 1] : [rows];
+      const codes = plan.categoryCodes && batch.categoryCodes[index];
+      feeds[plan.name] = codes ? new Tensor('int64', codes, dims) : new Tensor(plan.tensorType, batch.columns[index], dims);
     }
     const results = await this.session.run(feeds, this.outputNames);
     const rawProbability = results[this.contract.probabilityOutput].data as Float32Array;

@@ -28,6 +28,11 @@ export interface InputColumnPlan {
   required: boolean;
   /** Categories the graph one-hot encodes, when known; others are scored as all zeros and warned about. */
   categories: ReadonlySet<string> | undefined;
+  /**
+   * Set when the session takes this categorical column as int64 codes (integer-coded-categories.ts):
+   * category → code; anything else is fed as UNKNOWN_CATEGORY_CODE.
+   */
+  categoryCodes?: ReadonlyMap<string, number>;
 }
 
 export interface ModelContract {

@@ -1,7 +1,9 @@
 /**
  * Brings one registered version from MLflow to a warmed, checked `LoadedModel`:
  * download (cached) → MLmodel → onnxruntime session → contract check → warm-up with the input
- * example. Each step fails with a `ModelLoadError` naming its stage; nothing half-loaded escapes.
+ * example → the integer-coded serving copy (integer-coded-categories.ts) in its place when the model
+ * allows one and it answers the warm-up rows exactly as the original. Each step fails with a
+ * `ModelLoadError` naming its stage; nothing half-loaded escapes.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,9 +11,10 @@ import { InferenceSession } from 'onnxruntime-node';
 import { parseTrainingStatistics, type TrainingStatistics } from '@churn/drift-stats';
 import { MlflowError, tagsToRecord, type MlflowClient, type ModelVersion } from '@churn/mlflow-client';
 import type { ModelCache } from './model-cache';
+import { integerCodedCategories, type IntegerCodedModel } from './integer-coded-categories';
 import { checkModelContract, type ModelContract } from './model-contract';
 import { InputError, ModelLoadError } from './model-errors';
-import { LoadedModel, type ModelRef } from './loaded-model';
+import { LoadedModel, type ModelRef, type ModelVersionInfo, type Scores } from './loaded-model';
 import { parseMlmodel, type MlmodelInfo } from './mlmodel';
 import { OnnxDecodeError, oneHotCategoriesByInput } from './onnx-categories';
 import type { FeatureBatch, FeatureBatchBuilder } from './feature-batch';
@@ -34,22 +37,13 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
   const mlmodel = await step('mlmodel', where, async () => parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')));
   const onnxBytes = await step('mlmodel', where, () => readFile(join(cached.modelDir, mlmodel.onnxFile)));
 
-  // One thread per run: requests are small and many, and concurrent runs already spread over
-  // libuv's pool; intra-op threads would only make them contend for the same two cores.
-  const session = await step('session', where, () => InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 }));
+  const session = await step('session', where, () => openSession(onnxBytes));
   try {
-    const categories = await step('session', where, async () => {
-      try {
-        return oneHotCategoriesByInput(onnxBytes);
-      } catch (error) {
-        if (error instanceof OnnxDecodeError) throw new ModelLoadError('session', `model.onnx cannot be read: ${error.message}`);
-        throw error;
-      }
-    });
+    const categories = await step('session', where, async () => decodeOrRefuse(() => oneHotCategoriesByInput(onnxBytes)));
     const contract = await step('contract', where, async () => checkModelContract(mlmodel.inputs, session.inputMetadata, session.outputMetadata, categories));
     const { trainStats, trainStatsNote } = await readTrainStats(cached.trainStatsPath);
     const tags = tagsToRecord(version.tags);
-    const model = new LoadedModel(ref, {
+    const info: ModelVersionInfo = {
       runId: version.run_id,
       source: version.source,
       metrics: numericTags(tags),
@@ -60,8 +54,13 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
       loadMs: 0,
       trainStats,
       trainStatsNote,
-    }, contract, session);
-    await step('warmup', where, async () => warmUp(model, await exampleBatch(model.builder, contract, cached.modelDir, mlmodel)));
+      integerCodedInputs: [],
+    };
+    const original = new LoadedModel(ref, info, contract, session);
+    const example = await step('warmup', where, () => readExample(cached.modelDir, mlmodel));
+    const originalScores = await step('warmup', where, async () => warmUp(original, exampleBatch(original.builder, contract, example)));
+    const coded = await step('session', where, async () => decodeOrRefuse(() => integerCodedCategories(onnxBytes)));
+    const model = coded ? await swapInIntegerCoded(original, coded, example, originalScores) : original;
     model.info.loadedAt = new Date();
     model.info.loadMs = performance.now() - started;
     return model;
@@ -69,6 +68,63 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
     await session.release().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * One thread per run: requests are small and many, and concurrent runs already queue on the event
+ * loop; intra-op threads would only make them contend for the same two cores.
+ */
+function openSession(onnxBytes: Uint8Array): Promise<InferenceSession> {
+  return InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+}
+
+function decodeOrRefuse<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof OnnxDecodeError) throw new ModelLoadError('session', `model.onnx cannot be read: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The integer-coded copy of the model in place of the original, when it answers the warm-up rows
+ * exactly as the original did (same labels, bit-identical probabilities); otherwise the original,
+ * which is always a correct server, only a slower one.
+ */
+async function swapInIntegerCoded(original: LoadedModel, coded: IntegerCodedModel, example: ExampleRows, expected: Scores): Promise<LoadedModel> {
+  let session: InferenceSession;
+  try {
+    session = await openSession(coded.onnxBytes);
+  } catch {
+    return original;
+  }
+  const columns = original.contract.columns.map((plan) => {
+    const categoryCodes = coded.codesByInput.get(plan.name);
+    return categoryCodes ? { ...plan, categoryCodes } : plan;
+  });
+  const contract: ModelContract = { ...original.contract, columns };
+  const info: ModelVersionInfo = { ...original.info, integerCodedInputs: [...coded.codesByInput.keys()] };
+  const candidate = new LoadedModel(original.ref, info, contract, session);
+  try {
+    const scores = await warmUp(candidate, exampleBatch(candidate.builder, contract, example));
+    if (sameScores(scores, expected)) {
+      original.dispose();
+      return candidate;
+    }
+  } catch {
+    // The original keeps serving: it passed its own warm-up.
+  }
+  candidate.dispose();
+  return original;
+}
+
+function sameScores(actual: Scores, expected: Scores): boolean {
+  if (actual.probabilities.length !== expected.probabilities.length) return false;
+  for (let row = 0; row < actual.probabilities.length; row++) {
+    if (actual.labels[row] !== expected.labels[row] || !Object.is(actual.probabilities[row], expected.probabilities[row])) return false;
+  }
+  return true;
 }
 
 async function step<T>(stage: ModelLoadError['stage'], where: string, work: () => Promise<T>): Promise<T> {
@@ -81,31 +137,35 @@ async function step<T>(stage: ModelLoadError['stage'], where: string, work: () =
   }
 }
 
+/** The version's saved input example, parsed; `undefined` when it has none. */
+type ExampleRows = unknown;
+
+async function readExample(modelDir: string, mlmodel: MlmodelInfo): Promise<ExampleRows> {
+  if (!mlmodel.inputExample) return undefined;
+  try {
+    return JSON.parse(await readFile(join(modelDir, mlmodel.inputExample.path), 'utf8'));
+  } catch (error) {
+    throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} cannot be read: ${(error as Error).message}`);
+  }
+}
+
 /**
  * The rows to warm up with: the version's saved input example, run through the same request path
  * as real traffic; a version without one is warmed with a single all-missing row.
  */
-async function exampleBatch(builder: FeatureBatchBuilder, contract: ModelContract, modelDir: string, mlmodel: MlmodelInfo): Promise<FeatureBatch> {
-  if (mlmodel.inputExample) {
-    let example: unknown;
-    try {
-      example = JSON.parse(await readFile(join(modelDir, mlmodel.inputExample.path), 'utf8'));
-    } catch (error) {
-      throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} cannot be read: ${(error as Error).message}`);
+function exampleBatch(builder: FeatureBatchBuilder, contract: ModelContract, example: ExampleRows): FeatureBatch {
+  if (example === undefined) return builder.fromRecords([Object.fromEntries(contract.columns.map((column) => [column.name, null]))], () => 'warm-up row');
+  try {
+    if (isSplitFrame(example)) {
+      const { columns, data } = example;
+      return builder.fromColumns(columns, data.length, (row, column) => data[row]?.[column], (row, column) => `input example row ${row}, column ${column}`, 'input example');
     }
-    try {
-      if (isSplitFrame(example)) {
-        const { columns, data } = example;
-        return builder.fromColumns(columns, data.length, (row, column) => data[row]?.[column], (row, column) => `input example row ${row}, column ${column}`, 'input example');
-      }
-      if (Array.isArray(example)) return builder.fromRecords(example, (row, column) => `input example row ${row}, column ${column}`);
-    } catch (error) {
-      if (error instanceof InputError) throw new ModelLoadError('warmup', `the input example does not fit the signature: ${error.message}`);
-      throw error;
-    }
-    throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} is neither split nor records orient`);
+    if (Array.isArray(example)) return builder.fromRecords(example, (row, column) => `input example row ${row}, column ${column}`);
+  } catch (error) {
+    if (error instanceof InputError) throw new ModelLoadError('warmup', `the input example does not fit the signature: ${error.message}`);
+    throw error;
   }
-  return builder.fromRecords([Object.fromEntries(contract.columns.map((column) => [column.name, null]))], () => 'warm-up row');
+  throw new ModelLoadError('warmup', 'the input example is neither split nor records orient');
 }
 
 function isSplitFrame(value: unknown): value is { columns: string[]; data: unknown[][] } {
@@ -115,7 +175,7 @@ function isSplitFrame(value: unknown): value is { columns: string[]; data: unkno
 }
 
 /** Scores the batch and checks the answer has one finite probability in [0, 1] per row. */
-async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<void> {
+async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<Scores> {
   const scores = await model.score(batch);
   if (scores.probabilities.length !== batch.rowCount) {
     throw new ModelLoadError('warmup', `the model returned ${scores.probabilities.length} probabilities for ${batch.rowCount} rows; each output must have one entry per row`);
@@ -123,6 +183,7 @@ async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<void> {
   scores.probabilities.forEach((probability, row) => {
     if (!(probability >= 0 && probability <= 1)) throw new ModelLoadError('warmup', `the model returned probability ${probability} for example row ${row}; probabilities must be within [0, 1]`);
   });
+  return scores;
 }
 
 async function readTrainStats(path: string | undefined): Promise<{ trainStats: TrainingStatistics | undefined; trainStatsNote: string | undefined }> {

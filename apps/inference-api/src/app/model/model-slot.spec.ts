@@ -13,7 +13,7 @@ function fakeModel(v: string): { model: LoadedModel; release: jest.Mock } {
   const session = { release } as unknown as InferenceSession;
   const model = new LoadedModel(
     { name: 'm', alias: 'production', version: v },
-    { runId: undefined, source: '', metrics: {}, tags: {}, signature: [], localDir: '', loadedAt: new Date(), loadMs: 1, trainStats: undefined, trainStatsNote: undefined },
+    { runId: undefined, source: '', metrics: {}, tags: {}, signature: [], localDir: '', loadedAt: new Date(), loadMs: 1, trainStats: undefined, trainStatsNote: undefined, integerCodedInputs: [] },
     { columns: [], probabilityOutput: 'probability', probabilityWidth: 1, labelOutput: 'label' },
     session,
   );
