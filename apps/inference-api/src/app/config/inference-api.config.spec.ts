@@ -51,3 +51,42 @@ describe('validateInferenceApiConfig: serving settings', () => {
     );
   });
 });
+
+describe('validateInferenceApiConfig: prediction log and experiment settings', () => {
+  it('has the documented defaults: a SQLite file in the temp folder, logging on, feedback closed until a token is set', () => {
+    const config = validateInferenceApiConfig({});
+    expect(config).toMatchObject({
+      PREDICTION_LOG_ENABLED: true,
+      PREDICTION_LOG_QUEUE_ROWS: 100_000,
+      PREDICTION_LOG_BATCH_ROWS: 500,
+      PREDICTION_LOG_FLUSH_MS: 200,
+      PREDICTION_LOG_JSONL_PATH: '',
+      PREDICTION_LOG_JSONL_MAX_BYTES: 100 * 1024 * 1024,
+      PREDICTION_LOG_JSONL_KEEP: 5,
+      PREDICTION_RETENTION_DAYS: 30,
+      FEEDBACK_WINDOW_SECONDS: 30 * 86_400,
+      FEEDBACK_TOKEN: '',
+      SHADOW_QUEUE_SIZE: 1000,
+    });
+    expect(config.INFERENCE_STORE_URL).toMatch(/^sqlite:.*churn-inference.predictions\.db$/);
+    expect(config.REPLICA_ID).toMatch(/:\d+$/);
+  });
+
+  it('reads PREDICTION_LOG_ENABLED=false as false and refuses other words', () => {
+    expect(validateInferenceApiConfig({ PREDICTION_LOG_ENABLED: 'false' }).PREDICTION_LOG_ENABLED).toBe(false);
+    expect(() => validateInferenceApiConfig({ PREDICTION_LOG_ENABLED: 'off' })).toThrow(/PREDICTION_LOG_ENABLED must be true or false/);
+  });
+
+  it('refuses a store URL it cannot open, naming the setting and hiding the value', () => {
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(/INFERENCE_STORE_URL has the unsupported scheme mysql/);
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'sqlite:///tmp/p.db' })).toThrow(/INFERENCE_STORE_URL uses the ambiguous form sqlite:\/\//);
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('pw@') }));
+    expect(validateInferenceApiConfig({ INFERENCE_STORE_URL: 'postgres://app:pw@db:5432/log' }).INFERENCE_STORE_URL).toBe('postgres://app:pw@db:5432/log');
+  });
+
+  it('refuses nonsense sizes and windows', () => {
+    expect(() => validateInferenceApiConfig({ SHADOW_QUEUE_SIZE: '0' })).toThrow(/SHADOW_QUEUE_SIZE must not be less than 1/);
+    expect(() => validateInferenceApiConfig({ FEEDBACK_WINDOW_SECONDS: 'a week' })).toThrow(/FEEDBACK_WINDOW_SECONDS must be a number/);
+    expect(() => validateInferenceApiConfig({ REPLICA_ID: 'has space' })).toThrow(/REPLICA_ID must be 1 to 200 visible ASCII characters/);
+  });
+});

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
+import { parsePredictionStoreUrl } from '../prediction-log';
 
 /**
  * Every setting of inference-api, read from the environment once at start-up. Types are written
@@ -124,6 +125,7 @@ export class InferenceApiConfig {
    */
   @IsString()
   @MaxLength(4096)
+  @IsPredictionStoreUrl()
   INFERENCE_STORE_URL: string = `sqlite:${join(tmpdir(), 'churn-inference', 'predictions.db')}`;
 
   /** Record every prediction (off: no store is opened and /feedback, /ab/report answer 503). */
@@ -218,6 +220,30 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   return config;
+}
+
+/** The store URL must parse (scheme, path); its message names the setting and never the password. */
+function IsPredictionStoreUrl(): PropertyDecorator {
+  return (target, propertyName) => {
+    let problem = '';
+    registerDecorator({
+      name: 'isPredictionStoreUrl',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate(value: unknown) {
+          try {
+            parsePredictionStoreUrl(String(value));
+            return true;
+          } catch (error) {
+            problem = (error as Error).message;
+            return false;
+          }
+        },
+        defaultMessage: () => problem,
+      },
+    });
+  };
 }
 
 /** `true`/`false` (any case) as a boolean; anything else is returned as is for the validator to name. */
