@@ -13,8 +13,9 @@
  *
  * Settings: MLFLOW_PORT, MLFLOW_DATA_DIR, INFERENCE_API_PORT, REGISTRY_ADMIN_PORT,
  * TRAINING_WORKER_PORT, STACK_SKIP_BUILD=1 (the apps are already built); MODEL_NAME, MODEL_ALIAS,
- * INFERENCE_ADMIN_TOKEN and API_TOKENS are passed on to the apps, the two tokens generated for
- * this run when unset.
+ * INFERENCE_ADMIN_TOKEN, API_TOKENS and FEEDBACK_TOKEN are passed on to the apps, the tokens
+ * generated for this run when unset; inference-api's prediction log goes to
+ * .data/inference/predictions.db unless INFERENCE_STORE_URL names another store.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -100,6 +101,9 @@ function stackEnvironment(trackingUri) {
     INFERENCE_URLS: process.env.INFERENCE_URLS || appUrl('inference-api'),
     INFERENCE_ADMIN_TOKEN: process.env.INFERENCE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
     API_TOKENS: process.env.API_TOKENS || `dev:viewer+deployer+trainer:${generatedApiToken}`,
+    // The prediction log next to the embedded MLflow's data, so it survives restarts like the registry does.
+    INFERENCE_STORE_URL: process.env.INFERENCE_STORE_URL || `sqlite:${resolve(workspaceRoot, '.data/inference/predictions.db')}`,
+    FEEDBACK_TOKEN: process.env.FEEDBACK_TOKEN || randomBytes(18).toString('base64url'),
   };
   return { env, generatedApiToken };
 }
@@ -278,6 +282,7 @@ async function main() {
   }
 
   if (generatedApiToken) say(`dev API token for registry-admin and training-worker (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`);
+  if (!process.env.FEEDBACK_TOKEN) say(`dev token for inference-api's POST /feedback: Authorization: Bearer ${env.FEEDBACK_TOKEN}`);
   const urls = [`mlflow=${trackingUri}`, ...APPS.map((a) => `${a.name}=${appUrl(a.name)}`)];
   process.stdout.write(`READY ${urls.join(' ')} (Swagger UI at /docs on each app; Ctrl-C stops everything)\n`);
 }
