@@ -1,0 +1,379 @@
+/**
+ * Issue 6's benchmark: what recording every prediction costs `/predict`, and what shadow scoring
+ * adds, in one run on one machine against the same two registered versions.
+ *
+ * Configurations, each a fresh process of the built inference-api (dist/apps/inference-api/main.js)
+ * with a store of its own, run one at a time:
+ *   off      PREDICTION_LOG_ENABLED=false (the reference)
+ *   sqlite   the prediction log on, into the default SQLite store
+ *   shadow   the same, with `traffic.shadow=true` (the challenger scores every request off the hot path)
+ *   postgres the log into PostgreSQL, when Debian's server is installed (test/system's cluster harness)
+ * Every process serves a champion/challenger split (champion=v1, challenger=v2, share 0.5) to 10,000
+ * users, so both arms serve. Configurations are interleaved over rounds (a discarded warm-up round,
+ * then ROUNDS measured ones, the order rotating each round) and each figure is the median round.
+ *
+ * After each measurement, outside the timed window: the log's counters are read from /metrics once
+ * its queue is empty, the process is stopped, and the rows its store holds are counted. The suite
+ * fails when a store holds fewer rows than the requests answered minus the rows the log reported
+ * dropped: a log that loses rows silently would make its cost look smaller than it is.
+ *
+ * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
+ * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
+import { MlflowClient } from '@churn/mlflow-client';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
+import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
+import { groupCpuSeconds, startServer, stopGroup, type ServerProcess } from './inference/processes';
+import { type LogCounters, runUserLoad, settledLogCounters, splitApplied, storedRows, type StoredRows, waitUntil } from './ab-logging/replica-probes';
+import type { UserLoadSummary } from './ab-logging/user-load-generator';
+
+export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
+
+interface BenchContext {
+  workspaceRoot: string;
+  scratchDir: string;
+  python(): string;
+  log(message: string): void;
+}
+
+const MODEL_NAME = 'bench_ab_logging';
+const SALT = 'bench-ab-logging';
+const CHALLENGER_SHARE = 0.5;
+const USERS = 10_000;
+const CUSTOMERS = 1_000;
+const CONNECTIONS = 32;
+const WARMUP_MS = 2_000;
+const DURATION_MS = 10_000;
+const WARMUP_ROUND_DURATION_MS = 4_000;
+const ROUNDS = 3;
+const CHECK_EVERY = 997;
+/** Issue 6: logging must cost under 15 % of /predict throughput. */
+const LOGGING_COST_LIMIT = 0.15;
+
+type ConfigId = 'off' | 'sqlite' | 'shadow' | 'postgres';
+
+interface Configuration {
+  id: ConfigId;
+  label: string;
+  shadow: boolean;
+  logging: boolean;
+  /** A fresh store for one process. */
+  storeUrl(round: number): Promise<string | undefined>;
+}
+
+interface Measurement {
+  config: ConfigId;
+  round: number;
+  load: UserLoadSummary;
+  /** CPU seconds of the server's process group per answered request (warm-up and drain included). */
+  serverCpuMsPerResponse: number;
+  counters: LogCounters | null;
+  stored: StoredRows | null;
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function runOrThrow(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): void {
+  const child = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
+}
+
+/**
+ * `USERS` single-customer `/predict` bodies as JSON lines: Telco customers (numbers for numeric
+ * columns, blank → null) taken in turn, each with its own `user_id`.
+ */
+async function writeUserBodies(csv: string, file: string): Promise<void> {
+  const schema = defaultChurnSchema();
+  const numeric = new Set(schema.numeric);
+  const features = [...schema.numeric, ...schema.categorical];
+  const sample = await readCsvSample(createReadStream(csv), CUSTOMERS);
+  const positions = features.map((name) => sample.header.indexOf(name));
+  const customers = sample.rows.map((row) =>
+    Object.fromEntries(
+      features.map((name, index) => {
+        const cell = row[positions[index]];
+        return [name, !numeric.has(name) ? cell : cell.trim() === '' ? null : Number(cell)];
+      }),
+    ),
+  );
+  const lines: string[] = [];
+  for (let user = 0; user < USERS; user++) lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+const formatLoad = (load: number[]) => load.map((value) => value.toFixed(2)).join(' / ');
+
+export async function run(context: BenchContext) {
+  const root = context.workspaceRoot;
+  const scratch = context.scratchDir;
+  const logDir = join(scratch, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const telcoCsv = resolve(root, '../shared/data/telco-customer-churn.csv');
+  const apiBundle = join(root, 'dist/apps/inference-api/main.js');
+  const trainerBundle = join(root, 'dist/apps/training-worker/main.js');
+  const servers: ServerProcess[] = [];
+  let postgres: PostgresCluster | undefined;
+
+  for (const [project, bundle] of [
+    ['inference-api', apiBundle],
+    ['training-worker', trainerBundle],
+  ]) {
+    if (existsSync(bundle)) continue;
+    context.log(`${bundle} is missing: building ${project} (not timed)`);
+    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' }, timeoutMs: 900_000 });
+  }
+
+  try {
+    const mlflowPort = await freePort();
+    const mlflow = await startServer({
+      name: 'mlflow',
+      command: context.python(),
+      args: ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(mlflowPort), '--backend-store-uri', `sqlite:///${join(scratch, 'mlflow.db')}`, '--artifacts-destination', join(scratch, 'artifacts'), '--workers', '1'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      port: mlflowPort,
+      readyPath: '/health',
+      logDir,
+      workspaceRoot: root,
+    });
+    servers.push(mlflow);
+    const client = new MlflowClient({ trackingUri: mlflow.url });
+    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
+
+    const versions: string[] = [];
+    for (const seed of [42, 7]) {
+      context.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
+      runOrThrow('training-worker train', process.execPath, [trainerBundle, 'train', `--data=${telcoCsv}`, `--model-name=${MODEL_NAME}`, '--experiment=bench-ab-logging', `--seed=${seed}`], {
+        cwd: root,
+        env: mlflowEnv,
+        timeoutMs: 300_000,
+      });
+      const all = await client.modelVersions.search({ filter: `name='${MODEL_NAME}'` }).toArray();
+      const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
+      if (created.length !== 1) throw new Error(`expected one new version of ${MODEL_NAME}, found ${created.join(', ') || 'none'}`);
+      versions.push(created[0]);
+      await client.modelVersions.waitUntilReady({ name: MODEL_NAME, version: created[0] });
+    }
+    const [championVersion, challengerVersion] = versions;
+    for (const [alias, version] of [
+      ['production', championVersion],
+      ['champion', championVersion],
+      ['challenger', challengerVersion],
+    ]) {
+      await client.registeredModels.setAlias({ name: MODEL_NAME, alias, version });
+    }
+    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.challenger_share', value: String(CHALLENGER_SHARE) });
+    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: SALT });
+    let shadowTag: boolean | undefined;
+    const setShadow = async (shadow: boolean) => {
+      if (shadowTag === shadow) return;
+      await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.shadow', value: String(shadow) });
+      shadowTag = shadow;
+    };
+
+    const bodiesFile = join(scratch, 'user-bodies.jsonl');
+    await writeUserBodies(telcoCsv, bodiesFile);
+
+    const sqliteStore = (name: string) => async (round: number) => `sqlite:${join(scratch, 'stores', `${name}-round-${round}`, 'p.db')}`;
+    const configurations: Configuration[] = [
+      { id: 'off', label: 'prediction log off', shadow: false, logging: false, storeUrl: async () => undefined },
+      { id: 'sqlite', label: 'prediction log on, SQLite store', shadow: false, logging: true, storeUrl: sqliteStore('sqlite') },
+      { id: 'shadow', label: 'prediction log on, SQLite store, shadow scoring on', shadow: true, logging: true, storeUrl: sqliteStore('shadow') },
+    ];
+    const postgresBin = installedPostgresBinDir();
+    if (postgresBin) {
+      context.log('starting a throwaway PostgreSQL cluster (test/system/support/postgres-cluster.ts)');
+      openToServerUser(scratch);
+      const cluster = new PostgresCluster(postgresBin, join(scratch, 'postgres'));
+      postgres = cluster;
+      await cluster.start();
+      configurations.push({
+        id: 'postgres',
+        label: 'prediction log on, PostgreSQL store',
+        shadow: false,
+        logging: true,
+        storeUrl: async (round) => {
+          const database = `predictions_round_${round}`;
+          await cluster.createDatabase(database);
+          return `postgres://postgres@127.0.0.1:${cluster.port}/${database}`;
+        },
+      });
+    }
+
+    const measure = async (config: Configuration, round: number, durationMs: number): Promise<Measurement> => {
+      await setShadow(config.shadow);
+      const storeUrl = await config.storeUrl(round);
+      const name = `${config.id}-round-${round}`;
+      const port = await freePort();
+      const api = await startServer({
+        name,
+        command: process.execPath,
+        args: [apiBundle],
+        env: {
+          ...mlflowEnv,
+          NODE_ENV: 'production',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          MODEL_NAME,
+          MODEL_ALIAS: 'production',
+          // One cache for every process: they run one at a time, and only the first pays the download.
+          MODEL_CACHE_DIR: join(scratch, 'model-cache'),
+          LOG_FORMAT: 'json',
+          REPLICA_ID: name,
+          PREDICTION_LOG_ENABLED: String(config.logging),
+          ...(storeUrl ? { INFERENCE_STORE_URL: storeUrl } : {}),
+        },
+        port,
+        readyPath: '/ready',
+        logDir,
+        workspaceRoot: root,
+      });
+      servers.push(api);
+      try {
+        const expected = { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: config.logging ? config.shadow : undefined };
+        await waitUntil(`${name} to serve champion v${championVersion} / challenger v${challengerVersion}${config.logging ? ` with shadow ${config.shadow}` : ''}`, () => splitApplied(api.url, expected));
+        const loadAverageBefore = loadavg();
+        const cpuBefore = groupCpuSeconds(api.pid);
+        const load = await runUserLoad(root, { host: '127.0.0.1', port, bodiesFile, connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs, checkEvery: CHECK_EVERY });
+        const cpuSeconds = groupCpuSeconds(api.pid) - cpuBefore;
+        const loadAverageAfter = loadavg();
+        const counters = config.logging ? await settledLogCounters(api.url, load.answered) : null;
+        await api.stop();
+        const stored = storeUrl ? await storedRows(storeUrl, MODEL_NAME) : null;
+        const measured: Measurement = { config: config.id, round, load, serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, load.answered), counters, stored, loadAverageBefore, loadAverageAfter };
+        context.log(
+          `${name}: ${load.requestsPerSecond.toFixed(0)} req/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, ${load.errors} errors, ` +
+            `variants ${JSON.stringify(load.responsesByVariant)}, answered ${load.answered}` +
+            (stored && counters ? `, stored ${stored.rows} (${stored.withShadow} with shadow), dropped ${counters.dropped}, shadow dropped ${counters.shadowDropped}` : '') +
+            `; load average ${formatLoad(loadAverageBefore)} → ${formatLoad(loadAverageAfter)}`,
+        );
+        checkMeasurement(measured);
+        return measured;
+      } finally {
+        await api.stop();
+      }
+    };
+
+    const checkMeasurement = (measured: Measurement) => {
+      const { load, counters, stored } = measured;
+      const where = `${measured.config}, round ${measured.round}`;
+      if (load.errors > 0) throw new Error(`${where}: ${load.errors} failed requests (${JSON.stringify(load.errorsByKind)}): ${load.sampleErrors.join(' | ')}`);
+      if (!(load.responsesByVariant['champion'] > 0 && load.responsesByVariant['challenger'] > 0)) {
+        throw new Error(`${where}: both arms must serve, answers by variant were ${JSON.stringify(load.responsesByVariant)}`);
+      }
+      if (counters && stored) {
+        const floor = load.answered - counters.dropped;
+        if (stored.rows < floor) {
+          throw new Error(`${where}: the store holds ${stored.rows} rows but ${load.answered} requests were answered and the log reported ${counters.dropped} dropped (expected at least ${floor}): rows were lost silently`);
+        }
+      }
+    };
+
+    const loadAverageAtStart = loadavg();
+    context.log(`warm-up round (${WARMUP_ROUND_DURATION_MS / 1000} s per configuration, discarded); load average ${formatLoad(loadAverageAtStart)}`);
+    for (const config of configurations) await measure(config, 0, WARMUP_ROUND_DURATION_MS);
+    const measurements: Measurement[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // The order rotates so no configuration always runs first after a restart of the load.
+      for (let step = 0; step < configurations.length; step++) {
+        measurements.push(await measure(configurations[(round - 1 + step) % configurations.length], round, DURATION_MS));
+      }
+    }
+    const loadAverageAtEnd = loadavg();
+
+    const of = (id: ConfigId) => measurements.filter((measured) => measured.config === id);
+    const medianOf = (id: ConfigId, pick: (measured: Measurement) => number) => median(of(id).map(pick));
+    const throughput = (id: ConfigId) => medianOf(id, (measured) => measured.load.requestsPerSecond);
+    const offThroughput = throughput('off');
+    const loggingCost = 1 - throughput('sqlite') / offThroughput;
+    const shadowCost = 1 - throughput('shadow') / offThroughput;
+    const measuredIds = configurations.map((config) => config.id).filter((id) => id !== 'off');
+    const labelOf = (id: ConfigId) => (configurations.find((config) => config.id === id) as Configuration).label;
+    const sum = (id: ConfigId, pick: (measured: Measurement) => number) => of(id).reduce((total, measured) => total + pick(measured), 0);
+    // Paired within a round, so a burst of outside load that hits one round moves both sides of a ratio.
+    const roundCosts = (id: ConfigId) => Array.from({ length: ROUNDS }, (_, index) => 1 - of(id)[index].load.requestsPerSecond / of('off')[index].load.requestsPerSecond);
+
+    const results = [
+      ...measuredIds.map((id) => ({ id: `${id}.throughput`, label: `/predict throughput, ${labelOf(id)}`, value: throughput(id), unit: 'req/s', reference: 'off.throughput' })),
+      ...measuredIds.map((id) => ({ id: `${id}.p99`, label: `/predict p99 latency, ${labelOf(id)}`, value: medianOf(id, (measured) => measured.load.p99Ms), unit: 'ms', reference: 'off.p99' })),
+      ...measuredIds.map((id) => ({ id: `${id}.server-cpu`, label: `server CPU per answered request, ${labelOf(id)}`, value: medianOf(id, (measured) => measured.serverCpuMsPerResponse), unit: 'ms', reference: 'off.server-cpu' })),
+      { id: 'sqlite.cost', label: 'logging cost: 1 − (log on, SQLite) ÷ (log off) throughput', value: 100 * loggingCost, unit: '%' },
+      { id: 'sqlite.cost-paired', label: 'logging cost, median over rounds of 1 − (log on, SQLite) ÷ (log off) in the same round', value: 100 * median(roundCosts('sqlite')), unit: '%' },
+      { id: 'shadow.cost', label: 'logging + shadow cost: 1 − (log on + shadow) ÷ (log off) throughput', value: 100 * shadowCost, unit: '%' },
+      ...(measuredIds.includes('postgres') ? [{ id: 'postgres.cost', label: 'logging cost with PostgreSQL: 1 − (log on, PostgreSQL) ÷ (log off) throughput', value: 100 * (1 - throughput('postgres') / offThroughput), unit: '%' }] : []),
+      ...measuredIds.map((id) => ({ id: `${id}.dropped`, label: `log rows dropped (queue full), ${labelOf(id)}, all rounds`, value: sum(id, (measured) => measured.counters?.dropped ?? 0), unit: 'rows' })),
+      { id: 'shadow.dropped', label: 'shadow requests dropped (shadow queue full), all rounds', value: sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0), unit: '' },
+    ];
+    const references = [
+      { id: 'off.throughput', label: 'prediction log off', value: offThroughput, unit: 'req/s' },
+      { id: 'off.p99', label: 'prediction log off', value: medianOf('off', (measured) => measured.load.p99Ms), unit: 'ms' },
+      { id: 'off.server-cpu', label: 'prediction log off', value: medianOf('off', (measured) => measured.serverCpuMsPerResponse), unit: 'ms' },
+    ];
+    const targets = [
+      { id: 'logging-cost', description: 'logging cost < 15 %: 1 − (log on, SQLite) ÷ (log off) /predict throughput', value: 100 * loggingCost, limit: 100 * LOGGING_COST_LIMIT, unit: '%', pass: loggingCost < LOGGING_COST_LIMIT },
+    ];
+    const describeRound = (measured: Measurement) => `${measured.load.requestsPerSecond.toFixed(0)}`;
+    const storeLine = (id: ConfigId) =>
+      `${labelOf(id)}: ${sum(id, (measured) => measured.load.answered)} answered, ${sum(id, (measured) => measured.stored?.rows ?? 0)} rows in the stores ` +
+      `(${sum(id, (measured) => measured.stored?.withShadow ?? 0)} with a shadow result), ${sum(id, (measured) => measured.counters?.dropped ?? 0)} reported dropped, ` +
+      `${sum(id, (measured) => measured.counters?.failedWrites ?? 0)} failed writes`;
+    return {
+      timed:
+        `bench/suites/ab-logging/user-load-generator.ts, a closed-loop generator in its own process (raw keep-alive sockets, one request outstanding per connection), ` +
+        `sends single-customer POST /predict bodies on ${CONNECTIONS} connections, cycling through ${USERS.toLocaleString('en')} pre-serialised bodies ` +
+        `(${CUSTOMERS} Telco customers, each body with its own user_id) so that the champion/challenger split (share ${CHALLENGER_SHARE}) sends users to both arms; ` +
+        `${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured: throughput counts 200 answers received in the window, latency is from writing a request ` +
+        'to reading its whole answer. Each configuration is a fresh process of the built inference-api (node dist/apps/inference-api/main.js, NODE_ENV=production, ' +
+        'JSON logs, default prediction log settings: queue 100,000 rows, batches of 500, flush every 200 ms) with a store of its own, started and checked ' +
+        '(/ready lists both arms loaded, /ab/report shows the traffic settings) before the clock starts; only one server runs at a time. Not timed: the queue draining ' +
+        'after the window, reading /metrics, stopping the process, counting the store\'s rows. ' +
+        `Figures are the median of ${ROUNDS} rounds; configurations are interleaved (order rotating per round) after a discarded warm-up round of ` +
+        `${WARMUP_ROUND_DURATION_MS / 1000} s each. The generator and the server share the machine's ${cpus().length} cores with each other and with other work on the ` +
+        'host (see the load averages in the notes), so absolute figures are lower than on a dedicated server; the ratios are what the target reads.',
+      results,
+      references,
+      targets,
+      notes: [
+        `Throughput per round (req/s, rounds 1–${ROUNDS}): ${configurations.map((config) => `${config.id} ${of(config.id).map(describeRound).join(', ')}`).join('; ')}.`,
+        `Per-round costs (1 − configuration ÷ off, same round, rounds 1–${ROUNDS}): ${measuredIds.map((id) => `${id} ${roundCosts(id).map((cost) => `${(100 * cost).toFixed(1)} %`).join(', ')}`).join('; ')}.`,
+        `Rows checked after every run (the suite fails if a store holds fewer rows than answered minus reported dropped): ${measuredIds.map(storeLine).join('; ')}.`,
+        `Shadow scoring, all rounds: ${sum('shadow', (measured) => measured.counters?.shadowScored ?? 0)} scored, ${sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0)} dropped (SHADOW_QUEUE_SIZE 1000 full), ${sum('shadow', (measured) => measured.counters?.shadowFailed ?? 0)} failed.`,
+        `Answers by variant in the measured windows: ${configurations.map((config) => `${config.id} ${JSON.stringify(of(config.id).reduce<Record<string, number>>((total, measured) => {
+          for (const [variant, count] of Object.entries(measured.load.responsesByVariant)) total[variant] = (total[variant] ?? 0) + count;
+          return total;
+        }, {}))}`).join('; ')}.`,
+        `Load average (1/5/15 min) when the warm-up round started: ${formatLoad(loadAverageAtStart)}; when the last round ended: ${formatLoad(loadAverageAtEnd)}; highest 1-min figure seen around a measured window: ${Math.max(...measurements.flatMap((measured) => [measured.loadAverageBefore[0], measured.loadAverageAfter[0]])).toFixed(2)}.`,
+        postgresBin
+          ? 'PostgreSQL: Debian\'s server from test/system/support/postgres-cluster.ts on this machine (trust auth over 127.0.0.1), a fresh database per process.'
+          : 'PostgreSQL was not measured: no Debian server under /usr/lib/postgresql/*/bin (install it with `apt-get install -y postgresql` to add that configuration).',
+        'Ratios beside throughput figures are ours ÷ reference, so below 1 is slower there (RESULTS.md\'s "below 1 is faster" holds for times and CPU).',
+      ],
+      raw: { measurements, versions, loadAverageAtStart, loadAverageAtEnd },
+    };
+  } finally {
+    for (const server of servers.reverse()) await stopGroup(server.pid);
+    await postgres?.stop();
+  }
+}
