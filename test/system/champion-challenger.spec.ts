@@ -92,7 +92,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 }
 
 interface ReportJson {
-  traffic: { challenger_share: number | null; shadow: boolean; champion_version: string | null; challenger_version: string | null };
+  traffic: { challenger_share: number | null; shadow: boolean; salt: string; champion_version: string | null; challenger_version: string | null };
   sample_ratio_mismatch: { checked: boolean; mismatch: boolean; users: { champion: number; challenger: number }; p_value: number | null; expected_challenger_share: number | null };
   variants: { variant: string; alias: string; version: string; count: number; labelled: number; accuracy: number | null; precision: number | null; recall: number | null; f1: number | null; confusion: Record<string, number>; shadow: { count: number; agreement_rate: number | null } | null }[];
   comparison: { champion: { count: number; labelled: number; accuracy: number | null }; challenger: { count: number; labelled: number; accuracy: number | null } };
@@ -174,14 +174,14 @@ describe('champion/challenger across two inference-api processes sharing one pre
 
     const replica = (name: string) => replicas.find((entry) => entry.name === name) as (typeof replicas)[number];
 
-    /** Both replicas have read these settings and serve both arms. */
-    async function waitForTraffic(share: number, shadow: boolean): Promise<void> {
+    /** Both replicas have read these settings (the tags are written one by one) and serve both arms. */
+    async function waitForTraffic(share: number, shadow: boolean, expectedSalt = salt): Promise<void> {
       for (const { url } of replicas) {
-        await waitUntil(`${url} to apply share ${share}, shadow ${shadow}`, async () => {
+        await waitUntil(`${url} to apply share ${share}, shadow ${shadow}, salt ${expectedSalt}`, async () => {
           const report = await getJson<ReportJson>(`${url}/ab/report`);
           const ready = await getJson<{ slots: { alias: string; version: string | null }[] }>(`${url}/ready`);
           const served = new Map(ready.slots.map((slot) => [slot.alias, slot.version]));
-          return report.traffic.challenger_share === share && report.traffic.shadow === shadow && served.get('champion') === '1' && served.get('challenger') === '2';
+          return report.traffic.challenger_share === share && report.traffic.shadow === shadow && report.traffic.salt === expectedSalt && served.get('champion') === '1' && served.get('challenger') === '2';
         });
       }
     }
@@ -385,7 +385,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
     it('flags a sample-ratio mismatch, before any verdict, when the observed split is skewed', async () => {
       const since = Date.now();
       await setTraffic({ share: 0.5, shadow: false, salt: `${salt}-skewed` });
-      await waitForTraffic(0.5, false);
+      await waitForTraffic(0.5, false, `${salt}-skewed`);
       // Traffic from challenger users only, as a broken client or a bot would send: 150 of them against 10 champions.
       const skewed = Array.from({ length: 2000 }, (_, index) => `skew-${index}`);
       const challengers = skewed.filter((user) => expectedVariant(`${salt}-skewed`, user, 0.5) === 'challenger').slice(0, 150);

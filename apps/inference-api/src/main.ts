@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { isMainThread } from 'node:worker_threads';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
+import { PREDICTION_LOG_THREAD_COMMAND } from './app/ab/prediction-log-sink';
+import { runPredictionLogThread, usePredictionLogThread } from './app/ab/prediction-log-thread';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 
 /** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
@@ -13,10 +16,16 @@ async function bootstrap(args: readonly string[]): Promise<void> {
     process.exitCode = await runDriftReportCommand(args.slice(1));
     return;
   }
+  // The prediction log's writer thread starts from this same bundle (see WorkerThreadSink).
+  if (args[0] === PREDICTION_LOG_THREAD_COMMAND && !isMainThread) {
+    await runPredictionLogThread();
+    return;
+  }
   if (args.length > 0) throw new Error(`unknown subcommand "${args[0]}"; use "drift-report" or none (HTTP server)`);
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateInferenceApiConfig(process.env);
+  usePredictionLogThread(process.argv[1]);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(process.env), new FastifyAdapter(), {
     bufferLogs: true,
     // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).

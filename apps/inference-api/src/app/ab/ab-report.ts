@@ -42,7 +42,7 @@ export interface AbReportJson {
   model: string;
   generated_at: string;
   window: { since: string | null; until: string | null };
-  traffic: { challenger_share: number | null; shadow: boolean; champion_version: string | null; challenger_version: string | null; problems: string[] };
+  traffic: { challenger_share: number | null; shadow: boolean; salt: string; champion_version: string | null; challenger_version: string | null; problems: string[] };
   sample_ratio_mismatch: {
     checked: boolean;
     alpha: number;
@@ -98,6 +98,7 @@ export function buildAbReport(input: AbReportInput): AbReportJson {
     traffic: {
       challenger_share: traffic.challengerShare,
       shadow: traffic.shadow,
+      salt: traffic.salt,
       champion_version: traffic.championVersion,
       challenger_version: traffic.challengerVersion,
       problems: traffic.problems,

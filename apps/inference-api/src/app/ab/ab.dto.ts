@@ -27,7 +27,7 @@ export class AbReportResponse {
   @ApiProperty({ example: 'churn_model' })
   model!: string;
 
-  @ApiProperty({ example: { challenger_share: 0.1, shadow: false, champion_version: '3', challenger_version: '4', problems: [] } })
+  @ApiProperty({ example: { challenger_share: 0.1, shadow: false, salt: 'exp-2026-11', champion_version: '3', challenger_version: '4', problems: [] } })
   traffic!: Record<string, unknown>;
 
   @ApiProperty({ example: { checked: true, alpha: 0.001, expected_challenger_share: 0.1, users: { champion: 903, challenger: 97 }, statistic: 0.1, p_value: 0.75, mismatch: false } })

@@ -1,20 +1,23 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import { openPredictionStore, PredictionLogWriter, type PredictionRecord, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
-import type { PredictionObserver, ScoredRequest, ShadowScore } from '../scoring/prediction-observer';
+import { openPredictionStore, type PredictionStore } from '../prediction-log';
+import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
+import { entryOf } from './prediction-log-entry';
+import { InThreadSink, type PredictionLogSettings, type PredictionLogSink, WorkerThreadSink } from './prediction-log-sink';
+import { initialiseStore, predictionLogThreadScript } from './prediction-log-thread';
 
-/** Store set-up retries (a database still starting): 1 s doubling to 30 s. */
-const INIT_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 const RETENTION_SWEEP_MS = 3600_000;
 
 /**
- * The prediction log: every scored row goes into a bounded queue on the hot path and reaches the
- * shared store (and the JSONL file, when configured) in batched writes, with the challenger's shadow
- * score beside it when there is one. Rows are dropped and counted, never waited for, when the store
- * cannot keep up. Also sweeps records older than PREDICTION_RETENTION_DAYS every hour.
+ * The prediction log: every scored request goes to a bounded queue on the hot path — one entry per
+ * request holding the batch's columns, no work per row — and reaches the shared store (and the
+ * JSONL file, when configured) in batched writes, from a writer thread of its own when the app runs
+ * from its bundle. The challenger's shadow score travels with the entry when there is one. Rows are
+ * dropped and counted, never waited for, when the store cannot keep up. This thread keeps its own
+ * connection for feedback, the report and the hourly retention sweep (PREDICTION_RETENTION_DAYS).
  */
 @Injectable()
 export class PredictionLogService implements PredictionObserver, OnModuleInit, OnApplicationShutdown {
@@ -22,7 +25,7 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
   private readonly enabled: boolean;
   private readonly replica: string;
   private store: PredictionStore | undefined;
-  private writer: PredictionLogWriter | undefined;
+  private sink: PredictionLogSink | undefined;
   private ready = false;
   private lastInitError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -39,49 +42,44 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
   /**
    * Opens the store and starts the writer; the tables are created in the background with retries, so
    * a database that is still starting delays the log, not the predictions.
-   * @throws {PredictionStoreConfigError} when INFERENCE_STORE_URL is malformed
    */
   onModuleInit(): void {
     if (!this.enabled) return;
-    const store = openPredictionStore(this.config.get('INFERENCE_STORE_URL', { infer: true }));
+    const storeUrl = this.config.get('INFERENCE_STORE_URL', { infer: true });
+    const store = openPredictionStore(storeUrl);
     const jsonlPath = this.config.get('PREDICTION_LOG_JSONL_PATH', { infer: true });
-    const jsonl = jsonlPath
-      ? new RotatingJsonlFile({ path: jsonlPath, maxBytes: this.config.get('PREDICTION_LOG_JSONL_MAX_BYTES', { infer: true }), keep: this.config.get('PREDICTION_LOG_JSONL_KEEP', { infer: true }) })
-      : undefined;
-    this.store = store;
-    let lastWriteError = '';
-    this.writer = new PredictionLogWriter({
-      store,
-      jsonl,
+    const settings: PredictionLogSettings = {
+      storeUrl,
       queueCapacity: this.config.get('PREDICTION_LOG_QUEUE_ROWS', { infer: true }),
       batchSize: this.config.get('PREDICTION_LOG_BATCH_ROWS', { infer: true }),
       flushIntervalMs: this.config.get('PREDICTION_LOG_FLUSH_MS', { infer: true }),
-      onError: (error) => {
-        // One line per distinct problem, not one per flush, while the store is down.
-        if (error.message !== lastWriteError) this.logger.error(`prediction log write failed (rows kept for the next attempt): ${error.message}`);
-        lastWriteError = error.message;
-      },
-    });
-    this.metrics.trackPredictionLog(() => this.writer?.stats);
-    void this.initialise(store);
+      jsonl: jsonlPath ? { path: jsonlPath, maxBytes: this.config.get('PREDICTION_LOG_JSONL_MAX_BYTES', { infer: true }), keep: this.config.get('PREDICTION_LOG_JSONL_KEEP', { infer: true }) } : undefined,
+    };
+    let lastWriteError = '';
+    const onError = (message: string) => {
+      // One line per distinct problem, not one per flush, while the store is down.
+      if (message !== lastWriteError) this.logger.error(message);
+      lastWriteError = message;
+    };
+    const script = predictionLogThreadScript();
+    this.store = store;
+    this.sink = script ? new WorkerThreadSink(script, settings, onError) : new InThreadSink(store, settings, onError);
+    this.metrics.trackPredictionLog(() => this.sink?.stats);
+    void this.initialise(store, script ? 'a writer thread' : 'this thread');
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.writer?.close();
+    await this.sink?.close();
     await this.store?.close();
   }
 
   onScored(request: ScoredRequest): void {
-    const writer = this.writer;
-    if (!writer) return;
-    if (request.shadow) {
-      const records = toRecords(request, this.replica);
-      void request.shadow.then((shadow) => writer.enqueue(shadow ? withShadow(records, shadow) : records));
-    } else {
-      writer.enqueue(toRecords(request, this.replica));
-    }
+    const sink = this.sink;
+    if (!sink) return;
+    if (request.shadow) void request.shadow.then((shadow) => sink.enqueue(entryOf(request, this.replica, shadow)));
+    else sink.enqueue(entryOf(request, this.replica));
   }
 
   /** Where the log stands, for /ab/report and /ready details. */
@@ -102,25 +100,23 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
 
   /** Writes every queued record now (tests, shutdown). */
   async flush(): Promise<void> {
-    await this.writer?.flush();
+    await this.sink?.flush();
   }
 
-  private async initialise(store: PredictionStore): Promise<void> {
-    for (let attempt = 1; !this.stopped; attempt++) {
-      try {
-        await store.init();
-        this.ready = true;
-        this.lastInitError = undefined;
-        this.logger.log(`prediction log: ${store.description}`);
-        await this.sweep();
-        return;
-      } catch (error) {
-        this.lastInitError = (error as Error).message;
-        const waitMs = Math.min(INIT_BACKOFF.initialMs * 2 ** (attempt - 1), INIT_BACKOFF.maxMs);
-        this.logger.error(`prediction store ${store.description} not ready (attempt ${attempt}, retry in ${waitMs} ms): ${this.lastInitError}`);
-        await this.sleep(waitMs);
-      }
-    }
+  private async initialise(store: PredictionStore, writer: string): Promise<void> {
+    const done = await initialiseStore(
+      store,
+      (message, attempt, retryInMs) => {
+        this.lastInitError = message;
+        this.logger.error(`prediction store ${store.description} not ready (attempt ${attempt}, retry in ${retryInMs} ms): ${message}`);
+      },
+      () => this.stopped,
+    );
+    if (!done) return;
+    this.ready = true;
+    this.lastInitError = undefined;
+    this.logger.log(`prediction log: ${store.description}, written from ${writer}`);
+    await this.sweep();
   }
 
   /** Deletes what is older than the retention period, then again every hour. */
@@ -137,48 +133,4 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     this.timer = setTimeout(() => void this.sweep(), RETENTION_SWEEP_MS);
     this.timer.unref();
   }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.timer = setTimeout(resolve, ms);
-      this.timer.unref();
-    });
-  }
-}
-
-/** One record per row of a scored request; the features as the model received them (missing → null). */
-function toRecords(request: ScoredRequest, replica: string): PredictionRecord[] {
-  const { batch, model, scores } = request;
-  const names = model.builder.columns.map((column) => column.name);
-  const latencyMs = request.scoringMs;
-  const records: PredictionRecord[] = new Array(batch.rowCount);
-  for (let row = 0; row < batch.rowCount; row++) {
-    const features: Record<string, number | string | null> = {};
-    for (let index = 0; index < names.length; index++) {
-      const value = batch.columns[index][row];
-      features[names[index]] = typeof value === 'number' ? (Number.isFinite(value) ? value : null) : value === '' || value === undefined ? null : value;
-    }
-    records[row] = {
-      requestId: request.requestId,
-      row,
-      receivedAt: request.receivedAt,
-      userId: request.userId ?? null,
-      variant: request.variant,
-      modelName: model.ref.name,
-      alias: model.ref.alias,
-      version: model.ref.version,
-      features,
-      probability: scores.probabilities[row],
-      prediction: scores.labels[row] as 0 | 1,
-      latencyMs,
-      trafficShare: request.trafficShare,
-      shadow: null,
-      replica,
-    };
-  }
-  return records;
-}
-
-function withShadow(records: PredictionRecord[], shadow: ShadowScore[]): PredictionRecord[] {
-  return records.map((record) => ({ ...record, shadow: shadow[record.row] ?? null }));
 }

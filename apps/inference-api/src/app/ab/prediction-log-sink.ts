@@ -1,0 +1,182 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { PredictionLogWriter, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
+import type { PredictionLogStats } from '../serving/serving-metrics.service';
+import { entryRows, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
+
+/** What the log writer needs to know, plain data so it can be handed to a thread. */
+export interface PredictionLogSettings {
+  storeUrl: string;
+  queueCapacity: number;
+  batchSize: number;
+  flushIntervalMs: number;
+  jsonl: { path: string; maxBytes: number; keep: number } | undefined;
+}
+
+/** Where scored requests go on their way to the store. `enqueue` never throws and never waits. */
+export interface PredictionLogSink {
+  enqueue(entry: PredictionLogEntry): void;
+  readonly stats: PredictionLogStats;
+  /** Resolves once everything enqueued so far has been written (or has failed and stays queued). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Messages between the main thread and the writer thread. */
+export type ToWriterThread = { type: 'entries'; entries: PredictionLogEntry[] } | { type: 'flush'; id: number } | { type: 'close' };
+export type FromWriterThread = { type: 'stats'; stats: PredictionLogStats } | { type: 'flushed'; id: number } | { type: 'error'; message: string };
+
+/** The subcommand the bundle runs as in the writer thread (see main.ts). */
+export const PREDICTION_LOG_THREAD_COMMAND = 'prediction-log-writer';
+
+/**
+ * Expands and writes in the calling thread: what the in-process test applications use, since a
+ * thread needs the built bundle to start from.
+ */
+export class InThreadSink implements PredictionLogSink {
+  private readonly writer: PredictionLogWriter;
+
+  constructor(store: PredictionStore, settings: PredictionLogSettings, onError: (message: string) => void) {
+    this.writer = new PredictionLogWriter({
+      store,
+      jsonl: settings.jsonl ? new RotatingJsonlFile(settings.jsonl) : undefined,
+      queueCapacity: settings.queueCapacity,
+      batchSize: settings.batchSize,
+      flushIntervalMs: settings.flushIntervalMs,
+      onError: (error) => onError(error.message),
+    });
+  }
+
+  enqueue(entry: PredictionLogEntry): void {
+    this.writer.enqueue(recordsOf(entry));
+  }
+
+  get stats(): PredictionLogStats {
+    const { written, dropped, failedWrites, queued } = this.writer.stats;
+    return { written, dropped, failedWrites, queued };
+  }
+
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+}
+
+/** How long shutdown waits for the writer thread's last flush before giving up on it. */
+const CLOSE_TIMEOUT_MS = 30_000;
+/** Pause before a writer thread that died is started again. */
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * Hands entries to a writer thread, which expands them into rows and owns the store connection and
+ * the JSONL file: building a record per row, serialising features and the database's own work then
+ * cost the request-serving thread nothing. Here, entries wait at most `flushIntervalMs` (or until
+ * `batchSize` rows) before they cross; beyond `queueCapacity` rows waiting on either side, requests
+ * are not logged and counted as dropped.
+ */
+export class WorkerThreadSink implements PredictionLogSink {
+  private worker!: Worker;
+  private pending: PredictionLogEntry[] = [];
+  private pendingRows = 0;
+  private droppedHere = 0;
+  private remote: PredictionLogStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
+  private readonly flushWaiters = new Map<number, () => void>();
+  private nextFlushId = 0;
+  private closing = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly script: string,
+    private readonly settings: PredictionLogSettings,
+    private readonly onError: (message: string) => void,
+  ) {
+    this.start();
+    this.timer = setInterval(() => this.send(), settings.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  enqueue(entry: PredictionLogEntry): void {
+    const rows = entryRows(entry);
+    if (this.closing || this.pendingRows + this.remote.queued + rows > this.settings.queueCapacity) {
+      this.droppedHere += rows;
+      return;
+    }
+    this.pending.push(entry);
+    this.pendingRows += rows;
+    if (this.pendingRows >= this.settings.batchSize) this.send();
+  }
+
+  get stats(): PredictionLogStats {
+    return {
+      written: this.remote.written,
+      dropped: this.droppedHere + this.remote.dropped,
+      failedWrites: this.remote.failedWrites,
+      queued: this.pendingRows + this.remote.queued,
+    };
+  }
+
+  flush(): Promise<void> {
+    this.send();
+    const id = this.nextFlushId++;
+    return new Promise((resolve) => {
+      this.flushWaiters.set(id, resolve);
+      this.post({ type: 'flush', id });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.timer);
+    this.send();
+    const exited = once(this.worker, 'exit');
+    this.post({ type: 'close' });
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS).unref());
+    if ((await Promise.race([exited, timeout])) === 'timeout') {
+      this.onError(`the prediction log's writer thread did not finish within ${CLOSE_TIMEOUT_MS} ms; stopping it`);
+      await this.worker.terminate();
+    }
+    for (const resolve of this.flushWaiters.values()) resolve();
+    this.flushWaiters.clear();
+  }
+
+  private start(): void {
+    this.worker = new Worker(this.script, { argv: [PREDICTION_LOG_THREAD_COMMAND], workerData: this.settings });
+    this.worker.on('message', (message: FromWriterThread) => {
+      if (message.type === 'stats') this.remote = message.stats;
+      else if (message.type === 'error') this.onError(message.message);
+      else {
+        this.flushWaiters.get(message.id)?.();
+        this.flushWaiters.delete(message.id);
+      }
+    });
+    this.worker.on('error', (error) => this.onError(`the prediction log's writer thread failed: ${error.message}`));
+    this.worker.on('exit', (code) => {
+      if (this.closing) return;
+      // Rows it held are lost; the ones counted as written stay counted.
+      this.onError(`the prediction log's writer thread exited with code ${code}; starting a new one`);
+      this.remote = { ...this.remote, queued: 0 };
+      for (const resolve of this.flushWaiters.values()) resolve();
+      this.flushWaiters.clear();
+      setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+    });
+  }
+
+  private send(): void {
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.pending = [];
+    this.pendingRows = 0;
+    this.post({ type: 'entries', entries });
+  }
+
+  private post(message: ToWriterThread): void {
+    try {
+      this.worker.postMessage(message);
+    } catch (error) {
+      this.onError(`could not hand rows to the prediction log's writer thread: ${(error as Error).message}`);
+    }
+  }
+}
