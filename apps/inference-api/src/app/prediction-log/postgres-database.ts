@@ -1,6 +1,6 @@
 import { Pool, type PoolClient, types } from 'pg';
 import { PredictionStoreStateError } from './prediction-store';
-import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database';
+import type { SqlDatabase, SqlRow, SqlTransaction, SqlValue } from './sql-database';
 
 /** A few connections per replica: writes are batched and reports are rare. */
 export const POSTGRES_POOL_SIZE = 4;
@@ -66,7 +66,7 @@ export class PostgresDatabase implements SqlDatabase {
     return this.executor(this.open_()).run(sql, params);
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     const client = await this.open_().connect();
     try {
       await client.query('BEGIN');
@@ -102,10 +102,14 @@ export class PostgresDatabase implements SqlDatabase {
     await pool?.end();
   }
 
-  private executor(target: Pool | PoolClient): SqlExecutor {
+  private executor(target: Pool | PoolClient): SqlTransaction {
     return {
       all: async (sql, params = []) => (await target.query(numberPlaceholders(sql), [...params])).rows as SqlRow[],
       run: async (sql, params = []) => (await target.query(numberPlaceholders(sql), [...params])).rowCount ?? 0,
+      runEach: async (sql, rows) => {
+        const numbered = numberPlaceholders(sql);
+        for (const params of rows) await target.query(numbered, [...params]);
+      },
     };
   }
 

@@ -11,6 +11,11 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
 
+/** What a transaction's work gets: statements, and one statement run once per parameter row (an embedded database's fastest bulk insert). */
+export interface SqlTransaction extends SqlExecutor {
+  runEach(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+}
+
 /**
  * The little a {@link SqlPredictionStore} needs from a database: statements, transactions, and a
  * schema step that two processes starting together cannot both run at once. Every statement the
@@ -21,7 +26,7 @@ export interface SqlDatabase extends SqlExecutor {
   readonly schemaTypes: { keyText: string };
   open(): Promise<void>;
   /** Runs `work` in one transaction, committed when it resolves and rolled back when it rejects. */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /** Runs the DDL statements in one transaction that excludes every other process's schema step. */
   createSchema(statements: readonly string[]): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PredictionStoreStateError } from './prediction-store';
-import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database';
+import type { SqlDatabase, SqlRow, SqlTransaction, SqlValue } from './sql-database';
 
 /** How long a statement waits for another process's write lock on the file before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -18,6 +18,9 @@ export const SQLITE_MEMORY = ':memory:';
  */
 const callQueues = new Map<string | symbol, Promise<unknown>>();
 
+/** Compiled statements kept per connection. */
+const MAX_CACHED_STATEMENTS = 64;
+
 /**
  * A SQLite file shared by the processes of one host. WAL lets readers and one writer work at once,
  * the busy timeout makes a second process wait for the lock instead of failing, and
@@ -31,6 +34,7 @@ const callQueues = new Map<string | symbol, Promise<unknown>>();
 export class SqliteDatabase implements SqlDatabase {
   readonly schemaTypes = { keyText: 'TEXT' };
   private connection: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
   private readonly queueKey: string | symbol;
 
@@ -61,7 +65,7 @@ export class SqliteDatabase implements SqlDatabase {
     return this.exclusive(async () => this.executor().run(sql, params));
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     // IMMEDIATE takes the write lock up front (waiting up to the busy timeout): a deferred
     // transaction that reads first and writes later could fail at once with SQLITE_BUSY when
     // another process wrote in between.
@@ -90,16 +94,36 @@ export class SqliteDatabase implements SqlDatabase {
       this.closed = true;
       this.connection?.close();
       this.connection = undefined;
+      this.statements.clear();
     });
   }
 
   /** Statements straight on the connection; only inside {@link exclusive}. */
-  private executor(): SqlExecutor {
+  private executor(): SqlTransaction {
     const connection = this.open_();
     return {
-      all: async (sql, params = []) => connection.prepare(sql).all(...params) as SqlRow[],
-      run: async (sql, params = []) => connection.prepare(sql).run(...params).changes,
+      all: async (sql, params = []) => this.prepared(connection, sql).all(...params) as SqlRow[],
+      run: async (sql, params = []) => this.prepared(connection, sql).run(...params).changes,
+      runEach: async (sql, rows) => {
+        const statement = this.prepared(connection, sql);
+        for (const params of rows) statement.run(...params);
+      },
     };
+  }
+
+  /**
+   * The connection's compiled statement for `sql`, compiled once: the log writes the same few
+   * statements thousands of times, and compiling each time cost as much as the insert itself.
+   */
+  private prepared(connection: Database.Database, sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // Statements with a varying shape (IN lists of different lengths) must not grow the cache without bound.
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.clear();
+      statement = connection.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private open_(): Database.Database {
