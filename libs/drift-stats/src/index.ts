@@ -29,6 +29,8 @@ export {
   DEFAULT_WINDOW_SAMPLE_CAPACITY,
   type FeatureWindow,
   type LiveRow,
+  type LiveColumn,
+  type LiveColumns,
   type NumericFeatureWindowJson,
   type CategoricalFeatureWindowJson,
   type DriftWindowJson,

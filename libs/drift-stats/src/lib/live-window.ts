@@ -3,6 +3,15 @@ import { DriftInputError, requireNonNegativeNumbers } from './errors';
 import { ReservoirSample, ReservoirSampleJson } from './reservoir-sample';
 import { CategoricalColumnStatistics, NumericColumnStatistics, TrainingStatistics } from './training-statistics';
 
+/**
+ * One feature's values over the rows of a batch, as a scorer holds them: numbers with NaN for a
+ * missing value (numeric features), or text with '' for a missing value (categorical features).
+ */
+export type LiveColumn = ArrayLike<number> | ReadonlyArray<string>;
+
+/** A batch's columns by feature name; a feature without a column is missing in every row, names that are not features are ignored. */
+export type LiveColumns = Readonly<Record<string, LiveColumn | undefined>>;
+
 /** Default size of a live numeric sample: enough to hold a whole window up to the KS/Wasserstein switch at 1000 rows several times over. */
 export const DEFAULT_WINDOW_SAMPLE_CAPACITY = 5000;
 
@@ -60,13 +69,45 @@ export class NumericFeatureWindow {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new DriftInputError('value', `expected a finite number or null, got ${JSON.stringify(value)}`);
     }
-    this.counts[numericBinIndex(value, this.binEdges)] += 1;
-    this.sampler.add(value);
+    this.record(value);
+  }
+
+  /**
+   * Records `values[start]` … `values[end − 1]` in order, exactly as that many calls to `add` would
+   * (NaN is a missing value): a batch's column in one call, with nothing allocated per value.
+   *
+   * @throws {DriftInputError} naming the index when the range does not fit the values or a value is
+   *   not a number or is infinite; nothing is recorded then.
+   */
+  addValues(values: ArrayLike<number>, start = 0, end = values?.length ?? 0): void {
+    requireNumericValues(values, start, end, 'values');
+    this.recordValues(values, start, end);
+  }
+
+  /** Records `count` missing values. @throws {DriftInputError} unless count is an integer ≥ 0. */
+  addMissing(count: number): void {
+    requireRowCount(count, 'count');
+    this.missingCount += count;
   }
 
   /** Values recorded, missing ones included. */
   get size(): number {
     return this.sampler.seen + this.missingCount;
+  }
+
+  /** The loop of addValues, over values requireNumericValues has checked. */
+  private recordValues(values: ArrayLike<number>, start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      const value = values[i];
+      // NaN is the only value not equal to itself: the column's marker of a missing value.
+      if (value !== value) this.missingCount += 1;
+      else this.record(value);
+    }
+  }
+
+  private record(value: number): void {
+    this.counts[numericBinIndex(value, this.binEdges)] += 1;
+    this.sampler.add(value);
   }
 
   /** Non-missing values recorded. */
@@ -166,6 +207,29 @@ export class CategoricalFeatureWindow {
     this.counts[this.positions.get(value) ?? this.levels.length] += 1;
   }
 
+  /**
+   * Records `values[start]` … `values[end − 1]`, exactly as that many calls to `add` would ('' is a
+   * missing value): a batch's column in one call, with nothing allocated per value.
+   *
+   * @throws {DriftInputError} naming the index when the range does not fit the values or a value is
+   *   not a string; nothing is recorded then.
+   */
+  addValues(values: ReadonlyArray<string>, start = 0, end = values?.length ?? 0): void {
+    requireTextValues(values, start, end, 'values');
+    const other = this.levels.length;
+    for (let i = start; i < end; i++) {
+      const value = values[i];
+      if (value === '') this.missingCount += 1;
+      else this.counts[this.positions.get(value) ?? other] += 1;
+    }
+  }
+
+  /** Records `count` missing values. @throws {DriftInputError} unless count is an integer ≥ 0. */
+  addMissing(count: number): void {
+    requireRowCount(count, 'count');
+    this.missingCount += count;
+  }
+
   /** Values recorded, missing ones included. */
   get size(): number {
     return this.valueCount + this.missingCount;
@@ -222,6 +286,47 @@ function requireCounts(counts: ReadonlyArray<number>, length: number, field: str
   counts.forEach((count, i) => {
     if (!Number.isInteger(count)) throw new DriftInputError(`${field}[${i}]`, `expected an integer count, got ${count}`);
   });
+}
+
+function requireRowCount(count: number, field: string): void {
+  if (!Number.isInteger(count) || count < 0) throw new DriftInputError(field, `expected an integer ≥ 0, got ${String(count)}`);
+}
+
+/** Throws DriftInputError unless `values` is array-like and start, end are integers with 0 ≤ start ≤ end ≤ its length. */
+function requireRowRange(values: ArrayLike<unknown> | undefined, start: number, end: number, field: string): void {
+  if (typeof values !== 'object' || values === null || typeof values.length !== 'number') {
+    throw new DriftInputError(field, 'expected an array of values');
+  }
+  requireRowCount(start, 'start');
+  requireRowCount(end, 'end');
+  if (start > end || end > values.length) {
+    throw new DriftInputError(field, `holds ${values.length} values; rows ${start} to ${end} do not fit`);
+  }
+}
+
+/** Throws DriftInputError unless values[start..end) are numbers, each finite or NaN (missing). */
+function requireNumericValues(values: ArrayLike<number>, start: number, end: number, field: string): void {
+  requireRowRange(values, start, end, field);
+  for (let i = start; i < end; i++) {
+    const value = values[i];
+    if (typeof value !== 'number' || value === Infinity || value === -Infinity) {
+      throw new DriftInputError(`${field}[${i}]`, `expected a finite number or NaN (missing), got ${describe(value)}`);
+    }
+  }
+}
+
+/** Throws DriftInputError unless values[start..end) are strings ('' = missing). */
+function requireTextValues(values: ReadonlyArray<string>, start: number, end: number, field: string): void {
+  requireRowRange(values, start, end, field);
+  for (let i = start; i < end; i++) {
+    if (typeof values[i] !== 'string') {
+      throw new DriftInputError(`${field}[${i}]`, `expected a string ('' when missing), got ${describe(values[i])}`);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
 }
 
 /** One window per feature, keyed by column name. */
@@ -286,6 +391,35 @@ export class DriftWindow {
         if (error instanceof DriftInputError) throw new DriftInputError(name, error.message);
         throw error;
       }
+    }
+  }
+
+  /**
+   * Records rows `start` … `end − 1` of a batch given as columns, exactly as `add` would record those
+   * rows one by one (the same counts and the same samples, since each feature's values reach its
+   * window in row order): each feature's kind is resolved once per call and no row object is built.
+   * A feature without a column counts as missing in every row; columns that are not features are ignored.
+   *
+   * @throws {DriftInputError} naming the column (and row) when a column does not hold `end` values,
+   *   or holds a value of the wrong type (a string for a numeric feature, an infinite number, a
+   *   number for a categorical feature); every column is checked before any is recorded.
+   */
+  addColumns(columns: LiveColumns, start: number, end: number): void {
+    if (typeof columns !== 'object' || columns === null) throw new DriftInputError('columns', 'expected an object of columns by feature name');
+    requireRowCount(start, 'start');
+    requireRowCount(end, 'end');
+    if (start > end) throw new DriftInputError('end', `is ${end}, before start ${start}`);
+    for (const [name, window] of this.features) {
+      const column = columns[name];
+      if (column === undefined) continue;
+      if (window instanceof NumericFeatureWindow) requireNumericValues(column as ArrayLike<number>, start, end, `columns.${name}`);
+      else requireTextValues(column as ReadonlyArray<string>, start, end, `columns.${name}`);
+    }
+    for (const [name, window] of this.features) {
+      const column = columns[name];
+      if (column === undefined) window.addMissing(end - start);
+      else if (window instanceof NumericFeatureWindow) window.addValues(column as ArrayLike<number>, start, end);
+      else window.addValues(column as ReadonlyArray<string>, start, end);
     }
   }
 

@@ -11,7 +11,7 @@ import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { DriftAlertPolicy, driftAlertKey, previousAlertKey } from './drift-alert-policy';
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
 import { DriftMetrics } from './drift-metrics';
-import { forEachLiveRow } from './live-rows';
+import { liveColumns } from './live-rows';
 import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
 import { postWebhook, TrainingWorkerClient } from './training-worker-client';
@@ -119,11 +119,11 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     for (const { model, batch, at } of batches) {
       const watch = this.watchOf(model);
       try {
-        forEachLiveRow(watch.reference ?? EMPTY_REFERENCE, watch.columns, batch, (row) => watch.window.add(row, at));
+        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, batch), batch.rowCount, at);
       } catch (error) {
         // The scorer accepted these values; a window refusing them means its reference and the model disagree.
         if (!(error instanceof DriftInputError)) throw error;
-        this.logger.warn(`${watch.name} v${watch.version}: a scored row does not fit train_stats.json (${error.message}); skipped`);
+        this.logger.warn(`${watch.name} v${watch.version}: a scored batch does not fit train_stats.json (${error.message}); skipped`);
       }
     }
   }

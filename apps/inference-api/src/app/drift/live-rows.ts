@@ -1,30 +1,62 @@
 /**
- * Model inputs as drift-window rows. The drift reference decides each feature's kind: a numeric
+ * Model inputs as drift-window values. The drift reference decides each feature's kind: a numeric
  * feature takes numbers (NaN = missing), a categorical one takes text ('' = missing) and numbers as
  * their decimal text, as the wiring table says categorical columns accept them.
  */
 import { parseNumericText } from '@churn/churn-pipeline';
-import type { LiveRow, TrainingStatistics } from '@churn/drift-stats';
-import type { FeatureBatch } from '../model/feature-batch';
+import type { LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
+import type { ColumnValues, FeatureBatch } from '../model/feature-batch';
 
-/** A cell as the drift window takes it for `feature` of `reference`; null when missing. */
-export function liveCell(reference: TrainingStatistics, feature: string, value: number | string | null | undefined): number | string | null {
+/** A cell as a numeric feature's window takes it; null when missing (NaN, an infinity from float32 overflow, blank or non-numeric text). */
+export function liveNumber(value: number | string | null | undefined): number | null {
   if (value === null || value === undefined) return null;
-  if (reference.numeric[feature] !== undefined) {
-    if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-    return parseNumericText(value) ?? null;
-  }
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  return parseNumericText(value) ?? null;
+}
+
+/** A cell as a categorical feature's window takes it; null when missing. */
+export function liveText(value: number | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
   return value === '' ? null : value;
 }
 
-/** Feeds every row of a scored batch to `add`, features named by `columnNames` (the batch's column order). */
-export function forEachLiveRow(reference: TrainingStatistics, columnNames: readonly string[], batch: FeatureBatch, add: (row: LiveRow) => void): void {
-  for (let row = 0; row < batch.rowCount; row++) {
-    const live: Record<string, number | string | null> = {};
-    for (let index = 0; index < columnNames.length; index++) {
-      live[columnNames[index]] = liveCell(reference, columnNames[index], batch.columns[index][row]);
-    }
-    add(live);
+/** A cell as the drift window takes it for `feature` of `reference`; null when missing. */
+export function liveCell(reference: TrainingStatistics, feature: string, value: number | string | null | undefined): number | string | null {
+  return reference.numeric[feature] !== undefined ? liveNumber(value) : liveText(value);
+}
+
+/**
+ * A scored batch's columns as the drift window takes them (`DriftWindow.addColumns`), features named
+ * by `columnNames` (the batch's column order); columns that are not features of `reference` are left
+ * out. The batch's own arrays are passed on whenever they already hold what the window takes (the
+ * usual case: number columns for numeric features, text columns for categorical ones); a column of
+ * the other kind, or a number column holding an infinity, is converted cell by cell with
+ * liveNumber/liveText, the same rules as `liveCell`.
+ */
+export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batch: FeatureBatch): LiveColumns {
+  const columns: Record<string, LiveColumn> = {};
+  for (let index = 0; index < columnNames.length; index++) {
+    const name = columnNames[index];
+    const values = batch.columns[index];
+    if (reference.numeric[name] !== undefined) columns[name] = numericColumn(values);
+    else if (reference.categorical[name] !== undefined) columns[name] = textColumn(values);
   }
+  return columns;
+}
+
+function numericColumn(values: ColumnValues): ArrayLike<number> {
+  if (!Array.isArray(values) && !holdsInfinity(values)) return values;
+  return Float64Array.from(values as ArrayLike<number | string>, (value) => liveNumber(value) ?? Number.NaN);
+}
+
+/** Whether a float column holds an infinity (a number beyond float32's range overflows to one), which the window would refuse and liveNumber counts as missing. */
+function holdsInfinity(values: Float32Array | Float64Array): boolean {
+  for (let row = 0; row < values.length; row++) if (values[row] === Infinity || values[row] === -Infinity) return true;
+  return false;
+}
+
+function textColumn(values: ColumnValues): ReadonlyArray<string> {
+  if (Array.isArray(values)) return values;
+  return Array.from(values, (value) => liveText(value) ?? '');
 }

@@ -7,7 +7,7 @@
  * A version without training statistics still has its rows counted (size and time range), with no
  * feature windows.
  */
-import { DEFAULT_WINDOW_SAMPLE_CAPACITY, DriftWindow, type LiveRow, type TrainingStatistics } from '@churn/drift-stats';
+import { DEFAULT_WINDOW_SAMPLE_CAPACITY, DriftWindow, type LiveColumns, type LiveRow, type TrainingStatistics } from '@churn/drift-stats';
 
 /** Buckets in the ring: the window's size and age are kept to within one twelfth. */
 export const WINDOW_BUCKETS = 12;
@@ -56,16 +56,29 @@ export class RollingDriftWindow {
    * @throws {DriftInputError} naming the column when a value has the wrong type (nothing is recorded)
    */
   add(row: LiveRow, at: number): void {
-    let bucket = this.buckets.at(-1);
-    if (bucket === undefined || bucket.rows >= this.bucketRows || at - bucket.from >= this.bucketMs) {
-      // Each bucket samples with its own seed, so merged samples are not correlated copies.
-      bucket = { window: this.emptyWindow(this.nextSeed++), rows: 0, from: at, to: at };
-      this.buckets.push(bucket);
-      if (this.buckets.length > WINDOW_BUCKETS) this.buckets.shift();
-    }
+    const bucket = this.bucketFor(at);
     bucket.window?.add(row);
     bucket.rows++;
     bucket.to = Math.max(bucket.to, at);
+  }
+
+  /**
+   * Records the first `rowCount` rows of a batch given as columns (see `DriftWindow.addColumns`), all
+   * received at `at` (ms): the same buckets, counts and samples as `add` called row by row, a bucket's
+   * share of the rows at a time.
+   * @throws {DriftInputError} naming the column when a value has the wrong type (the rows bound for
+   *   the bucket being filled are then not recorded; earlier buckets keep theirs)
+   */
+  addColumns(columns: LiveColumns, rowCount: number, at: number): void {
+    let start = 0;
+    while (start < rowCount) {
+      const bucket = this.bucketFor(at);
+      const end = Math.min(rowCount, start + this.bucketRows - bucket.rows);
+      bucket.window?.addColumns(columns, start, end);
+      bucket.rows += end - start;
+      bucket.to = Math.max(bucket.to, at);
+      start = end;
+    }
   }
 
   /** Rows currently held (before age expiry at the next snapshot). */
@@ -87,6 +100,17 @@ export class RollingDriftWindow {
     let window = this.buckets[0].window;
     for (const bucket of this.buckets.slice(1)) if (window && bucket.window) window = window.merge(bucket.window);
     return { window, size: this.rows, from: this.buckets[0].from, to: this.buckets.at(-1)?.to };
+  }
+
+  /** The newest bucket, or a new one when it is full or spans its share of the time at `at`. */
+  private bucketFor(at: number): Bucket {
+    const newest = this.buckets.at(-1);
+    if (newest !== undefined && newest.rows < this.bucketRows && at - newest.from < this.bucketMs) return newest;
+    // Each bucket samples with its own seed, so merged samples are not correlated copies.
+    const bucket: Bucket = { window: this.emptyWindow(this.nextSeed++), rows: 0, from: at, to: at };
+    this.buckets.push(bucket);
+    if (this.buckets.length > WINDOW_BUCKETS) this.buckets.shift();
+    return bucket;
   }
 
   private emptyWindow(seed: number): DriftWindow | undefined {
