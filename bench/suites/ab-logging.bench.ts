@@ -20,27 +20,18 @@
  * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
  * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
  */
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 import { MlflowClient } from '@churn/mlflow-client';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
-import { groupCpuSeconds, startServer, stopGroup, type ServerProcess } from './inference/processes';
-import { type LogCounters, runUserLoad, settledLogCounters, splitApplied, storedRows, type StoredRows, waitUntil } from './ab-logging/replica-probes';
-import type { UserLoadSummary } from './ab-logging/user-load-generator';
+import type { LoadSummary } from './inference/load-generator';
+import { freePort, groupCpuSeconds, runOrThrow, startLoad, startServer, stopGroup, type ServerProcess } from './inference/processes';
+import { type BenchContext, startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
+import { type LogCounters, settledLogCounters, splitApplied, storedRows, type StoredRows, waitUntil } from './ab-logging/replica-probes';
 
 export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
-
-interface BenchContext {
-  workspaceRoot: string;
-  scratchDir: string;
-  python(): string;
-  log(message: string): void;
-}
 
 const MODEL_NAME = 'bench_ab_logging';
 const SALT = 'bench-ab-logging';
@@ -70,7 +61,7 @@ interface Configuration {
 interface Measurement {
   config: ConfigId;
   round: number;
-  load: UserLoadSummary;
+  load: LoadSummary;
   /** CPU seconds of the server's process group per answered request (warm-up and drain included). */
   serverCpuMsPerResponse: number;
   counters: LogCounters | null;
@@ -79,40 +70,13 @@ interface Measurement {
   loadAverageAfter: number[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function runOrThrow(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): void {
-  const child = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 << 20 });
-  if (child.status !== 0) throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
-}
-
 /**
  * `USERS` single-customer `/predict` bodies as JSON lines: Telco customers (numbers for numeric
  * columns, blank → null) taken in turn, each with its own `user_id`.
  */
 async function writeUserBodies(csv: string, file: string): Promise<void> {
-  const schema = defaultChurnSchema();
-  const numeric = new Set(schema.numeric);
-  const features = [...schema.numeric, ...schema.categorical];
-  const sample = await readCsvSample(createReadStream(csv), CUSTOMERS);
-  const positions = features.map((name) => sample.header.indexOf(name));
-  const customers = sample.rows.map((row) =>
-    Object.fromEntries(
-      features.map((name, index) => {
-        const cell = row[positions[index]];
-        return [name, !numeric.has(name) ? cell : cell.trim() === '' ? null : Number(cell)];
-      }),
-    ),
-  );
+  const { columns, rows } = await telcoFeatureRows(csv, CUSTOMERS);
+  const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
   const lines: string[] = [];
   for (let user = 0; user < USERS; user++) lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -147,35 +111,22 @@ export async function run(context: BenchContext) {
   }
 
   try {
-    const mlflowPort = await freePort();
-    const mlflow = await startServer({
-      name: 'mlflow',
-      command: context.python(),
-      args: ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(mlflowPort), '--backend-store-uri', `sqlite:///${join(scratch, 'mlflow.db')}`, '--artifacts-destination', join(scratch, 'artifacts'), '--workers', '1'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-      port: mlflowPort,
-      readyPath: '/health',
-      logDir,
-      workspaceRoot: root,
-    });
+    const mlflow = await startPrivateMlflow({ python: context.python(), scratchDir: scratch, logDir, workspaceRoot: root });
     servers.push(mlflow);
     const client = new MlflowClient({ trackingUri: mlflow.url });
     const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
 
-    const versions: string[] = [];
-    for (const seed of [42, 7]) {
-      context.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
-      runOrThrow('training-worker train', process.execPath, [trainerBundle, 'train', `--data=${telcoCsv}`, `--model-name=${MODEL_NAME}`, '--experiment=bench-ab-logging', `--seed=${seed}`], {
-        cwd: root,
-        env: mlflowEnv,
-        timeoutMs: 300_000,
-      });
-      const all = await client.modelVersions.search({ filter: `name='${MODEL_NAME}'` }).toArray();
-      const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
-      if (created.length !== 1) throw new Error(`expected one new version of ${MODEL_NAME}, found ${created.join(', ') || 'none'}`);
-      versions.push(created[0]);
-      await client.modelVersions.waitUntilReady({ name: MODEL_NAME, version: created[0] });
-    }
+    const versions = await trainVersions({
+      workspaceRoot: root,
+      trainerBundle,
+      telcoCsv,
+      client,
+      env: mlflowEnv,
+      modelName: MODEL_NAME,
+      experiment: 'bench-ab-logging',
+      seeds: [42, 7],
+      log: context.log,
+    });
     const [championVersion, challengerVersion] = versions;
     for (const [alias, version] of [
       ['production', championVersion],
@@ -226,29 +177,16 @@ export async function run(context: BenchContext) {
       await setShadow(config.shadow);
       const storeUrl = await config.storeUrl(round);
       const name = `${config.id}-round-${round}`;
-      const port = await freePort();
-      const api = await startServer({
+      const api = await startInferenceApi({
         name,
-        command: process.execPath,
-        args: [apiBundle],
-        env: {
-          ...mlflowEnv,
-          NODE_ENV: 'production',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          MODEL_NAME,
-          MODEL_ALIAS: 'production',
-          // One cache for every process: they run one at a time, and only the first pays the download.
-          MODEL_CACHE_DIR: join(scratch, 'model-cache'),
-          LOG_FORMAT: 'json',
-          REPLICA_ID: name,
-          PREDICTION_LOG_ENABLED: String(config.logging),
-          ...(storeUrl ? { INFERENCE_STORE_URL: storeUrl } : {}),
-        },
-        port,
-        readyPath: '/ready',
-        logDir,
         workspaceRoot: root,
+        logDir,
+        env: mlflowEnv,
+        modelName: MODEL_NAME,
+        modelAlias: 'production',
+        // One cache for every process: they run one at a time, and only the first pays the download.
+        modelCacheDir: join(scratch, 'model-cache'),
+        settings: { REPLICA_ID: name, PREDICTION_LOG_ENABLED: String(config.logging), ...(storeUrl ? { INFERENCE_STORE_URL: storeUrl } : {}) },
       });
       servers.push(api);
       try {
@@ -256,7 +194,18 @@ export async function run(context: BenchContext) {
         await waitUntil(`${name} to serve champion v${championVersion} / challenger v${challengerVersion}${config.logging ? ` with shadow ${config.shadow}` : ''}`, () => splitApplied(api.url, expected));
         const loadAverageBefore = loadavg();
         const cpuBefore = groupCpuSeconds(api.pid);
-        const load = await runUserLoad(root, { host: '127.0.0.1', port, bodiesFile, connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs, checkEvery: CHECK_EVERY });
+        const load = await startLoad(root, {
+          host: '127.0.0.1',
+          port: api.port,
+          path: '/predict',
+          contentType: 'application/json',
+          bodiesFile,
+          connections: CONNECTIONS,
+          warmupMs: WARMUP_MS,
+          durationMs,
+          expectRows: 1,
+          checkEvery: CHECK_EVERY,
+        }).done;
         const cpuSeconds = groupCpuSeconds(api.pid) - cpuBefore;
         const loadAverageAfter = loadavg();
         const counters = config.logging ? await settledLogCounters(api.url, load.answered) : null;
@@ -279,7 +228,10 @@ export async function run(context: BenchContext) {
     const checkMeasurement = (measured: Measurement) => {
       const { load, counters, stored } = measured;
       const where = `${measured.config}, round ${measured.round}`;
-      if (load.errors > 0) throw new Error(`${where}: ${load.errors} failed requests (${JSON.stringify(load.errorsByKind)}): ${load.sampleErrors.join(' | ')}`);
+      // Every answer of every phase counts: the store is compared with all of them, not only the window's.
+      if (load.errors + load.errorsOutsideWindow > 0) {
+        throw new Error(`${where}: ${load.errors} failed requests in the measured window (${JSON.stringify(load.errorsByKind)}) and ${load.errorsOutsideWindow} outside it: ${load.sampleErrors.join(' | ')}`);
+      }
       if (!(load.responsesByVariant['champion'] > 0 && load.responsesByVariant['challenger'] > 0)) {
         throw new Error(`${where}: both arms must serve, answers by variant were ${JSON.stringify(load.responsesByVariant)}`);
       }
@@ -324,7 +276,7 @@ export async function run(context: BenchContext) {
       { id: 'shadow.cost', label: 'logging + shadow cost: 1 − (log on + shadow) ÷ (log off) throughput', value: 100 * shadowCost, unit: '%' },
       ...(measuredIds.includes('postgres') ? [{ id: 'postgres.cost', label: 'logging cost with PostgreSQL: 1 − (log on, PostgreSQL) ÷ (log off) throughput', value: 100 * (1 - throughput('postgres') / offThroughput), unit: '%' }] : []),
       ...measuredIds.map((id) => ({ id: `${id}.dropped`, label: `log rows dropped (queue full), ${labelOf(id)}, all rounds`, value: sum(id, (measured) => measured.counters?.dropped ?? 0), unit: 'rows' })),
-      { id: 'shadow.dropped', label: 'shadow requests dropped (shadow queue full), all rounds', value: sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0), unit: '' },
+      { id: 'shadow.requests-dropped', label: 'shadow requests dropped (shadow queue full), all rounds', value: sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0), unit: 'requests' },
     ];
     const references = [
       { id: 'off.throughput', label: 'prediction log off', value: offThroughput, unit: 'req/s' },
@@ -341,7 +293,7 @@ export async function run(context: BenchContext) {
       `${sum(id, (measured) => measured.counters?.failedWrites ?? 0)} failed writes`;
     return {
       timed:
-        `bench/suites/ab-logging/user-load-generator.ts, a closed-loop generator in its own process (raw keep-alive sockets, one request outstanding per connection), ` +
+        `bench/suites/inference/load-generator.ts, the inference suite's closed-loop generator, in its own process (raw keep-alive sockets, one request outstanding per connection), ` +
         `sends single-customer POST /predict bodies on ${CONNECTIONS} connections, cycling through ${USERS.toLocaleString('en')} pre-serialised bodies ` +
         `(${CUSTOMERS} Telco customers, each body with its own user_id) so that the champion/challenger split (share ${CHALLENGER_SHARE}) sends users to both arms; ` +
         `${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured: throughput counts 200 answers received in the window, latency is from writing a request ` +

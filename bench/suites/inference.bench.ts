@@ -12,25 +12,16 @@
  * group of its own, stopped by its process id at the end (and by tools/mlflow/watchdog.mjs if this
  * process dies first).
  */
-import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { cpus } from 'node:os';
-import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 import { MlflowClient } from '@churn/mlflow-client';
 import { medianOf, readTimeline, switchDelays, type AliasMove } from './inference/alias-moves';
 import type { LoadConfig, LoadSummary } from './inference/load-generator';
-import { groupCpuSeconds, startLoad, startServer, stopGroup, type ServerProcess } from './inference/processes';
+import { freePort, groupCpuSeconds, runOrThrow, startLoad, startServer, stopGroup, type ServerProcess } from './inference/processes';
+import { type BenchContext, startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
 
 export const title = 'Inference: throughput, latency, hot swaps (issue 5)';
-
-interface BenchContext {
-  workspaceRoot: string;
-  scratchDir: string;
-  python(): string;
-  log(message: string): void;
-}
 
 const MODEL_NAME = 'bench_churn';
 const ALIAS = 'production';
@@ -52,40 +43,6 @@ const CHECK_EVERY = 997;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function runOrThrow(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
-  const child = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 << 20 });
-  if (child.status !== 0) throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
-  return child.stdout;
-}
-
-/** Telco customers as a client sends them: numbers for numeric columns (blank → null), text otherwise. */
-async function telcoFeatureRows(csv: string, count: number): Promise<{ columns: string[]; rows: (string | number | null)[][] }> {
-  const schema = defaultChurnSchema();
-  const numeric = new Set(schema.numeric);
-  const features = [...schema.numeric, ...schema.categorical];
-  const sample = await readCsvSample(createReadStream(csv), count);
-  const positions = features.map((name) => sample.header.indexOf(name));
-  const rows = sample.rows.map((row) =>
-    features.map((name, index) => {
-      const cell = row[positions[index]];
-      if (!numeric.has(name)) return cell;
-      return cell.trim() === '' ? null : Number(cell);
-    }),
-  );
-  return { columns: features, rows };
-}
 
 interface Measured extends LoadSummary {
   /** CPU seconds of the server's process group per successful response, warm-up included in both. */
@@ -109,35 +66,22 @@ export async function run(context: BenchContext) {
   });
 
   try {
-    const mlflowPort = await freePort();
-    const mlflow = await startServer({
-      name: 'mlflow',
-      command: python,
-      args: ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(mlflowPort), '--backend-store-uri', `sqlite:///${join(scratch, 'mlflow.db')}`, '--artifacts-destination', join(scratch, 'artifacts'), '--workers', '1'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-      port: mlflowPort,
-      readyPath: '/health',
-      logDir,
-      workspaceRoot: root,
-    });
+    const mlflow = await startPrivateMlflow({ python, scratchDir: scratch, logDir, workspaceRoot: root });
     servers.push(mlflow);
     const client = new MlflowClient({ trackingUri: mlflow.url });
     const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
 
-    const versions: string[] = [];
-    for (const seed of [42, 7]) {
-      context.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
-      runOrThrow('training-worker train', process.execPath, [join(root, 'dist/apps/training-worker/main.js'), 'train', `--data=${telcoCsv}`, `--model-name=${MODEL_NAME}`, '--experiment=bench-inference', `--seed=${seed}`], {
-        cwd: root,
-        env: mlflowEnv,
-        timeoutMs: 300_000,
-      });
-      const all = await client.modelVersions.search({ filter: `name='${MODEL_NAME}'` }).toArray();
-      const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
-      if (created.length !== 1) throw new Error(`expected one new version of ${MODEL_NAME}, found ${created.join(', ') || 'none'}`);
-      versions.push(created[0]);
-      await client.modelVersions.waitUntilReady({ name: MODEL_NAME, version: created[0] });
-    }
+    const versions = await trainVersions({
+      workspaceRoot: root,
+      trainerBundle: join(root, 'dist/apps/training-worker/main.js'),
+      telcoCsv,
+      client,
+      env: mlflowEnv,
+      modelName: MODEL_NAME,
+      experiment: 'bench-inference',
+      seeds: [42, 7],
+      log: context.log,
+    });
     const [first, second] = versions;
     await client.registeredModels.setAlias({ name: MODEL_NAME, alias: ALIAS, version: first });
     const ceilingModelDir = join(scratch, 'ceiling-model');
@@ -155,27 +99,7 @@ export async function run(context: BenchContext) {
     const batchSplit = writeBody('batch-split', { dataframe_split: { columns, data: rows } });
 
     const startApi = async (name: string, settings: Record<string, string>) => {
-      const port = await freePort();
-      const api = await startServer({
-        name,
-        command: process.execPath,
-        args: [join(root, 'dist/apps/inference-api/main.js')],
-        env: {
-          ...mlflowEnv,
-          NODE_ENV: 'production',
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          MODEL_NAME,
-          MODEL_ALIAS: ALIAS,
-          MODEL_CACHE_DIR: join(scratch, `cache-${name}`),
-          LOG_FORMAT: 'json',
-          ...settings,
-        },
-        port,
-        readyPath: '/ready',
-        logDir,
-        workspaceRoot: root,
-      });
+      const api = await startInferenceApi({ name, workspaceRoot: root, logDir, env: mlflowEnv, modelName: MODEL_NAME, modelAlias: ALIAS, modelCacheDir: join(scratch, `cache-${name}`), settings });
       servers.push(api);
       return api;
     };
@@ -366,7 +290,7 @@ export async function run(context: BenchContext) {
     return {
       timed:
         `a closed-loop load generator (bench/suites/inference/load-generator.ts: raw keep-alive sockets, one request outstanding per connection, ` +
-        `request bytes serialised once, responses parsed only for status, length and x-model-version, one body in ${CHECK_EVERY} parsed and checked) ` +
+        `request bytes serialised once, responses parsed only for status, length, x-model-version and x-model-variant, one body in ${CHECK_EVERY} parsed and checked) ` +
         `runs in its own process with ${CONNECTIONS} connections: ${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured; throughput counts ` +
         'successful responses received in the window, latency is from writing a request to reading its whole response. The generator shares the ' +
         `machine's ${cpus().length} cores with the server it measures (and with other work on the host: see the load average), so every figure is lower than on a ` +

@@ -270,6 +270,30 @@ describe('champion/challenger across two inference-api processes sharing one pre
       expect(moved).toBeGreaterThan(30);
     });
 
+    it('hot-swaps the challenger when its alias moves, without a failed request, and keeps each user on their arm', async () => {
+      const challengerUsers = users.filter((user) => expectedVariant(salt, user, 0.6) === 'challenger').slice(0, 20);
+      const answersDuringMove: Prediction[] = [];
+      let moving = true;
+      const load = (async () => {
+        for (let round = 0; moving; round++) {
+          const user = challengerUsers[round % challengerUsers.length];
+          answersDuringMove.push(await predict(replica(round % 2 === 0 ? 'replica-a' : 'replica-b').url, { ...customer(round), user_id: user }));
+        }
+      })();
+      for (const version of ['1', '2']) {
+        await client.registeredModels.setAlias({ name: MODEL, alias: 'challenger', version });
+        for (const { url } of replicas) {
+          await waitUntil(`${url} to serve challenger v${version}`, async () => (await predict(url, { ...customer(0), user_id: challengerUsers[0] })).version === version);
+        }
+      }
+      moving = false;
+      await load;
+      // predict() throws on any non-200 answer, so reaching here means none failed.
+      expect(answersDuringMove.length).toBeGreaterThan(0);
+      expect(answersDuringMove.every((answer) => answer.variant === 'challenger')).toBe(true);
+      expect(new Set(answersDuringMove.map((answer) => answer.version))).toEqual(new Set(['1', '2']));
+    });
+
     it('in shadow mode answers exactly as before and records the challenger’s score beside the served one', async () => {
       const sample = users.slice(0, 60);
       const before = await Promise.all(sample.map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user })));

@@ -1,36 +1,12 @@
 /**
  * What the A/B logging benchmark asks of an inference-api process and of its prediction store,
- * outside the timed window: the user-cycling load generator as a child process, readiness of the
- * champion/challenger split, the prediction log and shadow counters from `/metrics`, and the rows
- * the store actually holds.
+ * outside the timed window: readiness of the champion/challenger split, the prediction log and
+ * shadow counters from `/metrics`, and the rows the store actually holds.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the store is read through inference-api's own store class, as a second replica would read it
 import { openPredictionStore } from '../../../apps/inference-api/src/app/prediction-log';
-import type { UserLoadConfig, UserLoadSummary } from './user-load-generator';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Runs the user-cycling generator in a process of its own (the TypeScript hook loads it from the transpile cache). */
-export function runUserLoad(workspaceRoot: string, config: UserLoadConfig): Promise<UserLoadSummary> {
-  const child = spawn(
-    process.execPath,
-    ['--require', join(workspaceRoot, 'bench/support/register-typescript.cjs'), join(workspaceRoot, 'bench/suites/ab-logging/user-load-generator.ts'), JSON.stringify(config)],
-    { cwd: workspaceRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code, signal) => {
-      const line = stdout.trim().split('\n').reverse().find((text) => text.startsWith('{'));
-      if (code !== 0 || line === undefined) reject(new Error(`user load generator exited with ${signal ?? code}; output: ${stdout}`));
-      else resolve(JSON.parse(line) as UserLoadSummary);
-    });
-  });
-}
 
 /** Polls `check` every 200 ms until it holds; the error names what was awaited and the last failure. */
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

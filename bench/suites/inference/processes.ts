@@ -1,13 +1,17 @@
 /**
- * The processes of the inference benchmark: servers started detached (each its own process group,
- * stopped as a group by its process id, and watched by tools/mlflow/watchdog.mjs so none outlives
- * the suite), the load generator run as a child with a stdin "stop" line, and the CPU time a
- * server's process group used.
+ * The processes of the serving benchmarks (inference and ab-logging): servers started detached (each
+ * its own process group, stopped as a group by its process id, and watched by
+ * tools/mlflow/watchdog.mjs so none outlives the suite), the load generator run as a child with a
+ * stdin "stop" line, the CPU time a server's process group used, the set-up commands (builds,
+ * training) that must succeed, and (from the system tests' helpers) a free port to start a server on.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadConfig, LoadSummary } from './load-generator';
+
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the system tests' helper, so the suites and the tests pick ports one way
+export { freePort } from '../../../test/system/support/processes';
 
 export interface ServerProcess {
   name: string;
@@ -32,6 +36,13 @@ export interface ServerSpec {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a set-up command to completion and returns its stdout; throws with the end of its output when it fails or times out. */
+export function runOrThrow(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
+  const child = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
+  return child.stdout;
+}
 
 function groupAlive(pid: number): boolean {
   try {
@@ -117,7 +128,7 @@ export interface RunningLoad {
   process: ChildProcess;
 }
 
-/** Runs the load generator in a process of its own (the TypeScript hook loads it from the transpile cache). */
+/** Runs the load generator (load-generator.ts) in a process of its own (the TypeScript hook loads it from the transpile cache). */
 export function startLoad(workspaceRoot: string, config: LoadConfig): RunningLoad {
   const child = spawn(
     process.execPath,
