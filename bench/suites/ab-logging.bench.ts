@@ -27,7 +27,7 @@ import { MlflowClient } from '@churn/mlflow-client';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
 import type { LoadSummary } from './inference/load-generator';
-import { freePort, groupCpuSeconds, runOrThrow, startLoad, startServer, stopGroup, type ServerProcess } from './inference/processes';
+import { groupCpuSeconds, runOrThrow, startLoad, stopGroup, type ServerProcess } from './inference/processes';
 import { type BenchContext, startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
 import { type LogCounters, settledLogCounters, splitApplied, storedRows, type StoredRows, waitUntil } from './ab-logging/replica-probes';
 

@@ -1,0 +1,130 @@
+/**
+ * The untimed set-up the serving benchmarks (inference and ab-logging) share: a private MLflow
+ * server, model versions trained and registered by training-worker's CLI as a user would, and Telco
+ * customers written the way a client sends them.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
+import type { MlflowClient } from '@churn/mlflow-client';
+import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
+
+/** What bench/support/run-suite.cjs hands a suite's `run`. */
+export interface BenchContext {
+  workspaceRoot: string;
+  scratchDir: string;
+  python(): string;
+  log(message: string): void;
+}
+
+/** A private MLflow tracking server (SQLite store, proxied artifacts, one worker) kept in `scratchDir`. */
+export async function startPrivateMlflow(options: { python: string; scratchDir: string; logDir: string; workspaceRoot: string }): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServer({
+    name: 'mlflow',
+    command: options.python,
+    args: ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(options.scratchDir, 'mlflow.db')}`, '--artifacts-destination', join(options.scratchDir, 'artifacts'), '--workers', '1'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    port,
+    readyPath: '/health',
+    logDir: options.logDir,
+    workspaceRoot: options.workspaceRoot,
+  });
+}
+
+export interface InferenceApiSpec {
+  /** Names the process and its log file. */
+  name: string;
+  workspaceRoot: string;
+  logDir: string;
+  /** Environment with MLFLOW_TRACKING_URI; `settings` go on top of it. */
+  env: NodeJS.ProcessEnv;
+  modelName: string;
+  modelAlias: string;
+  modelCacheDir: string;
+  /** Further settings (push, polling, the prediction log...). */
+  settings: Record<string, string>;
+}
+
+/**
+ * The built inference-api as deployed (dist/apps/inference-api/main.js, NODE_ENV=production, JSON
+ * logs) on a free port of 127.0.0.1, once its /ready answers 200.
+ */
+export async function startInferenceApi(spec: InferenceApiSpec): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServer({
+    name: spec.name,
+    command: process.execPath,
+    args: [join(spec.workspaceRoot, 'dist/apps/inference-api/main.js')],
+    env: {
+      ...spec.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MODEL_NAME: spec.modelName,
+      MODEL_ALIAS: spec.modelAlias,
+      MODEL_CACHE_DIR: spec.modelCacheDir,
+      LOG_FORMAT: 'json',
+      ...spec.settings,
+    },
+    port,
+    readyPath: '/ready',
+    logDir: spec.logDir,
+    workspaceRoot: spec.workspaceRoot,
+  });
+}
+
+export interface TrainingRequest {
+  workspaceRoot: string;
+  /** dist/apps/training-worker/main.js */
+  trainerBundle: string;
+  telcoCsv: string;
+  client: MlflowClient;
+  /** Environment of the CLI, with MLFLOW_TRACKING_URI pointing at `client`'s server. */
+  env: NodeJS.ProcessEnv;
+  modelName: string;
+  experiment: string;
+  seeds: number[];
+  log(message: string): void;
+}
+
+/**
+ * Trains and registers one version of `modelName` per seed with training-worker's CLI, waiting
+ * until each is READY; returns the versions in seed order.
+ * @throws Error when a CLI run fails or does not add exactly one version.
+ */
+export async function trainVersions(request: TrainingRequest): Promise<string[]> {
+  const { client, modelName } = request;
+  const versions: string[] = [];
+  for (const seed of request.seeds) {
+    request.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
+    runOrThrow('training-worker train', process.execPath, [request.trainerBundle, 'train', `--data=${request.telcoCsv}`, `--model-name=${modelName}`, `--experiment=${request.experiment}`, `--seed=${seed}`], {
+      cwd: request.workspaceRoot,
+      env: request.env,
+      timeoutMs: 300_000,
+    });
+    const all = await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray();
+    const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
+    if (created.length !== 1) throw new Error(`expected one new version of ${modelName}, found ${created.join(', ') || 'none'}`);
+    versions.push(created[0]);
+    await client.modelVersions.waitUntilReady({ name: modelName, version: created[0] });
+  }
+  return versions;
+}
+
+/** The first `count` Telco customers as a client sends them: numbers for numeric columns (blank → null), text otherwise. */
+export async function telcoFeatureRows(csv: string, count: number): Promise<{ columns: string[]; rows: (string | number | null)[][] }> {
+  const schema = defaultChurnSchema();
+  const numeric = new Set(schema.numeric);
+  const features = [...schema.numeric, ...schema.categorical];
+  const sample = await readCsvSample(createReadStream(csv), count);
+  const positions = features.map((name) => sample.header.indexOf(name));
+  const rows = sample.rows.map((row) =>
+    features.map((name, index) => {
+      const cell = row[positions[index]];
+      if (!numeric.has(name)) return cell;
+      return cell.trim() === '' ? null : Number(cell);
+    }),
+  );
+  return { columns: features, rows };
+}
