@@ -190,3 +190,34 @@ function describeValue(value: unknown): string {
 function quote(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
+
+/**
+ * Several batches of one builder as one, rows in order: one onnxruntime call for many small
+ * requests (the shadow queue), since a call's fixed cost dwarfs a row's. Warnings are not kept.
+ */
+export function concatFeatureBatches(batches: readonly FeatureBatch[]): FeatureBatch {
+  if (batches.length === 1) return batches[0];
+  const rowCount = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
+  const first = batches[0];
+  const columns = first.columns.map((column, index): ColumnValues => {
+    if (Array.isArray(column)) return batches.flatMap((batch) => batch.columns[index] as string[]);
+    const joined = column instanceof Float32Array ? new Float32Array(rowCount) : new Float64Array(rowCount);
+    let offset = 0;
+    for (const batch of batches) {
+      joined.set(batch.columns[index] as Float32Array | Float64Array, offset);
+      offset += batch.rowCount;
+    }
+    return joined;
+  });
+  const categoryCodes = first.categoryCodes.map((codes, index) => {
+    if (codes === undefined) return undefined;
+    const joined = new BigInt64Array(rowCount);
+    let offset = 0;
+    for (const batch of batches) {
+      joined.set(batch.categoryCodes[index] as BigInt64Array, offset);
+      offset += batch.rowCount;
+    }
+    return joined;
+  });
+  return { rowCount, columns, categoryCodes, rowWarnings: undefined, batchWarnings: [] };
+}

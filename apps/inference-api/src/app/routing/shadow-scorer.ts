@@ -1,6 +1,9 @@
-import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
+import { concatFeatureBatches, type FeatureBatch, type FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelSlot } from '../model/model-slot';
 import type { ShadowScore } from '../scoring/prediction-observer';
+
+/** Rows scored together at most: queued requests are joined into one onnxruntime call up to this. */
+const MAX_ROWS_PER_CALL = 256;
 
 /** What the shadow queue has done so far. */
 export interface ShadowStats {
@@ -17,11 +20,12 @@ interface ShadowJob {
 }
 
 /**
- * Scores requests a second time with the challenger, after their response is on its way. One job
+ * Scores requests a second time with the challenger, after their response is on its way. One call
  * runs at a time and the queue is bounded: when the challenger cannot keep up, requests go
  * unshadowed (counted) instead of piling up memory or taking CPU from the requests being answered.
  * Each job rebuilds its rows with the challenger's own column plan, since versions may differ in
- * their inputs.
+ * their inputs; the jobs waiting for one slot are scored in one call (up to {@link MAX_ROWS_PER_CALL}
+ * rows), because a call's fixed cost is many times a row's.
  */
 export class ShadowScorer {
   private readonly queue: ShadowJob[] = [];
@@ -64,9 +68,9 @@ export class ShadowScorer {
 
   private async drain(): Promise<void> {
     try {
-      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
-        job.settle(await this.score(job));
-        // Let waiting I/O (new requests) run between shadow jobs.
+      while (this.queue.length > 0) {
+        await this.scoreTogether(this.takeGroup());
+        // Let waiting I/O (new requests) run between shadow calls.
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -74,24 +78,67 @@ export class ShadowScorer {
     }
   }
 
-  private async score(job: ShadowJob): Promise<ShadowScore[] | null> {
+  /** The next queued jobs for the first job's slot, in order, up to about MAX_ROWS_PER_CALL rows (at least one job). */
+  private takeGroup(): ShadowJob[] {
+    const group = [this.queue.shift() as ShadowJob];
+    while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < MAX_ROWS_PER_CALL) group.push(this.queue.shift() as ShadowJob);
+    return group;
+  }
+
+  private async scoreTogether(jobs: ShadowJob[]): Promise<void> {
+    let model;
     try {
-      const model = job.slot.acquire();
-      try {
-        const scores = await model.score(job.prepare(model.builder));
-        const results: ShadowScore[] = new Array(scores.labels.length);
-        for (let row = 0; row < results.length; row++) {
-          results[row] = { alias: model.ref.alias, version: model.ref.version, probability: scores.probabilities[row], prediction: scores.labels[row] as 0 | 1 };
-        }
-        this.counts.scored++;
-        return results;
-      } finally {
-        model.release();
-      }
+      model = jobs[0].slot.acquire();
     } catch (error) {
-      this.counts.failed++;
-      this.onFailure(error as Error);
-      return null;
+      for (const job of jobs) this.fail(job, error as Error);
+      return;
     }
+    try {
+      // A request whose rows the challenger cannot read (its inputs differ) fails alone.
+      const prepared: { job: ShadowJob; batch: FeatureBatch }[] = [];
+      const later: ShadowJob[] = [];
+      let rows = 0;
+      for (const job of jobs) {
+        try {
+          const batch = job.prepare(model.builder);
+          if (prepared.length > 0 && rows + batch.rowCount > MAX_ROWS_PER_CALL) {
+            later.push(job);
+            continue;
+          }
+          prepared.push({ job, batch });
+          rows += batch.rowCount;
+        } catch (error) {
+          this.fail(job, error as Error);
+        }
+      }
+      // Over the row budget: back to the front of the queue, in order, for the next call.
+      this.queue.unshift(...later);
+      if (prepared.length === 0) return;
+      let scores;
+      try {
+        scores = await model.score(concatFeatureBatches(prepared.map((entry) => entry.batch)));
+      } catch (error) {
+        for (const { job } of prepared) this.fail(job, error as Error);
+        return;
+      }
+      let offset = 0;
+      for (const { job, batch } of prepared) {
+        const results: ShadowScore[] = new Array(batch.rowCount);
+        for (let row = 0; row < batch.rowCount; row++) {
+          results[row] = { alias: model.ref.alias, version: model.ref.version, probability: scores.probabilities[offset + row], prediction: scores.labels[offset + row] as 0 | 1 };
+        }
+        offset += batch.rowCount;
+        this.counts.scored++;
+        job.settle(results);
+      }
+    } finally {
+      model.release();
+    }
+  }
+
+  private fail(job: ShadowJob, error: Error): void {
+    this.counts.failed++;
+    this.onFailure(error);
+    job.settle(null);
   }
 }
