@@ -3,24 +3,13 @@ import {
   compareVariantMetrics,
   type ConfusionCounts,
   confusionCounts,
-  DriftInputError,
   newcombeDifferenceInterval,
   normalQuantile,
   sampleRatioMismatch,
   wilsonInterval,
 } from '../src';
+import { expectDriftInputError } from './support/expect-drift-input-error';
 
-function expectDriftInputError(run: () => unknown, field: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    run();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(DriftInputError);
-  expect((thrown as DriftInputError).field).toBe(field);
-  expect((thrown as DriftInputError).message).toMatch(message);
-}
 
 const COUNTS: ConfusionCounts = { truePositives: 3, falsePositives: 1, trueNegatives: 4, falseNegatives: 2 };
 

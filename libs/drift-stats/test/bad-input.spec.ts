@@ -5,7 +5,6 @@ import {
   chiSquareSurvival,
   countNumericBins,
   decileEdges,
-  DriftInputError,
   driftReport,
   DriftWindow,
   jensenShannonDistance,
@@ -19,18 +18,8 @@ import {
   ReservoirSample,
   wassersteinDistance,
 } from '../src';
+import { expectDriftInputError } from './support/expect-drift-input-error';
 
-function expectDriftInputError(run: () => unknown, field: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    run();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(DriftInputError);
-  expect((thrown as DriftInputError).field).toBe(field);
-  expect((thrown as DriftInputError).message).toMatch(message);
-}
 
 describe('bad input throws DriftInputError naming the field', () => {
   it('rejects empty and non-finite samples', () => {
