@@ -18,7 +18,7 @@ export interface PredictionLogEntry {
   version: string;
   latencyMs: number;
   replica: string;
-  columnNames: string[];
+  columnNames: readonly string[];
   /** Numbers with NaN for missing, or text with '' for missing, per column. */
   columns: ColumnValues[];
   probabilities: ArrayLike<number>;
@@ -39,7 +39,7 @@ export function entryOf(request: ScoredRequest, replica: string, shadow: ShadowS
     version: model.ref.version,
     latencyMs: request.scoringMs,
     replica,
-    columnNames: model.builder.columns.map((column) => column.name),
+    columnNames: model.builder.columnNames,
     columns: batch.columns,
     probabilities: scores.probabilities,
     labels: scores.labels,

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { PredictionLogWriter, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
-import type { PredictionLogStats } from '../serving/serving-metrics.service';
+import { PredictionLogWriter, type PredictionLogWriterStats, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
 import { entryRows, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
 
 /** What the log writer needs to know, plain data so it can be handed to a thread. */
@@ -16,7 +15,7 @@ export interface PredictionLogSettings {
 /** Where scored requests go on their way to the store. `enqueue` never throws and never waits. */
 export interface PredictionLogSink {
   enqueue(entry: PredictionLogEntry): void;
-  readonly stats: PredictionLogStats;
+  readonly stats: PredictionLogWriterStats;
   /** Resolves once everything enqueued so far has been written (or has failed and stays queued). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -24,7 +23,7 @@ export interface PredictionLogSink {
 
 /** Messages between the main thread and the writer thread. */
 export type ToWriterThread = { type: 'entries'; entries: PredictionLogEntry[] } | { type: 'flush'; id: number } | { type: 'close' };
-export type FromWriterThread = { type: 'stats'; stats: PredictionLogStats } | { type: 'flushed'; id: number } | { type: 'error'; message: string };
+export type FromWriterThread = { type: 'stats'; stats: PredictionLogWriterStats } | { type: 'flushed'; id: number } | { type: 'error'; message: string };
 
 /** The subcommand the bundle runs as in the writer thread (see main.ts). */
 export const PREDICTION_LOG_THREAD_COMMAND = 'prediction-log-writer';
@@ -51,7 +50,7 @@ export class InThreadSink implements PredictionLogSink {
     this.writer.enqueue(recordsOf(entry));
   }
 
-  get stats(): PredictionLogStats {
+  get stats(): PredictionLogWriterStats {
     const { written, dropped, failedWrites, queued } = this.writer.stats;
     return { written, dropped, failedWrites, queued };
   }
@@ -82,7 +81,7 @@ export class WorkerThreadSink implements PredictionLogSink {
   private pending: PredictionLogEntry[] = [];
   private pendingRows = 0;
   private droppedHere = 0;
-  private remote: PredictionLogStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
+  private remote: PredictionLogWriterStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
   private readonly flushWaiters = new Map<number, () => void>();
   private nextFlushId = 0;
   private closing = false;
@@ -109,7 +108,7 @@ export class WorkerThreadSink implements PredictionLogSink {
     if (this.pendingRows >= this.settings.batchSize) this.send();
   }
 
-  get stats(): PredictionLogStats {
+  get stats(): PredictionLogWriterStats {
     return {
       written: this.remote.written,
       dropped: this.droppedHere + this.remote.dropped,

@@ -82,11 +82,6 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     else sink.enqueue(entryOf(request, this.replica));
   }
 
-  /** Where the log stands, for /ab/report and /ready details. */
-  get status(): { enabled: boolean; store: string | null; ready: boolean; lastError: string | null } {
-    return { enabled: this.enabled, store: this.store?.description ?? null, ready: this.ready, lastError: this.lastInitError ?? null };
-  }
-
   /**
    * The store, once its tables exist.
    * @throws {PredictionLogDisabledError} when PREDICTION_LOG_ENABLED=false

@@ -51,7 +51,11 @@ export class FeatureBatchBuilder {
    */
   private readonly knownCategories: (ReadonlyMap<string, number> | undefined)[];
 
+  /** The columns' names, in order (what the prediction log and drift windows key features by). */
+  readonly columnNames: readonly string[];
+
   constructor(readonly columns: readonly InputColumnPlan[]) {
+    this.columnNames = columns.map((column) => column.name);
     this.byName = new Map(columns.map((column, index) => [column.name, index]));
     this.knownCategories = columns.map((plan) => {
       const known = plan.categoryCodes ? [...plan.categoryCodes] : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);

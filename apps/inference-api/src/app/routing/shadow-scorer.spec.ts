@@ -63,7 +63,7 @@ describe('ShadowScorer', () => {
   it('fails only the request whose rows the challenger cannot read', async () => {
     const { slot, calls } = await challenger();
     const failures: string[] = [];
-    const scorer = new ShadowScorer(10, (error) => failures.push(error.message));
+    const scorer = new ShadowScorer(10, (_outcome, error) => error && failures.push(error.message));
     const results = await Promise.all([rowsOf(5), [{ x: 'five' }], rowsOf(90)].map((rows) => scorer.submit(slot, (builder) => builder.fromRecords(rows, locate))));
     expect(results.map((rows) => rows?.map((row) => Math.round(row.probability * 100)) ?? null)).toEqual([[5], null, [90]]);
     expect(calls).toEqual([2]);

@@ -5,6 +5,9 @@ import type { ShadowScore } from '../scoring/prediction-observer';
 /** Rows scored together at most: queued requests are joined into one onnxruntime call up to this. */
 const MAX_ROWS_PER_CALL = 256;
 
+/** What became of one request handed to the shadow queue. */
+export type ShadowOutcome = 'scored' | 'dropped' | 'failed';
+
 /** What the shadow queue has done so far. */
 export interface ShadowStats {
   scored: number;
@@ -33,9 +36,10 @@ export class ShadowScorer {
   private closed = false;
   private readonly counts = { scored: 0, dropped: 0, failed: 0 };
 
+  /** @param onOutcome told of every request: scored, dropped (queue full) or failed (with why) */
   constructor(
     private readonly capacity: number,
-    private readonly onFailure: (error: Error) => void = () => undefined,
+    private readonly onOutcome: (outcome: ShadowOutcome, error?: Error) => void = () => undefined,
   ) {}
 
   get stats(): ShadowStats {
@@ -49,6 +53,7 @@ export class ShadowScorer {
   submit(slot: ModelSlot, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ShadowScore[] | null> {
     if (this.closed || this.queue.length >= this.capacity) {
       this.counts.dropped++;
+      this.onOutcome('dropped');
       return Promise.resolve(null);
     }
     return new Promise((settle) => {
@@ -129,6 +134,7 @@ export class ShadowScorer {
         }
         offset += batch.rowCount;
         this.counts.scored++;
+        this.onOutcome('scored');
         job.settle(results);
       }
     } finally {
@@ -138,7 +144,7 @@ export class ShadowScorer {
 
   private fail(job: ShadowJob, error: Error): void {
     this.counts.failed++;
-    this.onFailure(error);
+    this.onOutcome('failed', error);
     job.settle(null);
   }
 }

@@ -8,7 +8,7 @@ import type { ShadowScore } from '../scoring/prediction-observer';
 import { ModelSlotsService } from '../serving/model-slots.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import type { Route } from './route';
-import { ShadowScorer, type ShadowStats } from './shadow-scorer';
+import { ShadowScorer } from './shadow-scorer';
 import { CHALLENGER_ALIAS, CHAMPION_ALIAS, noTraffic, sameTraffic, type TrafficSettings, trafficSettingsOf } from './traffic-settings';
 import { assignmentBucket, isChallengerBucket } from './variant-assignment';
 
@@ -29,7 +29,6 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
   private readonly pollIntervalMs: number;
   private readonly shadow: ShadowScorer;
   private current: TrafficSettings;
-  private lastReadAt: Date | undefined;
   private lastError: string | undefined;
   private refreshing: Promise<TrafficSettings> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -44,9 +43,9 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     this.modelName = slots.modelName;
     this.pollIntervalMs = config.get('POLL_INTERVAL_MS', { infer: true });
     this.current = noTraffic(this.modelName);
-    this.shadow = new ShadowScorer(config.get('SHADOW_QUEUE_SIZE', { infer: true }), (error) => {
-      this.metrics.shadowRequests.inc({ outcome: 'failed' });
-      this.logger.warn(`shadow scoring failed: ${error.message}`);
+    this.shadow = new ShadowScorer(config.get('SHADOW_QUEUE_SIZE', { infer: true }), (outcome, error) => {
+      this.metrics.shadowRequests.inc({ outcome });
+      if (error) this.logger.warn(`shadow scoring failed: ${error.message}`);
     });
   }
 
@@ -62,10 +61,6 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
 
   get settings(): TrafficSettings {
     return this.current;
-  }
-
-  get status(): { settings: TrafficSettings; lastReadAt: Date | undefined; lastError: string | undefined; shadow: ShadowStats } {
-    return { settings: this.current, lastReadAt: this.lastReadAt, lastError: this.lastError, shadow: this.shadow.stats };
   }
 
   /**
@@ -96,13 +91,9 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     return { slot: this.slots.defaultSlot, variant: 'production', trafficShare: null, shadowSlot: settings.shadow ? challenger : undefined };
   }
 
-  /** Queues the challenger's score of a request (see {@link ShadowScorer}); counts what happens. */
+  /** Queues the challenger's score of a request (see {@link ShadowScorer}); its outcome is counted in /metrics. */
   shadowScore(slot: ModelSlot, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ShadowScore[] | null> {
-    const droppedBefore = this.shadow.stats.dropped;
-    const result = this.shadow.submit(slot, prepare);
-    if (this.shadow.stats.dropped > droppedBefore) this.metrics.shadowRequests.inc({ outcome: 'dropped' });
-    else void result.then((scores) => scores && this.metrics.shadowRequests.inc({ outcome: 'scored' }));
-    return result;
+    return this.shadow.submit(slot, prepare);
   }
 
   private loadedSlot(alias: string, version: string | null): ModelSlot | undefined {
@@ -128,7 +119,6 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     let next: TrafficSettings;
     try {
       next = trafficSettingsOf(await this.client.registeredModels.get(this.modelName));
-      this.lastReadAt = new Date();
       if (this.lastError !== undefined) this.logger.log(`traffic settings of ${this.modelName} readable again`);
       this.lastError = undefined;
     } catch (error) {

@@ -2,14 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
-
-/** Counts of the prediction log's writer. */
-export interface PredictionLogStats {
-  written: number;
-  dropped: number;
-  failedWrites: number;
-  queued: number;
-}
+import type { PredictionLogWriterStats } from '../prediction-log';
 
 /**
  * The Prometheus metrics of this process, in a registry of its own (several apps in one test
@@ -92,7 +85,7 @@ export class ServingMetricsService {
     registers: [this.registry],
   });
 
-  private predictionLogStats: () => PredictionLogStats | undefined = () => undefined;
+  private predictionLogStats: () => PredictionLogWriterStats | undefined = () => undefined;
 
   constructor() {
     // Read from the writer at scrape time: its counts are the truth, and the hot path pays nothing for them.
@@ -133,7 +126,7 @@ export class ServingMetricsService {
   }
 
   /** Where the prediction log's counts are read from at scrape time. */
-  trackPredictionLog(stats: () => PredictionLogStats | undefined): void {
+  trackPredictionLog(stats: () => PredictionLogWriterStats | undefined): void {
     this.predictionLogStats = stats;
   }
 
