@@ -72,9 +72,11 @@ const RESTART_DELAY_MS = 1000;
 /**
  * Hands entries to a writer thread, which expands them into rows and owns the store connection and
  * the JSONL file: building a record per row, serialising features and the database's own work then
- * cost the request-serving thread nothing. Here, entries wait at most `flushIntervalMs` (or until
- * `batchSize` rows) before they cross; beyond `queueCapacity` rows waiting on either side, requests
- * are not logged and counted as dropped.
+ * cost the request-serving thread nothing. The entries of one turn of the event loop cross together,
+ * at the end of that turn: held any longer (a timer, a row count), they outlived the young
+ * generation and were promoted, which made every scavenge copy them and took the request thread's
+ * p99 from single to double-digit milliseconds. Batching for the store happens on the other side.
+ * Beyond `queueCapacity` rows waiting, requests are not logged and counted as dropped.
  */
 export class WorkerThreadSink implements PredictionLogSink {
   private worker!: Worker;
@@ -85,7 +87,11 @@ export class WorkerThreadSink implements PredictionLogSink {
   private readonly flushWaiters = new Map<number, () => void>();
   private nextFlushId = 0;
   private closing = false;
-  private readonly timer: NodeJS.Timeout;
+  private sendScheduled = false;
+  private readonly sendScheduledEntries = () => {
+    this.sendScheduled = false;
+    this.send();
+  };
 
   constructor(
     private readonly script: string,
@@ -93,8 +99,6 @@ export class WorkerThreadSink implements PredictionLogSink {
     private readonly onError: (message: string) => void,
   ) {
     this.start();
-    this.timer = setInterval(() => this.send(), settings.flushIntervalMs);
-    this.timer.unref();
   }
 
   enqueue(entry: PredictionLogEntry): void {
@@ -105,7 +109,10 @@ export class WorkerThreadSink implements PredictionLogSink {
     }
     this.pending.push(entry);
     this.pendingRows += rows;
-    if (this.pendingRows >= this.settings.batchSize) this.send();
+    if (!this.sendScheduled) {
+      this.sendScheduled = true;
+      setImmediate(this.sendScheduledEntries);
+    }
   }
 
   get stats(): PredictionLogWriterStats {
@@ -128,7 +135,6 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.timer);
     this.send();
     const exited = once(this.worker, 'exit');
     this.post({ type: 'close' });

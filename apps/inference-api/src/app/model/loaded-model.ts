@@ -8,6 +8,7 @@ import type { TrainingStatistics } from '@churn/drift-stats';
 import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
 import type { ModelContract } from './model-contract';
 import type { SignatureColumn } from './mlmodel';
+import { ScoreCoalescer } from './score-coalescer';
 
 /** Which version produced an answer: the `model` object of every response. */
 export interface ModelRef {
@@ -49,6 +50,7 @@ export class LoadedModel {
   private retired = false;
   private released = false;
   private readonly outputNames: string[];
+  private readonly coalescer = new ScoreCoalescer((batch) => this.runSession(batch));
 
   constructor(
     readonly ref: ModelRef,
@@ -90,8 +92,15 @@ export class LoadedModel {
     return this.released;
   }
 
-  /** Runs the graph on a prepared batch. Hold a lease while awaiting. */
-  async score(batch: FeatureBatch): Promise<Scores> {
+  /**
+   * Runs the graph on a prepared batch, in one call with the other small batches scored in the same
+   * turn of the event loop (score-coalescer.ts). Hold a lease while awaiting.
+   */
+  score(batch: FeatureBatch): Promise<Scores> {
+    return this.coalescer.score(batch);
+  }
+
+  private async runSession(batch: FeatureBatch): Promise<Scores> {
     const rows = batch.rowCount;
     const feeds: Record<string, Tensor> = {};
     const columns = this.contract.columns;
