@@ -1,5 +1,5 @@
 import type { InputColumnPlan } from './model-contract';
-import { FeatureBatchBuilder } from './feature-batch';
+import { concatFeatureBatches, FeatureBatchBuilder, int64Codes } from './feature-batch';
 import { InputError } from './model-errors';
 
 const columns: InputColumnPlan[] = [
@@ -112,7 +112,7 @@ describe('FeatureBatchBuilder with integer-coded categories', () => {
       at,
     );
     expect(batch.categoryCodes[0]).toBeUndefined();
-    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([1n, 2n, -1n, -1n, -1n, 0n]);
+    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([1, 2, -1, -1, -1, 0]);
     expect(batch.columns[1]).toEqual(['One year', '0', '', 'Two weeks', '', 'Month-to-month']);
     expect(batch.rowWarnings?.[3]).toEqual(['contract: unknown category "Two weeks" scored as none of the known categories']);
   });
@@ -120,6 +120,35 @@ describe('FeatureBatchBuilder with integer-coded categories', () => {
   it('fills the same codes from a header and cells', () => {
     const rows = [['0'], ['x'], ['One year']];
     const batch = codedBuilder.fromColumns(['contract', 'tenure'], 3, (row, column) => (column === 0 ? rows[row][0] : 1), at, 'header');
-    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([2n, -1n, 1n]);
+    expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([2, -1, 1]);
+  });
+});
+
+describe('int64Codes', () => {
+  it('widens 32-bit codes to int64 with their sign, across the whole 32-bit range', () => {
+    const codes = Int32Array.from([0, 1, -1, 7, 2_147_483_647, -2_147_483_648]);
+    expect(Array.from(int64Codes(codes))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
+    expect(int64Codes(new Int32Array(0)).length).toBe(0);
+  });
+});
+
+describe('concatFeatureBatches', () => {
+  it('joins numbers, text and codes of several batches in order, dropping warnings', () => {
+    const part = (tenure: number[], contract: string[], codes: number[]) => ({
+      rowCount: tenure.length,
+      columns: [Float32Array.from(tenure), contract],
+      categoryCodes: [undefined, Int32Array.from(codes)],
+      rowWarnings: [['a warning']],
+      batchWarnings: ['another'],
+    });
+    const joined = concatFeatureBatches([part([1], ['One year'], [1]), part([2, 3], ['', 'x'], [-1, -1]), part([4], ['Two year'], [2])]);
+    expect(joined.rowCount).toBe(4);
+    expect(Array.from(joined.columns[0] as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(joined.columns[0]).toBeInstanceOf(Float32Array);
+    expect(joined.columns[1]).toEqual(['One year', '', 'x', 'Two year']);
+    expect(Array.from(joined.categoryCodes[1] ?? [])).toEqual([1, -1, -1, 2]);
+    expect(joined.categoryCodes[0]).toBeUndefined();
+    expect(joined.rowWarnings).toBeUndefined();
+    expect(joined.batchWarnings).toEqual([]);
   });
 });

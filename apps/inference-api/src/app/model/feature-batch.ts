@@ -25,8 +25,13 @@ export interface FeatureBatch {
   rowCount: number;
   /** One entry per model column, in the contract's column order. */
   columns: ColumnValues[];
-  /** Per column, the int64 codes fed to the session for a column with `categoryCodes`; otherwise undefined. */
-  categoryCodes: (BigInt64Array | undefined)[];
+  /**
+   * Per column, the category codes fed to the session (as int64, see {@link int64Codes}) for a column
+   * with `categoryCodes`; otherwise undefined. Kept as 32-bit integers until the call: a small
+   * BigInt64Array per column per request, and the 32-bit view needed to fill it without a BigInt
+   * per cell, cost more than the rest of the batch.
+   */
+  categoryCodes: (Int32Array | undefined)[];
   /** Per row, the warnings for that row; `undefined` when no row had any. */
   rowWarnings: (string[] | undefined)[] | undefined;
   /** Warnings that concern the whole request (an ignored column of a columnar body). */
@@ -70,7 +75,6 @@ export class FeatureBatchBuilder {
   fromRecords(records: readonly unknown[], locate: Locator): FeatureBatch {
     const rowCount = records.length;
     const batch = this.emptyBatch(rowCount, []);
-    const codeWords = batch.categoryCodes.map(int64Words);
     for (let row = 0; row < rowCount; row++) {
       const record = records[row];
       if (typeof record !== 'object' || record === null || Array.isArray(record)) {
@@ -83,7 +87,7 @@ export class FeatureBatchBuilder {
         if (value === undefined && plan.required && !Object.prototype.hasOwnProperty.call(fields, plan.name)) {
           throw new InputError(locate(row, plan.name), `required feature is missing (send null for an unknown value)`);
         }
-        this.store(batch, index, codeWords[index], row, value, locate);
+        this.store(batch, index, row, value, locate);
       }
       for (const key in fields) {
         if (!this.byName.has(key) && !NON_FEATURE_FIELDS.has(key)) addRowWarning(batch, row, `field ${JSON.stringify(key)} is not a model input; ignored`);
@@ -109,8 +113,7 @@ export class FeatureBatchBuilder {
     const batch = this.emptyBatch(rowCount, batchWarnings);
     for (let index = 0; index < this.columns.length; index++) {
       const position = positions[index];
-      const words = int64Words(batch.categoryCodes[index]);
-      for (let row = 0; row < rowCount; row++) this.store(batch, index, words, row, position < 0 ? null : cell(row, position), locate);
+      for (let row = 0; row < rowCount; row++) this.store(batch, index, row, position < 0 ? null : cell(row, position), locate);
     }
     return batch;
   }
@@ -119,16 +122,16 @@ export class FeatureBatchBuilder {
     return {
       rowCount,
       columns: this.columns.map((plan) => allocate(plan, rowCount)),
-      categoryCodes: this.columns.map((plan) => (plan.categoryCodes ? new BigInt64Array(rowCount) : undefined)),
+      categoryCodes: this.columns.map((plan) => (plan.categoryCodes ? new Int32Array(rowCount) : undefined)),
       rowWarnings: undefined,
       batchWarnings,
     };
   }
 
-  /** @param words the column's int64 codes as 32-bit words (see {@link int64Words}), when it has codes */
-  private store(batch: FeatureBatch, index: number, words: Int32Array | undefined, row: number, value: unknown, locate: Locator): void {
+  private store(batch: FeatureBatch, index: number, row: number, value: unknown, locate: Locator): void {
     const plan = this.columns[index];
     const target = batch.columns[index];
+    const codes = batch.categoryCodes[index];
     if (plan.kind === 'numeric') {
       const number = typeof value === 'number' && Number.isFinite(value) ? value : numericFromRaw(value);
       if (number === undefined) {
@@ -140,7 +143,7 @@ export class FeatureBatchBuilder {
     const known = typeof value === 'string' ? this.knownCategories[index]?.get(value) : undefined;
     if (known !== undefined) {
       (target as string[])[row] = value as string;
-      if (words !== undefined) writeInt64(words, row, known);
+      if (codes !== undefined) codes[row] = known;
       return;
     }
     const category = categoryFromRaw(value);
@@ -148,7 +151,7 @@ export class FeatureBatchBuilder {
       throw new InputError(locate(row, plan.name), `expected text, a finite number or null, got ${describeValue(value)}`);
     }
     (target as string[])[row] = category ?? '';
-    if (words !== undefined) writeInt64(words, row, category === null ? UNKNOWN_CATEGORY_CODE : (plan.categoryCodes?.get(category) ?? UNKNOWN_CATEGORY_CODE));
+    if (codes !== undefined) codes[row] = category === null ? UNKNOWN_CATEGORY_CODE : (plan.categoryCodes?.get(category) ?? UNKNOWN_CATEGORY_CODE);
     if (category !== null && plan.categories !== undefined && !plan.categories.has(category)) {
       addRowWarning(batch, row, `${plan.name}: unknown category ${quote(category)} scored as none of the known categories`);
     }
@@ -159,17 +162,18 @@ export class FeatureBatchBuilder {
 const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
- * A BigInt64Array's memory as 32-bit words, so small codes are written without creating a BigInt
- * per cell (which made filling the codes cost as much as the rest of the batch).
+ * 32-bit codes as the int64 tensor data onnxruntime takes, written as 32-bit words (low word, then
+ * the sign extended into the high word) so no BigInt is created per cell.
  */
-function int64Words(codes: BigInt64Array | undefined): Int32Array | undefined {
-  return codes && new Int32Array(codes.buffer, codes.byteOffset, codes.length * 2);
-}
-
-/** Writes a 32-bit signed integer as the int64 at `index`: low word, then the sign extended into the high word. */
-function writeInt64(words: Int32Array, index: number, value: number): void {
-  words[2 * index + LOW_WORD] = value;
-  words[2 * index + 1 - LOW_WORD] = value >> 31;
+export function int64Codes(codes: Int32Array): BigInt64Array {
+  const buffer = new ArrayBuffer(codes.length * 8);
+  const words = new Int32Array(buffer);
+  for (let index = 0; index < codes.length; index++) {
+    const value = codes[index];
+    words[2 * index + LOW_WORD] = value;
+    words[2 * index + 1 - LOW_WORD] = value >> 31;
+  }
+  return new BigInt64Array(buffer);
 }
 
 function addRowWarning(batch: FeatureBatch, row: number, warning: string): void {
@@ -201,25 +205,28 @@ function quote(text: string): string {
  */
 export function concatFeatureBatches(batches: readonly FeatureBatch[]): FeatureBatch {
   if (batches.length === 1) return batches[0];
-  const rowCount = batches.reduce((sum, batch) => sum + batch.rowCount, 0);
+  let rowCount = 0;
+  for (const batch of batches) rowCount += batch.rowCount;
   const first = batches[0];
   const columns = first.columns.map((column, index): ColumnValues => {
-    if (Array.isArray(column)) return batches.flatMap((batch) => batch.columns[index] as string[]);
-    const joined = column instanceof Float32Array ? new Float32Array(rowCount) : new Float64Array(rowCount);
+    const joined: ColumnValues = Array.isArray(column) ? new Array<string>(rowCount) : column instanceof Float32Array ? new Float32Array(rowCount) : new Float64Array(rowCount);
     let offset = 0;
     for (const batch of batches) {
-      joined.set(batch.columns[index] as Float32Array | Float64Array, offset);
-      offset += batch.rowCount;
+      const part = batch.columns[index];
+      // Element by element: for the one-row parts this is for, cheaper than `set` or `flatMap`.
+      for (let row = 0; row < part.length; row++) joined[offset + row] = part[row];
+      offset += part.length;
     }
     return joined;
   });
   const categoryCodes = first.categoryCodes.map((codes, index) => {
     if (codes === undefined) return undefined;
-    const joined = new BigInt64Array(rowCount);
+    const joined = new Int32Array(rowCount);
     let offset = 0;
     for (const batch of batches) {
-      joined.set(batch.categoryCodes[index] as BigInt64Array, offset);
-      offset += batch.rowCount;
+      const part = batch.categoryCodes[index] as Int32Array;
+      for (let row = 0; row < part.length; row++) joined[offset + row] = part[row];
+      offset += part.length;
     }
     return joined;
   });

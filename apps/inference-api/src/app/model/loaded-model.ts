@@ -5,7 +5,7 @@
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TrainingStatistics } from '@churn/drift-stats';
-import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
+import { FeatureBatchBuilder, int64Codes, type FeatureBatch } from './feature-batch';
 import type { ModelContract } from './model-contract';
 import type { SignatureColumn } from './mlmodel';
 import { ScoreCoalescer } from './score-coalescer';
@@ -108,7 +108,7 @@ export class LoadedModel {
       const plan = columns[index];
       const dims = plan.columnVector ? [rows, 1] : [rows];
       const codes = plan.categoryCodes && batch.categoryCodes[index];
-      feeds[plan.name] = codes ? new Tensor('int64', codes, dims) : new Tensor(plan.tensorType, batch.columns[index], dims);
+      feeds[plan.name] = codes ? new Tensor('int64', int64Codes(codes), dims) : new Tensor(plan.tensorType, batch.columns[index], dims);
     }
     const results = await this.session.run(feeds, this.outputNames);
     const rawProbability = results[this.contract.probabilityOutput].data as Float32Array;
