@@ -1,6 +1,10 @@
+import { createServer, request } from 'node:http';
 import type { ModelVersion } from '@churn/mlflow-client';
 import { ADMIN_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
+import { ScoringFastPath } from '../src/app/http/scoring-fast-path';
+import { ScoringService } from '../src/app/scoring/scoring.service';
+import { ServingMetricsService } from '../src/app/serving/serving-metrics.service';
 
 const MODEL = 'iapi_endpoints';
 
@@ -160,6 +164,89 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       expect(list.json.message).toMatch(/Received a list/);
       const unsupported = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' });
       expect(unsupported.status).toBe(415);
+    });
+  });
+
+  describe('the scoring fast path (JSON requests answered ahead of the framework)', () => {
+    const withoutRequestId = (body: Record<string, unknown>) => {
+      const { request_id: _id, ...rest } = body;
+      return rest;
+    };
+
+    it('answers exactly as the framework route does, body, status and headers', async () => {
+      const cases: { url: string; payload: unknown }[] = [
+        { url: '/predict', payload: { ...customers[0], user_id: 'u-9', request_id: 'same-1' } },
+        { url: '/predict', payload: { customers: customers.slice(0, 3), request_id: 'same-2' } },
+        { url: '/predict', payload: { ...customers[0], tenure: 'x' } },
+        { url: '/invocations', payload: { dataframe_records: customers.slice(0, 3) } },
+        { url: '/invocations', payload: { dataframe_records: [], instances: [] } },
+      ];
+      for (const { url, payload } of cases) {
+        const direct = await fetch(`${app.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+        // inject() goes through Fastify's router to the Nest controller, never through the fast path.
+        const framework = await app.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+        expect({ url, status: direct.status }).toEqual({ url, status: framework.statusCode });
+        expect(withoutRequestId((await direct.json()) as Record<string, unknown>)).toEqual(withoutRequestId(framework.json()));
+        for (const header of ['content-type', 'x-model-version', 'x-model-alias', 'x-model-variant']) {
+          expect({ url, header, value: direct.headers.get(header) }).toEqual({ url, header, value: (framework.headers[header] as string | undefined) ?? null });
+        }
+      }
+    });
+
+    it('answers JSON scoring requests on its own and passes every other request to the listener behind it', async () => {
+      const server = createServer((_request, response) => void response.writeHead(418, { 'content-type': 'text/plain' }).end('framework'));
+      new ScoringFastPath(app.app.get(ScoringService), app.app.get(ServingMetricsService), 65_536).install(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      try {
+        const json = await postJson(`${url}/predict`, customers[0]);
+        expect(json.status).toBe(200);
+        expect(json.json).toMatchObject({ prediction: expect.any(Number), model: { version: v1.version } });
+        expect((await postJson(`${url}/invocations`, { dataframe_records: customers.slice(0, 2) })).json.predictions).toHaveLength(2);
+        const csv = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'tenure\n1' });
+        expect([csv.status, await csv.text()]).toEqual([418, 'framework']);
+        const other = await fetch(`${url}/health`);
+        expect(other.status).toBe(418);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('counts its requests in the request metrics by route, version and status', async () => {
+      const before = await (await fetch(`${app.url}/metrics`)).text();
+      const series = `inference_requests_total{route="/invocations",alias="production",version="${v1.version}",status="200"}`;
+      const count = (text: string) => Number(text.split('\n').find((line) => line.startsWith(series))?.split(' ')[1] ?? 0);
+      await postJson(`${app.url}/invocations`, { dataframe_records: customers.slice(0, 2) });
+      expect(count(await (await fetch(`${app.url}/metrics`)).text())).toBe(count(before) + 1);
+    });
+
+    it('answers 413 to a streamed body that grows past BODY_LIMIT_BYTES, and the connection stays usable', async () => {
+      const port = Number(new URL(app.url).port);
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const outgoing = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (incoming) => {
+          let body = '';
+          incoming.setEncoding('utf8');
+          incoming.on('data', (chunk: string) => (body += chunk));
+          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
+        });
+        outgoing.on('error', reject);
+        for (let chunk = 0; chunk < 10; chunk++) outgoing.write(`"${'x'.repeat(10_000)}",`);
+        outgoing.end();
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, field: 'body', message: expect.stringMatching(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/) });
+      expect((await postJson(`${app.url}/predict`, customers[0])).status).toBe(200);
+    });
+
+    it('leaves other content types and charsets to the framework, which answers them as before', async () => {
+      const latin1 = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json; charset=latin1' }, body: JSON.stringify({ dataframe_records: customers.slice(0, 1) }) });
+      expect(latin1.status).toBe(415);
+      expect(await latin1.text()).toMatch(/only supports UTF-8/);
+      const noType = await fetch(`${app.url}/predict`, { method: 'POST', body: new Uint8Array(Buffer.from(JSON.stringify(customers[0]))) });
+      expect(noType.status).toBe(415);
+      const getPredict = await fetch(`${app.url}/predict`);
+      expect(getPredict.status).toBe(404);
     });
   });
 

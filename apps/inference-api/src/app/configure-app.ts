@@ -6,12 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { InferenceApiConfig } from './config/inference-api.config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { registerBodyParsers } from './http/body-parsers';
+import { ScoringFastPath } from './http/scoring-fast-path';
+import { ScoringService } from './scoring/scoring.service';
 import { ServingMetricsService } from './serving/serving-metrics.service';
 
 /**
  * Pipes, filters, body parsers, request metrics, Swagger and shutdown hooks: shared by main.ts and
  * the e2e tests so both see one app. Create the app with `bodyParser: false`: the parsers installed
- * here replace Nest's. The scoring routes read their bodies by hand (precompiled column plans), so
+ * here replace Nest's. JSON scoring requests are answered ahead of the framework (scoring-fast-path.ts). The scoring routes read their bodies by hand (precompiled column plans), so
  * the ValidationPipe only runs for the DTO-typed admin routes.
  */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
@@ -20,6 +22,7 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   registerBodyParsers(fastify, bodyLimit);
   recordRequestMetrics(fastify, app.get(ServingMetricsService));
+  new ScoringFastPath(app.get(ScoringService), app.get(ServingMetricsService), bodyLimit).install(app.getHttpServer());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

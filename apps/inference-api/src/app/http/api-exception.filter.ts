@@ -29,46 +29,53 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, message, field } = this.describe(exception);
-    const route = request.routeOptions?.url ?? '';
-    if (MLFLOW_PROTOCOL_ROUTES.has(route)) {
-      if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
-        void reply.status(status).type('text/plain').send(message);
-        return;
-      }
-      void reply.status(status).send({ error_code: MLFLOW_ERROR_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), message });
-      return;
-    }
-    void reply.status(status).send({
-      statusCode: status,
-      error: HTTP_REASONS[status] ?? 'Error',
-      message,
-      ...(field === undefined ? {} : { field }),
-    });
-  }
-
-  private describe(exception: unknown): { status: number; message: string; field?: string } {
-    if (exception instanceof InputError) return { status: exception.status, message: exception.message, field: exception.field || undefined };
-    if (exception instanceof ModelNotReadyError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
-    if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
-    if (exception instanceof MlflowConnectionError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
-    if (exception instanceof MlflowError && exception.status !== undefined && exception.status < 500) {
-      return { status: HttpStatus.BAD_GATEWAY, message: `MLflow refused the request: ${exception.message}` };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      if (status === HttpStatus.PAYLOAD_TOO_LARGE) {
-        return { status, message: `request body is larger than ${this.bodyLimitBytes} bytes (BODY_LIMIT_BYTES); send fewer rows per request`, field: 'body' };
-      }
-      const response = exception.getResponse();
-      const raw = typeof response === 'object' && response !== null && 'message' in response ? (response as { message: unknown }).message : exception.message;
-      const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
-      return { status, message };
-    }
-    this.logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);
-    return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error; see the server log' };
+    const { status, message, field } = describeApiError(exception, this.bodyLimitBytes, this.logger);
+    const answer = apiErrorAnswer(request.routeOptions?.url ?? '', status, message, field);
+    void reply.status(status).type(answer.contentType).send(answer.body);
   }
 }
+
+export interface ApiErrorDescription {
+  status: number;
+  message: string;
+  field?: string;
+}
+
+/** The status, message and field an error is answered with; an unexpected one is logged (with its stack) as a 500. */
+export function describeApiError(exception: unknown, bodyLimitBytes: number, logger: Pick<Logger, 'error'>): ApiErrorDescription {
+  if (exception instanceof InputError) return { status: exception.status, message: exception.message, field: exception.field || undefined };
+  if (exception instanceof ModelNotReadyError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  if (exception instanceof MlflowConnectionError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
+  if (exception instanceof MlflowError && exception.status !== undefined && exception.status < 500) {
+    return { status: HttpStatus.BAD_GATEWAY, message: `MLflow refused the request: ${exception.message}` };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === HttpStatus.PAYLOAD_TOO_LARGE) return bodyTooLarge(bodyLimitBytes);
+    const response = exception.getResponse();
+    const raw = typeof response === 'object' && response !== null && 'message' in response ? (response as { message: unknown }).message : exception.message;
+    const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
+    return { status, message };
+  }
+  logger.error(`unexpected error: ${(exception as Error)?.stack ?? String(exception)}`);
+  return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error; see the server log' };
+}
+
+export function bodyTooLarge(bodyLimitBytes: number): ApiErrorDescription {
+  return { status: HttpStatus.PAYLOAD_TOO_LARGE, message: `request body is larger than ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES); send fewer rows per request`, field: 'body' };
+}
+
+/** The error body for a route: MLflow's `{ error_code, message }` on `/invocations` (415 as plain text, as MLflow does), ours elsewhere. */
+export function apiErrorAnswer(route: string, status: number, message: string, field: string | undefined): { contentType: string; body: string } {
+  if (MLFLOW_PROTOCOL_ROUTES.has(route)) {
+    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return { contentType: 'text/plain; charset=utf-8', body: message };
+    return { contentType: JSON_TYPE, body: JSON.stringify({ error_code: MLFLOW_ERROR_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), message }) };
+  }
+  return { contentType: JSON_TYPE, body: JSON.stringify({ statusCode: status, error: HTTP_REASONS[status] ?? 'Error', message, ...(field === undefined ? {} : { field }) }) };
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const HTTP_REASONS: Record<number, string> = {
   400: 'Bad Request',

@@ -1,10 +1,8 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FeatureBatch } from '../model/feature-batch';
-import { ModelRef } from '../model/loaded-model';
-import { parsePredictRequest } from './predict-request';
-import { ApiErrorResponse, EXAMPLE_CUSTOMER, PredictBatchResponse, PredictResponse, type PredictionDto } from './scoring.dto';
+import { ApiErrorResponse, EXAMPLE_CUSTOMER, PredictBatchResponse, PredictResponse } from './scoring.dto';
+import { answerPredict } from './scoring-routes';
 import { ScoringService } from './scoring.service';
 import { markServed } from './served-model';
 
@@ -33,41 +31,10 @@ export class PredictController {
   @ApiPayloadTooLargeResponse({ type: ApiErrorResponse, description: 'Body over BODY_LIMIT_BYTES or more customers than MAX_BATCH_ROWS.' })
   @ApiServiceUnavailableResponse({ type: ApiErrorResponse, description: 'No model version is loaded yet.' })
   async predict(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<PredictResponse | PredictBatchResponse> {
-    const receivedAt = Date.now();
-    const parsed = parsePredictRequest(body, this.scoring.maxBatchRows);
-    const route = this.scoring.routeFor(parsed.userId);
-    const { model, variant, batch, scores } = await this.scoring.score(
-      route,
-      { route: 'predict', requestId: parsed.requestId, userId: parsed.userId, receivedAt },
-      (builder) => builder.fromRecords(parsed.records, parsed.locate),
-    );
-    markServed(request, reply, model);
-    reply.header('x-request-id', parsed.requestId);
-    reply.header('x-model-variant', variant);
-    if (parsed.single) {
-      return {
-        prediction: scores.labels[0] as 0 | 1,
-        probability: scores.probabilities[0],
-        model: copyRef(model),
-        variant,
-        request_id: parsed.requestId,
-        warnings: warningsOf(batch, 0),
-      };
-    }
-    const predictions: PredictionDto[] = new Array(batch.rowCount);
-    for (let row = 0; row < batch.rowCount; row++) {
-      predictions[row] = { prediction: scores.labels[row] as 0 | 1, probability: scores.probabilities[row], warnings: batch.rowWarnings?.[row] ?? [] };
-    }
-    return { model: copyRef(model), variant, predictions, request_id: parsed.requestId, warnings: batch.batchWarnings };
+    const answer = await answerPredict(this.scoring, body);
+    markServed(request, reply, answer.model);
+    reply.header('x-request-id', answer.requestId);
+    reply.header('x-model-variant', answer.variant);
+    return answer.response;
   }
-}
-
-function copyRef(ref: ModelRef): ModelRef {
-  return { name: ref.name, alias: ref.alias, version: ref.version };
-}
-
-function warningsOf(batch: FeatureBatch, row: number): string[] {
-  const rowWarnings = batch.rowWarnings?.[row];
-  if (batch.batchWarnings.length === 0) return rowWarnings ?? [];
-  return [...batch.batchWarnings, ...(rowWarnings ?? [])];
 }

@@ -1,4 +1,4 @@
-import { invocationsResponseJson } from './invocations.controller';
+import { invocationsResponseJson } from './scoring-routes';
 
 describe('invocationsResponseJson', () => {
   it('writes exactly what JSON.stringify writes for the response object, float32 probabilities included', () => {
