@@ -1,4 +1,4 @@
-import { entryRows, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
+import { bundleEntries, entryRows, type PredictionLogEntry, recordsOf, unbundleEntries } from './prediction-log-entry';
 
 const ENTRY: PredictionLogEntry = {
   requestId: 'r-1',
@@ -48,5 +48,39 @@ describe('recordsOf', () => {
 
   it('gives null shadows when the request was not shadowed', () => {
     expect(recordsOf({ ...ENTRY, shadow: null }).map((record) => record.shadow)).toEqual([null, null]);
+  });
+});
+
+describe('bundleEntries / unbundleEntries', () => {
+  const otherColumns = ['tenure', 'Contract'];
+  const second: PredictionLogEntry = {
+    ...ENTRY,
+    requestId: 'r-2',
+    userId: null,
+    variant: 'production',
+    trafficShare: null,
+    columns: [new Float32Array([3.5]), ['One year']],
+    probabilities: new Float32Array([0.125]),
+    labels: new Int32Array([0]),
+    shadow: null,
+  };
+  const thirdOtherVersion: PredictionLogEntry = { ...second, requestId: 'r-3', version: '5', columnNames: otherColumns, columns: [new Float64Array([1]), ['']] };
+
+  it('gives back, after a structured clone, entries whose records equal the originals, bundled per column list in order', () => {
+    const bundles = bundleEntries([ENTRY, second, thirdOtherVersion]);
+    expect(bundles.map((bundle) => bundle.requestIds)).toEqual([['r-1', 'r-2'], ['r-3']]);
+    const received = structuredClone(bundles).flatMap(unbundleEntries);
+    expect(received.map(recordsOf)).toEqual([ENTRY, second, thirdOtherVersion].map(recordsOf));
+    expect(received.map(entryRows)).toEqual([2, 1, 1]);
+  });
+
+  it('joins the rows column by column, numbers as float64', () => {
+    const [bundle] = bundleEntries([ENTRY, second]);
+    expect(bundle.rowCounts).toEqual([2, 1]);
+    expect(bundle.columns[0]).toBeInstanceOf(Float64Array);
+    expect(Array.from(bundle.columns[0] as Float64Array)).toEqual([12, Number.NaN, 3.5]);
+    expect(bundle.columns[1]).toEqual(['Two year', '', 'One year']);
+    expect(Array.from(bundle.probabilities)).toEqual([0.25, 0.75, 0.125]);
+    expect(Array.from(bundle.labels)).toEqual([0, 1, 0]);
   });
 });

@@ -81,3 +81,123 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
   }
   return records;
 }
+
+/**
+ * The entries of one turn of the event loop on their way to the writer thread, for one column
+ * list: the rows joined column by column, the request fields as parallel lists. Cloned for the
+ * thread as a few dozen arrays however many requests it holds; cloned entry by entry, a
+ * single-customer request cost some sixty small objects (its one-value column arrays, its copy of
+ * the column names), and that clone was the request thread's largest cost after the socket write.
+ */
+export interface PredictionLogBundle {
+  columnNames: readonly string[];
+  replica: string;
+  requestIds: string[];
+  receivedAt: number[];
+  userIds: (string | null)[];
+  variants: Variant[];
+  trafficShares: (number | null)[];
+  modelNames: string[];
+  aliases: string[];
+  versions: string[];
+  latencyMs: number[];
+  /** Rows of each entry, in order; the joined arrays below hold them one after the other. */
+  rowCounts: number[];
+  /** Numbers as float64 (float32 values are exact in it), with NaN for missing; text with '' for missing. */
+  columns: (Float64Array | string[])[];
+  probabilities: Float32Array;
+  labels: Int32Array;
+  shadows: (ShadowScore[] | null)[];
+}
+
+/** Entries bundled by column list (each loaded version has its own list), in order within each bundle. */
+export function bundleEntries(entries: readonly PredictionLogEntry[]): PredictionLogBundle[] {
+  const byColumns = new Map<readonly string[], PredictionLogEntry[]>();
+  for (const entry of entries) {
+    const group = byColumns.get(entry.columnNames);
+    if (group) group.push(entry);
+    else byColumns.set(entry.columnNames, [entry]);
+  }
+  return [...byColumns.values()].map(bundleOf);
+}
+
+function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
+  let rows = 0;
+  for (const entry of entries) rows += entryRows(entry);
+  const first = entries[0];
+  const columns = first.columns.map((column) => (Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows)));
+  const probabilities = new Float32Array(rows);
+  const labels = new Int32Array(rows);
+  const bundle: PredictionLogBundle = {
+    columnNames: first.columnNames,
+    replica: first.replica,
+    requestIds: [],
+    receivedAt: [],
+    userIds: [],
+    variants: [],
+    trafficShares: [],
+    modelNames: [],
+    aliases: [],
+    versions: [],
+    latencyMs: [],
+    rowCounts: [],
+    columns,
+    probabilities,
+    labels,
+    shadows: [],
+  };
+  let offset = 0;
+  for (const entry of entries) {
+    const count = entryRows(entry);
+    for (let index = 0; index < columns.length; index++) {
+      const from = entry.columns[index];
+      const to = columns[index];
+      for (let row = 0; row < count; row++) to[offset + row] = from[row];
+    }
+    for (let row = 0; row < count; row++) {
+      probabilities[offset + row] = entry.probabilities[row];
+      labels[offset + row] = entry.labels[row];
+    }
+    offset += count;
+    bundle.requestIds.push(entry.requestId);
+    bundle.receivedAt.push(entry.receivedAt);
+    bundle.userIds.push(entry.userId);
+    bundle.variants.push(entry.variant);
+    bundle.trafficShares.push(entry.trafficShare);
+    bundle.modelNames.push(entry.modelName);
+    bundle.aliases.push(entry.alias);
+    bundle.versions.push(entry.version);
+    bundle.latencyMs.push(entry.latencyMs);
+    bundle.rowCounts.push(count);
+    bundle.shadows.push(entry.shadow);
+  }
+  return bundle;
+}
+
+/** The entries a bundle was made of, their arrays views into the bundle's. */
+export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry[] {
+  const entries: PredictionLogEntry[] = new Array(bundle.rowCounts.length);
+  let offset = 0;
+  for (let index = 0; index < entries.length; index++) {
+    const end = offset + bundle.rowCounts[index];
+    entries[index] = {
+      requestId: bundle.requestIds[index],
+      receivedAt: bundle.receivedAt[index],
+      userId: bundle.userIds[index],
+      variant: bundle.variants[index],
+      trafficShare: bundle.trafficShares[index],
+      modelName: bundle.modelNames[index],
+      alias: bundle.aliases[index],
+      version: bundle.versions[index],
+      latencyMs: bundle.latencyMs[index],
+      replica: bundle.replica,
+      columnNames: bundle.columnNames,
+      columns: bundle.columns.map((column) => (Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end))),
+      probabilities: bundle.probabilities.subarray(offset, end),
+      labels: bundle.labels.subarray(offset, end),
+      shadow: bundle.shadows[index],
+    };
+    offset = end;
+  }
+  return entries;
+}

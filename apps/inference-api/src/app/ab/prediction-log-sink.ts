@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { PredictionLogWriter, type PredictionLogWriterStats, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
-import { entryRows, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
+import { bundleEntries, entryRows, type PredictionLogBundle, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
 
 /** What the log writer needs to know, plain data so it can be handed to a thread. */
 export interface PredictionLogSettings {
@@ -22,7 +22,7 @@ export interface PredictionLogSink {
 }
 
 /** Messages between the main thread and the writer thread. */
-export type ToWriterThread = { type: 'entries'; entries: PredictionLogEntry[] } | { type: 'flush'; id: number } | { type: 'close' };
+export type ToWriterThread = { type: 'entries'; bundles: PredictionLogBundle[] } | { type: 'flush'; id: number } | { type: 'close' };
 export type FromWriterThread = { type: 'stats'; stats: PredictionLogWriterStats } | { type: 'flushed'; id: number } | { type: 'error'; message: string };
 
 /** The subcommand the bundle runs as in the writer thread (see main.ts). */
@@ -174,7 +174,7 @@ export class WorkerThreadSink implements PredictionLogSink {
     const entries = this.pending;
     this.pending = [];
     this.pendingRows = 0;
-    this.post({ type: 'entries', entries });
+    this.post({ type: 'entries', bundles: bundleEntries(entries) });
   }
 
   private post(message: ToWriterThread): void {

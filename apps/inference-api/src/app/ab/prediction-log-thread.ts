@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openPredictionStore, PredictionLogWriter, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
-import { recordsOf } from './prediction-log-entry';
+import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
 
 /** How often the writer thread reports its counts to the main thread (for /metrics and back-pressure). */
@@ -61,7 +61,7 @@ export async function runPredictionLogThread(): Promise<void> {
   void initialiseStore(store, (message, attempt, retryInMs) => send({ type: 'error', message: `prediction store not ready in the writer thread (attempt ${attempt}, retry in ${retryInMs} ms): ${message}` }), () => stopped);
   port.on('message', (message: ToWriterThread) => {
     if (message.type === 'entries') {
-      for (const entry of message.entries) writer.enqueue(recordsOf(entry));
+      for (const bundle of message.bundles) for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
     } else if (message.type === 'flush') {
       void writer.flush().then(() => {
         report();
