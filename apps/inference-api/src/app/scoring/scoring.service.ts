@@ -60,8 +60,12 @@ export class ScoringService {
       // Only once the served answer exists: a request that fails its own scoring is not shadowed.
       const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare) : undefined;
       if (this.observers.length > 0) {
+        // Field by field: spreading `context` into the literal cost more than the rest of this method.
         const scored: ScoredRequest = {
-          ...context,
+          route: context.route,
+          requestId: context.requestId,
+          userId: context.userId,
+          receivedAt: context.receivedAt,
           variant: route.variant,
           trafficShare: route.trafficShare,
           model,
