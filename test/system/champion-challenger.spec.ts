@@ -421,5 +421,39 @@ describe('champion/challenger across two inference-api processes sharing one pre
       expect(report.sample_ratio_mismatch.p_value as number).toBeLessThan(0.001);
       expect(report.verdict).toBe('sample_ratio_mismatch');
     });
+
+    it('keeps the prediction log bounded under a flood it cannot write in time: rows beyond its queue are dropped and counted, all others stored', async () => {
+      const name = 'replica-flood';
+      await startReplica(name, { PREDICTION_LOG_QUEUE_ROWS: '2000' });
+      const url = replica(name).url;
+      await waitUntil(`${name} to be ready`, async () => (await fetch(`${url}/ready`)).status === 200, 60_000);
+      const batch = { customers: Array.from({ length: 1000 }, (_, row) => customer(row)) };
+      let answeredRows = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (let request = 0; request < 15; request++) {
+            const answer = await predict(url, batch);
+            answeredRows += (answer.predictions as unknown[]).length;
+          }
+        }),
+      );
+      const counts = { written: 0, dropped: 0, queued: -1 };
+      await waitUntil('the log to write or drop every answered row', async () => {
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
+        counts.written = value(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/);
+        counts.dropped = value(/inference_prediction_log_rows_total\{outcome="dropped"\} (\d+)/);
+        counts.queued = value(/inference_prediction_log_queued_rows (\d+)/);
+        return counts.queued === 0 && counts.written + counts.dropped === answeredRows;
+      }, 120_000);
+      // 120,000 rows in about a second against a 2,000-row queue: the writer cannot have kept up.
+      expect(counts.dropped).toBeGreaterThan(0);
+      expect(counts.written).toBeGreaterThan(0);
+      let stored = 0;
+      for await (const record of store.predictions({ modelName: MODEL })) if (record.replica === name) stored++;
+      expect(stored).toBe(counts.written);
+      killGroup(replica(name).process.child.pid as number, 'SIGKILL');
+      replicas.splice(replicas.indexOf(replica(name)), 1);
+    }, 300_000);
   });
 });

@@ -103,8 +103,8 @@ export interface PredictionLogBundle {
   latencyMs: number[];
   /** Rows of each entry, in order; the joined arrays below hold them one after the other. */
   rowCounts: number[];
-  /** Numbers as float64 (float32 values are exact in it), with NaN for missing; text with '' for missing. */
-  columns: (Float64Array | string[])[];
+  /** Numbers with NaN for missing (joined columns as float64, in which float32 values are exact); text with '' for missing. */
+  columns: ColumnValues[];
   probabilities: Float32Array;
   labels: Int32Array;
   shadows: (ShadowScore[] | null)[];
@@ -125,9 +125,11 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   let rows = 0;
   for (const entry of entries) rows += entryRows(entry);
   const first = entries[0];
-  const columns = first.columns.map((column) => (Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows)));
-  const probabilities = new Float32Array(rows);
-  const labels = new Int32Array(rows);
+  // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
+  const alone = entries.length === 1;
+  const columns = alone ? first.columns : first.columns.map((column) => (Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows)));
+  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : new Float32Array(rows);
+  const labels = alone && first.labels instanceof Int32Array ? first.labels : new Int32Array(rows);
   const bundle: PredictionLogBundle = {
     columnNames: first.columnNames,
     replica: first.replica,
@@ -149,15 +151,13 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   let offset = 0;
   for (const entry of entries) {
     const count = entryRows(entry);
-    for (let index = 0; index < columns.length; index++) {
+    for (let index = 0; index < columns.length && !alone; index++) {
       const from = entry.columns[index];
       const to = columns[index];
       for (let row = 0; row < count; row++) to[offset + row] = from[row];
     }
-    for (let row = 0; row < count; row++) {
-      probabilities[offset + row] = entry.probabilities[row];
-      labels[offset + row] = entry.labels[row];
-    }
+    if (probabilities !== entry.probabilities) for (let row = 0; row < count; row++) probabilities[offset + row] = entry.probabilities[row];
+    if (labels !== entry.labels) for (let row = 0; row < count; row++) labels[offset + row] = entry.labels[row];
     offset += count;
     bundle.requestIds.push(entry.requestId);
     bundle.receivedAt.push(entry.receivedAt);

@@ -23,7 +23,12 @@ export interface PredictionLogSink {
 
 /** Messages between the main thread and the writer thread. */
 export type ToWriterThread = { type: 'entries'; bundles: PredictionLogBundle[] } | { type: 'flush'; id: number } | { type: 'close' };
-export type FromWriterThread = { type: 'stats'; stats: PredictionLogWriterStats } | { type: 'flushed'; id: number } | { type: 'error'; message: string };
+export type FromWriterThread =
+  | { type: 'stats'; stats: PredictionLogWriterStats }
+  /** Sent once a message of entries has been taken into the writer's queue, with the rows it held. */
+  | { type: 'taken'; rows: number; stats: PredictionLogWriterStats }
+  | { type: 'flushed'; id: number }
+  | { type: 'error'; message: string };
 
 /** The subcommand the bundle runs as in the writer thread (see main.ts). */
 export const PREDICTION_LOG_THREAD_COMMAND = 'prediction-log-writer';
@@ -84,6 +89,13 @@ export class WorkerThreadSink implements PredictionLogSink {
   private pendingRows = 0;
   private droppedHere = 0;
   private remote: PredictionLogWriterStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
+  /**
+   * Rows posted to the thread that it has not taken yet. Counted here, not reported by the thread:
+   * a thread that cannot keep up has a backlog of messages it has not read, and its timers (its
+   * periodic report) do not run while it works through them, so its own figures would say the
+   * queue is empty while unread rows pile up without bound.
+   */
+  private inFlightRows = 0;
   private readonly flushWaiters = new Map<number, () => void>();
   private nextFlushId = 0;
   private closing = false;
@@ -103,7 +115,7 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   enqueue(entry: PredictionLogEntry): void {
     const rows = entryRows(entry);
-    if (this.closing || this.pendingRows + this.remote.queued + rows > this.settings.queueCapacity) {
+    if (this.closing || this.pendingRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity) {
       this.droppedHere += rows;
       return;
     }
@@ -120,7 +132,7 @@ export class WorkerThreadSink implements PredictionLogSink {
       written: this.remote.written,
       dropped: this.droppedHere + this.remote.dropped,
       failedWrites: this.remote.failedWrites,
-      queued: this.pendingRows + this.remote.queued,
+      queued: this.pendingRows + this.inFlightRows + this.remote.queued,
     };
   }
 
@@ -151,6 +163,10 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.worker = new Worker(this.script, { argv: [PREDICTION_LOG_THREAD_COMMAND], workerData: this.settings });
     this.worker.on('message', (message: FromWriterThread) => {
       if (message.type === 'stats') this.remote = message.stats;
+      else if (message.type === 'taken') {
+        this.inFlightRows -= message.rows;
+        this.remote = message.stats;
+      }
       else if (message.type === 'error') this.onError(message.message);
       else {
         this.flushWaiters.get(message.id)?.();
@@ -163,6 +179,7 @@ export class WorkerThreadSink implements PredictionLogSink {
       // Rows it held are lost; the ones counted as written stay counted.
       this.onError(`the prediction log's writer thread exited with code ${code}; starting a new one`);
       this.remote = { ...this.remote, queued: 0 };
+      this.inFlightRows = 0;
       for (const resolve of this.flushWaiters.values()) resolve();
       this.flushWaiters.clear();
       setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
@@ -172,6 +189,7 @@ export class WorkerThreadSink implements PredictionLogSink {
   private send(): void {
     if (this.pending.length === 0) return;
     const entries = this.pending;
+    this.inFlightRows += this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
     this.post({ type: 'entries', bundles: bundleEntries(entries) });

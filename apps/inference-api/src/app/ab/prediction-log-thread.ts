@@ -61,7 +61,13 @@ export async function runPredictionLogThread(): Promise<void> {
   void initialiseStore(store, (message, attempt, retryInMs) => send({ type: 'error', message: `prediction store not ready in the writer thread (attempt ${attempt}, retry in ${retryInMs} ms): ${message}` }), () => stopped);
   port.on('message', (message: ToWriterThread) => {
     if (message.type === 'entries') {
-      for (const bundle of message.bundles) for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
+      let rows = 0;
+      for (const bundle of message.bundles) {
+        for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
+        for (const count of bundle.rowCounts) rows += count;
+      }
+      const { written, dropped, failedWrites, queued } = writer.stats;
+      send({ type: 'taken', rows, stats: { written, dropped, failedWrites, queued } });
     } else if (message.type === 'flush') {
       void writer.flush().then(() => {
         report();
