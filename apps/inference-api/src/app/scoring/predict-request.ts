@@ -2,7 +2,7 @@
  * The `/predict` body: one customer object, `{ "customers": [...] }`, or a bare array, with optional
  * `user_id` and `request_id` beside the customer's fields (or beside `customers`).
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './request-id';
 import type { Locator } from '../model/feature-batch';
 import { InputError } from '../model/model-errors';
 
@@ -30,7 +30,7 @@ export function parsePredictRequest(body: unknown, maxRows: number): PredictRequ
     if (!Array.isArray(fields['customers'])) throw new InputError('customers', 'expected an array of customer objects');
     return batch(fields['customers'], 'customers', maxRows, requestId, userId);
   }
-  return { records: [fields], single: true, requestId: requestId ?? randomUUID(), userId, locate: (_row, column) => column };
+  return { records: [fields], single: true, requestId: requestId ?? timeOrderedUuid(), userId, locate: (_row, column) => column };
 }
 
 function batch(records: unknown[], where: string, maxRows: number, requestId: string | undefined, userId: string | undefined): PredictRequest {
@@ -42,7 +42,7 @@ function batch(records: unknown[], where: string, maxRows: number, requestId: st
   return {
     records,
     single: false,
-    requestId: requestId ?? randomUUID(),
+    requestId: requestId ?? timeOrderedUuid(),
     userId,
     locate: (row, column) => `${prefix}[${row}]${column ? `.${column}` : ''}`,
   };

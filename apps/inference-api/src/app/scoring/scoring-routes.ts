@@ -4,7 +4,7 @@
  * (http/scoring-fast-path.ts) that takes the common JSON requests ahead of the framework. One
  * implementation, so the two cannot answer differently.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './request-id';
 import type { FeatureBatch } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
 import type { Variant } from '../routing/route';
@@ -65,7 +65,7 @@ export async function answerInvocations(scoring: ScoringService, contentType: st
   const route = scoring.routeFor(undefined);
   const { model, batch, scores } = await scoring.score(
     route,
-    { route: 'invocations', requestId: randomUUID(), userId: undefined, receivedAt },
+    { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt },
     (builder) => invocationsBatch(contentType, body, builder, scoring.maxBatchRows),
   );
   return { model, json: invocationsResponseJson(scores, batch.rowCount) };
