@@ -84,3 +84,39 @@ describe('bundleEntries / unbundleEntries', () => {
     expect(Array.from(bundle.labels)).toEqual([0, 1, 0]);
   });
 });
+
+describe('bundles of versions fed category codes', () => {
+  // Contract: codes 0 = 'Month-to-month', 1 = 'One year', 2 = 'Two year'; -1 = missing or unknown.
+  const codeTexts = [undefined, ['Month-to-month', 'One year', 'Two year']];
+  const codedEntry = (requestId: string, tenure: number[], contract: string[], codes: number[]): PredictionLogEntry => ({
+    ...ENTRY,
+    requestId,
+    shadow: null,
+    columns: [Float32Array.from(tenure), contract],
+    probabilities: Float32Array.from(tenure, () => 0.5),
+    labels: Int32Array.from(tenure, () => 1),
+    categoryCodes: [undefined, Int32Array.from(codes)],
+    codeTexts,
+  });
+  const big = codedEntry('r-big', [1, 2, 3, 4], ['Two year', '', 'Fortnightly', 'Month-to-month'], [2, -1, -1, 0]);
+  const small = [codedEntry('r-a', [5], ['One year'], [1]), codedEntry('r-b', [6], ['Weekly'], [-1]), codedEntry('r-c', [7], [''], [-1])];
+
+  it('sends the text as codes plus the text of unknown categories, and gives back the same records', () => {
+    for (const entries of [[big], small]) {
+      const bundles = bundleEntries(entries);
+      const coded = bundles[0].columns[1] as { codes: Int32Array; otherTexts: string[] };
+      expect(coded.codes).toBeInstanceOf(Int32Array);
+      expect(coded.otherTexts).toEqual(entries === small ? ['Weekly'] : ['Fortnightly']);
+      const received = structuredClone(bundles).flatMap(unbundleEntries);
+      expect(received.map(recordsOf)).toEqual(entries.map(recordsOf));
+    }
+  });
+
+  it('leaves the batch’s own column list as it was', () => {
+    const columns = big.columns;
+    const text = columns[1];
+    bundleEntries([big]);
+    expect(big.columns).toBe(columns);
+    expect(big.columns[1]).toBe(text);
+  });
+});

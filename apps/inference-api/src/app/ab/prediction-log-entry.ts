@@ -24,6 +24,10 @@ export interface PredictionLogEntry {
   probabilities: ArrayLike<number>;
   labels: ArrayLike<number>;
   shadow: ShadowScore[] | null;
+  /** The batch's category codes per column (see FeatureBatch), when the version is fed codes: text columns then cross to the writer thread as codes. */
+  categoryCodes?: readonly (Int32Array | undefined)[];
+  /** Per coded column, the text of each code (FeatureBatchBuilder.codeTexts). */
+  codeTexts?: readonly (readonly string[] | undefined)[];
 }
 
 export function entryOf(request: ScoredRequest, replica: string, shadow: ShadowScore[] | null = null): PredictionLogEntry {
@@ -44,6 +48,8 @@ export function entryOf(request: ScoredRequest, replica: string, shadow: ShadowS
     probabilities: scores.probabilities,
     labels: scores.labels,
     shadow,
+    categoryCodes: batch.categoryCodes,
+    codeTexts: model.builder.codeTexts,
   };
 }
 
@@ -103,11 +109,23 @@ export interface PredictionLogBundle {
   latencyMs: number[];
   /** Rows of each entry, in order; the joined arrays below hold them one after the other. */
   rowCounts: number[];
-  /** Numbers with NaN for missing (joined columns as float64, in which float32 values are exact); text with '' for missing. */
-  columns: ColumnValues[];
+  /**
+   * Numbers with NaN for missing (joined columns as float64, in which float32 values are exact);
+   * text with '' for missing, or as codes when the version is fed codes (a 1000-row batch's sixteen
+   * text columns cost more to clone than everything else in it).
+   */
+  columns: (ColumnValues | CodedTextColumn)[];
   probabilities: Float32Array;
   labels: Int32Array;
   shadows: (ShadowScore[] | null)[];
+}
+
+/** A text column as codes: `texts[code]` for a code of 0 or more; a row with code -1 is missing ('') unless listed in `otherRows` with its text. */
+export interface CodedTextColumn {
+  codes: Int32Array;
+  texts: readonly string[];
+  otherRows: number[];
+  otherTexts: string[];
 }
 
 /** Entries bundled by column list (each loaded version has its own list), in order within each bundle. */
@@ -127,7 +145,19 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   const first = entries[0];
   // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
   const alone = entries.length === 1;
-  const columns = alone ? first.columns : first.columns.map((column) => (Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows)));
+  const columns = first.columns.map((column, index): ColumnValues | CodedTextColumn => {
+    const texts = first.codeTexts?.[index];
+    if (texts !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined)) return codedText(entries, index, rows, texts);
+    if (alone) return column;
+    const joined = Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows);
+    let offset = 0;
+    for (const entry of entries) {
+      const from = entry.columns[index];
+      for (let row = 0; row < from.length; row++) joined[offset + row] = from[row];
+      offset += from.length;
+    }
+    return joined;
+  });
   const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : new Float32Array(rows);
   const labels = alone && first.labels instanceof Int32Array ? first.labels : new Int32Array(rows);
   const bundle: PredictionLogBundle = {
@@ -151,11 +181,6 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   let offset = 0;
   for (const entry of entries) {
     const count = entryRows(entry);
-    for (let index = 0; index < columns.length && !alone; index++) {
-      const from = entry.columns[index];
-      const to = columns[index];
-      for (let row = 0; row < count; row++) to[offset + row] = from[row];
-    }
     if (probabilities !== entry.probabilities) for (let row = 0; row < count; row++) probabilities[offset + row] = entry.probabilities[row];
     if (labels !== entry.labels) for (let row = 0; row < count; row++) labels[offset + row] = entry.labels[row];
     offset += count;
@@ -174,9 +199,42 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   return bundle;
 }
 
+/** The entries' text column `index` as their codes joined, with the text of every uncoded row that is not missing (unknown categories). */
+function codedText(entries: readonly PredictionLogEntry[], index: number, rows: number, texts: readonly string[]): CodedTextColumn {
+  const codes = entries.length === 1 ? (entries[0].categoryCodes?.[index] as Int32Array) : new Int32Array(rows);
+  const otherRows: number[] = [];
+  const otherTexts: string[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const from = entry.categoryCodes?.[index] as Int32Array;
+    const text = entry.columns[index] as string[];
+    for (let row = 0; row < from.length; row++) {
+      const code = from[row];
+      if (codes !== from) codes[offset + row] = code;
+      if (code < 0 && text[row] !== '') {
+        otherRows.push(offset + row);
+        otherTexts.push(text[row]);
+      }
+    }
+    offset += from.length;
+  }
+  return { codes, texts, otherRows, otherTexts };
+}
+
+function decodedText(column: CodedTextColumn): string[] {
+  const text = new Array<string>(column.codes.length);
+  for (let row = 0; row < text.length; row++) {
+    const code = column.codes[row];
+    text[row] = code >= 0 ? column.texts[code] : '';
+  }
+  for (let other = 0; other < column.otherRows.length; other++) text[column.otherRows[other]] = column.otherTexts[other];
+  return text;
+}
+
 /** The entries a bundle was made of, their arrays views into the bundle's. */
 export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry[] {
   const entries: PredictionLogEntry[] = new Array(bundle.rowCounts.length);
+  const columns = bundle.columns.map((column): ColumnValues => (isCodedText(column) ? decodedText(column) : column));
   let offset = 0;
   for (let index = 0; index < entries.length; index++) {
     const end = offset + bundle.rowCounts[index];
@@ -192,7 +250,7 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
       latencyMs: bundle.latencyMs[index],
       replica: bundle.replica,
       columnNames: bundle.columnNames,
-      columns: bundle.columns.map((column) => (Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end))),
+      columns: columns.map((column) => (Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end))),
       probabilities: bundle.probabilities.subarray(offset, end),
       labels: bundle.labels.subarray(offset, end),
       shadow: bundle.shadows[index],
@@ -200,4 +258,8 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
     offset = end;
   }
   return entries;
+}
+
+function isCodedText(column: ColumnValues | CodedTextColumn): column is CodedTextColumn {
+  return !Array.isArray(column) && 'codes' in column;
 }

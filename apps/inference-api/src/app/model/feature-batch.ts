@@ -58,9 +58,17 @@ export class FeatureBatchBuilder {
 
   /** The columns' names, in order (what the prediction log and drift windows key features by). */
   readonly columnNames: readonly string[];
+  /** Per column fed as codes, the text of each code (`codeTexts[i][code]`); undefined for other columns. */
+  readonly codeTexts: (readonly string[] | undefined)[];
 
   constructor(readonly columns: readonly InputColumnPlan[]) {
     this.columnNames = columns.map((column) => column.name);
+    this.codeTexts = columns.map((plan) => {
+      if (!plan.categoryCodes) return undefined;
+      const texts: string[] = [];
+      for (const [category, code] of plan.categoryCodes) texts[code] = category;
+      return texts;
+    });
     this.byName = new Map(columns.map((column, index) => [column.name, index]));
     this.knownCategories = columns.map((plan) => {
       const known = plan.categoryCodes ? [...plan.categoryCodes] : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);
