@@ -1,7 +1,12 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openPredictionStore, PredictionLogWriter, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
 import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
+
+/** The writer thread's niceness: it yields the CPU to the request thread (0) whenever both want it. */
+export const WRITER_THREAD_NICE = 10;
 
 /** How often the writer thread reports its counts to the main thread (for /metrics and back-pressure). */
 const STATS_INTERVAL_MS = 250;
@@ -41,6 +46,7 @@ export async function initialiseStore(store: PredictionStore, onFailure: (messag
 export async function runPredictionLogThread(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error(`"prediction-log-writer" runs only as inference-api's writer thread`);
+  yieldCpuToRequests();
   const settings = workerData as PredictionLogSettings;
   const send = (message: FromWriterThread) => port.postMessage(message);
   const store = openPredictionStore(settings.storeUrl);
@@ -85,4 +91,20 @@ export async function runPredictionLogThread(): Promise<void> {
         });
     }
   });
+}
+
+/**
+ * Lowers the calling thread's scheduling priority (Linux: a thread id given to setpriority affects
+ * that thread alone). The log is best-effort by design (it drops and counts rows rather than slow an
+ * answer), but at equal priority its thread took CPU from the request thread whenever the machine's
+ * cores were all busy, which on a two-core machine under load was most of the time. Elsewhere, or
+ * when not permitted, the thread keeps the process's priority.
+ */
+function yieldCpuToRequests(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(threadId) && threadId > 0) setPriority(threadId, WRITER_THREAD_NICE);
+  } catch {
+    // Not Linux, or not allowed to change priorities: nothing to do.
+  }
 }
