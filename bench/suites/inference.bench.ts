@@ -29,7 +29,7 @@ const ADMIN_TOKEN = 'bench-admin-token';
 const CONNECTIONS = 32;
 const WARMUP_MS = 2_000;
 const DURATION_MS = 10_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const BATCH_ROWS = 1_000;
 const BATCH_CONNECTIONS = 8;
 const PUSH_MOVES = 10;
@@ -99,7 +99,9 @@ export async function run(context: BenchContext) {
     const batchSplit = writeBody('batch-split', { dataframe_split: { columns, data: rows } });
 
     const startApi = async (name: string, settings: Record<string, string>) => {
-      const api = await startInferenceApi({ name, workspaceRoot: root, logDir, env: mlflowEnv, modelName: MODEL_NAME, modelAlias: ALIAS, modelCacheDir: join(scratch, `cache-${name}`), settings });
+      // A prediction store of its own (the default file in the system's temp folder outlives runs and grows).
+      const store = { INFERENCE_STORE_URL: `sqlite:${join(scratch, `store-${name}`, 'predictions.db')}` };
+      const api = await startInferenceApi({ name, workspaceRoot: root, logDir, env: mlflowEnv, modelName: MODEL_NAME, modelAlias: ALIAS, modelCacheDir: join(scratch, `cache-${name}`), settings: { ...store, ...settings } });
       servers.push(api);
       return api;
     };
@@ -295,7 +297,7 @@ export async function run(context: BenchContext) {
         'successful responses received in the window, latency is from writing a request to reading its whole response. The generator shares the ' +
         `machine's ${cpus().length} cores with the server it measures (and with other work on the host: see the load average), so every figure is lower than on a ` +
         `dedicated server; its own CPU use is in the raw JSON. Servers: inference-api built with Nx and run with node dist/apps/inference-api/main.js ` +
-        '(NODE_ENV=production, JSON logs, default limits); the ceiling is the same model.onnx behind a bare Node http server (JSON.parse → one tensor ' +
+        '(NODE_ENV=production, JSON logs, default limits: the prediction log and drift monitoring on, the log in a SQLite file of its own); the ceiling is the same model.onnx behind a bare Node http server (JSON.parse → one tensor ' +
         'per input → session.run → JSON.stringify); the incumbent is mlflow models serve --env-manager local on the same registered version (MLflow\'s ' +
         'default of one uvicorn worker; inference-api is one Node process too), sent one-row dataframe_split bodies. ' +
         `Single-row figures are the median-throughput round of ${ROUNDS} interleaved rounds. Batch: ${BATCH_ROWS}-row dataframe_split bodies on ` +
