@@ -1,4 +1,4 @@
-import type { ColumnValues } from '../model/feature-batch';
+import { joinInto, type ColumnValues } from '../model/feature-batch';
 import type { PredictionRecord, Variant } from '../prediction-log';
 import type { ScoredRequest, ShadowScore } from '../scoring/prediction-observer';
 
@@ -149,17 +149,11 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
     const texts = first.codeTexts?.[index];
     if (texts !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined)) return codedText(entries, index, rows, texts);
     if (alone) return column;
-    const joined = Array.isArray(column) ? new Array<string>(rows) : new Float64Array(rows);
-    let offset = 0;
-    for (const entry of entries) {
-      const from = entry.columns[index];
-      for (let row = 0; row < from.length; row++) joined[offset + row] = from[row];
-      offset += from.length;
-    }
-    return joined;
+    const parts = entries.map((entry) => entry.columns[index]);
+    return Array.isArray(column) ? joinInto(new Array<string>(rows), parts as string[][]) : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
   });
-  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : new Float32Array(rows);
-  const labels = alone && first.labels instanceof Int32Array ? first.labels : new Int32Array(rows);
+  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : joinInto(new Float32Array(rows), entries.map((entry) => entry.probabilities));
+  const labels = alone && first.labels instanceof Int32Array ? first.labels : joinInto(new Int32Array(rows), entries.map((entry) => entry.labels));
   const bundle: PredictionLogBundle = {
     columnNames: first.columnNames,
     replica: first.replica,
@@ -178,12 +172,7 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
     labels,
     shadows: [],
   };
-  let offset = 0;
   for (const entry of entries) {
-    const count = entryRows(entry);
-    if (probabilities !== entry.probabilities) for (let row = 0; row < count; row++) probabilities[offset + row] = entry.probabilities[row];
-    if (labels !== entry.labels) for (let row = 0; row < count; row++) labels[offset + row] = entry.labels[row];
-    offset += count;
     bundle.requestIds.push(entry.requestId);
     bundle.receivedAt.push(entry.receivedAt);
     bundle.userIds.push(entry.userId);
@@ -193,7 +182,7 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
     bundle.aliases.push(entry.alias);
     bundle.versions.push(entry.version);
     bundle.latencyMs.push(entry.latencyMs);
-    bundle.rowCounts.push(count);
+    bundle.rowCounts.push(entryRows(entry));
     bundle.shadows.push(entry.shadow);
   }
   return bundle;

@@ -75,7 +75,8 @@ export function apiErrorAnswer(route: string, status: number, message: string, f
   return { contentType: JSON_TYPE, body: JSON.stringify({ statusCode: status, error: HTTP_REASONS[status] ?? 'Error', message, ...(field === undefined ? {} : { field }) }) };
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The content type of every JSON answer (Fastify's default for objects). */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 const HTTP_REASONS: Record<number, string> = {
   400: 'Bad Request',

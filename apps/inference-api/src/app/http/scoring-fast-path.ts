@@ -19,11 +19,9 @@ import type { ModelRef } from '../model/loaded-model';
 import { answerInvocations, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
 import type { ServingMetricsService } from '../serving/serving-metrics.service';
-import { apiErrorAnswer, bodyTooLarge, describeApiError } from './api-exception.filter';
+import { apiErrorAnswer, bodyTooLarge, describeApiError, JSON_TYPE } from './api-exception.filter';
 
 type ScoringRoute = '/predict' | '/invocations';
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 export class ScoringFastPath {
   private readonly logger = new Logger('ScoringFastPath');

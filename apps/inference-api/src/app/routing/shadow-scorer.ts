@@ -1,9 +1,11 @@
-import { concatFeatureBatches, type FeatureBatch, type FeatureBatchBuilder } from '../model/feature-batch';
+import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
+import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot } from '../model/model-slot';
+import { COALESCE_MAX_ROWS } from '../model/score-coalescer';
 import type { ShadowScore } from '../scoring/prediction-observer';
 
-/** Rows scored together at most: queued requests are joined into one onnxruntime call up to this. */
-const MAX_ROWS_PER_CALL = 256;
+/** Jobs taken from the queue per step: as many as the version would join into one call at most. */
+const JOBS_PER_STEP = COALESCE_MAX_ROWS;
 
 /** What became of one request handed to the shadow queue. */
 export type ShadowOutcome = 'scored' | 'dropped' | 'failed';
@@ -27,8 +29,8 @@ interface ShadowJob {
  * runs at a time and the queue is bounded: when the challenger cannot keep up, requests go
  * unshadowed (counted) instead of piling up memory or taking CPU from the requests being answered.
  * Each job rebuilds its rows with the challenger's own column plan, since versions may differ in
- * their inputs; the jobs waiting for one slot are scored in one call (up to {@link MAX_ROWS_PER_CALL}
- * rows), because a call's fixed cost is many times a row's.
+ * their inputs; the jobs waiting for one slot are handed to it in the same turn, so the version's
+ * own batching (score-coalescer.ts) scores them in one call, a call's fixed cost being many times a row's.
  */
 export class ShadowScorer {
   private readonly queue: ShadowJob[] = [];
@@ -83,15 +85,15 @@ export class ShadowScorer {
     }
   }
 
-  /** The next queued jobs for the first job's slot, in order, up to about MAX_ROWS_PER_CALL rows (at least one job). */
+  /** The next queued jobs for the first job's slot, in order, at most JOBS_PER_STEP (at least one). */
   private takeGroup(): ShadowJob[] {
     const group = [this.queue.shift() as ShadowJob];
-    while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < MAX_ROWS_PER_CALL) group.push(this.queue.shift() as ShadowJob);
+    while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < JOBS_PER_STEP) group.push(this.queue.shift() as ShadowJob);
     return group;
   }
 
   private async scoreTogether(jobs: ShadowJob[]): Promise<void> {
-    let model;
+    let model: LoadedModel;
     try {
       model = jobs[0].slot.acquire();
     } catch (error) {
@@ -99,44 +101,28 @@ export class ShadowScorer {
       return;
     }
     try {
-      // A request whose rows the challenger cannot read (its inputs differ) fails alone.
-      const prepared: { job: ShadowJob; batch: FeatureBatch }[] = [];
-      const later: ShadowJob[] = [];
-      let rows = 0;
-      for (const job of jobs) {
-        try {
-          const batch = job.prepare(model.builder);
-          if (prepared.length > 0 && rows + batch.rowCount > MAX_ROWS_PER_CALL) {
-            later.push(job);
-            continue;
+      // Handed over in one turn, the jobs share one onnxruntime call; each fails alone, whether its
+      // rows cannot be read by the challenger (its inputs differ) or its scoring fails.
+      await Promise.all(
+        jobs.map(async (job) => {
+          let batch: FeatureBatch;
+          let scores;
+          try {
+            batch = job.prepare(model.builder);
+            scores = await model.score(batch);
+          } catch (error) {
+            this.fail(job, error as Error);
+            return;
           }
-          prepared.push({ job, batch });
-          rows += batch.rowCount;
-        } catch (error) {
-          this.fail(job, error as Error);
-        }
-      }
-      // Over the row budget: back to the front of the queue, in order, for the next call.
-      this.queue.unshift(...later);
-      if (prepared.length === 0) return;
-      let scores;
-      try {
-        scores = await model.score(concatFeatureBatches(prepared.map((entry) => entry.batch)));
-      } catch (error) {
-        for (const { job } of prepared) this.fail(job, error as Error);
-        return;
-      }
-      let offset = 0;
-      for (const { job, batch } of prepared) {
-        const results: ShadowScore[] = new Array(batch.rowCount);
-        for (let row = 0; row < batch.rowCount; row++) {
-          results[row] = { alias: model.ref.alias, version: model.ref.version, probability: scores.probabilities[offset + row], prediction: scores.labels[offset + row] as 0 | 1 };
-        }
-        offset += batch.rowCount;
-        this.counts.scored++;
-        this.onOutcome('scored');
-        job.settle(results);
-      }
+          const results: ShadowScore[] = new Array(batch.rowCount);
+          for (let row = 0; row < batch.rowCount; row++) {
+            results[row] = { alias: model.ref.alias, version: model.ref.version, probability: scores.probabilities[row], prediction: scores.labels[row] as 0 | 1 };
+          }
+          this.counts.scored++;
+          this.onOutcome('scored');
+          job.settle(results);
+        }),
+      );
     } finally {
       model.release();
     }

@@ -15,7 +15,8 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
 const pool = new Uint8Array(4096);
 let poolOffset = pool.length;
 
-function randomBytes10(target: Uint8Array): void {
+/** Fills bytes 6 to 15 of `target` (all after the time) with random bytes. */
+function fillRandomTail(target: Uint8Array): void {
   if (poolOffset + 10 > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
@@ -37,7 +38,7 @@ export function timeOrderedUuid(now: number = Date.now()): string {
   bytes[3] = (low >>> 16) & 0xff;
   bytes[4] = (low >>> 8) & 0xff;
   bytes[5] = low & 0xff;
-  randomBytes10(bytes);
+  fillRandomTail(bytes);
   bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
   let id = '';
