@@ -168,6 +168,11 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   describe('the scoring fast path (JSON requests answered ahead of the framework)', () => {
+    const split = (rows: Record<string, unknown>[], change = (row: Record<string, unknown>) => row) => {
+      const changed = rows.map(change);
+      const columns = Object.keys(changed[0]);
+      return { dataframe_split: { columns, data: changed.map((row) => columns.map((column) => row[column])) } };
+    };
     const withoutRequestId = (body: Record<string, unknown>) => {
       const { request_id: _id, ...rest } = body;
       return rest;
@@ -180,6 +185,10 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
         { url: '/predict', payload: { ...customers[0], tenure: 'x' } },
         { url: '/invocations', payload: { dataframe_records: customers.slice(0, 3) } },
         { url: '/invocations', payload: { dataframe_records: [], instances: [] } },
+        // dataframe_split is read from the bytes on the fast path (model/dataframe-split-scanner.ts), parsed on the framework's.
+        { url: '/invocations', payload: split(customers.slice(0, 3)) },
+        { url: '/invocations', payload: split(customers.slice(0, 3), (row) => ({ ...row, tenure: 'x' })) },
+        { url: '/invocations', payload: split(customers.slice(0, 3), (row) => ({ ...row, Contract: 'Two weeks', note: 'a "quoted" \\ note' })) },
       ];
       for (const { url, payload } of cases) {
         const direct = await fetch(`${app.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
@@ -320,6 +329,12 @@ describe('inference-api before any version is loaded', () => {
     expect(body.slots[0].last_error).toMatchObject({ stage: 'resolve', message: expect.stringMatching(/^cannot resolve iapi_never_registered@production: .*not found/) });
     const predict = await postJson(`${app.url}/predict`, { tenure: 1 });
     expect(predict.status).toBe(503);
+    // A malformed body is named as such before readiness is, on either route (dataframe_split included, which is read late).
+    for (const url of ['/predict', '/invocations']) {
+      const malformed = await fetch(`${app.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"dataframe_split": {"columns": ["tenure"], "data": [[1]]' });
+      expect({ url, status: malformed.status, body: await malformed.json() }).toMatchObject({ url, status: 400, body: { message: expect.stringMatching(/malformed JSON/) } });
+    }
+    expect((await postJson(`${app.url}/invocations`, { dataframe_split: { columns: ['tenure'], data: [[1]] } })).status).toBe(503);
     expect(predict.json.message).toMatch(/no version of iapi_never_registered@production is loaded yet/);
     expect((await fetch(`${app.url}/model`)).status).toBe(503);
   });

@@ -22,15 +22,21 @@ export function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number)
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request: FastifyRequest, body: Buffer, done) => {
     if (RAW_BODY_ROUTES.has(request.routeOptions.url ?? '')) request.rawBody = body;
-    if (body.length === 0) {
-      done(null, undefined);
-      return;
-    }
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      done(null, parseJsonBody(body));
     } catch (error) {
-      done(new InputError('body', `malformed JSON: ${(error as Error).message}`), undefined);
+      done(error as InputError, undefined);
     }
   });
   fastify.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+}
+
+/** A JSON body as every route reads it: empty is `undefined`, malformed JSON a 400 naming the problem and its position. */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new InputError('body', `malformed JSON: ${(error as Error).message}`);
+  }
 }

@@ -14,12 +14,12 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
-import { InputError } from '../model/model-errors';
 import type { ModelRef } from '../model/loaded-model';
-import { answerInvocations, answerPredict } from '../scoring/scoring-routes';
+import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
 import type { ServingMetricsService } from '../serving/serving-metrics.service';
 import { apiErrorAnswer, bodyTooLarge, describeApiError, JSON_TYPE } from './api-exception.filter';
+import { parseJsonBody } from './body-parsers';
 
 type ScoringRoute = '/predict' | '/invocations';
 
@@ -78,13 +78,12 @@ export class ScoringFastPath {
   private async answer(route: ScoringRoute, request: IncomingMessage, response: ServerResponse, body: Buffer, started: number): Promise<void> {
     let served: ModelRef | undefined;
     try {
-      const parsed = parseJson(body);
       if (route === '/predict') {
-        const answer = await answerPredict(this.scoring, parsed);
+        const answer = await answerPredict(this.scoring, parseJsonBody(body));
         served = answer.model;
         this.send(route, response, 200, JSON_TYPE, JSON.stringify(answer.response), served, started, { 'x-request-id': answer.requestId, 'x-model-variant': answer.variant });
       } else {
-        const answer = await answerInvocations(this.scoring, request.headers['content-type'], parsed);
+        const answer = await answerInvocationsJson(this.scoring, request.headers['content-type'], body);
         served = answer.model;
         this.send(route, response, 200, JSON_TYPE, answer.json, served, started);
       }
@@ -125,14 +124,4 @@ function isUtf8Json(contentType: string | undefined): boolean {
   if (semicolon < 0) return true;
   const parameters = contentType.slice(semicolon + 1).toLowerCase().replace(/\s+/g, '');
   return parameters === '' || parameters === 'charset=utf-8';
-}
-
-/** As the framework's JSON parser (body-parsers.ts): an empty body is `undefined`, malformed JSON a 400 naming the problem. */
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new InputError('body', `malformed JSON: ${(error as Error).message}`);
-  }
 }

@@ -10,6 +10,7 @@
  * The same rules as the training side's CSV loader: `numericFromRaw` and `categoryFromRaw` decide.
  */
 import { categoryFromRaw, isBlankText, numericFromRaw } from '@churn/churn-pipeline';
+import { DataframeSplitScanner } from './dataframe-split-scanner';
 import { UNKNOWN_CATEGORY_CODE } from './integer-coded-categories';
 import type { InputColumnPlan } from './model-contract';
 import { InputError } from './model-errors';
@@ -54,7 +55,7 @@ export class FeatureBatchBuilder {
    * Per column, the known categories that are sent as they are (never blank, so never "missing"),
    * with their code when the column is fed as codes (-1 otherwise): one lookup decides most cells.
    */
-  private readonly knownCategories: (ReadonlyMap<string, number> | undefined)[];
+  readonly knownCategories: readonly (ReadonlyMap<string, number> | undefined)[];
 
   /** The columns' names, in order (what the prediction log and drift windows key features by). */
   readonly columnNames: readonly string[];
@@ -110,14 +111,7 @@ export class FeatureBatchBuilder {
    * @throws {InputError} for a required column missing from the header, or a bad value (row and column named)
    */
   fromColumns(header: readonly string[], rowCount: number, cell: (row: number, headerIndex: number) => unknown, locate: Locator, where: string): FeatureBatch {
-    const positions = this.columns.map((plan) => header.indexOf(plan.name));
-    const batchWarnings: string[] = [];
-    this.columns.forEach((plan, index) => {
-      if (positions[index] < 0 && plan.required) throw new InputError(where, `required column ${JSON.stringify(plan.name)} is missing`);
-    });
-    header.forEach((name) => {
-      if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name)) batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
-    });
+    const { positions, batchWarnings } = this.placeHeader(header, where);
     const batch = this.emptyBatch(rowCount, batchWarnings);
     for (let index = 0; index < this.columns.length; index++) {
       const position = positions[index];
@@ -126,7 +120,37 @@ export class FeatureBatchBuilder {
     return batch;
   }
 
-  private emptyBatch(rowCount: number, batchWarnings: string[]): FeatureBatch {
+  /**
+   * `dataframe_split` JSON read straight from the request's bytes into the batch (see
+   * dataframe-split-scanner.ts); `undefined` when the body is not one the scanner takes (the caller
+   * then parses it and calls {@link fromColumns}, which also names whatever is wrong with it).
+   */
+  fromDataframeSplitJson(body: Uint8Array, maxRows: number): FeatureBatch | undefined {
+    this.splitScanner ??= new DataframeSplitScanner(this);
+    return this.splitScanner.scan(body, maxRows);
+  }
+
+  private splitScanner: DataframeSplitScanner | undefined;
+
+  /**
+   * Where each model column sits in a header (-1 when absent), and the warnings for header columns
+   * the model does not take.
+   * @throws {InputError} at `where` for a required column missing from the header
+   */
+  placeHeader(header: readonly string[], where: string): { positions: number[]; batchWarnings: string[] } {
+    const positions = this.columns.map((plan) => header.indexOf(plan.name));
+    const batchWarnings: string[] = [];
+    this.columns.forEach((plan, index) => {
+      if (positions[index] < 0 && plan.required) throw new InputError(where, `required column ${JSON.stringify(plan.name)} is missing`);
+    });
+    header.forEach((name) => {
+      if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name)) batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
+    });
+    return { positions, batchWarnings };
+  }
+
+  /** A batch of `rowCount` rows with every value still to be stored. */
+  emptyBatch(rowCount: number, batchWarnings: string[]): FeatureBatch {
     return {
       rowCount,
       columns: this.columns.map((plan) => allocate(plan, rowCount)),
@@ -136,7 +160,11 @@ export class FeatureBatchBuilder {
     };
   }
 
-  private store(batch: FeatureBatch, index: number, row: number, value: unknown, locate: Locator): void {
+  /**
+   * Stores one value of model column `index` at `row`, by the rules at the top of this file.
+   * @throws {InputError} at `locate(row, column)` for a value the column cannot take
+   */
+  store(batch: FeatureBatch, index: number, row: number, value: unknown, locate: Locator): void {
     const plan = this.columns[index];
     const target = batch.columns[index];
     const codes = batch.categoryCodes[index];

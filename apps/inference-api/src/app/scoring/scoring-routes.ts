@@ -5,7 +5,9 @@
  * implementation, so the two cannot answer differently.
  */
 import { timeOrderedUuid } from './request-id';
-import type { FeatureBatch } from '../model/feature-batch';
+import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
+import { parseJsonBody } from '../http/body-parsers';
+import { ModelNotReadyError } from '../model/model-errors';
 import type { ModelRef, Scores } from '../model/loaded-model';
 import type { Variant } from '../routing/route';
 import { invocationsBatch } from './invocations-request';
@@ -61,13 +63,30 @@ export async function answerPredict(scoring: ScoringService, body: unknown): Pro
 
 /** @throws {InputError} 400/413/415 as invocations-request.ts says; {ModelNotReadyError} before a version is loaded */
 export async function answerInvocations(scoring: ScoringService, contentType: string | undefined, body: unknown): Promise<InvocationsAnswer> {
+  return invocations(scoring, (builder) => invocationsBatch(contentType, body, builder, scoring.maxBatchRows));
+}
+
+/**
+ * `POST /invocations` with a UTF-8 JSON body still as bytes: a `dataframe_split` body is read
+ * straight into the batch (model/dataframe-split-scanner.ts), any other is parsed and goes the
+ * general way. A malformed body is a 400 even before a version is loaded, as when it was parsed first.
+ * @throws as {@link answerInvocations}
+ */
+export async function answerInvocationsJson(scoring: ScoringService, contentType: string | undefined, body: Buffer): Promise<InvocationsAnswer> {
+  let parsed: { value: unknown } | undefined;
+  const parse = (): unknown => (parsed ??= { value: parseJsonBody(body) }).value;
+  try {
+    return await invocations(scoring, (builder) => builder.fromDataframeSplitJson(body, scoring.maxBatchRows) ?? invocationsBatch(contentType, parse(), builder, scoring.maxBatchRows));
+  } catch (error) {
+    if (error instanceof ModelNotReadyError) parse();
+    throw error;
+  }
+}
+
+async function invocations(scoring: ScoringService, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<InvocationsAnswer> {
   const receivedAt = Date.now();
   const route = scoring.routeFor(undefined);
-  const { model, batch, scores } = await scoring.score(
-    route,
-    { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt },
-    (builder) => invocationsBatch(contentType, body, builder, scoring.maxBatchRows),
-  );
+  const { model, batch, scores } = await scoring.score(route, { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt }, prepare);
   return { model, json: invocationsResponseJson(scores, batch.rowCount) };
 }
 
