@@ -31,6 +31,7 @@ export {
   type LiveRow,
   type LiveColumn,
   type LiveColumns,
+  type CodedTextColumn,
   type NumericFeatureWindowJson,
   type CategoricalFeatureWindowJson,
   type DriftWindowJson,

@@ -131,6 +131,31 @@ describe('columnar drift-window intake', () => {
     expect(text).toEqual(['Yes', '', 'No', 'maybe']);
   });
 
+  it('counts coded text columns exactly as their text, codes or not, with categories the reference lacks', () => {
+    // Codes as a scorer's encoder assigns them: its own category list, here missing one training level
+    // ('Two year' rows have no code and are read from the text) and holding one the reference lacks.
+    const categories = ['Month-to-month', 'One year', 'Three year', ''];
+    const codeOf = new Map(categories.map((category, code) => [category, code]));
+    const coded = (texts: string[], row: number) => codeOf.get(texts[row]) ?? (row % 2 === 0 ? -1 : -7);
+    const contract = live.columns['Contract'] as string[];
+    const columns: LiveColumns = { ...live.columns, Contract: { codes: Int32Array.from(contract, (_text, row) => coded(contract, row)), categories, texts: contract } };
+    expect(contract.filter((text) => text === 'Two year').length).toBeGreaterThan(1000);
+    for (const chunks of [[live.rowCount], [1, 416, 1000, 1000, 2626, 0, 2000]]) {
+      const byText = DriftWindow.forReference(reference, 1500, 7);
+      const byCode = DriftWindow.forReference(reference, 1500, 7);
+      let start = 0;
+      for (const length of chunks) {
+        byText.addColumns(live.columns, start, start + length);
+        byCode.addColumns(columns, start, start + length);
+        start += length;
+      }
+      expectSameWindows(byCode, byText);
+    }
+    const window = new CategoricalFeatureWindow(['No', 'Yes']);
+    window.addCodedValues({ codes: [1, -1, 0, 2, -1], categories: ['Yes', 'No', ''], texts: ['', 'maybe', '', '', ''] }, 0, 5);
+    expect(window.toJSON()).toEqual({ kind: 'categorical', levels: ['No', 'Yes'], counts: [1, 1, 1], missing: 2 });
+  });
+
   describe('bad input: a typed error naming the column and row, and nothing recorded', () => {
     const bad: [string, LiveColumns, number, RegExp][] = [
       ['an infinite number', { tenure: Float64Array.from([1, Infinity, 3]) }, 3, /^columns\.tenure\[1\]: expected a finite number or NaN \(missing\), got Infinity$/],
@@ -138,6 +163,12 @@ describe('columnar drift-window intake', () => {
       ['a number in a categorical column', { Contract: ['One year', 2] as never }, 2, /^columns\.Contract\[1\]: expected a string \('' when missing\), got 2$/],
       ['a column shorter than the rows', { gender: ['Male'] }, 2, /^columns\.gender: holds 1 values; rows 0 to 2 do not fit$/],
       ['a column that is not an array', { gender: 5 as never }, 1, /^columns\.gender: expected an array of values$/],
+      ['a code past the categories', { gender: { codes: [0, 2], categories: ['Male', 'Female'], texts: ['', ''] } }, 2, /^columns\.gender\.codes\[1\]: expected an integer below 2 \(negative: read texts\[1\]\), got 2$/],
+      ['a fractional code', { gender: { codes: [0.5], categories: ['Male'], texts: [''] } }, 1, /^columns\.gender\.codes\[0\]: expected an integer below 1/],
+      ['no text for a row without a code', { gender: { codes: [0, -1], categories: ['Male'], texts: ['Male', null as never] } }, 2, /^columns\.gender\.texts\[1\]: expected a string \('' when missing\) for a row without a code, got null$/],
+      ['texts shorter than the rows', { gender: { codes: [0, 0], categories: ['Male'], texts: ['Male'] } }, 2, /^columns\.gender\.texts: holds 1 values; rows 0 to 2 do not fit$/],
+      ['categories that are not text', { gender: { codes: [0], categories: [1 as never], texts: [''] } }, 1, /^columns\.gender\.categories\[0\]: expected a string/],
+      ['a coded column for a numeric feature', { tenure: { codes: [0], categories: ['1'], texts: [''] } as never }, 1, /^columns\.tenure: is a coded text column; this feature is numeric$/],
     ];
     it.each(bad)('%s', (_label, columns, end, message) => {
       const window = DriftWindow.forReference(reference, 100, 1);

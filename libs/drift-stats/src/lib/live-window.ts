@@ -7,7 +7,19 @@ import { CategoricalColumnStatistics, NumericColumnStatistics, TrainingStatistic
  * One feature's values over the rows of a batch, as a scorer holds them: numbers with NaN for a
  * missing value (numeric features), or text with '' for a missing value (categorical features).
  */
-export type LiveColumn = ArrayLike<number> | ReadonlyArray<string>;
+export type LiveColumn = ArrayLike<number> | ReadonlyArray<string> | CodedTextColumn;
+
+/**
+ * A categorical feature's values as integer codes, as a scorer that feeds categories to its model
+ * as codes already holds them: `codes[row] ≥ 0` is the category `categories[code]`; a negative code
+ * means the row's value is read from `texts[row]` instead (a missing value, '', or a category
+ * outside `categories`). Counting codes spares one text lookup per value.
+ */
+export interface CodedTextColumn {
+  readonly codes: ArrayLike<number>;
+  readonly categories: ReadonlyArray<string>;
+  readonly texts: ReadonlyArray<string>;
+}
 
 /** A batch's columns by feature name; a feature without a column is missing in every row, names that are not features are ignored. */
 export type LiveColumns = Readonly<Record<string, LiveColumn | undefined>>;
@@ -224,6 +236,27 @@ export class CategoricalFeatureWindow {
     }
   }
 
+  /**
+   * Records rows `start` … `end − 1` of a coded column, exactly as `addValues` of their text would:
+   * a row's code is counted through a table of level positions built once per call.
+   *
+   * @throws {DriftInputError} naming the row when the range does not fit, a code is not an integer
+   *   below the number of categories, or a row with a negative code has no text; nothing is recorded then.
+   */
+  addCodedValues(column: CodedTextColumn, start: number, end: number): void {
+    requireCodedValues(column, start, end, 'column');
+    const other = this.levels.length;
+    // Per code, its level position; -1 for the missing value ''.
+    const levelOfCode = Int32Array.from(column.categories, (category) => (category === '' ? -1 : (this.positions.get(category) ?? other)));
+    const { codes, texts } = column;
+    for (let i = start; i < end; i++) {
+      const code = codes[i];
+      const level = code >= 0 ? levelOfCode[code] : texts[i] === '' ? -1 : (this.positions.get(texts[i]) ?? other);
+      if (level < 0) this.missingCount += 1;
+      else this.counts[level] += 1;
+    }
+  }
+
   /** Records `count` missing values. @throws {DriftInputError} unless count is an integer ≥ 0. */
   addMissing(count: number): void {
     requireRowCount(count, 'count');
@@ -325,6 +358,31 @@ function requireTextValues(values: ReadonlyArray<string>, start: number, end: nu
   }
 }
 
+/**
+ * Throws DriftInputError unless column.codes[start..end) are integers below the number of
+ * categories, the categories are strings, and every row with a negative code has a string in texts.
+ */
+function requireCodedValues(column: CodedTextColumn, start: number, end: number, field: string): void {
+  if (typeof column !== 'object' || column === null) throw new DriftInputError(field, 'expected { codes, categories, texts }');
+  requireRowRange(column.codes, start, end, `${field}.codes`);
+  requireTextValues(column.categories, 0, column.categories?.length ?? 0, `${field}.categories`);
+  requireRowRange(column.texts, start, end, `${field}.texts`);
+  const categoryCount = column.categories.length;
+  for (let i = start; i < end; i++) {
+    const code = column.codes[i];
+    if (!Number.isInteger(code) || code >= categoryCount) {
+      throw new DriftInputError(`${field}.codes[${i}]`, `expected an integer below ${categoryCount} (negative: read texts[${i}]), got ${describe(code)}`);
+    }
+    if (code < 0 && typeof column.texts[i] !== 'string') {
+      throw new DriftInputError(`${field}.texts[${i}]`, `expected a string ('' when missing) for a row without a code, got ${describe(column.texts[i])}`);
+    }
+  }
+}
+
+function isCodedTextColumn(column: LiveColumn): column is CodedTextColumn {
+  return typeof column === 'object' && column !== null && 'codes' in column && 'categories' in column;
+}
+
 function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
 }
@@ -412,13 +470,20 @@ export class DriftWindow {
     for (const [name, window] of this.features) {
       const column = columns[name];
       if (column === undefined) continue;
-      if (window instanceof NumericFeatureWindow) requireNumericValues(column as ArrayLike<number>, start, end, `columns.${name}`);
-      else requireTextValues(column as ReadonlyArray<string>, start, end, `columns.${name}`);
+      if (window instanceof NumericFeatureWindow) {
+        if (isCodedTextColumn(column)) throw new DriftInputError(`columns.${name}`, 'is a coded text column; this feature is numeric');
+        requireNumericValues(column as ArrayLike<number>, start, end, `columns.${name}`);
+      } else if (isCodedTextColumn(column)) {
+        requireCodedValues(column, start, end, `columns.${name}`);
+      } else {
+        requireTextValues(column as ReadonlyArray<string>, start, end, `columns.${name}`);
+      }
     }
     for (const [name, window] of this.features) {
       const column = columns[name];
       if (column === undefined) window.addMissing(end - start);
       else if (window instanceof NumericFeatureWindow) window.addValues(column as ArrayLike<number>, start, end);
+      else if (isCodedTextColumn(column)) window.addCodedValues(column, start, end);
       else window.addValues(column as ReadonlyArray<string>, start, end);
     }
   }

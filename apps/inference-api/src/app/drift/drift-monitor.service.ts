@@ -47,6 +47,8 @@ interface VersionWatch {
   reference: TrainingStatistics | undefined;
   /** Model input names, in the order of the batches' columns. */
   columns: string[];
+  /** Per column fed as category codes, the text of each code (the version's builder's). */
+  codeTexts: readonly (readonly string[] | undefined)[];
   window: RollingDriftWindow;
   policy: DriftAlertPolicy;
 }
@@ -119,7 +121,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     for (const { model, batch, at } of joinedByModel(batches)) {
       const watch = this.watchOf(model);
       try {
-        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, batch), batch.rowCount, at);
+        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, batch, watch.codeTexts), batch.rowCount, at);
       } catch (error) {
         // The scorer accepted these values; a window refusing them means its reference and the model disagree.
         if (!(error instanceof DriftInputError)) throw error;
@@ -243,6 +245,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
         version: model.ref.version,
         reference: model.info.trainStats,
         columns: model.contract.columns.map((column) => column.name),
+        codeTexts: model.builder.codeTexts,
         window: new RollingDriftWindow(model.info.trainStats, {
           maxRows: this.settings.DRIFT_WINDOW_SIZE,
           maxAgeMs: this.settings.DRIFT_WINDOW_SECONDS * 1000,

@@ -107,6 +107,32 @@ describe('the drift monitor\'s columnar intake', () => {
     if (columnSnapshot.window && rowSnapshot.window) expect(driftReport(reference, columnSnapshot.window)).toEqual(driftReport(reference, rowSnapshot.window));
   });
 
+  it('counts coded columns by their codes exactly as by their text, in the rolling window and its report', () => {
+    // Codes as an integer-coded model holds them: the encoder's own category list ('Two year' left out,
+    // so those rows have no code and are read from their text; missing values have none either).
+    const codeTexts = MODEL_COLUMNS.map((name) => (name === 'Contract' ? ['Month-to-month', 'One year'] : name === 'PaymentMethod' ? ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'] : undefined));
+    const coded = batches.map((batch): FeatureBatch => ({
+      ...batch,
+      categoryCodes: batch.columns.map((column, index) => {
+        const texts = codeTexts[index];
+        return texts === undefined ? undefined : Int32Array.from(column as string[], (text) => texts.indexOf(text));
+      }),
+    }));
+    expect(Array.from(coded[0].categoryCodes[MODEL_COLUMNS.indexOf('Contract')] as Int32Array)).toContain(-1);
+    const byText = new RollingDriftWindow(reference, limits);
+    const byCode = new RollingDriftWindow(reference, limits);
+    coded.forEach((batch, b) => {
+      byText.addColumns(liveColumns(reference, MODEL_COLUMNS, batch), batch.rowCount, receivedAt[b]);
+      const columns = liveColumns(reference, MODEL_COLUMNS, batch, codeTexts);
+      expect(columns['Contract']).toEqual({ codes: batch.categoryCodes[MODEL_COLUMNS.indexOf('Contract')], categories: codeTexts[MODEL_COLUMNS.indexOf('Contract')], texts: batch.columns[MODEL_COLUMNS.indexOf('Contract')] });
+      byCode.addColumns(columns, batch.rowCount, receivedAt[b]);
+    });
+    const now = 2400 + 60_001;
+    const [textSnapshot, codeSnapshot] = [byText.snapshot(now), byCode.snapshot(now)];
+    expect(JSON.stringify(codeSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
+    if (codeSnapshot.window && textSnapshot.window) expect(driftReport(reference, codeSnapshot.window)).toEqual(driftReport(reference, textSnapshot.window));
+  });
+
   it('converts a column only when its kind differs from the reference\'s or it holds an infinity, and never changes the batch', () => {
     const batch = batchesOf(header, records.slice(0, 100), 100)[0];
     const before = batch.columns.map((column) => Array.from(column as ArrayLike<number | string>));

@@ -30,17 +30,18 @@ export function liveCell(reference: TrainingStatistics, feature: string, value: 
  * A scored batch's columns as the drift window takes them (`DriftWindow.addColumns`), features named
  * by `columnNames` (the batch's column order); columns that are not features of `reference` are left
  * out. The batch's own arrays are passed on whenever they already hold what the window takes (the
- * usual case: number columns for numeric features, text columns for categorical ones); a column of
- * the other kind, or a number column holding an infinity, is converted cell by cell with
- * liveNumber/liveText, the same rules as `liveCell`.
+ * usual case: number columns for numeric features, text columns for categorical ones, with their
+ * category codes when the model is fed codes and `codeTexts` (the builder's) names them, so the
+ * window counts codes instead of looking up text); a column of the other kind, or a number column
+ * holding an infinity, is converted cell by cell with liveNumber/liveText, the same rules as `liveCell`.
  */
-export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batch: FeatureBatch): LiveColumns {
+export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batch: FeatureBatch, codeTexts: readonly (readonly string[] | undefined)[] = []): LiveColumns {
   const columns: Record<string, LiveColumn> = {};
   for (let index = 0; index < columnNames.length; index++) {
     const name = columnNames[index];
     const values = batch.columns[index];
     if (reference.numeric[name] !== undefined) columns[name] = numericColumn(values);
-    else if (reference.categorical[name] !== undefined) columns[name] = textColumn(values);
+    else if (reference.categorical[name] !== undefined) columns[name] = textColumn(values, batch.categoryCodes[index], codeTexts[index]);
   }
   return columns;
 }
@@ -56,7 +57,7 @@ function holdsInfinity(values: Float32Array | Float64Array): boolean {
   return false;
 }
 
-function textColumn(values: ColumnValues): ReadonlyArray<string> {
-  if (Array.isArray(values)) return values;
+function textColumn(values: ColumnValues, codes: Int32Array | undefined, categories: readonly string[] | undefined): LiveColumn {
+  if (Array.isArray(values)) return codes !== undefined && categories !== undefined ? { codes, categories, texts: values } : values;
   return Array.from(values, (value) => liveText(value) ?? '');
 }
