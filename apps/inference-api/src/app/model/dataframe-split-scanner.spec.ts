@@ -171,6 +171,9 @@ describe('DataframeSplitScanner', () => {
 
   it.each([
     ['an escaped string', (body: string) => body.replace('"Female"', '"Fem\\u0061le"')],
+    ['an escaped quote in a category', (body: string) => body.replace('"Female"', '"Fe\\"male"')],
+    ['an escaped quote in an unknown category', (body: string) => body.replace('"Female"', '"x\\",1,\\"y"')],
+    ['a raw tab in a string', (body: string) => body.replace('"Female"', '"Fe\tmale"')],
     ['an escaped column name', (body: string) => body.replace('"tenure"', '"ten\\u0075re"')],
     ['a boolean cell', (body: string) => body.replace('"Female"', 'true')],
     ['a list as a cell', (body: string) => body.replace('"Female"', '["Female"]')],

@@ -149,6 +149,14 @@ function readString(bytes: Uint8Array, start: number, cursor: ScanCursor): numbe
   return start + 1;
 }
 
+/** @throws NOT_TAKEN when `bytes[start, end)` holds a backslash (an escape) or a control character */
+function requirePlainText(bytes: Uint8Array, start: number, end: number): void {
+  for (let position = start; position < end; position++) {
+    const byte = bytes[position];
+    if (byte === BACKSLASH || byte < 0x20) throw NOT_TAKEN;
+  }
+}
+
 function skipWhitespace(bytes: Uint8Array, position: number): number {
   for (;;) {
     const byte = bytes[position];
@@ -259,7 +267,9 @@ export class DataframeSplitScanner {
         }
         const column = targets[headerIndex];
         if (byte === QUOTE) {
-          // The string's bytes walk its column's trie as they are checked.
+          // The string's bytes walk its column's trie up to the next quote. No category has a
+          // backslash or a control character (the trie leaves them out), so a string still on a
+          // path at its end had neither; only one off every path is checked for them afterwards.
           const trie = column < 0 ? NO_CATEGORIES : tries[column];
           const next = trie.next;
           const classOf = trie.classOf;
@@ -269,10 +279,10 @@ export class DataframeSplitScanner {
           for (; position < length; position++) {
             const character = bytes[position];
             if (character === QUOTE) break;
-            if (character === BACKSLASH || character < 0x20) throw NOT_TAKEN;
             state = next[state * width + classOf[character]];
           }
           if (position >= length) throw NOT_TAKEN;
+          if (state === DEAD_STATE) requirePlainText(bytes, first, position);
           const end = position++;
           if (column < 0) continue;
           const entry = trie.accept[state];
@@ -330,7 +340,9 @@ class ColumnViews {
   }
 }
 
-/** The trie's state before any byte; state 0 is the dead state, reached by any byte off every path. */
+/** The trie's state reached by any byte off every path, and never left. */
+const DEAD_STATE = 0;
+/** The trie's state before any byte. */
 const ROOT_STATE = 1;
 /**
  * Largest trie kept for a column (states × byte classes, 4 bytes each): a column with more category
@@ -365,8 +377,9 @@ class CategoryTrie {
     const codes: number[] = [];
     for (const [text, code] of known) {
       const bytes = Buffer.from(text, 'utf8');
-      // Text that UTF-8 cannot carry as it is (a lone surrogate) never matches request bytes.
-      if (bytes.toString('utf8') !== text) continue;
+      // Text that UTF-8 cannot carry as it is (a lone surrogate) never matches request bytes, nor
+      // does text JSON must escape (the scanner relies on no path holding such a byte).
+      if (bytes.toString('utf8') !== text || bytes.some((byte) => byte === QUOTE || byte === BACKSLASH || byte < 0x20)) continue;
       encoded.push(bytes);
       texts.push(text);
       codes.push(code);
