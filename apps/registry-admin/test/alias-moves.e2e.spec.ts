@@ -274,6 +274,13 @@ describe('alias moves against the real MLflow server', () => {
       expect(await holder(model)).toBe('1');
       expect((await call('POST', `/models/${model}/rollback`, { to: 1 }, pushing)).status).toBe(409);
       expect(healthy.received).toHaveLength(1);
+      // A traffic change is pushed too, for the whole model (replicas re-read its traffic tags and every alias they serve).
+      const traffic = await call('PUT', `/models/${model}/traffic`, { challenger_share: 0.2, salt: 'pushed' }, pushing);
+      expect(traffic.status).toBe(200);
+      expect(traffic.body).toMatchObject({ challenger_share: 0.2, salt: 'pushed', pushes: [{ target: healthy.url, ok: true }, { target: broken.url, ok: false, status: 500 }] });
+      for (const receiver of [healthy, broken]) {
+        expect(receiver.received[1]).toEqual({ url: '/admin/reload', body: { name: model }, headers: expect.objectContaining({ authorization: 'Bearer reload-secret-1' }) });
+      }
     } finally {
       await pushing.close();
       await healthy.close();

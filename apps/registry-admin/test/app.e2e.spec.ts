@@ -158,9 +158,10 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       expect(initial.json()).toEqual({ challenger_share: 0, shadow: false, salt: null });
       const put = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { challenger_share: 0.25, shadow: true, salt: 'spring' } });
       expect(put.statusCode).toBe(200);
-      expect(put.json()).toEqual({ challenger_share: 0.25, shadow: true, salt: 'spring' });
+      // No INFERENCE_URLS here, so no replica to push to.
+      expect(put.json()).toEqual({ challenger_share: 0.25, shadow: true, salt: 'spring', pushes: [] });
       const partial = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { shadow: false } });
-      expect(partial.json()).toEqual({ challenger_share: 0.25, shadow: false, salt: 'spring' });
+      expect(partial.json()).toEqual({ challenger_share: 0.25, shadow: false, salt: 'spring', pushes: [] });
       const tags = Object.fromEntries(((await mlflow.registeredModels.get(model)).tags ?? []).map((tag) => [tag.key, tag.value]));
       expect(tags).toMatchObject({ 'traffic.challenger_share': '0.25', 'traffic.shadow': 'false', 'traffic.salt': 'spring' });
     });

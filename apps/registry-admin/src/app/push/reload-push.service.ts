@@ -45,8 +45,9 @@ export async function expandPushTargets(urls: readonly string[], resolve: Addres
 }
 
 /**
- * Tells every inference-api replica that an alias moved: `POST <base>/admin/reload` with bearer
- * INFERENCE_ADMIN_TOKEN and `{ name, alias }`, all replicas at once, each bounded by
+ * Tells every inference-api replica that an alias moved (or a model's traffic changed):
+ * `POST <base>/admin/reload` with bearer INFERENCE_ADMIN_TOKEN and `{ name, alias }` (`{ name }`
+ * for traffic), all replicas at once, each bounded by
  * PUSH_TIMEOUT_MS. Failures are returned and logged, never thrown: the move already happened in
  * MLflow and replicas that missed the push still find it by polling.
  */
@@ -59,18 +60,20 @@ export class ReloadPushService {
     this.urls = splitList(config.INFERENCE_URLS).map((url) => url.replace(/\/+$/, ''));
   }
 
-  async pushReload(name: string, alias: string): Promise<PushResult[]> {
+  /** @param alias the alias that moved; undefined for a change of the whole model (its traffic settings): every alias a replica serves is re-read */
+  async pushReload(name: string, alias?: string): Promise<PushResult[]> {
     if (this.urls.length === 0) return [];
     const targets = await expandPushTargets(this.urls);
     const results = await Promise.all(targets.map((target) => this.pushOne(target, name, alias)));
+    const what = alias === undefined ? name : `${name}@${alias}`;
     for (const result of results) {
-      if (result.ok) this.logger.log(`reload push to ${result.target} for ${name}@${alias}: HTTP ${result.status}`);
-      else this.logger.warn(`reload push to ${result.target} for ${name}@${alias} failed: ${result.error}`);
+      if (result.ok) this.logger.log(`reload push to ${result.target} for ${what}: HTTP ${result.status}`);
+      else this.logger.warn(`reload push to ${result.target} for ${what} failed: ${result.error}`);
     }
     return results;
   }
 
-  private async pushOne(target: string, name: string, alias: string): Promise<PushResult> {
+  private async pushOne(target: string, name: string, alias: string | undefined): Promise<PushResult> {
     const started = performance.now();
     const done = (ok: boolean, status: number | null, error: string | null): PushResult => ({
       target,

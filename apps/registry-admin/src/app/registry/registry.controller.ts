@@ -5,9 +5,10 @@ import { RequireRole } from '../auth/roles.decorator';
 import { AliasMovesService, type MoveResult } from './alias-moves.service';
 import type { AuditPage } from './alias-audit.store';
 import { HistoryQuery, PromoteBody, ReasonQuery, RollbackBody, SetAliasBody, TrafficBody } from './dto/requests.dto';
-import { AliasView, DeletedVersionView, HistoryResponse, ModelSummaryDto, MoveResponse, TrafficView, VersionViewDto } from './dto/responses.dto';
+import { AliasView, DeletedVersionView, HistoryResponse, ModelSummaryDto, MoveResponse, TrafficChangeView, TrafficView, VersionViewDto } from './dto/responses.dto';
 import { ModelRegistryService, type ModelSummary, type TrafficSettings, type VersionView } from './model-registry.service';
 import { parseVersionNumber } from './request-fields';
+import { TrafficChangesService, type TrafficChange } from './traffic-changes.service';
 
 @ApiTags('models')
 @ApiBearerAuth()
@@ -19,6 +20,7 @@ export class RegistryController {
   constructor(
     private readonly registry: ModelRegistryService,
     private readonly moves: AliasMovesService,
+    private readonly traffic: TrafficChangesService,
   ) {}
 
   @Get()
@@ -111,9 +113,9 @@ export class RegistryController {
 
   @Put(':name/traffic')
   @RequireRole('deployer')
-  @ApiOperation({ summary: 'Set champion/challenger traffic settings; fields left out keep their value' })
-  @ApiOkResponse({ type: TrafficView })
-  setTraffic(@Param('name') name: string, @Body() body: TrafficBody, @CallerName() actor: string): Promise<TrafficSettings> {
-    return this.registry.setTraffic(name, body, actor);
+  @ApiOperation({ summary: 'Set champion/challenger traffic settings; fields left out keep their value. Pushed to every inference-api replica, as alias moves are.' })
+  @ApiOkResponse({ type: TrafficChangeView })
+  setTraffic(@Param('name') name: string, @Body() body: TrafficBody, @CallerName() actor: string): Promise<TrafficChange> {
+    return this.traffic.set(name, body, actor);
   }
 }

@@ -6,12 +6,14 @@ import { AliasAuditStore } from './alias-audit.store';
 import { AliasMovesService } from './alias-moves.service';
 import { ModelRegistryService } from './model-registry.service';
 import { RegistryController } from './registry.controller';
+import { TrafficChangesService } from './traffic-changes.service';
 
 /** The registry services without HTTP: what the command line boots. */
 @Module({
   providers: [
     ModelRegistryService,
     AliasMovesService,
+    TrafficChangesService,
     ReloadPushService,
     {
       provide: AliasAuditStore,
@@ -20,7 +22,7 @@ import { RegistryController } from './registry.controller';
         new AliasAuditStore(mlflow, config.AUDIT_EXPERIMENT_SUFFIX, config.AUDIT_PENDING_GRACE_MS),
     },
   ],
-  exports: [ModelRegistryService, AliasMovesService, AliasAuditStore],
+  exports: [ModelRegistryService, AliasMovesService, TrafficChangesService, AliasAuditStore],
 })
 export class RegistryServicesModule {}
 

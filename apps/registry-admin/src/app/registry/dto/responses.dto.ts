@@ -84,6 +84,10 @@ export class TrafficView {
   @ApiProperty({ nullable: true, type: String }) salt!: string | null;
 }
 
+export class TrafficChangeView extends TrafficView {
+  @ApiProperty({ type: [PushResultView], description: 'The reload push to each inference-api replica (empty when INFERENCE_URLS is unset).' }) pushes!: PushResultView[];
+}
+
 export class DeletedVersionView {
   @ApiProperty() name!: string;
   @ApiProperty() version!: string;
