@@ -51,7 +51,7 @@ const split = (columns: string[], data: unknown[][]) => JSON.stringify({ datafra
 
 describe('readJsonNumber', () => {
   /** Reads `text` followed by a delimiter, as cells are. */
-  const read = (text: string) => readJsonNumber(Buffer.from(`${text}]`, 'latin1'), 0, { end: 0, hash: 0 });
+  const read = (text: string) => readJsonNumber(Buffer.from(`${text}]`, 'latin1'), 0, { end: 0 });
 
   it.each([
     '0', '-0', '0.0', '-0.0', '1', '-1', '29.85', '1889.5', '0.1', '0.3', '1e22', '1e23', '1E+2', '1e-2', '-2.5E-3',

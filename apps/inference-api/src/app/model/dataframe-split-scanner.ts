@@ -8,7 +8,7 @@
  * garbage they left ~0.7 ms of the ~6.6 ms the request thread spent per batch. Here a number is read
  * from its digits into the column, and a known category is recognised while its bytes are checked
  * (a trie per column) and stored as its code and its one shared string, so a batch of known values
- * allocates nothing per cell. Measured there: ~1.5 ms for the same batch, and the bench's batch
+ * allocates nothing per cell. Measured there: ~1.2 ms for the same batch, and the bench's batch
  * throughput 1.4–1.5× what it was in paired runs.
  *
  * It takes a strict subset, and for anything else returns `undefined` so the caller parses the body
