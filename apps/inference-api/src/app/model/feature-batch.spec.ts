@@ -127,8 +127,10 @@ describe('FeatureBatchBuilder with integer-coded categories', () => {
 describe('int64Codes', () => {
   it('widens 32-bit codes to int64 with their sign, across the whole 32-bit range', () => {
     const codes = Int32Array.from([0, 1, -1, 7, 2_147_483_647, -2_147_483_648]);
-    expect(Array.from(int64Codes(codes))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
-    expect(int64Codes(new Int32Array(0)).length).toBe(0);
+    expect(Array.from(int64Codes([codes], codes.length))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
+    expect(int64Codes([new Int32Array(0)], 0).length).toBe(0);
+    // Parts are joined in order as they are widened.
+    expect(Array.from(int64Codes([codes.subarray(0, 2), new Int32Array(0), codes.subarray(2)], codes.length))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
   });
 });
 

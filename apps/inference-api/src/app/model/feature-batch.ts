@@ -198,18 +198,30 @@ export class FeatureBatchBuilder {
 const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
- * 32-bit codes as the int64 tensor data onnxruntime takes, written as 32-bit words (low word, then
- * the sign extended into the high word) so no BigInt is created per cell.
+ * 32-bit codes, given as consecutive parts of `rows` codes in all, as the int64 tensor data
+ * onnxruntime takes: written as 32-bit words (low word, then the sign extended into the high word)
+ * so no BigInt is created per cell, and the parts joined as they are widened.
  */
-export function int64Codes(codes: Int32Array): BigInt64Array {
-  const buffer = new ArrayBuffer(codes.length * 8);
+export function int64Codes(parts: readonly Int32Array[], rows: number): BigInt64Array {
+  const buffer = new ArrayBuffer(rows * 8);
   const words = new Int32Array(buffer);
-  for (let index = 0; index < codes.length; index++) {
-    const value = codes[index];
-    words[2 * index + LOW_WORD] = value;
-    words[2 * index + 1 - LOW_WORD] = value >> 31;
+  let at = 0;
+  for (const codes of parts) {
+    for (let index = 0; index < codes.length; index++, at++) {
+      const value = codes[index];
+      words[2 * at + LOW_WORD] = value;
+      words[2 * at + 1 - LOW_WORD] = value >> 31;
+    }
   }
   return new BigInt64Array(buffer);
+}
+
+/** Column `index` of consecutive batches as one column of `rows` values (the batch's own array when there is one batch). */
+export function joinedColumn(batches: readonly FeatureBatch[], index: number, rows: number): ColumnValues {
+  if (batches.length === 1) return batches[0].columns[index];
+  const first = batches[0].columns[index];
+  const joined: ColumnValues = Array.isArray(first) ? new Array<string>(rows) : first instanceof Float32Array ? new Float32Array(rows) : new Float64Array(rows);
+  return joinInto(joined, batches.map((batch) => batch.columns[index]));
 }
 
 function addRowWarning(batch: FeatureBatch, row: number, warning: string): void {
@@ -244,10 +256,7 @@ export function concatFeatureBatches(batches: readonly FeatureBatch[]): FeatureB
   let rowCount = 0;
   for (const batch of batches) rowCount += batch.rowCount;
   const first = batches[0];
-  const columns = first.columns.map((column, index): ColumnValues => {
-    const joined: ColumnValues = Array.isArray(column) ? new Array<string>(rowCount) : column instanceof Float32Array ? new Float32Array(rowCount) : new Float64Array(rowCount);
-    return joinInto(joined, batches.map((batch) => batch.columns[index]));
-  });
+  const columns = first.columns.map((_column, index) => joinedColumn(batches, index, rowCount));
   const categoryCodes = first.categoryCodes.map((codes, index) =>
     codes === undefined ? undefined : joinInto(new Int32Array(rowCount), batches.map((batch) => batch.categoryCodes[index] as Int32Array)),
   );

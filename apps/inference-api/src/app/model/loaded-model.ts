@@ -5,7 +5,7 @@
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { TrainingStatistics } from '@churn/drift-stats';
-import { FeatureBatchBuilder, int64Codes, type FeatureBatch } from './feature-batch';
+import { FeatureBatchBuilder, int64Codes, joinedColumn, type FeatureBatch } from './feature-batch';
 import type { ModelContract } from './model-contract';
 import type { SignatureColumn } from './mlmodel';
 import { ScoreCoalescer } from './score-coalescer';
@@ -100,15 +100,20 @@ export class LoadedModel {
     return this.coalescer.score(batch);
   }
 
-  private async runSession(batch: FeatureBatch): Promise<Scores> {
-    const rows = batch.rowCount;
+  /** One session call over the rows of `batches`, in order: each input joined straight into its tensor. */
+  private async runSession(batches: readonly FeatureBatch[]): Promise<Scores> {
+    let rows = 0;
+    for (const batch of batches) rows += batch.rowCount;
     const feeds: Record<string, Tensor> = {};
     const columns = this.contract.columns;
     for (let index = 0; index < columns.length; index++) {
       const plan = columns[index];
       const dims = plan.columnVector ? [rows, 1] : [rows];
-      const codes = plan.categoryCodes && batch.categoryCodes[index];
-      feeds[plan.name] = codes ? new Tensor('int64', int64Codes(codes), dims) : new Tensor(plan.tensorType, batch.columns[index], dims);
+      if (plan.categoryCodes && batches[0].categoryCodes[index]) {
+        feeds[plan.name] = new Tensor('int64', int64Codes(batches.map((batch) => batch.categoryCodes[index] as Int32Array), rows), dims);
+      } else {
+        feeds[plan.name] = new Tensor(plan.tensorType, joinedColumn(batches, index, rows), dims);
+      }
     }
     const results = await this.session.run(feeds, this.outputNames);
     const rawProbability = results[this.contract.probabilityOutput].data as Float32Array;

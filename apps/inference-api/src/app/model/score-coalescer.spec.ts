@@ -13,8 +13,8 @@ function batchOf(...values: number[]): FeatureBatch {
  */
 function recordingRun(failOn?: number) {
   const calls: number[][] = [];
-  const run = async (batch: FeatureBatch): Promise<Scores> => {
-    const values = Array.from(batch.columns[0] as Float32Array);
+  const run = async (batches: readonly FeatureBatch[]): Promise<Scores> => {
+    const values = batches.flatMap((batch) => Array.from(batch.columns[0] as Float32Array));
     calls.push(values);
     if (failOn !== undefined && values.includes(failOn)) throw new Error(`cannot score ${failOn}`);
     return { probabilities: Float32Array.from(values), labels: Int32Array.from(values, (value) => value % 2) };

@@ -14,7 +14,7 @@
  * caller can see is the last bit of a float when a kernel sums in another order for another batch
  * size, as between onnxruntime builds.
  */
-import { concatFeatureBatches, type FeatureBatch } from './feature-batch';
+import type { FeatureBatch } from './feature-batch';
 import type { Scores } from './loaded-model';
 
 /** Batches above this many rows are scored on their own: a call's fixed cost no longer matters to them. */
@@ -35,14 +35,18 @@ export class ScoreCoalescer {
     this.flush();
   };
 
-  /** @param run scores one batch in one call (the session's run) */
+  /**
+   * @param run scores the rows of the given batches, in order, in one call (the session's run). It
+   *   joins them itself: only the session's inputs need joining (not, say, the text of columns it
+   *   takes as codes), and straight into the tensors' own buffers.
+   */
   constructor(
-    private readonly run: (batch: FeatureBatch) => Promise<Scores>,
+    private readonly run: (batches: readonly FeatureBatch[]) => Promise<Scores>,
     private readonly maxRows = COALESCE_MAX_ROWS,
   ) {}
 
   score(batch: FeatureBatch): Promise<Scores> {
-    if (batch.rowCount > this.maxRows) return this.run(batch);
+    if (batch.rowCount > this.maxRows) return this.run([batch]);
     if (this.waitingRows + batch.rowCount > this.maxRows) this.flush();
     return new Promise<Scores>((resolve, reject) => {
       this.waiting.push({ batch, resolve, reject });
@@ -60,10 +64,10 @@ export class ScoreCoalescer {
     this.waiting = [];
     this.waitingRows = 0;
     if (group.length === 1) {
-      settleFrom(group[0], this.run(group[0].batch));
+      settleFrom(group[0], this.run([group[0].batch]));
       return;
     }
-    this.run(concatFeatureBatches(group.map((entry) => entry.batch))).then(
+    this.run(group.map((entry) => entry.batch)).then(
       (scores) => {
         let offset = 0;
         for (const entry of group) {
@@ -75,7 +79,7 @@ export class ScoreCoalescer {
       },
       // A failed group call: score each batch alone, so a failure belongs to the request that caused it.
       () => {
-        for (const entry of group) settleFrom(entry, this.run(entry.batch));
+        for (const entry of group) settleFrom(entry, this.run([entry.batch]));
       },
     );
   }
