@@ -2,7 +2,7 @@ import { Injectable, Logger, NotFoundException, type OnApplicationBootstrap, typ
 import { ConfigService } from '@nestjs/config';
 import { driftReport, DriftInputError, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import { concatFeatureBatches, type FeatureBatch } from '../model/feature-batch';
+import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel } from '../model/loaded-model';
 import { ModelNotReadyError } from '../model/model-errors';
 import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
@@ -118,10 +118,10 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     const batches = this.queue;
     this.queue = [];
     this.queuedRows = 0;
-    for (const { model, batch, at } of joinedByModel(batches)) {
+    for (const { model, batches: parts, rows, at } of groupedByModel(batches)) {
       const watch = this.watchOf(model);
       try {
-        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, batch, watch.codeTexts), batch.rowCount, at);
+        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, parts, watch.codeTexts), rows, at);
       } catch (error) {
         // The scorer accepted these values; a window refusing them means its reference and the model disagree.
         if (!(error instanceof DriftInputError)) throw error;
@@ -279,27 +279,40 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
 /** Statistics with no features: the kind lookup of a version without train_stats.json. */
 const EMPTY_REFERENCE: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
 
+/** Consecutive batches of one version that reach its window as one (see {@link groupedByModel}). */
+interface BatchGroup {
+  model: LoadedModel;
+  batches: FeatureBatch[];
+  rows: number;
+  /** The first request's time, a few milliseconds at most from the last's. */
+  at: number;
+}
+
 /**
- * The batches of one drain with the small ones joined per version: one window update per version
- * instead of one per single-customer request, whose per-call checks cost more than its row. Large
- * batches (over {@link JOIN_MAX_ROWS} rows) stay as they are: copying them would cost more than it
- * saves. A joined batch keeps its first request's time, a few milliseconds at most from its last's.
+ * The batches of one drain with the small ones grouped per version, to be joined as the window
+ * takes them (live-rows.ts): one window update per version instead of one per single-customer
+ * request, whose per-call checks cost more than its row. Large batches (over {@link JOIN_MAX_ROWS}
+ * rows) stay alone: copying them would cost more than it saves.
  */
-function joinedByModel(batches: readonly QueuedBatch[]): QueuedBatch[] {
-  if (batches.length < 2) return [...batches];
-  const joined: QueuedBatch[] = [];
-  const byModel = new Map<LoadedModel, QueuedBatch[]>();
-  for (const queued of batches) {
-    if (queued.batch.rowCount > JOIN_MAX_ROWS) {
-      joined.push(queued);
+function groupedByModel(batches: readonly QueuedBatch[]): BatchGroup[] {
+  const groups: BatchGroup[] = [];
+  const byModel = new Map<LoadedModel, BatchGroup>();
+  for (const { model, batch, at } of batches) {
+    if (batch.rowCount > JOIN_MAX_ROWS) {
+      groups.push({ model, batches: [batch], rows: batch.rowCount, at });
       continue;
     }
-    const group = byModel.get(queued.model);
-    if (group) group.push(queued);
-    else byModel.set(queued.model, [queued]);
+    const group = byModel.get(model);
+    if (group) {
+      group.batches.push(batch);
+      group.rows += batch.rowCount;
+    } else {
+      const created = { model, batches: [batch], rows: batch.rowCount, at };
+      byModel.set(model, created);
+      groups.push(created);
+    }
   }
-  for (const group of byModel.values()) joined.push({ model: group[0].model, at: group[0].at, batch: concatFeatureBatches(group.map((queued) => queued.batch)) });
-  return joined;
+  return groups;
 }
 
 /** Batches up to this many rows are joined per version before they reach a window. */

@@ -70,6 +70,23 @@ function batchesOf(header: string[], records: string[][], size: number): Feature
   return batches;
 }
 
+/** A batch cut into consecutive parts of the given sizes, cycling, as the requests of one drain would be. */
+function partsOf(batch: FeatureBatch, sizes: number[]): FeatureBatch[] {
+  const parts: FeatureBatch[] = [];
+  for (let start = 0, turn = 0; start < batch.rowCount; turn++) {
+    const end = Math.min(batch.rowCount, start + sizes[turn % sizes.length]);
+    parts.push({
+      rowCount: end - start,
+      columns: batch.columns.map((column) => column.slice(start, end) as typeof column),
+      categoryCodes: batch.categoryCodes.map((codes) => codes?.slice(start, end)),
+      rowWarnings: undefined,
+      batchWarnings: [],
+    });
+    start = end;
+  }
+  return parts;
+}
+
 /** The intake the monitor used before the columnar one: one row object per row. */
 function addRowByRow(window: RollingDriftWindow, reference: TrainingStatistics, batch: FeatureBatch, at: number): void {
   for (let row = 0; row < batch.rowCount; row++) {
@@ -93,7 +110,7 @@ describe('the drift monitor\'s columnar intake', () => {
     const byColumn = new RollingDriftWindow(reference, limits);
     batches.forEach((batch, b) => {
       addRowByRow(byRow, reference, batch, receivedAt[b]);
-      byColumn.addColumns(liveColumns(reference, MODEL_COLUMNS, batch), batch.rowCount, receivedAt[b]);
+      byColumn.addColumns(liveColumns(reference, MODEL_COLUMNS, [batch]), batch.rowCount, receivedAt[b]);
     });
     // 18 buckets were opened; the ring keeps the newest 12, and at this time the two from 2400 ms have aged out:
     // buckets from 9000 ms of 417, 417, 417, 417, 332, 417, 417, 417, 417 and 375 rows (the last batch has 43).
@@ -122,21 +139,35 @@ describe('the drift monitor\'s columnar intake', () => {
     const byText = new RollingDriftWindow(reference, limits);
     const byCode = new RollingDriftWindow(reference, limits);
     coded.forEach((batch, b) => {
-      byText.addColumns(liveColumns(reference, MODEL_COLUMNS, batch), batch.rowCount, receivedAt[b]);
-      const columns = liveColumns(reference, MODEL_COLUMNS, batch, codeTexts);
+      byText.addColumns(liveColumns(reference, MODEL_COLUMNS, [batch]), batch.rowCount, receivedAt[b]);
+      const columns = liveColumns(reference, MODEL_COLUMNS, [batch], codeTexts);
       expect(columns['Contract']).toEqual({ codes: batch.categoryCodes[MODEL_COLUMNS.indexOf('Contract')], categories: codeTexts[MODEL_COLUMNS.indexOf('Contract')], texts: batch.columns[MODEL_COLUMNS.indexOf('Contract')] });
       byCode.addColumns(columns, batch.rowCount, receivedAt[b]);
     });
+    // And each batch as uneven parts joined on the way in, as the monitor joins the small requests of one drain.
+    const byParts = new RollingDriftWindow(reference, limits);
+    coded.forEach((batch, b) => byParts.addColumns(liveColumns(reference, MODEL_COLUMNS, partsOf(batch, [1, 30, 7, 64, 398]), codeTexts), batch.rowCount, receivedAt[b]));
     const now = 2400 + 60_001;
-    const [textSnapshot, codeSnapshot] = [byText.snapshot(now), byCode.snapshot(now)];
+    const [textSnapshot, codeSnapshot, partsSnapshot] = [byText.snapshot(now), byCode.snapshot(now), byParts.snapshot(now)];
     expect(JSON.stringify(codeSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
+    expect(JSON.stringify(partsSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
     if (codeSnapshot.window && textSnapshot.window) expect(driftReport(reference, codeSnapshot.window)).toEqual(driftReport(reference, textSnapshot.window));
+  });
+
+  it('joins the parts of a drain in order, for every kind of column, into what the whole batch gives', () => {
+    const whole = batches[1];
+    const parts = partsOf(whole, [1, 1, 40, 300, 2]);
+    expect(parts.length).toBeGreaterThan(5);
+    const joined = liveColumns(reference, MODEL_COLUMNS, parts);
+    const alone = liveColumns(reference, MODEL_COLUMNS, [whole]);
+    expect(Object.keys(joined).sort()).toEqual(Object.keys(alone).sort());
+    for (const name of Object.keys(alone)) expect({ name, values: Array.from(joined[name] as ArrayLike<unknown>) }).toEqual({ name, values: Array.from(alone[name] as ArrayLike<unknown>) });
   });
 
   it('converts a column only when its kind differs from the reference\'s or it holds an infinity, and never changes the batch', () => {
     const batch = batchesOf(header, records.slice(0, 100), 100)[0];
     const before = batch.columns.map((column) => Array.from(column as ArrayLike<number | string>));
-    const columns = liveColumns(reference, MODEL_COLUMNS, batch);
+    const columns = liveColumns(reference, MODEL_COLUMNS, [batch]);
     expect(Object.keys(columns).sort()).toEqual(MODEL_COLUMNS.filter((name) => name !== 'unused').sort());
     expect(columns['MonthlyCharges']).toBe(batch.columns[2]);
     expect(columns['Contract']).toBe(batch.columns[MODEL_COLUMNS.indexOf('Contract')]);
@@ -149,7 +180,7 @@ describe('the drift monitor\'s columnar intake', () => {
   it('counts rows without feature windows for a version without training statistics', () => {
     const rolling = new RollingDriftWindow(undefined, limits);
     const empty: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
-    rolling.addColumns(liveColumns(empty, MODEL_COLUMNS, batches[0]), 1000, 5);
+    rolling.addColumns(liveColumns(empty, MODEL_COLUMNS, [batches[0]]), 1000, 5);
     expect(rolling.snapshot(10)).toEqual({ window: undefined, size: 1000, from: 5, to: 5 });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { parseNumericText } from '@churn/churn-pipeline';
 import type { LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
-import type { ColumnValues, FeatureBatch } from '../model/feature-batch';
+import { joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
 
 /** A cell as a numeric feature's window takes it; null when missing (NaN, an infinity from float32 overflow, blank or non-numeric text). */
 export function liveNumber(value: number | string | null | undefined): number | null {
@@ -27,21 +27,23 @@ export function liveCell(reference: TrainingStatistics, feature: string, value: 
 }
 
 /**
- * A scored batch's columns as the drift window takes them (`DriftWindow.addColumns`), features named
- * by `columnNames` (the batch's column order); columns that are not features of `reference` are left
- * out. The batch's own arrays are passed on whenever they already hold what the window takes (the
- * usual case: number columns for numeric features, text columns for categorical ones, with their
- * category codes when the model is fed codes and `codeTexts` (the builder's) names them, so the
- * window counts codes instead of looking up text); a column of the other kind, or a number column
- * holding an infinity, is converted cell by cell with liveNumber/liveText, the same rules as `liveCell`.
+ * Scored batches' columns, joined in order, as the drift window takes them
+ * (`DriftWindow.addColumns`), features named by `columnNames` (the batches' column order); columns
+ * that are not features of `reference` are left out. What already holds what the window takes is
+ * passed on as it is, or joined (numbers for numeric features; text for categorical ones, or, for a
+ * model fed category codes whose texts `codeTexts` (the builder's) names, the codes with the text of
+ * only the rows without one, which is all the window reads); a column of the other kind, or a number
+ * column holding an infinity, is converted cell by cell with liveNumber/liveText, the same rules as
+ * `liveCell`.
  */
-export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batch: FeatureBatch, codeTexts: readonly (readonly string[] | undefined)[] = []): LiveColumns {
+export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batches: readonly FeatureBatch[], codeTexts: readonly (readonly string[] | undefined)[] = []): LiveColumns {
+  let rows = 0;
+  for (const batch of batches) rows += batch.rowCount;
   const columns: Record<string, LiveColumn> = {};
   for (let index = 0; index < columnNames.length; index++) {
     const name = columnNames[index];
-    const values = batch.columns[index];
-    if (reference.numeric[name] !== undefined) columns[name] = numericColumn(values);
-    else if (reference.categorical[name] !== undefined) columns[name] = textColumn(values, batch.categoryCodes[index], codeTexts[index]);
+    if (reference.numeric[name] !== undefined) columns[name] = numericColumn(joinedColumn(batches, index, rows));
+    else if (reference.categorical[name] !== undefined) columns[name] = categoricalColumn(batches, index, rows, codeTexts[index]);
   }
   return columns;
 }
@@ -57,7 +59,22 @@ function holdsInfinity(values: Float32Array | Float64Array): boolean {
   return false;
 }
 
-function textColumn(values: ColumnValues, codes: Int32Array | undefined, categories: readonly string[] | undefined): LiveColumn {
-  if (Array.isArray(values)) return codes !== undefined && categories !== undefined ? { codes, categories, texts: values } : values;
-  return Array.from(values, (value) => liveText(value) ?? '');
+function categoricalColumn(batches: readonly FeatureBatch[], index: number, rows: number, categories: readonly string[] | undefined): LiveColumn {
+  const first = batches[0].columns[index];
+  if (!Array.isArray(first)) return Array.from(joinedColumn(batches, index, rows) as ArrayLike<number>, (value) => liveText(value) ?? '');
+  if (categories === undefined || batches[0].categoryCodes[index] === undefined) return joinedColumn(batches, index, rows) as string[];
+  if (batches.length === 1) return { codes: batches[0].categoryCodes[index] as Int32Array, categories, texts: first };
+  const codes = new Int32Array(rows);
+  const texts = new Array<string>(rows);
+  let at = 0;
+  for (const batch of batches) {
+    const partCodes = batch.categoryCodes[index] as Int32Array;
+    const partTexts = batch.columns[index] as string[];
+    for (let row = 0; row < batch.rowCount; row++, at++) {
+      const code = partCodes[row];
+      codes[at] = code;
+      if (code < 0) texts[at] = partTexts[row];
+    }
+  }
+  return { codes, categories, texts };
 }

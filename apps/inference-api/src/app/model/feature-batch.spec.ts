@@ -1,5 +1,5 @@
 import type { InputColumnPlan } from './model-contract';
-import { concatFeatureBatches, FeatureBatchBuilder, int64Codes } from './feature-batch';
+import { FeatureBatchBuilder, int64Codes, joinedColumn } from './feature-batch';
 import { InputError } from './model-errors';
 
 const columns: InputColumnPlan[] = [
@@ -134,23 +134,26 @@ describe('int64Codes', () => {
   });
 });
 
-describe('concatFeatureBatches', () => {
-  it('joins numbers, text and codes of several batches in order, dropping warnings', () => {
-    const part = (tenure: number[], contract: string[], codes: number[]) => ({
-      rowCount: tenure.length,
-      columns: [Float32Array.from(tenure), contract],
-      categoryCodes: [undefined, Int32Array.from(codes)],
-      rowWarnings: [['a warning']],
-      batchWarnings: ['another'],
-    });
-    const joined = concatFeatureBatches([part([1], ['One year'], [1]), part([2, 3], ['', 'x'], [-1, -1]), part([4], ['Two year'], [2])]);
-    expect(joined.rowCount).toBe(4);
-    expect(Array.from(joined.columns[0] as Float32Array)).toEqual([1, 2, 3, 4]);
-    expect(joined.columns[0]).toBeInstanceOf(Float32Array);
-    expect(joined.columns[1]).toEqual(['One year', '', 'x', 'Two year']);
-    expect(Array.from(joined.categoryCodes[1] ?? [])).toEqual([1, -1, -1, 2]);
-    expect(joined.categoryCodes[0]).toBeUndefined();
-    expect(joined.rowWarnings).toBeUndefined();
-    expect(joined.batchWarnings).toEqual([]);
+describe('joinedColumn', () => {
+  const part = (tenure: number[], contract: string[]) => ({
+    rowCount: tenure.length,
+    columns: [Float32Array.from(tenure), Float64Array.from(tenure), contract],
+    categoryCodes: [undefined, undefined, undefined],
+    rowWarnings: undefined,
+    batchWarnings: [],
+  });
+
+  it('joins one column of several batches in order, keeping its kind', () => {
+    const parts = [part([1], ['One year']), part([2, 3], ['', 'x']), part([], []), part([4], ['Two year'])];
+    const floats = joinedColumn(parts, 0, 4);
+    expect(floats).toBeInstanceOf(Float32Array);
+    expect(Array.from(floats as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(joinedColumn(parts, 1, 4)).toBeInstanceOf(Float64Array);
+    expect(joinedColumn(parts, 2, 4)).toEqual(['One year', '', 'x', 'Two year']);
+  });
+
+  it('hands back the batch\'s own column when there is one batch', () => {
+    const only = part([5, 6], ['a', 'b']);
+    expect(joinedColumn([only], 2, 2)).toBe(only.columns[2]);
   });
 });

@@ -248,22 +248,6 @@ function quote(text: string): string {
 }
 
 /**
- * Several batches of one builder as one, rows in order: one onnxruntime call for many small
- * requests (the shadow queue), since a call's fixed cost dwarfs a row's. Warnings are not kept.
- */
-export function concatFeatureBatches(batches: readonly FeatureBatch[]): FeatureBatch {
-  if (batches.length === 1) return batches[0];
-  let rowCount = 0;
-  for (const batch of batches) rowCount += batch.rowCount;
-  const first = batches[0];
-  const columns = first.columns.map((_column, index) => joinedColumn(batches, index, rowCount));
-  const categoryCodes = first.categoryCodes.map((codes, index) =>
-    codes === undefined ? undefined : joinInto(new Int32Array(rowCount), batches.map((batch) => batch.categoryCodes[index] as Int32Array)),
-  );
-  return { rowCount, columns, categoryCodes, rowWarnings: undefined, batchWarnings: [] };
-}
-
-/**
  * Copies `parts` one after the other into `target` (sized for all of them) and returns it. Element
  * by element: for the one-row parts it mostly joins, cheaper than `set` or `flatMap`.
  */
