@@ -154,6 +154,9 @@ describe('columnar drift-window intake', () => {
     const window = new CategoricalFeatureWindow(['No', 'Yes']);
     window.addCodedValues({ codes: [1, -1, 0, 2, -1], categories: ['Yes', 'No', ''], texts: ['', 'maybe', '', '', ''] }, 0, 5);
     expect(window.toJSON()).toEqual({ kind: 'categorical', levels: ['No', 'Yes'], counts: [1, 1, 1], missing: 2 });
+    // Another list (another scorer's encoder) on the same window: its own codes, not the last list's.
+    window.addCodedValues({ codes: [0, 1], categories: ['No', 'Yes'], texts: ['', ''] }, 0, 2);
+    expect(window.toJSON()).toEqual({ kind: 'categorical', levels: ['No', 'Yes'], counts: [2, 2, 1], missing: 2 });
   });
 
   describe('bad input: a typed error naming the column and row, and nothing recorded', () => {

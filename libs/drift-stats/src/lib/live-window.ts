@@ -13,7 +13,9 @@ export type LiveColumn = ArrayLike<number> | ReadonlyArray<string> | CodedTextCo
  * A categorical feature's values as integer codes, as a scorer that feeds categories to its model
  * as codes already holds them: `codes[row] ≥ 0` is the category `categories[code]`; a negative code
  * means the row's value is read from `texts[row]` instead (a missing value, '', or a category
- * outside `categories`). Counting codes spares one text lookup per value.
+ * outside `categories`). Counting codes spares one text lookup per value. A window keeps the level
+ * positions of the last `categories` list it was given, so a list passed again must be unchanged
+ * (a scorer's list of its encoder's categories is).
  */
 export interface CodedTextColumn {
   readonly codes: ArrayLike<number>;
@@ -246,8 +248,7 @@ export class CategoricalFeatureWindow {
   addCodedValues(column: CodedTextColumn, start: number, end: number): void {
     requireCodedValues(column, start, end, 'column');
     const other = this.levels.length;
-    // Per code, its level position; -1 for the missing value ''.
-    const levelOfCode = Int32Array.from(column.categories, (category) => (category === '' ? -1 : (this.positions.get(category) ?? other)));
+    const levelOfCode = this.levelsOfCodes(column.categories);
     const { codes, texts } = column;
     for (let i = start; i < end; i++) {
       const code = codes[i];
@@ -256,6 +257,20 @@ export class CategoricalFeatureWindow {
       else this.counts[level] += 1;
     }
   }
+
+  /**
+   * Per code of `categories`, its level position (-1 for the missing value ''); kept for the last
+   * list seen, since a scorer passes the same list with every batch.
+   */
+  private levelsOfCodes(categories: ReadonlyArray<string>): Int32Array {
+    if (this.codeLevels?.categories !== categories) {
+      const other = this.levels.length;
+      this.codeLevels = { categories, levelOfCode: Int32Array.from(categories, (category) => (category === '' ? -1 : (this.positions.get(category) ?? other))) };
+    }
+    return this.codeLevels.levelOfCode;
+  }
+
+  private codeLevels: { categories: ReadonlyArray<string>; levelOfCode: Int32Array } | undefined;
 
   /** Records `count` missing values. @throws {DriftInputError} unless count is an integer ≥ 0. */
   addMissing(count: number): void {

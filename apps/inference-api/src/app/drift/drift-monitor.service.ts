@@ -11,7 +11,7 @@ import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { DriftAlertPolicy, driftAlertKey, previousAlertKey } from './drift-alert-policy';
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
 import { DriftMetrics } from './drift-metrics';
-import { liveColumns } from './live-rows';
+import { LiveColumnPlan } from './live-rows';
 import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
 import { postWebhook, TrainingWorkerClient } from './training-worker-client';
@@ -47,8 +47,8 @@ interface VersionWatch {
   reference: TrainingStatistics | undefined;
   /** Model input names, in the order of the batches' columns. */
   columns: string[];
-  /** Per column fed as category codes, the text of each code (the version's builder's). */
-  codeTexts: readonly (readonly string[] | undefined)[];
+  /** How its scored batches become window columns. */
+  livePlan: LiveColumnPlan;
   window: RollingDriftWindow;
   policy: DriftAlertPolicy;
 }
@@ -121,7 +121,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     for (const { model, batches: parts, rows, at } of groupedByModel(batches)) {
       const watch = this.watchOf(model);
       try {
-        watch.window.addColumns(liveColumns(watch.reference ?? EMPTY_REFERENCE, watch.columns, parts, watch.codeTexts), rows, at);
+        watch.window.addColumns(watch.livePlan.columnsOf(parts), rows, at);
       } catch (error) {
         // The scorer accepted these values; a window refusing them means its reference and the model disagree.
         if (!(error instanceof DriftInputError)) throw error;
@@ -240,12 +240,13 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     const key = `${model.ref.name}\u0000${model.ref.version}`;
     let watch = this.watches.get(key);
     if (watch === undefined) {
+      const columns = model.contract.columns.map((column) => column.name);
       watch = {
         name: model.ref.name,
         version: model.ref.version,
         reference: model.info.trainStats,
-        columns: model.contract.columns.map((column) => column.name),
-        codeTexts: model.builder.codeTexts,
+        columns,
+        livePlan: new LiveColumnPlan(model.info.trainStats ?? EMPTY_REFERENCE, columns, model.builder.codeTexts),
         window: new RollingDriftWindow(model.info.trainStats, {
           maxRows: this.settings.DRIFT_WINDOW_SIZE,
           maxAgeMs: this.settings.DRIFT_WINDOW_SECONDS * 1000,

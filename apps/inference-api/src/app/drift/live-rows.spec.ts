@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildTrainingStatistics, driftReport, type LiveRow, type TrainingStatistics } from '@churn/drift-stats';
 import type { FeatureBatch } from '../model/feature-batch';
-import { liveCell, liveColumns } from './live-rows';
+import { liveCell, LiveColumnPlan } from './live-rows';
 import { RollingDriftWindow } from './rolling-drift-window';
 
 /**
- * The monitor's columnar intake (`liveColumns` + `RollingDriftWindow.addColumns`) against the per-row
+ * The monitor's columnar intake (`LiveColumnPlan.columnsOf` + `RollingDriftWindow.addColumns`) against the per-row
  * one it replaced (a row object of `liveCell`s per row + `RollingDriftWindow.add`), on Telco batches
  * as the scorer builds them. Exact equality: the same values reach each feature window in the same
  * order, so counts, samples and every report computed from them must be identical.
@@ -110,7 +110,7 @@ describe('the drift monitor\'s columnar intake', () => {
     const byColumn = new RollingDriftWindow(reference, limits);
     batches.forEach((batch, b) => {
       addRowByRow(byRow, reference, batch, receivedAt[b]);
-      byColumn.addColumns(liveColumns(reference, MODEL_COLUMNS, [batch]), batch.rowCount, receivedAt[b]);
+      byColumn.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
     });
     // 18 buckets were opened; the ring keeps the newest 12, and at this time the two from 2400 ms have aged out:
     // buckets from 9000 ms of 417, 417, 417, 417, 332, 417, 417, 417, 417 and 375 rows (the last batch has 43).
@@ -139,14 +139,14 @@ describe('the drift monitor\'s columnar intake', () => {
     const byText = new RollingDriftWindow(reference, limits);
     const byCode = new RollingDriftWindow(reference, limits);
     coded.forEach((batch, b) => {
-      byText.addColumns(liveColumns(reference, MODEL_COLUMNS, [batch]), batch.rowCount, receivedAt[b]);
-      const columns = liveColumns(reference, MODEL_COLUMNS, [batch], codeTexts);
+      byText.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
+      const columns = new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts).columnsOf([batch]);
       expect(columns['Contract']).toEqual({ codes: batch.categoryCodes[MODEL_COLUMNS.indexOf('Contract')], categories: codeTexts[MODEL_COLUMNS.indexOf('Contract')], texts: batch.columns[MODEL_COLUMNS.indexOf('Contract')] });
       byCode.addColumns(columns, batch.rowCount, receivedAt[b]);
     });
     // And each batch as uneven parts joined on the way in, as the monitor joins the small requests of one drain.
     const byParts = new RollingDriftWindow(reference, limits);
-    coded.forEach((batch, b) => byParts.addColumns(liveColumns(reference, MODEL_COLUMNS, partsOf(batch, [1, 30, 7, 64, 398]), codeTexts), batch.rowCount, receivedAt[b]));
+    coded.forEach((batch, b) => byParts.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts).columnsOf(partsOf(batch, [1, 30, 7, 64, 398])), batch.rowCount, receivedAt[b]));
     const now = 2400 + 60_001;
     const [textSnapshot, codeSnapshot, partsSnapshot] = [byText.snapshot(now), byCode.snapshot(now), byParts.snapshot(now)];
     expect(JSON.stringify(codeSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
@@ -158,8 +158,8 @@ describe('the drift monitor\'s columnar intake', () => {
     const whole = batches[1];
     const parts = partsOf(whole, [1, 1, 40, 300, 2]);
     expect(parts.length).toBeGreaterThan(5);
-    const joined = liveColumns(reference, MODEL_COLUMNS, parts);
-    const alone = liveColumns(reference, MODEL_COLUMNS, [whole]);
+    const joined = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf(parts);
+    const alone = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([whole]);
     expect(Object.keys(joined).sort()).toEqual(Object.keys(alone).sort());
     for (const name of Object.keys(alone)) expect({ name, values: Array.from(joined[name] as ArrayLike<unknown>) }).toEqual({ name, values: Array.from(alone[name] as ArrayLike<unknown>) });
   });
@@ -167,7 +167,7 @@ describe('the drift monitor\'s columnar intake', () => {
   it('converts a column only when its kind differs from the reference\'s or it holds an infinity, and never changes the batch', () => {
     const batch = batchesOf(header, records.slice(0, 100), 100)[0];
     const before = batch.columns.map((column) => Array.from(column as ArrayLike<number | string>));
-    const columns = liveColumns(reference, MODEL_COLUMNS, [batch]);
+    const columns = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]);
     expect(Object.keys(columns).sort()).toEqual(MODEL_COLUMNS.filter((name) => name !== 'unused').sort());
     expect(columns['MonthlyCharges']).toBe(batch.columns[2]);
     expect(columns['Contract']).toBe(batch.columns[MODEL_COLUMNS.indexOf('Contract')]);
@@ -180,7 +180,7 @@ describe('the drift monitor\'s columnar intake', () => {
   it('counts rows without feature windows for a version without training statistics', () => {
     const rolling = new RollingDriftWindow(undefined, limits);
     const empty: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
-    rolling.addColumns(liveColumns(empty, MODEL_COLUMNS, [batches[0]]), 1000, 5);
+    rolling.addColumns(new LiveColumnPlan(empty, MODEL_COLUMNS).columnsOf([batches[0]]), 1000, 5);
     expect(rolling.snapshot(10)).toEqual({ window: undefined, size: 1000, from: 5, to: 5 });
   });
 });

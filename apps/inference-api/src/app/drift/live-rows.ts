@@ -27,25 +27,37 @@ export function liveCell(reference: TrainingStatistics, feature: string, value: 
 }
 
 /**
- * Scored batches' columns, joined in order, as the drift window takes them
- * (`DriftWindow.addColumns`), features named by `columnNames` (the batches' column order); columns
- * that are not features of `reference` are left out. What already holds what the window takes is
- * passed on as it is, or joined (numbers for numeric features; text for categorical ones, or, for a
- * model fed category codes whose texts `codeTexts` (the builder's) names, the codes with the text of
- * only the rows without one, which is all the window reads); a column of the other kind, or a number
- * column holding an infinity, is converted cell by cell with liveNumber/liveText, the same rules as
- * `liveCell`.
+ * How a version's scored batches become drift-window columns (`DriftWindow.addColumns`), decided
+ * once per version: which of its columns (named by `columnNames`, the batches' column order) are
+ * features of `reference`, of which kind, and which are fed to the model as category codes (their
+ * texts named by `codeTexts`, the builder's). Columns that are not features are left out.
  */
-export function liveColumns(reference: TrainingStatistics, columnNames: readonly string[], batches: readonly FeatureBatch[], codeTexts: readonly (readonly string[] | undefined)[] = []): LiveColumns {
-  let rows = 0;
-  for (const batch of batches) rows += batch.rowCount;
-  const columns: Record<string, LiveColumn> = {};
-  for (let index = 0; index < columnNames.length; index++) {
-    const name = columnNames[index];
-    if (reference.numeric[name] !== undefined) columns[name] = numericColumn(joinedColumn(batches, index, rows));
-    else if (reference.categorical[name] !== undefined) columns[name] = categoricalColumn(batches, index, rows, codeTexts[index]);
+export class LiveColumnPlan {
+  private readonly features: { name: string; index: number; numeric: boolean; categories: readonly string[] | undefined }[] = [];
+
+  constructor(reference: TrainingStatistics, columnNames: readonly string[], codeTexts: readonly (readonly string[] | undefined)[] = []) {
+    columnNames.forEach((name, index) => {
+      if (reference.numeric[name] !== undefined) this.features.push({ name, index, numeric: true, categories: undefined });
+      else if (reference.categorical[name] !== undefined) this.features.push({ name, index, numeric: false, categories: codeTexts[index] });
+    });
   }
-  return columns;
+
+  /**
+   * Scored batches' columns, joined in order, as the window takes them. What already holds what the
+   * window takes is passed on as it is, or joined (numbers for numeric features; text for categorical
+   * ones, or, for a column fed as codes, the codes with the text of only the rows without one, which
+   * is all the window reads); a column of the other kind, or a number column holding an infinity, is
+   * converted cell by cell with liveNumber/liveText, the same rules as `liveCell`.
+   */
+  columnsOf(batches: readonly FeatureBatch[]): LiveColumns {
+    let rows = 0;
+    for (const batch of batches) rows += batch.rowCount;
+    const columns: Record<string, LiveColumn> = {};
+    for (const { name, index, numeric, categories } of this.features) {
+      columns[name] = numeric ? numericColumn(joinedColumn(batches, index, rows)) : categoricalColumn(batches, index, rows, categories);
+    }
+    return columns;
+  }
 }
 
 function numericColumn(values: ColumnValues): ArrayLike<number> {
