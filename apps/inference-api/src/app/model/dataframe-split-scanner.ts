@@ -352,9 +352,10 @@ const MAX_TRIE_CELLS = 1 << 20;
 
 /**
  * One column's known categories as a trie over their UTF-8 bytes: the scanner walks it with each byte
- * of a string as it checks that byte, so a known category is recognised exactly, in the same pass,
- * with two array reads a byte (no hashing, no second comparison, no string made). Bytes are mapped to
- * classes first (only the bytes some category has get one), which keeps the table small.
+ * of a string as it looks for the closing quote, so a known category is recognised exactly, in the
+ * same pass, with two array reads a byte (no hashing, no second comparison, no string made). Bytes
+ * are mapped to classes first (only the bytes some category has get one, at most 222 since quotes,
+ * backslashes and control characters never do), which keeps the table small.
  */
 class CategoryTrie {
   private constructor(
