@@ -240,7 +240,7 @@ export class CategoricalFeatureWindow {
 
   /**
    * Records rows `start` … `end − 1` of a coded column, exactly as `addValues` of their text would:
-   * a row's code is counted through a table of level positions built once per call.
+   * a row's code is counted through a table of level positions, kept for the column's code list.
    *
    * @throws {DriftInputError} naming the row when the range does not fit, a code is not an integer
    *   below the number of categories, or a row with a negative code has no text; nothing is recorded then.

@@ -1,4 +1,4 @@
-import { joinInto, type ColumnValues } from '../model/feature-batch';
+import { joinedCodes, joinInto, type ColumnValues } from '../model/feature-batch';
 import type { PredictionRecord, Variant } from '../prediction-log';
 import type { ScoredRequest, ShadowScore } from '../scoring/prediction-observer';
 
@@ -114,14 +114,14 @@ export interface PredictionLogBundle {
    * text with '' for missing, or as codes when the version is fed codes (a 1000-row batch's sixteen
    * text columns cost more to clone than everything else in it).
    */
-  columns: (ColumnValues | CodedTextColumn)[];
+  columns: (ColumnValues | CodedLogColumn)[];
   probabilities: Float32Array;
   labels: Int32Array;
   shadows: (ShadowScore[] | null)[];
 }
 
 /** A text column as codes: `texts[code]` for a code of 0 or more; a row with code -1 is missing ('') unless listed in `otherRows` with its text. */
-export interface CodedTextColumn {
+export interface CodedLogColumn {
   codes: Int32Array;
   texts: readonly string[];
   otherRows: number[];
@@ -145,7 +145,7 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   const first = entries[0];
   // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
   const alone = entries.length === 1;
-  const columns = first.columns.map((column, index): ColumnValues | CodedTextColumn => {
+  const columns = first.columns.map((column, index): ColumnValues | CodedLogColumn => {
     const texts = first.codeTexts?.[index];
     if (texts !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined)) return codedText(entries, index, rows, texts);
     if (alone) return column;
@@ -189,28 +189,18 @@ function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
 }
 
 /** The entries' text column `index` as their codes joined, with the text of every uncoded row that is not missing (unknown categories). */
-function codedText(entries: readonly PredictionLogEntry[], index: number, rows: number, texts: readonly string[]): CodedTextColumn {
-  const codes = entries.length === 1 ? (entries[0].categoryCodes?.[index] as Int32Array) : new Int32Array(rows);
+function codedText(entries: readonly PredictionLogEntry[], index: number, rows: number, texts: readonly string[]): CodedLogColumn {
   const otherRows: number[] = [];
   const otherTexts: string[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const from = entry.categoryCodes?.[index] as Int32Array;
-    const text = entry.columns[index] as string[];
-    for (let row = 0; row < from.length; row++) {
-      const code = from[row];
-      if (codes !== from) codes[offset + row] = code;
-      if (code < 0 && text[row] !== '') {
-        otherRows.push(offset + row);
-        otherTexts.push(text[row]);
-      }
-    }
-    offset += from.length;
-  }
+  const codes = joinedCodes(entries, index, rows, (at, text) => {
+    if (text === '') return;
+    otherRows.push(at);
+    otherTexts.push(text);
+  });
   return { codes, texts, otherRows, otherTexts };
 }
 
-function decodedText(column: CodedTextColumn): string[] {
+function decodedText(column: CodedLogColumn): string[] {
   const text = new Array<string>(column.codes.length);
   for (let row = 0; row < text.length; row++) {
     const code = column.codes[row];
@@ -249,6 +239,6 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
   return entries;
 }
 
-function isCodedText(column: ColumnValues | CodedTextColumn): column is CodedTextColumn {
+function isCodedText(column: ColumnValues | CodedLogColumn): column is CodedLogColumn {
   return !Array.isArray(column) && 'codes' in column;
 }

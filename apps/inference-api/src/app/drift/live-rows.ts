@@ -5,7 +5,7 @@
  */
 import { parseNumericText } from '@churn/churn-pipeline';
 import type { LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
-import { joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
+import { joinedCodes, joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
 
 /** A cell as a numeric feature's window takes it; null when missing (NaN, an infinity from float32 overflow, blank or non-numeric text). */
 export function liveNumber(value: number | string | null | undefined): number | null {
@@ -76,17 +76,7 @@ function categoricalColumn(batches: readonly FeatureBatch[], index: number, rows
   if (!Array.isArray(first)) return Array.from(joinedColumn(batches, index, rows) as ArrayLike<number>, (value) => liveText(value) ?? '');
   if (categories === undefined || batches[0].categoryCodes[index] === undefined) return joinedColumn(batches, index, rows) as string[];
   if (batches.length === 1) return { codes: batches[0].categoryCodes[index] as Int32Array, categories, texts: first };
-  const codes = new Int32Array(rows);
   const texts = new Array<string>(rows);
-  let at = 0;
-  for (const batch of batches) {
-    const partCodes = batch.categoryCodes[index] as Int32Array;
-    const partTexts = batch.columns[index] as string[];
-    for (let row = 0; row < batch.rowCount; row++, at++) {
-      const code = partCodes[row];
-      codes[at] = code;
-      if (code < 0) texts[at] = partTexts[row];
-    }
-  }
+  const codes = joinedCodes(batches, index, rows, (at, text) => (texts[at] = text));
   return { codes, categories, texts };
 }
