@@ -52,7 +52,7 @@ describe('recordsOf', () => {
 });
 
 describe('bundleEntries / unbundleEntries', () => {
-  const otherColumns = ['tenure', 'Contract'];
+  const otherColumns = ['tenure', 'PaymentMethod'];
   const second: PredictionLogEntry = {
     ...ENTRY,
     requestId: 'r-2',
@@ -68,7 +68,7 @@ describe('bundleEntries / unbundleEntries', () => {
 
   it('gives back, after a structured clone, entries whose records equal the originals, bundled per column list in order', () => {
     const bundles = bundleEntries([ENTRY, second, thirdOtherVersion]);
-    expect(bundles.map((bundle) => bundle.requestIds)).toEqual([['r-1', 'r-2'], ['r-3']]);
+    expect(bundles.map((bundle) => Array.from(bundle.rowCounts))).toEqual([[2, 1], [1]]);
     const received = structuredClone(bundles).flatMap(unbundleEntries);
     expect(received.map(recordsOf)).toEqual([ENTRY, second, thirdOtherVersion].map(recordsOf));
     expect(received.map(entryRows)).toEqual([2, 1, 1]);
@@ -76,7 +76,7 @@ describe('bundleEntries / unbundleEntries', () => {
 
   it('joins the rows column by column, numbers as float64', () => {
     const [bundle] = bundleEntries([ENTRY, second]);
-    expect(bundle.rowCounts).toEqual([2, 1]);
+    expect(Array.from(bundle.rowCounts)).toEqual([2, 1]);
     expect(bundle.columns[0]).toBeInstanceOf(Float64Array);
     expect(Array.from(bundle.columns[0] as Float64Array)).toEqual([12, Number.NaN, 3.5]);
     expect(bundle.columns[1]).toEqual(['Two year', '', 'One year']);
@@ -104,9 +104,10 @@ describe('bundles of versions fed category codes', () => {
   it('sends the text as codes plus the text of unknown categories, and gives back the same records', () => {
     for (const entries of [[big], small]) {
       const bundles = bundleEntries(entries);
-      const coded = bundles[0].columns[1] as { codes: Int32Array; otherTexts: string[] };
-      expect(coded.codes).toBeInstanceOf(Int32Array);
-      expect(coded.otherTexts).toEqual(entries === small ? ['Weekly'] : ['Fortnightly']);
+      expect(bundles[0].columns[1]).toBeNull();
+      expect(Array.from(bundles[0].codes)).toEqual(entries === small ? [1, -1, -1] : [2, -1, -1, 0]);
+      expect(bundles[0].otherTexts).toEqual(entries === small ? ['Weekly'] : ['Fortnightly']);
+      expect(bundles[0].otherCells).toEqual(entries === small ? [0, 1] : [0, 2]);
       const received = structuredClone(bundles).flatMap(unbundleEntries);
       expect(received.map(recordsOf)).toEqual(entries.map(recordsOf));
     }
@@ -118,5 +119,72 @@ describe('bundles of versions fed category codes', () => {
     bundleEntries([big]);
     expect(big.columns).toBe(columns);
     expect(big.columns[1]).toBe(text);
+  });
+});
+
+describe('bundle packing', () => {
+  const codeTexts = [undefined, ['Month-to-month', 'One year', 'Two year'], undefined, ['DSL', 'Fiber optic', 'No']];
+  const columnNames = ['tenure', 'Contract', 'Notes', 'InternetService'];
+  const request = (index: number, overrides: Partial<PredictionLogEntry> = {}): PredictionLogEntry => ({
+    ...ENTRY,
+    requestId: `r-${index}`,
+    userId: `u-${index}`,
+    shadow: null,
+    columnNames,
+    columns: [new Float32Array([index]), ['One year'], [`note ${index}`], ['Cable']],
+    probabilities: new Float32Array([index / 64]),
+    labels: new Int32Array([index % 2]),
+    categoryCodes: [undefined, new Int32Array([1]), undefined, new Int32Array([-1])],
+    codeTexts,
+    ...overrides,
+  });
+
+  it('keeps ids of any text, empty and absent user ids, shares and shadows apart, and gives back the same records', () => {
+    const entries = [
+      request(0, { requestId: 'a\nb\u0000c', userId: '' }),
+      request(1, { userId: null, trafficShare: null, variant: 'production', alias: 'production' }),
+      request(2, { requestId: 'ré-🙂', userId: 'ü', shadow: [{ alias: 'challenger', version: '4', probability: 0.5, prediction: 1 }] }),
+      request(3, { trafficShare: 0, columns: [new Float32Array([Number.NaN]), [''], [''], ['No']], categoryCodes: [undefined, new Int32Array([-1]), undefined, new Int32Array([2])] }),
+    ];
+    const [bundle] = bundleEntries(entries);
+    expect([...bundle.names].sort()).toEqual(['3', 'champion', 'churn_model', 'production']);
+    const received = unbundleEntries(structuredClone(bundle));
+    expect(received.map(recordsOf)).toEqual(entries.map(recordsOf));
+    expect(received.map((entry) => [entry.requestId, entry.userId, entry.trafficShare])).toEqual([
+      ['a\nb\u0000c', '', 0.25],
+      ['r-1', null, null],
+      ['ré-🙂', 'ü', 0.25],
+      ['r-3', 'u-3', 0],
+    ]);
+    expect(received.map((entry) => entry.shadow)).toEqual([null, null, entries[2].shadow, null]);
+  });
+
+  it('sends no shadow list when no entry was shadowed', () => {
+    expect(bundleEntries([request(0), request(1)])[0].shadows).toBeNull();
+  });
+
+  it('holds as many arrays and objects for 32 requests as for 1: the clone does not walk one per request', () => {
+    const objectsIn = (value: unknown): number => {
+      if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return 0;
+      return 1 + Object.values(value).reduce((sum: number, inner) => sum + objectsIn(inner), 0);
+    };
+    const one = bundleEntries([request(0)]);
+    const many = bundleEntries(Array.from({ length: 32 }, (_, index) => request(index)));
+    expect(many).toHaveLength(1);
+    expect(objectsIn(many)).toBe(objectsIn(one));
+    // The unknown 'Cable' of every request crosses as text: two numbers and a string each, in two arrays.
+    expect(many[0].otherTexts).toHaveLength(32);
+    expect(unbundleEntries(structuredClone(many[0])).map(recordsOf)).toEqual(Array.from({ length: 32 }, (_, index) => recordsOf(request(index))));
+  });
+
+  it('makes the layout of a version once and bundles versions apart even when their column lists are equal', () => {
+    const a = bundleEntries([request(0)])[0];
+    const b = bundleEntries([request(1)])[0];
+    expect(b.layout).toBe(a.layout);
+    expect(JSON.parse(a.layout)).toEqual({ columnNames, codeTexts: [null, codeTexts[1], null, codeTexts[3]] });
+    const otherCodes = [undefined, ['One year', 'Two year', 'Month-to-month'], undefined, codeTexts[3]];
+    const bundles = bundleEntries([request(0), request(1, { codeTexts: otherCodes, categoryCodes: [undefined, new Int32Array([0]), undefined, new Int32Array([-1])] })]);
+    expect(bundles).toHaveLength(2);
+    expect(bundles.flatMap((bundle) => unbundleEntries(structuredClone(bundle))).map((entry) => recordsOf(entry)[0].features.Contract)).toEqual(['One year', 'One year']);
   });
 });

@@ -89,156 +89,210 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
 }
 
 /**
- * The entries of one turn of the event loop on their way to the writer thread, for one column
- * list: the rows joined column by column, the request fields as parallel lists. Cloned for the
- * thread as a few dozen arrays however many requests it holds; cloned entry by entry, a
- * single-customer request cost some sixty small objects (its one-value column arrays, its copy of
- * the column names), and that clone was the request thread's largest cost after the socket write.
+ * The entries of one turn of the event loop on their way to the writer thread, for one version:
+ * the rows joined column by column, the request fields packed. Laid out for the structured clone,
+ * whose cost follows the number of values it walks more than their size: the same 32
+ * single-customer entries took 45 µs to post as some ninety small arrays and objects (a list per
+ * request field, a code array and a copy of the category texts per text column) and 10 µs as the
+ * dozen arrays below (measured on the bench machine). Cloned entry by entry, as at first, a request
+ * cost some sixty objects, and that clone was the request thread's largest cost after the socket
+ * write.
  */
 export interface PredictionLogBundle {
-  columnNames: readonly string[];
+  /** The version's column names and code texts as JSON ({@link BundleLayout}): one string, made once per version. */
+  layout: string;
   replica: string;
-  requestIds: string[];
-  receivedAt: number[];
-  userIds: (string | null)[];
-  variants: Variant[];
-  trafficShares: (number | null)[];
-  modelNames: string[];
-  aliases: string[];
-  versions: string[];
-  latencyMs: number[];
+  /** Each entry's request id, then its user id, one after the other; `idLengths` holds their lengths (-1: no user id). */
+  ids: string;
+  idLengths: Int32Array;
+  /** The distinct variants, model names, aliases and versions; `nameIndexes` holds the four of each entry. */
+  names: string[];
+  nameIndexes: Int32Array;
+  /** The receivedAt, latencyMs and trafficShare (NaN: none) of each entry. */
+  numbers: Float64Array;
   /** Rows of each entry, in order; the joined arrays below hold them one after the other. */
-  rowCounts: number[];
+  rowCounts: Int32Array;
   /**
-   * Numbers with NaN for missing (joined columns as float64, in which float32 values are exact);
-   * text with '' for missing, or as codes when the version is fed codes (a 1000-row batch's sixteen
-   * text columns cost more to clone than everything else in it).
+   * Per column, numbers with NaN for missing (joined columns as float64, in which float32 values
+   * are exact) or text with '' for missing; null for a column sent as codes, in `codes`.
    */
-  columns: (ColumnValues | CodedLogColumn)[];
+  columns: (ColumnValues | null)[];
+  /**
+   * The codes of the columns sent as codes (text columns of a version fed codes: a 1000-row batch's
+   * sixteen text columns cost more to clone than everything else in it), one column of all the
+   * bundle's rows after another, in column order. A code of -1 is a missing value ('') unless the
+   * cell is in `otherCells`.
+   */
+  codes: Int32Array;
+  /** Cells of coded columns whose text has no code (categories the model does not know), as (coded column ordinal, row) pairs; their texts in `otherTexts`. */
+  otherCells: number[];
+  otherTexts: string[];
   probabilities: Float32Array;
   labels: Int32Array;
-  shadows: (ShadowScore[] | null)[];
+  /** Each entry's shadow scores; null when no entry has any. */
+  shadows: (ShadowScore[] | null)[] | null;
 }
 
-/** A text column as codes: `texts[code]` for a code of 0 or more; a row with code -1 is missing ('') unless listed in `otherRows` with its text. */
-export interface CodedLogColumn {
-  codes: Int32Array;
-  texts: readonly string[];
-  otherRows: number[];
-  otherTexts: string[];
+/** What {@link PredictionLogBundle.layout} holds. */
+interface BundleLayout {
+  columnNames: readonly string[];
+  /** Per column, the text of each code when the version is fed codes for it (FeatureBatchBuilder.codeTexts). */
+  codeTexts: readonly (readonly string[] | null)[];
 }
 
-/** Entries bundled by column list (each loaded version has its own list), in order within each bundle. */
-export function bundleEntries(entries: readonly PredictionLogEntry[]): PredictionLogBundle[] {
-  const byColumns = new Map<readonly string[], PredictionLogEntry[]>();
-  for (const entry of entries) {
-    const group = byColumns.get(entry.columnNames);
-    if (group) group.push(entry);
-    else byColumns.set(entry.columnNames, [entry]);
+/** The layout string of each version, by its column list and code texts (both one array per loaded version). */
+const layoutsByColumns = new WeakMap<readonly string[], Map<unknown, string>>();
+
+function layoutOf(entry: PredictionLogEntry): string {
+  let byCodeTexts = layoutsByColumns.get(entry.columnNames);
+  if (!byCodeTexts) layoutsByColumns.set(entry.columnNames, (byCodeTexts = new Map()));
+  let layout = byCodeTexts.get(entry.codeTexts);
+  if (layout === undefined) {
+    const value: BundleLayout = { columnNames: entry.columnNames, codeTexts: entry.columnNames.map((_, index) => entry.codeTexts?.[index] ?? null) };
+    layout = JSON.stringify(value);
+    byCodeTexts.set(entry.codeTexts, layout);
   }
-  return [...byColumns.values()].map(bundleOf);
+  return layout;
 }
 
-function bundleOf(entries: readonly PredictionLogEntry[]): PredictionLogBundle {
+/** Entries bundled by version (column list and code texts), in order within each bundle. */
+export function bundleEntries(entries: readonly PredictionLogEntry[]): PredictionLogBundle[] {
+  const byLayout = new Map<string, PredictionLogEntry[]>();
+  for (const entry of entries) {
+    const layout = layoutOf(entry);
+    const group = byLayout.get(layout);
+    if (group) group.push(entry);
+    else byLayout.set(layout, [entry]);
+  }
+  return [...byLayout].map(([layout, group]) => bundleOf(layout, group));
+}
+
+function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): PredictionLogBundle {
   let rows = 0;
   for (const entry of entries) rows += entryRows(entry);
   const first = entries[0];
   // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
   const alone = entries.length === 1;
-  const columns = first.columns.map((column, index): ColumnValues | CodedLogColumn => {
-    const texts = first.codeTexts?.[index];
-    if (texts !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined)) return codedText(entries, index, rows, texts);
+  const coded = first.columns.map((_, index) => first.codeTexts?.[index] !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined));
+  const codedCount = coded.filter(Boolean).length;
+  const codes = new Int32Array(codedCount * rows);
+  const otherCells: number[] = [];
+  const otherTexts: string[] = [];
+  let ordinal = 0;
+  const columns = first.columns.map((column, index): ColumnValues | null => {
+    if (coded[index]) {
+      const at = ordinal++;
+      joinedCodes(entries, index, rows, (row, text) => {
+        if (text === '') return;
+        otherCells.push(at, row);
+        otherTexts.push(text);
+      }, codes, at * rows);
+      return null;
+    }
     if (alone) return column;
     const parts = entries.map((entry) => entry.columns[index]);
     return Array.isArray(column) ? joinInto(new Array<string>(rows), parts as string[][]) : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
   });
   const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : joinInto(new Float32Array(rows), entries.map((entry) => entry.probabilities));
   const labels = alone && first.labels instanceof Int32Array ? first.labels : joinInto(new Int32Array(rows), entries.map((entry) => entry.labels));
-  const bundle: PredictionLogBundle = {
-    columnNames: first.columnNames,
-    replica: first.replica,
-    requestIds: [],
-    receivedAt: [],
-    userIds: [],
-    variants: [],
-    trafficShares: [],
-    modelNames: [],
-    aliases: [],
-    versions: [],
-    latencyMs: [],
-    rowCounts: [],
-    columns,
-    probabilities,
-    labels,
-    shadows: [],
+
+  const count = entries.length;
+  const idParts: string[] = new Array(2 * count);
+  const idLengths = new Int32Array(2 * count);
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const indexOfName = (name: string): number => {
+    let index = nameIndex.get(name);
+    if (index === undefined) nameIndex.set(name, (index = names.push(name) - 1));
+    return index;
   };
-  for (const entry of entries) {
-    bundle.requestIds.push(entry.requestId);
-    bundle.receivedAt.push(entry.receivedAt);
-    bundle.userIds.push(entry.userId);
-    bundle.variants.push(entry.variant);
-    bundle.trafficShares.push(entry.trafficShare);
-    bundle.modelNames.push(entry.modelName);
-    bundle.aliases.push(entry.alias);
-    bundle.versions.push(entry.version);
-    bundle.latencyMs.push(entry.latencyMs);
-    bundle.rowCounts.push(entryRows(entry));
-    bundle.shadows.push(entry.shadow);
+  const nameIndexes = new Int32Array(4 * count);
+  const numbers = new Float64Array(3 * count);
+  const rowCounts = new Int32Array(count);
+  let shadows: (ShadowScore[] | null)[] | null = null;
+  for (let index = 0; index < count; index++) {
+    const entry = entries[index];
+    idParts[2 * index] = entry.requestId;
+    idParts[2 * index + 1] = entry.userId ?? '';
+    idLengths[2 * index] = entry.requestId.length;
+    idLengths[2 * index + 1] = entry.userId === null ? -1 : entry.userId.length;
+    nameIndexes[4 * index] = indexOfName(entry.variant);
+    nameIndexes[4 * index + 1] = indexOfName(entry.modelName);
+    nameIndexes[4 * index + 2] = indexOfName(entry.alias);
+    nameIndexes[4 * index + 3] = indexOfName(entry.version);
+    numbers[3 * index] = entry.receivedAt;
+    numbers[3 * index + 1] = entry.latencyMs;
+    numbers[3 * index + 2] = entry.trafficShare ?? Number.NaN;
+    rowCounts[index] = entryRows(entry);
+    if (entry.shadow !== null) (shadows ??= new Array<ShadowScore[] | null>(count).fill(null))[index] = entry.shadow;
   }
-  return bundle;
+  return { layout, replica: first.replica, ids: idParts.join(''), idLengths, names, nameIndexes, numbers, rowCounts, columns, codes, otherCells, otherTexts, probabilities, labels, shadows };
 }
 
-/** The entries' text column `index` as their codes joined, with the text of every uncoded row that is not missing (unknown categories). */
-function codedText(entries: readonly PredictionLogEntry[], index: number, rows: number, texts: readonly string[]): CodedLogColumn {
-  const otherRows: number[] = [];
-  const otherTexts: string[] = [];
-  const codes = joinedCodes(entries, index, rows, (at, text) => {
-    if (text === '') return;
-    otherRows.push(at);
-    otherTexts.push(text);
-  });
-  return { codes, texts, otherRows, otherTexts };
-}
+/** The layouts the writer thread has read, by their text (one per version it has seen). */
+const parsedLayouts = new Map<string, BundleLayout>();
+const MAX_PARSED_LAYOUTS = 64;
 
-function decodedText(column: CodedLogColumn): string[] {
-  const text = new Array<string>(column.codes.length);
-  for (let row = 0; row < text.length; row++) {
-    const code = column.codes[row];
-    text[row] = code >= 0 ? column.texts[code] : '';
+function parsedLayout(layout: string): BundleLayout {
+  let parsed = parsedLayouts.get(layout);
+  if (!parsed) {
+    if (parsedLayouts.size >= MAX_PARSED_LAYOUTS) parsedLayouts.clear();
+    parsed = JSON.parse(layout) as BundleLayout;
+    parsedLayouts.set(layout, parsed);
   }
-  for (let other = 0; other < column.otherRows.length; other++) text[column.otherRows[other]] = column.otherTexts[other];
-  return text;
+  return parsed;
 }
 
 /** The entries a bundle was made of, their arrays views into the bundle's. */
 export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry[] {
-  const entries: PredictionLogEntry[] = new Array(bundle.rowCounts.length);
-  const columns = bundle.columns.map((column): ColumnValues => (isCodedText(column) ? decodedText(column) : column));
+  const { columnNames, codeTexts } = parsedLayout(bundle.layout);
+  const rows = bundle.labels.length;
+  const count = bundle.rowCounts.length;
+  const decoded: string[][] = [];
+  const columns = bundle.columns.map((column, index): ColumnValues => {
+    if (column !== null) return column;
+    const ordinal = decoded.length;
+    const texts = codeTexts[index] as readonly string[];
+    const text = new Array<string>(rows);
+    for (let row = 0; row < rows; row++) {
+      const code = bundle.codes[ordinal * rows + row];
+      text[row] = code >= 0 ? texts[code] : '';
+    }
+    decoded.push(text);
+    return text;
+  });
+  for (let other = 0; other < bundle.otherTexts.length; other++) decoded[bundle.otherCells[2 * other]][bundle.otherCells[2 * other + 1]] = bundle.otherTexts[other];
+
+  const entries: PredictionLogEntry[] = new Array(count);
   let offset = 0;
-  for (let index = 0; index < entries.length; index++) {
+  let idAt = 0;
+  const nextId = (length: number): string | null => {
+    if (length < 0) return null;
+    const id = bundle.ids.slice(idAt, idAt + length);
+    idAt += length;
+    return id;
+  };
+  for (let index = 0; index < count; index++) {
     const end = offset + bundle.rowCounts[index];
+    const share = bundle.numbers[3 * index + 2];
     entries[index] = {
-      requestId: bundle.requestIds[index],
-      receivedAt: bundle.receivedAt[index],
-      userId: bundle.userIds[index],
-      variant: bundle.variants[index],
-      trafficShare: bundle.trafficShares[index],
-      modelName: bundle.modelNames[index],
-      alias: bundle.aliases[index],
-      version: bundle.versions[index],
-      latencyMs: bundle.latencyMs[index],
+      requestId: nextId(bundle.idLengths[2 * index]) as string,
+      receivedAt: bundle.numbers[3 * index],
+      userId: nextId(bundle.idLengths[2 * index + 1]),
+      variant: bundle.names[bundle.nameIndexes[4 * index]] as Variant,
+      trafficShare: Number.isNaN(share) ? null : share,
+      modelName: bundle.names[bundle.nameIndexes[4 * index + 1]],
+      alias: bundle.names[bundle.nameIndexes[4 * index + 2]],
+      version: bundle.names[bundle.nameIndexes[4 * index + 3]],
+      latencyMs: bundle.numbers[3 * index + 1],
       replica: bundle.replica,
-      columnNames: bundle.columnNames,
+      columnNames,
       columns: columns.map((column) => (Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end))),
       probabilities: bundle.probabilities.subarray(offset, end),
       labels: bundle.labels.subarray(offset, end),
-      shadow: bundle.shadows[index],
+      shadow: bundle.shadows?.[index] ?? null,
     };
     offset = end;
   }
   return entries;
-}
-
-function isCodedText(column: ColumnValues | CodedLogColumn): column is CodedLogColumn {
-  return !Array.isArray(column) && 'codes' in column;
 }

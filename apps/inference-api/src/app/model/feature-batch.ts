@@ -249,24 +249,27 @@ function quote(text: string): string {
 
 /**
  * The category codes of column `index` of consecutive parts (batches, or log entries of batches)
- * joined, `rows` in all (the part's own array when there is one part); `uncoded(at, text)` is
- * called with the joined row and text of each row without a code (a missing value or a category
- * the model's encoder lacks), the only rows whose text a reader of codes still needs.
+ * joined, `rows` in all (the part's own array when there is one part), or written into `into` from
+ * `offset` on when given; `uncoded(at, text)` is called with the joined row (counted from 0) and
+ * text of each row without a code (a missing value or a category the model's encoder lacks), the
+ * only rows whose text a reader of codes still needs.
  */
 export function joinedCodes(
   parts: readonly { columns: readonly ColumnValues[]; categoryCodes?: readonly (Int32Array | undefined)[] }[],
   index: number,
   rows: number,
   uncoded: (at: number, text: string) => void,
+  into?: Int32Array,
+  offset = 0,
 ): Int32Array {
-  const joined = parts.length === 1 ? (parts[0].categoryCodes?.[index] as Int32Array) : new Int32Array(rows);
+  const joined = into ?? (parts.length === 1 ? (parts[0].categoryCodes?.[index] as Int32Array) : new Int32Array(rows));
   let at = 0;
   for (const part of parts) {
     const codes = part.categoryCodes?.[index] as Int32Array;
     const texts = part.columns[index] as string[];
     for (let row = 0; row < codes.length; row++, at++) {
       const code = codes[row];
-      if (joined !== codes) joined[at] = code;
+      if (joined !== codes) joined[offset + at] = code;
       if (code < 0) uncoded(at, texts[row]);
     }
   }
