@@ -58,6 +58,8 @@ export {
   newcombeDifferenceInterval,
   sampleRatioMismatch,
   compareVariantMetrics,
+  f1Variance,
+  f1DifferenceInterval,
   DEFAULT_CONFIDENCE,
   DEFAULT_SRM_ALPHA,
   SHARE_SUM_TOLERANCE,
@@ -67,4 +69,5 @@ export {
   type DifferenceInterval,
   type SampleRatioMismatch,
   type MetricDifference,
+  type F1Counts,
 } from './lib/ab';

@@ -2,6 +2,7 @@ import {
   classificationMetrics,
   compareVariantMetrics,
   type ConfusionCounts,
+  f1DifferenceInterval,
   confusionCounts,
   newcombeDifferenceInterval,
   normalQuantile,
@@ -30,6 +31,8 @@ describe('bad input to the champion/challenger statistics throws DriftInputError
     expectDriftInputError(() => classificationMetrics({ ...COUNTS, truePositives: NaN }), 'counts.truePositives', /got NaN/);
     expectDriftInputError(() => classificationMetrics(null as unknown as ConfusionCounts), 'counts', /truePositives/);
     expectDriftInputError(() => compareVariantMetrics({ ...COUNTS, falseNegatives: -2 }, COUNTS), 'champion.falseNegatives', /got -2/);
+    expectDriftInputError(() => f1DifferenceInterval(COUNTS, { ...COUNTS, falsePositives: 0.5 }), 'second.falsePositives', /got 0.5/);
+    expectDriftInputError(() => f1DifferenceInterval(null as unknown as ConfusionCounts, COUNTS), 'first', /truePositives/);
     expectDriftInputError(
       () => compareVariantMetrics(COUNTS, { ...COUNTS, truePositives: Infinity }),
       'challenger.truePositives',
@@ -42,6 +45,7 @@ describe('bad input to the champion/challenger statistics throws DriftInputError
     for (const confidence of [0, 1, 95, NaN]) {
       expectDriftInputError(() => wilsonInterval(1, 2, confidence), 'confidence', /\(0, 1\)/);
       expectDriftInputError(() => newcombeDifferenceInterval(1, 2, 1, 2, confidence), 'confidence', /\(0, 1\)/);
+      expectDriftInputError(() => f1DifferenceInterval(COUNTS, COUNTS, confidence), 'confidence', /\(0, 1\)/);
       expectDriftInputError(() => compareVariantMetrics(COUNTS, COUNTS, confidence), 'confidence', /\(0, 1\)/);
     }
   });

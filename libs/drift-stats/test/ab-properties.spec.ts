@@ -3,6 +3,8 @@ import {
   compareVariantMetrics,
   type ConfusionCounts,
   confusionCounts,
+  f1DifferenceInterval,
+  f1Variance,
   newcombeDifferenceInterval,
   normalQuantile,
   sampleRatioMismatch,
@@ -103,6 +105,38 @@ describe('properties of the champion/challenger statistics', () => {
     expect(precision).toMatchObject({ metric: 'precision', ...newcombeDifferenceInterval(36, 40, 30, 40, 0.9) });
     expect(recall).toMatchObject({ metric: 'recall', ...newcombeDifferenceInterval(36, 41, 30, 40, 0.9) });
     expect(champion).toEqual(championCopy);
+  });
+
+  it('compares F1 with the delta method: symmetric about the difference, half as wide with four times the counts, blind to true negatives', () => {
+    const champion: ConfusionCounts = { truePositives: 30, falsePositives: 10, trueNegatives: 50, falseNegatives: 10 };
+    const challenger: ConfusionCounts = { truePositives: 36, falsePositives: 4, trueNegatives: 55, falseNegatives: 5 };
+    const f1 = compareVariantMetrics(champion, challenger, 0.9)[3];
+    expect(f1).toMatchObject({ metric: 'f1', champion: 60 / 80, challenger: 72 / 81, confidence: 0.9 });
+    expect(f1.difference).toBeCloseTo(72 / 81 - 60 / 80, 15);
+    const lower = f1.lower as number;
+    const upper = f1.upper as number;
+    expect((lower + upper) / 2).toBeCloseTo(f1.difference as number, 14);
+    // By hand: Var = 4·TP·E·(TP+E)/(2TP+E)⁴ per arm, z(0.9) = 1.6448536269514722.
+    const variance = (tp: number, errors: number) => (4 * tp * errors * (tp + errors)) / (2 * tp + errors) ** 4;
+    expect(f1Variance(champion)).toBeCloseTo(variance(30, 20), 17);
+    expect((upper - lower) / 2).toBeCloseTo(1.6448536269514722 * Math.sqrt(variance(30, 20) + variance(36, 9)), 14);
+    const times = (c: ConfusionCounts, k: number): ConfusionCounts => ({ truePositives: k * c.truePositives, falsePositives: k * c.falsePositives, trueNegatives: k * c.trueNegatives, falseNegatives: k * c.falseNegatives });
+    const larger = compareVariantMetrics(times(champion, 4), times(challenger, 4), 0.9)[3];
+    expect(((larger.upper as number) - (larger.lower as number)) / (upper - lower)).toBeCloseTo(0.5, 14);
+    expect(compareVariantMetrics({ ...champion, trueNegatives: 5000 }, challenger, 0.9)[3]).toEqual(f1);
+  });
+
+  it('gives F1 no interval where an arm’s F1 is exactly 1 or 0, whose delta-method spread is 0, or undefined', () => {
+    const some: ConfusionCounts = { truePositives: 5, falsePositives: 1, trueNegatives: 9, falseNegatives: 2 };
+    const perfect: ConfusionCounts = { truePositives: 4, falsePositives: 0, trueNegatives: 6, falseNegatives: 0 };
+    const missedAll: ConfusionCounts = { truePositives: 0, falsePositives: 2, trueNegatives: 6, falseNegatives: 3 };
+    const noPositives: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 7, falseNegatives: 0 };
+    expect(compareVariantMetrics(some, perfect)[3]).toEqual({ metric: 'f1', champion: 10 / 13, challenger: 1, difference: null, lower: null, upper: null, confidence: 0.95, significant: false });
+    expect(compareVariantMetrics(missedAll, some)[3]).toMatchObject({ champion: 0, difference: null, significant: false });
+    expect(compareVariantMetrics(noPositives, some)[3]).toMatchObject({ champion: null, difference: null, significant: false });
+    expect(f1Variance(perfect)).toBe(0);
+    expect(f1Variance(noPositives)).toBeUndefined();
+    expect(f1DifferenceInterval(perfect, some)).toBeUndefined();
   });
 
   it('leaves a metric null and not significant where a variant has no trials for it', () => {

@@ -9,7 +9,9 @@ implementation gives for it:
 - Wilson intervals: statsmodels.stats.proportion.proportion_confint(method='wilson');
 - Newcombe differences: statsmodels.stats.proportion.confint_proportions_2indep(method='newcomb');
 - sample-ratio mismatch: scipy.stats.chisquare;
-- champion/challenger differences: sklearn's confusion matrices, then statsmodels' Newcombe interval.
+- champion/challenger differences: sklearn's confusion matrices, then statsmodels' Newcombe interval;
+  for F1, sklearn's f1_score and the delta method's Wald interval with the gradient taken numerically
+  (central differences) over the multinomial covariance of the four cells, z from scipy.stats.norm.
 Every input is fixed or drawn from a seeded generator, so the document is the same on every run.
 """
 
@@ -171,6 +173,38 @@ def srm_cases(rng):
     return cases
 
 
+def f1_from_cells(cells):
+    """F1 of confusion-cell proportions or counts [tn, fp, fn, tp]."""
+    tn, fp, fn, tp = cells
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def f1_delta_variance(cells):
+    """Var(F1) by the delta method: a numerical gradient of F1 at the cell proportions p, and the
+    multinomial covariance (diag(p) - p p^T) / n of the proportions."""
+    n = sum(cells)
+    p = np.array(cells, dtype=float) / n
+    covariance = (np.diag(p) - np.outer(p, p)) / n
+    step = 1e-6
+    gradient = np.array([(f1_from_cells(p + step * unit) - f1_from_cells(p - step * unit)) / (2 * step) for unit in np.eye(4)])
+    return float(gradient @ covariance @ gradient)
+
+
+def f1_difference(champion_labels, challenger_labels, champion, challenger, confidence):
+    """challenger - champion F1 with the delta method's Wald interval; null bounds where an F1 is
+    undefined or exactly 0 or 1 (no spread)."""
+    def score(actual, predicted):
+        return nullable(f1_score(actual, predicted, zero_division=np.nan))
+    entry = {"metric": "f1", "champion": score(*champion_labels), "challenger": score(*challenger_labels),
+             "difference": None, "lower": None, "upper": None}
+    if entry["champion"] is None or entry["challenger"] is None or entry["champion"] in (0.0, 1.0) or entry["challenger"] in (0.0, 1.0):
+        return entry
+    difference = entry["challenger"] - entry["champion"]
+    half_width = stats.norm.ppf(1 - (1 - confidence) / 2) * math.sqrt(f1_delta_variance(champion) + f1_delta_variance(challenger))
+    entry.update(difference=difference, lower=difference - half_width, upper=difference + half_width)
+    return entry
+
+
 def variant_comparison_cases(rng):
     """challenger − champion per metric from sklearn's confusion matrices, each as statsmodels'
     Newcombe interval of two independent proportions (null where either side has no trials)."""
@@ -182,6 +216,12 @@ def variant_comparison_cases(rng):
          labels(rng, 100, 0.3, 0.8), (np.array([1, 0, 0, 1, 0]), np.zeros(5, int)), 0.95),
         ("champion saw no positive (its recall undefined)",
          (np.zeros(6, int), np.array([0, 1, 0, 0, 0, 0])), labels(rng, 50, 0.3, 0.8), 0.99),
+        ("seeded, churn-sized arms, 99.9 %", labels(rng, 5000, 0.27, 0.8), labels(rng, 4000, 0.27, 0.82), 0.999),
+        ("seeded, tiny arms, 50 %", labels(rng, 12, 0.4, 0.7), labels(rng, 9, 0.4, 0.6), 0.5),
+        ("challenger perfect (its F1 is 1, no spread)", labels(rng, 300, 0.3, 0.8),
+         (np.array([1, 0, 1, 1, 0]), np.array([1, 0, 1, 1, 0])), 0.95),
+        ("neither arm saw or predicted a positive (F1 undefined)",
+         (np.zeros(4, int), np.zeros(4, int)), (np.zeros(3, int), np.zeros(3, int)), 0.95),
     ]
     metric_parts = {
         "accuracy": lambda tn, fp, fn, tp: (tp + tn, tp + fp + tn + fn),
@@ -189,7 +229,8 @@ def variant_comparison_cases(rng):
         "recall": lambda tn, fp, fn, tp: (tp, tp + fn),
     }
     cases = []
-    for name, (champion_actual, champion_predicted), (challenger_actual, challenger_predicted), confidence in specs:
+    for name, champion_labels, challenger_labels, confidence in specs:
+        (champion_actual, champion_predicted), (challenger_actual, challenger_predicted) = champion_labels, challenger_labels
         champion = [int(v) for v in confusion_matrix(champion_actual, champion_predicted, labels=[0, 1]).ravel()]
         challenger = [int(v) for v in confusion_matrix(challenger_actual, challenger_predicted, labels=[0, 1]).ravel()]
         differences = []
@@ -206,6 +247,7 @@ def variant_comparison_cases(rng):
                                                           alpha=1 - confidence)
                 entry.update(difference=entry["challenger"] - entry["champion"], lower=float(lower), upper=float(upper))
             differences.append(entry)
+        differences.append(f1_difference(champion_labels, challenger_labels, champion, challenger, confidence))
         cases.append({"name": name, "confidence": confidence,
                       "champion": dict(zip(["true_negatives", "false_positives", "false_negatives", "true_positives"], champion)),
                       "challenger": dict(zip(["true_negatives", "false_positives", "false_negatives", "true_positives"], challenger)),

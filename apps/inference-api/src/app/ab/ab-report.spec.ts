@@ -60,13 +60,14 @@ describe('buildAbReport', () => {
       ['accuracy', 180 / 200 - 140 / 200],
       ['precision', 80 / 90 - 40 / 50],
       ['recall', 80 / 90 - 40 / 90],
+      ['f1', 160 / 180 - 80 / 140],
     ]);
     for (const entry of report.comparison.differences) {
       expect(entry.lower as number).toBeLessThan(entry.difference as number);
       expect(entry.upper as number).toBeGreaterThan(entry.difference as number);
     }
     expect(report.verdict).toBe('challenger_better');
-    expect(report.verdict_reason).toContain('better on accuracy, recall');
+    expect(report.verdict_reason).toContain('better on accuracy, recall, f1 and worse on none');
   });
 
   it('sums an arm over its versions and lists every version on its own', () => {

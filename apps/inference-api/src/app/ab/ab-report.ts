@@ -58,7 +58,7 @@ export interface AbReportJson {
     min_labels: number;
     champion: MetricsJson;
     challenger: MetricsJson;
-    /** challenger − champion, each with Newcombe's interval. */
+    /** challenger − champion: accuracy, precision and recall with Newcombe's interval, F1 with the delta method's (see compareVariantMetrics). */
     differences: { metric: MetricDifference['metric']; champion: number | null; challenger: number | null; difference: number | null; lower: number | null; upper: number | null; significant: boolean }[];
     f1_difference: number | null;
   };

@@ -1,11 +1,12 @@
 import { ratioOrNull } from './classification-metrics';
 import { type ConfusionCounts, requireConfusionCounts } from './confusion-counts';
+import { f1DifferenceInterval } from './f1-interval';
 import { DEFAULT_CONFIDENCE, newcombeDifferenceInterval } from './proportion-intervals';
 import { requireOpenUnitInterval } from './validation';
 
 /** One metric of the challenger set against the champion's, with a confidence interval. */
 export interface MetricDifference {
-  metric: 'accuracy' | 'precision' | 'recall';
+  metric: 'accuracy' | 'precision' | 'recall' | 'f1';
   /** The champion's value, or null when it has no trials for this ratio. */
   champion: number | null;
   challenger: number | null;
@@ -35,13 +36,15 @@ const METRIC_PROPORTIONS: ReadonlyArray<[MetricDifference['metric'], (counts: Co
 ];
 
 /**
- * Challenger minus champion for accuracy (correct / labelled), precision (TP / predicted positive) and
- * recall (TP / actual positive). Each metric is a proportion of its own trials, and the two variants
- * serve disjoint users, so each difference is one of two independent binomial proportions and gets
- * Newcombe's hybrid score interval (see newcombeDifferenceInterval); significant = the interval
- * excludes 0. F1 is not a proportion of any trials, so it has no such interval and is not compared here.
- * Where either variant has no trials for a ratio (no labels, nothing predicted positive, no actual
- * positive) the difference and its bounds are null and significant is false.
+ * Challenger minus champion for accuracy (correct / labelled), precision (TP / predicted positive),
+ * recall (TP / actual positive) and F1. The first three are each a proportion of its own trials, and
+ * the two variants serve disjoint users, so each difference is one of two independent binomial
+ * proportions and gets Newcombe's hybrid score interval (see newcombeDifferenceInterval). F1 is not a
+ * proportion of any trials: its difference gets the delta method's Wald interval (see
+ * f1DifferenceInterval). significant = the interval excludes 0. Where either variant has no trials
+ * for a ratio (no labels, nothing predicted positive, no actual positive), or an F1 of exactly 0 or 1
+ * (whose delta-method spread is 0), the difference and its bounds are null and significant is false;
+ * F1's values are still given.
  *
  * Reference: Newcombe R.G. (1998), Statistics in Medicine 17(8), 873–890.
  *
@@ -63,7 +66,7 @@ export function compareVariantMetrics(
   requireConfusionCounts(champion, 'champion');
   requireConfusionCounts(challenger, 'challenger');
   requireOpenUnitInterval(confidence, 'confidence');
-  return METRIC_PROPORTIONS.map(([metric, proportionOf]) => {
+  const proportions = METRIC_PROPORTIONS.map(([metric, proportionOf]): MetricDifference => {
     const championShare = proportionOf(champion);
     const challengerShare = proportionOf(challenger);
     const values = {
@@ -83,4 +86,14 @@ export function compareVariantMetrics(
     );
     return { ...values, difference, lower, upper, confidence, significant: lower > 0 || upper < 0 };
   });
+  return [...proportions, f1Difference(champion, challenger, confidence)];
+}
+
+function f1Difference(champion: ConfusionCounts, challenger: ConfusionCounts, confidence: number): MetricDifference {
+  const f1 = (c: ConfusionCounts) => ratioOrNull(2 * c.truePositives, 2 * c.truePositives + c.falsePositives + c.falseNegatives);
+  const values = { metric: 'f1' as const, champion: f1(champion), challenger: f1(challenger) };
+  const interval = f1DifferenceInterval(challenger, champion, confidence);
+  if (!interval) return { ...values, difference: null, lower: null, upper: null, confidence, significant: false };
+  const { difference, lower, upper } = interval;
+  return { ...values, difference, lower, upper, confidence, significant: lower > 0 || upper < 0 };
 }

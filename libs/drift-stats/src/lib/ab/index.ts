@@ -10,3 +10,4 @@ export {
 } from './proportion-intervals';
 export { sampleRatioMismatch, DEFAULT_SRM_ALPHA, SHARE_SUM_TOLERANCE, type SampleRatioMismatch } from './sample-ratio-mismatch';
 export { compareVariantMetrics, type MetricDifference } from './compare-variants';
+export { f1Variance, f1DifferenceInterval, type F1Counts } from './f1-interval';
