@@ -173,9 +173,16 @@ function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): Predi
   const first = entries[0];
   // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
   const alone = entries.length === 1;
+  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : joinInto(new Float32Array(rows), entries.map((entry) => entry.probabilities));
+  const labels = alone && first.labels instanceof Int32Array ? first.labels : joinInto(new Int32Array(rows), entries.map((entry) => entry.labels));
+  return { layout, replica: first.replica, ...packedRequests(entries), ...joinedColumns(entries, rows), probabilities, labels };
+}
+
+/** The entries' columns joined: numbers and text as arrays of all the rows, columns fed as codes into one array of codes. */
+function joinedColumns(entries: readonly PredictionLogEntry[], rows: number): Pick<PredictionLogBundle, 'columns' | 'codes' | 'otherCells' | 'otherTexts'> {
+  const first = entries[0];
   const coded = first.columns.map((_, index) => first.codeTexts?.[index] !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined));
-  const codedCount = coded.filter(Boolean).length;
-  const codes = new Int32Array(codedCount * rows);
+  const codes = new Int32Array(coded.filter(Boolean).length * rows);
   const otherCells: number[] = [];
   const otherTexts: string[] = [];
   let ordinal = 0;
@@ -189,13 +196,15 @@ function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): Predi
       }, codes, at * rows);
       return null;
     }
-    if (alone) return column;
+    if (entries.length === 1) return column; // its own array, as in bundleOf
     const parts = entries.map((entry) => entry.columns[index]);
     return Array.isArray(column) ? joinInto(new Array<string>(rows), parts as string[][]) : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
   });
-  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : joinInto(new Float32Array(rows), entries.map((entry) => entry.probabilities));
-  const labels = alone && first.labels instanceof Int32Array ? first.labels : joinInto(new Int32Array(rows), entries.map((entry) => entry.labels));
+  return { columns, codes, otherCells, otherTexts };
+}
 
+/** The entries' request fields packed: ids in one string, names as indexes, numbers in one array. */
+function packedRequests(entries: readonly PredictionLogEntry[]): Pick<PredictionLogBundle, 'ids' | 'idLengths' | 'names' | 'nameIndexes' | 'numbers' | 'rowCounts' | 'shadows'> {
   const count = entries.length;
   const idParts: string[] = new Array(2 * count);
   const idLengths = new Int32Array(2 * count);
@@ -226,7 +235,7 @@ function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): Predi
     rowCounts[index] = entryRows(entry);
     if (entry.shadow !== null) (shadows ??= new Array<ShadowScore[] | null>(count).fill(null))[index] = entry.shadow;
   }
-  return { layout, replica: first.replica, ids: idParts.join(''), idLengths, names, nameIndexes, numbers, rowCounts, columns, codes, otherCells, otherTexts, probabilities, labels, shadows };
+  return { ids: idParts.join(''), idLengths, names, nameIndexes, numbers, rowCounts, shadows };
 }
 
 /** The layouts the writer thread has read, by their text (one per version it has seen). */

@@ -15,6 +15,11 @@ export function ratioOrNull(numerator: number, denominator: number): number | nu
   return denominator === 0 ? null : numerator / denominator;
 }
 
+/** F1 = 2TP / (2TP + FP + FN) of counts already checked (see classificationMetrics); null when TP + FP + FN = 0. */
+export function f1Score(counts: { truePositives: number; falsePositives: number; falseNegatives: number }): number | null {
+  return ratioOrNull(2 * counts.truePositives, 2 * counts.truePositives + counts.falsePositives + counts.falseNegatives);
+}
+
 /**
  * Accuracy, precision, recall and F1 of the positive class (label 1) from confusion counts:
  *
@@ -42,6 +47,6 @@ export function classificationMetrics(counts: ConfusionCounts): ClassificationMe
     accuracy: ratioOrNull(truePositives + trueNegatives, count),
     precision: ratioOrNull(truePositives, truePositives + falsePositives),
     recall: ratioOrNull(truePositives, truePositives + falseNegatives),
-    f1: ratioOrNull(2 * truePositives, 2 * truePositives + falsePositives + falseNegatives),
+    f1: f1Score(counts),
   };
 }

@@ -1,4 +1,4 @@
-import { ratioOrNull } from './classification-metrics';
+import { f1Score, ratioOrNull } from './classification-metrics';
 import { type ConfusionCounts, requireConfusionCounts } from './confusion-counts';
 import { f1DifferenceInterval } from './f1-interval';
 import { DEFAULT_CONFIDENCE, newcombeDifferenceInterval } from './proportion-intervals';
@@ -90,8 +90,7 @@ export function compareVariantMetrics(
 }
 
 function f1Difference(champion: ConfusionCounts, challenger: ConfusionCounts, confidence: number): MetricDifference {
-  const f1 = (c: ConfusionCounts) => ratioOrNull(2 * c.truePositives, 2 * c.truePositives + c.falsePositives + c.falseNegatives);
-  const values = { metric: 'f1' as const, champion: f1(champion), challenger: f1(challenger) };
+  const values = { metric: 'f1' as const, champion: f1Score(champion), challenger: f1Score(challenger) };
   const interval = f1DifferenceInterval(challenger, champion, confidence);
   if (!interval) return { ...values, difference: null, lower: null, upper: null, confidence, significant: false };
   const { difference, lower, upper } = interval;

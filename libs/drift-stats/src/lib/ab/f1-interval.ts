@@ -1,6 +1,7 @@
 import { DriftInputError } from '../errors';
+import { f1Score } from './classification-metrics';
 import { normalQuantile } from './normal-quantile';
-import type { DifferenceInterval } from './proportion-intervals';
+import { DEFAULT_CONFIDENCE, type DifferenceInterval } from './proportion-intervals';
 import { requireCount, requireOpenUnitInterval } from './validation';
 
 /** The counts F1 depends on; true negatives do not move it. */
@@ -45,15 +46,15 @@ export function f1Variance(counts: F1Counts): number | undefined {
  * f1DifferenceInterval({ truePositives: 80, falsePositives: 10, falseNegatives: 10 }, { truePositives: 40, falsePositives: 10, falseNegatives: 50 });
  * // { difference: 0.31746031746031744, lower: 0.2081…, upper: 0.4267…, confidence: 0.95 }
  */
-export function f1DifferenceInterval(first: F1Counts, second: F1Counts, confidence = 0.95): DifferenceInterval | undefined {
+export function f1DifferenceInterval(first: F1Counts, second: F1Counts, confidence = DEFAULT_CONFIDENCE): DifferenceInterval | undefined {
   requireF1Counts(first, 'first');
   requireF1Counts(second, 'second');
   requireOpenUnitInterval(confidence, 'confidence');
   const firstVariance = f1Variance(first);
   const secondVariance = f1Variance(second);
   if (!firstVariance || !secondVariance) return undefined;
-  const f1 = (counts: F1Counts) => (2 * counts.truePositives) / (2 * counts.truePositives + counts.falsePositives + counts.falseNegatives);
-  const difference = f1(first) - f1(second);
+  // Both F1s are defined here: a variance was.
+  const difference = (f1Score(first) as number) - (f1Score(second) as number);
   const halfWidth = -normalQuantile((1 - confidence) / 2) * Math.sqrt(firstVariance + secondVariance);
   return { difference, lower: difference - halfWidth, upper: difference + halfWidth, confidence };
 }
