@@ -17,9 +17,7 @@ COPY package.json package-lock.json ./
 
 FROM node-with-build-tools AS build
 ENV NX_DAEMON=false NX_NO_CLOUD=true
-# npm install, not npm ci: npm 11 leaves sass-embedded's per-platform optional packages out of the
-# lock file and `npm ci` then refuses it; install still takes exactly the locked versions.
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY nx.json tsconfig.base.json ./
 COPY libs libs
 COPY apps apps
@@ -30,7 +28,7 @@ RUN npx nx run "${APP}:build"
 # The webpack bundle leaves node_modules packages external (it requires them at run time), so the
 # runtime needs the production dependencies, and nothing else.
 FROM node-with-build-tools AS production-dependencies
-RUN npm install --omit=dev --no-audit --no-fund \
+RUN npm ci --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force
 
