@@ -34,10 +34,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+
 import { renderResultsMarkdown } from './support/results-markdown.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -67,7 +68,9 @@ function discoverSuites(only) {
   if (only) {
     const unknown = [...only].filter((name) => !suites.some((suite) => suite.name === name));
     if (unknown.length > 0) {
-      throw new Error(`--only names unknown suite(s) ${unknown.join(', ')}; known: ${suites.map((s) => s.name).join(', ')}`);
+      throw new Error(
+        `--only names unknown suite(s) ${unknown.join(', ')}; known: ${suites.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   return suites.filter((suite) => !only || only.has(suite.name));
@@ -92,7 +95,11 @@ function venvPython() {
   if (pythonPath) return pythonPath;
   const mlflow = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', "const m = await import('./tools/mlflow/mlflow.mjs'); m.ensureMlflowInstalled(); process.stdout.write(m.venvBin('python'));"],
+    [
+      '--input-type=module',
+      '-e',
+      "const m = await import('./tools/mlflow/mlflow.mjs'); m.ensureMlflowInstalled(); process.stdout.write(m.venvBin('python'));",
+    ],
     { cwd: workspaceRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
   if (mlflow.status !== 0) throw new Error('could not set up the pinned Python environment (tools/mlflow/mlflow.mjs)');
@@ -104,10 +111,18 @@ function runSuite(suite, machine) {
   const loadAverageAtStart = loadavg();
   const outputFile = join(rawDir, `.${suite.name}.outcome.json`);
   const started = new Date();
-  process.stderr.write(`[bench] ${suite.name}: started (load average ${loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')})\n`);
+  process.stderr.write(
+    `[bench] ${suite.name}: started (load average ${loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')})\n`,
+  );
   const child = spawnSync(
     process.execPath,
-    ['--require', join(benchDir, 'support/register-typescript.cjs'), join(benchDir, 'support/run-suite.cjs'), suite.file, outputFile],
+    [
+      '--require',
+      join(benchDir, 'support/register-typescript.cjs'),
+      join(benchDir, 'support/run-suite.cjs'),
+      suite.file,
+      outputFile,
+    ],
     { cwd: workspaceRoot, stdio: 'inherit', env: { ...process.env, CHURN_PYTHON: venvPython() } },
   );
   if (child.status !== 0) throw new Error(`suite ${suite.name} failed (exit ${child.status ?? child.signal})`);
@@ -124,7 +139,9 @@ function runSuite(suite, machine) {
   writeFileSync(join(resultsDir, `${suite.name}.json`), json);
   writeFileSync(join(rawDir, `${started.toISOString().replace(/[:.]/g, '-')}-${suite.name}.json`), json);
   const missed = record.targets.filter((target) => !target.pass).map((target) => target.id);
-  process.stderr.write(`[bench] ${suite.name}: done; targets missed: ${missed.length === 0 ? 'none' : missed.join(', ')}\n`);
+  process.stderr.write(
+    `[bench] ${suite.name}: done; targets missed: ${missed.length === 0 ? 'none' : missed.join(', ')}\n`,
+  );
   return record;
 }
 

@@ -21,8 +21,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureNodeModules } from './workspace.mjs';
+
 import { ensureMlflowInstalled, startMlflowServer, stopProcessGroup, workspaceRoot } from './mlflow/mlflow.mjs';
+import { ensureNodeModules } from './workspace.mjs';
 
 const APPS = [
   { name: 'inference-api', port: Number(process.env.INFERENCE_API_PORT ?? 8000) },
@@ -38,10 +39,25 @@ const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.cs
 const SERVE_TIMEOUT_MS = 15_000;
 /** The first customer of the IBM Telco data set (7590-VHVEG), as a consumer sends it to /predict. */
 const DEMO_CUSTOMER = {
-  gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No',
-  MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes',
-  DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85,
+  gender: 'Female',
+  SeniorCitizen: 0,
+  Partner: 'Yes',
+  Dependents: 'No',
+  tenure: 1,
+  PhoneService: 'No',
+  MultipleLines: 'No phone service',
+  InternetService: 'DSL',
+  OnlineSecurity: 'No',
+  OnlineBackup: 'Yes',
+  DeviceProtection: 'No',
+  TechSupport: 'No',
+  StreamingTV: 'No',
+  StreamingMovies: 'No',
+  Contract: 'Month-to-month',
+  PaperlessBilling: 'Yes',
+  PaymentMethod: 'Electronic check',
+  MonthlyCharges: 29.85,
+  TotalCharges: 29.85,
 };
 
 /** Process groups to stop on the way out: the servers, and a demo command while it runs. */
@@ -102,7 +118,8 @@ function stackEnvironment(trackingUri) {
     INFERENCE_ADMIN_TOKEN: process.env.INFERENCE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
     API_TOKENS: process.env.API_TOKENS || `dev:viewer+deployer+trainer:${generatedApiToken}`,
     // The prediction log next to the embedded MLflow's data, so it survives restarts like the registry does.
-    INFERENCE_STORE_URL: process.env.INFERENCE_STORE_URL || `sqlite:${resolve(workspaceRoot, '.data/inference/predictions.db')}`,
+    INFERENCE_STORE_URL:
+      process.env.INFERENCE_STORE_URL || `sqlite:${resolve(workspaceRoot, '.data/inference/predictions.db')}`,
     FEEDBACK_TOKEN: process.env.FEEDBACK_TOKEN || randomBytes(18).toString('base64url'),
   };
   return { env, generatedApiToken };
@@ -113,7 +130,9 @@ function stackEnvironment(trackingUri) {
  * @throws {Error} when MLflow answers anything else
  */
 async function registryIsEmpty(trackingUri) {
-  const response = await fetch(`${trackingUri}/api/2.0/mlflow/registered-models/get?name=${encodeURIComponent(MODEL_NAME)}`);
+  const response = await fetch(
+    `${trackingUri}/api/2.0/mlflow/registered-models/get?name=${encodeURIComponent(MODEL_NAME)}`,
+  );
   if (response.ok) return false;
   const body = /** @type {{ error_code?: string }} */ (await response.json().catch(() => ({})));
   if (response.status === 404 && body.error_code === 'RESOURCE_DOES_NOT_EXIST') return true;
@@ -129,7 +148,12 @@ function runCommand(app, args, env) {
   const script = join('dist/apps', app, 'main.js');
   process.stdout.write(`    $ node ${script} ${args.join(' ')}\n`);
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [join(workspaceRoot, script), ...args], { cwd: workspaceRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, [join(workspaceRoot, script), ...args], {
+      cwd: workspaceRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const entry = { name: `${app} ${args[0]}`, pid: /** @type {number} */ (child.pid) };
     started.push(entry);
     let stdout = '';
@@ -148,7 +172,10 @@ function runCommand(app, args, env) {
 /** Runs a command and fails the step unless it exits with 0. */
 async function runStep(app, args, env) {
   const result = await runCommand(app, args, env);
-  if (result.code !== 0) throw new DemoStepFailedError(`\`${app} ${args.join(' ')}\` exited with ${result.code}:\n${result.stderr.trimEnd()}`);
+  if (result.code !== 0)
+    throw new DemoStepFailedError(
+      `\`${app} ${args.join(' ')}\` exited with ${result.code}:\n${result.stderr.trimEnd()}`,
+    );
   return result;
 }
 
@@ -161,7 +188,11 @@ const DEMO_SEEDS = existsSync(TELCO_CSV) ? [1, 2] : [2, 7];
 
 async function train(env, seed) {
   const data = existsSync(TELCO_CSV) ? [`--data=${TELCO_CSV}`] : [];
-  const { stdout } = await runStep('training-worker', ['train', ...data, `--model-name=${MODEL_NAME}`, `--seed=${seed}`], env);
+  const { stdout } = await runStep(
+    'training-worker',
+    ['train', ...data, `--model-name=${MODEL_NAME}`, `--seed=${seed}`],
+    env,
+  );
   const registered = /Model Registry : \S+ v(\d+)/.exec(stdout);
   if (!registered) throw new DemoStepFailedError('the training run registered no version (see its output above)');
   return registered[1];
@@ -176,14 +207,19 @@ async function showHealthOn(version) {
     const response = await fetch(`${appUrl('inference-api')}/health`);
     last = await response.text();
     if (response.ok && /** @type {{ model?: string }} */ (JSON.parse(last)).model === wanted) break;
-    if (Date.now() > deadline) throw new DemoStepFailedError(`inference-api did not serve ${wanted} within ${SERVE_TIMEOUT_MS / 1000}s; /health says ${last}`);
+    if (Date.now() > deadline)
+      throw new DemoStepFailedError(
+        `inference-api did not serve ${wanted} within ${SERVE_TIMEOUT_MS / 1000}s; /health says ${last}`,
+      );
     await sleep(200);
   }
   process.stdout.write(`    $ curl ${appUrl('inference-api')}/health\n    ${last}\n`);
 }
 
 async function predictOneCustomer() {
-  process.stdout.write(`    $ curl -X POST ${appUrl('inference-api')}/predict -H 'content-type: application/json' -d '<Telco customer 7590-VHVEG>'\n`);
+  process.stdout.write(
+    `    $ curl -X POST ${appUrl('inference-api')}/predict -H 'content-type: application/json' -d '<Telco customer 7590-VHVEG>'\n`,
+  );
   const response = await fetch(`${appUrl('inference-api')}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -196,17 +232,28 @@ async function predictOneCustomer() {
 
 /** The seed's lifecycle, step by step; throws {@link DemoStepFailedError} naming the step that failed. */
 async function runDemo(env) {
-  const data = existsSync(TELCO_CSV) ? `the Telco CSV (${TELCO_CSV})` : `synthetic Telco-like data (${TELCO_CSV} not found)`;
+  const data = existsSync(TELCO_CSV)
+    ? `the Telco CSV (${TELCO_CSV})`
+    : `synthetic Telco-like data (${TELCO_CSV} not found)`;
   let first = '';
   let second = '';
   const steps = [
     [`train v1 on ${data}, seed ${DEMO_SEEDS[0]}`, async () => (first = await train(env, DEMO_SEEDS[0]))],
-    [`promote v1 to ${MODEL_ALIAS}`, () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    [
+      `promote v1 to ${MODEL_ALIAS}`,
+      () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env),
+    ],
     [`train v2, seed ${DEMO_SEEDS[1]}`, async () => (second = await train(env, DEMO_SEEDS[1]))],
-    [`promote v2 to ${MODEL_ALIAS}`, () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    [
+      `promote v2 to ${MODEL_ALIAS}`,
+      () => runStep('registry-admin', ['promote', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env),
+    ],
     ['inference-api serves v2', () => showHealthOn(second)],
     ['predict one Telco customer', () => predictOneCustomer()],
-    [`roll ${MODEL_ALIAS} back`, () => runStep('registry-admin', ['rollback', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env)],
+    [
+      `roll ${MODEL_ALIAS} back`,
+      () => runStep('registry-admin', ['rollback', `--model-name=${MODEL_NAME}`, `--alias=${MODEL_ALIAS}`], env),
+    ],
     ['inference-api serves v1 again', () => showHealthOn(first)],
   ];
   sayDemo(`the registry holds no ${MODEL_NAME} yet: running the seed's lifecycle (${steps.length} steps)`);
@@ -216,7 +263,9 @@ async function runDemo(env) {
     try {
       await action();
     } catch (error) {
-      throw new DemoStepFailedError(`FAILED at ${step} (${title}): ${error instanceof Error ? error.message : String(error)}`);
+      throw new DemoStepFailedError(
+        `FAILED at ${step} (${title}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   sayDemo(`done: ${MODEL_NAME} v${first} and v${second} registered, ${MODEL_ALIAS} back on v${first}`);
@@ -230,11 +279,15 @@ async function main() {
   // The system test builds through Nx's task graph first and sets STACK_SKIP_BUILD.
   if (process.env.STACK_SKIP_BUILD !== '1') {
     say('building the apps');
-    const build = spawnSync(join(workspaceRoot, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', ...APPS.map((a) => a.name), '--outputStyle=static'], {
-      cwd: workspaceRoot,
-      stdio: 'inherit',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-    });
+    const build = spawnSync(
+      join(workspaceRoot, 'node_modules/.bin/nx'),
+      ['run-many', '-t', 'build', '-p', ...APPS.map((a) => a.name), '--outputStyle=static'],
+      {
+        cwd: workspaceRoot,
+        stdio: 'inherit',
+        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      },
+    );
     if (build.status !== 0) throw new Error('building the apps failed (see above)');
   }
 
@@ -281,8 +334,12 @@ async function main() {
     say(`the registry already holds ${MODEL_NAME}: no demo, nothing changed`);
   }
 
-  if (generatedApiToken) say(`dev API token for registry-admin and training-worker (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`);
-  if (!process.env.FEEDBACK_TOKEN) say(`dev token for inference-api's POST /feedback: Authorization: Bearer ${env.FEEDBACK_TOKEN}`);
+  if (generatedApiToken)
+    say(
+      `dev API token for registry-admin and training-worker (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`,
+    );
+  if (!process.env.FEEDBACK_TOKEN)
+    say(`dev token for inference-api's POST /feedback: Authorization: Bearer ${env.FEEDBACK_TOKEN}`);
   const urls = [`mlflow=${trackingUri}`, ...APPS.map((a) => `${a.name}=${appUrl(a.name)}`)];
   process.stdout.write(`READY ${urls.join(' ')} (Swagger UI at /docs on each app; Ctrl-C stops everything)\n`);
 }

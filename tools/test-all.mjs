@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureNodeModules } from './workspace.mjs';
+
 import { ensureMlflowInstalled, workspaceRoot } from './mlflow/mlflow.mjs';
+import { ensureNodeModules } from './workspace.mjs';
 
 ensureNodeModules();
 ensureMlflowInstalled();
@@ -20,7 +21,11 @@ const targets = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['lin
 const run = spawnSync(
   join(workspaceRoot, 'node_modules/.bin/nx'),
   ['run-many', '-t', ...targets, '--skip-nx-cache', '--outputStyle=static', '--nxBail=false'],
-  { cwd: workspaceRoot, stdio: 'inherit', env: { ...process.env, TEST_RESULTS_DIR: resultsDir, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
+  {
+    cwd: workspaceRoot,
+    stdio: 'inherit',
+    env: { ...process.env, TEST_RESULTS_DIR: resultsDir, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+  },
 );
 
 let passed = 0;
@@ -33,6 +38,7 @@ for (const file of readdirSync(resultsDir)) {
 }
 rmSync(resultsDir, { recursive: true, force: true });
 const targetsFailed = run.status !== 0;
-if (targetsFailed) console.log('some Nx targets failed (see above); the counts below are of the Jest runs that reported');
+if (targetsFailed)
+  console.log('some Nx targets failed (see above); the counts below are of the Jest runs that reported');
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(targetsFailed || failed > 0 ? 1 : 0);

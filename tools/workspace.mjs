@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { workspaceRoot } from './mlflow/mlflow.mjs';
 
 /**

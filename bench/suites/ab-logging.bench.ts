@@ -23,13 +23,28 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import { MlflowClient } from '@churn/mlflow-client';
+
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
+import {
+  settledLogCounters,
+  splitApplied,
+  storedRows,
+  waitUntil,
+  type LogCounters,
+  type StoredRows,
+} from './ab-logging/replica-probes';
 import type { LoadSummary } from './inference/load-generator';
 import { groupCpuSeconds, runOrThrow, startLoad, stopGroup, type ServerProcess } from './inference/processes';
-import { type BenchContext, startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
-import { type LogCounters, settledLogCounters, splitApplied, storedRows, type StoredRows, waitUntil } from './ab-logging/replica-probes';
+import {
+  startInferenceApi,
+  startPrivateMlflow,
+  telcoFeatureRows,
+  trainVersions,
+  type BenchContext,
+} from './inference/serving-setup';
 
 export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
 
@@ -79,7 +94,8 @@ async function writeUserBodies(csv: string, file: string): Promise<void> {
   const { columns, rows } = await telcoFeatureRows(csv, CUSTOMERS);
   const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
   const lines: string[] = [];
-  for (let user = 0; user < USERS; user++) lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
+  for (let user = 0; user < USERS; user++)
+    lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
@@ -108,11 +124,20 @@ export async function run(context: BenchContext) {
   ]) {
     if (existsSync(bundle)) continue;
     context.log(`${bundle} is missing: building ${project} (not timed)`);
-    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' }, timeoutMs: 900_000 });
+    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
+      cwd: root,
+      env: { ...process.env, NX_DAEMON: 'false' },
+      timeoutMs: 900_000,
+    });
   }
 
   try {
-    const mlflow = await startPrivateMlflow({ python: context.python(), scratchDir: scratch, logDir, workspaceRoot: root });
+    const mlflow = await startPrivateMlflow({
+      python: context.python(),
+      scratchDir: scratch,
+      logDir,
+      workspaceRoot: root,
+    });
     servers.push(mlflow);
     const client = new MlflowClient({ trackingUri: mlflow.url });
     const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
@@ -136,7 +161,11 @@ export async function run(context: BenchContext) {
     ]) {
       await client.registeredModels.setAlias({ name: MODEL_NAME, alias, version });
     }
-    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.challenger_share', value: String(CHALLENGER_SHARE) });
+    await client.registeredModels.setTag({
+      name: MODEL_NAME,
+      key: 'traffic.challenger_share',
+      value: String(CHALLENGER_SHARE),
+    });
     await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: SALT });
     let shadowTag: boolean | undefined;
     const setShadow = async (shadow: boolean) => {
@@ -148,11 +177,24 @@ export async function run(context: BenchContext) {
     const bodiesFile = join(scratch, 'user-bodies.jsonl');
     await writeUserBodies(telcoCsv, bodiesFile);
 
-    const sqliteStore = (name: string) => async (round: number) => `sqlite:${join(scratch, 'stores', `${name}-round-${round}`, 'p.db')}`;
+    const sqliteStore = (name: string) => async (round: number) =>
+      `sqlite:${join(scratch, 'stores', `${name}-round-${round}`, 'p.db')}`;
     const configurations: Configuration[] = [
       { id: 'off', label: 'prediction log off', shadow: false, logging: false, storeUrl: async () => undefined },
-      { id: 'sqlite', label: 'prediction log on, SQLite store', shadow: false, logging: true, storeUrl: sqliteStore('sqlite') },
-      { id: 'shadow', label: 'prediction log on, SQLite store, shadow scoring on', shadow: true, logging: true, storeUrl: sqliteStore('shadow') },
+      {
+        id: 'sqlite',
+        label: 'prediction log on, SQLite store',
+        shadow: false,
+        logging: true,
+        storeUrl: sqliteStore('sqlite'),
+      },
+      {
+        id: 'shadow',
+        label: 'prediction log on, SQLite store, shadow scoring on',
+        shadow: true,
+        logging: true,
+        storeUrl: sqliteStore('shadow'),
+      },
     ];
     const postgresBin = installedPostgresBinDir();
     if (postgresBin) {
@@ -187,12 +229,24 @@ export async function run(context: BenchContext) {
         modelAlias: 'production',
         // One cache for every process: they run one at a time, and only the first pays the download.
         modelCacheDir: join(scratch, 'model-cache'),
-        settings: { REPLICA_ID: name, PREDICTION_LOG_ENABLED: String(config.logging), ...(storeUrl ? { INFERENCE_STORE_URL: storeUrl } : {}) },
+        settings: {
+          REPLICA_ID: name,
+          PREDICTION_LOG_ENABLED: String(config.logging),
+          ...(storeUrl ? { INFERENCE_STORE_URL: storeUrl } : {}),
+        },
       });
       servers.push(api);
       try {
-        const expected = { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: config.logging ? config.shadow : undefined };
-        await waitUntil(`${name} to serve champion v${championVersion} / challenger v${challengerVersion}${config.logging ? ` with shadow ${config.shadow}` : ''}`, () => splitApplied(api.url, expected));
+        const expected = {
+          championVersion,
+          challengerVersion,
+          share: CHALLENGER_SHARE,
+          shadow: config.logging ? config.shadow : undefined,
+        };
+        await waitUntil(
+          `${name} to serve champion v${championVersion} / challenger v${challengerVersion}${config.logging ? ` with shadow ${config.shadow}` : ''}`,
+          () => splitApplied(api.url, expected),
+        );
         const loadAverageBefore = loadavg();
         const cpuBefore = groupCpuSeconds(api.pid);
         const load = await startLoad(root, {
@@ -212,11 +266,22 @@ export async function run(context: BenchContext) {
         const counters = config.logging ? await settledLogCounters(api.url, load.answered) : null;
         await api.stop();
         const stored = storeUrl ? await storedRows(storeUrl, MODEL_NAME) : null;
-        const measured: Measurement = { config: config.id, round, load, serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, load.answered), counters, stored, loadAverageBefore, loadAverageAfter };
+        const measured: Measurement = {
+          config: config.id,
+          round,
+          load,
+          serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, load.answered),
+          counters,
+          stored,
+          loadAverageBefore,
+          loadAverageAfter,
+        };
         context.log(
           `${name}: ${load.requestsPerSecond.toFixed(0)} req/s, p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, ${load.errors} errors, ` +
             `variants ${JSON.stringify(load.responsesByVariant)}, answered ${load.answered}` +
-            (stored && counters ? `, stored ${stored.rows} (${stored.withShadow} with shadow), dropped ${counters.dropped}, shadow dropped ${counters.shadowDropped}` : '') +
+            (stored && counters
+              ? `, stored ${stored.rows} (${stored.withShadow} with shadow), dropped ${counters.dropped}, shadow dropped ${counters.shadowDropped}`
+              : '') +
             `; load average ${formatLoad(loadAverageBefore)} → ${formatLoad(loadAverageAfter)}`,
         );
         checkMeasurement(measured);
@@ -231,27 +296,37 @@ export async function run(context: BenchContext) {
       const where = `${measured.config}, round ${measured.round}`;
       // Every answer of every phase counts: the store is compared with all of them, not only the window's.
       if (load.errors + load.errorsOutsideWindow > 0) {
-        throw new Error(`${where}: ${load.errors} failed requests in the measured window (${JSON.stringify(load.errorsByKind)}) and ${load.errorsOutsideWindow} outside it: ${load.sampleErrors.join(' | ')}`);
+        throw new Error(
+          `${where}: ${load.errors} failed requests in the measured window (${JSON.stringify(load.errorsByKind)}) and ${load.errorsOutsideWindow} outside it: ${load.sampleErrors.join(' | ')}`,
+        );
       }
       if (!(load.responsesByVariant['champion'] > 0 && load.responsesByVariant['challenger'] > 0)) {
-        throw new Error(`${where}: both arms must serve, answers by variant were ${JSON.stringify(load.responsesByVariant)}`);
+        throw new Error(
+          `${where}: both arms must serve, answers by variant were ${JSON.stringify(load.responsesByVariant)}`,
+        );
       }
       if (counters && stored) {
         const floor = load.answered - counters.dropped;
         if (stored.rows < floor) {
-          throw new Error(`${where}: the store holds ${stored.rows} rows but ${load.answered} requests were answered and the log reported ${counters.dropped} dropped (expected at least ${floor}): rows were lost silently`);
+          throw new Error(
+            `${where}: the store holds ${stored.rows} rows but ${load.answered} requests were answered and the log reported ${counters.dropped} dropped (expected at least ${floor}): rows were lost silently`,
+          );
         }
       }
     };
 
     const loadAverageAtStart = loadavg();
-    context.log(`warm-up round (${WARMUP_ROUND_DURATION_MS / 1000} s per configuration, discarded); load average ${formatLoad(loadAverageAtStart)}`);
+    context.log(
+      `warm-up round (${WARMUP_ROUND_DURATION_MS / 1000} s per configuration, discarded); load average ${formatLoad(loadAverageAtStart)}`,
+    );
     for (const config of configurations) await measure(config, 0, WARMUP_ROUND_DURATION_MS);
     const measurements: Measurement[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       // The order rotates so no configuration always runs first after a restart of the load.
       for (let step = 0; step < configurations.length; step++) {
-        measurements.push(await measure(configurations[(round - 1 + step) % configurations.length], round, DURATION_MS));
+        measurements.push(
+          await measure(configurations[(round - 1 + step) % configurations.length], round, DURATION_MS),
+        );
       }
     }
     const loadAverageAtEnd = loadavg();
@@ -264,28 +339,102 @@ export async function run(context: BenchContext) {
     const shadowCost = 1 - throughput('shadow') / offThroughput;
     const measuredIds = configurations.map((config) => config.id).filter((id) => id !== 'off');
     const labelOf = (id: ConfigId) => (configurations.find((config) => config.id === id) as Configuration).label;
-    const sum = (id: ConfigId, pick: (measured: Measurement) => number) => of(id).reduce((total, measured) => total + pick(measured), 0);
+    const sum = (id: ConfigId, pick: (measured: Measurement) => number) =>
+      of(id).reduce((total, measured) => total + pick(measured), 0);
     // Paired within a round, so a burst of outside load that hits one round moves both sides of a ratio.
-    const roundCosts = (id: ConfigId) => Array.from({ length: ROUNDS }, (_, index) => 1 - of(id)[index].load.requestsPerSecond / of('off')[index].load.requestsPerSecond);
+    const roundCosts = (id: ConfigId) =>
+      Array.from(
+        { length: ROUNDS },
+        (_, index) => 1 - of(id)[index].load.requestsPerSecond / of('off')[index].load.requestsPerSecond,
+      );
 
     const results = [
-      ...measuredIds.map((id) => ({ id: `${id}.throughput`, label: `/predict throughput, ${labelOf(id)}`, value: throughput(id), unit: 'req/s', reference: 'off.throughput' })),
-      ...measuredIds.map((id) => ({ id: `${id}.p99`, label: `/predict p99 latency, ${labelOf(id)}`, value: medianOf(id, (measured) => measured.load.p99Ms), unit: 'ms', reference: 'off.p99' })),
-      ...measuredIds.map((id) => ({ id: `${id}.server-cpu`, label: `server CPU per answered request, ${labelOf(id)}`, value: medianOf(id, (measured) => measured.serverCpuMsPerResponse), unit: 'ms', reference: 'off.server-cpu' })),
-      { id: 'sqlite.cost', label: 'logging cost: 1 − (log on, SQLite) ÷ (log off) throughput', value: 100 * loggingCost, unit: '%' },
-      { id: 'sqlite.cost-paired', label: 'logging cost, median over rounds of 1 − (log on, SQLite) ÷ (log off) in the same round', value: 100 * median(roundCosts('sqlite')), unit: '%' },
-      { id: 'shadow.cost', label: 'logging + shadow cost: 1 − (log on + shadow) ÷ (log off) throughput', value: 100 * shadowCost, unit: '%' },
-      ...(measuredIds.includes('postgres') ? [{ id: 'postgres.cost', label: 'logging cost with PostgreSQL: 1 − (log on, PostgreSQL) ÷ (log off) throughput', value: 100 * (1 - throughput('postgres') / offThroughput), unit: '%' }] : []),
-      ...measuredIds.map((id) => ({ id: `${id}.dropped`, label: `log rows dropped (queue full), ${labelOf(id)}, all rounds`, value: sum(id, (measured) => measured.counters?.dropped ?? 0), unit: 'rows' })),
-      { id: 'shadow.requests-dropped', label: 'shadow requests dropped (shadow queue full), all rounds', value: sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0), unit: 'requests' },
+      ...measuredIds.map((id) => ({
+        id: `${id}.throughput`,
+        label: `/predict throughput, ${labelOf(id)}`,
+        value: throughput(id),
+        unit: 'req/s',
+        reference: 'off.throughput',
+      })),
+      ...measuredIds.map((id) => ({
+        id: `${id}.p99`,
+        label: `/predict p99 latency, ${labelOf(id)}`,
+        value: medianOf(id, (measured) => measured.load.p99Ms),
+        unit: 'ms',
+        reference: 'off.p99',
+      })),
+      ...measuredIds.map((id) => ({
+        id: `${id}.server-cpu`,
+        label: `server CPU per answered request, ${labelOf(id)}`,
+        value: medianOf(id, (measured) => measured.serverCpuMsPerResponse),
+        unit: 'ms',
+        reference: 'off.server-cpu',
+      })),
+      {
+        id: 'sqlite.cost',
+        label: 'logging cost: 1 − (log on, SQLite) ÷ (log off) throughput',
+        value: 100 * loggingCost,
+        unit: '%',
+      },
+      {
+        id: 'sqlite.cost-paired',
+        label: 'logging cost, median over rounds of 1 − (log on, SQLite) ÷ (log off) in the same round',
+        value: 100 * median(roundCosts('sqlite')),
+        unit: '%',
+      },
+      {
+        id: 'shadow.cost',
+        label: 'logging + shadow cost: 1 − (log on + shadow) ÷ (log off) throughput',
+        value: 100 * shadowCost,
+        unit: '%',
+      },
+      ...(measuredIds.includes('postgres')
+        ? [
+            {
+              id: 'postgres.cost',
+              label: 'logging cost with PostgreSQL: 1 − (log on, PostgreSQL) ÷ (log off) throughput',
+              value: 100 * (1 - throughput('postgres') / offThroughput),
+              unit: '%',
+            },
+          ]
+        : []),
+      ...measuredIds.map((id) => ({
+        id: `${id}.dropped`,
+        label: `log rows dropped (queue full), ${labelOf(id)}, all rounds`,
+        value: sum(id, (measured) => measured.counters?.dropped ?? 0),
+        unit: 'rows',
+      })),
+      {
+        id: 'shadow.requests-dropped',
+        label: 'shadow requests dropped (shadow queue full), all rounds',
+        value: sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0),
+        unit: 'requests',
+      },
     ];
     const references = [
       { id: 'off.throughput', label: 'prediction log off', value: offThroughput, unit: 'req/s' },
-      { id: 'off.p99', label: 'prediction log off', value: medianOf('off', (measured) => measured.load.p99Ms), unit: 'ms' },
-      { id: 'off.server-cpu', label: 'prediction log off', value: medianOf('off', (measured) => measured.serverCpuMsPerResponse), unit: 'ms' },
+      {
+        id: 'off.p99',
+        label: 'prediction log off',
+        value: medianOf('off', (measured) => measured.load.p99Ms),
+        unit: 'ms',
+      },
+      {
+        id: 'off.server-cpu',
+        label: 'prediction log off',
+        value: medianOf('off', (measured) => measured.serverCpuMsPerResponse),
+        unit: 'ms',
+      },
     ];
     const targets = [
-      { id: 'logging-cost', description: 'logging cost < 15 %: 1 − (log on, SQLite) ÷ (log off) /predict throughput', value: 100 * loggingCost, limit: 100 * LOGGING_COST_LIMIT, unit: '%', pass: loggingCost < LOGGING_COST_LIMIT },
+      {
+        id: 'logging-cost',
+        description: 'logging cost < 15 %: 1 − (log on, SQLite) ÷ (log off) /predict throughput',
+        value: 100 * loggingCost,
+        limit: 100 * LOGGING_COST_LIMIT,
+        unit: '%',
+        pass: loggingCost < LOGGING_COST_LIMIT,
+      },
     ];
     const describeRound = (measured: Measurement) => `${measured.load.requestsPerSecond.toFixed(0)}`;
     const storeLine = (id: ConfigId) =>
@@ -301,7 +450,7 @@ export async function run(context: BenchContext) {
         'to reading its whole answer. Each configuration is a fresh process of the built inference-api (node dist/apps/inference-api/main.js, NODE_ENV=production, ' +
         'JSON logs, default prediction log settings: queue 100,000 rows, batches of 500, flush every 200 ms) with a store of its own, started and checked ' +
         '(/ready lists both arms loaded, /ab/report shows the traffic settings) before the clock starts; only one server runs at a time. Not timed: the queue draining ' +
-        'after the window, reading /metrics, stopping the process, counting the store\'s rows. ' +
+        "after the window, reading /metrics, stopping the process, counting the store's rows. " +
         `Figures are the median of ${ROUNDS} rounds; configurations are interleaved (order rotating per round) after a discarded warm-up round of ` +
         `${WARMUP_ROUND_DURATION_MS / 1000} s each. The generator and the server share the machine's ${cpus().length} cores with each other and with other work on the ` +
         'host (see the load averages in the notes), so absolute figures are lower than on a dedicated server; the ratios are what the target reads.',
@@ -310,16 +459,31 @@ export async function run(context: BenchContext) {
       targets,
       notes: [
         `Throughput per round (req/s, rounds 1–${ROUNDS}): ${configurations.map((config) => `${config.id} ${of(config.id).map(describeRound).join(', ')}`).join('; ')}.`,
-        `Per-round costs (1 − configuration ÷ off, same round, rounds 1–${ROUNDS}): ${measuredIds.map((id) => `${id} ${roundCosts(id).map((cost) => `${(100 * cost).toFixed(1)} %`).join(', ')}`).join('; ')}.`,
+        `Per-round costs (1 − configuration ÷ off, same round, rounds 1–${ROUNDS}): ${measuredIds
+          .map(
+            (id) =>
+              `${id} ${roundCosts(id)
+                .map((cost) => `${(100 * cost).toFixed(1)} %`)
+                .join(', ')}`,
+          )
+          .join('; ')}.`,
         `Rows checked after every run (the suite fails if a store holds fewer rows than answered minus reported dropped): ${measuredIds.map(storeLine).join('; ')}.`,
         `Shadow scoring, all rounds: ${sum('shadow', (measured) => measured.counters?.shadowScored ?? 0)} scored, ${sum('shadow', (measured) => measured.counters?.shadowDropped ?? 0)} dropped (SHADOW_QUEUE_SIZE 1000 full), ${sum('shadow', (measured) => measured.counters?.shadowFailed ?? 0)} failed.`,
-        `Answers by variant in the measured windows: ${configurations.map((config) => `${config.id} ${JSON.stringify(of(config.id).reduce<Record<string, number>>((total, measured) => {
-          for (const [variant, count] of Object.entries(measured.load.responsesByVariant)) total[variant] = (total[variant] ?? 0) + count;
-          return total;
-        }, {}))}`).join('; ')}.`,
+        `Answers by variant in the measured windows: ${configurations
+          .map(
+            (config) =>
+              `${config.id} ${JSON.stringify(
+                of(config.id).reduce<Record<string, number>>((total, measured) => {
+                  for (const [variant, count] of Object.entries(measured.load.responsesByVariant))
+                    total[variant] = (total[variant] ?? 0) + count;
+                  return total;
+                }, {}),
+              )}`,
+          )
+          .join('; ')}.`,
         `Load average (1/5/15 min) when the warm-up round started: ${formatLoad(loadAverageAtStart)}; when the last round ended: ${formatLoad(loadAverageAtEnd)}; highest 1-min figure seen around a measured window: ${Math.max(...measurements.flatMap((measured) => [measured.loadAverageBefore[0], measured.loadAverageAfter[0]])).toFixed(2)}.`,
         postgresBin
-          ? 'PostgreSQL: Debian\'s server from test/system/support/postgres-cluster.ts on this machine (trust auth over 127.0.0.1), a fresh database per process.'
+          ? "PostgreSQL: Debian's server from test/system/support/postgres-cluster.ts on this machine (trust auth over 127.0.0.1), a fresh database per process."
           : 'PostgreSQL was not measured: no Debian server under /usr/lib/postgresql/*/bin (install it with `apt-get install -y postgresql` to add that configuration).',
         'Ratios beside throughput figures are ours ÷ reference, so below 1 is slower there (RESULTS.md\'s "below 1 is faster" holds for times and CPU).',
       ],

@@ -60,13 +60,22 @@ export async function run(context: BenchContext) {
       sklearnDefault.push(context.runPython(sklearnScript, [csv, schemaFile, SEED, 'default']) as unknown as Run);
       sklearnMatching.push(context.runPython(sklearnScript, [csv, schemaFile, SEED, 'matching']) as unknown as Run);
     }
-    return { ours: medianRun(ours), sklearnDefault: medianRun(sklearnDefault), sklearnMatching: medianRun(sklearnMatching), oursTotals: ours.map((r) => r.totalMs) };
+    return {
+      ours: medianRun(ours),
+      sklearnDefault: medianRun(sklearnDefault),
+      sklearnMatching: medianRun(sklearnMatching),
+      oursTotals: ours.map((r) => r.totalMs),
+    };
   };
 
   const telco = measure(telcoCsv, TELCO_REPEATS, 'Telco');
   const syntheticCsv = path.join(context.scratchDir, 'synthetic-1m.csv');
   context.log(`writing ${SYNTHETIC_ROWS} synthetic rows (not timed as training)`);
-  const written = context.runTypeScript(path.join(here, 'write-synthetic.ts'), [syntheticCsv, SYNTHETIC_ROWS, SYNTHETIC_SEED]);
+  const written = context.runTypeScript(path.join(here, 'write-synthetic.ts'), [
+    syntheticCsv,
+    SYNTHETIC_ROWS,
+    SYNTHETIC_SEED,
+  ]);
   const large = measure(syntheticCsv, LARGE_REPEATS, '1 M synthetic rows');
 
   const results = [];
@@ -79,33 +88,116 @@ export async function run(context: BenchContext) {
     const oursFitMs = ours.stageMs.preprocess + ours.stageMs.fit;
     references.push(
       { id: `${key}.sklearn.total`, label: 'scikit-learn, tol=1e-8', value: sklearnMatching.totalMs, unit: 'ms' },
-      { id: `${key}.sklearn-default.total`, label: 'scikit-learn, defaults', value: sklearnDefault.totalMs, unit: 'ms' },
+      {
+        id: `${key}.sklearn-default.total`,
+        label: 'scikit-learn, defaults',
+        value: sklearnDefault.totalMs,
+        unit: 'ms',
+      },
       { id: `${key}.sklearn.fit`, label: 'scikit-learn fit, tol=1e-8', value: sklearnMatching.stageMs.fit, unit: 'ms' },
-      { id: `${key}.sklearn-default.fit`, label: 'scikit-learn fit, defaults', value: sklearnDefault.stageMs.fit, unit: 'ms' },
+      {
+        id: `${key}.sklearn-default.fit`,
+        label: 'scikit-learn fit, defaults',
+        value: sklearnDefault.stageMs.fit,
+        unit: 'ms',
+      },
       { id: `${key}.sklearn.load`, label: 'pandas read_csv', value: sklearnMatching.stageMs.load, unit: 'ms' },
-      { id: `${key}.sklearn.peak`, label: 'scikit-learn, tol=1e-8', value: sklearnMatching.peakResidentBytes / MB, unit: 'MB' },
+      {
+        id: `${key}.sklearn.peak`,
+        label: 'scikit-learn, tol=1e-8',
+        value: sklearnMatching.peakResidentBytes / MB,
+        unit: 'MB',
+      },
       { id: `${key}.sklearn.f1`, label: 'scikit-learn, tol=1e-8', value: sklearnMatching.f1, unit: '' },
       { id: `${key}.sklearn.auc`, label: 'scikit-learn, tol=1e-8', value: sklearnMatching.rocAuc, unit: '' },
     );
     results.push(
-      { id: `${key}.total`, label: `${name}: load → metrics`, value: ours.totalMs, unit: 'ms', reference: `${key}.sklearn.total` },
-      { id: `${key}.total-vs-default`, label: `${name}: load → metrics`, value: ours.totalMs, unit: 'ms', reference: `${key}.sklearn-default.total` },
-      { id: `${key}.fit`, label: `${name}: preprocess + fit`, value: oursFitMs, unit: 'ms', reference: `${key}.sklearn.fit` },
-      { id: `${key}.fit-vs-default`, label: `${name}: preprocess + fit`, value: oursFitMs, unit: 'ms', reference: `${key}.sklearn-default.fit` },
-      { id: `${key}.load`, label: `${name}: load (CSV → columns)`, value: ours.stageMs.load, unit: 'ms', reference: `${key}.sklearn.load` },
+      {
+        id: `${key}.total`,
+        label: `${name}: load → metrics`,
+        value: ours.totalMs,
+        unit: 'ms',
+        reference: `${key}.sklearn.total`,
+      },
+      {
+        id: `${key}.total-vs-default`,
+        label: `${name}: load → metrics`,
+        value: ours.totalMs,
+        unit: 'ms',
+        reference: `${key}.sklearn-default.total`,
+      },
+      {
+        id: `${key}.fit`,
+        label: `${name}: preprocess + fit`,
+        value: oursFitMs,
+        unit: 'ms',
+        reference: `${key}.sklearn.fit`,
+      },
+      {
+        id: `${key}.fit-vs-default`,
+        label: `${name}: preprocess + fit`,
+        value: oursFitMs,
+        unit: 'ms',
+        reference: `${key}.sklearn-default.fit`,
+      },
+      {
+        id: `${key}.load`,
+        label: `${name}: load (CSV → columns)`,
+        value: ours.stageMs.load,
+        unit: 'ms',
+        reference: `${key}.sklearn.load`,
+      },
       { id: `${key}.split`, label: `${name}: split`, value: ours.stageMs.split, unit: 'ms' },
       { id: `${key}.evaluate`, label: `${name}: evaluate`, value: ours.stageMs.evaluate, unit: 'ms' },
-      { id: `${key}.iterations`, label: `${name}: Newton iterations (scikit-learn: lbfgs ${sklearnMatching.iterations} at tol=1e-8, ${sklearnDefault.iterations} at defaults)`, value: ours.iterations, unit: '' },
-      { id: `${key}.peak`, label: `${name}: peak RSS (whole process)`, value: ours.peakResidentBytes / MB, unit: 'MB', reference: `${key}.sklearn.peak` },
+      {
+        id: `${key}.iterations`,
+        label: `${name}: Newton iterations (scikit-learn: lbfgs ${sklearnMatching.iterations} at tol=1e-8, ${sklearnDefault.iterations} at defaults)`,
+        value: ours.iterations,
+        unit: '',
+      },
+      {
+        id: `${key}.peak`,
+        label: `${name}: peak RSS (whole process)`,
+        value: ours.peakResidentBytes / MB,
+        unit: 'MB',
+        reference: `${key}.sklearn.peak`,
+      },
       { id: `${key}.f1`, label: `${name}: test F1`, value: ours.f1, unit: '', reference: `${key}.sklearn.f1` },
-      { id: `${key}.auc`, label: `${name}: test ROC-AUC`, value: ours.rocAuc, unit: '', reference: `${key}.sklearn.auc` },
+      {
+        id: `${key}.auc`,
+        label: `${name}: test ROC-AUC`,
+        value: ours.rocAuc,
+        unit: '',
+        reference: `${key}.sklearn.auc`,
+      },
     );
   }
 
   const targets = [
-    { id: 'telco.under-2s', description: 'Telco: load → metrics under 2 s (no MLflow I/O)', value: telco.ours.totalMs, limit: 2000, unit: 'ms', pass: telco.ours.totalMs < 2000 },
-    { id: 'synthetic.under-30s', description: '1 M rows: load → metrics under 30 s', value: large.ours.totalMs, limit: 30000, unit: 'ms', pass: large.ours.totalMs < 30000 },
-    { id: 'synthetic.peak-under-1.5GB', description: '1 M rows: peak RSS under 1.5 GB', value: large.ours.peakResidentBytes / MB, limit: 1500, unit: 'MB', pass: large.ours.peakResidentBytes < 1500 * MB },
+    {
+      id: 'telco.under-2s',
+      description: 'Telco: load → metrics under 2 s (no MLflow I/O)',
+      value: telco.ours.totalMs,
+      limit: 2000,
+      unit: 'ms',
+      pass: telco.ours.totalMs < 2000,
+    },
+    {
+      id: 'synthetic.under-30s',
+      description: '1 M rows: load → metrics under 30 s',
+      value: large.ours.totalMs,
+      limit: 30000,
+      unit: 'ms',
+      pass: large.ours.totalMs < 30000,
+    },
+    {
+      id: 'synthetic.peak-under-1.5GB',
+      description: '1 M rows: peak RSS under 1.5 GB',
+      value: large.ours.peakResidentBytes / MB,
+      limit: 1500,
+      unit: 'MB',
+      pass: large.ours.peakResidentBytes < 1500 * MB,
+    },
   ];
   for (const [key, name, data] of [
     ['telco', 'Telco', telco],
@@ -113,8 +205,22 @@ export async function run(context: BenchContext) {
   ] as const) {
     const oursFitMs = data.ours.stageMs.preprocess + data.ours.stageMs.fit;
     targets.push(
-      { id: `${key}.total-vs-sklearn`, description: `${name}: load → metrics no slower than scikit-learn (tol=1e-8)`, value: data.ours.totalMs, limit: data.sklearnMatching.totalMs, unit: 'ms', pass: data.ours.totalMs <= data.sklearnMatching.totalMs },
-      { id: `${key}.fit-vs-sklearn`, description: `${name}: preprocess + fit no slower than scikit-learn's fit (tol=1e-8)`, value: oursFitMs, limit: data.sklearnMatching.stageMs.fit, unit: 'ms', pass: oursFitMs <= data.sklearnMatching.stageMs.fit },
+      {
+        id: `${key}.total-vs-sklearn`,
+        description: `${name}: load → metrics no slower than scikit-learn (tol=1e-8)`,
+        value: data.ours.totalMs,
+        limit: data.sklearnMatching.totalMs,
+        unit: 'ms',
+        pass: data.ours.totalMs <= data.sklearnMatching.totalMs,
+      },
+      {
+        id: `${key}.fit-vs-sklearn`,
+        description: `${name}: preprocess + fit no slower than scikit-learn's fit (tol=1e-8)`,
+        value: oursFitMs,
+        limit: data.sklearnMatching.stageMs.fit,
+        unit: 'ms',
+        pass: oursFitMs <= data.sklearnMatching.stageMs.fit,
+      },
     );
   }
 

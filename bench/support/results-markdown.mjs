@@ -53,7 +53,9 @@ function suiteSection(record) {
   }
   lines.push('', '| target | measured | limit | met |', '| --- | --- | --- | --- |');
   for (const target of record.targets) {
-    lines.push(`| ${target.description} | ${withUnit(target.value, target.unit)} | ${withUnit(target.limit, target.unit)} | ${target.pass ? 'pass' : '**FAIL**'} |`);
+    lines.push(
+      `| ${target.description} | ${withUnit(target.value, target.unit)} | ${withUnit(target.limit, target.unit)} | ${target.pass ? 'pass' : '**FAIL**'} |`,
+    );
   }
   if (record.notes?.length) lines.push('', ...record.notes.map((note) => `- ${note}`));
   return lines.join('\n');

@@ -16,7 +16,11 @@ const hook = path.join(__dirname, 'register-typescript.cjs');
 
 /** The last line of a child's stdout that is a JSON object (children may print progress before it). */
 function lastJsonObject(stdout, what) {
-  const line = stdout.trim().split('\n').reverse().find((text) => text.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((text) => text.startsWith('{'));
   if (line === undefined) throw new Error(`${what} printed no JSON object; its output was:\n${stdout}`);
   return JSON.parse(line);
 }
@@ -35,13 +39,16 @@ function runChild(command, args, what) {
 function checkOutcome(outcome, suiteFile) {
   const problems = [];
   if (typeof outcome?.timed !== 'string') problems.push('`timed` must be a string');
-  for (const key of ['results', 'references', 'targets']) if (!Array.isArray(outcome?.[key])) problems.push(`\`${key}\` must be an array`);
+  for (const key of ['results', 'references', 'targets'])
+    if (!Array.isArray(outcome?.[key])) problems.push(`\`${key}\` must be an array`);
   const referenceIds = new Set((outcome?.references ?? []).map((reference) => reference.id));
   for (const result of outcome?.results ?? []) {
     if (typeof result.value !== 'number') problems.push(`result ${result.id} has no numeric value`);
-    if (result.reference !== undefined && !referenceIds.has(result.reference)) problems.push(`result ${result.id} names unknown reference ${result.reference}`);
+    if (result.reference !== undefined && !referenceIds.has(result.reference))
+      problems.push(`result ${result.id} names unknown reference ${result.reference}`);
   }
-  for (const target of outcome?.targets ?? []) if (typeof target.pass !== 'boolean') problems.push(`target ${target.id} has no boolean pass`);
+  for (const target of outcome?.targets ?? [])
+    if (typeof target.pass !== 'boolean') problems.push(`target ${target.id} has no boolean pass`);
   if (problems.length > 0) throw new Error(`${suiteFile} returned a malformed outcome: ${problems.join('; ')}`);
 }
 
@@ -54,7 +61,8 @@ async function main() {
     scratchDir,
     python: () => python,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
-    runTypeScript: (file, args = []) => runChild(process.execPath, ['--require', hook, file, ...args.map(String)], path.basename(file)),
+    runTypeScript: (file, args = []) =>
+      runChild(process.execPath, ['--require', hook, file, ...args.map(String)], path.basename(file)),
     runPython: (script, args = []) => runChild(python, [script, ...args.map(String)], path.basename(script)),
   };
   try {

@@ -1,1 +1,3 @@
-module.exports = require('../../jest.preset.cjs')(__dirname, { globalSetup: '../../tools/jest/python-global-setup.mjs' });
+module.exports = require('../../jest.preset.cjs')(__dirname, {
+  globalSetup: '../../tools/jest/python-global-setup.mjs',
+});

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { runToCompletion, workspaceRoot } from './support/processes';
 
 // The README's benchmark command, on its quickest suite, written to a scratch folder so the
@@ -17,7 +18,9 @@ describe('nx run bench:run', () => {
         240_000,
       );
       expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
-      const result = JSON.parse(readFileSync(join(output, 'results/drift.json'), 'utf8')) as { targets: { description: string; pass: boolean }[] };
+      const result = JSON.parse(readFileSync(join(output, 'results/drift.json'), 'utf8')) as {
+        targets: { description: string; pass: boolean }[];
+      };
       expect(result.targets.length).toBeGreaterThan(0);
       for (const target of result.targets) expect(typeof target.pass).toBe('boolean');
       const markdown = readFileSync(join(output, 'RESULTS.md'), 'utf8');

@@ -2,12 +2,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { MlflowClient } from '@churn/mlflow-client';
+
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the test reads the shared store through inference-api's own store class, as another replica would
-import { openPredictionStore, type PredictionStore, type StoredPrediction } from '../../apps/inference-api/src/app/prediction-log';
+import {
+  openPredictionStore,
+  type PredictionStore,
+  type StoredPrediction,
+} from '../../apps/inference-api/src/app/prediction-log';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
-import { answers, freePort, runToCompletion, startProcess, type TestProcess, workspaceRoot } from './support/processes';
+import { answers, freePort, runToCompletion, startProcess, workspaceRoot, type TestProcess } from './support/processes';
 
 // Champion/challenger across real processes: one MLflow, two versions trained by the training-worker
 // command line, and two built inference-api replicas sharing one prediction store — a SQLite file,
@@ -65,10 +71,30 @@ function expectedVariant(salt: string, userId: string, share: number): 'champion
 }
 
 async function predict(url: string, body: Record<string, unknown>): Promise<Prediction> {
-  const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await response.json()) as { variant: string; model: { version: string; alias: string }; probability: number; prediction: number; request_id: string; predictions?: unknown };
+  const response = await fetch(`${url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as {
+    variant: string;
+    model: { version: string; alias: string };
+    probability: number;
+    prediction: number;
+    request_id: string;
+    predictions?: unknown;
+  };
   if (response.status !== 200) throw new Error(`${url}/predict answered ${response.status}: ${JSON.stringify(json)}`);
-  return { status: response.status, variant: json.variant, version: json.model.version, alias: json.model.alias, probability: json.probability, prediction: json.prediction, requestId: json.request_id, predictions: json.predictions };
+  return {
+    status: response.status,
+    variant: json.variant,
+    version: json.model.version,
+    alias: json.model.alias,
+    probability: json.probability,
+    prediction: json.prediction,
+    requestId: json.request_id,
+    predictions: json.predictions,
+  };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -88,15 +114,50 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+  );
 }
 
 interface ReportJson {
-  traffic: { challenger_share: number | null; shadow: boolean; salt: string; champion_version: string | null; challenger_version: string | null };
-  sample_ratio_mismatch: { checked: boolean; mismatch: boolean; users: { champion: number; challenger: number }; p_value: number | null; expected_challenger_share: number | null };
-  variants: { variant: string; alias: string; version: string; count: number; labelled: number; accuracy: number | null; precision: number | null; recall: number | null; f1: number | null; confusion: Record<string, number>; shadow: { count: number; agreement_rate: number | null } | null }[];
-  comparison: { champion: { count: number; labelled: number; accuracy: number | null }; challenger: { count: number; labelled: number; accuracy: number | null } };
-  shadow: { count: number; agreement_rate: number | null; mean_difference: number | null; mean_abs_difference: number | null; max_abs_difference: number | null };
+  traffic: {
+    challenger_share: number | null;
+    shadow: boolean;
+    salt: string;
+    champion_version: string | null;
+    challenger_version: string | null;
+  };
+  sample_ratio_mismatch: {
+    checked: boolean;
+    mismatch: boolean;
+    users: { champion: number; challenger: number };
+    p_value: number | null;
+    expected_challenger_share: number | null;
+  };
+  variants: {
+    variant: string;
+    alias: string;
+    version: string;
+    count: number;
+    labelled: number;
+    accuracy: number | null;
+    precision: number | null;
+    recall: number | null;
+    f1: number | null;
+    confusion: Record<string, number>;
+    shadow: { count: number; agreement_rate: number | null } | null;
+  }[];
+  comparison: {
+    champion: { count: number; labelled: number; accuracy: number | null };
+    challenger: { count: number; labelled: number; accuracy: number | null };
+  };
+  shadow: {
+    count: number;
+    agreement_rate: number | null;
+    mean_difference: number | null;
+    mean_abs_difference: number | null;
+    max_abs_difference: number | null;
+  };
   verdict: string;
 }
 
@@ -107,7 +168,10 @@ describe('champion/challenger across two inference-api processes sharing one pre
 
   beforeAll(async () => {
     for (const name of ['training-worker', 'inference-api']) {
-      if (!existsSync(app(name))) throw new Error(`${app(name)} is missing: build the apps first (the system-test target depends on their builds)`);
+      if (!existsSync(app(name)))
+        throw new Error(
+          `${app(name)} is missing: build the apps first (the system-test target depends on their builds)`,
+        );
     }
     workDir = mkdtempSync(join(tmpdir(), 'churn-ab-'));
     openToServerUser(workDir);
@@ -115,9 +179,19 @@ describe('champion/challenger across two inference-api processes sharing one pre
     await mlflow.start();
     client = new MlflowClient({ trackingUri: mlflow.url });
     for (const seed of [1, 2]) {
-      const run = await runToCompletion(process.execPath, [app('training-worker'), 'train', '--data=../shared/data/telco-customer-churn.csv', `--model-name=${MODEL}`, `--seed=${seed}`], {
-        MLFLOW_TRACKING_URI: mlflow.url,
-      });
+      const run = await runToCompletion(
+        process.execPath,
+        [
+          app('training-worker'),
+          'train',
+          '--data=../shared/data/telco-customer-churn.csv',
+          `--model-name=${MODEL}`,
+          `--seed=${seed}`,
+        ],
+        {
+          MLFLOW_TRACKING_URI: mlflow.url,
+        },
+      );
       if (run.code !== 0) throw new Error(`train --seed=${seed} exited with ${run.code}:\n${run.output}`);
     }
     for (const [alias, version] of [
@@ -135,9 +209,16 @@ describe('champion/challenger across two inference-api processes sharing one pre
   });
 
   async function setTraffic(settings: { share?: number; shadow?: boolean; salt?: string }): Promise<void> {
-    if (settings.share !== undefined) await client.registeredModels.setTag({ name: MODEL, key: 'traffic.challenger_share', value: String(settings.share) });
-    if (settings.shadow !== undefined) await client.registeredModels.setTag({ name: MODEL, key: 'traffic.shadow', value: String(settings.shadow) });
-    if (settings.salt !== undefined) await client.registeredModels.setTag({ name: MODEL, key: 'traffic.salt', value: settings.salt });
+    if (settings.share !== undefined)
+      await client.registeredModels.setTag({
+        name: MODEL,
+        key: 'traffic.challenger_share',
+        value: String(settings.share),
+      });
+    if (settings.shadow !== undefined)
+      await client.registeredModels.setTag({ name: MODEL, key: 'traffic.shadow', value: String(settings.shadow) });
+    if (settings.salt !== undefined)
+      await client.registeredModels.setTag({ name: MODEL, key: 'traffic.salt', value: settings.salt });
   }
 
   describe.each([['SQLite'], ['PostgreSQL']])('with a %s store', (backend) => {
@@ -181,7 +262,13 @@ describe('champion/challenger across two inference-api processes sharing one pre
           const report = await getJson<ReportJson>(`${url}/ab/report`);
           const ready = await getJson<{ slots: { alias: string; version: string | null }[] }>(`${url}/ready`);
           const served = new Map(ready.slots.map((slot) => [slot.alias, slot.version]));
-          return report.traffic.challenger_share === share && report.traffic.shadow === shadow && report.traffic.salt === expectedSalt && served.get('champion') === '1' && served.get('challenger') === '2';
+          return (
+            report.traffic.challenger_share === share &&
+            report.traffic.shadow === shadow &&
+            report.traffic.salt === expectedSalt &&
+            served.get('champion') === '1' &&
+            served.get('challenger') === '2'
+          );
         });
       }
     }
@@ -192,7 +279,8 @@ describe('champion/challenger across two inference-api processes sharing one pre
       let found = new Map<string, StoredPrediction>();
       await waitUntil(`${requestIds.length} predictions in the store`, async () => {
         found = new Map();
-        for await (const record of store.predictions({ modelName: MODEL })) if (wanted.has(record.requestId)) found.set(record.requestId, record);
+        for await (const record of store.predictions({ modelName: MODEL }))
+          if (wanted.has(record.requestId)) found.set(record.requestId, record);
         return found.size === wanted.size;
       });
       return found;
@@ -252,7 +340,10 @@ describe('champion/challenger across two inference-api processes sharing one pre
       await startReplica('replica-a');
       await waitForTraffic(0.3, false);
       for (const [index, user] of users.entries()) {
-        expect([user, (await predict(replica('replica-a').url, { ...customer(index), user_id: user })).variant]).toEqual([user, firstVariants.get(user)]);
+        expect([
+          user,
+          (await predict(replica('replica-a').url, { ...customer(index), user_id: user })).variant,
+        ]).toEqual([user, firstVariants.get(user)]);
       }
     });
 
@@ -261,7 +352,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
       await waitForTraffic(0.6, false);
       let moved = 0;
       for (const [index, user] of users.entries()) {
-        const now = (await predict(replica(index % 2 === 0 ? 'replica-a' : 'replica-b').url, { ...customer(index), user_id: user })).variant;
+        const now = (
+          await predict(replica(index % 2 === 0 ? 'replica-a' : 'replica-b').url, { ...customer(index), user_id: user })
+        ).variant;
         if (firstVariants.get(user) === 'challenger') expect([user, now]).toEqual([user, 'challenger']);
         if (firstVariants.get(user) === 'champion' && now === 'challenger') moved++;
         expect(now).toBe(expectedVariant(salt, user, 0.6));
@@ -277,13 +370,21 @@ describe('champion/challenger across two inference-api processes sharing one pre
       const load = (async () => {
         for (let round = 0; moving; round++) {
           const user = challengerUsers[round % challengerUsers.length];
-          answersDuringMove.push(await predict(replica(round % 2 === 0 ? 'replica-a' : 'replica-b').url, { ...customer(round), user_id: user }));
+          answersDuringMove.push(
+            await predict(replica(round % 2 === 0 ? 'replica-a' : 'replica-b').url, {
+              ...customer(round),
+              user_id: user,
+            }),
+          );
         }
       })();
       for (const version of ['1', '2']) {
         await client.registeredModels.setAlias({ name: MODEL, alias: 'challenger', version });
         for (const { url } of replicas) {
-          await waitUntil(`${url} to serve challenger v${version}`, async () => (await predict(url, { ...customer(0), user_id: challengerUsers[0] })).version === version);
+          await waitUntil(
+            `${url} to serve challenger v${version}`,
+            async () => (await predict(url, { ...customer(0), user_id: challengerUsers[0] })).version === version,
+          );
         }
       }
       moving = false;
@@ -296,11 +397,17 @@ describe('champion/challenger across two inference-api processes sharing one pre
 
     it('in shadow mode answers exactly as before and records the challenger’s score beside the served one', async () => {
       const sample = users.slice(0, 60);
-      const before = await Promise.all(sample.map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user })));
+      const before = await Promise.all(
+        sample.map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user })),
+      );
       await setTraffic({ shadow: true });
       await waitForTraffic(0.6, true);
-      const during = await Promise.all(sample.map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user })));
-      expect(during.map(({ variant, version, probability, prediction }) => ({ variant, version, probability, prediction }))).toEqual(
+      const during = await Promise.all(
+        sample.map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user })),
+      );
+      expect(
+        during.map(({ variant, version, probability, prediction }) => ({ variant, version, probability, prediction })),
+      ).toEqual(
         before.map(({ variant, version, probability, prediction }) => ({ variant, version, probability, prediction })),
       );
 
@@ -333,7 +440,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
       const batch = { customers: Array.from({ length: 200 }, (_, row) => customer(row)), user_id: user };
       const expected = await predict(url, batch);
       const answers = await Promise.all(Array.from({ length: 40 }, () => predict(url, batch)));
-      expect(answers.map((answer) => [answer.status, answer.variant, answer.version, answer.predictions])).toEqual(answers.map(() => [200, 'champion', '1', expected.predictions]));
+      expect(answers.map((answer) => [answer.status, answer.variant, answer.version, answer.predictions])).toEqual(
+        answers.map(() => [200, 'champion', '1', expected.predictions]),
+      );
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const dropped = Number(/inference_shadow_requests_total\{outcome="dropped"\} (\d+)/.exec(metrics)?.[1] ?? 0);
       const scored = Number(/inference_shadow_requests_total\{outcome="scored"\} (\d+)/.exec(metrics)?.[1] ?? 0);
@@ -342,10 +451,22 @@ describe('champion/challenger across two inference-api processes sharing one pre
     });
 
     it('joins feedback sent to the replica that did not serve the request, and reports unknown ids', async () => {
-      const served = await Promise.all(users.slice(0, 20).map((user, index) => predict(replica('replica-a').url, { ...customer(index), user_id: user, request_id: `${backend}-fb-${index}` })));
+      const served = await Promise.all(
+        users.slice(0, 20).map((user, index) =>
+          predict(replica('replica-a').url, {
+            ...customer(index),
+            user_id: user,
+            request_id: `${backend}-fb-${index}`,
+          }),
+        ),
+      );
       await storedRecords(served.map((answer) => answer.requestId));
       const labels = served.map((answer, index) => ({ request_id: answer.requestId, actual: index % 2 }));
-      const unauthorised = await fetch(`${replica('replica-b').url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(labels) });
+      const unauthorised = await fetch(`${replica('replica-b').url}/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(labels),
+      });
       expect(unauthorised.status).toBe(401);
       const response = await fetch(`${replica('replica-b').url}/feedback`, {
         method: 'POST',
@@ -353,18 +474,31 @@ describe('champion/challenger across two inference-api processes sharing one pre
         body: JSON.stringify({ labels: [...labels, { request_id: `${backend}-never-served`, actual: 1 }] }),
       });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ received: 21, joined: 20, unknown: [{ request_id: `${backend}-never-served`, row: 0 }], expired: [] });
+      expect(await response.json()).toEqual({
+        received: 21,
+        joined: 20,
+        unknown: [{ request_id: `${backend}-never-served`, row: 0 }],
+        expired: [],
+      });
       const stored = await storedRecords(served.map((answer) => answer.requestId));
-      expect(served.map((answer, index) => [stored.get(answer.requestId)?.replica, stored.get(answer.requestId)?.actual, index % 2])).toEqual(
-        served.map((_, index) => ['replica-a', index % 2, index % 2]),
-      );
+      expect(
+        served.map((answer, index) => [
+          stored.get(answer.requestId)?.replica,
+          stored.get(answer.requestId)?.actual,
+          index % 2,
+        ]),
+      ).toEqual(served.map((_, index) => ['replica-a', index % 2, index % 2]));
     });
 
     it('reports per variant and version exactly what a hand computation over the stored records gives, on both replicas', async () => {
       // Label every split prediction so far: churned when the probability is high, with every 7th flipped.
       const all: StoredPrediction[] = [];
       for await (const record of store.predictions({ modelName: MODEL })) all.push(record);
-      const labels = all.map((record, index) => ({ request_id: record.requestId, row: record.row, actual: (record.probability > 0.4 ? 1 : 0) ^ (index % 7 === 0 ? 1 : 0) }));
+      const labels = all.map((record, index) => ({
+        request_id: record.requestId,
+        row: record.row,
+        actual: (record.probability > 0.4 ? 1 : 0) ^ (index % 7 === 0 ? 1 : 0),
+      }));
       for (let start = 0; start < labels.length; start += 5000) {
         const response = await fetch(`${replica('replica-a').url}/feedback`, {
           method: 'POST',
@@ -383,7 +517,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
         const key = `${record.variant}/${record.version}`;
         groups.set(key, [...(groups.get(key) ?? []), record]);
       }
-      expect(fromA.variants.map((entry) => `${entry.variant}/${entry.version}`).sort()).toEqual([...groups.keys()].sort());
+      expect(fromA.variants.map((entry) => `${entry.variant}/${entry.version}`).sort()).toEqual(
+        [...groups.keys()].sort(),
+      );
       for (const entry of fromA.variants) {
         const group = groups.get(`${entry.variant}/${entry.version}`) as StoredPrediction[];
         const labelled = group.filter((record) => record.actual !== null);
@@ -391,19 +527,38 @@ describe('champion/challenger across two inference-api processes sharing one pre
         const fp = labelled.filter((r) => r.prediction === 1 && r.actual === 0).length;
         const tn = labelled.filter((r) => r.prediction === 0 && r.actual === 0).length;
         const fn = labelled.filter((r) => r.prediction === 0 && r.actual === 1).length;
-        expect([entry.variant, entry.version, entry.count, entry.labelled]).toEqual([entry.variant, entry.version, group.length, labelled.length]);
-        expect(entry.confusion).toEqual({ true_positives: tp, false_positives: fp, true_negatives: tn, false_negatives: fn });
+        expect([entry.variant, entry.version, entry.count, entry.labelled]).toEqual([
+          entry.variant,
+          entry.version,
+          group.length,
+          labelled.length,
+        ]);
+        expect(entry.confusion).toEqual({
+          true_positives: tp,
+          false_positives: fp,
+          true_negatives: tn,
+          false_negatives: fn,
+        });
         expect(entry.accuracy).toBeCloseTo((tp + tn) / labelled.length, 12);
         expect(entry.precision).toBeCloseTo(tp / (tp + fp), 12);
         expect(entry.recall).toBeCloseTo(tp / (tp + fn), 12);
         expect(entry.f1).toBeCloseTo((2 * tp) / (2 * tp + fp + fn), 12);
         const shadowed = group.filter((record) => record.shadow !== null);
         expect(entry.shadow?.count ?? 0).toBe(shadowed.length);
-        if (shadowed.length > 0) expect(entry.shadow?.agreement_rate).toBeCloseTo(shadowed.filter((r) => r.shadow?.prediction === r.prediction).length / shadowed.length, 12);
+        if (shadowed.length > 0)
+          expect(entry.shadow?.agreement_rate).toBeCloseTo(
+            shadowed.filter((r) => r.shadow?.prediction === r.prediction).length / shadowed.length,
+            12,
+          );
       }
       // The sample-ratio check counts distinct users per arm among records split with the current share.
-      const usersOf = (variant: string) => new Set(records.filter((r) => r.variant === variant && r.trafficShare === 0.6).map((r) => r.userId)).size;
-      expect(fromA.sample_ratio_mismatch).toMatchObject({ checked: true, expected_challenger_share: 0.6, users: { champion: usersOf('champion'), challenger: usersOf('challenger') } });
+      const usersOf = (variant: string) =>
+        new Set(records.filter((r) => r.variant === variant && r.trafficShare === 0.6).map((r) => r.userId)).size;
+      expect(fromA.sample_ratio_mismatch).toMatchObject({
+        checked: true,
+        expected_challenger_share: 0.6,
+        users: { champion: usersOf('champion'), challenger: usersOf('challenger') },
+      });
     });
 
     it('flags a sample-ratio mismatch, before any verdict, when the observed split is skewed', async () => {
@@ -412,12 +567,24 @@ describe('champion/challenger across two inference-api processes sharing one pre
       await waitForTraffic(0.5, false, `${salt}-skewed`);
       // Traffic from challenger users only, as a broken client or a bot would send: 150 of them against 10 champions.
       const skewed = Array.from({ length: 2000 }, (_, index) => `skew-${index}`);
-      const challengers = skewed.filter((user) => expectedVariant(`${salt}-skewed`, user, 0.5) === 'challenger').slice(0, 150);
-      const champions = skewed.filter((user) => expectedVariant(`${salt}-skewed`, user, 0.5) === 'champion').slice(0, 10);
-      const sent = await Promise.all([...challengers, ...champions].map((user, index) => predict(replica(index % 2 ? 'replica-a' : 'replica-b').url, { ...customer(index), user_id: user })));
+      const challengers = skewed
+        .filter((user) => expectedVariant(`${salt}-skewed`, user, 0.5) === 'challenger')
+        .slice(0, 150);
+      const champions = skewed
+        .filter((user) => expectedVariant(`${salt}-skewed`, user, 0.5) === 'champion')
+        .slice(0, 10);
+      const sent = await Promise.all(
+        [...challengers, ...champions].map((user, index) =>
+          predict(replica(index % 2 ? 'replica-a' : 'replica-b').url, { ...customer(index), user_id: user }),
+        ),
+      );
       await storedRecords(sent.map((answer) => answer.requestId));
       const report = await getJson<ReportJson>(`${replica('replica-a').url}/ab/report?since=${since}`);
-      expect(report.sample_ratio_mismatch).toMatchObject({ checked: true, mismatch: true, users: { champion: 10, challenger: 150 } });
+      expect(report.sample_ratio_mismatch).toMatchObject({
+        checked: true,
+        mismatch: true,
+        users: { champion: 10, challenger: 150 },
+      });
       expect(report.sample_ratio_mismatch.p_value as number).toBeLessThan(0.001);
       expect(report.verdict).toBe('sample_ratio_mismatch');
     });
@@ -448,14 +615,18 @@ describe('champion/challenger across two inference-api processes sharing one pre
         }),
       );
       const counts = { written: 0, dropped: 0, queued: -1 };
-      await waitUntil('the log to write or drop every answered row', async () => {
-        const metrics = await (await fetch(`${url}/metrics`)).text();
-        const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
-        counts.written = value(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/);
-        counts.dropped = value(/inference_prediction_log_rows_total\{outcome="dropped"\} (\d+)/);
-        counts.queued = value(/inference_prediction_log_queued_rows (\d+)/);
-        return counts.queued === 0 && counts.written + counts.dropped === answeredRows;
-      }, 120_000);
+      await waitUntil(
+        'the log to write or drop every answered row',
+        async () => {
+          const metrics = await (await fetch(`${url}/metrics`)).text();
+          const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
+          counts.written = value(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/);
+          counts.dropped = value(/inference_prediction_log_rows_total\{outcome="dropped"\} (\d+)/);
+          counts.queued = value(/inference_prediction_log_queued_rows (\d+)/);
+          return counts.queued === 0 && counts.written + counts.dropped === answeredRows;
+        },
+        120_000,
+      );
       // 120,000 rows in about a second against a 2,000-row queue: the writer cannot have kept up.
       expect(counts.dropped).toBeGreaterThan(0);
       expect(counts.written).toBeGreaterThan(0);

@@ -4,8 +4,10 @@ import { createServer } from 'node:http';
 import { builtinModules } from 'node:module';
 import { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+
 import * as ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
+
 import { workspaceRoot } from './support/processes';
 
 // What a machine without a container engine can check of the deployment files under docker/: the
@@ -54,7 +56,9 @@ function onPath(command: string): boolean {
 function ensureDockerCompose(): void {
   if (onPath('docker-compose')) return;
   if (process.getuid?.() !== 0) {
-    throw new Error('docker-compose is not on PATH and this is not root: install it (Debian/Ubuntu: sudo apt-get install -y docker-compose)');
+    throw new Error(
+      'docker-compose is not on PATH and this is not root: install it (Debian/Ubuntu: sudo apt-get install -y docker-compose)',
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'docker-compose']]) {
@@ -120,7 +124,10 @@ function dockerIgnored(path: string): string | undefined {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
   return patterns.find((pattern) => {
-    const body = pattern.replace(/^\*\*\//, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+    const body = pattern
+      .replace(/^\*\*\//, '')
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*');
     const anchor = pattern.startsWith('**/') ? '(^|/)' : '^';
     return new RegExp(`${anchor}${body}(/|$)`).test(path);
   });
@@ -150,7 +157,10 @@ function manifests(): K8sObject[] {
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject {
   const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} named ${name} in docker/k8s (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+  if (!found)
+    throw new Error(
+      `no ${kind} named ${name} in docker/k8s (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`,
+    );
   return found;
 }
 
@@ -159,7 +169,11 @@ interface K8sContainer {
   name: string;
   ports?: { name?: string; containerPort: number }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; fieldRef?: { fieldPath: string } };
+  }[];
 }
 type EnvironmentSource = { from: 'configMap' | 'secret' | 'value' | 'field'; value?: string };
 
@@ -176,14 +190,16 @@ function containerEnvironment(objects: K8sObject[], container: K8sContainer): Ma
       }
     }
     if (source.secretRef) {
-      for (const key of Object.keys(find(objects, 'Secret', source.secretRef.name).stringData ?? {})) environment.set(key, { from: 'secret' });
+      for (const key of Object.keys(find(objects, 'Secret', source.secretRef.name).stringData ?? {}))
+        environment.set(key, { from: 'secret' });
     }
   }
   for (const variable of container.env ?? []) {
     if (variable.valueFrom?.secretKeyRef) {
       // An optional Secret (MLflow credentials) is created by the operator only when needed.
       const reference = variable.valueFrom.secretKeyRef;
-      if (!reference.optional) expect(Object.keys(find(objects, 'Secret', reference.name).stringData ?? {})).toContain(reference.key);
+      if (!reference.optional)
+        expect(Object.keys(find(objects, 'Secret', reference.name).stringData ?? {})).toContain(reference.key);
       environment.set(variable.name, { from: 'secret' });
     } else if (variable.valueFrom?.fieldRef) environment.set(variable.name, { from: 'field' });
     else environment.set(variable.name, { from: 'value', value: variable.value });
@@ -216,23 +232,40 @@ describe('deployment files (docker/)', () => {
       expect(command).toContain('--host 0.0.0.0');
       // MLflow 3.5+ answers 400 to a Host header it does not list; the apps send `mlflow:5000`.
       const allowedHosts = command.match(/--allowed-hosts (\S+)/)?.[1].split(',') ?? [];
-      expect(allowedHosts).toEqual(expect.arrayContaining(['mlflow', 'mlflow:5000', 'localhost:5000', '127.0.0.1:5000']));
+      expect(allowedHosts).toEqual(
+        expect.arrayContaining(['mlflow', 'mlflow:5000', 'localhost:5000', '127.0.0.1:5000']),
+      );
       expect(mlflow.environment).toMatchObject({ MLFLOW_S3_ENDPOINT_URL: 'http://minio:9000' });
-      expect(mlflow.environment?.['AWS_ACCESS_KEY_ID']).toBe(compose.services['minio'].environment?.['MINIO_ROOT_USER']);
-      expect(mlflow.environment?.['AWS_SECRET_ACCESS_KEY']).toBe(compose.services['minio'].environment?.['MINIO_ROOT_PASSWORD']);
+      expect(mlflow.environment?.['AWS_ACCESS_KEY_ID']).toBe(
+        compose.services['minio'].environment?.['MINIO_ROOT_USER'],
+      );
+      expect(mlflow.environment?.['AWS_SECRET_ACCESS_KEY']).toBe(
+        compose.services['minio'].environment?.['MINIO_ROOT_PASSWORD'],
+      );
       // A Fernet key is 32 bytes in url-safe base64; MLflow refuses to start its webhooks with anything else.
-      expect(Buffer.from(String(mlflow.environment?.['MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY']), 'base64url')).toHaveLength(32);
+      expect(
+        Buffer.from(String(mlflow.environment?.['MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY']), 'base64url'),
+      ).toHaveLength(32);
       const bucketScript = ([] as string[]).concat(compose.services['minio-bucket'].entrypoint ?? []).join(' ');
       expect(bucketScript).toContain('mc mb --ignore-existing local/mlflow-artifacts');
 
       // docker-compose v1 prints volumes in the short form `source:target:mode`, v2 as objects.
       const volumeAt = (service: string, target: string) =>
         (compose.services[service].volumes ?? [])
-          .map((volume) => (typeof volume === 'string' ? { source: volume.split(':')[0], target: volume.split(':')[1] } : volume))
+          .map((volume) =>
+            typeof volume === 'string' ? { source: volume.split(':')[0], target: volume.split(':')[1] } : volume,
+          )
           .find((volume) => volume.target === target);
-      for (const [service, target] of [['postgres', '/var/lib/postgresql/data'], ['minio', '/data']]) {
+      for (const [service, target] of [
+        ['postgres', '/var/lib/postgresql/data'],
+        ['minio', '/data'],
+      ]) {
         const source = String(volumeAt(service, target)?.source);
-        expect({ service, target, namedVolume: Object.keys(compose.volumes ?? {}).includes(source) }).toEqual({ service, target, namedVolume: true });
+        expect({ service, target, namedVolume: Object.keys(compose.volumes ?? {}).includes(source) }).toEqual({
+          service,
+          target,
+          namedVolume: true,
+        });
       }
     });
 
@@ -240,12 +273,18 @@ describe('deployment files (docker/)', () => {
       const conditions = Object.fromEntries(
         Object.entries(compose.services).map(([name, service]) => [
           name,
-          Object.fromEntries(Object.entries(service.depends_on ?? {}).map(([dependency, { condition }]) => [dependency, condition])),
+          Object.fromEntries(
+            Object.entries(service.depends_on ?? {}).map(([dependency, { condition }]) => [dependency, condition]),
+          ),
         ]),
       );
       expect(conditions['minio-bucket']).toEqual({ minio: 'service_healthy' });
-      expect(conditions['mlflow']).toEqual({ postgres: 'service_healthy', 'minio-bucket': 'service_completed_successfully' });
-      for (const app of APPS) expect({ app, mlflow: conditions[app]['mlflow'] }).toEqual({ app, mlflow: 'service_healthy' });
+      expect(conditions['mlflow']).toEqual({
+        postgres: 'service_healthy',
+        'minio-bucket': 'service_completed_successfully',
+      });
+      for (const app of APPS)
+        expect({ app, mlflow: conditions[app]['mlflow'] }).toEqual({ app, mlflow: 'service_healthy' });
       // service_healthy needs a health check: in the compose file, or the image's HEALTHCHECK.
       for (const [name, dependencies] of Object.entries(conditions)) {
         for (const [dependency, condition] of Object.entries(dependencies)) {
@@ -253,8 +292,14 @@ describe('deployment files (docker/)', () => {
           const service = compose.services[dependency];
           const imageHasHealthcheck =
             service.build !== undefined &&
-            dockerfileInstructions(join(service.build.context, service.build.dockerfile ?? 'Dockerfile')).some((i) => i.keyword === 'HEALTHCHECK');
-          expect({ dependant: name, dependency, healthCheck: service.healthcheck !== undefined || imageHasHealthcheck }).toEqual({
+            dockerfileInstructions(join(service.build.context, service.build.dockerfile ?? 'Dockerfile')).some(
+              (i) => i.keyword === 'HEALTHCHECK',
+            );
+          expect({
+            dependant: name,
+            dependency,
+            healthCheck: service.healthcheck !== undefined || imageHasHealthcheck,
+          }).toEqual({
             dependant: name,
             dependency,
             healthCheck: true,
@@ -267,13 +312,19 @@ describe('deployment files (docker/)', () => {
       const environment = compose.services[app].environment ?? {};
       const declared = declaredSettings(app);
       expect(declared.filter((setting) => !(setting in environment))).toEqual([]);
-      expect(Object.keys(environment).filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name))).toEqual([]);
+      expect(
+        Object.keys(environment).filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name)),
+      ).toEqual([]);
     });
 
     it.each(APPS)('wires %s to MLflow by service name, on its port, reachable from outside its container', (app) => {
       const service = compose.services[app];
       const environment = service.environment ?? {};
-      expect(environment).toMatchObject({ MLFLOW_TRACKING_URI: 'http://mlflow:5000', HOST: '0.0.0.0', PORT: String(APP_PORTS[app]) });
+      expect(environment).toMatchObject({
+        MLFLOW_TRACKING_URI: 'http://mlflow:5000',
+        HOST: '0.0.0.0',
+        PORT: String(APP_PORTS[app]),
+      });
       expect(service.ports).toEqual([{ target: APP_PORTS[app], published: APP_PORTS[app] }]);
       expect(service.build?.args).toEqual({ APP: app, PORT: String(APP_PORTS[app]) });
     });
@@ -288,7 +339,13 @@ describe('deployment files (docker/)', () => {
     it('marks every default secret as dev-only and takes real ones from the environment', () => {
       const secretDefaults = Object.entries(compose.services).flatMap(([service, { environment }]) =>
         Object.entries(environment ?? {})
-          .filter(([name]) => isSecretSetting(name) || name === 'API_TOKENS' || name === 'MINIO_ROOT_USER' || name.startsWith('AWS_SECRET'))
+          .filter(
+            ([name]) =>
+              isSecretSetting(name) ||
+              name === 'API_TOKENS' ||
+              name === 'MINIO_ROOT_USER' ||
+              name.startsWith('AWS_SECRET'),
+          )
           .map(([name, value]) => ({ service, name, value: String(value ?? '') }))
           // Empty is unset (the MLflow credentials, which the bundled MLflow does not need).
           .filter(({ value }) => value !== ''),
@@ -296,7 +353,9 @@ describe('deployment files (docker/)', () => {
       expect(secretDefaults.length).toBeGreaterThanOrEqual(8);
       // The Fernet key is base64; its placeholder decodes to a text that says dev-only.
       const marked = ({ name, value }: { name: string; value: string }) =>
-        (name === 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY' ? Buffer.from(value, 'base64').toString() : value).includes('dev-only');
+        (name === 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY' ? Buffer.from(value, 'base64').toString() : value).includes(
+          'dev-only',
+        );
       expect(secretDefaults.filter((secret) => !marked(secret))).toEqual([]);
 
       const chosen = {
@@ -308,12 +367,20 @@ describe('deployment files (docker/)', () => {
       };
       const overridden = resolvedCompose(chosen);
       const env = (service: string) => overridden.services[service].environment ?? {};
-      expect(env('inference-api')).toMatchObject({ INFERENCE_ADMIN_TOKEN: chosen.INFERENCE_ADMIN_TOKEN, MLFLOW_WEBHOOK_SECRET: chosen.MLFLOW_WEBHOOK_SECRET });
-      expect(env('registry-admin')).toMatchObject({ INFERENCE_ADMIN_TOKEN: chosen.INFERENCE_ADMIN_TOKEN, API_TOKENS: chosen.API_TOKENS });
+      expect(env('inference-api')).toMatchObject({
+        INFERENCE_ADMIN_TOKEN: chosen.INFERENCE_ADMIN_TOKEN,
+        MLFLOW_WEBHOOK_SECRET: chosen.MLFLOW_WEBHOOK_SECRET,
+      });
+      expect(env('registry-admin')).toMatchObject({
+        INFERENCE_ADMIN_TOKEN: chosen.INFERENCE_ADMIN_TOKEN,
+        API_TOKENS: chosen.API_TOKENS,
+      });
       expect(env('training-worker')).toMatchObject({ API_TOKENS: chosen.API_TOKENS });
       expect(env('postgres')).toMatchObject({ POSTGRES_PASSWORD: chosen.POSTGRES_PASSWORD });
       expect(env('mlflow')).toMatchObject({ AWS_SECRET_ACCESS_KEY: chosen.MINIO_ROOT_PASSWORD });
-      expect(([] as string[]).concat(overridden.services['mlflow'].command ?? []).join(' ')).toContain(`mlflow:${chosen.POSTGRES_PASSWORD}@postgres`);
+      expect(([] as string[]).concat(overridden.services['mlflow'].command ?? []).join(' ')).toContain(
+        `mlflow:${chosen.POSTGRES_PASSWORD}@postgres`,
+      );
     });
 
     it('points every app at an existing MLflow with credentials, all from the environment', () => {
@@ -323,9 +390,19 @@ describe('deployment files (docker/)', () => {
         MLFLOW_TRACKING_PASSWORD: 'chosen-mlflow-password',
       };
       const overridden = resolvedCompose(existing);
-      for (const app of APPS) expect({ app, ...overridden.services[app].environment }).toMatchObject({ app, ...existing, MLFLOW_TRACKING_TOKEN: '' });
+      for (const app of APPS)
+        expect({ app, ...overridden.services[app].environment }).toMatchObject({
+          app,
+          ...existing,
+          MLFLOW_TRACKING_TOKEN: '',
+        });
       const token = resolvedCompose({ MLFLOW_TRACKING_TOKEN: 'chosen-bearer-token' });
-      for (const app of APPS) expect({ app, ...token.services[app].environment }).toMatchObject({ app, MLFLOW_TRACKING_TOKEN: 'chosen-bearer-token', MLFLOW_TRACKING_USERNAME: '' });
+      for (const app of APPS)
+        expect({ app, ...token.services[app].environment }).toMatchObject({
+          app,
+          MLFLOW_TRACKING_TOKEN: 'chosen-bearer-token',
+          MLFLOW_TRACKING_USERNAME: '',
+        });
     });
 
     it('builds every image from a context and Dockerfile that exist', () => {
@@ -334,7 +411,11 @@ describe('deployment files (docker/)', () => {
       for (const [name, service] of built) {
         const context = String(service.build?.context);
         const dockerfile = join(context, service.build?.dockerfile ?? 'Dockerfile');
-        expect({ name, context: relative(workspaceRoot, context), dockerfile: existsSync(dockerfile) }).toEqual({ name, context: '', dockerfile: true });
+        expect({ name, context: relative(workspaceRoot, context), dockerfile: existsSync(dockerfile) }).toEqual({
+          name,
+          context: '',
+          dockerfile: true,
+        });
       }
     });
   });
@@ -351,21 +432,31 @@ describe('deployment files (docker/)', () => {
       expect(users.length).toBeGreaterThan(0);
       // Numeric, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
       expect(users.at(-1)).toMatch(/^[1-9]\d*(:\d+)?$/);
-      expect(final.filter((i) => i.keyword === 'HEALTHCHECK').map((i) => i.args).join(' ')).toContain('/health');
+      expect(
+        final
+          .filter((i) => i.keyword === 'HEALTHCHECK')
+          .map((i) => i.args)
+          .join(' '),
+      ).toContain('/health');
       expect(final.some((i) => i.keyword === 'EXPOSE')).toBe(true);
       expect(final.some((i) => i.keyword === 'CMD')).toBe(true);
     });
 
-    it.each(dockerfiles)('%s: writes CMD and HEALTHCHECK in exec form that is valid JSON (else Docker silently runs a shell)', (name) => {
-      const execForms = dockerfileInstructions(join(DOCKER_DIR, name))
-        .filter((i) => i.keyword === 'CMD' || i.keyword === 'HEALTHCHECK')
-        .map((i) => i.args.slice(i.args.indexOf('[')));
-      expect(execForms.length).toBeGreaterThanOrEqual(2);
-      for (const form of execForms) expect(Array.isArray(JSON.parse(form))).toBe(true);
-    });
+    it.each(dockerfiles)(
+      '%s: writes CMD and HEALTHCHECK in exec form that is valid JSON (else Docker silently runs a shell)',
+      (name) => {
+        const execForms = dockerfileInstructions(join(DOCKER_DIR, name))
+          .filter((i) => i.keyword === 'CMD' || i.keyword === 'HEALTHCHECK')
+          .map((i) => i.args.slice(i.args.indexOf('[')));
+        expect(execForms.length).toBeGreaterThanOrEqual(2);
+        for (const form of execForms) expect(Array.isArray(JSON.parse(form))).toBe(true);
+      },
+    );
 
-    it("app.Dockerfile: the health check passes on a 200 from /health at $PORT and fails otherwise", async () => {
-      const healthcheck = dockerfileInstructions(join(DOCKER_DIR, 'app.Dockerfile')).find((i) => i.keyword === 'HEALTHCHECK');
+    it('app.Dockerfile: the health check passes on a 200 from /health at $PORT and fails otherwise', async () => {
+      const healthcheck = dockerfileInstructions(join(DOCKER_DIR, 'app.Dockerfile')).find(
+        (i) => i.keyword === 'HEALTHCHECK',
+      );
       const [command, ...args] = JSON.parse(String(healthcheck?.args.slice(healthcheck.args.indexOf('['))));
       expect(command).toBe('node');
       let status = 200;
@@ -377,7 +468,9 @@ describe('deployment files (docker/)', () => {
       const port = String((server.address() as AddressInfo).port);
       const check = () =>
         new Promise<number | null>((exited) => {
-          execFile(process.execPath, args, { env: { ...process.env, PORT: port } }, (error) => exited(error ? (error.code as number) : 0));
+          execFile(process.execPath, args, { env: { ...process.env, PORT: port } }, (error) =>
+            exited(error ? (error.code as number) : 0),
+          );
         });
       try {
         expect(await check()).toBe(0);
@@ -395,7 +488,9 @@ describe('deployment files (docker/)', () => {
       expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
       expect(text).toMatch(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/m);
       const envIndex = instructions.findIndex((i) => i.args === 'ONNXRUNTIME_NODE_INSTALL=skip');
-      const installs = instructions.map((i, index) => ({ ...i, index })).filter((i) => i.keyword === 'RUN' && i.args.includes('npm install'));
+      const installs = instructions
+        .map((i, index) => ({ ...i, index }))
+        .filter((i) => i.keyword === 'RUN' && i.args.includes('npm install'));
       expect(installs.map((i) => i.args.includes('--omit=dev'))).toEqual([false, true]);
       expect(installs.every((i) => i.index > envIndex)).toBe(true);
       expect(text).toContain('RUN npx nx run "${APP}:build"');
@@ -417,25 +512,45 @@ describe('deployment files (docker/)', () => {
       expect(text).toMatch(/boto3==\d+\.\d+\.\d+/);
     });
 
-    it.each(dockerfiles)('%s: copies only files that exist in the build context and that .dockerignore keeps', (name) => {
-      const sources = dockerfileInstructions(join(DOCKER_DIR, name))
-        .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
-        .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-      expect(sources.length).toBeGreaterThan(0);
-      for (const source of sources) {
-        expect({ source, exists: existsSync(join(workspaceRoot, source)), ignoredBy: dockerIgnored(source) }).toEqual({ source, exists: true, ignoredBy: undefined });
-      }
-    });
+    it.each(dockerfiles)(
+      '%s: copies only files that exist in the build context and that .dockerignore keeps',
+      (name) => {
+        const sources = dockerfileInstructions(join(DOCKER_DIR, name))
+          .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
+          .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+        expect(sources.length).toBeGreaterThan(0);
+        for (const source of sources) {
+          expect({ source, exists: existsSync(join(workspaceRoot, source)), ignoredBy: dockerIgnored(source) }).toEqual(
+            { source, exists: true, ignoredBy: undefined },
+          );
+        }
+      },
+    );
 
     it.each(APPS)('%s: every package its bundle requires at run time is a production dependency', (app) => {
       const bundle = join(workspaceRoot, `dist/apps/${app}/main.js`);
-      if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build first (npx nx run ${app}:build; the system-test target depends on it)`);
-      const dependencies = Object.keys(JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')).dependencies ?? {});
+      if (!existsSync(bundle))
+        throw new Error(
+          `${bundle} is missing: build first (npx nx run ${app}:build; the system-test target depends on it)`,
+        );
+      const dependencies = Object.keys(
+        JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')).dependencies ?? {},
+      );
       const required = new Set(
         [...readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+)"\)/g)]
           .map(([, specifier]) => specifier)
-          .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:') && !builtinModules.includes(specifier.split('/')[0]))
-          .map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/')),
+          .filter(
+            (specifier) =>
+              !specifier.startsWith('.') &&
+              !specifier.startsWith('node:') &&
+              !builtinModules.includes(specifier.split('/')[0]),
+          )
+          .map((specifier) =>
+            specifier
+              .split('/')
+              .slice(0, specifier.startsWith('@') ? 2 : 1)
+              .join('/'),
+          ),
       );
       expect(required.size).toBeGreaterThan(0);
       expect([...required].filter((name) => !dependencies.includes(name))).toEqual([]);
@@ -448,10 +563,14 @@ describe('deployment files (docker/)', () => {
     const mainContainer = (name: string) => podSpecOf(deployment(name)).containers[0];
 
     it('validate against the Kubernetes 1.31 API schemas (kubernetes-validate --strict, offline)', () => {
-      const result = spawnSync(process.execPath, [join(workspaceRoot, 'tools/deploy/validate-manifests.mjs'), '--kubernetes-version', '1.31', K8S_DIR], {
-        encoding: 'utf8',
-        timeout: 170_000,
-      });
+      const result = spawnSync(
+        process.execPath,
+        [join(workspaceRoot, 'tools/deploy/validate-manifests.mjs'), '--kubernetes-version', '1.31', K8S_DIR],
+        {
+          encoding: 'utf8',
+          timeout: 170_000,
+        },
+      );
       expect({ status: result.status, output: `${result.stdout}${result.stderr}` }).toMatchObject({ status: 0 });
       expect(result.stdout).not.toMatch(/ERROR|WARN/);
       expect(result.stderr).toContain(`${kustomization().resources.length} files valid against Kubernetes 1.31`);
@@ -468,7 +587,10 @@ describe('deployment files (docker/)', () => {
       const probes = Object.fromEntries(
         [...APPS, 'mlflow'].map((name) => {
           const container = mainContainer(name);
-          return [name, { readiness: container.readinessProbe?.httpGet?.path, liveness: container.livenessProbe?.httpGet?.path }];
+          return [
+            name,
+            { readiness: container.readinessProbe?.httpGet?.path, liveness: container.livenessProbe?.httpGet?.path },
+          ];
         }),
       );
       expect(probes).toEqual({
@@ -482,8 +604,13 @@ describe('deployment files (docker/)', () => {
     it('expose inference-api on NodePort 30080 and every replica through a headless Service registry-admin uses', () => {
       const podLabels = deployment('inference-api').spec.template.metadata.labels;
       const nodePort = find(objects, 'Service', 'inference-api');
-      expect(nodePort.spec).toMatchObject({ type: 'NodePort', ports: [{ port: 8000, nodePort: 30080, targetPort: 'http' }] });
-      const headless = objects.find((o) => o.kind === 'Service' && o.spec?.clusterIP === 'None' && o.metadata.name.startsWith('inference-api'));
+      expect(nodePort.spec).toMatchObject({
+        type: 'NodePort',
+        ports: [{ port: 8000, nodePort: 30080, targetPort: 'http' }],
+      });
+      const headless = objects.find(
+        (o) => o.kind === 'Service' && o.spec?.clusterIP === 'None' && o.metadata.name.startsWith('inference-api'),
+      );
       expect(headless).toBeDefined();
       for (const service of [nodePort, headless as K8sObject]) expect(podLabels).toMatchObject(service.spec.selector);
       const urls = containerEnvironment(objects, mainContainer('registry-admin')).get('INFERENCE_URLS')?.value;
@@ -495,7 +622,12 @@ describe('deployment files (docker/)', () => {
       const hpa = find(objects, 'HorizontalPodAutoscaler', 'inference-api');
       expect(hpa.apiVersion).toBe('autoscaling/v2');
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'inference-api' });
-      expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
+      expect(hpa.spec.metrics).toEqual([
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } },
+        },
+      ]);
       expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
       expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
       // CPU utilisation is relative to the request: without one the HPA cannot compute it.
@@ -531,11 +663,17 @@ describe('deployment files (docker/)', () => {
     it('route every Service to pods that exist and to a port those pods name', () => {
       const workloads = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
       for (const service of objects.filter((o) => o.kind === 'Service')) {
-        const target = workloads.find((w) => Object.entries(service.spec.selector).every(([key, value]) => w.spec.template.metadata.labels[key] === value));
+        const target = workloads.find((w) =>
+          Object.entries(service.spec.selector).every(([key, value]) => w.spec.template.metadata.labels[key] === value),
+        );
         const containers: K8sContainer[] = target ? podSpecOf(target).containers : [];
         const portNames = containers.flatMap((container) => (container.ports ?? []).map((port) => port.name));
         const servicePorts: { targetPort: string }[] = service.spec.ports;
-        expect({ service: service.metadata.name, selects: target !== undefined, targetPorts: servicePorts.map((port) => portNames.includes(port.targetPort)) }).toEqual({
+        expect({
+          service: service.metadata.name,
+          selects: target !== undefined,
+          targetPorts: servicePorts.map((port) => portNames.includes(port.targetPort)),
+        }).toEqual({
           service: service.metadata.name,
           selects: true,
           targetPorts: service.spec.ports.map(() => true),
@@ -548,8 +686,12 @@ describe('deployment files (docker/)', () => {
       const environment = containerEnvironment(objects, container);
       const declared = declaredSettings(app);
       expect(declared.filter((setting) => !environment.has(setting))).toEqual([]);
-      expect([...environment.keys()].filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name))).toEqual([]);
-      const secretsInPlainSight = [...environment].filter(([name, { from }]) => (isSecretSetting(name) || name === 'API_TOKENS') && from !== 'secret');
+      expect(
+        [...environment.keys()].filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name)),
+      ).toEqual([]);
+      const secretsInPlainSight = [...environment].filter(
+        ([name, { from }]) => (isSecretSetting(name) || name === 'API_TOKENS') && from !== 'secret',
+      );
       expect(secretsInPlainSight.map(([name]) => name)).toEqual([]);
       // Ready for an existing MLflow with authentication: its credentials come from a Secret.
       expect(MLFLOW_CLIENT_VARIABLES.filter((name) => environment.get(name)?.from !== 'secret')).toEqual([]);
@@ -562,12 +704,21 @@ describe('deployment files (docker/)', () => {
     it('run MLflow on PostgreSQL and S3 with its Service name among the allowed hosts', () => {
       const container = mainContainer('mlflow');
       const command = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
-      expect(command).toContain('--backend-store-uri postgresql+psycopg2://mlflow:$(POSTGRES_PASSWORD)@postgres:5432/mlflow');
+      expect(command).toContain(
+        '--backend-store-uri postgresql+psycopg2://mlflow:$(POSTGRES_PASSWORD)@postgres:5432/mlflow',
+      );
       expect(command).toContain('--artifacts-destination s3://mlflow-artifacts');
       const allowedHosts = command.match(/--allowed-hosts (\S+)/)?.[1].split(',') ?? [];
-      expect(allowedHosts).toEqual(expect.arrayContaining(['mlflow:5000', 'mlflow.churn-mlops.svc.cluster.local:5000']));
+      expect(allowedHosts).toEqual(
+        expect.arrayContaining(['mlflow:5000', 'mlflow.churn-mlops.svc.cluster.local:5000']),
+      );
       const environment = containerEnvironment(objects, container);
-      for (const name of ['POSTGRES_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY']) {
+      for (const name of [
+        'POSTGRES_PASSWORD',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY',
+      ]) {
         expect({ name, from: environment.get(name)?.from }).toEqual({ name, from: 'secret' });
       }
       expect(environment.get('MLFLOW_S3_ENDPOINT_URL')?.value).toBe('http://minio:9000');
@@ -577,10 +728,17 @@ describe('deployment files (docker/)', () => {
     it('hold only placeholder secrets, each marked as such', () => {
       const values = objects
         .filter((o) => o.kind === 'Secret')
-        .flatMap((secret) => Object.entries(secret.stringData ?? {}).map(([key, value]) => ({ secret: secret.metadata.name, key, value })));
+        .flatMap((secret) =>
+          Object.entries(secret.stringData ?? {}).map(([key, value]) => ({ secret: secret.metadata.name, key, value })),
+        );
       expect(values.length).toBeGreaterThanOrEqual(7);
       // The Fernet key is base64; its placeholder decodes to a text that says dev-only.
-      const unmarked = values.filter(({ key, value }) => !/change-me|dev-only/.test(key === 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY' ? Buffer.from(value, 'base64').toString() : value));
+      const unmarked = values.filter(
+        ({ key, value }) =>
+          !/change-me|dev-only/.test(
+            key === 'MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY' ? Buffer.from(value, 'base64').toString() : value,
+          ),
+      );
       expect(unmarked).toEqual([]);
     });
   });

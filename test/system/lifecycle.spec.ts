@@ -3,10 +3,19 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+
 import { AliasTimeline, type AliasMove } from './support/alias-timeline';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { PredictLoad, type PredictSample } from './support/predict-load';
-import { answers, freePort, runToCompletion, startProcess, stopsAnswering, TestProcess, workspaceRoot } from './support/processes';
+import {
+  answers,
+  freePort,
+  runToCompletion,
+  startProcess,
+  stopsAnswering,
+  TestProcess,
+  workspaceRoot,
+} from './support/processes';
 
 // The seed's reproduction checklist (train v1, promote, train v2, promote, both replicas on v2,
 // roll back, both on v1, then an explicit `rollback --to=2`) with every part a real process: MLflow,
@@ -25,10 +34,25 @@ const OUTAGE_MS = 1500;
 const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
 /** The first customer of the IBM Telco data set (7590-VHVEG), without its id and label. */
 const CUSTOMER = {
-  gender: 'Female', SeniorCitizen: 0, Partner: 'Yes', Dependents: 'No', tenure: 1, PhoneService: 'No',
-  MultipleLines: 'No phone service', InternetService: 'DSL', OnlineSecurity: 'No', OnlineBackup: 'Yes',
-  DeviceProtection: 'No', TechSupport: 'No', StreamingTV: 'No', StreamingMovies: 'No', Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes', PaymentMethod: 'Electronic check', MonthlyCharges: 29.85, TotalCharges: 29.85,
+  gender: 'Female',
+  SeniorCitizen: 0,
+  Partner: 'Yes',
+  Dependents: 'No',
+  tenure: 1,
+  PhoneService: 'No',
+  MultipleLines: 'No phone service',
+  InternetService: 'DSL',
+  OnlineSecurity: 'No',
+  OnlineBackup: 'Yes',
+  DeviceProtection: 'No',
+  TechSupport: 'No',
+  StreamingTV: 'No',
+  StreamingMovies: 'No',
+  Contract: 'Month-to-month',
+  PaperlessBilling: 'Yes',
+  PaymentMethod: 'Electronic check',
+  MonthlyCharges: 29.85,
+  TotalCharges: 29.85,
 };
 
 const app = (name: string) => join(workspaceRoot, 'dist/apps', name, 'main.js');
@@ -67,7 +91,12 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   });
 
   function startServer(name: string, port: number, env: NodeJS.ProcessEnv): TestProcess {
-    const server = startProcess(process.execPath, [app(name)], { ...sharedEnv(), ...env, PORT: String(port), HOST: '127.0.0.1' });
+    const server = startProcess(process.execPath, [app(name)], {
+      ...sharedEnv(),
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
     stopWithThisProcess(server.child.pid as number);
     return server;
   }
@@ -75,15 +104,21 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   async function waitUntilAnswering(url: string, server: TestProcess): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (!(await answers(url))) {
-      if (server.child.exitCode !== null || Date.now() > deadline) throw new Error(`${url} did not come up:\n${server.output}`);
+      if (server.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`${url} did not come up:\n${server.output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
   async function train(seed: number): Promise<string> {
-    const run = await runToCompletion(process.execPath, [app('training-worker'), 'train', `--data=${TELCO_CSV}`, `--model-name=${MODEL}`, `--seed=${seed}`], sharedEnv());
+    const run = await runToCompletion(
+      process.execPath,
+      [app('training-worker'), 'train', `--data=${TELCO_CSV}`, `--model-name=${MODEL}`, `--seed=${seed}`],
+      sharedEnv(),
+    );
     const registered = /Model Registry : churn_model v(\d+)/.exec(run.output);
-    if (run.code !== 0 || !registered) throw new Error(`training (seed ${seed}) exited with ${run.code}:\n${run.output}`);
+    if (run.code !== 0 || !registered)
+      throw new Error(`training (seed ${seed}) exited with ${run.code}:\n${run.output}`);
     return registered[1];
   }
 
@@ -97,7 +132,8 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     });
     const returnedAt = performance.now();
     const text = await response.text();
-    if (response.status !== 200) throw new Error(`POST /models/${MODEL}/${action} answered ${response.status}: ${text}`);
+    if (response.status !== 200)
+      throw new Error(`POST /models/${MODEL}/${action} answered ${response.status}: ${text}`);
     const result = JSON.parse(text) as { to_version: string; pushes: { target: string; ok: boolean }[] };
     expect(result.to_version).toBe(expectedVersion);
     expect(result.pushes).toEqual(replicas.map(({ url }) => expect.objectContaining({ target: url, ok: true })));
@@ -139,7 +175,10 @@ describe('the model lifecycle across real processes, under load, through an MLfl
             return;
           }
           // Polls past the limit (up to a few seconds) so a failure says how late the replica was.
-          if (now - move.returnedAt > PROPAGATION_LIMIT_MS * 5) throw new Error(`${url} still answers ${last} ${Math.round(now - move.returnedAt)} ms after ${name} returned`);
+          if (now - move.returnedAt > PROPAGATION_LIMIT_MS * 5)
+            throw new Error(
+              `${url} still answers ${last} ${Math.round(now - move.returnedAt)} ms after ${name} returned`,
+            );
           await new Promise((r) => setTimeout(r, 20));
         }
       }),
@@ -147,7 +186,8 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   }
 
   beforeAll(async () => {
-    if (!existsSync(TELCO_CSV)) throw new Error(`${TELCO_CSV} is missing: the system test trains on the real Telco data beside the workspace`);
+    if (!existsSync(TELCO_CSV))
+      throw new Error(`${TELCO_CSV} is missing: the system test trains on the real Telco data beside the workspace`);
     dataDir = mkdtempSync(join(tmpdir(), 'churn-lifecycle-'));
     mlflow = new MlflowServer(await freePort(), join(dataDir, 'mlflow'));
     await mlflow.start();
@@ -155,7 +195,10 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     registryAdminUrl = `http://127.0.0.1:${registryAdminPort}`;
     for (let index = 0; index < 2; index++) {
       const port = await freePort();
-      replicas.push({ url: `http://127.0.0.1:${port}`, process: startServer('inference-api', port, { MODEL_CACHE_DIR: join(dataDir, `model-cache-${index + 1}`) }) });
+      replicas.push({
+        url: `http://127.0.0.1:${port}`,
+        process: startServer('inference-api', port, { MODEL_CACHE_DIR: join(dataDir, `model-cache-${index + 1}`) }),
+      });
     }
     registryAdmin = startServer('registry-admin', registryAdminPort, {
       API_TOKENS: `release-bot:viewer+deployer:${deployerToken}`,
@@ -164,7 +207,10 @@ describe('the model lifecycle across real processes, under load, through an MLfl
       // swap, leaving it to the 1 s poll; the bound measured here is the push's.
       PUSH_TIMEOUT_MS: '15000',
     });
-    await Promise.all([waitUntilAnswering(registryAdminUrl, registryAdmin), ...replicas.map((replica) => waitUntilAnswering(replica.url, replica.process))]);
+    await Promise.all([
+      waitUntilAnswering(registryAdminUrl, registryAdmin),
+      ...replicas.map((replica) => waitUntilAnswering(replica.url, replica.process)),
+    ]);
     load = new PredictLoad(
       replicas.map((replica) => replica.url),
       CUSTOMER,
@@ -174,7 +220,8 @@ describe('the model lifecycle across real processes, under load, through an MLfl
 
   afterAll(async () => {
     await load?.stop();
-    for (const server of [registryAdmin, ...replicas.map((replica) => replica.process)]) if (server) killGroup(server.child.pid as number, 'SIGKILL');
+    for (const server of [registryAdmin, ...replicas.map((replica) => replica.process)])
+      if (server) killGroup(server.child.pid as number, 'SIGKILL');
     mlflow?.kill();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -203,7 +250,9 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await mlflow.start();
     outage = { from, to: performance.now() };
-    const during = load.samples.filter((sample) => sample.sentAt >= from && sample.receivedAt <= (outage as { to: number }).to);
+    const during = load.samples.filter(
+      (sample) => sample.sentAt >= from && sample.receivedAt <= (outage as { to: number }).to,
+    );
     expect(during.length).toBeGreaterThan(10);
     expect(during.filter((sample) => sample.status !== 200 || sample.version !== '2')).toEqual([]);
     // The replicas did meet the outage (their polls failed) and said they kept serving.
@@ -219,7 +268,11 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   });
 
   it('rolls back to an explicit version from the command line: both replicas serve v2 within a second', async () => {
-    const move = await moveOverCli(['rollback', '--to=2', `--model-name=${MODEL}`, `--alias=${ALIAS}`], '2', 'rollback --to=2');
+    const move = await moveOverCli(
+      ['rollback', '--to=2', `--model-name=${MODEL}`, `--alias=${ALIAS}`],
+      '2',
+      'rollback --to=2',
+    );
     await expectBothReplicasServe(move, moveNames[moveNames.length - 1]);
     // Long enough after the last move that the load shows both replicas settled on it.
     await new Promise((r) => setTimeout(r, RELOAD_WINDOW_MS + 500));
@@ -229,7 +282,11 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     const samples = await load.stop();
     expect(load.capped).toBe(false);
     const failed = samples.filter((sample) => sample.status !== 200);
-    const wrong = samples.filter((sample) => sample.status === 200 && !timeline.allowedVersions(sample.sentAt, sample.receivedAt).has(sample.version as string));
+    const wrong = samples.filter(
+      (sample) =>
+        sample.status === 200 &&
+        !timeline.allowedVersions(sample.sentAt, sample.receivedAt).has(sample.version as string),
+    );
     const explain = (sample: PredictSample) =>
       `${sample.replica} sent ${Math.round(sample.sentAt - loadStartedAt)} ms, answered ${Math.round(sample.receivedAt - loadStartedAt)} ms after the load began: ${sample.status} v${sample.version ?? '-'} ${sample.error ?? ''} (allowed: ${[...timeline.allowedVersions(sample.sentAt, sample.receivedAt)].join(', ')})`;
     const perReplica = replicas.map((replica) => `${replica.url}: ${load.of(replica.url).length}`).join(', ');
@@ -250,7 +307,9 @@ describe('the model lifecycle across real processes, under load, through an MLfl
       for (const { url } of replicas) {
         const firstNew = load
           .of(url)
-          .filter((sample) => sample.sentAt >= move.startedAt && sample.sentAt < nextStart && sample.version === move.version)
+          .filter(
+            (sample) => sample.sentAt >= move.startedAt && sample.sentAt < nextStart && sample.version === move.version,
+          )
           .sort((a, b) => a.receivedAt - b.receivedAt)[0];
         if (!firstNew) {
           late.push(`${url} never answered with v${move.version} after ${moveNames[index]}`);
@@ -258,23 +317,39 @@ describe('the model lifecycle across real processes, under load, through an MLfl
         }
         const ms = firstNew.receivedAt - move.returnedAt;
         figures.push({ move: moveNames[index], replica: url, via: '/predict load', ms });
-        if (ms > PROPAGATION_LIMIT_MS) late.push(`${url} first answered v${move.version} ${Math.round(ms)} ms after ${moveNames[index]} returned`);
+        if (ms > PROPAGATION_LIMIT_MS)
+          late.push(`${url} first answered v${move.version} ${Math.round(ms)} ms after ${moveNames[index]} returned`);
       }
     });
-    const durations = moves.map((move, index) => `${moveNames[index]} ${Math.round(move.returnedAt - move.startedAt)} ms`).join(', ');
+    const durations = moves
+      .map((move, index) => `${moveNames[index]} ${Math.round(move.returnedAt - move.startedAt)} ms`)
+      .join(', ');
     process.stdout.write(
       `[lifecycle] moves took (start to return, pushes included): ${durations}\n` +
         `[lifecycle] first answer with the new version, ms after the move returned (negative: before it returned, the push being part of the move):\n${figures
-        .map((figure) => `  ${figure.move.padEnd(30)} ${figure.replica.padEnd(24)} ${figure.via.padEnd(14)} ${figure.ms.toFixed(0).padStart(6)} ms`)
-        .join('\n')}\n`,
+          .map(
+            (figure) =>
+              `  ${figure.move.padEnd(30)} ${figure.replica.padEnd(24)} ${figure.via.padEnd(14)} ${figure.ms.toFixed(0).padStart(6)} ms`,
+          )
+          .join('\n')}\n`,
     );
     expect(late).toEqual([]);
   });
 
   it('kept every move in the alias audit, across the MLflow restart, with its actor', async () => {
-    const response = await fetch(`${registryAdminUrl}/models/${MODEL}/history?alias=${ALIAS}`, { headers: { authorization: `Bearer ${deployerToken}` } });
+    const response = await fetch(`${registryAdminUrl}/models/${MODEL}/history?alias=${ALIAS}`, {
+      headers: { authorization: `Bearer ${deployerToken}` },
+    });
     expect(response.status).toBe(200);
-    const { records } = (await response.json()) as { records: { action: string; from_version: string | null; to_version: string | null; outcome: string; actor: string }[] };
+    const { records } = (await response.json()) as {
+      records: {
+        action: string;
+        from_version: string | null;
+        to_version: string | null;
+        outcome: string;
+        actor: string;
+      }[];
+    };
     expect(records.map((r) => [r.action, r.from_version, r.to_version, r.outcome, r.actor])).toEqual([
       ['rollback', '1', '2', 'committed', 'system-test'],
       ['rollback', '2', '1', 'committed', 'release-bot'],

@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { answers, freePort, runToCompletion, startProcess, stopsAnswering } from './support/processes';
 
 // The README's Nx targets for MLflow and the apps, run as a user runs them.
 const nx = (target: string, env: NodeJS.ProcessEnv = {}) =>
-  runToCompletion('npx', ['nx', 'run', target, '--outputStyle=static', '--skipNxCache'], { NX_DAEMON: 'false', ...env });
+  runToCompletion('npx', ['nx', 'run', target, '--outputStyle=static', '--skipNxCache'], {
+    NX_DAEMON: 'false',
+    ...env,
+  });
 
 describe('nx run mlflow:<target>', () => {
   it('install is idempotent: with the environment in place it installs nothing', async () => {
@@ -38,11 +42,16 @@ describe('nx run mlflow:<target>', () => {
   it('serve runs MLflow in the foreground until Ctrl-C', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'churn-mlflow-serve-'));
     const port = await freePort();
-    const serve = startProcess('npx', ['nx', 'run', 'mlflow:serve', '--outputStyle=stream'], { NX_DAEMON: 'false', MLFLOW_PORT: String(port), MLFLOW_DATA_DIR: dataDir });
+    const serve = startProcess('npx', ['nx', 'run', 'mlflow:serve', '--outputStyle=stream'], {
+      NX_DAEMON: 'false',
+      MLFLOW_PORT: String(port),
+      MLFLOW_DATA_DIR: dataDir,
+    });
     try {
       const deadline = Date.now() + 150_000;
       while (!(await answers(`http://127.0.0.1:${port}`))) {
-        if (serve.child.exitCode !== null || Date.now() > deadline) throw new Error(`mlflow:serve did not come up:\n${serve.output}`);
+        if (serve.child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`mlflow:serve did not come up:\n${serve.output}`);
         await new Promise((r) => setTimeout(r, 500));
       }
       expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
@@ -55,7 +64,9 @@ describe('nx run mlflow:<target>', () => {
   }, 200_000);
 
   it('refuses a bad port setting with a message naming the variable', async () => {
-    const { code, output } = await runToCompletion('node', ['tools/mlflow/cli.mjs', 'status'], { MLFLOW_PORT: 'fivethousand' });
+    const { code, output } = await runToCompletion('node', ['tools/mlflow/cli.mjs', 'status'], {
+      MLFLOW_PORT: 'fivethousand',
+    });
     expect(code).toBe(1);
     expect(output).toContain('MLFLOW_PORT must be a port number (1-65535), got "fivethousand"');
   });
@@ -64,11 +75,15 @@ describe('nx run mlflow:<target>', () => {
 describe('nx run <app>:serve', () => {
   it('builds and serves training-worker on PORT until stopped', async () => {
     const port = await freePort();
-    const serve = startProcess('npx', ['nx', 'run', 'training-worker:serve', '--outputStyle=stream'], { NX_DAEMON: 'false', PORT: String(port) });
+    const serve = startProcess('npx', ['nx', 'run', 'training-worker:serve', '--outputStyle=stream'], {
+      NX_DAEMON: 'false',
+      PORT: String(port),
+    });
     try {
       const deadline = Date.now() + 120_000;
       while (!(await answers(`http://127.0.0.1:${port}`))) {
-        if (serve.child.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not come up:\n${serve.output}`);
+        if (serve.child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`serve did not come up:\n${serve.output}`);
         await new Promise((r) => setTimeout(r, 500));
       }
       const health = await fetch(`http://127.0.0.1:${port}/health`);
@@ -83,10 +98,13 @@ describe('nx run <app>:serve', () => {
 });
 
 describe('a built app with a bad setting', () => {
-  it.each(['inference-api', 'registry-admin', 'training-worker'])('%s exits 1 naming the variable, without a stack trace', async (app) => {
-    const { code, output } = await runToCompletion('node', [`dist/apps/${app}/main.js`], { PORT: 'abc' });
-    expect(code).toBe(1);
-    expect(output).toContain(`${app} failed to start: invalid configuration: PORT must`);
-    expect(output).not.toMatch(/^\s+at /m);
-  });
+  it.each(['inference-api', 'registry-admin', 'training-worker'])(
+    '%s exits 1 naming the variable, without a stack trace',
+    async (app) => {
+      const { code, output } = await runToCompletion('node', [`dist/apps/${app}/main.js`], { PORT: 'abc' });
+      expect(code).toBe(1);
+      expect(output).toContain(`${app} failed to start: invalid configuration: PORT must`);
+      expect(output).not.toMatch(/^\s+at /m);
+    },
+  );
 });

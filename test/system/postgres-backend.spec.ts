@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+
 import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
+
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
 import { answers, freePort, runToCompletion, startProcess, TestProcess, workspaceRoot } from './support/processes';
@@ -87,13 +89,19 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
       if ((JSON.parse(last) as { model: string | null }).model === wanted) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`${replica.url}/health still answers ${last}, not ${wanted}:\n${replica.process.output.slice(-2000)}`);
+    throw new Error(
+      `${replica.url}/health still answers ${last}, not ${wanted}:\n${replica.process.output.slice(-2000)}`,
+    );
   }
 
   beforeAll(async () => {
-    if (!existsSync(TELCO_CSV)) throw new Error(`${TELCO_CSV} is missing: the system test trains on the real Telco data beside the workspace`);
+    if (!existsSync(TELCO_CSV))
+      throw new Error(`${TELCO_CSV} is missing: the system test trains on the real Telco data beside the workspace`);
     for (const name of ['training-worker', 'registry-admin', 'inference-api']) {
-      if (!existsSync(app(name))) throw new Error(`${app(name)} is missing: build the apps first (the system-test target depends on their builds)`);
+      if (!existsSync(app(name)))
+        throw new Error(
+          `${app(name)} is missing: build the apps first (the system-test target depends on their builds)`,
+        );
     }
     const binDir = await timed('install check', ensurePostgresInstalled);
     workDir = mkdtempSync(join(tmpdir(), 'churn-postgres-'));
@@ -122,7 +130,8 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     stopWithThisProcess(replica.process.child.pid as number);
     const deadline = Date.now() + 60_000;
     while (!(await answers(replica.url))) {
-      if (replica.process.child.exitCode !== null || Date.now() > deadline) throw new Error(`inference-api did not come up:\n${replica.process.output}`);
+      if (replica.process.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`inference-api did not come up:\n${replica.process.output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 900_000);
@@ -150,7 +159,13 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
       [2, '2'],
     ] as const) {
       const run = await timed(`train seed ${seed}`, () =>
-        cli('training-worker', ['train', '--data=../shared/data/telco-customer-churn.csv', `--model-name=${MODEL}`, '--experiment=churn', `--seed=${seed}`]),
+        cli('training-worker', [
+          'train',
+          '--data=../shared/data/telco-customer-churn.csv',
+          `--model-name=${MODEL}`,
+          '--experiment=churn',
+          `--seed=${seed}`,
+        ]),
       );
       if (run.code !== 0) throw new Error(`train --seed=${seed} exited with ${run.code}:\n${run.output}`);
       expect(run.output).toContain(`[MLflow] Run `);
@@ -179,7 +194,9 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
   it('@churn/mlflow-client reads it back: two READY versions with their tags, the alias on v1, the audit history', async () => {
     const client = new MlflowClient({ trackingUri: mlflow.url });
     const dataSha256 = createHash('sha256').update(readFileSync(TELCO_CSV)).digest('hex');
-    const versions = (await client.modelVersions.search({ filter: `name='${MODEL}'` }).toArray()).sort((a, b) => Number(a.version) - Number(b.version));
+    const versions = (await client.modelVersions.search({ filter: `name='${MODEL}'` }).toArray()).sort(
+      (a, b) => Number(a.version) - Number(b.version),
+    );
     expect(versions.map((v) => [v.version, v.status, v.aliases])).toEqual([
       ['1', 'READY', [ALIAS]],
       ['2', 'READY', []],
@@ -192,7 +209,11 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     expect((await client.registeredModels.getVersionByAlias({ name: MODEL, alias: ALIAS })).version).toBe('1');
 
     const audit = await client.experiments.getByName(AUDIT_EXPERIMENT);
-    const records = (await client.runs.search({ experiment_ids: [audit.experiment_id], order_by: ['attributes.start_time ASC'] }).toArray()).map((run) => {
+    const records = (
+      await client.runs
+        .search({ experiment_ids: [audit.experiment_id], order_by: ['attributes.start_time ASC'] })
+        .toArray()
+    ).map((run) => {
       const tags = tagsToRecord(run.data.tags ?? []);
       return [tags['action'], tags['from_version'], tags['to_version'], tags['outcome'], tags['actor']];
     });
@@ -205,7 +226,8 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
 
   it("MLflow's Python client reads the same, through the server and straight from the database", async () => {
     const python = process.env['CHURN_PYTHON'];
-    if (!python) throw new Error('CHURN_PYTHON is not set: run under test/jest.config.cjs, whose global setup installs Python');
+    if (!python)
+      throw new Error('CHURN_PYTHON is not set: run under test/jest.config.cjs, whose global setup installs Python');
     const views: PythonView[] = [];
     for (const uri of [mlflow.url, postgres.url(DATABASE)]) {
       const run = await runToCompletion(python, ['-c', PYTHON_READER, uri, MODEL, ALIAS]);
@@ -219,15 +241,24 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
       ['1', 'READY', [ALIAS]],
       ['2', 'READY', []],
     ]);
-    for (const version of throughServer.versions) expect(version.tags).toMatchObject({ gate_passed: 'true', run_id: version.run_id });
+    for (const version of throughServer.versions)
+      expect(version.tags).toMatchObject({ gate_passed: 'true', run_id: version.run_id });
     expect(fromDatabase).toEqual(throughServer);
   });
 
   it('the data really lives in PostgreSQL: its tables hold the versions, the alias and the audit runs', async () => {
     expect(await postgres.query(DATABASE, 'select count(*) from model_versions')).toBe('2');
-    expect(await postgres.query(DATABASE, `select version from registered_model_aliases where name = '${MODEL}' and alias = '${ALIAS}'`)).toBe('1');
     expect(
-      await postgres.query(DATABASE, `select count(*) from runs join experiments using (experiment_id) where experiments.name = '${AUDIT_EXPERIMENT}'`),
+      await postgres.query(
+        DATABASE,
+        `select version from registered_model_aliases where name = '${MODEL}' and alias = '${ALIAS}'`,
+      ),
+    ).toBe('1');
+    expect(
+      await postgres.query(
+        DATABASE,
+        `select count(*) from runs join experiments using (experiment_id) where experiments.name = '${AUDIT_EXPERIMENT}'`,
+      ),
     ).toBe('3');
   });
 });

@@ -1,15 +1,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 // The store is inference-api's own code, not a lib with an alias; this suite tests it against the
 // real PostgreSQL server the system-test project knows how to start.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import {
-  type FeedbackLabel,
   openPredictionStore,
+  PredictionStoreInputError,
+  type FeedbackLabel,
   type PredictionRecord,
   type PredictionStore,
-  PredictionStoreInputError,
   type StoredPrediction,
   type Variant,
   type VariantAggregate,
@@ -76,24 +77,39 @@ function experiment(): PredictionRecord[] {
         variant,
         alias: variant,
         version,
-        features: { tenure: i, Contract: i % 2 ? 'One year' : 'Two year', TotalCharges: i % 7 === 0 ? Number.NaN : i * 10.5 },
+        features: {
+          tenure: i,
+          Contract: i % 2 ? 'One year' : 'Two year',
+          TotalCharges: i % 7 === 0 ? Number.NaN : i * 10.5,
+        },
         probability,
         prediction: probability >= 0.5 ? 1 : 0,
         latencyMs: 0.5 + i / 10,
         trafficShare: variant === 'production' ? null : i < 20 ? 0.25 : 0.5,
-        shadow: withShadow ? { alias: 'challenger', version: '2', probability: shadowProbability, prediction: shadowProbability >= 0.5 ? 1 : 0 } : null,
+        shadow: withShadow
+          ? {
+              alias: 'challenger',
+              version: '2',
+              probability: shadowProbability,
+              prediction: shadowProbability >= 0.5 ? 1 : 0,
+            }
+          : null,
         replica: i % 2 ? 'replica-a' : 'replica-b',
       }),
     );
     // A batch: request 10 has three rows.
-    if (i === 10) for (const row of [1, 2]) records.push({ ...records[records.length - 1], row, probability: 0.6 + row / 10, prediction: 1, shadow: null });
+    if (i === 10)
+      for (const row of [1, 2])
+        records.push({ ...records[records.length - 1], row, probability: 0.6 + row / 10, prediction: 1, shadow: null });
   }
   return records;
 }
 
 /** Ground truth for most rows: every third row churned, every seventh has no label. */
 function labelsFor(records: readonly PredictionRecord[]): FeedbackLabel[] {
-  return records.filter((_, index) => index % 7 !== 3).map((r, index) => ({ requestId: r.requestId, row: r.row, actual: index % 3 === 0 ? 1 : 0 }));
+  return records
+    .filter((_, index) => index % 7 !== 3)
+    .map((r, index) => ({ requestId: r.requestId, row: r.row, actual: index % 3 === 0 ? 1 : 0 }));
 }
 
 /** The aggregate computed in plain TypeScript, straight from the records and labels. */
@@ -105,8 +121,20 @@ function handAggregate(records: readonly PredictionRecord[], labels: readonly Fe
     const group =
       groups.get(key) ??
       ({
-        variant: r.variant, alias: r.alias, version: r.version, count: 0, labelled: 0, truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0,
-        shadowCount: 0, shadowAgreements: 0, shadowDifferenceSum: 0, shadowAbsDifferenceSum: 0, shadowAbsDifferenceMax: null,
+        variant: r.variant,
+        alias: r.alias,
+        version: r.version,
+        count: 0,
+        labelled: 0,
+        truePositives: 0,
+        falsePositives: 0,
+        trueNegatives: 0,
+        falseNegatives: 0,
+        shadowCount: 0,
+        shadowAgreements: 0,
+        shadowDifferenceSum: 0,
+        shadowAbsDifferenceSum: 0,
+        shadowAbsDifferenceMax: null,
       } satisfies VariantAggregate);
     groups.set(key, group);
     group.count++;
@@ -127,19 +155,26 @@ function handAggregate(records: readonly PredictionRecord[], labels: readonly Fe
       group.shadowAbsDifferenceMax = Math.max(group.shadowAbsDifferenceMax ?? 0, Math.abs(difference));
     }
   }
-  return [...groups.values()].sort((a, b) => ([a.variant, a.alias, a.version].join('\u0000') < [b.variant, b.alias, b.version].join('\u0000') ? -1 : 1));
+  return [...groups.values()].sort((a, b) =>
+    [a.variant, a.alias, a.version].join('\u0000') < [b.variant, b.alias, b.version].join('\u0000') ? -1 : 1,
+  );
 }
 
 /** Compares the aggregates field by field, sums within {@link SUM_TOLERANCE}, printing what differs. */
 function expectAggregatesToMatch(actual: readonly VariantAggregate[], expected: readonly VariantAggregate[]): void {
-  expect(actual.map((g) => `${g.variant}/${g.alias}/v${g.version}`)).toEqual(expected.map((g) => `${g.variant}/${g.alias}/v${g.version}`));
+  expect(actual.map((g) => `${g.variant}/${g.alias}/v${g.version}`)).toEqual(
+    expected.map((g) => `${g.variant}/${g.alias}/v${g.version}`),
+  );
   const mismatches: string[] = [];
   actual.forEach((group, index) => {
     for (const [field, want] of Object.entries(expected[index]) as [keyof VariantAggregate, unknown][]) {
       const got = group[field];
       if (typeof want === 'number' && typeof got === 'number' && !Number.isInteger(want)) {
         const difference = Math.abs(got - want);
-        if (!(difference <= SUM_TOLERANCE)) mismatches.push(`${group.variant}/v${group.version}.${field}: actual ${got}, expected ${want}, difference ${difference}, tolerance ${SUM_TOLERANCE}`);
+        if (!(difference <= SUM_TOLERANCE))
+          mismatches.push(
+            `${group.variant}/v${group.version}.${field}: actual ${got}, expected ${want}, difference ${difference}, tolerance ${SUM_TOLERANCE}`,
+          );
       } else if (got !== want) {
         mismatches.push(`${group.variant}/v${group.version}.${field}: actual ${String(got)}, expected ${String(want)}`);
       }
@@ -148,7 +183,11 @@ function expectAggregatesToMatch(actual: readonly VariantAggregate[], expected: 
   expect(mismatches).toEqual([]);
 }
 
-async function readAll(store: PredictionStore, query: Parameters<PredictionStore['predictions']>[0], pageSize?: number): Promise<StoredPrediction[]> {
+async function readAll(
+  store: PredictionStore,
+  query: Parameters<PredictionStore['predictions']>[0],
+  pageSize?: number,
+): Promise<StoredPrediction[]> {
   const rows: StoredPrediction[] = [];
   for await (const row of store.predictions(query, pageSize)) rows.push(row);
   return rows;
@@ -156,10 +195,16 @@ async function readAll(store: PredictionStore, query: Parameters<PredictionStore
 
 /** What a stored row should read back as: the record, NaN features as null, and its label. */
 function asStored(r: PredictionRecord, label?: { actual: 0 | 1; labelledAt: number }): StoredPrediction {
-  return { ...r, features: JSON.parse(JSON.stringify(r.features)), actual: label?.actual ?? null, labelledAt: label?.labelledAt ?? null };
+  return {
+    ...r,
+    features: JSON.parse(JSON.stringify(r.features)),
+    actual: label?.actual ?? null,
+    labelledAt: label?.labelledAt ?? null,
+  };
 }
 
-const byKey = (a: PredictionRecord, b: PredictionRecord) => a.receivedAt - b.receivedAt || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0) || a.row - b.row;
+const byKey = (a: PredictionRecord, b: PredictionRecord) =>
+  a.receivedAt - b.receivedAt || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0) || a.row - b.row;
 
 function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: () => FreshDatabase): void {
   describe(`the prediction store on ${backend}`, () => {
@@ -196,32 +241,48 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       expect(await readAll(replicaA, { modelName: MODEL })).toEqual(expected);
       expect(await readAll(replicaB, { modelName: MODEL }, 3)).toEqual(expected);
       expect(await readAll(replicaB, { modelName: MODEL }, 1)).toEqual(expected);
-      expect(expected.find((r) => r.requestId === 'req-000')?.features).toEqual({ tenure: 0, Contract: 'Two year', TotalCharges: null });
+      expect(expected.find((r) => r.requestId === 'req-000')?.features).toEqual({
+        tenure: 0,
+        Contract: 'Two year',
+        TotalCharges: null,
+      });
 
       const since = T0 + 10 * MINUTE;
       const until = T0 + 25 * MINUTE;
       const inRange = expected.filter((r) => r.receivedAt >= since && r.receivedAt < until);
       expect(inRange).toHaveLength(17);
       expect(await readAll(replicaA, { modelName: MODEL, since, until }, 4)).toEqual(inRange);
-      expect(await readAll(replicaA, { modelName: MODEL, since: until })).toEqual(expected.filter((r) => r.receivedAt >= until));
+      expect(await readAll(replicaA, { modelName: MODEL, since: until })).toEqual(
+        expected.filter((r) => r.receivedAt >= until),
+      );
       expect(await readAll(replicaA, { modelName: 'another_model' })).toHaveLength(1);
     });
 
     it('ignores a re-inserted key, so a retried write does not duplicate or change a prediction', async () => {
       const original = record({ requestId: 'retried', probability: 0.7, prediction: 1 });
       await replicaA.insert([original]);
-      await replicaB.insert([{ ...original, probability: 0.1, prediction: 0, replica: 'replica-b' }, record({ requestId: 'retried', row: 1 })]);
-      expect(await readAll(replicaA, { modelName: MODEL })).toEqual([asStored(original), asStored(record({ requestId: 'retried', row: 1 }))]);
+      await replicaB.insert([
+        { ...original, probability: 0.1, prediction: 0, replica: 'replica-b' },
+        record({ requestId: 'retried', row: 1 }),
+      ]);
+      expect(await readAll(replicaA, { modelName: MODEL })).toEqual([
+        asStored(original),
+        asStored(record({ requestId: 'retried', row: 1 })),
+      ]);
     });
 
     it('keeps concurrent inserts from both replicas, and refuses an invalid batch as a whole', async () => {
-      const batches = Array.from({ length: 20 }, (_, batch) => Array.from({ length: 25 }, (_, row) => record({ requestId: `batch-${batch}`, row, receivedAt: T0 + batch })));
+      const batches = Array.from({ length: 20 }, (_, batch) =>
+        Array.from({ length: 25 }, (_, row) => record({ requestId: `batch-${batch}`, row, receivedAt: T0 + batch })),
+      );
       await Promise.all(batches.map((batch, index) => (index % 2 ? replicaA : replicaB).insert(batch)));
       expect(await readAll(replicaA, { modelName: MODEL }, 128)).toHaveLength(500);
 
       const invalid = [record({ requestId: 'fine' }), record({ requestId: 'broken', probability: Number.NaN })];
       await expect(replicaA.insert(invalid)).rejects.toThrow(PredictionStoreInputError);
-      await expect(replicaA.insert(invalid)).rejects.toThrow('records[1] (request broken, row 0).probability: must be a finite number, got NaN');
+      await expect(replicaA.insert(invalid)).rejects.toThrow(
+        'records[1] (request broken, row 0).probability: must be a finite number, got NaN',
+      );
       expect((await readAll(replicaB, { modelName: MODEL })).filter((r) => r.requestId === 'fine')).toEqual([]);
       await replicaA.insert([]);
     });
@@ -245,16 +306,28 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       );
       expect(outcome).toEqual({
         joined: [{ requestId: 'fresh', row: 0 }],
-        unknown: [{ requestId: 'early', row: 0 }, { requestId: 'fresh', row: 1 }],
+        unknown: [
+          { requestId: 'early', row: 0 },
+          { requestId: 'fresh', row: 1 },
+        ],
         expired: [{ requestId: 'stale', row: 0 }],
       });
-      expect(await replicaB.recordFeedback([{ requestId: 'fresh', row: 0, actual: 1 }], { now: now + 5, windowMs: windowMs + 5 })).toEqual({ joined: [{ requestId: 'fresh', row: 0 }], unknown: [], expired: [] });
+      expect(
+        await replicaB.recordFeedback([{ requestId: 'fresh', row: 0, actual: 1 }], {
+          now: now + 5,
+          windowMs: windowMs + 5,
+        }),
+      ).toEqual({ joined: [{ requestId: 'fresh', row: 0 }], unknown: [], expired: [] });
 
       // The early label was kept: its prediction's batched write lands after it and joins it.
       const early = record({ requestId: 'early', receivedAt: now - 10 });
       await replicaB.insert([early]);
       expect(await readAll(replicaA, { modelName: MODEL })).toEqual(
-        [asStored(stale), asStored(fresh, { actual: 1, labelledAt: now + 5 }), asStored(early, { actual: 1, labelledAt: now })].sort(byKey),
+        [
+          asStored(stale),
+          asStored(fresh, { actual: 1, labelledAt: now + 5 }),
+          asStored(early, { actual: 1, labelledAt: now }),
+        ].sort(byKey),
       );
     });
 
@@ -267,7 +340,11 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       expect(outcome.joined).toHaveLength(labels.length);
 
       const expected = handAggregate(records, labels);
-      expect(expected.map((g) => `${g.variant}/v${g.version}: ${g.count} rows, ${g.labelled} labelled, ${g.shadowCount} shadowed`)).toEqual([
+      expect(
+        expected.map(
+          (g) => `${g.variant}/v${g.version}: ${g.count} rows, ${g.labelled} labelled, ${g.shadowCount} shadowed`,
+        ),
+      ).toEqual([
         'challenger/v2: 12 rows, 10 labelled, 0 shadowed',
         'challenger/v3: 4 rows, 4 labelled, 0 shadowed',
         'champion/v1: 16 rows, 14 labelled, 11 shadowed',
@@ -277,30 +354,64 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       expectAggregatesToMatch(await replicaB.aggregate({ modelName: MODEL }), expected);
 
       const since = T0 + 20 * MINUTE;
-      expectAggregatesToMatch(await replicaB.aggregate({ modelName: MODEL, since }), handAggregate(records.filter((r) => r.receivedAt >= since), labels));
+      expectAggregatesToMatch(
+        await replicaB.aggregate({ modelName: MODEL, since }),
+        handAggregate(
+          records.filter((r) => r.receivedAt >= since),
+          labels,
+        ),
+      );
       expect(await replicaB.aggregate({ modelName: 'another_model' })).toEqual([]);
     });
 
     it('counts distinct users per side among rows routed with a given share', async () => {
       const records = experiment();
       await replicaA.insert(records);
-      const distinct = (variant: Variant, share: number) => new Set(records.filter((r) => r.variant === variant && r.trafficShare === share).map((r) => r.userId)).size;
+      const distinct = (variant: Variant, share: number) =>
+        new Set(records.filter((r) => r.variant === variant && r.trafficShare === share).map((r) => r.userId)).size;
       for (const share of [0.25, 0.5]) {
-        expect(await replicaB.assignments({ modelName: MODEL, trafficShare: share })).toEqual({ champion: distinct('champion', share), challenger: distinct('challenger', share) });
+        expect(await replicaB.assignments({ modelName: MODEL, trafficShare: share })).toEqual({
+          champion: distinct('champion', share),
+          challenger: distinct('challenger', share),
+        });
       }
-      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.25 })).toEqual({ champion: 6, challenger: 6 });
-      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.1 })).toEqual({ champion: 0, challenger: 0 });
-      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.5, until: T0 + 25 * MINUTE })).toEqual({ champion: 2, challenger: 2 });
+      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.25 })).toEqual({
+        champion: 6,
+        challenger: 6,
+      });
+      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.1 })).toEqual({
+        champion: 0,
+        challenger: 0,
+      });
+      expect(await replicaB.assignments({ modelName: MODEL, trafficShare: 0.5, until: T0 + 25 * MINUTE })).toEqual({
+        champion: 2,
+        challenger: 2,
+      });
     });
 
     it('deletes predictions received before the cutoff and orphaned labels older than it', async () => {
       const windowMs = 24 * 60 * MINUTE;
-      await replicaA.insert([record({ requestId: 'old', receivedAt: T0 }), record({ requestId: 'kept', receivedAt: T0 + 10 * MINUTE })]);
-      await replicaA.recordFeedback([{ requestId: 'old', row: 0, actual: 1 }, { requestId: 'kept', row: 0, actual: 0 }, { requestId: 'never-logged', row: 0, actual: 1 }], { now: T0 + MINUTE, windowMs });
-      await replicaA.recordFeedback([{ requestId: 'never-logged-recent', row: 0, actual: 1 }], { now: T0 + 20 * MINUTE, windowMs });
+      await replicaA.insert([
+        record({ requestId: 'old', receivedAt: T0 }),
+        record({ requestId: 'kept', receivedAt: T0 + 10 * MINUTE }),
+      ]);
+      await replicaA.recordFeedback(
+        [
+          { requestId: 'old', row: 0, actual: 1 },
+          { requestId: 'kept', row: 0, actual: 0 },
+          { requestId: 'never-logged', row: 0, actual: 1 },
+        ],
+        { now: T0 + MINUTE, windowMs },
+      );
+      await replicaA.recordFeedback([{ requestId: 'never-logged-recent', row: 0, actual: 1 }], {
+        now: T0 + 20 * MINUTE,
+        windowMs,
+      });
 
       expect(await replicaB.deleteOlderThan(T0 + 5 * MINUTE)).toEqual({ predictions: 1, feedback: 2 });
-      expect(await readAll(replicaA, { modelName: MODEL })).toEqual([asStored(record({ requestId: 'kept', receivedAt: T0 + 10 * MINUTE }), { actual: 0, labelledAt: T0 + MINUTE })]);
+      expect(await readAll(replicaA, { modelName: MODEL })).toEqual([
+        asStored(record({ requestId: 'kept', receivedAt: T0 + 10 * MINUTE }), { actual: 0, labelledAt: T0 + MINUTE }),
+      ]);
       expect(await replicaB.deleteOlderThan(T0 + 5 * MINUTE)).toEqual({ predictions: 0, feedback: 0 });
       // The label of a prediction that arrives after all still joins it.
       await replicaB.insert([record({ requestId: 'never-logged-recent', receivedAt: T0 + 15 * MINUTE })]);
@@ -332,7 +443,10 @@ describe('prediction store contract', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  predictionStoreContract('sqlite', () => async () => `sqlite:${join(workDir, 'sqlite', `store-${++databases}`, 'predictions.db')}`);
+  predictionStoreContract(
+    'sqlite',
+    () => async () => `sqlite:${join(workDir, 'sqlite', `store-${++databases}`, 'predictions.db')}`,
+  );
 
   predictionStoreContract('postgres', () => async () => {
     if (!postgres) throw new Error('the PostgreSQL cluster did not start (see beforeAll)');

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { registryState, type RegistryState } from './support/mlflow-server';
 import { answers, freePort, startProcess, TestProcess } from './support/processes';
 
@@ -11,13 +12,20 @@ const DEMO_STEPS: { header: string; shows: RegExp }[] = [
   { header: '[demo] step 2/8: promote v1 to production', shows: /^ +churn_model@production -> v1$/m },
   { header: '[demo] step 3/8: train v2, seed 2', shows: /Model Registry : churn_model v2$/m },
   { header: '[demo] step 4/8: promote v2 to production', shows: /^ +churn_model@production -> v2$/m },
-  { header: '[demo] step 5/8: inference-api serves v2', shows: /^ +\{"status":"ok","model":"churn_model@production \(v2\)"\}$/m },
+  {
+    header: '[demo] step 5/8: inference-api serves v2',
+    shows: /^ +\{"status":"ok","model":"churn_model@production \(v2\)"\}$/m,
+  },
   {
     header: '[demo] step 6/8: predict one Telco customer',
-    shows: /^ +\{"prediction":[01],"probability":[\d.e-]+,"model":\{"name":"churn_model","alias":"production","version":"2"\}/m,
+    shows:
+      /^ +\{"prediction":[01],"probability":[\d.e-]+,"model":\{"name":"churn_model","alias":"production","version":"2"\}/m,
   },
   { header: '[demo] step 7/8: roll production back', shows: /^ +\[OK\] rollback => v2 -> v1$/m },
-  { header: '[demo] step 8/8: inference-api serves v1 again', shows: /^ +\{"status":"ok","model":"churn_model@production \(v1\)"\}$/m },
+  {
+    header: '[demo] step 8/8: inference-api serves v1 again',
+    shows: /^ +\{"status":"ok","model":"churn_model@production \(v1\)"\}$/m,
+  },
 ];
 
 /** Waits until inference-api has loaded a model (it loads in the background after /health first answers). */
@@ -70,11 +78,14 @@ describe('npm start (the whole stack in the foreground)', () => {
     expect(output).toContain("[demo] the registry holds no churn_model yet: running the seed's lifecycle (8 steps)");
     const headers = DEMO_STEPS.map(({ header }) => output.indexOf(header));
     for (const [index, { header, shows }] of DEMO_STEPS.entries()) {
-      if (headers[index] < 0 || (index > 0 && headers[index] < headers[index - 1])) throw new Error(`"${header}" is missing or out of order in:\n${output}`);
+      if (headers[index] < 0 || (index > 0 && headers[index] < headers[index - 1]))
+        throw new Error(`"${header}" is missing or out of order in:\n${output}`);
       const stepOutput = output.slice(headers[index], headers[index + 1] ?? output.indexOf('[demo] done'));
       if (!shows.test(stepOutput)) throw new Error(`"${header}" did not show ${shows}; it printed:\n${stepOutput}`);
     }
-    expect(output.indexOf('[demo] done: churn_model v1 and v2 registered, production back on v1')).toBeLessThan(output.search(/^READY /m));
+    expect(output.indexOf('[demo] done: churn_model v1 and v2 registered, production back on v1')).toBeLessThan(
+      output.search(/^READY /m),
+    );
 
     const health = await fetch(`http://127.0.0.1:${ports['inference-api']}/health`);
     expect(await health.json()).toEqual({ status: 'ok', model: 'churn_model@production (v1)' });
@@ -106,7 +117,9 @@ describe('npm start (the whole stack in the foreground)', () => {
   it('gives registry-admin and training-worker the dev token it prints', async () => {
     const token = /Authorization: Bearer (\S+)/.exec(stack.output)?.[1];
     expect(token).toBeDefined();
-    const models = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`, { headers: { authorization: `Bearer ${token}` } });
+    const models = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(models.status).toBe(200);
     const anonymous = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`);
     expect(anonymous.status).toBe(401);
@@ -128,7 +141,10 @@ describe('npm start (the whole stack in the foreground)', () => {
     await restarted.waitFor(/^READY .*$/m, 150_000);
     expect(restarted.output).toContain('[stack] the registry already holds churn_model: no demo, nothing changed');
     expect(restarted.output).not.toContain('[demo]');
-    expect(await servedModel(`http://127.0.0.1:${ports['inference-api']}`)).toEqual({ status: 'ok', model: 'churn_model@production (v1)' });
+    expect(await servedModel(`http://127.0.0.1:${ports['inference-api']}`)).toEqual({
+      status: 'ok',
+      model: 'churn_model@production (v1)',
+    });
     expect(await registryState(mlflowUrl(), MODEL)).toEqual(afterDemo);
 
     restarted.signalGroup('SIGINT');
@@ -148,7 +164,8 @@ describe('npm start when a demo step fails', () => {
   it('prints the step that failed, stops every process it started and exits with 1', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-fail-'));
     const ports: Record<string, number> = {};
-    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker', 'nobody']) ports[name] = await freePort();
+    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker', 'nobody'])
+      ports[name] = await freePort();
     // The reload push goes where no replica listens and inference-api's polling is off, so after its
     // first load inference-api never follows a move: one of the demo's /health steps must fail. Which
     // one depends on timing: with no model yet, inference-api's start-up retries (backing off up to

@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -48,7 +49,8 @@ export function deployVenvDir() {
 
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new DeploySetupError(`\`${command} ${args.join(' ')}\` failed with exit code ${result.status}`);
+  if (result.status !== 0)
+    throw new DeploySetupError(`\`${command} ${args.join(' ')}\` failed with exit code ${result.status}`);
 }
 
 /**
@@ -67,7 +69,9 @@ export function ensureValidatorInstalled() {
   const python = process.env.PYTHON || 'python3';
   const probe = spawnSync(python, ['-m', 'venv', '--help'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    throw new DeploySetupError(`\`${python} -m venv\` is unavailable: install Python 3.10+ with venv and pip (Debian: apt-get install python3-venv python3-pip), or set PYTHON.`);
+    throw new DeploySetupError(
+      `\`${python} -m venv\` is unavailable: install Python 3.10+ with venv and pip (Debian: apt-get install python3-venv python3-pip), or set PYTHON.`,
+    );
   }
   mkdirSync(dirname(dir), { recursive: true });
   const lock = `${dir}.lock`;
@@ -78,7 +82,10 @@ export function ensureValidatorInstalled() {
       break;
     } catch {
       if (installed()) return executable;
-      if (Date.now() > deadline) throw new DeploySetupError(`Timed out waiting for another install to release ${lock}; remove it if no install is running.`);
+      if (Date.now() > deadline)
+        throw new DeploySetupError(
+          `Timed out waiting for another install to release ${lock}; remove it if no install is running.`,
+        );
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
     }
   }
@@ -87,7 +94,15 @@ export function ensureValidatorInstalled() {
     rmSync(dir, { recursive: true, force: true });
     log(`installing ${requirementsFile} into ${dir} (first run only)`);
     run(python, ['-m', 'venv', dir]);
-    run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+    run(join(dir, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '-r',
+      requirementsFile,
+    ]);
     writeFileSync(marker, `${hash}\n`);
     return executable;
   } finally {
@@ -101,7 +116,8 @@ export function kustomizationResources(folder) {
   if (!existsSync(kustomizationFile)) throw new DeploySetupError(`${kustomizationFile} does not exist`);
   const kustomization = parse(readFileSync(kustomizationFile, 'utf8'));
   const resources = kustomization?.resources;
-  if (!Array.isArray(resources) || resources.length === 0) throw new DeploySetupError(`${kustomizationFile} lists no resources`);
+  if (!Array.isArray(resources) || resources.length === 0)
+    throw new DeploySetupError(`${kustomizationFile} lists no resources`);
   return resources.map((resource) => {
     const file = resolve(folder, String(resource));
     if (!existsSync(file)) throw new DeploySetupError(`${kustomizationFile} lists ${resource}, which does not exist`);
@@ -115,11 +131,14 @@ function parseArguments(argv) {
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i];
     if (argument === '--kubernetes-version') kubernetesVersion = argv[++i] ?? '';
-    else if (argument.startsWith('--kubernetes-version=')) kubernetesVersion = argument.slice('--kubernetes-version='.length);
-    else if (argument.startsWith('-')) throw new DeploySetupError(`unknown option ${argument} (use --kubernetes-version X.Y and a folder)`);
+    else if (argument.startsWith('--kubernetes-version='))
+      kubernetesVersion = argument.slice('--kubernetes-version='.length);
+    else if (argument.startsWith('-'))
+      throw new DeploySetupError(`unknown option ${argument} (use --kubernetes-version X.Y and a folder)`);
     else folder = resolve(argument);
   }
-  if (!/^\d+\.\d+(\.\d+)?$/.test(kubernetesVersion)) throw new DeploySetupError(`--kubernetes-version must look like 1.31 (got "${kubernetesVersion}")`);
+  if (!/^\d+\.\d+(\.\d+)?$/.test(kubernetesVersion))
+    throw new DeploySetupError(`--kubernetes-version must look like 1.31 (got "${kubernetesVersion}")`);
   return { kubernetesVersion, folder };
 }
 
@@ -128,7 +147,9 @@ function main() {
     const { kubernetesVersion, folder } = parseArguments(process.argv.slice(2));
     const files = kustomizationResources(folder);
     const validator = ensureValidatorInstalled();
-    const result = spawnSync(validator, ['--kubernetes-version', kubernetesVersion, '--strict', ...files], { stdio: 'inherit' });
+    const result = spawnSync(validator, ['--kubernetes-version', kubernetesVersion, '--strict', ...files], {
+      stdio: 'inherit',
+    });
     if (result.status === 0) log(`${files.length} files valid against Kubernetes ${kubernetesVersion}`);
     process.exit(result.status === 0 ? 0 : 1);
   } catch (error) {

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { freePort, startMlflowServer, venvBin } from '../mlflow/mlflow.mjs';
 import { detachFromOuterNxRun } from './outer-nx.mjs';
 

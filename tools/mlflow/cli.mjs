@@ -9,9 +9,10 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
 import {
-  MlflowSetupError,
   ensureMlflowInstalled,
+  MlflowSetupError,
   pinnedVersion,
   startMlflowServer,
   stopProcessGroup,
@@ -57,7 +58,9 @@ async function main(command) {
       }
       const server = await startMlflowServer({ host, port, dataDir });
       writeFileSync(pidFile, `${server.pid}\n`);
-      console.log(`MLflow ${pinnedVersion('mlflow')} ready at ${server.url} (pid ${server.pid}; stop with: node tools/mlflow/cli.mjs stop)`);
+      console.log(
+        `MLflow ${pinnedVersion('mlflow')} ready at ${server.url} (pid ${server.pid}; stop with: node tools/mlflow/cli.mjs stop)`,
+      );
       process.exit(0);
       return;
     }

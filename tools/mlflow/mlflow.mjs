@@ -76,7 +76,9 @@ export function ensureMlflowInstalled() {
 
   const python = findPython();
   if (!python) {
-    throw new MlflowSetupError('Python 3.10+ is required to run MLflow, but no `python3` was found on PATH (set PYTHON to its path).');
+    throw new MlflowSetupError(
+      'Python 3.10+ is required to run MLflow, but no `python3` was found on PATH (set PYTHON to its path).',
+    );
   }
   const [major, minor] = python.version.split('.').map(Number);
   if (major < 3 || (major === 3 && minor < 10)) {
@@ -84,7 +86,9 @@ export function ensureMlflowInstalled() {
   }
   const pipCheck = spawnSync(python.command, ['-m', 'venv', '--help'], { encoding: 'utf8' });
   if (pipCheck.status !== 0) {
-    throw new MlflowSetupError(`\`${python.command} -m venv\` is unavailable: install Python's venv and pip (Debian: apt-get install python3-venv python3-pip).`);
+    throw new MlflowSetupError(
+      `\`${python.command} -m venv\` is unavailable: install Python's venv and pip (Debian: apt-get install python3-venv python3-pip).`,
+    );
   }
 
   mkdirSync(dirname(venv), { recursive: true });
@@ -96,7 +100,10 @@ export function ensureMlflowInstalled() {
       break;
     } catch {
       if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
-      if (Date.now() > deadline) throw new MlflowSetupError(`Timed out waiting for another install to release ${lock}; remove it if no install is running.`);
+      if (Date.now() > deadline)
+        throw new MlflowSetupError(
+          `Timed out waiting for another install to release ${lock}; remove it if no install is running.`,
+        );
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
     }
   }
@@ -107,7 +114,15 @@ export function ensureMlflowInstalled() {
     rmSync(venv, { recursive: true, force: true });
     log(`installing ${requirementsFile} into ${venv} (first run only; a few minutes)`);
     run(python.command, ['-m', 'venv', venv]);
-    run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirementsFile]);
+    run(join(venv, 'bin', 'python'), [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '-r',
+      requirementsFile,
+    ]);
     writeFileSync(marker, `${wanted}\n`);
     log(`installed mlflow ${pinnedVersion('mlflow')} into ${venv}`);
     return { venv, installed: true };
@@ -151,7 +166,8 @@ export function freePort() {
 export function mlflowServerEnv(extra = {}) {
   return {
     ...process.env,
-    MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: process.env.MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY || DEV_WEBHOOK_ENCRYPTION_KEY,
+    MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY:
+      process.env.MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY || DEV_WEBHOOK_ENCRYPTION_KEY,
     MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https',
     MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: 'true',
     // MLflow caches each event's webhook list (60 s by default): a webhook registered a moment
@@ -178,11 +194,16 @@ export async function startMlflowServer(options) {
   const out = openSync(logFile, 'a');
   const args = [
     'server',
-    '--host', host,
-    '--port', String(port),
-    '--backend-store-uri', backendStoreUri,
-    '--artifacts-destination', join(dataDir, 'artifacts'),
-    '--workers', '1',
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--backend-store-uri',
+    backendStoreUri,
+    '--artifacts-destination',
+    join(dataDir, 'artifacts'),
+    '--workers',
+    '1',
   ];
   const child = spawn(venvBin('mlflow'), args, {
     cwd: dataDir,
@@ -208,7 +229,14 @@ export async function startMlflowServer(options) {
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) {
-        return { url, port, pid: /** @type {number} */ (child.pid), dataDir, logFile, stop: () => stopProcessGroup(/** @type {number} */ (child.pid)) };
+        return {
+          url,
+          port,
+          pid: /** @type {number} */ (child.pid),
+          dataDir,
+          logFile,
+          stop: () => stopProcessGroup(/** @type {number} */ (child.pid)),
+        };
       }
     } catch {
       // not listening yet
@@ -217,7 +245,9 @@ export async function startMlflowServer(options) {
   }
   stopProcessGroup(/** @type {number} */ (child.pid));
   const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
-  throw new MlflowSetupError(`MLflow server on ${url} did not become healthy (${exited ?? 'timed out'}). Last log lines from ${logFile}:\n${tail}`);
+  throw new MlflowSetupError(
+    `MLflow server on ${url} did not become healthy (${exited ?? 'timed out'}). Last log lines from ${logFile}:\n${tail}`,
+  );
 }
 
 /** Stops a process group started with `detached: true`: SIGTERM, then SIGKILL after a grace period. */

@@ -1,13 +1,16 @@
 import 'reflect-metadata';
+
 import { isMainThread } from 'node:worker_threads';
+
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { PREDICTION_LOG_THREAD_COMMAND } from './app/ab/prediction-log-sink';
+import { runPredictionLogThread, usePredictionLogThread } from './app/ab/prediction-log-thread';
 import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
-import { PREDICTION_LOG_THREAD_COMMAND } from './app/ab/prediction-log-sink';
-import { runPredictionLogThread, usePredictionLogThread } from './app/ab/prediction-log-thread';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 
 /** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
@@ -26,14 +29,20 @@ async function bootstrap(args: readonly string[]): Promise<void> {
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateInferenceApiConfig(process.env);
   usePredictionLogThread(process.argv[1]);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forEnvironment(process.env), new FastifyAdapter(), {
-    bufferLogs: true,
-    // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forEnvironment(process.env),
+    new FastifyAdapter(),
+    {
+      bufferLogs: true,
+      // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
   // Info-level lines are per swap and per failure only; nothing is logged per request.
-  app.useLogger(new ConsoleLogger('inference-api', { json: config.LOG_FORMAT === 'json', colors: config.LOG_FORMAT !== 'json' }));
+  app.useLogger(
+    new ConsoleLogger('inference-api', { json: config.LOG_FORMAT === 'json', colors: config.LOG_FORMAT !== 'json' }),
+  );
   configureApp(app);
   await listenOn(app);
 }

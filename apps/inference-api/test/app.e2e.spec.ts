@@ -1,10 +1,12 @@
 import { createServer, request } from 'node:http';
+
 import type { ModelVersion } from '@churn/mlflow-client';
-import { ADMIN_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
-import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
+
 import { ScoringFastPath } from '../src/app/http/scoring-fast-path';
 import { ScoringService } from '../src/app/scoring/scoring.service';
 import { ServingMetricsService } from '../src/app/serving/serving-metrics.service';
+import { ADMIN_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
+import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 
 const MODEL = 'iapi_endpoints';
 
@@ -60,13 +62,21 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(bare.json.predictions).toEqual(wrapped.json.predictions);
     for (let row = 0; row < 5; row++) {
       const single = await postJson(`${app.url}/predict`, customers[row]);
-      expect(wrapped.json.predictions[row]).toEqual({ prediction: single.json.prediction, probability: single.json.probability, warnings: [] });
+      expect(wrapped.json.predictions[row]).toEqual({
+        prediction: single.json.prediction,
+        probability: single.json.probability,
+        warnings: [],
+      });
     }
   });
 
   it('accepts numeric text and blank or null numeric values (imputed), and numbers for categorical columns', async () => {
     const base = await postJson(`${app.url}/predict`, customers[2]);
-    const asText = await postJson(`${app.url}/predict`, { ...customers[2], tenure: String(customers[2].tenure), SeniorCitizen: Number(customers[2].SeniorCitizen) });
+    const asText = await postJson(`${app.url}/predict`, {
+      ...customers[2],
+      tenure: String(customers[2].tenure),
+      SeniorCitizen: Number(customers[2].SeniorCitizen),
+    });
     expect(asText.json.probability).toBe(base.json.probability);
     const missing = await postJson(`${app.url}/predict`, { ...customers[2], TotalCharges: ' ' });
     const nulled = await postJson(`${app.url}/predict`, { ...customers[2], TotalCharges: null });
@@ -75,7 +85,11 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   it('scores unknown categories and reports them and ignored fields in warnings', async () => {
-    const response = await postJson(`${app.url}/predict`, { ...customers[0], Contract: 'Ten years', favourite_colour: 'green' });
+    const response = await postJson(`${app.url}/predict`, {
+      ...customers[0],
+      Contract: 'Ten years',
+      favourite_colour: 'green',
+    });
     expect(response.status).toBe(200);
     expect(response.json.warnings).toEqual([
       'Contract: unknown category "Ten years" scored as none of the known categories',
@@ -107,7 +121,10 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     const { tenure: _dropped, ...withoutTenure } = customers[0];
     const missing = await postJson(`${app.url}/predict`, withoutTenure);
     expect(missing.status).toBe(400);
-    expect(missing.json).toMatchObject({ field: 'tenure', message: 'tenure: required feature is missing (send null for an unknown value)' });
+    expect(missing.json).toMatchObject({
+      field: 'tenure',
+      message: 'tenure: required feature is missing (send null for an unknown value)',
+    });
     const malformed = await postJson(`${app.url}/predict`, '{"tenure": 1,');
     expect(malformed.status).toBe(400);
     expect(malformed.json.message).toMatch(/^body: malformed JSON/);
@@ -121,7 +138,10 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   it('answers 413 for more rows than MAX_BATCH_ROWS and for bodies over BODY_LIMIT_BYTES', async () => {
-    const tooMany = await postJson(`${app.url}/predict`, Array.from({ length: 51 }, () => customers[0]));
+    const tooMany = await postJson(
+      `${app.url}/predict`,
+      Array.from({ length: 51 }, () => customers[0]),
+    );
     expect(tooMany.status).toBe(413);
     expect(tooMany.json.message).toMatch(/51 customers exceed the limit of 50/);
     const huge = await postJson(`${app.url}/predict`, { ...customers[0], padding: 'x'.repeat(70_000) });
@@ -131,14 +151,34 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
 
   describe('POST /invocations (MLflow scoring protocol)', () => {
     const columns = () => Object.keys(customers[0]);
-    const expected = async () => (await postJson(`${app.url}/predict`, customers.slice(0, 3))).json.predictions.map((p: { prediction: number; probability: number }) => ({ label: p.prediction, probability: p.probability }));
+    const expected = async () =>
+      (await postJson(`${app.url}/predict`, customers.slice(0, 3))).json.predictions.map(
+        (p: { prediction: number; probability: number }) => ({ label: p.prediction, probability: p.probability }),
+      );
 
     it.each([
-      ['dataframe_split', () => ({ dataframe_split: { columns: columns(), data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])) } })],
-      ['dataframe_split with an index', () => ({ dataframe_split: { index: [7, 8, 9], columns: columns(), data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])) } })],
+      [
+        'dataframe_split',
+        () => ({
+          dataframe_split: { columns: columns(), data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])) },
+        }),
+      ],
+      [
+        'dataframe_split with an index',
+        () => ({
+          dataframe_split: {
+            index: [7, 8, 9],
+            columns: columns(),
+            data: customers.slice(0, 3).map((c) => columns().map((k) => c[k])),
+          },
+        }),
+      ],
       ['dataframe_records', () => ({ dataframe_records: customers.slice(0, 3) })],
       ['instances as records', () => ({ instances: customers.slice(0, 3) })],
-      ['inputs as columns', () => ({ inputs: Object.fromEntries(columns().map((k) => [k, customers.slice(0, 3).map((c) => c[k])])) })],
+      [
+        'inputs as columns',
+        () => ({ inputs: Object.fromEntries(columns().map((k) => [k, customers.slice(0, 3).map((c) => c[k])])) }),
+      ],
       ['params beside the data', () => ({ dataframe_records: customers.slice(0, 3), params: {} })],
     ])('answers %s with { predictions: [{ label, probability }] }', async (_format, body) => {
       const response = await postJson(`${app.url}/invocations`, body());
@@ -148,8 +188,19 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     });
 
     it('answers a text/csv body', async () => {
-      const csv = [columns().join(','), ...customers.slice(0, 3).map((c) => columns().map((k) => (c[k] === null ? '' : String(c[k]))).join(','))].join('\n');
-      const response = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+      const csv = [
+        columns().join(','),
+        ...customers.slice(0, 3).map((c) =>
+          columns()
+            .map((k) => (c[k] === null ? '' : String(c[k])))
+            .join(','),
+        ),
+      ].join('\n');
+      const response = await fetch(`${app.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: csv,
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ predictions: await expected() });
     });
@@ -157,12 +208,24 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     it("answers errors in MLflow's { error_code, message } form", async () => {
       const twoFormats = await postJson(`${app.url}/invocations`, { dataframe_records: [], instances: [] });
       expect(twoFormats.status).toBe(400);
-      expect(twoFormats.json).toEqual({ error_code: 'BAD_REQUEST', message: expect.stringMatching(/exactly one of the input fields/) });
-      const badValue = await postJson(`${app.url}/invocations`, { dataframe_records: [{ ...customers[0], tenure: 'ten' }] });
-      expect(badValue.json).toEqual({ error_code: 'BAD_REQUEST', message: expect.stringMatching(/^dataframe_records\[0\]\.tenure: /) });
+      expect(twoFormats.json).toEqual({
+        error_code: 'BAD_REQUEST',
+        message: expect.stringMatching(/exactly one of the input fields/),
+      });
+      const badValue = await postJson(`${app.url}/invocations`, {
+        dataframe_records: [{ ...customers[0], tenure: 'ten' }],
+      });
+      expect(badValue.json).toEqual({
+        error_code: 'BAD_REQUEST',
+        message: expect.stringMatching(/^dataframe_records\[0\]\.tenure: /),
+      });
       const list = await postJson(`${app.url}/invocations`, [customers[0]]);
       expect(list.json.message).toMatch(/Received a list/);
-      const unsupported = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<x/>' });
+      const unsupported = await fetch(`${app.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml' },
+        body: '<x/>',
+      });
       expect(unsupported.status).toBe(415);
     });
   });
@@ -188,22 +251,46 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
         // dataframe_split is read from the bytes on the fast path (model/dataframe-split-scanner.ts), parsed on the framework's.
         { url: '/invocations', payload: split(customers.slice(0, 3)) },
         { url: '/invocations', payload: split(customers.slice(0, 3), (row) => ({ ...row, tenure: 'x' })) },
-        { url: '/invocations', payload: split(customers.slice(0, 3), (row) => ({ ...row, Contract: 'Two weeks', note: 'a "quoted" \\ note' })) },
+        {
+          url: '/invocations',
+          payload: split(customers.slice(0, 3), (row) => ({
+            ...row,
+            Contract: 'Two weeks',
+            note: 'a "quoted" \\ note',
+          })),
+        },
       ];
       for (const { url, payload } of cases) {
-        const direct = await fetch(`${app.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+        const direct = await fetch(`${app.url}${url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+        });
         // inject() goes through Fastify's router to the Nest controller, never through the fast path.
-        const framework = await app.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+        const framework = await app.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
         expect({ url, status: direct.status }).toEqual({ url, status: framework.statusCode });
-        expect(withoutRequestId((await direct.json()) as Record<string, unknown>)).toEqual(withoutRequestId(framework.json()));
+        expect(withoutRequestId((await direct.json()) as Record<string, unknown>)).toEqual(
+          withoutRequestId(framework.json()),
+        );
         for (const header of ['content-type', 'x-model-version', 'x-model-alias', 'x-model-variant']) {
-          expect({ url, header, value: direct.headers.get(header) }).toEqual({ url, header, value: (framework.headers[header] as string | undefined) ?? null });
+          expect({ url, header, value: direct.headers.get(header) }).toEqual({
+            url,
+            header,
+            value: (framework.headers[header] as string | undefined) ?? null,
+          });
         }
       }
     });
 
     it('answers JSON scoring requests on its own and passes every other request to the listener behind it', async () => {
-      const server = createServer((_request, response) => void response.writeHead(418, { 'content-type': 'text/plain' }).end('framework'));
+      const server = createServer(
+        (_request, response) => void response.writeHead(418, { 'content-type': 'text/plain' }).end('framework'),
+      );
       new ScoringFastPath(app.app.get(ScoringService), app.app.get(ServingMetricsService), 65_536).install(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const address = server.address();
@@ -212,8 +299,14 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
         const json = await postJson(`${url}/predict`, customers[0]);
         expect(json.status).toBe(200);
         expect(json.json).toMatchObject({ prediction: expect.any(Number), model: { version: v1.version } });
-        expect((await postJson(`${url}/invocations`, { dataframe_records: customers.slice(0, 2) })).json.predictions).toHaveLength(2);
-        const csv = await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'tenure\n1' });
+        expect(
+          (await postJson(`${url}/invocations`, { dataframe_records: customers.slice(0, 2) })).json.predictions,
+        ).toHaveLength(2);
+        const csv = await fetch(`${url}/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/csv' },
+          body: 'tenure\n1',
+        });
         expect([csv.status, await csv.text()]).toEqual([418, 'framework']);
         const other = await fetch(`${url}/health`);
         expect(other.status).toBe(418);
@@ -225,7 +318,13 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     it('counts its requests in the request metrics by route, version and status', async () => {
       const before = await (await fetch(`${app.url}/metrics`)).text();
       const series = `inference_requests_total{route="/invocations",alias="production",version="${v1.version}",status="200"}`;
-      const count = (text: string) => Number(text.split('\n').find((line) => line.startsWith(series))?.split(' ')[1] ?? 0);
+      const count = (text: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((line) => line.startsWith(series))
+            ?.split(' ')[1] ?? 0,
+        );
       await postJson(`${app.url}/invocations`, { dataframe_records: customers.slice(0, 2) });
       expect(count(await (await fetch(`${app.url}/metrics`)).text())).toBe(count(before) + 1);
     });
@@ -233,26 +332,46 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     it('answers 413 to a streamed body that grows past BODY_LIMIT_BYTES, and the connection stays usable', async () => {
       const port = Number(new URL(app.url).port);
       const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const outgoing = request({ host: '127.0.0.1', port, path: '/predict', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (incoming) => {
-          let body = '';
-          incoming.setEncoding('utf8');
-          incoming.on('data', (chunk: string) => (body += chunk));
-          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
-        });
+        const outgoing = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/predict',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+          },
+          (incoming) => {
+            let body = '';
+            incoming.setEncoding('utf8');
+            incoming.on('data', (chunk: string) => (body += chunk));
+            incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
+          },
+        );
         outgoing.on('error', reject);
         for (let chunk = 0; chunk < 10; chunk++) outgoing.write(`"${'x'.repeat(10_000)}",`);
         outgoing.end();
       });
       expect(answer.status).toBe(413);
-      expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, field: 'body', message: expect.stringMatching(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/) });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        statusCode: 413,
+        field: 'body',
+        message: expect.stringMatching(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/),
+      });
       expect((await postJson(`${app.url}/predict`, customers[0])).status).toBe(200);
     });
 
     it('leaves other content types and charsets to the framework, which answers them as before', async () => {
-      const latin1 = await fetch(`${app.url}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json; charset=latin1' }, body: JSON.stringify({ dataframe_records: customers.slice(0, 1) }) });
+      const latin1 = await fetch(`${app.url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=latin1' },
+        body: JSON.stringify({ dataframe_records: customers.slice(0, 1) }),
+      });
       expect(latin1.status).toBe(415);
       expect(await latin1.text()).toMatch(/only supports UTF-8/);
-      const noType = await fetch(`${app.url}/predict`, { method: 'POST', body: new Uint8Array(Buffer.from(JSON.stringify(customers[0]))) });
+      const noType = await fetch(`${app.url}/predict`, {
+        method: 'POST',
+        body: new Uint8Array(Buffer.from(JSON.stringify(customers[0]))),
+      });
       expect(noType.status).toBe(415);
       const getPredict = await fetch(`${app.url}/predict`);
       expect(getPredict.status).toBe(404);
@@ -264,46 +383,105 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       ready: true,
-      slots: [expect.objectContaining({ name: MODEL, alias: 'production', state: 'ready', version: v1.version, alias_version: v1.version, last_error: null })],
+      slots: [
+        expect.objectContaining({
+          name: MODEL,
+          alias: 'production',
+          state: 'ready',
+          version: v1.version,
+          alias_version: v1.version,
+          last_error: null,
+        }),
+      ],
     });
     const model = (await (await fetch(`${app.url}/model`)).json()) as Record<string, unknown>;
-    expect(model).toMatchObject({ name: MODEL, alias: 'production', version: v1.version, run_id: v1.run_id, source: v1.source, has_train_stats: true });
+    expect(model).toMatchObject({
+      name: MODEL,
+      alias: 'production',
+      version: v1.version,
+      run_id: v1.run_id,
+      source: v1.source,
+      has_train_stats: true,
+    });
     expect(model['metrics']).toEqual(expect.objectContaining({ f1: expect.any(Number), roc_auc: expect.any(Number) }));
     expect(model['outputs']).toEqual({ probability: 'probability', probability_width: 1, label: 'label' });
   });
 
   it('GET /metrics exposes request, swap, failure and loaded-version metrics', async () => {
     const text = await (await fetch(`${app.url}/metrics`)).text();
-    expect(text).toMatch(new RegExp(`inference_requests_total\\{route="/predict",alias="production",version="${v1.version}",status="200"\\} \\d+`));
+    expect(text).toMatch(
+      new RegExp(
+        `inference_requests_total\\{route="/predict",alias="production",version="${v1.version}",status="200"\\} \\d+`,
+      ),
+    );
     expect(text).toMatch(/inference_request_duration_seconds_bucket\{le="0.01",route="\/predict",alias="production"/);
-    expect(text).toMatch(new RegExp(`inference_rows_scored_total\\{route="predict",alias="production",version="${v1.version}"\\} [1-9]\\d*`));
+    expect(text).toMatch(
+      new RegExp(
+        `inference_rows_scored_total\\{route="predict",alias="production",version="${v1.version}"\\} [1-9]\\d*`,
+      ),
+    );
     expect(text).toContain(`inference_model_loaded_version{name="${MODEL}",alias="production"} ${v1.version}`);
-    expect(text).toMatch(new RegExp(`inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v1.version}",trigger="startup"\\} 1`));
+    expect(text).toMatch(
+      new RegExp(
+        `inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v1.version}",trigger="startup"\\} 1`,
+      ),
+    );
     expect(text).toContain('# TYPE inference_model_swap_duration_seconds histogram');
     expect(text).toContain('# TYPE inference_model_load_failures_total counter');
   });
 
   it('POST /admin/reload needs the bearer token and answers with the version after the reload', async () => {
     expect((await postJson(`${app.url}/admin/reload`, { name: MODEL })).status).toBe(401);
-    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL }, { authorization: 'Bearer wrong' })).status).toBe(401);
-    const reloaded = await postJson(`${app.url}/admin/reload`, { name: MODEL, alias: 'production' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL }, { authorization: 'Bearer wrong' })).status).toBe(
+      401,
+    );
+    const reloaded = await postJson(
+      `${app.url}/admin/reload`,
+      { name: MODEL, alias: 'production' },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
     expect(reloaded.status).toBe(200);
-    expect(reloaded.json).toEqual({ name: MODEL, slots: [expect.objectContaining({ alias: 'production', version: v1.version, state: 'ready' })] });
-    const other = await postJson(`${app.url}/admin/reload`, { name: 'someone_else' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(reloaded.json).toEqual({
+      name: MODEL,
+      slots: [expect.objectContaining({ alias: 'production', version: v1.version, state: 'ready' })],
+    });
+    const other = await postJson(
+      `${app.url}/admin/reload`,
+      { name: 'someone_else' },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
     expect(other.status).toBe(404);
-    const invalid = await postJson(`${app.url}/admin/reload`, { name: '../x' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    const invalid = await postJson(
+      `${app.url}/admin/reload`,
+      { name: '../x' },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
     expect(invalid.status).toBe(400);
     expect(invalid.json.message).toMatch(/name must be a registered model name/);
   });
 
   it('POST /webhooks/mlflow answers 401 to an unsigned delivery', async () => {
-    const response = await postJson(`${app.url}/webhooks/mlflow`, { entity: 'model_version_alias', action: 'created', data: { name: MODEL, alias: 'production', version: '1' } });
+    const response = await postJson(`${app.url}/webhooks/mlflow`, {
+      entity: 'model_version_alias',
+      action: 'created',
+      data: { name: MODEL, alias: 'production', version: '1' },
+    });
     expect(response.status).toBe(401);
   });
 
   it('serves the OpenAPI spec at /docs-json and Swagger UI at /docs', async () => {
     const spec = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    for (const path of ['/health', '/ready', '/model', '/metrics', '/predict', '/invocations', '/admin/reload', '/webhooks/mlflow']) expect(spec.paths).toHaveProperty([path]);
+    for (const path of [
+      '/health',
+      '/ready',
+      '/model',
+      '/metrics',
+      '/predict',
+      '/invocations',
+      '/admin/reload',
+      '/webhooks/mlflow',
+    ])
+      expect(spec.paths).toHaveProperty([path]);
     expect(await (await fetch(`${app.url}/docs`)).text()).toContain('swagger');
   });
 });
@@ -322,19 +500,34 @@ describe('inference-api before any version is loaded', () => {
     const body = await waitFor('the first resolve to fail', async () => {
       const ready = await fetch(`${app.url}/ready`);
       expect(ready.status).toBe(503);
-      const details = (await ready.json()) as { slots: { state: string; last_error: { stage: string; message: string } | null }[] };
+      const details = (await ready.json()) as {
+        slots: { state: string; last_error: { stage: string; message: string } | null }[];
+      };
       return details.slots[0].state === 'starting' ? undefined : details;
     });
     expect(body.slots[0].state).toBe('unavailable');
-    expect(body.slots[0].last_error).toMatchObject({ stage: 'resolve', message: expect.stringMatching(/^cannot resolve iapi_never_registered@production: .*not found/) });
+    expect(body.slots[0].last_error).toMatchObject({
+      stage: 'resolve',
+      message: expect.stringMatching(/^cannot resolve iapi_never_registered@production: .*not found/),
+    });
     const predict = await postJson(`${app.url}/predict`, { tenure: 1 });
     expect(predict.status).toBe(503);
     // A malformed body is named as such before readiness is, on either route (dataframe_split included, which is read late).
     for (const url of ['/predict', '/invocations']) {
-      const malformed = await fetch(`${app.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"dataframe_split": {"columns": ["tenure"], "data": [[1]]' });
-      expect({ url, status: malformed.status, body: await malformed.json() }).toMatchObject({ url, status: 400, body: { message: expect.stringMatching(/malformed JSON/) } });
+      const malformed = await fetch(`${app.url}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"dataframe_split": {"columns": ["tenure"], "data": [[1]]',
+      });
+      expect({ url, status: malformed.status, body: await malformed.json() }).toMatchObject({
+        url,
+        status: 400,
+        body: { message: expect.stringMatching(/malformed JSON/) },
+      });
     }
-    expect((await postJson(`${app.url}/invocations`, { dataframe_split: { columns: ['tenure'], data: [[1]] } })).status).toBe(503);
+    expect(
+      (await postJson(`${app.url}/invocations`, { dataframe_split: { columns: ['tenure'], data: [[1]] } })).status,
+    ).toBe(503);
     expect(predict.json.message).toMatch(/no version of iapi_never_registered@production is loaded yet/);
     expect((await fetch(`${app.url}/model`)).status).toBe(503);
   });

@@ -1,13 +1,26 @@
 import { DriftWindow, type TrainingStatistics } from '@churn/drift-stats';
-import { DriftAlertPolicy, driftAlertKey, previousAlertKey } from '../src/app/drift/drift-alert-policy';
+
+import { validateInferenceApiConfig } from '../src/app/config/inference-api.config';
+import { driftAlertKey, DriftAlertPolicy, previousAlertKey } from '../src/app/drift/drift-alert-policy';
 import { liveCell } from '../src/app/drift/live-rows';
 import { RollingDriftWindow, WINDOW_BUCKETS } from '../src/app/drift/rolling-drift-window';
-import { validateInferenceApiConfig } from '../src/app/config/inference-api.config';
 
 const reference: TrainingStatistics = {
   format_version: 1,
   row_count: 4,
-  numeric: { tenure: { count: 4, missing_share: 0, mean: 2.5, std: 1.118, min: 1, max: 4, bin_edges: [2, 3], bin_counts: [2, 1, 1], sample: [1, 2, 3, 4] } },
+  numeric: {
+    tenure: {
+      count: 4,
+      missing_share: 0,
+      mean: 2.5,
+      std: 1.118,
+      min: 1,
+      max: 4,
+      bin_edges: [2, 3],
+      bin_counts: [2, 1, 1],
+      sample: [1, 2, 3, 4],
+    },
+  },
   categorical: { contract: { count: 4, missing_share: 0, levels: ['a', 'b'], level_counts: [3, 1], other_count: 0 } },
 };
 
@@ -26,7 +39,9 @@ describe('RollingDriftWindow', () => {
     expect(snapshot.window?.toJSON().features['contract']).toEqual(direct.toJSON().features['contract']);
     const numeric = snapshot.window?.features.get('tenure');
     expect(numeric?.size).toBe(120);
-    expect((direct.features.get('tenure') as { binCounts: number[] }).binCounts).toEqual((numeric as { binCounts: number[] }).binCounts);
+    expect((direct.features.get('tenure') as { binCounts: number[] }).binCounts).toEqual(
+      (numeric as { binCounts: number[] }).binCounts,
+    );
   });
 
   it('drops rows older than the age limit a bucket at a time', () => {
@@ -73,7 +88,7 @@ describe('DriftAlertPolicy', () => {
 });
 
 describe('live cells', () => {
-  it('follow the reference\'s kind: numbers for numeric features, decimal text for categorical ones, null when missing', () => {
+  it("follow the reference's kind: numbers for numeric features, decimal text for categorical ones, null when missing", () => {
     expect(liveCell(reference, 'tenure', Number.NaN)).toBeNull();
     expect(liveCell(reference, 'tenure', 3)).toBe(3);
     expect(liveCell(reference, 'tenure', ' 4 ')).toBe(4);
@@ -98,9 +113,18 @@ describe('drift settings', () => {
       TRAINING_WORKER_TOKEN: '',
     });
     expect(validateInferenceApiConfig({ DRIFT_RETRAIN_ENABLED: 'false' }).DRIFT_RETRAIN_ENABLED).toBe(false);
-    expect(validateInferenceApiConfig({ DRIFT_RETRAIN_ENABLED: 'TRUE', DRIFT_EVALUATE_SECONDS: '0.5' })).toMatchObject({ DRIFT_RETRAIN_ENABLED: true, DRIFT_EVALUATE_SECONDS: 0.5 });
-    expect(() => validateInferenceApiConfig({ DRIFT_RETRAIN_ENABLED: 'yes' })).toThrow(/DRIFT_RETRAIN_ENABLED must be true or false/);
-    expect(() => validateInferenceApiConfig({ DRIFT_ALERT_WEBHOOK_URL: 'not a url' })).toThrow(/DRIFT_ALERT_WEBHOOK_URL/);
-    expect(() => validateInferenceApiConfig({ TRAINING_WORKER_TOKEN: 5, DRIFT_WINDOW_SIZE: '3' })).toThrow(/DRIFT_WINDOW_SIZE/);
+    expect(validateInferenceApiConfig({ DRIFT_RETRAIN_ENABLED: 'TRUE', DRIFT_EVALUATE_SECONDS: '0.5' })).toMatchObject({
+      DRIFT_RETRAIN_ENABLED: true,
+      DRIFT_EVALUATE_SECONDS: 0.5,
+    });
+    expect(() => validateInferenceApiConfig({ DRIFT_RETRAIN_ENABLED: 'yes' })).toThrow(
+      /DRIFT_RETRAIN_ENABLED must be true or false/,
+    );
+    expect(() => validateInferenceApiConfig({ DRIFT_ALERT_WEBHOOK_URL: 'not a url' })).toThrow(
+      /DRIFT_ALERT_WEBHOOK_URL/,
+    );
+    expect(() => validateInferenceApiConfig({ TRAINING_WORKER_TOKEN: 5, DRIFT_WINDOW_SIZE: '3' })).toThrow(
+      /DRIFT_WINDOW_SIZE/,
+    );
   });
 });

@@ -4,7 +4,9 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { readCsvSample } from '@churn/churn-pipeline';
+
 import { mlflowClient, registerTrainedVersion, TELCO_CSV, WORKSPACE_ROOT } from './support/model-fixtures';
 
 const client = mlflowClient();
@@ -21,11 +23,23 @@ function runCli(args: string[], env: Record<string, string> = {}): SpawnSyncRetu
 }
 
 /** The Telco CSV's first `rows` rows, changed by `edit`, written as a new CSV (every field quoted). */
-async function writeCsv(path: string, rows: number, edit: (header: string[], row: string[]) => string[], dropColumn?: string): Promise<void> {
+async function writeCsv(
+  path: string,
+  rows: number,
+  edit: (header: string[], row: string[]) => string[],
+  dropColumn?: string,
+): Promise<void> {
   const sample = await readCsvSample(createReadStream(TELCO_CSV), rows);
   const keep = sample.header.map((name) => name !== dropColumn);
-  const line = (fields: string[]) => fields.filter((_, i) => keep[i]).map((field) => `"${field.replace(/"/g, '""')}"`).join(',');
-  await writeFile(path, [line(sample.header), ...sample.rows.map((row) => line(edit(sample.header, [...row])))].join('\n') + '\n');
+  const line = (fields: string[]) =>
+    fields
+      .filter((_, i) => keep[i])
+      .map((field) => `"${field.replace(/"/g, '""')}"`)
+      .join(',');
+  await writeFile(
+    path,
+    [line(sample.header), ...sample.rows.map((row) => line(edit(sample.header, [...row])))].join('\n') + '\n',
+  );
 }
 
 describe('nx run inference-api:drift-report', () => {
@@ -49,13 +63,28 @@ describe('nx run inference-api:drift-report', () => {
 
   it('run as a user runs it, writes drift-report.json and a self-contained drift-report.html and prints a summary', async () => {
     const out = join(dir, 'as-user');
-    const run = spawnSync('npx', ['nx', 'run', 'inference-api:drift-report', `--data=${shiftedCsv}`, `--model-name=${model}`, `--out=${out}`, '--outputStyle=static'], {
-      cwd: WORKSPACE_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NX_DAEMON: 'false', MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'] },
-      timeout: 300_000,
+    const run = spawnSync(
+      'npx',
+      [
+        'nx',
+        'run',
+        'inference-api:drift-report',
+        `--data=${shiftedCsv}`,
+        `--model-name=${model}`,
+        `--out=${out}`,
+        '--outputStyle=static',
+      ],
+      {
+        cwd: WORKSPACE_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NX_DAEMON: 'false', MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'] },
+        timeout: 300_000,
+      },
+    );
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr + run.stdout }).toEqual({
+      status: 0,
+      stderr: '',
     });
-    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr + run.stdout }).toEqual({ status: 0, stderr: '' });
     expect(run.stdout).toContain(`against ${model} v1 (production)'s training statistics`);
     expect(run.stdout).toMatch(/MonthlyCharges\s+ks\s+p = \S+\s+0\.0500\s+\S+\s+drift/);
     expect(run.stdout).toContain('no dataset drift: 2 of 19 tested features drifted (');
@@ -89,7 +118,9 @@ describe('nx run inference-api:drift-report', () => {
     expect(report.dataset_drift).toBe(false);
     expect(report.drifted_features).toEqual([]);
     // 7043 rows: above 1000, so normalised Wasserstein and Jensen–Shannon scores.
-    expect(new Set(report.features.map((feature: any) => feature.method))).toEqual(new Set(['wasserstein', 'jensenshannon']));
+    expect(new Set(report.features.map((feature: any) => feature.method))).toEqual(
+      new Set(['wasserstein', 'jensenshannon']),
+    );
     expect(run.stdout).toContain('no dataset drift: 0 of 19 tested features drifted');
     expect(run.stdout.split('\n').length).toBeLessThan(30);
   }, 150_000);
@@ -99,7 +130,9 @@ describe('nx run inference-api:drift-report', () => {
     await writeCsv(partial, 50, (_, row) => row, 'tenure');
     const run = runCli([`--data=${partial}`, `--model-name=${model}`, `--out=${join(dir, 'never')}`]);
     expect(run.status).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([`drift-report: ${partial}: column "tenure" is missing (line 1 is the header)`]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `drift-report: ${partial}: column "tenure" is missing (line 1 is the header)`,
+    ]);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   }, 150_000);
 
@@ -109,7 +142,10 @@ describe('nx run inference-api:drift-report', () => {
       [[`--data=${shiftedCsv}`, '--model-version=two'], /--model-version: "two" is not a model version number/],
       [[`--data=${shiftedCsv}`, '--colour=red'], /--colour: unknown flag/],
       [[`--data=${join(dir, 'absent.csv')}`, `--model-name=${model}`], /absent\.csv: cannot be read \(ENOENT\)/],
-      [[`--data=${shiftedCsv}`, `--model-name=${model}`, '--model-version=42'], new RegExp(`${model} has no version 42`)],
+      [
+        [`--data=${shiftedCsv}`, `--model-name=${model}`, '--model-version=42'],
+        new RegExp(`${model} has no version 42`),
+      ],
     ];
     for (const [args, message] of cases) {
       const run = runCli(args);

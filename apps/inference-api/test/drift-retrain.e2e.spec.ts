@@ -3,10 +3,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { tagsToRecord } from '@churn/mlflow-client';
+
 import { startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { getDrift, heavilyShiftedCustomers, sendTraffic } from './support/drift-traffic';
-import { mlflowClient, registerTrainedVersion, telcoCustomers, TELCO_CSV, WORKSPACE_ROOT } from './support/model-fixtures';
+import {
+  mlflowClient,
+  registerTrainedVersion,
+  TELCO_CSV,
+  telcoCustomers,
+  WORKSPACE_ROOT,
+} from './support/model-fixtures';
 import { freePort } from './support/python-processes';
 
 const client = mlflowClient();
@@ -16,7 +24,8 @@ const IDEMPOTENCY_TAG = 'training_worker.idempotency_key';
 
 /** A real training-worker server (the built one) in its own process, stopped by its pid. */
 async function startTrainingWorker(experiment: string): Promise<{ url: string; child: ChildProcess; log: string }> {
-  if (!existsSync(TRAINING_WORKER_MAIN)) throw new Error(`${TRAINING_WORKER_MAIN} is missing: build training-worker first (the test target depends on it)`);
+  if (!existsSync(TRAINING_WORKER_MAIN))
+    throw new Error(`${TRAINING_WORKER_MAIN} is missing: build training-worker first (the test target depends on it)`);
   const port = await freePort();
   const log = join(mkdtempSync(join(tmpdir(), 'drift-worker-')), 'training-worker.log');
   const out = openSync(log, 'a');
@@ -35,10 +44,15 @@ async function startTrainingWorker(experiment: string): Promise<{ url: string; c
   });
   closeSync(out);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('training-worker /health', async () => {
-    if (child.exitCode !== null) throw new Error(`training-worker exited with ${child.exitCode}: ${readFileSync(log, 'utf8').slice(-2000)}`);
-    return (await fetch(`${url}/health`)).ok ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    'training-worker /health',
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`training-worker exited with ${child.exitCode}: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      return (await fetch(`${url}/health`)).ok ? true : undefined;
+    },
+    60_000,
+  );
   return { url, child, log };
 }
 
@@ -78,7 +92,7 @@ describe('drift that persists through the cool-down starts exactly one retrainin
     }
   }, 180_000);
 
-  it('alerts on both replicas, records the job id, and MLflow gets one job run tagged with the alert\'s key', async () => {
+  it("alerts on both replicas, records the job id, and MLflow gets one job run tagged with the alert's key", async () => {
     const shifted = heavilyShiftedCustomers(await telcoCustomers(600));
     await Promise.all(apps.map((app) => sendTraffic(app, shifted)));
     for (const app of apps) expect((await getDrift(app)).json.dataset_drift).toBe(true);
@@ -86,10 +100,14 @@ describe('drift that persists through the cool-down starts exactly one retrainin
     // Between one and two cool-downs of drift before the alert, then the job request.
     const alerts = await Promise.all(
       apps.map((app) =>
-        waitFor('a drift alert with a job id', async () => {
-          const alert = (await getDrift(app)).json.alerts[0];
-          return alert?.retrain?.job_id ? alert : undefined;
-        }, 30_000),
+        waitFor(
+          'a drift alert with a job id',
+          async () => {
+            const alert = (await getDrift(app)).json.alerts[0];
+            return alert?.retrain?.job_id ? alert : undefined;
+          },
+          30_000,
+        ),
       ),
     );
     for (const alert of alerts) {
@@ -107,16 +125,26 @@ describe('drift that persists through the cool-down starts exactly one retrainin
     for (const app of apps) expect((await getDrift(app)).json.alerts).toHaveLength(1);
 
     const { experiment_id: experimentId } = await client.experiments.getByName(experiment);
-    const runs = await client.runs.search({ experiment_ids: [experimentId], filter: `tags.\`training_worker.job\` = 'true'` }).toArray();
+    const runs = await client.runs
+      .search({ experiment_ids: [experimentId], filter: `tags.\`training_worker.job\` = 'true'` })
+      .toArray();
     expect(runs.map((run) => run.info.run_id)).toEqual([alerts[0].retrain.job_id]);
     expect(tagsToRecord(runs[0].data.tags)[IDEMPOTENCY_TAG]).toBe(started[0].idempotency_key);
 
     // The loop closes: the job trains on the configured data and registers a new version of the model.
-    const finished = await waitFor('the retraining job to finish', async () => {
-      const job = (await (await fetch(`${worker.url}/jobs/${alerts[0].retrain.job_id}`, { headers: { authorization: `Bearer ${TRAINER_TOKEN}` } })).json()) as any;
-      if (job.status === 'FAILED') throw new Error(`the job failed: ${job.error}`);
-      return job.status === 'FINISHED' ? job : undefined;
-    }, 150_000);
+    const finished = await waitFor(
+      'the retraining job to finish',
+      async () => {
+        const job = (await (
+          await fetch(`${worker.url}/jobs/${alerts[0].retrain.job_id}`, {
+            headers: { authorization: `Bearer ${TRAINER_TOKEN}` },
+          })
+        ).json()) as any;
+        if (job.status === 'FAILED') throw new Error(`the job failed: ${job.error}`);
+        return job.status === 'FINISHED' ? job : undefined;
+      },
+      150_000,
+    );
     expect(finished.model_name).toBe(model);
     expect(finished.options.idempotency_key).toBe(started[0].idempotency_key);
     expect(finished.registered_version).toBe('2');

@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { getDrift, sendTraffic, shiftedCustomers, statuses, type Customer } from './support/drift-traffic';
 import { mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
@@ -9,7 +10,7 @@ import { mlflowClient, registerTrainedVersion, telcoCustomers } from './support/
 const client = mlflowClient();
 const SHIFTED = ['MonthlyCharges', 'Contract'];
 
-describe('GET /drift: live inputs against the served version\'s train_stats.json', () => {
+describe("GET /drift: live inputs against the served version's train_stats.json", () => {
   const model = `drift-e2e-${Date.now()}`;
   let app: RunningApp;
   let customers: Customer[];
@@ -41,7 +42,16 @@ describe('GET /drift: live inputs against the served version\'s train_stats.json
     expect(typeof small.json.window.from).toBe('string');
     expect(new Set(Object.values(statuses(small.json)))).toEqual(new Set(['insufficient_data']));
     for (const feature of small.json.features) {
-      expect(feature).toEqual({ name: feature.name, method: null, statistic: null, p_value: null, score: null, threshold: null, status: 'insufficient_data', psi: null });
+      expect(feature).toEqual({
+        name: feature.name,
+        method: null,
+        statistic: null,
+        p_value: null,
+        score: null,
+        threshold: null,
+        status: 'insufficient_data',
+        psi: null,
+      });
     }
   });
 
@@ -51,7 +61,9 @@ describe('GET /drift: live inputs against the served version\'s train_stats.json
     expect(calm.json.window.size).toBeGreaterThanOrEqual(1100);
     expect(calm.json.window.size).toBeLessThanOrEqual(1200);
     expect(calm.json.dataset_drift).toBe(false);
-    expect(Object.entries(statuses(calm.json)).filter(([, status]) => status !== 'ok' && status !== 'warn')).toEqual([]);
+    expect(Object.entries(statuses(calm.json)).filter(([, status]) => status !== 'ok' && status !== 'warn')).toEqual(
+      [],
+    );
     // Over 1000 rows, Evidently's large-sample methods are used.
     const byName = Object.fromEntries(calm.json.features.map((feature: any) => [feature.name, feature]));
     expect(byName['MonthlyCharges'].method).toBe('wasserstein');
@@ -59,7 +71,9 @@ describe('GET /drift: live inputs against the served version\'s train_stats.json
 
     await sendTraffic(app, shiftedCustomers(customers.slice(1210, 2410)));
     const shifted = await getDrift(app);
-    const drifted = Object.entries(statuses(shifted.json)).filter(([, status]) => status === 'drift').map(([name]) => name);
+    const drifted = Object.entries(statuses(shifted.json))
+      .filter(([, status]) => status === 'drift')
+      .map(([name]) => name);
     expect(drifted.sort()).toEqual([...SHIFTED].sort());
     expect(shifted.json.drifted_features.sort()).toEqual([...SHIFTED].sort());
     // Two of nineteen features: not a dataset drift.
@@ -70,7 +84,12 @@ describe('GET /drift: live inputs against the served version\'s train_stats.json
     expect(Date.parse(shifted.json.window.to)).toBeGreaterThanOrEqual(Date.parse(shifted.json.window.from));
 
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    for (const gauge of ['inference_drift_feature_statistic', 'inference_drift_feature_score', 'inference_drift_feature_psi', 'inference_drift_feature_drift']) {
+    for (const gauge of [
+      'inference_drift_feature_statistic',
+      'inference_drift_feature_score',
+      'inference_drift_feature_psi',
+      'inference_drift_feature_drift',
+    ]) {
       expect(metrics).toContain(`${gauge}{model="${model}",version="1",feature="MonthlyCharges"}`);
     }
     expect(metrics).toContain(`inference_drift_feature_drift{model="${model}",version="1",feature="MonthlyCharges"} 1`);
@@ -103,13 +122,25 @@ describe('GET /drift for a version without train_stats.json', () => {
     try {
       const downloadUri = await client.modelVersions.getDownloadUri({ name: source.name, version: source.version });
       await client.artifacts.downloadDirectory(downloadUri, join(dir, 'model'));
-      await Promise.all((await readdir(join(dir, 'model'))).filter((file) => file === 'train_stats.json').map((file) => rm(join(dir, 'model', file))));
+      await Promise.all(
+        (await readdir(join(dir, 'model')))
+          .filter((file) => file === 'train_stats.json')
+          .map((file) => rm(join(dir, 'model', file))),
+      );
       const { experiment_id: experimentId } = await client.experiments.getOrCreate('inference-api-tests');
       const run = await client.runs.create({ experiment_id: experimentId, run_name: 'no-train-stats' });
-      await client.artifacts.logDirectory({ run_id: run.info.run_id, local_dir: join(dir, 'model'), artifact_path: 'model' });
+      await client.artifacts.logDirectory({
+        run_id: run.info.run_id,
+        local_dir: join(dir, 'model'),
+        artifact_path: 'model',
+      });
       await client.runs.update({ run_id: run.info.run_id, status: 'FINISHED', end_time: Date.now() });
       await client.registeredModels.create({ name: model });
-      const version = await client.modelVersions.create({ name: model, source: await client.artifacts.runArtifactUri(run.info.run_id, 'model'), run_id: run.info.run_id });
+      const version = await client.modelVersions.create({
+        name: model,
+        source: await client.artifacts.runArtifactUri(run.info.run_id, 'model'),
+        run_id: run.info.run_id,
+      });
       await client.modelVersions.waitUntilReady({ name: model, version: version.version });
       await client.registeredModels.setAlias({ name: model, alias: 'production', version: version.version });
     } finally {

@@ -1,6 +1,13 @@
 import type { ModelVersion } from '@churn/mlflow-client';
+
 import { ADMIN_TOKEN, postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
-import { fixtureSource, mlflowClient, registerCorruptVersion, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
+import {
+  fixtureSource,
+  mlflowClient,
+  registerCorruptVersion,
+  registerTrainedVersion,
+  telcoCustomers,
+} from './support/model-fixtures';
 
 const MODEL = 'iapi_swap';
 const CONCURRENCY = 8;
@@ -20,7 +27,12 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
   let a: ModelVersion;
   let b: ModelVersion;
   let customers: Record<string, string | number | null>[];
-  const reload = () => postJson(`${app.url}/admin/reload`, { name: MODEL, alias: 'production' }, { authorization: `Bearer ${ADMIN_TOKEN}` });
+  const reload = () =>
+    postJson(
+      `${app.url}/admin/reload`,
+      { name: MODEL, alias: 'production' },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
 
   beforeAll(async () => {
     a = await registerTrainedVersion(client, MODEL, 11);
@@ -41,7 +53,12 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
       for (let i = 0; !stop; i++) {
         const sentAt = performance.now();
         const response = await postJson(`${app.url}/predict`, customers[(id + i) % customers.length]);
-        responses.push({ sentAt, receivedAt: performance.now(), status: response.status, version: response.json.model?.version });
+        responses.push({
+          sentAt,
+          receivedAt: performance.now(),
+          status: response.status,
+          version: response.json.model?.version,
+        });
       }
     };
     const workers = Array.from({ length: CONCURRENCY }, (_, id) => worker(id));
@@ -64,12 +81,15 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
       const allowed = new Set<string>();
       const before = [...moves].reverse().find((move) => move.doneAt <= sentAt);
       allowed.add(before ? before.to : a.version);
-      for (const move of moves) if (move.startedAt <= receivedAt && move.doneAt >= sentAt) allowed.add(move.from).add(move.to);
+      for (const move of moves)
+        if (move.startedAt <= receivedAt && move.doneAt >= sentAt) allowed.add(move.from).add(move.to);
       return allowed;
     };
     const failed = responses.filter((response) => response.status !== 200);
     expect(failed).toEqual([]);
-    const wrong = responses.filter((response) => !liveDuring(response.sentAt, response.receivedAt).has(response.version ?? ''));
+    const wrong = responses.filter(
+      (response) => !liveDuring(response.sentAt, response.receivedAt).has(response.version ?? ''),
+    );
     expect(wrong).toEqual([]);
     const served = new Set(responses.map((response) => response.version));
     expect(served).toEqual(new Set([a.version, b.version]));
@@ -82,7 +102,12 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: corrupt.version });
     const answer = await reload();
     expect(answer.status).toBe(200);
-    expect(answer.json.slots[0]).toMatchObject({ version: good, alias_version: corrupt.version, state: 'ready', last_error: { version: corrupt.version, stage: 'session' } });
+    expect(answer.json.slots[0]).toMatchObject({
+      version: good,
+      alias_version: corrupt.version,
+      state: 'ready',
+      last_error: { version: corrupt.version, stage: 'session' },
+    });
 
     const predict = await postJson(`${app.url}/predict`, customers[0]);
     expect(predict.status).toBe(200);
@@ -96,7 +121,9 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await reload();
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    expect(metrics).toContain(`inference_model_load_failures_total{name="${MODEL}",alias="production",version="${corrupt.version}",stage="session"} 1`);
+    expect(metrics).toContain(
+      `inference_model_load_failures_total{name="${MODEL}",alias="production",version="${corrupt.version}",stage="session"} 1`,
+    );
 
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: good });
     const back = await reload();

@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { ModelVersion } from '@churn/mlflow-client';
+
 import { postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 import { freePort, startPythonServer, type PythonServer } from './support/python-processes';
@@ -12,12 +14,19 @@ const MODEL = 'iapi_outage';
 function startOwnMlflow(port: number, dataDir: string): Promise<PythonServer> {
   return startPythonServer(
     [
-      '-m', 'mlflow', 'server',
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--backend-store-uri', `sqlite:///${join(dataDir, 'mlflow.db')}`,
-      '--artifacts-destination', join(dataDir, 'artifacts'),
-      '--workers', '1',
+      '-m',
+      'mlflow',
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--backend-store-uri',
+      `sqlite:///${join(dataDir, 'mlflow.db')}`,
+      '--artifacts-destination',
+      join(dataDir, 'artifacts'),
+      '--workers',
+      '1',
     ],
     port,
     dataDir,
@@ -60,7 +69,10 @@ describe(`MLflow stopped while serving (versions from the ${fixtureSource()})`, 
 
     const ready = await waitFor('a failed poll to show in /ready', async () => {
       const response = await fetch(`${app.url}/ready`);
-      const body = (await response.json()) as { ready: boolean; slots: { version: string; last_error: { stage: string } | null }[] };
+      const body = (await response.json()) as {
+        ready: boolean;
+        slots: { version: string; last_error: { stage: string } | null }[];
+      };
       return body.slots[0].last_error?.stage === 'resolve' ? { status: response.status, body } : undefined;
     });
     expect(ready.status).toBe(200);

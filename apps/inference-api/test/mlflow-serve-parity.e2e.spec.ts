@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { ModelVersion } from '@churn/mlflow-client';
+
 import { postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 import { freePort, startPythonServer, type PythonServer } from './support/python-processes';
@@ -29,11 +31,26 @@ describe(`/invocations answers as \`mlflow models serve\` does for the same vers
     const port = await freePort();
     app = await startApp({ MODEL_NAME: MODEL });
     mlflowServe = await startPythonServer(
-        ['-m', 'mlflow', 'models', 'serve', '-m', `models:/${MODEL}/${version.version}`, '--env-manager', 'local', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
-        port,
-        mkdtempSync(join(tmpdir(), 'mlflow-serve-')),
-        { MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'] as string },
-        '/ping',
+      [
+        '-m',
+        'mlflow',
+        'models',
+        'serve',
+        '-m',
+        `models:/${MODEL}/${version.version}`,
+        '--env-manager',
+        'local',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--workers',
+        '1',
+      ],
+      port,
+      mkdtempSync(join(tmpdir(), 'mlflow-serve-')),
+      { MLFLOW_TRACKING_URI: process.env['MLFLOW_TRACKING_URI'] as string },
+      '/ping',
     );
     await waitForVersion(app, version.version);
   }, 180_000);
@@ -44,30 +61,52 @@ describe(`/invocations answers as \`mlflow models serve\` does for the same vers
 
   const columns = () => Object.keys(customers[0]);
   const bodies: [string, () => unknown][] = [
-    ['dataframe_split', () => ({ dataframe_split: { columns: columns(), data: customers.map((c) => columns().map((k) => c[k])) } })],
+    [
+      'dataframe_split',
+      () => ({ dataframe_split: { columns: columns(), data: customers.map((c) => columns().map((k) => c[k])) } }),
+    ],
     ['dataframe_records', () => ({ dataframe_records: customers })],
     ['instances', () => ({ instances: customers })],
-    ['inputs as columns', () => ({ inputs: Object.fromEntries(columns().map((k) => [k, customers.map((c) => c[k])])) })],
+    [
+      'inputs as columns',
+      () => ({ inputs: Object.fromEntries(columns().map((k) => [k, customers.map((c) => c[k])])) }),
+    ],
     ['a missing numeric value', () => ({ dataframe_records: [{ ...customers[0], TotalCharges: null }] })],
   ];
 
   it.each(bodies)('gives the same predictions for %s', async (_format, body) => {
-    const [ours, theirs] = await Promise.all([postJson(`${app.url}/invocations`, body()), postJson(`${mlflowServe.url}/invocations`, body())]);
+    const [ours, theirs] = await Promise.all([
+      postJson(`${app.url}/invocations`, body()),
+      postJson(`${mlflowServe.url}/invocations`, body()),
+    ]);
     expect(theirs.status).toBe(200);
     expect(ours.status).toBe(200);
     expectSamePredictions(ours.json, theirs.json);
   });
 
   it('gives the same predictions for a text/csv body', async () => {
-    const csv = [columns().join(','), ...customers.map((c) => columns().map((k) => (c[k] === null ? '' : String(c[k]))).join(','))].join('\n');
-    const send = async (url: string) => (await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv })).json();
+    const csv = [
+      columns().join(','),
+      ...customers.map((c) =>
+        columns()
+          .map((k) => (c[k] === null ? '' : String(c[k])))
+          .join(','),
+      ),
+    ].join('\n');
+    const send = async (url: string) =>
+      (
+        await fetch(`${url}/invocations`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv })
+      ).json();
     const [ours, theirs] = await Promise.all([send(app.url), send(mlflowServe.url)]);
     expectSamePredictions(ours as Record<string, unknown>, theirs as Record<string, unknown>);
   });
 
   it('answers a body without a known format with the same error code', async () => {
     const body = { records: customers.slice(0, 1) };
-    const [ours, theirs] = await Promise.all([postJson(`${app.url}/invocations`, body), postJson(`${mlflowServe.url}/invocations`, body)]);
+    const [ours, theirs] = await Promise.all([
+      postJson(`${app.url}/invocations`, body),
+      postJson(`${mlflowServe.url}/invocations`, body),
+    ]);
     expect(ours.status).toBe(theirs.status);
     expect(ours.json.error_code).toBe(theirs.json.error_code);
     expect(ours.json.message).toContain('The input must be a JSON dictionary with exactly one of the input fields');
@@ -84,7 +123,9 @@ function expectSamePredictions(ours: Record<string, unknown>, theirs: Record<str
     expect(row.label).toBe(b[index].label);
     const difference = Math.abs(row.probability - b[index].probability);
     if (difference > TOLERANCE) {
-      throw new Error(`row ${index}: probability ${row.probability} vs mlflow models serve ${b[index].probability}, difference ${difference} > tolerance ${TOLERANCE}`);
+      throw new Error(
+        `row ${index}: probability ${row.probability} vs mlflow models serve ${b[index].probability}, difference ${difference} > tolerance ${TOLERANCE}`,
+      );
     }
   });
 }

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { ModelVersion } from '@churn/mlflow-client';
+
 import { openPredictionStore, type PredictionRecord, type StoredPrediction } from '../src/app/prediction-log';
 import { FEEDBACK_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
@@ -49,7 +51,8 @@ async function storedRecord(storeUrl: string, requestId: string): Promise<Stored
   const store = openPredictionStore(storeUrl);
   await store.init();
   try {
-    for await (const record of store.predictions({ modelName: MODEL })) if (record.requestId === requestId) return record;
+    for await (const record of store.predictions({ modelName: MODEL }))
+      if (record.requestId === requestId) return record;
     return undefined;
   } finally {
     await store.close();
@@ -74,32 +77,62 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
     // A record older than the retention period, left by an earlier run: the sweep at start removes it.
     const seed = openPredictionStore(storeUrl);
     await seed.init();
-    await seed.insert([oldRecord('from-40-days-ago', Date.now() - 40 * DAY_MS), oldRecord('from-yesterday', Date.now() - DAY_MS)]);
+    await seed.insert([
+      oldRecord('from-40-days-ago', Date.now() - 40 * DAY_MS),
+      oldRecord('from-yesterday', Date.now() - DAY_MS),
+    ]);
     await seed.close();
-    app = await startApp({ MODEL_NAME: MODEL, INFERENCE_STORE_URL: storeUrl, PREDICTION_LOG_JSONL_PATH: jsonlPath, PREDICTION_LOG_FLUSH_MS: '20', PREDICTION_RETENTION_DAYS: '30', FEEDBACK_WINDOW_SECONDS: String(7 * 86_400) });
+    app = await startApp({
+      MODEL_NAME: MODEL,
+      INFERENCE_STORE_URL: storeUrl,
+      PREDICTION_LOG_JSONL_PATH: jsonlPath,
+      PREDICTION_LOG_FLUSH_MS: '20',
+      PREDICTION_RETENTION_DAYS: '30',
+      FEEDBACK_WINDOW_SECONDS: String(7 * 86_400),
+    });
     await waitForVersion(app, version.version);
   });
 
   afterAll(() => app?.close());
 
-  const feedback = (body: unknown, token: string | null = FEEDBACK_TOKEN) => postJson(`${app.url}/feedback`, body, token ? { authorization: `Bearer ${token}` } : {});
+  const feedback = (body: unknown, token: string | null = FEEDBACK_TOKEN) =>
+    postJson(`${app.url}/feedback`, body, token ? { authorization: `Bearer ${token}` } : {});
 
   it('deletes records older than PREDICTION_RETENTION_DAYS at start and keeps younger ones', async () => {
-    await waitFor('the retention sweep', async () => ((await storedIds(storeUrl)).includes('from-40-days-ago') ? undefined : true));
+    await waitFor('the retention sweep', async () =>
+      (await storedIds(storeUrl)).includes('from-40-days-ago') ? undefined : true,
+    );
     expect(await storedIds(storeUrl)).toContain('from-yesterday');
   });
 
   it('records every row of a prediction with its features, variant and version, in the store and the JSONL file', async () => {
-    const answer = await postJson(`${app.url}/predict`, { customers: customers.slice(0, 3), request_id: 'log-batch-1', user_id: 'u-9' });
+    const answer = await postJson(`${app.url}/predict`, {
+      customers: customers.slice(0, 3),
+      request_id: 'log-batch-1',
+      user_id: 'u-9',
+    });
     expect(answer.status).toBe(200);
     const record = await waitFor('the batch in the store', () => storedRecord(storeUrl, 'log-batch-1'));
-    expect(record).toMatchObject({ row: 0, userId: 'u-9', variant: 'production', alias: 'production', version: version.version, replica: expect.any(String), trafficShare: null, shadow: null, actual: null });
+    expect(record).toMatchObject({
+      row: 0,
+      userId: 'u-9',
+      variant: 'production',
+      alias: 'production',
+      version: version.version,
+      replica: expect.any(String),
+      trafficShare: null,
+      shadow: null,
+      actual: null,
+    });
     expect(record.probability).toBeCloseTo(answer.json.predictions[0].probability, 6);
     expect(record.features['tenure']).toBe(Number(customers[0]['tenure']));
     expect(record.features['Contract']).toBe(customers[0]['Contract']);
     const lines = await waitFor('the JSONL lines', async () => {
       if (!existsSync(jsonlPath)) return undefined;
-      const parsed = readFileSync(jsonlPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const parsed = readFileSync(jsonlPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       const batch = parsed.filter((line) => line['request_id'] === 'log-batch-1');
       return batch.length === 3 ? batch : undefined;
     });
@@ -111,9 +144,20 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
   });
 
   it('POST /feedback joins labels to logged rows, reports unknown and expired ones', async () => {
-    const response = await feedback({ labels: [{ request_id: 'log-batch-1', row: 2, actual: true }, { request_id: 'no-such-request', actual: 0 }, { request_id: 'from-yesterday', actual: 1 }] });
+    const response = await feedback({
+      labels: [
+        { request_id: 'log-batch-1', row: 2, actual: true },
+        { request_id: 'no-such-request', actual: 0 },
+        { request_id: 'from-yesterday', actual: 1 },
+      ],
+    });
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ received: 3, joined: 2, unknown: [{ request_id: 'no-such-request', row: 0 }], expired: [] });
+    expect(response.json).toEqual({
+      received: 3,
+      joined: 2,
+      unknown: [{ request_id: 'no-such-request', row: 0 }],
+      expired: [],
+    });
     const labelled = (await storedRecord(storeUrl, 'from-yesterday')) as StoredPrediction;
     expect(labelled.actual).toBe(1);
   });
@@ -124,17 +168,30 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
     await seed.insert([oldRecord('from-10-days-ago', Date.now() - 10 * DAY_MS)]);
     await seed.close();
     const response = await feedback({ request_id: 'from-10-days-ago', actual: 1 });
-    expect(response.json).toEqual({ received: 1, joined: 0, unknown: [], expired: [{ request_id: 'from-10-days-ago', row: 0 }] });
+    expect(response.json).toEqual({
+      received: 1,
+      joined: 0,
+      unknown: [],
+      expired: [{ request_id: 'from-10-days-ago', row: 0 }],
+    });
   });
 
   it('POST /feedback answers 401 without the token and 400/413 naming the bad field', async () => {
     expect((await feedback({ request_id: 'x', actual: 1 }, null)).status).toBe(401);
     expect((await feedback({ request_id: 'x', actual: 1 }, 'wrong')).status).toBe(401);
-    const bad = await feedback([{ request_id: 'a', actual: 1 }, { request_id: 'b', actual: 'churned' }]);
+    const bad = await feedback([
+      { request_id: 'a', actual: 1 },
+      { request_id: 'b', actual: 'churned' },
+    ]);
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ field: '[1].actual', message: expect.stringContaining('expected the observed outcome 0 or 1') });
+    expect(bad.json).toMatchObject({
+      field: '[1].actual',
+      message: expect.stringContaining('expected the observed outcome 0 or 1'),
+    });
     expect((await feedback('{"request_id": ')).status).toBe(400);
-    const tooMany = await feedback({ labels: Array.from({ length: 10_001 }, (_, index) => ({ request_id: `r${index}`, actual: 0 })) });
+    const tooMany = await feedback({
+      labels: Array.from({ length: 10_001 }, (_, index) => ({ request_id: `r${index}`, actual: 0 })),
+    });
     expect([tooMany.status, tooMany.json['field']]).toEqual([413, 'labels']);
   });
 
@@ -142,8 +199,17 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
     const report = await fetch(`${app.url}/ab/report`);
     expect(report.status).toBe(200);
     const body = (await report.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ model: MODEL, verdict: 'no_experiment', traffic: { challenger_share: null, shadow: false }, sample_ratio_mismatch: { checked: false } });
-    expect((body['variants'] as { variant: string; version: string; count: number }[]).find((entry) => entry.version === version.version && entry.variant === 'production')?.count).toBeGreaterThanOrEqual(3);
+    expect(body).toMatchObject({
+      model: MODEL,
+      verdict: 'no_experiment',
+      traffic: { challenger_share: null, shadow: false },
+      sample_ratio_mismatch: { checked: false },
+    });
+    expect(
+      (body['variants'] as { variant: string; version: string; count: number }[]).find(
+        (entry) => entry.version === version.version && entry.variant === 'production',
+      )?.count,
+    ).toBeGreaterThanOrEqual(3);
     const bad = await fetch(`${app.url}/ab/report?confidence=95`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ field: 'confidence' });
@@ -151,7 +217,9 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
 
   it('counts written rows in /metrics', async () => {
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    expect(Number(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(
+      Number(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/inference_feedback_labels_total\{outcome="joined"\} 2/);
     expect(metrics).toMatch(/inference_feedback_labels_total\{outcome="expired"\} 1/);
   });
@@ -170,7 +238,11 @@ describe('inference-api with PREDICTION_LOG_ENABLED=false', () => {
     const report = await fetch(`${app.url}/ab/report`);
     expect(report.status).toBe(503);
     expect(((await report.json()) as { message: string }).message).toContain('PREDICTION_LOG_ENABLED=false');
-    const response = await postJson(`${app.url}/feedback`, { request_id: 'x', actual: 1 }, { authorization: `Bearer ${FEEDBACK_TOKEN}` });
+    const response = await postJson(
+      `${app.url}/feedback`,
+      { request_id: 'x', actual: 1 },
+      { authorization: `Bearer ${FEEDBACK_TOKEN}` },
+    );
     expect(response.status).toBe(503);
   });
 });

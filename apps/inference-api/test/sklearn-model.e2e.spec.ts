@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { ADMIN_TOKEN, postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { mlflowClient, TELCO_CSV } from './support/model-fixtures';
 import { python } from './support/python-processes';
@@ -50,7 +51,9 @@ describe('a scikit-learn pipeline converted with skl2onnx and logged from Python
     probabilities.forEach((probability, row) => {
       const difference = Math.abs(probability - output.probabilities[row]);
       if (difference > TOLERANCE) {
-        throw new Error(`row ${row}: served ${probability}, scikit-learn ${output.probabilities[row]}, difference ${difference} > tolerance ${TOLERANCE}`);
+        throw new Error(
+          `row ${row}: served ${probability}, scikit-learn ${output.probabilities[row]}, difference ${difference} > tolerance ${TOLERANCE}`,
+        );
       }
     });
     const model = (await (await fetch(`${app.url}/model`)).json()) as Record<string, unknown>;
@@ -59,14 +62,23 @@ describe('a scikit-learn pipeline converted with skl2onnx and logged from Python
 
   it('warns about unknown categories read from the skl2onnx graph', async () => {
     const response = await postJson(`${app.url}/predict`, { ...output.records[0], Contract: 'Forever' });
-    expect(response.json.warnings).toEqual(['Contract: unknown category "Forever" scored as none of the known categories']);
+    expect(response.json.warnings).toEqual([
+      'Contract: unknown category "Forever" scored as none of the known categories',
+    ]);
   });
 
   it('refuses a ZipMap export with a message saying to export with zipmap=False', async () => {
     const client = mlflowClient();
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: output.zipmap_version });
-    const answer = await postJson(`${app.url}/admin/reload`, { name: MODEL }, { authorization: `Bearer ${ADMIN_TOKEN}` });
-    expect(answer.json.slots[0]).toMatchObject({ version: output.plain_version, last_error: { version: output.zipmap_version, stage: 'contract' } });
+    const answer = await postJson(
+      `${app.url}/admin/reload`,
+      { name: MODEL },
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
+    expect(answer.json.slots[0]).toMatchObject({
+      version: output.plain_version,
+      last_error: { version: output.zipmap_version, stage: 'contract' },
+    });
     expect(answer.json.slots[0].last_error.message).toMatch(/sequence of maps.*export with zipmap=False/);
     expect((await postJson(`${app.url}/predict`, output.records[0])).json.model.version).toBe(output.plain_version);
   });

@@ -1,5 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
+
 import type { ModelVersion, Webhook } from '@churn/mlflow-client';
+
 import { postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion } from './support/model-fixtures';
 
@@ -38,7 +40,11 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: v2.version });
     await waitForVersion(app, v2.version, 20_000);
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v2.version}",trigger="webhook"\\} 1`));
+    expect(metrics).toMatch(
+      new RegExp(
+        `inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v2.version}",trigger="webhook"\\} 1`,
+      ),
+    );
   });
 
   it('answers 401 to a delivery signed with another secret, and ignores events for other models', async () => {
@@ -47,9 +53,18 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
       const deliveryId = randomUUID();
       const timestamp = String(Math.floor(Date.now() / 1000));
       const signature = `v1,${createHmac('sha256', secret).update(`${deliveryId}.${timestamp}.${body}`).digest('base64')}`;
-      return postJson(`${app.url}/webhooks/mlflow`, body, { 'x-mlflow-signature': signature, 'x-mlflow-timestamp': timestamp, 'x-mlflow-delivery-id': deliveryId });
+      return postJson(`${app.url}/webhooks/mlflow`, body, {
+        'x-mlflow-signature': signature,
+        'x-mlflow-timestamp': timestamp,
+        'x-mlflow-delivery-id': deliveryId,
+      });
     };
-    const event = { entity: 'model_version_alias', action: 'created', timestamp: new Date().toISOString(), data: { name: 'other_model', alias: 'production', version: '1' } };
+    const event = {
+      entity: 'model_version_alias',
+      action: 'created',
+      timestamp: new Date().toISOString(),
+      data: { name: 'other_model', alias: 'production', version: '1' },
+    };
     const forged = await deliver('not-the-secret', event);
     expect(forged.status).toBe(401);
     expect(forged.json.message).toMatch(/signature/);

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
+
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { AppModule } from './app/app.module';
 import { CLI_COMMANDS, runCli, type CliCommand } from './app/cli/registry-cli';
 import { validateRegistryAdminConfig } from './app/config/registry-admin.config';
@@ -24,7 +26,9 @@ const [command, ...args] = process.argv.slice(2);
 if ((CLI_COMMANDS as readonly string[]).includes(command)) {
   runCli(command as CliCommand, args).then((code) => process.exit(code));
 } else if (command !== undefined) {
-  process.stderr.write(`registry-admin: unknown command '${command}' (commands: ${CLI_COMMANDS.join(', ')}; none starts the server)\n`);
+  process.stderr.write(
+    `registry-admin: unknown command '${command}' (commands: ${CLI_COMMANDS.join(', ')}; none starts the server)\n`,
+  );
   process.exit(1);
 } else {
   serve().catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, asViewer, createTestApp, TOKENS } from './support/test-app';
 
@@ -52,10 +53,19 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
     });
 
     it('403 naming the caller and the role when the token lacks it', async () => {
-      const promote = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asViewer, payload: { to: 1 } });
+      const promote = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: asViewer,
+        payload: { to: 1 },
+      });
       expect(promote.statusCode).toBe(403);
       expect(promote.json().message).toBe('victor lacks the deployer role (has viewer)');
-      const read = await app.inject({ method: 'GET', url: '/models', headers: { authorization: `Bearer ${TOKENS.deployOnly}` } });
+      const read = await app.inject({
+        method: 'GET',
+        url: '/models',
+        headers: { authorization: `Bearer ${TOKENS.deployOnly}` },
+      });
       expect(read.statusCode).toBe(403);
       expect(read.json().message).toBe('dora lacks the viewer role (has deployer)');
     });
@@ -74,7 +84,9 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
     it('lets a viewer read the models and their versions with metrics, tags and source run', async () => {
       const models = await app.inject({ method: 'GET', url: '/models', headers: asViewer });
       expect(models.statusCode).toBe(200);
-      expect(models.json()).toEqual(expect.arrayContaining([expect.objectContaining({ name: model, latest_version: '1' })]));
+      expect(models.json()).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: model, latest_version: '1' })]),
+      );
       const versions = await app.inject({ method: 'GET', url: `/models/${model}/versions`, headers: asViewer });
       expect(versions.statusCode).toBe(200);
       const [v1] = versions.json();
@@ -93,16 +105,31 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       ['has%20space', "alias 'has space' may only contain letters, digits, underscores (_) and dashes (-)"],
       ['a%2Fb', "alias 'a/b' may only contain letters, digits, underscores (_) and dashes (-)"],
     ])('alias %s → 400', async (alias, message) => {
-      const response = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/${alias}`, headers: asAdmin, payload: { version: 1 } });
+      const response = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/aliases/${alias}`,
+        headers: asAdmin,
+        payload: { version: 1 },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().message).toBe(message);
     });
 
     it('a non-numeric version or target → 400 naming version / to', async () => {
-      const put = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/staging`, headers: asAdmin, payload: { version: 'two' } });
+      const put = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/aliases/staging`,
+        headers: asAdmin,
+        payload: { version: 'two' },
+      });
       expect(put.statusCode).toBe(400);
       expect(put.json().message).toEqual(['version must be a positive whole version number such as 3']);
-      const promote = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { to: '1.5' } });
+      const promote = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: asAdmin,
+        payload: { to: '1.5' },
+      });
       expect(promote.statusCode).toBe(400);
       expect(promote.json().message).toEqual(['to must be a positive whole version number such as 3']);
       const remove = await app.inject({ method: 'DELETE', url: `/models/${model}/versions/abc`, headers: asAdmin });
@@ -111,16 +138,31 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
     });
 
     it('a reason over 500 characters → 400 naming reason; force without a reason → 400 naming reason', async () => {
-      const long = await app.inject({ method: 'POST', url: `/models/${model}/rollback`, headers: asAdmin, payload: { reason: 'x'.repeat(501) } });
+      const long = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/rollback`,
+        headers: asAdmin,
+        payload: { reason: 'x'.repeat(501) },
+      });
       expect(long.statusCode).toBe(400);
       expect(long.json().message).toEqual(['reason must be shorter than or equal to 500 characters']);
-      const force = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { to: 1, force: true } });
+      const force = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: asAdmin,
+        payload: { to: 1, force: true },
+      });
       expect(force.statusCode).toBe(400);
       expect(force.json().message).toBe('reason is required when force is true (say why the gates are overridden)');
     });
 
     it('unknown fields → 400 naming them', async () => {
-      const response = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { version: 1 } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: asAdmin,
+        payload: { version: 1 },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().message).toEqual(['property version should not exist']);
     });
@@ -146,7 +188,12 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       const alias = await app.inject({ method: 'GET', url: `/models/${model}/aliases/staging`, headers: asAdmin });
       expect(alias.statusCode).toBe(404);
       expect(alias.json().message).toBe(`alias 'staging' of '${model}' is not set`);
-      const version = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/staging`, headers: asAdmin, payload: { version: 99 } });
+      const version = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/aliases/staging`,
+        headers: asAdmin,
+        payload: { version: 99 },
+      });
       expect(version.statusCode).toBe(404);
       expect(version.json().message).toBe(`version 99 of '${model}' does not exist (valid versions: 1)`);
     });
@@ -156,18 +203,39 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
     it('stores challenger share, shadow and salt as registered-model tags that MLflow returns', async () => {
       const initial = await app.inject({ method: 'GET', url: `/models/${model}/traffic`, headers: asViewer });
       expect(initial.json()).toEqual({ challenger_share: 0, shadow: false, salt: null });
-      const put = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { challenger_share: 0.25, shadow: true, salt: 'spring' } });
+      const put = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/traffic`,
+        headers: asAdmin,
+        payload: { challenger_share: 0.25, shadow: true, salt: 'spring' },
+      });
       expect(put.statusCode).toBe(200);
       // No INFERENCE_URLS here, so no replica to push to.
       expect(put.json()).toEqual({ challenger_share: 0.25, shadow: true, salt: 'spring', pushes: [] });
-      const partial = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { shadow: false } });
+      const partial = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/traffic`,
+        headers: asAdmin,
+        payload: { shadow: false },
+      });
       expect(partial.json()).toEqual({ challenger_share: 0.25, shadow: false, salt: 'spring', pushes: [] });
-      const tags = Object.fromEntries(((await mlflow.registeredModels.get(model)).tags ?? []).map((tag) => [tag.key, tag.value]));
-      expect(tags).toMatchObject({ 'traffic.challenger_share': '0.25', 'traffic.shadow': 'false', 'traffic.salt': 'spring' });
+      const tags = Object.fromEntries(
+        ((await mlflow.registeredModels.get(model)).tags ?? []).map((tag) => [tag.key, tag.value]),
+      );
+      expect(tags).toMatchObject({
+        'traffic.challenger_share': '0.25',
+        'traffic.shadow': 'false',
+        'traffic.salt': 'spring',
+      });
     });
 
     it('rejects a share outside 0..1 naming the field, and an empty update', async () => {
-      const bad = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: { challenger_share: 1.5 } });
+      const bad = await app.inject({
+        method: 'PUT',
+        url: `/models/${model}/traffic`,
+        headers: asAdmin,
+        payload: { challenger_share: 1.5 },
+      });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().message).toEqual(['challenger_share must not be greater than 1']);
       const empty = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: {} });

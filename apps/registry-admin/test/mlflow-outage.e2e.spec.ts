@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
@@ -28,7 +30,21 @@ async function startOwnMlflow(dataDir: string, port: number): Promise<ChildProce
   if (!python) throw new Error('CHURN_PYTHON is not set: the Jest global setup should point it at the pinned venv');
   const child = spawn(
     python,
-    ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(dataDir, 'mlflow.db')}`, '--artifacts-destination', join(dataDir, 'artifacts'), '--workers', '1'],
+    [
+      '-m',
+      'mlflow',
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--backend-store-uri',
+      `sqlite:///${join(dataDir, 'mlflow.db')}`,
+      '--artifacts-destination',
+      join(dataDir, 'artifacts'),
+      '--workers',
+      '1',
+    ],
     { cwd: dataDir, stdio: 'ignore', detached: true },
   );
   const deadline = Date.now() + 180_000;
@@ -77,35 +93,52 @@ describe('MLflow unreachable', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers 503 with a message and writes no audit record; after MLflow returns, history and alias are as before', async () => {
-    const uri = `http://127.0.0.1:${port}`;
-    const mlflow = testClient(uri);
-    const model = uniqueName('outage');
-    await registerTrainedVersion(mlflow, model);
-    await registerTrainedVersion(mlflow, model);
-    // No client retries, so the refusal comes at once instead of after the backoff.
-    app = await createTestApp({ MLFLOW_TRACKING_URI: uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' });
-    const promoted = await app.inject({ method: 'POST', url: `/models/${model}/promote`, headers: asAdmin, payload: { to: 1 } });
-    expect(promoted.statusCode).toBe(200);
+  it(
+    'answers 503 with a message and writes no audit record; after MLflow returns, history and alias are as before',
+    async () => {
+      const uri = `http://127.0.0.1:${port}`;
+      const mlflow = testClient(uri);
+      const model = uniqueName('outage');
+      await registerTrainedVersion(mlflow, model);
+      await registerTrainedVersion(mlflow, model);
+      // No client retries, so the refusal comes at once instead of after the backoff.
+      app = await createTestApp({ MLFLOW_TRACKING_URI: uri, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' });
+      const promoted = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: asAdmin,
+        payload: { to: 1 },
+      });
+      expect(promoted.statusCode).toBe(200);
 
-    await killGroup(server as ChildProcess);
-    server = undefined;
-    for (const request of [
-      { method: 'POST' as const, url: `/models/${model}/promote`, payload: { to: 2 } },
-      { method: 'POST' as const, url: `/models/${model}/rollback`, payload: {} },
-      { method: 'GET' as const, url: `/models/${model}/history` },
-      { method: 'GET' as const, url: '/models' },
-    ]) {
-      const response = await app.inject({ ...request, headers: asAdmin });
-      expect(response.statusCode).toBe(503);
-      expect(response.json().message).toMatch(new RegExp(`^MLflow at ${uri} is unavailable \\(.+\\); nothing was changed, try again$`));
-    }
+      await killGroup(server as ChildProcess);
+      server = undefined;
+      for (const request of [
+        { method: 'POST' as const, url: `/models/${model}/promote`, payload: { to: 2 } },
+        { method: 'POST' as const, url: `/models/${model}/rollback`, payload: {} },
+        { method: 'GET' as const, url: `/models/${model}/history` },
+        { method: 'GET' as const, url: '/models' },
+      ]) {
+        const response = await app.inject({ ...request, headers: asAdmin });
+        expect(response.statusCode).toBe(503);
+        expect(response.json().message).toMatch(
+          new RegExp(`^MLflow at ${uri} is unavailable \\(.+\\); nothing was changed, try again$`),
+        );
+      }
 
-    server = await startOwnMlflow(dataDir, port);
-    const history = await app.inject({ method: 'GET', url: `/models/${model}/history`, headers: asAdmin });
-    expect(history.json().records.map((record: { action: string; to_version: string; outcome: string }) => [record.action, record.to_version, record.outcome])).toEqual([
-      ['promote', '1', 'committed'],
-    ]);
-    expect((await mlflow.registeredModels.get(model)).aliases).toEqual([{ alias: 'production', version: '1' }]);
-  }, OUTAGE_TIMEOUT_MS);
+      server = await startOwnMlflow(dataDir, port);
+      const history = await app.inject({ method: 'GET', url: `/models/${model}/history`, headers: asAdmin });
+      expect(
+        history
+          .json()
+          .records.map((record: { action: string; to_version: string; outcome: string }) => [
+            record.action,
+            record.to_version,
+            record.outcome,
+          ]),
+      ).toEqual([['promote', '1', 'committed']]);
+      expect((await mlflow.registeredModels.get(model)).aliases).toEqual([{ alias: 'production', version: '1' }]);
+    },
+    OUTAGE_TIMEOUT_MS,
+  );
 });

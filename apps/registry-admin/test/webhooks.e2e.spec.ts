@@ -4,8 +4,11 @@
 // registered a moment earlier.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { ResourceDoesNotExistError, verifyWebhookSignature, WEBHOOK_HEADERS } from '@churn/mlflow-client';
+
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, asViewer, createTestApp, TOKENS } from './support/test-app';
 
@@ -16,24 +19,41 @@ interface Delivery {
 }
 
 /** A stand-in for inference-api's webhook receiver that keeps every delivery, raw. */
-async function startWebhookReceiver(): Promise<{ baseUrl: string; deliveries: Delivery[]; close: () => Promise<void> }> {
+async function startWebhookReceiver(): Promise<{
+  baseUrl: string;
+  deliveries: Delivery[];
+  close: () => Promise<void>;
+}> {
   const deliveries: Delivery[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      deliveries.push({ path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      deliveries.push({
+        path: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}`, deliveries, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    deliveries,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 function signedDelivery(delivery: Delivery) {
   const header = (name: string) => String(delivery.headers[name]);
-  return { body: delivery.body, signature: header(WEBHOOK_HEADERS.signature), timestamp: header(WEBHOOK_HEADERS.timestamp), deliveryId: header(WEBHOOK_HEADERS.deliveryId) };
+  return {
+    body: delivery.body,
+    signature: header(WEBHOOK_HEADERS.signature),
+    timestamp: header(WEBHOOK_HEADERS.timestamp),
+    deliveryId: header(WEBHOOK_HEADERS.deliveryId),
+  };
 }
 
 async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
@@ -46,7 +66,7 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 1
   }
 }
 
-describe('registry-admin webhooks: registering inference-api\'s receiver for alias events', () => {
+describe("registry-admin webhooks: registering inference-api's receiver for alias events", () => {
   const mlflow = testClient();
   const secret = 'configured-webhook-secret';
   let app: NestFastifyApplication;
@@ -72,21 +92,38 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
     app.inject({ method: 'POST', url: `/models/${name}/webhooks`, headers, payload });
 
   it('401 without a token, 403 for a viewer registering or deleting and for a deployer without viewer listing', async () => {
-    const anonymous = await app.inject({ method: 'POST', url: `/models/${model}/webhooks`, payload: { url: receiver.baseUrl } });
+    const anonymous = await app.inject({
+      method: 'POST',
+      url: `/models/${model}/webhooks`,
+      payload: { url: receiver.baseUrl },
+    });
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.json().message).toBe('missing bearer token: send "Authorization: Bearer <token>"');
     const byViewer = await register({ url: receiver.baseUrl }, model, asViewer);
     expect(byViewer.statusCode).toBe(403);
     expect(byViewer.json().message).toBe('victor lacks the deployer role (has viewer)');
-    const deleteByViewer = await app.inject({ method: 'DELETE', url: `/models/${model}/webhooks/some-id`, headers: asViewer });
+    const deleteByViewer = await app.inject({
+      method: 'DELETE',
+      url: `/models/${model}/webhooks/some-id`,
+      headers: asViewer,
+    });
     expect(deleteByViewer.statusCode).toBe(403);
-    const listByDeployer = await app.inject({ method: 'GET', url: `/models/${model}/webhooks`, headers: { authorization: `Bearer ${TOKENS.deployOnly}` } });
+    const listByDeployer = await app.inject({
+      method: 'GET',
+      url: `/models/${model}/webhooks`,
+      headers: { authorization: `Bearer ${TOKENS.deployOnly}` },
+    });
     expect(listByDeployer.statusCode).toBe(403);
     expect(listByDeployer.json().message).toBe('dora lacks the viewer role (has deployer)');
   });
 
   it('400 naming url for a missing or non-http(s) URL, and for fields it does not know', async () => {
-    for (const payload of [{}, { url: 'ftp://inference-api:8000' }, { url: 'inference-api:8000' }, { url: 'http://inference-api:8000/?reload=1' }]) {
+    for (const payload of [
+      {},
+      { url: 'ftp://inference-api:8000' },
+      { url: 'inference-api:8000' },
+      { url: 'http://inference-api:8000/?reload=1' },
+    ]) {
       const response = await register(payload);
       expect({ payload, status: response.statusCode }).toEqual({ payload, status: 400 });
       expect(String(response.json().message)).toMatch(/^url /);
@@ -99,9 +136,16 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
   it('400 naming secret when the request brings none and MLFLOW_WEBHOOK_SECRET is not set', async () => {
     const unconfigured = await createTestApp();
     try {
-      const response = await unconfigured.inject({ method: 'POST', url: `/models/${model}/webhooks`, headers: asAdmin, payload: { url: receiver.baseUrl } });
+      const response = await unconfigured.inject({
+        method: 'POST',
+        url: `/models/${model}/webhooks`,
+        headers: asAdmin,
+        payload: { url: receiver.baseUrl },
+      });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toBe('secret is required because MLFLOW_WEBHOOK_SECRET is not set: give the HMAC key inference-api verifies deliveries with');
+      expect(response.json().message).toBe(
+        'secret is required because MLFLOW_WEBHOOK_SECRET is not set: give the HMAC key inference-api verifies deliveries with',
+      );
     } finally {
       await unconfigured.close();
     }
@@ -112,7 +156,9 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
     const response = await register({ url: receiver.baseUrl }, missing);
     expect(response.statusCode).toBe(404);
     expect(response.json().message).toBe(`registered model '${missing}' does not exist`);
-    expect((await app.inject({ method: 'GET', url: `/models/${missing}/webhooks`, headers: asViewer })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'GET', url: `/models/${missing}/webhooks`, headers: asViewer })).statusCode,
+    ).toBe(404);
   });
 
   it('registers, lists, delivers signed test and real alias events, stays idempotent and deletes', async () => {
@@ -157,7 +203,10 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
     expect(testDelivery.path).toBe('/webhooks/mlflow');
     expect(JSON.parse(testDelivery.body)).toMatchObject({ entity: 'model_version_alias', action: 'created' });
     expect(verifyWebhookSignature(secret, signedDelivery(testDelivery))).toEqual({ valid: true });
-    expect(verifyWebhookSignature('another-secret', signedDelivery(testDelivery))).toEqual({ valid: false, reason: 'X-MLflow-Signature does not match' });
+    expect(verifyWebhookSignature('another-secret', signedDelivery(testDelivery))).toEqual({
+      valid: false,
+      reason: 'X-MLflow-Signature does not match',
+    });
 
     // A real alias move through registry-admin, once MLflow's 1 s webhook cache has seen the new webhook.
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -165,26 +214,53 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
       const payload = JSON.parse(delivery.body);
       return payload.action === action && payload.data?.name === model && payload.data?.alias === 'staging';
     };
-    const moved = await app.inject({ method: 'PUT', url: `/models/${model}/aliases/staging`, headers: asAdmin, payload: { version: '1' } });
+    const moved = await app.inject({
+      method: 'PUT',
+      url: `/models/${model}/aliases/staging`,
+      headers: asAdmin,
+      payload: { version: '1' },
+    });
     expect(moved.statusCode).toBe(200);
     const set = await waitFor('the alias-created delivery', () => receiver.deliveries.find(isAliasEvent('created')));
-    expect(JSON.parse(set.body)).toMatchObject({ entity: 'model_version_alias', action: 'created', data: { name: model, alias: 'staging', version: '1' } });
+    expect(JSON.parse(set.body)).toMatchObject({
+      entity: 'model_version_alias',
+      action: 'created',
+      data: { name: model, alias: 'staging', version: '1' },
+    });
     expect(verifyWebhookSignature(secret, signedDelivery(set))).toEqual({ valid: true });
     const unset = await app.inject({ method: 'DELETE', url: `/models/${model}/aliases/staging`, headers: asAdmin });
     expect(unset.statusCode).toBe(200);
-    const deleted = await waitFor('the alias-deleted delivery', () => receiver.deliveries.find(isAliasEvent('deleted')));
+    const deleted = await waitFor('the alias-deleted delivery', () =>
+      receiver.deliveries.find(isAliasEvent('deleted')),
+    );
     expect(verifyWebhookSignature(secret, signedDelivery(deleted))).toEqual({ valid: true });
 
     // Deleting through another model's path is refused; through its own it removes the webhook from MLflow.
-    const wrongModel = await app.inject({ method: 'DELETE', url: `/models/${otherModel}/webhooks/${webhook.webhook_id}`, headers: asAdmin });
+    const wrongModel = await app.inject({
+      method: 'DELETE',
+      url: `/models/${otherModel}/webhooks/${webhook.webhook_id}`,
+      headers: asAdmin,
+    });
     expect(wrongModel.statusCode).toBe(404);
-    expect(wrongModel.json().message).toBe(`webhook ${webhook.webhook_id} is not one of registry-admin's webhooks for '${otherModel}'`);
-    const removed = await app.inject({ method: 'DELETE', url: `/models/${model}/webhooks/${webhook.webhook_id}`, headers: asAdmin });
+    expect(wrongModel.json().message).toBe(
+      `webhook ${webhook.webhook_id} is not one of registry-admin's webhooks for '${otherModel}'`,
+    );
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: `/models/${model}/webhooks/${webhook.webhook_id}`,
+      headers: asAdmin,
+    });
     expect(removed.statusCode).toBe(200);
     expect(removed.json()).toEqual({ model, webhook_id: webhook.webhook_id, deleted: true });
     await expect(mlflow.webhooks.get(webhook.webhook_id)).rejects.toBeInstanceOf(ResourceDoesNotExistError);
-    expect((await app.inject({ method: 'GET', url: `/models/${model}/webhooks`, headers: asViewer })).json()).toEqual([]);
-    const twice = await app.inject({ method: 'DELETE', url: `/models/${model}/webhooks/${webhook.webhook_id}`, headers: asAdmin });
+    expect((await app.inject({ method: 'GET', url: `/models/${model}/webhooks`, headers: asViewer })).json()).toEqual(
+      [],
+    );
+    const twice = await app.inject({
+      method: 'DELETE',
+      url: `/models/${model}/webhooks/${webhook.webhook_id}`,
+      headers: asAdmin,
+    });
     expect(twice.statusCode).toBe(404);
   });
 
@@ -198,7 +274,9 @@ describe('registry-admin webhooks: registering inference-api\'s receiver for ali
     try {
       const before = receiver.deliveries.length;
       expect(await mlflow.webhooks.test(webhook.webhook_id)).toMatchObject({ success: true });
-      const delivery = await waitFor('the test delivery', () => receiver.deliveries.slice(before).find((entry) => entry.path === '/churn/webhooks/mlflow'));
+      const delivery = await waitFor('the test delivery', () =>
+        receiver.deliveries.slice(before).find((entry) => entry.path === '/churn/webhooks/mlflow'),
+      );
       expect(verifyWebhookSignature(ownSecret, signedDelivery(delivery))).toEqual({ valid: true });
       expect(verifyWebhookSignature(secret, signedDelivery(delivery)).valid).toBe(false);
     } finally {

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { AppModule } from './app/app.module';
 import { runTrainCommand } from './app/cli/train-command';
 import { validateTrainingWorkerConfig } from './app/config/training-worker.config';

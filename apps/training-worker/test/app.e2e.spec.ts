@@ -1,5 +1,6 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+
 import { AppModule } from '../src/app/app.module';
 import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
 import { configureApp } from '../src/app/configure-app';
@@ -9,7 +10,10 @@ describe('training-worker app', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const config = validateTrainingWorkerConfig({ MLFLOW_TRACKING_URI: trackingUri(), EXPERIMENT_NAME: uniqueName('app-exp') });
+    const config = validateTrainingWorkerConfig({
+      MLFLOW_TRACKING_URI: trackingUri(),
+      EXPERIMENT_NAME: uniqueName('app-exp'),
+    });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
     app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
     await app.init();

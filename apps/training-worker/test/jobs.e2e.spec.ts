@@ -3,8 +3,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+
 import { AppModule } from '../src/app/app.module';
 import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
 import { configureApp } from '../src/app/configure-app';
@@ -17,7 +19,11 @@ const API_TOKENS = 'ci-trainer:trainer:tr-s3cret,dashboard:viewer:vw-s3cret';
 const JOB_TIMEOUT_MS = 90_000;
 
 async function createApp(environment: Record<string, string>): Promise<NestFastifyApplication> {
-  const config = validateTrainingWorkerConfig({ MLFLOW_TRACKING_URI: trackingUri(), SYNTHETIC_ROWS: '1000', ...environment });
+  const config = validateTrainingWorkerConfig({
+    MLFLOW_TRACKING_URI: trackingUri(),
+    SYNTHETIC_ROWS: '1000',
+    ...environment,
+  });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
   const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
   await app.init();
@@ -40,7 +46,8 @@ async function waitForJob(app: NestFastifyApplication, id: string): Promise<JobR
   for (;;) {
     const job = await getJob(app, id);
     if (job.status === 'FINISHED' || job.status === 'FAILED') return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} (${job.stage}) after ${JOB_TIMEOUT_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} still ${job.status} (${job.stage}) after ${JOB_TIMEOUT_MS} ms`);
     await new Promise((done) => setTimeout(done, 250));
   }
 }
@@ -110,15 +117,26 @@ describe('training jobs (REST)', () => {
     });
 
     it('400 for a bad list limit; 404 for an unknown job id or a run that is not a job', async () => {
-      expect((await app.inject({ method: 'GET', url: '/jobs?limit=abc', headers: { authorization: VIEWER } })).statusCode).toBe(400);
-      const unknown = await app.inject({ method: 'GET', url: '/jobs/0123456789abcdef0123456789abcdef', headers: { authorization: VIEWER } });
+      expect(
+        (await app.inject({ method: 'GET', url: '/jobs?limit=abc', headers: { authorization: VIEWER } })).statusCode,
+      ).toBe(400);
+      const unknown = await app.inject({
+        method: 'GET',
+        url: '/jobs/0123456789abcdef0123456789abcdef',
+        headers: { authorization: VIEWER },
+      });
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json().message).toMatch(/no training job with id/);
-      expect((await app.inject({ method: 'GET', url: '/jobs/not-an-id', headers: { authorization: VIEWER } })).statusCode).toBe(404);
+      expect(
+        (await app.inject({ method: 'GET', url: '/jobs/not-an-id', headers: { authorization: VIEWER } })).statusCode,
+      ).toBe(404);
       const mlflow = testClient();
       const { experiment_id } = await mlflow.experiments.getOrCreate(experiment);
       const other = await mlflow.runs.create({ experiment_id, run_name: 'not-a-job' });
-      expect((await app.inject({ method: 'GET', url: `/jobs/${other.info.run_id}`, headers: { authorization: VIEWER } })).statusCode).toBe(404);
+      expect(
+        (await app.inject({ method: 'GET', url: `/jobs/${other.info.run_id}`, headers: { authorization: VIEWER } }))
+          .statusCode,
+      ).toBe(404);
     });
   });
 
@@ -140,7 +158,11 @@ describe('training jobs (REST)', () => {
       // Two requests with one idempotency key at once: one job.
       const body = { data: telcoCsv, model_name: modelName, idempotency_key: key };
       const [a, b] = await Promise.all([postJob(app, body), postJob(app, body)]);
-      replays = [a, b].map((r) => ({ status: r.statusCode, replayed: r.headers['idempotent-replayed'] as string | undefined, id: r.json().id }));
+      replays = [a, b].map((r) => ({
+        status: r.statusCode,
+        replayed: r.headers['idempotent-replayed'] as string | undefined,
+        id: r.json().id,
+      }));
       const second = await postJob(app, { gate_f1: 0.99, model_name: uniqueName('jobs-gated'), seed: 7 });
       expect(second.statusCode).toBe(202);
       queuedWhileFirstRan = await getJob(app, second.json().id);
@@ -163,7 +185,7 @@ describe('training jobs (REST)', () => {
       expect(queuedWhileFirstRan.stage).toBe('queued');
     });
 
-    it('finishes the Telco job with metrics, a passed gate and a registered version, by the token\'s user', async () => {
+    it("finishes the Telco job with metrics, a passed gate and a registered version, by the token's user", async () => {
       expect(registered).toMatchObject({
         status: 'FINISHED',
         stage: 'done',
@@ -172,7 +194,15 @@ describe('training jobs (REST)', () => {
         registered_version: '1',
         error: null,
         gate: { threshold: 0.5, passed: true, reason: null },
-        options: { data: telcoCsv, seed: 42, gate_f1: 0.5, experiment, model_name: modelName, register: true, idempotency_key: key },
+        options: {
+          data: telcoCsv,
+          seed: 42,
+          gate_f1: 0.5,
+          experiment,
+          model_name: modelName,
+          register: true,
+          idempotency_key: key,
+        },
       });
       expect(registered.metrics?.f1).toBeGreaterThan(0.5);
       expect(registered.metrics?.roc_auc).toBeGreaterThan(0.8);
@@ -182,7 +212,11 @@ describe('training jobs (REST)', () => {
     });
 
     it('finishes the gated job without a version and says why', () => {
-      expect(gated).toMatchObject({ status: 'FINISHED', registered_version: null, gate: { threshold: 0.99, passed: false } });
+      expect(gated).toMatchObject({
+        status: 'FINISHED',
+        registered_version: null,
+        gate: { threshold: 0.99, passed: false },
+      });
       expect(gated.gate?.reason).toMatch(/below the gate 0\.99/);
       expect(gated.options?.data).toBe('synthetic:7:1000');
     });
@@ -192,7 +226,7 @@ describe('training jobs (REST)', () => {
       expect(failed.error).toMatch(/^line 10, column "tenure": "twelve" is not a number/);
     });
 
-    it('records each job as an MLflow run that MLflow\'s Python client reads as such', async () => {
+    it("records each job as an MLflow run that MLflow's Python client reads as such", async () => {
       const read = await readBack({ runs: [registered.id, failed.id] });
       expect(read.runs[registered.id]).toMatchObject({
         status: 'FINISHED',
@@ -205,8 +239,13 @@ describe('training jobs (REST)', () => {
           registered_version: '1',
         },
       });
-      expect(read.runs[registered.id].artifacts).toEqual(expect.arrayContaining(['model/MLmodel', 'train_stats.json', 'split.json']));
-      expect(read.runs[failed.id]).toMatchObject({ status: 'FAILED', tags: { error: expect.stringContaining('column "tenure"') } });
+      expect(read.runs[registered.id].artifacts).toEqual(
+        expect.arrayContaining(['model/MLmodel', 'train_stats.json', 'split.json']),
+      );
+      expect(read.runs[failed.id]).toMatchObject({
+        status: 'FAILED',
+        tags: { error: expect.stringContaining('column "tenure"') },
+      });
     });
 
     it('lists the jobs newest first, up to the limit', async () => {
@@ -214,7 +253,11 @@ describe('training jobs (REST)', () => {
       expect(response.statusCode).toBe(200);
       expect(response.json<{ jobs: JobResponse[] }>().jobs.map((job) => job.id)).toEqual([failed.id, gated.id]);
       const all = await app.inject({ method: 'GET', url: '/jobs', headers: { authorization: TRAINER } });
-      expect(all.json<{ jobs: JobResponse[] }>().jobs.map((job) => job.id)).toEqual([failed.id, gated.id, registered.id]);
+      expect(all.json<{ jobs: JobResponse[] }>().jobs.map((job) => job.id)).toEqual([
+        failed.id,
+        gated.id,
+        registered.id,
+      ]);
     });
 
     it('reads the same records from a new app instance after a restart, and still honours the key', async () => {
@@ -227,14 +270,30 @@ describe('training jobs (REST)', () => {
     });
   });
 
-  it('marks this worker\'s RUNNING and SCHEDULED job runs FAILED at start-up, and leaves other workers\' alone', async () => {
+  it("marks this worker's RUNNING and SCHEDULED job runs FAILED at start-up, and leaves other workers' alone", async () => {
     const mlflow = testClient();
     const { experiment_id } = await mlflow.experiments.getOrCreate(experiment);
-    const jobTags = (worker: string) => ({ 'training_worker.job': 'true', 'training_worker.worker_id': worker, 'training_worker.stage': 'fit' });
-    const crashedRunning = await mlflow.runs.create({ experiment_id, run_name: 'crashed-running', tags: jobTags(workerId) });
-    const crashedQueued = await mlflow.runs.create({ experiment_id, run_name: 'crashed-queued', tags: jobTags(workerId) });
+    const jobTags = (worker: string) => ({
+      'training_worker.job': 'true',
+      'training_worker.worker_id': worker,
+      'training_worker.stage': 'fit',
+    });
+    const crashedRunning = await mlflow.runs.create({
+      experiment_id,
+      run_name: 'crashed-running',
+      tags: jobTags(workerId),
+    });
+    const crashedQueued = await mlflow.runs.create({
+      experiment_id,
+      run_name: 'crashed-queued',
+      tags: jobTags(workerId),
+    });
     await mlflow.runs.update({ run_id: crashedQueued.info.run_id, status: 'SCHEDULED' });
-    const otherReplica = await mlflow.runs.create({ experiment_id, run_name: 'other-replica', tags: jobTags('another-worker') });
+    const otherReplica = await mlflow.runs.create({
+      experiment_id,
+      run_name: 'other-replica',
+      tags: jobTags('another-worker'),
+    });
 
     const restarted = await createApp(environment);
     try {

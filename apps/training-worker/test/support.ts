@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+
 import { MlflowClient } from '@churn/mlflow-client';
 
 const run = promisify(execFile);

@@ -5,8 +5,25 @@
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inputExampleFrame, predictProba, readCsvSample, trainChurnModel, type CustomerRecord } from '@churn/churn-pipeline';
-import { builtMain, readBack, runCommand, telcoCsv, testClient, uniqueName, type CommandResult, type ReadBack } from './support';
+
+import {
+  inputExampleFrame,
+  predictProba,
+  readCsvSample,
+  trainChurnModel,
+  type CustomerRecord,
+} from '@churn/churn-pipeline';
+
+import {
+  builtMain,
+  readBack,
+  runCommand,
+  telcoCsv,
+  testClient,
+  uniqueName,
+  type CommandResult,
+  type ReadBack,
+} from './support';
 
 const TELCO_ARG = '--data=../shared/data/telco-customer-churn.csv';
 const REGISTERED_LINE = /^\[MLflow\] Run ([0-9a-f]{32}) \| Model Registry : (\S+) v(\d+)$/m;
@@ -17,7 +34,8 @@ const REGISTERED_LINE = /^\[MLflow\] Run ([0-9a-f]{32}) \| Model Registry : (\S+
  */
 const PROBABILITY_TOLERANCE = 1e-5;
 
-const node = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> => runCommand(process.execPath, [builtMain, 'train', ...args], env);
+const node = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> =>
+  runCommand(process.execPath, [builtMain, 'train', ...args], env);
 
 function runIdOf(result: CommandResult): string {
   const match = /(?:\[MLflow\] Run|MLflow run) ([0-9a-f]{32})/.exec(result.stdout + result.stderr);
@@ -54,12 +72,24 @@ describe('train (CLI)', () => {
     // Through Nx first: it builds main.js, which the other cases then run directly, side by side.
     viaNx = await runCommand(
       'npx',
-      ['nx', 'run', 'training-worker:train', TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`, '--outputStyle=static'],
+      [
+        'nx',
+        'run',
+        'training-worker:train',
+        TELCO_ARG,
+        `--model-name=${modelName}`,
+        `--experiment=${experiment}`,
+        '--outputStyle=static',
+      ],
       { NX_DAEMON: 'false', USER: 'nx-tester' },
     );
-    if (viaNx.code !== 0) throw new Error(`nx run training-worker:train exited with ${viaNx.code}:\n${viaNx.stdout}\n${viaNx.stderr}`);
+    if (viaNx.code !== 0)
+      throw new Error(`nx run training-worker:train exited with ${viaNx.code}:\n${viaNx.stdout}\n${viaNx.stderr}`);
     [direct, gated, failed] = await Promise.all([
-      node([TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`], { USER: 'cli-tester', GIT_COMMIT: 'f'.repeat(40) }),
+      node([TELCO_ARG, `--model-name=${modelName}`, `--experiment=${experiment}`], {
+        USER: 'cli-tester',
+        GIT_COMMIT: 'f'.repeat(40),
+      }),
       node([TELCO_ARG, '--gate-f1=0.99', `--model-name=${gatedModel}`, `--experiment=${experiment}`]),
       node([`--data=${badCsv}`, `--model-name=${failedModel}`, `--experiment=${experiment}`]),
     ]);
@@ -73,7 +103,11 @@ describe('train (CLI)', () => {
     read = await readBack({
       runs: [firstRunId, secondRunId, runIdOf(gated), runIdOf(failed)],
       model_names: [modelName, gatedModel, failedModel],
-      predict: { model_uri: `models:/${modelName}/2`, ...inputExampleFrame(pipeline, records), numeric: pipeline.schema.numeric },
+      predict: {
+        model_uri: `models:/${modelName}/2`,
+        ...inputExampleFrame(pipeline, records),
+        numeric: pipeline.schema.numeric,
+      },
     });
   }, 300_000);
 
@@ -82,7 +116,9 @@ describe('train (CLI)', () => {
   it('through Nx: trains on Telco, registers version 1 and ends with the seed-style lines', () => {
     const match = REGISTERED_LINE.exec(viaNx.stdout);
     expect(match?.slice(1)).toEqual([firstRunId, modelName, '1']);
-    expect(viaNx.stdout).toMatch(new RegExp(`^\\[OK\\] Model saved : mlflow-artifacts:/\\d+/${firstRunId}/artifacts/model$`, 'm'));
+    expect(viaNx.stdout).toMatch(
+      new RegExp(`^\\[OK\\] Model saved : mlflow-artifacts:/\\d+/${firstRunId}/artifacts/model$`, 'm'),
+    );
     // Stage lines (progress) come on stderr, ahead of the result.
     for (const stage of ['load', 'split', 'preprocess', 'fit', 'evaluate', 'export', 'log', 'gate', 'register']) {
       expect(viaNx.stdout + viaNx.stderr).toMatch(new RegExp(`^\\[train\\] ${stage}: `, 'm'));
@@ -94,7 +130,7 @@ describe('train (CLI)', () => {
     expect(REGISTERED_LINE.exec(direct.stdout)?.slice(1)).toEqual([secondRunId, modelName, '2']);
     expect(direct.stderr).toMatch(/^\[train\] fit: converged after \d+ iterations/m);
   });
-  it('logs params, metrics, tags and artifacts that MLflow\'s Python client reads back', () => {
+  it("logs params, metrics, tags and artifacts that MLflow's Python client reads back", () => {
     for (const [runId, user] of [
       [firstRunId, 'nx-tester'],
       [secondRunId, 'cli-tester'],
@@ -115,7 +151,16 @@ describe('train (CLI)', () => {
         C: '1',
         test_share: '0.2',
       });
-      for (const metric of ['f1', 'accuracy', 'precision', 'recall', 'roc_auc', 'log_loss', 'iterations', 'training_seconds']) {
+      for (const metric of [
+        'f1',
+        'accuracy',
+        'precision',
+        'recall',
+        'roc_auc',
+        'log_loss',
+        'iterations',
+        'training_seconds',
+      ]) {
         expect(Number.isFinite(run.metrics[metric])).toBe(true);
       }
       expect(run.metrics['roc_auc']).toBeGreaterThan(0.8);
@@ -151,7 +196,7 @@ describe('train (CLI)', () => {
     expect(read.runs[secondRunId].tags['registered_version']).toBe('2');
   });
 
-  it('registers versions 1 and 2 from the runs\' model artifacts, READY, with the wiring table\'s version tags', () => {
+  it("registers versions 1 and 2 from the runs' model artifacts, READY, with the wiring table's version tags", () => {
     expect(read.versions[modelName].map((v) => v.version)).toEqual(['1', '2']);
     read.versions[modelName].forEach((version, i) => {
       const runId = [firstRunId, secondRunId][i];
@@ -194,7 +239,10 @@ describe('train (CLI)', () => {
     expect(gated.stdout).toMatch(/Model Registry : not registered \(quality gate refused\)$/m);
     const run = read.runs[runIdOf(gated)];
     expect(run.status).toBe('FINISHED');
-    expect(run.tags).toMatchObject({ gate_passed: 'false', gate_reason: expect.stringMatching(/below the gate 0\.99/) });
+    expect(run.tags).toMatchObject({
+      gate_passed: 'false',
+      gate_reason: expect.stringMatching(/below the gate 0\.99/),
+    });
     expect(run.tags).not.toHaveProperty('registered_version');
     expect(read.versions[gatedModel]).toEqual([]);
   });
@@ -202,13 +250,19 @@ describe('train (CLI)', () => {
   it('text in a numeric column: exit 1 naming line and column, run FAILED with the error, no version', async () => {
     expect(failed.code).toBe(1);
     const errorLines = failed.stderr.split('\n').filter((line) => line.startsWith('[ERROR]'));
-    expect(errorLines).toEqual([expect.stringContaining(`line ${badLine}, column "MonthlyCharges": "lots" is not a number`)]);
+    expect(errorLines).toEqual([
+      expect.stringContaining(`line ${badLine}, column "MonthlyCharges": "lots" is not a number`),
+    ]);
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     const run = read.runs[runIdOf(failed)];
     expect(run.status).toBe('FAILED');
     expect(run.tags['error']).toContain(`line ${badLine}, column "MonthlyCharges"`);
     expect(read.versions[failedModel]).toEqual([]);
-    expect(await testClient().registeredModels.search({ filter: `name='${failedModel}'` }).toArray()).toEqual([]);
+    expect(
+      await testClient()
+        .registeredModels.search({ filter: `name='${failedModel}'` })
+        .toArray(),
+    ).toEqual([]);
   });
 
   it.each([

@@ -21,12 +21,15 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     }
     await sleep(200);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastProblem ? ` (last error: ${lastProblem})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastProblem ? ` (last error: ${lastProblem})` : ''}`,
+  );
 }
 
 async function getJson<T>(url: string): Promise<T> {
   const response = await fetch(url);
-  if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+  if (response.status !== 200)
+    throw new Error(`${url} answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
   return (await response.json()) as T;
 }
 

@@ -46,7 +46,9 @@ export function switchDelays(timeline: readonly TimelineEntry[], moves: readonly
   return moves.map((move, index) => {
     const end = index + 1 < moves.length ? moves[index + 1].at : Number.POSITIVE_INFINITY;
     const target = Number(move.toVersion);
-    const window = timeline.filter((entry) => entry.receivedAt >= move.at && entry.receivedAt < end && entry.status === 200);
+    const window = timeline.filter(
+      (entry) => entry.receivedAt >= move.at && entry.receivedAt < end && entry.status === 200,
+    );
     let lastOther = -1;
     window.forEach((entry, position) => {
       if (entry.version !== target) lastOther = position;

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 interface InputPlan {
@@ -23,7 +24,9 @@ interface InputPlan {
 
 async function main(): Promise<void> {
   const [modelDir, portText] = process.argv.slice(2);
-  const session = await InferenceSession.create(readFileSync(join(modelDir, 'model.onnx')), { graphOptimizationLevel: 'all' });
+  const session = await InferenceSession.create(readFileSync(join(modelDir, 'model.onnx')), {
+    graphOptimizationLevel: 'all',
+  });
   const inputs: InputPlan[] = session.inputMetadata.map((input) => {
     const tensor = input as InferenceSession.TensorValueMetadata;
     const type = tensor.type as InputPlan['type'];
@@ -37,9 +40,17 @@ async function main(): Promise<void> {
       const value = customer[input.name];
       if (input.numeric) {
         const number = value === null || value === undefined || value === '' ? Number.NaN : Number(value);
-        feeds[input.name] = new Tensor(input.type, input.type === 'float32' ? Float32Array.of(number) : Float64Array.of(number), input.dims);
+        feeds[input.name] = new Tensor(
+          input.type,
+          input.type === 'float32' ? Float32Array.of(number) : Float64Array.of(number),
+          input.dims,
+        );
       } else {
-        feeds[input.name] = new Tensor('string', [value === null || value === undefined ? '' : String(value)], input.dims);
+        feeds[input.name] = new Tensor(
+          'string',
+          [value === null || value === undefined ? '' : String(value)],
+          input.dims,
+        );
       }
     }
     const results = await session.run(feeds, outputNames);
@@ -60,7 +71,10 @@ async function main(): Promise<void> {
       Promise.resolve()
         .then(() => score(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>))
         .then(
-          (body) => response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body),
+          (body) =>
+            response
+              .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+              .end(body),
           (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
         );
     });

@@ -114,7 +114,8 @@ class Recorder {
   constructor(readonly config: LoadConfig) {}
 
   response(sentAt: number, receivedAt: number, status: number, servedBy: ServedBy, body: () => string): void {
-    if (this.config.timelineFile) this.appendTimeline(receivedAt, servedBy.version === undefined ? 0 : Number(servedBy.version), status);
+    if (this.config.timelineFile)
+      this.appendTimeline(receivedAt, servedBy.version === undefined ? 0 : Number(servedBy.version), status);
     if (status !== 200) {
       this.error(`status ${status}`, body());
       return;
@@ -140,7 +141,8 @@ class Recorder {
     if (this.config.timelineFile && kind.startsWith('socket')) this.appendTimeline(nowMs(), 0, 0);
     if (this.phase === 'window') this.errorsByKind[kind] = (this.errorsByKind[kind] ?? 0) + 1;
     else this.errorsOutsideWindow++;
-    if (this.sampleErrors.length < SAMPLE_ERRORS) this.sampleErrors.push(`${this.phase}, ${kind}: ${detail.slice(0, 300)}`);
+    if (this.sampleErrors.length < SAMPLE_ERRORS)
+      this.sampleErrors.push(`${this.phase}, ${kind}: ${detail.slice(0, 300)}`);
   }
 
   private appendTimeline(receivedAt: number, version: number, status: number): void {
@@ -167,12 +169,17 @@ function checkBody(text: string, servedBy: ServedBy, expectRows: number): string
     return 'body is not JSON';
   }
   if (Array.isArray(body['predictions'])) {
-    return body['predictions'].length === expectRows ? undefined : `expected ${expectRows} predictions, got ${body['predictions'].length}`;
+    return body['predictions'].length === expectRows
+      ? undefined
+      : `expected ${expectRows} predictions, got ${body['predictions'].length}`;
   }
-  if (body['prediction'] !== 0 && body['prediction'] !== 1) return `prediction is ${JSON.stringify(body['prediction'])}`;
+  if (body['prediction'] !== 0 && body['prediction'] !== 1)
+    return `prediction is ${JSON.stringify(body['prediction'])}`;
   const model = body['model'] as { version?: string } | undefined;
-  if (servedBy.version !== undefined && model?.version !== servedBy.version) return `body names version ${model?.version}, header ${servedBy.version}`;
-  if (servedBy.variant !== undefined && body['variant'] !== servedBy.variant) return `body names variant ${String(body['variant'])}, header ${servedBy.variant}`;
+  if (servedBy.version !== undefined && model?.version !== servedBy.version)
+    return `body names version ${model?.version}, header ${servedBy.version}`;
+  if (servedBy.variant !== undefined && body['variant'] !== servedBy.variant)
+    return `body names variant ${String(body['variant'])}, header ${servedBy.variant}`;
   return undefined;
 }
 
@@ -216,7 +223,10 @@ class Connection {
       if (wasInFlight) this.unanswered++;
       if (wasInFlight || failure) {
         const code = (failure as NodeJS.ErrnoException | undefined)?.code;
-        this.recorder.error(`socket ${code ?? 'closed mid-request'}`, failure?.message ?? 'connection closed before the response was complete');
+        this.recorder.error(
+          `socket ${code ?? 'closed mid-request'}`,
+          failure?.message ?? 'connection closed before the response was complete',
+        );
       }
       if (!this.running()) {
         this.idle();
@@ -264,7 +274,8 @@ class Connection {
     const lengthAt = head.indexOf('\r\ncontent-length:');
     let responseEnd: number;
     if (lengthAt >= 0) {
-      responseEnd = bodyStart + Number.parseInt(head.slice(lengthAt + 17, head.indexOf('\r\n', lengthAt + 2) >>> 0), 10);
+      responseEnd =
+        bodyStart + Number.parseInt(head.slice(lengthAt + 17, head.indexOf('\r\n', lengthAt + 2) >>> 0), 10);
     } else if (head.includes('transfer-encoding: chunked')) {
       const end = data.indexOf(CHUNKED_END, bodyStart - 2);
       responseEnd = end < 0 ? Number.POSITIVE_INFINITY : end + CHUNKED_END.length;
@@ -280,7 +291,9 @@ class Connection {
     const status = Number.parseInt(head.slice(9, 12), 10);
     this.inFlight = false;
     const servedBy = { version: headerValue(head, 'x-model-version'), variant: headerValue(head, 'x-model-variant') };
-    this.recorder.response(this.sentAt, receivedAt, status, servedBy, () => data.toString('utf8', bodyStart, responseEnd));
+    this.recorder.response(this.sentAt, receivedAt, status, servedBy, () =>
+      data.toString('utf8', bodyStart, responseEnd),
+    );
     this.send();
   }
 }
@@ -294,10 +307,14 @@ function headerValue(head: string, name: string): string | undefined {
 /** The bodies to send: the one of `bodyFile`, or every non-empty line of `bodiesFile`. */
 function bodiesOf(config: LoadConfig): Buffer[] {
   if ((config.bodyFile === undefined) === (config.bodiesFile === undefined)) {
-    throw new Error(`LoadConfig needs exactly one of bodyFile and bodiesFile (got bodyFile ${config.bodyFile}, bodiesFile ${config.bodiesFile})`);
+    throw new Error(
+      `LoadConfig needs exactly one of bodyFile and bodiesFile (got bodyFile ${config.bodyFile}, bodiesFile ${config.bodiesFile})`,
+    );
   }
   if (config.bodyFile !== undefined) return [readFileSync(config.bodyFile)];
-  const lines = readFileSync(config.bodiesFile as string, 'utf8').split('\n').filter((line) => line.length > 0);
+  const lines = readFileSync(config.bodiesFile as string, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
   if (lines.length === 0) throw new Error(`bodiesFile ${config.bodiesFile} holds no request body`);
   return lines.map((line) => Buffer.from(line, 'utf8'));
 }

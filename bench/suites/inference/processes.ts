@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type { LoadConfig, LoadSummary } from './load-generator';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the system tests' helper, so the suites and the tests pick ports one way
@@ -38,9 +39,21 @@ export interface ServerSpec {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a set-up command to completion and returns its stdout; throws with the end of its output when it fails or times out. */
-export function runOrThrow(what: string, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): string {
-  const child = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', timeout: options.timeoutMs, maxBuffer: 64 << 20 });
-  if (child.status !== 0) throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
+export function runOrThrow(
+  what: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): string {
+  const child = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    timeout: options.timeoutMs,
+    maxBuffer: 64 << 20,
+  });
+  if (child.status !== 0)
+    throw new Error(`${what} failed (${child.status ?? child.signal}):\n${child.stderr}\n${child.stdout}`.slice(-6000));
   return child.stdout;
 }
 
@@ -76,10 +89,18 @@ export async function stopGroup(pid: number, graceMs = 10_000): Promise<void> {
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const logFile = join(spec.logDir, `${spec.name}.log`);
   const out = openSync(logFile, 'a');
-  const child = spawn(spec.command, spec.args, { cwd: spec.workspaceRoot, env: spec.env, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.workspaceRoot,
+    env: spec.env,
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   closeSync(out);
   const pid = child.pid as number;
-  spawn(process.execPath, [join(spec.workspaceRoot, 'tools/mlflow/watchdog.mjs'), String(process.pid), String(pid)], { stdio: 'ignore', detached: true }).unref();
+  spawn(process.execPath, [join(spec.workspaceRoot, 'tools/mlflow/watchdog.mjs'), String(process.pid), String(pid)], {
+    stdio: 'ignore',
+    detached: true,
+  }).unref();
   let exited: string | undefined;
   child.on('exit', (code, signal) => {
     exited = `exited with ${signal ?? code}`;
@@ -98,7 +119,9 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   }
   await server.stop();
   const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
-  throw new Error(`${spec.name} did not become ready on ${url}${spec.readyPath} (${exited ?? 'timed out'}); last lines of ${logFile}:\n${tail}`);
+  throw new Error(
+    `${spec.name} did not become ready on ${url}${spec.readyPath} (${exited ?? 'timed out'}); last lines of ${logFile}:\n${tail}`,
+  );
 }
 
 /** User + system CPU seconds used so far by every live process of the group `pgid` (Linux /proc). */
@@ -132,7 +155,12 @@ export interface RunningLoad {
 export function startLoad(workspaceRoot: string, config: LoadConfig): RunningLoad {
   const child = spawn(
     process.execPath,
-    ['--require', join(workspaceRoot, 'bench/support/register-typescript.cjs'), join(workspaceRoot, 'bench/suites/inference/load-generator.ts'), JSON.stringify(config)],
+    [
+      '--require',
+      join(workspaceRoot, 'bench/support/register-typescript.cjs'),
+      join(workspaceRoot, 'bench/suites/inference/load-generator.ts'),
+      JSON.stringify(config),
+    ],
     { cwd: workspaceRoot, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let stdout = '';
@@ -141,8 +169,13 @@ export function startLoad(workspaceRoot: string, config: LoadConfig): RunningLoa
   });
   const done = new Promise<LoadSummary>((resolve, reject) => {
     child.on('exit', (code, signal) => {
-      const line = stdout.trim().split('\n').reverse().find((text) => text.startsWith('{'));
-      if (code !== 0 || line === undefined) reject(new Error(`load generator exited with ${signal ?? code}; output: ${stdout}`));
+      const line = stdout
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((text) => text.startsWith('{'));
+      if (code !== 0 || line === undefined)
+        reject(new Error(`load generator exited with ${signal ?? code}; output: ${stdout}`));
       else resolve(JSON.parse(line) as LoadSummary);
     });
   });

@@ -5,8 +5,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 import type { MlflowClient } from '@churn/mlflow-client';
+
 import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
 
 /** What bench/support/run-suite.cjs hands a suite's `run`. */
@@ -18,12 +20,31 @@ export interface BenchContext {
 }
 
 /** A private MLflow tracking server (SQLite store, proxied artifacts, one worker) kept in `scratchDir`. */
-export async function startPrivateMlflow(options: { python: string; scratchDir: string; logDir: string; workspaceRoot: string }): Promise<ServerProcess> {
+export async function startPrivateMlflow(options: {
+  python: string;
+  scratchDir: string;
+  logDir: string;
+  workspaceRoot: string;
+}): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
     name: 'mlflow',
     command: options.python,
-    args: ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${join(options.scratchDir, 'mlflow.db')}`, '--artifacts-destination', join(options.scratchDir, 'artifacts'), '--workers', '1'],
+    args: [
+      '-m',
+      'mlflow',
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--backend-store-uri',
+      `sqlite:///${join(options.scratchDir, 'mlflow.db')}`,
+      '--artifacts-destination',
+      join(options.scratchDir, 'artifacts'),
+      '--workers',
+      '1',
+    ],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
     port,
     readyPath: '/health',
@@ -98,14 +119,27 @@ export async function trainVersions(request: TrainingRequest): Promise<string[]>
   const versions: string[] = [];
   for (const seed of request.seeds) {
     request.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
-    runOrThrow('training-worker train', process.execPath, [request.trainerBundle, 'train', `--data=${request.telcoCsv}`, `--model-name=${modelName}`, `--experiment=${request.experiment}`, `--seed=${seed}`], {
-      cwd: request.workspaceRoot,
-      env: request.env,
-      timeoutMs: 300_000,
-    });
+    runOrThrow(
+      'training-worker train',
+      process.execPath,
+      [
+        request.trainerBundle,
+        'train',
+        `--data=${request.telcoCsv}`,
+        `--model-name=${modelName}`,
+        `--experiment=${request.experiment}`,
+        `--seed=${seed}`,
+      ],
+      {
+        cwd: request.workspaceRoot,
+        env: request.env,
+        timeoutMs: 300_000,
+      },
+    );
     const all = await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray();
     const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
-    if (created.length !== 1) throw new Error(`expected one new version of ${modelName}, found ${created.join(', ') || 'none'}`);
+    if (created.length !== 1)
+      throw new Error(`expected one new version of ${modelName}, found ${created.join(', ') || 'none'}`);
     versions.push(created[0]);
     await client.modelVersions.waitUntilReady({ name: modelName, version: created[0] });
   }
@@ -113,7 +147,10 @@ export async function trainVersions(request: TrainingRequest): Promise<string[]>
 }
 
 /** The first `count` Telco customers as a client sends them: numbers for numeric columns (blank → null), text otherwise. */
-export async function telcoFeatureRows(csv: string, count: number): Promise<{ columns: string[]; rows: (string | number | null)[][] }> {
+export async function telcoFeatureRows(
+  csv: string,
+  count: number,
+): Promise<{ columns: string[]; rows: (string | number | null)[][] }> {
   const schema = defaultChurnSchema();
   const numeric = new Set(schema.numeric);
   const features = [...schema.numeric, ...schema.categorical];

@@ -7,6 +7,7 @@
  * object on stdout.
  */
 import { readFileSync } from 'node:fs';
+
 import { trainChurnModel } from '@churn/churn-pipeline';
 
 /** Peak resident set size in bytes from the kernel (VmHWM), which `maxRSS` reports in KiB. */

@@ -3,6 +3,7 @@
  * `write-synthetic.ts <out.csv> <rows> <seed>`. Prints one JSON object with the time it took.
  */
 import { statSync } from 'node:fs';
+
 import { writeSyntheticChurnCsv } from '@churn/churn-pipeline';
 
 async function main(): Promise<void> {

@@ -2,7 +2,14 @@ export * from './lib/pipeline-contract';
 export * from './lib/errors';
 export { defaultChurnSchema, inferSchema, requiredColumns, validateSchema } from './lib/schema/feature-schema';
 export { isBlankText, parseNumericText, numericFromRaw, categoryFromRaw } from './lib/data/cell-values';
-export { CsvTokenizer, readCsv, readCsvSample, type CsvRow, type CsvRowStream, type CsvSource } from './lib/data/csv-reader';
+export {
+  CsvTokenizer,
+  readCsv,
+  readCsvSample,
+  type CsvRow,
+  type CsvRowStream,
+  type CsvSource,
+} from './lib/data/csv-reader';
 export {
   loadCsvDataset,
   loadCsvFile,
@@ -31,7 +38,12 @@ export {
   type LogisticRegressionFit,
   type LogisticRegressionOptions,
 } from './lib/model/logistic-regression';
-export { assertPipelineConsistent, predictLabels, predictProba, predictProbaFromDesign } from './lib/scoring/predict-proba';
+export {
+  assertPipelineConsistent,
+  predictLabels,
+  predictProba,
+  predictProbaFromDesign,
+} from './lib/scoring/predict-proba';
 export {
   accuracyFrom,
   confusionMatrix,

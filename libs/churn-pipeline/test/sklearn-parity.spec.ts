@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import {
   evaluateClassifier,
   logLoss,
@@ -16,7 +17,7 @@ import {
   type CustomerRecord,
   type TrainedChurnModel,
 } from '../src/index';
-import { TELCO_CSV, readRawRecords, runPythonScript } from './support/paths';
+import { readRawRecords, runPythonScript, TELCO_CSV } from './support/paths';
 import { largestDifference, mismatch, vectorMismatches } from './support/tolerance';
 
 interface ReferenceFit {
@@ -69,7 +70,10 @@ describe('parity with scikit-learn on the Telco data', () => {
     trained['unweighted'] = await trainChurnModel({ csvPath: TELCO_CSV, seed: 42 });
     trained['balanced'] = await trainChurnModel({ csvPath: TELCO_CSV, seed: 7, classWeight: 'balanced' });
     for (const [name, model] of Object.entries(trained)) {
-      ourTestProbabilities[name] = predictProba(model.pipeline, model.split.test.map((row) => records[row]));
+      ourTestProbabilities[name] = predictProba(
+        model.pipeline,
+        model.split.test.map((row) => records[row]),
+      );
     }
     const unweighted = trained['unweighted'];
     const testLabels = unweighted.split.test.map((row) => (records[row]['Churn'] === 'Yes' ? 1 : 0));
@@ -113,9 +117,24 @@ describe('parity with scikit-learn on the Telco data', () => {
     expect(ours.featureNames).toEqual(theirs.featureNames);
     expect(ours.pipeline.categorical.map((t) => t.categories)).toEqual(theirs.categories);
     expect([
-      ...vectorMismatches('median', ours.pipeline.numeric.map((t) => t.median), theirs.medians, PREPROCESSING_TOLERANCE),
-      ...vectorMismatches('mean', ours.pipeline.numeric.map((t) => t.mean), theirs.means, PREPROCESSING_TOLERANCE),
-      ...vectorMismatches('scale', ours.pipeline.numeric.map((t) => t.scale), theirs.scales, PREPROCESSING_TOLERANCE),
+      ...vectorMismatches(
+        'median',
+        ours.pipeline.numeric.map((t) => t.median),
+        theirs.medians,
+        PREPROCESSING_TOLERANCE,
+      ),
+      ...vectorMismatches(
+        'mean',
+        ours.pipeline.numeric.map((t) => t.mean),
+        theirs.means,
+        PREPROCESSING_TOLERANCE,
+      ),
+      ...vectorMismatches(
+        'scale',
+        ours.pipeline.numeric.map((t) => t.scale),
+        theirs.scales,
+        PREPROCESSING_TOLERANCE,
+      ),
     ]).toEqual([]);
   });
 
@@ -129,35 +148,64 @@ describe('parity with scikit-learn on the Telco data', () => {
     ].filter((problem) => problem !== null);
     expect(problems).toEqual([]);
     // The largest difference is reported so that a drift towards the tolerance is visible in logs.
-    expect(largestDifference(ours.pipeline.coefficients, theirs.coefficients)).toBeLessThanOrEqual(COEFFICIENT_TOLERANCE);
+    expect(largestDifference(ours.pipeline.coefficients, theirs.coefficients)).toBeLessThanOrEqual(
+      COEFFICIENT_TOLERANCE,
+    );
   });
 
   it.each(['unweighted', 'balanced'])('scores the test rows as scikit-learn’s model does (%s)', (name) => {
     const ours = trained[name];
     const theirs = referenceFor(name);
-    expect([
-      mismatch('ROC AUC', ours.metrics.rocAuc, theirs.metrics.rocAuc, ROC_AUC_TOLERANCE),
-      mismatch('F1', ours.metrics.f1, theirs.metrics.f1, F1_TOLERANCE),
-    ].filter((problem) => problem !== null)).toEqual([]);
+    expect(
+      [
+        mismatch('ROC AUC', ours.metrics.rocAuc, theirs.metrics.rocAuc, ROC_AUC_TOLERANCE),
+        mismatch('F1', ours.metrics.f1, theirs.metrics.f1, F1_TOLERANCE),
+      ].filter((problem) => problem !== null),
+    ).toEqual([]);
     // Probabilities follow from coefficients within 1e-3 on standardised features; 1e-3 bounds them too.
-    expect(vectorMismatches('test probability', ourTestProbabilities[name], theirs.testProbabilities, COEFFICIENT_TOLERANCE)).toEqual([]);
+    expect(
+      vectorMismatches('test probability', ourTestProbabilities[name], theirs.testProbabilities, COEFFICIENT_TOLERANCE),
+    ).toEqual([]);
   });
 
-  it.each(['unweighted', 'balanced'])('computes every metric as sklearn.metrics does on the same predictions (%s)', (name) => {
-    const ours = trained[name];
-    const testLabels = ours.split.test.map((row) => (records[row]['Churn'] === 'Yes' ? 1 : 0));
-    const metrics = evaluateClassifier(testLabels, ourTestProbabilities[name], 0.5);
-    const theirs = referenceFor(name).metricsOfOurProbabilities;
-    expect(metricNames.map((metric) => mismatch(metric, metrics[metric], theirs[metric], METRIC_FORMULA_TOLERANCE)).filter(Boolean)).toEqual([]);
-    expect(metrics.confusionMatrix).toEqual(theirs.confusionMatrix);
-    // The training run evaluated through the design matrix; scoring raw records must give the same.
-    expect(metricNames.map((metric) => mismatch(`trained ${metric}`, ours.metrics[metric], metrics[metric], METRIC_FORMULA_TOLERANCE)).filter(Boolean)).toEqual([]);
-  });
+  it.each(['unweighted', 'balanced'])(
+    'computes every metric as sklearn.metrics does on the same predictions (%s)',
+    (name) => {
+      const ours = trained[name];
+      const testLabels = ours.split.test.map((row) => (records[row]['Churn'] === 'Yes' ? 1 : 0));
+      const metrics = evaluateClassifier(testLabels, ourTestProbabilities[name], 0.5);
+      const theirs = referenceFor(name).metricsOfOurProbabilities;
+      expect(
+        metricNames
+          .map((metric) => mismatch(metric, metrics[metric], theirs[metric], METRIC_FORMULA_TOLERANCE))
+          .filter(Boolean),
+      ).toEqual([]);
+      expect(metrics.confusionMatrix).toEqual(theirs.confusionMatrix);
+      // The training run evaluated through the design matrix; scoring raw records must give the same.
+      expect(
+        metricNames
+          .map((metric) =>
+            mismatch(`trained ${metric}`, ours.metrics[metric], metrics[metric], METRIC_FORMULA_TOLERANCE),
+          )
+          .filter(Boolean),
+      ).toEqual([]);
+    },
+  );
 
   it('handles tied and certain scores in ROC AUC and log loss as scikit-learn does', () => {
     const problems = metricCases.flatMap((metricCase, index) => [
-      mismatch(`case ${index} ROC AUC`, rocAuc(metricCase.labels, metricCase.scores), reference.metricCases[index].rocAuc, METRIC_FORMULA_TOLERANCE),
-      mismatch(`case ${index} log loss`, logLoss(metricCase.labels, metricCase.scores), reference.metricCases[index].logLoss, METRIC_FORMULA_TOLERANCE),
+      mismatch(
+        `case ${index} ROC AUC`,
+        rocAuc(metricCase.labels, metricCase.scores),
+        reference.metricCases[index].rocAuc,
+        METRIC_FORMULA_TOLERANCE,
+      ),
+      mismatch(
+        `case ${index} log loss`,
+        logLoss(metricCase.labels, metricCase.scores),
+        reference.metricCases[index].logLoss,
+        METRIC_FORMULA_TOLERANCE,
+      ),
     ]);
     expect(problems.filter((problem) => problem !== null)).toEqual([]);
   });

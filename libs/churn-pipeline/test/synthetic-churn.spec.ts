@@ -1,12 +1,13 @@
 import { text } from 'node:stream/consumers';
+
 import {
-  TELCO_COLUMNS,
   defaultChurnSchema,
   predictProba,
   rocAuc,
   syntheticChurnCsv,
   syntheticChurnProbability,
   syntheticChurnRecords,
+  TELCO_COLUMNS,
   trainChurnModel,
   type CustomerRecord,
   type SyntheticCustomer,
@@ -36,7 +37,11 @@ describe('synthetic churn data', () => {
   it('carries a signal that training recovers: the fitted model ranks test rows almost as well as the true one', async () => {
     const rows = 20_000;
     const customers: SyntheticCustomer[] = [...syntheticChurnRecords({ rows, seed: 5 })];
-    const model = await trainChurnModel({ csv: syntheticChurnCsv({ rows, seed: 5 }), schema: defaultChurnSchema(), seed: 1 });
+    const model = await trainChurnModel({
+      csv: syntheticChurnCsv({ rows, seed: 5 }),
+      schema: defaultChurnSchema(),
+      seed: 1,
+    });
     const test = model.split.test.map((row) => customers[row]);
     const labels = test.map((c) => (c.Churn === 'Yes' ? 1 : 0));
     const trueAuc = rocAuc(labels, test.map(syntheticChurnProbability));

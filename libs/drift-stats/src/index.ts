@@ -1,7 +1,11 @@
 export { DriftInputError } from './lib/errors';
 export { logGamma, regularizedUpperGamma, chiSquareSurvival } from './lib/special-functions';
 export { kolmogorovSurvival, smirnovSurvival } from './lib/kolmogorov-distribution';
-export { kolmogorovSmirnovTwoSample, KS_EXACT_MAX_SAMPLE_SIZE, type KolmogorovSmirnovResult } from './lib/kolmogorov-smirnov';
+export {
+  kolmogorovSmirnovTwoSample,
+  KS_EXACT_MAX_SAMPLE_SIZE,
+  type KolmogorovSmirnovResult,
+} from './lib/kolmogorov-smirnov';
 export { chiSquareGoodnessOfFit, type ChiSquareResult } from './lib/chi-square';
 export { jensenShannonDistance, wassersteinDistance, normalizedWassersteinDistance } from './lib/distances';
 export { mean, populationStandardDeviation } from './lib/descriptive';

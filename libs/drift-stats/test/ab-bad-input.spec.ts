@@ -1,16 +1,15 @@
 import {
   classificationMetrics,
   compareVariantMetrics,
-  type ConfusionCounts,
-  f1DifferenceInterval,
   confusionCounts,
+  f1DifferenceInterval,
   newcombeDifferenceInterval,
   normalQuantile,
   sampleRatioMismatch,
   wilsonInterval,
+  type ConfusionCounts,
 } from '../src';
 import { expectDriftInputError } from './support/expect-drift-input-error';
-
 
 const COUNTS: ConfusionCounts = { truePositives: 3, falsePositives: 1, trueNegatives: 4, falseNegatives: 2 };
 
@@ -22,17 +21,45 @@ describe('bad input to the champion/challenger statistics throws DriftInputError
     expectDriftInputError(() => confusionCounts([NaN], [1]), 'actual[0]', /got NaN/);
     expectDriftInputError(() => confusionCounts(['1'] as unknown as number[], [1]), 'actual[0]', /got 1/);
     expectDriftInputError(() => confusionCounts(null as unknown as number[], [1]), 'actual', /array of 0\/1 labels/);
-    expectDriftInputError(() => confusionCounts([1], undefined as unknown as number[]), 'predicted', /array of 0\/1 labels/);
+    expectDriftInputError(
+      () => confusionCounts([1], undefined as unknown as number[]),
+      'predicted',
+      /array of 0\/1 labels/,
+    );
   });
 
   it('rejects confusion counts that are not integers ≥ 0', () => {
-    expectDriftInputError(() => classificationMetrics({ ...COUNTS, falsePositives: -1 }), 'counts.falsePositives', /integer ≥ 0, got -1/);
-    expectDriftInputError(() => classificationMetrics({ ...COUNTS, trueNegatives: 1.5 }), 'counts.trueNegatives', /got 1.5/);
-    expectDriftInputError(() => classificationMetrics({ ...COUNTS, truePositives: NaN }), 'counts.truePositives', /got NaN/);
+    expectDriftInputError(
+      () => classificationMetrics({ ...COUNTS, falsePositives: -1 }),
+      'counts.falsePositives',
+      /integer ≥ 0, got -1/,
+    );
+    expectDriftInputError(
+      () => classificationMetrics({ ...COUNTS, trueNegatives: 1.5 }),
+      'counts.trueNegatives',
+      /got 1.5/,
+    );
+    expectDriftInputError(
+      () => classificationMetrics({ ...COUNTS, truePositives: NaN }),
+      'counts.truePositives',
+      /got NaN/,
+    );
     expectDriftInputError(() => classificationMetrics(null as unknown as ConfusionCounts), 'counts', /truePositives/);
-    expectDriftInputError(() => compareVariantMetrics({ ...COUNTS, falseNegatives: -2 }, COUNTS), 'champion.falseNegatives', /got -2/);
-    expectDriftInputError(() => f1DifferenceInterval(COUNTS, { ...COUNTS, falsePositives: 0.5 }), 'second.falsePositives', /got 0.5/);
-    expectDriftInputError(() => f1DifferenceInterval(null as unknown as ConfusionCounts, COUNTS), 'first', /truePositives/);
+    expectDriftInputError(
+      () => compareVariantMetrics({ ...COUNTS, falseNegatives: -2 }, COUNTS),
+      'champion.falseNegatives',
+      /got -2/,
+    );
+    expectDriftInputError(
+      () => f1DifferenceInterval(COUNTS, { ...COUNTS, falsePositives: 0.5 }),
+      'second.falsePositives',
+      /got 0.5/,
+    );
+    expectDriftInputError(
+      () => f1DifferenceInterval(null as unknown as ConfusionCounts, COUNTS),
+      'first',
+      /truePositives/,
+    );
     expectDriftInputError(
       () => compareVariantMetrics(COUNTS, { ...COUNTS, truePositives: Infinity }),
       'challenger.truePositives',
@@ -71,12 +98,24 @@ describe('bad input to the champion/challenger statistics throws DriftInputError
     expectDriftInputError(() => sampleRatioMismatch([10.5, 1], [0.5, 0.5]), 'observed[0]', /got 10.5/);
     expectDriftInputError(() => sampleRatioMismatch([0, 0], [0.5, 0.5]), 'observed', /must not sum to 0/);
     expectDriftInputError(() => sampleRatioMismatch([10], [1]), 'observed', /at least two variants, got 1/);
-    expectDriftInputError(() => sampleRatioMismatch([10, 5], [0.5, 0.25, 0.25]), 'expectedShares', /3 shares but observed has 2/);
+    expectDriftInputError(
+      () => sampleRatioMismatch([10, 5], [0.5, 0.25, 0.25]),
+      'expectedShares',
+      /3 shares but observed has 2/,
+    );
     expectDriftInputError(() => sampleRatioMismatch([10, 5], [0.5, 0.6]), 'expectedShares', /sum to 1 .*got 1.1/);
     expectDriftInputError(() => sampleRatioMismatch([10, 5], [1.5, -0.5]), 'expectedShares[0]', /\[0, 1\], got 1.5/);
     expectDriftInputError(() => sampleRatioMismatch([10, 5], [0.5, NaN]), 'expectedShares[1]', /got NaN/);
-    expectDriftInputError(() => sampleRatioMismatch('10,5' as unknown as number[], [0.5, 0.5]), 'observed', /array of counts/);
-    expectDriftInputError(() => sampleRatioMismatch([10, 5], null as unknown as number[]), 'expectedShares', /array of shares/);
+    expectDriftInputError(
+      () => sampleRatioMismatch('10,5' as unknown as number[], [0.5, 0.5]),
+      'observed',
+      /array of counts/,
+    );
+    expectDriftInputError(
+      () => sampleRatioMismatch([10, 5], null as unknown as number[]),
+      'expectedShares',
+      /array of shares/,
+    );
     for (const alpha of [0, 1, -0.01, NaN]) {
       expectDriftInputError(() => sampleRatioMismatch([10, 5], [0.5, 0.5], alpha), 'alpha', /\(0, 1\)/);
     }

@@ -1,7 +1,6 @@
 import {
   classificationMetrics,
   compareVariantMetrics,
-  type ConfusionCounts,
   confusionCounts,
   f1DifferenceInterval,
   f1Variance,
@@ -10,6 +9,7 @@ import {
   sampleRatioMismatch,
   SeededRandom,
   wilsonInterval,
+  type ConfusionCounts,
 } from '../src';
 
 /** Increasing confidences: each interval must contain the one before it. */
@@ -18,7 +18,13 @@ const CONFIDENCES = [0.5, 0.8, 0.9, 0.95, 0.99, 0.999];
 /** Seeded (successes, trials) pairs, with the edges 0 and trials included. */
 function proportions(count: number, seed: number): [number, number][] {
   const random = new SeededRandom(seed);
-  const pairs: [number, number][] = [[0, 1], [1, 1], [0, 50], [50, 50], [1, 2]];
+  const pairs: [number, number][] = [
+    [0, 1],
+    [1, 1],
+    [0, 50],
+    [50, 50],
+    [1, 2],
+  ];
   for (let i = 0; i < count; i++) {
     const trials = 1 + Math.floor(random.next() * 2000);
     pairs.push([Math.floor(random.next() * (trials + 1)), trials]);
@@ -38,7 +44,10 @@ describe('properties of the champion/challenger statistics', () => {
         expect({ label, contains, inUnit }).toEqual({ label, contains: true, inUnit: true });
         if (i > 0) {
           const wider = intervals[i - 1];
-          expect({ label, nested: interval.lower <= wider.lower && wider.upper <= interval.upper }).toEqual({ label, nested: true });
+          expect({ label, nested: interval.lower <= wider.lower && wider.upper <= interval.upper }).toEqual({
+            label,
+            nested: true,
+          });
         }
       });
     }
@@ -54,14 +63,19 @@ describe('properties of the champion/challenger statistics', () => {
     const second = proportions(60, 13);
     first.forEach(([successes1, trials1], k) => {
       const [successes2, trials2] = second[k];
-      const intervals = CONFIDENCES.map((confidence) => newcombeDifferenceInterval(successes1, trials1, successes2, trials2, confidence));
+      const intervals = CONFIDENCES.map((confidence) =>
+        newcombeDifferenceInterval(successes1, trials1, successes2, trials2, confidence),
+      );
       intervals.forEach((interval, i) => {
         const label = `newcombe(${successes1}/${trials1} − ${successes2}/${trials2}, ${CONFIDENCES[i]}) = ${JSON.stringify(interval)}`;
         const contains = interval.lower <= interval.difference && interval.difference <= interval.upper;
         expect({ label, contains }).toEqual({ label, contains: true });
         if (i > 0) {
           const wider = intervals[i - 1];
-          expect({ label, nested: interval.lower <= wider.lower && wider.upper <= interval.upper }).toEqual({ label, nested: true });
+          expect({ label, nested: interval.lower <= wider.lower && wider.upper <= interval.upper }).toEqual({
+            label,
+            nested: true,
+          });
         }
       });
     });
@@ -87,7 +101,13 @@ describe('properties of the champion/challenger statistics', () => {
   });
 
   it('gives null for every metric of no labelled predictions', () => {
-    expect(classificationMetrics(confusionCounts([], []))).toEqual({ count: 0, accuracy: null, precision: null, recall: null, f1: null });
+    expect(classificationMetrics(confusionCounts([], []))).toEqual({
+      count: 0,
+      accuracy: null,
+      precision: null,
+      recall: null,
+      f1: null,
+    });
   });
 
   it('compares each metric with the Newcombe interval of its own proportions, challenger first', () => {
@@ -120,7 +140,12 @@ describe('properties of the champion/challenger statistics', () => {
     const variance = (tp: number, errors: number) => (4 * tp * errors * (tp + errors)) / (2 * tp + errors) ** 4;
     expect(f1Variance(champion)).toBeCloseTo(variance(30, 20), 17);
     expect((upper - lower) / 2).toBeCloseTo(1.6448536269514722 * Math.sqrt(variance(30, 20) + variance(36, 9)), 14);
-    const times = (c: ConfusionCounts, k: number): ConfusionCounts => ({ truePositives: k * c.truePositives, falsePositives: k * c.falsePositives, trueNegatives: k * c.trueNegatives, falseNegatives: k * c.falseNegatives });
+    const times = (c: ConfusionCounts, k: number): ConfusionCounts => ({
+      truePositives: k * c.truePositives,
+      falsePositives: k * c.falsePositives,
+      trueNegatives: k * c.trueNegatives,
+      falseNegatives: k * c.falseNegatives,
+    });
     const larger = compareVariantMetrics(times(champion, 4), times(challenger, 4), 0.9)[3];
     expect(((larger.upper as number) - (larger.lower as number)) / (upper - lower)).toBeCloseTo(0.5, 14);
     expect(compareVariantMetrics({ ...champion, trueNegatives: 5000 }, challenger, 0.9)[3]).toEqual(f1);
@@ -131,9 +156,26 @@ describe('properties of the champion/challenger statistics', () => {
     const perfect: ConfusionCounts = { truePositives: 4, falsePositives: 0, trueNegatives: 6, falseNegatives: 0 };
     const missedAll: ConfusionCounts = { truePositives: 0, falsePositives: 2, trueNegatives: 6, falseNegatives: 3 };
     const noPositives: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 7, falseNegatives: 0 };
-    expect(compareVariantMetrics(some, perfect)[3]).toEqual({ metric: 'f1', champion: 10 / 13, challenger: 1, difference: null, lower: null, upper: null, confidence: 0.95, significant: false });
-    expect(compareVariantMetrics(missedAll, some)[3]).toMatchObject({ champion: 0, difference: null, significant: false });
-    expect(compareVariantMetrics(noPositives, some)[3]).toMatchObject({ champion: null, difference: null, significant: false });
+    expect(compareVariantMetrics(some, perfect)[3]).toEqual({
+      metric: 'f1',
+      champion: 10 / 13,
+      challenger: 1,
+      difference: null,
+      lower: null,
+      upper: null,
+      confidence: 0.95,
+      significant: false,
+    });
+    expect(compareVariantMetrics(missedAll, some)[3]).toMatchObject({
+      champion: 0,
+      difference: null,
+      significant: false,
+    });
+    expect(compareVariantMetrics(noPositives, some)[3]).toMatchObject({
+      champion: null,
+      difference: null,
+      significant: false,
+    });
     expect(f1Variance(perfect)).toBe(0);
     expect(f1Variance(noPositives)).toBeUndefined();
     expect(f1DifferenceInterval(perfect, some)).toBeUndefined();
@@ -143,7 +185,13 @@ describe('properties of the champion/challenger statistics', () => {
     const noLabels: ConfusionCounts = { truePositives: 0, falsePositives: 0, trueNegatives: 0, falseNegatives: 0 };
     const some: ConfusionCounts = { truePositives: 5, falsePositives: 1, trueNegatives: 9, falseNegatives: 2 };
     for (const difference of compareVariantMetrics(noLabels, some)) {
-      expect(difference).toMatchObject({ champion: null, difference: null, lower: null, upper: null, significant: false });
+      expect(difference).toMatchObject({
+        champion: null,
+        difference: null,
+        lower: null,
+        upper: null,
+        significant: false,
+      });
     }
   });
 

@@ -94,7 +94,12 @@ const CHI_SQUARE: Tolerance = { relative: 1e-12 };
  */
 const NUMERICAL_GRADIENT: Tolerance = { relative: 1e-8, absolute: 1e-10 };
 
-function expectNullableWithin(actual: number | null, expected: number | null, tolerance: Tolerance, label: string): void {
+function expectNullableWithin(
+  actual: number | null,
+  expected: number | null,
+  tolerance: Tolerance,
+  label: string,
+): void {
   if (expected === null || actual === null) {
     if (actual !== expected) throw new Error(`${label}: actual ${String(actual)}, expected ${String(expected)}`);
     return;
@@ -163,11 +168,17 @@ describe('champion/challenger statistics against sklearn, scipy and statsmodels 
   it('checks the sample ratio as scipy.stats.chisquare does, flagging p < 0.001', () => {
     for (const c of reference.sample_ratio_mismatch) {
       const result = sampleRatioMismatch(c.observed, c.shares);
-      if (c.statistic_infinite) expect({ name: c.name, statistic: result.statistic }).toEqual({ name: c.name, statistic: Infinity });
+      if (c.statistic_infinite)
+        expect({ name: c.name, statistic: result.statistic }).toEqual({ name: c.name, statistic: Infinity });
       else expectWithin(result.statistic, c.statistic as number, CHI_SQUARE, `${c.name}: statistic`);
       expectWithin(result.pValue, c.p_value, CHI_SQUARE, `${c.name}: p-value`);
       expectAllWithin(result.expected, c.expected, EXACT, `${c.name}: expected`);
-      expect({ name: c.name, degreesOfFreedom: result.degreesOfFreedom, mismatch: result.mismatch, observed: result.observed }).toEqual({
+      expect({
+        name: c.name,
+        degreesOfFreedom: result.degreesOfFreedom,
+        mismatch: result.mismatch,
+        observed: result.observed,
+      }).toEqual({
         name: c.name,
         degreesOfFreedom: c.degrees_of_freedom,
         mismatch: c.p_value < 0.001,
@@ -189,7 +200,8 @@ describe('champion/challenger statistics against sklearn, scipy and statsmodels 
         const bounds = expected.metric === 'f1' ? NUMERICAL_GRADIENT : CLOSED_FORM;
         expectNullableWithin(actual.lower, expected.lower, bounds, `${label}.lower`);
         expectNullableWithin(actual.upper, expected.upper, bounds, `${label}.upper`);
-        const excludesZero = expected.lower !== null && expected.upper !== null && (expected.lower > 0 || expected.upper < 0);
+        const excludesZero =
+          expected.lower !== null && expected.upper !== null && (expected.lower > 0 || expected.upper < 0);
         expect({ label, significant: actual.significant, confidence: actual.confidence }).toEqual({
           label,
           significant: excludesZero,

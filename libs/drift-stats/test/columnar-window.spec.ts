@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import {
   buildTrainingStatistics,
   CategoricalFeatureWindow,
-  driftReport,
   DriftInputError,
+  driftReport,
   DriftWindow,
   NumericFeatureWindow,
   ReservoirSample,
@@ -22,7 +23,16 @@ import {
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const TELCO_CSV = path.resolve(WORKSPACE_ROOT, '../shared/data/telco-customer-churn.csv');
 const NUMERIC = ['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges'];
-const CATEGORICAL = ['gender', 'Partner', 'Dependents', 'PhoneService', 'MultipleLines', 'InternetService', 'Contract', 'PaymentMethod'];
+const CATEGORICAL = [
+  'gender',
+  'Partner',
+  'Dependents',
+  'PhoneService',
+  'MultipleLines',
+  'InternetService',
+  'Contract',
+  'PaymentMethod',
+];
 
 interface TelcoColumns {
   rowCount: number;
@@ -38,7 +48,9 @@ function readTelco(): TelcoColumns {
   const numeric: Record<string, Float32Array> = {};
   for (const name of NUMERIC) {
     const at = header.indexOf(name);
-    numeric[name] = Float32Array.from(records, (record) => (record[at].trim() === '' ? Number.NaN : Number(record[at])));
+    numeric[name] = Float32Array.from(records, (record) =>
+      record[at].trim() === '' ? Number.NaN : Number(record[at]),
+    );
   }
   const categorical: Record<string, string[]> = {};
   for (const name of CATEGORICAL) {
@@ -50,8 +62,12 @@ function readTelco(): TelcoColumns {
 
 /** Live data unlike the training data in places: unknown categories, blanks, values outside the training range. */
 function liveColumnsOf(telco: TelcoColumns): { rowCount: number; columns: Record<string, Float32Array | string[]> } {
-  const tenure = telco.numeric['tenure'].map((value, row) => (row % 97 === 0 ? Number.NaN : row % 89 === 0 ? value + 500 : value));
-  const contract = telco.categorical['Contract'].map((value, row) => (row % 53 === 0 ? '' : row % 61 === 0 ? 'Three year' : value));
+  const tenure = telco.numeric['tenure'].map((value, row) =>
+    row % 97 === 0 ? Number.NaN : row % 89 === 0 ? value + 500 : value,
+  );
+  const contract = telco.categorical['Contract'].map((value, row) =>
+    row % 53 === 0 ? '' : row % 61 === 0 ? 'Three year' : value,
+  );
   return { rowCount: telco.rowCount, columns: { ...telco.numeric, ...telco.categorical, tenure, Contract: contract } };
 }
 
@@ -71,15 +87,23 @@ function expectSameWindows(actual: DriftWindow, expected: DriftWindow): void {
   const expectedJson = expected.toJSON();
   for (const name of Object.keys(expectedJson.features)) {
     const same = JSON.stringify(actualJson.features[name]) === JSON.stringify(expectedJson.features[name]);
-    if (!same) throw new Error(`feature ${name}: columnar window ${JSON.stringify(actualJson.features[name]).slice(0, 300)} differs from the row-by-row window ${JSON.stringify(expectedJson.features[name]).slice(0, 300)}`);
+    if (!same)
+      throw new Error(
+        `feature ${name}: columnar window ${JSON.stringify(actualJson.features[name]).slice(0, 300)} differs from the row-by-row window ${JSON.stringify(expectedJson.features[name]).slice(0, 300)}`,
+      );
   }
   expect(JSON.stringify(actualJson)).toBe(JSON.stringify(expectedJson));
 }
 
 describe('columnar drift-window intake', () => {
   const telco = readTelco();
-  const training = Object.fromEntries(NUMERIC.map((name) => [name, Array.from(telco.numeric[name], (value) => (Number.isNaN(value) ? null : value))]));
-  const reference: TrainingStatistics = buildTrainingStatistics({ ...training, ...telco.categorical }, { numeric: NUMERIC, categorical: CATEGORICAL });
+  const training = Object.fromEntries(
+    NUMERIC.map((name) => [name, Array.from(telco.numeric[name], (value) => (Number.isNaN(value) ? null : value))]),
+  );
+  const reference: TrainingStatistics = buildTrainingStatistics(
+    { ...training, ...telco.categorical },
+    { numeric: NUMERIC, categorical: CATEGORICAL },
+  );
   const live = liveColumnsOf(telco);
 
   // A capacity below the row count, so both paths go through the reservoir's random replacements.
@@ -138,7 +162,10 @@ describe('columnar drift-window intake', () => {
     const codeOf = new Map(categories.map((category, code) => [category, code]));
     const coded = (texts: string[], row: number) => codeOf.get(texts[row]) ?? (row % 2 === 0 ? -1 : -7);
     const contract = live.columns['Contract'] as string[];
-    const columns: LiveColumns = { ...live.columns, Contract: { codes: Int32Array.from(contract, (_text, row) => coded(contract, row)), categories, texts: contract } };
+    const columns: LiveColumns = {
+      ...live.columns,
+      Contract: { codes: Int32Array.from(contract, (_text, row) => coded(contract, row)), categories, texts: contract },
+    };
     expect(contract.filter((text) => text === 'Two year').length).toBeGreaterThan(1000);
     for (const chunks of [[live.rowCount], [1, 416, 1000, 1000, 2626, 0, 2000]]) {
       const byText = DriftWindow.forReference(reference, 1500, 7);
@@ -152,7 +179,11 @@ describe('columnar drift-window intake', () => {
       expectSameWindows(byCode, byText);
     }
     const window = new CategoricalFeatureWindow(['No', 'Yes']);
-    window.addCodedValues({ codes: [1, -1, 0, 2, -1], categories: ['Yes', 'No', ''], texts: ['', 'maybe', '', '', ''] }, 0, 5);
+    window.addCodedValues(
+      { codes: [1, -1, 0, 2, -1], categories: ['Yes', 'No', ''], texts: ['', 'maybe', '', '', ''] },
+      0,
+      5,
+    );
     expect(window.toJSON()).toEqual({ kind: 'categorical', levels: ['No', 'Yes'], counts: [1, 1, 1], missing: 2 });
     // Another list (another scorer's encoder) on the same window: its own codes, not the last list's.
     window.addCodedValues({ codes: [0, 1], categories: ['No', 'Yes'], texts: ['', ''] }, 0, 2);
@@ -161,17 +192,67 @@ describe('columnar drift-window intake', () => {
 
   describe('bad input: a typed error naming the column and row, and nothing recorded', () => {
     const bad: [string, LiveColumns, number, RegExp][] = [
-      ['an infinite number', { tenure: Float64Array.from([1, Infinity, 3]) }, 3, /^columns\.tenure\[1\]: expected a finite number or NaN \(missing\), got Infinity$/],
-      ['text in a numeric column', { MonthlyCharges: ['1', '2'] as never }, 2, /^columns\.MonthlyCharges\[0\]: expected a finite number or NaN \(missing\), got "1"$/],
-      ['a number in a categorical column', { Contract: ['One year', 2] as never }, 2, /^columns\.Contract\[1\]: expected a string \('' when missing\), got 2$/],
-      ['a column shorter than the rows', { gender: ['Male'] }, 2, /^columns\.gender: holds 1 values; rows 0 to 2 do not fit$/],
+      [
+        'an infinite number',
+        { tenure: Float64Array.from([1, Infinity, 3]) },
+        3,
+        /^columns\.tenure\[1\]: expected a finite number or NaN \(missing\), got Infinity$/,
+      ],
+      [
+        'text in a numeric column',
+        { MonthlyCharges: ['1', '2'] as never },
+        2,
+        /^columns\.MonthlyCharges\[0\]: expected a finite number or NaN \(missing\), got "1"$/,
+      ],
+      [
+        'a number in a categorical column',
+        { Contract: ['One year', 2] as never },
+        2,
+        /^columns\.Contract\[1\]: expected a string \('' when missing\), got 2$/,
+      ],
+      [
+        'a column shorter than the rows',
+        { gender: ['Male'] },
+        2,
+        /^columns\.gender: holds 1 values; rows 0 to 2 do not fit$/,
+      ],
       ['a column that is not an array', { gender: 5 as never }, 1, /^columns\.gender: expected an array of values$/],
-      ['a code past the categories', { gender: { codes: [0, 2], categories: ['Male', 'Female'], texts: ['', ''] } }, 2, /^columns\.gender\.codes\[1\]: expected an integer below 2 \(negative: read texts\[1\]\), got 2$/],
-      ['a fractional code', { gender: { codes: [0.5], categories: ['Male'], texts: [''] } }, 1, /^columns\.gender\.codes\[0\]: expected an integer below 1/],
-      ['no text for a row without a code', { gender: { codes: [0, -1], categories: ['Male'], texts: ['Male', null as never] } }, 2, /^columns\.gender\.texts\[1\]: expected a string \('' when missing\) for a row without a code, got null$/],
-      ['texts shorter than the rows', { gender: { codes: [0, 0], categories: ['Male'], texts: ['Male'] } }, 2, /^columns\.gender\.texts: holds 1 values; rows 0 to 2 do not fit$/],
-      ['categories that are not text', { gender: { codes: [0], categories: [1 as never], texts: [''] } }, 1, /^columns\.gender\.categories\[0\]: expected a string/],
-      ['a coded column for a numeric feature', { tenure: { codes: [0], categories: ['1'], texts: [''] } as never }, 1, /^columns\.tenure: is a coded text column; this feature is numeric$/],
+      [
+        'a code past the categories',
+        { gender: { codes: [0, 2], categories: ['Male', 'Female'], texts: ['', ''] } },
+        2,
+        /^columns\.gender\.codes\[1\]: expected an integer below 2 \(negative: read texts\[1\]\), got 2$/,
+      ],
+      [
+        'a fractional code',
+        { gender: { codes: [0.5], categories: ['Male'], texts: [''] } },
+        1,
+        /^columns\.gender\.codes\[0\]: expected an integer below 1/,
+      ],
+      [
+        'no text for a row without a code',
+        { gender: { codes: [0, -1], categories: ['Male'], texts: ['Male', null as never] } },
+        2,
+        /^columns\.gender\.texts\[1\]: expected a string \('' when missing\) for a row without a code, got null$/,
+      ],
+      [
+        'texts shorter than the rows',
+        { gender: { codes: [0, 0], categories: ['Male'], texts: ['Male'] } },
+        2,
+        /^columns\.gender\.texts: holds 1 values; rows 0 to 2 do not fit$/,
+      ],
+      [
+        'categories that are not text',
+        { gender: { codes: [0], categories: [1 as never], texts: [''] } },
+        1,
+        /^columns\.gender\.categories\[0\]: expected a string/,
+      ],
+      [
+        'a coded column for a numeric feature',
+        { tenure: { codes: [0], categories: ['1'], texts: [''] } as never },
+        1,
+        /^columns\.tenure: is a coded text column; this feature is numeric$/,
+      ],
     ];
     it.each(bad)('%s', (_label, columns, end, message) => {
       const window = DriftWindow.forReference(reference, 100, 1);
@@ -189,8 +270,12 @@ describe('columnar drift-window intake', () => {
       expect(() => window.addColumns({}, 3, 2)).toThrow(/^end: is 2, before start 3$/);
       expect(() => window.addColumns({}, -1, 2)).toThrow(/^start: expected an integer ≥ 0, got -1$/);
       expect(() => window.addColumns({}, 0, 1.5)).toThrow(/^end: expected an integer ≥ 0, got 1.5$/);
-      expect(() => window.addColumns(null as never, 0, 1)).toThrow(/^columns: expected an object of columns by feature name$/);
-      expect(() => new CategoricalFeatureWindow(['a']).addMissing(-1)).toThrow(/^count: expected an integer ≥ 0, got -1$/);
+      expect(() => window.addColumns(null as never, 0, 1)).toThrow(
+        /^columns: expected an object of columns by feature name$/,
+      );
+      expect(() => new CategoricalFeatureWindow(['a']).addMissing(-1)).toThrow(
+        /^count: expected an integer ≥ 0, got -1$/,
+      );
       expect(window.size).toBe(0);
     });
   });

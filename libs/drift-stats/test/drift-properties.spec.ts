@@ -25,7 +25,12 @@ function trainingStatistics(): TrainingStatistics {
   );
 }
 
-function windowOf(reference: TrainingStatistics, rows: number, shift: { charges: number; contract: number[] }, seed: number): DriftWindow {
+function windowOf(
+  reference: TrainingStatistics,
+  rows: number,
+  shift: { charges: number; contract: number[] },
+  seed: number,
+): DriftWindow {
   const window = DriftWindow.forReference(reference);
   const charges = normalSample(rows, 65 + shift.charges, 30, seed);
   const tenure = normalSample(rows, 32, 24, seed + 1);
@@ -41,7 +46,10 @@ describe('drift verdict properties', () => {
     for (const [name, column] of Object.entries(reference.numeric)) {
       const window = NumericFeatureWindow.forReference(column);
       column.sample.slice(0, 800).forEach((value) => window.add(value));
-      const report = driftReport({ ...reference, numeric: { [name]: column }, categorical: {} }, DriftWindow.fromJSON({ features: { [name]: window.toJSON() } }));
+      const report = driftReport(
+        { ...reference, numeric: { [name]: column }, categorical: {} },
+        DriftWindow.fromJSON({ features: { [name]: window.toJSON() } }),
+      );
       expect(report.features.map((f) => [f.name, f.method, f.status])).toEqual([[name, 'ks', 'ok']]);
       expect(report.dataset_drift).toBe(false);
     }
@@ -74,7 +82,16 @@ describe('drift verdict properties', () => {
   it('reports the wiring-table fields, null where they do not apply', () => {
     const small = driftReport(reference, windowOf(reference, 300, { charges: 0, contract: TRAINING_SHARES }, 300));
     for (const feature of small.features) {
-      expect(Object.keys(feature).sort()).toEqual(['method', 'name', 'p_value', 'psi', 'score', 'statistic', 'status', 'threshold']);
+      expect(Object.keys(feature).sort()).toEqual([
+        'method',
+        'name',
+        'p_value',
+        'psi',
+        'score',
+        'statistic',
+        'status',
+        'threshold',
+      ]);
       expect(feature.score).toBeNull();
       expect(feature.threshold).toBe(0.05);
     }
@@ -90,10 +107,23 @@ describe('drift verdict properties', () => {
   it('gives insufficient_data below the minimum window and no_reference without statistics', () => {
     const tiny = driftReport(reference, windowOf(reference, 29, { charges: 50, contract: [1, 0, 0] }, 500));
     expect(tiny.features.map((f) => f.status)).toEqual(['insufficient_data', 'insufficient_data', 'insufficient_data']);
-    expect(tiny.features[0]).toEqual({ name: 'monthly_charges', method: null, statistic: null, p_value: null, score: null, threshold: null, status: 'insufficient_data', psi: null });
+    expect(tiny.features[0]).toEqual({
+      name: 'monthly_charges',
+      method: null,
+      statistic: null,
+      p_value: null,
+      score: null,
+      threshold: null,
+      status: 'insufficient_data',
+      psi: null,
+    });
     expect(tiny.dataset_drift).toBe(false);
     const window = windowOf(reference, 200, { charges: 0, contract: TRAINING_SHARES }, 600);
-    expect(driftReport(undefined, window).features.map((f) => f.status)).toEqual(['no_reference', 'no_reference', 'no_reference']);
+    expect(driftReport(undefined, window).features.map((f) => f.status)).toEqual([
+      'no_reference',
+      'no_reference',
+      'no_reference',
+    ]);
     const partial = driftReport({ ...reference, numeric: { tenure: reference.numeric.tenure } }, window);
     expect(partial.features.map((f) => f.status)).toEqual(['no_reference', 'ok', 'ok']);
     expect(driftReport(reference, window, { minimumWindowSize: 201 }).features[0].status).toBe('insufficient_data');
@@ -103,9 +133,20 @@ describe('drift verdict properties', () => {
     const window = windowOf(reference, 500, { charges: 4, contract: TRAINING_SHARES }, 700);
     const lenient = driftReport(reference, window, { ksPValueThreshold: 0, psiWarnThreshold: 0 });
     expect(lenient.features.map((f) => f.status)).toEqual(['warn', 'warn', 'warn']);
-    const verdict = datasetDrift([{ name: 'a', status: 'drift' }, { name: 'b', status: 'ok' }, { name: 'c', status: 'insufficient_data' }], { datasetDriftShare: 0.6 });
+    const verdict = datasetDrift(
+      [
+        { name: 'a', status: 'drift' },
+        { name: 'b', status: 'ok' },
+        { name: 'c', status: 'insufficient_data' },
+      ],
+      { datasetDriftShare: 0.6 },
+    );
     expect(verdict).toEqual({ dataset_drift: false, drifted_features: ['a'], share: 0.5 });
-    expect(datasetDrift([{ name: 'a', status: 'no_reference' }])).toEqual({ dataset_drift: false, drifted_features: [], share: 0 });
+    expect(datasetDrift([{ name: 'a', status: 'no_reference' }])).toEqual({
+      dataset_drift: false,
+      drifted_features: [],
+      share: 0,
+    });
   });
 
   it('treats a live level unseen at training as drift (chi-square p = 0) and counts it as "other"', () => {
@@ -147,7 +188,9 @@ describe('live windows merge exactly', () => {
     rows.forEach((row) => window.add(row));
     const restored = DriftWindow.fromJSON(JSON.parse(JSON.stringify(window)));
     expect(countsOf(restored)).toEqual(countsOf(window));
-    expect((restored.features.get('tenure') as NumericFeatureWindow).sample).toEqual((window.features.get('tenure') as NumericFeatureWindow).sample);
+    expect((restored.features.get('tenure') as NumericFeatureWindow).sample).toEqual(
+      (window.features.get('tenure') as NumericFeatureWindow).sample,
+    );
     expect(countsOf(restored.merge(window))).toEqual(countsOf(window.merge(window)));
   });
 
@@ -172,7 +215,10 @@ describe('live windows merge exactly', () => {
   });
 });
 
-function windowRows(n: number, seed: number): { monthly_charges: number; tenure: number | null; contract: string | null }[] {
+function windowRows(
+  n: number,
+  seed: number,
+): { monthly_charges: number; tenure: number | null; contract: string | null }[] {
   const charges = normalSample(n, 70, 30, seed);
   const tenure = normalSample(n, 30, 20, seed + 1);
   const contract = categoricalSample(n, [...LEVELS, 'unknown'], [0.5, 0.2, 0.2, 0.1], seed + 2);

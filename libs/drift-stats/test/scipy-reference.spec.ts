@@ -23,19 +23,61 @@ import { expectAllWithin, expectWithin } from './support/within-tolerance';
 
 interface Reference {
   empty_bin_share: number;
-  ks: { name: string; reference: number[]; current: number[]; statistic: number; p_value: number; method: 'exact' | 'asymptotic' }[];
+  ks: {
+    name: string;
+    reference: number[];
+    current: number[];
+    statistic: number;
+    p_value: number;
+    method: 'exact' | 'asymptotic';
+  }[];
   kolmogorov: { n: number; x: number; sf: number }[];
   smirnov: { n: number; x: number; sf: number }[];
   gamma: { a: number; x: number; q: number; log_gamma_a: number }[];
   chi_square_sf: { x: number; df: number; sf: number }[];
-  chi_square: { name: string; observed: number[]; frequencies: number[]; statistic: number; p_value: number; degrees_of_freedom: number }[];
+  chi_square: {
+    name: string;
+    observed: number[];
+    frequencies: number[];
+    statistic: number;
+    p_value: number;
+    degrees_of_freedom: number;
+  }[];
   jensen_shannon: { name: string; p: number[]; q: number[]; distance: number }[];
-  wasserstein: { name: string; reference: number[]; current: number[]; distance: number; reference_std: number; reference_mean: number; normalized: number }[];
+  wasserstein: {
+    name: string;
+    reference: number[];
+    current: number[];
+    distance: number;
+    reference_std: number;
+    reference_mean: number;
+    normalized: number;
+  }[];
   quantiles: { name: string; values: number[]; deciles: number[]; edges: number[] }[];
-  psi: { name: string; reference?: number[]; current?: number[]; edges?: number[]; reference_counts: number[]; current_counts: number[]; psi: number }[];
+  psi: {
+    name: string;
+    reference?: number[];
+    current?: number[];
+    edges?: number[];
+    reference_counts: number[];
+    current_counts: number[];
+    psi: number;
+  }[];
   training_statistics: {
     columns: Record<string, (number | null)[]>;
-    expected: Record<string, { count: number; missing_share: number; mean: number; std: number; min: number; max: number; bin_edges: number[]; bin_counts: number[] }>;
+    expected: Record<
+      string,
+      {
+        count: number;
+        missing_share: number;
+        mean: number;
+        std: number;
+        min: number;
+        max: number;
+        bin_edges: number[];
+        bin_counts: number[];
+      }
+    >;
   };
 }
 
@@ -123,7 +165,7 @@ describe('drift statistics against scipy/numpy (test/reference/generate_referenc
     }
   });
 
-  it('matches jensenshannon (natural log, scipy\'s default base)', () => {
+  it("matches jensenshannon (natural log, scipy's default base)", () => {
     for (const c of reference.jensen_shannon) {
       expectWithin(jensenShannonDistance(c.p, c.q), c.distance, SUMS, c.name);
     }
@@ -156,10 +198,20 @@ describe('drift statistics against scipy/numpy (test/reference/generate_referenc
     for (const c of reference.psi) {
       if (c.reference && c.current && c.edges) {
         expectAllWithin(decileEdges(c.reference), c.edges, EXACT, `${c.name} edges`);
-        expectAllWithin(countNumericBins(c.reference, c.edges), c.reference_counts, EXACT, `${c.name} reference counts`);
+        expectAllWithin(
+          countNumericBins(c.reference, c.edges),
+          c.reference_counts,
+          EXACT,
+          `${c.name} reference counts`,
+        );
         expectAllWithin(countNumericBins(c.current, c.edges), c.current_counts, EXACT, `${c.name} current counts`);
       }
-      expectWithin(populationStabilityIndex(c.reference_counts, c.current_counts), c.psi, SAME_ALGORITHM, `${c.name} PSI`);
+      expectWithin(
+        populationStabilityIndex(c.reference_counts, c.current_counts),
+        c.psi,
+        SAME_ALGORITHM,
+        `${c.name} PSI`,
+      );
     }
   });
 

@@ -26,7 +26,14 @@
  *   provide `MlflowClient`. Everything else here is framework-free.
  */
 export { MlflowClient } from './lib/client';
-export type { HttpMethod, MlflowAuth, MlflowClientOptions, MlflowRequest, MlflowTransport, QueryValue } from './lib/core/transport';
+export type {
+  HttpMethod,
+  MlflowAuth,
+  MlflowClientOptions,
+  MlflowRequest,
+  MlflowTransport,
+  QueryValue,
+} from './lib/core/transport';
 export { DEFAULT_TRACKING_URI, mlflowClientOptionsFromEnv } from './lib/options-from-env';
 export * from './lib/core/errors';
 export { Paginated, type Page } from './lib/core/pagination';
@@ -52,7 +59,12 @@ export type {
   ViewType,
 } from './lib/resources/runs';
 export type { ArtifactFile, Artifacts, DownloadedFile } from './lib/resources/artifacts';
-export type { RegisteredModel, RegisteredModelAlias, RegisteredModels, SearchRegisteredModelsParams } from './lib/resources/registered-models';
+export type {
+  RegisteredModel,
+  RegisteredModelAlias,
+  RegisteredModels,
+  SearchRegisteredModelsParams,
+} from './lib/resources/registered-models';
 export type {
   CreateModelVersionParams,
   ModelVersion,
@@ -62,6 +74,20 @@ export type {
   SearchModelVersionsParams,
   WaitUntilReadyOptions,
 } from './lib/resources/model-versions';
-export type { CreateWebhookParams, Webhook, WebhookAction, WebhookEntity, WebhookEvent, WebhookStatus, WebhookTestResult, Webhooks } from './lib/resources/webhooks';
-export { WEBHOOK_HEADERS, verifyWebhookSignature, type WebhookDelivery, type WebhookVerdict } from './lib/webhook-signature';
+export type {
+  CreateWebhookParams,
+  Webhook,
+  WebhookAction,
+  WebhookEntity,
+  WebhookEvent,
+  WebhookStatus,
+  WebhookTestResult,
+  Webhooks,
+} from './lib/resources/webhooks';
+export {
+  WEBHOOK_HEADERS,
+  verifyWebhookSignature,
+  type WebhookDelivery,
+  type WebhookVerdict,
+} from './lib/webhook-signature';
 export { MlflowModule, type MlflowModuleAsyncOptions } from './lib/nest/mlflow.module';

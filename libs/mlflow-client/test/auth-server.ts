@@ -66,20 +66,35 @@ export async function startAuthServer(options: AuthServerOptions): Promise<AuthS
     PYTHONUNBUFFERED: '1',
   };
   // These would override the file's admin settings, or point the server's own client elsewhere.
-  for (const name of ['MLFLOW_AUTH_ADMIN_USERNAME', 'MLFLOW_AUTH_ADMIN_PASSWORD', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_TOKEN']) {
+  for (const name of [
+    'MLFLOW_AUTH_ADMIN_USERNAME',
+    'MLFLOW_AUTH_ADMIN_PASSWORD',
+    'MLFLOW_TRACKING_URI',
+    'MLFLOW_TRACKING_USERNAME',
+    'MLFLOW_TRACKING_PASSWORD',
+    'MLFLOW_TRACKING_TOKEN',
+  ]) {
     delete env[name];
   }
 
   const logFile = join(dataDir, 'mlflow-server.log');
   const out = openSync(logFile, 'a');
   const args = [
-    '-m', 'mlflow', 'server',
-    '--app-name', 'basic-auth',
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--backend-store-uri', `sqlite:///${join(dataDir, 'mlflow.db')}`,
-    '--artifacts-destination', join(dataDir, 'artifacts'),
-    '--workers', '1',
+    '-m',
+    'mlflow',
+    'server',
+    '--app-name',
+    'basic-auth',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--backend-store-uri',
+    `sqlite:///${join(dataDir, 'mlflow.db')}`,
+    '--artifacts-destination',
+    join(dataDir, 'artifacts'),
+    '--workers',
+    '1',
   ];
   const child = spawn(python, args, { cwd: dataDir, env, stdio: ['ignore', out, out], detached: true });
   closeSync(out);
@@ -108,7 +123,9 @@ export async function startAuthServer(options: AuthServerOptions): Promise<AuthS
   }
   const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
   await stop();
-  throw new Error(`The basic-auth MLflow server on ${url} did not become healthy (${exited.reason ?? `no answer within ${options.startTimeoutMs} ms`}). Last log lines:\n${tail}`);
+  throw new Error(
+    `The basic-auth MLflow server on ${url} did not become healthy (${exited.reason ?? `no answer within ${options.startTimeoutMs} ms`}). Last log lines:\n${tail}`,
+  );
 }
 
 function exitWatch(child: ChildProcess): { reason?: string } {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { MlflowClient, type MlflowClientOptions } from '../src';
 
 const run = promisify(execFile);

@@ -29,7 +29,10 @@ export class AliasTimeline {
   /** Records a move to `version` by a command that ran from `startedAt` to `returnedAt`. */
   record(version: string, startedAt: number, returnedAt: number): void {
     const last = this.history[this.history.length - 1];
-    if (startedAt < last.returnedAt) throw new RangeError(`moves must be recorded in order: v${version} started before v${last.version}'s move returned`);
+    if (startedAt < last.returnedAt)
+      throw new RangeError(
+        `moves must be recorded in order: v${version} started before v${last.version}'s move returned`,
+      );
     this.history.push({ version, startedAt, returnedAt });
   }
 

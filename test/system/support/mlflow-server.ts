@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { answers, workspaceRoot } from './processes';
 
 /**
@@ -32,13 +33,35 @@ export class MlflowServer {
    */
   async start(timeoutMs = 120_000): Promise<void> {
     const python = process.env['CHURN_PYTHON'];
-    if (!python) throw new Error('CHURN_PYTHON is not set: the system tests run under test/jest.config.cjs, whose global setup installs Python');
+    if (!python)
+      throw new Error(
+        'CHURN_PYTHON is not set: the system tests run under test/jest.config.cjs, whose global setup installs Python',
+      );
     mkdirSync(join(this.dataDir, 'artifacts'), { recursive: true });
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       python,
-      ['-m', 'mlflow', 'server', '--host', '127.0.0.1', '--port', String(this.port), '--backend-store-uri', this.backendStoreUri, '--artifacts-destination', join(this.dataDir, 'artifacts'), '--workers', '1'],
-      { cwd: this.dataDir, env: { ...process.env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', log, log], detached: true },
+      [
+        '-m',
+        'mlflow',
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--backend-store-uri',
+        this.backendStoreUri,
+        '--artifacts-destination',
+        join(this.dataDir, 'artifacts'),
+        '--workers',
+        '1',
+      ],
+      {
+        cwd: this.dataDir,
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+        stdio: ['ignore', log, log],
+        detached: true,
+      },
     );
     closeSync(log);
     this.pid = child.pid as number;
@@ -47,7 +70,9 @@ export class MlflowServer {
     while (!(await answers(this.url))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         this.kill();
-        throw new Error(`MLflow on ${this.url} (${this.backendStoreUri}) did not answer /health (${child.exitCode === null ? 'timed out' : `exited with ${child.exitCode}`}):\n${this.logTail()}`);
+        throw new Error(
+          `MLflow on ${this.url} (${this.backendStoreUri}) did not answer /health (${child.exitCode === null ? 'timed out' : `exited with ${child.exitCode}`}):\n${this.logTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -82,7 +107,10 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
  * teardown (a timeout, Ctrl-C) leaves no server behind.
  */
 export function stopWithThisProcess(groupPid: number): void {
-  spawn(process.execPath, [join(workspaceRoot, 'tools/mlflow/watchdog.mjs'), String(process.pid), String(groupPid)], { stdio: 'ignore', detached: true }).unref();
+  spawn(process.execPath, [join(workspaceRoot, 'tools/mlflow/watchdog.mjs'), String(process.pid), String(groupPid)], {
+    stdio: 'ignore',
+    detached: true,
+  }).unref();
 }
 
 /** What the registry says about one model: its versions (with their run and last update) and aliases. */
@@ -120,11 +148,19 @@ export async function registryState(trackingUri: string, model: string): Promise
   const runs = await get<{ runs?: unknown[] }>('/api/2.0/mlflow/runs/search', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ experiment_ids: (experiments.experiments ?? []).map((e) => e.experiment_id), max_results: 1000 }),
+    body: JSON.stringify({
+      experiment_ids: (experiments.experiments ?? []).map((e) => e.experiment_id),
+      max_results: 1000,
+    }),
   });
   return {
     versions: (search.model_versions ?? [])
-      .map((v) => ({ version: v.version, run_id: v.run_id, last_updated_timestamp: Number(v.last_updated_timestamp), aliases: [...(v.aliases ?? [])].sort() }))
+      .map((v) => ({
+        version: v.version,
+        run_id: v.run_id,
+        last_updated_timestamp: Number(v.last_updated_timestamp),
+        aliases: [...(v.aliases ?? [])].sort(),
+      }))
       .sort((a, b) => Number(a.version) - Number(b.version)),
     aliases: Object.fromEntries((registered.registered_model.aliases ?? []).map((a) => [a.alias, a.version])),
     runs: (runs.runs ?? []).length,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+
 import { stopWithThisProcess } from './mlflow-server';
 import { freePort, runToCompletion } from './processes';
 
@@ -33,15 +34,23 @@ export async function ensurePostgresInstalled(): Promise<string> {
   const present = installedPostgresBinDir();
   if (present) return present;
   if (!isRoot()) {
-    throw new PostgresSetupError(`PostgreSQL's server is not installed (no ${DEBIAN_POSTGRES_ROOT}/*/bin/initdb) and ${userInfo().username} is not root: run \`${POSTGRES_INSTALL_COMMAND}\` as root`);
+    throw new PostgresSetupError(
+      `PostgreSQL's server is not installed (no ${DEBIAN_POSTGRES_ROOT}/*/bin/initdb) and ${userInfo().username} is not root: run \`${POSTGRES_INSTALL_COMMAND}\` as root`,
+    );
   }
   const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'postgresql']]) {
     const run = await runToCompletion('apt-get', args, aptEnv, INSTALL_TIMEOUT_MS);
-    if (run.code !== 0) throw new PostgresSetupError(`\`apt-get ${args.join(' ')}\` exited with ${run.code}:\n${run.output.slice(-3000)}`);
+    if (run.code !== 0)
+      throw new PostgresSetupError(
+        `\`apt-get ${args.join(' ')}\` exited with ${run.code}:\n${run.output.slice(-3000)}`,
+      );
   }
   const installed = installedPostgresBinDir();
-  if (!installed) throw new PostgresSetupError(`apt-get installed postgresql but ${DEBIAN_POSTGRES_ROOT}/*/bin/initdb is still missing`);
+  if (!installed)
+    throw new PostgresSetupError(
+      `apt-get installed postgresql but ${DEBIAN_POSTGRES_ROOT}/*/bin/initdb is still missing`,
+    );
   return installed;
 }
 
@@ -85,11 +94,29 @@ export class PostgresCluster {
     mkdirSync(this.socketDir, { recursive: true });
     if (owner) for (const dir of [this.rootDir, this.socketDir]) chownSync(dir, owner.uid, owner.gid);
     // --locale=C: the container may have no generated locales; MLflow needs nothing locale-specific.
-    await this.asServerUser('initdb', ['-D', this.dataDir, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C']);
+    await this.asServerUser('initdb', [
+      '-D',
+      this.dataDir,
+      '--auth=trust',
+      '--username=postgres',
+      '--encoding=UTF8',
+      '--locale=C',
+    ]);
     this.port = await freePort();
     const serverOptions = `-p ${this.port} -k ${this.socketDir} -c listen_addresses=127.0.0.1`;
     try {
-      await this.asServerUser('pg_ctl', ['-D', this.dataDir, '-o', serverOptions, '-l', this.logFile, 'start', '-w', '-t', '90']);
+      await this.asServerUser('pg_ctl', [
+        '-D',
+        this.dataDir,
+        '-o',
+        serverOptions,
+        '-l',
+        this.logFile,
+        'start',
+        '-w',
+        '-t',
+        '90',
+      ]);
     } catch (error) {
       throw new PostgresSetupError(`${(error as Error).message}\nserver log:\n${this.logTail()}`);
     }
@@ -105,7 +132,22 @@ export class PostgresCluster {
 
   /** One SQL statement through `psql -tA`: its rows, unaligned and without headers, trimmed. */
   async query(database: string, sql: string): Promise<string> {
-    return (await this.client('psql', ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAc', sql])).trim();
+    return (
+      await this.client('psql', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-tAc',
+        sql,
+      ])
+    ).trim();
   }
 
   /** `pg_ctl stop -m fast`: open sessions are disconnected, the server shuts down cleanly. */
@@ -139,7 +181,11 @@ export class PostgresCluster {
    */
   private run(command: string, args: string[], timeoutMs = 120_000): Promise<string> {
     return new Promise((resolveRun, reject) => {
-      const child = spawn(command, args, { cwd: this.rootDir, env: { ...process.env, PGCONNECT_TIMEOUT: '10' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(command, args, {
+        cwd: this.rootDir,
+        env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -166,7 +212,10 @@ function postgresAccount(): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((entry) => entry.startsWith('postgres:'));
-  if (!line) throw new PostgresSetupError('there is no `postgres` user (Debian\'s postgresql package creates it): the server refuses to run as root');
+  if (!line)
+    throw new PostgresSetupError(
+      "there is no `postgres` user (Debian's postgresql package creates it): the server refuses to run as root",
+    );
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }

@@ -47,7 +47,9 @@ export class PredictLoad {
 
   start(): void {
     this.running = true;
-    this.workers = this.replicas.flatMap((replica) => Array.from({ length: this.options.concurrencyPerReplica }, () => this.work(replica)));
+    this.workers = this.replicas.flatMap((replica) =>
+      Array.from({ length: this.options.concurrencyPerReplica }, () => this.work(replica)),
+    );
   }
 
   /** Stops sending, waits for the requests in flight, and returns every sample. */
@@ -77,11 +79,18 @@ export class PredictLoad {
         const text = await response.text();
         const receivedAt = performance.now();
         const sample: PredictSample = { replica, sentAt, receivedAt, status: response.status };
-        if (response.status === 200) sample.version = (JSON.parse(text) as { model: { version: string } }).model.version;
+        if (response.status === 200)
+          sample.version = (JSON.parse(text) as { model: { version: string } }).model.version;
         else sample.error = text.slice(0, 300);
         this.samples.push(sample);
       } catch (error) {
-        this.samples.push({ replica, sentAt, receivedAt: performance.now(), status: 0, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        this.samples.push({
+          replica,
+          sentAt,
+          receivedAt: performance.now(),
+          status: 0,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
       }
       await new Promise((r) => setTimeout(r, this.options.pauseMs));
     }

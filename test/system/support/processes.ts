@@ -25,7 +25,8 @@ export class TestProcess {
     for (;;) {
       const match = this.text.match(pattern);
       if (match) return match;
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before printing ${pattern}:\n${this.text}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`process exited (${this.child.exitCode}) before printing ${pattern}:\n${this.text}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.text}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -43,12 +44,22 @@ export class TestProcess {
 
 export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
   return new TestProcess(
-    spawn(command, args, { cwd: workspaceRoot, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(command, args, {
+      cwd: workspaceRoot,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
 }
 
 /** Runs a command to completion and returns its exit code and combined output. */
-export async function runToCompletion(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+export async function runToCompletion(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+) {
   const started = startProcess(command, args, env);
   const timer = setTimeout(() => started.signalGroup('SIGKILL'), timeoutMs);
   const code = await started.exited;

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+
 import { validateInferenceApiConfig } from './config/inference-api.config';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+
 import { InferenceApiConfig } from './config/inference-api.config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { registerBodyParsers } from './http/body-parsers';
@@ -49,7 +50,13 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
 function recordRequestMetrics(fastify: FastifyInstance, metrics: ServingMetricsService): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const served = request.servedModel;
-    metrics.recordRequest(request.routeOptions.url ?? 'unmatched', served?.alias ?? '', served?.version ?? '', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.recordRequest(
+      request.routeOptions.url ?? 'unmatched',
+      served?.alias ?? '',
+      served?.version ?? '',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 }

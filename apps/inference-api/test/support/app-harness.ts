@@ -2,8 +2,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+
 import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/configure-app';
 
@@ -30,7 +32,12 @@ export async function startApp(settings: Record<string, string>): Promise<Runnin
     ...settings,
   };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forEnvironment(environment)] }).compile();
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'], bodyParser: false }));
+  const app = configureApp(
+    moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      logger: ['error'],
+      bodyParser: false,
+    }),
+  );
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -48,22 +55,37 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** Waits until `/ready` reports the default slot serving `version`. */
 export async function waitForVersion(app: RunningApp, version: string, timeoutMs = 30_000): Promise<void> {
-  await waitFor(`version ${version} to be served`, async () => {
-    const response = await fetch(`${app.url}/ready`);
-    const body = (await response.json()) as { slots: { version: string | null }[] };
-    return body.slots[0]?.version === version ? true : undefined;
-  }, timeoutMs);
+  await waitFor(
+    `version ${version} to be served`,
+    async () => {
+      const response = await fetch(`${app.url}/ready`);
+      const body = (await response.json()) as { slots: { version: string | null }[] };
+      return body.slots[0]?.version === version ? true : undefined;
+    },
+    timeoutMs,
+  );
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: Record<string, any>; text: string }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: Record<string, any>; text: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   let json: Record<string, any> = {};
   try {

@@ -15,7 +15,8 @@ export async function sendTraffic(app: RunningApp, customers: readonly Customer[
 export function shiftedCustomers(customers: readonly Customer[]): Customer[] {
   return customers.map((customer) => ({
     ...customer,
-    MonthlyCharges: typeof customer['MonthlyCharges'] === 'number' ? customer['MonthlyCharges'] * 1.8 : customer['MonthlyCharges'],
+    MonthlyCharges:
+      typeof customer['MonthlyCharges'] === 'number' ? customer['MonthlyCharges'] * 1.8 : customer['MonthlyCharges'],
     Contract: 'Two year',
   }));
 }
@@ -24,7 +25,10 @@ export function shiftedCustomers(customers: readonly Customer[]): Customer[] {
 export function heavilyShiftedCustomers(customers: readonly Customer[]): Customer[] {
   return customers.map((customer) =>
     Object.fromEntries(
-      Object.entries(customer).map(([name, value]) => [name, typeof value === 'number' ? value * 3 + 50 : value === null ? null : rareLevel(name, customers)]),
+      Object.entries(customer).map(([name, value]) => [
+        name,
+        typeof value === 'number' ? value * 3 + 50 : value === null ? null : rareLevel(name, customers),
+      ]),
     ),
   );
 }
@@ -51,5 +55,7 @@ export async function getDrift(app: RunningApp, query = ''): Promise<{ status: n
 
 /** `name → status` of a drift report, for readable failure messages. */
 export function statuses(report: Record<string, any>): Record<string, string> {
-  return Object.fromEntries((report['features'] as { name: string; status: string }[]).map((feature) => [feature.name, feature.status]));
+  return Object.fromEntries(
+    (report['features'] as { name: string; status: string }[]).map((feature) => [feature.name, feature.status]),
+  );
 }

@@ -11,8 +11,15 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+import {
+  exportPipelineToOnnx,
+  readCsvSample,
+  trainChurnModel,
+  writeMlflowModelDirectory,
+  type CustomerRecord,
+} from '@churn/churn-pipeline';
 import { buildTrainingStatistics } from '@churn/drift-stats';
-import { exportPipelineToOnnx, readCsvSample, trainChurnModel, writeMlflowModelDirectory, type CustomerRecord } from '@churn/churn-pipeline';
 import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
@@ -33,7 +40,10 @@ let cliAvailable: boolean | undefined;
 function trainingWorkerCliAvailable(): boolean {
   if (cliAvailable === undefined) {
     const probe = existsSync(TRAINING_WORKER_MAIN)
-      ? spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', '--inference-api-probe'], { encoding: 'utf8', timeout: 30_000 })
+      ? spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', '--inference-api-probe'], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        })
       : undefined;
     cliAvailable = probe !== undefined && `${probe.stdout}${probe.stderr}`.includes('usage: train');
   }
@@ -41,7 +51,12 @@ function trainingWorkerCliAvailable(): boolean {
 }
 
 /** Trains on the Telco data with `seed` and registers a new version of `modelName`. */
-export async function registerTrainedVersion(client: MlflowClient, modelName: string, seed: number, experiment = 'inference-api-tests'): Promise<ModelVersion> {
+export async function registerTrainedVersion(
+  client: MlflowClient,
+  modelName: string,
+  seed: number,
+  experiment = 'inference-api-tests',
+): Promise<ModelVersion> {
   if (trainingWorkerCliAvailable()) return registerWithCli(client, modelName, seed, experiment);
   const dir = await mkdtemp(join(tmpdir(), 'inference-fixture-'));
   try {
@@ -57,17 +72,39 @@ export async function registerCorruptVersion(client: MlflowClient, modelName: st
   try {
     return await registerInProcess(client, modelName, 7, 'inference-api-tests', dir, async (modelDir) => {
       const bytes = await readFile(join(modelDir, 'model.onnx'));
-      await writeFile(join(modelDir, 'model.onnx'), Buffer.concat([Buffer.from('not an onnx model\n'), bytes.subarray(0, bytes.length >> 1)]));
+      await writeFile(
+        join(modelDir, 'model.onnx'),
+        Buffer.concat([Buffer.from('not an onnx model\n'), bytes.subarray(0, bytes.length >> 1)]),
+      );
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function registerWithCli(client: MlflowClient, modelName: string, seed: number, experiment: string): Promise<ModelVersion> {
-  const before = new Set((await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray().catch(() => [])).map((v) => v.version));
+async function registerWithCli(
+  client: MlflowClient,
+  modelName: string,
+  seed: number,
+  experiment: string,
+): Promise<ModelVersion> {
+  const before = new Set(
+    (
+      await client.modelVersions
+        .search({ filter: `name='${modelName}'` })
+        .toArray()
+        .catch(() => [])
+    ).map((v) => v.version),
+  );
   // The quality gate is off (0): these tests need versions, whatever their F1.
-  const flags = [`--data=${TELCO_CSV}`, `--model-name=${modelName}`, `--experiment=${experiment}`, `--seed=${seed}`, '--gate-f1=0', '--register=true'];
+  const flags = [
+    `--data=${TELCO_CSV}`,
+    `--model-name=${modelName}`,
+    `--experiment=${experiment}`,
+    `--seed=${seed}`,
+    '--gate-f1=0',
+    '--register=true',
+  ];
   const run = spawnSync(process.execPath, [TRAINING_WORKER_MAIN, 'train', ...flags], {
     cwd: WORKSPACE_ROOT,
     encoding: 'utf8',
@@ -76,8 +113,11 @@ async function registerWithCli(client: MlflowClient, modelName: string, seed: nu
     timeout: 120_000,
   });
   if (run.status !== 0) throw new Error(`training-worker train failed (${run.status}): ${run.stderr}\n${run.stdout}`);
-  const created = (await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray()).filter((v) => !before.has(v.version));
-  if (created.length !== 1) throw new Error(`expected training-worker to register one version of ${modelName}, found ${created.length}`);
+  const created = (await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray()).filter(
+    (v) => !before.has(v.version),
+  );
+  if (created.length !== 1)
+    throw new Error(`expected training-worker to register one version of ${modelName}, found ${created.length}`);
   return client.modelVersions.waitUntilReady({ name: modelName, version: created[0].version });
 }
 
@@ -91,17 +131,29 @@ async function registerInProcess(
 ): Promise<ModelVersion> {
   const trained = await trainChurnModel({ csvPath: TELCO_CSV, seed });
   const sample = await readCsvSample(createReadStream(TELCO_CSV), 5);
-  const inputExample: CustomerRecord[] = sample.rows.map((row) => Object.fromEntries(sample.header.map((name, index) => [name, row[index]])));
+  const inputExample: CustomerRecord[] = sample.rows.map((row) =>
+    Object.fromEntries(sample.header.map((name, index) => [name, row[index]])),
+  );
   const modelDir = join(dir, 'model');
-  await writeMlflowModelDirectory(modelDir, { fitted: trained.pipeline, onnxBytes: exportPipelineToOnnx(trained.pipeline), inputExample });
+  await writeMlflowModelDirectory(modelDir, {
+    fitted: trained.pipeline,
+    onnxBytes: exportPipelineToOnnx(trained.pipeline),
+    inputExample,
+  });
   if (tamper) await tamper(modelDir);
   const columns = trained.trainingColumns();
   const stats = buildTrainingStatistics(
     Object.fromEntries([
-      ...columns.numeric.map(({ name, values }) => [name, Array.from(values, (value) => (Number.isNaN(value) ? null : value))]),
+      ...columns.numeric.map(({ name, values }) => [
+        name,
+        Array.from(values, (value) => (Number.isNaN(value) ? null : value)),
+      ]),
       ...columns.categorical.map(({ name, values }) => [name, values]),
     ]),
-    { numeric: columns.numeric.map((column) => column.name), categorical: columns.categorical.map((column) => column.name) },
+    {
+      numeric: columns.numeric.map((column) => column.name),
+      categorical: columns.categorical.map((column) => column.name),
+    },
   );
   await writeFile(join(dir, 'train_stats.json'), JSON.stringify(stats));
 
@@ -120,7 +172,12 @@ async function registerInProcess(
     name: modelName,
     source: await client.artifacts.runArtifactUri(runId, 'model'),
     run_id: runId,
-    tags: { f1: String(trained.metrics.f1), roc_auc: String(trained.metrics.rocAuc), run_id: runId, gate_passed: 'true' },
+    tags: {
+      f1: String(trained.metrics.f1),
+      roc_auc: String(trained.metrics.rocAuc),
+      run_id: runId,
+      gate_passed: 'true',
+    },
   });
   return client.modelVersions.waitUntilReady({ name: modelName, version: version.version });
 }

@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
+
 import { waitFor } from './app-harness';
 
 export function python(): string {
   const interpreter = process.env['CHURN_PYTHON'];
-  if (!interpreter) throw new Error('CHURN_PYTHON is not set: run the tests through apps/inference-api/jest.config.cjs');
+  if (!interpreter)
+    throw new Error('CHURN_PYTHON is not set: run the tests through apps/inference-api/jest.config.cjs');
   return interpreter;
 }
 
@@ -34,13 +36,24 @@ export interface PythonServer {
  * Runs a Python server (`python -m mlflow ...`) in its own process group, logging to `logFile`, and
  * waits until `healthPath` answers 200.
  */
-export async function startPythonServer(args: string[], port: number, logDir: string, env: Record<string, string>, healthPath: string, timeoutMs = 120_000): Promise<PythonServer> {
+export async function startPythonServer(
+  args: string[],
+  port: number,
+  logDir: string,
+  env: Record<string, string>,
+  healthPath: string,
+  timeoutMs = 120_000,
+): Promise<PythonServer> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `python-${port}.log`);
   const out = openSync(logFile, 'a');
   // The venv's bin folder goes first on PATH: `mlflow models serve` starts `uvicorn` by name.
   const path = `${dirname(python())}${delimiter}${process.env['PATH'] ?? ''}`;
-  const child = spawn(python(), args, { env: { ...process.env, PATH: path, PYTHONUNBUFFERED: '1', ...env }, stdio: ['ignore', out, out], detached: true });
+  const child = spawn(python(), args, {
+    env: { ...process.env, PATH: path, PYTHONUNBUFFERED: '1', ...env },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
   closeSync(out);
   let exited: string | undefined;
   child.on('exit', (code, signal) => {
@@ -66,11 +79,15 @@ export async function startPythonServer(args: string[], port: number, logDir: st
     clearTimeout(timer);
   };
   try {
-    await waitFor(`${args.slice(0, 4).join(' ')} on port ${port}`, async () => {
-      if (exited) throw new Error(`${exited}; log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-      const response = await fetch(`${url}${healthPath}`);
-      return response.ok ? true : undefined;
-    }, timeoutMs);
+    await waitFor(
+      `${args.slice(0, 4).join(' ')} on port ${port}`,
+      async () => {
+        if (exited) throw new Error(`${exited}; log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+        const response = await fetch(`${url}${healthPath}`);
+        return response.ok ? true : undefined;
+      },
+      timeoutMs,
+    );
   } catch (error) {
     await stop('SIGKILL');
     throw new Error(`${(error as Error).message}\nlog tail:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);

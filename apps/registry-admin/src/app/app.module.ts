@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { MlflowModule, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+
+import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
+
 import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from './config/registry-admin.config';
 import { HealthModule } from './health/health.module';
@@ -24,7 +26,8 @@ export class CoreModule {
       imports: [
         MlflowModule.forRootAsync({
           isGlobal: true,
-          useFactory: () => mlflowClientOptionsFromEnv({ ...environment, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
+          useFactory: () =>
+            mlflowClientOptionsFromEnv({ ...environment, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
         }),
       ],
       providers: [{ provide: RegistryAdminConfig, useValue: config }],

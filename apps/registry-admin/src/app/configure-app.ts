@@ -1,6 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
 import { RegistryAdminConfig } from './config/registry-admin.config';
 import { HttpErrorFilter } from './errors/http-error.filter';
 
@@ -14,7 +15,9 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
     app,
     new DocumentBuilder()
       .setTitle('registry-admin')
-      .setDescription("Promote, roll back and audit the churn model's MLflow aliases. Admin endpoints take `Authorization: Bearer <token>` (API_TOKENS).")
+      .setDescription(
+        "Promote, roll back and audit the churn model's MLflow aliases. Admin endpoints take `Authorization: Bearer <token>` (API_TOKENS).",
+      )
       .setVersion('1')
       .addBearerAuth()
       .build(),

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import {
   defaultChurnSchema,
   exportPipelineToOnnx,
@@ -53,7 +54,8 @@ function trainVariant(variant: TrainingVariant): Promise<TrainedChurnModel> {
   if (model === undefined) {
     const schema = defaultChurnSchema();
     const categorical = schema.categorical.filter((column) => column !== variant.dropColumn);
-    const identifiers = variant.dropColumn === undefined ? schema.identifiers : [...schema.identifiers, variant.dropColumn];
+    const identifiers =
+      variant.dropColumn === undefined ? schema.identifiers : [...schema.identifiers, variant.dropColumn];
     model = trainChurnModel({
       rows: syntheticChurnRecords({ rows: 1500, seed: 11 }),
       schema: { ...schema, categorical, identifiers },
@@ -85,15 +87,26 @@ async function ensureRegisteredModel(mlflow: MlflowClient, name: string): Promis
 }
 
 /** Logs the MLflow Model directory of a trained model to a new run and returns the run id and model URI. */
-async function logModelRun(mlflow: MlflowClient, model: TrainedChurnModel, metrics: Record<string, number>): Promise<{ runId: string; source: string }> {
+async function logModelRun(
+  mlflow: MlflowClient,
+  model: TrainedChurnModel,
+  metrics: Record<string, number>,
+): Promise<{ runId: string; source: string }> {
   const experiment = await mlflow.experiments.getOrCreate('registry-admin-tests');
   const run = await mlflow.runs.create({ experiment_id: experiment.experiment_id, run_name: 'fixture' });
   const runId = run.info.run_id;
-  await mlflow.runs.logBatch({ run_id: runId, metrics: Object.entries(metrics).map(([key, value]) => ({ key, value })) });
+  await mlflow.runs.logBatch({
+    run_id: runId,
+    metrics: Object.entries(metrics).map(([key, value]) => ({ key, value })),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'registry-admin-model-'));
   try {
     const examples = [...syntheticChurnRecords({ rows: 3, seed: 5 })];
-    await writeMlflowModelDirectory(join(dir, 'model'), { fitted: model.pipeline, onnxBytes: exportPipelineToOnnx(model.pipeline), inputExample: examples });
+    await writeMlflowModelDirectory(join(dir, 'model'), {
+      fitted: model.pipeline,
+      onnxBytes: exportPipelineToOnnx(model.pipeline),
+      inputExample: examples,
+    });
     await mlflow.artifacts.logDirectory({ run_id: runId, local_dir: join(dir, 'model'), artifact_path: 'model' });
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -102,14 +115,24 @@ async function logModelRun(mlflow: MlflowClient, model: TrainedChurnModel, metri
   return { runId, source: await mlflow.artifacts.runArtifactUri(runId, 'model') };
 }
 
-async function register(mlflow: MlflowClient, params: Parameters<MlflowClient['modelVersions']['create']>[0]): Promise<ModelVersion> {
+async function register(
+  mlflow: MlflowClient,
+  params: Parameters<MlflowClient['modelVersions']['create']>[0],
+): Promise<ModelVersion> {
   await ensureRegisteredModel(mlflow, params.name);
   const created = await mlflow.modelVersions.create(params);
-  return mlflow.modelVersions.waitUntilReady({ name: params.name, version: created.version }, { pollIntervalMs: 100, timeoutMs: 30_000 });
+  return mlflow.modelVersions.waitUntilReady(
+    { name: params.name, version: created.version },
+    { pollIntervalMs: 100, timeoutMs: 30_000 },
+  );
 }
 
 /** A trained, logged and registered version with the wiring table's tags (f1, roc_auc, gate_f1, gate_passed, data_sha256, run_id). */
-export async function registerTrainedVersion(mlflow: MlflowClient, name: string, options: RegisterOptions = {}): Promise<RegisteredFixture> {
+export async function registerTrainedVersion(
+  mlflow: MlflowClient,
+  name: string,
+  options: RegisterOptions = {},
+): Promise<RegisteredFixture> {
   const model = await trainVariant(options);
   const gateF1 = options.gateF1 ?? 0.3;
   const { f1, rocAuc } = model.metrics;
@@ -141,10 +164,17 @@ export async function registerForeignVersion(mlflow: MlflowClient, name: string)
 }
 
 /** Moves (or with `none` deletes) an alias with MLflow's own Python client: a move registry-admin did not make. */
-export async function moveAliasWithPython(name: string, alias: string, version: string, uri = trackingUri()): Promise<void> {
+export async function moveAliasWithPython(
+  name: string,
+  alias: string,
+  version: string,
+  uri = trackingUri(),
+): Promise<void> {
   const python = process.env['CHURN_PYTHON'];
   if (!python) throw new Error('CHURN_PYTHON is not set: the Jest global setup should point it at the pinned venv');
-  await execFileAsync(python, [join(__dirname, 'set_alias.py'), name, alias, version], { env: { ...process.env, MLFLOW_TRACKING_URI: uri } });
+  await execFileAsync(python, [join(__dirname, 'set_alias.py'), name, alias, version], {
+    env: { ...process.env, MLFLOW_TRACKING_URI: uri },
+  });
 }
 
 /** What a stand-in inference-api replica received. */
@@ -155,17 +185,25 @@ export interface ReceivedPush {
 }
 
 /** A real HTTP server standing in for one inference-api replica's `POST /admin/reload`. */
-export async function startReloadReceiver(status = 200): Promise<{ url: string; received: ReceivedPush[]; close: () => Promise<void> }> {
+export async function startReloadReceiver(
+  status = 200,
+): Promise<{ url: string; received: ReceivedPush[]; close: () => Promise<void> }> {
   const received: ReceivedPush[] = [];
   const server: Server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     request.on('end', () => {
       received.push({ headers: request.headers, body: text === '' ? null : JSON.parse(text), url: request.url ?? '' });
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status === 200 ? { reloaded: true } : { error: 'broken replica' }));
+      response
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(status === 200 ? { reloaded: true } : { error: 'broken replica' }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,5 +1,6 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+
 import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/configure-app';
 import { trackingUri } from './registry-fixtures';
@@ -19,11 +20,15 @@ export const asViewer = { authorization: `Bearer ${TOKENS.viewer}` };
  * A registry-admin app created in-process, as main.ts creates it, against the given environment
  * (the test run's MLflow server and the tokens above unless overridden).
  */
-export async function createTestApp(environment: Record<string, string | undefined> = {}): Promise<NestFastifyApplication> {
+export async function createTestApp(
+  environment: Record<string, string | undefined> = {},
+): Promise<NestFastifyApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.register({ MLFLOW_TRACKING_URI: trackingUri(), API_TOKENS, ...environment })],
   }).compile();
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] }));
+  const app = configureApp(
+    moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] }),
+  );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

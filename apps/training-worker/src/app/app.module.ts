@@ -1,4 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+
 import { AuthModule } from './auth/auth.module';
 import { TrainingWorkerConfig } from './config/training-worker.config';
 import { HealthModule } from './health/health.module';
@@ -15,7 +16,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        { module: ConfigHolderModule, global: true, providers: [{ provide: TrainingWorkerConfig, useValue: config }], exports: [TrainingWorkerConfig] },
+        {
+          module: ConfigHolderModule,
+          global: true,
+          providers: [{ provide: TrainingWorkerConfig, useValue: config }],
+          exports: [TrainingWorkerConfig],
+        },
         AuthModule,
         TrainingModule,
         HealthModule,

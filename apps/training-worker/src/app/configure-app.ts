@@ -1,6 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
 import { TrainingWorkerConfig } from './config/training-worker.config';
 import { HttpErrorFilter } from './errors/http-error.filter';
 

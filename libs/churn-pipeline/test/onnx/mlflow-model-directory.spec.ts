@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import {
   InputExampleError,
   inputExampleFrame,
@@ -77,11 +78,14 @@ describe('writeMlflowModelDirectory', () => {
     expect(readFileSync(join(modelDir, 'model.onnx')).equals(Buffer.from(onnxBytes))).toBe(true);
   });
 
-  it('writes an MLmodel that matches MLflow\'s own, field for field', () => {
+  it("writes an MLmodel that matches MLflow's own, field for field", () => {
     const ours = interop.ours.MLmodel;
     const reference = interop.reference.MLmodel;
     expect(Object.keys(ours).sort()).toEqual([...Object.keys(reference), 'metadata'].sort());
-    expect(withoutPerSaveFields(ours)).toEqual({ ...withoutPerSaveFields(reference), metadata: { data_sha256: 'ab12', run_id: 'r1' } });
+    expect(withoutPerSaveFields(ours)).toEqual({
+      ...withoutPerSaveFields(reference),
+      metadata: { data_sha256: 'ab12', run_id: 'r1' },
+    });
     expect(ours['model_uuid']).toBe(written.modelUuid);
     expect(written.modelUuid).toMatch(/^[0-9a-f]{32}$/);
     expect(ours['utc_time_created']).toBe('2026-03-01 12:34:56.789000');
@@ -101,7 +105,8 @@ describe('writeMlflowModelDirectory', () => {
     ]);
     expect(interop.ours.MLmodel['signature']).toEqual({
       inputs: expect.stringContaining('{"type": "double", "name": "tenure", "required": true}'),
-      outputs: '[{"type": "long", "name": "label", "required": true}, {"type": "float", "name": "probability", "required": true}]',
+      outputs:
+        '[{"type": "long", "name": "label", "required": true}, {"type": "float", "name": "probability", "required": true}]',
       params: null,
     });
   });
@@ -113,11 +118,24 @@ describe('writeMlflowModelDirectory', () => {
   });
 
   it('saves an input example MLflow reads back typed, and saves it as MLflow re-saves it', () => {
-    expect(interop.input_example.columns).toEqual([...TELCO_LIKE_PIPELINE.schema.numeric, ...TELCO_LIKE_PIPELINE.schema.categorical]);
+    expect(interop.input_example.columns).toEqual([
+      ...TELCO_LIKE_PIPELINE.schema.numeric,
+      ...TELCO_LIKE_PIPELINE.schema.categorical,
+    ]);
     expect(interop.input_example.dtypes['tenure']).toBe('float64');
     expect(interop.input_example.dtypes['TotalCharges']).toBe('float64');
     // rows 3..7: the tenure-0 customer's blank TotalCharges is missing; SeniorCitizen 1 becomes "1"
-    expect(interop.input_example.data[0]).toEqual([0, 52.55, null, 'Female', '0', 'Yes', 'DSL', 'Two year', 'Bank transfer (automatic)']);
+    expect(interop.input_example.data[0]).toEqual([
+      0,
+      52.55,
+      null,
+      'Female',
+      '0',
+      'Yes',
+      'DSL',
+      'Two year',
+      'Bank transfer (automatic)',
+    ]);
     expect(interop.input_example.data[1][4]).toBe('1');
     expect(interop.ours['input_example.json']).toEqual(interop.reference['input_example.json']);
     expect(interop.ours['serving_input_example.json']).toEqual(interop.reference['serving_input_example.json']);
@@ -132,9 +150,12 @@ describe('writeMlflowModelDirectory', () => {
       const expected = referenceScore(TELCO_LIKE_PIPELINE, record);
       const difference = Math.abs(predictions.probability[row] - expected.probability);
       if (!(difference <= PROBABILITY_TOLERANCE)) {
-        failures.push(`row ${row}: actual ${predictions.probability[row]}, expected ${expected.probability}, difference ${difference}, tolerance ${PROBABILITY_TOLERANCE}`);
+        failures.push(
+          `row ${row}: actual ${predictions.probability[row]}, expected ${expected.probability}, difference ${difference}, tolerance ${PROBABILITY_TOLERANCE}`,
+        );
       }
-      if (predictions.label[row] !== expected.label) failures.push(`row ${row}: label ${predictions.label[row]}, expected ${expected.label}`);
+      if (predictions.label[row] !== expected.label)
+        failures.push(`row ${row}: label ${predictions.label[row]}, expected ${expected.label}`);
     });
     expect(predictions.probability).toHaveLength(records.length);
     expect(failures).toEqual([]);
@@ -145,12 +166,22 @@ describe('writeMlflowModelDirectory', () => {
     await expect(writeMlflowModelDirectory(modelDir, input)).rejects.toThrow(MlflowModelDirectoryError);
     await expect(writeMlflowModelDirectory(modelDir, input)).rejects.toThrow(/^dir: .* already holds/);
     const fresh = join(workDir, 'fresh');
-    await expect(writeMlflowModelDirectory(fresh, { ...input, onnxBytes: new Uint8Array() })).rejects.toThrow('onnxBytes: is empty');
-    await expect(writeMlflowModelDirectory(fresh, { ...input, inputExample: [] })).rejects.toThrow('inputExample: needs at least one record');
-    const bad = writeMlflowModelDirectory(fresh, { ...input, inputExample: [HAND_PICKED_RECORDS[0], { ...HAND_PICKED_RECORDS[1], TotalCharges: 'n/a' }] });
+    await expect(writeMlflowModelDirectory(fresh, { ...input, onnxBytes: new Uint8Array() })).rejects.toThrow(
+      'onnxBytes: is empty',
+    );
+    await expect(writeMlflowModelDirectory(fresh, { ...input, inputExample: [] })).rejects.toThrow(
+      'inputExample: needs at least one record',
+    );
+    const bad = writeMlflowModelDirectory(fresh, {
+      ...input,
+      inputExample: [HAND_PICKED_RECORDS[0], { ...HAND_PICKED_RECORDS[1], TotalCharges: 'n/a' }],
+    });
     await expect(bad).rejects.toThrow(InputExampleError);
     await expect(
-      writeMlflowModelDirectory(join(workDir, 'fresh2'), { ...input, inputExample: [{ ...HAND_PICKED_RECORDS[1], TotalCharges: 'n/a' }] }),
+      writeMlflowModelDirectory(join(workDir, 'fresh2'), {
+        ...input,
+        inputExample: [{ ...HAND_PICKED_RECORDS[1], TotalCharges: 'n/a' }],
+      }),
     ).rejects.toThrow('input example row 0, column "TotalCharges": "n/a" is not a number');
   });
 
@@ -158,7 +189,11 @@ describe('writeMlflowModelDirectory', () => {
     const example = HAND_PICKED_RECORDS.slice(0, 3);
     const before = JSON.stringify([TELCO_LIKE_PIPELINE, example]);
     const bytesBefore = Buffer.from(onnxBytes).toString('hex');
-    await writeMlflowModelDirectory(join(workDir, 'untouched'), { fitted: TELCO_LIKE_PIPELINE, onnxBytes, inputExample: example });
+    await writeMlflowModelDirectory(join(workDir, 'untouched'), {
+      fitted: TELCO_LIKE_PIPELINE,
+      onnxBytes,
+      inputExample: example,
+    });
     expect(JSON.stringify([TELCO_LIKE_PIPELINE, example])).toBe(before);
     expect(Buffer.from(onnxBytes).toString('hex')).toBe(bytesBefore);
   });

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+
 import { exportPipelineToOnnx, OnnxExportError } from '../../src/lib/onnx';
 import type { FittedPipeline } from '../../src/lib/pipeline-contract';
 import { onnxFeedColumns, referenceScore } from './reference-scoring';
@@ -34,13 +36,18 @@ function expectProbabilitiesClose(source: string, actual: ArrayLike<number>, lab
   expected.forEach((reference, row) => {
     const difference = Math.abs(actual[row] - reference.probability);
     if (!(difference <= PROBABILITY_TOLERANCE)) {
-      failures.push(`row ${row}: actual ${actual[row]}, expected ${reference.probability}, difference ${difference}, tolerance ${PROBABILITY_TOLERANCE}`);
+      failures.push(
+        `row ${row}: actual ${actual[row]}, expected ${reference.probability}, difference ${difference}, tolerance ${PROBABILITY_TOLERANCE}`,
+      );
     }
     if (Number(labels[row]) !== reference.label) {
-      failures.push(`row ${row}: label ${labels[row]}, expected ${reference.label} (p = ${reference.probability}, threshold ${TELCO_LIKE_PIPELINE.threshold})`);
+      failures.push(
+        `row ${row}: label ${labels[row]}, expected ${reference.label} (p = ${reference.probability}, threshold ${TELCO_LIKE_PIPELINE.threshold})`,
+      );
     }
   });
-  if (failures.length > 0) throw new Error(`${source} disagrees with the float64 reference:\n${failures.slice(0, 20).join('\n')}`);
+  if (failures.length > 0)
+    throw new Error(`${source} disagrees with the float64 reference:\n${failures.slice(0, 20).join('\n')}`);
 }
 
 describe('exportPipelineToOnnx', () => {
@@ -57,7 +64,10 @@ describe('exportPipelineToOnnx', () => {
 
   it('scores like the float64 reference in onnxruntime-node, unseen and missing values included', async () => {
     const session = await InferenceSession.create(onnxBytes);
-    expect(session.inputNames).toEqual([...TELCO_LIKE_PIPELINE.schema.numeric, ...TELCO_LIKE_PIPELINE.schema.categorical]);
+    expect(session.inputNames).toEqual([
+      ...TELCO_LIKE_PIPELINE.schema.numeric,
+      ...TELCO_LIKE_PIPELINE.schema.categorical,
+    ]);
     expect(session.outputNames).toEqual(['label', 'probability']);
     const tensors: Record<string, Tensor> = {};
     for (const column of TELCO_LIKE_PIPELINE.numeric) {
@@ -72,7 +82,11 @@ describe('exportPipelineToOnnx', () => {
     expect(result['probability'].dims).toEqual([records.length]);
     expect(result['label'].type).toBe('int64');
     expect(result['label'].dims).toEqual([records.length]);
-    expectProbabilitiesClose('onnxruntime-node', result['probability'].data as Float32Array, result['label'].data as BigInt64Array);
+    expectProbabilitiesClose(
+      'onnxruntime-node',
+      result['probability'].data as Float32Array,
+      result['label'].data as BigInt64Array,
+    );
     await session.release();
   });
 
@@ -127,11 +141,15 @@ describe('exportPipelineToOnnx refuses pipelines it cannot export faithfully', (
   it('a coefficient count that does not match the features', () => {
     const error = refusal(withChanges({ coefficients: TELCO_LIKE_PIPELINE.coefficients.slice(1) }));
     expect(error.field).toBe('coefficients');
-    expect(error.message).toContain('has 18 weights but the pipeline has 19 features (3 numeric columns plus 16 categories)');
+    expect(error.message).toContain(
+      'has 18 weights but the pipeline has 19 features (3 numeric columns plus 16 categories)',
+    );
   });
 
   it('non-finite numbers, naming the field and column', () => {
-    const numeric = TELCO_LIKE_PIPELINE.numeric.map((column, index) => (index === 2 ? { ...column, median: Number.NaN } : column));
+    const numeric = TELCO_LIKE_PIPELINE.numeric.map((column, index) =>
+      index === 2 ? { ...column, median: Number.NaN } : column,
+    );
     const error = refusal(withChanges({ numeric }));
     expect(error.field).toBe('numeric[2].median');
     expect(error.message).toContain('"TotalCharges"');
@@ -141,7 +159,9 @@ describe('exportPipelineToOnnx refuses pipelines it cannot export faithfully', (
   });
 
   it('a non-positive scale or a threshold outside [0, 1]', () => {
-    const numeric = TELCO_LIKE_PIPELINE.numeric.map((column, index) => (index === 0 ? { ...column, scale: 0 } : column));
+    const numeric = TELCO_LIKE_PIPELINE.numeric.map((column, index) =>
+      index === 0 ? { ...column, scale: 0 } : column,
+    );
     expect(refusal(withChanges({ numeric })).field).toBe('numeric[0].scale');
     expect(refusal(withChanges({ threshold: 1.5 })).field).toBe('threshold');
   });
@@ -149,7 +169,9 @@ describe('exportPipelineToOnnx refuses pipelines it cannot export faithfully', (
   it('categories that a missing value would match, duplicates, or none at all', () => {
     const withCategories = (categories: string[]): FittedPipeline =>
       withChanges({
-        categorical: TELCO_LIKE_PIPELINE.categorical.map((column, index) => (index === 3 ? { ...column, categories } : column)),
+        categorical: TELCO_LIKE_PIPELINE.categorical.map((column, index) =>
+          index === 3 ? { ...column, categories } : column,
+        ),
       });
     for (const missingText of ['', ' ', 'nan', 'NaN', 'None']) {
       const error = refusal(withCategories(['DSL', missingText, 'No']));
@@ -157,19 +179,30 @@ describe('exportPipelineToOnnx refuses pipelines it cannot export faithfully', (
       expect(error.message).toContain('which a missing value would match');
     }
     expect(refusal(withCategories(['DSL', 'DSL', 'No'])).message).toContain('lists category "DSL" twice');
-    const empty = refusal(withChanges({
-      categorical: TELCO_LIKE_PIPELINE.categorical.map((column, index) => (index === 0 ? { ...column, categories: [] } : column)),
-      coefficients: TELCO_LIKE_PIPELINE.coefficients.slice(2),
-    }));
+    const empty = refusal(
+      withChanges({
+        categorical: TELCO_LIKE_PIPELINE.categorical.map((column, index) =>
+          index === 0 ? { ...column, categories: [] } : column,
+        ),
+        coefficients: TELCO_LIKE_PIPELINE.coefficients.slice(2),
+      }),
+    );
     expect(empty.message).toBe('categorical[0].categories: column "gender" has no categories');
   });
 
   it('fitted columns that differ from the schema, duplicated columns, and names that collide with the graph', () => {
     const reordered = refusal(withChanges({ numeric: [...TELCO_LIKE_PIPELINE.numeric].reverse() }));
     expect(reordered.field).toBe('numeric');
-    const schema = { ...TELCO_LIKE_PIPELINE.schema, categorical: [...TELCO_LIKE_PIPELINE.schema.categorical.slice(0, 5), 'tenure'] };
-    const categorical = TELCO_LIKE_PIPELINE.categorical.map((column, index) => (index === 5 ? { ...column, name: 'tenure' } : column));
-    expect(refusal(withChanges({ schema, categorical })).message).toBe('schema: column "tenure" is listed more than once');
+    const schema = {
+      ...TELCO_LIKE_PIPELINE.schema,
+      categorical: [...TELCO_LIKE_PIPELINE.schema.categorical.slice(0, 5), 'tenure'],
+    };
+    const categorical = TELCO_LIKE_PIPELINE.categorical.map((column, index) =>
+      index === 5 ? { ...column, name: 'tenure' } : column,
+    );
+    expect(refusal(withChanges({ schema, categorical })).message).toBe(
+      'schema: column "tenure" is listed more than once',
+    );
     const renamed = ['probability', 'features'].map((name) =>
       refusal(
         withChanges({

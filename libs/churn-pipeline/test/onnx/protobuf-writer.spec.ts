@@ -24,7 +24,7 @@ describe('encodeVarint', () => {
 });
 
 describe('ProtobufWriter', () => {
-  it('writes the guide\'s examples: an int field, a string field, packed ints', () => {
+  it("writes the guide's examples: an int field, a string field, packed ints", () => {
     expect(hex(new ProtobufWriter().int(1, 150).finish())).toBe('089601');
     expect(hex(new ProtobufWriter().string(2, 'testing').finish())).toBe('120774657374696e67');
     expect(hex(new ProtobufWriter().packedInts(4, [3, 270, 86942]).finish())).toBe('2206038e029ea705');

@@ -31,7 +31,10 @@ export function referenceScore(fitted: FittedPipeline, record: CustomerRecord): 
  * The graph's feeds for some records, one array per raw column: numbers (null = missing, fed as NaN)
  * for numeric columns, text ('' = missing, numbers as decimal text) for categorical ones.
  */
-export function onnxFeedColumns(fitted: FittedPipeline, records: readonly CustomerRecord[]): Record<string, (number | null)[] | string[]> {
+export function onnxFeedColumns(
+  fitted: FittedPipeline,
+  records: readonly CustomerRecord[],
+): Record<string, (number | null)[] | string[]> {
   const columns: Record<string, (number | null)[] | string[]> = {};
   for (const column of fitted.numeric) {
     columns[column.name] = records.map((record) => parseNumber(record[column.name]));

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 export function runPythonScript<T>(script: string, input: unknown): T {
   const python = process.env.CHURN_PYTHON;
   if (python === undefined || python === '') {
-    throw new Error('CHURN_PYTHON is not set; run these tests through libs/churn-pipeline/jest.config.cjs, whose global setup installs the pinned venv');
+    throw new Error(
+      'CHURN_PYTHON is not set; run these tests through libs/churn-pipeline/jest.config.cjs, whose global setup installs the pinned venv',
+    );
   }
   const result = spawnSync(python, [join(__dirname, script)], {
     input: JSON.stringify(input),

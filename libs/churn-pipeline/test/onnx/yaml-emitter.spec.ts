@@ -3,10 +3,52 @@ import { runPythonScript } from './run-python';
 
 /** Strings a careless emitter would let YAML read as something else (booleans, numbers, null, syntax). */
 const TRICKY_STRINGS = [
-  'yes', 'No', 'ON', 'y', 'null', '~', 'true', '', ' ', '3.11', '3.11.7', '1e5', '0x10', '012', '.inf', '.nan',
-  '2026-03-01', '1:20', '-r requirements.txt', '- item', 'a: b', 'a #b', '# comment', "it's", '"quoted"', '{x}', '[1]',
-  '&anchor', '*alias', '!tag', '|', '>', '%', '@', '`', '<<', '=', 'line\nbreak', 'tab\there', 'trailing ', ' leading',
-  'Ünïcödé', 'Bank transfer (automatic)', 'mlflow==3.17.2', 'pip<=23.2.1', 'python=3.11.7',
+  'yes',
+  'No',
+  'ON',
+  'y',
+  'null',
+  '~',
+  'true',
+  '',
+  ' ',
+  '3.11',
+  '3.11.7',
+  '1e5',
+  '0x10',
+  '012',
+  '.inf',
+  '.nan',
+  '2026-03-01',
+  '1:20',
+  '-r requirements.txt',
+  '- item',
+  'a: b',
+  'a #b',
+  '# comment',
+  "it's",
+  '"quoted"',
+  '{x}',
+  '[1]',
+  '&anchor',
+  '*alias',
+  '!tag',
+  '|',
+  '>',
+  '%',
+  '@',
+  '`',
+  '<<',
+  '=',
+  'line\nbreak',
+  'tab\there',
+  'trailing ',
+  ' leading',
+  'Ünïcödé',
+  'Bank transfer (automatic)',
+  'mlflow==3.17.2',
+  'pip<=23.2.1',
+  'python=3.11.7',
   '{"type": "double", "name": "tenure", "required": true}',
 ];
 
@@ -28,9 +70,9 @@ describe('toYaml', () => {
   });
 
   it('writes block style, two spaces a level, ending with a newline', () => {
-    expect(toYaml({ env: { conda: 'conda.yaml' }, providers: ['CPUExecutionProvider'], code: null, deps: [{ pip: ['a'] }] })).toBe(
-      'env:\n  conda: conda.yaml\nproviders:\n  - CPUExecutionProvider\ncode: null\ndeps:\n  - pip:\n      - a\n',
-    );
+    expect(
+      toYaml({ env: { conda: 'conda.yaml' }, providers: ['CPUExecutionProvider'], code: null, deps: [{ pip: ['a'] }] }),
+    ).toBe('env:\n  conda: conda.yaml\nproviders:\n  - CPUExecutionProvider\ncode: null\ndeps:\n  - pip:\n      - a\n');
   });
 
   it('refuses numbers YAML readers disagree on', () => {

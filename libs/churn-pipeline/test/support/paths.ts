@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+
 import { readCsv, type CustomerRecord } from '../../src/index';
 
 /** The workspace root (this file is libs/churn-pipeline/test/support/paths.ts). */

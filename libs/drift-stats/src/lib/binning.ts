@@ -24,7 +24,10 @@ export function requireBinEdges(innerEdges: ReadonlyArray<number>, field: string
   requireFiniteNumbers(innerEdges, field);
   for (let i = 1; i < innerEdges.length; i++) {
     if (!(innerEdges[i] > innerEdges[i - 1])) {
-      throw new DriftInputError(`${field}[${i}]`, `bin edges must increase strictly, got ${innerEdges[i - 1]} then ${innerEdges[i]}`);
+      throw new DriftInputError(
+        `${field}[${i}]`,
+        `bin edges must increase strictly, got ${innerEdges[i - 1]} then ${innerEdges[i]}`,
+      );
     }
   }
   return innerEdges;

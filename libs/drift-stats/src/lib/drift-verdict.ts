@@ -3,8 +3,13 @@ import { jensenShannonDistance, normalizedWassersteinDistance, wassersteinDistan
 import { DriftInputError } from './errors';
 import { kolmogorovSmirnovTwoSample } from './kolmogorov-smirnov';
 import { CategoricalFeatureWindow, DriftWindow, FeatureWindow, NumericFeatureWindow } from './live-window';
-import { PSI_EMPTY_BIN_SHARE, populationStabilityIndex } from './population-stability-index';
-import { CategoricalColumnStatistics, NumericColumnStatistics, TrainingStatistics, referenceCategoryCounts } from './training-statistics';
+import { populationStabilityIndex, PSI_EMPTY_BIN_SHARE } from './population-stability-index';
+import {
+  CategoricalColumnStatistics,
+  NumericColumnStatistics,
+  referenceCategoryCounts,
+  TrainingStatistics,
+} from './training-statistics';
 
 /** Thresholds of the drift verdicts. Every field is optional; DRIFT_DEFAULTS documents the defaults. */
 export interface DriftOptions {
@@ -141,8 +146,11 @@ export function numericFeatureDrift(
   if (reference === undefined || reference.count === 0 || reference.sample.length === 0) {
     return emptyReport(name, 'no_reference');
   }
-  if (window.binEdges.length !== reference.bin_edges.length || window.binEdges.some((e, i) => e !== reference.bin_edges[i])) {
-    throw new DriftInputError(`window.${name}`, 'was not built on the reference\'s bin edges');
+  if (
+    window.binEdges.length !== reference.bin_edges.length ||
+    window.binEdges.some((e, i) => e !== reference.bin_edges[i])
+  ) {
+    throw new DriftInputError(`window.${name}`, "was not built on the reference's bin edges");
   }
   if (window.valueCount < settings.minimumWindowSize) return emptyReport(name, 'insufficient_data');
   const psi = populationStabilityIndex(reference.bin_counts, window.binCounts, settings.psiEmptyBinShare);
@@ -191,8 +199,11 @@ export function categoricalFeatureDrift(
 ): FeatureDriftReport {
   const settings = resolveOptions(options);
   if (reference === undefined || reference.count === 0) return emptyReport(name, 'no_reference');
-  if (window.levels.length !== reference.levels.length || window.levels.some((level, i) => level !== reference.levels[i])) {
-    throw new DriftInputError(`window.${name}`, 'was not built on the reference\'s levels');
+  if (
+    window.levels.length !== reference.levels.length ||
+    window.levels.some((level, i) => level !== reference.levels[i])
+  ) {
+    throw new DriftInputError(`window.${name}`, "was not built on the reference's levels");
   }
   if (window.valueCount < settings.minimumWindowSize) return emptyReport(name, 'insufficient_data');
   const expected = referenceCategoryCounts(reference);
@@ -200,7 +211,16 @@ export function categoricalFeatureDrift(
   const psi = populationStabilityIndex(expected, observed, settings.psiEmptyBinShare);
   const seen = expected.map((_, i) => i).filter((i) => expected[i] > 0 || observed[i] > 0);
   if (seen.length < 2) {
-    return { name, method: null, statistic: null, p_value: null, score: null, threshold: null, status: statusOf(false, psi, settings), psi };
+    return {
+      name,
+      method: null,
+      statistic: null,
+      p_value: null,
+      score: null,
+      threshold: null,
+      status: statusOf(false, psi, settings),
+      psi,
+    };
   }
   if (window.valueCount <= settings.largeSampleSize) {
     const test = chiSquareGoodnessOfFit(observed, expected);

@@ -28,8 +28,8 @@ const PI_SIX = Math.PI ** 6;
 const SQRT_THREE = Math.sqrt(3);
 /** Stirling coefficients B₂ⱼ/(2j)/(2j−1) for j = 8..1, highest power first (scipy's `_STIRLING_COEFFS`, as doubles). */
 const STIRLING_COEFFICIENTS = [
-  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417,
-  -0.0005952380952380953, 0.0007936507936507937, -0.002777777777777778, 0.08333333333333333,
+  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417, -0.0005952380952380953,
+  0.0007936507936507937, -0.002777777777777778, 0.08333333333333333,
 ];
 
 const clipProbability = (p: number): number => Math.min(1, Math.max(0, p));
@@ -321,9 +321,7 @@ export function kolmogorovSurvival(n: number, x: number): number {
   if (t <= 1) {
     if (t <= 0.5) return 1;
     const cdf =
-      n <= 140
-        ? productOfScaledRange(n, 2 * t - 1)
-        : Math.exp(logFactorialOverPower(n) + n * Math.log(2 * t - 1));
+      n <= 140 ? productOfScaledRange(n, 2 * t - 1) : Math.exp(logFactorialOverPower(n) + n * Math.log(2 * t - 1));
     return clipProbability(1 - cdf);
   }
   if (t >= n - 1) return clipProbability(2 * (1 - x) ** n);

@@ -97,7 +97,11 @@ function roundHalfToEven(x: number): number {
 }
 
 /** scipy's `_attempt_exact_2kssamp` for the two-sided case; undefined when it would fall back. */
-function exactTwoSidedPValue(n1: number, n2: number, distance: number): { statistic: number; pValue: number } | undefined {
+function exactTwoSidedPValue(
+  n1: number,
+  n2: number,
+  distance: number,
+): { statistic: number; pValue: number } | undefined {
   const g = greatestCommonDivisor(n1, n2);
   const lcm = (n1 / g) * n2;
   const h = Math.round(distance * lcm);

@@ -151,7 +151,10 @@ export class NumericFeatureWindow {
    */
   merge(other: NumericFeatureWindow): NumericFeatureWindow {
     if (other.binEdges.length !== this.binEdges.length || other.binEdges.some((edge, i) => edge !== this.binEdges[i])) {
-      throw new DriftInputError('other.binEdges', 'differ from this window\'s bins; windows of different references cannot merge');
+      throw new DriftInputError(
+        'other.binEdges',
+        "differ from this window's bins; windows of different references cannot merge",
+      );
     }
     const merged = new NumericFeatureWindow(this.binEdges, this.sampler.merge(other.sampler));
     this.counts.forEach((count, i) => (merged.counts[i] = count + other.counts[i]));
@@ -178,7 +181,10 @@ export class NumericFeatureWindow {
     requireCounts(json.bin_counts, window.counts.length, `${field}.bin_counts`);
     const binTotal = json.bin_counts.reduce((sum, n) => sum + n, 0);
     if (binTotal !== window.sampler.seen) {
-      throw new DriftInputError(`${field}.bin_counts`, `sum to ${binTotal} but the sample has seen ${window.sampler.seen} values`);
+      throw new DriftInputError(
+        `${field}.bin_counts`,
+        `sum to ${binTotal} but the sample has seen ${window.sampler.seen} values`,
+      );
     }
     requireCounts([json.missing], 1, `${field}.missing`);
     json.bin_counts.forEach((count, i) => (window.counts[i] = count));
@@ -265,7 +271,12 @@ export class CategoricalFeatureWindow {
   private levelsOfCodes(categories: ReadonlyArray<string>): Int32Array {
     if (this.codeLevels?.categories !== categories) {
       const other = this.levels.length;
-      this.codeLevels = { categories, levelOfCode: Int32Array.from(categories, (category) => (category === '' ? -1 : (this.positions.get(category) ?? other))) };
+      this.codeLevels = {
+        categories,
+        levelOfCode: Int32Array.from(categories, (category) =>
+          category === '' ? -1 : (this.positions.get(category) ?? other),
+        ),
+      };
     }
     return this.codeLevels.levelOfCode;
   }
@@ -300,7 +311,10 @@ export class CategoricalFeatureWindow {
   /** The window of both; every count is the sum. @throws {DriftInputError} when the levels differ. */
   merge(other: CategoricalFeatureWindow): CategoricalFeatureWindow {
     if (other.levels.length !== this.levels.length || other.levels.some((level, i) => level !== this.levels[i])) {
-      throw new DriftInputError('other.levels', 'differ from this window\'s levels; windows of different references cannot merge');
+      throw new DriftInputError(
+        'other.levels',
+        "differ from this window's levels; windows of different references cannot merge",
+      );
     }
     const merged = new CategoricalFeatureWindow(this.levels);
     this.counts.forEach((count, i) => (merged.counts[i] = count + other.counts[i]));
@@ -332,12 +346,14 @@ function requireCounts(counts: ReadonlyArray<number>, length: number, field: str
   }
   requireNonNegativeNumbers(counts, field);
   counts.forEach((count, i) => {
-    if (!Number.isInteger(count)) throw new DriftInputError(`${field}[${i}]`, `expected an integer count, got ${count}`);
+    if (!Number.isInteger(count))
+      throw new DriftInputError(`${field}[${i}]`, `expected an integer count, got ${count}`);
   });
 }
 
 function requireRowCount(count: number, field: string): void {
-  if (!Number.isInteger(count) || count < 0) throw new DriftInputError(field, `expected an integer ≥ 0, got ${String(count)}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new DriftInputError(field, `expected an integer ≥ 0, got ${String(count)}`);
 }
 
 /** Throws DriftInputError unless `values` is array-like and start, end are integers with 0 ≤ start ≤ end ≤ its length. */
@@ -378,7 +394,8 @@ function requireTextValues(values: ReadonlyArray<string>, start: number, end: nu
  * categories, the categories are strings, and every row with a negative code has a string in texts.
  */
 function requireCodedValues(column: CodedTextColumn, start: number, end: number, field: string): void {
-  if (typeof column !== 'object' || column === null) throw new DriftInputError(field, 'expected { codes, categories, texts }');
+  if (typeof column !== 'object' || column === null)
+    throw new DriftInputError(field, 'expected { codes, categories, texts }');
   requireRowRange(column.codes, start, end, `${field}.codes`);
   requireTextValues(column.categories, 0, column.categories?.length ?? 0, `${field}.categories`);
   requireRowRange(column.texts, start, end, `${field}.texts`);
@@ -386,10 +403,16 @@ function requireCodedValues(column: CodedTextColumn, start: number, end: number,
   for (let i = start; i < end; i++) {
     const code = column.codes[i];
     if (!Number.isInteger(code) || code >= categoryCount) {
-      throw new DriftInputError(`${field}.codes[${i}]`, `expected an integer below ${categoryCount} (negative: read texts[${i}]), got ${describe(code)}`);
+      throw new DriftInputError(
+        `${field}.codes[${i}]`,
+        `expected an integer below ${categoryCount} (negative: read texts[${i}]), got ${describe(code)}`,
+      );
     }
     if (code < 0 && typeof column.texts[i] !== 'string') {
-      throw new DriftInputError(`${field}.texts[${i}]`, `expected a string ('' when missing) for a row without a code, got ${describe(column.texts[i])}`);
+      throw new DriftInputError(
+        `${field}.texts[${i}]`,
+        `expected a string ('' when missing) for a row without a code, got ${describe(column.texts[i])}`,
+      );
     }
   }
 }
@@ -399,7 +422,7 @@ function isCodedTextColumn(column: LiveColumn): column is CodedTextColumn {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /** One window per feature, keyed by column name. */
@@ -454,10 +477,12 @@ export class DriftWindow {
       const value = row[name];
       try {
         if (window instanceof NumericFeatureWindow) {
-          if (typeof value === 'string') throw new DriftInputError('value', `expected a number, got the string ${JSON.stringify(value)}`);
+          if (typeof value === 'string')
+            throw new DriftInputError('value', `expected a number, got the string ${JSON.stringify(value)}`);
           window.add(value);
         } else {
-          if (typeof value === 'number') throw new DriftInputError('value', `expected a string, got the number ${value}`);
+          if (typeof value === 'number')
+            throw new DriftInputError('value', `expected a string, got the number ${value}`);
           window.add(value);
         }
       } catch (error) {
@@ -478,7 +503,8 @@ export class DriftWindow {
    *   number for a categorical feature); every column is checked before any is recorded.
    */
   addColumns(columns: LiveColumns, start: number, end: number): void {
-    if (typeof columns !== 'object' || columns === null) throw new DriftInputError('columns', 'expected an object of columns by feature name');
+    if (typeof columns !== 'object' || columns === null)
+      throw new DriftInputError('columns', 'expected an object of columns by feature name');
     requireRowCount(start, 'start');
     requireRowCount(end, 'end');
     if (start > end) throw new DriftInputError('end', `is ${end}, before start ${start}`);
@@ -486,7 +512,8 @@ export class DriftWindow {
       const column = columns[name];
       if (column === undefined) continue;
       if (window instanceof NumericFeatureWindow) {
-        if (isCodedTextColumn(column)) throw new DriftInputError(`columns.${name}`, 'is a coded text column; this feature is numeric');
+        if (isCodedTextColumn(column))
+          throw new DriftInputError(`columns.${name}`, 'is a coded text column; this feature is numeric');
         requireNumericValues(column as ArrayLike<number>, start, end, `columns.${name}`);
       } else if (isCodedTextColumn(column)) {
         requireCodedValues(column, start, end, `columns.${name}`);
@@ -517,7 +544,10 @@ export class DriftWindow {
       }
     }
     if (other.features.size !== this.features.size) {
-      throw new DriftInputError('other.features', `has ${other.features.size} features, this window has ${this.features.size}`);
+      throw new DriftInputError(
+        'other.features',
+        `has ${other.features.size} features, this window has ${this.features.size}`,
+      );
     }
     return new DriftWindow(features);
   }

@@ -70,7 +70,10 @@ export class ReservoirSample {
    */
   merge(other: ReservoirSample): ReservoirSample {
     if (other.capacity !== this.capacity) {
-      throw new DriftInputError('other.capacity', `is ${other.capacity} but this sample's capacity is ${this.capacity}`);
+      throw new DriftInputError(
+        'other.capacity',
+        `is ${other.capacity} but this sample's capacity is ${this.capacity}`,
+      );
     }
     const merged = ReservoirSample.fromJSON(this.toJSON());
     merged.seenCount = this.seenCount + other.seenCount;
@@ -94,7 +97,12 @@ export class ReservoirSample {
   }
 
   toJSON(): ReservoirSampleJson {
-    return { capacity: this.capacity, seen: this.seenCount, values: [...this.kept], random_state: this.random.snapshot() };
+    return {
+      capacity: this.capacity,
+      seen: this.seenCount,
+      values: [...this.kept],
+      random_state: this.random.snapshot(),
+    };
   }
 
   /** @throws {DriftInputError} naming the field when the JSON is not a valid sample. */

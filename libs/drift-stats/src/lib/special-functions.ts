@@ -1,16 +1,7 @@
 import { DriftInputError } from './errors';
 
 /** Bernoulli-number coefficients B₂ₖ / (2k(2k−1)) of Stirling's series, k = 1..8. */
-const STIRLING_COEFFICIENTS = [
-  1 / 12,
-  -1 / 360,
-  1 / 1260,
-  -1 / 1680,
-  1 / 1188,
-  -691 / 360360,
-  1 / 156,
-  -3617 / 122400,
-];
+const STIRLING_COEFFICIENTS = [1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156, -3617 / 122400];
 const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
 /** Below this argument the recurrence Γ(z+1) = zΓ(z) shifts z up before Stirling's series is used. */
 const STIRLING_MINIMUM_ARGUMENT = 10;

@@ -1,7 +1,7 @@
 import { countNumericBins, levelPositions, requireBinEdges } from './binning';
-import { decileEdges } from './quantiles';
 import { mean, populationStandardDeviation } from './descriptive';
 import { DriftInputError, requireFiniteNumbers, requireNonNegativeNumbers } from './errors';
+import { decileEdges } from './quantiles';
 import { ReservoirSample } from './reservoir-sample';
 
 /** What training records about one numeric column (non-missing values only, except `missing_share`). */
@@ -104,7 +104,10 @@ export function buildTrainingStatistics(
   const rowCount = columns[names[0]].length;
   for (const name of names) {
     if (columns[name].length !== rowCount) {
-      throw new DriftInputError(`columns.${name}`, `has ${columns[name].length} rows but columns.${names[0]} has ${rowCount}`);
+      throw new DriftInputError(
+        `columns.${name}`,
+        `has ${columns[name].length} rows but columns.${names[0]} has ${rowCount}`,
+      );
     }
   }
   if (rowCount === 0) throw new DriftInputError('columns', 'hold no rows');
@@ -129,7 +132,10 @@ function numericColumnStatistics(
   cells.forEach((cell, row) => {
     if (cell === null || cell === undefined) return;
     if (typeof cell !== 'number' || !Number.isFinite(cell)) {
-      throw new DriftInputError(`columns.${name}[${row}]`, `expected a finite number or null, got ${JSON.stringify(cell)}`);
+      throw new DriftInputError(
+        `columns.${name}[${row}]`,
+        `expected a finite number or null, got ${JSON.stringify(cell)}`,
+      );
     }
     values.push(cell);
     sample.add(cell);
@@ -164,7 +170,9 @@ function categoricalColumnStatistics(
     counts.set(cell, (counts.get(cell) ?? 0) + 1);
     count += 1;
   });
-  const ranked = [...counts.entries()].sort(([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : a > b ? 1 : 0));
+  const ranked = [...counts.entries()].sort(
+    ([a, countA], [b, countB]) => countB - countA || (a < b ? -1 : a > b ? 1 : 0),
+  );
   const kept = ranked.slice(0, maxLevels);
   const levelCountsTotal = kept.reduce((sum, [, n]) => sum + n, 0);
   return {
@@ -196,10 +204,19 @@ export function parseTrainingStatistics(json: unknown): TrainingStatistics {
     for (const key of ['missing_share', 'mean', 'std', 'min', 'max']) {
       requireFiniteNumbers([column[key] as number], `${field}.${key}`);
     }
-    const edges = requireBinEdges(requireArray(column.bin_edges, `${field}.bin_edges`) as number[], `${field}.bin_edges`);
-    const binCounts = requireNonNegativeNumbers(requireArray(column.bin_counts, `${field}.bin_counts`) as number[], `${field}.bin_counts`);
+    const edges = requireBinEdges(
+      requireArray(column.bin_edges, `${field}.bin_edges`) as number[],
+      `${field}.bin_edges`,
+    );
+    const binCounts = requireNonNegativeNumbers(
+      requireArray(column.bin_counts, `${field}.bin_counts`) as number[],
+      `${field}.bin_counts`,
+    );
     if (binCounts.length !== edges.length + 1) {
-      throw new DriftInputError(`${field}.bin_counts`, `has ${binCounts.length} entries, expected bin_edges.length + 1 = ${edges.length + 1}`);
+      throw new DriftInputError(
+        `${field}.bin_counts`,
+        `has ${binCounts.length} entries, expected bin_edges.length + 1 = ${edges.length + 1}`,
+      );
     }
     requireFiniteNumbers(requireArray(column.sample, `${field}.sample`) as number[], `${field}.sample`);
   }
@@ -211,9 +228,15 @@ export function parseTrainingStatistics(json: unknown): TrainingStatistics {
     requireFiniteNumbers([column.missing_share as number], `${field}.missing_share`);
     const levels = requireArray(column.levels, `${field}.levels`) as string[];
     levelPositions(levels, `${field}.levels`);
-    const levelCounts = requireNonNegativeNumbers(requireArray(column.level_counts, `${field}.level_counts`) as number[], `${field}.level_counts`);
+    const levelCounts = requireNonNegativeNumbers(
+      requireArray(column.level_counts, `${field}.level_counts`) as number[],
+      `${field}.level_counts`,
+    );
     if (levelCounts.length !== levels.length) {
-      throw new DriftInputError(`${field}.level_counts`, `has ${levelCounts.length} entries for ${levels.length} levels`);
+      throw new DriftInputError(
+        `${field}.level_counts`,
+        `has ${levelCounts.length} entries for ${levels.length} levels`,
+      );
     }
     requireCount(column.other_count, `${field}.other_count`);
   }

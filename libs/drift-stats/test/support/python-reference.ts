@@ -9,7 +9,9 @@ import path from 'node:path';
 export function loadPythonReference<T>(scriptName = 'generate_reference.py'): T {
   const python = process.env.CHURN_PYTHON;
   if (!python) {
-    throw new Error('CHURN_PYTHON is not set: run these tests through libs/drift-stats/jest.config.cjs (its global setup installs the pinned Python)');
+    throw new Error(
+      'CHURN_PYTHON is not set: run these tests through libs/drift-stats/jest.config.cjs (its global setup installs the pinned Python)',
+    );
   }
   const script = path.join(__dirname, '..', 'reference', scriptName);
   const stdout = execFileSync(python, [script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

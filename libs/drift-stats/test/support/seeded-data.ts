@@ -11,7 +11,12 @@ export function normalSample(n: number, mean: number, sd: number, seed: number):
 }
 
 /** n draws of the given levels with the given probabilities. */
-export function categoricalSample(n: number, levels: ReadonlyArray<string>, probabilities: ReadonlyArray<number>, seed: number): string[] {
+export function categoricalSample(
+  n: number,
+  levels: ReadonlyArray<string>,
+  probabilities: ReadonlyArray<number>,
+  seed: number,
+): string[] {
   const random = new SeededRandom(seed);
   return Array.from({ length: n }, () => {
     let u = random.next();

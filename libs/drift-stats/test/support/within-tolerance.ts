@@ -29,7 +29,9 @@ export function expectAllWithin(
   label: string,
 ): void {
   if (actual.length !== expected.length) {
-    throw new Error(`${label}: actual has ${actual.length} entries, expected ${expected.length} (${JSON.stringify(actual)} vs ${JSON.stringify(expected)})`);
+    throw new Error(
+      `${label}: actual has ${actual.length} entries, expected ${expected.length} (${JSON.stringify(actual)} vs ${JSON.stringify(expected)})`,
+    );
   }
   actual.forEach((value, i) => expectWithin(value, expected[i], tolerance, `${label}[${i}]`));
 }

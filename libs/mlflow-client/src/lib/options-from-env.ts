@@ -23,14 +23,18 @@ export function mlflowClientOptionsFromEnv(env: Record<string, string | undefine
     throw new MlflowConfigError('MLFLOW_TRACKING_URI must be an http(s) URL such as http://127.0.0.1:5000');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MlflowConfigError(`MLFLOW_TRACKING_URI must use http or https (a tracking server); got '${url.protocol}'`);
+    throw new MlflowConfigError(
+      `MLFLOW_TRACKING_URI must use http or https (a tracking server); got '${url.protocol}'`,
+    );
   }
 
   const username = nonEmpty(env['MLFLOW_TRACKING_USERNAME']);
   const password = nonEmpty(env['MLFLOW_TRACKING_PASSWORD']);
   const token = nonEmpty(env['MLFLOW_TRACKING_TOKEN']);
-  if (username && !password) throw new MlflowConfigError('MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not');
-  if (password && !username) throw new MlflowConfigError('MLFLOW_TRACKING_PASSWORD is set but MLFLOW_TRACKING_USERNAME is not');
+  if (username && !password)
+    throw new MlflowConfigError('MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not');
+  if (password && !username)
+    throw new MlflowConfigError('MLFLOW_TRACKING_PASSWORD is set but MLFLOW_TRACKING_USERNAME is not');
   let auth: MlflowAuth | undefined;
   if (username && password) auth = { type: 'basic', username, password };
   else if (token) auth = { type: 'bearer', token };
@@ -39,13 +43,17 @@ export function mlflowClientOptionsFromEnv(env: Record<string, string | undefine
   const timeoutSeconds = nonEmpty(env['MLFLOW_HTTP_REQUEST_TIMEOUT']);
   if (timeoutSeconds !== undefined) {
     const seconds = Number(timeoutSeconds);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new MlflowConfigError(`MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds; got '${timeoutSeconds}'`);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new MlflowConfigError(
+        `MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds; got '${timeoutSeconds}'`,
+      );
     options.timeoutMs = seconds * 1000;
   }
   const maxRetries = nonEmpty(env['MLFLOW_HTTP_REQUEST_MAX_RETRIES']);
   if (maxRetries !== undefined) {
     const retries = Number(maxRetries);
-    if (!Number.isInteger(retries) || retries < 0) throw new MlflowConfigError(`MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number ≥ 0; got '${maxRetries}'`);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new MlflowConfigError(`MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number ≥ 0; got '${maxRetries}'`);
     options.maxRetries = retries;
   }
   return options;

@@ -8,7 +8,8 @@ import { MlflowArgumentError } from './core/errors';
 import { joinPath, splitPath } from './core/paths';
 
 /** A `models:/` URI, by alias or by version number. */
-export type ModelUriRef = { name: string; alias: string; version?: undefined } | { name: string; version: string; alias?: undefined };
+export type ModelUriRef =
+  { name: string; alias: string; version?: undefined } | { name: string; version: string; alias?: undefined };
 
 /**
  * The artifact proxy path of an `mlflow-artifacts:` URI: the part after the scheme (and host, when
@@ -54,9 +55,11 @@ export function parseModelUri(uri: string): ModelUriRef {
   if (match) {
     const body = match[1];
     const at = body.lastIndexOf('@');
-    if (at > 0 && at < body.length - 1 && !body.slice(at).includes('/')) return { name: body.slice(0, at), alias: body.slice(at + 1) };
+    if (at > 0 && at < body.length - 1 && !body.slice(at).includes('/'))
+      return { name: body.slice(0, at), alias: body.slice(at + 1) };
     const slash = body.lastIndexOf('/');
-    if (slash > 0 && /^\d+$/.test(body.slice(slash + 1))) return { name: body.slice(0, slash), version: body.slice(slash + 1) };
+    if (slash > 0 && /^\d+$/.test(body.slice(slash + 1)))
+      return { name: body.slice(0, slash), version: body.slice(slash + 1) };
   }
   throw new MlflowArgumentError(`'${uri}' is not a models:/<name>@<alias> or models:/<name>/<version> URI`);
 }

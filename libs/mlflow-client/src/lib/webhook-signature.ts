@@ -32,18 +32,22 @@ export function verifyWebhookSignature(
   options: { toleranceSeconds?: number; nowMs?: number } = {},
 ): WebhookVerdict {
   const { signature, timestamp, deliveryId } = delivery;
-  if (!signature || !timestamp || !deliveryId) return { valid: false, reason: 'missing X-MLflow-Signature, X-MLflow-Timestamp or X-MLflow-Delivery-Id' };
+  if (!signature || !timestamp || !deliveryId)
+    return { valid: false, reason: 'missing X-MLflow-Signature, X-MLflow-Timestamp or X-MLflow-Delivery-Id' };
   const seconds = Number(timestamp);
-  if (!Number.isInteger(seconds)) return { valid: false, reason: `X-MLflow-Timestamp '${timestamp}' is not Unix seconds` };
+  if (!Number.isInteger(seconds))
+    return { valid: false, reason: `X-MLflow-Timestamp '${timestamp}' is not Unix seconds` };
   const skew = Math.abs((options.nowMs ?? Date.now()) / 1000 - seconds);
   const tolerance = options.toleranceSeconds ?? 300;
-  if (skew > tolerance) return { valid: false, reason: `X-MLflow-Timestamp is ${Math.round(skew)} s away from now (tolerance ${tolerance} s)` };
+  if (skew > tolerance)
+    return {
+      valid: false,
+      reason: `X-MLflow-Timestamp is ${Math.round(skew)} s away from now (tolerance ${tolerance} s)`,
+    };
   if (!signature.startsWith('v1,')) return { valid: false, reason: 'X-MLflow-Signature is not a v1 signature' };
-  const expected = createHmac('sha256', secret)
-    .update(`${deliveryId}.${timestamp}.`)
-    .update(delivery.body)
-    .digest();
+  const expected = createHmac('sha256', secret).update(`${deliveryId}.${timestamp}.`).update(delivery.body).digest();
   const given = Buffer.from(signature.slice(3), 'base64');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { valid: false, reason: 'X-MLflow-Signature does not match' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { valid: false, reason: 'X-MLflow-Signature does not match' };
   return { valid: true };
 }

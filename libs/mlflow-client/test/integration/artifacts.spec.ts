@@ -1,10 +1,11 @@
 // Artifacts through the real server's proxy: binary files and nested directories written by us,
 // read back by MLflow's Python client, and downloaded again by us.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { MlflowArgumentError, ResourceDoesNotExistError } from '../../src';
 import { readBack, testClient, uniqueName } from '../support';
 
@@ -19,7 +20,7 @@ describe('artifacts', () => {
   const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const large = randomBytes(3 * 1024 * 1024);
   const tree: Record<string, Buffer> = {
-    'MLmodel': Buffer.from('flavors:\n  onnx: {}\n'),
+    MLmodel: Buffer.from('flavors:\n  onnx: {}\n'),
     'model.onnx': large,
     'nested/deeper/bytes.bin': binary,
     'nested/with space & plus+ü.txt': Buffer.from('odd name'),
@@ -36,14 +37,22 @@ describe('artifacts', () => {
       writeFileSync(join(modelDir, path), data);
     }
     writeFileSync(join(work, 'stats.json'), '{"rows": 7043}');
-    expect(await client.artifacts.logDirectory({ run_id: runId, local_dir: modelDir, artifact_path: 'model' })).toEqual(Object.keys(tree).sort());
-    expect(await client.artifacts.logFile({ run_id: runId, local_path: join(work, 'stats.json') })).toBe(`${artifactUri}/stats.json`);
+    expect(await client.artifacts.logDirectory({ run_id: runId, local_dir: modelDir, artifact_path: 'model' })).toEqual(
+      Object.keys(tree).sort(),
+    );
+    expect(await client.artifacts.logFile({ run_id: runId, local_path: join(work, 'stats.json') })).toBe(
+      `${artifactUri}/stats.json`,
+    );
   });
 
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('MLflow’s Python client downloads exactly the bytes we uploaded', async () => {
-    const read = await readBack<{ files: Record<string, { sha256: string; size: number }> }>('artifacts', runId, join(work, 'python-download'));
+    const read = await readBack<{ files: Record<string, { sha256: string; size: number }> }>(
+      'artifacts',
+      runId,
+      join(work, 'python-download'),
+    );
     const expected = Object.fromEntries([
       ...Object.entries(tree).map(([path, data]) => [`model/${path}`, { sha256: sha256(data), size: data.length }]),
       ['stats.json', { sha256: sha256(Buffer.from('{"rows": 7043}')), size: 14 }],
@@ -57,7 +66,11 @@ describe('artifacts', () => {
       { path: 'stats.json', is_dir: false, file_size: 14 },
     ]);
     const files = await client.artifacts.listFiles(`runs:/${runId}/model`);
-    expect(files.map((f) => [f.path, f.file_size])).toEqual(Object.entries(tree).map(([path, data]) => [path, data.length]).sort());
+    expect(files.map((f) => [f.path, f.file_size])).toEqual(
+      Object.entries(tree)
+        .map(([path, data]) => [path, data.length])
+        .sort(),
+    );
     expect(await client.artifacts.list(`runs:/${runId}/nothing-here`)).toEqual([]);
   });
 
@@ -76,14 +89,21 @@ describe('artifacts', () => {
 
   it('downloads single files and reads small ones', async () => {
     const target = join(work, 'one', 'bytes.bin');
-    expect(await client.artifacts.downloadFile(`runs:/${runId}/model/nested/deeper/bytes.bin`, target, binary.length)).toBe(256);
+    expect(
+      await client.artifacts.downloadFile(`runs:/${runId}/model/nested/deeper/bytes.bin`, target, binary.length),
+    ).toBe(256);
     expect(readFileSync(target).equals(binary)).toBe(true);
     expect((await client.artifacts.readBytes(`${artifactUri}/stats.json`)).toString()).toBe('{"rows": 7043}');
   });
 
   it('reports missing artifacts and unsupported URIs with typed errors', async () => {
-    await expect(client.artifacts.downloadDirectory(`runs:/${runId}/absent`, join(work, 'absent'))).rejects.toBeInstanceOf(ResourceDoesNotExistError);
-    await expect(client.artifacts.readBytes(`${artifactUri}/absent.txt`)).rejects.toMatchObject({ name: 'ResourceDoesNotExistError', status: 404 });
+    await expect(
+      client.artifacts.downloadDirectory(`runs:/${runId}/absent`, join(work, 'absent')),
+    ).rejects.toBeInstanceOf(ResourceDoesNotExistError);
+    await expect(client.artifacts.readBytes(`${artifactUri}/absent.txt`)).rejects.toMatchObject({
+      name: 'ResourceDoesNotExistError',
+      status: 404,
+    });
     await expect(client.artifacts.list('s3://bucket/x')).rejects.toBeInstanceOf(MlflowArgumentError);
     await expect(client.artifacts.list(`${artifactUri}/../other`)).rejects.toBeInstanceOf(MlflowArgumentError);
   });

@@ -4,7 +4,15 @@
 // forms of the client or of the errors it throws.
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { MlflowClient, MlflowError, PermissionDeniedError, UnauthenticatedError, mlflowClientOptionsFromEnv, type Experiment } from '../../src';
+
+import {
+  MlflowClient,
+  mlflowClientOptionsFromEnv,
+  MlflowError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  type Experiment,
+} from '../../src';
 import { randomPassword, startAuthServer, type AuthServer } from '../auth-server';
 import { uniqueName } from '../support';
 
@@ -30,7 +38,11 @@ function running(): AuthServer {
 
 /** A client configured the way an app would be: from MLflow's environment variables only. */
 function clientFromEnv(env: Record<string, string>, fetchImpl?: typeof fetch): MlflowClient {
-  const options = mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_URI: running().url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0', ...env });
+  const options = mlflowClientOptionsFromEnv({
+    MLFLOW_TRACKING_URI: running().url,
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
+    ...env,
+  });
   return new MlflowClient(fetchImpl ? { ...options, fetch: fetchImpl } : options);
 }
 
@@ -44,7 +56,8 @@ async function failureOf(call: Promise<unknown>): Promise<MlflowError> {
     (value: unknown) => ({ resolved: value }),
     (error: unknown) => ({ rejected: error }),
   );
-  if (!('rejected' in outcome)) throw new Error(`expected the call to fail, but it returned ${JSON.stringify(outcome.resolved)}`);
+  if (!('rejected' in outcome))
+    throw new Error(`expected the call to fail, but it returned ${JSON.stringify(outcome.resolved)}`);
   if (!(outcome.rejected instanceof MlflowError)) throw outcome.rejected;
   return outcome.rejected;
 }
@@ -60,7 +73,11 @@ function clientForms(client: MlflowClient): Record<string, string> {
     'JSON.stringify(client)': JSON.stringify(client),
     'util.inspect(client)': inspect(client),
     // Past the custom inspector too: the credentials live in private fields, not just hidden by it.
-    'util.inspect(client, { customInspect: false })': inspect(client, { customInspect: false, showHidden: true, depth: Infinity }),
+    'util.inspect(client, { customInspect: false })': inspect(client, {
+      customInspect: false,
+      showHidden: true,
+      depth: Infinity,
+    }),
   };
 }
 
@@ -77,7 +94,11 @@ function errorForms(error: Error): Record<string, string> {
 function expectNoSecretIn(forms: Record<string, string>, secrets: readonly string[]): void {
   for (const [form, text] of Object.entries(forms)) {
     secrets.forEach((secret, index) => {
-      expect({ form, secret: `secret #${index}`, leaked: text.includes(secret) }).toEqual({ form, secret: `secret #${index}`, leaked: false });
+      expect({ form, secret: `secret #${index}`, leaked: text.includes(secret) }).toEqual({
+        form,
+        secret: `secret #${index}`,
+        leaked: false,
+      });
     });
   }
 }
@@ -89,13 +110,22 @@ describe('authentication against MLflow’s basic-auth app', () => {
 
     const read = await failureOf(anonymous.experiments.getByName('Default'));
     expect(read).toBeInstanceOf(UnauthenticatedError);
-    expect(read).toMatchObject({ status: 401, errorCode: undefined, request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' } });
-    expect(read.message).toContain('GET /api/2.0/mlflow/experiments/get-by-name?experiment_name=Default failed with HTTP 401');
+    expect(read).toMatchObject({
+      status: 401,
+      errorCode: undefined,
+      request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' },
+    });
+    expect(read.message).toContain(
+      'GET /api/2.0/mlflow/experiments/get-by-name?experiment_name=Default failed with HTTP 401',
+    );
     expect(read.message).toContain('You are not authenticated');
 
     const write = await failureOf(anonymous.experiments.create({ name: uniqueName('anonymous') }));
     expect(write).toBeInstanceOf(UnauthenticatedError);
-    expect(write).toMatchObject({ status: 401, request: { method: 'POST', path: '/api/2.0/mlflow/experiments/create' } });
+    expect(write).toMatchObject({
+      status: 401,
+      request: { method: 'POST', path: '/api/2.0/mlflow/experiments/create' },
+    });
   });
 
   it('wrong password: 401, and the wrong password shows in neither the client nor the error', async () => {
@@ -105,7 +135,10 @@ describe('authentication against MLflow’s basic-auth app', () => {
 
     const error = await failureOf(client.experiments.getByName('Default'));
     expect(error).toBeInstanceOf(UnauthenticatedError);
-    expect(error).toMatchObject({ status: 401, request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' } });
+    expect(error).toMatchObject({
+      status: 401,
+      request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' },
+    });
 
     const secrets = basicSecrets(adminUsername, wrongPassword);
     expectNoSecretIn(clientForms(client), secrets);
@@ -123,7 +156,10 @@ describe('authentication against MLflow’s basic-auth app', () => {
     const run = await admin.runs.create({ experiment_id: experimentId });
     await admin.runs.logMetric({ run_id: run.info.run_id, key: 'auc', value: 0.8125, step: 3 });
 
-    await expect(admin.experiments.get(experimentId)).resolves.toMatchObject<Partial<Experiment>>({ experiment_id: experimentId, name });
+    await expect(admin.experiments.get(experimentId)).resolves.toMatchObject<Partial<Experiment>>({
+      experiment_id: experimentId,
+      name,
+    });
     const readBack = await admin.runs.get(run.info.run_id);
     expect(readBack.info.experiment_id).toBe(experimentId);
     expect(readBack.data.metrics).toEqual([expect.objectContaining({ key: 'auc', value: 0.8125, step: 3 })]);
@@ -137,9 +173,16 @@ describe('authentication against MLflow’s basic-auth app', () => {
     const analystPassword = randomPassword();
     // The auth app's user-management REST API, which this client does not wrap: through the transport.
     await expect(
-      admin.transport.json({ method: 'POST', path: '/api/2.0/mlflow/users/create', json: { username: analyst, password: analystPassword } }),
+      admin.transport.json({
+        method: 'POST',
+        path: '/api/2.0/mlflow/users/create',
+        json: { username: analyst, password: analystPassword },
+      }),
     ).resolves.toMatchObject({ user: { username: analyst, is_admin: false } });
-    const analystClient = clientFromEnv({ MLFLOW_TRACKING_USERNAME: analyst, MLFLOW_TRACKING_PASSWORD: analystPassword });
+    const analystClient = clientFromEnv({
+      MLFLOW_TRACKING_USERNAME: analyst,
+      MLFLOW_TRACKING_PASSWORD: analystPassword,
+    });
 
     // Signed in and allowed by default_permission = READ: the credentials work.
     await expect(analystClient.experiments.get(experimentId)).resolves.toMatchObject({ experiment_id: experimentId });
@@ -155,7 +198,11 @@ describe('authentication against MLflow’s basic-auth app', () => {
 
     const read = await failureOf(analystClient.experiments.get(experimentId));
     expect(read).toBeInstanceOf(PermissionDeniedError);
-    expect(read).toMatchObject({ status: 403, errorCode: undefined, request: { method: 'GET', path: `/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}` } });
+    expect(read).toMatchObject({
+      status: 403,
+      errorCode: undefined,
+      request: { method: 'GET', path: `/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}` },
+    });
     expect(read.message).toContain('Permission denied');
 
     const write = await failureOf(analystClient.runs.create({ experiment_id: experimentId }));
@@ -185,7 +232,10 @@ describe('authentication against MLflow’s basic-auth app', () => {
     const error = await failureOf(client.experiments.getByName('Default'));
     expect(sentAuthorization).toEqual([`Bearer ${token}`]);
     expect(error).toBeInstanceOf(UnauthenticatedError);
-    expect(error).toMatchObject({ status: 401, request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' } });
+    expect(error).toMatchObject({
+      status: 401,
+      request: { method: 'GET', path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default' },
+    });
 
     expectNoSecretIn(clientForms(client), [token]);
     expectNoSecretIn(errorForms(error), [token]);

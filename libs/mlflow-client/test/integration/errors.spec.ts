@@ -3,6 +3,7 @@
 // MLflow's basic-auth app, in authentication.spec.ts. RateLimitedError (429) is the exception: MLflow
 // has no rate limiting, so it is covered with an injected fetch in test/unit/transport.spec.ts.
 import { createServer } from 'node:net';
+
 import {
   AliasNotFoundError,
   InvalidParameterValueError,
@@ -24,7 +25,11 @@ describe('errors from the real server', () => {
     const error = await client.runs.get('0123456789abcdef').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResourceDoesNotExistError);
     expect(error).toBeInstanceOf(MlflowError);
-    expect(error).toMatchObject({ status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST', request: { method: 'GET', path: '/api/2.0/mlflow/runs/get?run_id=0123456789abcdef' } });
+    expect(error).toMatchObject({
+      status: 404,
+      errorCode: 'RESOURCE_DOES_NOT_EXIST',
+      request: { method: 'GET', path: '/api/2.0/mlflow/runs/get?run_id=0123456789abcdef' },
+    });
     expect((error as Error).message).toContain('Run with id=0123456789abcdef not found');
   });
 
@@ -50,7 +55,9 @@ describe('errors from the real server', () => {
   it('AliasNotFoundError: MLflow’s 400 for a missing alias, mapped to a "does not exist"', async () => {
     const name = uniqueName('no_alias');
     await client.registeredModels.create({ name });
-    await expect(client.registeredModels.getVersionByAlias({ name, alias: 'production' })).rejects.toBeInstanceOf(AliasNotFoundError);
+    await expect(client.registeredModels.getVersionByAlias({ name, alias: 'production' })).rejects.toBeInstanceOf(
+      AliasNotFoundError,
+    );
   });
 
   it('PermissionDeniedError: 403 from the server’s cross-origin guard', async () => {
@@ -65,7 +72,9 @@ describe('errors from the real server', () => {
 
   it('MlflowServerError: a 500 (MLflow 3.17 fails on lower-case webhook enum names)', async () => {
     const lowerCase = [{ entity: 'model_version', action: 'created' }] as unknown as WebhookEvent[];
-    await expect(client.webhooks.create({ name: uniqueName('bad'), url: 'http://127.0.0.1:9/x', events: lowerCase })).rejects.toMatchObject({
+    await expect(
+      client.webhooks.create({ name: uniqueName('bad'), url: 'http://127.0.0.1:9/x', events: lowerCase }),
+    ).rejects.toMatchObject({
       constructor: MlflowServerError,
       status: 500,
       message: expect.stringContaining('Internal Server Error'),

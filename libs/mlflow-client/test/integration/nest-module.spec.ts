@@ -1,7 +1,8 @@
 // The Nest adapter provides a working MlflowClient (talking to the real server) both ways.
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { MlflowClient, MlflowModule, mlflowClientOptionsFromEnv } from '../../src';
+
+import { MlflowClient, mlflowClientOptionsFromEnv, MlflowModule } from '../../src';
 import { trackingUri, uniqueName } from '../support';
 
 @Injectable()
@@ -32,7 +33,13 @@ describe('MlflowModule', () => {
 
   it('forRoot takes options directly, with basic auth', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [MlflowModule.forRoot({ trackingUri: trackingUri(), auth: { type: 'basic', username: 'u', password: 'p' }, isGlobal: true })],
+      imports: [
+        MlflowModule.forRoot({
+          trackingUri: trackingUri(),
+          auth: { type: 'basic', username: 'u', password: 'p' },
+          isGlobal: true,
+        }),
+      ],
     }).compile();
     const client = moduleRef.get(MlflowClient);
     expect(client.toJSON()).toEqual({ trackingUri: trackingUri(), auth: 'basic' });

@@ -1,5 +1,11 @@
 // Registered models, versions and aliases against the real server, read back by MLflow's Python client.
-import { AliasNotFoundError, ResourceAlreadyExistsError, ResourceDoesNotExistError, tagsToRecord, type ModelVersion } from '../../src';
+import {
+  AliasNotFoundError,
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+  tagsToRecord,
+  type ModelVersion,
+} from '../../src';
 import { readBack, testClient, uniqueName } from '../support';
 
 interface ModelReadBack {
@@ -7,7 +13,14 @@ interface ModelReadBack {
   description: string;
   tags: Record<string, string>;
   aliases: Record<string, string>;
-  versions: Array<{ version: string; source: string; run_id: string; status: string; description: string; tags: Record<string, string> }>;
+  versions: Array<{
+    version: string;
+    source: string;
+    run_id: string;
+    status: string;
+    description: string;
+    tags: Record<string, string>;
+  }>;
 }
 
 describe('registry', () => {
@@ -23,14 +36,25 @@ describe('registry', () => {
     source = `${run.info.artifact_uri}/model`;
     await client.registeredModels.create({ name, description: 'first', tags: { owner: 'tests' } });
     for (let i = 1; i <= 5; i++) {
-      const created = await client.modelVersions.create({ name, source, run_id: runId, tags: { f1: `0.${i}` }, description: `v${i}` });
-      await client.modelVersions.waitUntilReady({ name, version: created.version }, { timeoutMs: 30_000, pollIntervalMs: 100 });
+      const created = await client.modelVersions.create({
+        name,
+        source,
+        run_id: runId,
+        tags: { f1: `0.${i}` },
+        description: `v${i}`,
+      });
+      await client.modelVersions.waitUntilReady(
+        { name, version: created.version },
+        { timeoutMs: 30_000, pollIntervalMs: 100 },
+      );
     }
   });
 
   it('manages the registered model: get, description, tags, duplicate refused', async () => {
     await expect(client.registeredModels.create({ name })).rejects.toBeInstanceOf(ResourceAlreadyExistsError);
-    expect((await client.registeredModels.updateDescription({ name, description: 'second' })).description).toBe('second');
+    expect((await client.registeredModels.updateDescription({ name, description: 'second' })).description).toBe(
+      'second',
+    );
     await client.registeredModels.setTag({ name, key: 'traffic.challenger_share', value: '0.2' });
     await client.registeredModels.setTag({ name, key: 'doomed', value: 'x' });
     await client.registeredModels.deleteTag({ name, key: 'doomed' });
@@ -47,9 +71,20 @@ describe('registry', () => {
     expect(await client.modelVersions.getDownloadUri({ name, version: '3' })).toBe(source);
 
     const read = await readBack<ModelReadBack>('model', name);
-    expect(read).toMatchObject({ name, description: 'second', tags: { owner: 'tests', 'traffic.challenger_share': '0.2' } });
+    expect(read).toMatchObject({
+      name,
+      description: 'second',
+      tags: { owner: 'tests', 'traffic.challenger_share': '0.2' },
+    });
     expect(read.versions.map((v) => v.version)).toEqual(['1', '2', '3', '4', '5']);
-    expect(read.versions[2]).toEqual({ version: '3', source, run_id: runId, status: 'READY', description: 'v3', tags: { f1: '0.3', gate_passed: 'true' } });
+    expect(read.versions[2]).toEqual({
+      version: '3',
+      source,
+      run_id: runId,
+      status: 'READY',
+      description: 'v3',
+      tags: { f1: '0.3', gate_passed: 'true' },
+    });
   });
 
   it('sets, moves, reads and deletes aliases; a missing alias is AliasNotFoundError', async () => {
@@ -57,13 +92,23 @@ describe('registry', () => {
     await client.registeredModels.setAlias({ name, alias: 'challenger', version: '2' });
     await client.registeredModels.setAlias({ name, alias: 'production', version: '4' });
     expect((await client.modelVersions.getByAlias({ name, alias: 'production' })).version).toBe('4');
-    expect((await client.registeredModels.get(name)).aliases).toEqual(expect.arrayContaining([{ alias: 'production', version: '4' }, { alias: 'challenger', version: '2' }]));
+    expect((await client.registeredModels.get(name)).aliases).toEqual(
+      expect.arrayContaining([
+        { alias: 'production', version: '4' },
+        { alias: 'challenger', version: '2' },
+      ]),
+    );
 
     await client.registeredModels.deleteAlias({ name, alias: 'challenger' });
     const missing = client.modelVersions.getByAlias({ name, alias: 'challenger' });
     await expect(missing).rejects.toBeInstanceOf(AliasNotFoundError);
     await expect(missing).rejects.toBeInstanceOf(ResourceDoesNotExistError);
-    await expect(missing).rejects.toMatchObject({ status: 400, errorCode: 'INVALID_PARAMETER_VALUE', modelName: name, alias: 'challenger' });
+    await expect(missing).rejects.toMatchObject({
+      status: 400,
+      errorCode: 'INVALID_PARAMETER_VALUE',
+      modelName: name,
+      alias: 'challenger',
+    });
     expect((await readBack<ModelReadBack>('model', name)).aliases).toEqual({ production: '4' });
   });
 
@@ -71,7 +116,11 @@ describe('registry', () => {
     await client.registeredModels.setAlias({ name, alias: 'production', version: '4' });
     await client.registeredModels.setAlias({ name, alias: 'staging', version: '4' });
     await client.registeredModels.setAlias({ name, alias: 'champion', version: '1' });
-    const search = client.modelVersions.search({ filter: `name='${name}'`, order_by: ['version_number ASC'], max_results: 2 });
+    const search = client.modelVersions.search({
+      filter: `name='${name}'`,
+      order_by: ['version_number ASC'],
+      max_results: 2,
+    });
     const pageSizes: number[] = [];
     for await (const page of search.pages()) pageSizes.push(page.items.length);
     expect(pageSizes).toEqual([2, 2, 1]);
@@ -91,7 +140,11 @@ describe('registry', () => {
   it('searches registered models page by page', async () => {
     const prefix = uniqueName('rm-search');
     for (let i = 0; i < 3; i++) await client.registeredModels.create({ name: `${prefix}-${i}` });
-    const search = client.registeredModels.search({ filter: `name LIKE '${prefix}-%'`, order_by: ['name ASC'], max_results: 2 });
+    const search = client.registeredModels.search({
+      filter: `name LIKE '${prefix}-%'`,
+      order_by: ['name ASC'],
+      max_results: 2,
+    });
     const pages: string[][] = [];
     for await (const page of search.pages()) pages.push(page.items.map((m) => m.name));
     expect(pages).toEqual([[`${prefix}-0`, `${prefix}-1`], [`${prefix}-2`]]);
@@ -99,12 +152,21 @@ describe('registry', () => {
 
   it('resolves models:/ URIs by alias and by version', async () => {
     await client.registeredModels.setAlias({ name, alias: 'production', version: '4' });
-    expect(await client.modelVersions.resolveModelUri(`models:/${name}@production`)).toMatchObject({ name, version: '4', alias: 'production', download_uri: source });
+    expect(await client.modelVersions.resolveModelUri(`models:/${name}@production`)).toMatchObject({
+      name,
+      version: '4',
+      alias: 'production',
+      download_uri: source,
+    });
     const byVersion = await client.modelVersions.resolveModelUri(`models:/${name}/2`);
     expect(byVersion).toMatchObject({ name, version: '2', download_uri: source, model_version: { description: 'v2' } });
     expect(byVersion.alias).toBeUndefined();
-    await expect(client.modelVersions.resolveModelUri(`models:/${name}@nobody`)).rejects.toBeInstanceOf(AliasNotFoundError);
-    await expect(client.modelVersions.resolveModelUri(`models:/${name}/99`)).rejects.toBeInstanceOf(ResourceDoesNotExistError);
+    await expect(client.modelVersions.resolveModelUri(`models:/${name}@nobody`)).rejects.toBeInstanceOf(
+      AliasNotFoundError,
+    );
+    await expect(client.modelVersions.resolveModelUri(`models:/${name}/99`)).rejects.toBeInstanceOf(
+      ResourceDoesNotExistError,
+    );
   });
 
   it('deletes a version', async () => {

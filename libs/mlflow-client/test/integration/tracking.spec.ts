@@ -1,5 +1,11 @@
 // Experiments and runs against the suite's real MLflow server, read back by MLflow's Python client.
-import { InvalidParameterValueError, LOG_BATCH_LIMITS, ResourceAlreadyExistsError, tagsToRecord, type Run } from '../../src';
+import {
+  InvalidParameterValueError,
+  LOG_BATCH_LIMITS,
+  ResourceAlreadyExistsError,
+  tagsToRecord,
+  type Run,
+} from '../../src';
 import { readBack, testClient, uniqueName } from '../support';
 
 interface RunReadBack {
@@ -47,14 +53,21 @@ describe('runs', () => {
 
   it('creates, logs, tags and finishes a run; MLflow’s Python client reads back the same values', async () => {
     const start = Date.now() - 5_000;
-    const run = await client.runs.create({ experiment_id: experimentId, run_name: 'train', start_time: start, tags: { source: 'test' } });
+    const run = await client.runs.create({
+      experiment_id: experimentId,
+      run_name: 'train',
+      start_time: start,
+      tags: { source: 'test' },
+    });
     const runId = run.info.run_id;
     expect(run.info.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/${runId}/artifacts`);
 
     await client.runs.logParameter({ run_id: runId, key: 'seed', value: '42' });
     // Logging the same value again is allowed (and why log-parameter may be retried); a different one is not.
     await client.runs.logParameter({ run_id: runId, key: 'seed', value: '42' });
-    await expect(client.runs.logParameter({ run_id: runId, key: 'seed', value: '7' })).rejects.toBeInstanceOf(InvalidParameterValueError);
+    await expect(client.runs.logParameter({ run_id: runId, key: 'seed', value: '7' })).rejects.toBeInstanceOf(
+      InvalidParameterValueError,
+    );
     await client.runs.logMetric({ run_id: runId, key: 'loss', value: 0.5, step: 0, timestamp: start + 1 });
     await client.runs.logMetric({ run_id: runId, key: 'loss', value: 0.25, step: 1, timestamp: start + 2 });
     await client.runs.setTag({ run_id: runId, key: 'stage', value: 'fit' });
@@ -66,7 +79,14 @@ describe('runs', () => {
     expect(tagsToRecord(got.data.tags)).toMatchObject({ source: 'test', stage: 'fit' });
 
     const read = await readBack<RunReadBack>('run', runId);
-    expect(read).toMatchObject({ run_id: runId, experiment_id: experimentId, run_name: 'train', status: 'FINISHED', start_time: start, end_time: end });
+    expect(read).toMatchObject({
+      run_id: runId,
+      experiment_id: experimentId,
+      run_name: 'train',
+      status: 'FINISHED',
+      start_time: start,
+      end_time: end,
+    });
     expect(read.params).toEqual({ seed: '42' });
     expect(read.tags).toMatchObject({ source: 'test', stage: 'fit' });
     expect(read.metric_history['loss']).toEqual([
@@ -78,8 +98,15 @@ describe('runs', () => {
   it('logBatch splits beyond MLflow’s per-call limits and every entity arrives', async () => {
     const runId = (await client.runs.create({ experiment_id: experimentId })).info.run_id;
     // More of each kind than one call may carry: 1500 metrics, 150 params, 120 tags.
-    const metrics = Array.from({ length: LOG_BATCH_LIMITS.metrics + 500 }, (_, step) => ({ key: 'curve', value: step / 10, step, timestamp: 1_700_000_000_000 + step }));
-    const params = Object.fromEntries(Array.from({ length: LOG_BATCH_LIMITS.params + 50 }, (_, i) => [`p${i}`, `v${i}`]));
+    const metrics = Array.from({ length: LOG_BATCH_LIMITS.metrics + 500 }, (_, step) => ({
+      key: 'curve',
+      value: step / 10,
+      step,
+      timestamp: 1_700_000_000_000 + step,
+    }));
+    const params = Object.fromEntries(
+      Array.from({ length: LOG_BATCH_LIMITS.params + 50 }, (_, i) => [`p${i}`, `v${i}`]),
+    );
     const tags = Object.fromEntries(Array.from({ length: LOG_BATCH_LIMITS.tags + 20 }, (_, i) => [`t${i}`, `w${i}`]));
     const metricsBefore = structuredClone(metrics);
     await client.runs.logBatch({ run_id: runId, metrics, params, tags });
@@ -99,7 +126,12 @@ describe('runs', () => {
       const runId = (await client.runs.create({ experiment_id: experiment, run_name: `r${i}` })).info.run_id;
       await client.runs.logMetric({ run_id: runId, key: 'score', value: i });
     }
-    const search = client.runs.search({ experiment_ids: [experiment], filter: 'metrics.score >= 2', order_by: ['metrics.score DESC'], max_results: 2 });
+    const search = client.runs.search({
+      experiment_ids: [experiment],
+      filter: 'metrics.score >= 2',
+      order_by: ['metrics.score DESC'],
+      max_results: 2,
+    });
     const pages: Run[][] = [];
     for await (const page of search.pages()) pages.push(page.items);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
@@ -110,7 +142,11 @@ describe('runs', () => {
     const first = await client.runs.searchPage({ experiment_ids: [experiment], max_results: 3 });
     expect(first.items).toHaveLength(3);
     expect(first.next_page_token).toBeTruthy();
-    const second = await client.runs.searchPage({ experiment_ids: [experiment], max_results: 3, page_token: first.next_page_token });
+    const second = await client.runs.searchPage({
+      experiment_ids: [experiment],
+      max_results: 3,
+      page_token: first.next_page_token,
+    });
     expect(second.items.map((r) => r.info.run_id)).not.toContain(first.items[0].info.run_id);
   });
 });

@@ -4,7 +4,8 @@
 // triggered that event would only hear of it a minute later. The test endpoint bypasses that cache.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ResourceDoesNotExistError, WEBHOOK_HEADERS, verifyWebhookSignature } from '../../src';
+
+import { ResourceDoesNotExistError, verifyWebhookSignature, WEBHOOK_HEADERS } from '../../src';
 import { testClient, uniqueName } from '../support';
 
 interface Delivery {
@@ -41,14 +42,25 @@ describe('webhooks', () => {
       url: receiverUrl,
       secret,
       description: 'alias moves',
-      events: [{ entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' }, { entity: 'MODEL_VERSION_ALIAS', action: 'DELETED' }],
+      events: [
+        { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' },
+        { entity: 'MODEL_VERSION_ALIAS', action: 'DELETED' },
+      ],
     });
     expect(created).toMatchObject({ name, url: receiverUrl, status: 'ACTIVE', description: 'alias moves' });
     expect(created).not.toHaveProperty('secret');
     expect(await client.webhooks.get(created.webhook_id)).toMatchObject({ webhook_id: created.webhook_id, name });
 
-    const extra = await client.webhooks.create({ name: uniqueName('hook'), url: receiverUrl, events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] });
-    const third = await client.webhooks.create({ name: uniqueName('hook'), url: receiverUrl, events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }] });
+    const extra = await client.webhooks.create({
+      name: uniqueName('hook'),
+      url: receiverUrl,
+      events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+    });
+    const third = await client.webhooks.create({
+      name: uniqueName('hook'),
+      url: receiverUrl,
+      events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }],
+    });
     const pages: number[] = [];
     for await (const page of client.webhooks.list({ max_results: 1 }).pages()) pages.push(page.items.length);
     expect(pages.length).toBeGreaterThanOrEqual(3);
@@ -67,9 +79,14 @@ describe('webhooks', () => {
       deliveryId: String(delivery.headers[WEBHOOK_HEADERS.deliveryId]),
     };
     expect(verifyWebhookSignature(secret, signed)).toEqual({ valid: true });
-    expect(verifyWebhookSignature('another-secret', signed)).toEqual({ valid: false, reason: 'X-MLflow-Signature does not match' });
+    expect(verifyWebhookSignature('another-secret', signed)).toEqual({
+      valid: false,
+      reason: 'X-MLflow-Signature does not match',
+    });
     expect(verifyWebhookSignature(secret, { ...signed, body: `${signed.body} ` }).valid).toBe(false);
-    expect(verifyWebhookSignature(secret, signed, { nowMs: (Number(signed.timestamp) + 3600) * 1000 }).valid).toBe(false);
+    expect(verifyWebhookSignature(secret, signed, { nowMs: (Number(signed.timestamp) + 3600) * 1000 }).valid).toBe(
+      false,
+    );
 
     for (const id of [created.webhook_id, extra.webhook_id, third.webhook_id]) await client.webhooks.delete(id);
     await expect(client.webhooks.get(created.webhook_id)).rejects.toBeInstanceOf(ResourceDoesNotExistError);

@@ -1,11 +1,11 @@
 // Pure helpers: URI parsing, path encoding, log-batch splitting and environment options.
 import {
+  encodePathSegments,
   LOG_BATCH_LIMITS,
   MlflowArgumentError,
-  MlflowConfigError,
-  encodePathSegments,
   mlflowArtifactsUriToProxyPath,
   mlflowClientOptionsFromEnv,
+  MlflowConfigError,
   parseModelUri,
   parseRunsUri,
   splitLogBatch,
@@ -50,7 +50,9 @@ describe('splitLogBatch', () => {
       expect(chunk.metrics.length).toBeLessThanOrEqual(LOG_BATCH_LIMITS.metrics);
       expect(chunk.params.length).toBeLessThanOrEqual(LOG_BATCH_LIMITS.params);
       expect(chunk.tags.length).toBeLessThanOrEqual(LOG_BATCH_LIMITS.tags);
-      expect(chunk.metrics.length + chunk.params.length + chunk.tags.length).toBeLessThanOrEqual(LOG_BATCH_LIMITS.entities);
+      expect(chunk.metrics.length + chunk.params.length + chunk.tags.length).toBeLessThanOrEqual(
+        LOG_BATCH_LIMITS.entities,
+      );
     }
     expect(chunks.flatMap((c) => c.metrics)).toEqual(metrics);
     expect(chunks.flatMap((c) => c.params)).toEqual(params);
@@ -80,16 +82,31 @@ describe('mlflowClientOptionsFromEnv', () => {
         MLFLOW_HTTP_REQUEST_TIMEOUT: '30',
         MLFLOW_HTTP_REQUEST_MAX_RETRIES: '5',
       }),
-    ).toEqual({ trackingUri: 'https://mlflow.example', auth: { type: 'basic', username: 'alice', password: 'pw' }, timeoutMs: 30_000, maxRetries: 5 });
+    ).toEqual({
+      trackingUri: 'https://mlflow.example',
+      auth: { type: 'basic', username: 'alice', password: 'pw' },
+      timeoutMs: 30_000,
+      maxRetries: 5,
+    });
     expect(mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_TOKEN: 'tok' }).auth).toEqual({ type: 'bearer', token: 'tok' });
   });
 
   it('names the variable on bad input and never echoes secrets', () => {
-    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' })).toThrow(/MLFLOW_TRACKING_URI/);
+    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' })).toThrow(
+      /MLFLOW_TRACKING_URI/,
+    );
     expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_URI: 'not a url' })).toThrow(MlflowConfigError);
-    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_USERNAME: 'alice' })).toThrow(/MLFLOW_TRACKING_PASSWORD is not/);
-    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_PASSWORD: 'hunter2' })).toThrow(/^(?!.*hunter2).*MLFLOW_TRACKING_USERNAME/);
-    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_HTTP_REQUEST_TIMEOUT: '-1' })).toThrow(/MLFLOW_HTTP_REQUEST_TIMEOUT/);
-    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2.5' })).toThrow(/MLFLOW_HTTP_REQUEST_MAX_RETRIES/);
+    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_USERNAME: 'alice' })).toThrow(
+      /MLFLOW_TRACKING_PASSWORD is not/,
+    );
+    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_TRACKING_PASSWORD: 'hunter2' })).toThrow(
+      /^(?!.*hunter2).*MLFLOW_TRACKING_USERNAME/,
+    );
+    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_HTTP_REQUEST_TIMEOUT: '-1' })).toThrow(
+      /MLFLOW_HTTP_REQUEST_TIMEOUT/,
+    );
+    expect(() => mlflowClientOptionsFromEnv({ MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2.5' })).toThrow(
+      /MLFLOW_HTTP_REQUEST_MAX_RETRIES/,
+    );
   });
 });

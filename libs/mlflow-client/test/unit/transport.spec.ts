@@ -1,16 +1,17 @@
 // Retry, backoff, Retry-After, timeout and auth behaviour with an injected fetch: the one place a
 // fake transport stands in for MLflow, because a real server cannot be made to fail on cue.
 import { inspect } from 'node:util';
+
 import {
+  backoffDelayMs,
+  InvalidParameterValueError,
   MlflowClient,
   MlflowConnectionError,
   MlflowServerError,
   MlflowTimeoutError,
   RateLimitedError,
-  UnauthenticatedError,
-  InvalidParameterValueError,
-  backoffDelayMs,
   retryAfterMs,
+  UnauthenticatedError,
   type MlflowClientOptions,
 } from '../../src';
 
@@ -24,7 +25,9 @@ function scriptedFetch(steps: Step[]) {
     const step = steps.shift();
     if (step === undefined) throw new Error('the script ran out of steps');
     if (step === 'hang') {
-      return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      return new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      );
     }
     if (step instanceof Error) throw step;
     return step;
@@ -55,7 +58,11 @@ const experiment = { experiment: { experiment_id: '1', name: 'churn' } };
 
 describe('retries', () => {
   it('retries a GET on 503 and 502 with growing, jittered backoff, then succeeds', async () => {
-    const { client, calls, waits } = clientWith([json(503, { error_code: 'TEMPORARILY_UNAVAILABLE' }), new Response('bad gateway', { status: 502 }), json(200, experiment)]);
+    const { client, calls, waits } = clientWith([
+      json(503, { error_code: 'TEMPORARILY_UNAVAILABLE' }),
+      new Response('bad gateway', { status: 502 }),
+      json(200, experiment),
+    ]);
     expect(await client.experiments.getByName('churn')).toEqual(experiment.experiment);
     expect(calls).toHaveLength(3);
     // Nominal waits 100 then 200 ms, each shortened by at most 25 % of jitter.
@@ -67,8 +74,15 @@ describe('retries', () => {
   });
 
   it('gives up after maxRetries with the last error', async () => {
-    const { client, calls, waits } = clientWith([json(500, {}), json(500, {}), json(500, { error_code: 'INTERNAL_ERROR', message: 'db down' })], { maxRetries: 2 });
-    await expect(client.experiments.getByName('churn')).rejects.toMatchObject({ constructor: MlflowServerError, status: 500, message: expect.stringContaining('db down') });
+    const { client, calls, waits } = clientWith(
+      [json(500, {}), json(500, {}), json(500, { error_code: 'INTERNAL_ERROR', message: 'db down' })],
+      { maxRetries: 2 },
+    );
+    await expect(client.experiments.getByName('churn')).rejects.toMatchObject({
+      constructor: MlflowServerError,
+      status: 500,
+      message: expect.stringContaining('db down'),
+    });
     expect(calls).toHaveLength(3);
     expect(waits).toHaveLength(2);
   });
@@ -83,7 +97,14 @@ describe('retries', () => {
   });
 
   it('retries POSTs that are idempotent (search, set-tag, alias)', async () => {
-    const { client, calls } = clientWith([json(503, {}), json(200, { runs: [] }), json(503, {}), json(200, {}), json(429, {}), json(200, {})]);
+    const { client, calls } = clientWith([
+      json(503, {}),
+      json(200, { runs: [] }),
+      json(503, {}),
+      json(200, {}),
+      json(429, {}),
+      json(200, {}),
+    ]);
     await client.runs.searchPage({ experiment_ids: ['1'] });
     await client.runs.setTag({ run_id: 'r', key: 'k', value: 'v' });
     await client.registeredModels.setAlias({ name: 'm', alias: 'production', version: '2' });
@@ -109,7 +130,11 @@ describe('retries', () => {
 
 describe('Retry-After', () => {
   it('waits as long as the server asks (seconds), on 429 and 503', async () => {
-    const { client, waits } = clientWith([json(429, { error_code: 'REQUEST_LIMIT_EXCEEDED' }, { 'retry-after': '2' }), json(503, {}, { 'retry-after': '1' }), json(200, experiment)]);
+    const { client, waits } = clientWith([
+      json(429, { error_code: 'REQUEST_LIMIT_EXCEEDED' }, { 'retry-after': '2' }),
+      json(503, {}, { 'retry-after': '1' }),
+      json(200, experiment),
+    ]);
     await client.experiments.getByName('churn');
     expect(waits).toEqual([2000, 1000]);
   });
@@ -130,7 +155,10 @@ describe('Retry-After', () => {
 
   it('reports RateLimitedError once retries are spent', async () => {
     const { client } = clientWith([json(429, {}, { 'retry-after': '0' })], { maxRetries: 0 });
-    await expect(client.experiments.getByName('churn')).rejects.toMatchObject({ constructor: RateLimitedError, status: 429 });
+    await expect(client.experiments.getByName('churn')).rejects.toMatchObject({
+      constructor: RateLimitedError,
+      status: 429,
+    });
   });
 
   it('backoff doubles up to the cap and jitter only shortens', () => {
@@ -144,7 +172,11 @@ describe('timeouts', () => {
   it('aborts a hanging request after timeoutMs with MlflowTimeoutError, retrying idempotent calls', async () => {
     const { client, calls } = clientWith(['hang', 'hang'], { timeoutMs: 20, maxRetries: 1 });
     const started = Date.now();
-    await expect(client.runs.get('r')).rejects.toMatchObject({ constructor: MlflowTimeoutError, timeoutMs: 20, request: { method: 'GET', path: '/api/2.0/mlflow/runs/get?run_id=r' } });
+    await expect(client.runs.get('r')).rejects.toMatchObject({
+      constructor: MlflowTimeoutError,
+      timeoutMs: 20,
+      request: { method: 'GET', path: '/api/2.0/mlflow/runs/get?run_id=r' },
+    });
     expect(calls).toHaveLength(2);
     expect(calls[0].init.signal?.aborted).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -155,7 +187,9 @@ describe('timeouts', () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
     setTimeout(() => controller.abort(reason), 10);
-    await expect(client.transport.json({ method: 'GET', path: '/api/2.0/mlflow/runs/get', signal: controller.signal })).rejects.toBe(reason);
+    await expect(
+      client.transport.json({ method: 'GET', path: '/api/2.0/mlflow/runs/get', signal: controller.signal }),
+    ).rejects.toBe(reason);
     expect(calls).toHaveLength(1);
   });
 });
@@ -164,7 +198,9 @@ describe('authentication and secrecy', () => {
   const header = (init: RequestInit) => (init.headers as Record<string, string>)['Authorization'];
 
   it('sends basic and bearer credentials', async () => {
-    const basic = clientWith([json(200, experiment)], { auth: { type: 'basic', username: 'alice', password: 's3cr3t' } });
+    const basic = clientWith([json(200, experiment)], {
+      auth: { type: 'basic', username: 'alice', password: 's3cr3t' },
+    });
     await basic.client.experiments.getByName('churn');
     expect(header(basic.calls[0].init)).toBe(`Basic ${Buffer.from('alice:s3cr3t').toString('base64')}`);
 
@@ -185,8 +221,17 @@ describe('authentication and secrecy', () => {
       trackingUri: 'https://bob:hunter2@mlflow.test',
       maxRetries: 0,
     });
-    const tokenClient = new MlflowClient({ trackingUri: 'http://mlflow.test', auth: { type: 'bearer', token: 'tok-secret' } });
-    for (const shown of [String(client), JSON.stringify(client), inspect(client, { showHidden: true, depth: 10 }), JSON.stringify(tokenClient), inspect(tokenClient, { showHidden: true, depth: 10 })]) {
+    const tokenClient = new MlflowClient({
+      trackingUri: 'http://mlflow.test',
+      auth: { type: 'bearer', token: 'tok-secret' },
+    });
+    for (const shown of [
+      String(client),
+      JSON.stringify(client),
+      inspect(client, { showHidden: true, depth: 10 }),
+      JSON.stringify(tokenClient),
+      inspect(tokenClient, { showHidden: true, depth: 10 }),
+    ]) {
       expect(shown).not.toMatch(/hunter2|bob|tok-secret|Basic |Bearer /);
     }
     expect(String(client)).toBe('MlflowClient(https://mlflow.test, auth: basic)');

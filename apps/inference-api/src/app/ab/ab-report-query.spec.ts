@@ -17,7 +17,14 @@ describe('parseAbReportQuery', () => {
   });
 
   it('takes ISO times or epoch milliseconds', () => {
-    expect(parseAbReportQuery({ since: '2026-11-27T12:00:00Z', until: '1800000000000', confidence: '0.99', min_labels: '5' })).toEqual({
+    expect(
+      parseAbReportQuery({
+        since: '2026-11-27T12:00:00Z',
+        until: '1800000000000',
+        confidence: '0.99',
+        min_labels: '5',
+      }),
+    ).toEqual({
       since: Date.parse('2026-11-27T12:00:00Z'),
       until: 1800000000000,
       confidence: 0.99,

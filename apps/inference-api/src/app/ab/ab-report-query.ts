@@ -22,11 +22,17 @@ export const AB_REPORT_DEFAULTS = { confidence: 0.95, minLabels: 30 } as const;
 export function parseAbReportQuery(query: Record<string, unknown>): AbReportQuery {
   const since = time(query, 'since');
   const until = time(query, 'until');
-  if (since !== undefined && until !== undefined && until <= since) throw new InputError('until', 'must be after since');
+  if (since !== undefined && until !== undefined && until <= since)
+    throw new InputError('until', 'must be after since');
   const confidence = number(query, 'confidence', AB_REPORT_DEFAULTS.confidence);
-  if (!(confidence > 0.5 && confidence < 1)) throw new InputError('confidence', `expected a number between 0.5 and 1 (e.g. 0.95), got ${String(query['confidence'])}`);
+  if (!(confidence > 0.5 && confidence < 1))
+    throw new InputError(
+      'confidence',
+      `expected a number between 0.5 and 1 (e.g. 0.95), got ${String(query['confidence'])}`,
+    );
   const minLabels = number(query, 'min_labels', AB_REPORT_DEFAULTS.minLabels);
-  if (!Number.isInteger(minLabels) || minLabels < 1 || minLabels > 1e9) throw new InputError('min_labels', `expected a whole number of at least 1, got ${String(query['min_labels'])}`);
+  if (!Number.isInteger(minLabels) || minLabels < 1 || minLabels > 1e9)
+    throw new InputError('min_labels', `expected a whole number of at least 1, got ${String(query['min_labels'])}`);
   return { since, until, confidence, minLabels };
 }
 
@@ -41,7 +47,11 @@ function time(query: Record<string, unknown>, name: string): number | undefined 
   const text = single(query, name);
   if (text === undefined) return undefined;
   const parsed = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(parsed)) throw new InputError(name, `expected an ISO 8601 time (2026-11-27T12:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(parsed))
+    throw new InputError(
+      name,
+      `expected an ISO 8601 time (2026-11-27T12:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(text)}`,
+    );
   return parsed;
 }
 

@@ -3,7 +3,14 @@
  * numbers are counts from SQL, the statistics come from `@churn/drift-stats` (checked there against
  * scikit-learn, scipy and statsmodels). Framework-free so it can be tested on hand-made aggregates.
  */
-import { classificationMetrics, compareVariantMetrics, type ConfusionCounts, type MetricDifference, sampleRatioMismatch } from '@churn/drift-stats';
+import {
+  classificationMetrics,
+  compareVariantMetrics,
+  sampleRatioMismatch,
+  type ConfusionCounts,
+  type MetricDifference,
+} from '@churn/drift-stats';
+
 import type { VariantAggregate } from '../prediction-log';
 import type { TrafficSettings } from '../routing/traffic-settings';
 
@@ -42,7 +49,14 @@ export interface AbReportJson {
   model: string;
   generated_at: string;
   window: { since: string | null; until: string | null };
-  traffic: { challenger_share: number | null; shadow: boolean; salt: string; champion_version: string | null; challenger_version: string | null; problems: string[] };
+  traffic: {
+    challenger_share: number | null;
+    shadow: boolean;
+    salt: string;
+    champion_version: string | null;
+    challenger_version: string | null;
+    problems: string[];
+  };
   sample_ratio_mismatch: {
     checked: boolean;
     alpha: number;
@@ -59,7 +73,15 @@ export interface AbReportJson {
     champion: MetricsJson;
     challenger: MetricsJson;
     /** challenger − champion: accuracy, precision and recall with Newcombe's interval, F1 with the delta method's (see compareVariantMetrics). */
-    differences: { metric: MetricDifference['metric']; champion: number | null; challenger: number | null; difference: number | null; lower: number | null; upper: number | null; significant: boolean }[];
+    differences: {
+      metric: MetricDifference['metric'];
+      champion: number | null;
+      challenger: number | null;
+      difference: number | null;
+      lower: number | null;
+      upper: number | null;
+      significant: boolean;
+    }[];
     f1_difference: number | null;
   };
   shadow: ShadowJson;
@@ -90,7 +112,15 @@ export function buildAbReport(input: AbReportInput): AbReportJson {
   const challengerMetrics = metricsJson(challenger.count, challenger.confusion);
 
   const srm = srmJson(traffic.challengerShare, input.assignments);
-  const { verdict, reason } = decide({ traffic, srm, championMetrics, challengerMetrics, differences, minLabels, confidence });
+  const { verdict, reason } = decide({
+    traffic,
+    srm,
+    championMetrics,
+    challengerMetrics,
+    differences,
+    minLabels,
+    confidence,
+  });
   return {
     model: input.modelName,
     generated_at: input.now.toISOString(),
@@ -116,8 +146,17 @@ export function buildAbReport(input: AbReportInput): AbReportJson {
       min_labels: minLabels,
       champion: championMetrics,
       challenger: challengerMetrics,
-      differences: differences.map(({ metric, champion: a, challenger: b, difference, lower, upper, significant }) => ({ metric, champion: a, challenger: b, difference, lower, upper, significant })),
-      f1_difference: championMetrics.f1 !== null && challengerMetrics.f1 !== null ? challengerMetrics.f1 - championMetrics.f1 : null,
+      differences: differences.map(({ metric, champion: a, challenger: b, difference, lower, upper, significant }) => ({
+        metric,
+        champion: a,
+        challenger: b,
+        difference,
+        lower,
+        upper,
+        significant,
+      })),
+      f1_difference:
+        championMetrics.f1 !== null && challengerMetrics.f1 !== null ? challengerMetrics.f1 - championMetrics.f1 : null,
     },
     shadow: shadowJson(aggregates),
     verdict,
@@ -126,7 +165,12 @@ export function buildAbReport(input: AbReportInput): AbReportJson {
 }
 
 function confusionOf(entry: VariantAggregate): ConfusionCounts {
-  return { truePositives: entry.truePositives, falsePositives: entry.falsePositives, trueNegatives: entry.trueNegatives, falseNegatives: entry.falseNegatives };
+  return {
+    truePositives: entry.truePositives,
+    falsePositives: entry.falsePositives,
+    trueNegatives: entry.trueNegatives,
+    falseNegatives: entry.falseNegatives,
+  };
 }
 
 function sumCounts(entries: readonly VariantAggregate[]): { count: number; confusion: ConfusionCounts } {
@@ -173,17 +217,40 @@ function shadowJson(entries: readonly VariantAggregate[]): ShadowJson {
     absDifferenceSum += entry.shadowAbsDifferenceSum;
     if (entry.shadowAbsDifferenceMax !== null) maxAbs = Math.max(maxAbs ?? 0, entry.shadowAbsDifferenceMax);
   }
-  if (count === 0) return { count: 0, agreement_rate: null, mean_difference: null, mean_abs_difference: null, max_abs_difference: null };
-  return { count, agreement_rate: agreements / count, mean_difference: differenceSum / count, mean_abs_difference: absDifferenceSum / count, max_abs_difference: maxAbs };
+  if (count === 0)
+    return {
+      count: 0,
+      agreement_rate: null,
+      mean_difference: null,
+      mean_abs_difference: null,
+      max_abs_difference: null,
+    };
+  return {
+    count,
+    agreement_rate: agreements / count,
+    mean_difference: differenceSum / count,
+    mean_abs_difference: absDifferenceSum / count,
+    max_abs_difference: maxAbs,
+  };
 }
 
-function srmJson(share: number | null, users: { champion: number; challenger: number } | undefined): AbReportJson['sample_ratio_mismatch'] {
+function srmJson(
+  share: number | null,
+  users: { champion: number; challenger: number } | undefined,
+): AbReportJson['sample_ratio_mismatch'] {
   const observed = users ?? { champion: 0, challenger: 0 };
   const base = { alpha: SRM_ALPHA, expected_challenger_share: share, users: observed };
-  if (share === null || observed.champion + observed.challenger === 0) return { ...base, checked: false, statistic: null, p_value: null, mismatch: false };
+  if (share === null || observed.champion + observed.challenger === 0)
+    return { ...base, checked: false, statistic: null, p_value: null, mismatch: false };
   const test = sampleRatioMismatch([observed.champion, observed.challenger], [1 - share, share], SRM_ALPHA);
   // A share of 0 that still got users gives an infinite statistic; JSON has no Infinity, so it is said as null with p 0.
-  return { ...base, checked: true, statistic: Number.isFinite(test.statistic) ? test.statistic : null, p_value: test.pValue, mismatch: test.mismatch };
+  return {
+    ...base,
+    checked: true,
+    statistic: Number.isFinite(test.statistic) ? test.statistic : null,
+    p_value: test.pValue,
+    mismatch: test.mismatch,
+  };
 }
 
 function decide(facts: {
@@ -203,7 +270,10 @@ function decide(facts: {
     };
   }
   if (championMetrics.count === 0 && challengerMetrics.count === 0) {
-    return { verdict: 'no_experiment', reason: 'no prediction in this window was served by the champion or the challenger' };
+    return {
+      verdict: 'no_experiment',
+      reason: 'no prediction in this window was served by the champion or the challenger',
+    };
   }
   if (championMetrics.labelled < minLabels || challengerMetrics.labelled < minLabels) {
     return {
@@ -211,13 +281,32 @@ function decide(facts: {
       reason: `each arm needs at least ${minLabels} labelled predictions (champion has ${championMetrics.labelled}, challenger ${challengerMetrics.labelled})`,
     };
   }
-  const better = differences.filter((entry) => entry.significant && (entry.difference ?? 0) > 0).map((entry) => entry.metric);
-  const worse = differences.filter((entry) => entry.significant && (entry.difference ?? 0) < 0).map((entry) => entry.metric);
+  const better = differences
+    .filter((entry) => entry.significant && (entry.difference ?? 0) > 0)
+    .map((entry) => entry.metric);
+  const worse = differences
+    .filter((entry) => entry.significant && (entry.difference ?? 0) < 0)
+    .map((entry) => entry.metric);
   const level = `${Math.round(confidence * 1000) / 10} %`;
-  if (better.length > 0 && worse.length > 0) return { verdict: 'mixed', reason: `the challenger is better on ${better.join(', ')} and worse on ${worse.join(', ')} (${level} intervals)` };
-  if (better.length > 0) return { verdict: 'challenger_better', reason: `the challenger is better on ${better.join(', ')} and worse on none (${level} intervals exclude 0)` };
-  if (worse.length > 0) return { verdict: 'champion_better', reason: `the challenger is worse on ${worse.join(', ')} and better on none (${level} intervals exclude 0)` };
-  return { verdict: 'no_significant_difference', reason: `every ${level} interval of challenger − champion includes 0` };
+  if (better.length > 0 && worse.length > 0)
+    return {
+      verdict: 'mixed',
+      reason: `the challenger is better on ${better.join(', ')} and worse on ${worse.join(', ')} (${level} intervals)`,
+    };
+  if (better.length > 0)
+    return {
+      verdict: 'challenger_better',
+      reason: `the challenger is better on ${better.join(', ')} and worse on none (${level} intervals exclude 0)`,
+    };
+  if (worse.length > 0)
+    return {
+      verdict: 'champion_better',
+      reason: `the challenger is worse on ${worse.join(', ')} and better on none (${level} intervals exclude 0)`,
+    };
+  return {
+    verdict: 'no_significant_difference',
+    reason: `every ${level} interval of challenger − champion includes 0`,
+  };
 }
 
 function isoOrNull(time: number | undefined): string | null {

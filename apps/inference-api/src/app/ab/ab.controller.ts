@@ -1,11 +1,22 @@
 import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
 import { BearerTokenGuard } from '../http/bearer-token.guard';
 import { ApiErrorResponse } from '../scoring/scoring.dto';
 import type { AbReportJson } from './ab-report';
 import { parseAbReportQuery } from './ab-report-query';
-import { AbService, type FeedbackResultJson } from './ab.service';
 import { AbReportResponse, FeedbackResponse } from './ab.dto';
+import { AbService, type FeedbackResultJson } from './ab.service';
 import { parseFeedbackRequest } from './feedback-request';
 
 @ApiTags('champion/challenger')
@@ -22,11 +33,27 @@ export class AbController {
     description:
       'Body: `{ "request_id", "actual" }`, an array of them, or `{ "labels": [...] }`; `actual` is 0/1 (or false/true), `row` picks a row of a batch prediction (default 0). Labels for predictions older than FEEDBACK_WINDOW_SECONDS are `expired` and not recorded; labels whose prediction is not in the log (yet) are kept and reported as `unknown`.',
   })
-  @ApiBody({ schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] }, examples: { one: { value: { request_id: 'r-1', actual: 1 } }, many: { value: { labels: [{ request_id: 'r-1', actual: 1 }, { request_id: 'batch-1', row: 1, actual: 0 }] } } } })
+  @ApiBody({
+    schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] },
+    examples: {
+      one: { value: { request_id: 'r-1', actual: 1 } },
+      many: {
+        value: {
+          labels: [
+            { request_id: 'r-1', actual: 1 },
+            { request_id: 'batch-1', row: 1, actual: 0 },
+          ],
+        },
+      },
+    },
+  })
   @ApiOkResponse({ type: FeedbackResponse })
   @ApiBadRequestResponse({ type: ApiErrorResponse, description: 'A label is malformed; `field` names it.' })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token (FEEDBACK_TOKEN).' })
-  @ApiServiceUnavailableResponse({ type: ApiErrorResponse, description: 'The prediction log is off or its store is not reachable.' })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorResponse,
+    description: 'The prediction log is off or its store is not reachable.',
+  })
   feedback(@Body() body: unknown): Promise<FeedbackResultJson> {
     return this.ab.recordFeedback(parseFeedbackRequest(body));
   }
@@ -40,10 +67,18 @@ export class AbController {
   @ApiQuery({ name: 'since', required: false, description: 'ISO 8601 time or ms since the epoch (inclusive)' })
   @ApiQuery({ name: 'until', required: false, description: 'ISO 8601 time or ms since the epoch (exclusive)' })
   @ApiQuery({ name: 'confidence', required: false, example: 0.95 })
-  @ApiQuery({ name: 'min_labels', required: false, example: 30, description: 'Labelled predictions each arm needs before a verdict' })
+  @ApiQuery({
+    name: 'min_labels',
+    required: false,
+    example: 30,
+    description: 'Labelled predictions each arm needs before a verdict',
+  })
   @ApiOkResponse({ type: AbReportResponse })
   @ApiBadRequestResponse({ type: ApiErrorResponse, description: 'A query parameter is malformed; `field` names it.' })
-  @ApiServiceUnavailableResponse({ type: ApiErrorResponse, description: 'The prediction log is off or its store is not reachable.' })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorResponse,
+    description: 'The prediction log is off or its store is not reachable.',
+  })
   report(@Query() query: Record<string, unknown>): Promise<AbReportJson> {
     return this.ab.report(parseAbReportQuery(query));
   }

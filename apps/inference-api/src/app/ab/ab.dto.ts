@@ -15,10 +15,16 @@ export class FeedbackResponse {
   @ApiProperty({ example: 1, description: 'Labels joined to a logged prediction.' })
   joined!: number;
 
-  @ApiProperty({ type: [LabelKeyDto], description: 'No such prediction in the log (yet); kept, and joined when it arrives.' })
+  @ApiProperty({
+    type: [LabelKeyDto],
+    description: 'No such prediction in the log (yet); kept, and joined when it arrives.',
+  })
   unknown!: LabelKeyDto[];
 
-  @ApiProperty({ type: [LabelKeyDto], description: 'The prediction is older than FEEDBACK_WINDOW_SECONDS; not recorded.' })
+  @ApiProperty({
+    type: [LabelKeyDto],
+    description: 'The prediction is older than FEEDBACK_WINDOW_SECONDS; not recorded.',
+  })
   expired!: LabelKeyDto[];
 }
 
@@ -27,22 +33,66 @@ export class AbReportResponse {
   @ApiProperty({ example: 'churn_model' })
   model!: string;
 
-  @ApiProperty({ example: { challenger_share: 0.1, shadow: false, salt: 'exp-2026-11', champion_version: '3', challenger_version: '4', problems: [] } })
+  @ApiProperty({
+    example: {
+      challenger_share: 0.1,
+      shadow: false,
+      salt: 'exp-2026-11',
+      champion_version: '3',
+      challenger_version: '4',
+      problems: [],
+    },
+  })
   traffic!: Record<string, unknown>;
 
-  @ApiProperty({ example: { checked: true, alpha: 0.001, expected_challenger_share: 0.1, users: { champion: 903, challenger: 97 }, statistic: 0.1, p_value: 0.75, mismatch: false } })
+  @ApiProperty({
+    example: {
+      checked: true,
+      alpha: 0.001,
+      expected_challenger_share: 0.1,
+      users: { champion: 903, challenger: 97 },
+      statistic: 0.1,
+      p_value: 0.75,
+      mismatch: false,
+    },
+  })
   sample_ratio_mismatch!: Record<string, unknown>;
 
-  @ApiProperty({ description: 'Per variant and version: count, labelled, accuracy, precision, recall, f1, confusion, shadow.', type: 'array', items: { type: 'object' } })
+  @ApiProperty({
+    description: 'Per variant and version: count, labelled, accuracy, precision, recall, f1, confusion, shadow.',
+    type: 'array',
+    items: { type: 'object' },
+  })
   variants!: Record<string, unknown>[];
 
-  @ApiProperty({ description: 'Champion and challenger summed over their versions, and challenger − champion per metric with its interval.' })
+  @ApiProperty({
+    description:
+      'Champion and challenger summed over their versions, and challenger − champion per metric with its interval.',
+  })
   comparison!: Record<string, unknown>;
 
-  @ApiProperty({ example: { count: 1000, agreement_rate: 0.97, mean_difference: 0.01, mean_abs_difference: 0.03, max_abs_difference: 0.2 } })
+  @ApiProperty({
+    example: {
+      count: 1000,
+      agreement_rate: 0.97,
+      mean_difference: 0.01,
+      mean_abs_difference: 0.03,
+      max_abs_difference: 0.2,
+    },
+  })
   shadow!: Record<string, unknown>;
 
-  @ApiProperty({ enum: ['no_experiment', 'sample_ratio_mismatch', 'insufficient_labels', 'challenger_better', 'champion_better', 'mixed', 'no_significant_difference'] })
+  @ApiProperty({
+    enum: [
+      'no_experiment',
+      'sample_ratio_mismatch',
+      'insufficient_labels',
+      'challenger_better',
+      'champion_better',
+      'mixed',
+      'no_significant_difference',
+    ],
+  })
   verdict!: string;
 
   @ApiProperty({ example: 'every 95 % interval of challenger − champion includes 0' })

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeedbackLabel, LabelKey } from '../prediction-log';
 import { TrafficService } from '../routing/traffic.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { type AbReportJson, buildAbReport } from './ab-report';
+import { buildAbReport, type AbReportJson } from './ab-report';
 import type { AbReportQuery } from './ab-report-query';
 import { PredictionLogService } from './prediction-log.service';
 
@@ -33,11 +34,18 @@ export class AbService {
 
   /** @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} when there is no store to join to */
   async recordFeedback(labels: readonly FeedbackLabel[]): Promise<FeedbackResultJson> {
-    const outcome = await this.log.readyStore().recordFeedback(labels, { now: Date.now(), windowMs: this.feedbackWindowMs });
+    const outcome = await this.log
+      .readyStore()
+      .recordFeedback(labels, { now: Date.now(), windowMs: this.feedbackWindowMs });
     this.metrics.feedbackLabels.inc({ outcome: 'joined' }, outcome.joined.length);
     this.metrics.feedbackLabels.inc({ outcome: 'unknown' }, outcome.unknown.length);
     this.metrics.feedbackLabels.inc({ outcome: 'expired' }, outcome.expired.length);
-    return { received: labels.length, joined: outcome.joined.length, unknown: outcome.unknown.map(keyJson), expired: outcome.expired.map(keyJson) };
+    return {
+      received: labels.length,
+      joined: outcome.joined.length,
+      unknown: outcome.unknown.map(keyJson),
+      expired: outcome.expired.map(keyJson),
+    };
   }
 
   /** @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} when there is no store to read */
@@ -47,9 +55,19 @@ export class AbService {
     const range = { modelName: this.traffic.modelName, since: query.since, until: query.until };
     const [aggregates, assignments] = await Promise.all([
       store.aggregate(range),
-      settings.challengerShare === null ? Promise.resolve(undefined) : store.assignments({ ...range, trafficShare: settings.challengerShare }),
+      settings.challengerShare === null
+        ? Promise.resolve(undefined)
+        : store.assignments({ ...range, trafficShare: settings.challengerShare }),
     ]);
-    return buildAbReport({ ...range, aggregates, traffic: settings, assignments, confidence: query.confidence, minLabels: query.minLabels, now: new Date() });
+    return buildAbReport({
+      ...range,
+      aggregates,
+      traffic: settings,
+      assignments,
+      confidence: query.confidence,
+      minLabels: query.minLabels,
+      now: new Date(),
+    });
   }
 }
 

@@ -1,5 +1,5 @@
-import type { FeedbackLabel } from '../prediction-log';
 import { InputError } from '../model/model-errors';
+import type { FeedbackLabel } from '../prediction-log';
 
 /** Most labels one `POST /feedback` may carry; send more in several requests. */
 export const MAX_FEEDBACK_LABELS = 10_000;
@@ -13,32 +13,47 @@ export const MAX_FEEDBACK_LABELS = 10_000;
 export function parseFeedbackRequest(body: unknown): FeedbackLabel[] {
   const { entries, path } = labelEntries(body);
   if (entries.length === 0) throw new InputError(path, 'expected at least one label');
-  if (entries.length > MAX_FEEDBACK_LABELS) throw new InputError(path, `at most ${MAX_FEEDBACK_LABELS} labels per request, got ${entries.length}`, 413);
-  return entries.map((entry, index) => parseLabel(entry, Array.isArray(body) || path === 'labels' ? `${path}[${index}]` : ''));
+  if (entries.length > MAX_FEEDBACK_LABELS)
+    throw new InputError(path, `at most ${MAX_FEEDBACK_LABELS} labels per request, got ${entries.length}`, 413);
+  return entries.map((entry, index) =>
+    parseLabel(entry, Array.isArray(body) || path === 'labels' ? `${path}[${index}]` : ''),
+  );
 }
 
 function labelEntries(body: unknown): { entries: unknown[]; path: string } {
   if (Array.isArray(body)) return { entries: body, path: '' };
   if (typeof body === 'object' && body !== null && 'labels' in body) {
     const labels = (body as { labels: unknown }).labels;
-    if (!Array.isArray(labels)) throw new InputError('labels', `expected an array of { request_id, actual }, got ${typeName(labels)}`);
+    if (!Array.isArray(labels))
+      throw new InputError('labels', `expected an array of { request_id, actual }, got ${typeName(labels)}`);
     return { entries: labels, path: 'labels' };
   }
   if (typeof body === 'object' && body !== null) return { entries: [body], path: '' };
-  throw new InputError('', `expected { "request_id", "actual" }, an array of them or { "labels": [...] }, got ${typeName(body)}`);
+  throw new InputError(
+    '',
+    `expected { "request_id", "actual" }, an array of them or { "labels": [...] }, got ${typeName(body)}`,
+  );
 }
 
 function parseLabel(entry: unknown, at: string): FeedbackLabel {
   const field = (name: string) => (at ? `${at}.${name}` : name);
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new InputError(at, `expected an object { "request_id", "actual" }, got ${typeName(entry)}`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new InputError(at, `expected an object { "request_id", "actual" }, got ${typeName(entry)}`);
   const { request_id: requestId, actual, row } = entry as Record<string, unknown>;
   if (typeof requestId !== 'string' || requestId.trim() === '' || requestId.length > 200) {
-    throw new InputError(field('request_id'), `expected the request id /predict answered with (1 to 200 characters), got ${typeName(requestId)}`);
+    throw new InputError(
+      field('request_id'),
+      `expected the request id /predict answered with (1 to 200 characters), got ${typeName(requestId)}`,
+    );
   }
   let label: 0 | 1;
   if (actual === 0 || actual === false) label = 0;
   else if (actual === 1 || actual === true) label = 1;
-  else throw new InputError(field('actual'), `expected the observed outcome 0 or 1 (or false/true), got ${typeName(actual)}`);
+  else
+    throw new InputError(
+      field('actual'),
+      `expected the observed outcome 0 or 1 (or false/true), got ${typeName(actual)}`,
+    );
   if (row !== undefined && (typeof row !== 'number' || !Number.isInteger(row) || row < 0)) {
     throw new InputError(field('row'), `expected the row's 0-based index in the batch, got ${typeName(row)}`);
   }

@@ -1,4 +1,4 @@
-import { bundleEntries, entryRows, type PredictionLogEntry, recordsOf, unbundleEntries } from './prediction-log-entry';
+import { bundleEntries, entryRows, recordsOf, unbundleEntries, type PredictionLogEntry } from './prediction-log-entry';
 
 const ENTRY: PredictionLogEntry = {
   requestId: 'r-1',
@@ -42,7 +42,13 @@ describe('recordsOf', () => {
         shadow: { alias: 'challenger', version: '4', probability: 0.5, prediction: 1 },
         replica: 'pod-a',
       },
-      expect.objectContaining({ row: 1, features: { tenure: null, Contract: null }, probability: 0.75, prediction: 1, shadow: { alias: 'challenger', version: '4', probability: 0.625, prediction: 1 } }),
+      expect.objectContaining({
+        row: 1,
+        features: { tenure: null, Contract: null },
+        probability: 0.75,
+        prediction: 1,
+        shadow: { alias: 'challenger', version: '4', probability: 0.625, prediction: 1 },
+      }),
     ]);
   });
 
@@ -64,7 +70,13 @@ describe('bundleEntries / unbundleEntries', () => {
     labels: new Int32Array([0]),
     shadow: null,
   };
-  const thirdOtherVersion: PredictionLogEntry = { ...second, requestId: 'r-3', version: '5', columnNames: otherColumns, columns: [new Float64Array([1]), ['']] };
+  const thirdOtherVersion: PredictionLogEntry = {
+    ...second,
+    requestId: 'r-3',
+    version: '5',
+    columnNames: otherColumns,
+    columns: [new Float64Array([1]), ['']],
+  };
 
   it('gives back, after a structured clone, entries whose records equal the originals, bundled per column list in order', () => {
     const bundles = bundleEntries([ENTRY, second, thirdOtherVersion]);
@@ -88,7 +100,12 @@ describe('bundleEntries / unbundleEntries', () => {
 describe('bundles of versions fed category codes', () => {
   // Contract: codes 0 = 'Month-to-month', 1 = 'One year', 2 = 'Two year'; -1 = missing or unknown.
   const codeTexts = [undefined, ['Month-to-month', 'One year', 'Two year']];
-  const codedEntry = (requestId: string, tenure: number[], contract: string[], codes: number[]): PredictionLogEntry => ({
+  const codedEntry = (
+    requestId: string,
+    tenure: number[],
+    contract: string[],
+    codes: number[],
+  ): PredictionLogEntry => ({
     ...ENTRY,
     requestId,
     shadow: null,
@@ -99,7 +116,11 @@ describe('bundles of versions fed category codes', () => {
     codeTexts,
   });
   const big = codedEntry('r-big', [1, 2, 3, 4], ['Two year', '', 'Fortnightly', 'Month-to-month'], [2, -1, -1, 0]);
-  const small = [codedEntry('r-a', [5], ['One year'], [1]), codedEntry('r-b', [6], ['Weekly'], [-1]), codedEntry('r-c', [7], [''], [-1])];
+  const small = [
+    codedEntry('r-a', [5], ['One year'], [1]),
+    codedEntry('r-b', [6], ['Weekly'], [-1]),
+    codedEntry('r-c', [7], [''], [-1]),
+  ];
 
   it('sends the text as codes plus the text of unknown categories, and gives back the same records', () => {
     for (const entries of [[big], small]) {
@@ -143,8 +164,16 @@ describe('bundle packing', () => {
     const entries = [
       request(0, { requestId: 'a\nb\u0000c', userId: '' }),
       request(1, { userId: null, trafficShare: null, variant: 'production', alias: 'production' }),
-      request(2, { requestId: 'ré-🙂', userId: 'ü', shadow: [{ alias: 'challenger', version: '4', probability: 0.5, prediction: 1 }] }),
-      request(3, { trafficShare: 0, columns: [new Float32Array([Number.NaN]), [''], [''], ['No']], categoryCodes: [undefined, new Int32Array([-1]), undefined, new Int32Array([2])] }),
+      request(2, {
+        requestId: 'ré-🙂',
+        userId: 'ü',
+        shadow: [{ alias: 'challenger', version: '4', probability: 0.5, prediction: 1 }],
+      }),
+      request(3, {
+        trafficShare: 0,
+        columns: [new Float32Array([Number.NaN]), [''], [''], ['No']],
+        categoryCodes: [undefined, new Int32Array([-1]), undefined, new Int32Array([2])],
+      }),
     ];
     const [bundle] = bundleEntries(entries);
     expect([...bundle.names].sort()).toEqual(['3', 'champion', 'churn_model', 'production']);
@@ -174,7 +203,9 @@ describe('bundle packing', () => {
     expect(objectsIn(many)).toBe(objectsIn(one));
     // The unknown 'Cable' of every request crosses as text: two numbers and a string each, in two arrays.
     expect(many[0].otherTexts).toHaveLength(32);
-    expect(unbundleEntries(structuredClone(many[0])).map(recordsOf)).toEqual(Array.from({ length: 32 }, (_, index) => recordsOf(request(index))));
+    expect(unbundleEntries(structuredClone(many[0])).map(recordsOf)).toEqual(
+      Array.from({ length: 32 }, (_, index) => recordsOf(request(index))),
+    );
   });
 
   it('makes the layout of a version once and bundles versions apart even when their column lists are equal', () => {
@@ -183,8 +214,18 @@ describe('bundle packing', () => {
     expect(b.layout).toBe(a.layout);
     expect(JSON.parse(a.layout)).toEqual({ columnNames, codeTexts: [null, codeTexts[1], null, codeTexts[3]] });
     const otherCodes = [undefined, ['One year', 'Two year', 'Month-to-month'], undefined, codeTexts[3]];
-    const bundles = bundleEntries([request(0), request(1, { codeTexts: otherCodes, categoryCodes: [undefined, new Int32Array([0]), undefined, new Int32Array([-1])] })]);
+    const bundles = bundleEntries([
+      request(0),
+      request(1, {
+        codeTexts: otherCodes,
+        categoryCodes: [undefined, new Int32Array([0]), undefined, new Int32Array([-1])],
+      }),
+    ]);
     expect(bundles).toHaveLength(2);
-    expect(bundles.flatMap((bundle) => unbundleEntries(structuredClone(bundle))).map((entry) => recordsOf(entry)[0].features.Contract)).toEqual(['One year', 'One year']);
+    expect(
+      bundles
+        .flatMap((bundle) => unbundleEntries(structuredClone(bundle)))
+        .map((entry) => recordsOf(entry)[0].features.Contract),
+    ).toEqual(['One year', 'One year']);
   });
 });

@@ -30,7 +30,11 @@ export interface PredictionLogEntry {
   codeTexts?: readonly (readonly string[] | undefined)[];
 }
 
-export function entryOf(request: ScoredRequest, replica: string, shadow: ShadowScore[] | null = null): PredictionLogEntry {
+export function entryOf(
+  request: ScoredRequest,
+  replica: string,
+  shadow: ShadowScore[] | null = null,
+): PredictionLogEntry {
   const { model, batch, scores } = request;
   return {
     requestId: request.requestId,
@@ -65,7 +69,14 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
     const features: Record<string, number | string | null> = {};
     for (let index = 0; index < entry.columnNames.length; index++) {
       const value = entry.columns[index][row];
-      features[entry.columnNames[index]] = typeof value === 'number' ? (Number.isFinite(value) ? value : null) : value === '' || value === undefined ? null : value;
+      features[entry.columnNames[index]] =
+        typeof value === 'number'
+          ? Number.isFinite(value)
+            ? value
+            : null
+          : value === '' || value === undefined
+            ? null
+            : value;
     }
     records[row] = {
       requestId: entry.requestId,
@@ -148,7 +159,10 @@ function layoutOf(entry: PredictionLogEntry): string {
   if (!byCodeTexts) layoutsByColumns.set(entry.columnNames, (byCodeTexts = new Map()));
   let layout = byCodeTexts.get(entry.codeTexts);
   if (layout === undefined) {
-    const value: BundleLayout = { columnNames: entry.columnNames, codeTexts: entry.columnNames.map((_, index) => entry.codeTexts?.[index] ?? null) };
+    const value: BundleLayout = {
+      columnNames: entry.columnNames,
+      codeTexts: entry.columnNames.map((_, index) => entry.codeTexts?.[index] ?? null),
+    };
     layout = JSON.stringify(value);
     byCodeTexts.set(entry.codeTexts, layout);
   }
@@ -173,15 +187,40 @@ function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): Predi
   const first = entries[0];
   // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
   const alone = entries.length === 1;
-  const probabilities = alone && first.probabilities instanceof Float32Array ? first.probabilities : joinInto(new Float32Array(rows), entries.map((entry) => entry.probabilities));
-  const labels = alone && first.labels instanceof Int32Array ? first.labels : joinInto(new Int32Array(rows), entries.map((entry) => entry.labels));
-  return { layout, replica: first.replica, ...packedRequests(entries), ...joinedColumns(entries, rows), probabilities, labels };
+  const probabilities =
+    alone && first.probabilities instanceof Float32Array
+      ? first.probabilities
+      : joinInto(
+          new Float32Array(rows),
+          entries.map((entry) => entry.probabilities),
+        );
+  const labels =
+    alone && first.labels instanceof Int32Array
+      ? first.labels
+      : joinInto(
+          new Int32Array(rows),
+          entries.map((entry) => entry.labels),
+        );
+  return {
+    layout,
+    replica: first.replica,
+    ...packedRequests(entries),
+    ...joinedColumns(entries, rows),
+    probabilities,
+    labels,
+  };
 }
 
 /** The entries' columns joined: numbers and text as arrays of all the rows, columns fed as codes into one array of codes. */
-function joinedColumns(entries: readonly PredictionLogEntry[], rows: number): Pick<PredictionLogBundle, 'columns' | 'codes' | 'otherCells' | 'otherTexts'> {
+function joinedColumns(
+  entries: readonly PredictionLogEntry[],
+  rows: number,
+): Pick<PredictionLogBundle, 'columns' | 'codes' | 'otherCells' | 'otherTexts'> {
   const first = entries[0];
-  const coded = first.columns.map((_, index) => first.codeTexts?.[index] !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined));
+  const coded = first.columns.map(
+    (_, index) =>
+      first.codeTexts?.[index] !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined),
+  );
   const codes = new Int32Array(coded.filter(Boolean).length * rows);
   const otherCells: number[] = [];
   const otherTexts: string[] = [];
@@ -189,22 +228,33 @@ function joinedColumns(entries: readonly PredictionLogEntry[], rows: number): Pi
   const columns = first.columns.map((column, index): ColumnValues | null => {
     if (coded[index]) {
       const at = ordinal++;
-      joinedCodes(entries, index, rows, (row, text) => {
-        if (text === '') return;
-        otherCells.push(at, row);
-        otherTexts.push(text);
-      }, codes, at * rows);
+      joinedCodes(
+        entries,
+        index,
+        rows,
+        (row, text) => {
+          if (text === '') return;
+          otherCells.push(at, row);
+          otherTexts.push(text);
+        },
+        codes,
+        at * rows,
+      );
       return null;
     }
     if (entries.length === 1) return column; // its own array, as in bundleOf
     const parts = entries.map((entry) => entry.columns[index]);
-    return Array.isArray(column) ? joinInto(new Array<string>(rows), parts as string[][]) : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
+    return Array.isArray(column)
+      ? joinInto(new Array<string>(rows), parts as string[][])
+      : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
   });
   return { columns, codes, otherCells, otherTexts };
 }
 
 /** The entries' request fields packed: ids in one string, names as indexes, numbers in one array. */
-function packedRequests(entries: readonly PredictionLogEntry[]): Pick<PredictionLogBundle, 'ids' | 'idLengths' | 'names' | 'nameIndexes' | 'numbers' | 'rowCounts' | 'shadows'> {
+function packedRequests(
+  entries: readonly PredictionLogEntry[],
+): Pick<PredictionLogBundle, 'ids' | 'idLengths' | 'names' | 'nameIndexes' | 'numbers' | 'rowCounts' | 'shadows'> {
   const count = entries.length;
   const idParts: string[] = new Array(2 * count);
   const idLengths = new Int32Array(2 * count);
@@ -270,7 +320,8 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
     decoded.push(text);
     return text;
   });
-  for (let other = 0; other < bundle.otherTexts.length; other++) decoded[bundle.otherCells[2 * other]][bundle.otherCells[2 * other + 1]] = bundle.otherTexts[other];
+  for (let other = 0; other < bundle.otherTexts.length; other++)
+    decoded[bundle.otherCells[2 * other]][bundle.otherCells[2 * other + 1]] = bundle.otherTexts[other];
 
   const entries: PredictionLogEntry[] = new Array(count);
   let offset = 0;
@@ -296,7 +347,9 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
       latencyMs: bundle.numbers[3 * index + 1],
       replica: bundle.replica,
       columnNames,
-      columns: columns.map((column) => (Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end))),
+      columns: columns.map((column) =>
+        Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end),
+      ),
       probabilities: bundle.probabilities.subarray(offset, end),
       labels: bundle.labels.subarray(offset, end),
       shadow: bundle.shadows?.[index] ?? null,

@@ -1,7 +1,19 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { PredictionLogWriter, type PredictionLogWriterStats, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
-import { bundleEntries, entryRows, type PredictionLogBundle, type PredictionLogEntry, recordsOf } from './prediction-log-entry';
+
+import {
+  PredictionLogWriter,
+  RotatingJsonlFile,
+  type PredictionLogWriterStats,
+  type PredictionStore,
+} from '../prediction-log';
+import {
+  bundleEntries,
+  entryRows,
+  recordsOf,
+  type PredictionLogBundle,
+  type PredictionLogEntry,
+} from './prediction-log-entry';
 
 /** What the log writer needs to know, plain data so it can be handed to a thread. */
 export interface PredictionLogSettings {
@@ -22,7 +34,8 @@ export interface PredictionLogSink {
 }
 
 /** Messages between the main thread and the writer thread. */
-export type ToWriterThread = { type: 'entries'; bundles: PredictionLogBundle[] } | { type: 'flush'; id: number } | { type: 'close' };
+export type ToWriterThread =
+  { type: 'entries'; bundles: PredictionLogBundle[] } | { type: 'flush'; id: number } | { type: 'close' };
 export type FromWriterThread =
   | { type: 'stats'; stats: PredictionLogWriterStats }
   /** Sent once a message of entries has been taken into the writer's queue, with the rows it held. */
@@ -115,7 +128,10 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   enqueue(entry: PredictionLogEntry): void {
     const rows = entryRows(entry);
-    if (this.closing || this.pendingRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity) {
+    if (
+      this.closing ||
+      this.pendingRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
+    ) {
       this.droppedHere += rows;
       return;
     }
@@ -166,8 +182,7 @@ export class WorkerThreadSink implements PredictionLogSink {
       else if (message.type === 'taken') {
         this.inFlightRows -= message.rows;
         this.remote = message.stats;
-      }
-      else if (message.type === 'error') this.onError(message.message);
+      } else if (message.type === 'error') this.onError(message.message);
       else {
         this.flushWaiters.get(message.id)?.();
         this.flushWaiters.delete(message.id);

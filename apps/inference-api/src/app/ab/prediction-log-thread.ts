@@ -1,7 +1,8 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { openPredictionStore, PredictionLogWriter, type PredictionStore, RotatingJsonlFile } from '../prediction-log';
+
+import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from '../prediction-log';
 import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
 
@@ -28,7 +29,11 @@ export function predictionLogThreadScript(): string | undefined {
  * Creates the store's tables, retrying with back-off while the database cannot be reached.
  * @param stopped asked before each retry; true ends the attempts
  */
-export async function initialiseStore(store: PredictionStore, onFailure: (message: string, attempt: number, retryInMs: number) => void, stopped: () => boolean): Promise<boolean> {
+export async function initialiseStore(
+  store: PredictionStore,
+  onFailure: (message: string, attempt: number, retryInMs: number) => void,
+  stopped: () => boolean,
+): Promise<boolean> {
   for (let attempt = 1; !stopped(); attempt++) {
     try {
       await store.init();
@@ -57,14 +62,26 @@ export async function runPredictionLogThread(): Promise<void> {
     queueCapacity: settings.queueCapacity,
     batchSize: settings.batchSize,
     flushIntervalMs: settings.flushIntervalMs,
-    onError: (error) => send({ type: 'error', message: `prediction log write failed (rows kept for the next attempt): ${error.message}` }),
+    onError: (error) =>
+      send({
+        type: 'error',
+        message: `prediction log write failed (rows kept for the next attempt): ${error.message}`,
+      }),
   });
   const report = () => {
     const { written, dropped, failedWrites, queued } = writer.stats;
     send({ type: 'stats', stats: { written, dropped, failedWrites, queued } });
   };
   const timer = setInterval(report, STATS_INTERVAL_MS);
-  void initialiseStore(store, (message, attempt, retryInMs) => send({ type: 'error', message: `prediction store not ready in the writer thread (attempt ${attempt}, retry in ${retryInMs} ms): ${message}` }), () => stopped);
+  void initialiseStore(
+    store,
+    (message, attempt, retryInMs) =>
+      send({
+        type: 'error',
+        message: `prediction store not ready in the writer thread (attempt ${attempt}, retry in ${retryInMs} ms): ${message}`,
+      }),
+    () => stopped,
+  );
   port.on('message', (message: ToWriterThread) => {
     if (message.type === 'entries') {
       let rows = 0;

@@ -1,12 +1,18 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { openPredictionStore, type PredictionStore } from '../prediction-log';
 import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
 import { entryOf } from './prediction-log-entry';
-import { InThreadSink, type PredictionLogSettings, type PredictionLogSink, WorkerThreadSink } from './prediction-log-sink';
+import {
+  InThreadSink,
+  WorkerThreadSink,
+  type PredictionLogSettings,
+  type PredictionLogSink,
+} from './prediction-log-sink';
 import { initialiseStore, predictionLogThreadScript } from './prediction-log-thread';
 
 const RETENTION_SWEEP_MS = 3600_000;
@@ -53,7 +59,13 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
       queueCapacity: this.config.get('PREDICTION_LOG_QUEUE_ROWS', { infer: true }),
       batchSize: this.config.get('PREDICTION_LOG_BATCH_ROWS', { infer: true }),
       flushIntervalMs: this.config.get('PREDICTION_LOG_FLUSH_MS', { infer: true }),
-      jsonl: jsonlPath ? { path: jsonlPath, maxBytes: this.config.get('PREDICTION_LOG_JSONL_MAX_BYTES', { infer: true }), keep: this.config.get('PREDICTION_LOG_JSONL_KEEP', { infer: true }) } : undefined,
+      jsonl: jsonlPath
+        ? {
+            path: jsonlPath,
+            maxBytes: this.config.get('PREDICTION_LOG_JSONL_MAX_BYTES', { infer: true }),
+            keep: this.config.get('PREDICTION_LOG_JSONL_KEEP', { infer: true }),
+          }
+        : undefined,
     };
     let lastWriteError = '';
     const onError = (message: string) => {
@@ -103,7 +115,9 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
       store,
       (message, attempt, retryInMs) => {
         this.lastInitError = message;
-        this.logger.error(`prediction store ${store.description} not ready (attempt ${attempt}, retry in ${retryInMs} ms): ${message}`);
+        this.logger.error(
+          `prediction store ${store.description} not ready (attempt ${attempt}, retry in ${retryInMs} ms): ${message}`,
+        );
       },
       () => this.stopped,
     );
@@ -121,7 +135,10 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     const cutoff = Date.now() - this.config.get('PREDICTION_RETENTION_DAYS', { infer: true }) * 86_400_000;
     try {
       const deleted = await store.deleteOlderThan(cutoff);
-      if (deleted.predictions + deleted.feedback > 0) this.logger.log(`retention: deleted ${deleted.predictions} predictions and ${deleted.feedback} labels before ${new Date(cutoff).toISOString()}`);
+      if (deleted.predictions + deleted.feedback > 0)
+        this.logger.log(
+          `retention: deleted ${deleted.predictions} predictions and ${deleted.feedback} labels before ${new Date(cutoff).toISOString()}`,
+        );
     } catch (error) {
       this.logger.warn(`retention sweep failed: ${(error as Error).message}`);
     }

@@ -13,9 +13,15 @@ describe('validateInferenceApiConfig', () => {
   });
 
   it('names the variable, its problem and its value when a setting is bad', () => {
-    expect(() => validateInferenceApiConfig({ PORT: 'eighty' })).toThrow(/PORT must be an integer number \(got "eighty"\)/);
-    expect(() => validateInferenceApiConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(/MLFLOW_TRACKING_URI must be a URL address/);
-    expect(() => validateInferenceApiConfig({ MODEL_NAME: '../etc' })).toThrow(/MODEL_NAME must be a registered model name/);
+    expect(() => validateInferenceApiConfig({ PORT: 'eighty' })).toThrow(
+      /PORT must be an integer number \(got "eighty"\)/,
+    );
+    expect(() => validateInferenceApiConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(
+      /MLFLOW_TRACKING_URI must be a URL address/,
+    );
+    expect(() => validateInferenceApiConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model name/,
+    );
   });
 
   it('ignores unrelated environment variables', () => {
@@ -40,15 +46,21 @@ describe('validateInferenceApiConfig: serving settings', () => {
 
   it('accepts POLL_INTERVAL_MS=0 (polling off) and refuses negative or non-integer values', () => {
     expect(validateInferenceApiConfig({ POLL_INTERVAL_MS: '0' }).POLL_INTERVAL_MS).toBe(0);
-    expect(() => validateInferenceApiConfig({ POLL_INTERVAL_MS: '-1' })).toThrow(/POLL_INTERVAL_MS must not be less than 0/);
-    expect(() => validateInferenceApiConfig({ MAX_BATCH_ROWS: '1.5' })).toThrow(/MAX_BATCH_ROWS must be an integer number/);
-    expect(() => validateInferenceApiConfig({ MODEL_CACHE_MAX_VERSIONS: '0' })).toThrow(/MODEL_CACHE_MAX_VERSIONS must not be less than 1/);
+    expect(() => validateInferenceApiConfig({ POLL_INTERVAL_MS: '-1' })).toThrow(
+      /POLL_INTERVAL_MS must not be less than 0/,
+    );
+    expect(() => validateInferenceApiConfig({ MAX_BATCH_ROWS: '1.5' })).toThrow(
+      /MAX_BATCH_ROWS must be an integer number/,
+    );
+    expect(() => validateInferenceApiConfig({ MODEL_CACHE_MAX_VERSIONS: '0' })).toThrow(
+      /MODEL_CACHE_MAX_VERSIONS must not be less than 1/,
+    );
   });
 
   it('never echoes a secret in its message', () => {
-    expect(() => validateInferenceApiConfig({ INFERENCE_ADMIN_TOKEN: 'top-secret', MLFLOW_WEBHOOK_SECRET: 'hmac-key', PORT: 'x' })).toThrow(
-      expect.objectContaining({ message: expect.not.stringMatching(/top-secret|hmac-key/) }),
-    );
+    expect(() =>
+      validateInferenceApiConfig({ INFERENCE_ADMIN_TOKEN: 'top-secret', MLFLOW_WEBHOOK_SECRET: 'hmac-key', PORT: 'x' }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringMatching(/top-secret|hmac-key/) }));
   });
 });
 
@@ -74,19 +86,35 @@ describe('validateInferenceApiConfig: prediction log and experiment settings', (
 
   it('reads PREDICTION_LOG_ENABLED=false as false and refuses other words', () => {
     expect(validateInferenceApiConfig({ PREDICTION_LOG_ENABLED: 'false' }).PREDICTION_LOG_ENABLED).toBe(false);
-    expect(() => validateInferenceApiConfig({ PREDICTION_LOG_ENABLED: 'off' })).toThrow(/PREDICTION_LOG_ENABLED must be true or false/);
+    expect(() => validateInferenceApiConfig({ PREDICTION_LOG_ENABLED: 'off' })).toThrow(
+      /PREDICTION_LOG_ENABLED must be true or false/,
+    );
   });
 
   it('refuses a store URL it cannot open, naming the setting and hiding the value', () => {
-    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(/INFERENCE_STORE_URL has the unsupported scheme mysql/);
-    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'sqlite:///tmp/p.db' })).toThrow(/INFERENCE_STORE_URL uses the ambiguous form sqlite:\/\//);
-    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('pw@') }));
-    expect(validateInferenceApiConfig({ INFERENCE_STORE_URL: 'postgres://app:pw@db:5432/log' }).INFERENCE_STORE_URL).toBe('postgres://app:pw@db:5432/log');
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(
+      /INFERENCE_STORE_URL has the unsupported scheme mysql/,
+    );
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'sqlite:///tmp/p.db' })).toThrow(
+      /INFERENCE_STORE_URL uses the ambiguous form sqlite:\/\//,
+    );
+    expect(() => validateInferenceApiConfig({ INFERENCE_STORE_URL: 'mysql://app:pw@db/log' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('pw@') }),
+    );
+    expect(
+      validateInferenceApiConfig({ INFERENCE_STORE_URL: 'postgres://app:pw@db:5432/log' }).INFERENCE_STORE_URL,
+    ).toBe('postgres://app:pw@db:5432/log');
   });
 
   it('refuses nonsense sizes and windows', () => {
-    expect(() => validateInferenceApiConfig({ SHADOW_QUEUE_SIZE: '0' })).toThrow(/SHADOW_QUEUE_SIZE must not be less than 1/);
-    expect(() => validateInferenceApiConfig({ FEEDBACK_WINDOW_SECONDS: 'a week' })).toThrow(/FEEDBACK_WINDOW_SECONDS must be a number/);
-    expect(() => validateInferenceApiConfig({ REPLICA_ID: 'has space' })).toThrow(/REPLICA_ID must be 1 to 200 visible ASCII characters/);
+    expect(() => validateInferenceApiConfig({ SHADOW_QUEUE_SIZE: '0' })).toThrow(
+      /SHADOW_QUEUE_SIZE must not be less than 1/,
+    );
+    expect(() => validateInferenceApiConfig({ FEEDBACK_WINDOW_SECONDS: 'a week' })).toThrow(
+      /FEEDBACK_WINDOW_SECONDS must be a number/,
+    );
+    expect(() => validateInferenceApiConfig({ REPLICA_ID: 'has space' })).toThrow(
+      /REPLICA_ID must be 1 to 200 visible ASCII characters/,
+    );
   });
 });

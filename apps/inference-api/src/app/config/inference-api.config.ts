@@ -1,8 +1,25 @@
 import 'reflect-metadata';
+
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, registerDecorator, ValidateIf, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
 import { parsePredictionStoreUrl } from '../prediction-log';
 
 /**
@@ -23,10 +40,14 @@ export class InferenceApiConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
 
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: '$property must be a registered model name (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: '$property must be a registered model name (letters, digits, _ . -)',
+  })
   MODEL_NAME: string = 'churn_model';
 
-  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: '$property must be an alias name (letters, digits, _ -, not starting with a digit)' })
+  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
+    message: '$property must be an alias name (letters, digits, _ -, not starting with a digit)',
+  })
   MODEL_ALIAS: string = 'production';
 
   /** Downloaded model versions, one folder per `<name>/<version>`. */
@@ -209,7 +230,10 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
   const provided = Object.fromEntries(
     Object.entries(environment).filter(([key, value]) => declared.includes(key) && value !== undefined && value !== ''),
   );
-  const config = plainToInstance(InferenceApiConfig, provided, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const config = plainToInstance(InferenceApiConfig, provided, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
   const errors = validateSync(config);
   if (errors.length > 0) {
     // class-validator's messages already start with the variable's name.
@@ -255,4 +279,10 @@ function parseBooleanSetting(value: unknown, fallback = false): unknown {
   return value;
 }
 
-const SECRET_SETTINGS = new Set(['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET', 'TRAINING_WORKER_TOKEN', 'FEEDBACK_TOKEN', 'INFERENCE_STORE_URL']);
+const SECRET_SETTINGS = new Set([
+  'INFERENCE_ADMIN_TOKEN',
+  'MLFLOW_WEBHOOK_SECRET',
+  'TRAINING_WORKER_TOKEN',
+  'FEEDBACK_TOKEN',
+  'INFERENCE_STORE_URL',
+]);

@@ -11,8 +11,16 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+
 import { driftReport, parseTrainingStatistics, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
-import { MlflowClient, MlflowError, ResourceDoesNotExistError, mlflowClientOptionsFromEnv, type ModelVersion } from '@churn/mlflow-client';
+import {
+  MlflowClient,
+  mlflowClientOptionsFromEnv,
+  MlflowError,
+  ResourceDoesNotExistError,
+  type ModelVersion,
+} from '@churn/mlflow-client';
+
 import { noReferenceReport } from '../drift/no-reference-report';
 import { parseMlmodel } from '../model/mlmodel';
 import { DriftDataError, readCsvDriftWindow } from './csv-drift-window';
@@ -55,13 +63,18 @@ export async function runDriftReportCommand(
     const flags = parseDriftReportFlags(args);
     const client = new MlflowClient(mlflowClientOptionsFromEnv(env));
     const name = flags.modelName ?? nonEmpty(env['MODEL_NAME']) ?? 'churn_model';
-    const alias = flags.modelVersion === undefined ? (flags.alias ?? nonEmpty(env['MODEL_ALIAS']) ?? 'production') : undefined;
+    const alias =
+      flags.modelVersion === undefined ? (flags.alias ?? nonEmpty(env['MODEL_ALIAS']) ?? 'production') : undefined;
     const version = await findVersion(client, name, flags.modelVersion, alias);
     const { reference, source } = await trainingStatistics(client, version);
     const dataPath = isAbsolute(flags.data) ? flags.data : resolve(cwd, flags.data);
-    const features = reference === undefined ? await modelInputs(client, version) : [...Object.keys(reference.numeric), ...Object.keys(reference.categorical)];
+    const features =
+      reference === undefined
+        ? await modelInputs(client, version)
+        : [...Object.keys(reference.numeric), ...Object.keys(reference.categorical)];
     const { window, rows } = await readCsvDriftWindow(dataPath, reference, features);
-    const report = reference !== undefined && window !== undefined ? driftReport(reference, window) : noReferenceReport(features);
+    const report =
+      reference !== undefined && window !== undefined ? driftReport(reference, window) : noReferenceReport(features);
     const document: DriftReportDocument = {
       generated_at: new Date().toISOString(),
       model: { name, version: version.version, alias: alias ?? null, run_id: version.run_id ?? null },
@@ -79,7 +92,11 @@ export async function runDriftReportCommand(
       htmlPath,
       renderDriftReportHtml({
         title: `Drift report: ${modelLabel}`,
-        facts: [`Data: ${dataPath} (${rows} rows)`, `Reference: ${source ?? 'none (the version has no train_stats.json)'}`, `Generated: ${document.generated_at}`],
+        facts: [
+          `Data: ${dataPath} (${rows} rows)`,
+          `Reference: ${source ?? 'none (the version has no train_stats.json)'}`,
+          `Generated: ${document.generated_at}`,
+        ],
         report,
         reference,
         window,
@@ -95,19 +112,33 @@ export async function runDriftReportCommand(
   }
 }
 
-async function findVersion(client: MlflowClient, name: string, version: string | undefined, alias: string | undefined): Promise<ModelVersion> {
+async function findVersion(
+  client: MlflowClient,
+  name: string,
+  version: string | undefined,
+  alias: string | undefined,
+): Promise<ModelVersion> {
   try {
-    return version !== undefined ? await client.modelVersions.get({ name, version }) : await client.modelVersions.getByAlias({ name, alias: alias as string });
+    return version !== undefined
+      ? await client.modelVersions.get({ name, version })
+      : await client.modelVersions.getByAlias({ name, alias: alias as string });
   } catch (error) {
     if (error instanceof ResourceDoesNotExistError || (error instanceof MlflowError && error.status === 404)) {
-      throw new DriftDataError(version !== undefined ? `${name} has no version ${version} (--model-version)` : `${name} has no alias "${alias}" (or no such model)`);
+      throw new DriftDataError(
+        version !== undefined
+          ? `${name} has no version ${version} (--model-version)`
+          : `${name} has no alias "${alias}" (or no such model)`,
+      );
     }
     throw error;
   }
 }
 
 /** train_stats.json at the run's root (where training logs it), else beside the model; undefined when neither exists. */
-async function trainingStatistics(client: MlflowClient, version: ModelVersion): Promise<{ reference: TrainingStatistics | undefined; source: string | null }> {
+async function trainingStatistics(
+  client: MlflowClient,
+  version: ModelVersion,
+): Promise<{ reference: TrainingStatistics | undefined; source: string | null }> {
   const candidates: string[] = [];
   if (version.run_id) candidates.push(`runs:/${version.run_id}`);
   candidates.push(await client.modelVersions.getDownloadUri({ name: version.name, version: version.version }));
@@ -131,20 +162,37 @@ async function trainingStatistics(client: MlflowClient, version: ModelVersion): 
 /** The version's input columns (MLmodel signature): the features of a report without training statistics. */
 async function modelInputs(client: MlflowClient, version: ModelVersion): Promise<string[]> {
   const downloadUri = await client.modelVersions.getDownloadUri({ name: version.name, version: version.version });
-  const mlmodel = parseMlmodel((await client.artifacts.readBytes(`${downloadUri.replace(/\/+$/, '')}/MLmodel`)).toString('utf8'));
+  const mlmodel = parseMlmodel(
+    (await client.artifacts.readBytes(`${downloadUri.replace(/\/+$/, '')}/MLmodel`)).toString('utf8'),
+  );
   return mlmodel.inputs.map((column) => column.name);
 }
 
 /** One screen: a header, one line per feature, the dataset verdict. */
-export function summaryLines(modelLabel: string, dataPath: string, rows: number, report: DriftReport, source: string | null): string[] {
+export function summaryLines(
+  modelLabel: string,
+  dataPath: string,
+  rows: number,
+  report: DriftReport,
+  source: string | null,
+): string[] {
   const width = Math.max(7, ...report.features.map((line) => line.name.length));
-  const lines = [`drift report: ${dataPath} (${rows} rows) against ${modelLabel}'s training statistics${source === null ? ' (none: the version has no train_stats.json)' : ''}`];
-  lines.push(`${'feature'.padEnd(width)}  ${'method'.padEnd(13)}  ${'value'.padEnd(18)}  ${'threshold'.padEnd(9)}  ${'psi'.padEnd(7)}  status`);
+  const lines = [
+    `drift report: ${dataPath} (${rows} rows) against ${modelLabel}'s training statistics${source === null ? ' (none: the version has no train_stats.json)' : ''}`,
+  ];
+  lines.push(
+    `${'feature'.padEnd(width)}  ${'method'.padEnd(13)}  ${'value'.padEnd(18)}  ${'threshold'.padEnd(9)}  ${'psi'.padEnd(7)}  status`,
+  );
   for (const line of report.features) {
-    const value = line.p_value !== null ? `p = ${fmt(line.p_value)}` : line.score !== null ? `score = ${fmt(line.score)}` : '-';
-    lines.push(`${line.name.padEnd(width)}  ${(line.method ?? '-').padEnd(13)}  ${value.padEnd(18)}  ${(line.threshold === null ? '-' : fmt(line.threshold)).padEnd(9)}  ${(line.psi === null ? '-' : fmt(line.psi)).padEnd(7)}  ${line.status}`);
+    const value =
+      line.p_value !== null ? `p = ${fmt(line.p_value)}` : line.score !== null ? `score = ${fmt(line.score)}` : '-';
+    lines.push(
+      `${line.name.padEnd(width)}  ${(line.method ?? '-').padEnd(13)}  ${value.padEnd(18)}  ${(line.threshold === null ? '-' : fmt(line.threshold)).padEnd(9)}  ${(line.psi === null ? '-' : fmt(line.psi)).padEnd(7)}  ${line.status}`,
+    );
   }
-  const tested = report.features.filter((line) => line.status === 'ok' || line.status === 'warn' || line.status === 'drift').length;
+  const tested = report.features.filter(
+    (line) => line.status === 'ok' || line.status === 'warn' || line.status === 'drift',
+  ).length;
   lines.push(
     report.dataset_drift
       ? `DATASET DRIFT: ${report.drifted_features.length} of ${tested} tested features drifted (${report.drifted_features.join(', ')}); the report was written, so the exit code is 0`

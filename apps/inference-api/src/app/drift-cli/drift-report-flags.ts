@@ -42,10 +42,12 @@ export function parseDriftReportFlags(args: readonly string[]): DriftReportFlags
     const match = /^--([A-Za-z][A-Za-z0-9-]*)(?:=([\s\S]*))?$/.exec(arg);
     if (match === null) throw new DriftReportFlagError(arg, `unexpected argument; ${DRIFT_REPORT_USAGE}`);
     const [, name, value] = match;
-    if (!(KNOWN_FLAGS as readonly string[]).includes(name)) throw new DriftReportFlagError(`--${name}`, `unknown flag; ${DRIFT_REPORT_USAGE}`);
+    if (!(KNOWN_FLAGS as readonly string[]).includes(name))
+      throw new DriftReportFlagError(`--${name}`, `unknown flag; ${DRIFT_REPORT_USAGE}`);
     const flag = name as KnownFlag;
     if (given.has(flag)) throw new DriftReportFlagError(`--${flag}`, 'given twice');
-    if (value === undefined || value.trim() === '') throw new DriftReportFlagError(`--${flag}`, `needs a value: --${flag}=<value>`);
+    if (value === undefined || value.trim() === '')
+      throw new DriftReportFlagError(`--${flag}`, `needs a value: --${flag}=<value>`);
     given.set(flag, value);
   }
   const data = given.get('data');
@@ -55,11 +57,16 @@ export function parseDriftReportFlags(args: readonly string[]): DriftReportFlags
     throw new DriftReportFlagError('--model-version', `"${modelVersion}" is not a model version number (1, 2, …)`);
   }
   const alias = given.get('alias');
-  if (alias !== undefined && modelVersion !== undefined) throw new DriftReportFlagError('--alias', 'cannot be combined with --model-version');
-  if (alias !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(alias)) throw new DriftReportFlagError('--alias', `"${alias}" is not an alias name`);
+  if (alias !== undefined && modelVersion !== undefined)
+    throw new DriftReportFlagError('--alias', 'cannot be combined with --model-version');
+  if (alias !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(alias))
+    throw new DriftReportFlagError('--alias', `"${alias}" is not an alias name`);
   const modelName = given.get('model-name');
   if (modelName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) {
-    throw new DriftReportFlagError('--model-name', `"${modelName}" is not a registered model name (letters, digits, _ . -)`);
+    throw new DriftReportFlagError(
+      '--model-name',
+      `"${modelName}" is not a registered model name (letters, digits, _ . -)`,
+    );
   }
   return { data, modelVersion, modelName, alias, out: given.get('out') };
 }

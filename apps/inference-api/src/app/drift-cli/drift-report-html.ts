@@ -4,7 +4,14 @@
  * levels plus "other" for categorical ones) and the verdicts. No scripts, fonts or links: it reads
  * the same offline, attached to a ticket, as on the machine that wrote it.
  */
-import { CategoricalFeatureWindow, NumericFeatureWindow, referenceCategoryCounts, type DriftReport, type DriftWindow, type TrainingStatistics } from '@churn/drift-stats';
+import {
+  CategoricalFeatureWindow,
+  NumericFeatureWindow,
+  referenceCategoryCounts,
+  type DriftReport,
+  type DriftWindow,
+  type TrainingStatistics,
+} from '@churn/drift-stats';
 
 export interface DriftReportPage {
   title: string;
@@ -21,19 +28,29 @@ interface Histogram {
   current: number[];
 }
 
-const STATUS_COLOURS: Record<string, string> = { ok: '#2e7d32', warn: '#b26a00', drift: '#c62828', insufficient_data: '#616161', no_reference: '#616161' };
+const STATUS_COLOURS: Record<string, string> = {
+  ok: '#2e7d32',
+  warn: '#b26a00',
+  drift: '#c62828',
+  insufficient_data: '#616161',
+  no_reference: '#616161',
+};
 
 export function renderDriftReportHtml(page: DriftReportPage): string {
   const { report } = page;
   const rows = report.features
     .map(
-      (line) => `<tr><td>${escape(line.name)}</td><td>${line.method ?? '—'}</td><td>${num(line.statistic)}</td><td>${num(line.p_value)}</td><td>${num(line.score)}</td><td>${num(line.threshold)}</td><td>${num(line.psi)}</td><td><span class="status" style="background:${STATUS_COLOURS[line.status]}">${line.status}</span></td></tr>`,
+      (line) =>
+        `<tr><td>${escape(line.name)}</td><td>${line.method ?? '—'}</td><td>${num(line.statistic)}</td><td>${num(line.p_value)}</td><td>${num(line.score)}</td><td>${num(line.threshold)}</td><td>${num(line.psi)}</td><td><span class="status" style="background:${STATUS_COLOURS[line.status]}">${line.status}</span></td></tr>`,
     )
     .join('\n');
   const charts = report.features
     .map((line) => {
       const histogram = histogramOf(line.name, page.reference, page.window);
-      const chart = histogram === undefined ? '<p class="note">No training statistics: nothing to compare with.</p>' : svgHistogram(histogram);
+      const chart =
+        histogram === undefined
+          ? '<p class="note">No training statistics: nothing to compare with.</p>'
+          : svgHistogram(histogram);
       return `<section><h3>${escape(line.name)} <span class="status" style="background:${STATUS_COLOURS[line.status]}">${line.status}</span></h3>${chart}</section>`;
     })
     .join('\n');
@@ -63,20 +80,36 @@ ${charts}
 }
 
 /** Shares per bin or level of the reference and of the window, or undefined without a reference. */
-function histogramOf(name: string, reference: TrainingStatistics | undefined, window: DriftWindow | undefined): Histogram | undefined {
+function histogramOf(
+  name: string,
+  reference: TrainingStatistics | undefined,
+  window: DriftWindow | undefined,
+): Histogram | undefined {
   const feature = window?.features.get(name);
   if (reference === undefined || feature === undefined) return undefined;
   if (feature instanceof NumericFeatureWindow) {
     const column = reference.numeric[name];
     if (column === undefined) return undefined;
     const edges = column.bin_edges;
-    const labels = [`≤ ${short(edges[0])}`, ...edges.slice(1).map((edge, i) => `${short(edges[i])}–${short(edge)}`), `> ${short(edges[edges.length - 1])}`];
-    return { labels: edges.length === 0 ? ['all'] : labels, reference: shares(column.bin_counts), current: shares(feature.binCounts) };
+    const labels = [
+      `≤ ${short(edges[0])}`,
+      ...edges.slice(1).map((edge, i) => `${short(edges[i])}–${short(edge)}`),
+      `> ${short(edges[edges.length - 1])}`,
+    ];
+    return {
+      labels: edges.length === 0 ? ['all'] : labels,
+      reference: shares(column.bin_counts),
+      current: shares(feature.binCounts),
+    };
   }
   if (feature instanceof CategoricalFeatureWindow) {
     const column = reference.categorical[name];
     if (column === undefined) return undefined;
-    return { labels: [...column.levels, 'other'], reference: shares(referenceCategoryCounts(column)), current: shares(feature.levelCounts) };
+    return {
+      labels: [...column.levels, 'other'],
+      reference: shares(referenceCategoryCounts(column)),
+      current: shares(feature.levelCounts),
+    };
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { DriftReport } from '@churn/drift-stats';
 
 /**
@@ -22,16 +23,51 @@ export class DriftMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    const feature = (name: string, help: string) => new Gauge({ name, help, labelNames: this.featureLabels, registers });
-    this.statistic = feature('inference_drift_feature_statistic', 'Test statistic per feature: KS D, chi-square, or raw Wasserstein-1 distance.');
-    this.score = feature('inference_drift_feature_score', 'Normalised Wasserstein or Jensen-Shannon distance per feature (large windows).');
-    this.pValue = feature('inference_drift_feature_p_value', 'KS or chi-square p-value per feature (windows up to 1000 rows).');
-    this.psi = feature('inference_drift_feature_psi', 'Population stability index per feature on the bins frozen at training.');
-    this.featureDrift = feature('inference_drift_feature_drift', '1 when the feature drifts, else 0 (absent without a verdict).');
-    this.datasetDrift = new Gauge({ name: 'inference_drift_dataset_drift', help: '1 when the dataset drifts (at least half the tested features), else 0.', labelNames: this.versionLabels, registers });
-    this.windowRows = new Gauge({ name: 'inference_drift_window_rows', help: 'Rows in the live drift window of the version.', labelNames: this.versionLabels, registers });
-    this.droppedRows = new Counter({ name: 'inference_drift_dropped_rows_total', help: 'Scored rows not added to a drift window because its queue was full.', registers });
-    this.alerts = new Counter({ name: 'inference_drift_alerts_total', help: 'Drift alerts raised by this replica.', labelNames: this.versionLabels, registers });
+    const feature = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: this.featureLabels, registers });
+    this.statistic = feature(
+      'inference_drift_feature_statistic',
+      'Test statistic per feature: KS D, chi-square, or raw Wasserstein-1 distance.',
+    );
+    this.score = feature(
+      'inference_drift_feature_score',
+      'Normalised Wasserstein or Jensen-Shannon distance per feature (large windows).',
+    );
+    this.pValue = feature(
+      'inference_drift_feature_p_value',
+      'KS or chi-square p-value per feature (windows up to 1000 rows).',
+    );
+    this.psi = feature(
+      'inference_drift_feature_psi',
+      'Population stability index per feature on the bins frozen at training.',
+    );
+    this.featureDrift = feature(
+      'inference_drift_feature_drift',
+      '1 when the feature drifts, else 0 (absent without a verdict).',
+    );
+    this.datasetDrift = new Gauge({
+      name: 'inference_drift_dataset_drift',
+      help: '1 when the dataset drifts (at least half the tested features), else 0.',
+      labelNames: this.versionLabels,
+      registers,
+    });
+    this.windowRows = new Gauge({
+      name: 'inference_drift_window_rows',
+      help: 'Rows in the live drift window of the version.',
+      labelNames: this.versionLabels,
+      registers,
+    });
+    this.droppedRows = new Counter({
+      name: 'inference_drift_dropped_rows_total',
+      help: 'Scored rows not added to a drift window because its queue was full.',
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'inference_drift_alerts_total',
+      help: 'Drift alerts raised by this replica.',
+      labelNames: this.versionLabels,
+      registers,
+    });
   }
 
   record(model: string, version: string, windowRows: number, report: DriftReport): void {

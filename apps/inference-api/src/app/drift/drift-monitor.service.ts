@@ -1,6 +1,14 @@
-import { Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { driftReport, DriftInputError, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
+
+import { DriftInputError, driftReport, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel } from '../model/loaded-model';
@@ -8,9 +16,9 @@ import { ModelNotReadyError } from '../model/model-errors';
 import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
 import { ModelSlotsService } from '../serving/model-slots.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { DriftAlertPolicy, driftAlertKey, previousAlertKey } from './drift-alert-policy';
-import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
+import { driftAlertKey, DriftAlertPolicy, previousAlertKey } from './drift-alert-policy';
 import { DriftMetrics } from './drift-metrics';
+import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
 import { LiveColumnPlan } from './live-rows';
 import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
@@ -81,7 +89,9 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     servingMetrics: ServingMetricsService,
     private readonly slots: ModelSlotsService,
   ) {
-    this.settings = Object.fromEntries(DRIFT_SETTINGS.map((key) => [key, config.get(key, { infer: true })])) as DriftSettings;
+    this.settings = Object.fromEntries(
+      DRIFT_SETTINGS.map((key) => [key, config.get(key, { infer: true })]),
+    ) as DriftSettings;
     this.metrics = new DriftMetrics(servingMetrics.registry);
     this.worker = new TrainingWorkerClient(this.settings.TRAINING_WORKER_URL, this.settings.TRAINING_WORKER_TOKEN);
   }
@@ -125,7 +135,9 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
       } catch (error) {
         // The scorer accepted these values; a window refusing them means its reference and the model disagree.
         if (!(error instanceof DriftInputError)) throw error;
-        this.logger.warn(`${watch.name} v${watch.version}: a scored batch does not fit train_stats.json (${error.message}); skipped`);
+        this.logger.warn(
+          `${watch.name} v${watch.version}: a scored batch does not fit train_stats.json (${error.message}); skipped`,
+        );
       }
     }
   }
@@ -143,7 +155,11 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
       dataset_drift: report.dataset_drift,
       drifted_features: report.drifted_features,
       share: report.share,
-      window: { size, from: from === undefined ? null : new Date(from).toISOString(), to: to === undefined ? null : new Date(to).toISOString() },
+      window: {
+        size,
+        from: from === undefined ? null : new Date(from).toISOString(),
+        to: to === undefined ? null : new Date(to).toISOString(),
+      },
       features: report.features,
       model: { name: watch.name, alias: this.aliasServing(watch.version), version: watch.version },
       alerts: this.alerts.filter((alert) => alert.model.name === watch.name && alert.model.version === watch.version),
@@ -159,7 +175,10 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
       this.drain();
       for (const [key, watch] of this.watches) {
         const { report } = this.evaluate(watch, now);
-        if (this.aliasServing(watch.version) === null && (watch.window.lastRowAt ?? 0) < now - this.settings.DRIFT_WINDOW_SECONDS * 1000) {
+        if (
+          this.aliasServing(watch.version) === null &&
+          (watch.window.lastRowAt ?? 0) < now - this.settings.DRIFT_WINDOW_SECONDS * 1000
+        ) {
           this.watches.delete(key);
           continue;
         }
@@ -173,7 +192,10 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     }
   }
 
-  private evaluate(watch: VersionWatch, now: number): { report: DriftReport; size: number; from: number | undefined; to: number | undefined } {
+  private evaluate(
+    watch: VersionWatch,
+    now: number,
+  ): { report: DriftReport; size: number; from: number | undefined; to: number | undefined } {
     const snapshot = watch.window.snapshot(now);
     const report =
       watch.reference !== undefined && snapshot.window !== undefined
@@ -229,10 +251,14 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
         });
         alert.retrain = { status: job.created ? 'started' : 'existing', job_id: job.id, error: null };
       }
-      this.logger.warn(`drift alert ${alert.idempotency_key}: retraining job ${alert.retrain.job_id} (${alert.retrain.status === 'started' ? 'started' : 'already started by another replica'})`);
+      this.logger.warn(
+        `drift alert ${alert.idempotency_key}: retraining job ${alert.retrain.job_id} (${alert.retrain.status === 'started' ? 'started' : 'already started by another replica'})`,
+      );
     } catch (error) {
       alert.retrain = { status: 'failed', job_id: null, error: (error as Error).message };
-      this.logger.error(`drift alert ${alert.idempotency_key}: retraining could not be started: ${alert.retrain.error}`);
+      this.logger.error(
+        `drift alert ${alert.idempotency_key}: retraining could not be started: ${alert.retrain.error}`,
+      );
     }
   }
 
@@ -268,7 +294,9 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     if (served) return this.watchOf(served);
     const seen = this.watches.get(`${this.slots.modelName}\u0000${version}`);
     if (seen) return seen;
-    throw new NotFoundException(`version ${version} of ${this.slots.modelName} is not served by this replica and has no drift window here`);
+    throw new NotFoundException(
+      `version ${version} of ${this.slots.modelName} is not served by this replica and has no drift window here`,
+    );
   }
 
   /** The alias under which this replica serves `version`, or null. */

@@ -1,7 +1,15 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { DriftQuery, DriftReportResponse } from './drift.dto';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+
 import { DriftMonitorService } from './drift-monitor.service';
+import { DriftQuery, DriftReportResponse } from './drift.dto';
 
 @ApiTags('drift')
 @Controller('drift')
@@ -9,7 +17,10 @@ export class DriftController {
   constructor(private readonly monitor: DriftMonitorService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Drift of the live inputs against the version\'s training statistics: per-feature verdicts, the dataset verdict, window and alerts' })
+  @ApiOperation({
+    summary:
+      "Drift of the live inputs against the version's training statistics: per-feature verdicts, the dataset verdict, window and alerts",
+  })
   @ApiOkResponse({ type: DriftReportResponse })
   @ApiBadRequestResponse({ description: 'version is not a version number.' })
   @ApiNotFoundResponse({ description: 'This replica neither serves nor has seen the version.' })

@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 
 export class DriftQuery {
-  @ApiPropertyOptional({ description: 'Model version to report on; the configured alias\'s current version when absent.', example: '3' })
+  @ApiPropertyOptional({
+    description: "Model version to report on; the configured alias's current version when absent.",
+    example: '3',
+  })
   @IsOptional()
   @Matches(/^[1-9][0-9]*$/, { message: '$property must be a model version number (1, 2, …)' })
   version?: string;
@@ -11,9 +14,19 @@ export class DriftQuery {
 export class DriftWindowDto {
   @ApiProperty({ description: 'Rows in the live window.', example: 5000 })
   size!: number;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the oldest row in the window was received.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the oldest row in the window was received.',
+  })
   from!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the newest row in the window was received.' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the newest row in the window was received.',
+  })
   to!: string | null;
 }
 
@@ -32,21 +45,33 @@ export class DriftFeatureDto {
   threshold!: number | null;
   @ApiProperty({ enum: ['ok', 'warn', 'drift', 'insufficient_data', 'no_reference'] })
   status!: string;
-  @ApiProperty({ type: Number, nullable: true, description: 'Population stability index on the bins frozen at training.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Population stability index on the bins frozen at training.',
+  })
   psi!: number | null;
 }
 
 export class DriftModelDto {
   @ApiProperty({ example: 'churn_model' })
   name!: string;
-  @ApiProperty({ type: String, nullable: true, example: 'production', description: 'The alias serving this version here, if any.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'production',
+    description: 'The alias serving this version here, if any.',
+  })
   alias!: string | null;
   @ApiProperty({ example: '3' })
   version!: string;
 }
 
 export class DriftAlertRetrainDto {
-  @ApiProperty({ enum: ['disabled', 'pending', 'started', 'existing', 'failed'], description: 'existing: another replica had started the job for this drift.' })
+  @ApiProperty({
+    enum: ['disabled', 'pending', 'started', 'existing', 'failed'],
+    description: 'existing: another replica had started the job for this drift.',
+  })
   status!: string;
   @ApiProperty({ type: String, nullable: true, description: 'training-worker job id (the MLflow run id).' })
   job_id!: string | null;
@@ -57,7 +82,10 @@ export class DriftAlertRetrainDto {
 export class DriftAlertDto {
   @ApiProperty({ type: String, format: 'date-time' })
   at!: string;
-  @ApiProperty({ example: 'drift-churn_model-v3-2950117', description: 'Model, version and cool-down period; the retraining job\'s idempotency key.' })
+  @ApiProperty({
+    example: 'drift-churn_model-v3-2950117',
+    description: "Model, version and cool-down period; the retraining job's idempotency key.",
+  })
   idempotency_key!: string;
   @ApiProperty({ type: DriftModelDto })
   model!: DriftModelDto;
@@ -86,7 +114,10 @@ export class DriftReportResponse {
   features!: DriftFeatureDto[];
   @ApiProperty({ type: DriftModelDto })
   model!: DriftModelDto;
-  @ApiProperty({ type: [DriftAlertDto], description: 'The latest alerts this replica raised for this version, newest last.' })
+  @ApiProperty({
+    type: [DriftAlertDto],
+    description: 'The latest alerts this replica raised for this version, newest last.',
+  })
   alerts!: DriftAlertDto[];
   @ApiProperty({ description: 'Scored rows this replica could not queue for the drift windows (all versions).' })
   dropped_rows!: number;

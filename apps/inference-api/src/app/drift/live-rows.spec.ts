@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import { buildTrainingStatistics, driftReport, type LiveRow, type TrainingStatistics } from '@churn/drift-stats';
+
 import type { FeatureBatch } from '../model/feature-batch';
 import { liveCell, LiveColumnPlan } from './live-rows';
 import { RollingDriftWindow } from './rolling-drift-window';
@@ -61,11 +63,25 @@ function batchesOf(header: string[], records: string[][], size: number): Feature
       const at = header.indexOf(name);
       if (index < MODEL_NUMERIC.length) {
         // Every 50th tenure overflows float32 (numbers beyond its range are accepted and become Infinity) or is missing.
-        return Float32Array.from(rows, (record, row) => (name === 'tenure' && row % 50 === 7 ? 1e39 : name === 'tenure' && row % 50 === 9 ? Number.NaN : Number(record[at])));
+        return Float32Array.from(rows, (record, row) =>
+          name === 'tenure' && row % 50 === 7
+            ? 1e39
+            : name === 'tenure' && row % 50 === 9
+              ? Number.NaN
+              : Number(record[at]),
+        );
       }
-      return rows.map((record, row) => (name === 'Contract' && row % 40 === 3 ? '' : name === 'TotalCharges' ? record[at].trim() : record[at]));
+      return rows.map((record, row) =>
+        name === 'Contract' && row % 40 === 3 ? '' : name === 'TotalCharges' ? record[at].trim() : record[at],
+      );
     });
-    batches.push({ rowCount: rows.length, columns, categoryCodes: columns.map(() => undefined), rowWarnings: undefined, batchWarnings: [] });
+    batches.push({
+      rowCount: rows.length,
+      columns,
+      categoryCodes: columns.map(() => undefined),
+      rowWarnings: undefined,
+      batchWarnings: [],
+    });
   }
   return batches;
 }
@@ -96,7 +112,7 @@ function addRowByRow(window: RollingDriftWindow, reference: TrainingStatistics, 
   }
 }
 
-describe('the drift monitor\'s columnar intake', () => {
+describe("the drift monitor's columnar intake", () => {
   const { header, records } = readTelco();
   const reference = referenceOf(header, records);
   // 1000-row batches into buckets of 417 rows spanning at most 5 s: batches are split across buckets,
@@ -110,7 +126,11 @@ describe('the drift monitor\'s columnar intake', () => {
     const byColumn = new RollingDriftWindow(reference, limits);
     batches.forEach((batch, b) => {
       addRowByRow(byRow, reference, batch, receivedAt[b]);
-      byColumn.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
+      byColumn.addColumns(
+        new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]),
+        batch.rowCount,
+        receivedAt[b],
+      );
     });
     // 18 buckets were opened; the ring keeps the newest 12, and at this time the two from 2400 ms have aged out:
     // buckets from 9000 ms of 417, 417, 417, 417, 332, 417, 417, 417, 417 and 375 rows (the last batch has 43).
@@ -121,13 +141,20 @@ describe('the drift monitor\'s columnar intake', () => {
     expect(JSON.stringify(columnSnapshot.window)).toBe(JSON.stringify(rowSnapshot.window));
     expect(columnSnapshot.window).toBeDefined();
     expect(rowSnapshot.window).toBeDefined();
-    if (columnSnapshot.window && rowSnapshot.window) expect(driftReport(reference, columnSnapshot.window)).toEqual(driftReport(reference, rowSnapshot.window));
+    if (columnSnapshot.window && rowSnapshot.window)
+      expect(driftReport(reference, columnSnapshot.window)).toEqual(driftReport(reference, rowSnapshot.window));
   });
 
   it('counts coded columns by their codes exactly as by their text, in the rolling window and its report', () => {
     // Codes as an integer-coded model holds them: the encoder's own category list ('Two year' left out,
     // so those rows have no code and are read from their text; missing values have none either).
-    const codeTexts = MODEL_COLUMNS.map((name) => (name === 'Contract' ? ['Month-to-month', 'One year'] : name === 'PaymentMethod' ? ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'] : undefined));
+    const codeTexts = MODEL_COLUMNS.map((name) =>
+      name === 'Contract'
+        ? ['Month-to-month', 'One year']
+        : name === 'PaymentMethod'
+          ? ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)']
+          : undefined,
+    );
     const coded = batches.map((batch): FeatureBatch => ({
       ...batch,
       categoryCodes: batch.columns.map((column, index) => {
@@ -141,17 +168,32 @@ describe('the drift monitor\'s columnar intake', () => {
     coded.forEach((batch, b) => {
       byText.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
       const columns = new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts).columnsOf([batch]);
-      expect(columns['Contract']).toEqual({ codes: batch.categoryCodes[MODEL_COLUMNS.indexOf('Contract')], categories: codeTexts[MODEL_COLUMNS.indexOf('Contract')], texts: batch.columns[MODEL_COLUMNS.indexOf('Contract')] });
+      expect(columns['Contract']).toEqual({
+        codes: batch.categoryCodes[MODEL_COLUMNS.indexOf('Contract')],
+        categories: codeTexts[MODEL_COLUMNS.indexOf('Contract')],
+        texts: batch.columns[MODEL_COLUMNS.indexOf('Contract')],
+      });
       byCode.addColumns(columns, batch.rowCount, receivedAt[b]);
     });
     // And each batch as uneven parts joined on the way in, as the monitor joins the small requests of one drain.
     const byParts = new RollingDriftWindow(reference, limits);
-    coded.forEach((batch, b) => byParts.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts).columnsOf(partsOf(batch, [1, 30, 7, 64, 398])), batch.rowCount, receivedAt[b]));
+    coded.forEach((batch, b) =>
+      byParts.addColumns(
+        new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts).columnsOf(partsOf(batch, [1, 30, 7, 64, 398])),
+        batch.rowCount,
+        receivedAt[b],
+      ),
+    );
     const now = 2400 + 60_001;
-    const [textSnapshot, codeSnapshot, partsSnapshot] = [byText.snapshot(now), byCode.snapshot(now), byParts.snapshot(now)];
+    const [textSnapshot, codeSnapshot, partsSnapshot] = [
+      byText.snapshot(now),
+      byCode.snapshot(now),
+      byParts.snapshot(now),
+    ];
     expect(JSON.stringify(codeSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
     expect(JSON.stringify(partsSnapshot.window)).toBe(JSON.stringify(textSnapshot.window));
-    if (codeSnapshot.window && textSnapshot.window) expect(driftReport(reference, codeSnapshot.window)).toEqual(driftReport(reference, textSnapshot.window));
+    if (codeSnapshot.window && textSnapshot.window)
+      expect(driftReport(reference, codeSnapshot.window)).toEqual(driftReport(reference, textSnapshot.window));
   });
 
   it('joins the parts of a drain in order, for every kind of column, into what the whole batch gives', () => {
@@ -161,10 +203,14 @@ describe('the drift monitor\'s columnar intake', () => {
     const joined = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf(parts);
     const alone = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([whole]);
     expect(Object.keys(joined).sort()).toEqual(Object.keys(alone).sort());
-    for (const name of Object.keys(alone)) expect({ name, values: Array.from(joined[name] as ArrayLike<unknown>) }).toEqual({ name, values: Array.from(alone[name] as ArrayLike<unknown>) });
+    for (const name of Object.keys(alone))
+      expect({ name, values: Array.from(joined[name] as ArrayLike<unknown>) }).toEqual({
+        name,
+        values: Array.from(alone[name] as ArrayLike<unknown>),
+      });
   });
 
-  it('converts a column only when its kind differs from the reference\'s or it holds an infinity, and never changes the batch', () => {
+  it("converts a column only when its kind differs from the reference's or it holds an infinity, and never changes the batch", () => {
     const batch = batchesOf(header, records.slice(0, 100), 100)[0];
     const before = batch.columns.map((column) => Array.from(column as ArrayLike<number | string>));
     const columns = new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]);
@@ -172,8 +218,15 @@ describe('the drift monitor\'s columnar intake', () => {
     expect(columns['MonthlyCharges']).toBe(batch.columns[2]);
     expect(columns['Contract']).toBe(batch.columns[MODEL_COLUMNS.indexOf('Contract')]);
     const tenure = (row: number) => Number(records[row][header.indexOf('tenure')]);
-    expect(Array.from(columns['tenure'] as ArrayLike<number>).slice(6, 10)).toEqual([tenure(6), Number.NaN, tenure(8), Number.NaN]);
-    expect((columns['SeniorCitizen'] as string[]).slice(0, 3)).toEqual(records.slice(0, 3).map((record) => record[header.indexOf('SeniorCitizen')]));
+    expect(Array.from(columns['tenure'] as ArrayLike<number>).slice(6, 10)).toEqual([
+      tenure(6),
+      Number.NaN,
+      tenure(8),
+      Number.NaN,
+    ]);
+    expect((columns['SeniorCitizen'] as string[]).slice(0, 3)).toEqual(
+      records.slice(0, 3).map((record) => record[header.indexOf('SeniorCitizen')]),
+    );
     expect(batch.columns.map((column) => Array.from(column as ArrayLike<number | string>))).toEqual(before);
   });
 

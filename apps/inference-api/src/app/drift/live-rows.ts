@@ -5,6 +5,7 @@
  */
 import { parseNumericText } from '@churn/churn-pipeline';
 import type { LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
+
 import { joinedCodes, joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
 
 /** A cell as a numeric feature's window takes it; null when missing (NaN, an infinity from float32 overflow, blank or non-numeric text). */
@@ -22,7 +23,11 @@ export function liveText(value: number | string | null | undefined): string | nu
 }
 
 /** A cell as the drift window takes it for `feature` of `reference`; null when missing. */
-export function liveCell(reference: TrainingStatistics, feature: string, value: number | string | null | undefined): number | string | null {
+export function liveCell(
+  reference: TrainingStatistics,
+  feature: string,
+  value: number | string | null | undefined,
+): number | string | null {
   return reference.numeric[feature] !== undefined ? liveNumber(value) : liveText(value);
 }
 
@@ -33,12 +38,23 @@ export function liveCell(reference: TrainingStatistics, feature: string, value: 
  * texts named by `codeTexts`, the builder's). Columns that are not features are left out.
  */
 export class LiveColumnPlan {
-  private readonly features: { name: string; index: number; numeric: boolean; categories: readonly string[] | undefined }[] = [];
+  private readonly features: {
+    name: string;
+    index: number;
+    numeric: boolean;
+    categories: readonly string[] | undefined;
+  }[] = [];
 
-  constructor(reference: TrainingStatistics, columnNames: readonly string[], codeTexts: readonly (readonly string[] | undefined)[] = []) {
+  constructor(
+    reference: TrainingStatistics,
+    columnNames: readonly string[],
+    codeTexts: readonly (readonly string[] | undefined)[] = [],
+  ) {
     columnNames.forEach((name, index) => {
-      if (reference.numeric[name] !== undefined) this.features.push({ name, index, numeric: true, categories: undefined });
-      else if (reference.categorical[name] !== undefined) this.features.push({ name, index, numeric: false, categories: codeTexts[index] });
+      if (reference.numeric[name] !== undefined)
+        this.features.push({ name, index, numeric: true, categories: undefined });
+      else if (reference.categorical[name] !== undefined)
+        this.features.push({ name, index, numeric: false, categories: codeTexts[index] });
     });
   }
 
@@ -54,7 +70,9 @@ export class LiveColumnPlan {
     for (const batch of batches) rows += batch.rowCount;
     const columns: Record<string, LiveColumn> = {};
     for (const { name, index, numeric, categories } of this.features) {
-      columns[name] = numeric ? numericColumn(joinedColumn(batches, index, rows)) : categoricalColumn(batches, index, rows, categories);
+      columns[name] = numeric
+        ? numericColumn(joinedColumn(batches, index, rows))
+        : categoricalColumn(batches, index, rows, categories);
     }
     return columns;
   }
@@ -71,10 +89,17 @@ function holdsInfinity(values: Float32Array | Float64Array): boolean {
   return false;
 }
 
-function categoricalColumn(batches: readonly FeatureBatch[], index: number, rows: number, categories: readonly string[] | undefined): LiveColumn {
+function categoricalColumn(
+  batches: readonly FeatureBatch[],
+  index: number,
+  rows: number,
+  categories: readonly string[] | undefined,
+): LiveColumn {
   const first = batches[0].columns[index];
-  if (!Array.isArray(first)) return Array.from(joinedColumn(batches, index, rows) as ArrayLike<number>, (value) => liveText(value) ?? '');
-  if (categories === undefined || batches[0].categoryCodes[index] === undefined) return joinedColumn(batches, index, rows) as string[];
+  if (!Array.isArray(first))
+    return Array.from(joinedColumn(batches, index, rows) as ArrayLike<number>, (value) => liveText(value) ?? '');
+  if (categories === undefined || batches[0].categoryCodes[index] === undefined)
+    return joinedColumn(batches, index, rows) as string[];
   if (batches.length === 1) return { codes: batches[0].categoryCodes[index] as Int32Array, categories, texts: first };
   const texts = new Array<string>(rows);
   const codes = joinedCodes(batches, index, rows, (at, text) => (texts[at] = text));

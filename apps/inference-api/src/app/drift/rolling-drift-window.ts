@@ -7,7 +7,13 @@
  * A version without training statistics still has its rows counted (size and time range), with no
  * feature windows.
  */
-import { DEFAULT_WINDOW_SAMPLE_CAPACITY, DriftWindow, type LiveColumns, type LiveRow, type TrainingStatistics } from '@churn/drift-stats';
+import {
+  DEFAULT_WINDOW_SAMPLE_CAPACITY,
+  DriftWindow,
+  type LiveColumns,
+  type LiveRow,
+  type TrainingStatistics,
+} from '@churn/drift-stats';
 
 /** Buckets in the ring: the window's size and age are kept to within one twelfth. */
 export const WINDOW_BUCKETS = 12;
@@ -114,6 +120,8 @@ export class RollingDriftWindow {
   }
 
   private emptyWindow(seed: number): DriftWindow | undefined {
-    return this.reference === undefined ? undefined : DriftWindow.forReference(this.reference, DEFAULT_WINDOW_SAMPLE_CAPACITY, seed);
+    return this.reference === undefined
+      ? undefined
+      : DriftWindow.forReference(this.reference, DEFAULT_WINDOW_SAMPLE_CAPACITY, seed);
   }
 }

@@ -34,7 +34,9 @@ export class TrainingWorkerClient {
    * @throws {TrainingWorkerError}
    */
   async findJob(idempotencyKey: string): Promise<{ id: string } | undefined> {
-    const body = (await this.call('GET', '/jobs?limit=100')) as { jobs?: { id: string; options?: { idempotency_key?: string | null } | null }[] };
+    const body = (await this.call('GET', '/jobs?limit=100')) as {
+      jobs?: { id: string; options?: { idempotency_key?: string | null } | null }[];
+    };
     const job = (body.jobs ?? []).find((candidate) => candidate.options?.idempotency_key === idempotencyKey);
     return job === undefined ? undefined : { id: job.id };
   }
@@ -49,13 +51,20 @@ export class TrainingWorkerClient {
     return (await this.callWithStatus(method, path, payload)).body;
   }
 
-  private async callWithStatus(method: string, path: string, payload?: unknown): Promise<{ status: number; body: unknown }> {
+  private async callWithStatus(
+    method: string,
+    path: string,
+    payload?: unknown,
+  ): Promise<{ status: number; body: unknown }> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: payload === undefined ? undefined : JSON.stringify(payload),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
@@ -70,7 +79,10 @@ export class TrainingWorkerClient {
       body = text;
     }
     if (!response.ok) {
-      const message = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
+      const message =
+        typeof body === 'object' && body !== null && 'message' in body
+          ? String((body as { message: unknown }).message)
+          : text.slice(0, 200);
       throw new TrainingWorkerError(`training-worker ${method} ${path} answered ${response.status}: ${message}`);
     }
     return { status: response.status, body };

@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { MlflowConnectionError, MlflowError } from '@churn/mlflow-client';
+
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from '../ab/ab-errors';
 import { InputError, ModelNotReadyError } from '../model/model-errors';
 
@@ -42,11 +44,19 @@ export interface ApiErrorDescription {
 }
 
 /** The status, message and field an error is answered with; an unexpected one is logged (with its stack) as a 500. */
-export function describeApiError(exception: unknown, bodyLimitBytes: number, logger: Pick<Logger, 'error'>): ApiErrorDescription {
-  if (exception instanceof InputError) return { status: exception.status, message: exception.message, field: exception.field || undefined };
-  if (exception instanceof ModelNotReadyError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
-  if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
-  if (exception instanceof MlflowConnectionError) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
+export function describeApiError(
+  exception: unknown,
+  bodyLimitBytes: number,
+  logger: Pick<Logger, 'error'>,
+): ApiErrorDescription {
+  if (exception instanceof InputError)
+    return { status: exception.status, message: exception.message, field: exception.field || undefined };
+  if (exception instanceof ModelNotReadyError)
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError)
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  if (exception instanceof MlflowConnectionError)
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
   if (exception instanceof MlflowError && exception.status !== undefined && exception.status < 500) {
     return { status: HttpStatus.BAD_GATEWAY, message: `MLflow refused the request: ${exception.message}` };
   }
@@ -54,7 +64,10 @@ export function describeApiError(exception: unknown, bodyLimitBytes: number, log
     const status = exception.getStatus();
     if (status === HttpStatus.PAYLOAD_TOO_LARGE) return bodyTooLarge(bodyLimitBytes);
     const response = exception.getResponse();
-    const raw = typeof response === 'object' && response !== null && 'message' in response ? (response as { message: unknown }).message : exception.message;
+    const raw =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? (response as { message: unknown }).message
+        : exception.message;
     const message = Array.isArray(raw) ? raw.join('; ') : String(raw);
     return { status, message };
   }
@@ -63,16 +76,40 @@ export function describeApiError(exception: unknown, bodyLimitBytes: number, log
 }
 
 export function bodyTooLarge(bodyLimitBytes: number): ApiErrorDescription {
-  return { status: HttpStatus.PAYLOAD_TOO_LARGE, message: `request body is larger than ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES); send fewer rows per request`, field: 'body' };
+  return {
+    status: HttpStatus.PAYLOAD_TOO_LARGE,
+    message: `request body is larger than ${bodyLimitBytes} bytes (BODY_LIMIT_BYTES); send fewer rows per request`,
+    field: 'body',
+  };
 }
 
 /** The error body for a route: MLflow's `{ error_code, message }` on `/invocations` (415 as plain text, as MLflow does), ours elsewhere. */
-export function apiErrorAnswer(route: string, status: number, message: string, field: string | undefined): { contentType: string; body: string } {
+export function apiErrorAnswer(
+  route: string,
+  status: number,
+  message: string,
+  field: string | undefined,
+): { contentType: string; body: string } {
   if (MLFLOW_PROTOCOL_ROUTES.has(route)) {
-    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return { contentType: 'text/plain; charset=utf-8', body: message };
-    return { contentType: JSON_TYPE, body: JSON.stringify({ error_code: MLFLOW_ERROR_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'), message }) };
+    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE)
+      return { contentType: 'text/plain; charset=utf-8', body: message };
+    return {
+      contentType: JSON_TYPE,
+      body: JSON.stringify({
+        error_code: MLFLOW_ERROR_CODES[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST'),
+        message,
+      }),
+    };
   }
-  return { contentType: JSON_TYPE, body: JSON.stringify({ statusCode: status, error: HTTP_REASONS[status] ?? 'Error', message, ...(field === undefined ? {} : { field }) }) };
+  return {
+    contentType: JSON_TYPE,
+    body: JSON.stringify({
+      statusCode: status,
+      error: HTTP_REASONS[status] ?? 'Error',
+      message,
+      ...(field === undefined ? {} : { field }),
+    }),
+  };
 }
 
 /** The content type of every JSON answer (Fastify's default for objects). */

@@ -1,7 +1,16 @@
-import { type CanActivate, type ExecutionContext, Injectable, mixin, type Type, UnauthorizedException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { createHash, timingSafeEqual } from 'node:crypto';
+
+import {
+  Injectable,
+  mixin,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 
 /** The settings that hold a bearer token of this app. */
@@ -28,7 +37,8 @@ export function BearerTokenGuard(setting: TokenSetting): Type<CanActivate> {
       const match = /^Bearer\s+(.+)$/i.exec(header);
       if (!match) throw new UnauthorizedException(`send Authorization: Bearer <${setting}>`);
       // Hashing first makes both sides the same length, so the comparison leaks nothing about the token's length.
-      if (!timingSafeEqual(digest(match[1].trim()), this.expected)) throw new UnauthorizedException(`the bearer token is not ${setting}`);
+      if (!timingSafeEqual(digest(match[1].trim()), this.expected))
+        throw new UnauthorizedException(`the bearer token is not ${setting}`);
       return true;
     }
   }

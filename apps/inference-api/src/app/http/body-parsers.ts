@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import { InputError } from '../model/model-errors';
 
 /** The exact bytes of a request body, kept only where a signature covers them (`POST /webhooks/mlflow`). */
@@ -20,15 +21,21 @@ declare module 'fastify' {
  */
 export function registerBodyParsers(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request: FastifyRequest, body: Buffer, done) => {
-    if (RAW_BODY_ROUTES.has(request.routeOptions.url ?? '')) request.rawBody = body;
-    try {
-      done(null, parseJsonBody(body));
-    } catch (error) {
-      done(error as InputError, undefined);
-    }
-  });
-  fastify.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit },
+    (request: FastifyRequest, body: Buffer, done) => {
+      if (RAW_BODY_ROUTES.has(request.routeOptions.url ?? '')) request.rawBody = body;
+      try {
+        done(null, parseJsonBody(body));
+      } catch (error) {
+        done(error as InputError, undefined);
+      }
+    },
+  );
+  fastify.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit }, (_request, body, done) =>
+    done(null, body),
+  );
 }
 
 /** A JSON body as every route reads it: empty is `undefined`, malformed JSON a 400 naming the problem and its position. */

@@ -13,7 +13,9 @@
  * e2e suites exercise this path, since their requests are JSON over real HTTP.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
 import { Logger } from '@nestjs/common';
+
 import type { ModelRef } from '../model/loaded-model';
 import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
@@ -70,18 +72,34 @@ export class ScoringFastPath {
       chunks.push(chunk);
     });
     request.on('end', () => {
-      if (!refused) void this.answer(route, request, response, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received), started);
+      if (!refused)
+        void this.answer(
+          route,
+          request,
+          response,
+          chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received),
+          started,
+        );
     });
     return true;
   }
 
-  private async answer(route: ScoringRoute, request: IncomingMessage, response: ServerResponse, body: Buffer, started: number): Promise<void> {
+  private async answer(
+    route: ScoringRoute,
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+    started: number,
+  ): Promise<void> {
     let served: ModelRef | undefined;
     try {
       if (route === '/predict') {
         const answer = await answerPredict(this.scoring, parseJsonBody(body));
         served = answer.model;
-        this.send(route, response, 200, JSON_TYPE, JSON.stringify(answer.response), served, started, { 'x-request-id': answer.requestId, 'x-model-variant': answer.variant });
+        this.send(route, response, 200, JSON_TYPE, JSON.stringify(answer.response), served, started, {
+          'x-request-id': answer.requestId,
+          'x-model-variant': answer.variant,
+        });
       } else {
         const answer = await answerInvocationsJson(this.scoring, request.headers['content-type'], body);
         served = answer.model;
@@ -94,7 +112,12 @@ export class ScoringFastPath {
     }
   }
 
-  private refuseTooLarge(route: ScoringRoute, request: IncomingMessage, response: ServerResponse, started: number): void {
+  private refuseTooLarge(
+    route: ScoringRoute,
+    request: IncomingMessage,
+    response: ServerResponse,
+    started: number,
+  ): void {
     const { status, message, field } = bodyTooLarge(this.bodyLimitBytes);
     const answer = apiErrorAnswer(route, status, message, field);
     this.send(route, response, status, answer.contentType, answer.body, undefined, started);
@@ -102,16 +125,34 @@ export class ScoringFastPath {
     request.resume();
   }
 
-  private send(route: ScoringRoute, response: ServerResponse, status: number, contentType: string, body: string, served: ModelRef | undefined, started: number, extra?: Record<string, string>): void {
+  private send(
+    route: ScoringRoute,
+    response: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string,
+    served: ModelRef | undefined,
+    started: number,
+    extra?: Record<string, string>,
+  ): void {
     if (response.headersSent || response.destroyed) return;
-    const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+    const headers: Record<string, string | number> = {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+    };
     if (served) {
       headers['x-model-version'] = served.version;
       headers['x-model-alias'] = served.alias;
     }
     if (extra) Object.assign(headers, extra);
     response.writeHead(status, headers).end(body);
-    this.metrics.recordRequest(route, served?.alias ?? '', served?.version ?? '', status, (performance.now() - started) / 1000);
+    this.metrics.recordRequest(
+      route,
+      served?.alias ?? '',
+      served?.version ?? '',
+      status,
+      (performance.now() - started) / 1000,
+    );
   }
 }
 
@@ -122,6 +163,9 @@ function isUtf8Json(contentType: string | undefined): boolean {
   const mime = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
   if (mime !== 'application/json') return false;
   if (semicolon < 0) return true;
-  const parameters = contentType.slice(semicolon + 1).toLowerCase().replace(/\s+/g, '');
+  const parameters = contentType
+    .slice(semicolon + 1)
+    .toLowerCase()
+    .replace(/\s+/g, '');
   return parameters === '' || parameters === 'charset=utf-8';
 }

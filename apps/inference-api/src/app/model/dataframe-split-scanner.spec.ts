@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
+
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
+
 import { invocationsBatch } from '../scoring/invocations-request';
 import { readJsonNumber } from './dataframe-split-scanner';
 import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
@@ -24,7 +26,11 @@ function random(seed: number): () => number {
 function comparable(batch: FeatureBatch): unknown {
   return {
     rowCount: batch.rowCount,
-    columns: batch.columns.map((column) => (Array.isArray(column) ? Array.from(column) : Buffer.from(column.buffer, column.byteOffset, column.byteLength).toString('hex'))),
+    columns: batch.columns.map((column) =>
+      Array.isArray(column)
+        ? Array.from(column)
+        : Buffer.from(column.buffer, column.byteOffset, column.byteLength).toString('hex'),
+    ),
     lengths: batch.columns.map((column) => column.length),
     categoryCodes: batch.categoryCodes.map((codes) => (codes ? Array.from(codes) : undefined)),
     rowWarnings: batch.rowWarnings ? Array.from(batch.rowWarnings) : undefined,
@@ -54,10 +60,38 @@ describe('readJsonNumber', () => {
   const read = (text: string) => readJsonNumber(Buffer.from(`${text}]`, 'latin1'), 0, { end: 0 });
 
   it.each([
-    '0', '-0', '0.0', '-0.0', '1', '-1', '29.85', '1889.5', '0.1', '0.3', '1e22', '1e23', '1E+2', '1e-2', '-2.5E-3',
-    '9007199254740992', '9007199254740993', '123456789012345', '1234567890123456', '123456789012345.6',
-    '0.000001234', '2.2250738585072014e-308', '5e-324', '2e-324', '1.7976931348623157e308', '1e309', '-1e309',
-    '1e-400', '100000000000000000000000', '0.1e1', '10e-1', '3.0000000000000004',
+    '0',
+    '-0',
+    '0.0',
+    '-0.0',
+    '1',
+    '-1',
+    '29.85',
+    '1889.5',
+    '0.1',
+    '0.3',
+    '1e22',
+    '1e23',
+    '1E+2',
+    '1e-2',
+    '-2.5E-3',
+    '9007199254740992',
+    '9007199254740993',
+    '123456789012345',
+    '1234567890123456',
+    '123456789012345.6',
+    '0.000001234',
+    '2.2250738585072014e-308',
+    '5e-324',
+    '2e-324',
+    '1.7976931348623157e308',
+    '1e309',
+    '-1e309',
+    '1e-400',
+    '100000000000000000000000',
+    '0.1e1',
+    '10e-1',
+    '3.0000000000000004',
   ])('reads %s exactly as JSON.parse does', (text) => {
     expect(Object.is(read(text), JSON.parse(text))).toBe(true);
   });
@@ -100,14 +134,32 @@ describe('DataframeSplitScanner', () => {
     const positions = columns.map((name) => sample.header.indexOf(name));
     const numeric = new Set<string>(schema.numeric);
     // As clients send them (and as the bench does): numbers for numeric columns, text otherwise.
-    rows = sample.rows.map((row) => columns.map((name, index) => (numeric.has(name) ? (row[positions[index]].trim() === '' ? null : Number(row[positions[index]])) : row[positions[index]])));
+    rows = sample.rows.map((row) =>
+      columns.map((name, index) =>
+        numeric.has(name)
+          ? row[positions[index]].trim() === ''
+            ? null
+            : Number(row[positions[index]])
+          : row[positions[index]],
+      ),
+    );
     const plans = (tensorType: 'float32' | 'float64'): InputColumnPlan[] =>
       columns.map((name, index) => {
-        if (numeric.has(name)) return { name, kind: 'numeric', tensorType, columnVector: true, required: true, categories: undefined };
+        if (numeric.has(name))
+          return { name, kind: 'numeric', tensorType, columnVector: true, required: true, categories: undefined };
         const categories = [...new Set(sample.rows.map((row) => row[positions[index]]))].sort();
         // Every other column fed as codes and the rest as text, so both kinds of categorical column are read.
-        const categoryCodes = index % 2 === 0 ? new Map(categories.map((category, code): [string, number] => [category, code])) : undefined;
-        return { name, kind: 'categorical', tensorType: 'string', columnVector: true, required: true, categories: new Set(categories), categoryCodes };
+        const categoryCodes =
+          index % 2 === 0 ? new Map(categories.map((category, code): [string, number] => [category, code])) : undefined;
+        return {
+          name,
+          kind: 'categorical',
+          tensorType: 'string',
+          columnVector: true,
+          required: true,
+          categories: new Set(categories),
+          categoryCodes,
+        };
       });
     telco = new FeatureBatchBuilder(plans('float32'));
     telcoFloat64 = new FeatureBatchBuilder(plans('float64'));
@@ -123,7 +175,9 @@ describe('DataframeSplitScanner', () => {
   it('reads pretty-printed bodies, reordered and extra columns, and every kind of cell the builder takes', () => {
     const header = [...columns].reverse().concat('note', 'user_id');
     const data = rows.slice(0, 300).map((row, index) => {
-      const cells: unknown[] = [...row].reverse().concat(index % 3 === 0 ? null : index % 3 === 1 ? `note ${index}` : -index * 1.5e-3, `user-${index}`);
+      const cells: unknown[] = [...row]
+        .reverse()
+        .concat(index % 3 === 0 ? null : index % 3 === 1 ? `note ${index}` : -index * 1.5e-3, `user-${index}`);
       const at = (name: string) => header.indexOf(name);
       if (index % 5 === 0) cells[at('tenure')] = ` ${index} `; // numeric text
       if (index % 7 === 0) cells[at('MonthlyCharges')] = null;
@@ -144,18 +198,42 @@ describe('DataframeSplitScanner', () => {
     // Reordered headers with several warnings in a row go the general way; in model order the scanner reads them.
     expect(scanned(telco, compact)).toBeUndefined();
     const inOrder = columns.concat('note', 'user_id');
-    const ordered = split(inOrder, data.map((cells) => inOrder.map((name) => cells[header.indexOf(name)])));
+    const ordered = split(
+      inOrder,
+      data.map((cells) => inOrder.map((name) => cells[header.indexOf(name)])),
+    );
     expectSameAsGeneral(telco, ordered);
     expectSameAsGeneral(telco, JSON.stringify(JSON.parse(ordered), null, 2).replace(/\n/g, '\r\n\t'));
     // Without rows of two warnings, a reordered header is read directly.
-    data.forEach((cells, index) => (cells[header.indexOf('PaymentMethod')] = rows[index][columns.indexOf('PaymentMethod')]));
+    data.forEach(
+      (cells, index) => (cells[header.indexOf('PaymentMethod')] = rows[index][columns.indexOf('PaymentMethod')]),
+    );
     expectSameAsGeneral(telco, split(header, data));
   });
 
   it('recognises known categories that are not ASCII, and fills an optional column the header lacks', () => {
     const plans: InputColumnPlan[] = [
-      { name: 'ville', kind: 'categorical', tensorType: 'string', columnVector: true, required: true, categories: new Set(['Montréal', '東京', 'Zürich']), categoryCodes: new Map([['Montréal', 0], ['東京', 1], ['Zürich', 2]]) },
-      { name: 'âge', kind: 'numeric', tensorType: 'float64', columnVector: true, required: false, categories: undefined },
+      {
+        name: 'ville',
+        kind: 'categorical',
+        tensorType: 'string',
+        columnVector: true,
+        required: true,
+        categories: new Set(['Montréal', '東京', 'Zürich']),
+        categoryCodes: new Map([
+          ['Montréal', 0],
+          ['東京', 1],
+          ['Zürich', 2],
+        ]),
+      },
+      {
+        name: 'âge',
+        kind: 'numeric',
+        tensorType: 'float64',
+        columnVector: true,
+        required: false,
+        categories: undefined,
+      },
     ];
     const builder = new FeatureBatchBuilder(plans);
     const body = split(['ville'], [['東京'], ['Zürich'], ['Zurich'], [null]]);
@@ -185,7 +263,14 @@ describe('DataframeSplitScanner', () => {
     ['a short row', (body: string) => body.replace(',"Electronic check"]', ']')],
     ['a value the builder refuses', (body: string) => body.replace('[1,29.85', '["one",29.85')],
     ['infinity', (body: string) => body.replace('[1,29.85', '[1e999,29.85')],
-    ['a required column missing', () => split(columns.slice(1), rows.slice(0, 2).map((row) => row.slice(1)))],
+    [
+      'a required column missing',
+      () =>
+        split(
+          columns.slice(1),
+          rows.slice(0, 2).map((row) => row.slice(1)),
+        ),
+    ],
     ['a leading zero', (body: string) => body.replace('[1,29.85', '[01,29.85')],
     ['a bare fraction', (body: string) => body.replace('[1,29.85', '[1,.85')],
     ['a trailing comma', (body: string) => body.replace(']]}}', '],]}}')],

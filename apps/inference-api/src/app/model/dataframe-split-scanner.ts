@@ -50,7 +50,10 @@ const NOT_TAKEN = Symbol('not taken');
  * significant digits scaled by one of them is rounded once, so it is the correctly rounded value
  * `JSON.parse` gives (Clinger's fast path, "How to read floating point numbers accurately", 1990).
  */
-const EXACT_POWERS_OF_TEN = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const EXACT_POWERS_OF_TEN = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
+];
 /** Significant digits below 2^53, so the digits themselves are an exact double. */
 const MAX_EXACT_DIGITS = 15;
 
@@ -190,7 +193,9 @@ export class DataframeSplitScanner {
   private readonly tries: CategoryTrie[];
 
   constructor(private readonly builder: FeatureBatchBuilder) {
-    this.tries = builder.knownCategories.map((known) => (known === undefined ? NO_CATEGORIES : (CategoryTrie.of(known) ?? NO_CATEGORIES)));
+    this.tries = builder.knownCategories.map((known) =>
+      known === undefined ? NO_CATEGORIES : (CategoryTrie.of(known) ?? NO_CATEGORIES),
+    );
   }
 
   /** @returns the batch, or `undefined` when the body is not one this scanner takes (see the top of the file) */
@@ -224,7 +229,13 @@ export class DataframeSplitScanner {
    * closing bracket. The loop keeps numbers, text and codes in separate lists of columns, each of one
    * kind of array, so V8 compiles their stores for that kind alone.
    */
-  private readRows(bytes: Uint8Array, position: number, header: readonly string[], maxRows: number, cursor: ScanCursor): FeatureBatch {
+  private readRows(
+    bytes: Uint8Array,
+    position: number,
+    header: readonly string[],
+    maxRows: number,
+    cursor: ScanCursor,
+  ): FeatureBatch {
     const builder = this.builder;
     const { positions, batchWarnings } = builder.placeHeader(header, '');
     // Per header column, the model column it fills (-1: not a model input, read and ignored).
@@ -300,7 +311,12 @@ export class DataframeSplitScanner {
           const numbers = views.numbers[column];
           if (numbers !== undefined && Number.isFinite(value)) numbers[row] = value;
           else builder.store(batch, column, row, value, UNREPORTED);
-        } else if (byte === 0x6e && bytes[position + 1] === 0x75 && bytes[position + 2] === 0x6c && bytes[position + 3] === 0x6c) {
+        } else if (
+          byte === 0x6e &&
+          bytes[position + 1] === 0x75 &&
+          bytes[position + 2] === 0x6c &&
+          bytes[position + 3] === 0x6c
+        ) {
           position += 4;
           if (column >= 0) builder.store(batch, column, row, null, UNREPORTED);
         } else {
@@ -318,7 +334,12 @@ export class DataframeSplitScanner {
     }
     cursor.end = position + 1;
     // A row's warnings come in model column order the general way; read in header order they may not.
-    if (batch.rowWarnings !== undefined && !ascending(positions) && batch.rowWarnings.some((warnings) => (warnings?.length ?? 0) > 1)) throw NOT_TAKEN;
+    if (
+      batch.rowWarnings !== undefined &&
+      !ascending(positions) &&
+      batch.rowWarnings.some((warnings) => (warnings?.length ?? 0) > 1)
+    )
+      throw NOT_TAKEN;
     return row === capacity ? batch : grow(builder, batch, row, row);
   }
 }
@@ -380,7 +401,8 @@ class CategoryTrie {
       const bytes = Buffer.from(text, 'utf8');
       // Text that UTF-8 cannot carry as it is (a lone surrogate) never matches request bytes, nor
       // does text JSON must escape (the scanner relies on no path holding such a byte).
-      if (bytes.toString('utf8') !== text || bytes.some((byte) => byte === QUOTE || byte === BACKSLASH || byte < 0x20)) continue;
+      if (bytes.toString('utf8') !== text || bytes.some((byte) => byte === QUOTE || byte === BACKSLASH || byte < 0x20))
+        continue;
       encoded.push(bytes);
       texts.push(text);
       codes.push(code);
@@ -413,7 +435,14 @@ class CategoryTrie {
   }
 
   /** For columns without known categories (or too many): every string ends in the dead state. */
-  static readonly EMPTY = new CategoryTrie(new Uint8Array(256), 1, new Int32Array(2), new Int32Array([-1, -1]), [], new Int32Array(0));
+  static readonly EMPTY = new CategoryTrie(
+    new Uint8Array(256),
+    1,
+    new Int32Array(2),
+    new Int32Array([-1, -1]),
+    [],
+    new Int32Array(0),
+  );
 }
 
 const NO_CATEGORIES = CategoryTrie.EMPTY;
@@ -446,7 +475,9 @@ function grow(builder: FeatureBatchBuilder, batch: FeatureBatch, rows: number, c
     if (Array.isArray(column)) for (let row = 0; row < rows; row++) column[row] = (old as string[])[row];
     else column.set((old as Float32Array | Float64Array).subarray(0, rows));
   });
-  grown.categoryCodes.forEach((codes, index) => codes?.set((batch.categoryCodes[index] as Int32Array).subarray(0, rows)));
+  grown.categoryCodes.forEach((codes, index) =>
+    codes?.set((batch.categoryCodes[index] as Int32Array).subarray(0, rows)),
+  );
   if (batch.rowWarnings) {
     grown.rowWarnings = new Array<string[] | undefined>(capacity);
     for (let row = 0; row < rows; row++) {

@@ -1,11 +1,32 @@
-import type { InputColumnPlan } from './model-contract';
 import { FeatureBatchBuilder, int64Codes, joinedColumn } from './feature-batch';
+import type { InputColumnPlan } from './model-contract';
 import { InputError } from './model-errors';
 
 const columns: InputColumnPlan[] = [
-  { name: 'tenure', kind: 'numeric', tensorType: 'float32', columnVector: false, required: true, categories: undefined },
-  { name: 'charges', kind: 'numeric', tensorType: 'float64', columnVector: false, required: false, categories: undefined },
-  { name: 'contract', kind: 'categorical', tensorType: 'string', columnVector: true, required: true, categories: new Set(['Month-to-month', 'One year', '0']) },
+  {
+    name: 'tenure',
+    kind: 'numeric',
+    tensorType: 'float32',
+    columnVector: false,
+    required: true,
+    categories: undefined,
+  },
+  {
+    name: 'charges',
+    kind: 'numeric',
+    tensorType: 'float64',
+    columnVector: false,
+    required: false,
+    categories: undefined,
+  },
+  {
+    name: 'contract',
+    kind: 'categorical',
+    tensorType: 'string',
+    columnVector: true,
+    required: true,
+    categories: new Set(['Month-to-month', 'One year', '0']),
+  },
 ];
 const builder = new FeatureBatchBuilder(columns);
 const at = (row: number, column: string) => `rows[${row}].${column}`;
@@ -53,7 +74,10 @@ describe('FeatureBatchBuilder', () => {
       at,
     );
     expect(batch.rowWarnings?.[0]).toBeUndefined();
-    expect(batch.rowWarnings?.[1]).toEqual(['contract: unknown category "Two weeks" scored as none of the known categories', 'field "colour" is not a model input; ignored']);
+    expect(batch.rowWarnings?.[1]).toEqual([
+      'contract: unknown category "Two weeks" scored as none of the known categories',
+      'field "colour" is not a model input; ignored',
+    ]);
   });
 
   it.each([
@@ -72,11 +96,15 @@ describe('FeatureBatchBuilder', () => {
   });
 
   it('takes an optional column as missing when it is absent', () => {
-    expect(Number.isNaN((builder.fromRecords([{ tenure: 1, contract: 'x' }], at).columns[1] as Float64Array)[0])).toBe(true);
+    expect(Number.isNaN((builder.fromRecords([{ tenure: 1, contract: 'x' }], at).columns[1] as Float64Array)[0])).toBe(
+      true,
+    );
   });
 
   it('refuses a row that is not an object', () => {
-    expect(inputError(() => builder.fromRecords([{ tenure: 1, contract: 'x' }, 'oops'], at)).message).toBe('rows[1].: expected an object of feature values, got string');
+    expect(inputError(() => builder.fromRecords([{ tenure: 1, contract: 'x' }, 'oops'], at)).message).toBe(
+      'rows[1].: expected an object of feature values, got string',
+    );
   });
 
   it('builds the same columns from a header and cells, warning once about unknown columns', () => {
@@ -84,18 +112,34 @@ describe('FeatureBatchBuilder', () => {
       ['One year', 5, 'x'],
       ['0', '', 'y'],
     ];
-    const batch = builder.fromColumns(['contract', 'tenure', 'colour'], 2, (row, column) => rows[row][column], at, 'header');
+    const batch = builder.fromColumns(
+      ['contract', 'tenure', 'colour'],
+      2,
+      (row, column) => rows[row][column],
+      at,
+      'header',
+    );
     expect(Array.from(batch.columns[0] as Float32Array)).toEqual([5, Number.NaN]);
     expect(batch.columns[2]).toEqual(['One year', '0']);
     expect(batch.batchWarnings).toEqual(['column "colour" is not a model input; ignored']);
-    expect(inputError(() => builder.fromColumns(['contract'], 1, () => 'x', at, 'header')).message).toBe('header: required column "tenure" is missing');
+    expect(inputError(() => builder.fromColumns(['contract'], 1, () => 'x', at, 'header')).message).toBe(
+      'header: required column "tenure" is missing',
+    );
   });
 });
 
 describe('FeatureBatchBuilder with integer-coded categories', () => {
   const coded: InputColumnPlan[] = [
     columns[0],
-    { ...columns[2], columnVector: false, categoryCodes: new Map([['Month-to-month', 0], ['One year', 1], ['0', 2]]) },
+    {
+      ...columns[2],
+      columnVector: false,
+      categoryCodes: new Map([
+        ['Month-to-month', 0],
+        ['One year', 1],
+        ['0', 2],
+      ]),
+    },
   ];
   const codedBuilder = new FeatureBatchBuilder(coded);
 
@@ -114,12 +158,20 @@ describe('FeatureBatchBuilder with integer-coded categories', () => {
     expect(batch.categoryCodes[0]).toBeUndefined();
     expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([1, 2, -1, -1, -1, 0]);
     expect(batch.columns[1]).toEqual(['One year', '0', '', 'Two weeks', '', 'Month-to-month']);
-    expect(batch.rowWarnings?.[3]).toEqual(['contract: unknown category "Two weeks" scored as none of the known categories']);
+    expect(batch.rowWarnings?.[3]).toEqual([
+      'contract: unknown category "Two weeks" scored as none of the known categories',
+    ]);
   });
 
   it('fills the same codes from a header and cells', () => {
     const rows = [['0'], ['x'], ['One year']];
-    const batch = codedBuilder.fromColumns(['contract', 'tenure'], 3, (row, column) => (column === 0 ? rows[row][0] : 1), at, 'header');
+    const batch = codedBuilder.fromColumns(
+      ['contract', 'tenure'],
+      3,
+      (row, column) => (column === 0 ? rows[row][0] : 1),
+      at,
+      'header',
+    );
     expect(Array.from(batch.categoryCodes[1] ?? [])).toEqual([2, -1, 1]);
   });
 });
@@ -130,7 +182,14 @@ describe('int64Codes', () => {
     expect(Array.from(int64Codes([codes], codes.length))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
     expect(int64Codes([new Int32Array(0)], 0).length).toBe(0);
     // Parts are joined in order as they are widened.
-    expect(Array.from(int64Codes([codes.subarray(0, 2), new Int32Array(0), codes.subarray(2)], codes.length))).toEqual([0n, 1n, -1n, 7n, 2_147_483_647n, -2_147_483_648n]);
+    expect(Array.from(int64Codes([codes.subarray(0, 2), new Int32Array(0), codes.subarray(2)], codes.length))).toEqual([
+      0n,
+      1n,
+      -1n,
+      7n,
+      2_147_483_647n,
+      -2_147_483_648n,
+    ]);
   });
 });
 
@@ -152,7 +211,7 @@ describe('joinedColumn', () => {
     expect(joinedColumn(parts, 2, 4)).toEqual(['One year', '', 'x', 'Two year']);
   });
 
-  it('hands back the batch\'s own column when there is one batch', () => {
+  it("hands back the batch's own column when there is one batch", () => {
     const only = part([5, 6], ['a', 'b']);
     expect(joinedColumn([only], 2, 2)).toBe(only.columns[2]);
   });

@@ -10,6 +10,7 @@
  * The same rules as the training side's CSV loader: `numericFromRaw` and `categoryFromRaw` decide.
  */
 import { categoryFromRaw, isBlankText, numericFromRaw } from '@churn/churn-pipeline';
+
 import { DataframeSplitScanner } from './dataframe-split-scanner';
 import { UNKNOWN_CATEGORY_CODE } from './integer-coded-categories';
 import type { InputColumnPlan } from './model-contract';
@@ -72,8 +73,12 @@ export class FeatureBatchBuilder {
     });
     this.byName = new Map(columns.map((column, index) => [column.name, index]));
     this.knownCategories = columns.map((plan) => {
-      const known = plan.categoryCodes ? [...plan.categoryCodes] : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);
-      return plan.kind === 'categorical' && known.length > 0 ? new Map(known.filter(([category]) => !isBlankText(category))) : undefined;
+      const known = plan.categoryCodes
+        ? [...plan.categoryCodes]
+        : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);
+      return plan.kind === 'categorical' && known.length > 0
+        ? new Map(known.filter(([category]) => !isBlankText(category)))
+        : undefined;
     });
   }
 
@@ -99,7 +104,8 @@ export class FeatureBatchBuilder {
         this.store(batch, index, row, value, locate);
       }
       for (const key in fields) {
-        if (!this.byName.has(key) && !NON_FEATURE_FIELDS.has(key)) addRowWarning(batch, row, `field ${JSON.stringify(key)} is not a model input; ignored`);
+        if (!this.byName.has(key) && !NON_FEATURE_FIELDS.has(key))
+          addRowWarning(batch, row, `field ${JSON.stringify(key)} is not a model input; ignored`);
       }
     }
     return batch;
@@ -110,12 +116,19 @@ export class FeatureBatchBuilder {
    * returns the value of header column `i` in `row`.
    * @throws {InputError} for a required column missing from the header, or a bad value (row and column named)
    */
-  fromColumns(header: readonly string[], rowCount: number, cell: (row: number, headerIndex: number) => unknown, locate: Locator, where: string): FeatureBatch {
+  fromColumns(
+    header: readonly string[],
+    rowCount: number,
+    cell: (row: number, headerIndex: number) => unknown,
+    locate: Locator,
+    where: string,
+  ): FeatureBatch {
     const { positions, batchWarnings } = this.placeHeader(header, where);
     const batch = this.emptyBatch(rowCount, batchWarnings);
     for (let index = 0; index < this.columns.length; index++) {
       const position = positions[index];
-      for (let row = 0; row < rowCount; row++) this.store(batch, index, row, position < 0 ? null : cell(row, position), locate);
+      for (let row = 0; row < rowCount; row++)
+        this.store(batch, index, row, position < 0 ? null : cell(row, position), locate);
     }
     return batch;
   }
@@ -141,10 +154,12 @@ export class FeatureBatchBuilder {
     const positions = this.columns.map((plan) => header.indexOf(plan.name));
     const batchWarnings: string[] = [];
     this.columns.forEach((plan, index) => {
-      if (positions[index] < 0 && plan.required) throw new InputError(where, `required column ${JSON.stringify(plan.name)} is missing`);
+      if (positions[index] < 0 && plan.required)
+        throw new InputError(where, `required column ${JSON.stringify(plan.name)} is missing`);
     });
     header.forEach((name) => {
-      if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name)) batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
+      if (!this.byName.has(name) && !NON_FEATURE_FIELDS.has(name))
+        batchWarnings.push(`column ${JSON.stringify(name)} is not a model input; ignored`);
     });
     return { positions, batchWarnings };
   }
@@ -171,7 +186,10 @@ export class FeatureBatchBuilder {
     if (plan.kind === 'numeric') {
       const number = typeof value === 'number' && Number.isFinite(value) ? value : numericFromRaw(value);
       if (number === undefined) {
-        throw new InputError(locate(row, plan.name), `expected a finite number, numeric text or null, got ${describeValue(value)}`);
+        throw new InputError(
+          locate(row, plan.name),
+          `expected a finite number, numeric text or null, got ${describeValue(value)}`,
+        );
       }
       (target as Float32Array | Float64Array)[row] = number === null ? Number.NaN : number;
       return;
@@ -184,12 +202,21 @@ export class FeatureBatchBuilder {
     }
     const category = categoryFromRaw(value);
     if (category === undefined) {
-      throw new InputError(locate(row, plan.name), `expected text, a finite number or null, got ${describeValue(value)}`);
+      throw new InputError(
+        locate(row, plan.name),
+        `expected text, a finite number or null, got ${describeValue(value)}`,
+      );
     }
     (target as string[])[row] = category ?? '';
-    if (codes !== undefined) codes[row] = category === null ? UNKNOWN_CATEGORY_CODE : (plan.categoryCodes?.get(category) ?? UNKNOWN_CATEGORY_CODE);
+    if (codes !== undefined)
+      codes[row] =
+        category === null ? UNKNOWN_CATEGORY_CODE : (plan.categoryCodes?.get(category) ?? UNKNOWN_CATEGORY_CODE);
     if (category !== null && plan.categories !== undefined && !plan.categories.has(category)) {
-      addRowWarning(batch, row, `${plan.name}: unknown category ${quote(category)} scored as none of the known categories`);
+      addRowWarning(
+        batch,
+        row,
+        `${plan.name}: unknown category ${quote(category)} scored as none of the known categories`,
+      );
     }
   }
 }
@@ -220,8 +247,15 @@ export function int64Codes(parts: readonly Int32Array[], rows: number): BigInt64
 export function joinedColumn(batches: readonly FeatureBatch[], index: number, rows: number): ColumnValues {
   if (batches.length === 1) return batches[0].columns[index];
   const first = batches[0].columns[index];
-  const joined: ColumnValues = Array.isArray(first) ? new Array<string>(rows) : first instanceof Float32Array ? new Float32Array(rows) : new Float64Array(rows);
-  return joinInto(joined, batches.map((batch) => batch.columns[index]));
+  const joined: ColumnValues = Array.isArray(first)
+    ? new Array<string>(rows)
+    : first instanceof Float32Array
+      ? new Float32Array(rows)
+      : new Float64Array(rows);
+  return joinInto(
+    joined,
+    batches.map((batch) => batch.columns[index]),
+  );
 }
 
 function addRowWarning(batch: FeatureBatch, row: number, warning: string): void {
@@ -280,7 +314,10 @@ export function joinedCodes(
  * Copies `parts` one after the other into `target` (sized for all of them) and returns it. Element
  * by element: for the one-row parts it mostly joins, cheaper than `set` or `flatMap`.
  */
-export function joinInto<T extends { [row: number]: unknown; length: number }>(target: T, parts: readonly ArrayLike<T[number]>[]): T {
+export function joinInto<T extends { [row: number]: unknown; length: number }>(
+  target: T,
+  parts: readonly ArrayLike<T[number]>[],
+): T {
   let offset = 0;
   for (const part of parts) {
     for (let row = 0; row < part.length; row++) target[offset + row] = part[row];

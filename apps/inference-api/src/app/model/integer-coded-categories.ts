@@ -22,6 +22,7 @@
  * Operator: https://onnx.ai/onnx/operators/onnx_aionnxml_OneHotEncoder.html
  */
 import { ProtobufWriter } from '@churn/churn-pipeline';
+
 import { readGraphSummary } from './onnx-categories';
 import { concatChunks, decodeText, forEachField, OnnxElementType, OnnxField } from './onnx-wire';
 
@@ -59,23 +60,37 @@ export function integerCodedCategories(onnxBytes: Uint8Array): IntegerCodedModel
     if (input.elemType !== OnnxElementType.STRING || elsewhere.has(input.name) || nodeIndexes.length !== 1) continue;
     const encoder = graph.nodes[nodeIndexes[0]];
     const categories = encoder.catsStrings;
-    if (encoder.opType !== 'OneHotEncoder' || encoder.domain !== 'ai.onnx.ml' || encoder.inputs.length !== 1 || !categories) continue;
+    if (
+      encoder.opType !== 'OneHotEncoder' ||
+      encoder.domain !== 'ai.onnx.ml' ||
+      encoder.inputs.length !== 1 ||
+      !categories
+    )
+      continue;
     if (encoder.zeros !== undefined && encoder.zeros !== 1) continue;
     if (categories.length === 0 || new Set(categories).size !== categories.length) continue;
     encoderOf.set(input.name, nodeIndexes[0]);
     codesByInput.set(input.name, new Map(categories.map((category, code) => [category, code])));
   }
   if (codesByInput.size === 0) return undefined;
-  const rewrittenNodes = new Map([...encoderOf].map(([input, nodeIndex]) => [nodeIndex, codesByInput.get(input)?.size ?? 0]));
+  const rewrittenNodes = new Map(
+    [...encoderOf].map(([input, nodeIndex]) => [nodeIndex, codesByInput.get(input)?.size ?? 0]),
+  );
   return { onnxBytes: rewriteModel(onnxBytes, new Set(codesByInput.keys()), rewrittenNodes), codesByInput };
 }
 
 /** Copies the model, replacing the graph. */
 function rewriteModel(model: Uint8Array, inputs: ReadonlySet<string>, nodes: ReadonlyMap<number, number>): Uint8Array {
-  return rewriteFields(model, (field, value) => (field === OnnxField.MODEL_GRAPH ? rewriteGraph(value, inputs, nodes) : undefined));
+  return rewriteFields(model, (field, value) =>
+    field === OnnxField.MODEL_GRAPH ? rewriteGraph(value, inputs, nodes) : undefined,
+  );
 }
 
-function rewriteGraph(graph: Uint8Array, inputs: ReadonlySet<string>, nodes: ReadonlyMap<number, number>): Uint8Array | undefined {
+function rewriteGraph(
+  graph: Uint8Array,
+  inputs: ReadonlySet<string>,
+  nodes: ReadonlyMap<number, number>,
+): Uint8Array | undefined {
   let nodeIndex = 0;
   return rewriteFields(graph, (field, value) => {
     if (field === OnnxField.GRAPH_NODE) {
@@ -94,7 +109,10 @@ function rewriteEncoder(node: Uint8Array, categoryCount: number): Uint8Array {
     return new ProtobufWriter()
       .string(OnnxField.ATTRIBUTE_NAME, 'cats_int64s')
       .int(ATTRIBUTE_TYPE_FIELD, ATTRIBUTE_TYPE_INTS)
-      .packedInts(ATTRIBUTE_INTS_FIELD, Array.from({ length: categoryCount }, (_, code) => code))
+      .packedInts(
+        ATTRIBUTE_INTS_FIELD,
+        Array.from({ length: categoryCount }, (_, code) => code),
+      )
       .finish();
   });
 }
@@ -107,7 +125,10 @@ function rewriteInputType(valueInfo: Uint8Array): Uint8Array {
       : rewriteFields(type, (typeField, tensorType) =>
           typeField !== OnnxField.TYPE_TENSOR_TYPE
             ? undefined
-            : concatChunks([new ProtobufWriter().int(OnnxField.TENSOR_TYPE_ELEM_TYPE, OnnxElementType.INT64).finish(), withoutField(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE)]),
+            : concatChunks([
+                new ProtobufWriter().int(OnnxField.TENSOR_TYPE_ELEM_TYPE, OnnxElementType.INT64).finish(),
+                withoutField(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE),
+              ]),
         ),
   );
 }
@@ -116,7 +137,10 @@ function rewriteInputType(valueInfo: Uint8Array): Uint8Array {
  * Copies a message field by field; where `replace` returns a payload for a length-delimited field,
  * that payload is written in its place (same field number), otherwise the field's bytes are kept.
  */
-function rewriteFields(message: Uint8Array, replace: (field: number, value: Uint8Array) => Uint8Array | undefined): Uint8Array {
+function rewriteFields(
+  message: Uint8Array,
+  replace: (field: number, value: Uint8Array) => Uint8Array | undefined,
+): Uint8Array {
   const chunks: Uint8Array[] = [];
   forEachField(message, ({ field, value, raw }) => {
     const replacement = value instanceof Uint8Array ? replace(field, value) : undefined;

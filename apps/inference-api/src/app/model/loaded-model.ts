@@ -4,10 +4,12 @@
  * the replaced version is retired and its session released once its last lease ends.
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
+
 import type { TrainingStatistics } from '@churn/drift-stats';
+
 import { FeatureBatchBuilder, int64Codes, joinedColumn, type FeatureBatch } from './feature-batch';
-import type { ModelContract } from './model-contract';
 import type { SignatureColumn } from './mlmodel';
+import type { ModelContract } from './model-contract';
 import { ScoreCoalescer } from './score-coalescer';
 
 /** Which version produced an answer: the `model` object of every response. */
@@ -59,7 +61,9 @@ export class LoadedModel {
     private readonly session: InferenceSession,
   ) {
     this.builder = new FeatureBatchBuilder(contract.columns);
-    this.outputNames = contract.labelOutput ? [contract.labelOutput, contract.probabilityOutput] : [contract.probabilityOutput];
+    this.outputNames = contract.labelOutput
+      ? [contract.labelOutput, contract.probabilityOutput]
+      : [contract.probabilityOutput];
   }
 
   /** `churn_model@production (v2)`, as `/health` shows it. */
@@ -110,7 +114,14 @@ export class LoadedModel {
       const plan = columns[index];
       const dims = plan.columnVector ? [rows, 1] : [rows];
       if (plan.categoryCodes && batches[0].categoryCodes[index]) {
-        feeds[plan.name] = new Tensor('int64', int64Codes(batches.map((batch) => batch.categoryCodes[index] as Int32Array), rows), dims);
+        feeds[plan.name] = new Tensor(
+          'int64',
+          int64Codes(
+            batches.map((batch) => batch.categoryCodes[index] as Int32Array),
+            rows,
+          ),
+          dims,
+        );
       } else {
         feeds[plan.name] = new Tensor(plan.tensorType, joinedColumn(batches, index, rows), dims);
       }

@@ -32,12 +32,26 @@ ${SIGNATURE}`);
   });
 
   it.each([
-    ['no onnx flavor', `flavors:\n  sklearn:\n    pickled_model: model.pkl\n${SIGNATURE}`, /no onnx flavor \(flavors: sklearn\)/],
+    [
+      'no onnx flavor',
+      `flavors:\n  sklearn:\n    pickled_model: model.pkl\n${SIGNATURE}`,
+      /no onnx flavor \(flavors: sklearn\)/,
+    ],
     ['no signature', 'flavors:\n  onnx:\n    data: model.onnx\n', /no input signature/],
-    ['a tensor signature', `flavors:\n  onnx:\n    data: model.onnx\nsignature:\n  inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]'\n`, /column-based signature/],
-    ['an onnx file outside the directory', `flavors:\n  onnx:\n    data: ../../etc/passwd\n${SIGNATURE}`, /points outside the model directory/],
+    [
+      'a tensor signature',
+      `flavors:\n  onnx:\n    data: model.onnx\nsignature:\n  inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]'\n`,
+      /column-based signature/,
+    ],
+    [
+      'an onnx file outside the directory',
+      `flavors:\n  onnx:\n    data: ../../etc/passwd\n${SIGNATURE}`,
+      /points outside the model directory/,
+    ],
     ['text that is not YAML', 'flavors: [unclosed', /not valid YAML/],
   ])('refuses MLmodel with %s', (_case, text, message) => {
-    expect(() => parseMlmodel(text)).toThrow(expect.objectContaining({ stage: 'mlmodel', message: expect.stringMatching(message) }));
+    expect(() => parseMlmodel(text)).toThrow(
+      expect.objectContaining({ stage: 'mlmodel', message: expect.stringMatching(message) }),
+    );
   });
 });

@@ -4,6 +4,7 @@
  * https://mlflow.org/docs/latest/ml/model/ ("Storage Format", "Model Signature").
  */
 import { parse as parseYaml } from 'yaml';
+
 import { ModelLoadError } from './model-errors';
 
 /** One input column of a column-based signature (`mlflow.types.ColSpec`). */
@@ -51,13 +52,19 @@ export function parseMlmodel(text: string): MlmodelInfo {
   const signature = document['signature'];
   const inputsText = isRecord(signature) ? signature['inputs'] : undefined;
   if (typeof inputsText !== 'string') {
-    throw new ModelLoadError('mlmodel', 'MLmodel has no input signature; log the model with signature=infer_signature(X, y_pred) on a DataFrame with one column per feature');
+    throw new ModelLoadError(
+      'mlmodel',
+      'MLmodel has no input signature; log the model with signature=infer_signature(X, y_pred) on a DataFrame with one column per feature',
+    );
   }
   const inputs = parseColumns(inputsText);
   const exampleInfo = document['saved_input_example_info'];
   let inputExample: MlmodelInfo['inputExample'];
   if (isRecord(exampleInfo) && typeof exampleInfo['artifact_path'] === 'string') {
-    inputExample = { path: exampleInfo['artifact_path'], orient: exampleInfo['pandas_orient'] === 'records' ? 'records' : 'split' };
+    inputExample = {
+      path: exampleInfo['artifact_path'],
+      orient: exampleInfo['pandas_orient'] === 'records' ? 'records' : 'split',
+    };
   }
   const mlflowVersion = typeof document['mlflow_version'] === 'string' ? document['mlflow_version'] : undefined;
   return { onnxFile, inputs, inputExample, mlflowVersion };
@@ -70,9 +77,15 @@ function parseColumns(text: string): SignatureColumn[] {
   } catch (error) {
     throw new ModelLoadError('mlmodel', `signature.inputs is not JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(specs) || specs.length === 0) throw new ModelLoadError('mlmodel', 'signature.inputs lists no columns');
+  if (!Array.isArray(specs) || specs.length === 0)
+    throw new ModelLoadError('mlmodel', 'signature.inputs lists no columns');
   return specs.map((spec, index) => {
-    if (!isRecord(spec) || typeof spec['name'] !== 'string' || typeof spec['type'] !== 'string' || spec['type'] === 'tensor') {
+    if (
+      !isRecord(spec) ||
+      typeof spec['name'] !== 'string' ||
+      typeof spec['type'] !== 'string' ||
+      spec['type'] === 'tensor'
+    ) {
       throw new ModelLoadError(
         'mlmodel',
         `signature.inputs[${index}] is not a named column (${JSON.stringify(spec)}); serving needs a column-based signature, inferred from a DataFrame with one column per feature, not a tensor signature`,

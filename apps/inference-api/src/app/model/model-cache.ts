@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import type { MlflowClient } from '@churn/mlflow-client';
 
 export interface CachedVersion {
@@ -90,7 +91,12 @@ export class ModelCache {
       if (!besideModel && runId) {
         const listing = await this.client.artifacts.list(`runs:/${runId}`);
         const stats = listing.find((file) => !file.is_dir && file.path.split('/').pop() === TRAIN_STATS_FILE);
-        if (stats) await this.client.artifacts.downloadFile(`runs:/${runId}/${TRAIN_STATS_FILE}`, join(staging, TRAIN_STATS_FILE), stats.file_size);
+        if (stats)
+          await this.client.artifacts.downloadFile(
+            `runs:/${runId}/${TRAIN_STATS_FILE}`,
+            join(staging, TRAIN_STATS_FILE),
+            stats.file_size,
+          );
       }
       await mkdir(join(target, '..'), { recursive: true });
       try {

@@ -10,6 +10,7 @@
  * Every refusal says what is wrong and how to change the export.
  */
 import type { InferenceSession } from 'onnxruntime-node';
+
 import type { SignatureColumn } from './mlmodel';
 import { ModelLoadError } from './model-errors';
 
@@ -74,31 +75,64 @@ function checkInputs(
   }
   return inputs.map((input): InputColumnPlan => {
     const column = byName.get(input.name);
-    if (!column) fail(`graph input '${input.name}' is not in the model signature; log the model with a signature listing every graph input as a column`);
+    if (!column)
+      fail(
+        `graph input '${input.name}' is not in the model signature; log the model with a signature listing every graph input as a column`,
+      );
     const spec = column as SignatureColumn;
-    if (!input.isTensor) fail(`graph input '${input.name}' is not a tensor; each column must be a 1-D [N] tensor input`);
+    if (!input.isTensor)
+      fail(`graph input '${input.name}' is not a tensor; each column must be a 1-D [N] tensor input`);
     const tensor = input as InferenceSession.TensorValueMetadata;
     const shape = tensor.shape;
     const columnVector = shape.length === 2 && shape[1] === 1;
     if (shape.length !== 1 && !columnVector) {
-      fail(`graph input '${input.name}' has shape [${shape.join(', ')}]; each column must be its own 1-D [N] input (or [N,1]), not a matrix of several columns`);
+      fail(
+        `graph input '${input.name}' has shape [${shape.join(', ')}]; each column must be its own 1-D [N] input (or [N,1]), not a matrix of several columns`,
+      );
     }
     if (NUMERIC_SIGNATURE_TYPES.has(spec.type)) {
       if (tensor.type !== 'float32' && tensor.type !== 'float64') {
-        fail(`column '${input.name}' is ${spec.type} in the signature but the graph input is ${tensor.type}; numeric columns must be float or double graph inputs (skl2onnx: FloatTensorType)`);
+        fail(
+          `column '${input.name}' is ${spec.type} in the signature but the graph input is ${tensor.type}; numeric columns must be float or double graph inputs (skl2onnx: FloatTensorType)`,
+        );
       }
-      return { name: input.name, kind: 'numeric', tensorType: tensor.type as 'float32' | 'float64', columnVector, required: spec.required, categories: undefined };
+      return {
+        name: input.name,
+        kind: 'numeric',
+        tensorType: tensor.type as 'float32' | 'float64',
+        columnVector,
+        required: spec.required,
+        categories: undefined,
+      };
     }
     if (spec.type === 'string') {
-      if (tensor.type !== 'string') fail(`column '${input.name}' is string in the signature but the graph input is ${tensor.type}; categorical columns must be string graph inputs (skl2onnx: StringTensorType)`);
-      return { name: input.name, kind: 'categorical', tensorType: 'string', columnVector, required: spec.required, categories: categoriesByInput.get(input.name) };
+      if (tensor.type !== 'string')
+        fail(
+          `column '${input.name}' is string in the signature but the graph input is ${tensor.type}; categorical columns must be string graph inputs (skl2onnx: StringTensorType)`,
+        );
+      return {
+        name: input.name,
+        kind: 'categorical',
+        tensorType: 'string',
+        columnVector,
+        required: spec.required,
+        categories: categoriesByInput.get(input.name),
+      };
     }
-    return fail(`column '${input.name}' has signature type ${spec.type}; only numeric (double, float, long, integer) and string columns are served`);
+    return fail(
+      `column '${input.name}' has signature type ${spec.type}; only numeric (double, float, long, integer) and string columns are served`,
+    );
   });
 }
 
 function checkOutputs(outputs: readonly ValueMetadata[]): Omit<ModelContract, 'columns'> {
-  const describe = outputs.map((output) => (output.isTensor ? `${output.name} (${output.type} [${output.shape.join(', ')}])` : `${output.name} (not a tensor)`)).join(', ');
+  const describe = outputs
+    .map((output) =>
+      output.isTensor
+        ? `${output.name} (${output.type} [${output.shape.join(', ')}])`
+        : `${output.name} (not a tensor)`,
+    )
+    .join(', ');
   const nonTensor = outputs.find((output) => !output.isTensor);
   if (nonTensor) {
     throw new ModelLoadError(
@@ -108,10 +142,17 @@ function checkOutputs(outputs: readonly ValueMetadata[]): Omit<ModelContract, 'c
   }
   const tensors = outputs as InferenceSession.TensorValueMetadata[];
   const isVector = (output: InferenceSession.TensorValueMetadata) => output.shape.length === 1;
-  const label = tensors.find((output) => output.name === 'label' && output.type === 'int64' && isVector(output)) ?? tensors.find((output) => output.type === 'int64' && isVector(output));
-  const probability = tensors.find((output) => output.name === 'probability' && output.type === 'float32' && isVector(output));
-  if (probability && label) return { probabilityOutput: probability.name, probabilityWidth: 1, labelOutput: label.name };
-  const twoColumn = tensors.find((output) => output.type === 'float32' && output.shape.length === 2 && output.shape[1] === 2);
+  const label =
+    tensors.find((output) => output.name === 'label' && output.type === 'int64' && isVector(output)) ??
+    tensors.find((output) => output.type === 'int64' && isVector(output));
+  const probability = tensors.find(
+    (output) => output.name === 'probability' && output.type === 'float32' && isVector(output),
+  );
+  if (probability && label)
+    return { probabilityOutput: probability.name, probabilityWidth: 1, labelOutput: label.name };
+  const twoColumn = tensors.find(
+    (output) => output.type === 'float32' && output.shape.length === 2 && output.shape[1] === 2,
+  );
   if (twoColumn) return { probabilityOutput: twoColumn.name, probabilityWidth: 2, labelOutput: label?.name };
   throw new ModelLoadError(
     'contract',

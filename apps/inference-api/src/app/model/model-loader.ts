@@ -7,17 +7,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { InferenceSession } from 'onnxruntime-node';
+
 import { parseTrainingStatistics, type TrainingStatistics } from '@churn/drift-stats';
 import { MlflowError, tagsToRecord, type MlflowClient, type ModelVersion } from '@churn/mlflow-client';
-import type { ModelCache } from './model-cache';
+
+import type { FeatureBatch, FeatureBatchBuilder } from './feature-batch';
 import { integerCodedCategories, type IntegerCodedModel } from './integer-coded-categories';
-import { checkModelContract, type ModelContract } from './model-contract';
-import { InputError, ModelLoadError } from './model-errors';
 import { LoadedModel, type ModelRef, type ModelVersionInfo, type Scores } from './loaded-model';
 import { parseMlmodel, type MlmodelInfo } from './mlmodel';
-import { OnnxDecodeError, oneHotCategoriesByInput } from './onnx-categories';
-import type { FeatureBatch, FeatureBatchBuilder } from './feature-batch';
+import type { ModelCache } from './model-cache';
+import { checkModelContract, type ModelContract } from './model-contract';
+import { InputError, ModelLoadError } from './model-errors';
+import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
 
 export interface ModelLoaderDeps {
   client: MlflowClient;
@@ -25,22 +28,35 @@ export interface ModelLoaderDeps {
 }
 
 /** Loads `version` for the slot `alias`. @throws {ModelLoadError} */
-export async function loadModelVersion(version: ModelVersion, alias: string, deps: ModelLoaderDeps): Promise<LoadedModel> {
+export async function loadModelVersion(
+  version: ModelVersion,
+  alias: string,
+  deps: ModelLoaderDeps,
+): Promise<LoadedModel> {
   const started = performance.now();
   const ref: ModelRef = { name: version.name, alias, version: version.version };
   const where = `${version.name} v${version.version}`;
 
   const cached = await step('download', where, async () => {
-    const downloadUri = await deps.client.modelVersions.getDownloadUri({ name: version.name, version: version.version });
+    const downloadUri = await deps.client.modelVersions.getDownloadUri({
+      name: version.name,
+      version: version.version,
+    });
     return deps.cache.ensure(version.name, version.version, downloadUri, version.run_id);
   });
-  const mlmodel = await step('mlmodel', where, async () => parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')));
+  const mlmodel = await step('mlmodel', where, async () =>
+    parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')),
+  );
   const onnxBytes = await step('mlmodel', where, () => readFile(join(cached.modelDir, mlmodel.onnxFile)));
 
   const session = await step('session', where, () => openSession(onnxBytes));
   try {
-    const categories = await step('session', where, async () => decodeOrRefuse(() => oneHotCategoriesByInput(onnxBytes)));
-    const contract = await step('contract', where, async () => checkModelContract(mlmodel.inputs, session.inputMetadata, session.outputMetadata, categories));
+    const categories = await step('session', where, async () =>
+      decodeOrRefuse(() => oneHotCategoriesByInput(onnxBytes)),
+    );
+    const contract = await step('contract', where, async () =>
+      checkModelContract(mlmodel.inputs, session.inputMetadata, session.outputMetadata, categories),
+    );
     const { trainStats, trainStatsNote } = await readTrainStats(cached.trainStatsPath);
     const tags = tagsToRecord(version.tags);
     const info: ModelVersionInfo = {
@@ -58,7 +74,9 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
     };
     const original = new LoadedModel(ref, info, contract, session);
     const example = await step('warmup', where, () => readExample(cached.modelDir, mlmodel));
-    const originalScores = await step('warmup', where, async () => warmUp(original, exampleBatch(original.builder, contract, example)));
+    const originalScores = await step('warmup', where, async () =>
+      warmUp(original, exampleBatch(original.builder, contract, example)),
+    );
     const coded = await step('session', where, async () => decodeOrRefuse(() => integerCodedCategories(onnxBytes)));
     const model = coded ? await swapInIntegerCoded(original, coded, example, originalScores) : original;
     model.info.loadedAt = new Date();
@@ -75,14 +93,19 @@ export async function loadModelVersion(version: ModelVersion, alias: string, dep
  * loop; intra-op threads would only make them contend for the same two cores.
  */
 function openSession(onnxBytes: Uint8Array): Promise<InferenceSession> {
-  return InferenceSession.create(onnxBytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+  return InferenceSession.create(onnxBytes, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
 }
 
 function decodeOrRefuse<T>(decode: () => T): T {
   try {
     return decode();
   } catch (error) {
-    if (error instanceof OnnxDecodeError) throw new ModelLoadError('session', `model.onnx cannot be read: ${error.message}`);
+    if (error instanceof OnnxDecodeError)
+      throw new ModelLoadError('session', `model.onnx cannot be read: ${error.message}`);
     throw error;
   }
 }
@@ -92,7 +115,12 @@ function decodeOrRefuse<T>(decode: () => T): T {
  * exactly as the original did (same labels, bit-identical probabilities); otherwise the original,
  * which is always a correct server, only a slower one.
  */
-async function swapInIntegerCoded(original: LoadedModel, coded: IntegerCodedModel, example: ExampleRows, expected: Scores): Promise<LoadedModel> {
+async function swapInIntegerCoded(
+  original: LoadedModel,
+  coded: IntegerCodedModel,
+  example: ExampleRows,
+  expected: Scores,
+): Promise<LoadedModel> {
   let session: InferenceSession;
   try {
     session = await openSession(coded.onnxBytes);
@@ -122,7 +150,11 @@ async function swapInIntegerCoded(original: LoadedModel, coded: IntegerCodedMode
 function sameScores(actual: Scores, expected: Scores): boolean {
   if (actual.probabilities.length !== expected.probabilities.length) return false;
   for (let row = 0; row < actual.probabilities.length; row++) {
-    if (actual.labels[row] !== expected.labels[row] || !Object.is(actual.probabilities[row], expected.probabilities[row])) return false;
+    if (
+      actual.labels[row] !== expected.labels[row] ||
+      !Object.is(actual.probabilities[row], expected.probabilities[row])
+    )
+      return false;
   }
   return true;
 }
@@ -131,7 +163,8 @@ async function step<T>(stage: ModelLoadError['stage'], where: string, work: () =
   try {
     return await work();
   } catch (error) {
-    if (error instanceof ModelLoadError) throw new ModelLoadError(error.stage, `${where}: ${error.message}`, { cause: error });
+    if (error instanceof ModelLoadError)
+      throw new ModelLoadError(error.stage, `${where}: ${error.message}`, { cause: error });
     const message = error instanceof MlflowError || error instanceof Error ? error.message : String(error);
     throw new ModelLoadError(stage, `${where}: ${stage} failed: ${message}`, { cause: error });
   }
@@ -145,7 +178,10 @@ async function readExample(modelDir: string, mlmodel: MlmodelInfo): Promise<Exam
   try {
     return JSON.parse(await readFile(join(modelDir, mlmodel.inputExample.path), 'utf8'));
   } catch (error) {
-    throw new ModelLoadError('warmup', `input example ${mlmodel.inputExample.path} cannot be read: ${(error as Error).message}`);
+    throw new ModelLoadError(
+      'warmup',
+      `input example ${mlmodel.inputExample.path} cannot be read: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -154,15 +190,27 @@ async function readExample(modelDir: string, mlmodel: MlmodelInfo): Promise<Exam
  * as real traffic; a version without one is warmed with a single all-missing row.
  */
 function exampleBatch(builder: FeatureBatchBuilder, contract: ModelContract, example: ExampleRows): FeatureBatch {
-  if (example === undefined) return builder.fromRecords([Object.fromEntries(contract.columns.map((column) => [column.name, null]))], () => 'warm-up row');
+  if (example === undefined)
+    return builder.fromRecords(
+      [Object.fromEntries(contract.columns.map((column) => [column.name, null]))],
+      () => 'warm-up row',
+    );
   try {
     if (isSplitFrame(example)) {
       const { columns, data } = example;
-      return builder.fromColumns(columns, data.length, (row, column) => data[row]?.[column], (row, column) => `input example row ${row}, column ${column}`, 'input example');
+      return builder.fromColumns(
+        columns,
+        data.length,
+        (row, column) => data[row]?.[column],
+        (row, column) => `input example row ${row}, column ${column}`,
+        'input example',
+      );
     }
-    if (Array.isArray(example)) return builder.fromRecords(example, (row, column) => `input example row ${row}, column ${column}`);
+    if (Array.isArray(example))
+      return builder.fromRecords(example, (row, column) => `input example row ${row}, column ${column}`);
   } catch (error) {
-    if (error instanceof InputError) throw new ModelLoadError('warmup', `the input example does not fit the signature: ${error.message}`);
+    if (error instanceof InputError)
+      throw new ModelLoadError('warmup', `the input example does not fit the signature: ${error.message}`);
     throw error;
   }
   throw new ModelLoadError('warmup', 'the input example is neither split nor records orient');
@@ -178,15 +226,24 @@ function isSplitFrame(value: unknown): value is { columns: string[]; data: unkno
 async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<Scores> {
   const scores = await model.score(batch);
   if (scores.probabilities.length !== batch.rowCount) {
-    throw new ModelLoadError('warmup', `the model returned ${scores.probabilities.length} probabilities for ${batch.rowCount} rows; each output must have one entry per row`);
+    throw new ModelLoadError(
+      'warmup',
+      `the model returned ${scores.probabilities.length} probabilities for ${batch.rowCount} rows; each output must have one entry per row`,
+    );
   }
   scores.probabilities.forEach((probability, row) => {
-    if (!(probability >= 0 && probability <= 1)) throw new ModelLoadError('warmup', `the model returned probability ${probability} for example row ${row}; probabilities must be within [0, 1]`);
+    if (!(probability >= 0 && probability <= 1))
+      throw new ModelLoadError(
+        'warmup',
+        `the model returned probability ${probability} for example row ${row}; probabilities must be within [0, 1]`,
+      );
   });
   return scores;
 }
 
-async function readTrainStats(path: string | undefined): Promise<{ trainStats: TrainingStatistics | undefined; trainStatsNote: string | undefined }> {
+async function readTrainStats(
+  path: string | undefined,
+): Promise<{ trainStats: TrainingStatistics | undefined; trainStatsNote: string | undefined }> {
   if (!path) return { trainStats: undefined, trainStatsNote: 'the run has no train_stats.json' };
   try {
     return { trainStats: parseTrainingStatistics(JSON.parse(await readFile(path, 'utf8'))), trainStatsNote: undefined };

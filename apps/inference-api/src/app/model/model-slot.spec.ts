@@ -1,5 +1,7 @@
-import { AliasNotFoundError, MlflowConnectionError, type ModelVersion } from '@churn/mlflow-client';
 import type { InferenceSession } from 'onnxruntime-node';
+
+import { AliasNotFoundError, MlflowConnectionError, type ModelVersion } from '@churn/mlflow-client';
+
 import { LoadedModel } from './loaded-model';
 import { ModelLoadError } from './model-errors';
 import { ModelSlot, type ModelSlotDeps } from './model-slot';
@@ -13,7 +15,19 @@ function fakeModel(v: string): { model: LoadedModel; release: jest.Mock } {
   const session = { release } as unknown as InferenceSession;
   const model = new LoadedModel(
     { name: 'm', alias: 'production', version: v },
-    { runId: undefined, source: '', metrics: {}, tags: {}, signature: [], localDir: '', loadedAt: new Date(), loadMs: 1, trainStats: undefined, trainStatsNote: undefined, integerCodedInputs: [] },
+    {
+      runId: undefined,
+      source: '',
+      metrics: {},
+      tags: {},
+      signature: [],
+      localDir: '',
+      loadedAt: new Date(),
+      loadMs: 1,
+      trainStats: undefined,
+      trainStatsNote: undefined,
+      integerCodedInputs: [],
+    },
     { columns: [], probabilityOutput: 'probability', probabilityWidth: 1, labelOutput: 'label' },
     session,
   );
@@ -21,9 +35,17 @@ function fakeModel(v: string): { model: LoadedModel; release: jest.Mock } {
 }
 
 /** A slot whose alias points at `pointer.version` and whose loads are controlled by the test. */
-function slotWith(pointer: { version: string }, load: (v: ModelVersion) => Promise<LoadedModel>, extra: Partial<ModelSlotDeps> = {}) {
+function slotWith(
+  pointer: { version: string },
+  load: (v: ModelVersion) => Promise<LoadedModel>,
+  extra: Partial<ModelSlotDeps> = {},
+) {
   const loadVersion = jest.fn(load);
-  const slot = new ModelSlot('m', 'production', { resolveVersion: async () => version(pointer.version), loadVersion, ...extra });
+  const slot = new ModelSlot('m', 'production', {
+    resolveVersion: async () => version(pointer.version),
+    loadVersion,
+    ...extra,
+  });
   return { slot, loadVersion };
 }
 
@@ -40,7 +62,10 @@ describe('ModelSlot', () => {
 
   it('absorbs duplicate triggers for the version already loading (one load)', async () => {
     let finish: (model: LoadedModel) => void = () => undefined;
-    const { slot, loadVersion } = slotWith({ version: '1' }, () => new Promise<LoadedModel>((resolve) => (finish = resolve)));
+    const { slot, loadVersion } = slotWith(
+      { version: '1' },
+      () => new Promise<LoadedModel>((resolve) => (finish = resolve)),
+    );
     const triggers = [slot.refresh('poll'), slot.refresh('admin'), slot.refresh('webhook')];
     await new Promise((resolve) => setImmediate(resolve));
     finish(fakeModel('1').model);
@@ -80,7 +105,12 @@ describe('ModelSlot', () => {
     await slot.refresh('startup');
     pointer.version = '2';
     const failed = await slot.refresh('admin');
-    expect(failed).toMatchObject({ state: 'ready', version: '1', aliasVersion: '2', lastError: { version: '2', stage: 'session' } });
+    expect(failed).toMatchObject({
+      state: 'ready',
+      version: '1',
+      aliasVersion: '2',
+      lastError: { version: '2', stage: 'session' },
+    });
     expect(failed.lastError?.retryAt?.getTime()).toBe(now + 5000);
     now += 4999;
     await slot.refresh('poll');
@@ -97,7 +127,11 @@ describe('ModelSlot', () => {
     const pointer = { version: '1' };
     let finishTwo: (model: LoadedModel) => void = () => undefined;
     const two = fakeModel('2');
-    const { slot } = slotWith(pointer, (v) => (v.version === '2' ? new Promise<LoadedModel>((resolve) => (finishTwo = resolve)) : Promise.resolve(fakeModel(v.version).model)));
+    const { slot } = slotWith(pointer, (v) =>
+      v.version === '2'
+        ? new Promise<LoadedModel>((resolve) => (finishTwo = resolve))
+        : Promise.resolve(fakeModel(v.version).model),
+    );
     await slot.refresh('startup');
     pointer.version = '2';
     const moving = slot.refresh('admin');
@@ -122,9 +156,15 @@ describe('ModelSlot', () => {
     });
     await unreachable.refresh('startup');
     failure = new MlflowConnectionError('fetch failed (connect ECONNREFUSED)');
-    expect(await unreachable.refresh('poll')).toMatchObject({ state: 'ready', version: '1', lastError: { stage: 'resolve', version: undefined } });
+    expect(await unreachable.refresh('poll')).toMatchObject({
+      state: 'ready',
+      version: '1',
+      lastError: { stage: 'resolve', version: undefined },
+    });
     failure = new AliasNotFoundError('m', 'production', {});
-    expect((await unreachable.refresh('poll')).lastError?.message).toBe("registered model 'm' has no alias 'production'");
+    expect((await unreachable.refresh('poll')).lastError?.message).toBe(
+      "registered model 'm' has no alias 'production'",
+    );
     expect(unreachable.acquire().ref.version).toBe('1');
   });
 });

@@ -13,8 +13,9 @@
  * - Several slots (production, champion, challenger) are just several instances.
  */
 import { AliasNotFoundError, type ModelVersion } from '@churn/mlflow-client';
-import { ModelLoadError, ModelNotReadyError, type ModelLoadStage } from './model-errors';
+
 import type { LoadedModel } from './loaded-model';
+import { ModelLoadError, ModelNotReadyError, type ModelLoadStage } from './model-errors';
 
 export type RefreshTrigger = 'startup' | 'poll' | 'admin' | 'webhook';
 
@@ -100,7 +101,10 @@ export class ModelSlot {
    */
   acquire(): LoadedModel {
     const model = this.live;
-    if (!model) throw new ModelNotReadyError(`no version of ${this.name}@${this.alias} is loaded yet${this.lastError ? ` (last error: ${this.lastError.message})` : ''}`);
+    if (!model)
+      throw new ModelNotReadyError(
+        `no version of ${this.name}@${this.alias} is loaded yet${this.lastError ? ` (last error: ${this.lastError.message})` : ''}`,
+      );
     return model.acquire();
   }
 
@@ -196,7 +200,12 @@ export class ModelSlot {
     }
   }
 
-  private recordFailure(version: string, error: unknown, previous: VersionFailure | undefined, trigger: RefreshTrigger): void {
+  private recordFailure(
+    version: string,
+    error: unknown,
+    previous: VersionFailure | undefined,
+    trigger: RefreshTrigger,
+  ): void {
     const backoff = this.deps.failureBackoff ?? DEFAULT_FAILURE_BACKOFF;
     const count = (previous?.count ?? 0) + 1;
     const retryAtMs = this.now() + Math.min(backoff.initialMs * 2 ** (count - 1), backoff.maxMs);

@@ -1,5 +1,6 @@
 import { exportPipelineToOnnx, syntheticChurnRecords, trainChurnModel } from '@churn/churn-pipeline';
-import { OnnxDecodeError, oneHotCategoriesByInput } from './onnx-categories';
+
+import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
 
 describe('oneHotCategoriesByInput', () => {
   let onnx: Uint8Array;

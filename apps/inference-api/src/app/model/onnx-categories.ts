@@ -9,12 +9,28 @@
  * Reading the graph instead of a side file means any exporter's model gets the warnings, including
  * one converted with skl2onnx in Python. Only the few fields needed are decoded (onnx-wire.ts).
  */
-import { decodeText, forEachField, lastMessageOf, lastVarintOf, OnnxField, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './onnx-wire';
+import {
+  decodeText,
+  forEachField,
+  lastMessageOf,
+  lastVarintOf,
+  OnnxField,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+} from './onnx-wire';
 
 export { OnnxDecodeError } from './onnx-wire';
 
 /** Nodes that pass one column through unchanged in content, so an encoder behind them still sees the input. */
-const PASS_THROUGH_OPS = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'ArrayFeatureExtractor']);
+const PASS_THROUGH_OPS = new Set([
+  'Identity',
+  'Cast',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+  'ArrayFeatureExtractor',
+]);
 
 export interface GraphNode {
   opType: string;
@@ -95,11 +111,22 @@ function nameOf(message: Uint8Array, field: number): string {
 function decodeInput(valueInfo: Uint8Array): GraphInput {
   const type = lastMessageOf(valueInfo, OnnxField.VALUE_INFO_TYPE);
   const tensorType = type && lastMessageOf(type, OnnxField.TYPE_TENSOR_TYPE);
-  return { name: nameOf(valueInfo, OnnxField.VALUE_INFO_NAME), elemType: tensorType && lastVarintOf(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE) };
+  return {
+    name: nameOf(valueInfo, OnnxField.VALUE_INFO_NAME),
+    elemType: tensorType && lastVarintOf(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE),
+  };
 }
 
 function decodeNode(bytes: Uint8Array): GraphNode {
-  const node: GraphNode = { opType: '', domain: '', inputs: [], outputs: [], catsStrings: undefined, zeros: undefined, hasSubgraph: false };
+  const node: GraphNode = {
+    opType: '',
+    domain: '',
+    inputs: [],
+    outputs: [],
+    catsStrings: undefined,
+    zeros: undefined,
+    hasSubgraph: false,
+  };
   forEachField(bytes, ({ field, wire, value }) => {
     if (wire !== WIRE_LENGTH_DELIMITED || !(value instanceof Uint8Array)) return;
     if (field === OnnxField.NODE_INPUT) node.inputs.push(decodeText(value));

@@ -81,11 +81,13 @@ export function forEachField(bytes: Uint8Array, visit: (field: WireField) => voi
     else if (wire === WIRE_FIXED32) offset += 4;
     else if (wire === WIRE_LENGTH_DELIMITED) {
       const length = readVarint();
-      if (offset + length > bytes.length) throw new OnnxDecodeError('a field in the ONNX file runs past its end; is it truncated?');
+      if (offset + length > bytes.length)
+        throw new OnnxDecodeError('a field in the ONNX file runs past its end; is it truncated?');
       value = bytes.subarray(offset, offset + length);
       offset += length;
     } else throw new OnnxDecodeError(`unsupported protobuf wire type ${wire}; this is not an ONNX model`);
-    if (offset > bytes.length) throw new OnnxDecodeError('the ONNX file ends inside a fixed-size field; is it truncated?');
+    if (offset > bytes.length)
+      throw new OnnxDecodeError('the ONNX file ends inside a fixed-size field; is it truncated?');
     visit({ field, wire, value, raw: bytes.subarray(start, offset) });
   }
 }

@@ -4,7 +4,13 @@ import { ScoreCoalescer } from './score-coalescer';
 
 /** A one-column batch whose values are the given numbers. */
 function batchOf(...values: number[]): FeatureBatch {
-  return { rowCount: values.length, columns: [Float32Array.from(values)], categoryCodes: [undefined], rowWarnings: undefined, batchWarnings: [] };
+  return {
+    rowCount: values.length,
+    columns: [Float32Array.from(values)],
+    categoryCodes: [undefined],
+    rowWarnings: undefined,
+    batchWarnings: [],
+  };
 }
 
 /**
@@ -22,13 +28,20 @@ function recordingRun(failOn?: number) {
   return { calls, run };
 }
 
-const rowsOf = (scores: Scores) => ({ probabilities: Array.from(scores.probabilities), labels: Array.from(scores.labels) });
+const rowsOf = (scores: Scores) => ({
+  probabilities: Array.from(scores.probabilities),
+  labels: Array.from(scores.labels),
+});
 
 describe('ScoreCoalescer', () => {
   it('scores the batches handed in during one turn in one call, and gives each caller its own rows', async () => {
     const { calls, run } = recordingRun();
     const coalescer = new ScoreCoalescer(run, 10);
-    const answers = await Promise.all([coalescer.score(batchOf(1)), coalescer.score(batchOf(2, 3)), coalescer.score(batchOf(4))]);
+    const answers = await Promise.all([
+      coalescer.score(batchOf(1)),
+      coalescer.score(batchOf(2, 3)),
+      coalescer.score(batchOf(4)),
+    ]);
     expect(calls).toEqual([[1, 2, 3, 4]]);
     expect(answers.map(rowsOf)).toEqual([
       { probabilities: [1], labels: [1] },
@@ -48,8 +61,17 @@ describe('ScoreCoalescer', () => {
   it('starts a new group rather than exceed the row limit, and scores a batch above the limit alone', async () => {
     const { calls, run } = recordingRun();
     const coalescer = new ScoreCoalescer(run, 3);
-    const answers = await Promise.all([coalescer.score(batchOf(1, 2)), coalescer.score(batchOf(3, 4)), coalescer.score(batchOf(5)), coalescer.score(batchOf(6, 7, 8, 9))]);
-    expect(calls).toEqual([[1, 2], [6, 7, 8, 9], [3, 4, 5]]);
+    const answers = await Promise.all([
+      coalescer.score(batchOf(1, 2)),
+      coalescer.score(batchOf(3, 4)),
+      coalescer.score(batchOf(5)),
+      coalescer.score(batchOf(6, 7, 8, 9)),
+    ]);
+    expect(calls).toEqual([
+      [1, 2],
+      [6, 7, 8, 9],
+      [3, 4, 5],
+    ]);
     expect(answers.map((scores) => Array.from(scores.probabilities))).toEqual([[1, 2], [3, 4], [5], [6, 7, 8, 9]]);
   });
 
@@ -64,7 +86,11 @@ describe('ScoreCoalescer', () => {
   it('when a group call fails, scores each batch alone so only the request at fault fails', async () => {
     const { calls, run } = recordingRun(3);
     const coalescer = new ScoreCoalescer(run, 10);
-    const settled = await Promise.allSettled([coalescer.score(batchOf(1)), coalescer.score(batchOf(3)), coalescer.score(batchOf(5))]);
+    const settled = await Promise.allSettled([
+      coalescer.score(batchOf(1)),
+      coalescer.score(batchOf(3)),
+      coalescer.score(batchOf(5)),
+    ]);
     expect(calls).toEqual([[1, 3, 5], [1], [3], [5]]);
     expect(settled.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((settled[1] as PromiseRejectedResult).reason.message).toBe('cannot score 3');

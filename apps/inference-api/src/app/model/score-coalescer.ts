@@ -73,7 +73,10 @@ export class ScoreCoalescer {
         for (const entry of group) {
           const end = offset + entry.batch.rowCount;
           // Copies, not views: a caller may hand its scores to another thread, which would clone the whole group's buffer.
-          entry.resolve({ labels: scores.labels.slice(offset, end), probabilities: scores.probabilities.slice(offset, end) });
+          entry.resolve({
+            labels: scores.labels.slice(offset, end),
+            probabilities: scores.probabilities.slice(offset, end),
+          });
           offset = end;
         }
       },

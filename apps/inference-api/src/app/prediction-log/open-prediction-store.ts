@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
+
 import { PostgresDatabase } from './postgres-database';
-import { type PredictionStore, PredictionStoreConfigError } from './prediction-store';
+import { PredictionStoreConfigError, type PredictionStore } from './prediction-store';
 import { SqlPredictionStore } from './sql-prediction-store';
 import { SQLITE_MEMORY, SqliteDatabase } from './sqlite-database';
 
@@ -25,20 +26,27 @@ export type PredictionStoreLocation =
  */
 export function parsePredictionStoreUrl(url: string, workingDirectory = process.cwd()): PredictionStoreLocation {
   const trimmed = url.trim();
-  if (trimmed === '') throw new PredictionStoreConfigError(`${SETTING} is empty: give a PostgreSQL URL (postgres://user:password@host:5432/database) or a SQLite file (sqlite:/path/predictions.db)`);
+  if (trimmed === '')
+    throw new PredictionStoreConfigError(
+      `${SETTING} is empty: give a PostgreSQL URL (postgres://user:password@host:5432/database) or a SQLite file (sqlite:/path/predictions.db)`,
+    );
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1].toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') return postgresLocation(trimmed);
   if (scheme === 'sqlite') {
     const path = trimmed.slice('sqlite:'.length);
     if (path.startsWith('//')) {
-      throw new PredictionStoreConfigError(`${SETTING} uses the ambiguous form sqlite://…: write sqlite:/absolute/path.db, sqlite:relative/path.db or sqlite::memory:`);
+      throw new PredictionStoreConfigError(
+        `${SETTING} uses the ambiguous form sqlite://…: write sqlite:/absolute/path.db, sqlite:relative/path.db or sqlite::memory:`,
+      );
     }
     if (path === '') throw new PredictionStoreConfigError(`${SETTING} names no SQLite file after sqlite:`);
     return sqliteLocation(path, workingDirectory);
   }
   // A single letter before the colon is a Windows drive, which a plain file path may start with.
   if (scheme !== undefined && scheme.length > 1) {
-    throw new PredictionStoreConfigError(`${SETTING} has the unsupported scheme ${scheme}: (expected postgres://, postgresql://, sqlite: or a file path)`);
+    throw new PredictionStoreConfigError(
+      `${SETTING} has the unsupported scheme ${scheme}: (expected postgres://, postgresql://, sqlite: or a file path)`,
+    );
   }
   return sqliteLocation(trimmed, workingDirectory);
 }
@@ -47,7 +55,11 @@ export function parsePredictionStoreUrl(url: string, workingDirectory = process.
 export function openPredictionStore(url: string): PredictionStore {
   const location = parsePredictionStoreUrl(url);
   return location.kind === 'postgres'
-    ? new SqlPredictionStore('postgres', location.description, new PostgresDatabase(location.connectionString, location.description))
+    ? new SqlPredictionStore(
+        'postgres',
+        location.description,
+        new PostgresDatabase(location.connectionString, location.description),
+      )
     : new SqlPredictionStore('sqlite', location.description, new SqliteDatabase(location.path));
 }
 
@@ -62,7 +74,9 @@ function postgresLocation(url: string): PredictionStoreLocation {
     parsed = new URL(url);
   } catch {
     // The URL itself may hold a password, so it is not repeated.
-    throw new PredictionStoreConfigError(`${SETTING} is not a valid PostgreSQL URL (expected postgres://user:password@host:5432/database, with special characters in the password percent-encoded)`);
+    throw new PredictionStoreConfigError(
+      `${SETTING} is not a valid PostgreSQL URL (expected postgres://user:password@host:5432/database, with special characters in the password percent-encoded)`,
+    );
   }
   const masked = new URL(parsed.href);
   if (masked.password !== '') masked.password = '****';

@@ -1,4 +1,5 @@
-import { Pool, type PoolClient, types } from 'pg';
+import { Pool, types, type PoolClient } from 'pg';
+
 import { PredictionStoreStateError } from './prediction-store';
 import type { SqlDatabase, SqlRow, SqlTransaction, SqlValue } from './sql-database';
 
@@ -20,7 +21,9 @@ const NUMERIC_OID = 1700;
  */
 const numericTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID || oid === NUMERIC_OID ? (value: string) => Number(value) : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+    oid === INT8_OID || oid === NUMERIC_OID
+      ? (value: string) => Number(value)
+      : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
 };
 
 /** `?` placeholders (the SQL both dialects share) as PostgreSQL's `$1, $2, …`. */
@@ -115,7 +118,8 @@ export class PostgresDatabase implements SqlDatabase {
 
   private open_(): Pool {
     if (this.closed) throw new PredictionStoreStateError(`the prediction store ${this.description} is closed`);
-    if (!this.pool) throw new PredictionStoreStateError(`the prediction store ${this.description} is used before init()`);
+    if (!this.pool)
+      throw new PredictionStoreStateError(`the prediction store ${this.description} is used before init()`);
     return this.pool;
   }
 }

@@ -1,7 +1,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonlLine, openPredictionStore, PredictionLogWriter, type PredictionRecord, type PredictionStore, RotatingJsonlFile, RotatingJsonlOptionsError } from './index';
+
+import {
+  jsonlLine,
+  openPredictionStore,
+  PredictionLogWriter,
+  RotatingJsonlFile,
+  RotatingJsonlOptionsError,
+  type PredictionRecord,
+  type PredictionStore,
+} from './index';
 
 // The writer between the request path and the shared store, and the JSONL copy for log shippers.
 // The store is a plain object recording what it was given (and failing on demand), or a real
@@ -84,7 +93,13 @@ describe('PredictionLogWriter', () => {
   it('keeps the rows of a failed write for the next attempt, within capacity, and reports the error', async () => {
     const { store, control } = recordingStore();
     const errors: string[] = [];
-    const log = writer({ store, queueCapacity: 6, batchSize: 5, flushIntervalMs: 60_000, onError: (error) => errors.push(error.message) });
+    const log = writer({
+      store,
+      queueCapacity: 6,
+      batchSize: 5,
+      flushIntervalMs: 60_000,
+      onError: (error) => errors.push(error.message),
+    });
     control.failing = true;
     log.enqueue(rows('a', 4));
     await log.flush();
@@ -151,7 +166,9 @@ describe('RotatingJsonlFile', () => {
   it('writes one snake_case JSON object per line, the time as ISO 8601', async () => {
     const path = join(dir, 'logs', 'predictions.jsonl');
     const file = new RotatingJsonlFile({ path, maxBytes: 10_000, keep: 1 });
-    await file.append([{ ...record('r'), shadow: { alias: 'champion', version: '3', probability: 0.5, prediction: 1 } }]);
+    await file.append([
+      { ...record('r'), shadow: { alias: 'champion', version: '3', probability: 0.5, prediction: 1 } },
+    ]);
     await file.close();
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
       request_id: 'r',
@@ -183,13 +200,18 @@ describe('RotatingJsonlFile', () => {
     for (const id of ids.slice(5)) await file.append([record(id)]);
     await file.close();
 
-    const read = (name: string) => readFileSync(join(dir, name), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line).request_id);
+    const read = (name: string) =>
+      readFileSync(join(dir, name), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).request_id);
     // 14 lines in files of three: r-00..02, 03..05, 06..08, 09..11 then 12..13 live; two older kept.
     expect(read('predictions.jsonl')).toEqual(['r-12', 'r-13']);
     expect(read('predictions.jsonl.1')).toEqual(['r-09', 'r-10', 'r-11']);
     expect(read('predictions.jsonl.2')).toEqual(['r-06', 'r-07', 'r-08']);
     expect(existsSync(join(dir, 'predictions.jsonl.3'))).toBe(false);
-    for (const name of ['predictions.jsonl', 'predictions.jsonl.1', 'predictions.jsonl.2']) expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(maxBytes);
+    for (const name of ['predictions.jsonl', 'predictions.jsonl.1', 'predictions.jsonl.2'])
+      expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(maxBytes);
   });
 
   it('continues an existing file after a restart, counting its size', async () => {
@@ -201,12 +223,26 @@ describe('RotatingJsonlFile', () => {
     const second = new RotatingJsonlFile({ path, maxBytes: 2 * lineBytes, keep: 1 });
     await second.append([record('b'), record('c')]);
     await second.close();
-    expect(readFileSync(`${path}.1`, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line).request_id)).toEqual(['a', 'b']);
-    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line).request_id)).toEqual(['c']);
+    expect(
+      readFileSync(`${path}.1`, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).request_id),
+    ).toEqual(['a', 'b']);
+    expect(
+      readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).request_id),
+    ).toEqual(['c']);
   });
 
   it('refuses options that cannot work, naming them', () => {
-    expect(() => new RotatingJsonlFile({ path: join(dir, 'p.jsonl'), maxBytes: 0, keep: 1 })).toThrow(new RotatingJsonlOptionsError('maxBytes must be a positive integer, got 0'));
-    expect(() => new RotatingJsonlFile({ path: join(dir, 'p.jsonl'), maxBytes: 10, keep: -1 })).toThrow(new RotatingJsonlOptionsError('keep must be an integer >= 0, got -1'));
+    expect(() => new RotatingJsonlFile({ path: join(dir, 'p.jsonl'), maxBytes: 0, keep: 1 })).toThrow(
+      new RotatingJsonlOptionsError('maxBytes must be a positive integer, got 0'),
+    );
+    expect(() => new RotatingJsonlFile({ path: join(dir, 'p.jsonl'), maxBytes: 10, keep: -1 })).toThrow(
+      new RotatingJsonlOptionsError('keep must be an integer >= 0, got -1'),
+    );
   });
 });

@@ -55,7 +55,8 @@ export class PredictionLogWriter {
   constructor(private readonly options: PredictionLogWriterOptions) {
     for (const name of ['queueCapacity', 'batchSize', 'flushIntervalMs'] as const) {
       const value = options[name];
-      if (!(Number.isSafeInteger(value) && value > 0)) throw new PredictionLogWriterOptionsError(`${name} must be a positive integer, got ${value}`);
+      if (!(Number.isSafeInteger(value) && value > 0))
+        throw new PredictionLogWriterOptionsError(`${name} must be a positive integer, got ${value}`);
     }
     const { counters, queue } = this;
     this.stats = {

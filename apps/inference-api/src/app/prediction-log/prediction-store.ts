@@ -118,7 +118,10 @@ export interface PredictionStore {
   /** Writes every record in one transaction; a key already present is left as it is. */
   insert(records: readonly PredictionRecord[]): Promise<void>;
   /** Keeps labels (last one wins, labelled at `now`) unless their prediction is older than `now − windowMs`. */
-  recordFeedback(labels: readonly FeedbackLabel[], options: { now: number; windowMs: number }): Promise<FeedbackOutcome>;
+  recordFeedback(
+    labels: readonly FeedbackLabel[],
+    options: { now: number; windowMs: number },
+  ): Promise<FeedbackOutcome>;
   /** Every matching prediction, ordered by receivedAt, requestId, row, read a page at a time. */
   predictions(query: PredictionQuery, pageSize?: number): AsyncIterable<StoredPrediction>;
   /** Per (variant, alias, version): counts, confusion matrix of labelled rows, shadow agreement. */

@@ -1,5 +1,6 @@
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
 import type { PredictionRecord } from './prediction-store';
 
 export interface RotatingJsonlFileOptions {
@@ -26,8 +27,10 @@ export class RotatingJsonlFile {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: RotatingJsonlFileOptions) {
-    if (!(Number.isSafeInteger(options.maxBytes) && options.maxBytes > 0)) throw new RotatingJsonlOptionsError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
-    if (!(Number.isSafeInteger(options.keep) && options.keep >= 0)) throw new RotatingJsonlOptionsError(`keep must be an integer >= 0, got ${options.keep}`);
+    if (!(Number.isSafeInteger(options.maxBytes) && options.maxBytes > 0))
+      throw new RotatingJsonlOptionsError(`maxBytes must be a positive integer, got ${options.maxBytes}`);
+    if (!(Number.isSafeInteger(options.keep) && options.keep >= 0))
+      throw new RotatingJsonlOptionsError(`keep must be an integer >= 0, got ${options.keep}`);
     if (options.path === '') throw new RotatingJsonlOptionsError('path must name a file');
   }
 

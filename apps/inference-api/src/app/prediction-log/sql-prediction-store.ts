@@ -1,11 +1,11 @@
 import {
+  PredictionStoreInputError,
   type FeedbackLabel,
   type FeedbackOutcome,
   type LabelKey,
   type PredictionQuery,
   type PredictionRecord,
   type PredictionStore,
-  PredictionStoreInputError,
   type RetentionOutcome,
   type StoredPrediction,
   type Variant,
@@ -123,9 +123,13 @@ export class SqlPredictionStore implements PredictionStore {
     });
   }
 
-  async recordFeedback(labels: readonly FeedbackLabel[], options: { now: number; windowMs: number }): Promise<FeedbackOutcome> {
+  async recordFeedback(
+    labels: readonly FeedbackLabel[],
+    options: { now: number; windowMs: number },
+  ): Promise<FeedbackOutcome> {
     checkInteger('now', options.now);
-    if (!(options.windowMs >= 0)) throw new PredictionStoreInputError('windowMs', `must be a number of milliseconds >= 0, got ${options.windowMs}`);
+    if (!(options.windowMs >= 0))
+      throw new PredictionStoreInputError('windowMs', `must be a number of milliseconds >= 0, got ${options.windowMs}`);
     labels.forEach(checkLabel);
     const outcome: FeedbackOutcome = { joined: [], unknown: [], expired: [] };
     if (labels.length === 0) return outcome;
@@ -151,7 +155,8 @@ export class SqlPredictionStore implements PredictionStore {
   }
 
   async *predictions(query: PredictionQuery, pageSize = DEFAULT_PAGE_SIZE): AsyncIterable<StoredPrediction> {
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new PredictionStoreInputError('pageSize', `must be a positive integer, got ${pageSize}`);
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+      throw new PredictionStoreInputError('pageSize', `must be a positive integer, got ${pageSize}`);
     const range = rangeFilter(query);
     let after: SqlValue[] | undefined;
     for (;;) {
@@ -210,7 +215,8 @@ export class SqlPredictionStore implements PredictionStore {
   }
 
   async assignments(query: PredictionQuery & { trafficShare: number }): Promise<VariantAssignments> {
-    if (!Number.isFinite(query.trafficShare)) throw new PredictionStoreInputError('trafficShare', `must be a finite number, got ${query.trafficShare}`);
+    if (!Number.isFinite(query.trafficShare))
+      throw new PredictionStoreInputError('trafficShare', `must be a finite number, got ${query.trafficShare}`);
     const range = rangeFilter(query);
     const rows = await this.database.all(
       `SELECT p.variant, COUNT(DISTINCT p.user_id) AS users
@@ -253,14 +259,19 @@ async function receivedTimes(tx: SqlExecutor, labels: readonly FeedbackLabel[]):
   const found = new Map<string, number>();
   for (let start = 0; start < requestIds.length; start += LOOKUP_CHUNK_KEYS) {
     const chunk = requestIds.slice(start, start + LOOKUP_CHUNK_KEYS);
-    const rows = await tx.all(`SELECT request_id, row_index, received_at FROM ${PREDICTIONS} WHERE request_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
-    for (const row of rows) found.set(keyOf({ requestId: String(row.request_id), row: Number(row.row_index) }), Number(row.received_at));
+    const rows = await tx.all(
+      `SELECT request_id, row_index, received_at FROM ${PREDICTIONS} WHERE request_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows)
+      found.set(keyOf({ requestId: String(row.request_id), row: Number(row.row_index) }), Number(row.received_at));
   }
   return found;
 }
 
 function rangeFilter(query: PredictionQuery): { sql: string; params: SqlValue[] } {
-  if (typeof query.modelName !== 'string' || query.modelName === '') throw new PredictionStoreInputError('modelName', 'must be a non-empty string');
+  if (typeof query.modelName !== 'string' || query.modelName === '')
+    throw new PredictionStoreInputError('modelName', 'must be a non-empty string');
   const clauses = ['p.model_name = ?'];
   const params: SqlValue[] = [query.modelName];
   if (query.since !== undefined) {
@@ -327,7 +338,12 @@ function storedPrediction(row: SqlRow): StoredPrediction {
     shadow:
       row.shadow_alias === null
         ? null
-        : { alias: String(row.shadow_alias), version: String(row.shadow_version), probability: Number(row.shadow_probability), prediction: Number(row.shadow_prediction) as 0 | 1 },
+        : {
+            alias: String(row.shadow_alias),
+            version: String(row.shadow_version),
+            probability: Number(row.shadow_probability),
+            prediction: Number(row.shadow_prediction) as 0 | 1,
+          },
     replica: String(row.replica),
     actual: nullableNumber(row.actual) as 0 | 1 | null,
     labelledAt: nullableNumber(row.labelled_at),
@@ -335,7 +351,8 @@ function storedPrediction(row: SqlRow): StoredPrediction {
 }
 
 function checkInteger(field: string, value: number): void {
-  if (!Number.isSafeInteger(value)) throw new PredictionStoreInputError(field, `must be an integer number of milliseconds, got ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new PredictionStoreInputError(field, `must be an integer number of milliseconds, got ${value}`);
 }
 
 /**
@@ -349,20 +366,29 @@ function checkRecord(record: PredictionRecord, index: number): void {
   };
   if (typeof record.requestId !== 'string' || record.requestId === '') fail('requestId', 'must be a non-empty string');
   if (!Number.isSafeInteger(record.row) || record.row < 0) fail('row', `must be an integer >= 0, got ${record.row}`);
-  if (!Number.isSafeInteger(record.receivedAt)) fail('receivedAt', `must be an integer number of milliseconds, got ${record.receivedAt}`);
-  if (!VARIANTS.includes(record.variant)) fail('variant', `must be one of ${VARIANTS.join(', ')}, got ${String(record.variant)}`);
+  if (!Number.isSafeInteger(record.receivedAt))
+    fail('receivedAt', `must be an integer number of milliseconds, got ${record.receivedAt}`);
+  if (!VARIANTS.includes(record.variant))
+    fail('variant', `must be one of ${VARIANTS.join(', ')}, got ${String(record.variant)}`);
   if (!Number.isFinite(record.probability)) fail('probability', `must be a finite number, got ${record.probability}`);
-  if (record.prediction !== 0 && record.prediction !== 1) fail('prediction', `must be 0 or 1, got ${String(record.prediction)}`);
+  if (record.prediction !== 0 && record.prediction !== 1)
+    fail('prediction', `must be 0 or 1, got ${String(record.prediction)}`);
   if (!Number.isFinite(record.latencyMs)) fail('latencyMs', `must be a finite number, got ${record.latencyMs}`);
-  if (record.trafficShare !== null && !Number.isFinite(record.trafficShare)) fail('trafficShare', `must be a finite number or null, got ${record.trafficShare}`);
+  if (record.trafficShare !== null && !Number.isFinite(record.trafficShare))
+    fail('trafficShare', `must be a finite number or null, got ${record.trafficShare}`);
   if (record.shadow) {
-    if (!Number.isFinite(record.shadow.probability)) fail('shadow.probability', `must be a finite number, got ${record.shadow.probability}`);
-    if (record.shadow.prediction !== 0 && record.shadow.prediction !== 1) fail('shadow.prediction', `must be 0 or 1, got ${String(record.shadow.prediction)}`);
+    if (!Number.isFinite(record.shadow.probability))
+      fail('shadow.probability', `must be a finite number, got ${record.shadow.probability}`);
+    if (record.shadow.prediction !== 0 && record.shadow.prediction !== 1)
+      fail('shadow.prediction', `must be 0 or 1, got ${String(record.shadow.prediction)}`);
   }
 }
 
 function checkLabel(label: FeedbackLabel, index: number): void {
-  if (typeof label.requestId !== 'string') throw new PredictionStoreInputError(`labels[${index}].requestId`, 'must be a string');
-  if (!Number.isSafeInteger(label.row)) throw new PredictionStoreInputError(`labels[${index}].row`, `must be an integer, got ${label.row}`);
-  if (label.actual !== 0 && label.actual !== 1) throw new PredictionStoreInputError(`labels[${index}].actual`, `must be 0 or 1, got ${String(label.actual)}`);
+  if (typeof label.requestId !== 'string')
+    throw new PredictionStoreInputError(`labels[${index}].requestId`, 'must be a string');
+  if (!Number.isSafeInteger(label.row))
+    throw new PredictionStoreInputError(`labels[${index}].row`, `must be an integer, got ${label.row}`);
+  if (label.actual !== 0 && label.actual !== 1)
+    throw new PredictionStoreInputError(`labels[${index}].actual`, `must be 0 or 1, got ${String(label.actual)}`);
 }

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+
 import Database from 'better-sqlite3';
+
 import { PredictionStoreStateError } from './prediction-store';
 import type { SqlDatabase, SqlRow, SqlTransaction, SqlValue } from './sql-database';
 
@@ -128,7 +130,8 @@ export class SqliteDatabase implements SqlDatabase {
 
   private open_(): Database.Database {
     if (this.closed) throw new PredictionStoreStateError(`the prediction store sqlite:${this.path} is closed`);
-    if (!this.connection) throw new PredictionStoreStateError(`the prediction store sqlite:${this.path} is used before init()`);
+    if (!this.connection)
+      throw new PredictionStoreStateError(`the prediction store sqlite:${this.path} is used before init()`);
     return this.connection;
   }
 

@@ -2,9 +2,19 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import Database from 'better-sqlite3';
 import * as ts from 'typescript';
-import { openPredictionStore, parsePredictionStoreUrl, type PredictionRecord, type PredictionStore, type StoredPrediction, PredictionStoreConfigError, PredictionStoreStateError } from './index';
+
+import {
+  openPredictionStore,
+  parsePredictionStoreUrl,
+  PredictionStoreConfigError,
+  PredictionStoreStateError,
+  type PredictionRecord,
+  type PredictionStore,
+  type StoredPrediction,
+} from './index';
 
 // The SQLite side of the prediction store: how INFERENCE_STORE_URL is read, and one file shared by
 // several handles and several processes as replicas on one host share it. The full contract
@@ -55,7 +65,10 @@ describe('INFERENCE_STORE_URL', () => {
   it.each([
     ['postgres://inference:s3cret@db:5432/predictions', 'postgres://inference:****@db:5432/predictions'],
     ['postgresql://inference@db/predictions?sslmode=require', 'postgresql://inference@db/predictions?sslmode=require'],
-    ['postgresql://db/predictions?user=inference&password=s3cret', 'postgresql://db/predictions?user=inference&password=****'],
+    [
+      'postgresql://db/predictions?user=inference&password=s3cret',
+      'postgresql://db/predictions?user=inference&password=****',
+    ],
   ])('%s is PostgreSQL, described as %s', (url, description) => {
     expect(parsePredictionStoreUrl(url)).toEqual({ kind: 'postgres', connectionString: url, description });
   });
@@ -101,7 +114,10 @@ describe('the prediction store on one SQLite file', () => {
     const inspector = new Database(path, { readonly: true });
     try {
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(inspector.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all()).toEqual([{ name: 'prediction_feedback' }, { name: 'prediction_log' }]);
+      expect(inspector.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all()).toEqual([
+        { name: 'prediction_feedback' },
+        { name: 'prediction_log' },
+      ]);
     } finally {
       inspector.close();
     }
@@ -128,7 +144,11 @@ describe('the prediction store on one SQLite file', () => {
       ],
       { now: T0 + 1_000, windowMs: 60_000 },
     );
-    expect(outcome).toEqual({ joined: [{ requestId: 'a', row: 1 }], unknown: [{ requestId: 'b', row: 0 }], expired: [] });
+    expect(outcome).toEqual({
+      joined: [{ requestId: 'a', row: 1 }],
+      unknown: [{ requestId: 'b', row: 0 }],
+      expired: [],
+    });
     for (const reader of [first, second]) {
       expect((await readAll(reader)).map((r) => [r.requestId, r.row, r.actual])).toEqual([
         ['a', 0, null],
@@ -147,7 +167,11 @@ describe('the prediction store on one SQLite file', () => {
     const writes = Array.from({ length: 30 }, (_, batch) => {
       const store = batch % 2 ? first : second;
       const rows = Array.from({ length: 10 }, (_, row) => record(`batch-${batch}`, row));
-      return store.insert(rows).then(() => store.recordFeedback([{ requestId: `batch-${batch}`, row: 0, actual: 1 }], { now: T0, windowMs: 1 }));
+      return store
+        .insert(rows)
+        .then(() =>
+          store.recordFeedback([{ requestId: `batch-${batch}`, row: 0, actual: 1 }], { now: T0, windowMs: 1 }),
+        );
     });
     await Promise.all(writes);
     const rows = await readAll(first);
@@ -209,9 +233,13 @@ const [url, replica, batches, rows, receivedAt] = process.argv.slice(2);
 function runReplica(script: string, url: string, replica: string): Promise<number | null> {
   // The compiled files live outside the workspace; NODE_PATH lets them find its node_modules.
   const nodeModules = resolve(__dirname, '../../../../../node_modules');
-  if (!existsSync(join(nodeModules, 'better-sqlite3'))) throw new Error(`better-sqlite3 is not installed under ${nodeModules}`);
+  if (!existsSync(join(nodeModules, 'better-sqlite3')))
+    throw new Error(`better-sqlite3 is not installed under ${nodeModules}`);
   return new Promise((resolveExit, reject) => {
-    const child = fork(script, [url, replica, String(REPLICA_BATCHES), String(REPLICA_ROWS), String(T0)], { env: { ...process.env, NODE_PATH: nodeModules }, stdio: 'inherit' });
+    const child = fork(script, [url, replica, String(REPLICA_BATCHES), String(REPLICA_ROWS), String(T0)], {
+      env: { ...process.env, NODE_PATH: nodeModules },
+      stdio: 'inherit',
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolveExit(code));
   });

@@ -1,5 +1,7 @@
-import type { ModelVersion } from '@churn/mlflow-client';
 import type { InferenceSession } from 'onnxruntime-node';
+
+import type { ModelVersion } from '@churn/mlflow-client';
+
 import { LoadedModel } from '../model/loaded-model';
 import { ModelSlot } from '../model/model-slot';
 import { ShadowScorer } from './shadow-scorer';
@@ -16,18 +18,50 @@ async function challenger(): Promise<{ slot: ModelSlot; calls: number[] }> {
       const x = feeds['x'].data;
       calls.push(x.length);
       const probability = Float32Array.from(x, (value) => value / 100);
-      return { probability: { data: probability }, label: { data: BigInt64Array.from(probability, (p) => (p >= 0.5 ? 1n : 0n)) } };
+      return {
+        probability: { data: probability },
+        label: { data: BigInt64Array.from(probability, (p) => (p >= 0.5 ? 1n : 0n)) },
+      };
     },
     release: async () => undefined,
   } as unknown as InferenceSession;
   const model = new LoadedModel(
     { name: 'm', alias: 'challenger', version: '7' },
-    { runId: undefined, source: '', metrics: {}, tags: {}, signature: [], localDir: '', loadedAt: new Date(), loadMs: 1, trainStats: undefined, trainStatsNote: undefined, integerCodedInputs: [] },
-    { columns: [{ name: 'x', kind: 'numeric', tensorType: 'float64', columnVector: false, required: true, categories: undefined }], probabilityOutput: 'probability', probabilityWidth: 1, labelOutput: 'label' },
+    {
+      runId: undefined,
+      source: '',
+      metrics: {},
+      tags: {},
+      signature: [],
+      localDir: '',
+      loadedAt: new Date(),
+      loadMs: 1,
+      trainStats: undefined,
+      trainStatsNote: undefined,
+      integerCodedInputs: [],
+    },
+    {
+      columns: [
+        {
+          name: 'x',
+          kind: 'numeric',
+          tensorType: 'float64',
+          columnVector: false,
+          required: true,
+          categories: undefined,
+        },
+      ],
+      probabilityOutput: 'probability',
+      probabilityWidth: 1,
+      labelOutput: 'label',
+    },
     session,
   );
   const version: ModelVersion = { name: 'm', version: '7', source: 'mlflow-artifacts:/7', status: 'READY' };
-  const slot = new ModelSlot('m', 'challenger', { resolveVersion: async () => version, loadVersion: async () => model });
+  const slot = new ModelSlot('m', 'challenger', {
+    resolveVersion: async () => version,
+    loadVersion: async () => model,
+  });
   await slot.refresh('startup');
   return { slot, calls };
 }
@@ -39,9 +73,15 @@ describe('ShadowScorer', () => {
   it('scores the requests waiting for one slot in one call and gives each its own rows back', async () => {
     const { slot, calls } = await challenger();
     const scorer = new ShadowScorer(100);
-    const results = await Promise.all([rowsOf(10), rowsOf(20, 60), rowsOf(30)].map((rows) => scorer.submit(slot, (builder) => builder.fromRecords(rows, locate))));
+    const results = await Promise.all(
+      [rowsOf(10), rowsOf(20, 60), rowsOf(30)].map((rows) =>
+        scorer.submit(slot, (builder) => builder.fromRecords(rows, locate)),
+      ),
+    );
     expect(calls).toEqual([4]);
-    expect(results.map((rows) => rows?.map((row) => [row.version, row.prediction, Math.round(row.probability * 100)]))).toEqual([
+    expect(
+      results.map((rows) => rows?.map((row) => [row.version, row.prediction, Math.round(row.probability * 100)])),
+    ).toEqual([
       [['7', 0, 10]],
       [
         ['7', 0, 20],
@@ -55,7 +95,9 @@ describe('ShadowScorer', () => {
   it('drops (and counts) requests beyond its queue, answering null at once', async () => {
     const { slot } = await challenger();
     const scorer = new ShadowScorer(2);
-    const results = await Promise.all([1, 2, 3, 4].map((x) => scorer.submit(slot, (builder) => builder.fromRecords(rowsOf(x), locate))));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((x) => scorer.submit(slot, (builder) => builder.fromRecords(rowsOf(x), locate))),
+    );
     expect(results.map((rows) => rows?.length ?? null)).toEqual([1, 1, null, null]);
     expect(scorer.stats).toMatchObject({ scored: 2, dropped: 2 });
   });
@@ -64,8 +106,16 @@ describe('ShadowScorer', () => {
     const { slot, calls } = await challenger();
     const failures: string[] = [];
     const scorer = new ShadowScorer(10, (_outcome, error) => error && failures.push(error.message));
-    const results = await Promise.all([rowsOf(5), [{ x: 'five' }], rowsOf(90)].map((rows) => scorer.submit(slot, (builder) => builder.fromRecords(rows, locate))));
-    expect(results.map((rows) => rows?.map((row) => Math.round(row.probability * 100)) ?? null)).toEqual([[5], null, [90]]);
+    const results = await Promise.all(
+      [rowsOf(5), [{ x: 'five' }], rowsOf(90)].map((rows) =>
+        scorer.submit(slot, (builder) => builder.fromRecords(rows, locate)),
+      ),
+    );
+    expect(results.map((rows) => rows?.map((row) => Math.round(row.probability * 100)) ?? null)).toEqual([
+      [5],
+      null,
+      [90],
+    ]);
     expect(calls).toEqual([2]);
     expect(failures).toEqual([expect.stringContaining('[0].x')]);
     expect(scorer.stats).toMatchObject({ scored: 2, failed: 1 });

@@ -88,7 +88,8 @@ export class ShadowScorer {
   /** The next queued jobs for the first job's slot, in order, at most JOBS_PER_STEP (at least one). */
   private takeGroup(): ShadowJob[] {
     const group = [this.queue.shift() as ShadowJob];
-    while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < JOBS_PER_STEP) group.push(this.queue.shift() as ShadowJob);
+    while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < JOBS_PER_STEP)
+      group.push(this.queue.shift() as ShadowJob);
     return group;
   }
 
@@ -116,7 +117,12 @@ export class ShadowScorer {
           }
           const results: ShadowScore[] = new Array(batch.rowCount);
           for (let row = 0; row < batch.rowCount; row++) {
-            results[row] = { alias: model.ref.alias, version: model.ref.version, probability: scores.probabilities[row], prediction: scores.labels[row] as 0 | 1 };
+            results[row] = {
+              alias: model.ref.alias,
+              version: model.ref.version,
+              probability: scores.probabilities[row],
+              prediction: scores.labels[row] as 0 | 1,
+            };
           }
           this.counts.scored++;
           this.onOutcome('scored');

@@ -1,4 +1,5 @@
 import type { RegisteredModel } from '@churn/mlflow-client';
+
 import { sameTraffic, trafficSettingsOf } from './traffic-settings';
 
 function model(tags: Record<string, string>, aliases: Record<string, string> = {}): RegisteredModel {
@@ -12,12 +13,31 @@ function model(tags: Record<string, string>, aliases: Record<string, string> = {
 describe('trafficSettingsOf', () => {
   it('reads the share, shadow flag, salt and the champion/challenger versions', () => {
     expect(
-      trafficSettingsOf(model({ 'traffic.challenger_share': '0.25', 'traffic.shadow': 'TRUE', 'traffic.salt': 'exp-7' }, { champion: '3', challenger: '4', production: '3' })),
-    ).toEqual({ challengerShare: 0.25, shadow: true, salt: 'exp-7', championVersion: '3', challengerVersion: '4', problems: [] });
+      trafficSettingsOf(
+        model(
+          { 'traffic.challenger_share': '0.25', 'traffic.shadow': 'TRUE', 'traffic.salt': 'exp-7' },
+          { champion: '3', challenger: '4', production: '3' },
+        ),
+      ),
+    ).toEqual({
+      challengerShare: 0.25,
+      shadow: true,
+      salt: 'exp-7',
+      championVersion: '3',
+      challengerVersion: '4',
+      problems: [],
+    });
   });
 
   it('means no experiment without tags, and salts with the model name', () => {
-    expect(trafficSettingsOf(model({}))).toEqual({ challengerShare: null, shadow: false, salt: 'churn_model', championVersion: null, challengerVersion: null, problems: [] });
+    expect(trafficSettingsOf(model({}))).toEqual({
+      challengerShare: null,
+      shadow: false,
+      salt: 'churn_model',
+      championVersion: null,
+      challengerVersion: null,
+      problems: [],
+    });
   });
 
   it('ignores a malformed tag and names it, instead of failing every replica', () => {
@@ -33,8 +53,23 @@ describe('trafficSettingsOf', () => {
 
   it('tells a changed read from an unchanged one', () => {
     const a = trafficSettingsOf(model({ 'traffic.challenger_share': '0.1' }, { champion: '1', challenger: '2' }));
-    expect(sameTraffic(a, trafficSettingsOf(model({ 'traffic.challenger_share': '0.1' }, { champion: '1', challenger: '2' })))).toBe(true);
-    expect(sameTraffic(a, trafficSettingsOf(model({ 'traffic.challenger_share': '0.2' }, { champion: '1', challenger: '2' })))).toBe(false);
-    expect(sameTraffic(a, trafficSettingsOf(model({ 'traffic.challenger_share': '0.1' }, { champion: '1', challenger: '3' })))).toBe(false);
+    expect(
+      sameTraffic(
+        a,
+        trafficSettingsOf(model({ 'traffic.challenger_share': '0.1' }, { champion: '1', challenger: '2' })),
+      ),
+    ).toBe(true);
+    expect(
+      sameTraffic(
+        a,
+        trafficSettingsOf(model({ 'traffic.challenger_share': '0.2' }, { champion: '1', challenger: '2' })),
+      ),
+    ).toBe(false);
+    expect(
+      sameTraffic(
+        a,
+        trafficSettingsOf(model({ 'traffic.challenger_share': '0.1' }, { champion: '1', challenger: '3' })),
+      ),
+    ).toBe(false);
   });
 });

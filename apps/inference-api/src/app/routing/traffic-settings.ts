@@ -1,7 +1,11 @@
 import type { RegisteredModel } from '@churn/mlflow-client';
 
 /** Registered-model tags that registry-admin writes and every replica reads (DESIGN.md wiring table). */
-export const TRAFFIC_TAGS = { challengerShare: 'traffic.challenger_share', shadow: 'traffic.shadow', salt: 'traffic.salt' } as const;
+export const TRAFFIC_TAGS = {
+  challengerShare: 'traffic.challenger_share',
+  shadow: 'traffic.shadow',
+  salt: 'traffic.salt',
+} as const;
 
 /** The aliases that champion/challenger routing serves. */
 export const CHAMPION_ALIAS = 'champion';
@@ -24,7 +28,14 @@ export interface TrafficSettings {
 
 /** No experiment: what a replica assumes before its first read of the model. */
 export function noTraffic(modelName: string): TrafficSettings {
-  return { challengerShare: null, shadow: false, salt: modelName, championVersion: null, challengerVersion: null, problems: [] };
+  return {
+    challengerShare: null,
+    shadow: false,
+    salt: modelName,
+    championVersion: null,
+    challengerVersion: null,
+    problems: [],
+  };
 }
 
 /**
@@ -42,7 +53,10 @@ export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
   if (shareText !== undefined && shareText.trim() !== '') {
     const share = Number(shareText);
     if (Number.isFinite(share) && share >= 0 && share <= 1) challengerShare = share;
-    else problems.push(`${TRAFFIC_TAGS.challengerShare} must be a number from 0 to 1, got ${JSON.stringify(shareText)}; no split applied`);
+    else
+      problems.push(
+        `${TRAFFIC_TAGS.challengerShare} must be a number from 0 to 1, got ${JSON.stringify(shareText)}; no split applied`,
+      );
   }
 
   let shadow = false;
@@ -50,7 +64,8 @@ export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
   if (shadowText !== undefined && shadowText.trim() !== '') {
     const normalised = shadowText.trim().toLowerCase();
     if (normalised === 'true') shadow = true;
-    else if (normalised !== 'false') problems.push(`${TRAFFIC_TAGS.shadow} must be true or false, got ${JSON.stringify(shadowText)}; shadow off`);
+    else if (normalised !== 'false')
+      problems.push(`${TRAFFIC_TAGS.shadow} must be true or false, got ${JSON.stringify(shadowText)}; shadow off`);
   }
 
   const salt = tags.get(TRAFFIC_TAGS.salt)?.trim() || model.name;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import { MlflowClient } from '@churn/mlflow-client';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelSlot } from '../model/model-slot';
@@ -9,7 +11,14 @@ import { ModelSlotsService } from '../serving/model-slots.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import type { Route } from './route';
 import { ShadowScorer } from './shadow-scorer';
-import { CHALLENGER_ALIAS, CHAMPION_ALIAS, noTraffic, sameTraffic, type TrafficSettings, trafficSettingsOf } from './traffic-settings';
+import {
+  CHALLENGER_ALIAS,
+  CHAMPION_ALIAS,
+  noTraffic,
+  sameTraffic,
+  trafficSettingsOf,
+  type TrafficSettings,
+} from './traffic-settings';
 import { assignmentBucket, isChallengerBucket } from './variant-assignment';
 
 /** How often the settings are re-read when alias polling is off (POLL_INTERVAL_MS=0) but a read failed. */
@@ -83,12 +92,27 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
         // A challenger that failed to load sends its users to the champion; the report's
         // sample-ratio check then shows the skew instead of hiding it.
         if (challenger && isChallengerBucket(assignmentBucket(settings.salt, userId), settings.challengerShare)) {
-          return { slot: challenger, variant: 'challenger', trafficShare: settings.challengerShare, shadowSlot: undefined };
+          return {
+            slot: challenger,
+            variant: 'challenger',
+            trafficShare: settings.challengerShare,
+            shadowSlot: undefined,
+          };
         }
-        return { slot: champion, variant: 'champion', trafficShare: settings.challengerShare, shadowSlot: settings.shadow ? challenger : undefined };
+        return {
+          slot: champion,
+          variant: 'champion',
+          trafficShare: settings.challengerShare,
+          shadowSlot: settings.shadow ? challenger : undefined,
+        };
       }
     }
-    return { slot: this.slots.defaultSlot, variant: 'production', trafficShare: null, shadowSlot: settings.shadow ? challenger : undefined };
+    return {
+      slot: this.slots.defaultSlot,
+      variant: 'production',
+      trafficShare: null,
+      shadowSlot: settings.shadow ? challenger : undefined,
+    };
   }
 
   /** Queues the challenger's score of a request (see {@link ShadowScorer}); its outcome is counted in /metrics. */
@@ -106,7 +130,8 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     while (!this.stopped) {
       await this.refresh();
       if (this.stopped) return;
-      const wait = this.lastError !== undefined ? Math.min(RETRY_MS, this.pollIntervalMs || RETRY_MS) : this.pollIntervalMs;
+      const wait =
+        this.lastError !== undefined ? Math.min(RETRY_MS, this.pollIntervalMs || RETRY_MS) : this.pollIntervalMs;
       if (wait === 0) return;
       await new Promise<void>((resolve) => {
         this.timer = setTimeout(resolve, wait);
@@ -123,7 +148,8 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
       this.lastError = undefined;
     } catch (error) {
       const message = (error as Error).message;
-      if (this.lastError !== message) this.logger.warn(`cannot read traffic settings of ${this.modelName}; keeping the last ones: ${message}`);
+      if (this.lastError !== message)
+        this.logger.warn(`cannot read traffic settings of ${this.modelName}; keeping the last ones: ${message}`);
       this.lastError = message;
       return this.current;
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import { ASSIGNMENT_BUCKETS, assignmentBucket, isChallengerBucket } from './variant-assignment';
 
 describe('assignmentBucket', () => {
@@ -21,7 +22,8 @@ describe('assignmentBucket', () => {
   it('spreads sequential user ids evenly over the buckets (chi-square over 10 deciles, 100,000 users)', () => {
     const counts = new Array<number>(10).fill(0);
     const users = 100_000;
-    for (let user = 0; user < users; user++) counts[Math.floor(assignmentBucket('churn_model', String(user)) / (ASSIGNMENT_BUCKETS / 10))]++;
+    for (let user = 0; user < users; user++)
+      counts[Math.floor(assignmentBucket('churn_model', String(user)) / (ASSIGNMENT_BUCKETS / 10))]++;
     const expected = users / 10;
     const chiSquare = counts.reduce((sum, count) => sum + (count - expected) ** 2 / expected, 0);
     // χ²₉ exceeds 27.88 with probability 0.001: a uniform hash fails this one run in a thousand, a

@@ -1,8 +1,9 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EXAMPLE_CUSTOMER, InvocationsResponse } from './scoring.dto';
+
 import { answerInvocations } from './scoring-routes';
+import { EXAMPLE_CUSTOMER, InvocationsResponse } from './scoring.dto';
 import { ScoringService } from './scoring.service';
 import { markServed } from './served-model';
 
@@ -22,7 +23,9 @@ export class InvocationsController {
   @ApiBody({
     schema: { type: 'object' },
     examples: {
-      dataframe_split: { value: { dataframe_split: { columns: Object.keys(EXAMPLE_CUSTOMER), data: [Object.values(EXAMPLE_CUSTOMER)] } } },
+      dataframe_split: {
+        value: { dataframe_split: { columns: Object.keys(EXAMPLE_CUSTOMER), data: [Object.values(EXAMPLE_CUSTOMER)] } },
+      },
       dataframe_records: { value: { dataframe_records: [EXAMPLE_CUSTOMER] } },
     },
   })

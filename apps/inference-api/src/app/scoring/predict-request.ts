@@ -2,9 +2,9 @@
  * The `/predict` body: one customer object, `{ "customers": [...] }`, or a bare array, with optional
  * `user_id` and `request_id` beside the customer's fields (or beside `customers`).
  */
-import { timeOrderedUuid } from './request-id';
 import type { Locator } from '../model/feature-batch';
 import { InputError } from '../model/model-errors';
+import { timeOrderedUuid } from './request-id';
 
 export interface PredictRequest {
   records: readonly unknown[];
@@ -21,7 +21,10 @@ const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
 export function parsePredictRequest(body: unknown, maxRows: number): PredictRequest {
   if (Array.isArray(body)) return batch(body, 'body', maxRows, undefined, undefined);
   if (typeof body !== 'object' || body === null) {
-    throw new InputError('body', 'expected a JSON object (one customer), { "customers": [...] } or an array of customers');
+    throw new InputError(
+      'body',
+      'expected a JSON object (one customer), { "customers": [...] } or an array of customers',
+    );
   }
   const fields = body as Record<string, unknown>;
   const requestId = parseRequestId(fields['request_id']);
@@ -30,13 +33,29 @@ export function parsePredictRequest(body: unknown, maxRows: number): PredictRequ
     if (!Array.isArray(fields['customers'])) throw new InputError('customers', 'expected an array of customer objects');
     return batch(fields['customers'], 'customers', maxRows, requestId, userId);
   }
-  return { records: [fields], single: true, requestId: requestId ?? timeOrderedUuid(), userId, locate: (_row, column) => column };
+  return {
+    records: [fields],
+    single: true,
+    requestId: requestId ?? timeOrderedUuid(),
+    userId,
+    locate: (_row, column) => column,
+  };
 }
 
-function batch(records: unknown[], where: string, maxRows: number, requestId: string | undefined, userId: string | undefined): PredictRequest {
+function batch(
+  records: unknown[],
+  where: string,
+  maxRows: number,
+  requestId: string | undefined,
+  userId: string | undefined,
+): PredictRequest {
   if (records.length === 0) throw new InputError(where, 'expected at least one customer');
   if (records.length > maxRows) {
-    throw new InputError(where, `${records.length} customers exceed the limit of ${maxRows} per request (MAX_BATCH_ROWS); split the batch`, 413);
+    throw new InputError(
+      where,
+      `${records.length} customers exceed the limit of ${maxRows} per request (MAX_BATCH_ROWS); split the batch`,
+      413,
+    );
   }
   const prefix = where === 'body' ? '' : where;
   return {

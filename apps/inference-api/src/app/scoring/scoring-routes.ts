@@ -4,14 +4,14 @@
  * (http/scoring-fast-path.ts) that takes the common JSON requests ahead of the framework. One
  * implementation, so the two cannot answer differently.
  */
-import { timeOrderedUuid } from './request-id';
-import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import { parseJsonBody } from '../http/body-parsers';
-import { ModelNotReadyError } from '../model/model-errors';
+import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
+import { ModelNotReadyError } from '../model/model-errors';
 import type { Variant } from '../routing/route';
 import { invocationsBatch } from './invocations-request';
 import { parsePredictRequest } from './predict-request';
+import { timeOrderedUuid } from './request-id';
 import type { PredictBatchResponse, PredictionDto, PredictResponse } from './scoring.dto';
 import type { ScoringService } from './scoring.service';
 
@@ -56,13 +56,26 @@ export async function answerPredict(scoring: ScoringService, body: unknown): Pro
   }
   const predictions: PredictionDto[] = new Array(batch.rowCount);
   for (let row = 0; row < batch.rowCount; row++) {
-    predictions[row] = { prediction: scores.labels[row] as 0 | 1, probability: scores.probabilities[row], warnings: batch.rowWarnings?.[row] ?? [] };
+    predictions[row] = {
+      prediction: scores.labels[row] as 0 | 1,
+      probability: scores.probabilities[row],
+      warnings: batch.rowWarnings?.[row] ?? [],
+    };
   }
-  return { model, variant, requestId: parsed.requestId, response: { model: ref, variant, predictions, request_id: parsed.requestId, warnings: batch.batchWarnings } };
+  return {
+    model,
+    variant,
+    requestId: parsed.requestId,
+    response: { model: ref, variant, predictions, request_id: parsed.requestId, warnings: batch.batchWarnings },
+  };
 }
 
 /** @throws {InputError} 400/413/415 as invocations-request.ts says; {ModelNotReadyError} before a version is loaded */
-export async function answerInvocations(scoring: ScoringService, contentType: string | undefined, body: unknown): Promise<InvocationsAnswer> {
+export async function answerInvocations(
+  scoring: ScoringService,
+  contentType: string | undefined,
+  body: unknown,
+): Promise<InvocationsAnswer> {
   return invocations(scoring, (builder) => invocationsBatch(contentType, body, builder, scoring.maxBatchRows));
 }
 
@@ -72,21 +85,37 @@ export async function answerInvocations(scoring: ScoringService, contentType: st
  * general way. A malformed body is a 400 even before a version is loaded, as when it was parsed first.
  * @throws as {@link answerInvocations}
  */
-export async function answerInvocationsJson(scoring: ScoringService, contentType: string | undefined, body: Buffer): Promise<InvocationsAnswer> {
+export async function answerInvocationsJson(
+  scoring: ScoringService,
+  contentType: string | undefined,
+  body: Buffer,
+): Promise<InvocationsAnswer> {
   let parsed: { value: unknown } | undefined;
   const parse = (): unknown => (parsed ??= { value: parseJsonBody(body) }).value;
   try {
-    return await invocations(scoring, (builder) => builder.fromDataframeSplitJson(body, scoring.maxBatchRows) ?? invocationsBatch(contentType, parse(), builder, scoring.maxBatchRows));
+    return await invocations(
+      scoring,
+      (builder) =>
+        builder.fromDataframeSplitJson(body, scoring.maxBatchRows) ??
+        invocationsBatch(contentType, parse(), builder, scoring.maxBatchRows),
+    );
   } catch (error) {
     if (error instanceof ModelNotReadyError) parse();
     throw error;
   }
 }
 
-async function invocations(scoring: ScoringService, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<InvocationsAnswer> {
+async function invocations(
+  scoring: ScoringService,
+  prepare: (builder: FeatureBatchBuilder) => FeatureBatch,
+): Promise<InvocationsAnswer> {
   const receivedAt = Date.now();
   const route = scoring.routeFor(undefined);
-  const { model, batch, scores } = await scoring.score(route, { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt }, prepare);
+  const { model, batch, scores } = await scoring.score(
+    route,
+    { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt },
+    prepare,
+  );
   return { model, json: invocationsResponseJson(scores, batch.rowCount) };
 }
 

@@ -18,7 +18,10 @@ export class PredictionDto {
   @ApiProperty({ example: 0.23, description: 'Probability of churn (the positive class).' })
   probability!: number;
 
-  @ApiProperty({ type: [String], example: ['Contract: unknown category "Two weeks" scored as none of the known categories'] })
+  @ApiProperty({
+    type: [String],
+    example: ['Contract: unknown category "Two weeks" scored as none of the known categories'],
+  })
   warnings!: string[];
 }
 
@@ -26,7 +29,12 @@ export class PredictResponse extends PredictionDto {
   @ApiProperty({ type: ModelRefDto })
   model!: ModelRefDto;
 
-  @ApiProperty({ enum: ['production', 'champion', 'challenger'], example: 'production', description: 'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).' })
+  @ApiProperty({
+    enum: ['production', 'champion', 'challenger'],
+    example: 'production',
+    description:
+      'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).',
+  })
   variant!: 'production' | 'champion' | 'challenger';
 
   @ApiProperty({ example: '4f6c1d2e-…', description: 'The request_id sent, or a generated UUID.' })
@@ -37,7 +45,12 @@ export class PredictBatchResponse {
   @ApiProperty({ type: ModelRefDto })
   model!: ModelRefDto;
 
-  @ApiProperty({ enum: ['production', 'champion', 'challenger'], example: 'production', description: 'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).' })
+  @ApiProperty({
+    enum: ['production', 'champion', 'challenger'],
+    example: 'production',
+    description:
+      'Which arm answered: champion or challenger for a user in an experiment, otherwise production (the default alias).',
+  })
   variant!: 'production' | 'champion' | 'challenger';
 
   @ApiProperty({ type: [PredictionDto] })

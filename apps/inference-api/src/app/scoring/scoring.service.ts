@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
@@ -50,13 +51,20 @@ export class ScoringService {
    * @param prepare builds the batch with the leased version's builder (columns may differ between versions)
    * @throws {ModelNotReadyError} when the slot has no version; InputError from `prepare`
    */
-  async score(route: Route, context: ScoringContext, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ScoringOutcome> {
+  async score(
+    route: Route,
+    context: ScoringContext,
+    prepare: (builder: FeatureBatchBuilder) => FeatureBatch,
+  ): Promise<ScoringOutcome> {
     const model = route.slot.acquire();
     try {
       const started = performance.now();
       const batch = prepare(model.builder);
       const scores = await model.score(batch);
-      this.metrics.rowsScored.inc({ route: context.route, alias: model.ref.alias, version: model.ref.version }, batch.rowCount);
+      this.metrics.rowsScored.inc(
+        { route: context.route, alias: model.ref.alias, version: model.ref.version },
+        batch.rowCount,
+      );
       // Only once the served answer exists: a request that fails its own scoring is not shadowed.
       const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare) : undefined;
       if (this.observers.length > 0) {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { ModelRef } from '../model/loaded-model';
 
 declare module 'fastify' {

@@ -1,5 +1,13 @@
 import { Body, Controller, HttpCode, NotFoundException, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
 import { BearerTokenGuard } from '../http/bearer-token.guard';
 import { TrafficService } from '../routing/traffic.service';
 import { ModelSlotsService } from './model-slots.service';
@@ -20,7 +28,8 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Re-resolve an alias now (push from registry-admin) and answer with what it serves after the attempt',
-    description: 'A version already serving or loading is not loaded again; a version that failed recently is not retried before its back-off ends (see last_error).',
+    description:
+      'A version already serving or loading is not loaded again; a version that failed recently is not retried before its back-off ends (see last_error).',
   })
   @ApiOkResponse({ type: ReloadResponse })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' })
@@ -30,8 +39,13 @@ export class AdminController {
     if (body.name === this.slots.modelName) await this.traffic.refresh();
     const statuses = await this.slots.reload(body.name, body.alias, 'admin');
     if (statuses.length === 0) {
-      const served = this.slots.allSlots().map((slot) => `${slot.name}@${slot.alias}`).join(', ');
-      throw new NotFoundException(`this process does not serve ${body.name}${body.alias ? `@${body.alias}` : ''}; it serves ${served}`);
+      const served = this.slots
+        .allSlots()
+        .map((slot) => `${slot.name}@${slot.alias}`)
+        .join(', ');
+      throw new NotFoundException(
+        `this process does not serve ${body.name}${body.alias ? `@${body.alias}` : ''}; it serves ${served}`,
+      );
     }
     return { name: body.name, slots: statuses.map(toSlotStatusDto) };
   }

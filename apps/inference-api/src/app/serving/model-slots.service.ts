@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import { MlflowClient } from '@churn/mlflow-client';
+
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { ModelCache } from '../model/model-cache';
 import { loadModelVersion } from '../model/model-loader';
@@ -35,7 +37,11 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
     this.modelName = config.get('MODEL_NAME', { infer: true });
     this.defaultAlias = config.get('MODEL_ALIAS', { infer: true });
     this.pollIntervalMs = config.get('POLL_INTERVAL_MS', { infer: true });
-    this.cache = new ModelCache(client, config.get('MODEL_CACHE_DIR', { infer: true }), config.get('MODEL_CACHE_MAX_VERSIONS', { infer: true }));
+    this.cache = new ModelCache(
+      client,
+      config.get('MODEL_CACHE_DIR', { infer: true }),
+      config.get('MODEL_CACHE_MAX_VERSIONS', { infer: true }),
+    );
     this.addSlot(this.defaultAlias);
   }
 
@@ -70,20 +76,27 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
     if (existing) return existing;
     const slot = new ModelSlot(this.modelName, alias, {
       resolveVersion: (name, slotAlias) => this.client.modelVersions.getByAlias({ name, alias: slotAlias }),
-      loadVersion: (version, slotAlias) => loadModelVersion(version, slotAlias, { client: this.client, cache: this.cache }),
+      loadVersion: (version, slotAlias) =>
+        loadModelVersion(version, slotAlias, { client: this.client, cache: this.cache }),
       events: {
         swapped: (changed, from, to, trigger) => {
           this.metrics.recordSwap(changed, to, trigger);
-          this.logger.log(`${changed.name}@${changed.alias}: now serving v${to.ref.version}${from ? ` (was v${from.ref.version})` : ''}, loaded in ${Math.round(to.info.loadMs)} ms after ${trigger}`);
+          this.logger.log(
+            `${changed.name}@${changed.alias}: now serving v${to.ref.version}${from ? ` (was v${from.ref.version})` : ''}, loaded in ${Math.round(to.info.loadMs)} ms after ${trigger}`,
+          );
           void this.evictCache();
         },
         loadFailed: (changed, failure) => {
           this.metrics.recordFailure(changed, failure);
-          this.logger.error(`${changed.name}@${changed.alias}: v${failure.version} not swapped in (${failure.stage}): ${failure.message}; retry after ${failure.retryAt?.toISOString()}`);
+          this.logger.error(
+            `${changed.name}@${changed.alias}: v${failure.version} not swapped in (${failure.stage}): ${failure.message}; retry after ${failure.retryAt?.toISOString()}`,
+          );
         },
         resolveFailed: (changed, failure) => {
           this.metrics.recordFailure(changed, failure);
-          this.logger.warn(`${changed.name}@${changed.alias}: ${failure.message}${changed.current ? `; still serving v${changed.current.ref.version}` : ''}`);
+          this.logger.warn(
+            `${changed.name}@${changed.alias}: ${failure.message}${changed.current ? `; still serving v${changed.current.ref.version}` : ''}`,
+          );
         },
       },
     });
@@ -113,7 +126,10 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
    */
   async reload(name: string, alias: string | undefined, trigger: RefreshTrigger): Promise<SlotStatus[]> {
     if (name !== this.modelName) return [];
-    const targets = alias === undefined ? this.allSlots() : [this.slots.get(alias)].filter((slot): slot is ModelSlot => slot !== undefined);
+    const targets =
+      alias === undefined
+        ? this.allSlots()
+        : [this.slots.get(alias)].filter((slot): slot is ModelSlot => slot !== undefined);
     return Promise.all(targets.map((slot) => slot.refresh(trigger)));
   }
 
@@ -154,7 +170,11 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async evictCache(): Promise<void> {
-    const inUse = new Set(this.allSlots().flatMap((slot) => (slot.current ? [this.cache.versionDir(slot.name, slot.current.ref.version)] : [])));
+    const inUse = new Set(
+      this.allSlots().flatMap((slot) =>
+        slot.current ? [this.cache.versionDir(slot.name, slot.current.ref.version)] : [],
+      ),
+    );
     try {
       const evicted = await this.cache.evict(inUse);
       if (evicted.length > 0) this.logger.log(`model cache: removed ${evicted.join(', ')}`);

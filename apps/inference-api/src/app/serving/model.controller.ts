@@ -1,6 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+
 import { ModelNotReadyError } from '../model/model-errors';
 import { ModelSlotsService } from './model-slots.service';
 import { ModelInfoResponse, ReadyResponse } from './serving.dto';
@@ -12,7 +13,9 @@ export class ModelController {
   constructor(private readonly slots: ModelSlotsService) {}
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: 200 once the configured alias has a loaded version, else 503; per-slot details either way' })
+  @ApiOperation({
+    summary: 'Readiness: 200 once the configured alias has a loaded version, else 503; per-slot details either way',
+  })
   @ApiOkResponse({ type: ReadyResponse })
   @ApiServiceUnavailableResponse({ type: ReadyResponse })
   ready(@Res({ passthrough: true }) reply: FastifyReply): ReadyResponse {
@@ -41,7 +44,11 @@ export class ModelController {
       load_ms: Math.round(info.loadMs),
       source: info.source,
       inputs: info.signature,
-      outputs: { probability: contract.probabilityOutput, probability_width: contract.probabilityWidth, label: contract.labelOutput ?? null },
+      outputs: {
+        probability: contract.probabilityOutput,
+        probability_width: contract.probabilityWidth,
+        label: contract.labelOutput ?? null,
+      },
       has_train_stats: info.trainStats !== undefined,
       ...(info.trainStatsNote === undefined ? {} : { train_stats_note: info.trainStatsNote }),
     };

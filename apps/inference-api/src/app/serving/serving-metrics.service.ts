@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
 import type { PredictionLogWriterStats } from '../prediction-log';

@@ -2,7 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 
 export class SlotFailureDto {
-  @ApiProperty({ nullable: true, type: String, example: '3', description: 'null when the alias itself could not be resolved' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '3',
+    description: 'null when the alias itself could not be resolved',
+  })
   version!: string | null;
 
   @ApiProperty({ enum: ['resolve', 'download', 'mlmodel', 'session', 'contract', 'warmup'] })
@@ -34,7 +39,12 @@ export class SlotStatusDto {
   @ApiProperty({ nullable: true, type: String })
   loaded_at!: string | null;
 
-  @ApiProperty({ nullable: true, type: String, example: '2', description: 'Where the alias pointed at the last successful resolve.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2',
+    description: 'Where the alias pointed at the last successful resolve.',
+  })
   alias_version!: string | null;
 
   @ApiProperty({ nullable: true, type: String })
@@ -101,9 +111,14 @@ export class ReloadRequest {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'name must be a registered model name (letters, digits, _ . -)' })
   name!: string;
 
-  @ApiPropertyOptional({ example: 'production', description: 'Only this alias; every served alias of the model when absent.' })
+  @ApiPropertyOptional({
+    example: 'production',
+    description: 'Only this alias; every served alias of the model when absent.',
+  })
   @IsOptional()
-  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: 'alias must be an alias name (letters, digits, _ -, not starting with a digit)' })
+  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
+    message: 'alias must be an alias name (letters, digits, _ -, not starting with a digit)',
+  })
   alias?: string;
 }
 
@@ -111,6 +126,9 @@ export class ReloadResponse {
   @ApiProperty({ example: 'churn_model' })
   name!: string;
 
-  @ApiProperty({ type: [SlotStatusDto], description: 'Each reloaded slot after the attempt: `version` is what it serves now.' })
+  @ApiProperty({
+    type: [SlotStatusDto],
+    description: 'Each reloaded slot after the attempt: `version` is what it serves now.',
+  })
   slots!: SlotStatusDto[];
 }

@@ -1,10 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
-import type { InferenceApiConfig } from '../config/inference-api.config';
+
 import { AbController } from '../ab/ab.controller';
 import { AbService } from '../ab/ab.service';
 import { PredictionLogService } from '../ab/prediction-log.service';
+import type { InferenceApiConfig } from '../config/inference-api.config';
 import { DriftMonitorService } from '../drift/drift-monitor.service';
 import { TrafficService } from '../routing/traffic.service';
 import { InvocationsController } from '../scoring/invocations.controller';
@@ -13,8 +15,8 @@ import { PREDICTION_OBSERVERS } from '../scoring/prediction-observer';
 import { ScoringService } from '../scoring/scoring.service';
 import { AdminController } from './admin.controller';
 import { MetricsController } from './metrics.controller';
-import { ModelController } from './model.controller';
 import { ModelSlotsService } from './model-slots.service';
+import { ModelController } from './model.controller';
 import { ServingMetricsService } from './serving-metrics.service';
 import { WebhooksController } from './webhooks.controller';
 
@@ -24,7 +26,15 @@ import { WebhooksController } from './webhooks.controller';
  */
 @Global()
 @Module({
-  controllers: [PredictController, AbController, InvocationsController, ModelController, MetricsController, AdminController, WebhooksController],
+  controllers: [
+    PredictController,
+    AbController,
+    InvocationsController,
+    ModelController,
+    MetricsController,
+    AdminController,
+    WebhooksController,
+  ],
   providers: [
     {
       provide: MlflowClient,
@@ -39,13 +49,26 @@ import { WebhooksController } from './webhooks.controller';
     },
     DriftMonitorService,
     PredictionLogService,
-    { provide: PREDICTION_OBSERVERS, inject: [DriftMonitorService, PredictionLogService], useFactory: (drift: DriftMonitorService, log: PredictionLogService) => [drift, log] },
+    {
+      provide: PREDICTION_OBSERVERS,
+      inject: [DriftMonitorService, PredictionLogService],
+      useFactory: (drift: DriftMonitorService, log: PredictionLogService) => [drift, log],
+    },
     ServingMetricsService,
     ModelSlotsService,
     TrafficService,
     ScoringService,
     AbService,
   ],
-  exports: [ModelSlotsService, TrafficService, PredictionLogService, ScoringService, ServingMetricsService, MlflowClient, PREDICTION_OBSERVERS, DriftMonitorService],
+  exports: [
+    ModelSlotsService,
+    TrafficService,
+    PredictionLogService,
+    ScoringService,
+    ServingMetricsService,
+    MlflowClient,
+    PREDICTION_OBSERVERS,
+    DriftMonitorService,
+  ],
 })
 export class ServingModule {}

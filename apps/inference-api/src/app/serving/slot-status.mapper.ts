@@ -14,7 +14,13 @@ export function toSlotStatusDto(status: SlotStatus): SlotStatusDto {
     last_resolved_at: status.lastResolvedAt?.toISOString() ?? null,
     loading_version: status.loadingVersion,
     last_error: error
-      ? { version: error.version ?? null, stage: error.stage, message: error.message, at: error.at.toISOString(), retry_at: error.retryAt?.toISOString() ?? null }
+      ? {
+          version: error.version ?? null,
+          stage: error.stage,
+          message: error.message,
+          at: error.at.toISOString(),
+          retry_at: error.retryAt?.toISOString() ?? null,
+        }
       : null,
   };
 }

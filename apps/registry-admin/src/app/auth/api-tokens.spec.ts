@@ -16,7 +16,10 @@ describe('ApiTokens', () => {
 
   it.each([
     ['alice', 'API_TOKENS entry 1 must look like name:role+role:token'],
-    ['alice:admin:s3cret-token', 'API_TOKENS entry 1 (alice): roles must be viewer, deployer, trainer joined by +; got "admin"'],
+    [
+      'alice:admin:s3cret-token',
+      'API_TOKENS entry 1 (alice): roles must be viewer, deployer, trainer joined by +; got "admin"',
+    ],
     ['a:viewer:s3cret-token,a:viewer:other-token', 'API_TOKENS entry 2: the name a is used twice'],
     ['bob:viewer:short', 'API_TOKENS entry 1 (bob): the token must have at least 8 characters'],
     ['b ob:viewer:s3cret-token', 'API_TOKENS entry 1: the name must be letters, digits, _ . @ -'],

@@ -44,14 +44,18 @@ export class ApiTokens {
         const name = entry.slice(0, first);
         const roleText = entry.slice(first + 1, second);
         const token = entry.slice(second + 1);
-        if (!/^[A-Za-z0-9_.@-]+$/.test(name)) throw new ApiTokensFormatError(`${where}: the name must be letters, digits, _ . @ -`);
+        if (!/^[A-Za-z0-9_.@-]+$/.test(name))
+          throw new ApiTokensFormatError(`${where}: the name must be letters, digits, _ . @ -`);
         if (names.has(name)) throw new ApiTokensFormatError(`${where}: the name ${name} is used twice`);
         const roles = roleText.split('+');
         const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
         if (roleText === '' || unknown.length > 0) {
-          throw new ApiTokensFormatError(`${where} (${name}): roles must be ${ROLES.join(', ')} joined by +; got ${JSON.stringify(roleText)}`);
+          throw new ApiTokensFormatError(
+            `${where} (${name}): roles must be ${ROLES.join(', ')} joined by +; got ${JSON.stringify(roleText)}`,
+          );
         }
-        if (token.length < 8) throw new ApiTokensFormatError(`${where} (${name}): the token must have at least 8 characters`);
+        if (token.length < 8)
+          throw new ApiTokensFormatError(`${where} (${name}): the token must have at least 8 characters`);
         names.add(name);
         entries.push({ caller: { name, roles: new Set(roles as Role[]) }, digest: digestOf(token) });
       });

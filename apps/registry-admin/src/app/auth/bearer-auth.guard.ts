@@ -1,6 +1,14 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ApiTokens, type ApiCaller, type Role } from './api-tokens';
 import { REQUIRED_ROLE } from './roles.decorator';
@@ -25,9 +33,15 @@ export class BearerAuthGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]);
+    const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (role === undefined) return true;
-    if (this.tokens.isEmpty) throw new UnauthorizedException('no API tokens are configured (API_TOKENS is empty); every admin endpoint is closed');
+    if (this.tokens.isEmpty)
+      throw new UnauthorizedException(
+        'no API tokens are configured (API_TOKENS is empty); every admin endpoint is closed',
+      );
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('missing bearer token: send "Authorization: Bearer <token>"');

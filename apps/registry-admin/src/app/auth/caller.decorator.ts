@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext, UnauthorizedException } from '@nestjs/common';
+
 import type { AuthenticatedRequest } from './bearer-auth.guard';
 
 /** The name of the authenticated caller: the actor of the audit records it causes. */

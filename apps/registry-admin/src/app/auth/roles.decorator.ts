@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+
 import type { Role } from './api-tokens';
 
 export const REQUIRED_ROLE = Symbol('REQUIRED_ROLE');

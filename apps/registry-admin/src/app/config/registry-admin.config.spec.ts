@@ -13,9 +13,15 @@ describe('validateRegistryAdminConfig', () => {
   });
 
   it('names the variable, its problem and its value when a setting is bad', () => {
-    expect(() => validateRegistryAdminConfig({ PORT: 'eighty' })).toThrow(/PORT must be an integer number \(got "eighty"\)/);
-    expect(() => validateRegistryAdminConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(/MLFLOW_TRACKING_URI must be a URL address/);
-    expect(() => validateRegistryAdminConfig({ MODEL_NAME: '../etc' })).toThrow(/MODEL_NAME must be a registered model name/);
+    expect(() => validateRegistryAdminConfig({ PORT: 'eighty' })).toThrow(
+      /PORT must be an integer number \(got "eighty"\)/,
+    );
+    expect(() => validateRegistryAdminConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(
+      /MLFLOW_TRACKING_URI must be a URL address/,
+    );
+    expect(() => validateRegistryAdminConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model name/,
+    );
   });
 
   it('ignores unrelated environment variables', () => {
@@ -40,10 +46,16 @@ describe('validateRegistryAdminConfig', () => {
   });
 
   it('names bad tokens, push URLs, aliases and F1 drops without echoing secrets', () => {
-    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).toThrow(/API_TOKENS entry 1 \(alice\): roles must be/);
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).toThrow(
+      /API_TOKENS entry 1 \(alice\): roles must be/,
+    );
     expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).not.toThrow(/s3cret/);
-    expect(() => validateRegistryAdminConfig({ INFERENCE_URLS: 'http://a:8000,ftp://b' })).toThrow('INFERENCE_URLS must list http(s) base URLs separated by commas (got "ftp://b")');
+    expect(() => validateRegistryAdminConfig({ INFERENCE_URLS: 'http://a:8000,ftp://b' })).toThrow(
+      'INFERENCE_URLS must list http(s) base URLs separated by commas (got "ftp://b")',
+    );
     expect(() => validateRegistryAdminConfig({ MODEL_ALIAS: 'latest' })).toThrow(/MODEL_ALIAS must be an alias name/);
-    expect(() => validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '2' })).toThrow(/PROMOTION_MAX_F1_DROP must not be greater than 1/);
+    expect(() => validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '2' })).toThrow(
+      /PROMOTION_MAX_F1_DROP must not be greater than 1/,
+    );
   });
 });

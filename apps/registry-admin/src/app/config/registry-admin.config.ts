@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
+
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 
 /** Settings whose values are secret: a bad value is named, never echoed. */
@@ -25,12 +27,15 @@ export class RegistryAdminConfig {
   MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
 
   /** The registered model that promote/rollback act on when the caller names none (the CLI's `--model-name`). */
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: '$property must be a registered model name (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: '$property must be a registered model name (letters, digits, _ . -)',
+  })
   MODEL_NAME: string = 'churn_model';
 
   /** The alias promote/rollback move when the caller names none. */
   @Matches(/^(?![vV]\d+$)(?!latest$)[A-Za-z_][A-Za-z0-9_-]*$/i, {
-    message: '$property must be an alias name (letters, digits, _ -, not starting with a digit, not "latest" or v<digits>)',
+    message:
+      '$property must be an alias name (letters, digits, _ -, not starting with a digit, not "latest" or v<digits>)',
   })
   MODEL_ALIAS: string = 'production';
 
@@ -102,9 +107,14 @@ const DECLARED_SETTINGS = Object.keys(new RegistryAdminConfig());
  */
 export function validateRegistryAdminConfig(environment: Record<string, unknown>): RegistryAdminConfig {
   const provided = Object.fromEntries(
-    Object.entries(environment).filter(([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== ''),
+    Object.entries(environment).filter(
+      ([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== '',
+    ),
   );
-  const config = plainToInstance(RegistryAdminConfig, provided, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const config = plainToInstance(RegistryAdminConfig, provided, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
   // class-validator's messages already start with the variable's name.
   const problems = validateSync(config).map(
     (error) =>
@@ -117,7 +127,8 @@ export function validateRegistryAdminConfig(environment: Record<string, unknown>
     problems.push(error.message);
   }
   for (const url of splitList(config.INFERENCE_URLS)) {
-    if (!isHttpUrl(url)) problems.push(`INFERENCE_URLS must list http(s) base URLs separated by commas (got ${JSON.stringify(url)})`);
+    if (!isHttpUrl(url))
+      problems.push(`INFERENCE_URLS must list http(s) base URLs separated by commas (got ${JSON.stringify(url)})`);
   }
   if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
   return config;

@@ -8,6 +8,7 @@ import {
   ResourceDoesNotExistError,
   UnauthenticatedError,
 } from '@churn/mlflow-client';
+
 import { GateRefusedError, RegistryAdminError } from './registry-errors';
 
 /** What a failure tells the caller: HTTP status, one-line message and any details worth acting on. */
@@ -24,11 +25,22 @@ export interface ErrorResponse {
  */
 export function errorResponseFor(error: unknown, trackingUri: string): ErrorResponse | undefined {
   if (error instanceof GateRefusedError) {
-    return { status: error.httpStatus, message: error.message, details: { gates: error.gates, audit_record_id: error.auditRecordId ?? null } };
+    return {
+      status: error.httpStatus,
+      message: error.message,
+      details: { gates: error.gates, audit_record_id: error.auditRecordId ?? null },
+    };
   }
   if (error instanceof RegistryAdminError) return { status: error.httpStatus, message: error.message };
-  if (error instanceof MlflowConnectionError || error instanceof MlflowServerError || error instanceof RateLimitedError) {
-    return { status: 503, message: `MLflow at ${trackingUri} is unavailable (${error.message}); nothing was changed, try again` };
+  if (
+    error instanceof MlflowConnectionError ||
+    error instanceof MlflowServerError ||
+    error instanceof RateLimitedError
+  ) {
+    return {
+      status: 503,
+      message: `MLflow at ${trackingUri} is unavailable (${error.message}); nothing was changed, try again`,
+    };
   }
   if (error instanceof UnauthenticatedError || error instanceof PermissionDeniedError) {
     return { status: 502, message: `MLflow at ${trackingUri} refused registry-admin's credentials: ${error.message}` };

@@ -1,6 +1,8 @@
 import { STATUS_CODES } from 'node:http';
+
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+
 import { errorResponseFor } from './error-response';
 
 /**
@@ -18,16 +20,27 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
-      reply.status(exception.getStatus()).send(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      reply
+        .status(exception.getStatus())
+        .send(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
       return;
     }
     const mapped = errorResponseFor(exception, this.trackingUri);
     if (mapped === undefined) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-      reply.status(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error; see the registry-admin log' });
+      reply.status(500).send({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'internal error; see the registry-admin log',
+      });
       return;
     }
     if (mapped.status >= 500) this.logger.warn(mapped.message);
-    reply.status(mapped.status).send({ statusCode: mapped.status, error: STATUS_CODES[mapped.status] ?? 'Error', message: mapped.message, ...mapped.details });
+    reply.status(mapped.status).send({
+      statusCode: mapped.status,
+      error: STATUS_CODES[mapped.status] ?? 'Error',
+      message: mapped.message,
+      ...mapped.details,
+    });
   }
 }

@@ -102,6 +102,8 @@ export class WebhooksUnsupportedError extends RegistryAdminError {
   readonly httpStatus = 501;
 
   constructor() {
-    super('this MLflow server has no registry webhook API (MLflow 3.3 or later has one); inference-api still hears of alias moves through the INFERENCE_URLS pushes');
+    super(
+      'this MLflow server has no registry webhook API (MLflow 3.3 or later has one); inference-api still hears of alias moves through the INFERENCE_URLS pushes',
+    );
   }
 }

@@ -26,7 +26,9 @@ describe('expandPushTargets', () => {
   });
 
   it('keeps one URL as is when it resolves to one address or not at all', async () => {
-    expect(await expandPushTargets(['http://one:8000'], lookupOf([{ address: '10.0.0.1', family: 4 }]))).toEqual(['http://one:8000']);
+    expect(await expandPushTargets(['http://one:8000'], lookupOf([{ address: '10.0.0.1', family: 4 }]))).toEqual([
+      'http://one:8000',
+    ]);
     const failing: AddressLookup = async () => {
       throw new Error('ENOTFOUND');
     };

@@ -1,5 +1,7 @@
 import { lookup } from 'node:dns/promises';
+
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
 
 /** The outcome of one reload push to one inference-api replica. */
@@ -25,7 +27,10 @@ const resolveAll: AddressLookup = (hostname) => lookup(hostname, { all: true });
  * load balancer would pick. A name that does not resolve is kept as is: its push then fails and is
  * reported.
  */
-export async function expandPushTargets(urls: readonly string[], resolve: AddressLookup = resolveAll): Promise<string[]> {
+export async function expandPushTargets(
+  urls: readonly string[],
+  resolve: AddressLookup = resolveAll,
+): Promise<string[]> {
   if (urls.length !== 1) return [...urls];
   const url = new URL(urls[0]);
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -95,7 +100,13 @@ export class ReloadPushService {
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      return done(false, null, timedOut ? `no answer within ${this.config.PUSH_TIMEOUT_MS} ms` : `${error instanceof Error ? error.message : String(error)}${cause}`);
+      return done(
+        false,
+        null,
+        timedOut
+          ? `no answer within ${this.config.PUSH_TIMEOUT_MS} ms`
+          : `${error instanceof Error ? error.message : String(error)}${cause}`,
+      );
     }
   }
 }

@@ -1,10 +1,5 @@
-import {
-  MlflowClient,
-  ResourceDoesNotExistError,
-  tagsToRecord,
-  type Run,
-  type RunStatus,
-} from '@churn/mlflow-client';
+import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run, type RunStatus } from '@churn/mlflow-client';
+
 import type { GateResult } from '../errors/registry-errors';
 
 /**
@@ -52,7 +47,19 @@ export interface AliasAuditRecord {
   settled_at: string | null;
 }
 
-export type AuditDraft = Pick<AliasAuditRecord, 'model' | 'alias' | 'action' | 'from_version' | 'to_version' | 'actor' | 'reason' | 'forced' | 'gates' | 'rollback_stack'>;
+export type AuditDraft = Pick<
+  AliasAuditRecord,
+  | 'model'
+  | 'alias'
+  | 'action'
+  | 'from_version'
+  | 'to_version'
+  | 'actor'
+  | 'reason'
+  | 'forced'
+  | 'gates'
+  | 'rollback_stack'
+>;
 
 export interface AuditPage {
   records: AliasAuditRecord[];
@@ -74,7 +81,8 @@ const RUN_STATUS: Record<AuditOutcome, RunStatus> = {
   abandoned: 'KILLED',
 };
 
-const ABANDONED = 'the writer stopped before settling this record and the alias does not hold its target (settled by a later reader)';
+const ABANDONED =
+  'the writer stopped before settling this record and the alias does not hold its target (settled by a later reader)';
 
 export class AliasAuditStore {
   private readonly experimentIds = new Map<string, string>();
@@ -102,7 +110,11 @@ export class AliasAuditStore {
   }
 
   /** Step 3 of a move: the outcome, and the run's status to match. */
-  async settle(record: AliasAuditRecord, outcome: AuditOutcome, details: { error?: string; observed_version?: string | null } = {}): Promise<AliasAuditRecord> {
+  async settle(
+    record: AliasAuditRecord,
+    outcome: AuditOutcome,
+    details: { error?: string; observed_version?: string | null } = {},
+  ): Promise<AliasAuditRecord> {
     const settledAt = Date.now();
     const tags: Record<string, string> = { outcome, settled_at: String(settledAt) };
     if (details.error !== undefined) tags['error'] = details.error.slice(0, 4000);
@@ -122,7 +134,12 @@ export class AliasAuditStore {
    * The newest committed record of an alias: the state moves start from. Pending records older
    * than the grace period, and not in flight in this process, are settled on the way ({@link settleStale}).
    */
-  async latestCommitted(model: string, alias: string, actualHolder: string | null, inFlight: ReadonlySet<string>): Promise<AliasAuditRecord | undefined> {
+  async latestCommitted(
+    model: string,
+    alias: string,
+    actualHolder: string | null,
+    inFlight: ReadonlySet<string>,
+  ): Promise<AliasAuditRecord | undefined> {
     const experimentId = await this.experimentId(model, false);
     if (experimentId === undefined) return undefined;
     const runs = this.mlflow.runs.search({
@@ -141,7 +158,11 @@ export class AliasAuditStore {
   }
 
   /** A `pending` record whose writer is presumed gone, settled against the alias's holder; any other record unchanged. */
-  private async settleStale(record: AliasAuditRecord, actualHolder: string | null, inFlight: ReadonlySet<string>): Promise<AliasAuditRecord> {
+  private async settleStale(
+    record: AliasAuditRecord,
+    actualHolder: string | null,
+    inFlight: ReadonlySet<string>,
+  ): Promise<AliasAuditRecord> {
     if (record.outcome !== 'pending' || inFlight.has(record.id)) return record;
     if (Date.now() - Date.parse(record.recorded_at) < this.pendingGraceMs) return record;
     if (record.to_version === actualHolder) return this.settle(record, 'committed', { observed_version: actualHolder });
@@ -154,7 +175,13 @@ export class AliasAuditStore {
    */
   async page(
     model: string,
-    options: { alias?: string; pageToken?: string; maxResults: number; holders: ReadonlyMap<string, string>; inFlight: ReadonlySet<string> },
+    options: {
+      alias?: string;
+      pageToken?: string;
+      maxResults: number;
+      holders: ReadonlyMap<string, string>;
+      inFlight: ReadonlySet<string>;
+    },
   ): Promise<AuditPage> {
     const experimentId = await this.experimentId(model, false);
     if (experimentId === undefined) return { records: [], next_page_token: null };

@@ -1,11 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { MlflowClient, type ModelVersion, type RegisteredModel } from '@churn/mlflow-client';
+
 import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
-import { AliasNotSetError, ConflictError, GateRefusedError, InvalidFieldError, type GateResult } from '../errors/registry-errors';
+import {
+  AliasNotSetError,
+  ConflictError,
+  GateRefusedError,
+  InvalidFieldError,
+  type GateResult,
+} from '../errors/registry-errors';
 import { ReloadPushService, type PushResult } from '../push/reload-push.service';
-import { AliasAuditStore, describeVersion, type AliasAuditRecord, type AuditAction, type AuditDraft, type AuditPage } from './alias-audit.store';
+import {
+  AliasAuditStore,
+  describeVersion,
+  type AliasAuditRecord,
+  type AuditAction,
+  type AuditDraft,
+  type AuditPage,
+} from './alias-audit.store';
 import { KeyedMutex } from './keyed-mutex';
-import { ModelRegistryService, byNumber } from './model-registry.service';
+import { byNumber, ModelRegistryService } from './model-registry.service';
 import { evaluateGates } from './promotion-gates';
 import { assertAliasName, checkReason, parseVersionNumber } from './request-fields';
 
@@ -106,8 +121,19 @@ export class AliasMovesService {
     const reason = checkReason(request.reason);
     const force = forceWithReason(request.force, reason);
     return this.locked(request.model, alias, async (state) => {
-      const candidate = to === undefined ? this.latestGatePassed(request.model, state.versions) : this.registry.requireVersion(request.model, state.versions, to);
-      return this.gatedMove(state, { model: request.model, alias, action: 'promote', candidate, force, reason, actor: request.actor });
+      const candidate =
+        to === undefined
+          ? this.latestGatePassed(request.model, state.versions)
+          : this.registry.requireVersion(request.model, state.versions, to);
+      return this.gatedMove(state, {
+        model: request.model,
+        alias,
+        action: 'promote',
+        candidate,
+        force,
+        reason,
+        actor: request.actor,
+      });
     });
   }
 
@@ -119,7 +145,15 @@ export class AliasMovesService {
     const force = forceWithReason(request.force, reason);
     return this.locked(request.model, alias, async (state) => {
       const candidate = this.registry.requireVersion(request.model, state.versions, version);
-      return this.gatedMove(state, { model: request.model, alias, action: 'set', candidate, force, reason, actor: request.actor });
+      return this.gatedMove(state, {
+        model: request.model,
+        alias,
+        action: 'set',
+        candidate,
+        force,
+        reason,
+        actor: request.actor,
+      });
     });
   }
 
@@ -148,9 +182,14 @@ export class AliasMovesService {
         nextStack = index >= 0 ? stack.slice(0, index) : [...stack, holder];
       } else {
         const previous = stack.at(-1);
-        if (previous === undefined) throw new ConflictError(`cannot roll back ${where}: no earlier holder recorded before v${holder} (${valid}; pass to=N to choose one)`);
+        if (previous === undefined)
+          throw new ConflictError(
+            `cannot roll back ${where}: no earlier holder recorded before v${holder} (${valid}; pass to=N to choose one)`,
+          );
         if (!versions.some((v) => v.version === previous)) {
-          throw new ConflictError(`cannot roll back ${where} to v${previous}: version ${previous} was deleted (${valid}; pass to=N to choose one)`);
+          throw new ConflictError(
+            `cannot roll back ${where} to v${previous}: version ${previous} was deleted (${valid}; pass to=N to choose one)`,
+          );
         }
         target = previous;
         nextStack = stack.slice(0, -1);
@@ -172,7 +211,12 @@ export class AliasMovesService {
   }
 
   /** Removes an alias; a later promotion or rollback puts it back. */
-  async deleteAlias(request: { model: string; alias: string; reason?: string | null; actor: string }): Promise<MoveResult> {
+  async deleteAlias(request: {
+    model: string;
+    alias: string;
+    reason?: string | null;
+    actor: string;
+  }): Promise<MoveResult> {
     const alias = assertAliasName(request.alias);
     const reason = checkReason(request.reason);
     return this.locked(request.model, alias, async (state) => {
@@ -198,23 +242,42 @@ export class AliasMovesService {
    * recorded (as `external`) before the page is read: for the named alias, or for every alias the
    * model currently has.
    */
-  async history(model: string, options: { alias?: string; pageToken?: string; maxResults?: number }): Promise<AuditPage> {
+  async history(
+    model: string,
+    options: { alias?: string; pageToken?: string; maxResults?: number },
+  ): Promise<AuditPage> {
     const maxResults = options.maxResults ?? 50;
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000) throw new InvalidFieldError('max_results', 'must be a whole number from 1 to 1000');
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000)
+      throw new InvalidFieldError('max_results', 'must be a whole number from 1 to 1000');
     const registered = await this.registry.requireModel(model);
-    const aliases = options.alias === undefined ? (registered.aliases ?? []).map((entry) => entry.alias) : [assertAliasName(options.alias)];
+    const aliases =
+      options.alias === undefined
+        ? (registered.aliases ?? []).map((entry) => entry.alias)
+        : [assertAliasName(options.alias)];
     const holders = new Map<string, string>();
     for (const alias of aliases) {
       const state = await this.mutex.run(aliasKey(model, alias), () => this.observe(model, alias));
       if (state.holder !== null) holders.set(alias, state.holder);
     }
     for (const { alias, version } of registered.aliases ?? []) if (!holders.has(alias)) holders.set(alias, version);
-    return this.audit.page(model, { alias: options.alias, pageToken: options.pageToken, maxResults, holders, inFlight: this.inFlight });
+    return this.audit.page(model, {
+      alias: options.alias,
+      pageToken: options.pageToken,
+      maxResults,
+      holders,
+      inFlight: this.inFlight,
+    });
   }
 
   /** Runs `work` holding the alias's lock, on its reconciled state; pushes after releasing it, so a slow replica never holds up the next move. */
-  private async locked(model: string, alias: string, work: (state: AliasState) => Promise<LockedMove>): Promise<MoveResult> {
-    const { record, external, gates } = await this.mutex.run(aliasKey(model, alias), async () => work(await this.observe(model, alias)));
+  private async locked(
+    model: string,
+    alias: string,
+    work: (state: AliasState) => Promise<LockedMove>,
+  ): Promise<MoveResult> {
+    const { record, external, gates } = await this.mutex.run(aliasKey(model, alias), async () =>
+      work(await this.observe(model, alias)),
+    );
     return {
       model,
       alias,
@@ -253,13 +316,23 @@ export class AliasMovesService {
       },
       'committed',
     );
-    this.logger.warn(`${model}@${alias} was moved outside registry-admin: ${describeVersion(lastTo)} -> ${describeVersion(holder)} (recorded as external)`);
+    this.logger.warn(
+      `${model}@${alias} was moved outside registry-admin: ${describeVersion(lastTo)} -> ${describeVersion(holder)} (recorded as external)`,
+    );
     return { registered, versions, holder, stack: external.rollback_stack, external };
   }
 
   private async gatedMove(
     state: AliasState,
-    move: { model: string; alias: string; action: 'promote' | 'set'; candidate: ModelVersion; force: boolean; reason: string | null; actor: string },
+    move: {
+      model: string;
+      alias: string;
+      action: 'promote' | 'set';
+      candidate: ModelVersion;
+      force: boolean;
+      reason: string | null;
+      actor: string;
+    },
   ): Promise<LockedMove> {
     const { holder } = state;
     const target = move.candidate.version;
@@ -298,8 +371,14 @@ export class AliasMovesService {
     this.inFlight.add(record.id);
     try {
       try {
-        if (draft.to_version === null) await this.mlflow.registeredModels.deleteAlias({ name: draft.model, alias: draft.alias });
-        else await this.mlflow.registeredModels.setAlias({ name: draft.model, alias: draft.alias, version: draft.to_version });
+        if (draft.to_version === null)
+          await this.mlflow.registeredModels.deleteAlias({ name: draft.model, alias: draft.alias });
+        else
+          await this.mlflow.registeredModels.setAlias({
+            name: draft.model,
+            alias: draft.alias,
+            version: draft.to_version,
+          });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         // If MLflow is gone this fails too; the record then stays pending and a later reader settles it.
@@ -307,9 +386,13 @@ export class AliasMovesService {
         throw error;
       }
       const holder = ModelRegistryService.holderOf(await this.mlflow.registeredModels.get(draft.model), draft.alias);
-      const settled = await this.audit.settle(record, holder === draft.to_version ? 'committed' : 'superseded', { observed_version: holder });
+      const settled = await this.audit.settle(record, holder === draft.to_version ? 'committed' : 'superseded', {
+        observed_version: holder,
+      });
       const forced = draft.forced ? ` (forced: ${draft.reason})` : '';
-      this.logger.log(`${draft.actor} ${draft.action} ${draft.model}@${draft.alias}: ${describeVersion(draft.from_version)} -> ${describeVersion(draft.to_version)} [${settled.outcome}]${forced}`);
+      this.logger.log(
+        `${draft.actor} ${draft.action} ${draft.model}@${draft.alias}: ${describeVersion(draft.from_version)} -> ${describeVersion(draft.to_version)} [${settled.outcome}]${forced}`,
+      );
       return settled;
     } finally {
       this.inFlight.delete(record.id);
@@ -320,7 +403,9 @@ export class AliasMovesService {
     const passed = versions.filter((v) => v.tags?.some((tag) => tag.key === 'gate_passed' && tag.value === 'true'));
     const latest = passed.sort((a, b) => byNumber(a.version, b.version)).at(-1);
     if (latest === undefined) {
-      throw new ConflictError(`no version of '${model}' has gate_passed=true (versions: ${versions.map((v) => v.version).join(', ') || 'none'}); pass to=N`);
+      throw new ConflictError(
+        `no version of '${model}' has gate_passed=true (versions: ${versions.map((v) => v.version).join(', ') || 'none'}); pass to=N`,
+      );
     }
     return latest;
   }
@@ -332,6 +417,7 @@ function aliasKey(model: string, alias: string): string {
 
 /** `force` needs a reason: an override nobody can explain later is what the audit exists to prevent. */
 function forceWithReason(force: boolean | undefined, reason: string | null): boolean {
-  if (force === true && reason === null) throw new InvalidFieldError('reason', 'is required when force is true (say why the gates are overridden)');
+  if (force === true && reason === null)
+    throw new InvalidFieldError('reason', 'is required when force is true (say why the gates are overridden)');
   return force === true;
 }

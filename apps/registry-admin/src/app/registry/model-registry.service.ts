@@ -1,7 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MlflowArgumentError, MlflowClient, ResourceDoesNotExistError, tagsToRecord, type ModelVersion, type RegisteredModel } from '@churn/mlflow-client';
 import { parse as parseYaml } from 'yaml';
-import { AliasNotSetError, ConflictError, InvalidFieldError, ModelNotFoundError, VersionNotFoundError } from '../errors/registry-errors';
+
+import {
+  MlflowArgumentError,
+  MlflowClient,
+  ResourceDoesNotExistError,
+  tagsToRecord,
+  type ModelVersion,
+  type RegisteredModel,
+} from '@churn/mlflow-client';
+
+import {
+  AliasNotSetError,
+  ConflictError,
+  InvalidFieldError,
+  ModelNotFoundError,
+  VersionNotFoundError,
+} from '../errors/registry-errors';
 import type { SignatureColumn, VersionFacts } from './promotion-gates';
 
 /** A version as `GET /models/:name/versions` shows it. */
@@ -33,7 +48,11 @@ export interface TrafficSettings {
   salt: string | null;
 }
 
-export const TRAFFIC_TAGS = { challengerShare: 'traffic.challenger_share', shadow: 'traffic.shadow', salt: 'traffic.salt' } as const;
+export const TRAFFIC_TAGS = {
+  challengerShare: 'traffic.challenger_share',
+  shadow: 'traffic.shadow',
+  salt: 'traffic.salt',
+} as const;
 
 /** Reads of the registry and the changes that are not alias moves (traffic, version deletion). */
 @Injectable()
@@ -63,7 +82,11 @@ export class ModelRegistryService {
       name: model.name,
       description: model.description || null,
       aliases: Object.fromEntries((model.aliases ?? []).map(({ alias, version }) => [alias, version])),
-      latest_version: model.latest_versions?.map((v) => v.version).sort(byNumber).at(-1) ?? null,
+      latest_version:
+        model.latest_versions
+          ?.map((v) => v.version)
+          .sort(byNumber)
+          .at(-1) ?? null,
       tags: tagsToRecord(model.tags),
     }));
   }
@@ -77,7 +100,8 @@ export class ModelRegistryService {
       views.push({
         version: version.version,
         status: version.status,
-        created_at: version.creation_timestamp === undefined ? null : new Date(Number(version.creation_timestamp)).toISOString(),
+        created_at:
+          version.creation_timestamp === undefined ? null : new Date(Number(version.creation_timestamp)).toISOString(),
         source: version.source,
         run_id: version.run_id || null,
         aliases: version.aliases ?? [],
@@ -91,14 +115,22 @@ export class ModelRegistryService {
 
   /** All versions of a model, oldest first. */
   async versions(name: string): Promise<ModelVersion[]> {
-    const versions = await this.mlflow.modelVersions.search({ filter: `name='${name.replaceAll("'", "\\'")}'`, max_results: 1000 }).toArray();
+    const versions = await this.mlflow.modelVersions
+      .search({ filter: `name='${name.replaceAll("'", "\\'")}'`, max_results: 1000 })
+      .toArray();
     return versions.sort((a, b) => byNumber(a.version, b.version));
   }
 
   /** @throws {VersionNotFoundError} listing the valid versions, `wasDeleted` saying whether the audit knew it */
   requireVersion(name: string, versions: readonly ModelVersion[], version: string, wasDeleted = false): ModelVersion {
     const found = versions.find((v) => v.version === version);
-    if (found === undefined) throw new VersionNotFoundError(name, version, versions.map((v) => v.version), wasDeleted);
+    if (found === undefined)
+      throw new VersionNotFoundError(
+        name,
+        version,
+        versions.map((v) => v.version),
+        wasDeleted,
+      );
     return found;
   }
 
@@ -107,7 +139,8 @@ export class ModelRegistryService {
     const holder = ModelRegistryService.holderOf(model, alias);
     if (holder === null) throw new AliasNotSetError(name, alias, 404);
     const view = (await this.listVersions(name)).find((v) => v.version === holder);
-    if (view === undefined) throw new AliasNotSetError(name, alias, 404, ` (it points at v${holder}, which no longer exists)`);
+    if (view === undefined)
+      throw new AliasNotSetError(name, alias, 404, ` (it points at v${holder}, which no longer exists)`);
     return { name, alias, version: view };
   }
 
@@ -118,19 +151,31 @@ export class ModelRegistryService {
     const f1Text = tags['f1'];
     const f1 = f1Text !== undefined && Number.isFinite(Number(f1Text)) ? Number(f1Text) : runMetrics['f1'];
     const hasMetrics = f1 !== undefined || tags['roc_auc'] !== undefined || Object.keys(runMetrics).length > 0;
-    return { version: version.version, gatePassed: tags['gate_passed'], f1, hasMetrics, inputs: await this.signatureInputs(version) };
+    return {
+      version: version.version,
+      gatePassed: tags['gate_passed'],
+      f1,
+      hasMetrics,
+      inputs: await this.signatureInputs(version),
+    };
   }
 
   /**
    * Deletes a version, refused while an alias points to it (serving would lose its model).
    * @throws {ConflictError} naming the aliases; {@link VersionNotFoundError}
    */
-  async deleteVersion(name: string, version: string, actor: string): Promise<{ name: string; version: string; deleted: true }> {
+  async deleteVersion(
+    name: string,
+    version: string,
+    actor: string,
+  ): Promise<{ name: string; version: string; deleted: true }> {
     const model = await this.requireModel(name);
     this.requireVersion(name, await this.versions(name), version);
     const aliases = (model.aliases ?? []).filter((entry) => entry.version === version).map((entry) => entry.alias);
     if (aliases.length > 0) {
-      throw new ConflictError(`version ${version} of '${name}' is held by alias ${aliases.join(', ')}; move or delete the alias first`);
+      throw new ConflictError(
+        `version ${version} of '${name}' is held by alias ${aliases.join(', ')}; move or delete the alias first`,
+      );
     }
     await this.mlflow.modelVersions.delete({ name, version });
     this.logger.log(`${actor} deleted ${name} v${version}`);
@@ -154,10 +199,16 @@ export class ModelRegistryService {
       throw new InvalidFieldError('challenger_share', 'or shadow or salt must be given');
     }
     if (settings.challenger_share !== undefined) {
-      await this.mlflow.registeredModels.setTag({ name, key: TRAFFIC_TAGS.challengerShare, value: String(settings.challenger_share) });
+      await this.mlflow.registeredModels.setTag({
+        name,
+        key: TRAFFIC_TAGS.challengerShare,
+        value: String(settings.challenger_share),
+      });
     }
-    if (settings.shadow !== undefined) await this.mlflow.registeredModels.setTag({ name, key: TRAFFIC_TAGS.shadow, value: String(settings.shadow) });
-    if (settings.salt !== undefined && settings.salt !== null) await this.mlflow.registeredModels.setTag({ name, key: TRAFFIC_TAGS.salt, value: settings.salt });
+    if (settings.shadow !== undefined)
+      await this.mlflow.registeredModels.setTag({ name, key: TRAFFIC_TAGS.shadow, value: String(settings.shadow) });
+    if (settings.salt !== undefined && settings.salt !== null)
+      await this.mlflow.registeredModels.setTag({ name, key: TRAFFIC_TAGS.salt, value: settings.salt });
     const stored = await this.getTraffic(name);
     this.logger.log(`${actor} set traffic of ${name}: ${JSON.stringify(stored)}`);
     return stored;

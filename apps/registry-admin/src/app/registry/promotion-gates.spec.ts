@@ -24,13 +24,19 @@ describe('evaluateGates', () => {
   });
 
   it('refuses gate_passed=false but not a missing tag', () => {
-    expect(failing(facts({ gatePassed: 'false' }), holder)).toEqual(['gate_passed: v2 failed its training gate (gate_passed=false)']);
+    expect(failing(facts({ gatePassed: 'false' }), holder)).toEqual([
+      'gate_passed: v2 failed its training gate (gate_passed=false)',
+    ]);
     expect(failing(facts({ gatePassed: undefined }), holder)).toEqual([]);
   });
 
   it('refuses an F1 more than the allowed drop below the holder (the boundary itself passes)', () => {
-    expect(failing(facts({ f1: 0.58 }), holder)).toEqual(["f1_drop: F1 0.5800 vs v1's 0.6000, drop 0.0200, allowed 0.01"]);
-    expect(evaluateGates(facts({ f1: 0.5 }), facts({ version: '1', f1: 0.51 }), 0.01 + 1e-12).every((gate) => gate.passed)).toBe(true);
+    expect(failing(facts({ f1: 0.58 }), holder)).toEqual([
+      "f1_drop: F1 0.5800 vs v1's 0.6000, drop 0.0200, allowed 0.01",
+    ]);
+    expect(
+      evaluateGates(facts({ f1: 0.5 }), facts({ version: '1', f1: 0.51 }), 0.01 + 1e-12).every((gate) => gate.passed),
+    ).toBe(true);
   });
 
   it('refuses a version without metrics, and cannot compare its F1', () => {
@@ -42,12 +48,18 @@ describe('evaluateGates', () => {
 
   it('refuses a signature that lacks a column, changes a type, requires a new column, or is missing', () => {
     expect(failing(facts({ inputs: [columns[0]] }), holder)).toEqual(['signature: v2 lacks column Contract']);
-    expect(failing(facts({ inputs: [columns[0], { ...columns[1], type: 'double' }] }), holder)).toEqual(['signature: v2 column Contract is double, not string']);
-    expect(failing(facts({ inputs: [...columns, { name: 'Region', type: 'string', required: true }] }), holder)).toEqual([
-      "signature: v2 requires column Region that v1's callers do not send",
+    expect(failing(facts({ inputs: [columns[0], { ...columns[1], type: 'double' }] }), holder)).toEqual([
+      'signature: v2 column Contract is double, not string',
     ]);
-    expect(failing(facts({ inputs: [...columns, { name: 'Region', type: 'string', required: false }] }), holder)).toEqual([]);
-    expect(failing(facts({ inputs: null }), holder)).toEqual(['signature: v2 has no signature; v1 has 2 input columns']);
+    expect(
+      failing(facts({ inputs: [...columns, { name: 'Region', type: 'string', required: true }] }), holder),
+    ).toEqual(["signature: v2 requires column Region that v1's callers do not send"]);
+    expect(
+      failing(facts({ inputs: [...columns, { name: 'Region', type: 'string', required: false }] }), holder),
+    ).toEqual([]);
+    expect(failing(facts({ inputs: null }), holder)).toEqual([
+      'signature: v2 has no signature; v1 has 2 input columns',
+    ]);
   });
 
   it('does not modify its inputs', () => {

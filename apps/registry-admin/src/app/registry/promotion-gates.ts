@@ -33,33 +33,59 @@ export interface VersionFacts {
  *   // [{ gate: 'gate_passed', passed: true, detail: 'gate_passed=true' }, ...]
  */
 export function evaluateGates(candidate: VersionFacts, holder: VersionFacts | null, maxF1Drop: number): GateResult[] {
-  return [gatePassedGate(candidate), hasMetricsGate(candidate), f1DropGate(candidate, holder, maxF1Drop), signatureGate(candidate, holder)];
+  return [
+    gatePassedGate(candidate),
+    hasMetricsGate(candidate),
+    f1DropGate(candidate, holder, maxF1Drop),
+    signatureGate(candidate, holder),
+  ];
 }
 
 function gatePassedGate(candidate: VersionFacts): GateResult {
-  if (candidate.gatePassed === 'false') return { gate: 'gate_passed', passed: false, detail: `v${candidate.version} failed its training gate (gate_passed=false)` };
+  if (candidate.gatePassed === 'false')
+    return {
+      gate: 'gate_passed',
+      passed: false,
+      detail: `v${candidate.version} failed its training gate (gate_passed=false)`,
+    };
   return { gate: 'gate_passed', passed: true, detail: `gate_passed=${candidate.gatePassed ?? '(not set)'}` };
 }
 
 function hasMetricsGate(candidate: VersionFacts): GateResult {
   if (!candidate.hasMetrics) {
-    return { gate: 'has_metrics', passed: false, detail: `v${candidate.version} has no metrics (no f1 tag and no run metrics: registered elsewhere?)` };
+    return {
+      gate: 'has_metrics',
+      passed: false,
+      detail: `v${candidate.version} has no metrics (no f1 tag and no run metrics: registered elsewhere?)`,
+    };
   }
   return { gate: 'has_metrics', passed: true, detail: 'metrics present' };
 }
 
 function f1DropGate(candidate: VersionFacts, holder: VersionFacts | null, maxF1Drop: number): GateResult {
   if (holder === null) return { gate: 'f1_drop', passed: true, detail: 'no current holder to compare with' };
-  if (holder.f1 === undefined) return { gate: 'f1_drop', passed: true, detail: `current holder v${holder.version} has no F1 to compare with` };
-  if (candidate.f1 === undefined) return { gate: 'f1_drop', passed: false, detail: `v${candidate.version} has no F1 to compare with v${holder.version}'s ${holder.f1.toFixed(4)}` };
+  if (holder.f1 === undefined)
+    return { gate: 'f1_drop', passed: true, detail: `current holder v${holder.version} has no F1 to compare with` };
+  if (candidate.f1 === undefined)
+    return {
+      gate: 'f1_drop',
+      passed: false,
+      detail: `v${candidate.version} has no F1 to compare with v${holder.version}'s ${holder.f1.toFixed(4)}`,
+    };
   const drop = holder.f1 - candidate.f1;
   const comparison = `F1 ${candidate.f1.toFixed(4)} vs v${holder.version}'s ${holder.f1.toFixed(4)}, drop ${drop.toFixed(4)}, allowed ${maxF1Drop}`;
   return { gate: 'f1_drop', passed: drop <= maxF1Drop, detail: comparison };
 }
 
 function signatureGate(candidate: VersionFacts, holder: VersionFacts | null): GateResult {
-  if (holder === null || holder.inputs === null) return { gate: 'signature', passed: true, detail: 'no current signature to compare with' };
-  if (candidate.inputs === null) return { gate: 'signature', passed: false, detail: `v${candidate.version} has no signature; v${holder.version} has ${holder.inputs.length} input columns` };
+  if (holder === null || holder.inputs === null)
+    return { gate: 'signature', passed: true, detail: 'no current signature to compare with' };
+  if (candidate.inputs === null)
+    return {
+      gate: 'signature',
+      passed: false,
+      detail: `v${candidate.version} has no signature; v${holder.version} has ${holder.inputs.length} input columns`,
+    };
   const candidateByName = new Map(candidate.inputs.map((column) => [column.name, column]));
   const holderNames = new Set(holder.inputs.map((column) => column.name));
   const problems: string[] = [];
@@ -69,8 +95,14 @@ function signatureGate(candidate: VersionFacts, holder: VersionFacts | null): Ga
     else if (match.type !== column.type) problems.push(`column ${column.name} is ${match.type}, not ${column.type}`);
   }
   for (const column of candidate.inputs) {
-    if (column.required && !holderNames.has(column.name)) problems.push(`requires column ${column.name} that v${holder.version}'s callers do not send`);
+    if (column.required && !holderNames.has(column.name))
+      problems.push(`requires column ${column.name} that v${holder.version}'s callers do not send`);
   }
-  if (problems.length > 0) return { gate: 'signature', passed: false, detail: `v${candidate.version} ${problems.join(', ')}` };
-  return { gate: 'signature', passed: true, detail: `accepts v${holder.version}'s ${holder.inputs.length} input columns` };
+  if (problems.length > 0)
+    return { gate: 'signature', passed: false, detail: `v${candidate.version} ${problems.join(', ')}` };
+  return {
+    gate: 'signature',
+    passed: true,
+    detail: `accepts v${holder.version}'s ${holder.inputs.length} input columns`,
+  };
 }

@@ -1,12 +1,37 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
 import { CallerName } from '../auth/caller.decorator';
 import { RequireRole } from '../auth/roles.decorator';
-import { AliasMovesService, type MoveResult } from './alias-moves.service';
 import type { AuditPage } from './alias-audit.store';
+import { AliasMovesService, type MoveResult } from './alias-moves.service';
 import { HistoryQuery, PromoteBody, ReasonQuery, RollbackBody, SetAliasBody, TrafficBody } from './dto/requests.dto';
-import { AliasView, DeletedVersionView, HistoryResponse, ModelSummaryDto, MoveResponse, TrafficChangeView, TrafficView, VersionViewDto } from './dto/responses.dto';
-import { ModelRegistryService, type ModelSummary, type TrafficSettings, type VersionView } from './model-registry.service';
+import {
+  AliasView,
+  DeletedVersionView,
+  HistoryResponse,
+  ModelSummaryDto,
+  MoveResponse,
+  TrafficChangeView,
+  TrafficView,
+  VersionViewDto,
+} from './dto/responses.dto';
+import {
+  ModelRegistryService,
+  type ModelSummary,
+  type TrafficSettings,
+  type VersionView,
+} from './model-registry.service';
 import { parseVersionNumber } from './request-fields';
 import { TrafficChangesService, type TrafficChange } from './traffic-changes.service';
 
@@ -45,7 +70,11 @@ export class RegistryController {
   @ApiOperation({ summary: 'Delete a version (refused while an alias points to it)' })
   @ApiOkResponse({ type: DeletedVersionView })
   @ApiConflictResponse({ description: 'An alias points to the version.' })
-  deleteVersion(@Param('name') name: string, @Param('version') version: string, @CallerName() actor: string): Promise<DeletedVersionView> {
+  deleteVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @CallerName() actor: string,
+  ): Promise<DeletedVersionView> {
     return this.registry.deleteVersion(name, parseVersionNumber(version, 'version'), actor);
   }
 
@@ -63,15 +92,32 @@ export class RegistryController {
   @ApiOperation({ summary: 'Point an alias at a version (gated aliases pass the promotion gates)' })
   @ApiOkResponse({ type: MoveResponse })
   @ApiConflictResponse({ description: 'A gate refused the version, or the alias already points there.' })
-  setAlias(@Param('name') name: string, @Param('alias') alias: string, @Body() body: SetAliasBody, @CallerName() actor: string): Promise<MoveResult> {
-    return this.moves.setAlias({ model: name, alias, version: body.version, force: body.force, reason: body.reason, actor });
+  setAlias(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+    @Body() body: SetAliasBody,
+    @CallerName() actor: string,
+  ): Promise<MoveResult> {
+    return this.moves.setAlias({
+      model: name,
+      alias,
+      version: body.version,
+      force: body.force,
+      reason: body.reason,
+      actor,
+    });
   }
 
   @Delete(':name/aliases/:alias')
   @RequireRole('deployer')
   @ApiOperation({ summary: 'Remove an alias (audited; a rollback cannot start from an unset alias)' })
   @ApiOkResponse({ type: MoveResponse })
-  deleteAlias(@Param('name') name: string, @Param('alias') alias: string, @Query() query: ReasonQuery, @CallerName() actor: string): Promise<MoveResult> {
+  deleteAlias(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+    @Query() query: ReasonQuery,
+    @CallerName() actor: string,
+  ): Promise<MoveResult> {
     return this.moves.deleteAlias({ model: name, alias, reason: query.reason, actor });
   }
 
@@ -82,7 +128,14 @@ export class RegistryController {
   @ApiOkResponse({ type: MoveResponse })
   @ApiConflictResponse({ description: 'Gate refusal (with the reasons), or nothing to promote.' })
   promote(@Param('name') name: string, @Body() body: PromoteBody, @CallerName() actor: string): Promise<MoveResult> {
-    return this.moves.promote({ model: name, alias: body.alias, to: body.to, force: body.force, reason: body.reason, actor });
+    return this.moves.promote({
+      model: name,
+      alias: body.alias,
+      to: body.to,
+      force: body.force,
+      reason: body.reason,
+      actor,
+    });
   }
 
   @Post(':name/rollback')
@@ -113,9 +166,16 @@ export class RegistryController {
 
   @Put(':name/traffic')
   @RequireRole('deployer')
-  @ApiOperation({ summary: 'Set champion/challenger traffic settings; fields left out keep their value. Pushed to every inference-api replica, as alias moves are.' })
+  @ApiOperation({
+    summary:
+      'Set champion/challenger traffic settings; fields left out keep their value. Pushed to every inference-api replica, as alias moves are.',
+  })
   @ApiOkResponse({ type: TrafficChangeView })
-  setTraffic(@Param('name') name: string, @Body() body: TrafficBody, @CallerName() actor: string): Promise<TrafficChange> {
+  setTraffic(
+    @Param('name') name: string,
+    @Body() body: TrafficBody,
+    @CallerName() actor: string,
+  ): Promise<TrafficChange> {
     return this.traffic.set(name, body, actor);
   }
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+
 import { MlflowClient } from '@churn/mlflow-client';
+
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ReloadPushService } from '../push/reload-push.service';
 import { AliasAuditStore } from './alias-audit.store';

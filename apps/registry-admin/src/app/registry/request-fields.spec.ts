@@ -4,7 +4,8 @@ import { assertAliasName, checkReason, parseVersionNumber } from './request-fiel
 
 describe('request fields', () => {
   it('accepts the aliases MLflow accepts', () => {
-    for (const alias of ['production', 'champion', 'canary-2', 'my_alias', 'v2-candidate', 'vX', 'Ünïcode']) expect(assertAliasName(alias)).toBe(alias);
+    for (const alias of ['production', 'champion', 'canary-2', 'my_alias', 'v2-candidate', 'vX', 'Ünïcode'])
+      expect(assertAliasName(alias)).toBe(alias);
   });
 
   it.each([
@@ -24,7 +25,9 @@ describe('request fields', () => {
     expect(parseVersionNumber(3, 'to')).toBe('3');
     expect(parseVersionNumber(' 12 ', 'to')).toBe('12');
     for (const bad of [0, -1, 1.5, '01', 'two', '', null, undefined, '1e3']) {
-      expect(() => parseVersionNumber(bad, 'version')).toThrow(/^version must be a positive whole version number such as 3/);
+      expect(() => parseVersionNumber(bad, 'version')).toThrow(
+        /^version must be a positive whole version number such as 3/,
+      );
     }
   });
 
@@ -41,14 +44,20 @@ describe('KeyedMutex', () => {
   it('runs sections of one key one at a time, in arrival order, and releases after a failure', async () => {
     const mutex = new KeyedMutex();
     const events: string[] = [];
-    const section = (name: string, ms: number, fail = false) => async () => {
-      events.push(`${name} start`);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      events.push(`${name} end`);
-      if (fail) throw new Error(name);
-      return name;
-    };
-    const results = await Promise.allSettled([mutex.run('a', section('first', 30, true)), mutex.run('a', section('second', 1)), mutex.run('b', section('other', 1))]);
+    const section =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        events.push(`${name} start`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        events.push(`${name} end`);
+        if (fail) throw new Error(name);
+        return name;
+      };
+    const results = await Promise.allSettled([
+      mutex.run('a', section('first', 30, true)),
+      mutex.run('a', section('second', 1)),
+      mutex.run('b', section('other', 1)),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(events.indexOf('second start')).toBeGreaterThan(events.indexOf('first end'));
     expect(events.indexOf('other end')).toBeLessThan(events.indexOf('first end'));

@@ -14,12 +14,14 @@ export const MAX_REASON_LENGTH = 500;
  */
 export function assertAliasName(alias: string): string {
   if (alias === '') throw new InvalidFieldError('alias', 'must not be empty');
-  if (alias.length > MAX_ALIAS_LENGTH) throw new InvalidFieldError('alias', `must have at most ${MAX_ALIAS_LENGTH} characters`);
+  if (alias.length > MAX_ALIAS_LENGTH)
+    throw new InvalidFieldError('alias', `must have at most ${MAX_ALIAS_LENGTH} characters`);
   if (!/^[\p{L}\p{N}_-]+$/u.test(alias)) {
     throw new InvalidFieldError('alias', `'${alias}' may only contain letters, digits, underscores (_) and dashes (-)`);
   }
   if (alias.toLowerCase() === 'latest') throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow`);
-  if (/^[vV]\d+$/.test(alias)) throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow for version references`);
+  if (/^[vV]\d+$/.test(alias))
+    throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow for version references`);
   return alias;
 }
 
@@ -30,7 +32,10 @@ export function assertAliasName(alias: string): string {
 export function parseVersionNumber(value: unknown, field: string): string {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !/^[1-9]\d{0,9}$/.test(text.trim())) {
-    throw new InvalidFieldError(field, `must be a positive whole version number such as 3 (got ${JSON.stringify(value)})`);
+    throw new InvalidFieldError(
+      field,
+      `must be a positive whole version number such as 3 (got ${JSON.stringify(value)})`,
+    );
   }
   return text.trim();
 }
@@ -38,6 +43,7 @@ export function parseVersionNumber(value: unknown, field: string): string {
 /** @throws {InvalidFieldError} naming `reason` when it is too long */
 export function checkReason(reason: string | undefined | null): string | null {
   if (reason === undefined || reason === null || reason.trim() === '') return null;
-  if (reason.length > MAX_REASON_LENGTH) throw new InvalidFieldError('reason', `must have at most ${MAX_REASON_LENGTH} characters (got ${reason.length})`);
+  if (reason.length > MAX_REASON_LENGTH)
+    throw new InvalidFieldError('reason', `must have at most ${MAX_REASON_LENGTH} characters (got ${reason.length})`);
   return reason.trim();
 }

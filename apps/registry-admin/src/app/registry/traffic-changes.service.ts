@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import { ReloadPushService, type PushResult } from '../push/reload-push.service';
 import { ModelRegistryService, type TrafficSettings } from './model-registry.service';
 

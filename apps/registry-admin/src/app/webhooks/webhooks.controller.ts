@@ -13,6 +13,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+
 import { CallerName } from '../auth/caller.decorator';
 import { RequireRole } from '../auth/roles.decorator';
 import { DeletedWebhookView, RegisteredWebhookView, RegisterWebhookBody, WebhookViewDto } from './dto/webhooks.dto';
@@ -33,11 +34,17 @@ export class WebhooksController {
   @RequireRole('deployer')
   @ApiOperation({
     summary: "Register inference-api's webhook receiver in MLflow for alias events (idempotent per URL)",
-    description: 'MLflow then tells the receiver of every alias set or deleted, signed with the secret; INFERENCE_URLS pushes continue as well.',
+    description:
+      'MLflow then tells the receiver of every alias set or deleted, signed with the secret; INFERENCE_URLS pushes continue as well.',
   })
   @ApiCreatedResponse({ type: RegisteredWebhookView, description: 'Registered now.' })
-  @ApiOkResponse({ type: RegisteredWebhookView, description: 'The model already had a webhook for this URL; returned unchanged.' })
-  @ApiBadRequestResponse({ description: 'url is not http(s), or no secret is given and MLFLOW_WEBHOOK_SECRET is not set.' })
+  @ApiOkResponse({
+    type: RegisteredWebhookView,
+    description: 'The model already had a webhook for this URL; returned unchanged.',
+  })
+  @ApiBadRequestResponse({
+    description: 'url is not http(s), or no secret is given and MLFLOW_WEBHOOK_SECRET is not set.',
+  })
   async register(
     @Param('name') name: string,
     @Body() body: RegisterWebhookBody,
@@ -59,9 +66,13 @@ export class WebhooksController {
 
   @Delete(':name/webhooks/:id')
   @RequireRole('deployer')
-  @ApiOperation({ summary: 'Remove one of the model\'s webhooks from MLflow' })
+  @ApiOperation({ summary: "Remove one of the model's webhooks from MLflow" })
   @ApiOkResponse({ type: DeletedWebhookView })
-  delete(@Param('name') name: string, @Param('id') id: string, @CallerName() actor: string): Promise<DeletedWebhookView> {
+  delete(
+    @Param('name') name: string,
+    @Param('id') id: string,
+    @CallerName() actor: string,
+  ): Promise<DeletedWebhookView> {
     return this.webhooks.delete(name, id, actor);
   }
 }

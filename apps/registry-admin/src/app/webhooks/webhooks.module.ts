@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { RegistryServicesModule } from '../registry/registry.module';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';

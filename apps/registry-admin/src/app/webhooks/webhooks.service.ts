@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, Logger } from '@nestjs/common';
+
 import { MlflowClient, ResourceDoesNotExistError, type Webhook, type WebhookEvent } from '@churn/mlflow-client';
+
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { InvalidFieldError, WebhookNotFoundError, WebhooksUnsupportedError } from '../errors/registry-errors';
 import { KeyedMutex } from '../registry/keyed-mutex';
@@ -68,7 +71,10 @@ export class WebhooksService {
     const url = receiverUrlOf(request.url);
     const secret = request.secret ?? this.config.MLFLOW_WEBHOOK_SECRET;
     if (secret === '') {
-      throw new InvalidFieldError('secret', "is required because MLFLOW_WEBHOOK_SECRET is not set: give the HMAC key inference-api verifies deliveries with");
+      throw new InvalidFieldError(
+        'secret',
+        'is required because MLFLOW_WEBHOOK_SECRET is not set: give the HMAC key inference-api verifies deliveries with',
+      );
     }
     await this.registry.requireModel(request.model);
     const name = webhookNameOf(request.model, url);
@@ -82,7 +88,9 @@ export class WebhooksService {
         events: [...ALIAS_EVENTS],
         description: `alias events of registered model '${request.model}' for inference-api, registered by ${request.actor} through registry-admin`,
       });
-      this.logger.log(`${request.actor} registered webhook ${webhook.webhook_id} for alias events of '${request.model}' -> ${url}`);
+      this.logger.log(
+        `${request.actor} registered webhook ${webhook.webhook_id} for alias events of '${request.model}' -> ${url}`,
+      );
       return { created: true, webhook: viewOf(request.model, webhook) };
     });
   }
@@ -94,7 +102,11 @@ export class WebhooksService {
   }
 
   /** @throws {WebhookNotFoundError} for an unknown id or another model's (or a foreign) webhook */
-  async delete(model: string, webhookId: string, actor: string): Promise<{ model: string; webhook_id: string; deleted: true }> {
+  async delete(
+    model: string,
+    webhookId: string,
+    actor: string,
+  ): Promise<{ model: string; webhook_id: string; deleted: true }> {
     await this.registry.requireModel(model);
     let webhook: Webhook;
     try {
@@ -134,12 +146,17 @@ export function receiverUrlOf(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidFieldError('url', `must be an http(s) URL such as http://inference-api:8000 (got ${JSON.stringify(text)})`);
+    throw new InvalidFieldError(
+      'url',
+      `must be an http(s) URL such as http://inference-api:8000 (got ${JSON.stringify(text)})`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidFieldError('url', `must be an http(s) URL (got ${JSON.stringify(text)})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidFieldError('url', `must be an http(s) URL (got ${JSON.stringify(text)})`);
   // Every reader of MLflow's webhook list would see them.
   if (url.username !== '' || url.password !== '') throw new InvalidFieldError('url', 'must not contain credentials');
-  if (url.search !== '' || url.hash !== '') throw new InvalidFieldError('url', `must be a base URL or end in ${RECEIVER_PATH}, without query or fragment`);
+  if (url.search !== '' || url.hash !== '')
+    throw new InvalidFieldError('url', `must be a base URL or end in ${RECEIVER_PATH}, without query or fragment`);
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = path.endsWith(RECEIVER_PATH) ? path : `${path}${RECEIVER_PATH}`;
   return url.toString();

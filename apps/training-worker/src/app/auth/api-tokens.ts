@@ -40,7 +40,10 @@ export class ApiTokens {
    */
   static parse(text: string | undefined): ApiTokens {
     const entries: TokenEntry[] = [];
-    const raw = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+    const raw = (text ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0);
     raw.forEach((entry, index) => {
       const where = `API_TOKENS entry ${index + 1}`;
       const first = entry.indexOf(':');
@@ -49,15 +52,19 @@ export class ApiTokens {
       const name = entry.slice(0, first);
       const roleText = entry.slice(first + 1, second);
       const token = entry.slice(second + 1);
-      if (!NAME_PATTERN.test(name)) throw new ApiTokensFormatError(`${where} has an invalid name (letters, digits, _ . @ -)`);
+      if (!NAME_PATTERN.test(name))
+        throw new ApiTokensFormatError(`${where} has an invalid name (letters, digits, _ . @ -)`);
       if (token.length === 0) throw new ApiTokensFormatError(`${where} ("${name}") has an empty token`);
       const roles = roleText.split('+');
       for (const role of roles) {
         if (!(ROLES as readonly string[]).includes(role)) {
-          throw new ApiTokensFormatError(`${where} ("${name}") has unknown role "${role}" (roles: ${ROLES.join(', ')})`);
+          throw new ApiTokensFormatError(
+            `${where} ("${name}") has unknown role "${role}" (roles: ${ROLES.join(', ')})`,
+          );
         }
       }
-      if (entries.some((other) => other.name === name)) throw new ApiTokensFormatError(`${where}: name "${name}" is used twice`);
+      if (entries.some((other) => other.name === name))
+        throw new ApiTokensFormatError(`${where}: name "${name}" is used twice`);
       const digest = digestOf(token);
       if (entries.some((other) => timingSafeEqual(other.digest, digest))) {
         throw new ApiTokensFormatError(`${where} ("${name}") reuses another entry's token`);

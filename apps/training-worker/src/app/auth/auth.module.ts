@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+
 import { TrainingWorkerConfig } from '../config/training-worker.config';
 import { ApiTokens } from './api-tokens';
 import { BearerAuthGuard } from './bearer-auth.guard';
@@ -8,7 +9,11 @@ import { BearerAuthGuard } from './bearer-auth.guard';
 @Global()
 @Module({
   providers: [
-    { provide: ApiTokens, useFactory: (config: TrainingWorkerConfig) => ApiTokens.parse(config.API_TOKENS), inject: [TrainingWorkerConfig] },
+    {
+      provide: ApiTokens,
+      useFactory: (config: TrainingWorkerConfig) => ApiTokens.parse(config.API_TOKENS),
+      inject: [TrainingWorkerConfig],
+    },
     { provide: APP_GUARD, useClass: BearerAuthGuard },
   ],
   exports: [ApiTokens],

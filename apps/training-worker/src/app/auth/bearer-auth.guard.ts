@@ -1,5 +1,14 @@
-import { CanActivate, createParamDecorator, ExecutionContext, ForbiddenException, Injectable, SetMetadata, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+
 import { ApiTokens, type Actor, type Role } from './api-tokens';
 
 const ROLES_KEY = 'training-worker:roles';
@@ -25,9 +34,15 @@ export class BearerAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const accepted = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const accepted = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (accepted === undefined) return true;
-    if (this.tokens.isEmpty) throw new UnauthorizedException('no API tokens are configured (set API_TOKENS); this endpoint refuses every request');
+    if (this.tokens.isEmpty)
+      throw new UnauthorizedException(
+        'no API tokens are configured (set API_TOKENS); this endpoint refuses every request',
+      );
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers['authorization'];
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -35,7 +50,9 @@ export class BearerAuthGuard implements CanActivate {
     const actor = this.tokens.authenticate(match[1]);
     if (actor === undefined) throw new UnauthorizedException('unknown bearer token');
     if (!accepted.some((role) => actor.roles.includes(role))) {
-      throw new ForbiddenException(`"${actor.name}" lacks the role this endpoint needs (one of: ${accepted.join(', ')})`);
+      throw new ForbiddenException(
+        `"${actor.name}" lacks the role this endpoint needs (one of: ${accepted.join(', ')})`,
+      );
     }
     request.actor = actor;
     return true;

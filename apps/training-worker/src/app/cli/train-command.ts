@@ -9,6 +9,7 @@
  * else, with one line naming the flag, row or column at fault (never a stack).
  */
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+
 import { validateTrainingWorkerConfig } from '../config/training-worker.config';
 import { cliUser, gitCommit } from '../training/provenance';
 import { resolveDataPath, resolveSchema, type TrainingRequest } from '../training/training-request';
@@ -61,17 +62,23 @@ export async function runTrainCommand(
     const mlflow = new MlflowClient(mlflowClientOptionsFromEnv(env));
     const runner = new TrainingRunner(mlflow, { gitCommit: await gitCommit(env, cwd) });
 
-    output.stderr(`[train] data: ${request.dataPath ?? `synthetic (${request.syntheticRows} rows, seed ${request.seed})`}`);
+    output.stderr(
+      `[train] data: ${request.dataPath ?? `synthetic (${request.syntheticRows} rows, seed ${request.seed})`}`,
+    );
     const run = await runner.createRun(request);
     runId = run.runId;
-    output.stderr(`[train] MLflow run ${run.runId} (${run.runName}) in experiment "${request.experiment}" at ${mlflow.trackingUri}`);
+    output.stderr(
+      `[train] MLflow run ${run.runId} (${run.runName}) in experiment "${request.experiment}" at ${mlflow.trackingUri}`,
+    );
     const outcome = await runner.execute(run, request, (_stage, message, detail) => {
       if (!detail) output.stderr(`[train] ${message}`);
     });
 
     const m = outcome.metrics;
     output.stdout(`[OK] Model saved : ${outcome.modelArtifactUri}`);
-    output.stdout(`[METRICS] F1 ${m.f1.toFixed(4)} | ROC AUC ${m.rocAuc.toFixed(4)} | accuracy ${m.accuracy.toFixed(4)}`);
+    output.stdout(
+      `[METRICS] F1 ${m.f1.toFixed(4)} | ROC AUC ${m.rocAuc.toFixed(4)} | accuracy ${m.accuracy.toFixed(4)}`,
+    );
     if (!outcome.gate.passed) {
       output.stdout(`[GATE] refused: ${outcome.gate.reason}`);
     }

@@ -15,8 +15,24 @@ describe('parseTrainFlags', () => {
 
   it('reads every flag in --name=value form, and a bare --register as true', () => {
     expect(
-      parseTrainFlags(['--data=a.csv', '--schema=s.json', '--seed=7', '--gate-f1=0.65', '--experiment=exp one', '--model-name=m_1.x', '--register=false']),
-    ).toEqual({ data: 'a.csv', schema: 's.json', seed: 7, gateF1: 0.65, experiment: 'exp one', modelName: 'm_1.x', register: false });
+      parseTrainFlags([
+        '--data=a.csv',
+        '--schema=s.json',
+        '--seed=7',
+        '--gate-f1=0.65',
+        '--experiment=exp one',
+        '--model-name=m_1.x',
+        '--register=false',
+      ]),
+    ).toEqual({
+      data: 'a.csv',
+      schema: 's.json',
+      seed: 7,
+      gateF1: 0.65,
+      experiment: 'exp one',
+      modelName: 'm_1.x',
+      register: false,
+    });
     expect(parseTrainFlags(['--register']).register).toBe(true);
     expect(parseTrainFlags(['--seed=4294967295', '--gate-f1=1']).seed).toBe(4294967295);
   });

@@ -50,7 +50,8 @@ export function parseTrainFlags(args: readonly string[]): TrainFlags {
     }
     const flag = name as KnownFlag;
     if (given.has(flag)) throw new TrainFlagError(`--${flag}`, 'given twice');
-    if (value === undefined && flag !== 'register') throw new TrainFlagError(`--${flag}`, `needs a value: --${flag}=<value>`);
+    if (value === undefined && flag !== 'register')
+      throw new TrainFlagError(`--${flag}`, `needs a value: --${flag}=<value>`);
     given.set(flag, value ?? 'true');
   }
 

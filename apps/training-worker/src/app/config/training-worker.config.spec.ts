@@ -15,12 +15,24 @@ describe('validateTrainingWorkerConfig', () => {
   });
 
   it('reads the job settings', () => {
-    const config = validateTrainingWorkerConfig({ JOB_CONCURRENCY: '2', WORKER_ID: 'pod-1', DEFAULT_DATA: 'data/telco.csv', SYNTHETIC_ROWS: '1000' });
-    expect(config).toMatchObject({ JOB_CONCURRENCY: 2, WORKER_ID: 'pod-1', DEFAULT_DATA: 'data/telco.csv', SYNTHETIC_ROWS: 1000 });
+    const config = validateTrainingWorkerConfig({
+      JOB_CONCURRENCY: '2',
+      WORKER_ID: 'pod-1',
+      DEFAULT_DATA: 'data/telco.csv',
+      SYNTHETIC_ROWS: '1000',
+    });
+    expect(config).toMatchObject({
+      JOB_CONCURRENCY: 2,
+      WORKER_ID: 'pod-1',
+      DEFAULT_DATA: 'data/telco.csv',
+      SYNTHETIC_ROWS: 1000,
+    });
   });
 
   it('names a bad API_TOKENS entry without echoing the value', () => {
-    expect(() => validateTrainingWorkerConfig({ API_TOKENS: 'ci:admin:secret-value' })).toThrow(/API_TOKENS entry 1 \("ci"\) has unknown role "admin"/);
+    expect(() => validateTrainingWorkerConfig({ API_TOKENS: 'ci:admin:secret-value' })).toThrow(
+      /API_TOKENS entry 1 \("ci"\) has unknown role "admin"/,
+    );
     expect(() => validateTrainingWorkerConfig({ API_TOKENS: 'ci:admin:secret-value' })).not.toThrow(/secret-value/);
   });
 
@@ -29,12 +41,22 @@ describe('validateTrainingWorkerConfig', () => {
   });
 
   it('names the variable, its problem and its value when a setting is bad', () => {
-    expect(() => validateTrainingWorkerConfig({ PORT: 'eighty' })).toThrow(/PORT must be an integer number \(got "eighty"\)/);
-    expect(() => validateTrainingWorkerConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(/MLFLOW_TRACKING_URI must be a URL address/);
-    expect(() => validateTrainingWorkerConfig({ MODEL_NAME: '../etc' })).toThrow(/MODEL_NAME must be a registered model name/);
-    expect(() => validateTrainingWorkerConfig({ JOB_CONCURRENCY: '0' })).toThrow(/JOB_CONCURRENCY must not be less than 1 \(got "0"\)/);
+    expect(() => validateTrainingWorkerConfig({ PORT: 'eighty' })).toThrow(
+      /PORT must be an integer number \(got "eighty"\)/,
+    );
+    expect(() => validateTrainingWorkerConfig({ MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(
+      /MLFLOW_TRACKING_URI must be a URL address/,
+    );
+    expect(() => validateTrainingWorkerConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model name/,
+    );
+    expect(() => validateTrainingWorkerConfig({ JOB_CONCURRENCY: '0' })).toThrow(
+      /JOB_CONCURRENCY must not be less than 1 \(got "0"\)/,
+    );
     expect(() => validateTrainingWorkerConfig({ WORKER_ID: 'a b' })).toThrow(/WORKER_ID must be letters/);
-    expect(() => validateTrainingWorkerConfig({ SYNTHETIC_ROWS: 'many' })).toThrow(/SYNTHETIC_ROWS must be an integer number/);
+    expect(() => validateTrainingWorkerConfig({ SYNTHETIC_ROWS: 'many' })).toThrow(
+      /SYNTHETIC_ROWS must be an integer number/,
+    );
   });
 
   it('ignores unrelated environment variables', () => {

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
+
 import { hostname } from 'node:os';
+
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 
 /**
@@ -20,7 +23,9 @@ export class TrainingWorkerConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
 
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: '$property must be a registered model name (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: '$property must be a registered model name (letters, digits, _ . -)',
+  })
   MODEL_NAME: string = 'churn_model';
 
   @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })
@@ -67,9 +72,14 @@ const DECLARED_SETTINGS = [...Object.keys(new TrainingWorkerConfig()), 'DEFAULT_
  */
 export function validateTrainingWorkerConfig(environment: Record<string, unknown>): TrainingWorkerConfig {
   const provided = Object.fromEntries(
-    Object.entries(environment).filter(([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== ''),
+    Object.entries(environment).filter(
+      ([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== '',
+    ),
   );
-  const config = plainToInstance(TrainingWorkerConfig, provided, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const config = plainToInstance(TrainingWorkerConfig, provided, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
   // class-validator's messages already start with the variable's name.
   const problems = validateSync(config).map(
     (error) =>

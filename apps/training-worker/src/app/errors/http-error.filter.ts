@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+
 import { MlflowConnectionError, MlflowError } from '@churn/mlflow-client';
+
 import { JobNotFoundError } from '../jobs/job-errors';
 import { TrainingRequestError } from '../training/training-request';
 
@@ -30,7 +32,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error instanceof HttpException) return [error.getStatus(), error.message];
     if (error instanceof TrainingRequestError) return [HttpStatus.BAD_REQUEST, error.message];
     if (error instanceof JobNotFoundError) return [HttpStatus.NOT_FOUND, error.message];
-    if (error instanceof MlflowConnectionError) return [HttpStatus.SERVICE_UNAVAILABLE, `MLflow is unreachable: ${error.message}`];
+    if (error instanceof MlflowConnectionError)
+      return [HttpStatus.SERVICE_UNAVAILABLE, `MLflow is unreachable: ${error.message}`];
     if (error instanceof MlflowError) return [HttpStatus.BAD_GATEWAY, `MLflow refused the request: ${error.message}`];
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return [HttpStatus.INTERNAL_SERVER_ERROR, 'internal error; see the training-worker log'];

@@ -1,6 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, buildMessage } from 'class-validator';
+import {
+  buildMessage,
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+} from 'class-validator';
+
 import { MAX_SEED } from '../training/training-request';
 
 /** `schema` is either a path to a JSON file (on the worker) or an inline schema object. */
@@ -9,7 +22,8 @@ const IsPathOrObject = () =>
     name: 'isPathOrObject',
     validator: {
       validate: (value: unknown) =>
-        (typeof value === 'string' && value.trim().length > 0) || (typeof value === 'object' && value !== null && !Array.isArray(value)),
+        (typeof value === 'string' && value.trim().length > 0) ||
+        (typeof value === 'object' && value !== null && !Array.isArray(value)),
       defaultMessage: buildMessage((each) => `${each}$property must be a path to a JSON file or a schema object`),
     },
   });
@@ -17,7 +31,8 @@ const IsPathOrObject = () =>
 /** The body of `POST /jobs`: the CLI's flags under the names of DESIGN.md's wiring table. */
 export class CreateJobDto {
   @ApiPropertyOptional({
-    description: 'CSV path on the worker, relative to its working directory; DEFAULT_DATA, else synthetic data, when absent.',
+    description:
+      'CSV path on the worker, relative to its working directory; DEFAULT_DATA, else synthetic data, when absent.',
     example: '../shared/data/telco-customer-churn.csv',
   })
   @IsOptional()
@@ -26,7 +41,8 @@ export class CreateJobDto {
   data?: string;
 
   @ApiPropertyOptional({
-    description: 'Schema override laid over the default Telco schema: a JSON file path on the worker, or the object itself.',
+    description:
+      'Schema override laid over the default Telco schema: a JSON file path on the worker, or the object itself.',
     oneOf: [{ type: 'string' }, { type: 'object' }],
     example: { identifiers: ['customerID'] },
   })
@@ -34,14 +50,24 @@ export class CreateJobDto {
   @IsPathOrObject()
   schema?: string | Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Seed of the split (and of synthetic data).', default: 42, minimum: 0, maximum: MAX_SEED })
+  @ApiPropertyOptional({
+    description: 'Seed of the split (and of synthetic data).',
+    default: 42,
+    minimum: 0,
+    maximum: MAX_SEED,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX_SEED)
   seed?: number;
 
-  @ApiPropertyOptional({ description: 'Quality gate: the lowest test F1 that is registered.', default: 0.5, minimum: 0, maximum: 1 })
+  @ApiPropertyOptional({
+    description: 'Quality gate: the lowest test F1 that is registered.',
+    default: 0.5,
+    minimum: 0,
+    maximum: 1,
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
@@ -55,7 +81,9 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({ description: 'Registered model; MODEL_NAME when absent.', example: 'churn_model' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: '$property must be a registered model name (letters, digits, _ . -)' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: '$property must be a registered model name (letters, digits, _ . -)',
+  })
   model_name?: string;
 
   @ApiPropertyOptional({ description: 'Register a version when the gate passes.', default: true })
@@ -64,7 +92,8 @@ export class CreateJobDto {
   register?: boolean;
 
   @ApiPropertyOptional({
-    description: 'A second job with the same key (in the same experiment) returns the first job instead of training again.',
+    description:
+      'A second job with the same key (in the same experiment) returns the first job instead of training again.',
     example: 'nightly-2026-01-15',
   })
   @IsOptional()

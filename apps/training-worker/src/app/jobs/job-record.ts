@@ -4,6 +4,7 @@
  * the same from any replica and after a restart.
  */
 import { tagsToRecord, type Run, type RunStatus } from '@churn/mlflow-client';
+
 import { JOB_TAG, RUN_METRIC, RUN_TAG } from '../training/run-tags';
 import type { JobMetrics, JobOptions, JobResponse, JobStatus } from './job.response';
 
@@ -41,7 +42,11 @@ export function jobFromRun(run: Run): JobResponse {
     gate:
       gatePassed === undefined
         ? null
-        : { threshold: options?.gate_f1 ?? Number.NaN, passed: gatePassed === 'true', reason: tags[RUN_TAG.gateReason] ?? null },
+        : {
+            threshold: options?.gate_f1 ?? Number.NaN,
+            passed: gatePassed === 'true',
+            reason: tags[RUN_TAG.gateReason] ?? null,
+          },
     model_name: tags[RUN_TAG.modelName] ?? options?.model_name ?? '',
     registered_version: tags[RUN_TAG.registeredVersion] ?? null,
     error: tags[RUN_TAG.error] ?? null,

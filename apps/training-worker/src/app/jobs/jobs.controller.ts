@@ -10,6 +10,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+
 import type { Actor } from '../auth/api-tokens';
 import { CurrentActor, RequireRoles } from '../auth/bearer-auth.guard';
 import { CreateJobDto, ListJobsQuery } from './create-job.dto';
@@ -33,9 +34,16 @@ export class JobsController {
   @Post()
   @RequireRoles('trainer')
   @ApiAcceptedResponse({ type: JobResponse, description: 'The job was queued; its id is its MLflow run id.' })
-  @ApiOkResponse({ type: JobResponse, description: 'A job with this idempotency_key exists already: that job (header Idempotent-Replayed: true).' })
+  @ApiOkResponse({
+    type: JobResponse,
+    description: 'A job with this idempotency_key exists already: that job (header Idempotent-Replayed: true).',
+  })
   @ApiBadRequestResponse({ description: 'A field is invalid; the message names it.' })
-  async create(@Body() body: CreateJobDto, @CurrentActor() actor: Actor, @Res({ passthrough: true }) reply: StatusReply): Promise<JobResponse> {
+  async create(
+    @Body() body: CreateJobDto,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) reply: StatusReply,
+  ): Promise<JobResponse> {
     const { job, created } = await this.jobs.submit(body, actor);
     reply.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     if (!created) reply.header('Idempotent-Replayed', 'true');

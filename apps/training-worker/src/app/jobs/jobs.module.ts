@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 

@@ -1,5 +1,13 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+
 import { MlflowClient, ResourceDoesNotExistError, type Run } from '@churn/mlflow-client';
+
 import type { Actor } from '../auth/api-tokens';
 import { TrainingWorkerConfig } from '../config/training-worker.config';
 import { JOB_TAG } from '../training/run-tags';
@@ -11,7 +19,12 @@ import {
   resolveSchema,
   type TrainingRequest,
 } from '../training/training-request';
-import { TrainingRunFailedError, TrainingRunner, type TrainingRunRef, type TrainingStageName } from '../training/training-run';
+import {
+  TrainingRunFailedError,
+  TrainingRunner,
+  type TrainingRunRef,
+  type TrainingStageName,
+} from '../training/training-run';
 import type { CreateJobDto } from './create-job.dto';
 import { JobNotFoundError } from './job-errors';
 import { isJobRun, jobFromRun } from './job-record';
@@ -55,10 +68,15 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationBootstrap(): Promise<void> {
     try {
       const failed = await this.failLeftoverRuns();
-      if (failed > 0) this.logger.warn(`marked ${failed} job run(s) left unfinished by an earlier crash of worker ${this.config.WORKER_ID} as FAILED`);
+      if (failed > 0)
+        this.logger.warn(
+          `marked ${failed} job run(s) left unfinished by an earlier crash of worker ${this.config.WORKER_ID} as FAILED`,
+        );
     } catch (error) {
       // A worker whose MLflow is briefly away still starts; the leftovers are failed at the next start.
-      this.logger.warn(`could not check for job runs left by a crash: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `could not check for job runs left by a crash: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -66,7 +84,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     this.stopping = true;
     const abandoned = this.queue.splice(0, this.queue.length);
     await Promise.all(
-      abandoned.map((job) => this.runner.markFailed(job.run.runId, new Error('training-worker stopped before the job started; submit it again'))),
+      abandoned.map((job) =>
+        this.runner.markFailed(
+          job.run.runId,
+          new Error('training-worker stopped before the job started; submit it again'),
+        ),
+      ),
     );
     await Promise.all([...this.running]);
   }
@@ -179,12 +202,17 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       lastStage = stage;
       stageWrites = stageWrites
         .then(() => this.mlflow.runs.setTag({ run_id: run.runId, key: JOB_TAG.stage, value: stage }))
-        .catch((error: unknown) => this.logger.warn(`job ${run.runId}: could not record stage ${stage}: ${String(error)}`));
+        .catch((error: unknown) =>
+          this.logger.warn(`job ${run.runId}: could not record stage ${stage}: ${String(error)}`),
+        );
     };
     try {
       await this.mlflow.runs.update({ run_id: run.runId, status: 'RUNNING' });
       const outcome = await this.runner.execute(run, request, recordStage);
-      const result = outcome.registeredVersion !== undefined ? `registered ${request.modelName} v${outcome.registeredVersion}` : outcome.gate.reason ?? 'not registered';
+      const result =
+        outcome.registeredVersion !== undefined
+          ? `registered ${request.modelName} v${outcome.registeredVersion}`
+          : (outcome.gate.reason ?? 'not registered');
       this.logger.log(`job ${run.runId} finished: F1 ${outcome.metrics.f1.toFixed(4)}, ${result}`);
     } catch (error) {
       // execute() marks its run FAILED itself; a failure before it (MLflow refusing RUNNING) has not.
@@ -222,7 +250,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       for (const run of leftovers) {
         await this.runner.markFailed(
           run.info.run_id,
-          new Error(`training-worker ${this.config.WORKER_ID} restarted while this job was ${status === 'RUNNING' ? 'running' : 'queued'}; submit it again`),
+          new Error(
+            `training-worker ${this.config.WORKER_ID} restarted while this job was ${status === 'RUNNING' ? 'running' : 'queued'}; submit it again`,
+          ),
         );
         failed += 1;
       }

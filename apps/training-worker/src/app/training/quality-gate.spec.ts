@@ -7,6 +7,11 @@ describe('qualityGate', () => {
   });
 
   it('refuses a model below the gate, with the reason', () => {
-    expect(qualityGate(0.579, 0.99)).toEqual({ threshold: 0.99, f1: 0.579, passed: false, reason: 'F1 0.5790 is below the gate 0.99' });
+    expect(qualityGate(0.579, 0.99)).toEqual({
+      threshold: 0.99,
+      f1: 0.579,
+      passed: false,
+      reason: 'F1 0.5790 is below the gate 0.99',
+    });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+
 import { ChurnPipelineError, defaultChurnSchema, validateSchema, type FeatureSchema } from '@churn/churn-pipeline';
 
 export const DEFAULT_SEED = 42;
@@ -65,7 +66,10 @@ export async function resolveSchema(
     try {
       text = await readFile(source, 'utf8');
     } catch (error) {
-      throw new TrainingRequestError('schema', `cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new TrainingRequestError(
+        'schema',
+        `cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
     try {
       override = JSON.parse(text);
@@ -74,7 +78,10 @@ export async function resolveSchema(
     }
   }
   if (typeof override !== 'object' || override === null || Array.isArray(override)) {
-    throw new TrainingRequestError('schema', 'must be a JSON object with target, positiveLabel, identifiers, numeric, categorical');
+    throw new TrainingRequestError(
+      'schema',
+      'must be a JSON object with target, positiveLabel, identifiers, numeric, categorical',
+    );
   }
   try {
     return { schema: validateSchema({ ...defaultChurnSchema(), ...override }), source };
@@ -95,7 +102,10 @@ export async function resolveDataPath(data: string, baseDir: string): Promise<st
     if (!(await stat(path)).isFile()) throw new TrainingRequestError('data', `${path} is not a file`);
   } catch (error) {
     if (error instanceof TrainingRequestError) throw error;
-    throw new TrainingRequestError('data', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new TrainingRequestError(
+      'data',
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   return path;
 }

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { buildTrainingStatistics, type TrainingStatistics } from '@churn/drift-stats';
+
 import {
   exportPipelineToOnnx,
   readCsv,
@@ -23,12 +23,31 @@ import {
   type TrainedChurnModel,
   type TrainingData,
 } from '@churn/churn-pipeline';
-import { ResourceAlreadyExistsError, ResourceDoesNotExistError, type MlflowClient, type ModelVersion } from '@churn/mlflow-client';
-import { describeData, type TrainingRequest } from './training-request';
+import { buildTrainingStatistics, type TrainingStatistics } from '@churn/drift-stats';
+import {
+  ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
+  type MlflowClient,
+  type ModelVersion,
+} from '@churn/mlflow-client';
+
 import { MAX_ERROR_TAG_LENGTH, RUN_ARTIFACT, RUN_METRIC, RUN_TAG, VERSION_TAG } from './run-tags';
+import { describeData, type TrainingRequest } from './training-request';
 
 /** Stages of a run, in order, as reported to {@link StageListener} and shown as job progress. */
-export const TRAINING_STAGES = ['queued', 'load', 'split', 'preprocess', 'fit', 'evaluate', 'export', 'log', 'gate', 'register', 'done'] as const;
+export const TRAINING_STAGES = [
+  'queued',
+  'load',
+  'split',
+  'preprocess',
+  'fit',
+  'evaluate',
+  'export',
+  'log',
+  'gate',
+  'register',
+  'done',
+] as const;
 export type TrainingStageName = (typeof TRAINING_STAGES)[number];
 
 /**
@@ -114,7 +133,12 @@ export class TrainingRunner {
       ...extraTags,
     };
     const run = await this.mlflow.runs.create({ experiment_id: experiment.experiment_id, run_name: runName, tags });
-    return { runId: run.info.run_id, runName, experimentId: experiment.experiment_id, artifactUri: run.info.artifact_uri };
+    return {
+      runId: run.info.run_id,
+      runName,
+      experimentId: experiment.experiment_id,
+      artifactUri: run.info.artifact_uri,
+    };
   }
 
   /**
@@ -124,12 +148,22 @@ export class TrainingRunner {
    * @throws {TrainingRunFailedError} for any failure (bad data, MLflow errors); the run is then
    *   FAILED with tag `error`, and no version is left registered.
    */
-  async execute(run: TrainingRunRef, request: TrainingRequest, onStage: StageListener = () => undefined): Promise<TrainingOutcome> {
+  async execute(
+    run: TrainingRunRef,
+    request: TrainingRequest,
+    onStage: StageListener = () => undefined,
+  ): Promise<TrainingOutcome> {
     const workDir = await mkdtemp(join(this.options.workDir ?? tmpdir(), 'training-worker-'));
     try {
       const outcome = await this.trainLogAndRegister(run, request, workDir, onStage);
       await this.mlflow.runs.update({ run_id: run.runId, status: 'FINISHED', end_time: Date.now() });
-      onStage('done', outcome.registeredVersion === undefined ? 'done: not registered' : `done: ${request.modelName} v${outcome.registeredVersion}`, false);
+      onStage(
+        'done',
+        outcome.registeredVersion === undefined
+          ? 'done: not registered'
+          : `done: ${request.modelName} v${outcome.registeredVersion}`,
+        false,
+      );
       return outcome;
     } catch (error) {
       await this.markFailed(run.runId, error);
@@ -156,8 +190,12 @@ export class TrainingRunner {
     workDir: string,
     onStage: StageListener,
   ): Promise<TrainingOutcome> {
-    const syntheticRows = request.dataPath === undefined ? [...syntheticChurnRecords({ rows: request.syntheticRows, seed: request.seed })] : undefined;
-    const data: TrainingData = syntheticRows === undefined ? { csvPath: request.dataPath as string } : { rows: syntheticRows };
+    const syntheticRows =
+      request.dataPath === undefined
+        ? [...syntheticChurnRecords({ rows: request.syntheticRows, seed: request.seed })]
+        : undefined;
+    const data: TrainingData =
+      syntheticRows === undefined ? { csvPath: request.dataPath as string } : { rows: syntheticRows };
     const trained = await trainChurnModel({
       ...data,
       schema: request.schema,
@@ -171,7 +209,10 @@ export class TrainingRunner {
     await writeMlflowModelDirectory(modelDir, {
       fitted: trained.pipeline,
       onnxBytes: exportPipelineToOnnx(trained.pipeline),
-      inputExample: syntheticRows === undefined ? await csvRecordsAt(request.dataPath as string, exampleRows) : exampleRows.map((row) => syntheticRows[row]),
+      inputExample:
+        syntheticRows === undefined
+          ? await csvRecordsAt(request.dataPath as string, exampleRows)
+          : exampleRows.map((row) => syntheticRows[row]),
       metadata: { run_id: run.runId, data_sha256: trained.data.sha256 },
     });
     const files = await writeRunFiles(workDir, request, trained, trainingStatistics(trained, request));
@@ -192,15 +233,26 @@ export class TrainingRunner {
         { key: RUN_METRIC.trainingSeconds, value: trainingSeconds },
       ],
     });
-    await this.mlflow.artifacts.logDirectory({ run_id: run.runId, local_dir: modelDir, artifact_path: RUN_ARTIFACT.modelDir });
+    await this.mlflow.artifacts.logDirectory({
+      run_id: run.runId,
+      local_dir: modelDir,
+      artifact_path: RUN_ARTIFACT.modelDir,
+    });
     for (const file of files) await this.mlflow.artifacts.logFile({ run_id: run.runId, local_path: file });
     const modelArtifactUri = `${run.artifactUri.replace(/\/+$/, '')}/${RUN_ARTIFACT.modelDir}`;
 
     const gate = qualityGate(trained.metrics.f1, request.gateF1);
-    onStage('gate', gate.passed ? `gate: F1 ${gate.f1.toFixed(4)} ≥ ${gate.threshold}, passed` : `gate: ${gate.reason}`, false);
+    onStage(
+      'gate',
+      gate.passed ? `gate: F1 ${gate.f1.toFixed(4)} ≥ ${gate.threshold}, passed` : `gate: ${gate.reason}`,
+      false,
+    );
     await this.mlflow.runs.logBatch({
       run_id: run.runId,
-      tags: { [RUN_TAG.gatePassed]: String(gate.passed), ...(gate.reason === undefined ? {} : { [RUN_TAG.gateReason]: gate.reason }) },
+      tags: {
+        [RUN_TAG.gatePassed]: String(gate.passed),
+        ...(gate.reason === undefined ? {} : { [RUN_TAG.gateReason]: gate.reason }),
+      },
     });
     if (!gate.passed || !request.register) {
       return { run, metrics: trained.metrics, modelArtifactUri, gate };
@@ -224,11 +276,19 @@ export class TrainingRunner {
    * against a concurrent creator) and waits until MLflow marks it READY. A version that never gets
    * READY is deleted so that no unusable version stays behind.
    */
-  private async registerVersion(name: string, source: string, runId: string, tags: Record<string, string>): Promise<ModelVersion> {
+  private async registerVersion(
+    name: string,
+    source: string,
+    runId: string,
+    tags: Record<string, string>,
+  ): Promise<ModelVersion> {
     await this.ensureRegisteredModel(name);
     const created = await this.mlflow.modelVersions.create({ name, source, run_id: runId, tags });
     try {
-      return await this.mlflow.modelVersions.waitUntilReady({ name, version: created.version }, { timeoutMs: REGISTRATION_TIMEOUT_MS, pollIntervalMs: 200 });
+      return await this.mlflow.modelVersions.waitUntilReady(
+        { name, version: created.version },
+        { timeoutMs: REGISTRATION_TIMEOUT_MS, pollIntervalMs: 200 },
+      );
     } catch (error) {
       await this.mlflow.modelVersions.delete({ name, version: created.version }).catch(() => undefined);
       throw error;
@@ -243,7 +303,10 @@ export class TrainingRunner {
       if (!(error instanceof ResourceDoesNotExistError)) throw error;
     }
     try {
-      await this.mlflow.registeredModels.create({ name, description: 'Churn classifier registered by training-worker.' });
+      await this.mlflow.registeredModels.create({
+        name,
+        description: 'Churn classifier registered by training-worker.',
+      });
     } catch (error) {
       if (!(error instanceof ResourceAlreadyExistsError)) throw error;
     }
@@ -288,19 +351,34 @@ function runParams(request: TrainingRequest, trained: TrainedChurnModel): Record
 function trainingStatistics(trained: TrainedChurnModel, request: TrainingRequest): TrainingStatistics {
   const columns = trained.trainingColumns();
   const values: Record<string, (number | string | null)[]> = {};
-  for (const { name, values: numbers } of columns.numeric) values[name] = Array.from(numbers, (x) => (Number.isNaN(x) ? null : x));
+  for (const { name, values: numbers } of columns.numeric)
+    values[name] = Array.from(numbers, (x) => (Number.isNaN(x) ? null : x));
   for (const { name, values: levels } of columns.categorical) values[name] = levels;
-  return buildTrainingStatistics(values, { numeric: request.schema.numeric, categorical: request.schema.categorical }, { seed: request.seed });
+  return buildTrainingStatistics(
+    values,
+    { numeric: request.schema.numeric, categorical: request.schema.categorical },
+    { seed: request.seed },
+  );
 }
 
 /** Writes the run's JSON artifacts into `dir`; returns their paths. */
-async function writeRunFiles(dir: string, request: TrainingRequest, trained: TrainedChurnModel, stats: TrainingStatistics): Promise<string[]> {
+async function writeRunFiles(
+  dir: string,
+  request: TrainingRequest,
+  trained: TrainedChurnModel,
+  stats: TrainingStatistics,
+): Promise<string[]> {
   const m = trained.metrics;
   const cm = m.confusionMatrix;
   const contents: Record<string, unknown> = {
     [RUN_ARTIFACT.trainStats]: stats,
     [RUN_ARTIFACT.schema]: request.schema,
-    [RUN_ARTIFACT.split]: { seed: trained.split.seed, test_share: trained.split.testShare, train: trained.split.train, test: trained.split.test },
+    [RUN_ARTIFACT.split]: {
+      seed: trained.split.seed,
+      test_share: trained.split.testShare,
+      train: trained.split.train,
+      test: trained.split.test,
+    },
     [RUN_ARTIFACT.metrics]: {
       f1: m.f1,
       accuracy: m.accuracy,
@@ -344,7 +422,8 @@ async function csvRecordsAt(path: string, rowIndices: readonly number[]): Promis
   for await (const batch of batches) {
     for (const row of batch) {
       const position = wanted.get(index);
-      if (position !== undefined) found[position] = Object.fromEntries(header.map((column, i) => [column, row.fields[i]]));
+      if (position !== undefined)
+        found[position] = Object.fromEntries(header.map((column, i) => [column, row.fields[i]]));
       index += 1;
     }
     if (index > last) break;

@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { MlflowClient, MlflowModule, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+
+import { MlflowClient, mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
+
 import { TrainingWorkerConfig } from '../config/training-worker.config';
 import { gitCommit } from './provenance';
 import { TrainingRunner } from './training-run';
@@ -11,14 +13,16 @@ import { TrainingRunner } from './training-run';
     MlflowModule.forRootAsync({
       isGlobal: true,
       inject: [TrainingWorkerConfig],
-      useFactory: (config: TrainingWorkerConfig) => mlflowClientOptionsFromEnv({ ...process.env, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
+      useFactory: (config: TrainingWorkerConfig) =>
+        mlflowClientOptionsFromEnv({ ...process.env, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
     }),
   ],
   providers: [
     {
       provide: TrainingRunner,
       inject: [MlflowClient],
-      useFactory: async (mlflow: MlflowClient) => new TrainingRunner(mlflow, { gitCommit: await gitCommit(process.env, process.cwd()) }),
+      useFactory: async (mlflow: MlflowClient) =>
+        new TrainingRunner(mlflow, { gitCommit: await gitCommit(process.env, process.cwd()) }),
     },
   ],
   exports: [TrainingRunner],

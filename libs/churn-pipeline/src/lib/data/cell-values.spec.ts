@@ -19,13 +19,29 @@ describe('cell values', () => {
 
   it('takes JSON numbers and numeric strings for numeric columns; NaN, null and blanks are missing', () => {
     expect([12.5, '12.5', null, undefined, Number.NaN, '  ', Infinity, true, {}].map(numericFromRaw)).toEqual([
-      12.5, 12.5, null, null, null, null, undefined, undefined, undefined,
+      12.5,
+      12.5,
+      null,
+      null,
+      null,
+      null,
+      undefined,
+      undefined,
+      undefined,
     ]);
   });
 
   it('turns numbers into decimal text for categorical columns and keeps text as it is', () => {
     expect([0, 1, 1.5, 'Yes', ' Yes', '', null, Infinity, false].map(categoryFromRaw)).toEqual([
-      '0', '1', '1.5', 'Yes', ' Yes', null, null, undefined, undefined,
+      '0',
+      '1',
+      '1.5',
+      'Yes',
+      ' Yes',
+      null,
+      null,
+      undefined,
+      undefined,
     ]);
   });
 });

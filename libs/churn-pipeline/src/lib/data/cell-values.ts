@@ -65,6 +65,6 @@ export function categoryFromRaw(value: RawValue | unknown): string | null | unde
 
 /** A short quotation of a bad value for an error message. */
 export function quoteForMessage(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }

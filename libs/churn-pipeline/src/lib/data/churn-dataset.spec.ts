@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+
 import { DatasetError } from '../errors';
 import type { FeatureSchema } from '../pipeline-contract';
 import { loadCsvDataset, loadRecordsDataset } from './churn-dataset';
@@ -26,7 +27,8 @@ async function loadError(text: string, against: FeatureSchema = schema): Promise
 
 describe('loadCsvDataset', () => {
   it('stores columns by type, with blank and whitespace-only cells as missing', async () => {
-    const text = 'id,tenure,charges,plan,extra,Churn\r\n' + 'a,1,29.85,basic,x,No\r\n' + 'b,0, ,pro,y,Yes\r\n' + 'c,3,5,,z,No\r\n';
+    const text =
+      'id,tenure,charges,plan,extra,Churn\r\n' + 'a,1,29.85,basic,x,No\r\n' + 'b,0, ,pro,y,Yes\r\n' + 'c,3,5,,z,No\r\n';
     const dataset = await loadCsvDataset(csv(text), schema);
     expect(dataset.rowCount).toBe(3);
     expect(Array.from(dataset.numeric[0].values)).toEqual([1, 0, 3]);
@@ -40,12 +42,16 @@ describe('loadCsvDataset', () => {
 
   it('names the line and column of text in a numeric column', async () => {
     const error = await loadError('tenure,charges,plan,Churn\n1,2,a,No\n3,lots,b,Yes\n');
-    expect(error.message).toBe('line 3, column "charges": "lots" is not a number (numeric column; blank means missing)');
+    expect(error.message).toBe(
+      'line 3, column "charges": "lots" is not a number (numeric column; blank means missing)',
+    );
   });
 
   it('lists the columns the header lacks', async () => {
     const error = await loadError('tenure,plan\n1,a\n');
-    expect(error.message).toBe('line 1, column "charges": the header lacks column(s) the schema needs: "charges", "Churn"');
+    expect(error.message).toBe(
+      'line 1, column "charges": the header lacks column(s) the schema needs: "charges", "Churn"',
+    );
   });
 
   it('refuses a single class, a missing positive label, a third label and a missing target', async () => {
@@ -58,12 +64,16 @@ describe('loadCsvDataset', () => {
     expect((await loadError('tenure,charges,plan,Churn\n1,2,a,No\n3,4,b,Yes\n5,6,c,Maybe\n')).message).toBe(
       'line 4, column "Churn": a third target label "Maybe" beside "No" and "Yes": the target must be binary',
     );
-    expect((await loadError('tenure,charges,plan,Churn\n1,2,a, \n')).message).toBe('line 2, column "Churn": the target is missing');
+    expect((await loadError('tenure,charges,plan,Churn\n1,2,a, \n')).message).toBe(
+      'line 2, column "Churn": the target is missing',
+    );
   });
 
   it('refuses an empty file and a header without rows', async () => {
     expect((await loadError('')).message).toBe('line 1: the file is empty: no header row');
-    expect((await loadError('tenure,charges,plan,Churn\n')).message).toBe('line 2: no data rows: the input holds a header only');
+    expect((await loadError('tenure,charges,plan,Churn\n')).message).toBe(
+      'line 2: no data rows: the input holds a header only',
+    );
   });
 });
 
@@ -82,7 +92,15 @@ describe('loadRecordsDataset', () => {
 
   it('names the record and column of a bad value', async () => {
     await expect(
-      loadRecordsDataset([{ tenure: 1, charges: 2, plan: 'a', Churn: 'No' }, { tenure: 'x', charges: 2, plan: 'a', Churn: 'Yes' }], schema),
-    ).rejects.toThrow(new DatasetError('"x" is not a number (numeric column; blank means missing)', { record: 2, column: 'tenure' }));
+      loadRecordsDataset(
+        [
+          { tenure: 1, charges: 2, plan: 'a', Churn: 'No' },
+          { tenure: 'x', charges: 2, plan: 'a', Churn: 'Yes' },
+        ],
+        schema,
+      ),
+    ).rejects.toThrow(
+      new DatasetError('"x" is not a number (numeric column; blank means missing)', { record: 2, column: 'tenure' }),
+    );
   });
 });

@@ -5,6 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+
 import { DatasetError, type DatasetErrorLocation } from '../errors';
 import type { CustomerRecord, FeatureSchema } from '../pipeline-contract';
 import { requiredColumns, validateSchema } from '../schema/feature-schema';
@@ -92,12 +93,18 @@ class DatasetBuilder {
 
   addTarget(label: string | null | undefined, raw: unknown, where: DatasetErrorLocation): void {
     if (label === null || label === undefined) {
-      throw new DatasetError(`the target is ${label === null ? 'missing' : `not a label: ${quoteForMessage(raw)}`}`, where);
+      throw new DatasetError(
+        `the target is ${label === null ? 'missing' : `not a label: ${quoteForMessage(raw)}`}`,
+        where,
+      );
     }
     if (!this.targetLabels.has(label)) {
       if (this.targetLabels.size === 2) {
         const known = [...this.targetLabels.keys()].map((l) => JSON.stringify(l)).join(' and ');
-        throw new DatasetError(`a third target label ${JSON.stringify(label)} beside ${known}: the target must be binary`, where);
+        throw new DatasetError(
+          `a third target label ${JSON.stringify(label)} beside ${known}: the target must be binary`,
+          where,
+        );
       }
       this.targetLabels.set(label, where);
     }

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+
 import { DatasetError } from '../errors';
 import { readCsv, readCsvSample, type CsvRow } from './csv-reader';
 
@@ -30,27 +31,33 @@ async function parseError(text: string): Promise<DatasetError> {
 const CHUNK_SIZES = [1, 2, 3, 7, 1 << 16];
 
 describe('readCsv', () => {
-  it.each(CHUNK_SIZES)('parses quoted fields with commas, doubled quotes and line breaks (chunks of %i bytes)', async (size) => {
-    const text = 'id,note,amount\r\n1,"a, b",2\r\n2,"say ""hi""",3\r\n3,"two\nlines",4\r\n';
-    const { header, rows } = await parse(text, size);
-    expect(header).toEqual(['id', 'note', 'amount']);
-    expect(rows).toEqual([
-      { fields: ['1', 'a, b', '2'], line: 2 },
-      { fields: ['2', 'say "hi"', '3'], line: 3 },
-      { fields: ['3', 'two\nlines', '4'], line: 4 },
-    ]);
-  });
+  it.each(CHUNK_SIZES)(
+    'parses quoted fields with commas, doubled quotes and line breaks (chunks of %i bytes)',
+    async (size) => {
+      const text = 'id,note,amount\r\n1,"a, b",2\r\n2,"say ""hi""",3\r\n3,"two\nlines",4\r\n';
+      const { header, rows } = await parse(text, size);
+      expect(header).toEqual(['id', 'note', 'amount']);
+      expect(rows).toEqual([
+        { fields: ['1', 'a, b', '2'], line: 2 },
+        { fields: ['2', 'say "hi"', '3'], line: 3 },
+        { fields: ['3', 'two\nlines', '4'], line: 4 },
+      ]);
+    },
+  );
 
-  it.each(CHUNK_SIZES)('counts lines after a multi-line field, skips blank lines, keeps blank cells (chunks of %i)', async (size) => {
-    const text = '\ufeffa,b\n"x\ny",1\n\n   \n,\n2, \n';
-    const { header, rows } = await parse(text, size);
-    expect(header).toEqual(['a', 'b']);
-    expect(rows).toEqual([
-      { fields: ['x\ny', '1'], line: 2 },
-      { fields: ['', ''], line: 6 },
-      { fields: ['2', ' '], line: 7 },
-    ]);
-  });
+  it.each(CHUNK_SIZES)(
+    'counts lines after a multi-line field, skips blank lines, keeps blank cells (chunks of %i)',
+    async (size) => {
+      const text = '\ufeffa,b\n"x\ny",1\n\n   \n,\n2, \n';
+      const { header, rows } = await parse(text, size);
+      expect(header).toEqual(['a', 'b']);
+      expect(rows).toEqual([
+        { fields: ['x\ny', '1'], line: 2 },
+        { fields: ['', ''], line: 6 },
+        { fields: ['2', ' '], line: 7 },
+      ]);
+    },
+  );
 
   it('reads a last row without a line break, and old Mac CR line ends', async () => {
     expect((await parse('a,b\r1,2\r3,4')).rows).toEqual([
@@ -66,7 +73,9 @@ describe('readCsv', () => {
 
   it('reports a row with too few fields by line and first missing column', async () => {
     const error = await parseError('a,b,c\n1,2,3\n4,5\n');
-    expect(error.message).toBe('line 3, column "c": expected 3 fields as in the header, found 2 (this and later columns are missing)');
+    expect(error.message).toBe(
+      'line 3, column "c": expected 3 fields as in the header, found 2 (this and later columns are missing)',
+    );
     expect(error).toMatchObject({ line: 3, column: 'c' });
   });
 
@@ -77,7 +86,9 @@ describe('readCsv', () => {
 
   it('reports an unterminated quote at the line where the quoted field starts', async () => {
     const error = await parseError('a,b\n1,2\n3,"open\nstill open\n');
-    expect(error.message).toBe('line 3, column "b": unterminated quoted field: the closing quote is missing before the end of the file');
+    expect(error.message).toBe(
+      'line 3, column "b": unterminated quoted field: the closing quote is missing before the end of the file',
+    );
   });
 
   it('reports text after a closing quote', async () => {
@@ -88,7 +99,9 @@ describe('readCsv', () => {
   it('reports an empty file and a repeated header name', async () => {
     expect((await parseError('')).message).toBe('line 1: the file is empty: no header row');
     expect((await parseError('\n\n')).message).toBe('line 1: the file is empty: no header row');
-    expect((await parseError('a,b,a\n1,2,3\n')).message).toBe('line 1, column "a": the header repeats this column name');
+    expect((await parseError('a,b,a\n1,2,3\n')).message).toBe(
+      'line 1, column "a": the header repeats this column name',
+    );
   });
 });
 

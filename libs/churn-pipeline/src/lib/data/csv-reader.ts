@@ -7,6 +7,7 @@
  * held, never the whole file, so a million-row file costs no more memory than a small one.
  */
 import { StringDecoder } from 'node:string_decoder';
+
 import { DatasetError } from '../errors';
 import { isBlankText } from './cell-values';
 
@@ -247,7 +248,10 @@ export async function readCsv(source: CsvSource): Promise<CsvRowStream> {
 }
 
 /** Reads the header and the first rows of a CSV (for schema inference), then stops reading. */
-export async function readCsvSample(source: CsvSource, maxRows: number): Promise<{ header: string[]; rows: string[][] }> {
+export async function readCsvSample(
+  source: CsvSource,
+  maxRows: number,
+): Promise<{ header: string[]; rows: string[][] }> {
   const { header, batches } = await readCsv(source);
   const rows: string[][] = [];
   for await (const batch of batches) {

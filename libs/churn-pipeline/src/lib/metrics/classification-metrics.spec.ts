@@ -5,7 +5,10 @@ import { confusionMatrix, evaluateClassifier, f1From, logLoss, precisionFrom, ro
 describe('classification metrics', () => {
   it('counts a confusion matrix', () => {
     expect(confusionMatrix([0, 1, 1, 0, 1], [0, 1, 0, 1, 1])).toEqual({
-      trueNegatives: 1, falsePositives: 1, falseNegatives: 1, truePositives: 2,
+      trueNegatives: 1,
+      falsePositives: 1,
+      falseNegatives: 1,
+      truePositives: 2,
     });
   });
 
@@ -20,7 +23,9 @@ describe('classification metrics', () => {
   });
 
   it('refuses a single class, mismatched lengths and probabilities outside [0, 1]', () => {
-    expect(() => rocAuc([1, 1], [0.2, 0.3])).toThrow(new MetricsError('ROC AUC is undefined when only one class is present in the labels'));
+    expect(() => rocAuc([1, 1], [0.2, 0.3])).toThrow(
+      new MetricsError('ROC AUC is undefined when only one class is present in the labels'),
+    );
     expect(() => confusionMatrix([1], [1, 0])).toThrow(new MetricsError('1 labels but 2 predictions'));
     expect(() => logLoss([1], [1.2])).toThrow(MetricsError);
   });
@@ -29,6 +34,9 @@ describe('classification metrics', () => {
     const labels = [1, 0, 1, 0];
     const probabilities = [0.9, 0.8, 0.3, 0.1];
     evaluateClassifier(labels, probabilities);
-    expect([labels, probabilities]).toEqual([[1, 0, 1, 0], [0.9, 0.8, 0.3, 0.1]]);
+    expect([labels, probabilities]).toEqual([
+      [1, 0, 1, 0],
+      [0.9, 0.8, 0.3, 0.1],
+    ]);
   });
 });

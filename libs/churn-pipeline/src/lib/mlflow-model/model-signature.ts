@@ -3,8 +3,8 @@
  * MLflow 3 writes them (`mlflow.models.ModelSignature.to_dict()` and `_save_example` with pandas'
  * split orient), so MLflow's schema enforcement and `load_input_example` read them unchanged.
  */
-import type { CustomerRecord, FittedPipeline, RawValue } from '../pipeline-contract';
 import { ONNX_LABEL_OUTPUT, ONNX_PROBABILITY_OUTPUT } from '../onnx';
+import type { CustomerRecord, FittedPipeline, RawValue } from '../pipeline-contract';
 import { pythonJsonDumps } from './python-json';
 
 /** One `ColSpec` as MLflow serialises it (a type alias, so it is a plain JSON value). */

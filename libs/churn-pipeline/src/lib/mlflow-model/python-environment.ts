@@ -20,7 +20,13 @@ export const ONNX_VERSION = '1.23.2';
 
 export const DEFAULT_PYTHON_ENVIRONMENT: PythonEnvironment = {
   pythonVersion: '3.11.7',
-  requirements: [`mlflow==${MLFLOW_VERSION}`, 'numpy==2.4.6', `onnx==${ONNX_VERSION}`, 'onnxruntime==1.32.0', 'pandas==2.3.3'],
+  requirements: [
+    `mlflow==${MLFLOW_VERSION}`,
+    'numpy==2.4.6',
+    `onnx==${ONNX_VERSION}`,
+    'onnxruntime==1.32.0',
+    'pandas==2.3.3',
+  ],
   buildDependencies: ['pip==23.2.1', 'setuptools==65.5.0', 'wheel'],
 };
 

@@ -7,12 +7,7 @@
  */
 
 export type PythonJsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | readonly PythonJsonValue[]
-  | { readonly [key: string]: PythonJsonValue };
+  string | number | boolean | null | readonly PythonJsonValue[] | { readonly [key: string]: PythonJsonValue };
 
 /** Python writes integral floats below 1e16 with a trailing `.0`; beyond that both use exponent form. */
 const LARGEST_PLAIN_INTEGRAL_FLOAT = 1e16;

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import type { CustomerRecord, FittedPipeline } from '../pipeline-contract';
 import { inputExampleFrame, mlflowSignature } from './model-signature';
 import {
@@ -88,7 +89,10 @@ export class MlflowModelDirectoryError extends Error {
  *   await writeMlflowModelDirectory('/tmp/model', { fitted, onnxBytes: exportPipelineToOnnx(fitted), inputExample: rows.slice(0, 5) });
  *   // then in Python: mlflow.pyfunc.load_model('/tmp/model').predict(df)
  */
-export async function writeMlflowModelDirectory(dir: string, input: MlflowModelDirectoryInput): Promise<WrittenMlflowModel> {
+export async function writeMlflowModelDirectory(
+  dir: string,
+  input: MlflowModelDirectoryInput,
+): Promise<WrittenMlflowModel> {
   if (input.onnxBytes.length === 0) {
     throw new MlflowModelDirectoryError('onnxBytes', 'is empty; pass the bytes of exportPipelineToOnnx(fitted)');
   }
@@ -160,7 +164,10 @@ async function ensureEmptyDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const existing = await readdir(dir);
   if (existing.length > 0) {
-    throw new MlflowModelDirectoryError('dir', `${dir} already holds ${existing.slice(0, 5).join(', ')}; write into an empty directory`);
+    throw new MlflowModelDirectoryError(
+      'dir',
+      `${dir} already holds ${existing.slice(0, 5).join(', ')}; write into an empty directory`,
+    );
   }
 }
 

@@ -71,7 +71,9 @@ function scalar(value: YamlScalar): string {
   // Single quotes need no escapes but cannot carry line breaks or control characters; JSON's
   // double-quoted form is also a valid YAML double-quoted scalar and carries anything.
   // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value) ? JSON.stringify(value) : `'${value.replaceAll("'", "''")}'`;
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)
+    ? JSON.stringify(value)
+    : `'${value.replaceAll("'", "''")}'`;
 }
 
 /**

@@ -26,7 +26,10 @@ describe('fitLogisticRegression', () => {
       let gradientCoefficient = fit.coefficients[0];
       let gradientIntercept = 0;
       for (let i = 0; i < 8; i += 1) {
-        const residual = 0.7 * (labels[i] === 1 ? w1 : w0) * (sigmoid(design.values[i] * fit.coefficients[0] + fit.intercept) - labels[i]);
+        const residual =
+          0.7 *
+          (labels[i] === 1 ? w1 : w0) *
+          (sigmoid(design.values[i] * fit.coefficients[0] + fit.intercept) - labels[i]);
         gradientCoefficient += residual * design.values[i];
         gradientIntercept += residual;
       }
@@ -50,7 +53,7 @@ describe('fitLogisticRegression', () => {
       row[1] = i % 5 === 0 ? 0 : Math.cos(i * 0.3);
       if (i !== 7) row[2 + (i % 3)] = 1;
       row[5 + ((i >> 1) % 2)] = 1;
-      oneHotLabels[i] = (Math.sin(i * 2.3) + row[0] + row[2] > 0.4 ? 1 : 0);
+      oneHotLabels[i] = Math.sin(i * 2.3) + row[0] + row[2] > 0.4 ? 1 : 0;
     }
     const fit = fitLogisticRegression({ values, rowCount, featureCount: width }, oneHotLabels, { tolerance: 1e-13 });
     expect(fit.converged).toBe(true);
@@ -68,7 +71,9 @@ describe('fitLogisticRegression', () => {
   });
 
   it('weighs classes n / (2 · count) when balanced', () => {
-    expect(fitLogisticRegression(design, Uint8Array.of(0, 0, 0, 0, 0, 0, 1, 1), { classWeight: 'balanced' }).classWeights).toEqual([8 / 12, 8 / 4]);
+    expect(
+      fitLogisticRegression(design, Uint8Array.of(0, 0, 0, 0, 0, 0, 1, 1), { classWeight: 'balanced' }).classWeights,
+    ).toEqual([8 / 12, 8 / 4]);
   });
 
   it('does not modify its inputs', () => {
@@ -83,16 +88,19 @@ describe('fitLogisticRegression', () => {
     expect(() => fitLogisticRegression(design, new Uint8Array(8))).toThrow(
       new FitError('the training rows hold a single class (8 negatives, 0 positives)'),
     );
-    expect(() => fitLogisticRegression({ ...design, values: Float64Array.of(1, Number.NaN, 0, 0, 0, 0, 0, 0) }, labels)).toThrow(
-      new FitError('design matrix value at row 1, feature 0 is NaN'),
-    );
+    expect(() =>
+      fitLogisticRegression({ ...design, values: Float64Array.of(1, Number.NaN, 0, 0, 0, 0, 0, 0) }, labels),
+    ).toThrow(new FitError('design matrix value at row 1, feature 0 is NaN'));
     expect(() => fitLogisticRegression(design, labels.subarray(1))).toThrow(FitError);
     expect(() => fitLogisticRegression(design, labels, { C: 0 })).toThrow(OptionError);
   });
 
   it('reports iterations as they happen and stops at the iteration limit', () => {
     const seen: number[] = [];
-    const fit = fitLogisticRegression(design, labels, { maxIterations: 1, onIteration: (iteration) => seen.push(iteration) });
+    const fit = fitLogisticRegression(design, labels, {
+      maxIterations: 1,
+      onIteration: (iteration) => seen.push(iteration),
+    });
     expect(fit).toMatchObject({ iterations: 1, converged: false });
     expect(seen).toEqual([0, 1]);
   });

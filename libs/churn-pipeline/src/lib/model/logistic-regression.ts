@@ -85,7 +85,8 @@ export function fitLogisticRegression(
   if (!Number.isInteger(maxIterations) || maxIterations < 0) {
     throw new OptionError(`maxIterations must be a non-negative integer, got ${maxIterations}`);
   }
-  if (X.length !== n * d) throw new FitError(`design matrix has ${X.length} values, expected ${n} rows × ${d} features`);
+  if (X.length !== n * d)
+    throw new FitError(`design matrix has ${X.length} values, expected ${n} rows × ${d} features`);
   if (labels.length !== n) throw new FitError(`${labels.length} labels for ${n} rows`);
   assertFinite(X, d);
 
@@ -96,7 +97,9 @@ export function fitLogisticRegression(
     classCounts[y] += 1;
   }
   if (classCounts[0] === 0 || classCounts[1] === 0) {
-    throw new FitError(`the training rows hold a single class (${classCounts[0]} negatives, ${classCounts[1]} positives)`);
+    throw new FitError(
+      `the training rows hold a single class (${classCounts[0]} negatives, ${classCounts[1]} positives)`,
+    );
   }
   const classWeights: [number, number] =
     options.classWeight === 'balanced' ? [n / (2 * classCounts[0]), n / (2 * classCounts[1])] : [1, 1];
@@ -140,7 +143,18 @@ export function fitLogisticRegression(
   let iterations = 0;
   let converged = false;
   while (true) {
-    accumulateGradientAndHessian(rows, scratch, n, p, labels, z, C * classWeights[0], C * classWeights[1], gradient, hessian);
+    accumulateGradientAndHessian(
+      rows,
+      scratch,
+      n,
+      p,
+      labels,
+      z,
+      C * classWeights[0],
+      C * classWeights[1],
+      gradient,
+      hessian,
+    );
     for (let j = 0; j < d; j += 1) {
       gradient[j] += beta[j];
       hessian[j * p + j] += 1;

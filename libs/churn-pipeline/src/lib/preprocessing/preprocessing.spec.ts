@@ -1,7 +1,13 @@
 import { loadRecordsDataset } from '../data/churn-dataset';
 import { DatasetError } from '../errors';
 import type { FeatureSchema } from '../pipeline-contract';
-import { buildDesignMatrix, featureNames, fitNumericTransform, fitPreprocessing, medianOfPresent } from './preprocessing';
+import {
+  buildDesignMatrix,
+  featureNames,
+  fitNumericTransform,
+  fitPreprocessing,
+  medianOfPresent,
+} from './preprocessing';
 
 const schema: FeatureSchema = { target: 'y', positiveLabel: '1', identifiers: [], numeric: ['x'], categorical: ['c'] };
 
@@ -13,7 +19,10 @@ describe('preprocessing', () => {
 
   it('standardises the imputed column with the population std, and gives a constant column scale 1', () => {
     expect(fitNumericTransform('x', Float64Array.of(1, Number.NaN, 3), [0, 1, 2])).toEqual({
-      name: 'x', median: 2, mean: 2, scale: Math.sqrt(2 / 3),
+      name: 'x',
+      median: 2,
+      mean: 2,
+      scale: Math.sqrt(2 / 3),
     });
     expect(fitNumericTransform('x', Float64Array.of(4, 4, Number.NaN), [0, 1, 2]).scale).toBe(1);
     expect(() => fitNumericTransform('x', Float64Array.of(Number.NaN, 1), [0])).toThrow(DatasetError);
@@ -35,6 +44,10 @@ describe('preprocessing', () => {
     expect(featureNames(learned)).toEqual(['num__x', 'cat__c_B', 'cat__c_b']);
     const design = buildDesignMatrix(dataset, learned, [2, 3, 0]);
     const z = (x: number): number => (x - 2) / Math.sqrt(2 / 3);
-    expect(design).toEqual({ rowCount: 3, featureCount: 3, values: Float64Array.of(z(100), 0, 0, z(2), 0, 0, z(1), 0, 1) });
+    expect(design).toEqual({
+      rowCount: 3,
+      featureCount: 3,
+      values: Float64Array.of(z(100), 0, 0, z(2), 0, 0, z(1), 0, 1),
+    });
   });
 });

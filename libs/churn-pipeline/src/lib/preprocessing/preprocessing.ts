@@ -4,8 +4,8 @@
  *                     ('cat', OneHotEncoder(handle_unknown='ignore'), categorical)])`,
  * and the dense design matrix it produces.
  */
-import { DatasetError } from '../errors';
 import type { ChurnDataset } from '../data/churn-dataset';
+import { DatasetError } from '../errors';
 import type { CategoricalColumnTransform, NumericColumnTransform } from '../pipeline-contract';
 
 /** The learned preprocessing: one transform per numeric and per categorical column, in schema order. */
@@ -51,10 +51,16 @@ export function medianOfPresent(values: Float64Array, rows: ArrayLike<number>): 
  * @example fitNumericTransform('x', Float64Array.of(1, NaN, 3), [0, 1, 2])
  *   // { name: 'x', median: 2, mean: 2, scale: 0.816496580927726 }
  */
-export function fitNumericTransform(name: string, values: Float64Array, rows: ArrayLike<number>): NumericColumnTransform {
+export function fitNumericTransform(
+  name: string,
+  values: Float64Array,
+  rows: ArrayLike<number>,
+): NumericColumnTransform {
   const median = medianOfPresent(values, rows);
   if (median === undefined) {
-    throw new DatasetError('every value is missing in the training rows, so there is no median to impute', { column: name });
+    throw new DatasetError('every value is missing in the training rows, so there is no median to impute', {
+      column: name,
+    });
   }
   const imputed = (row: number): number => (Number.isNaN(values[row]) ? median : values[row]);
   let sum = 0;
@@ -141,7 +147,8 @@ export function buildDesignMatrix(
   const values = new Float64Array(rows.length * width);
   preprocessing.numeric.forEach((transform, feature) => {
     const column = dataset.numeric.find((c) => c.name === transform.name);
-    if (column === undefined) throw new DatasetError('the dataset has no such numeric column', { column: transform.name });
+    if (column === undefined)
+      throw new DatasetError('the dataset has no such numeric column', { column: transform.name });
     const source = column.values;
     for (let i = 0; i < rows.length; i += 1) {
       const raw = source[rows[i]];
@@ -151,7 +158,8 @@ export function buildDesignMatrix(
   let blockStart = preprocessing.numeric.length;
   for (const transform of preprocessing.categorical) {
     const column = dataset.categorical.find((c) => c.name === transform.name);
-    if (column === undefined) throw new DatasetError('the dataset has no such categorical column', { column: transform.name });
+    if (column === undefined)
+      throw new DatasetError('the dataset has no such categorical column', { column: transform.name });
     const featureOfCode = featureOffsetsByCode(column.levels, transform.categories, blockStart);
     const codes = column.codes;
     for (let i = 0; i < rows.length; i += 1) {
@@ -165,7 +173,11 @@ export function buildDesignMatrix(
 }
 
 /** For each level code of a column, the feature index of its one-hot indicator, or -1 when unseen. */
-function featureOffsetsByCode(levels: readonly string[], categories: readonly string[], blockStart: number): Int32Array {
+function featureOffsetsByCode(
+  levels: readonly string[],
+  categories: readonly string[],
+  blockStart: number,
+): Int32Array {
   const position = new Map(categories.map((category, index) => [category, blockStart + index]));
   return Int32Array.from(levels, (level) => position.get(level) ?? -1);
 }

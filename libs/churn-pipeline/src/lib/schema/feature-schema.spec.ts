@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+
 import { readCsvSample } from '../data/csv-reader';
 import { SchemaError } from '../errors';
 import { defaultChurnSchema, inferSchema, validateSchema } from './feature-schema';
@@ -30,17 +31,37 @@ describe('inferSchema', () => {
 
   it('applies overrides: a listed column leaves the list it was inferred into', () => {
     const header = ['id', 'age', 'plan', 'label'];
-    const rows = [['1', '30', 'a', 'true'], ['2', '41', 'b', 'false'], ['3', '52', 'a', 'true']];
+    const rows = [
+      ['1', '30', 'a', 'true'],
+      ['2', '41', 'b', 'false'],
+      ['3', '52', 'a', 'true'],
+    ];
     expect(inferSchema(header, rows)).toEqual({
-      target: 'label', positiveLabel: 'true', identifiers: ['id'], numeric: ['age'], categorical: ['plan'],
+      target: 'label',
+      positiveLabel: 'true',
+      identifiers: ['id'],
+      numeric: ['age'],
+      categorical: ['plan'],
     });
     expect(inferSchema(header, rows, { categorical: ['plan', 'age'], positiveLabel: 'false' })).toEqual({
-      target: 'label', positiveLabel: 'false', identifiers: ['id'], numeric: [], categorical: ['plan', 'age'],
+      target: 'label',
+      positiveLabel: 'false',
+      identifiers: ['id'],
+      numeric: [],
+      categorical: ['plan', 'age'],
     });
   });
 
   it('asks for the positive label when it cannot guess it', () => {
-    expect(() => inferSchema(['x', 'churn'], [['1', 'left'], ['2', 'stayed']])).toThrow(SchemaError);
+    expect(() =>
+      inferSchema(
+        ['x', 'churn'],
+        [
+          ['1', 'left'],
+          ['2', 'stayed'],
+        ],
+      ),
+    ).toThrow(SchemaError);
   });
 });
 
@@ -60,7 +81,10 @@ describe('validateSchema', () => {
     [{ ...valid, identifiers: ['b'] }, 'column "b" appears in both "identifiers" and "categorical"'],
     [{ ...valid, target: '' }, 'schema field "target" must be a non-empty string'],
     [{ ...valid, numeric: 'a' }, 'schema field "numeric" must be an array of column names'],
-    [{ ...valid, numeric: [], categorical: [] }, 'the schema names no feature column: both "numeric" and "categorical" are empty'],
+    [
+      { ...valid, numeric: [], categorical: [] },
+      'the schema names no feature column: both "numeric" and "categorical" are empty',
+    ],
     [{ ...valid, extra: 1 }, 'unknown schema field(s): extra'],
     [[], 'a feature schema must be a JSON object'],
   ])('refuses %j', (candidate, message) => {

@@ -2,9 +2,9 @@
  * The feature schema as data: the default for IBM Telco, validation of a schema read from JSON,
  * and inference from a CSV header plus sample rows (then overridden by the user).
  */
+import { isBlankText, parseNumericText } from '../data/cell-values';
 import { SchemaError } from '../errors';
 import type { FeatureSchema } from '../pipeline-contract';
-import { isBlankText, parseNumericText } from '../data/cell-values';
 import defaultSchemaJson from './default-schema.json';
 
 /**
@@ -108,10 +108,10 @@ export function inferSchema(
     throw new SchemaError(`the header repeats column(s): ${[...new Set(duplicates)].join(', ')}`);
   }
   const columnValues = (index: number): string[] => sampleRows.map((row) => row[index] ?? '');
-  const target =
-    overrides.target ?? header.find((name) => name.toLowerCase() === 'churn') ?? header[header.length - 1];
+  const target = overrides.target ?? header.find((name) => name.toLowerCase() === 'churn') ?? header[header.length - 1];
   const targetIndex = header.indexOf(target);
-  const positiveLabel = overrides.positiveLabel ?? guessPositiveLabel(target, targetIndex < 0 ? [] : columnValues(targetIndex));
+  const positiveLabel =
+    overrides.positiveLabel ?? guessPositiveLabel(target, targetIndex < 0 ? [] : columnValues(targetIndex));
 
   const identifiers: string[] = [];
   const numeric: string[] = [];

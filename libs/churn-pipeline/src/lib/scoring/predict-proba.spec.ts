@@ -4,7 +4,13 @@ import type { FittedPipeline } from '../pipeline-contract';
 import { predictLabels, predictProba } from './predict-proba';
 
 const fitted: FittedPipeline = {
-  schema: { target: 'Churn', positiveLabel: 'Yes', identifiers: ['id'], numeric: ['tenure'], categorical: ['plan', 'senior'] },
+  schema: {
+    target: 'Churn',
+    positiveLabel: 'Yes',
+    identifiers: ['id'],
+    numeric: ['tenure'],
+    categorical: ['plan', 'senior'],
+  },
   numeric: [{ name: 'tenure', median: 10, mean: 12, scale: 4 }],
   categorical: [
     { name: 'plan', categories: ['basic', 'pro'] },
@@ -52,6 +58,8 @@ describe('predictProba', () => {
   });
 
   it('refuses an inconsistent pipeline', () => {
-    expect(() => predictProba({ ...fitted, coefficients: [1] }, [])).toThrow(new PipelineError('1 coefficients for 5 features'));
+    expect(() => predictProba({ ...fitted, coefficients: [1] }, [])).toThrow(
+      new PipelineError('1 coefficients for 5 features'),
+    );
   });
 });

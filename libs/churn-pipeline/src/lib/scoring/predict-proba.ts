@@ -5,7 +5,7 @@
  * numbers (as their decimal text), and a missing or unseen category contributes nothing (all-zero
  * one-hot block). Fields outside the schema are ignored.
  */
-import { numericFromRaw, categoryFromRaw, quoteForMessage } from '../data/cell-values';
+import { categoryFromRaw, numericFromRaw, quoteForMessage } from '../data/cell-values';
 import { PipelineError, ScoringError } from '../errors';
 import { sigmoid } from '../model/logistic-regression';
 import type { CustomerRecord, FittedPipeline } from '../pipeline-contract';
@@ -29,7 +29,9 @@ export function assertPipelineConsistent(fitted: FittedPipeline): void {
     throw new PipelineError(`numeric transforms (${names(fitted.numeric)}) do not match the schema's numeric columns`);
   }
   if (names(fitted.categorical) !== fitted.schema.categorical.join(',')) {
-    throw new PipelineError(`categorical transforms (${names(fitted.categorical)}) do not match the schema's categorical columns`);
+    throw new PipelineError(
+      `categorical transforms (${names(fitted.categorical)}) do not match the schema's categorical columns`,
+    );
   }
   for (const t of fitted.numeric) {
     if (![t.median, t.mean, t.scale].every(Number.isFinite) || !(t.scale > 0)) {
@@ -89,7 +91,11 @@ export function predictProba(fitted: FittedPipeline, records: readonly CustomerR
       const raw = record[column.name];
       const category = categoryFromRaw(raw);
       if (category === undefined) {
-        throw new ScoringError(`${quoteForMessage(raw)} cannot be a category (expected text or a number)`, index + 1, column.name);
+        throw new ScoringError(
+          `${quoteForMessage(raw)} cannot be a category (expected text or a number)`,
+          index + 1,
+          column.name,
+        );
       }
       if (category !== null) z += column.weightOf.get(category) ?? 0;
     }

@@ -31,7 +31,8 @@ export interface SplitIndices {
  * @example stratifiedSplit(Uint8Array.of(0, 0, 0, 0, 1, 1, 1, 1, 1, 1), 7, 0.2).test.length // 2
  */
 export function stratifiedSplit(labels: ArrayLike<number>, seed: number, testShare = DEFAULT_TEST_SHARE): SplitIndices {
-  if (!(testShare > 0 && testShare < 1)) throw new OptionError(`testShare must be between 0 and 1 exclusive, got ${testShare}`);
+  if (!(testShare > 0 && testShare < 1))
+    throw new OptionError(`testShare must be between 0 and 1 exclusive, got ${testShare}`);
   const random = seededRandom(seed);
   const byClass: number[][] = [[], []];
   for (let row = 0; row < labels.length; row += 1) {
@@ -44,7 +45,10 @@ export function stratifiedSplit(labels: ArrayLike<number>, seed: number, testSha
       throw new SplitError(`class ${label} has ${rows.length} row(s); a stratified split needs at least 2 per class`);
     }
   });
-  const testSizes = allocateTestRows(byClass.map((rows) => rows.length), Math.ceil(testShare * labels.length));
+  const testSizes = allocateTestRows(
+    byClass.map((rows) => rows.length),
+    Math.ceil(testShare * labels.length),
+  );
   const shuffled = byClass.map((rows) => shuffle(rows, random));
   // concat, not push(...rows): spreading a million arguments overflows the call stack.
   const test = shuffled[0].slice(0, testSizes[0]).concat(shuffled[1].slice(0, testSizes[1]));

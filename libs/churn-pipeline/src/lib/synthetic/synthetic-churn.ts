@@ -6,15 +6,34 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
 import { OptionError } from '../errors';
-import { randomIndex, randomNormal, seededRandom, type UniformRandom } from '../random/seeded-random';
 import { sigmoid } from '../model/logistic-regression';
+import { randomIndex, randomNormal, seededRandom, type UniformRandom } from '../random/seeded-random';
 
 /** The Telco header, in the Telco file's column order. */
 export const TELCO_COLUMNS = [
-  'customerID', 'gender', 'SeniorCitizen', 'Partner', 'Dependents', 'tenure', 'PhoneService', 'MultipleLines',
-  'InternetService', 'OnlineSecurity', 'OnlineBackup', 'DeviceProtection', 'TechSupport', 'StreamingTV',
-  'StreamingMovies', 'Contract', 'PaperlessBilling', 'PaymentMethod', 'MonthlyCharges', 'TotalCharges', 'Churn',
+  'customerID',
+  'gender',
+  'SeniorCitizen',
+  'Partner',
+  'Dependents',
+  'tenure',
+  'PhoneService',
+  'MultipleLines',
+  'InternetService',
+  'OnlineSecurity',
+  'OnlineBackup',
+  'DeviceProtection',
+  'TechSupport',
+  'StreamingTV',
+  'StreamingMovies',
+  'Contract',
+  'PaperlessBilling',
+  'PaymentMethod',
+  'MonthlyCharges',
+  'TotalCharges',
+  'Churn',
 ] as const;
 
 /** One synthetic customer: every Telco column as the text a CSV would hold. */
@@ -46,7 +65,14 @@ export const SYNTHETIC_CHURN_LOG_ODDS = {
   dependents: -0.25,
 } as const;
 
-const ADD_ONS = ['OnlineSecurity', 'OnlineBackup', 'DeviceProtection', 'TechSupport', 'StreamingTV', 'StreamingMovies'] as const;
+const ADD_ONS = [
+  'OnlineSecurity',
+  'OnlineBackup',
+  'DeviceProtection',
+  'TechSupport',
+  'StreamingTV',
+  'StreamingMovies',
+] as const;
 const PAYMENT_METHODS = ['Electronic check', 'Mailed check', 'Bank transfer (automatic)', 'Credit card (automatic)'];
 const PAYMENT_SHARES = [0.34, 0.23, 0.22, 0.21];
 const CONTRACTS = ['Month-to-month', 'One year', 'Two year'];

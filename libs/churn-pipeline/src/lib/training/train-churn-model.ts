@@ -4,6 +4,7 @@
  * jobs call; MLflow logging and model export are theirs.
  */
 import type { Readable } from 'node:stream';
+
 import { loadCsvDataset, loadCsvFile, loadRecordsDataset, type ChurnDataset } from '../data/churn-dataset';
 import type { CsvSource } from '../data/csv-reader';
 import { OptionError } from '../errors';
@@ -114,7 +115,11 @@ export async function trainChurnModel(options: TrainChurnModelOptions): Promise<
   const timings = { load: 0, split: 0, preprocess: 0, fit: 0, evaluate: 0 };
   const report = (stage: TrainingStage, status: TrainingProgress['status'], message: string): void =>
     options.onProgress?.({ stage, status, message, elapsedMs: performance.now() - started });
-  async function stage<T>(name: TrainingStage, describe: (result: T) => string, work: () => T | Promise<T>): Promise<T> {
+  async function stage<T>(
+    name: TrainingStage,
+    describe: (result: T) => string,
+    work: () => T | Promise<T>,
+  ): Promise<T> {
     report(name, 'started', `${name}: started`);
     const stageStart = performance.now();
     const result = await work();
@@ -143,16 +148,25 @@ export async function trainChurnModel(options: TrainChurnModelOptions): Promise<
   );
   const fit = await stage(
     'fit',
-    (f) => `${f.converged ? 'converged' : 'stopped without converging'} after ${f.iterations} iterations, loss ${f.lossHistory[f.lossHistory.length - 1].toFixed(6)}`,
+    (f) =>
+      `${f.converged ? 'converged' : 'stopped without converging'} after ${f.iterations} iterations, loss ${f.lossHistory[f.lossHistory.length - 1].toFixed(6)}`,
     () =>
-      fitLogisticRegression(trainDesign, Uint8Array.from(split.train, (row) => dataset.target[row]), {
-        C: parameters.C,
-        tolerance: parameters.tolerance,
-        maxIterations: parameters.maxIterations,
-        classWeight: parameters.classWeight,
-        onIteration: (iteration, loss, gradientNorm) =>
-          report('fit', 'progress', `fit: iteration ${iteration}, loss ${loss.toFixed(6)}, gradient ${gradientNorm.toExponential(2)}`),
-      }),
+      fitLogisticRegression(
+        trainDesign,
+        Uint8Array.from(split.train, (row) => dataset.target[row]),
+        {
+          C: parameters.C,
+          tolerance: parameters.tolerance,
+          maxIterations: parameters.maxIterations,
+          classWeight: parameters.classWeight,
+          onIteration: (iteration, loss, gradientNorm) =>
+            report(
+              'fit',
+              'progress',
+              `fit: iteration ${iteration}, loss ${loss.toFixed(6)}, gradient ${gradientNorm.toExponential(2)}`,
+            ),
+        },
+      ),
   );
   const metrics = await stage(
     'evaluate',
@@ -160,7 +174,11 @@ export async function trainChurnModel(options: TrainChurnModelOptions): Promise<
     () => {
       const testDesign = buildDesignMatrix(dataset, preprocessing, split.test);
       const probabilities = predictProbaFromDesign(testDesign, fit.coefficients, fit.intercept);
-      return evaluateClassifier(Uint8Array.from(split.test, (row) => dataset.target[row]), probabilities, parameters.threshold);
+      return evaluateClassifier(
+        Uint8Array.from(split.test, (row) => dataset.target[row]),
+        probabilities,
+        parameters.threshold,
+      );
     },
   );
 

@@ -1,4 +1,4 @@
-import { type ConfusionCounts, requireConfusionCounts } from './confusion-counts';
+import { requireConfusionCounts, type ConfusionCounts } from './confusion-counts';
 
 /** Quality of a binary classifier on labelled predictions; null where the ratio is 0/0. */
 export interface ClassificationMetrics {
@@ -16,8 +16,15 @@ export function ratioOrNull(numerator: number, denominator: number): number | nu
 }
 
 /** F1 = 2TP / (2TP + FP + FN) of counts already checked (see classificationMetrics); null when TP + FP + FN = 0. */
-export function f1Score(counts: { truePositives: number; falsePositives: number; falseNegatives: number }): number | null {
-  return ratioOrNull(2 * counts.truePositives, 2 * counts.truePositives + counts.falsePositives + counts.falseNegatives);
+export function f1Score(counts: {
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+}): number | null {
+  return ratioOrNull(
+    2 * counts.truePositives,
+    2 * counts.truePositives + counts.falsePositives + counts.falseNegatives,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { f1Score, ratioOrNull } from './classification-metrics';
-import { type ConfusionCounts, requireConfusionCounts } from './confusion-counts';
+import { requireConfusionCounts, type ConfusionCounts } from './confusion-counts';
 import { f1DifferenceInterval } from './f1-interval';
 import { DEFAULT_CONFIDENCE, newcombeDifferenceInterval } from './proportion-intervals';
 import { requireOpenUnitInterval } from './validation';

@@ -46,7 +46,11 @@ export function f1Variance(counts: F1Counts): number | undefined {
  * f1DifferenceInterval({ truePositives: 80, falsePositives: 10, falseNegatives: 10 }, { truePositives: 40, falsePositives: 10, falseNegatives: 50 });
  * // { difference: 0.31746031746031744, lower: 0.2081…, upper: 0.4267…, confidence: 0.95 }
  */
-export function f1DifferenceInterval(first: F1Counts, second: F1Counts, confidence = DEFAULT_CONFIDENCE): DifferenceInterval | undefined {
+export function f1DifferenceInterval(
+  first: F1Counts,
+  second: F1Counts,
+  confidence = DEFAULT_CONFIDENCE,
+): DifferenceInterval | undefined {
   requireF1Counts(first, 'first');
   requireF1Counts(second, 'second');
   requireOpenUnitInterval(confidence, 'confidence');
@@ -60,7 +64,8 @@ export function f1DifferenceInterval(first: F1Counts, second: F1Counts, confiden
 }
 
 function requireF1Counts(counts: F1Counts, field: string): void {
-  if (counts === null || typeof counts !== 'object') throw new DriftInputError(field, 'expected { truePositives, falsePositives, falseNegatives }');
+  if (counts === null || typeof counts !== 'object')
+    throw new DriftInputError(field, 'expected { truePositives, falsePositives, falseNegatives }');
   requireCount(counts.truePositives, `${field}.truePositives`);
   requireCount(counts.falsePositives, `${field}.falsePositives`);
   requireCount(counts.falseNegatives, `${field}.falseNegatives`);

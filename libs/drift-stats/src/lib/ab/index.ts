@@ -8,6 +8,11 @@ export {
   type Interval,
   type DifferenceInterval,
 } from './proportion-intervals';
-export { sampleRatioMismatch, DEFAULT_SRM_ALPHA, SHARE_SUM_TOLERANCE, type SampleRatioMismatch } from './sample-ratio-mismatch';
+export {
+  sampleRatioMismatch,
+  DEFAULT_SRM_ALPHA,
+  SHARE_SUM_TOLERANCE,
+  type SampleRatioMismatch,
+} from './sample-ratio-mismatch';
 export { compareVariantMetrics, type MetricDifference } from './compare-variants';
 export { f1Variance, f1DifferenceInterval, type F1Counts } from './f1-interval';

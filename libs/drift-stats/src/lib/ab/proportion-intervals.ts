@@ -30,7 +30,8 @@ function twoSidedCriticalValue(confidence: number): number {
 function requireProportion(successes: number, trials: number, successesField: string, trialsField: string): void {
   requireCount(successes, successesField);
   requireCount(trials, trialsField);
-  if (trials === 0) throw new DriftInputError(trialsField, 'must be at least 1: a proportion of no trials is undefined');
+  if (trials === 0)
+    throw new DriftInputError(trialsField, 'must be at least 1: a proportion of no trials is undefined');
   if (successes > trials) {
     throw new DriftInputError(successesField, `must not exceed ${trialsField} (${trials}), got ${successes}`);
   }

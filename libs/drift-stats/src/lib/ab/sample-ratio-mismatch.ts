@@ -73,13 +73,18 @@ export function sampleRatioMismatch(
     throw new DriftInputError('observed', `needs at least two variants, got ${observed.length}`);
   }
   if (expectedShares.length !== observed.length) {
-    throw new DriftInputError('expectedShares', `has ${expectedShares.length} shares but observed has ${observed.length} counts`);
+    throw new DriftInputError(
+      'expectedShares',
+      `has ${expectedShares.length} shares but observed has ${observed.length} counts`,
+    );
   }
   const total = observed.reduce((sum, count) => sum + count, 0);
   if (total === 0) throw new DriftInputError('observed', 'must not sum to 0: no units were assigned yet');
   const expected = expectedShares.map((share) => share * total);
   const activeVariants = expectedShares.filter((share, i) => share > 0 || observed[i] > 0).length;
   const { statistic, pValue, degreesOfFreedom } =
-    activeVariants < 2 ? { statistic: 0, pValue: 1, degreesOfFreedom: 0 } : chiSquareGoodnessOfFit(observed, expectedShares);
+    activeVariants < 2
+      ? { statistic: 0, pValue: 1, degreesOfFreedom: 0 }
+      : chiSquareGoodnessOfFit(observed, expectedShares);
   return { statistic, pValue, degreesOfFreedom, alpha, mismatch: pValue < alpha, observed: [...observed], expected };
 }

@@ -187,6 +187,9 @@ export function errorFromResponse(status: number, bodyText: string, request: Mlf
 
 /** First line of a non-JSON body, short enough for a log line (HTML error pages are long). */
 function summarize(text: string): string {
-  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const plain = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return plain.length > 300 ? `${plain.slice(0, 300)}…` : plain || '(empty body)';
 }

@@ -48,7 +48,12 @@ export function retryAfterMs(headers: Headers, nowMs: number): number | undefine
  * @param random a number in [0, 1), `Math.random()` by default
  * @example backoffDelayMs(2, 500, 8000, 0) // 2000
  */
-export function backoffDelayMs(retryIndex: number, baseDelayMs: number, maxDelayMs: number, random: number = Math.random()): number {
+export function backoffDelayMs(
+  retryIndex: number,
+  baseDelayMs: number,
+  maxDelayMs: number,
+  random: number = Math.random(),
+): number {
   const nominal = Math.min(maxDelayMs, baseDelayMs * 2 ** retryIndex);
   return Math.round(nominal * (1 - 0.25 * random));
 }

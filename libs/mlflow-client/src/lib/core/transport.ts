@@ -3,11 +3,11 @@
  * Resource classes describe endpoints; this class sends them.
  */
 import {
+  errorFromResponse,
   MlflowConfigError,
   MlflowConnectionError,
   MlflowError,
   MlflowTimeoutError,
-  errorFromResponse,
   type MlflowRequestDescription,
 } from './errors';
 import { backoffDelayMs, isRetryableStatus, retryAfterMs, sleep } from './retry';
@@ -77,7 +77,8 @@ export class MlflowTransport {
     this.maxRetries = nonNegativeInteger(options.maxRetries, DEFAULTS.maxRetries, 'maxRetries');
     this.#options = options;
     const fetchImpl = options.fetch ?? globalThis.fetch;
-    if (typeof fetchImpl !== 'function') throw new MlflowConfigError('options.fetch: no fetch implementation is available');
+    if (typeof fetchImpl !== 'function')
+      throw new MlflowConfigError('options.fetch: no fetch implementation is available');
     this.#fetch = fetchImpl;
   }
 
@@ -89,11 +90,14 @@ export class MlflowTransport {
       try {
         return JSON.parse(text) as T;
       } catch (cause) {
-        throw new MlflowError(`${description.method} ${description.path} answered HTTP ${response.status} with a body that is not JSON`, {
-          status: response.status,
-          request: description,
-          cause,
-        });
+        throw new MlflowError(
+          `${description.method} ${description.path} answered HTTP ${response.status} with a body that is not JSON`,
+          {
+            status: response.status,
+            request: description,
+            cause,
+          },
+        );
       }
     });
   }
@@ -106,7 +110,10 @@ export class MlflowTransport {
     return this.send(request, async (response) => response);
   }
 
-  private async send<T>(request: MlflowRequest, consume: (response: Response, description: MlflowRequestDescription) => Promise<T>): Promise<T> {
+  private async send<T>(
+    request: MlflowRequest,
+    consume: (response: Response, description: MlflowRequestDescription) => Promise<T>,
+  ): Promise<T> {
     const url = this.url(request.path, request.query);
     const description: MlflowRequestDescription = { method: request.method, path: url.slice(this.baseUrl.length) };
     const idempotent = request.idempotent ?? request.method === 'GET';
@@ -116,7 +123,10 @@ export class MlflowTransport {
 
     for (let attempt = 0; ; attempt++) {
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new MlflowTimeoutError(timeoutMs, { request: description })), timeoutMs);
+      const timer = setTimeout(
+        () => timeout.abort(new MlflowTimeoutError(timeoutMs, { request: description })),
+        timeoutMs,
+      );
       const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
       let failure: MlflowError;
       let serverWaitMs: number | undefined;
@@ -134,10 +144,13 @@ export class MlflowTransport {
           failure = error;
           if (!(error instanceof MlflowConnectionError) && !isRetryableStatus(error.status ?? 0)) throw error;
         } else {
-          failure = new MlflowConnectionError(`Could not reach MLflow for ${description.method} ${description.path}: ${errorText(error)}`, {
-            request: description,
-            cause: error,
-          });
+          failure = new MlflowConnectionError(
+            `Could not reach MLflow for ${description.method} ${description.path}: ${errorText(error)}`,
+            {
+              request: description,
+              cause: error,
+            },
+          );
         }
       } finally {
         clearTimeout(timer);
@@ -145,13 +158,21 @@ export class MlflowTransport {
       if (attempt >= maxRetries) throw failure;
       const delay =
         serverWaitMs ??
-        backoffDelayMs(attempt, this.#options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs, this.#options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs);
+        backoffDelayMs(
+          attempt,
+          this.#options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs,
+          this.#options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs,
+        );
       await wait(delay, request.signal);
     }
   }
 
   private init(request: MlflowRequest, signal: AbortSignal): RequestInit & { duplex?: 'half' } {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.#options.defaultHeaders, ...request.headers };
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...this.#options.defaultHeaders,
+      ...request.headers,
+    };
     if (this.#authorization) headers['Authorization'] = this.#authorization;
     const init: RequestInit & { duplex?: 'half' } = { method: request.method, headers, signal };
     if (request.json !== undefined) {
@@ -186,10 +207,14 @@ export function parseTrackingUri(trackingUri: string): { baseUrl: string; urlAut
   try {
     url = new URL(trackingUri);
   } catch {
-    throw new MlflowConfigError(`trackingUri must be an http(s) URL such as http://127.0.0.1:5000; got '${redactUrl(trackingUri)}'`);
+    throw new MlflowConfigError(
+      `trackingUri must be an http(s) URL such as http://127.0.0.1:5000; got '${redactUrl(trackingUri)}'`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MlflowConfigError(`trackingUri must use http or https (this client talks to a tracking server's REST API); got '${url.protocol}'`);
+    throw new MlflowConfigError(
+      `trackingUri must use http or https (this client talks to a tracking server's REST API); got '${url.protocol}'`,
+    );
   }
   const urlAuth: MlflowAuth | undefined = url.username
     ? { type: 'basic', username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
@@ -202,7 +227,8 @@ export function parseTrackingUri(trackingUri: string): { baseUrl: string; urlAut
 }
 
 function authorizationHeader(auth: MlflowAuth): string {
-  if (auth.type === 'basic') return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+  if (auth.type === 'basic')
+    return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
   return `Bearer ${auth.token}`;
 }
 
@@ -220,12 +246,14 @@ function errorText(error: unknown): string {
 
 function positiveNumber(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new MlflowConfigError(`${field} must be a positive number of milliseconds; got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new MlflowConfigError(`${field} must be a positive number of milliseconds; got ${value}`);
   return value;
 }
 
 function nonNegativeInteger(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new MlflowConfigError(`${field} must be a whole number ≥ 0; got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new MlflowConfigError(`${field} must be a whole number ≥ 0; got ${value}`);
   return value;
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type FactoryProvider, type ModuleMetadata } from '@nestjs/common';
+
 import { MlflowClient } from '../client';
 import type { MlflowClientOptions } from '../core/transport';
 
@@ -37,7 +38,11 @@ export class MlflowModule {
       imports: options.imports ?? [],
       providers: [
         { provide: MLFLOW_CLIENT_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
-        { provide: MlflowClient, useFactory: (clientOptions: MlflowClientOptions) => new MlflowClient(clientOptions), inject: [MLFLOW_CLIENT_OPTIONS] },
+        {
+          provide: MlflowClient,
+          useFactory: (clientOptions: MlflowClientOptions) => new MlflowClient(clientOptions),
+          inject: [MLFLOW_CLIENT_OPTIONS],
+        },
       ],
       exports: [MlflowClient],
     };

@@ -5,6 +5,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
 import { ArtifactSizeMismatchError, MlflowArgumentError, ResourceDoesNotExistError } from '../core/errors';
 import { ARTIFACTS_API, encodePathSegments, joinPath, splitPath } from '../core/paths';
 import type { MlflowTransport } from '../core/transport';
@@ -114,7 +115,9 @@ export class Artifacts {
     if (!info.isDirectory()) throw new MlflowArgumentError(`local_dir '${localDir}' is not a directory`);
     const files = await listLocalFiles(localDir);
     const root = uri.replace(/\/+$/, '');
-    await inParallel(files, TRANSFER_CONCURRENCY, (file) => this.uploadFile(join(localDir, ...file.split('/')), `${root}/${file}`));
+    await inParallel(files, TRANSFER_CONCURRENCY, (file) =>
+      this.uploadFile(join(localDir, ...file.split('/')), `${root}/${file}`),
+    );
     return files;
   }
 
@@ -153,11 +156,19 @@ export class Artifacts {
 
   private async open(uri: string): Promise<Response> {
     const proxyPath = await this.toProxyPath(uri);
-    return this.transport.stream({ method: 'GET', path: `${ARTIFACTS_API}/${encodePathSegments(proxyPath)}`, headers: { Accept: '*/*' } });
+    return this.transport.stream({
+      method: 'GET',
+      path: `${ARTIFACTS_API}/${encodePathSegments(proxyPath)}`,
+      headers: { Accept: '*/*' },
+    });
   }
 
   private async listProxyPath(proxyPath: string): Promise<ArtifactFile[]> {
-    const body = await this.transport.json<{ files?: ArtifactFile[] }>({ method: 'GET', path: ARTIFACTS_API, query: { path: proxyPath } });
+    const body = await this.transport.json<{ files?: ArtifactFile[] }>({
+      method: 'GET',
+      path: ARTIFACTS_API,
+      query: { path: proxyPath },
+    });
     return body.files ?? [];
   }
 
@@ -174,16 +185,29 @@ export class Artifacts {
     return files;
   }
 
-  private async downloadProxyPath(proxyPath: string, localPath: string, expectedSize: number | undefined): Promise<number> {
-    const response = await this.transport.stream({ method: 'GET', path: `${ARTIFACTS_API}/${encodePathSegments(proxyPath)}`, headers: { Accept: '*/*' } });
+  private async downloadProxyPath(
+    proxyPath: string,
+    localPath: string,
+    expectedSize: number | undefined,
+  ): Promise<number> {
+    const response = await this.transport.stream({
+      method: 'GET',
+      path: `${ARTIFACTS_API}/${encodePathSegments(proxyPath)}`,
+      headers: { Accept: '*/*' },
+    });
     await mkdir(dirname(localPath), { recursive: true });
     const partial = `${localPath}.partial-${randomBytes(4).toString('hex')}`;
     try {
       if (!response.body) throw new ArtifactSizeMismatchError(`GET ${proxyPath} answered without a body`);
-      await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), createWriteStream(partial));
+      await pipeline(
+        Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
+        createWriteStream(partial),
+      );
       const { size } = await stat(partial);
       if (expectedSize !== undefined && size !== expectedSize) {
-        throw new ArtifactSizeMismatchError(`Artifact '${proxyPath}' arrived with ${size} bytes; the server listed ${expectedSize}`);
+        throw new ArtifactSizeMismatchError(
+          `Artifact '${proxyPath}' arrived with ${size} bytes; the server listed ${expectedSize}`,
+        );
       }
       await rename(partial, localPath);
       return size;

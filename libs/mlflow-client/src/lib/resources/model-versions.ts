@@ -83,7 +83,11 @@ export class ModelVersions {
 
   /** @throws ResourceDoesNotExistError */
   async get(params: { name: string; version: string }): Promise<ModelVersion> {
-    const body = await this.transport.json<{ model_version: ModelVersion }>({ method: 'GET', path: `${API}/model-versions/get`, query: params });
+    const body = await this.transport.json<{ model_version: ModelVersion }>({
+      method: 'GET',
+      path: `${API}/model-versions/get`,
+      query: params,
+    });
     return body.model_version;
   }
 
@@ -121,16 +125,30 @@ export class ModelVersions {
 
   /** Where the version's files are (usually its `source`). */
   async getDownloadUri(params: { name: string; version: string }): Promise<string> {
-    const body = await this.transport.json<{ artifact_uri: string }>({ method: 'GET', path: `${API}/model-versions/get-download-uri`, query: params });
+    const body = await this.transport.json<{ artifact_uri: string }>({
+      method: 'GET',
+      path: `${API}/model-versions/get-download-uri`,
+      query: params,
+    });
     return body.artifact_uri;
   }
 
   async setTag(params: { name: string; version: string; key: string; value: string }): Promise<void> {
-    await this.transport.json({ method: 'POST', path: `${API}/model-versions/set-tag`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'POST',
+      path: `${API}/model-versions/set-tag`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   async deleteTag(params: { name: string; version: string; key: string }): Promise<void> {
-    await this.transport.json({ method: 'DELETE', path: `${API}/model-versions/delete-tag`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'DELETE',
+      path: `${API}/model-versions/delete-tag`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   async delete(params: { name: string; version: string }): Promise<void> {
@@ -141,16 +159,24 @@ export class ModelVersions {
    * Polls until the version is READY.
    * @throws ModelVersionNotReadyError when it ends in FAILED_REGISTRATION or is still pending after `timeoutMs`
    */
-  async waitUntilReady(params: { name: string; version: string }, options: WaitUntilReadyOptions = {}): Promise<ModelVersion> {
+  async waitUntilReady(
+    params: { name: string; version: string },
+    options: WaitUntilReadyOptions = {},
+  ): Promise<ModelVersion> {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     for (;;) {
       const version = await this.get(params);
       if (version.status === 'READY') return version;
       const where = `Model version ${params.name}/${params.version}`;
       if (version.status === 'FAILED_REGISTRATION') {
-        throw new ModelVersionNotReadyError(`${where} failed to register: ${version.status_message ?? 'no reason given'}`);
+        throw new ModelVersionNotReadyError(
+          `${where} failed to register: ${version.status_message ?? 'no reason given'}`,
+        );
       }
-      if (Date.now() >= deadline) throw new ModelVersionNotReadyError(`${where} is still ${version.status} after ${options.timeoutMs ?? 300_000} ms`);
+      if (Date.now() >= deadline)
+        throw new ModelVersionNotReadyError(
+          `${where} is still ${version.status} after ${options.timeoutMs ?? 300_000} ms`,
+        );
       await sleep(options.pollIntervalMs ?? 1000, options.signal);
     }
   }
@@ -161,8 +187,17 @@ export class ModelVersions {
    */
   async resolveModelUri(uri: string): Promise<ResolvedModel> {
     const ref = parseModelUri(uri);
-    const modelVersion = ref.alias !== undefined ? await this.getByAlias({ name: ref.name, alias: ref.alias }) : await this.get({ name: ref.name, version: ref.version });
+    const modelVersion =
+      ref.alias !== undefined
+        ? await this.getByAlias({ name: ref.name, alias: ref.alias })
+        : await this.get({ name: ref.name, version: ref.version });
     const download_uri = await this.getDownloadUri({ name: modelVersion.name, version: modelVersion.version });
-    return { name: modelVersion.name, version: modelVersion.version, alias: ref.alias, model_version: modelVersion, download_uri };
+    return {
+      name: modelVersion.name,
+      version: modelVersion.version,
+      alias: ref.alias,
+      model_version: modelVersion,
+      download_uri,
+    };
   }
 }

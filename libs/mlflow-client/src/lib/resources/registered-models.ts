@@ -81,21 +81,41 @@ export class RegisteredModels {
   }
 
   async setTag(params: { name: string; key: string; value: string }): Promise<void> {
-    await this.transport.json({ method: 'POST', path: `${API}/registered-models/set-tag`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'POST',
+      path: `${API}/registered-models/set-tag`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   async deleteTag(params: { name: string; key: string }): Promise<void> {
-    await this.transport.json({ method: 'DELETE', path: `${API}/registered-models/delete-tag`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'DELETE',
+      path: `${API}/registered-models/delete-tag`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   /** Points `alias` at `version`, moving it if another version held it. */
   async setAlias(params: { name: string; alias: string; version: string }): Promise<void> {
-    await this.transport.json({ method: 'POST', path: `${API}/registered-models/alias`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'POST',
+      path: `${API}/registered-models/alias`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   /** Removes an alias; removing an alias that is not set succeeds, as in MLflow. */
   async deleteAlias(params: { name: string; alias: string }): Promise<void> {
-    await this.transport.json({ method: 'DELETE', path: `${API}/registered-models/alias`, json: params, idempotent: true });
+    await this.transport.json({
+      method: 'DELETE',
+      path: `${API}/registered-models/alias`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   /**
@@ -113,7 +133,12 @@ export class RegisteredModels {
       return body.model_version;
     } catch (error) {
       if (error instanceof InvalidParameterValueError && /alias .* not found/i.test(error.message)) {
-        throw new AliasNotFoundError(params.name, params.alias, { status: error.status, errorCode: error.errorCode, request: error.request, cause: error });
+        throw new AliasNotFoundError(params.name, params.alias, {
+          status: error.status,
+          errorCode: error.errorCode,
+          request: error.request,
+          cause: error,
+        });
       }
       throw error;
     }

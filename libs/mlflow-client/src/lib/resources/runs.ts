@@ -118,7 +118,11 @@ export class Runs {
 
   /** @throws ResourceDoesNotExistError when no run has this id */
   async get(runId: string): Promise<Run> {
-    const body = await this.transport.json<{ run: Run }>({ method: 'GET', path: `${API}/runs/get`, query: { run_id: runId } });
+    const body = await this.transport.json<{ run: Run }>({
+      method: 'GET',
+      path: `${API}/runs/get`,
+      query: { run_id: runId },
+    });
     return body.run;
   }
 
@@ -148,23 +152,36 @@ export class Runs {
     const now = Date.now();
     const metrics = (params.metrics ?? []).map((metric, index) => {
       if (typeof metric.value !== 'number' || !Number.isFinite(metric.value)) {
-        throw new MlflowArgumentError(`metrics[${index}] '${metric.key}': value must be a finite number; got ${metric.value}`);
+        throw new MlflowArgumentError(
+          `metrics[${index}] '${metric.key}': value must be a finite number; got ${metric.value}`,
+        );
       }
       return { key: metric.key, value: metric.value, timestamp: metric.timestamp ?? now, step: metric.step ?? 0 };
     });
     const batches = splitLogBatch(metrics, tagList(params.params as TagsInput | undefined), tagList(params.tags));
     for (const batch of batches) {
-      await this.transport.json({ method: 'POST', path: `${API}/runs/log-batch`, json: { run_id: params.run_id, ...batch } });
+      await this.transport.json({
+        method: 'POST',
+        path: `${API}/runs/log-batch`,
+        json: { run_id: params.run_id, ...batch },
+      });
     }
   }
 
   /** Logs one metric value. `timestamp` defaults to now and `step` to 0. */
   async logMetric(params: { run_id: string } & MetricInput): Promise<void> {
-    if (!Number.isFinite(params.value)) throw new MlflowArgumentError(`metric '${params.key}': value must be a finite number; got ${params.value}`);
+    if (!Number.isFinite(params.value))
+      throw new MlflowArgumentError(`metric '${params.key}': value must be a finite number; got ${params.value}`);
     await this.transport.json({
       method: 'POST',
       path: `${API}/runs/log-metric`,
-      json: { run_id: params.run_id, key: params.key, value: params.value, timestamp: params.timestamp ?? Date.now(), step: params.step ?? 0 },
+      json: {
+        run_id: params.run_id,
+        key: params.key,
+        value: params.value,
+        timestamp: params.timestamp ?? Date.now(),
+        step: params.step ?? 0,
+      },
     });
   }
 
@@ -189,7 +206,11 @@ export interface LogBatchChunk {
  * at most 100 params, 100 tags, 1000 metrics and 1000 entities in all. Params and tags go first so
  * that a run's configuration lands in the earliest calls. Inputs are not modified.
  */
-export function splitLogBatch(metrics: ReadonlyArray<Required<MetricInput>>, params: readonly Param[], tags: readonly Tag[]): LogBatchChunk[] {
+export function splitLogBatch(
+  metrics: ReadonlyArray<Required<MetricInput>>,
+  params: readonly Param[],
+  tags: readonly Tag[],
+): LogBatchChunk[] {
   const chunks: LogBatchChunk[] = [];
   let m = 0;
   let p = 0;

@@ -2,7 +2,16 @@ import { Paginated, type Page } from '../core/pagination';
 import { API, encodePathSegments } from '../core/paths';
 import type { MlflowTransport } from '../core/transport';
 
-export type WebhookEntity = 'REGISTERED_MODEL' | 'MODEL_VERSION' | 'MODEL_VERSION_TAG' | 'MODEL_VERSION_ALIAS' | 'PROMPT' | 'PROMPT_VERSION' | 'PROMPT_TAG' | 'PROMPT_VERSION_TAG' | 'PROMPT_ALIAS';
+export type WebhookEntity =
+  | 'REGISTERED_MODEL'
+  | 'MODEL_VERSION'
+  | 'MODEL_VERSION_TAG'
+  | 'MODEL_VERSION_ALIAS'
+  | 'PROMPT'
+  | 'PROMPT_VERSION'
+  | 'PROMPT_TAG'
+  | 'PROMPT_VERSION_TAG'
+  | 'PROMPT_ALIAS';
 export type WebhookAction = 'CREATED' | 'UPDATED' | 'DELETED' | 'SET';
 export type WebhookStatus = 'ACTIVE' | 'DISABLED';
 
@@ -55,13 +64,20 @@ export class Webhooks {
   constructor(private readonly transport: MlflowTransport) {}
 
   async create(params: CreateWebhookParams): Promise<Webhook> {
-    const body = await this.transport.json<{ webhook: Webhook }>({ method: 'POST', path: `${API}/webhooks`, json: params });
+    const body = await this.transport.json<{ webhook: Webhook }>({
+      method: 'POST',
+      path: `${API}/webhooks`,
+      json: params,
+    });
     return body.webhook;
   }
 
   /** @throws ResourceDoesNotExistError */
   async get(webhookId: string): Promise<Webhook> {
-    const body = await this.transport.json<{ webhook: Webhook }>({ method: 'GET', path: `${API}/webhooks/${encodePathSegments(webhookId, 'webhook_id')}` });
+    const body = await this.transport.json<{ webhook: Webhook }>({
+      method: 'GET',
+      path: `${API}/webhooks/${encodePathSegments(webhookId, 'webhook_id')}`,
+    });
     return body.webhook;
   }
 
@@ -70,12 +86,19 @@ export class Webhooks {
   }
 
   async listPage(params: { max_results?: number; page_token?: string } = {}): Promise<Page<Webhook>> {
-    const body = await this.transport.json<{ webhooks?: Webhook[]; next_page_token?: string }>({ method: 'GET', path: `${API}/webhooks`, query: params });
+    const body = await this.transport.json<{ webhooks?: Webhook[]; next_page_token?: string }>({
+      method: 'GET',
+      path: `${API}/webhooks`,
+      query: params,
+    });
     return { items: body.webhooks ?? [], next_page_token: body.next_page_token };
   }
 
   async delete(webhookId: string): Promise<void> {
-    await this.transport.json({ method: 'DELETE', path: `${API}/webhooks/${encodePathSegments(webhookId, 'webhook_id')}` });
+    await this.transport.json({
+      method: 'DELETE',
+      path: `${API}/webhooks/${encodePathSegments(webhookId, 'webhook_id')}`,
+    });
   }
 
   /** Asks the server to send an example delivery now (for `event`, or the webhook's first event). */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
 import { MAX_REASON_LENGTH } from '../request-fields';
 
 const VERSION_NUMBER = /^[1-9]\d{0,9}$/;
@@ -14,7 +15,10 @@ export class PromoteBody {
   @IsString()
   alias?: string;
 
-  @ApiPropertyOptional({ example: '3', description: 'Version to promote; the latest with gate_passed=true when absent.' })
+  @ApiPropertyOptional({
+    example: '3',
+    description: 'Version to promote; the latest with gate_passed=true when absent.',
+  })
   @IsOptional()
   @Transform(versionText)
   @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
@@ -38,7 +42,10 @@ export class RollbackBody {
   @IsString()
   alias?: string;
 
-  @ApiPropertyOptional({ example: '1', description: 'Explicit target; the previous holder from the audit when absent.' })
+  @ApiPropertyOptional({
+    example: '1',
+    description: 'Explicit target; the previous holder from the audit when absent.',
+  })
   @IsOptional()
   @Transform(versionText)
   @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
@@ -99,7 +106,12 @@ export class HistoryQuery {
 }
 
 export class TrafficBody {
-  @ApiPropertyOptional({ example: 0.1, minimum: 0, maximum: 1, description: 'Share of requests routed to the challenger.' })
+  @ApiPropertyOptional({
+    example: 0.1,
+    minimum: 0,
+    maximum: 1,
+    description: 'Share of requests routed to the challenger.',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)

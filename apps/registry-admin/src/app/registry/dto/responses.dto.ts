@@ -20,7 +20,8 @@ export class AuditRecordView {
   @ApiProperty({ enum: ['pending', 'committed', 'superseded', 'failed', 'refused', 'abandoned'] }) outcome!: string;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ nullable: true, type: String }) observed_version!: string | null;
-  @ApiProperty({ type: [String], example: ['1'], description: 'Earlier holders after this move, most recent last.' }) rollback_stack!: string[];
+  @ApiProperty({ type: [String], example: ['1'], description: 'Earlier holders after this move, most recent last.' })
+  rollback_stack!: string[];
   @ApiProperty({ example: '2026-01-15T10:15:30.000Z' }) recorded_at!: string;
   @ApiProperty({ nullable: true, type: String }) settled_at!: string | null;
 }
@@ -42,7 +43,11 @@ export class MoveResponse {
   @ApiProperty() forced!: boolean;
   @ApiProperty({ nullable: true, type: [GateResultView] }) gates!: GateResultView[] | null;
   @ApiProperty({ type: AuditRecordView }) record!: AuditRecordView;
-  @ApiProperty({ nullable: true, type: AuditRecordView, description: 'Written first when the alias had been moved outside registry-admin.' })
+  @ApiProperty({
+    nullable: true,
+    type: AuditRecordView,
+    description: 'Written first when the alias had been moved outside registry-admin.',
+  })
   external_record!: AuditRecordView | null;
   @ApiProperty({ type: [PushResultView] }) pushes!: PushResultView[];
 }
@@ -59,15 +64,22 @@ export class VersionViewDto {
   @ApiProperty({ example: 'mlflow-artifacts:/1/abc/artifacts/model' }) source!: string;
   @ApiProperty({ nullable: true, type: String }) run_id!: string | null;
   @ApiProperty({ type: [String], example: ['production'] }) aliases!: string[];
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { f1: '0.61', gate_passed: 'true' } }) tags!: Record<string, string>;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { f1: 0.61, roc_auc: 0.84 } }) metrics!: Record<string, number>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { f1: '0.61', gate_passed: 'true' },
+  })
+  tags!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { f1: 0.61, roc_auc: 0.84 } })
+  metrics!: Record<string, number>;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
 }
 
 export class ModelSummaryDto {
   @ApiProperty({ example: 'churn_model' }) name!: string;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { production: '2' } }) aliases!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { production: '2' } })
+  aliases!: Record<string, string>;
   @ApiProperty({ nullable: true, type: String }) latest_version!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) tags!: Record<string, string>;
 }
@@ -85,7 +97,11 @@ export class TrafficView {
 }
 
 export class TrafficChangeView extends TrafficView {
-  @ApiProperty({ type: [PushResultView], description: 'The reload push to each inference-api replica (empty when INFERENCE_URLS is unset).' }) pushes!: PushResultView[];
+  @ApiProperty({
+    type: [PushResultView],
+    description: 'The reload push to each inference-api replica (empty when INFERENCE_URLS is unset).',
+  })
+  pushes!: PushResultView[];
 }
 
 export class DeletedVersionView {

@@ -4,7 +4,8 @@ import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validat
 export class RegisterWebhookBody {
   @ApiProperty({
     example: 'http://inference-api:8000',
-    description: "inference-api's base URL, or its receiver URL ending in /webhooks/mlflow (the path is added when missing).",
+    description:
+      "inference-api's base URL, or its receiver URL ending in /webhooks/mlflow (the path is added when missing).",
   })
   @IsUrl(
     { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
@@ -14,7 +15,8 @@ export class RegisterWebhookBody {
   url!: string;
 
   @ApiPropertyOptional({
-    description: 'HMAC key MLflow signs deliveries with (inference-api verifies with its MLFLOW_WEBHOOK_SECRET); MLFLOW_WEBHOOK_SECRET when absent. Never returned.',
+    description:
+      'HMAC key MLflow signs deliveries with (inference-api verifies with its MLFLOW_WEBHOOK_SECRET); MLFLOW_WEBHOOK_SECRET when absent. Never returned.',
     writeOnly: true,
     minLength: 1,
     maxLength: 1024,
@@ -33,7 +35,11 @@ export class WebhookEventView {
 
 export class WebhookViewDto {
   @ApiProperty({ description: "MLflow's webhook id." }) webhook_id!: string;
-  @ApiProperty({ example: 'registry-admin-3f9c0e1a2b4d5c6e-8a7b6c5d4e3f2a1b', description: 'Derived from the model and the URL.' }) name!: string;
+  @ApiProperty({
+    example: 'registry-admin-3f9c0e1a2b4d5c6e-8a7b6c5d4e3f2a1b',
+    description: 'Derived from the model and the URL.',
+  })
+  name!: string;
   @ApiProperty({ example: 'churn_model' }) model!: string;
   @ApiProperty({ example: 'http://inference-api:8000/webhooks/mlflow' }) url!: string;
   @ApiProperty({ type: [WebhookEventView] }) events!: WebhookEventView[];
@@ -44,7 +50,8 @@ export class WebhookViewDto {
 }
 
 export class RegisteredWebhookView {
-  @ApiProperty({ description: 'false when the model already had a webhook for this URL (then returned as it is).' }) created!: boolean;
+  @ApiProperty({ description: 'false when the model already had a webhook for this URL (then returned as it is).' })
+  created!: boolean;
   @ApiProperty({ type: WebhookViewDto }) webhook!: WebhookViewDto;
 }
 
