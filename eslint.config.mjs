@@ -1,9 +1,12 @@
 import nx from '@nx/eslint-plugin';
+import prettierRecommended from 'eslint-plugin-prettier/recommended';
 
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
+  // One formatter (prettier, imports sorted; .prettierrc.json), checked by every project's lint.
+  prettierRecommended,
   {
     ignores: ['**/dist', '**/node_modules', '**/.nx', 'tmp/**', '.data/**'],
   },

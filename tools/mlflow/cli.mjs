@@ -47,7 +47,8 @@ async function main(command) {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
-      await new Promise(() => {});
+      // Runs until a signal stops it.
+      await new Promise(() => undefined);
       return;
     }
     case 'start': {
