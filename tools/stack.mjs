@@ -34,7 +34,7 @@ const appUrl = (/** @type {string} */ name) => `http://127.0.0.1:${APPS.find((a)
 
 const MODEL_NAME = process.env.MODEL_NAME || 'churn_model';
 const MODEL_ALIAS = process.env.MODEL_ALIAS || 'production';
-const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 /** How long the demo waits for inference-api to serve a version after a move (push makes it near-instant; polling is the fallback). */
 const SERVE_TIMEOUT_MS = 15_000;
 /** The first customer of the IBM Telco data set (7590-VHVEG), as a consumer sends it to /predict. */

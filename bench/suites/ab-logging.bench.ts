@@ -112,7 +112,7 @@ export async function run(context: BenchContext) {
   const scratch = context.scratchDir;
   const logDir = join(scratch, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const telcoCsv = resolve(root, '../shared/data/telco-customer-churn.csv');
+  const telcoCsv = resolve(root, 'libs/churn-pipeline/data/telco-customer-churn.csv');
   const apiBundle = join(root, 'dist/apps/inference-api/main.js');
   const trainerBundle = join(root, 'dist/apps/training-worker/main.js');
   const servers: ServerProcess[] = [];

@@ -71,7 +71,7 @@ export async function run(context: BenchContext) {
   const logDir = join(scratch, 'logs');
   mkdirSync(logDir, { recursive: true });
   const python = context.python();
-  const telcoCsv = resolve(root, '../shared/data/telco-customer-churn.csv');
+  const telcoCsv = resolve(root, 'libs/churn-pipeline/data/telco-customer-churn.csv');
   const servers: ServerProcess[] = [];
 
   context.log('building inference-api and training-worker (not timed)');

@@ -48,7 +48,7 @@ export async function run(context: BenchContext) {
   const trainOnce = path.join(here, 'train-once.ts');
   const sklearnScript = path.join(here, 'sklearn_training.py');
   const schemaFile = path.join(context.workspaceRoot, 'libs/churn-pipeline/src/lib/schema/default-schema.json');
-  const telcoCsv = path.resolve(context.workspaceRoot, '../shared/data/telco-customer-churn.csv');
+  const telcoCsv = path.resolve(context.workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
   const measure = (csv: string, repeats: number, label: string) => {
     const ours: Run[] = [];

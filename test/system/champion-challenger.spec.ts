@@ -184,7 +184,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
         [
           app('training-worker'),
           'train',
-          '--data=../shared/data/telco-customer-churn.csv',
+          '--data=libs/churn-pipeline/data/telco-customer-churn.csv',
           `--model-name=${MODEL}`,
           `--seed=${seed}`,
         ],

@@ -31,7 +31,7 @@ const PROPAGATION_LIMIT_MS = 1000;
 const RELOAD_WINDOW_MS = PROPAGATION_LIMIT_MS;
 /** MLflow stays down at least this long (plus its restart), so every replica's 1 s poll meets the outage. */
 const OUTAGE_MS = 1500;
-const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 /** The first customer of the IBM Telco data set (7590-VHVEG), without its id and label. */
 const CUSTOMER = {
   gender: 'Female',

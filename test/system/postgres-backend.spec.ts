@@ -19,7 +19,7 @@ import { answers, freePort, runToCompletion, startProcess, TestProcess, workspac
 const MODEL = 'churn_model';
 const ALIAS = 'production';
 const DATABASE = 'mlflow';
-const TELCO_CSV = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 /** registry-admin's default audit experiment: `<model>.alias-audit`. */
 const AUDIT_EXPERIMENT = `${MODEL}.alias-audit`;
 /** The tags training-worker puts on every version it registers (DESIGN.md, wiring table). */
@@ -161,7 +161,7 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
       const run = await timed(`train seed ${seed}`, () =>
         cli('training-worker', [
           'train',
-          '--data=../shared/data/telco-customer-churn.csv',
+          '--data=libs/churn-pipeline/data/telco-customer-churn.csv',
           `--model-name=${MODEL}`,
           '--experiment=churn',
           `--seed=${seed}`,

@@ -11,7 +11,7 @@ import { MlflowClient } from '@churn/mlflow-client';
 const run = promisify(execFile);
 
 export const workspaceRoot = resolve(__dirname, '../../..');
-export const telcoCsv = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+export const telcoCsv = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 export const builtMain = join(workspaceRoot, 'dist/apps/training-worker/main.js');
 
 export function trackingUri(): string {

@@ -25,7 +25,7 @@ import {
   type ReadBack,
 } from './support';
 
-const TELCO_ARG = '--data=../shared/data/telco-customer-churn.csv';
+const TELCO_ARG = '--data=libs/churn-pipeline/data/telco-customer-churn.csv';
 const REGISTERED_LINE = /^\[MLflow\] Run ([0-9a-f]{32}) \| Model Registry : (\S+) v(\d+)$/m;
 /**
  * The ONNX graph computes in float32 (its inputs, scaler and weights are float32; see the exporter's

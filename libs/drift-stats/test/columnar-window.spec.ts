@@ -21,7 +21,7 @@ import {
  * the two paths make the same additions and the same random draws in the same order.
  */
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
-const TELCO_CSV = path.resolve(WORKSPACE_ROOT, '../shared/data/telco-customer-churn.csv');
+const TELCO_CSV = path.resolve(WORKSPACE_ROOT, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 const NUMERIC = ['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges'];
 const CATEGORICAL = [
   'gender',

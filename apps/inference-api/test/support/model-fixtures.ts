@@ -23,7 +23,7 @@ import { buildTrainingStatistics } from '@churn/drift-stats';
 import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
-export const TELCO_CSV = resolve(WORKSPACE_ROOT, '../shared/data/telco-customer-churn.csv');
+export const TELCO_CSV = resolve(WORKSPACE_ROOT, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 const TRAINING_WORKER_MAIN = join(WORKSPACE_ROOT, 'dist/apps/training-worker/main.js');
 
 export function mlflowClient(trackingUri = process.env['MLFLOW_TRACKING_URI'] as string): MlflowClient {

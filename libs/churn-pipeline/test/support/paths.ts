@@ -7,10 +7,10 @@ import { readCsv, type CustomerRecord } from '../../src/index';
 /** The workspace root (this file is libs/churn-pipeline/test/support/paths.ts). */
 export const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
 
-/** The IBM Telco churn CSV, kept beside the workspace clone (see shared/data/README.md). */
-export const TELCO_CSV = path.resolve(WORKSPACE_ROOT, '../shared/data/telco-customer-churn.csv');
+/** The IBM Telco churn CSV the repository ships (libs/churn-pipeline/data/README.md). */
+export const TELCO_CSV = path.resolve(WORKSPACE_ROOT, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
-/** sha256 of the Telco file as published in shared/data/README.md. */
+/** sha256 of the Telco file, as its README gives it. */
 export const TELCO_SHA256 = '16320c9c1ec72448db59aa0a26a0b95401046bef5d02fd3aeb906448e3055e91';
 
 /**

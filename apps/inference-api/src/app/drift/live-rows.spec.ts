@@ -14,7 +14,7 @@ import { RollingDriftWindow } from './rolling-drift-window';
  * order, so counts, samples and every report computed from them must be identical.
  */
 const workspaceRoot = resolve(__dirname, '../../../../..');
-const telcoCsv = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+const telcoCsv = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
 /** The model's columns; the reference below disagrees on two kinds, as a model and its train_stats.json can. */
 const MODEL_NUMERIC = ['SeniorCitizen', 'tenure', 'MonthlyCharges'];

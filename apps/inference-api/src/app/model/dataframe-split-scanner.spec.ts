@@ -8,7 +8,7 @@ import { readJsonNumber } from './dataframe-split-scanner';
 import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
 import type { InputColumnPlan } from './model-contract';
 
-const telcoCsv = resolve(__dirname, '../../../../../../shared/data/telco-customer-churn.csv');
+const telcoCsv = resolve(__dirname, '../../../../../libs/churn-pipeline/data/telco-customer-churn.csv');
 const MAX_ROWS = 5000;
 
 /** A deterministic generator (mulberry32), so a failure names a body that can be made again. */

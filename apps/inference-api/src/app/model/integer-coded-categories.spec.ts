@@ -17,7 +17,7 @@ import { checkModelContract } from './model-contract';
 import { oneHotCategoriesByInput } from './onnx-categories';
 
 const workspaceRoot = resolve(__dirname, '../../../../..');
-const telcoCsv = resolve(workspaceRoot, '../shared/data/telco-customer-churn.csv');
+const telcoCsv = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
 /** A ModelProto by hand: string input `c` read by a OneHotEncoder and, when `alsoCopied`, by an Identity too. */
 function tinyModel(alsoCopied: boolean): Uint8Array {

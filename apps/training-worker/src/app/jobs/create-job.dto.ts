@@ -33,7 +33,7 @@ export class CreateJobDto {
   @ApiPropertyOptional({
     description:
       'CSV path on the worker, relative to its working directory; DEFAULT_DATA, else synthetic data, when absent.',
-    example: '../shared/data/telco-customer-churn.csv',
+    example: 'libs/churn-pipeline/data/telco-customer-churn.csv',
   })
   @IsOptional()
   @IsString()

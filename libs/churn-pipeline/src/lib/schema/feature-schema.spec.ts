@@ -5,7 +5,7 @@ import { readCsvSample } from '../data/csv-reader';
 import { SchemaError } from '../errors';
 import { defaultChurnSchema, inferSchema, validateSchema } from './feature-schema';
 
-const TELCO_CSV = path.resolve(__dirname, '../../../../../../shared/data/telco-customer-churn.csv');
+const TELCO_CSV = path.resolve(__dirname, '../../../data/telco-customer-churn.csv');
 
 describe('defaultChurnSchema', () => {
   it('describes the Telco data: Churn/Yes, customerID dropped, three numeric columns, SeniorCitizen categorical', () => {
