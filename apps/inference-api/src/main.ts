@@ -12,6 +12,7 @@ import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
+import { httpAdapterOptions } from './app/http/http-server-limits';
 
 /** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
 async function bootstrap(args: readonly string[]): Promise<void> {
@@ -31,7 +32,7 @@ async function bootstrap(args: readonly string[]): Promise<void> {
   usePredictionLogThread(process.argv[1]);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forEnvironment(process.env),
-    new FastifyAdapter(),
+    new FastifyAdapter(httpAdapterOptions(config, config.BODY_LIMIT_BYTES)),
     {
       bufferLogs: true,
       // configureApp installs the body parsers (size limit, JSON errors naming the position, CSV, raw webhook bytes).

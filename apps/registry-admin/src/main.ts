@@ -8,15 +8,20 @@ import { AppModule } from './app/app.module';
 import { CLI_COMMANDS, runCli, type CliCommand } from './app/cli/registry-cli';
 import { validateRegistryAdminConfig } from './app/config/registry-admin.config';
 import { configureApp, listenOn } from './app/configure-app';
+import { httpAdapterOptions } from './app/http/http-server-limits';
 
 async function serve(): Promise<void> {
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateRegistryAdminConfig(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(process.env), new FastifyAdapter(), {
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(process.env),
+    new FastifyAdapter(httpAdapterOptions(config, config.BODY_LIMIT_BYTES)),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   app.useLogger(new ConsoleLogger({ json: config.LOG_FORMAT === 'json', prefix: 'registry-admin' }));
   configureApp(app);
   await listenOn(app);

@@ -7,6 +7,7 @@ import { AppModule } from './app/app.module';
 import { runTrainCommand } from './app/cli/train-command';
 import { validateTrainingWorkerConfig } from './app/config/training-worker.config';
 import { configureApp, listenOn } from './app/configure-app';
+import { httpAdapterOptions } from './app/http/http-server-limits';
 
 /** No subcommand: the HTTP server. `train …`: one training run in the foreground (nx run training-worker:train). */
 async function main(args: readonly string[]): Promise<void> {
@@ -18,10 +19,14 @@ async function main(args: readonly string[]): Promise<void> {
   // Validated here, before Nest boots, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateTrainingWorkerConfig(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), new FastifyAdapter(), {
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forConfig(config),
+    new FastifyAdapter(httpAdapterOptions(config, config.BODY_LIMIT_BYTES)),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   configureApp(app);
   await listenOn(app);
 }

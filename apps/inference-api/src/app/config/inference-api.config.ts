@@ -20,6 +20,7 @@ import {
   validateSync,
 } from 'class-validator';
 
+import { HttpServerSettings } from '../http/http-server-limits';
 import { parsePredictionStoreUrl } from '../prediction-log';
 
 /**
@@ -27,8 +28,9 @@ import { parsePredictionStoreUrl } from '../prediction-log';
  * out: class-transformer converts `"8000"` to a number only when decorator metadata names the type.
  * MLflow credentials are not here: `@churn/mlflow-client` reads MLflow's own variables
  * (MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN) so they never pass through the config.
+ * The HTTP server's timeouts and connection cap come from {@link HttpServerSettings}.
  */
-export class InferenceApiConfig {
+export class InferenceApiConfig extends HttpServerSettings {
   @IsInt()
   @Min(1)
   @Max(65535)

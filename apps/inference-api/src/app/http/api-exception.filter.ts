@@ -31,6 +31,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
+    // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
+    if (reply.raw.destroyed) return;
     const { status, message, field } = describeApiError(exception, this.bodyLimitBytes, this.logger);
     const answer = apiErrorAnswer(request.routeOptions?.url ?? '', status, message, field);
     void reply.status(status).type(answer.contentType).send(answer.body);

@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
 
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
+import { HttpServerSettings } from '../http/http-server-limits';
 
 /** Settings whose values are secret: a bad value is named, never echoed. */
 const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']);
@@ -14,7 +15,7 @@ const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN', 'MLFLOW_
  * MLflow credentials are not here: `@churn/mlflow-client` reads MLflow's own variables
  * (MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN) so they never pass through the config.
  */
-export class RegistryAdminConfig {
+export class RegistryAdminConfig extends HttpServerSettings {
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -93,6 +94,12 @@ export class RegistryAdminConfig {
   @IsString()
   @MaxLength(200)
   REGISTRY_ACTOR: string = '';
+
+  /** Largest request body in bytes; larger ones get 413. */
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  BODY_LIMIT_BYTES: number = 1024 * 1024;
 
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';

@@ -18,6 +18,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
+    if (reply.raw.destroyed) return;
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
       reply

@@ -6,12 +6,13 @@ import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
 
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
+import { HttpServerSettings } from '../http/http-server-limits';
 
 /**
  * Every setting of training-worker, read from the environment once at start-up. Types are written
  * out: class-transformer converts `"8000"` to a number only when decorator metadata names the type.
  */
-export class TrainingWorkerConfig {
+export class TrainingWorkerConfig extends HttpServerSettings {
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -58,6 +59,12 @@ export class TrainingWorkerConfig {
   @Min(100)
   @Max(10_000_000)
   SYNTHETIC_ROWS: number = 5000;
+
+  /** Largest request body in bytes; larger ones get 413. */
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  BODY_LIMIT_BYTES: number = 1024 * 1024;
 
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';

@@ -6,6 +6,7 @@ import { JobNotFoundError } from '../jobs/job-errors';
 import { TrainingRequestError } from '../training/training-request';
 
 interface ReplyLike {
+  raw: { destroyed: boolean };
   status(code: number): { send(body: unknown): unknown };
 }
 
@@ -20,6 +21,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<ReplyLike>();
+    // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
+    if (reply.raw.destroyed) return;
     const [status, message] = this.describe(error);
     const body =
       error instanceof HttpException && typeof error.getResponse() === 'object'
