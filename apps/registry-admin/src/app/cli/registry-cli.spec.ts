@@ -1,4 +1,6 @@
-import { parseCliArguments } from './registry-cli';
+import type { AliasAuditRecord } from '../registry/alias-audit.store';
+import type { MoveResult } from '../registry/alias-moves.service';
+import { describeMove, parseCliArguments } from './registry-cli';
 
 describe('parseCliArguments', () => {
   it('reads --flag=value and --flag value, and --force bare or as nx writes it', () => {
@@ -30,5 +32,40 @@ describe('parseCliArguments', () => {
     expect(() => parseCliArguments('promote', ['--to'])).toThrow('--to needs a value');
     expect(() => parseCliArguments('promote', ['2'])).toThrow('2 is not a --flag=value argument');
     expect(() => parseCliArguments('promote', ['--force=yes'])).toThrow('--force takes no value (or true/false)');
+  });
+});
+
+describe('describeMove', () => {
+  const record = { id: 'r1', outcome: 'pending', reason: null } as AliasAuditRecord;
+  const result: MoveResult = {
+    model: 'churn_model',
+    alias: 'production',
+    action: 'promote',
+    from_version: '1',
+    to_version: '2',
+    forced: false,
+    gates: null,
+    record,
+    external_record: null,
+    audit: 'pending',
+    audit_error: 'MLflow failed after the alias moved, before its audit record was settled: connection refused',
+    pushes: [{ target: 'http://10.0.0.7:8000', ok: true, status: 200, error: null, duration_ms: 4 }],
+  };
+
+  it('says the alias moved, the push went out and the record is pending, with why', () => {
+    expect(describeMove('promote', result)).toEqual([
+      'churn_model@production -> v2',
+      'push http://10.0.0.7:8000: HTTP 200',
+      'audit record r1 (pending)',
+      'audit: the alias moved, but its record is not settled yet (MLflow failed after the alias moved, before its audit record was settled: connection refused); it is written when MLflow lets it, or settled by the next reader',
+    ]);
+    expect(
+      describeMove('promote', {
+        ...result,
+        audit: 'settled',
+        audit_error: null,
+        record: { ...record, outcome: 'committed' },
+      }).at(-1),
+    ).toBe('audit record r1 (committed)');
   });
 });

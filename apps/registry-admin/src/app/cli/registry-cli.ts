@@ -74,6 +74,10 @@ export function describeMove(command: CliCommand, result: MoveResult): string[] 
   for (const push of result.pushes)
     lines.push(`push ${push.target}: ${push.ok ? `HTTP ${push.status}` : `FAILED ${push.error}`}`);
   lines.push(`audit record ${result.record.id} (${result.record.outcome})`);
+  if (result.audit === 'pending')
+    lines.push(
+      `audit: the alias moved, but its record is not settled yet (${result.audit_error}); it is written when MLflow lets it, or settled by the next reader`,
+    );
   return lines;
 }
 

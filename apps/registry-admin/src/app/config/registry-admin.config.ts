@@ -90,6 +90,16 @@ export class RegistryAdminConfig extends HttpServerSettings {
   @Max(86_400_000)
   AUDIT_PENDING_GRACE_MS: number = 60_000;
 
+  /**
+   * How long the audit record of a move that happened, but whose settlement MLflow failed, is
+   * retried in the background (waits doubling from 1 s to 30 s). After that it is still retried
+   * before this process's next move or history read of the model.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  AUDIT_SETTLE_RETRY_MS: number = 600_000;
+
   /** Actor recorded by the command-line targets; the operating system user when empty. */
   @IsString()
   @MaxLength(200)

@@ -9,7 +9,7 @@ import {
   UnauthenticatedError,
 } from '@churn/mlflow-client';
 
-import { GateRefusedError, RegistryAdminError } from './registry-errors';
+import { GateRefusedError, MoveOutcomeUnknownError, RegistryAdminError } from './registry-errors';
 
 /** What a failure tells the caller: HTTP status, one-line message and any details worth acting on. */
 export interface ErrorResponse {
@@ -29,6 +29,18 @@ export function errorResponseFor(error: unknown, trackingUri: string): ErrorResp
       status: error.httpStatus,
       message: error.message,
       details: { gates: error.gates, audit_record_id: error.auditRecordId ?? null },
+    };
+  }
+  if (error instanceof MoveOutcomeUnknownError) {
+    return {
+      status: error.httpStatus,
+      message: error.message,
+      details: {
+        alias_moved: 'unknown',
+        audit: 'pending',
+        audit_record_id: error.auditRecordId,
+        pushes: error.pushes,
+      },
     };
   }
   if (error instanceof RegistryAdminError) return { status: error.httpStatus, message: error.message };

@@ -86,6 +86,31 @@ export class GateRefusedError extends RegistryAdminError {
   }
 }
 
+/**
+ * MLflow failed while moving an alias, without saying whether the move took effect, and could not be
+ * asked afterwards. The caller must not read this as "nothing was changed": the alias may have moved,
+ * its audit record stays pending until MLflow answers, and the reload push went out all the same.
+ */
+export class MoveOutcomeUnknownError extends RegistryAdminError {
+  override readonly name = 'MoveOutcomeUnknownError';
+  readonly httpStatus = 503;
+  /** The reload pushes sent after the attempt (a replica re-reading an unmoved alias changes nothing). */
+  pushes: readonly unknown[] = [];
+
+  constructor(
+    trackingUri: string,
+    readonly model: string,
+    readonly alias: string,
+    readonly targetVersion: string | null,
+    readonly auditRecordId: string,
+    causeText: string,
+  ) {
+    super(
+      `MLflow at ${trackingUri} failed while moving ${model}@${alias} to ${targetVersion === null ? '(unset)' : `v${targetVersion}`} (${causeText}); the alias may have moved: read GET /models/${model}/aliases/${alias} before trying again. Audit record ${auditRecordId} stays pending and is settled against the alias's holder once MLflow answers`,
+    );
+  }
+}
+
 /** A webhook id that MLflow does not know, or that registry-admin did not register for this model. */
 export class WebhookNotFoundError extends RegistryAdminError {
   override readonly name = 'WebhookNotFoundError';

@@ -14,6 +14,8 @@ import type { GateResult } from '../errors/registry-errors';
  *   2. the caller moves the alias in MLflow;
  *   3. `settle`: outcome `committed` (FINISHED), `superseded` when a re-read shows another writer's
  *      version already replaced ours, or `failed` (FAILED, with the error) when the move failed.
+ * When MLflow fails at 3 after the alias moved, the writer keeps the settlement owed and writes it
+ * later (owed-settlements.ts); the record meanwhile reads `pending`.
  * A crash between 1 and 3 leaves a `pending` record; readers settle it once it is older than
  * AUDIT_PENDING_GRACE_MS by comparing it with the alias's actual holder: `committed` when the alias
  * holds its target (the writer moved it and stopped before saying so), else `abandoned` (run
@@ -60,6 +62,9 @@ export type AuditDraft = Pick<
   | 'gates'
   | 'rollback_stack'
 >;
+
+/** Pending records whose writer is this process (a move in flight, a settlement it still owes): readers leave them alone. */
+export type RecordsInHand = Pick<ReadonlySet<string>, 'has'>;
 
 export interface AuditPage {
   records: AliasAuditRecord[];
@@ -138,7 +143,7 @@ export class AliasAuditStore {
     model: string,
     alias: string,
     actualHolder: string | null,
-    inFlight: ReadonlySet<string>,
+    inFlight: RecordsInHand,
   ): Promise<AliasAuditRecord | undefined> {
     const experimentId = await this.experimentId(model, false);
     if (experimentId === undefined) return undefined;
@@ -161,7 +166,7 @@ export class AliasAuditStore {
   private async settleStale(
     record: AliasAuditRecord,
     actualHolder: string | null,
-    inFlight: ReadonlySet<string>,
+    inFlight: RecordsInHand,
   ): Promise<AliasAuditRecord> {
     if (record.outcome !== 'pending' || inFlight.has(record.id)) return record;
     if (Date.now() - Date.parse(record.recorded_at) < this.pendingGraceMs) return record;
@@ -180,7 +185,7 @@ export class AliasAuditStore {
       pageToken?: string;
       maxResults: number;
       holders: ReadonlyMap<string, string>;
-      inFlight: ReadonlySet<string>;
+      inFlight: RecordsInHand;
     },
   ): Promise<AuditPage> {
     const experimentId = await this.experimentId(model, false);

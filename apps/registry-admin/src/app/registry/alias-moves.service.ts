@@ -1,6 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 
-import { MlflowClient, type ModelVersion, type RegisteredModel } from '@churn/mlflow-client';
+import {
+  MlflowClient,
+  MlflowConnectionError,
+  MlflowServerError,
+  type ModelVersion,
+  type RegisteredModel,
+} from '@churn/mlflow-client';
 
 import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
 import {
@@ -8,6 +14,7 @@ import {
   ConflictError,
   GateRefusedError,
   InvalidFieldError,
+  MoveOutcomeUnknownError,
   type GateResult,
 } from '../errors/registry-errors';
 import { ReloadPushService, type PushResult } from '../push/reload-push.service';
@@ -21,10 +28,15 @@ import {
 } from './alias-audit.store';
 import { KeyedMutex } from './keyed-mutex';
 import { byNumber, ModelRegistryService } from './model-registry.service';
+import { OwedSettlements, type OwedSettlement } from './owed-settlements';
 import { evaluateGates } from './promotion-gates';
 import { assertAliasName, checkReason, parseVersionNumber } from './request-fields';
 
-/** What every alias move answers: the move, its audit record, the gates it passed and the pushes. */
+/**
+ * What every alias move answers: the move, its audit record, the gates it passed and the pushes.
+ * `audit: 'pending'` says the alias moved but MLflow failed before its record was settled; the
+ * record is written later (see {@link OwedSettlements}) and the push went out regardless.
+ */
 export interface MoveResult {
   model: string;
   alias: string;
@@ -36,6 +48,9 @@ export interface MoveResult {
   record: AliasAuditRecord;
   /** Written first when the alias had been moved outside registry-admin since the last record. */
   external_record: AliasAuditRecord | null;
+  audit: 'settled' | 'pending';
+  /** Why the record is still pending; null when settled. */
+  audit_error: string | null;
   pushes: PushResult[];
 }
 
@@ -75,10 +90,15 @@ interface AliasState {
   external: AliasAuditRecord | null;
 }
 
-interface LockedMove {
-  record: AliasAuditRecord;
+interface LockedMove extends MadeMove {
   external: AliasAuditRecord | null;
   gates: GateResult[] | null;
+}
+
+/** A move that took effect: its record, settled, or pending with the reason (`auditError`). */
+interface MadeMove {
+  record: AliasAuditRecord;
+  auditError: string | null;
 }
 
 /**
@@ -92,13 +112,22 @@ interface LockedMove {
  * whose re-read shows another version marks its record `superseded`, and the next action or history
  * read that finds the alias at a version no committed record names writes an `external` record
  * first, so the history and the rollback stack catch up with what MLflow actually holds.
+ *
+ * MLflow failing after the alias moved. Once MLflow has taken the new alias, the caller is told so,
+ * whatever fails next: a failed settlement of the record answers the move with `audit: 'pending'`
+ * (the record is written later, {@link OwedSettlements}); a change that failed without a definite
+ * answer is checked by re-reading the alias and, when even that fails, answered with
+ * {@link MoveOutcomeUnknownError}, never "nothing was changed". The reload push goes out either way.
  */
 @Injectable()
-export class AliasMovesService {
+export class AliasMovesService implements OnApplicationShutdown {
   private readonly logger = new Logger(AliasMovesService.name);
   private readonly mutex = new KeyedMutex();
   /** Pending records this process is still working on; readers must not settle them. */
   private readonly inFlight = new Set<string>();
+  private readonly owed: OwedSettlements;
+  /** Records this process answers for: moves in flight and settlements it still owes. */
+  private readonly ours = { has: (id: string) => this.inFlight.has(id) || this.owed.has(id) };
   private readonly gatedAliases: ReadonlySet<string>;
 
   constructor(
@@ -109,6 +138,12 @@ export class AliasMovesService {
     @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
   ) {
     this.gatedAliases = new Set(splitList(config.GATED_ALIASES));
+    this.owed = new OwedSettlements((owed) => this.writeOwed(owed), config.AUDIT_SETTLE_RETRY_MS, this.logger);
+  }
+
+  /** One last attempt at the settlements still owed (the CLI closes its app right after its move). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.owed.close();
   }
 
   /**
@@ -194,7 +229,7 @@ export class AliasMovesService {
         target = previous;
         nextStack = stack.slice(0, -1);
       }
-      const record = await this.move({
+      const made = await this.move({
         model: request.model,
         alias,
         action: 'rollback',
@@ -206,7 +241,7 @@ export class AliasMovesService {
         gates: null,
         rollback_stack: nextStack,
       });
-      return { record, external: state.external, gates: null };
+      return { ...made, external: state.external, gates: null };
     });
   }
 
@@ -221,7 +256,7 @@ export class AliasMovesService {
     const reason = checkReason(request.reason);
     return this.locked(request.model, alias, async (state) => {
       if (state.holder === null) throw new AliasNotSetError(request.model, alias, 404);
-      const record = await this.move({
+      const made = await this.move({
         model: request.model,
         alias,
         action: 'delete',
@@ -233,7 +268,7 @@ export class AliasMovesService {
         gates: null,
         rollback_stack: [...state.stack, state.holder],
       });
-      return { record, external: state.external, gates: null };
+      return { ...made, external: state.external, gates: null };
     });
   }
 
@@ -250,6 +285,8 @@ export class AliasMovesService {
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 1000)
       throw new InvalidFieldError('max_results', 'must be a whole number from 1 to 1000');
     const registered = await this.registry.requireModel(model);
+    // Records this process still owes are written first when MLflow lets it; if not, the page shows them pending.
+    await this.owed.settleNow(model, options.alias, false);
     const aliases =
       options.alias === undefined
         ? (registered.aliases ?? []).map((entry) => entry.alias)
@@ -265,19 +302,31 @@ export class AliasMovesService {
       pageToken: options.pageToken,
       maxResults,
       holders,
-      inFlight: this.inFlight,
+      inFlight: this.ours,
     });
   }
 
-  /** Runs `work` holding the alias's lock, on its reconciled state; pushes after releasing it, so a slow replica never holds up the next move. */
+  /**
+   * Runs `work` holding the alias's lock, on its reconciled state; pushes after releasing it, so a
+   * slow replica never holds up the next move. A move whose outcome is unknown is pushed too.
+   */
   private async locked(
     model: string,
     alias: string,
     work: (state: AliasState) => Promise<LockedMove>,
   ): Promise<MoveResult> {
-    const { record, external, gates } = await this.mutex.run(aliasKey(model, alias), async () =>
-      work(await this.observe(model, alias)),
-    );
+    let made: LockedMove;
+    try {
+      made = await this.mutex.run(aliasKey(model, alias), async () => {
+        // The alias's earlier record must be settled first, or this move would start from the wrong history.
+        await this.owed.settleNow(model, alias, true);
+        return work(await this.observe(model, alias));
+      });
+    } catch (error) {
+      if (error instanceof MoveOutcomeUnknownError) error.pushes = await this.push.pushReload(model, alias);
+      throw error;
+    }
+    const { record, external, gates, auditError } = made;
     return {
       model,
       alias,
@@ -288,6 +337,8 @@ export class AliasMovesService {
       gates,
       record,
       external_record: external,
+      audit: auditError === null ? 'settled' : 'pending',
+      audit_error: auditError,
       pushes: await this.push.pushReload(model, alias),
     };
   }
@@ -297,7 +348,7 @@ export class AliasMovesService {
     const registered = await this.registry.requireModel(model);
     const versions = await this.registry.versions(model);
     const holder = ModelRegistryService.holderOf(registered, alias);
-    const latest = await this.audit.latestCommitted(model, alias, holder, this.inFlight);
+    const latest = await this.audit.latestCommitted(model, alias, holder, this.ours);
     const lastTo = latest?.to_version ?? null;
     const stack = latest?.rollback_stack ?? [];
     if (holder === lastTo) return { registered, versions, holder, stack, external: null };
@@ -362,11 +413,14 @@ export class AliasMovesService {
         throw new GateRefusedError(`${move.model}@${move.alias} -> v${target}`, gates, refusal.id);
       }
     }
-    return { record: await this.move(draft), external: state.external, gates: draft.gates };
+    return { ...(await this.move(draft)), external: state.external, gates: draft.gates };
   }
 
-  /** The write-ahead move: pending record, alias change, re-read, settled record. */
-  private async move(draft: AuditDraft): Promise<AliasAuditRecord> {
+  /**
+   * The write-ahead move: pending record, alias change, re-read, settled record. Fails only while
+   * nothing has changed, or with {@link MoveOutcomeUnknownError} when MLflow cannot say.
+   */
+  private async move(draft: AuditDraft): Promise<MadeMove> {
     const record = await this.audit.begin(draft);
     this.inFlight.add(record.id);
     try {
@@ -380,23 +434,91 @@ export class AliasMovesService {
             version: draft.to_version,
           });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        // If MLflow is gone this fails too; the record then stays pending and a later reader settles it.
-        await this.audit.settle(record, 'failed', { error: message }).catch(() => undefined);
-        throw error;
+        if (!mayHaveTakenEffect(error)) return await this.failMove(record, error);
+        const holder = await this.currentHolder(draft).catch(() => undefined);
+        if (holder === undefined) {
+          this.owed.add({ kind: 'unknown', record, cause: errorText(error) });
+          throw new MoveOutcomeUnknownError(
+            this.config.MLFLOW_TRACKING_URI,
+            draft.model,
+            draft.alias,
+            draft.to_version,
+            record.id,
+            errorText(error),
+          );
+        }
+        if (holder !== draft.to_version) return await this.failMove(record, error);
+        // MLflow took the change and then failed to say so.
+        return await this.settleMoved(record, draft, holder);
       }
-      const holder = ModelRegistryService.holderOf(await this.mlflow.registeredModels.get(draft.model), draft.alias);
-      const settled = await this.audit.settle(record, holder === draft.to_version ? 'committed' : 'superseded', {
-        observed_version: holder,
-      });
-      const forced = draft.forced ? ` (forced: ${draft.reason})` : '';
-      this.logger.log(
-        `${draft.actor} ${draft.action} ${draft.model}@${draft.alias}: ${describeVersion(draft.from_version)} -> ${describeVersion(draft.to_version)} [${settled.outcome}]${forced}`,
-      );
-      return settled;
+      return await this.settleMoved(record, draft, undefined);
     } finally {
       this.inFlight.delete(record.id);
     }
+  }
+
+  /** A change MLflow did not make: the record says so (if MLflow still answers), and the error goes to the caller. */
+  private async failMove(record: AliasAuditRecord, error: unknown): Promise<never> {
+    // If MLflow is gone this fails too; the record then stays pending and a later reader settles it.
+    await this.audit.settle(record, 'failed', { error: errorText(error) }).catch(() => undefined);
+    throw error;
+  }
+
+  /**
+   * Step 3 once the alias has moved: re-read (unless `holder` is known) and settle. Never throws: the
+   * move happened, so a failure here leaves the settlement owed and the answer says `pending`.
+   */
+  private async settleMoved(
+    record: AliasAuditRecord,
+    draft: AuditDraft,
+    holder: string | null | undefined,
+  ): Promise<MadeMove> {
+    let observed = holder;
+    try {
+      if (observed === undefined) observed = await this.currentHolder(draft);
+      const settled = await this.audit.settle(record, observed === draft.to_version ? 'committed' : 'superseded', {
+        observed_version: observed,
+      });
+      this.logMove(draft, settled.outcome);
+      return { record: settled, auditError: null };
+    } catch (error) {
+      const cause = `MLflow failed after the alias moved, before its audit record was settled: ${errorText(error)}`;
+      this.owed.add({
+        kind: 'moved',
+        record,
+        outcome: observed === undefined || observed === draft.to_version ? 'committed' : 'superseded',
+        observed_version: observed,
+        cause,
+      });
+      this.logger.warn(`audit record ${record.id}: ${cause}; retrying in the background`);
+      this.logMove(draft, 'pending');
+      return { record, auditError: cause };
+    }
+  }
+
+  /** Writes an owed settlement: as the move's re-read showed it, or against the holder MLflow shows now. */
+  private async writeOwed(owed: OwedSettlement): Promise<AliasAuditRecord> {
+    if (owed.kind === 'moved')
+      return this.audit.settle(
+        owed.record,
+        owed.outcome,
+        owed.observed_version === undefined ? {} : { observed_version: owed.observed_version },
+      );
+    const holder = await this.currentHolder(owed.record);
+    if (holder === owed.record.to_version)
+      return this.audit.settle(owed.record, 'committed', { observed_version: holder });
+    return this.audit.settle(owed.record, 'failed', { error: owed.cause, observed_version: holder });
+  }
+
+  private async currentHolder(move: Pick<AuditDraft, 'model' | 'alias'>): Promise<string | null> {
+    return ModelRegistryService.holderOf(await this.mlflow.registeredModels.get(move.model), move.alias);
+  }
+
+  private logMove(draft: AuditDraft, outcome: string): void {
+    const forced = draft.forced ? ` (forced: ${draft.reason})` : '';
+    this.logger.log(
+      `${draft.actor} ${draft.action} ${draft.model}@${draft.alias}: ${describeVersion(draft.from_version)} -> ${describeVersion(draft.to_version)} [${outcome}]${forced}`,
+    );
   }
 
   private latestGatePassed(model: string, versions: readonly ModelVersion[]): ModelVersion {
@@ -409,6 +531,18 @@ export class AliasMovesService {
     }
     return latest;
   }
+}
+
+/**
+ * Whether MLflow may have applied a change that failed: the connection broke or timed out, or the
+ * server failed (5xx). Any other answer (4xx, 429) is MLflow refusing before it changed anything.
+ */
+function mayHaveTakenEffect(error: unknown): boolean {
+  return error instanceof MlflowConnectionError || error instanceof MlflowServerError;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function aliasKey(model: string, alias: string): string {

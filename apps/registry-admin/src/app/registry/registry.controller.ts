@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiForbiddenResponse,
@@ -35,11 +36,30 @@ import {
 import { parseVersionNumber } from './request-fields';
 import { TrafficChangesService, type TrafficChange } from './traffic-changes.service';
 
+interface StatusReply {
+  status(code: number): unknown;
+}
+
+const PENDING_AUDIT = {
+  type: MoveResponse,
+  description:
+    'The alias moved and the push went out, but MLflow failed before the audit record was settled (`audit: "pending"`, `audit_error`); registry-admin writes it later.',
+};
+
+/** 200 for a move whose record is settled, 202 while its record is still pending. */
+function answerMove(reply: StatusReply, result: MoveResult): MoveResult {
+  reply.status(result.audit === 'pending' ? HttpStatus.ACCEPTED : HttpStatus.OK);
+  return result;
+}
+
 @ApiTags('models')
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No bearer token, or an unknown one.' })
 @ApiForbiddenResponse({ description: 'The token lacks the role.' })
-@ApiServiceUnavailableResponse({ description: 'MLflow is unreachable; nothing was changed.' })
+@ApiServiceUnavailableResponse({
+  description:
+    'MLflow is unreachable: nothing was changed; or, for a move, MLflow failed mid-change (`alias_moved: "unknown"`, the audit record pending, the push sent).',
+})
 @Controller('models')
 export class RegistryController {
   constructor(
@@ -91,14 +111,16 @@ export class RegistryController {
   @RequireRole('deployer')
   @ApiOperation({ summary: 'Point an alias at a version (gated aliases pass the promotion gates)' })
   @ApiOkResponse({ type: MoveResponse })
+  @ApiAcceptedResponse(PENDING_AUDIT)
   @ApiConflictResponse({ description: 'A gate refused the version, or the alias already points there.' })
-  setAlias(
+  async setAlias(
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Body() body: SetAliasBody,
     @CallerName() actor: string,
+    @Res({ passthrough: true }) reply: StatusReply,
   ): Promise<MoveResult> {
-    return this.moves.setAlias({
+    const result = await this.moves.setAlias({
       model: name,
       alias,
       version: body.version,
@@ -106,29 +128,37 @@ export class RegistryController {
       reason: body.reason,
       actor,
     });
+    return answerMove(reply, result);
   }
 
   @Delete(':name/aliases/:alias')
   @RequireRole('deployer')
   @ApiOperation({ summary: 'Remove an alias (audited; a rollback cannot start from an unset alias)' })
   @ApiOkResponse({ type: MoveResponse })
-  deleteAlias(
+  @ApiAcceptedResponse(PENDING_AUDIT)
+  async deleteAlias(
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Query() query: ReasonQuery,
     @CallerName() actor: string,
+    @Res({ passthrough: true }) reply: StatusReply,
   ): Promise<MoveResult> {
-    return this.moves.deleteAlias({ model: name, alias, reason: query.reason, actor });
+    return answerMove(reply, await this.moves.deleteAlias({ model: name, alias, reason: query.reason, actor }));
   }
 
   @Post(':name/promote')
-  @HttpCode(200)
   @RequireRole('deployer')
   @ApiOperation({ summary: 'Promote a version (default: latest gate_passed=true) to an alias (default MODEL_ALIAS)' })
   @ApiOkResponse({ type: MoveResponse })
+  @ApiAcceptedResponse(PENDING_AUDIT)
   @ApiConflictResponse({ description: 'Gate refusal (with the reasons), or nothing to promote.' })
-  promote(@Param('name') name: string, @Body() body: PromoteBody, @CallerName() actor: string): Promise<MoveResult> {
-    return this.moves.promote({
+  async promote(
+    @Param('name') name: string,
+    @Body() body: PromoteBody,
+    @CallerName() actor: string,
+    @Res({ passthrough: true }) reply: StatusReply,
+  ): Promise<MoveResult> {
+    const result = await this.moves.promote({
       model: name,
       alias: body.alias,
       to: body.to,
@@ -136,16 +166,29 @@ export class RegistryController {
       reason: body.reason,
       actor,
     });
+    return answerMove(reply, result);
   }
 
   @Post(':name/rollback')
-  @HttpCode(200)
   @RequireRole('deployer')
   @ApiOperation({ summary: "Undo the alias's last move (or go to an explicit version); never gated" })
   @ApiOkResponse({ type: MoveResponse })
+  @ApiAcceptedResponse(PENDING_AUDIT)
   @ApiConflictResponse({ description: 'No earlier holder, alias not set, or the earlier holder was deleted.' })
-  rollback(@Param('name') name: string, @Body() body: RollbackBody, @CallerName() actor: string): Promise<MoveResult> {
-    return this.moves.rollback({ model: name, alias: body.alias, to: body.to, reason: body.reason, actor });
+  async rollback(
+    @Param('name') name: string,
+    @Body() body: RollbackBody,
+    @CallerName() actor: string,
+    @Res({ passthrough: true }) reply: StatusReply,
+  ): Promise<MoveResult> {
+    const result = await this.moves.rollback({
+      model: name,
+      alias: body.alias,
+      to: body.to,
+      reason: body.reason,
+      actor,
+    });
+    return answerMove(reply, result);
   }
 
   @Get(':name/history')

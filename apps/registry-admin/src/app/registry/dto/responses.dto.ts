@@ -49,6 +49,14 @@ export class MoveResponse {
     description: 'Written first when the alias had been moved outside registry-admin.',
   })
   external_record!: AuditRecordView | null;
+  @ApiProperty({
+    enum: ['settled', 'pending'],
+    description:
+      "`pending`: the alias moved, but MLflow failed before the record was settled; registry-admin retries the write and the record's outcome follows.",
+  })
+  audit!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the record is still pending; null when settled.' })
+  audit_error!: string | null;
   @ApiProperty({ type: [PushResultView] }) pushes!: PushResultView[];
 }
 
