@@ -5,7 +5,7 @@
  * - `new MlflowClient(mlflowClientOptionsFromEnv())`: reads MLFLOW_TRACKING_URI (default
  *   http://127.0.0.1:5000), MLFLOW_TRACKING_USERNAME/PASSWORD (basic) or MLFLOW_TRACKING_TOKEN (bearer).
  * - Resources, one method per endpoint, wire types in MLflow's snake_case:
- *   `client.experiments`    getByName, get, create, getOrCreate (race-safe)
+ *   `client.experiments`    getByName, get, create, getOrCreate (race-safe), search / searchPage, setTag
  *   `client.runs`           create, update, get, search / searchPage, logBatch (split to MLflow's limits), logMetric, logParameter, setTag
  *   `client.artifacts`      logFile, logDirectory, uploadFile, uploadDirectory, list, listFiles, readBytes, downloadFile, downloadDirectory, toProxyPath
  *                           (URIs: `mlflow-artifacts:/...`, `mlflow-artifacts://host/...`, `runs:/<run_id>/<path>`)
@@ -41,7 +41,12 @@ export { backoffDelayMs, retryAfterMs, MAX_RETRY_AFTER_MS } from './lib/core/ret
 export { encodePathSegments } from './lib/core/paths';
 export { tagList, tagsToRecord, type Tag, type TagsInput } from './lib/core/tags';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';
-export type { CreateExperimentParams, Experiment, Experiments } from './lib/resources/experiments';
+export type {
+  CreateExperimentParams,
+  Experiment,
+  Experiments,
+  SearchExperimentsParams,
+} from './lib/resources/experiments';
 export { LOG_BATCH_LIMITS, splitLogBatch } from './lib/resources/runs';
 export type {
   CreateRunParams,

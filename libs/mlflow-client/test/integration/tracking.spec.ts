@@ -3,6 +3,7 @@ import {
   InvalidParameterValueError,
   LOG_BATCH_LIMITS,
   ResourceAlreadyExistsError,
+  ResourceDoesNotExistError,
   tagsToRecord,
   type Run,
 } from '../../src';
@@ -40,6 +41,27 @@ describe('experiments', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => client.experiments.getOrCreate(name)));
     expect(new Set(results.map((e) => e.experiment_id)).size).toBe(1);
     expect((await client.experiments.getOrCreate(name)).experiment_id).toBe(results[0].experiment_id);
+  });
+
+  it('sets an experiment tag and finds the experiments carrying it, page by page', async () => {
+    const marker = uniqueName('marker');
+    const tagged = [];
+    for (let i = 0; i < 3; i++) {
+      const id = (await client.experiments.getOrCreate(uniqueName('exp-tagged'))).experiment_id;
+      await client.experiments.setTag({ experiment_id: id, key: 'test.marker', value: marker });
+      tagged.push(id);
+    }
+    await client.experiments.getOrCreate(uniqueName('exp-untagged'));
+    const filter = `tags.\`test.marker\` = '${marker}'`;
+    const found = await client.experiments.search({ filter, max_results: 2 }).toArray();
+    expect(found.map((e) => e.experiment_id).sort()).toEqual([...tagged].sort());
+    expect(tagsToRecord(found[0].tags)).toMatchObject({ 'test.marker': marker });
+    const first = await client.experiments.searchPage({ filter, max_results: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.next_page_token).toBeTruthy();
+    await expect(
+      client.experiments.setTag({ experiment_id: '987654321', key: 'k', value: 'v' }),
+    ).rejects.toBeInstanceOf(ResourceDoesNotExistError);
   });
 });
 

@@ -97,4 +97,21 @@ describe('validateTrainingWorkerConfig', () => {
       /HTTP_REQUEST_TIMEOUT_MS must not be less than 100/,
     );
   });
+
+  it('has the documented heartbeat and lease, and refuses a lease shorter than three heartbeats', () => {
+    expect(validateTrainingWorkerConfig({})).toMatchObject({ JOB_HEARTBEAT_MS: 15_000, JOB_LEASE_MS: 120_000 });
+    expect(validateTrainingWorkerConfig({ JOB_HEARTBEAT_MS: '500', JOB_LEASE_MS: '1500' })).toMatchObject({
+      JOB_HEARTBEAT_MS: 500,
+      JOB_LEASE_MS: 1500,
+    });
+    expect(() => validateTrainingWorkerConfig({ JOB_HEARTBEAT_MS: '1000', JOB_LEASE_MS: '2999' })).toThrow(
+      'JOB_LEASE_MS must be at least 3 × JOB_HEARTBEAT_MS (3000) (got "2999")',
+    );
+    expect(() => validateTrainingWorkerConfig({ JOB_LEASE_MS: '40000' })).toThrow(
+      /JOB_LEASE_MS must be at least 3 × JOB_HEARTBEAT_MS \(45000\)/,
+    );
+    expect(() => validateTrainingWorkerConfig({ JOB_HEARTBEAT_MS: 'often' })).toThrow(
+      /JOB_HEARTBEAT_MS must be an integer number/,
+    );
+  });
 });

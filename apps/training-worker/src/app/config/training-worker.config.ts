@@ -3,7 +3,19 @@ import 'reflect-metadata';
 import { hostname } from 'node:os';
 
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  validateSync,
+  type ValidationArguments,
+} from 'class-validator';
 
 import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
 import { HttpServerSettings } from '../http/http-server-limits';
@@ -43,11 +55,33 @@ export class TrainingWorkerConfig extends HttpServerSettings {
   JOB_CONCURRENCY: number = 1;
 
   /**
-   * This replica's identity, tagged on its job runs: at start-up only runs with this id are failed
-   * as crash leftovers, so replicas never fail each other's running jobs.
+   * This replica's identity (the pod name), tagged on its job runs: at start-up, runs left unfinished
+   * under this id are settled as crash leftovers at once; other replicas' runs only once their lease
+   * runs out.
    */
   @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, { message: '$property must be letters, digits, _ . : -' })
   WORKER_ID: string = hostname();
+
+  /**
+   * How often this worker writes the heartbeat of every job it holds (queued or running), and looks
+   * for other workers' jobs whose lease ran out.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  JOB_HEARTBEAT_MS: number = 15_000;
+
+  /**
+   * A job whose heartbeat is older than this is settled as FAILED by any worker (its worker is gone)
+   * and its idempotency key is freed. At least three heartbeats, and longer than the longest stretch a
+   * training step holds the event loop (the fit of a very large CSV), plus any clock difference
+   * between the workers' hosts.
+   */
+  @IsInt()
+  @Max(86_400_000)
+  @Min(300)
+  @AtLeastThreeHeartbeats()
+  JOB_LEASE_MS: number = 120_000;
 
   /** CSV used by a job that names no data; synthetic data when unset. */
   @IsOptional()
@@ -68,6 +102,20 @@ export class TrainingWorkerConfig extends HttpServerSettings {
 
   @IsIn(['text', 'json'])
   LOG_FORMAT: 'text' | 'json' = 'text';
+}
+
+/** A lease shorter than three heartbeats would expire a live job after two late beats. */
+function AtLeastThreeHeartbeats(): PropertyDecorator {
+  const heartbeat = (args?: ValidationArguments) => Number((args?.object as TrainingWorkerConfig).JOB_HEARTBEAT_MS);
+  return ValidateBy({
+    name: 'atLeastThreeHeartbeats',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        typeof value === 'number' && value >= 3 * heartbeat(args),
+      defaultMessage: (args?: ValidationArguments) =>
+        `$property must be at least 3 × JOB_HEARTBEAT_MS (${3 * heartbeat(args)})`,
+    },
+  });
 }
 
 const DECLARED_SETTINGS = [...Object.keys(new TrainingWorkerConfig()), 'DEFAULT_DATA'];

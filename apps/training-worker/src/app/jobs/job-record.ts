@@ -50,6 +50,7 @@ export function jobFromRun(run: Run): JobResponse {
     model_name: tags[RUN_TAG.modelName] ?? options?.model_name ?? '',
     registered_version: tags[RUN_TAG.registeredVersion] ?? null,
     error: tags[RUN_TAG.error] ?? null,
+    last_heartbeat: tags[JOB_TAG.heartbeat] ?? null,
     artifact_uri: run.info.artifact_uri,
   };
 }

@@ -74,6 +74,14 @@ export class JobResponse {
   registered_version!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the job FAILED.' })
   error!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      'Last sign of life of the worker holding the job (JOB_HEARTBEAT_MS); older than the lease, the job is settled as FAILED.',
+  })
+  last_heartbeat!: string | null;
   @ApiProperty({ example: 'mlflow-artifacts:/1/5f1c…/artifacts' })
   artifact_uri!: string;
 }

@@ -6,7 +6,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 
-import { MlflowClient, ResourceDoesNotExistError, type Run } from '@churn/mlflow-client';
+import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from '@churn/mlflow-client';
 
 import type { Actor } from '../auth/api-tokens';
 import { TrainingWorkerConfig } from '../config/training-worker.config';
@@ -20,6 +20,7 @@ import {
   type TrainingRequest,
 } from '../training/training-request';
 import {
+  RunSettledElsewhereError,
   TrainingRunFailedError,
   TrainingRunner,
   type TrainingRunRef,
@@ -27,6 +28,7 @@ import {
 } from '../training/training-run';
 import type { CreateJobDto } from './create-job.dto';
 import { JobNotFoundError } from './job-errors';
+import { JobLeases } from './job-leases';
 import { isJobRun, jobFromRun } from './job-record';
 import type { JobOptions, JobResponse } from './job.response';
 
@@ -45,11 +47,12 @@ const DEFAULT_LIST_LIMIT = 20;
  *
  * - Acceptance is serialised in this process, so two requests with one idempotency key cannot both
  *   create a run: the second finds the first's run (tagged with the key) in MLflow. Across replicas
- *   the key is not locked; send a job's retries to one replica.
+ *   the key is not locked; send a job's retries to one replica. A job settled because its worker was
+ *   gone no longer holds its key: the key then starts a new job.
  * - A queued job's run is SCHEDULED; a running one RUNNING, with its stage in a tag.
- * - At start-up, runs of this worker (tag WORKER_ID) in EXPERIMENT_NAME that a crash left RUNNING or
- *   SCHEDULED are marked FAILED; other replicas' runs and other experiments are not touched.
- * - On shutdown, queued jobs are marked FAILED and running ones are waited for.
+ * - Jobs whose worker is gone (crashed, killed, replaced) are settled through heartbeats and leases
+ *   ({@link JobLeases}): at start-up this worker's own leftovers at once, any worker's after its lease.
+ * - On shutdown, queued jobs are marked FAILED (their keys freed) and running ones are waited for.
  */
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -58,40 +61,43 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly running = new Set<Promise<void>>();
   private acceptance: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  private readonly leases: JobLeases;
 
   constructor(
     private readonly mlflow: MlflowClient,
     private readonly runner: TrainingRunner,
     private readonly config: TrainingWorkerConfig,
-  ) {}
+  ) {
+    this.leases = new JobLeases(mlflow, config);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     try {
-      const failed = await this.failLeftoverRuns();
-      if (failed > 0)
-        this.logger.warn(
-          `marked ${failed} job run(s) left unfinished by an earlier crash of worker ${this.config.WORKER_ID} as FAILED`,
-        );
+      const settled = await this.leases.recover();
+      if (settled > 0) this.logger.warn(`settled ${settled} job run(s) left unfinished by a gone worker as FAILED`);
     } catch (error) {
-      // A worker whose MLflow is briefly away still starts; the leftovers are failed at the next start.
+      // A worker whose MLflow is briefly away still starts; the periodic sweep settles what is left.
       this.logger.warn(
-        `could not check for job runs left by a crash: ${error instanceof Error ? error.message : String(error)}`,
+        `could not check for job runs left by a gone worker: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+    this.leases.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     const abandoned = this.queue.splice(0, this.queue.length);
     await Promise.all(
-      abandoned.map((job) =>
-        this.runner.markFailed(
-          job.run.runId,
-          new Error('training-worker stopped before the job started; submit it again'),
-        ),
-      ),
+      abandoned.map(async (job) => {
+        this.leases.release(job.run.runId);
+        await this.leases
+          .settle(job.run.runId, 'training-worker stopped before the job started; submit it again')
+          .catch(() => undefined);
+      }),
     );
+    // Running jobs keep their heartbeats while they finish.
     await Promise.all([...this.running]);
+    this.leases.stop();
   }
 
   /**
@@ -154,9 +160,21 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       [JOB_TAG.workerId]: this.config.WORKER_ID,
       [JOB_TAG.stage]: 'queued',
       [JOB_TAG.request]: JSON.stringify(options),
+      ...this.leases.initialTags(),
       ...(body.idempotency_key === undefined ? {} : { [JOB_TAG.idempotencyKey]: body.idempotency_key }),
     });
-    await this.mlflow.runs.update({ run_id: run.runId, status: 'SCHEDULED' });
+    this.leases.hold(run.runId);
+    try {
+      await this.leases.markJobsExperiment(run.experimentId);
+      await this.mlflow.runs.update({ run_id: run.runId, status: 'SCHEDULED' });
+    } catch (error) {
+      // Not queued: the run must not keep the key, or a retry would be answered with this dead job.
+      this.leases.release(run.runId);
+      await this.leases
+        .settle(run.runId, `training-worker could not queue the job (${String(error)}); submit it again`)
+        .catch(() => undefined);
+      throw error;
+    }
     const created = await this.mlflow.runs.get(run.runId);
     this.queue.push({ run, request });
     this.startQueuedJobs();
@@ -207,8 +225,15 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         );
     };
     try {
+      if (!(await this.leases.isStill(run.runId, 'SCHEDULED'))) {
+        this.logger.warn(`job ${run.runId} was settled by another worker while it waited here; not started`);
+        return;
+      }
       await this.mlflow.runs.update({ run_id: run.runId, status: 'RUNNING' });
-      const outcome = await this.runner.execute(run, request, recordStage);
+      await this.leases.beat(run.runId);
+      const outcome = await this.runner.execute(run, request, recordStage, (before) =>
+        this.leases.assertStillRunning(run.runId, before),
+      );
       const result =
         outcome.registeredVersion !== undefined
           ? `registered ${request.modelName} v${outcome.registeredVersion}`
@@ -217,47 +242,30 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (error) {
       // execute() marks its run FAILED itself; a failure before it (MLflow refusing RUNNING) has not.
       if (!(error instanceof TrainingRunFailedError)) await this.runner.markFailed(run.runId, error);
-      this.logger.warn(`job ${run.runId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      const settledElsewhere =
+        error instanceof TrainingRunFailedError && error.cause instanceof RunSettledElsewhereError;
+      this.logger.warn(
+        `job ${run.runId} ${settledElsewhere ? 'stopped' : 'failed'}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
+      this.leases.release(run.runId);
       await stageWrites;
     }
   }
 
+  /** The first job with this key that still holds it (jobs settled as left by a gone worker freed theirs). */
   private async findByIdempotencyKey(experiment: string, key: string): Promise<Run | undefined> {
     const experimentId = await this.experimentId(experiment);
     if (experimentId === undefined) return undefined;
-    const page = await this.mlflow.runs.searchPage({
+    const runs = this.mlflow.runs.search({
       experiment_ids: [experimentId],
       // The key's pattern (letters, digits, _ . : -) keeps it from breaking out of the quotes.
       filter: `tags.\`${JOB_TAG.job}\` = 'true' and tags.\`${JOB_TAG.idempotencyKey}\` = '${key}'`,
       order_by: ['attributes.start_time ASC'],
-      max_results: 1,
+      max_results: 50,
     });
-    return page.items[0];
-  }
-
-  private async failLeftoverRuns(): Promise<number> {
-    const experimentId = await this.experimentId(this.config.EXPERIMENT_NAME);
-    if (experimentId === undefined) return 0;
-    let failed = 0;
-    for (const status of ['RUNNING', 'SCHEDULED']) {
-      const leftovers = await this.mlflow.runs
-        .search({
-          experiment_ids: [experimentId],
-          filter: `attributes.status = '${status}' and tags.\`${JOB_TAG.job}\` = 'true' and tags.\`${JOB_TAG.workerId}\` = '${this.config.WORKER_ID}'`,
-        })
-        .toArray();
-      for (const run of leftovers) {
-        await this.runner.markFailed(
-          run.info.run_id,
-          new Error(
-            `training-worker ${this.config.WORKER_ID} restarted while this job was ${status === 'RUNNING' ? 'running' : 'queued'}; submit it again`,
-          ),
-        );
-        failed += 1;
-      }
-    }
-    return failed;
+    for await (const run of runs) if (tagsToRecord(run.data.tags)[JOB_TAG.keyReleased] !== 'true') return run;
+    return undefined;
   }
 
   private async experimentId(name: string): Promise<string | undefined> {

@@ -25,14 +25,23 @@ export const RUN_TAG = {
 export const JOB_TAG = {
   /** `true` on every run created for a job: what `GET /jobs` lists. */
   job: 'training_worker.job',
-  /** WORKER_ID of the replica that runs the job; start-up recovery touches only its own. */
+  /** WORKER_ID of the replica that runs the job; at start-up a worker settles its own leftovers at once. */
   workerId: 'training_worker.worker_id',
   idempotencyKey: 'training_worker.idempotency_key',
   /** The stage the job is in (queued, load, split, …, done). */
   stage: 'training_worker.stage',
   /** The job's options as JSON (an inline schema is stored as `"inline"`; the schema itself is an artifact). */
   request: 'training_worker.request',
+  /** ISO time of the last sign of life of the worker holding the job (queued or running), written every JOB_HEARTBEAT_MS. */
+  heartbeat: 'training_worker.heartbeat',
+  /** JOB_LEASE_MS of that worker: with no heartbeat for this long, any worker settles the job as FAILED. */
+  leaseMs: 'training_worker.lease_ms',
+  /** `true` once a job settled as left by a gone worker no longer holds its idempotency key. */
+  keyReleased: 'training_worker.idempotency_key_released',
 } as const;
+
+/** Experiment tag `true` on every experiment that holds jobs: where workers look for jobs whose lease ran out. */
+export const JOBS_EXPERIMENT_TAG = 'training_worker.jobs';
 
 /** Version tags set at registration (DESIGN.md, wiring table). */
 export const VERSION_TAG = {

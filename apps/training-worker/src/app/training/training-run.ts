@@ -96,6 +96,20 @@ export class TrainingRunFailedError extends Error {
   }
 }
 
+/**
+ * The run is no longer this trainer's to finish: someone else settled it (a job whose worker was
+ * presumed gone). Nothing more is written to it; in particular no version is registered.
+ */
+export class RunSettledElsewhereError extends Error {
+  override readonly name = 'RunSettledElsewhereError';
+}
+
+/**
+ * Checked before a run's lasting effects: registering a version, and finishing the run (its last write).
+ * @throws {RunSettledElsewhereError} when the run is no longer the caller's
+ */
+export type RunOwnershipCheck = (before: 'register' | 'finish') => Promise<void>;
+
 /** Rows saved as the model's input example: the first training rows. */
 const INPUT_EXAMPLE_ROWS = 5;
 /** Registration waits at most this long for MLflow to mark a version READY. */
@@ -146,16 +160,19 @@ export class TrainingRunner {
    * it. A gate refusal is an outcome, not an error: the run FINISHES with `gate_passed=false`.
    *
    * @throws {TrainingRunFailedError} for any failure (bad data, MLflow errors); the run is then
-   *   FAILED with tag `error`, and no version is left registered.
+   *   FAILED with tag `error`, and no version is left registered. When `stillOurs` finds the run
+   *   settled by someone else, it is left as they settled it.
    */
   async execute(
     run: TrainingRunRef,
     request: TrainingRequest,
     onStage: StageListener = () => undefined,
+    stillOurs: RunOwnershipCheck = async () => undefined,
   ): Promise<TrainingOutcome> {
     const workDir = await mkdtemp(join(this.options.workDir ?? tmpdir(), 'training-worker-'));
     try {
-      const outcome = await this.trainLogAndRegister(run, request, workDir, onStage);
+      const outcome = await this.trainLogAndRegister(run, request, workDir, onStage, stillOurs);
+      await stillOurs('finish');
       await this.mlflow.runs.update({ run_id: run.runId, status: 'FINISHED', end_time: Date.now() });
       onStage(
         'done',
@@ -166,7 +183,7 @@ export class TrainingRunner {
       );
       return outcome;
     } catch (error) {
-      await this.markFailed(run.runId, error);
+      if (!(error instanceof RunSettledElsewhereError)) await this.markFailed(run.runId, error);
       throw new TrainingRunFailedError(run.runId, error);
     } finally {
       await rm(workDir, { recursive: true, force: true });
@@ -189,6 +206,7 @@ export class TrainingRunner {
     request: TrainingRequest,
     workDir: string,
     onStage: StageListener,
+    stillOurs: RunOwnershipCheck,
   ): Promise<TrainingOutcome> {
     const syntheticRows =
       request.dataPath === undefined
@@ -258,6 +276,7 @@ export class TrainingRunner {
       return { run, metrics: trained.metrics, modelArtifactUri, gate };
     }
 
+    await stillOurs('register');
     onStage('register', `register: new version of ${request.modelName}`, false);
     const version = await this.registerVersion(request.modelName, modelArtifactUri, run.runId, {
       [VERSION_TAG.f1]: String(trained.metrics.f1),

@@ -1,4 +1,5 @@
 import { ResourceAlreadyExistsError, ResourceDoesNotExistError } from '../core/errors';
+import { Paginated, type Page } from '../core/pagination';
 import { API } from '../core/paths';
 import { tagList, type Tag, type TagsInput } from '../core/tags';
 import type { MlflowTransport } from '../core/transport';
@@ -18,6 +19,14 @@ export interface CreateExperimentParams {
   name: string;
   artifact_location?: string;
   tags?: TagsInput;
+}
+
+export interface SearchExperimentsParams {
+  /** MLflow's filter, e.g. `tags.team = 'churn'` or `name LIKE 'churn%'`. */
+  filter?: string;
+  order_by?: string[];
+  max_results?: number;
+  view_type?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 }
 
 /** `/api/2.0/mlflow/experiments/*` */
@@ -55,6 +64,33 @@ export class Experiments {
       json: { name: params.name, artifact_location: params.artifact_location, tags: tagList(params.tags) },
     });
     return body.experiment_id;
+  }
+
+  /** All experiments matching the search (active ones by default), fetched page by page as iterated. */
+  search(params: SearchExperimentsParams = {}): Paginated<Experiment> {
+    return new Paginated((page_token) => this.searchPage({ ...params, page_token }));
+  }
+
+  /** One page of an experiment search; pass the previous page's `next_page_token` to continue. */
+  async searchPage(params: SearchExperimentsParams & { page_token?: string }): Promise<Page<Experiment>> {
+    const body = await this.transport.json<{ experiments?: Experiment[]; next_page_token?: string }>({
+      method: 'POST',
+      path: `${API}/experiments/search`,
+      json: params,
+      // A search reads only; MLflow takes it as a POST.
+      idempotent: true,
+    });
+    return { items: body.experiments ?? [], next_page_token: body.next_page_token };
+  }
+
+  /** Sets (or overwrites) one tag of an experiment. @throws ResourceDoesNotExistError */
+  async setTag(params: { experiment_id: string; key: string; value: string }): Promise<void> {
+    await this.transport.json({
+      method: 'POST',
+      path: `${API}/experiments/set-experiment-tag`,
+      json: params,
+      idempotent: true,
+    });
   }
 
   /**
