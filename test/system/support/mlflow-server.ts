@@ -4,6 +4,12 @@ import { join } from 'node:path';
 
 import { answers, workspaceRoot } from './processes';
 
+/** How a server differs from the plain one: another app (`basic-auth`) and what it reads from the environment. */
+export interface MlflowServerOptions {
+  appName?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * A real `mlflow server` (the pinned venv's, through CHURN_PYTHON) on a SQLite file under `dataDir`
  * (or any backend store MLflow takes, e.g. `postgresql+psycopg2://…` as production runs it) and
@@ -17,6 +23,7 @@ export class MlflowServer {
     readonly port: number,
     readonly dataDir: string,
     readonly backendStoreUri = `sqlite:///${join(dataDir, 'mlflow.db')}`,
+    readonly options: MlflowServerOptions = {},
   ) {}
 
   get url(): string {
@@ -45,6 +52,7 @@ export class MlflowServer {
         '-m',
         'mlflow',
         'server',
+        ...(this.options.appName ? ['--app-name', this.options.appName] : []),
         '--host',
         '127.0.0.1',
         '--port',
@@ -58,7 +66,7 @@ export class MlflowServer {
       ],
       {
         cwd: this.dataDir,
-        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+        env: { ...process.env, ...this.options.env, PYTHONUNBUFFERED: '1' },
         stdio: ['ignore', log, log],
         detached: true,
       },
