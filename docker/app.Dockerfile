@@ -2,7 +2,11 @@
 # the three images from drifting apart; the app is chosen with build arguments:
 #   docker build -f docker/app.Dockerfile --build-arg APP=inference-api --build-arg PORT=8000 .
 # (docker/compose.yaml passes them for each app.) The build context is the repository root.
-ARG NODE_IMAGE=node:20-bookworm-slim
+#
+# The base image is pinned to an exact version (the Node.js the tests run on); to pin its digest
+# too, resolve it where a registry is reachable and append it:
+# docker buildx imagetools inspect node:20.20.2-bookworm-slim (README, "Pinned base images").
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # better-sqlite3 compiles itself from source when no prebuilt binary matches the platform.
 FROM ${NODE_IMAGE} AS node-with-build-tools

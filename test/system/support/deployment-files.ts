@@ -1,0 +1,131 @@
+// What the deployment tests share about docker/: the apps and their ports, the settings each app's
+// config declares, the Dockerfiles' instructions, env files, and the secret generator's output.
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import * as ts from 'typescript';
+
+import { workspaceRoot } from './processes';
+
+export const APPS = ['inference-api', 'registry-admin', 'training-worker'] as const;
+export type App = (typeof APPS)[number];
+/** Each app's (public) listener. */
+export const APP_PORTS: Record<App, number> = {
+  'inference-api': 8000,
+  'registry-admin': 8001,
+  'training-worker': 8002,
+};
+/** inference-api's internal listener (admin reload, webhooks, metrics, business reads). */
+export const INTERNAL_PORT = 9000;
+export const DOCKER_DIR = join(workspaceRoot, 'docker');
+export const K8S_DIR = join(DOCKER_DIR, 'k8s');
+/** Read by @churn/mlflow-client straight from the environment (MLflow's own names), not by the app configs. */
+export const MLFLOW_CLIENT_VARIABLES = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'];
+/**
+ * Settings the deployment already gives for issue #18's app side (inference-api's second listener
+ * and the viewer tokens of its business reads), which the app's config declares with that work.
+ */
+export const PLANNED_SETTINGS: Record<App, string[]> = {
+  'inference-api': ['INTERNAL_PORT', 'API_TOKENS'],
+  'registry-admin': [],
+  'training-worker': [],
+};
+/** Settings whose values are credentials: never in a ConfigMap, never with a working default. */
+export const isSecretSetting = (name: string) => /TOKEN|SECRET|PASSWORD|_KEY$/.test(name);
+
+/** Every setting an app's config class declares: the property names of `export class ...Config`. */
+export function declaredSettings(app: App): string[] {
+  const file = join(workspaceRoot, `apps/${app}/src/app/config/${app}.config.ts`);
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const names: string[] = [];
+  source.forEachChild((node) => {
+    if (ts.isClassDeclaration(node) && node.name?.text.endsWith('Config')) {
+      for (const member of node.members) {
+        if (ts.isPropertyDeclaration(member) && ts.isIdentifier(member.name)) names.push(member.name.text);
+      }
+    }
+  });
+  if (names.length === 0) throw new Error(`${file} declares no config class with settings`);
+  return names;
+}
+
+/** A run's output, and a failure message that shows it. */
+export function describeRun(command: string, result: SpawnSyncReturns<string>): string {
+  return `\`${command}\` exited with ${result.status ?? result.signal ?? result.error?.message}:\n${result.stdout ?? ''}${result.stderr ?? ''}`;
+}
+
+/** A Dockerfile's instructions, continuation lines joined and comments dropped, with their stage index. */
+export function dockerfileInstructions(file: string): { keyword: string; args: string; stage: number }[] {
+  const instructions: { keyword: string; args: string; stage: number }[] = [];
+  let pending = '';
+  let stage = -1;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith('#') || trimmed === '') continue;
+    pending += ` ${trimmed.replace(/\\$/, '')}`;
+    if (trimmed.endsWith('\\')) continue;
+    const [, keyword, args] = pending.trim().match(/^(\S+)\s*(.*)$/) ?? [];
+    pending = '';
+    if (keyword.toUpperCase() === 'FROM') stage += 1;
+    instructions.push({ keyword: keyword.toUpperCase(), args, stage });
+  }
+  return instructions;
+}
+
+/** `KEY=value` lines of an env file (compose's --env-file, kustomize's envs), comments and blanks skipped. */
+export function envFileEntries(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * Fresh secrets from tools/deploy/generate-secrets.mjs, run as an operator runs it: the compose
+ * variables, or the Kubernetes Secrets' env files by Secret name.
+ */
+export function generatedSecrets(mode: '--compose'): Record<string, string>;
+export function generatedSecrets(mode: '--kubernetes', examplesDir: string): Record<string, Record<string, string>>;
+export function generatedSecrets(mode: '--compose' | '--kubernetes', examplesDir?: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'churn-secrets-'));
+  try {
+    const target = mode === '--compose' ? join(dir, 'compose.env') : (examplesDir as string);
+    const result = spawnSync(
+      process.execPath,
+      [join(workspaceRoot, 'tools/deploy/generate-secrets.mjs'), mode, target],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (result.status !== 0) throw new Error(describeRun(`generate-secrets.mjs ${mode}`, result));
+    if (mode === '--compose') return envFileEntries(readFileSync(target, 'utf8'));
+    return Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.replace(/^wrote /, ''))
+        .map((file) => [
+          file
+            .split('/')
+            .pop()
+            ?.replace(/\.env$/, ''),
+          envFileEntries(readFileSync(file, 'utf8')),
+        ]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Tokens inside an API_TOKENS value (`name:role+role:token`, comma-separated). */
+export function apiTokenEntries(value: string): { name: string; roles: string[]; token: string }[] {
+  return value.split(',').map((entry) => {
+    const [name, roles, ...rest] = entry.split(':');
+    return { name, roles: roles.split('+'), token: rest.join(':') };
+  });
+}
