@@ -97,13 +97,23 @@ def receiver_url(text):
     registry-admin's receiverUrlOf does (scheme and host lower-case, default port dropped)."""
     parts = urllib.parse.urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingError(f"INFERENCE_WEBHOOK_URL must be an http(s) URL such as http://inference-api:9000 (got {text!r})")
+        raise SettingError(
+            f"INFERENCE_WEBHOOK_URL must be an http(s) URL such as http://inference-api:9000 (got {text!r})"
+        )
     if parts.username or parts.password:
-        raise SettingError("INFERENCE_WEBHOOK_URL must not contain credentials (every admin reads webhook URLs)")
+        raise SettingError(
+            "INFERENCE_WEBHOOK_URL must not contain credentials (every admin reads webhook URLs)"
+        )
     if parts.query or parts.fragment:
-        raise SettingError(f"INFERENCE_WEBHOOK_URL must be a base URL or end in {RECEIVER_PATH} (got {text!r})")
+        raise SettingError(
+            f"INFERENCE_WEBHOOK_URL must be a base URL or end in {RECEIVER_PATH} (got {text!r})"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingError(f"INFERENCE_WEBHOOK_URL has an invalid port (got {text!r})") from None
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
+    host = parts.hostname if port in (None, default_port) else f"{parts.hostname}:{port}"
     path = parts.path.rstrip("/")
     if not path.endswith(RECEIVER_PATH):
         path = f"{path}{RECEIVER_PATH}"
@@ -123,7 +133,9 @@ def read_settings(env):
     required(env, "MLFLOW_TRACKING_PASSWORD")
     names = [admin_username, *(user.username for user in users)]
     if len(set(names)) != len(names):
-        raise SettingError(f"the admin and the three app users need four different names (got {', '.join(names)})")
+        raise SettingError(
+            f"the admin and the three app users need four different names (got {', '.join(names)})"
+        )
     if len({user.password for user in users}) != len(users):
         raise SettingError("each app's MLflow password must differ from the others'")
     wait = env.get("MLFLOW_INIT_WAIT_SECONDS", "300")
@@ -157,7 +169,9 @@ def wait_for_mlflow(settings):
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() > deadline:
-            raise MlflowUnavailable(f"{settings.tracking_uri}/health did not answer within {settings.wait_seconds} s")
+            raise MlflowUnavailable(
+                f"{settings.tracking_uri}/health did not answer within {settings.wait_seconds} s"
+            )
         time.sleep(1)
 
 
@@ -183,7 +197,9 @@ def ensure_registered_model(client, name):
     except MlflowException as error:
         if error.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
-        client.create_registered_model(name, description="Churn classifier; versions registered by training-worker.")
+        client.create_registered_model(
+            name, description="Churn classifier; versions registered by training-worker."
+        )
         log(f"registered model '{name}': created")
 
 
@@ -225,7 +241,10 @@ def direct_grants(settings, username):
     from mlflow.utils.rest_utils import http_request, verify_rest_response
 
     response = http_request(
-        get_default_host_creds(settings.tracking_uri), LIST_USER_PERMISSIONS, "GET", params={"username": username}
+        get_default_host_creds(settings.tracking_uri),
+        LIST_USER_PERMISSIONS,
+        "GET",
+        params={"username": username},
     )
     rows = verify_rest_response(response, LIST_USER_PERMISSIONS).json()["permissions"]
     return {
@@ -246,7 +265,9 @@ def converge_grants(auth, settings, wanted_by_user):
                 auth.revoke_user_permission(username, resource_type, resource_id)
             if permission is not None:
                 auth.grant_user_permission(username, resource_type, resource_id, permission)
-            log(f"grant {username} on {resource_type} {resource_id}: {held or 'none'} -> {permission or 'none'}")
+            log(
+                f"grant {username} on {resource_type} {resource_id}: {held or 'none'} -> {permission or 'none'}"
+            )
         log(f"grants of '{username}': " + ", ".join(f"{t} {i} {p}" for (t, i), p in wanted.items() if p))
 
 
@@ -269,16 +290,24 @@ def ensure_webhook(client, settings):
             break
     if not existing:
         webhook = client.create_webhook(
-            name=name, url=settings.webhook_url, events=WEBHOOK_EVENTS, description=description,
-            secret=settings.webhook_secret, status="ACTIVE",
+            name=name,
+            url=settings.webhook_url,
+            events=WEBHOOK_EVENTS,
+            description=description,
+            secret=settings.webhook_secret,
+            status="ACTIVE",
         )
         log(f"webhook {webhook.webhook_id} -> {settings.webhook_url}: created")
         return
     for webhook in existing:
         # MLflow never returns a webhook's secret, so it is set again rather than compared.
         client.update_webhook(
-            webhook.webhook_id, name=name, description=description, events=WEBHOOK_EVENTS,
-            secret=settings.webhook_secret, status="ACTIVE",
+            webhook.webhook_id,
+            name=name,
+            description=description,
+            events=WEBHOOK_EVENTS,
+            secret=settings.webhook_secret,
+            status="ACTIVE",
         )
         log(f"webhook {webhook.webhook_id} -> {settings.webhook_url}: exists, events and secret set")
 

@@ -383,6 +383,7 @@ describe('Kubernetes manifests (docker/k8s)', () => {
       MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY: 'mlflow-backend/MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY',
     });
     expect(environment.get('MLFLOW_S3_ENDPOINT_URL')?.value).toBe('http://minio:9000');
+    expect(environment.get('MLFLOW_SERVER_ENABLE_JOB_EXECUTION')?.value).toBe('false');
     expect(container.volumeMounts).toContainEqual({
       name: 'auth-config',
       mountPath: '/etc/churn-mlops/mlflow',

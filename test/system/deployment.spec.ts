@@ -223,6 +223,7 @@ describe('deployment files (docker/)', () => {
         MLFLOW_S3_ENDPOINT_URL: 'http://minio:9000',
         AWS_ACCESS_KEY_ID: secrets['MINIO_ROOT_USER'],
         AWS_SECRET_ACCESS_KEY: secrets['MINIO_ROOT_PASSWORD'],
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
       });
       expect(compose.services['postgres'].environment).toMatchObject({
         MLFLOW_DB_PASSWORD: secrets['MLFLOW_DB_PASSWORD'],

@@ -89,6 +89,8 @@ export async function startAuthMlflow(
       MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https',
       MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: 'true',
       MLFLOW_WEBHOOK_CACHE_TTL: '1',
+      // As the deployment runs it: without MLflow 3's job runner, which nothing here uses.
+      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
     },
   });
   // The auth app migrates its own store on the first start (and MLflow its own, on PostgreSQL): slow.
