@@ -3,7 +3,7 @@
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import * as ts from 'typescript';
 
@@ -35,19 +35,42 @@ export const PLANNED_SETTINGS: Record<App, string[]> = {
 /** Settings whose values are credentials: never in a ConfigMap, never with a working default. */
 export const isSecretSetting = (name: string) => /TOKEN|SECRET|PASSWORD|_KEY$/.test(name);
 
-/** Every setting an app's config class declares: the property names of `export class ...Config`. */
+/**
+ * Every setting an app's config class declares: the property names of `export class ...Config`,
+ * and of the classes it extends (imported from a relative path, e.g. the HTTP server's settings).
+ */
 export function declaredSettings(app: App): string[] {
-  const file = join(workspaceRoot, `apps/${app}/src/app/config/${app}.config.ts`);
+  const names = classSettings(join(workspaceRoot, `apps/${app}/src/app/config/${app}.config.ts`), (name) =>
+    name.endsWith('Config'),
+  );
+  if (names.length === 0) throw new Error(`apps/${app}: its config class declares no settings`);
+  return names;
+}
+
+function classSettings(file: string, isWanted: (className: string) => boolean): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const imports = new Map<string, string>();
+  source.forEachChild((node) => {
+    if (!ts.isImportDeclaration(node) || !ts.isStringLiteral(node.moduleSpecifier)) return;
+    const from = node.moduleSpecifier.text;
+    const bindings = node.importClause?.namedBindings;
+    if (from.startsWith('.') && bindings && ts.isNamedImports(bindings))
+      for (const element of bindings.elements) imports.set(element.name.text, join(dirname(file), `${from}.ts`));
+  });
   const names: string[] = [];
   source.forEachChild((node) => {
-    if (ts.isClassDeclaration(node) && node.name?.text.endsWith('Config')) {
-      for (const member of node.members) {
-        if (ts.isPropertyDeclaration(member) && ts.isIdentifier(member.name)) names.push(member.name.text);
+    if (!ts.isClassDeclaration(node) || !node.name || !isWanted(node.name.text)) return;
+    for (const member of node.members)
+      if (ts.isPropertyDeclaration(member) && ts.isIdentifier(member.name)) names.push(member.name.text);
+    for (const clause of node.heritageClauses ?? [])
+      for (const type of clause.types) {
+        const base = type.expression.getText(source);
+        const baseFile = imports.get(base);
+        if (!baseFile)
+          throw new Error(`${file}: ${node.name.text} extends ${base}, which is not imported from a file here`);
+        names.push(...classSettings(baseFile, (name) => name === base));
       }
-    }
   });
-  if (names.length === 0) throw new Error(`${file} declares no config class with settings`);
   return names;
 }
 
