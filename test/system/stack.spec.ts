@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { registryState, type RegistryState } from './support/mlflow-server';
 import { answers, freePort, startProcess, TestProcess } from './support/processes';
+import { copyRepository, type RepositoryCopy } from './support/repository-copy';
 
 const MODEL = 'churn_model';
 /** The demo's steps as the stack prints them, in order, each with what it shows before the next step. */
@@ -38,29 +39,35 @@ async function servedModel(inferenceUrl: string, timeoutMs = 20_000): Promise<un
   }
 }
 
-// The README's first command, run as a user runs it: `npm start`, then Ctrl-C; then once more on
-// the same data, as the next day's start.
+// The README's first command, run as a user runs it: `npm start` in a copy of the repository with
+// nothing beside it (so nothing outside the repository can be read), then Ctrl-C; then once more
+// on the same data, as the next day's start.
 describe('npm start (the whole stack in the foreground)', () => {
   let stack: TestProcess;
   let restarted: TestProcess | undefined;
-  let dataDir: string;
+  let copy: RepositoryCopy;
   let afterDemo: RegistryState;
   const ports: Record<string, number> = {};
   const mlflowUrl = () => `http://127.0.0.1:${ports['mlflow']}`;
   const start = () =>
-    startProcess('npm', ['start'], {
-      MLFLOW_TRACKING_URI: '',
-      MLFLOW_PORT: String(ports['mlflow']),
-      MLFLOW_DATA_DIR: dataDir,
-      INFERENCE_API_PORT: String(ports['inference-api']),
-      REGISTRY_ADMIN_PORT: String(ports['registry-admin']),
-      TRAINING_WORKER_PORT: String(ports['training-worker']),
-      // Nx built the apps before this test (the test target depends on their build targets).
-      STACK_SKIP_BUILD: '1',
-    });
+    startProcess(
+      'npm',
+      ['start'],
+      {
+        MLFLOW_TRACKING_URI: '',
+        MLFLOW_PORT: String(ports['mlflow']),
+        INFERENCE_API_PORT: String(ports['inference-api']),
+        REGISTRY_ADMIN_PORT: String(ports['registry-admin']),
+        TRAINING_WORKER_PORT: String(ports['training-worker']),
+        // Nx built the apps before this test (the test target depends on their build targets) and
+        // the copy carries that build.
+        STACK_SKIP_BUILD: '1',
+      },
+      copy.root,
+    );
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-test-'));
+    copy = copyRepository('churn-stack-test-', { withBuild: true });
     for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker']) ports[name] = await freePort();
     stack = start();
     await stack.waitFor(/^READY .*$/m, 230_000);
@@ -70,12 +77,16 @@ describe('npm start (the whole stack in the foreground)', () => {
   afterAll(() => {
     stack.signalGroup('SIGKILL');
     restarted?.signalGroup('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    copy.remove();
   });
 
   it("runs the seed's lifecycle as a demo on an empty registry, printing each step, before READY", async () => {
     const output = stack.output;
     expect(output).toContain("[demo] the registry holds no churn_model yet: running the seed's lifecycle (8 steps)");
+    // On the Telco data the repository carries, read from the copy itself.
+    expect(output).toContain(
+      `[demo] step 1/8: train v1 on the Telco CSV (${join(copy.root, 'libs/churn-pipeline/data/telco-customer-churn.csv')})`,
+    );
     const headers = DEMO_STEPS.map(({ header }) => output.indexOf(header));
     for (const [index, { header, shows }] of DEMO_STEPS.entries()) {
       if (headers[index] < 0 || (index > 0 && headers[index] < headers[index - 1]))

@@ -12,14 +12,17 @@ class ResultsReporter {
     const dir = process.env.TEST_RESULTS_DIR;
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
-    const project = this.globalConfig.rootDir.replace(/[\\/]+/g, '_').replace(/^_+/, '');
+    // Nx names the project of the task it runs; a Jest run outside Nx is named by its folder.
+    const project = process.env.NX_TASK_TARGET_PROJECT ?? this.globalConfig.rootDir.replace(/[\\/]+/g, '_');
     writeFileSync(
       join(dir, `${project}.json`),
       JSON.stringify({
+        project,
         rootDir: this.globalConfig.rootDir,
         passed: results.numPassedTests,
         failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
-        pending: results.numPendingTests + results.numTodoTests,
+        skipped: results.numPendingTests,
+        todo: results.numTodoTests,
         suitesFailed: results.numFailedTestSuites,
       }),
     );

@@ -42,10 +42,16 @@ export class TestProcess {
   }
 }
 
-export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
+/** Starts a command in its own process group, in the workspace (or `cwd`), output captured. */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = workspaceRoot,
+): TestProcess {
   return new TestProcess(
     spawn(command, args, {
-      cwd: workspaceRoot,
+      cwd,
       env: { ...process.env, ...env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,8 +65,9 @@ export async function runToCompletion(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 120_000,
+  cwd = workspaceRoot,
 ) {
-  const started = startProcess(command, args, env);
+  const started = startProcess(command, args, env, cwd);
   const timer = setTimeout(() => started.signalGroup('SIGKILL'), timeoutMs);
   const code = await started.exited;
   clearTimeout(timer);
