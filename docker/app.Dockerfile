@@ -49,7 +49,8 @@ WORKDIR /app
 COPY --from=production-dependencies /src/node_modules ./node_modules
 COPY --from=build /src/dist/apps/${APP} ./
 # Writable place for settings that name files (model cache, local stores); mount a volume here.
-RUN mkdir -p /var/lib/churn && chown 1000:1000 /var/lib/churn
+# /data is where training-worker's DATA_DIR points: read-only to the app, mounted by the operator.
+RUN mkdir -p /var/lib/churn /data && chown 1000:1000 /var/lib/churn
 # The `node` user of the base image, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE ${PORT}

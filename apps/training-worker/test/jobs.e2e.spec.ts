@@ -1,6 +1,7 @@
 // REST training jobs end to end, in-process against the suite's real MLflow server: auth, validation,
 // queueing, idempotency, results read back from MLflow, a restart, and crash leftovers.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -55,12 +56,21 @@ async function waitForJob(app: NestFastifyApplication, id: string): Promise<JobR
 describe('training jobs (REST)', () => {
   const experiment = uniqueName('jobs-exp');
   const workerId = uniqueName('worker');
-  const environment = { EXPERIMENT_NAME: experiment, API_TOKENS, WORKER_ID: workerId, JOB_CONCURRENCY: '1' };
   const modelName = uniqueName('jobs-model');
   const workDir = mkdtempSync(join(tmpdir(), 'training-worker-jobs-'));
+  // REST jobs read only under DATA_DIR: the Telco CSV is copied into it.
+  const dataCsv = join(workDir, 'telco.csv');
+  const environment = {
+    EXPERIMENT_NAME: experiment,
+    API_TOKENS,
+    WORKER_ID: workerId,
+    JOB_CONCURRENCY: '1',
+    DATA_DIR: workDir,
+  };
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
+    copyFileSync(telcoCsv, dataCsv);
     app = await createApp(environment);
   });
 
@@ -107,8 +117,12 @@ describe('training jobs (REST)', () => {
       [{ epochs: 3 }, /property epochs should not exist/],
       [{ schema: 42 }, /schema must be a path to a JSON file or a schema object/],
       [{ schema: { numeric: 'tenure' } }, /^schema: /],
-      [{ schema: 'no-such-schema.json' }, /^schema: cannot read .*no-such-schema\.json/],
-      [{ data: 'no-such.csv' }, /^data: cannot read .*no-such\.csv: ENOENT/],
+      [{ schema: 'no-such-schema.json' }, /^schema: "no-such-schema\.json" under DATA_DIR: no such file$/],
+      [{ data: 'no-such.csv' }, /^data: "no-such\.csv" under DATA_DIR: no such file$/],
+      [
+        { experiment: 'churn_model.alias-audit' },
+        /^experiment: names ending in "\.alias-audit" hold registry-admin's audit/,
+      ],
     ])('400 naming the field for %j', async (body, message) => {
       const response = await postJob(app, body);
       expect(response.statusCode).toBe(400);
@@ -140,6 +154,52 @@ describe('training jobs (REST)', () => {
     });
   });
 
+  describe('files: only regular files under DATA_DIR', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'training-worker-outside-'));
+    const secret = join(outside, 'secret.csv');
+
+    beforeAll(() => {
+      writeFileSync(secret, 'customerID,Churn\ntop-secret-value,Yes\n');
+      symlinkSync(secret, join(workDir, 'link-out.csv'));
+      symlinkSync(outside, join(workDir, 'dir-link'));
+      mkdirSync(join(workDir, 'folder.csv'));
+      execFileSync('mkfifo', [join(workDir, 'pipe.csv')]);
+    });
+
+    afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+    it.each([
+      ['..', { data: '../secret.csv' }, /^data: "\.\.\/secret\.csv" is outside DATA_DIR/],
+      ['.. inside a path', { data: 'sub/../../x.csv' }, /^data: "sub\/\.\.\/\.\.\/x\.csv" is outside DATA_DIR/],
+      ['an absolute path outside', { data: '/etc/passwd' }, /^data: "\/etc\/passwd" is outside DATA_DIR/],
+      [
+        'a symlink out',
+        { data: 'link-out.csv' },
+        /^data: "link-out\.csv" leads outside DATA_DIR through a symbolic link/,
+      ],
+      ['a linked folder out', { data: 'dir-link/secret.csv' }, /leads outside DATA_DIR through a symbolic link/],
+      ['a directory', { data: 'folder.csv' }, /^data: "folder\.csv" is not a regular file/],
+      ['a FIFO', { data: 'pipe.csv' }, /^data: "pipe\.csv" is not a regular file/],
+      ['a schema outside', { schema: '/etc/hostname' }, /^schema: "\/etc\/hostname" is outside DATA_DIR/],
+      ['a schema through a symlink', { schema: 'link-out.csv' }, /^schema: "link-out\.csv" leads outside DATA_DIR/],
+    ])('400 naming the rule for %s, nothing read, no job', async (_case, body, message) => {
+      const before = await app.inject({ method: 'GET', url: '/jobs?limit=100', headers: { authorization: VIEWER } });
+      const response = await postJob(app, { ...body, model_name: uniqueName('jobs-path') });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toMatch(message);
+      expect(response.body).not.toContain('top-secret-value');
+      const after = await app.inject({ method: 'GET', url: '/jobs?limit=100', headers: { authorization: VIEWER } });
+      expect(after.json().jobs).toHaveLength(before.json().jobs.length);
+    });
+
+    it('does not quote a schema file that is not JSON', async () => {
+      writeFileSync(join(workDir, 'not-json.json'), 'top-secret-value');
+      const response = await postJob(app, { schema: 'not-json.json', model_name: uniqueName('jobs-path') });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toBe('schema: not-json.json is not valid JSON');
+    });
+  });
+
   describe('a job on Telco, a queued gated job and a failing one', () => {
     const key = uniqueName('nightly');
     let registered: JobResponse;
@@ -156,7 +216,7 @@ describe('training jobs (REST)', () => {
       writeFileSync(badCsv, `${lines.join('\n')}\n`);
 
       // Two requests with one idempotency key at once: one job.
-      const body = { data: telcoCsv, model_name: modelName, idempotency_key: key };
+      const body = { data: 'telco.csv', model_name: modelName, idempotency_key: key };
       const [a, b] = await Promise.all([postJob(app, body), postJob(app, body)]);
       replays = [a, b].map((r) => ({
         status: r.statusCode,
@@ -166,7 +226,7 @@ describe('training jobs (REST)', () => {
       const second = await postJob(app, { gate_f1: 0.99, model_name: uniqueName('jobs-gated'), seed: 7 });
       expect(second.statusCode).toBe(202);
       queuedWhileFirstRan = await getJob(app, second.json().id);
-      const third = await postJob(app, { data: badCsv, model_name: uniqueName('jobs-failed') });
+      const third = await postJob(app, { data: 'bad.csv', model_name: uniqueName('jobs-failed') });
       expect(third.statusCode).toBe(202);
 
       registered = await waitForJob(app, replays[0].id);
@@ -195,7 +255,7 @@ describe('training jobs (REST)', () => {
         error: null,
         gate: { threshold: 0.5, passed: true, reason: null },
         options: {
-          data: telcoCsv,
+          data: dataCsv,
           seed: 42,
           gate_f1: 0.5,
           experiment,
@@ -221,9 +281,10 @@ describe('training jobs (REST)', () => {
       expect(gated.options?.data).toBe('synthetic:7:1000');
     });
 
-    it('fails the bad-data job with the line and column, without a version', () => {
+    it('fails the bad-data job naming the line, without quoting the file, and without a version', () => {
       expect(failed).toMatchObject({ status: 'FAILED', stage: 'load', registered_version: null });
-      expect(failed.error).toMatch(/^line 10, column "tenure": "twelve" is not a number/);
+      expect(failed.error).toMatch(/^the data file cannot be trained on at line 10 \(its content is not repeated here/);
+      expect(failed.error).not.toMatch(/twelve|tenure/);
     });
 
     it("records each job as an MLflow run that MLflow's Python client reads as such", async () => {
@@ -244,7 +305,7 @@ describe('training jobs (REST)', () => {
       );
       expect(read.runs[failed.id]).toMatchObject({
         status: 'FAILED',
-        tags: { error: expect.stringContaining('column "tenure"') },
+        tags: { error: expect.stringContaining('at line 10') },
       });
     });
 
@@ -264,7 +325,7 @@ describe('training jobs (REST)', () => {
       await app.close();
       app = await createApp(environment);
       expect(await getJob(app, registered.id)).toEqual(registered);
-      const replay = await postJob(app, { data: telcoCsv, model_name: modelName, idempotency_key: key });
+      const replay = await postJob(app, { data: 'telco.csv', model_name: modelName, idempotency_key: key });
       expect(replay.statusCode).toBe(200);
       expect(replay.json().id).toBe(registered.id);
     });

@@ -4,7 +4,7 @@
 // request with the first key starts a new job. A worker that was only slow finds its job settled and
 // stops before registering anything.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The workers' DATA_DIR: REST jobs read only under it. */
+const dataDir = mkdtempSync(join(tmpdir(), 'training-worker-lease-'));
+
 async function startWorker(id: string, experiment: string): Promise<Worker> {
   const port = await freePort();
   const child = spawn(process.execPath, [builtMain], {
@@ -54,6 +57,7 @@ async function startWorker(id: string, experiment: string): Promise<Worker> {
       MLFLOW_TRACKING_URI: trackingUri(),
       API_TOKENS,
       EXPERIMENT_NAME: experiment,
+      DATA_DIR: dataDir,
       WORKER_ID: id,
       JOB_CONCURRENCY: '1',
       ...LEASE,
@@ -122,14 +126,16 @@ describe('a job whose worker is gone (real processes)', () => {
   const mlflow = testClient();
   const experiment = uniqueName('lease-exp');
   const modelName = uniqueName('lease-model');
-  const workDir = mkdtempSync(join(tmpdir(), 'training-worker-lease-'));
+  const workDir = dataDir;
   const largeCsv = join(workDir, 'large.csv');
+  const dataCsv = join(workDir, 'telco.csv');
   const workers: Worker[] = [];
 
   beforeAll(() => {
     const [header, ...rows] = readFileSync(telcoCsv, 'utf8').trimEnd().split(/\r?\n/);
     const body = `${rows.join('\n')}\n`;
     writeFileSync(largeCsv, `${header}\n${body.repeat(LARGE_CSV_COPIES)}`);
+    copyFileSync(telcoCsv, dataCsv);
   });
 
   afterAll(async () => {
@@ -144,7 +150,7 @@ describe('a job whose worker is gone (real processes)', () => {
       workers.push(first);
       const key = uniqueName('nightly');
       const running = await post(first, { data: largeCsv, model_name: modelName, idempotency_key: key });
-      const queued = await post(first, { data: telcoCsv, model_name: modelName, idempotency_key: uniqueName('k') });
+      const queued = await post(first, { data: dataCsv, model_name: modelName, idempotency_key: uniqueName('k') });
       expect([running.status, queued.status]).toEqual([202, 202]);
 
       // Running, with a heartbeat that moves: then the worker dies mid-training.
@@ -189,10 +195,10 @@ describe('a job whose worker is gone (real processes)', () => {
       }
 
       // The key is free: a new job, then that job for the repeated key.
-      const again = await post(second, { data: telcoCsv, model_name: modelName, idempotency_key: key });
+      const again = await post(second, { data: dataCsv, model_name: modelName, idempotency_key: key });
       expect(again.status).toBe(202);
       expect(again.job.id).not.toBe(running.job.id);
-      const replay = await post(second, { data: telcoCsv, model_name: modelName, idempotency_key: key });
+      const replay = await post(second, { data: dataCsv, model_name: modelName, idempotency_key: key });
       expect({ status: replay.status, replayed: replay.replayed, id: replay.job.id }).toEqual({
         status: 200,
         replayed: 'true',

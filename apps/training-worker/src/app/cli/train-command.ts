@@ -11,6 +11,7 @@
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
 
 import { validateTrainingWorkerConfig } from '../config/training-worker.config';
+import { operatorFiles } from '../training/data-files';
 import { cliUser, gitCommit } from '../training/provenance';
 import { resolveDataPath, resolveSchema, type TrainingRequest } from '../training/training-request';
 import { TrainingRunFailedError, TrainingRunner } from '../training/training-run';
@@ -45,9 +46,11 @@ export async function runTrainCommand(
   try {
     const flags = parseTrainFlags(args);
     const config = validateTrainingWorkerConfig(env);
-    const { schema, source: schemaSource } = await resolveSchema(flags.schema, cwd);
+    // The operator's own machine: any file they can read, errors quoting it (DATA_DIR binds REST jobs).
+    const files = operatorFiles(cwd);
+    const { schema, source: schemaSource } = await resolveSchema(flags.schema, files);
     const request: TrainingRequest = {
-      dataPath: flags.data === undefined ? undefined : await resolveDataPath(flags.data, cwd),
+      dataPath: flags.data === undefined ? undefined : await resolveDataPath(flags.data, files),
       syntheticRows: config.SYNTHETIC_ROWS,
       schema,
       schemaSource,
@@ -58,6 +61,7 @@ export async function runTrainCommand(
       register: flags.register,
       user: cliUser(env),
       sourceName: 'training-worker train',
+      quotesContent: true,
     };
     const mlflow = new MlflowClient(mlflowClientOptionsFromEnv(env));
     const runner = new TrainingRunner(mlflow, { gitCommit: await gitCommit(env, cwd) });

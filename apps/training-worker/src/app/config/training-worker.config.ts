@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 
 import { plainToInstance } from 'class-transformer';
 import {
@@ -83,7 +84,23 @@ export class TrainingWorkerConfig extends HttpServerSettings {
   @AtLeastThreeHeartbeats()
   JOB_LEASE_MS: number = 120_000;
 
-  /** CSV used by a job that names no data; synthetic data when unset. */
+  /**
+   * The only folder REST jobs read data and schema files from (paths relative to it; no way out by
+   * `..` or symbolic links). The `train` CLI reads any path its operator gives. The repository's
+   * bundled data in development; the image sets `/data`.
+   */
+  @IsString()
+  @Matches(/^\S/, { message: '$property must be a folder path' })
+  DATA_DIR: string = resolve('libs/churn-pipeline/data');
+
+  /**
+   * Experiments whose name ends in this hold registry-admin's alias audit (its AUDIT_EXPERIMENT_SUFFIX):
+   * training jobs refuse them, so a trainer cannot write runs into the audit.
+   */
+  @Matches(/^\S+$/, { message: '$property must be a non-empty suffix without spaces' })
+  AUDIT_EXPERIMENT_SUFFIX: string = '.alias-audit';
+
+  /** CSV used by a job that names no data (relative to DATA_DIR); synthetic data when unset. */
   @IsOptional()
   @IsString()
   DEFAULT_DATA?: string;

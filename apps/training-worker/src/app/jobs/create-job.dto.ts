@@ -32,8 +32,8 @@ const IsPathOrObject = () =>
 export class CreateJobDto {
   @ApiPropertyOptional({
     description:
-      'CSV path on the worker, relative to its working directory; DEFAULT_DATA, else synthetic data, when absent.',
-    example: 'libs/churn-pipeline/data/telco-customer-churn.csv',
+      "CSV file under the worker's DATA_DIR (relative to it); DEFAULT_DATA, else synthetic data, when absent.",
+    example: 'telco-customer-churn.csv',
   })
   @IsOptional()
   @IsString()
@@ -42,7 +42,7 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({
     description:
-      'Schema override laid over the default Telco schema: a JSON file path on the worker, or the object itself.',
+      "Schema override laid over the default Telco schema: a JSON file under the worker's DATA_DIR, or the object itself.",
     oneOf: [{ type: 'string' }, { type: 'object' }],
     example: { identifiers: ['customerID'] },
   })

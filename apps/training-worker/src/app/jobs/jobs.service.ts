@@ -10,6 +10,7 @@ import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from 
 
 import type { Actor } from '../auth/api-tokens';
 import { TrainingWorkerConfig } from '../config/training-worker.config';
+import { dataDirFiles } from '../training/data-files';
 import { JOB_TAG } from '../training/run-tags';
 import {
   DEFAULT_GATE_F1,
@@ -17,6 +18,7 @@ import {
   describeData,
   resolveDataPath,
   resolveSchema,
+  TrainingRequestError,
   type TrainingRequest,
 } from '../training/training-request';
 import {
@@ -182,21 +184,29 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async requestFrom(body: CreateJobDto, actor: Actor): Promise<TrainingRequest> {
-    const cwd = process.cwd();
+    const files = dataDirFiles(this.config.DATA_DIR);
     const data = body.data ?? this.config.DEFAULT_DATA;
-    const { schema, source } = await resolveSchema(body.schema, cwd);
+    const experiment = body.experiment ?? this.config.EXPERIMENT_NAME;
+    if (experiment.endsWith(this.config.AUDIT_EXPERIMENT_SUFFIX)) {
+      throw new TrainingRequestError(
+        'experiment',
+        `names ending in "${this.config.AUDIT_EXPERIMENT_SUFFIX}" hold registry-admin's audit, not training runs`,
+      );
+    }
+    const { schema, source } = await resolveSchema(body.schema, files);
     return {
-      dataPath: data === undefined ? undefined : await resolveDataPath(data, cwd),
+      dataPath: data === undefined ? undefined : await resolveDataPath(data, files),
       syntheticRows: this.config.SYNTHETIC_ROWS,
       schema,
       schemaSource: source,
       seed: body.seed ?? DEFAULT_SEED,
       gateF1: body.gate_f1 ?? DEFAULT_GATE_F1,
-      experiment: body.experiment ?? this.config.EXPERIMENT_NAME,
+      experiment,
       modelName: body.model_name ?? this.config.MODEL_NAME,
       register: body.register ?? true,
       user: actor.name,
       sourceName: 'training-worker POST /jobs',
+      quotesContent: false,
     };
   }
 

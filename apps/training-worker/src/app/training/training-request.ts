@@ -2,10 +2,17 @@
  * What one training run is asked to do, shared by the CLI flags and the `POST /jobs` body (the same
  * names, DESIGN.md's wiring table), and the checks both apply before any MLflow run is created.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
-import { ChurnPipelineError, defaultChurnSchema, validateSchema, type FeatureSchema } from '@churn/churn-pipeline';
+import {
+  ChurnPipelineError,
+  DatasetError,
+  defaultChurnSchema,
+  validateSchema,
+  type FeatureSchema,
+} from '@churn/churn-pipeline';
+
+import type { FileAccess } from './data-files';
 
 export const DEFAULT_SEED = 42;
 export const DEFAULT_GATE_F1 = 0.5;
@@ -31,6 +38,8 @@ export interface TrainingRequest {
   user: string;
   /** Recorded as `mlflow.source.name`, e.g. `training-worker train` or `training-worker POST /jobs`. */
   sourceName: string;
+  /** Whether a data error may quote the file (the CLI) or names only its line (REST jobs). */
+  quotesContent: boolean;
 }
 
 /** A request that cannot run; `field` is the flag or JSON field at fault (`data`, `schema`, `seed`, …). */
@@ -47,34 +56,37 @@ export class TrainingRequestError extends Error {
 
 /**
  * The schema to train with: the default when nothing is given; otherwise the given JSON (from a
- * file path, relative to `baseDir`, or an inline object) laid over the default, so an override may
- * name only the fields it changes.
+ * file `files` locates, or an inline object) laid over the default, so an override may name only
+ * the fields it changes.
  *
  * @throws {TrainingRequestError} naming `schema` when the file cannot be read or parsed, or the
- *   merged schema is invalid (the schema validator's message follows).
+ *   merged schema is invalid (the validator's message follows, unless the file's content must not
+ *   be quoted).
  */
 export async function resolveSchema(
   schema: string | Record<string, unknown> | undefined,
-  baseDir: string,
+  files: FileAccess,
 ): Promise<{ schema: FeatureSchema; source: string }> {
   if (schema === undefined) return { schema: defaultChurnSchema(), source: 'default' };
   let override: unknown = schema;
   let source = 'inline';
   if (typeof schema === 'string') {
-    source = resolve(baseDir, schema);
+    source = await files.locate('schema', schema);
     let text: string;
     try {
       text = await readFile(source, 'utf8');
     } catch (error) {
       throw new TrainingRequestError(
         'schema',
-        `cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        `cannot read ${schema}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
     try {
       override = JSON.parse(text);
     } catch (error) {
-      throw new TrainingRequestError('schema', `${source} is not valid JSON: ${(error as Error).message}`);
+      // JSON.parse's message quotes the text around the fault.
+      const detail = files.quotesContent ? `: ${(error as Error).message}` : '';
+      throw new TrainingRequestError('schema', `${schema} is not valid JSON${detail}`);
     }
   }
   if (typeof override !== 'object' || override === null || Array.isArray(override)) {
@@ -86,28 +98,36 @@ export async function resolveSchema(
   try {
     return { schema: validateSchema({ ...defaultChurnSchema(), ...override }), source };
   } catch (error) {
-    if (error instanceof ChurnPipelineError) throw new TrainingRequestError('schema', error.message);
-    throw error;
+    if (!(error instanceof ChurnPipelineError)) throw error;
+    const quotable = files.quotesContent || typeof schema !== 'string';
+    throw new TrainingRequestError(
+      'schema',
+      quotable
+        ? error.message
+        : `${schema} is not a valid feature schema (the validator's message would quote the file)`,
+    );
   }
 }
 
 /**
- * The absolute path of a data file, checked to be a readable file now, so a typo fails before any
- * MLflow run exists.
+ * The absolute path of a data file, checked now (by `files`), so a typo fails before any MLflow run
+ * exists.
  * @throws {TrainingRequestError} naming `data`
  */
-export async function resolveDataPath(data: string, baseDir: string): Promise<string> {
-  const path = resolve(baseDir, data);
-  try {
-    if (!(await stat(path)).isFile()) throw new TrainingRequestError('data', `${path} is not a file`);
-  } catch (error) {
-    if (error instanceof TrainingRequestError) throw error;
-    throw new TrainingRequestError(
-      'data',
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
+export function resolveDataPath(data: string, files: FileAccess): Promise<string> {
+  return files.locate('data', data);
+}
+
+/**
+ * What a failed run records as its error: the error's own message, except that a data file's fault
+ * is told by its line only when the request may not quote the file (the whole message is logged).
+ */
+export function reportedError(error: unknown, request: Pick<TrainingRequest, 'quotesContent'>): string {
+  if (!request.quotesContent && error instanceof DatasetError) {
+    const where = error.line !== undefined ? ` at line ${error.line}` : '';
+    return `the data file cannot be trained on${where} (its content is not repeated here; the worker's log has the details)`;
   }
-  return path;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The value of the `data` param: the CSV path, or `synthetic:<seed>:<rows>`. */

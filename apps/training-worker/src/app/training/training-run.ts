@@ -32,7 +32,7 @@ import {
 } from '@churn/mlflow-client';
 
 import { MAX_ERROR_TAG_LENGTH, RUN_ARTIFACT, RUN_METRIC, RUN_TAG, VERSION_TAG } from './run-tags';
-import { describeData, type TrainingRequest } from './training-request';
+import { describeData, reportedError, type TrainingRequest } from './training-request';
 
 /** Stages of a run, in order, as reported to {@link StageListener} and shown as job progress. */
 export const TRAINING_STAGES = [
@@ -183,7 +183,7 @@ export class TrainingRunner {
       );
       return outcome;
     } catch (error) {
-      if (!(error instanceof RunSettledElsewhereError)) await this.markFailed(run.runId, error);
+      if (!(error instanceof RunSettledElsewhereError)) await this.markFailed(run.runId, reportedError(error, request));
       throw new TrainingRunFailedError(run.runId, error);
     } finally {
       await rm(workDir, { recursive: true, force: true });
