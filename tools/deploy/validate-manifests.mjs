@@ -17,13 +17,13 @@
  * nothing. Exit code: 0 when every resource is valid, 1 otherwise, 2 for a setup problem.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { parse } from 'yaml';
+
+import { ensureVenv, PythonSetupError } from '../python-venv.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workspaceRoot = resolve(here, '../..');
@@ -41,72 +41,18 @@ function log(message) {
 }
 
 /** The validator's virtual environment, keyed by the pins so a changed pin gets a fresh one. */
-export function deployVenvDir() {
-  const hash = createHash('sha256').update(readFileSync(requirementsFile)).digest('hex');
-  const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return { dir: join(cacheRoot, 'churn-mlops', `deploy-venv-${hash.slice(0, 12)}`), hash };
-}
-
-function run(command, args) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0)
-    throw new DeploySetupError(`\`${command} ${args.join(' ')}\` failed with exit code ${result.status}`);
-}
+const validatorVenv = () => ({ name: 'deploy-venv', requirementsFile });
 
 /**
- * Installs the pinned validator once. Several processes may call this at once: one installs under
- * a lock folder while the others wait; the marker is written last, so an interrupted install is
- * redone rather than trusted.
+ * Installs the pinned validator once (safe from several processes at once).
  * @returns {string} the `kubernetes-validate` executable
  */
 export function ensureValidatorInstalled() {
-  const { dir, hash } = deployVenvDir();
-  const marker = join(dir, '.churn-requirements.sha256');
-  const executable = join(dir, 'bin', 'kubernetes-validate');
-  const installed = () => existsSync(marker) && readFileSync(marker, 'utf8').trim() === hash;
-  if (installed()) return executable;
-
-  const python = process.env.PYTHON || 'python3';
-  const probe = spawnSync(python, ['-m', 'venv', '--help'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    throw new DeploySetupError(
-      `\`${python} -m venv\` is unavailable: install Python 3.10+ with venv and pip (Debian: apt-get install python3-venv python3-pip), or set PYTHON.`,
-    );
-  }
-  mkdirSync(dirname(dir), { recursive: true });
-  const lock = `${dir}.lock`;
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (installed()) return executable;
-      if (Date.now() > deadline)
-        throw new DeploySetupError(
-          `Timed out waiting for another install to release ${lock}; remove it if no install is running.`,
-        );
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    }
-  }
   try {
-    if (installed()) return executable;
-    rmSync(dir, { recursive: true, force: true });
-    log(`installing ${requirementsFile} into ${dir} (first run only)`);
-    run(python, ['-m', 'venv', dir]);
-    run(join(dir, 'bin', 'python'), [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '-r',
-      requirementsFile,
-    ]);
-    writeFileSync(marker, `${hash}\n`);
-    return executable;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
+    return join(ensureVenv(validatorVenv(), { log, waitMs: 10 * 60_000 }).venv, 'bin', 'kubernetes-validate');
+  } catch (error) {
+    if (error instanceof PythonSetupError) throw new DeploySetupError(error.message);
+    throw error;
   }
 }
 

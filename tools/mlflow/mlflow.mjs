@@ -11,13 +11,13 @@
  * Used by the Nx targets of the `mlflow` project, by the test suites' global setup (a temporary
  * folder and a free port per run) and by the one-command stack.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { ensureVenv, PythonSetupError, venvPath } from '../python-venv.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const workspaceRoot = resolve(here, '../..');
@@ -33,15 +33,12 @@ export class MlflowSetupError extends Error {
   name = 'MlflowSetupError';
 }
 
-/** The virtual environment's folder: `$CHURN_VENV_DIR`, else a cache folder keyed by the pins. */
-export function venvDir() {
-  if (process.env.CHURN_VENV_DIR) return resolve(process.env.CHURN_VENV_DIR);
-  const cacheRoot = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cacheRoot, 'churn-mlops', `venv-${requirementsHash().slice(0, 12)}`);
-}
+/** MLflow's environment: `$CHURN_VENV_DIR`, else a cache folder keyed by the pins. */
+const mlflowVenv = () => ({ name: 'venv', requirementsFile, dirOverride: process.env.CHURN_VENV_DIR });
 
-export function requirementsHash() {
-  return createHash('sha256').update(readFileSync(requirementsFile)).digest('hex');
+/** The virtual environment's folder. */
+export function venvDir() {
+  return venvPath(mlflowVenv());
 }
 
 /** Absolute path of an executable inside the virtual environment (`python`, `mlflow`). */
@@ -49,85 +46,22 @@ export function venvBin(name) {
   return join(venvDir(), 'bin', name);
 }
 
-function findPython() {
-  for (const candidate of [process.env.PYTHON, 'python3', 'python'].filter(Boolean)) {
-    const probe = spawnSync(String(candidate), ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
-      encoding: 'utf8',
-    });
-    if (probe.status === 0) return { command: String(candidate), version: probe.stdout.trim() };
-  }
-  return undefined;
-}
-
 function log(message) {
   process.stderr.write(`[mlflow] ${message}\n`);
 }
 
 /**
- * Installs the pinned requirements once. Safe to call from several processes at once: one installs
- * into a temporary folder under a lock and renames it into place; the others wait for it.
+ * Installs the pinned requirements once (safe from several processes at once).
  * @returns {{ venv: string, installed: boolean }}
  */
 export function ensureMlflowInstalled() {
-  const venv = venvDir();
-  const marker = join(venv, '.churn-requirements.sha256');
-  const wanted = requirementsHash();
-  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
-
-  const python = findPython();
-  if (!python) {
-    throw new MlflowSetupError(
-      'Python 3.10+ is required to run MLflow, but no `python3` was found on PATH (set PYTHON to its path).',
-    );
-  }
-  const [major, minor] = python.version.split('.').map(Number);
-  if (major < 3 || (major === 3 && minor < 10)) {
-    throw new MlflowSetupError(`Python 3.10+ is required to run MLflow; \`${python.command}\` is ${python.version}.`);
-  }
-  const pipCheck = spawnSync(python.command, ['-m', 'venv', '--help'], { encoding: 'utf8' });
-  if (pipCheck.status !== 0) {
-    throw new MlflowSetupError(
-      `\`${python.command} -m venv\` is unavailable: install Python's venv and pip (Debian: apt-get install python3-venv python3-pip).`,
-    );
-  }
-
-  mkdirSync(dirname(venv), { recursive: true });
-  const lock = `${venv}.lock`;
-  const deadline = Date.now() + 20 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
-      if (Date.now() > deadline)
-        throw new MlflowSetupError(
-          `Timed out waiting for another install to release ${lock}; remove it if no install is running.`,
-        );
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    }
-  }
   try {
-    if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === wanted) return { venv, installed: false };
-    // Installed in place under the lock; the marker is written last, so an interrupted install is
-    // redone from scratch next time rather than trusted.
-    rmSync(venv, { recursive: true, force: true });
-    log(`installing ${requirementsFile} into ${venv} (first run only; a few minutes)`);
-    run(python.command, ['-m', 'venv', venv]);
-    run(join(venv, 'bin', 'python'), [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '-r',
-      requirementsFile,
-    ]);
-    writeFileSync(marker, `${wanted}\n`);
-    log(`installed mlflow ${pinnedVersion('mlflow')} into ${venv}`);
-    return { venv, installed: true };
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
+    const result = ensureVenv(mlflowVenv(), { log });
+    if (result.installed) log(`installed mlflow ${pinnedVersion('mlflow')} into ${result.venv}`);
+    return result;
+  } catch (error) {
+    if (error instanceof PythonSetupError) throw new MlflowSetupError(`${error.message} (needed to run MLflow)`);
+    throw error;
   }
 }
 
@@ -139,13 +73,6 @@ export function pinnedVersion(pkg) {
     if (match) return match[2];
   }
   throw new MlflowSetupError(`${pkg} is not pinned in ${requirementsFile}`);
-}
-
-function run(command, args) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) {
-    throw new MlflowSetupError(`\`${command} ${args.join(' ')}\` failed with exit code ${result.status}`);
-  }
 }
 
 /** A TCP port that is free on 127.0.0.1 right now. */
