@@ -100,6 +100,10 @@ export function mlflowServerEnv(extra = {}) {
     // MLflow caches each event's webhook list (60 s by default): a webhook registered a moment
     // after the same event fired would hear nothing for a minute. Local servers refresh each second.
     MLFLOW_WEBHOOK_CACHE_TTL: process.env.MLFLOW_WEBHOOK_CACHE_TTL || '1',
+    // MLflow 3's server-side job runner (a supervisor and several huey consumer pools) serves
+    // features this project does not use (GenAI evaluation, trace rollups); off, a server starts
+    // some twenty fewer processes. Webhooks are delivered by the server itself, not by jobs.
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: process.env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION || 'false',
     PYTHONUNBUFFERED: '1',
     ...extra,
   };

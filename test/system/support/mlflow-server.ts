@@ -66,7 +66,13 @@ export class MlflowServer {
       ],
       {
         cwd: this.dataDir,
-        env: { ...process.env, ...this.options.env, PYTHONUNBUFFERED: '1' },
+        env: {
+          ...process.env,
+          // MLflow 3's job runner (some twenty huey processes) serves nothing this project uses.
+          MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+          ...this.options.env,
+          PYTHONUNBUFFERED: '1',
+        },
         stdio: ['ignore', log, log],
         detached: true,
       },
