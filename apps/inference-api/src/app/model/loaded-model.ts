@@ -28,7 +28,12 @@ export interface ModelVersionInfo {
   metrics: Record<string, number>;
   tags: Record<string, string>;
   signature: SignatureColumn[];
+  /** The MLflow Model directory in the cache. */
   localDir: string;
+  /** The version's folder in the model cache (model-cache.ts), kept while it is served. */
+  cacheDir: string;
+  /** How the cached copy was chosen: reused after checking it against MLflow, or downloaded (again, and why). */
+  cacheNote: string;
   loadedAt: Date;
   /** Milliseconds from the start of the load to ready (download, open, check, warm). */
   loadMs: number;

@@ -42,7 +42,13 @@ export async function loadModelVersion(
       name: version.name,
       version: version.version,
     });
-    return deps.cache.ensure(version.name, version.version, downloadUri, version.run_id);
+    return deps.cache.ensure({
+      name: version.name,
+      version: version.version,
+      runId: version.run_id,
+      source: version.source,
+      downloadUri,
+    });
   });
   const mlmodel = await step('mlmodel', where, async () =>
     parseMlmodel(await readFile(join(cached.modelDir, 'MLmodel'), 'utf8')),
@@ -66,6 +72,8 @@ export async function loadModelVersion(
       tags,
       signature: mlmodel.inputs,
       localDir: cached.modelDir,
+      cacheDir: cached.dir,
+      cacheNote: cached.note,
       loadedAt: new Date(),
       loadMs: 0,
       trainStats,

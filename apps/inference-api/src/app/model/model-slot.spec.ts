@@ -22,6 +22,8 @@ function fakeModel(v: string): { model: LoadedModel; release: jest.Mock } {
       tags: {},
       signature: [],
       localDir: '',
+      cacheDir: '',
+      cacheNote: '',
       loadedAt: new Date(),
       loadMs: 1,
       trainStats: undefined,

@@ -34,6 +34,8 @@ async function challenger(): Promise<{ slot: ModelSlot; calls: number[] }> {
       tags: {},
       signature: [],
       localDir: '',
+      cacheDir: '',
+      cacheNote: '',
       loadedAt: new Date(),
       loadMs: 1,
       trainStats: undefined,

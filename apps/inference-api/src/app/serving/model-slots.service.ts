@@ -82,7 +82,7 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
         swapped: (changed, from, to, trigger) => {
           this.metrics.recordSwap(changed, to, trigger);
           this.logger.log(
-            `${changed.name}@${changed.alias}: now serving v${to.ref.version}${from ? ` (was v${from.ref.version})` : ''}, loaded in ${Math.round(to.info.loadMs)} ms after ${trigger}`,
+            `${changed.name}@${changed.alias}: now serving v${to.ref.version}${from ? ` (was v${from.ref.version})` : ''}, loaded in ${Math.round(to.info.loadMs)} ms after ${trigger}; ${to.info.cacheNote}`,
           );
           void this.evictCache();
         },
@@ -170,11 +170,7 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async evictCache(): Promise<void> {
-    const inUse = new Set(
-      this.allSlots().flatMap((slot) =>
-        slot.current ? [this.cache.versionDir(slot.name, slot.current.ref.version)] : [],
-      ),
-    );
+    const inUse = new Set(this.allSlots().flatMap((slot) => (slot.current ? [slot.current.info.cacheDir] : [])));
     try {
       const evicted = await this.cache.evict(inUse);
       if (evicted.length > 0) this.logger.log(`model cache: removed ${evicted.join(', ')}`);
