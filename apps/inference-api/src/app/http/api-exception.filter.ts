@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MlflowConnectionError, MlflowError } from '@churn/mlflow-client';
 
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from '../ab/ab-errors';
-import { InputError, ModelNotReadyError } from '../model/model-errors';
+import { InputError, ModelNotReadyError, ModelOutputError } from '../model/model-errors';
 
 /** Routes that speak MLflow's scoring protocol, whose errors are `{ error_code, message }`. */
 const MLFLOW_PROTOCOL_ROUTES = new Set(['/invocations']);
@@ -18,7 +18,8 @@ const MLFLOW_ERROR_CODES: Record<number, string> = {
 /**
  * One error shape for the whole API: `{ statusCode, error, message, field? }` (Nest's, plus the
  * field at fault), or MLflow's `{ error_code, message }` on `/invocations`, as `mlflow models serve`
- * answers. Bad input is 4xx with the field named; a missing model or MLflow outage is 503; anything
+ * answers. Bad input is 4xx with the field named; a row the model answers with something that is
+ * not a probability is 422 naming the row and version; a missing model or MLflow outage is 503; anything
  * unexpected is a 500 without internals (logged here with its stack).
  */
 @Catch()
@@ -53,6 +54,8 @@ export function describeApiError(
 ): ApiErrorDescription {
   if (exception instanceof InputError)
     return { status: exception.status, message: exception.message, field: exception.field || undefined };
+  if (exception instanceof ModelOutputError)
+    return { status: HttpStatus.UNPROCESSABLE_ENTITY, message: exception.message, field: exception.field };
   if (exception instanceof ModelNotReadyError)
     return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
   if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError)
@@ -124,6 +127,7 @@ const HTTP_REASONS: Record<number, string> = {
   404: 'Not Found',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',

@@ -242,6 +242,12 @@ describe('DataframeSplitScanner', () => {
     expectSameAsGeneral(builder, split(['âge', 'ville'], [[3, 'Montréal']]));
   });
 
+  it('takes for a float64 input the numbers float32 cannot hold, as the general way does', () => {
+    const body = split(columns, rows.slice(0, 2)).replace('[1,29.85', '[1e39,29.85');
+    expectSameAsGeneral(telcoFloat64, body);
+    expect(() => generalBatch(telco, body)).toThrow(/data\[0\] \(tenure\): 1e\+39 is beyond what this input's type/);
+  });
+
   it('takes exactly the row limit and leaves a larger batch to the general way (which answers 413)', () => {
     expect(scanned(telco, split(columns, rows.slice(0, 100)), 100)?.rowCount).toBe(100);
     expect(scanned(telco, split(columns, rows.slice(0, 101)), 100)).toBeUndefined();
@@ -263,6 +269,10 @@ describe('DataframeSplitScanner', () => {
     ['a short row', (body: string) => body.replace(',"Electronic check"]', ']')],
     ['a value the builder refuses', (body: string) => body.replace('[1,29.85', '["one",29.85')],
     ['infinity', (body: string) => body.replace('[1,29.85', '[1e999,29.85')],
+    ['a number float32 cannot hold', (body: string) => body.replace('[1,29.85', '[1e39,29.85')],
+    ['a negative number float32 cannot hold', (body: string) => body.replace('[1,29.85', '[-1e39,29.85')],
+    ['DEL in a known category', (body: string) => body.replace('"Female"', '"Fem\u007fale"')],
+    ['DEL in an unknown category', (body: string) => body.replace('"Female"', '"\u007f"')],
     [
       'a required column missing',
       () =>

@@ -14,7 +14,8 @@
  * It takes a strict subset, and for anything else returns `undefined` so the caller parses the body
  * and builds the batch the general way (invocations-request.ts), which also names whatever is wrong:
  * - exactly that shape, keys in that order, nothing else (`index`, `params`, … go the general way);
- * - strings without escapes or control characters; numbers, strings and `null` as cells (booleans,
+ * - strings without escapes or control characters (DEL is left to the builder, which refuses it in
+ *   text features); numbers, strings and `null` as cells (booleans,
  *   lists and objects go the general way);
  * - any value the builder refuses (the general way reports the first one in its own order), and
  *   row counts of zero or over the limit.
@@ -41,6 +42,7 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
+const DELETE = 0x7f;
 
 /** Thrown (and caught in {@link DataframeSplitScanner.scan}) when the body leaves the subset. */
 const NOT_TAKEN = Symbol('not taken');
@@ -246,6 +248,7 @@ export class DataframeSplitScanner {
     const plans = builder.columns;
     const absent = plans.map((_plan, column) => column).filter((column) => positions[column] < 0);
     const tries = this.tries;
+    const limits = builder.numericLimits;
     const length = bytes.length;
     const dataStart = position;
     let capacity = Math.min(maxRows, 64);
@@ -309,7 +312,9 @@ export class DataframeSplitScanner {
           position = cursor.end;
           if (column < 0) continue;
           const numbers = views.numbers[column];
-          if (numbers !== undefined && Number.isFinite(value)) numbers[row] = value;
+          // Within the column type's range (float32's, for a float32 input); Infinity fails both.
+          const limit = limits[column];
+          if (numbers !== undefined && value < limit && value > -limit) numbers[row] = value;
           else builder.store(batch, column, row, value, UNREPORTED);
         } else if (
           byte === 0x6e &&
@@ -401,7 +406,10 @@ class CategoryTrie {
       const bytes = Buffer.from(text, 'utf8');
       // Text that UTF-8 cannot carry as it is (a lone surrogate) never matches request bytes, nor
       // does text JSON must escape (the scanner relies on no path holding such a byte).
-      if (bytes.toString('utf8') !== text || bytes.some((byte) => byte === QUOTE || byte === BACKSLASH || byte < 0x20))
+      if (
+        bytes.toString('utf8') !== text ||
+        bytes.some((byte) => byte === QUOTE || byte === BACKSLASH || byte < 0x20 || byte === DELETE)
+      )
         continue;
       encoded.push(bytes);
       texts.push(text);

@@ -1,4 +1,4 @@
-import { FeatureBatchBuilder, int64Codes, joinedColumn } from './feature-batch';
+import { FeatureBatchBuilder, FLOAT32_OVERFLOW, int64Codes, joinedColumn } from './feature-batch';
 import type { InputColumnPlan } from './model-contract';
 import { InputError } from './model-errors';
 
@@ -99,6 +99,58 @@ describe('FeatureBatchBuilder', () => {
     expect(Number.isNaN((builder.fromRecords([{ tenure: 1, contract: 'x' }], at).columns[1] as Float64Array)[0])).toBe(
       true,
     );
+  });
+
+  it('refuses, naming the field, a number a float32 input cannot hold, and takes the largest it can', () => {
+    for (const value of [1e39, -1e39, '1e39', FLOAT32_OVERFLOW, -FLOAT32_OVERFLOW]) {
+      const error = inputError(() => builder.fromRecords([{ tenure: value, contract: 'One year' }], at));
+      expect(error.field).toBe('rows[0].tenure');
+      expect(error.status).toBe(400);
+      expect(error.problem).toMatch(
+        /beyond what this input's type \(float32, at most ±3\.4028234663852886e38\) can hold/,
+      );
+    }
+    // Just below the overflow point float32 rounds to its largest finite value, so these are stored.
+    const largest = 3.4028234663852886e38;
+    const below = FLOAT32_OVERFLOW - 2 ** 80;
+    const batch = builder.fromRecords(
+      [
+        { tenure: largest, charges: 1e39, contract: 'One year' },
+        { tenure: -below, charges: -1e300, contract: 'One year' },
+      ],
+      at,
+    );
+    expect(Array.from(batch.columns[0] as Float32Array)).toEqual([largest, -largest]);
+    // A float64 input holds what float32 cannot.
+    expect(Array.from(batch.columns[1] as Float64Array)).toEqual([1e39, -1e300]);
+    expect(Math.fround(FLOAT32_OVERFLOW)).toBe(Number.POSITIVE_INFINITY);
+    expect(Math.fround(below)).toBe(largest);
+  });
+
+  it.each([
+    ['NUL', '\u0000', 'U+0000'],
+    ['a tab', 'One\tyear', 'U+0009'],
+    ['a newline', 'One year\n', 'U+000A'],
+    ['escape', '\u001b[31mred', 'U+001B'],
+    ['DEL', 'One\u007fyear', 'U+007F'],
+  ])('refuses text holding %s in a text feature, naming the field and the character', (_name, text, code) => {
+    const error = inputError(() => builder.fromRecords([{ tenure: 1, contract: text }], at));
+    expect(error.field).toBe('rows[0].contract');
+    expect(error.problem).toBe(`text holds the control character ${code}; send plain text`);
+    const columnar = inputError(() =>
+      builder.fromColumns(['tenure', 'contract'], 1, (_row, column) => [1, text][column], at, 'header'),
+    );
+    expect(columnar.field).toBe('rows[0].contract');
+  });
+
+  it('refuses a control character even in a category the model knows', () => {
+    const withControl = new FeatureBatchBuilder([
+      { ...columns[2], categories: new Set(['One\u0007year', 'One year']) },
+    ]);
+    expect(inputError(() => withControl.fromRecords([{ contract: 'One\u0007year' }], at)).field).toBe(
+      'rows[0].contract',
+    );
+    expect(withControl.fromRecords([{ contract: 'One year' }], at).columns[0]).toEqual(['One year']);
   });
 
   it('refuses a row that is not an object', () => {

@@ -2,9 +2,12 @@
  * Turns request data into the model's input columns, by hand and once per value: the hot path of
  * every prediction. Values follow DESIGN.md's wiring table ("values sent for a column"):
  * - numeric columns take numbers or numeric text; `null` or blank text is a missing value (the
- *   graph imputes it); anything else, including NaN and Infinity, is a 400 naming the column;
+ *   graph imputes it); anything else, including NaN and Infinity, is a 400 naming the column, and
+ *   so is a number the column's own tensor type cannot hold (1e39 for a float32 input would become
+ *   Infinity there);
  * - categorical columns take text, or numbers as their decimal text; `null` or blank is missing
- *   (encoded as all zeros); a category the graph does not know is scored (all zeros) and warned about;
+ *   (encoded as all zeros); text holding a control character (U+0000–U+001F, U+007F) is a 400; a
+ *   category the graph does not know is scored (all zeros) and warned about;
  * - a column absent from a record is a 400 unless the signature marks it optional;
  * - fields outside the signature are ignored and warned about.
  * The same rules as the training side's CSV loader: `numericFromRaw` and `categoryFromRaw` decide.
@@ -40,6 +43,29 @@ export interface FeatureBatch {
   batchWarnings: string[];
 }
 
+/**
+ * The smallest magnitude float32 rounds to Infinity: FLT_MAX (2^128 − 2^104) plus half its last
+ * place (2^103); the tie rounds to the even neighbour, which is Infinity.
+ */
+export const FLOAT32_OVERFLOW = 2 ** 128 - 2 ** 103;
+
+/** Per column, the magnitude from which a number cannot be stored: Infinity for float64 and text. */
+export function numericLimit(plan: InputColumnPlan): number {
+  return plan.tensorType === 'float32' ? FLOAT32_OVERFLOW : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The first C0 control or DEL of `text` as `U+001B`, or undefined when it has none: refused in ids
+ * and text features (they corrupt logs, CSV exports and terminals).
+ */
+export function controlCharacterIn(text: string): string | undefined {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return undefined;
+}
+
 function allocate(plan: InputColumnPlan, rows: number): ColumnValues {
   if (plan.tensorType === 'float32') return new Float32Array(rows);
   if (plan.tensorType === 'float64') return new Float64Array(rows);
@@ -62,6 +88,8 @@ export class FeatureBatchBuilder {
   readonly columnNames: readonly string[];
   /** Per column fed as codes, the text of each code (`codeTexts[i][code]`); undefined for other columns. */
   readonly codeTexts: (readonly string[] | undefined)[];
+  /** Per column, {@link numericLimit}. */
+  readonly numericLimits: Float64Array;
 
   constructor(readonly columns: readonly InputColumnPlan[]) {
     this.columnNames = columns.map((column) => column.name);
@@ -71,13 +99,14 @@ export class FeatureBatchBuilder {
       for (const [category, code] of plan.categoryCodes) texts[code] = category;
       return texts;
     });
+    this.numericLimits = Float64Array.from(columns, numericLimit);
     this.byName = new Map(columns.map((column, index) => [column.name, index]));
     this.knownCategories = columns.map((plan) => {
       const known = plan.categoryCodes
         ? [...plan.categoryCodes]
         : [...(plan.categories ?? [])].map((category): [string, number] => [category, UNKNOWN_CATEGORY_CODE]);
       return plan.kind === 'categorical' && known.length > 0
-        ? new Map(known.filter(([category]) => !isBlankText(category)))
+        ? new Map(known.filter(([category]) => !isBlankText(category) && controlCharacterIn(category) === undefined))
         : undefined;
     });
   }
@@ -191,6 +220,12 @@ export class FeatureBatchBuilder {
           `expected a finite number, numeric text or null, got ${describeValue(value)}`,
         );
       }
+      if (number !== null && !(Math.abs(number) < this.numericLimits[index])) {
+        throw new InputError(
+          locate(row, plan.name),
+          `${number} is beyond what this input's type (float32, at most ±3.4028234663852886e38) can hold`,
+        );
+      }
       (target as Float32Array | Float64Array)[row] = number === null ? Number.NaN : number;
       return;
     }
@@ -200,6 +235,9 @@ export class FeatureBatchBuilder {
       if (codes !== undefined) codes[row] = known;
       return;
     }
+    const control = typeof value === 'string' ? controlCharacterIn(value) : undefined;
+    if (control !== undefined)
+      throw new InputError(locate(row, plan.name), `text holds the control character ${control}; send plain text`);
     const category = categoryFromRaw(value);
     if (category === undefined) {
       throw new InputError(

@@ -10,6 +10,7 @@ import type { TrainingStatistics } from '@churn/drift-stats';
 import { FeatureBatchBuilder, int64Codes, joinedColumn, type FeatureBatch } from './feature-batch';
 import type { SignatureColumn } from './mlmodel';
 import type { ModelContract } from './model-contract';
+import { ModelOutputError } from './model-errors';
 import { ScoreCoalescer } from './score-coalescer';
 
 /** Which version produced an answer: the `model` object of every response. */
@@ -104,9 +105,12 @@ export class LoadedModel {
   /**
    * Runs the graph on a prepared batch, in one call with the other small batches scored in the same
    * turn of the event loop (score-coalescer.ts). Hold a lease while awaiting.
+   * @throws {ModelOutputError} when a row's probability is not a number in [0, 1]
    */
-  score(batch: FeatureBatch): Promise<Scores> {
-    return this.coalescer.score(batch);
+  async score(batch: FeatureBatch): Promise<Scores> {
+    const scores = await this.coalescer.score(batch);
+    requireProbabilities(this.ref, scores, batch.rowCount);
+    return scores;
   }
 
   /** One session call over the rows of `batches`, in order: each input joined straight into its tensor. */
@@ -156,4 +160,23 @@ export class LoadedModel {
     this.released = true;
     void this.session.release().catch(() => undefined);
   }
+}
+
+/**
+ * Every row's probability is a number in [0, 1]; otherwise the batch is refused (a graph fed values
+ * it was not trained for, or with a broken weight, can answer NaN or Infinity, which JSON would carry
+ * as `null` and a client would read as a prediction).
+ * @throws {ModelOutputError} naming the first such row and counting them all
+ */
+export function requireProbabilities(ref: ModelRef, scores: Scores, rowCount: number): void {
+  const probabilities = scores.probabilities;
+  let first = -1;
+  let invalid = 0;
+  for (let row = 0; row < rowCount; row++) {
+    const probability = probabilities[row];
+    if (probability >= 0 && probability <= 1) continue;
+    if (first < 0) first = row;
+    invalid++;
+  }
+  if (first >= 0) throw new ModelOutputError(ref, first, probabilities[first], invalid);
 }

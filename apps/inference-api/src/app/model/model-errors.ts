@@ -38,3 +38,30 @@ export class InputError extends Error {
     super(field === '' ? problem : `${field}: ${problem}`);
   }
 }
+
+/**
+ * The model answered a row with something that is not a probability in [0, 1] (NaN, Infinity, or out
+ * of range): that row is never answered as a prediction. `row` counts from 0 within the request;
+ * `field` locates it the way the client wrote it (`customers[3]`), `row 3` until the route says so.
+ */
+export class ModelOutputError extends Error {
+  override readonly name = 'ModelOutputError';
+
+  constructor(
+    readonly model: { name: string; alias: string; version: string },
+    readonly row: number,
+    readonly probability: number,
+    /** Rows of the request with such an output (the metric counts them all; the answer names the first). */
+    readonly invalidRows: number,
+    readonly field = `row ${row}`,
+  ) {
+    super(
+      `${field}: ${model.name} v${model.version} (${model.alias}) returned probability ${probability}, not a probability in [0, 1]; no prediction is answered for it${invalidRows > 1 ? ` (${invalidRows} rows of this request are affected)` : ''}`,
+    );
+  }
+
+  /** The same error with the row located as the client wrote it. */
+  at(field: string): ModelOutputError {
+    return new ModelOutputError(this.model, this.row, this.probability, this.invalidRows, field);
+  }
+}

@@ -19,7 +19,7 @@ import { LoadedModel, type ModelRef, type ModelVersionInfo, type Scores } from '
 import { parseMlmodel, type MlmodelInfo } from './mlmodel';
 import type { ModelCache } from './model-cache';
 import { checkModelContract, type ModelContract } from './model-contract';
-import { InputError, ModelLoadError } from './model-errors';
+import { InputError, ModelLoadError, ModelOutputError } from './model-errors';
 import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
 
 export interface ModelLoaderDeps {
@@ -230,22 +230,27 @@ function isSplitFrame(value: unknown): value is { columns: string[]; data: unkno
   return Array.isArray(frame.columns) && Array.isArray(frame.data) && frame.data.every(Array.isArray);
 }
 
-/** Scores the batch and checks the answer has one finite probability in [0, 1] per row. */
+/**
+ * Scores the batch and checks the answer has one finite probability in [0, 1] per row: a version
+ * whose own input example scores NaN or out of range is never swapped in (the old one keeps serving).
+ */
 async function warmUp(model: LoadedModel, batch: FeatureBatch): Promise<Scores> {
-  const scores = await model.score(batch);
+  let scores: Scores;
+  try {
+    scores = await model.score(batch);
+  } catch (error) {
+    if (!(error instanceof ModelOutputError)) throw error;
+    throw new ModelLoadError(
+      'warmup',
+      `the model returned probability ${error.probability} for example row ${error.row}${error.invalidRows > 1 ? ` (and ${error.invalidRows - 1} more rows)` : ''}; probabilities must be within [0, 1]`,
+    );
+  }
   if (scores.probabilities.length !== batch.rowCount) {
     throw new ModelLoadError(
       'warmup',
       `the model returned ${scores.probabilities.length} probabilities for ${batch.rowCount} rows; each output must have one entry per row`,
     );
   }
-  scores.probabilities.forEach((probability, row) => {
-    if (!(probability >= 0 && probability <= 1))
-      throw new ModelLoadError(
-        'warmup',
-        `the model returned probability ${probability} for example row ${row}; probabilities must be within [0, 1]`,
-      );
-  });
   return scores;
 }
 

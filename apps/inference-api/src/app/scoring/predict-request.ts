@@ -2,7 +2,7 @@
  * The `/predict` body: one customer object, `{ "customers": [...] }`, or a bare array, with optional
  * `user_id` and `request_id` beside the customer's fields (or beside `customers`).
  */
-import type { Locator } from '../model/feature-batch';
+import { controlCharacterIn, type Locator } from '../model/feature-batch';
 import { InputError } from '../model/model-errors';
 import { timeOrderedUuid } from './request-id';
 
@@ -15,7 +15,9 @@ export interface PredictRequest {
   locate: Locator;
 }
 
+/** Letters, digits and a few separators only: no control characters, nothing a log or CSV export must escape. */
 const REQUEST_ID = /^[\w.:@/-]{1,128}$/;
+const MAX_USER_ID_LENGTH = 256;
 
 /** @throws {InputError} naming the field at fault; 413 when there are more than `maxRows` customers */
 export function parsePredictRequest(body: unknown, maxRows: number): PredictRequest {
@@ -78,6 +80,13 @@ function parseRequestId(value: unknown): string | undefined {
 function parseUserId(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'string' && value.length > 0 && value.length <= 256) return value;
-  throw new InputError('user_id', 'expected a non-empty string of at most 256 characters, or an integer');
+  if (typeof value === 'string' && value.length > 0 && value.length <= MAX_USER_ID_LENGTH) {
+    const control = controlCharacterIn(value);
+    if (control !== undefined) throw new InputError('user_id', `holds the control character ${control}`);
+    return value;
+  }
+  throw new InputError(
+    'user_id',
+    `expected a non-empty string of at most ${MAX_USER_ID_LENGTH} characters, or an integer`,
+  );
 }

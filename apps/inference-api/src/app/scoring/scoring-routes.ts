@@ -35,7 +35,13 @@ export async function answerPredict(scoring: ScoringService, body: unknown): Pro
   const route = scoring.routeFor(parsed.userId);
   const { model, variant, batch, scores } = await scoring.score(
     route,
-    { route: 'predict', requestId: parsed.requestId, userId: parsed.userId, receivedAt },
+    {
+      route: 'predict',
+      requestId: parsed.requestId,
+      userId: parsed.userId,
+      receivedAt,
+      locateRow: parsed.single ? () => 'body' : (row) => parsed.locate(row, ''),
+    },
     (builder) => builder.fromRecords(parsed.records, parsed.locate),
   );
   const ref = copyRef(model);

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
+import { ModelOutputError } from '../model/model-errors';
 import type { Route, Variant } from '../routing/route';
 import { TrafficService } from '../routing/traffic.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
@@ -21,6 +22,8 @@ export interface ScoringContext {
   requestId: string;
   userId: string | undefined;
   receivedAt: number;
+  /** Where row `row` sits in the request, for a refused output (`customers[3]`); `row 3` when absent. */
+  locateRow?: (row: number) => string;
 }
 
 /**
@@ -49,7 +52,8 @@ export class ScoringService {
 
   /**
    * @param prepare builds the batch with the leased version's builder (columns may differ between versions)
-   * @throws {ModelNotReadyError} when the slot has no version; InputError from `prepare`
+   * @throws {ModelNotReadyError} when the slot has no version; InputError from `prepare`;
+   *   {ModelOutputError} when a row's output is not a probability (counted in `inference_invalid_outputs_total`)
    */
   async score(
     route: Route,
@@ -60,7 +64,19 @@ export class ScoringService {
     try {
       const started = performance.now();
       const batch = prepare(model.builder);
-      const scores = await model.score(batch);
+      let scores: Scores;
+      try {
+        scores = await model.score(batch);
+      } catch (error) {
+        if (!(error instanceof ModelOutputError)) throw error;
+        this.metrics.invalidOutputs.inc(
+          { route: context.route, alias: model.ref.alias, version: model.ref.version },
+          error.invalidRows,
+        );
+        const located = context.locateRow ? error.at(context.locateRow(error.row)) : error;
+        this.logger.warn(located.message);
+        throw located;
+      }
       this.metrics.rowsScored.inc(
         { route: context.route, alias: model.ref.alias, version: model.ref.version },
         batch.rowCount,

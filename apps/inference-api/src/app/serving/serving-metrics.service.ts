@@ -36,6 +36,13 @@ export class ServingMetricsService {
     registers: [this.registry],
   });
 
+  readonly invalidOutputs = new Counter({
+    name: 'inference_invalid_outputs_total',
+    help: 'Rows whose model output was not a probability in [0, 1] (NaN, Infinity, out of range): answered 422, never as a prediction. By route, model alias and version.',
+    labelNames: ['route', 'alias', 'version'] as const,
+    registers: [this.registry],
+  });
+
   readonly swaps = new Counter({
     name: 'inference_model_swaps_total',
     help: 'Model versions swapped in, by model, alias and the version swapped in.',

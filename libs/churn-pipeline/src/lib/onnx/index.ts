@@ -8,3 +8,4 @@ export {
 } from './export-pipeline';
 export { OnnxExportError } from './onnx-export-error';
 export { encodeVarint, ProtobufEncodingError, ProtobufWriter } from './protobuf-writer';
+export { encodeOnnxModel, TensorElementType, type OnnxModel } from './onnx-proto';
