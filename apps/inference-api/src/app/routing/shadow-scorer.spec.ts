@@ -122,4 +122,25 @@ describe('ShadowScorer', () => {
     expect(failures).toEqual([expect.stringContaining('[0].x')]);
     expect(scorer.stats).toMatchObject({ scored: 2, failed: 1 });
   });
+
+  it('fails only the request the challenger answers with something that is not a probability, in a shared call', async () => {
+    const { slot, calls } = await challenger();
+    const failures: string[] = [];
+    const scorer = new ShadowScorer(10, (_outcome, error) => error && failures.push(error.message));
+    const results = await Promise.all(
+      [rowsOf(5), rowsOf(20, 150), rowsOf(90)].map((rows) =>
+        scorer.submit(slot, (builder) => builder.fromRecords(rows, locate)),
+      ),
+    );
+    expect(results.map((rows) => rows?.map((row) => Math.round(row.probability * 100)) ?? null)).toEqual([
+      [5],
+      null,
+      [90],
+    ]);
+    expect(calls).toEqual([4]);
+    expect(failures).toEqual([
+      expect.stringMatching(/^row 1: m v7 \(challenger\) returned probability 1\.5, not a probability/),
+    ]);
+    expect(scorer.stats).toMatchObject({ scored: 2, failed: 1 });
+  });
 });
