@@ -123,8 +123,8 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if ((await answers(url)) && (await (await fetch(`${url}/health`)).json()).model === `${MODEL}@${ALIAS} (v1)`)
-        return { url, process: replica };
+      const health = (await answers(url)) ? ((await (await fetch(`${url}/health`)).json()) as { model: string }) : null;
+      if (health?.model === `${MODEL}@${ALIAS} (v1)`) return { url, process: replica };
       if (replica.child.exitCode !== null || Date.now() > deadline)
         throw new Error(`${url} (${server.name}) did not serve v1:\n${replica.output}`);
       await new Promise((r) => setTimeout(r, 200));
