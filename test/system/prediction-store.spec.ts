@@ -7,6 +7,7 @@ import { join } from 'node:path';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import {
   openPredictionStore,
+  PredictionLogWriter,
   PredictionStoreInputError,
   type FeedbackLabel,
   type PredictionRecord,
@@ -258,13 +259,12 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       expect(await readAll(replicaA, { modelName: 'another_model' })).toHaveLength(1);
     });
 
-    it('ignores a re-inserted key, so a retried write does not duplicate or change a prediction', async () => {
+    it('ignores a re-inserted key, so a retried write does not duplicate or change a prediction, and returns a different one as a duplicate', async () => {
       const original = record({ requestId: 'retried', probability: 0.7, prediction: 1 });
-      await replicaA.insert([original]);
-      await replicaB.insert([
-        { ...original, probability: 0.1, prediction: 0, replica: 'replica-b' },
-        record({ requestId: 'retried', row: 1 }),
-      ]);
+      expect(await replicaA.insert([original])).toEqual({ duplicates: [] });
+      expect(await replicaA.insert([original])).toEqual({ duplicates: [] });
+      const other = { ...original, probability: 0.1, prediction: 0 as const, replica: 'replica-b' };
+      expect(await replicaB.insert([other, record({ requestId: 'retried', row: 1 })])).toEqual({ duplicates: [other] });
       expect(await readAll(replicaA, { modelName: MODEL })).toEqual([
         asStored(original),
         asStored(record({ requestId: 'retried', row: 1 })),
@@ -408,18 +408,99 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
         windowMs,
       });
 
-      expect(await replicaB.deleteOlderThan(T0 + 5 * MINUTE)).toEqual({ predictions: 1, feedback: 2 });
+      const retention = (cutoff: number) => ({ cutoff, maxRows: 0, batchRows: 1 });
+      expect(await replicaB.applyRetention(retention(T0 + 5 * MINUTE))).toEqual({
+        predictions: 1,
+        feedback: 2,
+        rejected: 0,
+      });
       expect(await readAll(replicaA, { modelName: MODEL })).toEqual([
         asStored(record({ requestId: 'kept', receivedAt: T0 + 10 * MINUTE }), { actual: 0, labelledAt: T0 + MINUTE }),
       ]);
-      expect(await replicaB.deleteOlderThan(T0 + 5 * MINUTE)).toEqual({ predictions: 0, feedback: 0 });
+      expect(await replicaB.applyRetention(retention(T0 + 5 * MINUTE))).toEqual({
+        predictions: 0,
+        feedback: 0,
+        rejected: 0,
+      });
       // The label of a prediction that arrives after all still joins it.
       await replicaB.insert([record({ requestId: 'never-logged-recent', receivedAt: T0 + 15 * MINUTE })]);
       expect((await readAll(replicaA, { modelName: MODEL })).map((r) => [r.requestId, r.actual])).toEqual([
         ['kept', 0],
         ['never-logged-recent', 1],
       ]);
-      expect(await replicaB.deleteOlderThan(T0 + 60 * MINUTE)).toEqual({ predictions: 2, feedback: 2 });
+      expect(await replicaB.applyRetention(retention(T0 + 60 * MINUTE))).toEqual({
+        predictions: 2,
+        feedback: 2,
+        rejected: 0,
+      });
+    });
+
+    it('bounds the log by size as well: the oldest rows beyond maxRows go, in batches, and rejected rows too', async () => {
+      await replicaA.insert(
+        Array.from({ length: 23 }, (_, i) =>
+          record({ requestId: `r-${String(i).padStart(2, '0')}`, receivedAt: T0 + i }),
+        ),
+      );
+      await replicaA.reject(
+        Array.from({ length: 4 }, (_, i) => ({ record: record({ requestId: `bad-${i}` }), reason: 'test' })),
+        T0,
+      );
+      await replicaA.reject([{ record: record({ requestId: 'bad-new' }), reason: 'test' }], T0 + MINUTE);
+      expect(await replicaB.applyRetention({ cutoff: T0 - 1, maxRows: 10, batchRows: 4 })).toEqual({
+        predictions: 13,
+        feedback: 0,
+        rejected: 0,
+      });
+      expect((await readAll(replicaA, { modelName: MODEL })).map((r) => r.requestId)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `r-${13 + i}`),
+      );
+      // Rejected rows: the newest maxRows kept (rows set aside at one time go together).
+      expect(await replicaB.applyRetention({ cutoff: T0 - 1, maxRows: 1, batchRows: 4 })).toMatchObject({
+        rejected: 4,
+      });
+      expect((await replicaA.rejections()).map((r) => r.requestId)).toEqual(['bad-new']);
+    });
+
+    it('takes every poison row aside through the log writer, writing every good row around it', async () => {
+      const poison: [string, Partial<PredictionRecord>][] = [
+        // A float32 overflow (1e39) scored to NaN, as in issue #17.
+        ['nan-probability', { probability: Number.NaN }],
+        ['infinite-latency', { latencyMs: Number.POSITIVE_INFINITY }],
+        ['nul-user', { userId: 'user\u0000' }],
+        ['nul-in-\u0000-request-id', {}],
+        ['bell-version', { version: '1\u0007' }],
+        ['nul-replica', { replica: 'replica\u0000a' }],
+        ['nan-shadow', { shadow: { alias: 'challenger', version: '2', probability: Number.NaN, prediction: 1 } }],
+        ['bigint-feature', { features: { tenure: 10n as unknown as number } }],
+      ];
+      const writer = new PredictionLogWriter({
+        store: replicaA,
+        queueCapacity: 1000,
+        batchSize: 7,
+        flushIntervalMs: 60_000,
+      });
+      const good: string[] = [];
+      poison.forEach(([requestId, overrides], index) => {
+        good.push(`good-${index}`);
+        writer.enqueue([record({ requestId: `good-${index}`, receivedAt: T0 + index })]);
+        writer.enqueue([record({ requestId, receivedAt: T0 + index, ...overrides })]);
+      });
+      // NUL in a feature's text is not a poison row: the features are stored as JSON, which escapes it.
+      writer.enqueue([
+        record({ requestId: 'nul-in-feature', receivedAt: T0 + 100, features: { Contract: 'a\u0000b' } }),
+      ]);
+      await writer.close();
+      expect((await readAll(replicaB, { modelName: MODEL })).map((r) => r.requestId)).toEqual([
+        ...good,
+        'nul-in-feature',
+      ]);
+      const rejections = await replicaB.rejections();
+      expect(rejections.map((r) => r.requestId).sort()).toEqual(
+        poison.map(([id]) => id.replace('\u0000', '\\u0000')).sort(),
+      );
+      expect(rejections.every((r) => r.reason.length > 0 && JSON.parse(r.record).requestId !== undefined)).toBe(true);
+      const stats = writer.stats;
+      expect(stats).toMatchObject({ received: 17, written: 9, rejected: 8, dropped: 0, queued: 0, failedWrites: 0 });
     });
   });
 }

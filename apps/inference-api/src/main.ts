@@ -6,13 +6,13 @@ import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { PREDICTION_LOG_THREAD_COMMAND } from './app/ab/prediction-log-sink';
-import { runPredictionLogThread, usePredictionLogThread } from './app/ab/prediction-log-thread';
 import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 import { httpAdapterOptions } from './app/http/http-server-limits';
+import { PREDICTION_LOG_THREAD_COMMAND } from './app/prediction-log/prediction-log-sink';
+import { runPredictionLogThread, usePredictionLogThread } from './app/prediction-log/prediction-log-thread';
 
 /** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
 async function bootstrap(args: readonly string[]): Promise<void> {

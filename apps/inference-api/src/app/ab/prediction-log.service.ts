@@ -3,19 +3,22 @@ import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { openPredictionStore, type PredictionStore } from '../prediction-log';
-import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
-import { entryOf } from './prediction-log-entry';
+import { entryOf } from '../prediction-log/prediction-log-entry';
 import {
   InThreadSink,
   WorkerThreadSink,
   type PredictionLogSettings,
   type PredictionLogSink,
-} from './prediction-log-sink';
-import { initialiseStore, predictionLogThreadScript } from './prediction-log-thread';
+} from '../prediction-log/prediction-log-sink';
+import { initialiseStore, predictionLogThreadScript } from '../prediction-log/prediction-log-thread';
+import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
+import { ServingMetricsService } from '../serving/serving-metrics.service';
+import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
 
-const RETENTION_SWEEP_MS = 3600_000;
+/** How often retention runs; the size bound can be overshot by what arrives in between. */
+const RETENTION_SWEEP_MS = 600_000;
+/** Rows per retention delete: each is one short transaction, and the event loop turns between them. */
+export const RETENTION_BATCH_ROWS = 5_000;
 
 /**
  * The prediction log: every scored request goes to a bounded queue on the hot path — one entry per
@@ -128,16 +131,17 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     await this.sweep();
   }
 
-  /** Deletes what is older than the retention period, then again every hour. */
+  /** Deletes what is older than the retention period or beyond its row bound, then again every ten minutes. */
   private async sweep(): Promise<void> {
     const store = this.store;
     if (!store || this.stopped) return;
-    const cutoff = Date.now() - this.config.get('PREDICTION_RETENTION_DAYS', { infer: true }) * 86_400_000;
+    const cutoff = Math.floor(Date.now() - this.config.get('PREDICTION_RETENTION_DAYS', { infer: true }) * 86_400_000);
+    const maxRows = this.config.get('PREDICTION_RETENTION_MAX_ROWS', { infer: true });
     try {
-      const deleted = await store.deleteOlderThan(cutoff);
-      if (deleted.predictions + deleted.feedback > 0)
+      const deleted = await store.applyRetention({ cutoff, maxRows, batchRows: RETENTION_BATCH_ROWS });
+      if (deleted.predictions + deleted.feedback + deleted.rejected > 0)
         this.logger.log(
-          `retention: deleted ${deleted.predictions} predictions and ${deleted.feedback} labels before ${new Date(cutoff).toISOString()}`,
+          `retention: deleted ${deleted.predictions} predictions, ${deleted.feedback} labels and ${deleted.rejected} rejected rows (before ${new Date(cutoff).toISOString()} or beyond ${maxRows || 'unlimited'} rows)`,
         );
     } catch (error) {
       this.logger.warn(`retention sweep failed: ${(error as Error).message}`);

@@ -198,6 +198,12 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Max(3650)
   PREDICTION_RETENTION_DAYS: number = 30;
 
+  /** Most predictions kept; the oldest beyond this are deleted by the same sweep (0: no limit). */
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000_000)
+  PREDICTION_RETENTION_MAX_ROWS: number = 10_000_000;
+
   /** Ground truth is accepted for predictions at most this old, in seconds (later labels are reported as expired). */
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(1)

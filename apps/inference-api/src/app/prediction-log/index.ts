@@ -2,9 +2,14 @@
 // PostgreSQL), the background writer that feeds it, and the JSONL copy for log shippers.
 export * from './prediction-store';
 export { openPredictionStore, parsePredictionStoreUrl, type PredictionStoreLocation } from './open-prediction-store';
+export { predictionRecordProblem } from './sql-prediction-store';
 export {
+  DEFAULT_MAX_RETRY_DELAY_MS,
+  DROP_REASONS,
+  emptyWriterStats,
   PredictionLogWriter,
   PredictionLogWriterOptionsError,
+  type DropReason,
   type PredictionLogWriterOptions,
   type PredictionLogWriterStats,
 } from './prediction-log-writer';

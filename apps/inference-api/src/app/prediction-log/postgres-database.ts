@@ -105,13 +105,26 @@ export class PostgresDatabase implements SqlDatabase {
     await pool?.end();
   }
 
+  /**
+   * SQLSTATE class 22 (data exception: a NUL byte in text, a value out of range, bad encoding) and
+   * class 23 (integrity constraint violation) are the row's fault. Everything else — connection
+   * errors, which carry no SQLSTATE, admin shutdown (57P), insufficient resources (53), a missing
+   * table or privilege (42) — is the database's state, which a later attempt may find repaired.
+   */
+  isDataError(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  }
+
   private executor(target: Pool | PoolClient): SqlTransaction {
     return {
       all: async (sql, params = []) => (await target.query(numberPlaceholders(sql), [...params])).rows as SqlRow[],
       run: async (sql, params = []) => (await target.query(numberPlaceholders(sql), [...params])).rowCount ?? 0,
       runEach: async (sql, rows) => {
         const numbered = numberPlaceholders(sql);
-        for (const params of rows) await target.query(numbered, [...params]);
+        const changes: number[] = [];
+        for (const params of rows) changes.push((await target.query(numbered, [...params])).rowCount ?? 0);
+        return changes;
       },
     };
   }

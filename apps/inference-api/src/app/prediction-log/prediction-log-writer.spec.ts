@@ -8,6 +8,8 @@ import {
   PredictionLogWriter,
   RotatingJsonlFile,
   RotatingJsonlOptionsError,
+  type DropReason,
+  type PredictionLogWriterStats,
   type PredictionRecord,
   type PredictionStore,
 } from './index';
@@ -40,7 +42,7 @@ function record(requestId: string, row = 0): PredictionRecord {
 
 const rows = (requestId: string, count: number) => Array.from({ length: count }, (_, row) => record(requestId, row));
 
-/** A store that keeps each insert call's records, and rejects while `failing` is set. */
+/** A store that keeps each insert call's records, and fails as an outage would while `failing` is set. */
 function recordingStore() {
   const inserts: PredictionRecord[][] = [];
   const control = { failing: false, inserts };
@@ -48,9 +50,21 @@ function recordingStore() {
     insert: async (records: readonly PredictionRecord[]) => {
       if (control.failing) throw new Error('connection refused');
       inserts.push([...records]);
+      return { duplicates: [] };
     },
+    isDataError: () => false,
   } as unknown as PredictionStore;
   return { store, control };
+}
+
+/** The counters as the writer reports them, with the ones a test does not name at zero. */
+function counts(
+  values: Partial<Omit<PredictionLogWriterStats, 'droppedBy'>> & { droppedBy?: Partial<Record<DropReason, number>> },
+): PredictionLogWriterStats {
+  const droppedBy = { queue_full: 0, closed: 0, writer_exit: 0, ...values.droppedBy };
+  const dropped = droppedBy.queue_full + droppedBy.closed + droppedBy.writer_exit;
+  const base = { written: 0, rejected: 0, failedWrites: 0, queued: 0, ...values, dropped, droppedBy };
+  return { ...base, received: base.written + base.rejected + dropped + base.queued };
 }
 
 describe('PredictionLogWriter', () => {
@@ -76,7 +90,7 @@ describe('PredictionLogWriter', () => {
     await new Promise((resolveLater) => setTimeout(resolveLater, 200));
     expect(control.inserts.map((batch) => batch.length)).toEqual([5, 1]);
     expect(control.inserts.flat().map((r) => `${r.requestId}${r.row}`)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
-    expect(log.stats).toEqual({ written: 6, dropped: 0, failedWrites: 0, queued: 0 });
+    expect(log.stats).toEqual(counts({ written: 6 }));
   });
 
   it("drops a whole request's rows when they do not fit, and counts them", async () => {
@@ -85,9 +99,9 @@ describe('PredictionLogWriter', () => {
     expect(log.enqueue(rows('a', 4))).toBe(true);
     expect(log.enqueue(rows('b', 2))).toBe(false);
     expect(log.enqueue(rows('c', 1))).toBe(true);
-    expect(log.stats).toEqual({ written: 0, dropped: 2, failedWrites: 0, queued: 5 });
+    expect(log.stats).toEqual(counts({ droppedBy: { queue_full: 2 }, queued: 5 }));
     await log.flush();
-    expect(log.stats).toEqual({ written: 5, dropped: 2, failedWrites: 0, queued: 0 });
+    expect(log.stats).toEqual(counts({ written: 5, droppedBy: { queue_full: 2 } }));
   });
 
   it('keeps the rows of a failed write for the next attempt, within capacity, and reports the error', async () => {
@@ -103,7 +117,7 @@ describe('PredictionLogWriter', () => {
     control.failing = true;
     log.enqueue(rows('a', 4));
     await log.flush();
-    expect(log.stats).toEqual({ written: 0, dropped: 0, failedWrites: 1, queued: 4 });
+    expect(log.stats).toEqual(counts({ failedWrites: 1, queued: 4 }));
     expect(errors).toEqual(['connection refused']);
     // Held rows count against capacity: 4 held + 3 new would pass 6.
     expect(log.enqueue(rows('b', 3))).toBe(false);
@@ -111,7 +125,7 @@ describe('PredictionLogWriter', () => {
     expect(log.enqueue(rows('c', 2))).toBe(true);
     await log.flush();
     expect(control.inserts.flat().map((r) => `${r.requestId}${r.row}`)).toEqual(['a0', 'a1', 'a2', 'a3', 'c0', 'c1']);
-    expect(log.stats).toEqual({ written: 6, dropped: 3, failedWrites: 1, queued: 0 });
+    expect(log.stats).toEqual(counts({ written: 6, droppedBy: { queue_full: 3 }, failedWrites: 1 }));
   });
 
   it('flushes on close, then refuses more rows, leaving the store open', async () => {
@@ -122,7 +136,7 @@ describe('PredictionLogWriter', () => {
       log.enqueue(rows('a', 7));
       await log.close();
       expect(log.enqueue(rows('late', 1))).toBe(false);
-      expect(log.stats).toEqual({ written: 7, dropped: 1, failedWrites: 0, queued: 0 });
+      expect(log.stats).toEqual(counts({ written: 7, droppedBy: { closed: 1 } }));
       const stored = [];
       for await (const row of store.predictions({ modelName: 'churn_model' })) stored.push(row);
       expect(stored.map((r) => r.row)).toEqual([0, 1, 2, 3, 4, 5, 6]);

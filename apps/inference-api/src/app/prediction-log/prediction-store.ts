@@ -11,8 +11,9 @@ export interface ShadowResult {
 
 /**
  * One scored row as the prediction log keeps it. `(requestId, row)` is the key: a `/predict` batch
- * of n customers gives rows 0..n-1 of one request id, and re-inserting a key is ignored, so a
- * retried write never duplicates a prediction.
+ * of n customers gives rows 0..n-1 of one request id. Re-inserting a row already logged (a retried
+ * write) changes nothing; a different prediction under a key already taken (a client that reused
+ * its request id) is not logged but reported as a duplicate, for the rejected rows.
  */
 export interface PredictionRecord {
   requestId: string;
@@ -103,6 +104,38 @@ export interface VariantAssignments {
 export interface RetentionOutcome {
   predictions: number;
   feedback: number;
+  rejected: number;
+}
+
+/** What retention keeps: rows received at or after `cutoff`, and at most `maxRows` of the newest (0: no limit). */
+export interface RetentionPolicy {
+  cutoff: number;
+  maxRows: number;
+  /** Rows deleted per statement (and transaction), so that no single delete holds the database for long. */
+  batchRows: number;
+}
+
+/** What {@link PredictionStore.insert} did not log: rows whose key holds a different prediction already. */
+export interface InsertOutcome {
+  duplicates: PredictionRecord[];
+}
+
+/** A row the log set aside instead of writing, and why. */
+export interface RejectedRow {
+  record: PredictionRecord;
+  reason: string;
+}
+
+/** A set-aside row as kept in the rejected-rows table: its key fields made printable, the whole record as JSON text. */
+export interface StoredRejection {
+  requestId: string;
+  row: number;
+  receivedAt: number;
+  rejectedAt: number;
+  replica: string;
+  reason: string;
+  /** The record as JSON, NaN and ±Infinity written as strings and control characters escaped, so nothing about it is lost. */
+  record: string;
 }
 
 /**
@@ -115,8 +148,19 @@ export interface PredictionStore {
   readonly description: string;
   /** Opens the connection and creates tables and indexes if missing; safe when two processes race at start. */
   init(): Promise<void>;
-  /** Writes every record in one transaction; a key already present is left as it is. */
-  insert(records: readonly PredictionRecord[]): Promise<void>;
+  /**
+   * Writes every record in one transaction; a key already present is left as it is, and a record
+   * that differs from the one logged under its key is returned as a duplicate.
+   * @throws PredictionStoreInputError for a record that {@link predictionRecordProblem} refuses;
+   *   whatever the database throws otherwise (see {@link isDataError})
+   */
+  insert(records: readonly PredictionRecord[]): Promise<InsertOutcome>;
+  /** Keeps rows that cannot be logged, with their reasons, in the rejected-rows table; never refuses one for its content. */
+  reject(rows: readonly RejectedRow[], rejectedAt: number): Promise<void>;
+  /** The newest set-aside rows first, at most `limit`. */
+  rejections(limit?: number): Promise<StoredRejection[]>;
+  /** Whether an error thrown by {@link insert} is the rows' fault (retrying cannot help) rather than an outage. */
+  isDataError(error: unknown): boolean;
   /** Keeps labels (last one wins, labelled at `now`) unless their prediction is older than `now − windowMs`. */
   recordFeedback(
     labels: readonly FeedbackLabel[],
@@ -128,8 +172,12 @@ export interface PredictionStore {
   aggregate(query: PredictionQuery): Promise<VariantAggregate[]>;
   /** Distinct user ids per side among rows A/B-routed with exactly this challenger share (the sample-ratio check). */
   assignments(query: PredictionQuery & { trafficShare: number }): Promise<VariantAssignments>;
-  /** Retention: predictions received before `cutoff`, and feedback labelled before it whose prediction is gone. */
-  deleteOlderThan(cutoff: number): Promise<RetentionOutcome>;
+  /**
+   * Retention: predictions received before the cutoff or beyond the newest `maxRows`, oldest first,
+   * a batch per transaction; feedback labelled before the cutoff whose prediction is gone; rejected
+   * rows set aside before the cutoff or beyond the newest `maxRows`.
+   */
+  applyRetention(policy: RetentionPolicy): Promise<RetentionOutcome>;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,8 @@ export interface SqlExecutor {
 
 /** What a transaction's work gets: statements, and one statement run once per parameter row (an embedded database's fastest bulk insert). */
 export interface SqlTransaction extends SqlExecutor {
-  runEach(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /** Resolves to the number of rows each run changed, in order. */
+  runEach(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number[]>;
 }
 
 /**
@@ -30,4 +31,10 @@ export interface SqlDatabase extends SqlExecutor {
   /** Runs the DDL statements in one transaction that excludes every other process's schema step. */
   createSchema(statements: readonly string[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Whether `error` (thrown by a statement) is about the values sent — a row the database refuses,
+   * which fails again however often it is retried — rather than about the database being
+   * unreachable, locked, full or misconfigured, which a later attempt may get past.
+   */
+  isDataError(error: unknown): boolean;
 }

@@ -2,12 +2,16 @@ import {
   PredictionStoreInputError,
   type FeedbackLabel,
   type FeedbackOutcome,
+  type InsertOutcome,
   type LabelKey,
   type PredictionQuery,
   type PredictionRecord,
   type PredictionStore,
+  type RejectedRow,
   type RetentionOutcome,
+  type RetentionPolicy,
   type StoredPrediction,
+  type StoredRejection,
   type Variant,
   type VariantAggregate,
   type VariantAssignments,
@@ -16,6 +20,7 @@ import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database'
 
 const PREDICTIONS = 'prediction_log';
 const FEEDBACK = 'prediction_feedback';
+const REJECTED = 'prediction_log_rejected';
 
 /** Columns of {@link PREDICTIONS} in insert order; `row` is a reserved word in PostgreSQL, hence `row_index`. */
 const PREDICTION_COLUMNS = [
@@ -86,6 +91,18 @@ function schemaStatements(keyText: string): string[] {
       PRIMARY KEY (request_id, row_index)
     )`,
     `CREATE INDEX IF NOT EXISTS ${FEEDBACK}_labelled_at ON ${FEEDBACK} (labelled_at)`,
+    // Rows the log set aside. No key: a row may be refused for its key itself (a duplicate, an
+    // empty or unprintable request id), and what matters is keeping each one with its reason.
+    `CREATE TABLE IF NOT EXISTS ${REJECTED} (
+      request_id TEXT NOT NULL,
+      row_index BIGINT NOT NULL,
+      received_at BIGINT NOT NULL,
+      rejected_at BIGINT NOT NULL,
+      replica TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      record TEXT NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS ${REJECTED}_rejected_at ON ${REJECTED} (rejected_at)`,
   ];
 }
 
@@ -106,21 +123,71 @@ export class SqlPredictionStore implements PredictionStore {
     await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
   }
 
-  async insert(records: readonly PredictionRecord[]): Promise<void> {
+  async insert(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
     records.forEach(checkRecord);
-    if (records.length === 0) return;
-    await this.database.transaction(async (tx) => {
+    if (records.length === 0) return { duplicates: [] };
+    return this.database.transaction(async (tx) => {
       // SQLite runs in this process: one compiled single-row statement per row is its fastest bulk
       // insert. PostgreSQL is a round trip away: a few statements of many rows each.
+      const conflicts: PredictionRecord[] = [];
       if (this.kind === 'sqlite') {
-        await tx.runEach(insertSql(1), records.map(recordValues));
-        return;
+        const changes = await tx.runEach(insertSql(1), records.map(recordValues));
+        changes.forEach((changed, index) => {
+          if (changed === 0) conflicts.push(records[index]);
+        });
+      } else {
+        for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
+          const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
+          const inserted = await tx.all(
+            `${insertSql(chunk.length)} RETURNING request_id, row_index`,
+            chunk.flatMap(recordValues),
+          );
+          const keys = new Set(
+            inserted.map((row) => keyOf({ requestId: String(row.request_id), row: Number(row.row_index) })),
+          );
+          for (const record of chunk) if (!keys.delete(keyOf(record))) conflicts.push(record);
+        }
       }
-      for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
-        const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
-        await tx.run(insertSql(chunk.length), chunk.flatMap(recordValues));
-      }
+      return { duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
     });
+  }
+
+  async reject(rows: readonly RejectedRow[], rejectedAt: number): Promise<void> {
+    checkInteger('rejectedAt', rejectedAt);
+    if (rows.length === 0) return;
+    await this.database.transaction(async (tx) => {
+      await tx.runEach(
+        `INSERT INTO ${REJECTED} (request_id, row_index, received_at, rejected_at, replica, reason, record) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        rows.map(({ record, reason }) => [
+          printable(record.requestId),
+          Number.isSafeInteger(record.row) ? record.row : -1,
+          Number.isSafeInteger(record.receivedAt) ? record.receivedAt : rejectedAt,
+          rejectedAt,
+          printable(record.replica),
+          printable(reason),
+          recordJson(record),
+        ]),
+      );
+    });
+  }
+
+  async rejections(limit = DEFAULT_PAGE_SIZE): Promise<StoredRejection[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new PredictionStoreInputError('limit', `must be a positive integer, got ${limit}`);
+    const rows = await this.database.all(`SELECT * FROM ${REJECTED} ORDER BY rejected_at DESC LIMIT ?`, [limit]);
+    return rows.map((row) => ({
+      requestId: String(row.request_id),
+      row: Number(row.row_index),
+      receivedAt: Number(row.received_at),
+      rejectedAt: Number(row.rejected_at),
+      replica: String(row.replica),
+      reason: String(row.reason),
+      record: String(row.record),
+    }));
+  }
+
+  isDataError(error: unknown): boolean {
+    return error instanceof PredictionStoreInputError || this.database.isDataError(error);
   }
 
   async recordFeedback(
@@ -229,19 +296,55 @@ export class SqlPredictionStore implements PredictionStore {
     return { champion: users('champion'), challenger: users('challenger') };
   }
 
-  async deleteOlderThan(cutoff: number): Promise<RetentionOutcome> {
-    checkInteger('cutoff', cutoff);
-    return this.database.transaction(async (tx) => {
-      const predictions = await tx.run(`DELETE FROM ${PREDICTIONS} WHERE received_at < ?`, [cutoff]);
-      // A label whose prediction is still logged stays with it; one that never found its
-      // prediction (or lost it just now) goes once it is itself older than the cutoff.
-      const feedback = await tx.run(
-        `DELETE FROM ${FEEDBACK} WHERE labelled_at < ? AND NOT EXISTS (
-           SELECT 1 FROM ${PREDICTIONS} WHERE ${PREDICTIONS}.request_id = ${FEEDBACK}.request_id AND ${PREDICTIONS}.row_index = ${FEEDBACK}.row_index)`,
-        [cutoff],
+  async applyRetention(policy: RetentionPolicy): Promise<RetentionOutcome> {
+    checkInteger('cutoff', policy.cutoff);
+    for (const name of ['maxRows', 'batchRows'] as const)
+      if (!Number.isSafeInteger(policy[name]) || policy[name] < (name === 'maxRows' ? 0 : 1))
+        throw new PredictionStoreInputError(
+          name,
+          `must be a whole number${name === 'maxRows' ? '' : ' >= 1'}, got ${policy[name]}`,
+        );
+    const outcome: RetentionOutcome = { predictions: 0, feedback: 0, rejected: 0 };
+    // Oldest first, one batch per transaction: a sweep over millions of rows never holds the write
+    // lock (or, for SQLite in this thread, the event loop) for more than one batch.
+    const deleteBatches = async (where: string, params: () => Promise<SqlValue[] | undefined>) => {
+      for (;;) {
+        const bound = await params();
+        if (bound === undefined) return;
+        const deleted = await this.database.run(
+          `DELETE FROM ${PREDICTIONS} WHERE (request_id, row_index) IN (
+             SELECT request_id, row_index FROM ${PREDICTIONS} ${where} ORDER BY received_at, request_id, row_index LIMIT ?)`,
+          bound,
+        );
+        outcome.predictions += deleted;
+        if (deleted === 0) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await deleteBatches('WHERE received_at < ?', async () => [policy.cutoff, policy.batchRows]);
+    if (policy.maxRows > 0) {
+      await deleteBatches('', async () => {
+        const [{ count }] = await this.database.all(`SELECT COUNT(*) AS count FROM ${PREDICTIONS}`);
+        const excess = Number(count) - policy.maxRows;
+        return excess > 0 ? [Math.min(excess, policy.batchRows)] : undefined;
+      });
+    }
+    // A label whose prediction is still logged stays with it; one that never found its
+    // prediction (or lost it just now) goes once it is itself older than the cutoff.
+    outcome.feedback = await this.database.run(
+      `DELETE FROM ${FEEDBACK} WHERE labelled_at < ? AND NOT EXISTS (
+         SELECT 1 FROM ${PREDICTIONS} WHERE ${PREDICTIONS}.request_id = ${FEEDBACK}.request_id AND ${PREDICTIONS}.row_index = ${FEEDBACK}.row_index)`,
+      [policy.cutoff],
+    );
+    outcome.rejected = await this.database.run(`DELETE FROM ${REJECTED} WHERE rejected_at < ?`, [policy.cutoff]);
+    if (policy.maxRows > 0) {
+      outcome.rejected += await this.database.run(
+        `DELETE FROM ${REJECTED} WHERE rejected_at < (
+           SELECT MIN(rejected_at) FROM (SELECT rejected_at FROM ${REJECTED} ORDER BY rejected_at DESC LIMIT ?) newest)`,
+        [policy.maxRows],
       );
-      return { predictions, feedback };
-    });
+    }
+    return outcome;
   }
 
   close(): Promise<void> {
@@ -267,6 +370,54 @@ async function receivedTimes(tx: SqlExecutor, labels: readonly FeedbackLabel[]):
       found.set(keyOf({ requestId: String(row.request_id), row: Number(row.row_index) }), Number(row.received_at));
   }
   return found;
+}
+
+/**
+ * The conflicting records that are not already logged as they are: a write retried after its
+ * commit went through (a connection lost at COMMIT) finds its own rows, which count as written.
+ * Served by the same replica at the same millisecond with the same version and score is "the same".
+ */
+async function notAlreadyLogged(tx: SqlExecutor, conflicts: readonly PredictionRecord[]): Promise<PredictionRecord[]> {
+  const logged = new Map<string, SqlRow>();
+  const requestIds = [...new Set(conflicts.map((record) => record.requestId))];
+  for (let start = 0; start < requestIds.length; start += LOOKUP_CHUNK_KEYS) {
+    const chunk = requestIds.slice(start, start + LOOKUP_CHUNK_KEYS);
+    const rows = await tx.all(
+      `SELECT request_id, row_index, received_at, replica, version, probability FROM ${PREDICTIONS} WHERE request_id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const row of rows) logged.set(keyOf({ requestId: String(row.request_id), row: Number(row.row_index) }), row);
+  }
+  return conflicts.filter((record) => {
+    const row = logged.get(keyOf(record));
+    return !(
+      row &&
+      Number(row.received_at) === record.receivedAt &&
+      String(row.replica) === record.replica &&
+      String(row.version) === record.version &&
+      Number(row.probability) === record.probability
+    );
+  });
+}
+
+/** Text with control characters (NUL included, which PostgreSQL refuses in text) written as \uXXXX escapes. */
+function printable(text: unknown): string {
+  return String(text).replace(CONTROL_CHARACTERS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A record as JSON text that keeps what JSON cannot say: NaN and ±Infinity become the strings
+ * "NaN", "Infinity", "-Infinity", and a bigint its digits; a record that still cannot be written
+ * (a cycle) is kept as its printable text.
+ */
+function recordJson(record: PredictionRecord): string {
+  try {
+    return JSON.stringify(record, (_key, value: unknown) =>
+      (typeof value === 'number' && !Number.isFinite(value)) || typeof value === 'bigint' ? String(value) : value,
+    );
+  } catch (error) {
+    return JSON.stringify({ unserialisable: printable(String(record)), error: (error as Error).message });
+  }
 }
 
 function rangeFilter(query: PredictionQuery): { sql: string; params: SqlValue[] } {
@@ -305,8 +456,7 @@ function recordValues(record: PredictionRecord): SqlValue[] {
     record.modelName,
     record.alias,
     record.version,
-    // JSON.stringify writes NaN and ±Infinity as null, the missing value the features already use.
-    JSON.stringify(record.features),
+    featuresJson(record),
     record.probability,
     record.prediction,
     record.latencyMs,
@@ -317,6 +467,22 @@ function recordValues(record: PredictionRecord): SqlValue[] {
     shadow?.prediction ?? null,
     record.replica,
   ];
+}
+
+/**
+ * The features as JSON text: NaN and ±Infinity become null, the missing value the features already
+ * use; control characters are escaped, so NUL never reaches PostgreSQL's text.
+ * @throws PredictionStoreInputError when JSON cannot hold a value (a bigint, a cycle)
+ */
+function featuresJson(record: PredictionRecord): string {
+  try {
+    return JSON.stringify(record.features);
+  } catch (error) {
+    throw new PredictionStoreInputError(
+      `request ${printable(record.requestId)}, row ${record.row}: features`,
+      (error as Error).message,
+    );
+  }
 }
 
 function storedPrediction(row: SqlRow): StoredPrediction {
@@ -355,33 +521,71 @@ function checkInteger(field: string, value: number): void {
     throw new PredictionStoreInputError(field, `must be an integer number of milliseconds, got ${value}`);
 }
 
+/** Text columns of a record: what PostgreSQL refuses (NUL) or a log reader would trip over (other control characters) must not reach them. */
+const TEXT_FIELDS = ['requestId', 'userId', 'modelName', 'alias', 'version', 'replica'] as const;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g');
+
 /**
- * The checks that keep both backends identical: SQLite would store NaN as NULL (and fail NOT NULL)
- * where PostgreSQL keeps it, and would keep a fractional time PostgreSQL's BIGINT refuses.
+ * Why the store would refuse a record, as the field (relative to the record) and the problem; undefined
+ * when it is fine. These checks keep both backends identical: SQLite would store NaN as NULL (and
+ * fail NOT NULL) where PostgreSQL keeps it, would keep a fractional time PostgreSQL's BIGINT refuses,
+ * and keeps NUL in text where PostgreSQL refuses the whole statement.
+ * @example predictionRecordProblem({ ...record, probability: NaN }) // { field: 'probability', problem: 'must be a finite number, got NaN' }
  */
-function checkRecord(record: PredictionRecord, index: number): void {
-  const at = `records[${index}] (request ${record.requestId}, row ${record.row})`;
-  const fail = (field: string, problem: string) => {
-    throw new PredictionStoreInputError(`${at}.${field}`, problem);
-  };
-  if (typeof record.requestId !== 'string' || record.requestId === '') fail('requestId', 'must be a non-empty string');
-  if (!Number.isSafeInteger(record.row) || record.row < 0) fail('row', `must be an integer >= 0, got ${record.row}`);
-  if (!Number.isSafeInteger(record.receivedAt))
-    fail('receivedAt', `must be an integer number of milliseconds, got ${record.receivedAt}`);
-  if (!VARIANTS.includes(record.variant))
-    fail('variant', `must be one of ${VARIANTS.join(', ')}, got ${String(record.variant)}`);
-  if (!Number.isFinite(record.probability)) fail('probability', `must be a finite number, got ${record.probability}`);
-  if (record.prediction !== 0 && record.prediction !== 1)
-    fail('prediction', `must be 0 or 1, got ${String(record.prediction)}`);
-  if (!Number.isFinite(record.latencyMs)) fail('latencyMs', `must be a finite number, got ${record.latencyMs}`);
-  if (record.trafficShare !== null && !Number.isFinite(record.trafficShare))
-    fail('trafficShare', `must be a finite number or null, got ${record.trafficShare}`);
-  if (record.shadow) {
-    if (!Number.isFinite(record.shadow.probability))
-      fail('shadow.probability', `must be a finite number, got ${record.shadow.probability}`);
-    if (record.shadow.prediction !== 0 && record.shadow.prediction !== 1)
-      fail('shadow.prediction', `must be 0 or 1, got ${String(record.shadow.prediction)}`);
+export function predictionRecordProblem(record: PredictionRecord): { field: string; problem: string } | undefined {
+  const problem = (field: string, text: string) => ({ field, problem: text });
+  if (typeof record.requestId !== 'string' || record.requestId === '')
+    return problem('requestId', 'must be a non-empty string');
+  for (const field of TEXT_FIELDS) {
+    const value = record[field];
+    if (value === null && field === 'userId') continue;
+    if (typeof value !== 'string') return problem(field, `must be a string, got ${typeof value}`);
+    const control = CONTROL_CHARACTER.exec(value);
+    if (control)
+      return problem(
+        field,
+        `must not contain control characters, got U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} at ${control.index}`,
+      );
   }
+  if (!Number.isSafeInteger(record.row) || record.row < 0)
+    return problem('row', `must be an integer >= 0, got ${record.row}`);
+  if (!Number.isSafeInteger(record.receivedAt))
+    return problem('receivedAt', `must be an integer number of milliseconds, got ${record.receivedAt}`);
+  if (!VARIANTS.includes(record.variant))
+    return problem('variant', `must be one of ${VARIANTS.join(', ')}, got ${String(record.variant)}`);
+  if (!Number.isFinite(record.probability))
+    return problem('probability', `must be a finite number, got ${record.probability}`);
+  if (record.prediction !== 0 && record.prediction !== 1)
+    return problem('prediction', `must be 0 or 1, got ${String(record.prediction)}`);
+  if (!Number.isFinite(record.latencyMs))
+    return problem('latencyMs', `must be a finite number, got ${record.latencyMs}`);
+  if (record.trafficShare !== null && !Number.isFinite(record.trafficShare))
+    return problem('trafficShare', `must be a finite number or null, got ${record.trafficShare}`);
+  if (typeof record.features !== 'object' || record.features === null)
+    return problem('features', 'must be an object of column values');
+  if (record.shadow) {
+    for (const field of ['alias', 'version'] as const) {
+      const value = record.shadow[field];
+      if (typeof value !== 'string' || CONTROL_CHARACTER.test(value))
+        return problem(`shadow.${field}`, 'must be a string without control characters');
+    }
+    if (!Number.isFinite(record.shadow.probability))
+      return problem('shadow.probability', `must be a finite number, got ${record.shadow.probability}`);
+    if (record.shadow.prediction !== 0 && record.shadow.prediction !== 1)
+      return problem('shadow.prediction', `must be 0 or 1, got ${String(record.shadow.prediction)}`);
+  }
+  return undefined;
+}
+
+function checkRecord(record: PredictionRecord, index: number): void {
+  const found = predictionRecordProblem(record);
+  if (found)
+    throw new PredictionStoreInputError(
+      `records[${index}] (request ${printable(record.requestId)}, row ${record.row}).${found.field}`,
+      found.problem,
+    );
 }
 
 function checkLabel(label: FeedbackLabel, index: number): void {

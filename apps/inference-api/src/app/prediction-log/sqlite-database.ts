@@ -20,6 +20,9 @@ export const SQLITE_MEMORY = ':memory:';
  */
 const callQueues = new Map<string | symbol, Promise<unknown>>();
 
+/** SQLite result codes (and their extended forms, e.g. SQLITE_CONSTRAINT_NOTNULL) that a row's values cause. */
+const SQLITE_DATA_ERROR_CODES = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
+
 /** Compiled statements kept per connection. */
 const MAX_CACHED_STATEMENTS = 64;
 
@@ -100,6 +103,16 @@ export class SqliteDatabase implements SqlDatabase {
     });
   }
 
+  /**
+   * Constraint and type errors, and better-sqlite3's own refusals of a value it cannot bind, are the
+   * row's fault; busy and locked files, I/O errors, a full disk or a closed store are not.
+   */
+  isDataError(error: unknown): boolean {
+    if (error instanceof TypeError || error instanceof RangeError) return true;
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && SQLITE_DATA_ERROR_CODES.some((prefix) => code.startsWith(prefix));
+  }
+
   /** Statements straight on the connection; only inside {@link exclusive}. */
   private executor(): SqlTransaction {
     const connection = this.open_();
@@ -108,7 +121,7 @@ export class SqliteDatabase implements SqlDatabase {
       run: async (sql, params = []) => this.prepared(connection, sql).run(...params).changes,
       runEach: async (sql, rows) => {
         const statement = this.prepared(connection, sql);
-        for (const params of rows) statement.run(...params);
+        return rows.map((params) => statement.run(...params).changes);
       },
     };
   }

@@ -117,6 +117,7 @@ describe('the prediction store on one SQLite file', () => {
       expect(inspector.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all()).toEqual([
         { name: 'prediction_feedback' },
         { name: 'prediction_log' },
+        { name: 'prediction_log_rejected' },
       ]);
     } finally {
       inspector.close();

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
-import type { PredictionLogWriterStats } from '../prediction-log';
+import { DROP_REASONS, type PredictionLogWriterStats } from '../prediction-log';
 
 /**
  * The Prometheus metrics of this process, in a registry of its own (several apps in one test
@@ -100,7 +100,7 @@ export class ServingMetricsService {
     const stats = () => this.predictionLogStats();
     new Counter({
       name: 'inference_prediction_log_rows_total',
-      help: 'Predicted rows for the prediction log, by outcome: written to the store, or dropped because its queue was full.',
+      help: 'Predicted rows for the prediction log, by outcome: written to the store, rejected by it (kept in its rejected-rows table with the reason), or dropped (queue full, shutdown, writer thread ended). received = written + rejected + dropped + queued.',
       labelNames: ['outcome'] as const,
       registers: [this.registry],
       collect() {
@@ -108,13 +108,34 @@ export class ServingMetricsService {
         this.reset();
         if (current) {
           this.inc({ outcome: 'written' }, current.written);
+          this.inc({ outcome: 'rejected' }, current.rejected);
           this.inc({ outcome: 'dropped' }, current.dropped);
         }
       },
     });
     new Counter({
+      name: 'inference_prediction_log_received_rows_total',
+      help: 'Predicted rows handed to the prediction log: every one is written, rejected, dropped or still queued.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(stats()?.received ?? 0);
+      },
+    });
+    new Counter({
+      name: 'inference_prediction_log_dropped_rows_total',
+      help: 'Prediction log rows dropped, by reason: queue_full, closed (shutdown) or writer_exit (the writer thread ended holding them).',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+      collect() {
+        const current = stats();
+        this.reset();
+        for (const reason of DROP_REASONS) this.inc({ reason }, current?.droppedBy[reason] ?? 0);
+      },
+    });
+    new Counter({
       name: 'inference_prediction_log_failed_writes_total',
-      help: 'Batched writes to the prediction store that failed (their rows stay queued for the next attempt).',
+      help: 'Batched writes to the prediction store that failed for an outage (their rows stay queued and are retried with back-off).',
       registers: [this.registry],
       collect() {
         this.reset();

@@ -1,6 +1,6 @@
 import { joinedCodes, joinInto, type ColumnValues } from '../model/feature-batch';
-import type { PredictionRecord, Variant } from '../prediction-log';
 import type { ScoredRequest, ShadowScore } from '../scoring/prediction-observer';
+import type { PredictionRecord, Variant } from './prediction-store';
 
 /**
  * One scored request as the prediction log carries it from the hot path to the store: the batch's

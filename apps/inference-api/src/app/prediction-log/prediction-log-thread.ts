@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from '../prediction-log';
+import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from './index';
 import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
 
@@ -62,16 +62,9 @@ export async function runPredictionLogThread(): Promise<void> {
     queueCapacity: settings.queueCapacity,
     batchSize: settings.batchSize,
     flushIntervalMs: settings.flushIntervalMs,
-    onError: (error) =>
-      send({
-        type: 'error',
-        message: `prediction log write failed (rows kept for the next attempt): ${error.message}`,
-      }),
+    onError: (error) => send({ type: 'error', message: `prediction log: ${error.message}` }),
   });
-  const report = () => {
-    const { written, dropped, failedWrites, queued } = writer.stats;
-    send({ type: 'stats', stats: { written, dropped, failedWrites, queued } });
-  };
+  const report = () => send({ type: 'stats', stats: writer.stats });
   const timer = setInterval(report, STATS_INTERVAL_MS);
   void initialiseStore(
     store,
@@ -89,8 +82,7 @@ export async function runPredictionLogThread(): Promise<void> {
         for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
         for (const count of bundle.rowCounts) rows += count;
       }
-      const { written, dropped, failedWrites, queued } = writer.stats;
-      send({ type: 'taken', rows, stats: { written, dropped, failedWrites, queued } });
+      send({ type: 'taken', rows, stats: writer.stats });
     } else if (message.type === 'flush') {
       void writer.flush().then(() => {
         report();

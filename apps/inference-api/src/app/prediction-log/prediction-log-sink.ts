@@ -2,11 +2,13 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 import {
+  emptyWriterStats,
   PredictionLogWriter,
   RotatingJsonlFile,
+  type DropReason,
   type PredictionLogWriterStats,
   type PredictionStore,
-} from '../prediction-log';
+} from './index';
 import {
   bundleEntries,
   entryRows,
@@ -69,8 +71,7 @@ export class InThreadSink implements PredictionLogSink {
   }
 
   get stats(): PredictionLogWriterStats {
-    const { written, dropped, failedWrites, queued } = this.writer.stats;
-    return { written, dropped, failedWrites, queued };
+    return this.writer.stats;
   }
 
   flush(): Promise<void> {
@@ -87,6 +88,23 @@ const CLOSE_TIMEOUT_MS = 30_000;
 /** Pause before a writer thread that died is started again. */
 const RESTART_DELAY_MS = 1000;
 
+/** Counts of the sink's own and of its threads', added up. */
+function sumStats(...parts: PredictionLogWriterStats[]): PredictionLogWriterStats {
+  const total = emptyWriterStats();
+  const droppedBy = total.droppedBy as Record<DropReason, number>;
+  for (const part of parts) {
+    const sum = total as { -readonly [K in keyof PredictionLogWriterStats]: PredictionLogWriterStats[K] };
+    sum.received += part.received;
+    sum.written += part.written;
+    sum.rejected += part.rejected;
+    sum.dropped += part.dropped;
+    sum.failedWrites += part.failedWrites;
+    sum.queued += part.queued;
+    for (const reason of Object.keys(droppedBy) as DropReason[]) droppedBy[reason] += part.droppedBy[reason];
+  }
+  return total;
+}
+
 /**
  * Hands entries to a writer thread, which expands them into rows and owns the store connection and
  * the JSONL file: building a record per row, serialising features and the database's own work then
@@ -100,8 +118,12 @@ export class WorkerThreadSink implements PredictionLogSink {
   private worker!: Worker;
   private pending: PredictionLogEntry[] = [];
   private pendingRows = 0;
-  private droppedHere = 0;
-  private remote: PredictionLogWriterStats = { written: 0, dropped: 0, failedWrites: 0, queued: 0 };
+  /** Rows handed to this sink, and those it dropped itself (its bound reached, or closing). */
+  private receivedHere = 0;
+  private readonly droppedHere: Record<DropReason, number> = { queue_full: 0, closed: 0, writer_exit: 0 };
+  /** The current thread's last report, and the final counts of the threads before it. */
+  private remote = emptyWriterStats();
+  private earlierThreads = emptyWriterStats();
   /**
    * Rows posted to the thread that it has not taken yet. Counted here, not reported by the thread:
    * a thread that cannot keep up has a backlog of messages it has not read, and its timers (its
@@ -112,6 +134,8 @@ export class WorkerThreadSink implements PredictionLogSink {
   private readonly flushWaiters = new Map<number, () => void>();
   private nextFlushId = 0;
   private closing = false;
+  /** False between a thread's exit and its successor's start: entries wait here meanwhile. */
+  private alive = false;
   private sendScheduled = false;
   private readonly sendScheduledEntries = () => {
     this.sendScheduled = false;
@@ -128,11 +152,12 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   enqueue(entry: PredictionLogEntry): void {
     const rows = entryRows(entry);
+    this.receivedHere += rows;
     if (
       this.closing ||
       this.pendingRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
     ) {
-      this.droppedHere += rows;
+      this.droppedHere[this.closing ? 'closed' : 'queue_full'] += rows;
       return;
     }
     this.pending.push(entry);
@@ -143,16 +168,22 @@ export class WorkerThreadSink implements PredictionLogSink {
     }
   }
 
+  /**
+   * Rows handed to the thread count as received here, not there, and as queued until the thread
+   * has taken them: so `received = written + rejected + dropped + queued` holds at every moment.
+   */
   get stats(): PredictionLogWriterStats {
-    return {
-      written: this.remote.written,
-      dropped: this.droppedHere + this.remote.dropped,
-      failedWrites: this.remote.failedWrites,
-      queued: this.pendingRows + this.inFlightRows + this.remote.queued,
-    };
+    const here = emptyWriterStats();
+    const local = here as { -readonly [K in keyof PredictionLogWriterStats]: PredictionLogWriterStats[K] };
+    local.received = this.receivedHere - this.remote.received - this.earlierThreads.received;
+    local.droppedBy = { ...this.droppedHere };
+    local.dropped = this.droppedHere.queue_full + this.droppedHere.closed + this.droppedHere.writer_exit;
+    local.queued = this.pendingRows + this.inFlightRows;
+    return sumStats(here, this.earlierThreads, this.remote);
   }
 
   flush(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
     this.send();
     const id = this.nextFlushId++;
     return new Promise((resolve) => {
@@ -163,6 +194,13 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (!this.alive) {
+      // Between a thread's exit and its successor: nothing can write what waits here.
+      this.droppedHere.closed += this.pendingRows;
+      this.pending = [];
+      this.pendingRows = 0;
+      return;
+    }
     this.send();
     const exited = once(this.worker, 'exit');
     this.post({ type: 'close' });
@@ -177,6 +215,7 @@ export class WorkerThreadSink implements PredictionLogSink {
 
   private start(): void {
     this.worker = new Worker(this.script, { argv: [PREDICTION_LOG_THREAD_COMMAND], workerData: this.settings });
+    this.alive = true;
     this.worker.on('message', (message: FromWriterThread) => {
       if (message.type === 'stats') this.remote = message.stats;
       else if (message.type === 'taken') {
@@ -191,18 +230,28 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.worker.on('error', (error) => this.onError(`the prediction log's writer thread failed: ${error.message}`));
     this.worker.on('exit', (code) => {
       if (this.closing) return;
-      // Rows it held are lost; the ones counted as written stay counted.
-      this.onError(`the prediction log's writer thread exited with code ${code}; starting a new one`);
-      this.remote = { ...this.remote, queued: 0 };
+      // What it held (by its last report) and what it had not taken yet is lost with it: dropped,
+      // reason writer_exit. Rows it wrote after that report are in the store but counted dropped.
+      const lost = this.remote.queued + this.inFlightRows;
+      this.onError(
+        `the prediction log's writer thread exited with code ${code}; ${lost} row(s) it held are dropped; starting a new one`,
+      );
+      this.earlierThreads = sumStats(this.earlierThreads, { ...this.remote, queued: 0 });
+      this.remote = emptyWriterStats();
+      this.droppedHere.writer_exit += lost;
       this.inFlightRows = 0;
+      this.alive = false;
       for (const resolve of this.flushWaiters.values()) resolve();
       this.flushWaiters.clear();
-      setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+      setTimeout(() => {
+        this.start();
+        this.send();
+      }, RESTART_DELAY_MS).unref();
     });
   }
 
   private send(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || !this.alive) return;
     const entries = this.pending;
     this.inFlightRows += this.pendingRows;
     this.pending = [];

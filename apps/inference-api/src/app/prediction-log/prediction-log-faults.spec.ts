@@ -1,0 +1,290 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+
+import Database from 'better-sqlite3';
+
+import {
+  openPredictionStore,
+  PredictionLogWriter,
+  type PredictionLogWriterStats,
+  type PredictionRecord,
+  type PredictionStore,
+} from './index';
+import type { PredictionLogEntry } from './prediction-log-entry';
+import { WorkerThreadSink } from './prediction-log-sink';
+
+// The prediction log's writer against a real SQLite file when things go wrong: rows the store
+// refuses between good ones, a file locked by another connection, a full queue, and a writer thread
+// that dies. After each, every row handed to the log is accounted for:
+// received = written + rejected + dropped + queued.
+
+const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
+
+function record(requestId: string, row = 0, overrides: Partial<PredictionRecord> = {}): PredictionRecord {
+  return {
+    requestId,
+    row,
+    receivedAt: T0 + row,
+    userId: 'user-1',
+    variant: 'production',
+    modelName: 'churn_model',
+    alias: 'production',
+    version: '1',
+    features: { tenure: 3, Contract: 'Month-to-month' },
+    probability: 0.4,
+    prediction: 0,
+    latencyMs: 1,
+    trafficShare: null,
+    shadow: null,
+    replica: 'replica-a',
+    ...overrides,
+  };
+}
+
+function expectBalanced(stats: PredictionLogWriterStats): void {
+  const { received, written, rejected, dropped, queued } = stats;
+  expect({ received, accounted: written + rejected + dropped + queued }).toEqual({ received, accounted: received });
+}
+
+async function storedIds(store: PredictionStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const row of store.predictions({ modelName: 'churn_model' })) ids.push(`${row.requestId}/${row.row}`);
+  return ids;
+}
+
+describe('the prediction log writer on a SQLite file, when rows or the store fail', () => {
+  let dir: string;
+  let store: PredictionStore;
+  const writers: PredictionLogWriter[] = [];
+  const newWriter = (options: Partial<ConstructorParameters<typeof PredictionLogWriter>[0]> = {}) => {
+    const created = new PredictionLogWriter({
+      store,
+      queueCapacity: 1000,
+      batchSize: 100,
+      flushIntervalMs: 60_000,
+      ...options,
+    });
+    writers.push(created);
+    return created;
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'prediction-log-faults-'));
+    store = openPredictionStore(`sqlite:${join(dir, 'predictions.db')}`);
+    await store.init();
+  });
+
+  afterEach(async () => {
+    await Promise.all(writers.splice(0).map((w) => w.close()));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sets aside each poison row with its reason and writes every good row around it, in one flush', async () => {
+    const errors: string[] = [];
+    const log = newWriter({ onError: (error) => errors.push(error.message) });
+    log.enqueue([record('good-1')]);
+    // What issue #17 saw: a float32 overflow scored to NaN; then every kind of value the store refuses.
+    log.enqueue([record('bad-1', 0, { probability: Number.NaN }), record('bad-1', 1)]);
+    log.enqueue([record('good-2')]);
+    log.enqueue([record('bad-nul', 0, { userId: 'user\u00001' })]);
+    log.enqueue([record('bad-control', 0, { alias: 'prod\u0007uction' })]);
+    log.enqueue([
+      record('bad-shadow', 0, { shadow: { alias: 'c', version: '2', probability: Infinity, prediction: 1 } }),
+    ]);
+    log.enqueue([record('bad\u0000id')]);
+    // Passes the checks, but the database cannot bind it: found by halving the batch.
+    log.enqueue([record('bad-bigint', 0, { features: { tenure: 10n as unknown as number } })]);
+    log.enqueue([record('good-3'), record('good-3', 1)]);
+    await log.flush();
+
+    // Read back in time order (row r was received at T0 + r).
+    expect(await storedIds(store)).toEqual(['good-1/0', 'good-2/0', 'good-3/0', 'bad-1/1', 'good-3/1']);
+    const rejections = await store.rejections();
+    expect(Object.fromEntries(rejections.map((r) => [r.requestId, r.reason]))).toEqual({
+      'bad-1': 'probability: must be a finite number, got NaN',
+      'bad-nul': 'userId: must not contain control characters, got U+0000 at 4',
+      'bad-control': 'alias: must not contain control characters, got U+0007 at 4',
+      'bad-shadow': 'shadow.probability: must be a finite number, got Infinity',
+      'bad\\u0000id': 'requestId: must not contain control characters, got U+0000 at 3',
+      'bad-bigint': 'request bad-bigint, row 0: features: Do not know how to serialize a BigInt',
+    });
+    // The whole record is kept, with what JSON cannot say spelled out.
+    expect(JSON.parse(rejections.find((r) => r.requestId === 'bad-1')?.record as string)).toMatchObject({
+      requestId: 'bad-1',
+      probability: 'NaN',
+    });
+    expect(JSON.parse(rejections.find((r) => r.requestId === 'bad-nul')?.record as string).userId).toBe('user\u00001');
+    expect(log.stats).toMatchObject({ received: 11, written: 5, rejected: 6, dropped: 0, queued: 0, failedWrites: 0 });
+    expectBalanced(log.stats);
+    expect(errors.some((message) => message.includes('set aside'))).toBe(true);
+  });
+
+  it('logs a reused request id once, and sets the other prediction aside instead of counting it written', async () => {
+    const log = newWriter();
+    log.enqueue([record('client-id', 0, { probability: 0.2 })]);
+    await log.flush();
+    // A retried write of the row already logged is the same row: written, not a duplicate.
+    log.enqueue([record('client-id', 0, { probability: 0.2 })]);
+    // The same id on another request (another time, another score): not the same prediction.
+    log.enqueue([record('client-id', 0, { receivedAt: T0 + 5_000, probability: 0.9 })]);
+    await log.flush();
+    expect(await storedIds(store)).toEqual(['client-id/0']);
+    const [rejection] = await store.rejections();
+    expect(rejection.reason).toBe('duplicate: request client-id row 0 is already logged with another prediction');
+    expect(JSON.parse(rejection.record).probability).toBe(0.9);
+    expect(log.stats).toMatchObject({ written: 2, rejected: 1, queued: 0 });
+    expectBalanced(log.stats);
+    // Feedback joins the one logged row, the first prediction.
+    const outcome = await store.recordFeedback([{ requestId: 'client-id', row: 0, actual: 1 }], {
+      now: T0 + 10_000,
+      windowMs: 60_000,
+    });
+    expect(outcome.joined).toEqual([{ requestId: 'client-id', row: 0 }]);
+  });
+
+  it('keeps rows queued while another connection locks the file, and writes them once it lets go', async () => {
+    const errors: string[] = [];
+    const log = newWriter({
+      flushIntervalMs: 20,
+      maxRetryDelayMs: 100,
+      onError: (error) => errors.push(error.message),
+    });
+    const locker = new Database(join(dir, 'predictions.db'));
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      log.enqueue([record('during-lock-1'), record('during-lock-1', 1)]);
+      // The write waits the busy timeout out (blocking this thread: the lock cannot go meanwhile) and fails.
+      await log.flush();
+      expect(log.stats).toMatchObject({ written: 0, queued: 2, failedWrites: 1, rejected: 0, dropped: 0 });
+      expect(errors).toEqual([expect.stringMatching(/database is locked/)]);
+      log.enqueue([record('during-lock-2')]);
+      expectBalanced(log.stats);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    // Retried on the timer, with back-off, without anyone asking.
+    const deadline = Date.now() + 10_000;
+    while (log.stats.queued > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await storedIds(store)).toEqual(['during-lock-1/0', 'during-lock-2/0', 'during-lock-1/1']);
+    expect(log.stats).toMatchObject({ written: 3, queued: 0, rejected: 0, dropped: 0 });
+    expectBalanced(log.stats);
+  }, 30_000);
+
+  it('drops only what passes the queue bound during an outage, counted as queue_full, and writes the rest', async () => {
+    const log = newWriter({ queueCapacity: 5 });
+    const locker = new Database(join(dir, 'predictions.db'));
+    try {
+      locker.exec('BEGIN EXCLUSIVE');
+      log.enqueue([record('a'), record('a', 1), record('a', 2)]);
+      await log.flush();
+      expect(log.enqueue([record('b'), record('b', 1), record('b', 2)])).toBe(false);
+      expect(log.enqueue([record('c'), record('c', 1)])).toBe(true);
+      expect(log.enqueue([record('d')])).toBe(false);
+      expect(log.stats).toMatchObject({ received: 9, queued: 5, dropped: 4, droppedBy: { queue_full: 4 } });
+      expectBalanced(log.stats);
+    } finally {
+      locker.exec('ROLLBACK');
+      locker.close();
+    }
+    await log.flush();
+    expect(await storedIds(store)).toHaveLength(5);
+    expect(log.stats).toMatchObject({ received: 9, written: 5, dropped: 4, queued: 0 });
+    expectBalanced(log.stats);
+  }, 30_000);
+});
+
+describe('the writer thread', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'prediction-log-thread-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A script that runs the real thread code from its TypeScript sources (jiti compiles it in the thread). */
+  function threadScript(): string {
+    const workspace = resolve(__dirname, '../../../../..');
+    const script = join(dir, 'writer-thread.cjs');
+    writeFileSync(
+      script,
+      `const { createJiti } = require(${JSON.stringify(join(workspace, 'node_modules/jiti'))});
+const jiti = createJiti(__filename, { alias: { '@churn/churn-pipeline': ${JSON.stringify(join(workspace, 'libs/churn-pipeline/src/index.ts'))} } });
+jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredictionLogThread();
+`,
+    );
+    return script;
+  }
+
+  function entry(requestId: string, rows: number): PredictionLogEntry {
+    return {
+      requestId,
+      receivedAt: T0,
+      userId: null,
+      variant: 'production',
+      trafficShare: null,
+      modelName: 'churn_model',
+      alias: 'production',
+      version: '1',
+      latencyMs: 1,
+      replica: 'replica-a',
+      columnNames: ['tenure', 'Contract'],
+      columns: [Float64Array.from({ length: rows }, (_, i) => i), Array.from({ length: rows }, () => 'One year')],
+      probabilities: Float32Array.from({ length: rows }, () => 0.5),
+      labels: Int32Array.from({ length: rows }, () => 1),
+      shadow: null,
+    };
+  }
+
+  it('is started again when it dies; what it held is counted dropped (writer_exit), and the counts carry on', async () => {
+    const url = `sqlite:${join(dir, 'predictions.db')}`;
+    const errors: string[] = [];
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      { storeUrl: url, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
+      (message) => errors.push(message),
+    );
+    const store = openPredictionStore(url);
+    try {
+      const waitFor = async (check: () => boolean | Promise<boolean>, what: string) => {
+        const deadline = Date.now() + 60_000;
+        while (!(await check())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(sink.stats)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      sink.enqueue(entry('before', 3));
+      await sink.flush();
+      await waitFor(() => sink.stats.written === 3, 'the first rows written');
+      // Rows the thread takes but does not write yet (the batch is not full and the timer is long)...
+      sink.enqueue(entry('held', 4));
+      await waitFor(() => sink.stats.queued === 4 && sink.stats.received === 7, 'the thread to take the rows');
+      // ...are lost when it dies.
+      const dying = (sink as unknown as { worker: Worker }).worker;
+      await dying.terminate();
+      await waitFor(() => sink.stats.droppedBy.writer_exit === 4, 'the dead thread to be counted');
+      expectBalanced(sink.stats);
+      // Rows that arrive before its successor starts wait for it.
+      sink.enqueue(entry('after', 2));
+      await waitFor(() => (sink as unknown as { worker: Worker }).worker !== dying, 'a new thread');
+      await waitFor(async () => {
+        await sink.flush();
+        return sink.stats.written === 5;
+      }, 'the rows after the restart');
+      expect(sink.stats).toMatchObject({ received: 9, written: 5, dropped: 4, queued: 0, rejected: 0 });
+      expectBalanced(sink.stats);
+      expect(errors).toContainEqual(expect.stringMatching(/writer thread exited .*4 row\(s\) it held are dropped/));
+      await store.init();
+      expect(await storedIds(store)).toEqual(['after/0', 'after/1', 'before/0', 'before/1', 'before/2']);
+    } finally {
+      await sink.close();
+      await store.close();
+    }
+  }, 120_000);
+});
