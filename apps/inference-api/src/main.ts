@@ -13,6 +13,10 @@ import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 import { httpAdapterOptions } from './app/http/http-server-limits';
 import { PREDICTION_LOG_THREAD_COMMAND } from './app/prediction-log/prediction-log-sink';
 import { runPredictionLogThread, usePredictionLogThread } from './app/prediction-log/prediction-log-thread';
+import {
+  PREDICTION_REPORT_THREAD_COMMAND,
+  runPredictionReportThread,
+} from './app/prediction-log/prediction-report-reader';
 
 /** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
 async function bootstrap(args: readonly string[]): Promise<void> {
@@ -23,6 +27,11 @@ async function bootstrap(args: readonly string[]): Promise<void> {
   // The prediction log's writer thread starts from this same bundle (see WorkerThreadSink).
   if (args[0] === PREDICTION_LOG_THREAD_COMMAND && !isMainThread) {
     await runPredictionLogThread();
+    return;
+  }
+  // The A/B report's queries run in a thread of their own, from the same bundle (see PredictionReportReader).
+  if (args[0] === PREDICTION_REPORT_THREAD_COMMAND && !isMainThread) {
+    await runPredictionReportThread();
     return;
   }
   if (args.length > 0) throw new Error(`unknown subcommand "${args[0]}"; use "drift-report" or none (HTTP server)`);

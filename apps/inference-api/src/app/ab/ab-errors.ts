@@ -15,3 +15,5 @@ export class PredictionStoreUnavailableError extends Error {
     super(`the prediction store ${store} is not ready${reason ? `: ${reason}` : ''}`);
   }
 }
+
+export { ReportUnavailableError } from '../prediction-log/prediction-report-reader';

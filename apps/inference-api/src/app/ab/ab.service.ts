@@ -22,6 +22,7 @@ export interface FeedbackResultJson {
 @Injectable()
 export class AbService {
   private readonly feedbackWindowMs: number;
+  private readonly defaultWindowMs: number;
 
   constructor(
     private readonly log: PredictionLogService,
@@ -30,6 +31,7 @@ export class AbService {
     config: ConfigService<InferenceApiConfig, true>,
   ) {
     this.feedbackWindowMs = config.get('FEEDBACK_WINDOW_SECONDS', { infer: true }) * 1000;
+    this.defaultWindowMs = config.get('AB_REPORT_DEFAULT_WINDOW_DAYS', { infer: true }) * 86_400_000;
   }
 
   /** @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} when there is no store to join to */
@@ -48,17 +50,18 @@ export class AbService {
     };
   }
 
-  /** @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} when there is no store to read */
+  /**
+   * The report over `since`..`until`; without `since`, the AB_REPORT_DEFAULT_WINDOW_DAYS before
+   * `until` (or now), so that a bare call does not aggregate the whole log.
+   * @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} when there is no store to read
+   * @throws {ReportUnavailableError} when the queries overrun AB_REPORT_TIMEOUT_MS
+   */
   async report(query: AbReportQuery): Promise<AbReportJson> {
-    const store = this.log.readyStore();
+    const now = new Date();
     const settings = this.traffic.settings;
-    const range = { modelName: this.traffic.modelName, since: query.since, until: query.until };
-    const [aggregates, assignments] = await Promise.all([
-      store.aggregate(range),
-      settings.challengerShare === null
-        ? Promise.resolve(undefined)
-        : store.assignments({ ...range, trafficShare: settings.challengerShare }),
-    ]);
+    const since = query.since ?? Math.floor((query.until ?? now.getTime()) - this.defaultWindowMs);
+    const range = { modelName: this.traffic.modelName, since, until: query.until };
+    const { aggregates, assignments } = await this.log.readReport({ ...range, trafficShare: settings.challengerShare });
     return buildAbReport({
       ...range,
       aggregates,
@@ -66,7 +69,7 @@ export class AbService {
       assignments,
       confidence: query.confidence,
       minLabels: query.minLabels,
-      now: new Date(),
+      now,
     });
   }
 }

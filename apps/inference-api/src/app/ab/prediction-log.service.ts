@@ -11,6 +11,7 @@ import {
   type PredictionLogSink,
 } from '../prediction-log/prediction-log-sink';
 import { initialiseStore, predictionLogThreadScript } from '../prediction-log/prediction-log-thread';
+import { PredictionReportReader, type ReportData, type ReportQuery } from '../prediction-log/prediction-report-reader';
 import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
@@ -26,7 +27,8 @@ export const RETENTION_BATCH_ROWS = 5_000;
  * JSONL file, when configured) in batched writes, from a writer thread of its own when the app runs
  * from its bundle. The challenger's shadow score travels with the entry when there is one. Rows are
  * dropped and counted, never waited for, when the store cannot keep up. This thread keeps its own
- * connection for feedback, the report and the hourly retention sweep (PREDICTION_RETENTION_DAYS).
+ * connection for feedback and the retention sweep (PREDICTION_RETENTION_DAYS, PREDICTION_RETENTION_MAX_ROWS);
+ * the A/B report reads from a thread of its own (see PredictionReportReader).
  */
 @Injectable()
 export class PredictionLogService implements PredictionObserver, OnModuleInit, OnApplicationShutdown {
@@ -35,6 +37,7 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
   private readonly replica: string;
   private store: PredictionStore | undefined;
   private sink: PredictionLogSink | undefined;
+  private reader: PredictionReportReader | undefined;
   private ready = false;
   private lastInitError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -78,6 +81,12 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     };
     const script = predictionLogThreadScript();
     this.store = store;
+    this.reader = new PredictionReportReader({
+      storeUrl,
+      script,
+      localStore: () => store,
+      timeoutMs: this.config.get('AB_REPORT_TIMEOUT_MS', { infer: true }),
+    });
     this.sink = script ? new WorkerThreadSink(script, settings, onError) : new InThreadSink(store, settings, onError);
     this.metrics.trackPredictionLog(() => this.sink?.stats);
     void this.initialise(store, script ? 'a writer thread' : 'this thread');
@@ -87,6 +96,7 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     this.stopped = true;
     clearTimeout(this.timer);
     await this.sink?.close();
+    await this.reader?.close();
     await this.store?.close();
   }
 
@@ -106,6 +116,16 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
     if (!this.enabled || !this.store) throw new PredictionLogDisabledError();
     if (!this.ready) throw new PredictionStoreUnavailableError(this.store.description, this.lastInitError);
     return this.store;
+  }
+
+  /**
+   * The A/B report's figures, read off the request thread within AB_REPORT_TIMEOUT_MS.
+   * @throws {PredictionLogDisabledError} / {PredictionStoreUnavailableError} as {@link readyStore}
+   * @throws {ReportUnavailableError} when the queries overrun (answered 503 with Retry-After)
+   */
+  readReport(query: ReportQuery): Promise<ReportData> {
+    this.readyStore();
+    return (this.reader as PredictionReportReader).read(query);
   }
 
   /** Writes every queued record now (tests, shutdown). */

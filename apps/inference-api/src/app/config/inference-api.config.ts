@@ -210,6 +210,18 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Max(3650 * 86_400)
   FEEDBACK_WINDOW_SECONDS: number = 30 * 86_400;
 
+  /** `GET /ab/report` answers 503 (with Retry-After) when its queries take longer than this, in milliseconds. */
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  AB_REPORT_TIMEOUT_MS: number = 10_000;
+
+  /** The window `GET /ab/report` covers when `since` is not given: this many days before `until` (or now). */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(3650)
+  AB_REPORT_DEFAULT_WINDOW_DAYS: number = 7;
+
   /** Bearer token of `POST /feedback`; empty means the endpoint answers 401 to everyone. */
   @IsString()
   FEEDBACK_TOKEN: string = '';
@@ -219,6 +231,12 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Min(1)
   @Max(1_000_000)
   SHADOW_QUEUE_SIZE: number = 1000;
+
+  /** Estimated memory the shadow queue may hold, in bytes: beyond it, requests are not shadowed (counted in /metrics). */
+  @IsInt()
+  @Min(1024)
+  @Max(64 * 1024 * 1024 * 1024)
+  SHADOW_QUEUE_BYTES: number = 64 * 1024 * 1024;
 
   /** This process's name in the prediction log (the pod name in Kubernetes). */
   @Matches(/^[\x21-\x7e]{1,200}$/, { message: '$property must be 1 to 200 visible ASCII characters' })

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MlflowConnectionError, MlflowError } from '@churn/mlflow-client';
 
-import { PredictionLogDisabledError, PredictionStoreUnavailableError } from '../ab/ab-errors';
+import { PredictionLogDisabledError, PredictionStoreUnavailableError, ReportUnavailableError } from '../ab/ab-errors';
 import { InputError, ModelNotReadyError, ModelOutputError } from '../model/model-errors';
 
 /** Routes that speak MLflow's scoring protocol, whose errors are `{ error_code, message }`. */
@@ -34,8 +34,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
     if (reply.raw.destroyed) return;
-    const { status, message, field } = describeApiError(exception, this.bodyLimitBytes, this.logger);
+    const { status, message, field, retryAfterSeconds } = describeApiError(exception, this.bodyLimitBytes, this.logger);
     const answer = apiErrorAnswer(request.routeOptions?.url ?? '', status, message, field);
+    if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
     void reply.status(status).type(answer.contentType).send(answer.body);
   }
 }
@@ -44,6 +45,8 @@ export interface ApiErrorDescription {
   status: number;
   message: string;
   field?: string;
+  /** Sent as Retry-After: when trying again is worth it. */
+  retryAfterSeconds?: number;
 }
 
 /** The status, message and field an error is answered with; an unexpected one is logged (with its stack) as a 500. */
@@ -60,6 +63,12 @@ export function describeApiError(
     return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
   if (exception instanceof PredictionLogDisabledError || exception instanceof PredictionStoreUnavailableError)
     return { status: HttpStatus.SERVICE_UNAVAILABLE, message: exception.message };
+  if (exception instanceof ReportUnavailableError)
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      message: exception.message,
+      retryAfterSeconds: exception.retryAfterSeconds,
+    };
   if (exception instanceof MlflowConnectionError)
     return { status: HttpStatus.SERVICE_UNAVAILABLE, message: `MLflow is unreachable: ${exception.message}` };
   if (exception instanceof MlflowError && exception.status !== undefined && exception.status < 500) {

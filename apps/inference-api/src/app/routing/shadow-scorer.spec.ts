@@ -4,7 +4,7 @@ import type { ModelVersion } from '@churn/mlflow-client';
 
 import { LoadedModel } from '../model/loaded-model';
 import { ModelSlot } from '../model/model-slot';
-import { ShadowScorer } from './shadow-scorer';
+import { featureBatchBytes, ShadowScorer } from './shadow-scorer';
 
 /**
  * A challenger whose "session" answers probability = x / 100 for its one numeric input, counting its
@@ -91,7 +91,7 @@ describe('ShadowScorer', () => {
       ],
       [['7', 0, 30]],
     ]);
-    expect(scorer.stats).toEqual({ scored: 3, dropped: 0, failed: 0, queued: 0 });
+    expect(scorer.stats).toEqual({ scored: 3, dropped: 0, failed: 0, queued: 0, queuedBytes: 0 });
   });
 
   it('drops (and counts) requests beyond its queue, answering null at once', async () => {
@@ -102,6 +102,35 @@ describe('ShadowScorer', () => {
     );
     expect(results.map((rows) => rows?.length ?? null)).toEqual([1, 1, null, null]);
     expect(scorer.stats).toMatchObject({ scored: 2, dropped: 2 });
+  });
+
+  it('bounds the queue in bytes too: one large batch fills it as surely as many small requests', async () => {
+    const { slot } = await challenger();
+    const scorer = new ShadowScorer(100, undefined, 10_000);
+    const batch = (rows: number) => {
+      const values = Array.from({ length: rows }, (_, i) => i % 100);
+      return {
+        rows: rowsOf(...values),
+        bytes: featureBatchBytes({ rowCount: rows, columns: [Float64Array.from(values)] }),
+      };
+    };
+    const [small, large] = [batch(1), batch(100)];
+    expect([small.bytes, large.bytes]).toEqual([64 + 8, 100 * (64 + 8)]);
+    const submitted = [small, large, small, large, small].map(({ rows, bytes }) =>
+      scorer.submit(slot, (builder) => builder.fromRecords(rows, locate), bytes),
+    );
+    // Five requests fit the request bound; the second large one does not fit the byte bound.
+    expect(scorer.stats).toMatchObject({ queued: 4, queuedBytes: 3 * 72 + 7200, dropped: 1 });
+    const results = await Promise.all(submitted);
+    expect(results.map((rows) => rows?.length ?? null)).toEqual([1, 100, 1, null, 1]);
+    expect(scorer.stats).toMatchObject({ scored: 4, dropped: 1, queued: 0, queuedBytes: 0 });
+  });
+
+  it('takes a request larger than the whole bound when the queue is empty, so large batches are shadowed too', async () => {
+    const { slot } = await challenger();
+    const scorer = new ShadowScorer(100, undefined, 10);
+    const result = await scorer.submit(slot, (builder) => builder.fromRecords(rowsOf(42), locate), 1_000);
+    expect(result?.map((row) => Math.round(row.probability * 100))).toEqual([42]);
   });
 
   it('fails only the request whose rows the challenger cannot read', async () => {

@@ -1,4 +1,4 @@
-import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
+import type { ColumnValues, FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot } from '../model/model-slot';
 import { COALESCE_MAX_ROWS } from '../model/score-coalescer';
@@ -16,10 +16,37 @@ export interface ShadowStats {
   dropped: number;
   failed: number;
   queued: number;
+  /** Estimated memory the queued requests hold (see {@link featureBatchBytes}). */
+  queuedBytes: number;
+}
+
+/** Per row, what a parsed request holds beside its values (the row's object and its keys). */
+const ROW_OVERHEAD_BYTES = 64;
+/** Per text value, V8's string header and the array slot pointing to it. */
+const TEXT_OVERHEAD_BYTES = 24;
+
+/**
+ * Roughly what a request held for the shadow queue keeps in memory: its feature values (numbers as
+ * stored, text at two bytes a character plus a header) and a per-row overhead. A job holds the
+ * request's parsed rows until the challenger has read them, which is about as large again; the
+ * estimate is for bounding the queue, not for accounting to the byte.
+ * @example featureBatchBytes({ rowCount: 2, columns: [new Float64Array(2), ['ab', 'c']] }) // 2*64 + 16 + (24+4) + (24+2) = 198
+ */
+export function featureBatchBytes(batch: Pick<FeatureBatch, 'rowCount' | 'columns'>): number {
+  let bytes = batch.rowCount * ROW_OVERHEAD_BYTES;
+  for (const column of batch.columns as ColumnValues[]) {
+    if (!Array.isArray(column)) {
+      bytes += column.byteLength;
+      continue;
+    }
+    for (const text of column) bytes += TEXT_OVERHEAD_BYTES + 2 * (text?.length ?? 0);
+  }
+  return bytes;
 }
 
 interface ShadowJob {
   slot: ModelSlot;
+  bytes: number;
   prepare: (builder: FeatureBatchBuilder) => FeatureBatch;
   settle: (scores: ShadowScore[] | null) => void;
 }
@@ -34,32 +61,48 @@ interface ShadowJob {
  */
 export class ShadowScorer {
   private readonly queue: ShadowJob[] = [];
+  private queuedBytes = 0;
   private draining = false;
   private closed = false;
   private readonly counts = { scored: 0, dropped: 0, failed: 0 };
 
-  /** @param onOutcome told of every request: scored, dropped (queue full) or failed (with why) */
+  /**
+   * @param capacity requests queued at most
+   * @param onOutcome told of every request: scored, dropped (queue full) or failed (with why)
+   * @param capacityBytes estimated bytes queued at most: a few large batches fill the queue as
+   *   surely as many small requests (one request alone is always taken)
+   */
   constructor(
     private readonly capacity: number,
     private readonly onOutcome: (outcome: ShadowOutcome, error?: Error) => void = () => undefined,
+    private readonly capacityBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   get stats(): ShadowStats {
-    return { ...this.counts, queued: this.queue.length };
+    return { ...this.counts, queued: this.queue.length, queuedBytes: this.queuedBytes };
   }
 
   /**
    * Queues a request for the challenger; never throws, never waits.
    * @returns the challenger's scores when they exist, null when the queue was full or scoring failed
    */
-  submit(slot: ModelSlot, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ShadowScore[] | null> {
-    if (this.closed || this.queue.length >= this.capacity) {
+  submit(
+    slot: ModelSlot,
+    prepare: (builder: FeatureBatchBuilder) => FeatureBatch,
+    bytes = 0,
+  ): Promise<ShadowScore[] | null> {
+    if (
+      this.closed ||
+      this.queue.length >= this.capacity ||
+      (this.queue.length > 0 && this.queuedBytes + bytes > this.capacityBytes)
+    ) {
       this.counts.dropped++;
       this.onOutcome('dropped');
       return Promise.resolve(null);
     }
     return new Promise((settle) => {
-      this.queue.push({ slot, prepare, settle });
+      this.queue.push({ slot, bytes, prepare, settle });
+      this.queuedBytes += bytes;
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
@@ -90,6 +133,7 @@ export class ShadowScorer {
     const group = [this.queue.shift() as ShadowJob];
     while (this.queue.length > 0 && this.queue[0].slot === group[0].slot && group.length < JOBS_PER_STEP)
       group.push(this.queue.shift() as ShadowJob);
+    for (const job of group) this.queuedBytes -= job.bytes;
     return group;
   }
 

@@ -10,7 +10,7 @@ import type { ShadowScore } from '../scoring/prediction-observer';
 import { ModelSlotsService } from '../serving/model-slots.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import type { Route } from './route';
-import { ShadowScorer } from './shadow-scorer';
+import { featureBatchBytes, ShadowScorer } from './shadow-scorer';
 import {
   CHALLENGER_ALIAS,
   CHAMPION_ALIAS,
@@ -52,10 +52,14 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     this.modelName = slots.modelName;
     this.pollIntervalMs = config.get('POLL_INTERVAL_MS', { infer: true });
     this.current = noTraffic(this.modelName);
-    this.shadow = new ShadowScorer(config.get('SHADOW_QUEUE_SIZE', { infer: true }), (outcome, error) => {
-      this.metrics.shadowRequests.inc({ outcome });
-      if (error) this.logger.warn(`shadow scoring failed: ${error.message}`);
-    });
+    this.shadow = new ShadowScorer(
+      config.get('SHADOW_QUEUE_SIZE', { infer: true }),
+      (outcome, error) => {
+        this.metrics.shadowRequests.inc({ outcome });
+        if (error) this.logger.warn(`shadow scoring failed: ${error.message}`);
+      },
+      config.get('SHADOW_QUEUE_BYTES', { infer: true }),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -115,9 +119,16 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     };
   }
 
-  /** Queues the challenger's score of a request (see {@link ShadowScorer}); its outcome is counted in /metrics. */
-  shadowScore(slot: ModelSlot, prepare: (builder: FeatureBatchBuilder) => FeatureBatch): Promise<ShadowScore[] | null> {
-    return this.shadow.submit(slot, prepare);
+  /**
+   * Queues the challenger's score of a request (see {@link ShadowScorer}); its outcome is counted in /metrics.
+   * @param served the batch the served version scored: its size stands for what the job holds
+   */
+  shadowScore(
+    slot: ModelSlot,
+    prepare: (builder: FeatureBatchBuilder) => FeatureBatch,
+    served: FeatureBatch,
+  ): Promise<ShadowScore[] | null> {
+    return this.shadow.submit(slot, prepare, featureBatchBytes(served));
   }
 
   private loadedSlot(alias: string, version: string | null): ModelSlot | undefined {

@@ -82,7 +82,7 @@ export class ScoringService {
         batch.rowCount,
       );
       // Only once the served answer exists: a request that fails its own scoring is not shadowed.
-      const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare) : undefined;
+      const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare, batch) : undefined;
       if (this.observers.length > 0) {
         // Field by field: spreading `context` into the literal cost more than the rest of this method.
         const scored: ScoredRequest = {

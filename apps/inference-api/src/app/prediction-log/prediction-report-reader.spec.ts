@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import { openPredictionStore, type PredictionStore } from './index';
+import { PredictionReportReader, readReport, ReportUnavailableError } from './prediction-report-reader';
+
+// The A/B report's queries in their own thread (the real thread code, compiled in the thread by
+// jiti), on a SQLite log large enough that its aggregate takes a while: the calling thread keeps
+// turning meanwhile, an overrun is cut off with a Retry-After, and the next report works again.
+
+const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
+const ROWS = 200_000;
+
+describe('PredictionReportReader', () => {
+  let dir: string;
+  let url: string;
+  let store: PredictionStore;
+  const readers: PredictionReportReader[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'prediction-report-'));
+    url = `sqlite:${join(dir, 'predictions.db')}`;
+    store = openPredictionStore(url);
+    await store.init();
+    // Straight into the table: the writer is not what this test is about, and this is fast.
+    const db = new Database(join(dir, 'predictions.db'));
+    const insert = db.prepare(
+      `INSERT INTO prediction_log (request_id, row_index, received_at, user_id, variant, model_name, alias, version, features,
+         probability, prediction, latency_ms, traffic_share, replica) VALUES (?, 0, ?, ?, ?, 'churn_model', ?, ?, '{}', ?, ?, 1, 0.5, 'r')`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < ROWS; i++) {
+        const variant = i % 2 ? 'champion' : 'challenger';
+        insert.run(
+          `req-${i}`,
+          T0 + i,
+          `user-${i % 1000}`,
+          variant,
+          variant,
+          i % 2 ? '1' : '2',
+          (i % 100) / 100,
+          i % 3 ? 0 : 1,
+        );
+      }
+    })();
+    db.close();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(readers.map((reader) => reader.close()));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function threadReader(timeoutMs: number): PredictionReportReader {
+    const workspace = resolve(__dirname, '../../../../..');
+    const script = join(dir, 'report-thread.cjs');
+    writeFileSync(
+      script,
+      `const { createJiti } = require(${JSON.stringify(join(workspace, 'node_modules/jiti'))});
+const jiti = createJiti(__filename);
+jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredictionReportThread();
+`,
+    );
+    const reader = new PredictionReportReader({ storeUrl: url, script, localStore: () => store, timeoutMs });
+    readers.push(reader);
+    return reader;
+  }
+
+  const query = { modelName: 'churn_model', since: T0, until: T0 + ROWS, trafficShare: 0.5 };
+
+  it('answers what the store answers, while this thread keeps turning', async () => {
+    const reader = threadReader(60_000);
+    await reader.read({ ...query, until: T0 + 10 }); // the thread's start and compile, not measured
+    let longestGapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    const inThread = await reader.read(query);
+    const threadMs = performance.now() - started;
+    clearInterval(ticker);
+    const here = await readReport(store, query);
+    expect(inThread).toEqual(here);
+    expect(inThread.aggregates.map((a) => [a.variant, a.count])).toEqual([
+      ['challenger', ROWS / 2],
+      ['champion', ROWS / 2],
+    ]);
+    expect(inThread.assignments).toEqual({ champion: 500, challenger: 500 });
+    // The queries took a while, and this thread was never held for long meanwhile.
+    expect({ threadMs: threadMs > 50, longestGapMs: longestGapMs < 40 }).toEqual({
+      threadMs: true,
+      longestGapMs: true,
+    });
+  }, 60_000);
+
+  it('gives up on an overrunning report with a Retry-After, and the next one works again', async () => {
+    const reader = threadReader(60_000);
+    await reader.read({ ...query, until: T0 + 10 });
+    const impatient = reader as unknown as { options: { timeoutMs: number } };
+    impatient.options.timeoutMs = 5;
+    const overrun = reader.read(query);
+    await expect(overrun).rejects.toThrow(ReportUnavailableError);
+    await expect(overrun).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    impatient.options.timeoutMs = 60_000;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        expect((await reader.read(query)).aggregates).toHaveLength(2);
+        break;
+      } catch (error) {
+        // Refused while the abandoned thread finishes its query and exits.
+        expect(error).toBeInstanceOf(ReportUnavailableError);
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }, 60_000);
+});
