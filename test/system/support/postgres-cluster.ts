@@ -103,6 +103,16 @@ export class PostgresCluster {
       '--locale=C',
     ]);
     this.port = await freePort();
+    await this.startServer();
+  }
+
+  /** Starts a cluster stopped with {@link stop} again, on the same port and data (an outage ending). */
+  async restart(): Promise<void> {
+    if (this.started) return;
+    await this.startServer();
+  }
+
+  private async startServer(): Promise<void> {
     const serverOptions = `-p ${this.port} -k ${this.socketDir} -c listen_addresses=127.0.0.1`;
     try {
       await this.asServerUser('pg_ctl', [

@@ -71,6 +71,13 @@ export class PostgresDatabase implements SqlDatabase {
 
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     const client = await this.open_().connect();
+    // The pool listens for errors on idle clients only. A server that goes away between two
+    // statements of a transaction (a restart, an admin shutdown) makes a checked-out client emit
+    // 'error', which unheard would end the process (or the writer thread). Heard, it fails the next
+    // statement (the outage the caller retries), and the broken client is not put back in the pool.
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken ??= error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -78,11 +85,12 @@ export class PostgresDatabase implements SqlDatabase {
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken ??= rollbackFailed));
         throw error;
       }
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 
