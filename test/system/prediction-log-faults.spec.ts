@@ -9,71 +9,19 @@ import { join } from 'node:path';
 import { MlflowClient } from '@churn/mlflow-client';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the test reads the shared store through inference-api's own store class, as another replica would
-import { openPredictionStore, type PredictionStore } from '../../apps/inference-api/src/app/prediction-log';
+import { openPredictionStore } from '../../apps/inference-api/src/app/prediction-log';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same real model versions inference-api's own tests register
 import { registerTrainedVersion, telcoCustomers } from '../../apps/inference-api/test/support/model-fixtures';
-import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
+import { killGroup, MlflowServer } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
-import { answers, freePort, startProcess, workspaceRoot, type TestProcess } from './support/processes';
+import { logCounts, postPredict as post, startInferenceReplica, storedKeys, waitUntil } from './support/prediction-log';
+import { freePort, type TestProcess } from './support/processes';
 
 const MODEL = 'churn_log_faults';
 const FEEDBACK_TOKEN = 'prediction-log-faults-feedback-token';
 const QUEUE_ROWS = 20_000;
 
 type Customer = Record<string, string | number | null>;
-
-interface LogCounts {
-  received: number;
-  written: number;
-  rejected: number;
-  dropped: number;
-  queued: number;
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${lastError})` : ''}`);
-}
-
-async function logCounts(url: string): Promise<LogCounts> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  const value = (pattern: RegExp) => {
-    const found = pattern.exec(metrics);
-    if (!found) throw new Error(`/metrics has no ${pattern.source}`);
-    return Number(found[1]);
-  };
-  return {
-    received: value(/^inference_prediction_log_received_rows_total (\d+)$/m),
-    written: value(/^inference_prediction_log_rows_total\{outcome="written"\} (\d+)$/m),
-    rejected: value(/^inference_prediction_log_rows_total\{outcome="rejected"\} (\d+)$/m),
-    dropped: value(/^inference_prediction_log_rows_total\{outcome="dropped"\} (\d+)$/m),
-    queued: value(/^inference_prediction_log_queued_rows (\d+)$/m),
-  };
-}
-
-async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${url}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
-
-async function storedKeys(store: PredictionStore): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for await (const row of store.predictions({ modelName: MODEL })) keys.add(`${row.requestId}/${row.row}`);
-  return keys;
-}
 
 describe('the prediction log of a running inference-api when rows or the store fail', () => {
   let workDir: string;
@@ -103,28 +51,23 @@ describe('the prediction log of a running inference-api when rows or the store f
   });
 
   async function startInferenceApi(storeUrl: string): Promise<string> {
-    const port = await freePort();
-    const app = startProcess(process.execPath, [join(workspaceRoot, 'dist/apps/inference-api/main.js')], {
-      MLFLOW_TRACKING_URI: mlflow.url,
-      MODEL_NAME: MODEL,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      MODEL_CACHE_DIR: join(workDir, `cache-${port}`),
-      INFERENCE_STORE_URL: storeUrl,
-      FEEDBACK_TOKEN,
-      POLL_INTERVAL_MS: '500',
-      PREDICTION_LOG_FLUSH_MS: '50',
-      PREDICTION_LOG_QUEUE_ROWS: String(QUEUE_ROWS),
-      REPLICA_ID: `faults-${port}`,
+    const replicaId = `faults-${apps.length}`;
+    const replica = await startInferenceReplica({
+      mlflowUrl: mlflow.url,
+      model: MODEL,
+      storeUrl,
+      cacheDir: join(workDir, `cache-${replicaId}`),
+      replicaId,
+      probe: customers[0],
+      env: {
+        FEEDBACK_TOKEN,
+        POLL_INTERVAL_MS: '500',
+        PREDICTION_LOG_FLUSH_MS: '50',
+        PREDICTION_LOG_QUEUE_ROWS: String(QUEUE_ROWS),
+      },
     });
-    stopWithThisProcess(app.child.pid as number);
-    apps.push(app);
-    const url = `http://127.0.0.1:${port}`;
-    await waitUntil('inference-api to serve the model', async () => {
-      if (!(await answers(url))) return false;
-      return (await post(url, customers[0])).status === 200;
-    });
-    return url;
+    apps.push(replica.process);
+    return replica.url;
   }
 
   /** Rows answered 200, by key, and what every poison request was answered. */
@@ -188,7 +131,7 @@ describe('the prediction log of a running inference-api when rows or the store f
       const store = openPredictionStore(storeUrl);
       await store.init();
       try {
-        const stored = await storedKeys(store);
+        const stored = await storedKeys(store, MODEL);
         expect(good.filter((key) => !stored.has(key))).toEqual([]);
         // One more than the good requests: the warm-up prediction.
         expect(stored.size).toBe(counts.written);
@@ -266,7 +209,7 @@ describe('the prediction log of a running inference-api when rows or the store f
     const store = openPredictionStore(storeUrl);
     await store.init();
     try {
-      expect((await storedKeys(store)).size).toBe(answeredRows);
+      expect((await storedKeys(store, MODEL)).size).toBe(answeredRows);
     } finally {
       await store.close();
     }
