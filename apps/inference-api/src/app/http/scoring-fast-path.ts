@@ -3,14 +3,11 @@
  * answered straight from Node's HTTP server, ahead of Fastify and Nest; every other request
  * (other routes, CSV bodies, other content types, other methods) goes on to the framework as before.
  *
- * Why: with scoring batched per event-loop turn (model/score-coalescer.ts), the framework became
- * most of a single-customer request's cost. Measured on the bench machine (2 cores, 32
- * connections): Fastify's body parsing alone binds an AsyncResource per request, which on Node 20
- * builds two deprecation wrappers each time (~35 µs), and Nest's router, pipes and interceptor
- * chain add as much again, against ~50 µs for all a bare Node server does. What it answers is
- * decided by the same functions the controllers call (scoring/scoring-routes.ts) and errors take
- * the filter's shapes (api-exception.filter.ts), so a request gets the same answer either way; the
- * e2e suites exercise this path, since their requests are JSON over real HTTP.
+ * Why: once scoring is batched per event-loop turn, the framework's per-request work is most of a
+ * small request's cost (PERFORMANCE.md). What it answers is decided by the same functions the
+ * controllers call (scoring/scoring-routes.ts) and errors take the filter's shapes
+ * (api-exception.filter.ts), so a request gets the same answer either way; the e2e suites exercise
+ * this path, since their requests are JSON over real HTTP.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 

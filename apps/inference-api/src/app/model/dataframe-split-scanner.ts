@@ -3,13 +3,10 @@
  * MLflow's usual batch shape) straight from the request's bytes into a {@link FeatureBatch}, without
  * building the parsed document first.
  *
- * Why: for a 1000-row batch, `JSON.parse` made ~20,000 values and 1,000 arrays only for the builder to
- * read each once and drop it: on the bench machine parsing took ~1.3 ms, building ~1.3 ms and the
- * garbage they left ~0.7 ms of the ~6.6 ms the request thread spent per batch. Here a number is read
- * from its digits into the column, and a known category is recognised while its bytes are checked
- * (a trie per column) and stored as its code and its one shared string, so a batch of known values
- * allocates nothing per cell. Measured there: ~1.2 ms for the same batch, and the bench's batch
- * throughput 1.4–1.5× what it was in paired runs.
+ * Why: `JSON.parse` builds every value of a batch only for the builder to read each once and drop it
+ * (PERFORMANCE.md). Here a number is read from its digits into the column, and a known category is
+ * recognised while its bytes are checked (a trie per column) and stored as its code and its one
+ * shared string, so a batch of known values allocates nothing per cell.
  *
  * It takes a strict subset, and for anything else returns `undefined` so the caller parses the body
  * and builds the batch the general way (invocations-request.ts), which also names whatever is wrong:

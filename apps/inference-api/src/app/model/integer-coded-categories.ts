@@ -2,9 +2,8 @@
  * A serving copy of a model whose categorical inputs take integer codes instead of text.
  *
  * Why: onnxruntime-node copies a string tensor into native memory one JavaScript string at a time,
- * about 0.2 µs per value, on the event loop. For a 1000-row batch of the churn model's 16 categorical
- * columns that was ~3.3 ms of a ~4 ms `session.run` whose kernels took ~0.7 ms (onnxruntime's own
- * profile); int64 tensors are handed over as one buffer. The category → code lookup costs nothing
+ * on the event loop, which for a large batch costs several times the model's own kernels
+ * (PERFORMANCE.md); int64 tensors are handed over as one buffer. The category → code lookup costs nothing
  * extra, since serving already looks every category up to warn about unknown ones.
  *
  * What changes, per eligible input: the graph input's element type becomes int64, and its

@@ -3,9 +3,8 @@
  * loop are scored in one onnxruntime call, and each caller gets its own rows back.
  *
  * Why: a call's fixed cost (tensor creation, the native run's set-up, its `setImmediate` hop) is
- * about 150 µs on the bench machine while a row of the churn graph costs about half a microsecond,
- * so with 32 single-customer requests in flight the calls, not the rows, were a third of the request
- * thread's time. Unlike a serving framework's batch window this adds no delay: the group is sent
+ * hundreds of times a row's (PERFORMANCE.md), so with many small requests in flight the calls, not
+ * the rows, dominate. Unlike a serving framework's batch window this adds no delay: the group is sent
  * from `setImmediate`, i.e. once the requests whose bytes arrived with the same poll of the sockets
  * have been parsed, which is when onnxruntime-node would have started the lone call anyway.
  *

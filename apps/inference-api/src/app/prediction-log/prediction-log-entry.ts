@@ -102,12 +102,9 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
 /**
  * The entries of one turn of the event loop on their way to the writer thread, for one version:
  * the rows joined column by column, the request fields packed. Laid out for the structured clone,
- * whose cost follows the number of values it walks more than their size: the same 32
- * single-customer entries took 45 µs to post as some ninety small arrays and objects (a list per
- * request field, a code array and a copy of the category texts per text column) and 10 µs as the
- * dozen arrays below (measured on the bench machine). Cloned entry by entry, as at first, a request
- * cost some sixty objects, and that clone was the request thread's largest cost after the socket
- * write.
+ * whose cost follows the number of values it walks more than their size: a dozen column arrays
+ * post several times faster than a list, a code array and a copy of the category texts per entry
+ * (PERFORMANCE.md).
  */
 export interface PredictionLogBundle {
   /** The version's column names and code texts as JSON ({@link BundleLayout}): one string, made once per version. */

@@ -3,10 +3,9 @@
  * Unix time in milliseconds in the first 48 bits, then random bits.
  *
  * Why not version 4: every id is a key of the prediction log (its primary key starts with it). Random
- * keys land all over the key's B-tree, so each batch of log writes touched hundreds of index pages
- * and SQLite wrote every one of them to its WAL: ~23 µs a row on the bench machine, against ~8 µs
- * when keys arrive in time order, as these do. Ids stay unguessable (74 random bits) and unique
- * across replicas.
+ * keys land all over the key's B-tree, so each batch of log writes touches hundreds of index pages,
+ * several times the cost of keys that arrive in time order, as these do (PERFORMANCE.md). Ids stay
+ * unguessable (74 random bits) and unique across replicas.
  */
 import { randomFillSync } from 'node:crypto';
 
