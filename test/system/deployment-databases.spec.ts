@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the store class inference-api itself opens, as its runtime role would
+import { openPredictionStore } from '../../apps/inference-api/src/app/prediction-log';
 import {
   freshCredentials,
   initEnvironment,
@@ -23,6 +25,7 @@ import { runToCompletion, workspaceRoot } from './support/processes';
 
 const MLFLOW_INIT = join(workspaceRoot, 'docker/postgres/mlflow-db-init.sh');
 const PREDICTION_INIT = join(workspaceRoot, 'docker/postgres/prediction-db-init.sh');
+const INFERENCE_MAIN = join(workspaceRoot, 'dist/apps/inference-api/main.js');
 
 let workDir: string;
 let postgres: PostgresCluster;
@@ -119,6 +122,8 @@ describe("MLflow's PostgreSQL (docker/postgres/mlflow-db-init.sh)", () => {
 
 describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh)", () => {
   const database = 'predictions';
+  const storeUrl = (role: string, password: string) =>
+    `postgres://${role}:${password}@127.0.0.1:${postgres.port}/${database}`;
 
   beforeAll(async () => {
     await postgres.createDatabase(database);
@@ -128,14 +133,13 @@ describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh
       PREDICTION_DB_WRITER_PASSWORD: secretFor('writer'),
     });
     if (run.code !== 0) throw new Error(`prediction-db-init.sh exited with ${run.code}:\n${run.output}`);
-    // What a migration does, as the migration role: a table, an index, a sequence.
-    const migration = await as(
-      'prediction_owner',
-      database,
-      'CREATE TABLE predictions (request_id TEXT PRIMARY KEY, received_at BIGINT NOT NULL); ' +
-        'CREATE INDEX predictions_received_at ON predictions (received_at); CREATE SEQUENCE batches',
-    );
+    // The app's own migration step, as the deployment runs it: inference-api's `migrate-store` as the owner role.
+    const migration = await runToCompletion(process.execPath, [INFERENCE_MAIN, 'migrate-store'], {
+      INFERENCE_STORE_URL: storeUrl('prediction_owner', secretFor('owner')),
+    });
     if (migration.code !== 0) throw new Error(`the owner's migration failed: ${migration.output}`);
+    expect(migration.output).toContain('[OK] prediction log schema ready in postgres://prediction_owner:****@');
+    expect(migration.output).not.toContain(secretFor('owner'));
   });
 
   it('gives neither role any superuser or administrative right', async () => {
@@ -147,22 +151,46 @@ describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh
     ).toBe('prediction_owner|f|f|f|f|f\nprediction_writer|f|f|f|f|f');
   });
 
+  it('owns every table of the log by the owner role, in its own schema', async () => {
+    expect(
+      await postgres.query(
+        database,
+        "SELECT schemaname || '.' || tablename || ':' || tableowner FROM pg_tables WHERE tableowner LIKE 'prediction_%' ORDER BY 1",
+      ),
+    ).toBe(
+      ['prediction_feedback', 'prediction_log', 'prediction_log_rejected']
+        .map((table) => `prediction_log.${table}:prediction_owner`)
+        .join('\n'),
+    );
+  });
+
   it('lets the runtime role read, write and delete rows of the migrated tables, unqualified', async () => {
     const rows = await as(
       'prediction_writer',
       database,
-      "INSERT INTO predictions VALUES ('r1', 1), ('r2', 2); UPDATE predictions SET received_at = 3 WHERE request_id = 'r2'; " +
-        "DELETE FROM predictions WHERE received_at < 2; SELECT nextval('batches'); SELECT request_id || '@' || received_at FROM predictions",
+      "INSERT INTO prediction_feedback VALUES ('r1', 0, 1, 1), ('r2', 0, 0, 2); UPDATE prediction_feedback SET labelled_at = 3 WHERE request_id = 'r2'; " +
+        "DELETE FROM prediction_feedback WHERE labelled_at < 2; SELECT request_id || '@' || labelled_at FROM prediction_feedback",
     );
-    expect(rows).toEqual({ code: 0, output: expect.stringMatching(/^1\nr2@3$/m) });
+    expect(rows).toEqual({ code: 0, output: expect.stringMatching(/^r2@3$/m) });
+  });
+
+  it("opens inference-api's store as the runtime role: a migrated schema needs no DDL, so none is run", async () => {
+    const store = openPredictionStore(storeUrl('prediction_writer', secretFor('writer')));
+    try {
+      await expect(store.init()).resolves.toBeUndefined();
+      // The role may not create anything: had init() tried to, it would have been refused.
+      expect((await as('prediction_writer', database, 'CREATE TABLE probe (id INT)')).code).toBe(1);
+    } finally {
+      await store.close();
+    }
   });
 
   it.each([
     ['create a table', 'CREATE TABLE extra (id INT)', 'permission denied for schema prediction_log'],
     ['create one in public', 'CREATE TABLE public.extra (id INT)', 'permission denied for schema public'],
-    ['alter a table', 'ALTER TABLE predictions ADD COLUMN extra INT', 'must be owner of table predictions'],
-    ['drop a table', 'DROP TABLE predictions', 'must be owner of table predictions'],
-    ['create an index', 'CREATE INDEX IF NOT EXISTS extra ON predictions (request_id)', 'must be owner of table'],
+    ['alter a table', 'ALTER TABLE prediction_log ADD COLUMN extra INT', 'must be owner of table prediction_log'],
+    ['drop a table', 'DROP TABLE prediction_log', 'must be owner of table prediction_log'],
+    ['create an index', 'CREATE INDEX IF NOT EXISTS extra ON prediction_log (request_id)', 'must be owner of table'],
     ['create a temporary table', 'CREATE TEMP TABLE scratch (id INT)', 'permission denied to create temporary tables'],
   ])('refuses the runtime role to %s', async (_what, sql, refusal) => {
     expect(await as('prediction_writer', database, sql)).toEqual({

@@ -11,6 +11,7 @@ import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 import { httpAdapterOptions } from './app/http/http-server-limits';
+import { runMigrateStoreCommand } from './app/prediction-log/migrate-store-command';
 import { PREDICTION_LOG_THREAD_COMMAND } from './app/prediction-log/prediction-log-sink';
 import { runPredictionLogThread, usePredictionLogThread } from './app/prediction-log/prediction-log-thread';
 import {
@@ -18,10 +19,17 @@ import {
   runPredictionReportThread,
 } from './app/prediction-log/prediction-report-reader';
 
-/** No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run inference-api:drift-report). */
+/**
+ * No subcommand: the HTTP server. `drift-report …`: a drift report of a CSV (nx run
+ * inference-api:drift-report). `migrate-store`: the prediction log's tables, as their owner role.
+ */
 async function bootstrap(args: readonly string[]): Promise<void> {
   if (args[0] === 'drift-report') {
     process.exitCode = await runDriftReportCommand(args.slice(1));
+    return;
+  }
+  if (args[0] === 'migrate-store') {
+    process.exitCode = await runMigrateStoreCommand(args.slice(1));
     return;
   }
   // The prediction log's writer thread starts from this same bundle (see WorkerThreadSink).
@@ -34,7 +42,8 @@ async function bootstrap(args: readonly string[]): Promise<void> {
     await runPredictionReportThread();
     return;
   }
-  if (args.length > 0) throw new Error(`unknown subcommand "${args[0]}"; use "drift-report" or none (HTTP server)`);
+  if (args.length > 0)
+    throw new Error(`unknown subcommand "${args[0]}"; use "drift-report", "migrate-store" or none (HTTP server)`);
   // Validated here first as well, so a bad setting ends the process with one line naming the
   // variable instead of Nest's stack trace from inside module initialisation.
   const config = validateInferenceApiConfig(process.env);

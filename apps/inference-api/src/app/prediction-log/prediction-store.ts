@@ -146,8 +146,14 @@ export interface PredictionStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the store lives, with any password masked: for logs and /ready. */
   readonly description: string;
-  /** Opens the connection and creates tables and indexes if missing; safe when two processes race at start. */
+  /**
+   * Opens the connection and makes sure the tables exist: on a PostgreSQL schema that is already
+   * migrated it runs no DDL (the runtime role may not), otherwise it creates tables and indexes
+   * ({@link migrate}); safe when two processes race at start.
+   */
   init(): Promise<void>;
+  /** Opens the connection and creates whatever tables and indexes are missing (`main.js migrate-store`, as the owner role). */
+  migrate(): Promise<void>;
   /**
    * Writes every record in one transaction; a key already present is left as it is, and a record
    * that differs from the one logged under its key is returned as a duplicate.

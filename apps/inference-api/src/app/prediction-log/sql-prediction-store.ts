@@ -120,7 +120,30 @@ export class SqlPredictionStore implements PredictionStore {
 
   async init(): Promise<void> {
     await this.database.open();
+    if (this.kind === 'postgres' && (await this.migrated())) return;
+    try {
+      await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
+    } catch (error) {
+      if (this.kind !== 'postgres') throw error;
+      throw new Error(
+        `the prediction log's tables are missing and this role cannot create them (${(error as Error).message}): ` +
+          'run `node main.js migrate-store` with INFERENCE_STORE_URL naming the owner role first',
+      );
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.database.open();
     await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
+  }
+
+  /** Whether every table of the log exists in the role's schema (PostgreSQL's catalogue). */
+  private async migrated(): Promise<boolean> {
+    const rows = await this.database.all(
+      'SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (?, ?, ?)',
+      [PREDICTIONS, FEEDBACK, REJECTED],
+    );
+    return Number(rows[0]?.['present']) === 3;
   }
 
   async insert(records: readonly PredictionRecord[]): Promise<InsertOutcome> {

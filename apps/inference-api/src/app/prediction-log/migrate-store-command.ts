@@ -1,0 +1,53 @@
+/**
+ * `main.js migrate-store`: creates the prediction log's tables and indexes, once, as the role that
+ * owns them (the deployment's one-shot migration step: compose's `prediction-db-migrate`, the
+ * Kubernetes init container). The server then runs as a role that may read and write rows but
+ * change no schema, and finds the tables there. Idempotent: a second run changes nothing.
+ *
+ * Reads INFERENCE_STORE_URL only. Exit codes: 0 migrated, 1 anything else, with one line saying why
+ * (the URL's password masked).
+ */
+import { openPredictionStore, parsePredictionStoreUrl } from './open-prediction-store';
+
+export interface MigrateOutput {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+const processOutput: MigrateOutput = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+export async function runMigrateStoreCommand(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  output: MigrateOutput = processOutput,
+): Promise<number> {
+  if (args.length > 0) {
+    output.stderr(`migrate-store takes no arguments (got ${args.join(' ')}); it reads INFERENCE_STORE_URL`);
+    return 1;
+  }
+  const url = env['INFERENCE_STORE_URL'];
+  if (!url) {
+    output.stderr('migrate-store: INFERENCE_STORE_URL must name the store to migrate, as its owner role');
+    return 1;
+  }
+  try {
+    parsePredictionStoreUrl(url);
+  } catch (error) {
+    output.stderr(`migrate-store: INFERENCE_STORE_URL ${(error as Error).message}`);
+    return 1;
+  }
+  const store = openPredictionStore(url);
+  try {
+    await store.migrate();
+    output.stdout(`[OK] prediction log schema ready in ${store.description}`);
+    return 0;
+  } catch (error) {
+    output.stderr(`migrate-store: ${store.description}: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
