@@ -1,0 +1,293 @@
+/**
+ * Issue 17's benchmark: does reading the A/B report stall serving? `/predict`'s p99 latency at 32
+ * connections while `GET /ab/report` is called once a second, against the same process without the
+ * calls, in paired windows.
+ *
+ * One process of the built inference-api on its default settings (prediction log on, SQLite store)
+ * serves a champion/challenger split (share 0.5) to 10,000 users, so the report has both arms to
+ * read; its log grows through the run, so later reports read more rows (up to a few hundred
+ * thousand). Each round measures two windows back to back, the order alternating per round: load
+ * alone, and load with the report called every second (its answers timed and their statuses
+ * counted). The statistic, chosen before any run: the median over rounds of the per-round ratio
+ * p99 (with reports) ÷ p99 (without); target ≤ 1.10.
+ *
+ * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
+ * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { MlflowClient } from '@churn/mlflow-client';
+
+import { splitApplied, waitUntil } from './ab-logging/replica-probes';
+import type { LoadSummary } from './inference/load-generator';
+import { runOrThrow, startLoad, type ServerProcess } from './inference/processes';
+import {
+  startInferenceApi,
+  startPrivateMlflow,
+  telcoFeatureRows,
+  trainVersions,
+  type BenchContext,
+} from './inference/serving-setup';
+
+export const title = 'A/B report under load: /predict p99 while GET /ab/report runs every second (issue 17)';
+
+const MODEL_NAME = 'bench_ab_report';
+const CHALLENGER_SHARE = 0.5;
+const USERS = 10_000;
+const CUSTOMERS = 1_000;
+const CONNECTIONS = 32;
+const WARMUP_MS = 2_000;
+const DURATION_MS = 10_000;
+const ROUNDS = 5;
+const REPORT_EVERY_MS = 1_000;
+/** Issue 17: with the report called every second, /predict's p99 stays within 10 % of without. */
+const P99_RATIO_LIMIT = 1.1;
+
+interface ReportCalls {
+  durationsMs: number[];
+  statuses: Record<string, number>;
+}
+
+interface RoundResult {
+  round: number;
+  without: LoadSummary;
+  withReports: LoadSummary;
+  reports: ReportCalls;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const range = (values: number[], digits = 2) =>
+  `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+
+/** `USERS` single-customer `/predict` bodies as JSON lines, each with its own `user_id`. */
+async function writeUserBodies(csv: string, file: string): Promise<void> {
+  const { columns, rows } = await telcoFeatureRows(csv, CUSTOMERS);
+  const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
+  const lines: string[] = [];
+  for (let user = 0; user < USERS; user++)
+    lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** Calls `GET /ab/report` every REPORT_EVERY_MS until stopped, one call at a time, timing each. */
+function callReportsEverySecond(url: string): { stop: () => Promise<ReportCalls> } {
+  const calls: ReportCalls = { durationsMs: [], statuses: {} };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      let status: string;
+      try {
+        const response = await fetch(`${url}/ab/report`, { signal: AbortSignal.timeout(30_000) });
+        await response.arrayBuffer();
+        status = String(response.status);
+      } catch (error) {
+        status = (error as Error).name;
+      }
+      const took = performance.now() - started;
+      calls.durationsMs.push(took);
+      calls.statuses[status] = (calls.statuses[status] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, Math.max(0, REPORT_EVERY_MS - took)));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return calls;
+    },
+  };
+}
+
+export async function run(context: BenchContext) {
+  const root = context.workspaceRoot;
+  const scratch = context.scratchDir;
+  const logDir = join(scratch, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const telcoCsv = resolve(root, 'libs/churn-pipeline/data/telco-customer-churn.csv');
+  const apiBundle = join(root, 'dist/apps/inference-api/main.js');
+  const trainerBundle = join(root, 'dist/apps/training-worker/main.js');
+  const servers: ServerProcess[] = [];
+  for (const [project, bundle] of [
+    ['inference-api', apiBundle],
+    ['training-worker', trainerBundle],
+  ]) {
+    if (existsSync(bundle)) continue;
+    context.log(`${bundle} is missing: building ${project} (not timed)`);
+    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
+      cwd: root,
+      env: { ...process.env, NX_DAEMON: 'false' },
+      timeoutMs: 900_000,
+    });
+  }
+
+  try {
+    const mlflow = await startPrivateMlflow({
+      python: context.python(),
+      scratchDir: scratch,
+      logDir,
+      workspaceRoot: root,
+    });
+    servers.push(mlflow);
+    const client = new MlflowClient({ trackingUri: mlflow.url });
+    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
+    const [championVersion, challengerVersion] = await trainVersions({
+      workspaceRoot: root,
+      trainerBundle,
+      telcoCsv,
+      client,
+      env: mlflowEnv,
+      modelName: MODEL_NAME,
+      experiment: 'bench-ab-report',
+      seeds: [42, 7],
+      log: context.log,
+    });
+    for (const [alias, version] of [
+      ['production', championVersion],
+      ['champion', championVersion],
+      ['challenger', challengerVersion],
+    ])
+      await client.registeredModels.setAlias({ name: MODEL_NAME, alias, version });
+    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.challenger_share', value: '0.5' });
+    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: 'bench-ab-report' });
+    const bodiesFile = join(scratch, 'user-bodies.jsonl');
+    await writeUserBodies(telcoCsv, bodiesFile);
+
+    const api = await startInferenceApi({
+      name: 'ab-report',
+      workspaceRoot: root,
+      logDir,
+      env: mlflowEnv,
+      modelName: MODEL_NAME,
+      modelAlias: 'production',
+      modelCacheDir: join(scratch, 'model-cache'),
+      settings: { REPLICA_ID: 'ab-report', INFERENCE_STORE_URL: `sqlite:${join(scratch, 'store', 'p.db')}` },
+    });
+    servers.push(api);
+    await waitUntil('both arms to serve', () =>
+      splitApplied(api.url, { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: false }),
+    );
+    const window = (durationMs: number) =>
+      startLoad(root, {
+        host: '127.0.0.1',
+        port: api.port,
+        path: '/predict',
+        contentType: 'application/json',
+        bodiesFile,
+        connections: CONNECTIONS,
+        warmupMs: WARMUP_MS,
+        durationMs,
+        expectRows: 1,
+        checkEvery: 997,
+      }).done;
+    const withReports = async (durationMs: number) => {
+      const reports = callReportsEverySecond(api.url);
+      const load = await window(durationMs);
+      return { load, reports: await reports.stop() };
+    };
+    const checked = (load: LoadSummary, where: string) => {
+      if (load.errors + load.errorsOutsideWindow > 0)
+        throw new Error(`${where}: ${load.errors} failed requests (${load.sampleErrors.join(' | ')})`);
+      return load;
+    };
+
+    const loadAverageAtStart = loadavg();
+    context.log('warm-up round (4 s each way, discarded)');
+    checked(await window(4_000), 'warm-up');
+    await withReports(4_000);
+    const rounds: RoundResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // The order alternates, so neither window always runs on a log the other just grew.
+      let without: LoadSummary;
+      let measured: { load: LoadSummary; reports: ReportCalls };
+      if (round % 2 === 1) {
+        without = checked(await window(DURATION_MS), `round ${round} without`);
+        measured = await withReports(DURATION_MS);
+      } else {
+        measured = await withReports(DURATION_MS);
+        without = checked(await window(DURATION_MS), `round ${round} without`);
+      }
+      checked(measured.load, `round ${round} with reports`);
+      rounds.push({ round, without, withReports: measured.load, reports: measured.reports });
+      context.log(
+        `round ${round}: p99 ${without.p99Ms.toFixed(1)} ms without, ${measured.load.p99Ms.toFixed(1)} ms with ${measured.reports.durationsMs.length} reports ` +
+          `(median ${median(measured.reports.durationsMs).toFixed(0)} ms, statuses ${JSON.stringify(measured.reports.statuses)})`,
+      );
+    }
+    const loadAverageAtEnd = loadavg();
+
+    const ratios = rounds.map((r) => r.withReports.p99Ms / r.without.p99Ms);
+    const reportMs = rounds.flatMap((r) => r.reports.durationsMs);
+    const statuses: Record<string, number> = {};
+    for (const r of rounds)
+      for (const [status, count] of Object.entries(r.reports.statuses))
+        statuses[status] = (statuses[status] ?? 0) + count;
+    const ratio = median(ratios);
+    return {
+      timed:
+        `bench/suites/inference/load-generator.ts (the inference suite's closed-loop generator, its own process) sends single-customer POST /predict bodies on ${CONNECTIONS} connections (10,000 users, champion/challenger share 0.5) to one process of the built inference-api on its default settings (prediction log on, SQLite store); ` +
+        `${WARMUP_MS / 1000} s warm-up then ${DURATION_MS / 1000} s measured per window. Each of ${ROUNDS} rounds measures a window with no other traffic and a window during which GET /ab/report (default window, every row logged so far) is called once a second, one call at a time, the order alternating per round, after a discarded warm-up round. ` +
+        `Statistic (chosen before any run): the median over rounds of p99 with reports ÷ p99 without in the same round.`,
+      results: [
+        {
+          id: 'p99-with-reports',
+          label: '/predict p99 latency with GET /ab/report every second (median of rounds)',
+          value: median(rounds.map((r) => r.withReports.p99Ms)),
+          unit: 'ms',
+          reference: 'p99-without',
+        },
+        {
+          id: 'throughput-with-reports',
+          label: '/predict throughput with GET /ab/report every second (median of rounds)',
+          value: median(rounds.map((r) => r.withReports.requestsPerSecond)),
+          unit: 'req/s',
+          reference: 'throughput-without',
+        },
+        {
+          id: 'report-duration',
+          label: 'GET /ab/report answer time (median of all calls)',
+          value: median(reportMs),
+          unit: 'ms',
+        },
+      ],
+      references: [
+        {
+          id: 'p99-without',
+          label: 'the same without reports (median of rounds)',
+          value: median(rounds.map((r) => r.without.p99Ms)),
+          unit: 'ms',
+        },
+        {
+          id: 'throughput-without',
+          label: 'the same without reports (median of rounds)',
+          value: median(rounds.map((r) => r.without.requestsPerSecond)),
+          unit: 'req/s',
+        },
+      ],
+      targets: [
+        {
+          id: 'p99-ratio',
+          description: `/predict p99 with the report every second within 10 % of without: median over rounds of the paired ratio (range ${range(ratios)})`,
+          value: ratio,
+          limit: P99_RATIO_LIMIT,
+          unit: '×',
+          pass: ratio <= P99_RATIO_LIMIT,
+        },
+      ],
+      notes: [
+        `Per round (1–${ROUNDS}), p99 without / with reports (ms): ${rounds.map((r) => `${r.without.p99Ms.toFixed(1)} / ${r.withReports.p99Ms.toFixed(1)}`).join(', ')}; paired ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}.`,
+        `Report calls: ${reportMs.length}, answer time ${range(reportMs, 0)} ms (median ${median(reportMs).toFixed(0)} ms); statuses ${JSON.stringify(statuses)}.`,
+        `Rows in the log by the end: every 200 answered in the run (${rounds.reduce((sum, r) => sum + r.without.answered + r.withReports.answered, 0)} in the measured rounds).`,
+        `Load average (1/5/15 min) at the start: ${loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}; at the end: ${loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}.`,
+      ],
+    };
+  } finally {
+    for (const server of servers.reverse()) await server.stop();
+  }
+}
