@@ -56,6 +56,9 @@ describe('experiments', () => {
     const found = await client.experiments.search({ filter, max_results: 2 }).toArray();
     expect(found.map((e) => e.experiment_id).sort()).toEqual([...tagged].sort());
     expect(tagsToRecord(found[0].tags)).toMatchObject({ 'test.marker': marker });
+    // Without max_results too (MLflow's REST API alone would refuse it).
+    const all = await client.experiments.search({ filter }).toArray();
+    expect(all.map((e) => e.experiment_id).sort()).toEqual([...tagged].sort());
     const first = await client.experiments.searchPage({ filter, max_results: 2 });
     expect(first.items).toHaveLength(2);
     expect(first.next_page_token).toBeTruthy();

@@ -21,6 +21,9 @@ export interface CreateExperimentParams {
   tags?: TagsInput;
 }
 
+/** Experiments per page when a search names no `max_results`: MLflow's Python client's default. */
+export const DEFAULT_SEARCH_MAX_RESULTS = 1000;
+
 export interface SearchExperimentsParams {
   /** MLflow's filter, e.g. `tags.team = 'churn'` or `name LIKE 'churn%'`. */
   filter?: string;
@@ -76,7 +79,9 @@ export class Experiments {
     const body = await this.transport.json<{ experiments?: Experiment[]; next_page_token?: string }>({
       method: 'POST',
       path: `${API}/experiments/search`,
-      json: params,
+      // MLflow's REST API refuses a search without max_results (it reads the missing field as 0);
+      // its Python client sends 1000 by default, and so does this one.
+      json: { ...params, max_results: params.max_results ?? DEFAULT_SEARCH_MAX_RESULTS },
       // A search reads only; MLflow takes it as a POST.
       idempotent: true,
     });
