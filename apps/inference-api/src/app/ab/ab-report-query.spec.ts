@@ -13,7 +13,13 @@ function fieldOf(query: Record<string, unknown>): string {
 
 describe('parseAbReportQuery', () => {
   it('defaults to everything, 95 % intervals and 30 labels per arm', () => {
-    expect(parseAbReportQuery({})).toEqual({ since: undefined, until: undefined, confidence: 0.95, minLabels: 30 });
+    expect(parseAbReportQuery({})).toEqual({
+      since: undefined,
+      until: undefined,
+      confidence: 0.95,
+      minLabels: 30,
+      scoreBins: undefined,
+    });
   });
 
   it('takes ISO times or epoch milliseconds', () => {
@@ -29,6 +35,7 @@ describe('parseAbReportQuery', () => {
       until: 1800000000000,
       confidence: 0.99,
       minLabels: 5,
+      scoreBins: undefined,
     });
   });
 

@@ -10,6 +10,8 @@ export interface AbReportQuery {
   confidence: number;
   /** Labelled predictions each arm needs before a verdict. */
   minLabels: number;
+  /** Histogram bins of each arm's probabilities in the report; no histograms when undefined. */
+  scoreBins: number | undefined;
 }
 
 export const AB_REPORT_DEFAULTS = { confidence: 0.95, minLabels: 30 } as const;
@@ -33,7 +35,8 @@ export function parseAbReportQuery(query: Record<string, unknown>): AbReportQuer
   const minLabels = number(query, 'min_labels', AB_REPORT_DEFAULTS.minLabels);
   if (!Number.isInteger(minLabels) || minLabels < 1 || minLabels > 1e9)
     throw new InputError('min_labels', `expected a whole number of at least 1, got ${String(query['min_labels'])}`);
-  return { since, until, confidence, minLabels };
+  const bins = single(query, 'score_bins');
+  return { since, until, confidence, minLabels, scoreBins: bins === undefined ? undefined : Number(bins) };
 }
 
 function single(query: Record<string, unknown>, name: string): string | undefined {

@@ -26,6 +26,7 @@ const TRAFFIC: TrafficSettings = {
   challengerShare: 0.5,
   shadow: false,
   salt: 's',
+  perRequest: false,
   championVersion: '1',
   challengerVersion: '2',
   problems: [],

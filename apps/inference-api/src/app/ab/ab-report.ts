@@ -13,6 +13,7 @@ import {
 
 import type { VariantAggregate } from '../prediction-log';
 import type { TrafficSettings } from '../routing/traffic-settings';
+import type { ScoreDistributionsJson } from './score-distribution';
 
 /** The sample-ratio check's significance level, fixed by the issue: a split this unlikely is a bug, not luck. */
 export const SRM_ALPHA = 0.001;
@@ -87,6 +88,8 @@ export interface AbReportJson {
   shadow: ShadowJson;
   verdict: AbVerdict;
   verdict_reason: string;
+  /** Each arm's probabilities as a histogram, when asked for with `score_bins`; else null. */
+  score_distributions: ScoreDistributionsJson | null;
 }
 
 export interface AbReportInput {
@@ -100,6 +103,7 @@ export interface AbReportInput {
   confidence: number;
   minLabels: number;
   now: Date;
+  scoreDistributions?: ScoreDistributionsJson;
 }
 
 /** Builds the report; a sample-ratio mismatch is decided before, and instead of, any verdict on the metrics. */
@@ -161,6 +165,7 @@ export function buildAbReport(input: AbReportInput): AbReportJson {
     shadow: shadowJson(aggregates),
     verdict,
     verdict_reason: reason,
+    score_distributions: input.scoreDistributions ?? null,
   };
 }
 

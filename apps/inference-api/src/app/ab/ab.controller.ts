@@ -73,6 +73,13 @@ export class AbController {
     example: 30,
     description: 'Labelled predictions each arm needs before a verdict',
   })
+  @ApiQuery({
+    name: 'score_bins',
+    required: false,
+    example: 20,
+    description:
+      "Adds `score_distributions`: each arm's probabilities in this many equal-width bins and its positive count (what registry-admin's rollout guards compare)",
+  })
   @ApiOkResponse({ type: AbReportResponse })
   @ApiBadRequestResponse({ type: ApiErrorResponse, description: 'A query parameter is malformed; `field` names it.' })
   @ApiServiceUnavailableResponse({

@@ -97,4 +97,16 @@ export class AbReportResponse {
 
   @ApiProperty({ example: 'every 95 % interval of challenger − champion includes 0' })
   verdict_reason!: string;
+
+  @ApiProperty({
+    nullable: true,
+    description:
+      "With `score_bins`: each arm's probabilities in equal-width bins over [0, 1] and its positive count; else null.",
+    example: {
+      bins: 4,
+      champion: { count: 10, positives: 3, counts: [4, 3, 2, 1] },
+      challenger: { count: 2, positives: 1, counts: [1, 0, 0, 1] },
+    },
+  })
+  score_distributions!: Record<string, unknown> | null;
 }

@@ -8,6 +8,7 @@ import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { buildAbReport, type AbReportJson } from './ab-report';
 import type { AbReportQuery } from './ab-report-query';
 import { PredictionLogService } from './prediction-log.service';
+import { scoreDistributions } from './score-distribution';
 
 export interface FeedbackResultJson {
   received: number;
@@ -61,7 +62,14 @@ export class AbService {
     const settings = this.traffic.settings;
     const since = query.since ?? Math.floor((query.until ?? now.getTime()) - this.defaultWindowMs);
     const range = { modelName: this.traffic.modelName, since, until: query.until };
-    const { aggregates, assignments } = await this.log.readReport({ ...range, trafficShare: settings.challengerShare });
+    // Score histograms are asked for over a rollout step's short window, so they are read here
+    // rather than by the report reader.
+    const [{ aggregates, assignments }, distributions] = await Promise.all([
+      this.log.readReport({ ...range, trafficShare: settings.challengerShare }),
+      query.scoreBins === undefined
+        ? undefined
+        : scoreDistributions(this.log.readyStore().predictions(range), query.scoreBins),
+    ]);
     return buildAbReport({
       ...range,
       aggregates,
@@ -70,6 +78,7 @@ export class AbService {
       confidence: query.confidence,
       minLabels: query.minLabels,
       now,
+      scoreDistributions: distributions,
     });
   }
 }

@@ -14,6 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 
 import type { ModelRef } from '../model/loaded-model';
+import { ModelOutputError } from '../model/model-errors';
 import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
 import type { ServingMetricsService } from '../serving/serving-metrics.service';
@@ -103,6 +104,9 @@ export class ScoringFastPath {
         this.send(route, response, 200, JSON_TYPE, answer.json, served, started);
       }
     } catch (error) {
+      // A version that answered with a non-probability failed the request: the metrics count it
+      // against that version, so a rollout's error-rate guard sees which arm failed.
+      if (error instanceof ModelOutputError) served = error.model;
       const { status, message, field } = describeApiError(error, this.bodyLimitBytes, this.logger);
       const answer = apiErrorAnswer(route, status, message, field);
       this.send(route, response, status, answer.contentType, answer.body, served, started);

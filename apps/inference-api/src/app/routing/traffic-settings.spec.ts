@@ -23,6 +23,7 @@ describe('trafficSettingsOf', () => {
       challengerShare: 0.25,
       shadow: true,
       salt: 'exp-7',
+      perRequest: false,
       championVersion: '3',
       challengerVersion: '4',
       problems: [],
@@ -34,10 +35,19 @@ describe('trafficSettingsOf', () => {
       challengerShare: null,
       shadow: false,
       salt: 'churn_model',
+      perRequest: false,
       championVersion: null,
       challengerVersion: null,
       problems: [],
     });
+  });
+
+  it('splits requests without a user id only while traffic.per_request is true (a rollout)', () => {
+    expect(trafficSettingsOf(model({ 'traffic.per_request': 'true' })).perRequest).toBe(true);
+    expect(trafficSettingsOf(model({ 'traffic.per_request': 'false' })).perRequest).toBe(false);
+    expect(trafficSettingsOf(model({})).perRequest).toBe(false);
+    const on = trafficSettingsOf(model({ 'traffic.per_request': 'true' }));
+    expect(sameTraffic(on, trafficSettingsOf(model({})))).toBe(false);
   });
 
   it('ignores a malformed tag and names it, instead of failing every replica', () => {

@@ -5,6 +5,7 @@ export const TRAFFIC_TAGS = {
   challengerShare: 'traffic.challenger_share',
   shadow: 'traffic.shadow',
   salt: 'traffic.salt',
+  perRequest: 'traffic.per_request',
 } as const;
 
 /** The aliases that champion/challenger routing serves. */
@@ -19,6 +20,11 @@ export interface TrafficSettings {
   shadow: boolean;
   /** Hash salt of the user split; the model name when no `traffic.salt` tag is set. */
   salt: string;
+  /**
+   * Requests without a user id are split too, each by its request id (registry-admin sets this for
+   * the length of a rollout, so the share applies to all traffic while users stay sticky).
+   */
+  perRequest: boolean;
   /** Versions the champion and challenger aliases point to in MLflow; null when the alias does not exist. */
   championVersion: string | null;
   challengerVersion: string | null;
@@ -32,6 +38,7 @@ export function noTraffic(modelName: string): TrafficSettings {
     challengerShare: null,
     shadow: false,
     salt: modelName,
+    perRequest: false,
     championVersion: null,
     challengerVersion: null,
     problems: [],
@@ -69,10 +76,12 @@ export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
   }
 
   const salt = tags.get(TRAFFIC_TAGS.salt)?.trim() || model.name;
+  const perRequest = tags.get(TRAFFIC_TAGS.perRequest)?.trim().toLowerCase() === 'true';
   return {
     challengerShare,
     shadow,
     salt,
+    perRequest,
     championVersion: aliases.get(CHAMPION_ALIAS) ?? null,
     challengerVersion: aliases.get(CHALLENGER_ALIAS) ?? null,
     problems,
@@ -85,6 +94,7 @@ export function sameTraffic(a: TrafficSettings, b: TrafficSettings): boolean {
     a.challengerShare === b.challengerShare &&
     a.shadow === b.shadow &&
     a.salt === b.salt &&
+    a.perRequest === b.perRequest &&
     a.championVersion === b.championVersion &&
     a.challengerVersion === b.challengerVersion &&
     a.problems.join('\n') === b.problems.join('\n')

@@ -86,16 +86,21 @@ export class TrafficService implements OnApplicationBootstrap, OnApplicationShut
     return this.refreshing;
   }
 
-  /** The slot, variant and shadow of a request (see DESIGN.md: requests without a user id get the default alias). */
-  route(userId: string | undefined): Route {
+  /**
+   * The slot, variant and shadow of a request. Requests without a user id get the default alias
+   * (DESIGN.md), except during a rollout (`perRequest`), when they are split by their request id.
+   */
+  route(userId: string | undefined, requestId?: string): Route {
     const settings = this.current;
     const challenger = this.loadedSlot(CHALLENGER_ALIAS, settings.challengerVersion);
-    if (userId !== undefined && settings.challengerShare !== null) {
+    // The prefix keeps a request id from ever landing in the bucket of the user with the same text.
+    const splitKey = userId ?? (settings.perRequest && requestId !== undefined ? `request:${requestId}` : undefined);
+    if (splitKey !== undefined && settings.challengerShare !== null) {
       const champion = this.loadedSlot(CHAMPION_ALIAS, settings.championVersion);
       if (champion) {
         // A challenger that failed to load sends its users to the champion; the report's
         // sample-ratio check then shows the skew instead of hiding it.
-        if (challenger && isChallengerBucket(assignmentBucket(settings.salt, userId), settings.challengerShare)) {
+        if (challenger && isChallengerBucket(assignmentBucket(settings.salt, splitKey), settings.challengerShare)) {
           return {
             slot: challenger,
             variant: 'challenger',

@@ -32,7 +32,7 @@ export interface InvocationsAnswer {
 export async function answerPredict(scoring: ScoringService, body: unknown): Promise<PredictAnswer> {
   const receivedAt = Date.now();
   const parsed = parsePredictRequest(body, scoring.maxBatchRows);
-  const route = scoring.routeFor(parsed.userId);
+  const route = scoring.routeFor(parsed.userId, parsed.requestId);
   const { model, variant, batch, scores } = await scoring.score(
     route,
     {
@@ -116,10 +116,11 @@ async function invocations(
   prepare: (builder: FeatureBatchBuilder) => FeatureBatch,
 ): Promise<InvocationsAnswer> {
   const receivedAt = Date.now();
-  const route = scoring.routeFor(undefined);
+  const requestId = timeOrderedUuid();
+  const route = scoring.routeFor(undefined, requestId);
   const { model, batch, scores } = await scoring.score(
     route,
-    { route: 'invocations', requestId: timeOrderedUuid(), userId: undefined, receivedAt },
+    { route: 'invocations', requestId, userId: undefined, receivedAt },
     prepare,
   );
   return { model, json: invocationsResponseJson(scores, batch.rowCount) };

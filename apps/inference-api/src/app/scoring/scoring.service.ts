@@ -45,9 +45,9 @@ export class ScoringService {
     this.maxBatchRows = config.get('MAX_BATCH_ROWS', { infer: true });
   }
 
-  /** Where a request goes: champion or challenger for a user in an experiment, else the default alias. */
-  routeFor(userId: string | undefined): Route {
-    return this.traffic.route(userId);
+  /** Where a request goes: champion or challenger for a user in an experiment (or any request during a rollout), else the default alias. */
+  routeFor(userId: string | undefined, requestId?: string): Route {
+    return this.traffic.route(userId, requestId);
   }
 
   /**
