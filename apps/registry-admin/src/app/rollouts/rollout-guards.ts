@@ -1,0 +1,229 @@
+/**
+ * The rollout guards: what a step's window must show before the candidate gets more traffic. Each
+ * compares the candidate (challenger) with the champion over the same window and says `pass`,
+ * `breach` (revert now) or `insufficient` (hold the step: too little data to say either).
+ */
+import { populationStabilityIndex, sampleRatioMismatch } from '@churn/drift-stats';
+
+import { latencyQuantile, type TrafficFigures } from './replica-figures';
+
+export type GuardName = 'error_rate' | 'latency_p99' | 'score_psi' | 'positive_rate' | 'sample_ratio' | 'f1';
+
+/** Thresholds; every one has a default and may be overridden per rollout. */
+export interface GuardSettings {
+  /** Candidate error rate minus the champion's, at most. */
+  max_error_rate_increase: number;
+  /** Candidate p99 latency at most champion p99 × this, plus `latency_slack_ms`. */
+  max_latency_p99_ratio: number;
+  latency_slack_ms: number;
+  /** PSI of the candidate's probabilities against the champion's, at most. */
+  max_score_psi: number;
+  /** |candidate − champion| share of positive answers, at most. */
+  max_positive_rate_difference: number;
+  /** Logged predictions each arm needs before the score guards decide. */
+  min_scores: number;
+  /** The sample-ratio check's significance level. */
+  srm_alpha: number;
+  /** Breach when the F1 difference's whole interval lies below −this. */
+  max_f1_drop: number;
+  /** Labelled predictions each arm needs before the F1 guard decides; below it the guard does not apply. */
+  min_labels: number;
+}
+
+export const DEFAULT_GUARDS: GuardSettings = {
+  max_error_rate_increase: 0.01,
+  max_latency_p99_ratio: 1.5,
+  latency_slack_ms: 25,
+  max_score_psi: 0.2,
+  max_positive_rate_difference: 0.1,
+  min_scores: 50,
+  srm_alpha: 0.001,
+  max_f1_drop: 0.02,
+  min_labels: 30,
+};
+
+export interface GuardVerdict {
+  guard: GuardName;
+  /** `not_applicable`: F1 before enough labels came back (it neither holds nor passes the step). */
+  status: 'pass' | 'breach' | 'insufficient' | 'not_applicable';
+  value: number | null;
+  threshold: number;
+  detail: string;
+}
+
+/** The part of inference-api's `/ab/report?score_bins=N` the guards read. */
+export interface ReportFigures {
+  score_distributions: {
+    bins: number;
+    champion: { count: number; positives: number; counts: number[] };
+    challenger: { count: number; positives: number; counts: number[] };
+  } | null;
+  comparison: {
+    champion: { labelled: number };
+    challenger: { labelled: number };
+    differences: { metric: string; difference: number | null; lower: number | null; upper: number | null }[];
+  };
+}
+
+export interface GuardInput {
+  traffic: TrafficFigures;
+  /** The report over the same window; null when no replica answered it. */
+  report: ReportFigures | null;
+  share: number;
+  /** Requests each arm needs before the traffic guards decide. */
+  minRequests: number;
+  settings: GuardSettings;
+}
+
+/** Every guard's verdict over one window. Inputs are not modified. */
+export function evaluateGuards(input: GuardInput): GuardVerdict[] {
+  return [errorRate(input), latency(input), scorePsi(input), positiveRate(input), sampleRatio(input), f1(input)];
+}
+
+/** The step's outcome: the first breach reverts; any insufficient guard holds; else it passes. */
+export function stepDecision(verdicts: readonly GuardVerdict[]): 'pass' | 'breach' | 'hold' {
+  if (verdicts.some((verdict) => verdict.status === 'breach')) return 'breach';
+  if (verdicts.some((verdict) => verdict.status === 'insufficient')) return 'hold';
+  return 'pass';
+}
+
+function enoughRequests({ traffic, minRequests }: GuardInput): string | null {
+  const unreachable = traffic.unreachable.length > 0 ? `; unreachable: ${traffic.unreachable.join(', ')}` : '';
+  if (traffic.champion.requests < minRequests || traffic.challenger.requests < minRequests || unreachable)
+    return `champion ${traffic.champion.requests} and candidate ${traffic.challenger.requests} requests, ${minRequests} needed each${unreachable}`;
+  return null;
+}
+
+function errorRate(input: GuardInput): GuardVerdict {
+  const threshold = input.settings.max_error_rate_increase;
+  const missing = enoughRequests(input);
+  if (missing) return { guard: 'error_rate', status: 'insufficient', value: null, threshold, detail: missing };
+  const { champion, challenger } = input.traffic;
+  const candidateRate = challenger.errors / challenger.requests;
+  const championRate = champion.errors / champion.requests;
+  const increase = candidateRate - championRate;
+  return {
+    guard: 'error_rate',
+    status: increase > threshold ? 'breach' : 'pass',
+    value: increase,
+    threshold,
+    detail: `candidate ${challenger.errors}/${challenger.requests} failed (${pct(candidateRate)}), champion ${champion.errors}/${champion.requests} (${pct(championRate)}); increase ${pct(increase)}, allowed ${pct(threshold)}`,
+  };
+}
+
+function latency(input: GuardInput): GuardVerdict {
+  const { max_latency_p99_ratio: ratio, latency_slack_ms: slack } = input.settings;
+  const missing = enoughRequests(input);
+  const candidate = latencyQuantile(input.traffic.challenger.latencyBuckets, 0.99);
+  const champion = latencyQuantile(input.traffic.champion.latencyBuckets, 0.99);
+  if (missing || candidate === null || champion === null)
+    return {
+      guard: 'latency_p99',
+      status: 'insufficient',
+      value: null,
+      threshold: ratio,
+      detail: missing ?? 'no latency observed',
+    };
+  const limit = champion * ratio + slack / 1000;
+  return {
+    guard: 'latency_p99',
+    status: candidate > limit ? 'breach' : 'pass',
+    value: candidate,
+    threshold: limit,
+    detail: `candidate p99 ≤ ${ms(candidate)}, champion p99 ≤ ${ms(champion)}; limit ${ms(limit)} (× ${ratio} + ${slack} ms)`,
+  };
+}
+
+function scoresOf(input: GuardInput): ReportFigures['score_distributions'] | string {
+  const scores = input.report?.score_distributions ?? null;
+  if (scores === null) return 'no A/B report with score distributions from any replica';
+  const need = input.settings.min_scores;
+  if (scores.champion.count < need || scores.challenger.count < need)
+    return `champion ${scores.champion.count} and candidate ${scores.challenger.count} logged predictions, ${need} needed each`;
+  return scores;
+}
+
+function scorePsi(input: GuardInput): GuardVerdict {
+  const threshold = input.settings.max_score_psi;
+  const scores = scoresOf(input);
+  if (typeof scores === 'string' || scores === null)
+    return { guard: 'score_psi', status: 'insufficient', value: null, threshold, detail: String(scores) };
+  const psi = populationStabilityIndex(scores.champion.counts, scores.challenger.counts);
+  return {
+    guard: 'score_psi',
+    status: psi > threshold ? 'breach' : 'pass',
+    value: psi,
+    threshold,
+    detail: `PSI of candidate probabilities against champion's over ${scores.bins} bins: ${psi.toFixed(4)} (${scores.challenger.count} vs ${scores.champion.count} predictions), allowed ${threshold}`,
+  };
+}
+
+function positiveRate(input: GuardInput): GuardVerdict {
+  const threshold = input.settings.max_positive_rate_difference;
+  const scores = scoresOf(input);
+  if (typeof scores === 'string' || scores === null)
+    return { guard: 'positive_rate', status: 'insufficient', value: null, threshold, detail: String(scores) };
+  const candidate = scores.challenger.positives / scores.challenger.count;
+  const champion = scores.champion.positives / scores.champion.count;
+  const difference = Math.abs(candidate - champion);
+  return {
+    guard: 'positive_rate',
+    status: difference > threshold ? 'breach' : 'pass',
+    value: difference,
+    threshold,
+    detail: `candidate answers 1 for ${pct(candidate)}, champion for ${pct(champion)}; difference ${pct(difference)}, allowed ${pct(threshold)}`,
+  };
+}
+
+function sampleRatio(input: GuardInput): GuardVerdict {
+  const alpha = input.settings.srm_alpha;
+  const missing = enoughRequests(input);
+  if (missing) return { guard: 'sample_ratio', status: 'insufficient', value: null, threshold: alpha, detail: missing };
+  const observed = [input.traffic.champion.requests, input.traffic.challenger.requests];
+  const check = sampleRatioMismatch(observed, [1 - input.share, input.share], alpha);
+  return {
+    guard: 'sample_ratio',
+    status: check.mismatch ? 'breach' : 'pass',
+    value: check.pValue,
+    threshold: alpha,
+    detail: `requests champion ${observed[0]}, candidate ${observed[1]}, expected share ${pct(input.share)}; chi-square p = ${check.pValue.toPrecision(3)}, mismatch below ${alpha}`,
+  };
+}
+
+function f1(input: GuardInput): GuardVerdict {
+  const threshold = input.settings.max_f1_drop;
+  const comparison = input.report?.comparison;
+  const need = input.settings.min_labels;
+  const f1Difference = comparison?.differences.find((entry) => entry.metric === 'f1');
+  if (
+    comparison === undefined ||
+    comparison.champion.labelled < need ||
+    comparison.challenger.labelled < need ||
+    f1Difference?.upper == null ||
+    f1Difference.difference === null
+  ) {
+    const labelled = comparison ? `${comparison.champion.labelled} and ${comparison.challenger.labelled}` : 'no';
+    return {
+      guard: 'f1',
+      status: 'not_applicable',
+      value: null,
+      threshold,
+      detail: `${labelled} labelled predictions (champion, candidate), ${need} needed each before F1 is compared`,
+    };
+  }
+  return {
+    guard: 'f1',
+    status: f1Difference.upper < -threshold ? 'breach' : 'pass',
+    value: f1Difference.difference,
+    threshold,
+    detail: `F1 candidate − champion ${f1Difference.difference.toFixed(4)}, interval [${(f1Difference.lower ?? NaN).toFixed(4)}, ${f1Difference.upper.toFixed(4)}]; breach when the interval lies below −${threshold}`,
+  };
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(2)} %`;
+}
+
+function ms(seconds: number): string {
+  return Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(1)} ms` : 'above the largest bucket';
+}
