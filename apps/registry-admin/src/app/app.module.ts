@@ -7,6 +7,7 @@ import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from './config/registry-admin.config';
 import { HealthModule } from './health/health.module';
 import { RegistryModule, RegistryServicesModule } from './registry/registry.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 type Environment = Record<string, string | undefined>;
@@ -42,7 +43,7 @@ export class AppModule {
   static register(environment: Environment = process.env): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(environment), HealthModule, RegistryModule, WebhooksModule],
+      imports: [CoreModule.register(environment), HealthModule, RegistryModule, RolloutsModule, WebhooksModule],
       providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
     };
   }

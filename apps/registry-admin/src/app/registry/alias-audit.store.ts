@@ -24,7 +24,14 @@ import type { GateResult } from '../errors/registry-errors';
  * Each committed record carries the alias's rollback stack after the move (earlier holders, most
  * recent last), so a rollback reads one record instead of replaying the history.
  */
-export type AuditAction = 'promote' | 'rollback' | 'set' | 'delete' | 'external';
+export type AuditAction = 'promote' | 'rollback' | 'set' | 'delete' | 'external' | 'rollout';
+
+/**
+ * Rollout records (action `rollout`) say what a staged rollout did to the traffic: each step, its
+ * verdicts, a revert with the guard that caused it. They carry this pseudo-alias, which no real
+ * alias can be named (aliases have no dots), so no alias's history or rollback stack ever reads them.
+ */
+export const ROLLOUT_AUDIT_ALIAS = 'traffic.rollout';
 export type AuditOutcome = 'pending' | 'committed' | 'superseded' | 'failed' | 'refused' | 'abandoned';
 
 /** One audit record as the API returns it. Versions are MLflow's decimal strings; null = alias unset. */
@@ -47,6 +54,8 @@ export interface AliasAuditRecord {
   rollback_stack: string[];
   recorded_at: string;
   settled_at: string | null;
+  /** For `rollout` records: the rollout, step, event and the figures behind it; null otherwise. */
+  rollout: Record<string, unknown> | null;
 }
 
 export type AuditDraft = Pick<
@@ -112,6 +121,22 @@ export class AliasAuditStore {
   async recordFinal(draft: AuditDraft, outcome: 'committed' | 'refused'): Promise<AliasAuditRecord> {
     const record = await this.create(draft, outcome);
     return this.settle(record, outcome);
+  }
+
+  /**
+   * A rollout event, final when written: `from_version` is the champion, `to_version` the
+   * candidate, `reason` the sentence a person reads, `details` the figures and verdicts.
+   */
+  async recordRolloutEvent(
+    event: Pick<AuditDraft, 'model' | 'from_version' | 'to_version' | 'actor' | 'reason'>,
+    details: Record<string, unknown>,
+  ): Promise<AliasAuditRecord> {
+    const record = await this.create(
+      { ...event, alias: ROLLOUT_AUDIT_ALIAS, action: 'rollout', forced: false, gates: null, rollback_stack: [] },
+      'committed',
+      { rollout: JSON.stringify(details).slice(0, 7900) },
+    );
+    return this.settle(record, 'committed');
   }
 
   /** Step 3 of a move: the outcome, and the run's status to match. */
@@ -205,7 +230,11 @@ export class AliasAuditStore {
     return { records, next_page_token: page.next_page_token || null };
   }
 
-  private async create(draft: AuditDraft, outcome: AuditOutcome): Promise<AliasAuditRecord> {
+  private async create(
+    draft: AuditDraft,
+    outcome: AuditOutcome,
+    extraTags: Record<string, string> = {},
+  ): Promise<AliasAuditRecord> {
     const experimentId = (await this.experimentId(draft.model, true)) as string;
     // Strictly increasing within this process, so records written in the same millisecond (an
     // external observation and the move after it) keep their order in the history.
@@ -223,6 +252,7 @@ export class AliasAuditStore {
       outcome,
       rollback_stack: JSON.stringify(stack),
       'mlflow.user': draft.actor,
+      ...extraTags,
     };
     if (draft.reason !== null) tags['reason'] = draft.reason;
     if (draft.gates !== null) tags['gates'] = JSON.stringify(draft.gates);
@@ -280,9 +310,19 @@ function recordFromRun(run: Run): AliasAuditRecord {
     rollback_stack: tags['rollback_stack'] === undefined ? [] : (JSON.parse(tags['rollback_stack']) as string[]),
     recorded_at: new Date(run.info.start_time ?? 0).toISOString(),
     settled_at: settledAt === undefined ? null : new Date(Number(settledAt)).toISOString(),
+    rollout: tags['rollout'] === undefined ? null : (parseJsonOrText(tags['rollout']) as Record<string, unknown>),
   };
 }
 
 function versionTag(value: string | undefined): string | null {
   return value === undefined || value === 'none' ? null : value;
+}
+
+/** A tag cut to MLflow's length limit is no longer JSON: it is shown as text rather than lost. */
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { text };
+  }
 }

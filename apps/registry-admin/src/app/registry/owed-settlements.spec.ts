@@ -19,6 +19,7 @@ function record(id: string, model = 'm', alias = 'production'): AliasAuditRecord
     rollback_stack: ['1'],
     recorded_at: '2026-01-01T00:00:00.000Z',
     settled_at: null,
+    rollout: null,
   };
 }
 

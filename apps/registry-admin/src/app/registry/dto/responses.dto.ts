@@ -10,7 +10,7 @@ export class AuditRecordView {
   @ApiProperty({ description: 'MLflow run id of the record.' }) id!: string;
   @ApiProperty({ example: 'churn_model' }) model!: string;
   @ApiProperty({ example: 'production' }) alias!: string;
-  @ApiProperty({ enum: ['promote', 'rollback', 'set', 'delete', 'external'] }) action!: string;
+  @ApiProperty({ enum: ['promote', 'rollback', 'set', 'delete', 'external', 'rollout'] }) action!: string;
   @ApiProperty({ nullable: true, type: String, example: '1' }) from_version!: string | null;
   @ApiProperty({ nullable: true, type: String, example: '2' }) to_version!: string | null;
   @ApiProperty({ example: 'alice' }) actor!: string;
@@ -24,6 +24,13 @@ export class AuditRecordView {
   rollback_stack!: string[];
   @ApiProperty({ example: '2026-01-15T10:15:30.000Z' }) recorded_at!: string;
   @ApiProperty({ nullable: true, type: String }) settled_at!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description:
+      'For `rollout` records (alias `traffic.rollout`): rollout id, step, event, share, figures and verdicts.',
+  })
+  rollout!: Record<string, unknown> | null;
 }
 
 export class PushResultView {

@@ -1,0 +1,61 @@
+/**
+ * Reads every inference-api replica: the same replica list the reload push uses (INFERENCE_URLS,
+ * or one DNS name expanded to every address behind it), each replica's `/metrics`, and the A/B
+ * report over the shared prediction log from the first replica that answers.
+ */
+import { splitList } from '../config/registry-admin.config';
+import { expandPushTargets } from '../push/reload-push.service';
+import { parseMetrics, type MetricsSnapshot } from './replica-figures';
+import type { ReportFigures } from './rollout-guards';
+
+export const SCORE_BINS = 20;
+
+export class ReplicaReader {
+  private readonly urls: string[];
+
+  constructor(
+    inferenceUrls: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.urls = splitList(inferenceUrls).map((url) => url.replace(/\/+$/, ''));
+  }
+
+  targets(): Promise<string[]> {
+    return expandPushTargets(this.urls);
+  }
+
+  /** Each reachable replica's counters; those that did not answer are listed apart. */
+  async snapshot(): Promise<{ snapshots: Map<string, MetricsSnapshot>; unreachable: string[] }> {
+    const targets = await this.targets();
+    const snapshots = new Map<string, MetricsSnapshot>();
+    const unreachable: string[] = [];
+    await Promise.all(
+      targets.map(async (target) => {
+        try {
+          const response = await fetch(`${target}/metrics`, { signal: AbortSignal.timeout(this.timeoutMs) });
+          if (!response.ok) throw new Error(`HTTP ${response.status}`);
+          snapshots.set(target, parseMetrics(await response.text()));
+        } catch {
+          unreachable.push(target);
+        }
+      }),
+    );
+    return { snapshots, unreachable };
+  }
+
+  /** `/ab/report` for [since, now) with score histograms; null when no replica answers it. */
+  async report(since: number, minLabels: number): Promise<ReportFigures | null> {
+    for (const target of await this.targets()) {
+      try {
+        const response = await fetch(
+          `${target}/ab/report?since=${since}&score_bins=${SCORE_BINS}&min_labels=${minLabels}`,
+          { signal: AbortSignal.timeout(this.timeoutMs) },
+        );
+        if (response.ok) return (await response.json()) as ReportFigures;
+      } catch {
+        // The next replica reads the same shared store.
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * A rollout's state, kept in MLflow (one run per rollout in the experiment `<model>.rollouts`, run
+ * status RUNNING while it is under way) so that it survives a registry-admin restart and every
+ * replica or command line reads the same one.
+ */
+import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from '@churn/mlflow-client';
+
+import type { GuardSettings, GuardVerdict } from './rollout-guards';
+
+export type RolloutStatus = 'running' | 'promoted' | 'reverted' | 'aborted' | 'failed';
+
+/** What one window of a step measured, and what the guards said. */
+export interface RolloutWindow {
+  closed_at: string;
+  figures: {
+    champion: { requests: number; errors: number; scores: number | null };
+    challenger: { requests: number; errors: number; scores: number | null };
+    replicas: number;
+    unreachable: string[];
+  };
+  verdicts: GuardVerdict[];
+  decision: 'pass' | 'breach' | 'hold';
+}
+
+export interface RolloutStep {
+  index: number;
+  share: number;
+  started_at: string;
+  ended_at: string | null;
+  outcome: 'running' | 'passed' | 'breached' | 'held_too_long' | 'aborted';
+  windows: RolloutWindow[];
+}
+
+export interface RolloutPlan {
+  /** Challenger shares of the steps, rising, each below 1; the promotion follows the last. */
+  steps: number[];
+  step_seconds: number;
+  min_requests: number;
+  /** Windows a step may be extended by while a guard lacks data, before the rollout reverts. */
+  max_holds: number;
+  guards: GuardSettings;
+}
+
+export interface RolloutState extends RolloutPlan {
+  id: string;
+  model: string;
+  candidate_version: string;
+  champion_version: string;
+  actor: string;
+  reason: string | null;
+  status: RolloutStatus;
+  /** Why it ended: the breached guard, the abort, the manual move; null while running or promoted. */
+  ended_because: string | null;
+  created_at: string;
+  ended_at: string | null;
+  /** From the breached window's close to the last replica's push answer (the revert bench). */
+  revert_ms: number | null;
+  step_results: RolloutStep[];
+}
+
+const STATE_TAG = 'rollout.state';
+const STEP_TAG = (index: number) => `rollout.step.${index}`;
+/** MLflow keeps tag values up to 8000 characters; a step keeps its last windows within that. */
+const TAG_LIMIT = 7900;
+
+export class RolloutStore {
+  private readonly experimentIds = new Map<string, string>();
+
+  constructor(private readonly mlflow: MlflowClient) {}
+
+  static experimentName(model: string): string {
+    return `${model}.rollouts`;
+  }
+
+  /** Creates the rollout's run; its id is the rollout's id. */
+  async create(state: Omit<RolloutState, 'id'>): Promise<RolloutState> {
+    const experimentId = (await this.experimentId(state.model, true)) as string;
+    const run = await this.mlflow.runs.create({
+      experiment_id: experimentId,
+      run_name: `rollout v${state.champion_version} -> v${state.candidate_version}`,
+      start_time: Date.now(),
+      tags: { 'mlflow.user': state.actor, model: state.model, candidate_version: state.candidate_version },
+    });
+    const created = { ...state, id: run.info.run_id };
+    await this.save(created);
+    return created;
+  }
+
+  /** Writes the state and every step; the run ends (FINISHED/FAILED) once the rollout has. */
+  async save(state: RolloutState): Promise<void> {
+    const { step_results: steps, ...rest } = state;
+    const tags: Record<string, string> = { [STATE_TAG]: JSON.stringify(rest), status: state.status };
+    for (const step of steps) tags[STEP_TAG(step.index)] = fitStep(step);
+    await this.mlflow.runs.logBatch({ run_id: state.id, tags });
+    if (state.status !== 'running')
+      await this.mlflow.runs.update({
+        run_id: state.id,
+        status: state.status === 'promoted' ? 'FINISHED' : 'FAILED',
+        end_time: Date.now(),
+      });
+  }
+
+  /** @returns undefined when no rollout of this model has this id */
+  async get(model: string, id: string): Promise<RolloutState | undefined> {
+    let run: Run;
+    try {
+      run = await this.mlflow.runs.get(id);
+    } catch (error) {
+      if (error instanceof ResourceDoesNotExistError) return undefined;
+      throw error;
+    }
+    const state = stateOf(run);
+    return state?.model === model ? state : undefined;
+  }
+
+  /** Rollouts still under way (run RUNNING), of one model or of every model with a rollout experiment. */
+  async active(model?: string): Promise<RolloutState[]> {
+    const ids: string[] = [];
+    if (model !== undefined) {
+      const id = await this.experimentId(model, false);
+      if (id !== undefined) ids.push(id);
+    } else {
+      for await (const experiment of this.mlflow.experiments.search({ filter: "name LIKE '%.rollouts'" }))
+        ids.push(experiment.experiment_id);
+    }
+    if (ids.length === 0) return [];
+    const runs = await this.mlflow.runs
+      .search({ experiment_ids: ids, filter: "attributes.status = 'RUNNING'", max_results: 100 })
+      .toArray();
+    return runs.map(stateOf).filter((state): state is RolloutState => state?.status === 'running');
+  }
+
+  private async experimentId(model: string, create: boolean): Promise<string | undefined> {
+    const cached = this.experimentIds.get(model);
+    if (cached !== undefined) return cached;
+    const name = RolloutStore.experimentName(model);
+    let id: string;
+    if (create) id = (await this.mlflow.experiments.getOrCreate(name)).experiment_id;
+    else {
+      try {
+        id = (await this.mlflow.experiments.getByName(name)).experiment_id;
+      } catch (error) {
+        if (error instanceof ResourceDoesNotExistError) return undefined;
+        throw error;
+      }
+    }
+    this.experimentIds.set(model, id);
+    return id;
+  }
+}
+
+/** A step as JSON within the tag limit: its earliest windows are dropped first (the latest decided it). */
+function fitStep(step: RolloutStep): string {
+  let windows = step.windows;
+  let text = JSON.stringify(step);
+  while (text.length > TAG_LIMIT && windows.length > 1) {
+    windows = windows.slice(1);
+    text = JSON.stringify({ ...step, windows, windows_dropped: step.windows.length - windows.length });
+  }
+  return text;
+}
+
+function stateOf(run: Run): RolloutState | undefined {
+  const tags = tagsToRecord(run.data.tags ?? []);
+  const text = tags[STATE_TAG];
+  if (text === undefined) return undefined;
+  const state = JSON.parse(text) as Omit<RolloutState, 'step_results'>;
+  const steps: RolloutStep[] = [];
+  for (let index = 0; tags[STEP_TAG(index)] !== undefined; index++)
+    steps.push(JSON.parse(tags[STEP_TAG(index)]) as RolloutStep);
+  return { ...state, id: run.info.run_id, step_results: steps };
+}

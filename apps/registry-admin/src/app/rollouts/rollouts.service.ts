@@ -1,0 +1,496 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+
+import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
+
+import { RegistryAdminConfig } from '../config/registry-admin.config';
+import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
+import { AliasAuditStore } from '../registry/alias-audit.store';
+import { AliasMovesService } from '../registry/alias-moves.service';
+import { ModelRegistryService, TRAFFIC_TAGS } from '../registry/model-registry.service';
+import { evaluateGates } from '../registry/promotion-gates';
+import { checkReason, parseVersionNumber } from '../registry/request-fields';
+import { TrafficChangesService } from '../registry/traffic-changes.service';
+import { armTraffic, delta, type MetricsSnapshot } from './replica-figures';
+import { ReplicaReader } from './replica-reader';
+import { evaluateGuards, stepDecision, type GuardVerdict } from './rollout-guards';
+import {
+  RolloutStore,
+  type RolloutPlan,
+  type RolloutState,
+  type RolloutStatus,
+  type RolloutStep,
+} from './rollout-state';
+
+/** inference-api splits requests without a user id by request id while this tag is `true` (wiring table). */
+export const PER_REQUEST_TAG = 'traffic.per_request';
+const CHAMPION = 'champion';
+const CHALLENGER = 'challenger';
+/** How often a step's wait looks for manual alias or traffic changes. */
+const WATCH_MS = 500;
+
+export class RolloutNotFoundError extends RegistryAdminError {
+  override readonly name = 'RolloutNotFoundError';
+  readonly httpStatus = 404;
+
+  constructor(model: string, id: string) {
+    super(`no rollout ${id} of '${model}'`);
+  }
+}
+
+/** Ends a rollout's driver: with a revert (`status`), or, on shutdown, leaving it to resume. */
+class RolloutStop extends Error {
+  constructor(
+    readonly status: RolloutStatus | 'shutdown',
+    readonly because: string,
+  ) {
+    super(because);
+  }
+}
+
+export interface StartRollout {
+  model: string;
+  to: string | number;
+  plan: RolloutPlan;
+  reason?: string | null;
+  actor: string;
+}
+
+/**
+ * Staged rollouts (#19): the candidate becomes `challenger` beside `champion` (production's
+ * version), takes each step's share of all traffic (users sticky, anonymous requests split per
+ * request), and advances only when every guard passes over the step's window; the last step
+ * promotes it. A breach reverts at once (share 0, pushed, challenger cleared, audited).
+ *
+ * The server drives each rollout in the background; its state lives in MLflow ({@link RolloutStore})
+ * and a restarted registry-admin resumes it (restarting the current step's window) or, when the
+ * aliases were moved meanwhile, settles it as aborted. One rollout per model at a time.
+ */
+@Injectable()
+export class RolloutsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RolloutsService.name);
+  private readonly store: RolloutStore;
+  private readonly replicas: ReplicaReader;
+  private readonly drivers = new Map<string, { stop: (stop: RolloutStop) => void; done: Promise<void> }>();
+  private readonly starting = new Set<string>();
+
+  constructor(
+    private readonly mlflow: MlflowClient,
+    private readonly registry: ModelRegistryService,
+    private readonly moves: AliasMovesService,
+    private readonly traffic: TrafficChangesService,
+    private readonly audit: AliasAuditStore,
+    @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
+  ) {
+    this.store = new RolloutStore(mlflow);
+    this.replicas = new ReplicaReader(config.INFERENCE_URLS, config.PUSH_TIMEOUT_MS);
+  }
+
+  onApplicationBootstrap(): void {
+    void this.resumeAll().catch((error: unknown) =>
+      this.logger.error(`cannot resume rollouts: ${(error as Error).message}`),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const drivers = [...this.drivers.values()];
+    for (const driver of drivers) driver.stop(new RolloutStop('shutdown', 'registry-admin is stopping'));
+    await Promise.all(drivers.map((driver) => driver.done));
+  }
+
+  /**
+   * Runs the promotion gates, sets champion and challenger and starts driving the steps.
+   * @throws {GateRefusedError} (audited as refused; the candidate never takes traffic), {ConflictError}
+   *   when a rollout of the model is under way or the candidate already serves production
+   */
+  async start(request: StartRollout): Promise<RolloutState> {
+    const to = parseVersionNumber(request.to, 'to');
+    const reason = checkReason(request.reason);
+    if (this.starting.has(request.model)) throw new ConflictError(`a rollout of '${request.model}' is being started`);
+    this.starting.add(request.model);
+    try {
+      const registered = await this.registry.requireModel(request.model);
+      const [active] = await this.store.active(request.model);
+      if (active !== undefined)
+        throw new ConflictError(
+          `rollout ${active.id} of '${request.model}' (v${active.candidate_version}) is under way; abort it first`,
+        );
+      const versions = await this.registry.versions(request.model);
+      const candidate = this.registry.requireVersion(request.model, versions, to);
+      const alias = this.config.MODEL_ALIAS;
+      const production = ModelRegistryService.holderOf(registered, alias);
+      if (production === null)
+        throw new ConflictError(`${request.model}@${alias} is not set: promote a first version instead of rolling out`);
+      if (production === to) throw new ConflictError(`${request.model}@${alias} already points at v${to}`);
+      const holder = this.registry.requireVersion(request.model, versions, production);
+      const gates = evaluateGates(
+        await this.registry.versionFacts(candidate),
+        await this.registry.versionFacts(holder),
+        this.config.PROMOTION_MAX_F1_DROP,
+      );
+      if (gates.some((gate) => !gate.passed)) {
+        const refusal = await this.audit.recordFinal(
+          {
+            model: request.model,
+            alias,
+            action: 'promote',
+            from_version: production,
+            to_version: to,
+            actor: request.actor,
+            reason: `rollout refused before its first step${reason === null ? '' : `: ${reason}`}`,
+            forced: false,
+            gates,
+            rollback_stack: [],
+          },
+          'refused',
+        );
+        throw new GateRefusedError(`rollout of ${request.model} to v${to}`, gates, refusal.id);
+      }
+      const state = await this.store.create({
+        ...request.plan,
+        model: request.model,
+        candidate_version: to,
+        champion_version: production,
+        actor: request.actor,
+        reason,
+        status: 'running',
+        ended_because: null,
+        created_at: new Date().toISOString(),
+        ended_at: null,
+        revert_ms: null,
+        step_results: [],
+      });
+      await this.record(
+        state,
+        'started',
+        `rollout ${state.id} started: v${to} against v${production}, steps ${state.steps.map(percent).join(' → ')} → promote`,
+        { gates, plan: request.plan },
+      );
+      const why = `rollout ${state.id}`;
+      await this.pointAlias(state, CHAMPION, production, why);
+      await this.pointAlias(state, CHALLENGER, to, why);
+      await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
+      this.launch(state);
+      return state;
+    } finally {
+      this.starting.delete(request.model);
+    }
+  }
+
+  /** @throws {RolloutNotFoundError} */
+  async get(model: string, id: string): Promise<RolloutState> {
+    await this.registry.requireModel(model);
+    const state = await this.store.get(model, id);
+    if (state === undefined) throw new RolloutNotFoundError(model, id);
+    return state;
+  }
+
+  /** Reverts a running rollout at once. @throws {RolloutNotFoundError}, {ConflictError} when it has ended */
+  async abort(model: string, id: string, actor: string, reason: string | null | undefined): Promise<RolloutState> {
+    const why = checkReason(reason);
+    const state = await this.get(model, id);
+    if (state.status !== 'running') throw new ConflictError(`rollout ${id} has already ended (${state.status})`);
+    const because = `aborted by ${actor}${why === null ? '' : `: ${why}`}`;
+    const driver = this.drivers.get(id);
+    if (driver !== undefined) {
+      driver.stop(new RolloutStop('aborted', because));
+      await driver.done;
+    } else await this.revert(state, 'aborted', because, {}, null);
+    return this.get(model, id);
+  }
+
+  private launch(state: RolloutState): void {
+    let stop: (reason: RolloutStop) => void = () => undefined;
+    const stopped = new Promise<RolloutStop>((resolve) => (stop = resolve));
+    const done = this.drive(state, stopped).finally(() => this.drivers.delete(state.id));
+    this.drivers.set(state.id, { stop, done });
+  }
+
+  private async resumeAll(): Promise<void> {
+    for (const state of await this.store.active()) {
+      if (this.drivers.has(state.id)) continue;
+      const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
+      if (disturbed !== null) {
+        await this.revert(state, 'aborted', `${disturbed} while registry-admin was down`, {}, null);
+        continue;
+      }
+      await this.record(
+        state,
+        'resumed',
+        `rollout ${state.id} resumed after a registry-admin restart; the current step starts its window again`,
+        {},
+      );
+      this.launch(state);
+    }
+  }
+
+  private async drive(state: RolloutState, stopped: Promise<RolloutStop>): Promise<void> {
+    try {
+      const first = state.step_results.filter((step) => step.outcome === 'passed').length;
+      for (let index = first; index < state.steps.length; index++) {
+        const done = await this.runStep(state, index, stopped);
+        if (!done) return;
+      }
+      await this.promote(state);
+    } catch (error) {
+      if (error instanceof RolloutStop) {
+        if (error.status === 'shutdown') return;
+        await this.revert(state, error.status, error.because, {}, null);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error(`rollout ${state.id} failed: ${message}`);
+      await this.revert(state, 'failed', `failed: ${message}`, {}, null).catch((revertError: unknown) =>
+        this.logger.error(`rollout ${state.id}: revert failed too: ${(revertError as Error).message}`),
+      );
+    }
+  }
+
+  /** @returns false when the step reverted the rollout */
+  private async runStep(state: RolloutState, index: number, stopped: Promise<RolloutStop>): Promise<boolean> {
+    const share = state.steps[index];
+    const step: RolloutStep = {
+      index,
+      share,
+      started_at: new Date().toISOString(),
+      ended_at: null,
+      outcome: 'running',
+      windows: [],
+    };
+    state.step_results = [...state.step_results.slice(0, index), step];
+    await this.traffic.set(state.model, { challenger_share: share }, actorOf(state));
+    const since = Date.now();
+    const baseline = await this.replicas.snapshot();
+    await this.store.save(state);
+    await this.record(
+      state,
+      'step_started',
+      `step ${index + 1}/${state.steps.length}: candidate gets ${percent(share)} of traffic`,
+      { step: index, share },
+    );
+    for (let holds = 0; ; holds++) {
+      await this.wait(state, share, state.step_seconds * 1000, stopped);
+      const { window, closedAt } = await this.measure(state, share, baseline.snapshots, since);
+      step.windows.push(window);
+      if (window.decision === 'breach') {
+        const breached = window.verdicts.filter((verdict) => verdict.status === 'breach');
+        step.outcome = 'breached';
+        const because = `guard ${breached.map((verdict) => verdict.guard).join(', ')} breached at step ${index + 1} (${percent(share)}): ${breached.map((verdict) => `${verdict.detail}; value ${verdict.value}, threshold ${verdict.threshold}`).join(' | ')}`;
+        await this.revert(
+          state,
+          'reverted',
+          because,
+          { step: index, share, breached, figures: window.figures },
+          closedAt,
+        );
+        return false;
+      }
+      if (window.decision === 'hold') {
+        if (holds < state.max_holds) {
+          await this.store.save(state);
+          continue;
+        }
+        step.outcome = 'held_too_long';
+        const lacking = window.verdicts.filter((verdict) => verdict.status === 'insufficient');
+        const because = `step ${index + 1} (${percent(share)}) still lacked data after ${holds + 1} windows: ${lacking.map((verdict) => `${verdict.guard}: ${verdict.detail}`).join(' | ')}`;
+        await this.revert(state, 'reverted', because, { step: index, share, insufficient: lacking }, closedAt);
+        return false;
+      }
+      step.outcome = 'passed';
+      step.ended_at = new Date().toISOString();
+      await this.store.save(state);
+      await this.record(
+        state,
+        'step_passed',
+        `step ${index + 1}/${state.steps.length} (${percent(share)}) passed: ${summary(window.verdicts)}`,
+        { step: index, share, verdicts: window.verdicts, figures: window.figures },
+      );
+      return true;
+    }
+  }
+
+  /** The figures since the step began on every replica, and the guards' verdicts on them. */
+  private async measure(
+    state: RolloutState,
+    share: number,
+    baseline: Map<string, MetricsSnapshot>,
+    since: number,
+  ): Promise<{ window: RolloutState['step_results'][number]['windows'][number]; closedAt: number }> {
+    const [{ snapshots, unreachable }, report] = await Promise.all([
+      this.replicas.snapshot(),
+      this.replicas.report(since, state.guards.min_labels),
+    ]);
+    const closedAt = performance.now();
+    const deltas = [...snapshots].map(([target, snapshot]) => delta(baseline.get(target), snapshot));
+    // A replica that came up during the step has no baseline: everything it counted is this step's.
+    for (const [target, snapshot] of snapshots)
+      if (!baseline.has(target)) deltas.push(delta({ startTime: null, series: new Map() }, snapshot));
+    const arms = armTraffic(deltas, { champion: state.champion_version, challenger: state.candidate_version });
+    const traffic = { ...arms, replicas: snapshots.size, unreachable };
+    const verdicts = evaluateGuards({
+      traffic,
+      report,
+      share,
+      minRequests: state.min_requests,
+      settings: state.guards,
+    });
+    const scores = report?.score_distributions ?? null;
+    return {
+      closedAt,
+      window: {
+        closed_at: new Date().toISOString(),
+        figures: {
+          champion: {
+            requests: arms.champion.requests,
+            errors: arms.champion.errors,
+            scores: scores?.champion.count ?? null,
+          },
+          challenger: {
+            requests: arms.challenger.requests,
+            errors: arms.challenger.errors,
+            scores: scores?.challenger.count ?? null,
+          },
+          replicas: snapshots.size,
+          unreachable,
+        },
+        verdicts,
+        decision: stepDecision(verdicts),
+      },
+    };
+  }
+
+  /** Sleeps through a step's window, watching for an abort and for manual alias or traffic changes. */
+  private async wait(state: RolloutState, share: number, ms: number, stopped: Promise<RolloutStop>): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const tick = new Promise<undefined>((resolve) =>
+        setTimeout(() => resolve(undefined), Math.min(WATCH_MS, deadline - Date.now())),
+      );
+      const stop = await Promise.race([stopped, tick]);
+      if (stop !== undefined) throw stop;
+      const disturbed = await this.disturbance(state, share);
+      if (disturbed !== null) throw new RolloutStop('aborted', disturbed);
+    }
+  }
+
+  /** A manual change of what the rollout holds (aliases, share), said in words; null when none. */
+  private async disturbance(state: RolloutState, share: number): Promise<string | null> {
+    const registered = await this.registry.requireModel(state.model);
+    const expected: Array<[string, string]> = [
+      [this.config.MODEL_ALIAS, state.champion_version],
+      [CHAMPION, state.champion_version],
+      [CHALLENGER, state.candidate_version],
+    ];
+    for (const [alias, version] of expected) {
+      const holder = ModelRegistryService.holderOf(registered, alias);
+      if (holder !== version)
+        return `alias ${alias} was moved manually (v${version} -> ${holder === null ? '(unset)' : `v${holder}`}) during the rollout`;
+    }
+    const stored = Number(tagsToRecord(registered.tags)[TRAFFIC_TAGS.challengerShare]);
+    if (state.step_results.length > 0 && stored !== share)
+      return `the challenger share was changed manually (${percent(share)} -> ${String(stored)}) during the rollout`;
+    return null;
+  }
+
+  /**
+   * Share 0 and per-request split off, pushed to every replica; then the challenger cleared (when it
+   * still holds the candidate), the state ended and one audit record naming why.
+   */
+  private async revert(
+    state: RolloutState,
+    status: RolloutStatus,
+    because: string,
+    details: Record<string, unknown>,
+    closedAt: number | null,
+  ): Promise<void> {
+    await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
+    const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state));
+    if (closedAt !== null) state.revert_ms = Math.round(performance.now() - closedAt);
+    const registered = await this.registry.requireModel(state.model);
+    if (ModelRegistryService.holderOf(registered, CHALLENGER) === state.candidate_version)
+      await this.moves.deleteAlias({
+        model: state.model,
+        alias: CHALLENGER,
+        reason: `rollout ${state.id} ${status}`,
+        actor: actorOf(state),
+      });
+    const running = state.step_results.at(-1);
+    if (running !== undefined && running.outcome === 'running') running.outcome = 'aborted';
+    if (running !== undefined) running.ended_at ??= new Date().toISOString();
+    state.status = status;
+    state.ended_because = because;
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
+    await this.record(state, status, `rollout ${state.id} ${status}: ${because}`, {
+      ...details,
+      revert_ms: state.revert_ms,
+      pushes: change.pushes,
+    });
+    this.logger.warn(`rollout ${state.id} of ${state.model} ${status}: ${because}`);
+  }
+
+  /** The last step: production and champion move to the candidate, the challenger is cleared. */
+  private async promote(state: RolloutState): Promise<void> {
+    const why = `rollout ${state.id}: every step passed`;
+    await this.moves.promote({
+      model: state.model,
+      alias: this.config.MODEL_ALIAS,
+      to: state.candidate_version,
+      reason: why,
+      actor: actorOf(state),
+    });
+    await this.pointAlias(state, CHAMPION, state.candidate_version, why);
+    await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
+    await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state));
+    await this.moves.deleteAlias({ model: state.model, alias: CHALLENGER, reason: why, actor: actorOf(state) });
+    state.status = 'promoted';
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
+    await this.record(
+      state,
+      'promoted',
+      `rollout ${state.id} promoted v${state.candidate_version} to ${this.config.MODEL_ALIAS} and champion`,
+      {},
+    );
+    this.logger.log(`rollout ${state.id} of ${state.model} promoted v${state.candidate_version}`);
+  }
+
+  private async pointAlias(state: RolloutState, alias: string, version: string, reason: string): Promise<void> {
+    const registered = await this.registry.requireModel(state.model);
+    if (ModelRegistryService.holderOf(registered, alias) === version) return;
+    await this.moves.setAlias({ model: state.model, alias, version, reason, actor: actorOf(state) });
+  }
+
+  private async record(
+    state: RolloutState,
+    event: string,
+    sentence: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.recordRolloutEvent(
+      {
+        model: state.model,
+        from_version: state.champion_version,
+        to_version: state.candidate_version,
+        actor: actorOf(state),
+        reason: sentence,
+      },
+      { rollout_id: state.id, event, ...details },
+    );
+  }
+}
+
+function actorOf(state: RolloutState): string {
+  return `${state.actor} (rollout)`;
+}
+
+function currentShare(state: RolloutState): number {
+  return state.step_results.at(-1)?.share ?? 0;
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 10_000) / 100} %`;
+}
+
+function summary(verdicts: readonly GuardVerdict[]): string {
+  return verdicts.map((verdict) => `${verdict.guard} ${verdict.status}`).join(', ');
+}
