@@ -9,6 +9,7 @@ import { CLI_COMMANDS, runCli, type CliCommand } from './app/cli/registry-cli';
 import { validateRegistryAdminConfig } from './app/config/registry-admin.config';
 import { configureApp, listenOn } from './app/configure-app';
 import { httpAdapterOptions } from './app/http/http-server-limits';
+import { runRolloutCli } from './app/rollouts/rollout-cli';
 
 async function serve(): Promise<void> {
   // Validated here first as well, so a bad setting ends the process with one line naming the
@@ -28,11 +29,13 @@ async function serve(): Promise<void> {
 }
 
 const [command, ...args] = process.argv.slice(2);
-if ((CLI_COMMANDS as readonly string[]).includes(command)) {
+if (command === 'rollout') {
+  runRolloutCli(args).then((code) => process.exit(code));
+} else if ((CLI_COMMANDS as readonly string[]).includes(command)) {
   runCli(command as CliCommand, args).then((code) => process.exit(code));
 } else if (command !== undefined) {
   process.stderr.write(
-    `registry-admin: unknown command '${command}' (commands: ${CLI_COMMANDS.join(', ')}; none starts the server)\n`,
+    `registry-admin: unknown command '${command}' (commands: ${CLI_COMMANDS.join(', ')}, rollout; none starts the server)\n`,
   );
   process.exit(1);
 } else {
