@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * Runs the benchmarks and writes their results: `node bench/run.mjs [--only=training,drift]`
- * (or `npx nx run bench:run --only=training`).
+ * (or `npx nx run bench:run --only=training`). `--quick --output=DIR` runs every suite with tiny
+ * settings (one short round) into DIR, to check that they work; `--quick` without `--output` is
+ * refused, so the committed results only ever hold full runs.
  *
  * Each suite runs in a child process of its own (so one suite's heap never slows another), writes
  * `bench/results/<suite>.json` (committed: RESULTS.md is generated from it) and a copy under
@@ -15,20 +17,21 @@
  *   export const title = 'Training: end-to-end time and peak memory';
  *   export async function run(context: BenchContext): Promise<SuiteOutcome>;
  *
- * `context` (built in support/run-suite.cjs): `workspaceRoot`, `scratchDir` (a temporary folder
- * removed afterwards), `python()` (the pinned venv's interpreter, installed on first use),
+ * `context` (built in support/run-suite.cjs; types in support/suite.d.ts): `workspaceRoot`,
+ * `scratchDir` (a temporary folder removed afterwards), `quick` (the `--quick` flag), `python()` (the pinned venv's interpreter, installed on first use),
  * `runTypeScript(file, args)` (runs a .ts file in a fresh Node process and parses the JSON object
  * it prints last), `runPython(script, args)` (the same for a Python script) and `log(message)`.
  *
  * The outcome (all numbers plain JSON numbers):
  *   {
  *     timed: string,            // one paragraph: what exactly is inside the timed sections
- *     results: [{ id, label, value, unit, reference?: '<reference id>' }],
- *     references: [{ id, label, value, unit }],   // measured in the same run, never remembered
+ *     results: [{ id, label, value, unit, reference?: '<reference id>', rounds?: number[] }],
+ *     references: [{ id, label, value, unit, rounds?: number[] }],  // measured in the same run, never remembered
  *     targets: [{ id, description, value, limit, unit, pass }],  // pass: the suite decides
  *     notes?: string[],
  *   }
- * A result with `reference` is printed beside that reference with the ratio value / reference.
+ * A result with `reference` is printed beside that reference with the ratio value / reference; a
+ * figure measured over rounds quotes their median as `value` and lists every round in `rounds`.
  *
  * The process exits 1 when a suite fails to run; a missed target is reported, not an error.
  */
@@ -51,15 +54,22 @@ const outputDir = outputFlag ? resolve(outputFlag.slice('--output='.length)) : b
 const resultsDir = join(outputDir, 'results');
 const rawDir = join(outputDir, 'raw');
 const SUITE_FILE = /^(.+)\.bench\.(ts|mjs|cjs)$/;
+const quick = process.argv.includes('--quick');
 
 const require = createRequire(import.meta.url);
 const { warmTranspileCache } = require('./support/register-typescript.cjs');
 
+/** @typedef {import('./support/suite.js').Machine} Machine */
+/** @typedef {import('./support/suite.js').SuiteRecord} SuiteRecord */
+/** @typedef {{ name: string, file: string }} Suite */
+
+/** @param {string[]} argv @returns {Set<string> | undefined} */
 function parseOnly(argv) {
   const flag = argv.find((arg) => arg.startsWith('--only='));
   return flag ? new Set(flag.slice('--only='.length).split(',').filter(Boolean)) : undefined;
 }
 
+/** @param {Set<string> | undefined} only @returns {Suite[]} */
 function discoverSuites(only) {
   const suites = readdirSync(suitesDir)
     .map((file) => ({ file: join(suitesDir, file), match: SUITE_FILE.exec(file) }))
@@ -76,7 +86,10 @@ function discoverSuites(only) {
   return suites.filter((suite) => !only || only.has(suite.name));
 }
 
-/** The machine as RESULTS.md describes it; the load average is taken when each suite starts. */
+/**
+ * The machine as RESULTS.md describes it; the load average is taken when each suite starts.
+ * @returns {Omit<Machine, 'loadAverageAtStart'>}
+ */
 function describeMachine() {
   const processors = cpus();
   const python = spawnSync(venvPython(), ['--version'], { encoding: 'utf8' });
@@ -90,7 +103,9 @@ function describeMachine() {
   };
 }
 
+/** @type {string | undefined} */
 let pythonPath;
+/** @returns {string} */
 function venvPython() {
   if (pythonPath) return pythonPath;
   const mlflow = spawnSync(
@@ -107,6 +122,11 @@ function venvPython() {
   return pythonPath;
 }
 
+/**
+ * @param {Suite} suite
+ * @param {Omit<Machine, 'loadAverageAtStart'>} machine
+ * @returns {SuiteRecord}
+ */
 function runSuite(suite, machine) {
   const loadAverageAtStart = loadavg();
   const outputFile = join(rawDir, `.${suite.name}.outcome.json`);
@@ -123,15 +143,21 @@ function runSuite(suite, machine) {
       suite.file,
       outputFile,
     ],
-    { cwd: workspaceRoot, stdio: 'inherit', env: { ...process.env, CHURN_PYTHON: venvPython() } },
+    {
+      cwd: workspaceRoot,
+      stdio: 'inherit',
+      env: { ...process.env, CHURN_PYTHON: venvPython(), BENCH_QUICK: quick ? '1' : '0' },
+    },
   );
   if (child.status !== 0) throw new Error(`suite ${suite.name} failed (exit ${child.status ?? child.signal})`);
   const outcome = JSON.parse(readFileSync(outputFile, 'utf8'));
+  /** @type {SuiteRecord} */
   const record = {
     suite: suite.name,
     source: relative(workspaceRoot, suite.file),
     startedAt: started.toISOString(),
     durationSeconds: (Date.now() - started.getTime()) / 1000,
+    ...(quick ? { quick: true } : {}),
     machine: { ...machine, loadAverageAtStart },
     ...outcome,
   };
@@ -146,6 +172,8 @@ function runSuite(suite, machine) {
 }
 
 function main() {
+  if (quick && !outputFlag)
+    throw new Error('--quick needs --output=DIR: quick figures never replace the committed results');
   const suites = discoverSuites(parseOnly(process.argv.slice(2)));
   mkdirSync(resultsDir, { recursive: true });
   mkdirSync(rawDir, { recursive: true });

@@ -148,9 +148,10 @@ export async function run(context: BenchContext) {
       args: [
         '--require',
         join(root, 'bench/support/register-typescript.cjs'),
-        join(root, 'bench/suites/inference/bare-onnx-server.ts'),
-        ceilingModelDir,
+        join(root, 'bench/suites/inference/reference-server.ts'),
+        'per-request',
         String(ceilingPort),
+        ceilingModelDir,
       ],
       env: process.env,
       port: ceilingPort,

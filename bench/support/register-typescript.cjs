@@ -11,8 +11,17 @@
  * file in the cache and never loads swc's native binding: its peak memory is the work's, not the
  * compiler's (the harness transpiles everything once, in its own process, before measuring).
  */
+// @ts-check
 'use strict';
-const Module = require('node:module');
+/**
+ * Node's CommonJS loader internals this hook patches (not in @types/node).
+ * @typedef {{ _compile(code: string, filename: string): void }} CompilableModule
+ * @typedef {{
+ *   _resolveFilename(request: string, parent: unknown, ...rest: unknown[]): string,
+ *   _extensions: Record<string, (module: CompilableModule, filename: string) => void>,
+ * }} ModuleInternals
+ */
+const Module = /** @type {ModuleInternals} */ (/** @type {unknown} */ (require('node:module')));
 const { createHash } = require('node:crypto');
 const { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -22,15 +31,21 @@ const workspaceRoot = path.resolve(__dirname, '../..');
 const cacheDir = path.join(tmpdir(), 'churn-bench-ts-cache');
 const ALIAS_PREFIX = '@churn/';
 
-let swc;
+/** @type {typeof import('@swc/core') | undefined} */
+let swcCore;
 
-/** The CommonJS JavaScript of one TypeScript file, from the cache or freshly transpiled. */
+/**
+ * The CommonJS JavaScript of one TypeScript file, from the cache or freshly transpiled.
+ * @param {string} source
+ * @param {string} filename
+ * @returns {string}
+ */
 function transpile(source, filename) {
   const key = createHash('sha256').update(filename).update('\0').update(source).digest('hex');
   const cached = path.join(cacheDir, `${key}.js`);
   if (existsSync(cached)) return readFileSync(cached, 'utf8');
-  swc ??= require('@swc/core');
-  const { code } = swc.transformSync(source, {
+  swcCore ??= /** @type {typeof import('@swc/core')} */ (require('@swc/core'));
+  const { code } = swcCore.transformSync(source, {
     filename,
     sourceMaps: 'inline',
     module: { type: 'commonjs' },
@@ -48,7 +63,11 @@ function transpile(source, filename) {
 }
 
 const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function resolveWithAliases(request, parent, ...rest) {
+Module._resolveFilename = function resolveWithAliases(
+  /** @type {string} */ request,
+  /** @type {unknown} */ parent,
+  /** @type {unknown[]} */ ...rest
+) {
   if (request.startsWith(ALIAS_PREFIX)) {
     const lib = request.slice(ALIAS_PREFIX.length);
     return resolveFilename.call(this, path.join(workspaceRoot, 'libs', lib, 'src', 'index.ts'), parent, ...rest);
@@ -56,18 +75,23 @@ Module._resolveFilename = function resolveWithAliases(request, parent, ...rest) 
   return resolveFilename.call(this, request, parent, ...rest);
 };
 
-Module._extensions['.ts'] = function loadTypeScript(module, filename) {
+Module._extensions['.ts'] = function loadTypeScript(
+  /** @type {CompilableModule} */ module,
+  /** @type {string} */ filename,
+) {
   module._compile(transpile(readFileSync(filename, 'utf8'), filename), filename);
 };
 
 /**
  * Transpiles every TypeScript file under the given folders into the cache (specs and node_modules
  * skipped) without running them, so measured child processes never load the compiler.
- * @returns the number of files seen.
+ * @param {string[]} folders
+ * @returns {number} the number of files seen.
  */
 function warmTranspileCache(folders) {
   const { readdirSync } = require('node:fs');
   let count = 0;
+  /** @param {string} folder */
   const visit = (folder) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const full = path.join(folder, entry.name);

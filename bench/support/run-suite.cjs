@@ -4,6 +4,7 @@
  * Builds the context described at the top of bench/run.mjs, calls the suite's `run`, checks the
  * outcome's shape and writes it as JSON.
  */
+// @ts-check
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
@@ -14,7 +15,14 @@ const { pathToFileURL } = require('node:url');
 const workspaceRoot = path.resolve(__dirname, '../..');
 const hook = path.join(__dirname, 'register-typescript.cjs');
 
-/** The last line of a child's stdout that is a JSON object (children may print progress before it). */
+/** @typedef {import('./suite').BenchContext} BenchContext */
+
+/**
+ * The last line of a child's stdout that is a JSON object (children may print progress before it).
+ * @param {string} stdout
+ * @param {string} what names the child in the error
+ * @returns {Record<string, unknown>}
+ */
 function lastJsonObject(stdout, what) {
   const line = stdout
     .trim()
@@ -25,6 +33,7 @@ function lastJsonObject(stdout, what) {
   return JSON.parse(line);
 }
 
+/** @param {string} command @param {string[]} args @param {string} what */
 function runChild(command, args, what) {
   const child = spawnSync(command, args, {
     cwd: workspaceRoot,
@@ -36,14 +45,30 @@ function runChild(command, args, what) {
   return lastJsonObject(child.stdout, what);
 }
 
+/**
+ * @param {any} outcome what the suite's `run` resolved with, checked against support/suite.d.ts's SuiteOutcome
+ * @param {string} suiteFile
+ */
 function checkOutcome(outcome, suiteFile) {
+  /** @type {string[]} */
   const problems = [];
   if (typeof outcome?.timed !== 'string') problems.push('`timed` must be a string');
   for (const key of ['results', 'references', 'targets'])
     if (!Array.isArray(outcome?.[key])) problems.push(`\`${key}\` must be an array`);
-  const referenceIds = new Set((outcome?.references ?? []).map((reference) => reference.id));
-  for (const result of outcome?.results ?? []) {
-    if (typeof result.value !== 'number') problems.push(`result ${result.id} has no numeric value`);
+  /** @type {import('./suite').Figure[]} */
+  const references = outcome?.references ?? [];
+  /** @type {import('./suite').Figure[]} */
+  const results = outcome?.results ?? [];
+  const referenceIds = new Set(references.map((reference) => reference.id));
+  for (const figure of [...results, ...references]) {
+    if (typeof figure.value !== 'number') problems.push(`figure ${figure.id} has no numeric value`);
+    if (
+      figure.rounds !== undefined &&
+      !(Array.isArray(figure.rounds) && figure.rounds.every((v) => typeof v === 'number'))
+    )
+      problems.push(`figure ${figure.id} has rounds that are not numbers`);
+  }
+  for (const result of results) {
     if (result.reference !== undefined && !referenceIds.has(result.reference))
       problems.push(`result ${result.id} names unknown reference ${result.reference}`);
   }
@@ -55,10 +80,12 @@ function checkOutcome(outcome, suiteFile) {
 async function main() {
   const [suiteFile, outcomeFile] = process.argv.slice(2);
   const scratchDir = mkdtempSync(path.join(tmpdir(), `bench-${path.basename(suiteFile).split('.')[0]}-`));
-  const python = process.env.CHURN_PYTHON;
+  const python = process.env.CHURN_PYTHON ?? 'python3';
+  /** @type {BenchContext} */
   const context = {
     workspaceRoot,
     scratchDir,
+    quick: process.env.BENCH_QUICK === '1',
     python: () => python,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
     runTypeScript: (file, args = []) =>

@@ -21,6 +21,7 @@ import type { ModelCache } from './model-cache';
 import { checkModelContract, type ModelContract } from './model-contract';
 import { InputError, ModelLoadError, ModelOutputError } from './model-errors';
 import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
+import { SESSION_OPTIONS } from './session-options';
 
 export interface ModelLoaderDeps {
   client: MlflowClient;
@@ -96,16 +97,8 @@ export async function loadModelVersion(
   }
 }
 
-/**
- * One thread per run: requests are small and many, and concurrent runs already queue on the event
- * loop; intra-op threads would only make them contend for the same two cores.
- */
 function openSession(onnxBytes: Uint8Array): Promise<InferenceSession> {
-  return InferenceSession.create(onnxBytes, {
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
+  return InferenceSession.create(onnxBytes, { ...SESSION_OPTIONS });
 }
 
 function decodeOrRefuse<T>(decode: () => T): T {
