@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 
 /** A Python environment that cannot be set up; the message says what to install or set. */
 export class PythonSetupError extends Error {
+  /** @override */
   name = 'PythonSetupError';
 }
 

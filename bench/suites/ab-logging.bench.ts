@@ -28,6 +28,7 @@ import { MlflowClient } from '@churn/mlflow-client';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
+import type { BenchContext, Figure, SuiteOutcome, Target } from '../support/suite';
 import {
   settledLogCounters,
   splitApplied,
@@ -38,13 +39,7 @@ import {
 } from './ab-logging/replica-probes';
 import type { LoadSummary } from './inference/load-generator';
 import { groupCpuSeconds, runOrThrow, startLoad, stopGroup, type ServerProcess } from './inference/processes';
-import {
-  startInferenceApi,
-  startPrivateMlflow,
-  telcoFeatureRows,
-  trainVersions,
-  type BenchContext,
-} from './inference/serving-setup';
+import { startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
 
 export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
 

@@ -11,14 +11,6 @@ import type { MlflowClient } from '@churn/mlflow-client';
 
 import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
 
-/** What bench/support/run-suite.cjs hands a suite's `run`. */
-export interface BenchContext {
-  workspaceRoot: string;
-  scratchDir: string;
-  python(): string;
-  log(message: string): void;
-}
-
 /** A private MLflow tracking server (SQLite store, proxied artifacts, one worker) kept in `scratchDir`. */
 export async function startPrivateMlflow(options: {
   python: string;
