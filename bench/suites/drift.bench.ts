@@ -1,16 +1,15 @@
 /**
- * Issue 7's drift benchmark: a live window of 100 k rows × 20 features (10 numeric, 10 categorical)
- * against reference statistics built from a 50 k-row training sample, with half the features of
- * each kind shifted. The measurements run in a process of their own (drift/drift-once.ts).
+ * Issues 7 and 15's drift benchmark: a live window of 100 k rows × 20 features (10 numeric, 10
+ * categorical) against reference statistics built from a 50 k-row training sample, with half the
+ * features of each kind shifted: the intake inference-api runs on scored requests and the report it
+ * makes, and the library's parts on their own. The measurements run in a process of their own
+ * (drift/drift-once.ts).
  */
 import path from 'node:path';
 
-export const title = 'Drift: 100 k rows × 20 features (issue 7)';
+import type { BenchContext, SuiteOutcome } from '../support/suite';
 
-interface BenchContext {
-  workspaceRoot: string;
-  runTypeScript(file: string, args?: (string | number)[]): Record<string, unknown>;
-}
+export const title = 'Drift: 100 k rows × 20 features (issues 7 and 15)';
 
 interface DriftRun {
   repeats: number;
@@ -28,26 +27,55 @@ interface DriftRun {
   methods: string[];
   testsMethods: string[];
   testsDrifted: string[];
+  serviceIntakeMs: number;
+  serviceReportMs: number;
+  serviceTotalMs: number;
+  serviceTotalAllMs: number[];
+  requestsPerDrain: number;
 }
 
-const REPORT_LIMIT_MS = 200;
+const SERVICE_LIMIT_MS = 200;
 const KB = 1e3;
 
-export async function run(context: BenchContext) {
-  const measured = context.runTypeScript(
-    path.join(context.workspaceRoot, 'bench/suites/drift/drift-once.ts'),
-  ) as unknown as DriftRun;
+export async function run(context: BenchContext): Promise<SuiteOutcome> {
+  const measured = context.runTypeScript(path.join(context.workspaceRoot, 'bench/suites/drift/drift-once.ts'), [
+    context.quick ? 1 : 5,
+  ]) as unknown as DriftRun;
   return {
     timed:
-      `medians of ${measured.repeats} runs in one Node process. "Window accumulation": an empty DriftWindow for the reference, then ` +
+      `medians of ${measured.repeats} runs in one Node process. "Service intake": what inference-api does with the requests it scored ` +
+      '(apps/inference-api/src/app/drift): 100 k single-customer FeatureBatches (built beforehand, as the scorer holds them: numbers, text, and the ' +
+      `category codes fed to the model), drained ${measured.requestsPerDrain} requests at a time, each drain turned into columns by the version's ` +
+      'LiveColumnPlan and added to a new RollingDriftWindow (12 buckets) sized for 100 k rows; "service report": the report as GET /drift makes it ' +
+      '(snapshot, which merges the buckets, then driftReport). "Window accumulation": an empty DriftWindow for the reference, then ' +
       '`window.add(row)` for each of the 100 k live rows (row objects built beforehand). "Drift report": `driftReport(reference, window)` ' +
       'on the filled window (per feature: method chosen by window size, statistic, p-value or score, PSI on the frozen bins, verdict; then the ' +
       'dataset verdict). Not timed as either: generating rows and building the reference statistics (shown separately). Heap held is the ' +
       'used-heap difference across full garbage collections with and without one filled window.',
     results: [
       {
+        id: 'service-total',
+        label: 'service intake of 100 k rows, then its report',
+        value: measured.serviceTotalMs,
+        unit: 'ms',
+        rounds: measured.serviceTotalAllMs,
+      },
+      {
+        id: 'service-intake',
+        label: `service intake: LiveColumnPlan.columnsOf + RollingDriftWindow.addColumns, ${measured.requestsPerDrain} requests per drain`,
+        value: measured.serviceIntakeMs,
+        unit: 'ms',
+        reference: 'touch',
+      },
+      {
+        id: 'service-report',
+        label: 'service report: snapshot (merging the buckets) + driftReport',
+        value: measured.serviceReportMs,
+        unit: 'ms',
+      },
+      {
         id: 'accumulate',
-        label: 'window accumulation, 100 k rows × 20 features',
+        label: 'window accumulation row by row (DriftWindow.add), 100 k rows × 20 features',
         value: measured.accumulateMs,
         unit: 'ms',
         reference: 'touch',
@@ -101,12 +129,12 @@ export async function run(context: BenchContext) {
     ],
     targets: [
       {
-        id: 'report-under-200ms',
-        description: 'drift report under 200 ms',
-        value: measured.reportMs,
-        limit: REPORT_LIMIT_MS,
+        id: 'service-under-200ms',
+        description: `drift intake as the service runs it plus the report, 100 k rows × 20 features, at most ${SERVICE_LIMIT_MS} ms together`,
+        value: measured.serviceTotalMs,
+        limit: SERVICE_LIMIT_MS,
         unit: 'ms',
-        pass: measured.reportMs < REPORT_LIMIT_MS,
+        pass: measured.serviceTotalMs <= SERVICE_LIMIT_MS,
       },
     ],
     notes: [

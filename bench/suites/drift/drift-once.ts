@@ -1,6 +1,6 @@
 /**
  * The drift measurements in a process of their own (so the heap estimate sees nothing else):
- * `drift-once.ts`. Prints one JSON object. See drift.bench.ts for what is timed.
+ * `drift-once.ts [repeats]`. Prints one JSON object. See drift.bench.ts for what is timed.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -14,11 +14,22 @@ import {
   type TrainingStatistics,
 } from '@churn/drift-stats';
 
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the service's own intake, measured as it runs
+import { LiveColumnPlan } from '../../../apps/inference-api/src/app/drift/live-rows';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import { RollingDriftWindow } from '../../../apps/inference-api/src/app/drift/rolling-drift-window';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import type { FeatureBatch } from '../../../apps/inference-api/src/app/model/feature-batch';
+
 const NUMERIC = 10;
 const CATEGORICAL = 10;
 const TRAINING_ROWS = 50_000;
 const LIVE_ROWS = 100_000;
-const REPEATS = 5;
+const REPEATS = Number(process.argv[2] ?? 5);
+/** Single-customer requests drained into the window per turn: the load generator's 32 connections. */
+const REQUESTS_PER_DRAIN = 32;
+/** An hour, DRIFT_WINDOW_SECONDS' default: no row ages out during a run. */
+const WINDOW_AGE_MS = 3_600_000;
 /** Features 0–4 of each kind are shifted in the live rows, the others are not. */
 const SHIFTED = 5;
 
@@ -96,6 +107,62 @@ function heapHeldByFilledWindow(reference: TrainingStatistics, live: readonly Li
   return after - before;
 }
 
+/**
+ * The live rows as the service holds them after scoring: one single-row FeatureBatch per request in
+ * the model's column order, numeric columns as numbers (NaN when missing), categorical ones as text
+ * ('' when missing) with the category codes fed to the model (the encoder's categories, sorted as a
+ * one-hot encoder sorts them; -1 for a missing value).
+ */
+function featureBatches(
+  live: readonly LiveRow[],
+  codeTexts: readonly (readonly string[] | undefined)[],
+): FeatureBatch[] {
+  const codeOf = codeTexts.map((texts) => (texts ? new Map(texts.map((text, code) => [text, code])) : undefined));
+  const names = [...numericNames, ...categoricalNames];
+  return live.map((row) => ({
+    rowCount: 1,
+    columns: names.map((name, index) => {
+      const value = row[name];
+      if (index < NUMERIC) return Float64Array.of(value === null || value === undefined ? Number.NaN : Number(value));
+      return [value === null || value === undefined ? '' : String(value)];
+    }),
+    categoryCodes: names.map((name, index) => {
+      const codes = codeOf[index];
+      if (codes === undefined) return undefined;
+      const value = row[name];
+      return Int32Array.of(typeof value === 'string' ? (codes.get(value) ?? -1) : -1);
+    }),
+    rowWarnings: undefined,
+    batchWarnings: [],
+  }));
+}
+
+/**
+ * The service's intake and report (apps/inference-api/src/app/drift): drained requests' batches turned
+ * into columns by the version's LiveColumnPlan and added to its RollingDriftWindow, a drain of
+ * REQUESTS_PER_DRAIN requests at a time; then the report as `GET /drift` makes it (snapshot, which
+ * merges the window's buckets, then `driftReport`).
+ */
+function serviceIntakeAndReport(
+  reference: TrainingStatistics,
+  plan: LiveColumnPlan,
+  batches: readonly FeatureBatch[],
+): { intakeMs: number; reportMs: number; rows: number } {
+  const started = performance.now();
+  const window = new RollingDriftWindow(reference, { maxRows: batches.length, maxAgeMs: WINDOW_AGE_MS });
+  const at = Date.now();
+  for (let start = 0; start < batches.length; start += REQUESTS_PER_DRAIN) {
+    const drained = batches.slice(start, start + REQUESTS_PER_DRAIN);
+    window.addColumns(plan.columnsOf(drained), drained.length, at);
+  }
+  const intakeMs = performance.now() - started;
+  const reportStarted = performance.now();
+  const snapshot = window.snapshot(at);
+  if (snapshot.window === undefined) throw new Error('the rolling window has no feature windows');
+  driftReport(reference, snapshot.window);
+  return { intakeMs, reportMs: performance.now() - reportStarted, rows: snapshot.size };
+}
+
 function main(): void {
   const random = new SeededRandom(2024);
   const { reference, referenceMs } = trainingReference(random);
@@ -146,6 +213,24 @@ function main(): void {
 
   const heldSize = window.size;
 
+  const codeTexts = [
+    ...numericNames.map(() => undefined),
+    ...categoricalNames.map((name) => [...reference.categorical[name].levels].sort()),
+  ];
+  const plan = new LiveColumnPlan(reference, [...numericNames, ...categoricalNames], codeTexts);
+  const batches = featureBatches(live, codeTexts);
+  const intakeMs: number[] = [];
+  const serviceReportMs: number[] = [];
+  const totals: number[] = [];
+  for (let k = 0; k < REPEATS; k += 1) {
+    const measured = serviceIntakeAndReport(reference, plan, batches);
+    if (measured.rows !== LIVE_ROWS)
+      throw new Error(`the service window holds ${measured.rows} rows, expected ${LIVE_ROWS}`);
+    intakeMs.push(measured.intakeMs);
+    serviceReportMs.push(measured.reportMs);
+    totals.push(measured.intakeMs + measured.reportMs);
+  }
+
   process.stdout.write(
     `${JSON.stringify({
       features: { numeric: NUMERIC, categorical: CATEGORICAL },
@@ -159,6 +244,11 @@ function main(): void {
       reportMs: median(reportMs),
       reportAllMs: reportMs,
       testsReportMs: median(testsReportMs),
+      serviceIntakeMs: median(intakeMs),
+      serviceReportMs: median(serviceReportMs),
+      serviceTotalMs: median(totals),
+      serviceTotalAllMs: totals,
+      requestsPerDrain: REQUESTS_PER_DRAIN,
       serialiseMs,
       mergeMs,
       serialisedBytes: Buffer.byteLength(serialised),
