@@ -1,7 +1,7 @@
 """scikit-learn's side of the training benchmark (bench/suites/training.bench.ts runs it through the
 pinned venv's python, one process per measurement so that peak memory is the run's own):
 
-    python sklearn_training.py <data.csv> <schema.json> <seed> <default|matching>
+    python sklearn_training.py <data.csv> <schema.json> <seed> <default|matching|newton-cholesky>
 
 Times the same stages as our `trainChurnModel`: read the CSV with pandas (every column as text, the
 numeric ones coerced, blanks missing, as the parity script does), a stratified 80/20 split, fit of
@@ -13,7 +13,8 @@ numeric ones coerced, blanks missing, as the parity script does), a stratified 8
 and predict_proba + F1 / ROC-AUC on the test rows. `default` is LogisticRegression's defaults
 (lbfgs, tol=1e-4, max_iter=100); `matching` uses tol=1e-8, the tolerance of our solver (lbfgs tests
 the largest gradient component of the per-row average objective, as ours does), with room to
-converge. Imports are not timed. Prints one JSON object.
+converge; `newton-cholesky` is scikit-learn's Newton solver (the method ours uses) with its defaults
+(tol=1e-4, max_iter=100). Imports are not timed. Prints one JSON object.
 """
 
 import json
@@ -34,6 +35,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 CLASSIFIERS = {
     "default": lambda: LogisticRegression(C=1.0),
     "matching": lambda: LogisticRegression(C=1.0, tol=1e-8, max_iter=10000),
+    "newton-cholesky": lambda: LogisticRegression(C=1.0, solver="newton-cholesky"),
 }
 
 
