@@ -54,7 +54,8 @@ const outputDir = outputFlag ? resolve(outputFlag.slice('--output='.length)) : b
 const resultsDir = join(outputDir, 'results');
 const rawDir = join(outputDir, 'raw');
 const SUITE_FILE = /^(.+)\.bench\.(ts|mjs|cjs)$/;
-const quick = process.argv.includes('--quick');
+// Nx forwards a bare flag as `--quick=true`.
+const quick = process.argv.some((arg) => arg === '--quick' || arg === '--quick=true');
 
 const require = createRequire(import.meta.url);
 const { warmTranspileCache } = require('./support/register-typescript.cjs');
