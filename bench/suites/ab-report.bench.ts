@@ -20,16 +20,11 @@ import { join, resolve } from 'node:path';
 
 import { MlflowClient } from '@churn/mlflow-client';
 
+import type { BenchContext, SuiteOutcome } from '../support/suite';
 import { splitApplied, waitUntil } from './ab-logging/replica-probes';
 import type { LoadSummary } from './inference/load-generator';
 import { runOrThrow, startLoad, type ServerProcess } from './inference/processes';
-import {
-  startInferenceApi,
-  startPrivateMlflow,
-  telcoFeatureRows,
-  trainVersions,
-  type BenchContext,
-} from './inference/serving-setup';
+import { startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
 
 export const title = 'A/B report under load: /predict p99 while GET /ab/report runs every second (issue 17)';
 
@@ -38,9 +33,11 @@ const CHALLENGER_SHARE = 0.5;
 const USERS = 10_000;
 const CUSTOMERS = 1_000;
 const CONNECTIONS = 32;
-const WARMUP_MS = 2_000;
-const DURATION_MS = 10_000;
-const ROUNDS = 5;
+/** Full settings, and the `--quick` ones that only check the suite runs. */
+const SETTINGS = {
+  full: { warmupMs: 2_000, durationMs: 10_000, warmupRoundMs: 4_000, rounds: 5 },
+  quick: { warmupMs: 500, durationMs: 1_500, warmupRoundMs: 1_000, rounds: 1 },
+};
 const REPORT_EVERY_MS = 1_000;
 /** Issue 17: with the report called every second, /predict's p99 stays within 10 % of without. */
 const P99_RATIO_LIMIT = 1.1;
@@ -105,7 +102,13 @@ function callReportsEverySecond(url: string): { stop: () => Promise<ReportCalls>
   };
 }
 
-export async function run(context: BenchContext) {
+export async function run(context: BenchContext): Promise<SuiteOutcome> {
+  const {
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    warmupRoundMs,
+    rounds: ROUNDS,
+  } = context.quick ? SETTINGS.quick : SETTINGS.full;
   const root = context.workspaceRoot;
   const scratch = context.scratchDir;
   const logDir = join(scratch, 'logs');
@@ -198,9 +201,9 @@ export async function run(context: BenchContext) {
     };
 
     const loadAverageAtStart = loadavg();
-    context.log('warm-up round (4 s each way, discarded)');
-    checked(await window(4_000), 'warm-up');
-    await withReports(4_000);
+    context.log(`warm-up round (${warmupRoundMs / 1000} s each way, discarded)`);
+    checked(await window(warmupRoundMs), 'warm-up');
+    await withReports(warmupRoundMs);
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       // The order alternates, so neither window always runs on a log the other just grew.
@@ -239,6 +242,7 @@ export async function run(context: BenchContext) {
           id: 'p99-with-reports',
           label: '/predict p99 latency with GET /ab/report every second (median of rounds)',
           value: median(rounds.map((r) => r.withReports.p99Ms)),
+          rounds: rounds.map((r) => r.withReports.p99Ms),
           unit: 'ms',
           reference: 'p99-without',
         },
@@ -246,6 +250,7 @@ export async function run(context: BenchContext) {
           id: 'throughput-with-reports',
           label: '/predict throughput with GET /ab/report every second (median of rounds)',
           value: median(rounds.map((r) => r.withReports.requestsPerSecond)),
+          rounds: rounds.map((r) => r.withReports.requestsPerSecond),
           unit: 'req/s',
           reference: 'throughput-without',
         },
@@ -261,12 +266,14 @@ export async function run(context: BenchContext) {
           id: 'p99-without',
           label: 'the same without reports (median of rounds)',
           value: median(rounds.map((r) => r.without.p99Ms)),
+          rounds: rounds.map((r) => r.without.p99Ms),
           unit: 'ms',
         },
         {
           id: 'throughput-without',
           label: 'the same without reports (median of rounds)',
           value: median(rounds.map((r) => r.without.requestsPerSecond)),
+          rounds: rounds.map((r) => r.without.requestsPerSecond),
           unit: 'req/s',
         },
       ],
