@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { runToCompletion } from './support/processes';
@@ -21,6 +21,10 @@ describe('npm test counts every Nx task', () => {
   it('says failed >= 1 and exits non-zero when a lint fails, naming the task', async () => {
     // Unformatted and unused: eslint (with prettier in it) refuses this line.
     appendFileSync(join(copy.root, 'libs/drift-stats/src/index.ts'), '\nconst   brokenOnPurpose=1\n');
+    // A lock file newer than the install, as in a fresh worktree: the copy's node_modules is a link
+    // to this checkout's, which `npm ci` would empty through the link. It must be left alone.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(copy.root, 'package-lock.json'), later, later);
 
     const { code, output } = await runToCompletion(
       'npm',
@@ -38,6 +42,7 @@ describe('npm test counts every Nx task', () => {
     });
     expect(lines[lines.length - 2]).toBe('0 skipped, 0 todo');
     expect(output).toContain('task failed: drift-stats:lint (failed)');
+    expect(output).not.toContain('installing npm packages');
     expect(code).not.toBe(0);
   }, 250_000);
 
