@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { MlflowClient } from '@churn/mlflow-client';
+
+import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
+import { answers, freePort, runToCompletion, startProcess, workspaceRoot, type TestProcess } from './support/processes';
+
+// Staged rollouts (#19) across real processes: one MLflow, versions trained by the training-worker
+// command line, two built inference-api replicas sharing one SQLite prediction log, and registry-admin
+// driving the rollouts, while this test keeps calling /predict on both replicas (with and without a
+// user id) and counts every answer that is not 200.
+
+const MODEL = 'churn_model';
+const ALIAS = 'production';
+const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
+const app = (name: string) => join(workspaceRoot, 'dist/apps', name, 'main.js');
+
+interface RolloutJson {
+  id: string;
+  status: string;
+  ended_because: string | null;
+  candidate_version: string;
+  champion_version: string;
+  step_results: {
+    index: number;
+    share: number;
+    outcome: string;
+    windows: { decision: string; verdicts: { guard: string; status: string }[] }[];
+  }[];
+}
+
+interface AuditRecordJson {
+  alias: string;
+  action: string;
+  from_version: string | null;
+  to_version: string | null;
+  reason: string | null;
+  outcome: string;
+  recorded_at: string;
+  rollout: ({ rollout_id: string; event: string } & Record<string, unknown>) | null;
+}
+
+/** Customers from the Telco data, as the API takes them (the label and id left out). */
+function telcoCustomers(count: number): Record<string, unknown>[] {
+  const [header, ...rows] = readFileSync(TELCO_CSV, 'utf8').trim().split('\n');
+  const names = header.split(',');
+  const numeric = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
+  return rows.slice(0, count).map((line) => {
+    const cells = line.split(',');
+    return Object.fromEntries(
+      names
+        .map((name, index): [string, unknown] => {
+          const cell = cells[index];
+          if (!numeric.has(name)) return [name, cell];
+          return [name, cell.trim() === '' ? null : Number(cell)];
+        })
+        .filter(([name]) => name !== 'Churn' && name !== 'customerID'),
+    );
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+  );
+}
+
+/** Steady /predict traffic on every replica: half of it with a user id from a large pool, half anonymous. */
+class MixedLoad {
+  readonly failures: string[] = [];
+  readonly versions = new Map<string, number>();
+  sent = 0;
+  private running = false;
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly replicas: () => string[],
+    private readonly customers: Record<string, unknown>[],
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.workers = Array.from({ length: 4 }, (_, worker) => this.work(worker));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+  }
+
+  private async work(worker: number): Promise<void> {
+    // A hard cap, so a forgotten stop cannot flood a shared machine.
+    while (this.running && this.sent < 200_000) {
+      const index = this.sent++;
+      const replicas = this.replicas();
+      const url = replicas[(index + worker) % replicas.length];
+      const body: Record<string, unknown> = { ...this.customers[index % this.customers.length] };
+      if (index % 2 === 0) body['user_id'] = `user-${Math.floor(Math.random() * 100_000)}`;
+      try {
+        const response = await fetch(`${url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await response.text();
+        if (response.status !== 200) this.failures.push(`${url} ${response.status}: ${text.slice(0, 300)}`);
+        else {
+          const version = (JSON.parse(text) as { model: { version: string } }).model.version;
+          this.versions.set(version, (this.versions.get(version) ?? 0) + 1);
+        }
+      } catch (error) {
+        this.failures.push(`${url}: ${(error as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
+describe('staged rollouts driven by registry-admin across two inference-api replicas under load', () => {
+  let workDir: string;
+  let mlflow: MlflowServer;
+  let client: MlflowClient;
+  let registryAdmin: TestProcess;
+  let registryAdminUrl = '';
+  const replicas: { url: string; process: TestProcess }[] = [];
+  const adminToken = randomBytes(18).toString('base64url');
+  const deployerToken = randomBytes(18).toString('base64url');
+  let load: MixedLoad;
+  /** Versions: v1 and v2 trained on the real labels (seeds 1, 2), v3 on flipped labels. */
+  const good = '2';
+  const bad = '3';
+
+  const sharedEnv = (): NodeJS.ProcessEnv => ({
+    MLFLOW_TRACKING_URI: mlflow.url,
+    MODEL_NAME: MODEL,
+    MODEL_ALIAS: ALIAS,
+    INFERENCE_ADMIN_TOKEN: adminToken,
+    INFERENCE_URLS: replicas.map((replica) => replica.url).join(','),
+    REGISTRY_ACTOR: 'system-test',
+  });
+
+  function startServer(name: string, port: number, env: NodeJS.ProcessEnv): TestProcess {
+    const server = startProcess(process.execPath, [app(name)], {
+      ...sharedEnv(),
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    stopWithThisProcess(server.child.pid as number);
+    return server;
+  }
+
+  async function waitUntilAnswering(url: string, server: TestProcess): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (!(await answers(url))) {
+      if (server.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`${url} did not come up:\n${server.output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async function train(seed: number, data = TELCO_CSV): Promise<string> {
+    const run = await runToCompletion(
+      process.execPath,
+      [app('training-worker'), 'train', `--data=${data}`, `--model-name=${MODEL}`, `--seed=${seed}`, '--gate-f1=0'],
+      sharedEnv(),
+    );
+    const registered = /Model Registry : churn_model v(\d+)/.exec(run.output);
+    if (run.code !== 0 || !registered)
+      throw new Error(`training (seed ${seed}) exited with ${run.code}:\n${run.output}`);
+    return registered[1];
+  }
+
+  function startRegistryAdmin(port: number): TestProcess {
+    return startServer('registry-admin', port, {
+      API_TOKENS: `release-bot:viewer+deployer:${deployerToken}`,
+      PUSH_TIMEOUT_MS: '15000',
+    });
+  }
+
+  async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const response = await fetch(`${registryAdminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${deployerToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as T };
+  }
+
+  async function startRollout(to: string, steps: number[]): Promise<RolloutJson> {
+    const { status, json } = await api<RolloutJson>('POST', `/models/${MODEL}/rollouts`, {
+      to,
+      steps,
+      step_seconds: 3,
+      min_requests: 20,
+      max_holds: 4,
+      guards: { min_scores: 20 },
+      reason: `system test: roll out v${to}`,
+    });
+    if (status !== 201) throw new Error(`POST rollouts answered ${status}: ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async function settled(id: string, timeoutMs = 60_000): Promise<RolloutJson> {
+    let state: RolloutJson | undefined;
+    await waitUntil(
+      `rollout ${id} to end`,
+      async () => {
+        state = (await api<RolloutJson>('GET', `/models/${MODEL}/rollouts/${id}`)).json;
+        return state.status !== 'running';
+      },
+      timeoutMs,
+    );
+    return state as RolloutJson;
+  }
+
+  async function aliases(): Promise<Record<string, string>> {
+    const registered = await client.registeredModels.get(MODEL);
+    return Object.fromEntries((registered.aliases ?? []).map(({ alias, version }) => [alias, version]));
+  }
+
+  async function tags(): Promise<Record<string, string>> {
+    const registered = await client.registeredModels.get(MODEL);
+    return Object.fromEntries((registered.tags ?? []).map(({ key, value }) => [key, value]));
+  }
+
+  /** The rollout's audit records, oldest first. */
+  async function rolloutEvents(id: string): Promise<AuditRecordJson[]> {
+    const { status, json } = await api<{ records: AuditRecordJson[] }>(
+      'GET',
+      `/models/${MODEL}/history?alias=traffic.rollout&max_results=1000`,
+    );
+    expect(status).toBe(200);
+    return json.records
+      .filter((record) => record.rollout?.rollout_id === id)
+      .sort((a, b) => a.recorded_at.localeCompare(b.recorded_at));
+  }
+
+  /** Both replicas answer with no challenger and a 0 share. */
+  async function replicasWithoutChallenger(): Promise<void> {
+    for (const { url } of replicas)
+      await waitUntil(`${url} to drop the challenger`, async () => {
+        const report = (await (await fetch(`${url}/ab/report`)).json()) as {
+          traffic: { challenger_share: number | null; challenger_version: string | null };
+        };
+        return (report.traffic.challenger_share ?? 0) === 0 && report.traffic.challenger_version === null;
+      });
+  }
+
+  beforeAll(async () => {
+    for (const name of ['training-worker', 'inference-api', 'registry-admin'])
+      if (!existsSync(app(name))) throw new Error(`${app(name)} is missing: build the apps first`);
+    workDir = mkdtempSync(join(tmpdir(), 'churn-rollouts-'));
+    mlflow = new MlflowServer(await freePort(), join(workDir, 'mlflow'));
+    await mlflow.start();
+    client = new MlflowClient({ trackingUri: mlflow.url });
+    expect(await train(1)).toBe('1');
+    expect(await train(2)).toBe(good);
+    // A bad candidate: the same features, the labels flipped, so its probabilities are about 1 − p.
+    const flipped = join(workDir, 'flipped.csv');
+    const [header, ...rows] = readFileSync(TELCO_CSV, 'utf8').trim().split('\n');
+    writeFileSync(
+      flipped,
+      [
+        header,
+        ...rows.map((row) => row.replace(/,(Yes|No)\s*$/, (_, label: string) => (label === 'Yes' ? ',No' : ',Yes'))),
+      ].join('\n'),
+    );
+    expect(await train(3, flipped)).toBe(bad);
+    await client.registeredModels.setAlias({ name: MODEL, alias: ALIAS, version: '1' });
+
+    const store = `sqlite:${join(workDir, 'predictions.db')}`;
+    const ports = [await freePort(), await freePort()];
+    registryAdminUrl = `http://127.0.0.1:${await freePort()}`;
+    for (const [index, port] of ports.entries())
+      replicas.push({ url: `http://127.0.0.1:${port}`, process: undefined as unknown as TestProcess });
+    for (const [index, port] of ports.entries())
+      replicas[index].process = startServer('inference-api', port, {
+        MODEL_CACHE_DIR: join(workDir, `cache-${index}`),
+        INFERENCE_STORE_URL: store,
+        POLL_INTERVAL_MS: '300',
+        PREDICTION_LOG_FLUSH_MS: '50',
+        REPLICA_ID: `replica-${index}`,
+      });
+    registryAdmin = startRegistryAdmin(Number(new URL(registryAdminUrl).port));
+    await Promise.all([
+      waitUntilAnswering(registryAdminUrl, registryAdmin),
+      ...replicas.map((replica) => waitUntilAnswering(replica.url, replica.process)),
+    ]);
+    load = new MixedLoad(() => replicas.map((replica) => replica.url), telcoCustomers(500));
+    load.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await load?.stop();
+    for (const server of [registryAdmin, ...replicas.map((replica) => replica.process)])
+      if (server) killGroup(server.child.pid as number, 'SIGKILL');
+    mlflow?.kill();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('walks a good candidate through every step and promotes it, without a failed request', async () => {
+    const started = await startRollout(good, [0.2, 0.5]);
+    expect(started).toMatchObject({ status: 'running', candidate_version: good, champion_version: '1' });
+    const ended = await settled(started.id);
+    expect([ended.status, ended.ended_because]).toEqual(['promoted', null]);
+    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([
+      [0.2, 'passed'],
+      [0.5, 'passed'],
+    ]);
+    const now = await aliases();
+    expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([good, good, undefined]);
+    expect((await tags())['traffic.per_request']).toBe('false');
+    await replicasWithoutChallenger();
+    // The candidate took traffic during the steps.
+    expect(load.versions.get(good) ?? 0).toBeGreaterThan(0);
+    expect(load.failures).toEqual([]);
+
+    const events = await rolloutEvents(started.id);
+    expect(events.map((record) => record.rollout?.event)).toEqual([
+      'started',
+      'step_started',
+      'step_passed',
+      'step_started',
+      'step_passed',
+      'promoted',
+    ]);
+    expect(events.every((record) => record.from_version === '1' && record.to_version === good)).toBe(true);
+  }, 90_000);
+
+  it('reverts a candidate with shifted scores at its first step, naming the guard', async () => {
+    const before = await aliases();
+    const started = await startRollout(bad, [0.2, 0.5]);
+    const ended = await settled(started.id);
+    expect(ended.status).toBe('reverted');
+    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([[0.2, 'breached']]);
+    expect(ended.ended_because).toMatch(/guard .*(score_psi|positive_rate)/);
+    const now = await aliases();
+    expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([before[ALIAS], before['champion'], undefined]);
+    const traffic = await tags();
+    expect([Number(traffic['traffic.challenger_share']), traffic['traffic.per_request']]).toEqual([0, 'false']);
+    await replicasWithoutChallenger();
+    expect(load.failures).toEqual([]);
+
+    const events = await rolloutEvents(started.id);
+    expect(events.map((record) => record.rollout?.event)).toEqual(['started', 'step_started', 'reverted']);
+    const reverted = events.at(-1) as AuditRecordJson;
+    expect(reverted.reason).toMatch(/score_psi|positive_rate/);
+    expect(JSON.stringify(reverted.rollout?.['breached'])).toMatch(/score_psi|positive_rate/);
+  }, 90_000);
+});
