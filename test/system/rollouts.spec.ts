@@ -205,7 +205,7 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     const { status, json } = await api<RolloutJson>('POST', `/models/${MODEL}/rollouts`, {
       to,
       steps,
-      step_seconds: 3,
+      step_seconds: 4,
       min_requests: 20,
       max_holds: 4,
       guards: { min_scores: 20 },
@@ -286,7 +286,7 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     const store = `sqlite:${join(workDir, 'predictions.db')}`;
     const ports = [await freePort(), await freePort()];
     registryAdminUrl = `http://127.0.0.1:${await freePort()}`;
-    for (const [index, port] of ports.entries())
+    for (const port of ports)
       replicas.push({ url: `http://127.0.0.1:${port}`, process: undefined as unknown as TestProcess });
     for (const [index, port] of ports.entries())
       replicas[index].process = startServer('inference-api', port, {
@@ -301,6 +301,8 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
       waitUntilAnswering(registryAdminUrl, registryAdmin),
       ...replicas.map((replica) => waitUntilAnswering(replica.url, replica.process)),
     ]);
+    for (const { url } of replicas)
+      await waitUntil(`${url} to serve v1`, async () => (await fetch(`${url}/ready`)).status === 200, 60_000);
     load = new MixedLoad(() => replicas.map((replica) => replica.url), telcoCustomers(500));
     load.start();
   }, 300_000);
@@ -314,12 +316,12 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
   });
 
   it('walks a good candidate through every step and promotes it, without a failed request', async () => {
-    const started = await startRollout(good, [0.2, 0.5]);
+    const started = await startRollout(good, [0.3, 0.5]);
     expect(started).toMatchObject({ status: 'running', candidate_version: good, champion_version: '1' });
     const ended = await settled(started.id);
     expect([ended.status, ended.ended_because]).toEqual(['promoted', null]);
     expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([
-      [0.2, 'passed'],
+      [0.3, 'passed'],
       [0.5, 'passed'],
     ]);
     const now = await aliases();
@@ -344,10 +346,10 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
 
   it('reverts a candidate with shifted scores at its first step, naming the guard', async () => {
     const before = await aliases();
-    const started = await startRollout(bad, [0.2, 0.5]);
+    const started = await startRollout(bad, [0.3, 0.5]);
     const ended = await settled(started.id);
     expect(ended.status).toBe('reverted');
-    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([[0.2, 'breached']]);
+    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([[0.3, 'breached']]);
     expect(ended.ended_because).toMatch(/guard .*(score_psi|positive_rate)/);
     const now = await aliases();
     expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([before[ALIAS], before['champion'], undefined]);

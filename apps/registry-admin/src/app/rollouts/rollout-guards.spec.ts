@@ -1,5 +1,15 @@
+import { populationStabilityIndex } from '@churn/drift-stats';
+
 import type { ArmTraffic } from './replica-figures';
-import { DEFAULT_GUARDS, evaluateGuards, stepDecision, type GuardInput, type ReportFigures } from './rollout-guards';
+import {
+  DEFAULT_GUARDS,
+  evaluateGuards,
+  excessScorePsi,
+  mergeSparseBins,
+  stepDecision,
+  type GuardInput,
+  type ReportFigures,
+} from './rollout-guards';
 
 function arm(requests: number, errors: number, p99Bound = 0.01): ArmTraffic {
   return {
@@ -70,6 +80,24 @@ describe('rollout guards', () => {
   it('breach on shifted scores (PSI and positive rate)', () => {
     const verdicts = evaluateGuards(input({ report: report([400, 300, 200, 100], [5, 10, 25, 60], [300, 85]) }));
     expect(status(verdicts)).toMatchObject({ score_psi: 'breach', positive_rate: 'breach' });
+  });
+
+  it('passes two samples of one score distribution, sparse 20-bin histograms of 85 and 355 predictions (found by the system test)', () => {
+    // Both arms drawn from the same skewed distribution: most scores low, a thin tail in sparse bins.
+    const shape = [30, 22, 14, 9, 6, 5, 4, 3, 2, 1, 1, 1, 0.6, 0.5, 0.3, 0.2, 0.2, 0.1, 0.1, 0.1];
+    const sample = (n: number, phase: number) =>
+      shape.map((weight, bin) => Math.max(0, Math.round((weight * n) / 100 + (bin % 2 === phase ? 0.6 : -0.6))));
+    const champion = sample(355, 0);
+    const challenger = sample(85, 1);
+    const { excess, bins } = excessScorePsi(champion, challenger);
+    expect(bins).toBeLessThanOrEqual(10);
+    expect(excess).toBeLessThan(0.2);
+    // The raw 20-bin PSI of the same counts breaches, which reverted a good candidate.
+    expect(populationStabilityIndex(champion, challenger)).toBeGreaterThan(0.2);
+  });
+
+  it('merges sparse bins until each holds a tenth of all predictions', () => {
+    expect(mergeSparseBins([50, 1, 1, 48], [50, 0, 2, 48])).toEqual({ champion: [50, 50], challenger: [50, 50] });
   });
 
   it('breach on slow answers and on a split that is not the share', () => {

@@ -143,18 +143,67 @@ function scoresOf(input: GuardInput): ReportFigures['score_distributions'] | str
   return scores;
 }
 
+/** Each merged bin holds at least this share of both arms' pooled predictions (at most 10 bins). */
+const MIN_PSI_BIN_SHARE = 0.1;
+
+/**
+ * Adjacent histogram bins merged until each holds at least {@link MIN_PSI_BIN_SHARE} of both arms'
+ * predictions: a step's window has tens to hundreds of predictions per arm, and sparse tail bins
+ * (one prediction against none) would make the PSI of two identical models exceed any threshold.
+ */
+export function mergeSparseBins(
+  champion: readonly number[],
+  challenger: readonly number[],
+): { champion: number[]; challenger: number[] } {
+  const total = [...champion, ...challenger].reduce((sum, count) => sum + count, 0);
+  const need = total * MIN_PSI_BIN_SHARE;
+  const merged = { champion: [] as number[], challenger: [] as number[] };
+  let pending = [0, 0];
+  for (let index = 0; index < champion.length; index++) {
+    pending = [pending[0] + champion[index], pending[1] + challenger[index]];
+    if (pending[0] + pending[1] >= need) {
+      merged.champion.push(pending[0]);
+      merged.challenger.push(pending[1]);
+      pending = [0, 0];
+    }
+  }
+  if (pending[0] + pending[1] > 0) {
+    if (merged.champion.length === 0) return { champion: [pending[0]], challenger: [pending[1]] };
+    merged.champion[merged.champion.length - 1] += pending[0];
+    merged.challenger[merged.challenger.length - 1] += pending[1];
+  }
+  return merged;
+}
+
+/**
+ * PSI beyond what sampling alone gives two identical models: PSI is a symmetric chi-square-like
+ * statistic whose expectation under no difference is about (bins − 1) × (1/n₁ + 1/n₂).
+ */
+export function excessScorePsi(
+  champion: readonly number[],
+  challenger: readonly number[],
+): { psi: number; chance: number; excess: number; bins: number } {
+  const merged = mergeSparseBins(champion, challenger);
+  const n1 = merged.champion.reduce((sum, count) => sum + count, 0);
+  const n2 = merged.challenger.reduce((sum, count) => sum + count, 0);
+  const bins = merged.champion.length;
+  const psi = bins < 2 ? 0 : populationStabilityIndex(merged.champion, merged.challenger);
+  const chance = (bins - 1) * (1 / n1 + 1 / n2);
+  return { psi, chance, excess: Math.max(0, psi - chance), bins };
+}
+
 function scorePsi(input: GuardInput): GuardVerdict {
   const threshold = input.settings.max_score_psi;
   const scores = scoresOf(input);
   if (typeof scores === 'string' || scores === null)
     return { guard: 'score_psi', status: 'insufficient', value: null, threshold, detail: String(scores) };
-  const psi = populationStabilityIndex(scores.champion.counts, scores.challenger.counts);
+  const { psi, chance, excess, bins } = excessScorePsi(scores.champion.counts, scores.challenger.counts);
   return {
     guard: 'score_psi',
-    status: psi > threshold ? 'breach' : 'pass',
-    value: psi,
+    status: excess > threshold ? 'breach' : 'pass',
+    value: excess,
     threshold,
-    detail: `PSI of candidate probabilities against champion's over ${scores.bins} bins: ${psi.toFixed(4)} (${scores.challenger.count} vs ${scores.champion.count} predictions), allowed ${threshold}`,
+    detail: `PSI of candidate probabilities against champion's over ${bins} merged bins (of ${scores.bins}): ${psi.toFixed(4)}, of which ${chance.toFixed(4)} expected from sampling alone (${scores.challenger.count} vs ${scores.champion.count} predictions); excess ${excess.toFixed(4)}, allowed ${threshold}`,
   };
 }
 
