@@ -21,6 +21,7 @@ import { ReloadPushService, type PushResult } from '../push/reload-push.service'
 import {
   AliasAuditStore,
   describeVersion,
+  ROLLOUT_AUDIT_ALIAS,
   type AliasAuditRecord,
   type AuditAction,
   type AuditDraft,
@@ -287,10 +288,14 @@ export class AliasMovesService implements OnApplicationShutdown {
     const registered = await this.registry.requireModel(model);
     // Records this process still owes are written first when MLflow lets it; if not, the page shows them pending.
     await this.owed.settleNow(model, options.alias, false);
+    // The rollout records' pseudo-alias is no alias name (it has a dot) but may be asked for; it has no holder.
+    const rolloutRecords = options.alias === ROLLOUT_AUDIT_ALIAS;
     const aliases =
       options.alias === undefined
         ? (registered.aliases ?? []).map((entry) => entry.alias)
-        : [assertAliasName(options.alias)];
+        : rolloutRecords
+          ? []
+          : [assertAliasName(options.alias)];
     const holders = new Map<string, string>();
     for (const alias of aliases) {
       const state = await this.mutex.run(aliasKey(model, alias), () => this.observe(model, alias));
