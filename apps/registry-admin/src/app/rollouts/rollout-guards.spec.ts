@@ -2,6 +2,7 @@ import { populationStabilityIndex } from '@churn/drift-stats';
 
 import type { ArmTraffic } from './replica-figures';
 import {
+  binomialTail,
   DEFAULT_GUARDS,
   evaluateGuards,
   excessScorePsi,
@@ -98,6 +99,36 @@ describe('rollout guards', () => {
 
   it('merges sparse bins until each holds a tenth of all predictions', () => {
     expect(mergeSparseBins([50, 1, 1, 48], [50, 0, 2, 48])).toEqual({ champion: [50, 50], challenger: [50, 50] });
+  });
+
+  it('passes a candidate whose p99 is a few stalled answers (found by the system test), breaches on 5 % slow', () => {
+    const champion = arm(500, 0, 0.05);
+    const stalled = (slow: number): ArmTraffic => ({
+      requests: 200,
+      errors: 0,
+      latencyBuckets: new Map([
+        [0.005, 100],
+        [0.05, 200 - slow],
+        [0.5, 200],
+        [Infinity, 200],
+      ]),
+    });
+    const verdict = (slow: number) =>
+      evaluateGuards(input({ traffic: { champion, challenger: stalled(slow), replicas: 2, unreachable: [] } })).find(
+        (entry) => entry.guard === 'latency_p99',
+      );
+    // p99 of 200 answers with 3 at up to 500 ms lies in the 500 ms bucket, far beyond 1.5 × 50 ms + 25 ms.
+    expect(verdict(3)).toMatchObject({ status: 'pass', value: 0.5 });
+    expect(verdict(10)?.status).toBe('breach');
+    expect(verdict(10)?.detail).toContain('10/200');
+  });
+
+  it('computes binomial tails, also for many answers', () => {
+    expect(binomialTail(0, 10, 0.5)).toBe(1);
+    expect(binomialTail(10, 10, 0.5)).toBeCloseTo(1 / 1024, 12);
+    expect(binomialTail(1, 100, 0.01)).toBeCloseTo(1 - 0.99 ** 100, 12);
+    expect(binomialTail(1500, 100_000, 0.01)).toBeLessThan(1e-6);
+    expect(binomialTail(1000, 100_000, 0.01)).toBeGreaterThan(0.4);
   });
 
   it('breach on slow answers and on a split that is not the share', () => {

@@ -125,13 +125,46 @@ function latency(input: GuardInput): GuardVerdict {
       detail: missing ?? 'no latency observed',
     };
   const limit = champion * ratio + slack / 1000;
+  // p99 above the limit means more than 1 % of the candidate's answers slower than it. A step window
+  // holds a few hundred answers, so its p99 is about its slowest two or three: one stall on a busy
+  // host would breach. The guard breaches only when the answers not shown to be within the limit are
+  // significantly more than 1 % (one-sided binomial test at LATENCY_ALPHA).
+  const slow = slowerThan(input.traffic.challenger.latencyBuckets, limit);
+  const requests = input.traffic.challenger.requests;
+  const pValue = binomialTail(slow, requests, 0.01);
   return {
     guard: 'latency_p99',
-    status: candidate > limit ? 'breach' : 'pass',
+    status: pValue < LATENCY_ALPHA ? 'breach' : 'pass',
     value: candidate,
     threshold: limit,
-    detail: `candidate p99 ≤ ${ms(candidate)}, champion p99 ≤ ${ms(champion)}; limit ${ms(limit)} (× ${ratio} + ${slack} ms)`,
+    detail: `candidate p99 ≤ ${ms(candidate)}, champion p99 ≤ ${ms(champion)}; limit ${ms(limit)} (× ${ratio} + ${slack} ms); ${slow}/${requests} candidate answers not within it, binomial p = ${pValue.toPrecision(3)} against 1 % (breach below ${LATENCY_ALPHA})`,
   };
+}
+
+/** Significance of the latency guard's test that more than 1 % of candidate answers exceed the limit. */
+export const LATENCY_ALPHA = 0.001;
+
+/** Observations not shown to be at most `limit`: all but those in buckets whose bound is ≤ limit. */
+export function slowerThan(buckets: ReadonlyMap<number, number>, limit: number): number {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Infinity) ?? (bounds.length > 0 ? (buckets.get(bounds.at(-1) as number) ?? 0) : 0);
+  const within = bounds.filter((bound) => bound <= limit).at(-1);
+  return total - (within === undefined ? 0 : (buckets.get(within) ?? 0));
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, p). */
+export function binomialTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  // P(X < k), summed from the probability of 0 by the pmf's ratio.
+  // In logarithms: (1 − p)^n underflows beyond some 70,000 answers.
+  let logTerm = n * Math.log1p(-p);
+  let below = 0;
+  for (let x = 0; x < k; x++) {
+    below += Math.exp(logTerm);
+    logTerm += Math.log((n - x) / (x + 1)) + Math.log(p / (1 - p));
+  }
+  return Math.max(0, 1 - below);
 }
 
 function scoresOf(input: GuardInput): ReportFigures['score_distributions'] | string {
