@@ -364,4 +364,35 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     expect(reverted.reason).toMatch(/score_psi|positive_rate/);
     expect(JSON.stringify(reverted.rollout?.['breached'])).toMatch(/score_psi|positive_rate/);
   }, 90_000);
+
+  it('resumes a rollout after a registry-admin restart mid-rollout and promotes it', async () => {
+    // v1 goes back out against v2 (production since the first test).
+    const started = await startRollout('1', [0.3, 0.5]);
+    expect(started.champion_version).toBe(good);
+    await waitUntil(
+      'the first step to pass',
+      async () =>
+        (await api<RolloutJson>('GET', `/models/${MODEL}/rollouts/${started.id}`)).json.step_results[0]?.outcome ===
+        'passed',
+      60_000,
+    );
+    registryAdmin.signalGroup('SIGTERM');
+    await registryAdmin.exited;
+    registryAdmin = startRegistryAdmin(Number(new URL(registryAdminUrl).port));
+    await waitUntilAnswering(registryAdminUrl, registryAdmin);
+    const ended = await settled(started.id);
+    expect([ended.status, ended.ended_because]).toEqual(['promoted', null]);
+    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([
+      [0.3, 'passed'],
+      [0.5, 'passed'],
+    ]);
+    const now = await aliases();
+    expect([now[ALIAS], now['champion'], now['challenger']]).toEqual(['1', '1', undefined]);
+    await replicasWithoutChallenger();
+    expect(load.failures).toEqual([]);
+    const events = (await rolloutEvents(started.id)).map((record) => record.rollout?.event);
+    expect(events.slice(0, 3)).toEqual(['started', 'step_started', 'step_passed']);
+    expect(events.slice(3)).toEqual(expect.arrayContaining(['resumed', 'step_started', 'step_passed', 'promoted']));
+    expect(events.at(-1)).toBe('promoted');
+  }, 120_000);
 });
