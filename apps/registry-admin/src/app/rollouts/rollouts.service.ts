@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
-import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
+import { MlflowClient, MlflowError, tagsToRecord } from '@churn/mlflow-client';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
@@ -72,6 +72,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   private readonly replicas: ReplicaReader;
   private readonly drivers = new Map<string, { stop: (stop: RolloutStop) => void; done: Promise<void> }>();
   private readonly starting = new Set<string>();
+  private shuttingDown = false;
+  private resumeRetry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly mlflow: MlflowClient,
@@ -86,12 +88,37 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
-    void this.resumeAll().catch((error: unknown) =>
-      this.logger.error(`cannot resume rollouts: ${(error as Error).message}`),
-    );
+    void this.resumeOnceMlflowAnswers();
+  }
+
+  /**
+   * Resumes the rollouts left running, retrying with backoff (1 s doubling to 30 s) while MLflow
+   * cannot be read: registry-admin may start before MLflow, or while it is down, and a rollout must
+   * not stay orphaned because of it. A failure MLflow did not cause is an error; an unreachable or
+   * failing MLflow only a warning, since it is expected to come back.
+   */
+  private async resumeOnceMlflowAnswers(): Promise<void> {
+    for (let attempt = 0; !this.shuttingDown; attempt++) {
+      try {
+        await this.resumeAll();
+        return;
+      } catch (error) {
+        const delayMs = Math.min(30_000, 1_000 * 2 ** attempt);
+        const mlflowDown = error instanceof MlflowError && (error.status === undefined || error.status >= 500);
+        const line = `cannot resume rollouts yet (${(error as Error).message}); trying again in ${delayMs / 1000} s`;
+        if (mlflowDown) this.logger.warn(line);
+        else this.logger.error(line);
+        await new Promise<void>((resolve) => {
+          this.resumeRetry = setTimeout(resolve, delayMs);
+          this.resumeRetry.unref();
+        });
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.resumeRetry) clearTimeout(this.resumeRetry);
     const drivers = [...this.drivers.values()];
     for (const driver of drivers) driver.stop(new RolloutStop('shutdown', 'registry-admin is stopping'));
     await Promise.all(drivers.map((driver) => driver.done));
