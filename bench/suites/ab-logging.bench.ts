@@ -22,7 +22,7 @@
  * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
  * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,7 +42,7 @@ import {
 import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
 import { groupCpuSeconds, runOrThrow, startLoad, stopGroup, type ServerProcess } from './inference/processes';
-import { startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
+import { startInferenceApi, startPrivateMlflow, trainVersions, writeUserBodies } from './inference/serving-setup';
 
 export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
 
@@ -83,19 +83,6 @@ interface Measurement {
   stored: StoredRows | null;
   loadAverageBefore: number[];
   loadAverageAfter: number[];
-}
-
-/**
- * `USERS` single-customer `/predict` bodies as JSON lines: Telco customers (numbers for numeric
- * columns, blank → null) taken in turn, each with its own `user_id`.
- */
-async function writeUserBodies(csv: string, file: string): Promise<void> {
-  const { columns, rows } = await telcoFeatureRows(csv, CUSTOMERS);
-  const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
-  const lines: string[] = [];
-  for (let user = 0; user < USERS; user++)
-    lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
-  writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
 const formatLoad = (load: number[]) => load.map((value) => value.toFixed(2)).join(' / ');
@@ -174,7 +161,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     };
 
     const bodiesFile = join(scratch, 'user-bodies.jsonl');
-    await writeUserBodies(telcoCsv, bodiesFile);
+    await writeUserBodies(telcoCsv, bodiesFile, { users: USERS, customers: CUSTOMERS });
 
     const sqliteStore = (name: string) => async (round: number) =>
       `sqlite:${join(scratch, 'stores', `${name}-round-${round}`, 'p.db')}`;

@@ -14,7 +14,7 @@
  * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
  * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -22,9 +22,10 @@ import { MlflowClient } from '@churn/mlflow-client';
 
 import type { BenchContext, SuiteOutcome } from '../support/suite';
 import { splitApplied, waitUntil } from './ab-logging/replica-probes';
+import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
 import { runOrThrow, startLoad, type ServerProcess } from './inference/processes';
-import { startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
+import { startInferenceApi, startPrivateMlflow, trainVersions, writeUserBodies } from './inference/serving-setup';
 
 export const title = 'A/B report under load: /predict p99 while GET /ab/report runs every second (issue 17)';
 
@@ -54,23 +55,8 @@ interface RoundResult {
   reports: ReportCalls;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const range = (values: number[], digits = 2) =>
   `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
-
-/** `USERS` single-customer `/predict` bodies as JSON lines, each with its own `user_id`. */
-async function writeUserBodies(csv: string, file: string): Promise<void> {
-  const { columns, rows } = await telcoFeatureRows(csv, CUSTOMERS);
-  const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
-  const lines: string[] = [];
-  for (let user = 0; user < USERS; user++)
-    lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
-  writeFileSync(file, `${lines.join('\n')}\n`);
-}
 
 /** Calls `GET /ab/report` every REPORT_EVERY_MS until stopped, one call at a time, timing each. */
 function callReportsEverySecond(url: string): { stop: () => Promise<ReportCalls> } {
@@ -160,7 +146,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.challenger_share', value: '0.5' });
     await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: 'bench-ab-report' });
     const bodiesFile = join(scratch, 'user-bodies.jsonl');
-    await writeUserBodies(telcoCsv, bodiesFile);
+    await writeUserBodies(telcoCsv, bodiesFile, { users: USERS, customers: CUSTOMERS });
 
     const api = await startInferenceApi({
       name: 'ab-report',
@@ -220,7 +206,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       rounds.push({ round, without, withReports: measured.load, reports: measured.reports });
       context.log(
         `round ${round}: p99 ${without.p99Ms.toFixed(1)} ms without, ${measured.load.p99Ms.toFixed(1)} ms with ${measured.reports.durationsMs.length} reports ` +
-          `(median ${median(measured.reports.durationsMs).toFixed(0)} ms, statuses ${JSON.stringify(measured.reports.statuses)})`,
+          `(median ${medianOf(measured.reports.durationsMs).toFixed(0)} ms, statuses ${JSON.stringify(measured.reports.statuses)})`,
       );
     }
     const loadAverageAtEnd = loadavg();
@@ -231,7 +217,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     for (const r of rounds)
       for (const [status, count] of Object.entries(r.reports.statuses))
         statuses[status] = (statuses[status] ?? 0) + count;
-    const ratio = median(ratios);
+    const ratio = medianOf(ratios);
     return {
       timed:
         `bench/suites/inference/load-generator.ts (the inference suite's closed-loop generator, its own process) sends single-customer POST /predict bodies on ${CONNECTIONS} connections (10,000 users, champion/challenger share 0.5) to one process of the built inference-api on its default settings (prediction log on, SQLite store); ` +
@@ -241,7 +227,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         {
           id: 'p99-with-reports',
           label: '/predict p99 latency with GET /ab/report every second (median of rounds)',
-          value: median(rounds.map((r) => r.withReports.p99Ms)),
+          value: medianOf(rounds.map((r) => r.withReports.p99Ms)),
           rounds: rounds.map((r) => r.withReports.p99Ms),
           unit: 'ms',
           reference: 'p99-without',
@@ -249,7 +235,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         {
           id: 'throughput-with-reports',
           label: '/predict throughput with GET /ab/report every second (median of rounds)',
-          value: median(rounds.map((r) => r.withReports.requestsPerSecond)),
+          value: medianOf(rounds.map((r) => r.withReports.requestsPerSecond)),
           rounds: rounds.map((r) => r.withReports.requestsPerSecond),
           unit: 'req/s',
           reference: 'throughput-without',
@@ -257,7 +243,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         {
           id: 'report-duration',
           label: 'GET /ab/report answer time (median of all calls)',
-          value: median(reportMs),
+          value: medianOf(reportMs),
           unit: 'ms',
         },
       ],
@@ -265,14 +251,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         {
           id: 'p99-without',
           label: 'the same without reports (median of rounds)',
-          value: median(rounds.map((r) => r.without.p99Ms)),
+          value: medianOf(rounds.map((r) => r.without.p99Ms)),
           rounds: rounds.map((r) => r.without.p99Ms),
           unit: 'ms',
         },
         {
           id: 'throughput-without',
           label: 'the same without reports (median of rounds)',
-          value: median(rounds.map((r) => r.without.requestsPerSecond)),
+          value: medianOf(rounds.map((r) => r.without.requestsPerSecond)),
           rounds: rounds.map((r) => r.without.requestsPerSecond),
           unit: 'req/s',
         },
@@ -289,7 +275,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       ],
       notes: [
         `Per round (1–${ROUNDS}), p99 without / with reports (ms): ${rounds.map((r) => `${r.without.p99Ms.toFixed(1)} / ${r.withReports.p99Ms.toFixed(1)}`).join(', ')}; paired ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}.`,
-        `Report calls: ${reportMs.length}, answer time ${range(reportMs, 0)} ms (median ${median(reportMs).toFixed(0)} ms); statuses ${JSON.stringify(statuses)}.`,
+        `Report calls: ${reportMs.length}, answer time ${range(reportMs, 0)} ms (median ${medianOf(reportMs).toFixed(0)} ms); statuses ${JSON.stringify(statuses)}.`,
         `Rows in the log by the end: every 200 answered in the run (${rounds.reduce((sum, r) => sum + r.without.answered + r.withReports.answered, 0)} in the measured rounds).`,
         `Load average (1/5/15 min) at the start: ${loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}; at the end: ${loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}.`,
       ],

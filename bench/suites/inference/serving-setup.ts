@@ -3,7 +3,7 @@
  * server, model versions trained and registered by training-worker's CLI as a user would, and Telco
  * customers written the way a client sends them.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
@@ -156,4 +156,22 @@ export async function telcoFeatureRows(
     }),
   );
   return { columns: features, rows };
+}
+
+/**
+ * `users` single-customer `/predict` bodies as JSON lines: the first `customers` Telco customers
+ * (numbers for numeric columns, blank → null) taken in turn, each with its own `user_id`, so a
+ * champion/challenger split sends users to both arms.
+ */
+export async function writeUserBodies(
+  csv: string,
+  file: string,
+  counts: { users: number; customers: number },
+): Promise<void> {
+  const { columns, rows } = await telcoFeatureRows(csv, counts.customers);
+  const customers = rows.map((row) => Object.fromEntries(columns.map((name, index) => [name, row[index]])));
+  const lines: string[] = [];
+  for (let user = 0; user < counts.users; user++)
+    lines.push(JSON.stringify({ ...customers[user % customers.length], user_id: `user-${user}` }));
+  writeFileSync(file, `${lines.join('\n')}\n`);
 }
