@@ -19,10 +19,10 @@
  * fails when a store holds fewer rows than the requests answered minus the rows the log reported
  * dropped: a log that loses rows silently would make its cost look smaller than it is.
  *
- * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
+ * Set-up (not timed): build the apps with Nx (so the current source is measured), start a private MLflow,
  * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -41,8 +41,14 @@ import {
 } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
-import { groupCpuSeconds, runOrThrow, startLoad, stopGroup, type ServerProcess } from './inference/processes';
-import { startInferenceApi, startPrivateMlflow, trainVersions, writeUserBodies } from './inference/serving-setup';
+import { groupCpuSeconds, startLoad, stopGroup, type ServerProcess } from './inference/processes';
+import {
+  buildServingApps,
+  startInferenceApi,
+  startPrivateMlflow,
+  trainVersions,
+  writeUserBodies,
+} from './inference/serving-setup';
 
 export const title = 'A/B serving: cost of the prediction log and of shadow scoring on /predict (issue 6)';
 
@@ -99,23 +105,11 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const logDir = join(scratch, 'logs');
   mkdirSync(logDir, { recursive: true });
   const telcoCsv = resolve(root, 'libs/churn-pipeline/data/telco-customer-churn.csv');
-  const apiBundle = join(root, 'dist/apps/inference-api/main.js');
-  const trainerBundle = join(root, 'dist/apps/training-worker/main.js');
   const servers: ServerProcess[] = [];
   let postgres: PostgresCluster | undefined;
 
-  for (const [project, bundle] of [
-    ['inference-api', apiBundle],
-    ['training-worker', trainerBundle],
-  ]) {
-    if (existsSync(bundle)) continue;
-    context.log(`${bundle} is missing: building ${project} (not timed)`);
-    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
-      cwd: root,
-      env: { ...process.env, NX_DAEMON: 'false' },
-      timeoutMs: 900_000,
-    });
-  }
+  context.log('building inference-api and training-worker (not timed)');
+  const { trainerBundle } = buildServingApps(root);
 
   try {
     const mlflow = await startPrivateMlflow({

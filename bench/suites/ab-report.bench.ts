@@ -11,10 +11,10 @@
  * counted). The statistic, chosen before any run: the median over rounds of the per-round ratio
  * p99 (with reports) ÷ p99 (without); target ≤ 1.10.
  *
- * Set-up (not timed): build the apps only if their bundles are missing, start a private MLflow,
- * train and register two versions with training-worker's CLI, set the aliases and traffic tags.
+ * Set-up (not timed): build the apps with Nx (so the current source is measured), start a private
+ * MLflow, train and register two versions with training-worker's CLI, set the aliases and traffic tags.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -24,8 +24,14 @@ import type { BenchContext, SuiteOutcome } from '../support/suite';
 import { splitApplied, waitUntil } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
-import { runOrThrow, startLoad, type ServerProcess } from './inference/processes';
-import { startInferenceApi, startPrivateMlflow, trainVersions, writeUserBodies } from './inference/serving-setup';
+import { startLoad, type ServerProcess } from './inference/processes';
+import {
+  buildServingApps,
+  startInferenceApi,
+  startPrivateMlflow,
+  trainVersions,
+  writeUserBodies,
+} from './inference/serving-setup';
 
 export const title = 'A/B report under load: /predict p99 while GET /ab/report runs every second (issue 17)';
 
@@ -100,21 +106,9 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const logDir = join(scratch, 'logs');
   mkdirSync(logDir, { recursive: true });
   const telcoCsv = resolve(root, 'libs/churn-pipeline/data/telco-customer-churn.csv');
-  const apiBundle = join(root, 'dist/apps/inference-api/main.js');
-  const trainerBundle = join(root, 'dist/apps/training-worker/main.js');
   const servers: ServerProcess[] = [];
-  for (const [project, bundle] of [
-    ['inference-api', apiBundle],
-    ['training-worker', trainerBundle],
-  ]) {
-    if (existsSync(bundle)) continue;
-    context.log(`${bundle} is missing: building ${project} (not timed)`);
-    runOrThrow(`nx build ${project}`, 'npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
-      cwd: root,
-      env: { ...process.env, NX_DAEMON: 'false' },
-      timeoutMs: 900_000,
-    });
-  }
+  context.log('building inference-api and training-worker (not timed)');
+  const { trainerBundle } = buildServingApps(root);
 
   try {
     const mlflow = await startPrivateMlflow({

@@ -40,7 +40,13 @@ import {
   type ServerProcess,
 } from './inference/processes';
 import type { ReferenceMode } from './inference/reference-server';
-import { startInferenceApi, startPrivateMlflow, telcoFeatureRows, trainVersions } from './inference/serving-setup';
+import {
+  buildServingApps,
+  startInferenceApi,
+  startPrivateMlflow,
+  telcoFeatureRows,
+  trainVersions,
+} from './inference/serving-setup';
 
 export const title = 'Inference: throughput, latency, hot swaps (issues 5 and 15)';
 
@@ -131,16 +137,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const servers: ServerProcess[] = [];
 
   context.log('building inference-api and training-worker (not timed)');
-  runOrThrow(
-    'nx build',
-    'npx',
-    ['nx', 'run-many', '-t', 'build', '-p', 'inference-api,training-worker', '--outputStyle=static'],
-    {
-      cwd: root,
-      env: { ...process.env, NX_DAEMON: 'false' },
-      timeoutMs: 900_000,
-    },
-  );
+  const { trainerBundle } = buildServingApps(root);
   context.log("installing the tuned Python server's pinned environment (first run only, not timed)");
   const serverPython = runOrThrow(
     'bench/python-server/venv.mjs',
@@ -157,7 +154,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
 
     const versions = await trainVersions({
       workspaceRoot: root,
-      trainerBundle: join(root, 'dist/apps/training-worker/main.js'),
+      trainerBundle,
       telcoCsv,
       client,
       env: mlflowEnv,

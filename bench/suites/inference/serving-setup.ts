@@ -1,7 +1,7 @@
 /**
- * The untimed set-up the serving benchmarks (inference and ab-logging) share: a private MLflow
- * server, model versions trained and registered by training-worker's CLI as a user would, and Telco
- * customers written the way a client sends them.
+ * The untimed set-up the serving benchmarks (inference, ab-logging, ab-report) share: the apps built
+ * from the current source, a private MLflow server, model versions trained and registered by
+ * training-worker's CLI as a user would, and Telco customers written the way a client sends them.
  */
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,24 @@ import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 import type { MlflowClient } from '@churn/mlflow-client';
 
 import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
+
+/**
+ * Builds inference-api and training-worker with Nx, so a suite measures the current source and never
+ * a stale dist/ bundle (Nx's cache makes this a few seconds when nothing changed).
+ * @returns the two bundles' paths.
+ */
+export function buildServingApps(workspaceRoot: string): { apiBundle: string; trainerBundle: string } {
+  runOrThrow(
+    'nx build',
+    'npx',
+    ['nx', 'run-many', '-t', 'build', '-p', 'inference-api,training-worker', '--outputStyle=static'],
+    { cwd: workspaceRoot, env: { ...process.env, NX_DAEMON: 'false' }, timeoutMs: 900_000 },
+  );
+  return {
+    apiBundle: join(workspaceRoot, 'dist/apps/inference-api/main.js'),
+    trainerBundle: join(workspaceRoot, 'dist/apps/training-worker/main.js'),
+  };
+}
 
 /** A private MLflow tracking server (SQLite store, proxied artifacts, one worker) kept in `scratchDir`. */
 export async function startPrivateMlflow(options: {
