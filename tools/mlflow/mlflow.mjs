@@ -30,6 +30,7 @@ export const requirementsFile = join(here, 'requirements.txt');
 export const DEV_WEBHOOK_ENCRYPTION_KEY = 'Y2h1cm4tbWxvcHMtZGV2LW9ubHktd2ViaG9vay1rZXk=';
 
 export class MlflowSetupError extends Error {
+  /** @override */
   name = 'MlflowSetupError';
 }
 
@@ -41,11 +42,15 @@ export function venvDir() {
   return venvPath(mlflowVenv());
 }
 
-/** Absolute path of an executable inside the virtual environment (`python`, `mlflow`). */
+/**
+ * Absolute path of an executable inside the virtual environment (`python`, `mlflow`).
+ * @param {string} name
+ */
 export function venvBin(name) {
   return join(venvDir(), 'bin', name);
 }
 
+/** @param {string} message */
 function log(message) {
   process.stderr.write(`[mlflow] ${message}\n`);
 }
@@ -65,7 +70,11 @@ export function ensureMlflowInstalled() {
   }
 }
 
-/** The version pinned in requirements.txt for a package (`pkg==X` or `pkg[extras]==X`). */
+/**
+ * The version pinned in requirements.txt for a package (`pkg==X` or `pkg[extras]==X`).
+ * @param {string} pkg
+ * @returns {string}
+ */
 export function pinnedVersion(pkg) {
   const pin = new RegExp(`^${pkg}(\\[[^\\]]*\\])?==(\\S+)`);
   for (const line of readFileSync(requirementsFile, 'utf8').split('\n')) {
@@ -181,7 +190,10 @@ export async function startMlflowServer(options) {
   );
 }
 
-/** Stops a process group started with `detached: true`: SIGTERM, then SIGKILL after a grace period. */
+/**
+ * Stops a process group started with `detached: true`: SIGTERM, then SIGKILL after a grace period.
+ * @param {number} pid
+ */
 export async function stopProcessGroup(pid, graceMs = 10_000) {
   const alive = () => {
     try {
