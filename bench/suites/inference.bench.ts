@@ -459,6 +459,13 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const pollMedian = medianOf(polled.delays);
     const pushMax = Math.max(...pushed.delays.map((delay) => delay ?? Number.POSITIVE_INFINITY));
     const finiteOr = (value: number, fallback: number) => (Number.isFinite(value) ? value : fallback);
+    /** Said beside a delay figure when some move was never seen complete: it then stands for the spacing, a lower bound. */
+    const unseen = (delays: readonly (number | null)[], spacingMs: number) => {
+      const missed = delays.filter((delay) => delay === null).length;
+      return missed === 0
+        ? ''
+        : `; ${missed} of ${delays.length} never complete before the next move or the end, counted as ${spacingMs} ms (a lower bound)`;
+    };
     const batchRowsPerSecond = batch.requestsPerSecond * BATCH_ROWS;
     const moveErrors = stress.errors;
     const movesConfirmed = stressMoves.filter((move) => move.servedAfterPush === move.toVersion).length;
@@ -493,7 +500,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       { id: 'grouped.p99-1conn', label: 'fair ceiling, 1 connection', value: ceilingAlone.p99Ms, unit: 'ms' },
       {
         id: 'swap.poll-median',
-        label: `polling only, every ${POLL_INTERVAL_MS} ms (median of ${settings.pollMoves})`,
+        label: `polling only, every ${POLL_INTERVAL_MS} ms (median of ${settings.pollMoves}${unseen(polled.delays, settings.pollSpacingMs)})`,
         value: finiteOr(pollMedian, settings.pollSpacingMs),
         unit: 'ms',
       },
@@ -633,14 +640,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       },
       {
         id: 'swap.push-median',
-        label: `alias move → every response on the new version, push (median of ${settings.pushMoves})`,
+        label: `alias move → every response on the new version, push (median of ${settings.pushMoves}${unseen(pushed.delays, settings.pushSpacingMs)})`,
         value: finiteOr(pushMedian, settings.pushSpacingMs),
         unit: 'ms',
         reference: 'swap.poll-median',
       },
       {
         id: 'swap.push-max',
-        label: `alias move → every response on the new version, push (slowest of ${settings.pushMoves})`,
+        label: `alias move → every response on the new version, push (slowest of ${settings.pushMoves}${unseen(pushed.delays, settings.pushSpacingMs)})`,
         value: finiteOr(pushMax, settings.pushSpacingMs),
         unit: 'ms',
       },

@@ -6,7 +6,7 @@ import { runToCompletion, workspaceRoot } from './support/processes';
 
 interface SuiteRecord {
   quick?: boolean;
-  results: { id: string; value: number; rounds?: number[] }[];
+  results: { id: string; value: number; reference?: string; rounds?: number[] }[];
   references: { id: string; value: number; rounds?: number[] }[];
   targets: { id: string; description: string; value: number; pass: boolean }[];
 }
@@ -15,8 +15,9 @@ const readRecord = (output: string, suite: string) =>
   JSON.parse(readFileSync(join(output, 'results', `${suite}.json`), 'utf8')) as SuiteRecord;
 
 // The README's benchmark command with --quick (one short round per suite), written to a scratch
-// folder so the committed bench/results stay as measured: drift, and inference with every reference
-// server of issue 15 (HTTP floor, fair ceiling, per-request, tuned Python, mlflow models serve).
+// folder so the committed bench/results stay as measured: drift, inference with every reference
+// server of issue 15 (HTTP floor, fair ceiling, per-request, tuned Python, mlflow models serve), and
+// training with scikit-learn's newton-cholesky.
 describe('nx run bench:run --quick', () => {
   it('runs the drift and inference suites and writes their raw JSON and a RESULTS.md naming the machine and the targets', async () => {
     const output = mkdtempSync(join(tmpdir(), 'churn-bench-'));
@@ -79,6 +80,37 @@ describe('nx run bench:run --quick', () => {
       expect(
         ['drift', 'inference'].map((suite) => readFileSync(join(workspaceRoot, `bench/results/${suite}.json`), 'utf8')),
       ).toEqual(committed);
+    } finally {
+      rmSync(output, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it("runs the training suite with scikit-learn's newton-cholesky beside lbfgs", async () => {
+    const output = mkdtempSync(join(tmpdir(), 'churn-bench-'));
+    const committed = readFileSync(join(workspaceRoot, 'bench/results/training.json'), 'utf8');
+    try {
+      const { code, output: log } = await runToCompletion(
+        'node',
+        ['bench/run.mjs', '--only=training', '--quick', `--output=${output}`],
+        {},
+        540_000,
+      );
+      expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
+      const training = readRecord(output, 'training');
+      const references = new Map(training.references.map((figure) => [figure.id, figure]));
+      for (const data of ['telco', 'synthetic'])
+        for (const id of [`${data}.sklearn-newton.total`, `${data}.sklearn-newton.fit`, `${data}.sklearn.total`])
+          expect({ id, positive: (references.get(id)?.value ?? 0) > 0 }).toEqual({ id, positive: true });
+      expect(
+        training.results.filter((result) => result.reference?.includes('sklearn-newton')).map((result) => result.id),
+      ).toEqual([
+        'telco.total-vs-newton',
+        'telco.fit-vs-newton',
+        'synthetic.total-vs-newton',
+        'synthetic.fit-vs-newton',
+      ]);
+      expect(readFileSync(join(output, 'RESULTS.md'), 'utf8')).toContain('20,000 synthetic rows: load → metrics');
+      expect(readFileSync(join(workspaceRoot, 'bench/results/training.json'), 'utf8')).toBe(committed);
     } finally {
       rmSync(output, { recursive: true, force: true });
     }
