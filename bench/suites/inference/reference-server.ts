@@ -10,9 +10,11 @@
  *                of the event loop share one `session.run` (the fair ceiling for /predict);
  *
  * and, for the two model modes (<arg> is the model directory), answers `{ prediction, probability }`.
- * Both open `model.onnx` with inference-api's SESSION_OPTIONS (graph optimisation `all`, one intra-op
- * and one inter-op thread), so they differ from the app only around `session.run`: no framework, no
- * validation beyond what the tensors need, no metrics, no leases, no prediction log.
+ * Both run the graph inference-api runs (its integer-coded serving copy of `model.onnx`, categories
+ * fed as int64 codes) with its SESSION_OPTIONS (graph optimisation `all`, one intra-op and one
+ * inter-op thread), and build the tensors with its own functions, so they differ from the app only
+ * around `session.run`: no framework, no validation beyond what the tensors need, no warnings, no
+ * metrics, no leases, no prediction log, no drift window.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,8 +22,13 @@ import { join } from 'node:path';
 
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
-// eslint-disable-next-line @nx/enforce-module-boundaries -- the app's own grouping and session options, so the ceiling cannot drift from them
-import type { FeatureBatch } from '../../../apps/inference-api/src/app/model/feature-batch';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the app's own graph, tensors, grouping and session options, so the references cannot drift from them
+import { int64Codes, joinedColumn, type FeatureBatch } from '../../../apps/inference-api/src/app/model/feature-batch';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import {
+  integerCodedCategories,
+  UNKNOWN_CATEGORY_CODE,
+} from '../../../apps/inference-api/src/app/model/integer-coded-categories';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import type { Scores } from '../../../apps/inference-api/src/app/model/loaded-model';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
@@ -33,41 +40,48 @@ export type ReferenceMode = 'floor' | 'per-request' | 'grouped';
 
 interface InputPlan {
   name: string;
-  type: 'float32' | 'float64' | 'string';
+  type: 'float32' | 'float64' | 'string' | 'int64';
   columnVector: boolean;
+  /** For an input the serving copy takes as codes: category text → code. */
+  codes: ReadonlyMap<string, number> | undefined;
 }
-
-/** One customer's values, one entry per graph input: a number (NaN when missing) or a text. */
-type Row = (number | string)[];
 
 /** The model modes: one customer object in, its answer's JSON out. */
 async function modelScorer(
   modelDir: string,
   grouped: boolean,
 ): Promise<(customer: Record<string, unknown>) => Promise<string>> {
-  const session = await InferenceSession.create(readFileSync(join(modelDir, 'model.onnx')), { ...SESSION_OPTIONS });
+  // The graph inference-api serves: its integer-coded copy when the model has one (text inputs fed as codes).
+  const original = readFileSync(join(modelDir, 'model.onnx'));
+  const coded = integerCodedCategories(original);
+  const session = await InferenceSession.create(coded?.onnxBytes ?? original, { ...SESSION_OPTIONS });
   const inputs: InputPlan[] = session.inputMetadata.map((input) => {
     const tensor = input as InferenceSession.TensorValueMetadata;
-    return { name: input.name, type: tensor.type as InputPlan['type'], columnVector: tensor.shape.length === 2 };
+    return {
+      name: input.name,
+      type: tensor.type as InputPlan['type'],
+      columnVector: tensor.shape.length === 2,
+      codes: coded?.codesByInput.get(input.name),
+    };
   });
   const outputNames = ['label', 'probability'];
 
-  /** One session call over the given rows, one tensor per input. */
-  const run = async (rows: readonly Row[]): Promise<Scores> => {
+  /** One session call over the given one-row batches, each input joined into one tensor, as inference-api does. */
+  const run = async (batches: readonly FeatureBatch[]): Promise<Scores> => {
+    const rows = batches.length;
     const feeds: Record<string, Tensor> = {};
     inputs.forEach((input, index) => {
-      const dims = input.columnVector ? [rows.length, 1] : [rows.length];
-      if (input.type === 'string') {
-        feeds[input.name] = new Tensor(
-          'string',
-          rows.map((row) => row[index] as string),
-          dims,
-        );
-      } else {
-        const values = input.type === 'float32' ? new Float32Array(rows.length) : new Float64Array(rows.length);
-        rows.forEach((row, at) => (values[at] = row[index] as number));
-        feeds[input.name] = new Tensor(input.type, values, dims);
-      }
+      const dims = input.columnVector ? [rows, 1] : [rows];
+      feeds[input.name] = input.codes
+        ? new Tensor(
+            'int64',
+            int64Codes(
+              batches.map((batch) => batch.categoryCodes[index] as Int32Array),
+              rows,
+            ),
+            dims,
+          )
+        : new Tensor(input.type, joinedColumn(batches, index, rows), dims);
     });
     const results = await session.run(feeds, outputNames);
     const labels = results['label'].data as BigInt64Array;
@@ -77,32 +91,29 @@ async function modelScorer(
     };
   };
 
-  const rowOf = (customer: Record<string, unknown>): Row =>
-    inputs.map((input) => {
+  /** The customer as a one-row batch: numbers (NaN when missing), text ('' when missing), codes (−1 when unknown). */
+  const batchOf = (customer: Record<string, unknown>): FeatureBatch => ({
+    rowCount: 1,
+    columns: inputs.map((input) => {
       const value = customer[input.name];
-      if (input.type === 'string') return value === null || value === undefined ? '' : String(value);
-      return value === null || value === undefined || value === '' ? Number.NaN : Number(value);
-    });
+      if (input.type === 'string' || input.codes) return [value === null || value === undefined ? '' : String(value)];
+      const number = value === null || value === undefined || value === '' ? Number.NaN : Number(value);
+      return input.type === 'float32' ? Float32Array.of(number) : Float64Array.of(number);
+    }),
+    categoryCodes: inputs.map((input) => {
+      if (!input.codes) return undefined;
+      const value = customer[input.name];
+      return Int32Array.of(input.codes.get(typeof value === 'string' ? value : String(value)) ?? UNKNOWN_CATEGORY_CODE);
+    }),
+    rowWarnings: undefined,
+    batchWarnings: [],
+  });
 
-  // The coalescer hands back the batches it was given; a bare server's batch is one row, kept beside it.
-  const rowsOf = new WeakMap<FeatureBatch, Row>();
-  const coalescer = new ScoreCoalescer((batches) => run(batches.map((batch) => rowsOf.get(batch) as Row)));
-  const score = grouped
-    ? (row: Row) => {
-        const batch: FeatureBatch = {
-          rowCount: 1,
-          columns: [],
-          categoryCodes: [],
-          rowWarnings: undefined,
-          batchWarnings: [],
-        };
-        rowsOf.set(batch, row);
-        return coalescer.score(batch);
-      }
-    : (row: Row) => run([row]);
+  const coalescer = new ScoreCoalescer(run);
+  const score = grouped ? (batch: FeatureBatch) => coalescer.score(batch) : (batch: FeatureBatch) => run([batch]);
 
   return async (customer) => {
-    const scores = await score(rowOf(customer));
+    const scores = await score(batchOf(customer));
     return JSON.stringify({ prediction: scores.labels[0], probability: scores.probabilities[0] });
   };
 }
