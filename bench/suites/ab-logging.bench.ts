@@ -332,7 +332,6 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       const values = of(id).map(pick);
       return { value: medianOf(values), rounds: values };
     };
-    const throughput = (id: ConfigId) => overRounds(id, (measured) => measured.load.requestsPerSecond);
     const measuredIds = logging.map((config) => config.id);
     const labelOf = (id: ConfigId) => (configurations.find((config) => config.id === id) as Configuration).label;
     const sum = (id: ConfigId, pick: (measured: Measurement) => number) =>
@@ -351,8 +350,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         id: `${id}.throughput`,
         label: `/predict throughput, ${labelOf(id)}`,
         unit: 'req/s',
-        reference: 'off.throughput',
-        ...throughput(id),
+        reference: `off-with-${id}.throughput`,
+        ...overRounds(id, (measured) => measured.load.requestsPerSecond),
       })),
       ...measuredIds.map((id) => ({
         id: `${id}.cost`,
@@ -364,14 +363,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         id: `${id}.p99`,
         label: `/predict p99 latency, ${labelOf(id)}`,
         unit: 'ms',
-        reference: 'off.p99',
+        reference: `off-with-${id}.p99`,
         ...overRounds(id, (measured) => measured.load.p99Ms),
       })),
       ...measuredIds.map((id) => ({
         id: `${id}.server-cpu`,
         label: `server CPU per answered request, ${labelOf(id)}`,
         unit: 'ms',
-        reference: 'off.server-cpu',
+        reference: `off-with-${id}.server-cpu`,
         ...overRounds(id, (measured) => measured.serverCpuMsPerResponse),
       })),
       ...measuredIds.map((id) => ({
@@ -387,21 +386,31 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         unit: 'requests',
       },
     ];
-    const references: Figure[] = [
-      { id: 'off.throughput', label: 'prediction log off', unit: 'req/s', ...throughput('off') },
+    /** Per round, the log-off measurement paired with `id`'s (each pair has an off of its own), as a median over rounds. */
+    const pairedOff = (id: ConfigId, pick: (measured: Measurement) => number) => {
+      const values = pairs.filter((pair) => pair.config === id).map((pair) => pick(pair.off));
+      return { value: medianOf(values), rounds: values };
+    };
+    const references: Figure[] = measuredIds.flatMap((id) => [
       {
-        id: 'off.p99',
-        label: 'prediction log off',
-        unit: 'ms',
-        ...overRounds('off', (measured) => measured.load.p99Ms),
+        id: `off-with-${id}.throughput`,
+        label: 'prediction log off, measured back to back with it',
+        unit: 'req/s',
+        ...pairedOff(id, (measured) => measured.load.requestsPerSecond),
       },
       {
-        id: 'off.server-cpu',
-        label: 'prediction log off',
+        id: `off-with-${id}.p99`,
+        label: 'prediction log off, measured back to back with it',
         unit: 'ms',
-        ...overRounds('off', (measured) => measured.serverCpuMsPerResponse),
+        ...pairedOff(id, (measured) => measured.load.p99Ms),
       },
-    ];
+      {
+        id: `off-with-${id}.server-cpu`,
+        label: 'prediction log off, measured back to back with it',
+        unit: 'ms',
+        ...pairedOff(id, (measured) => measured.serverCpuMsPerResponse),
+      },
+    ]);
     const postgresCost = measuredIds.includes('postgres') ? cost('postgres') : undefined;
     const targets: Target[] = [
       {
@@ -432,7 +441,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         "after the window, reading /metrics, stopping the process, counting the store's rows. " +
         `After a discarded warm-up round of ${warmupRoundDurationMs / 1000} s per configuration, each of ${ROUNDS} rounds measures every logging configuration ` +
         'back to back with the log off (which of the two runs first alternating by round, the configurations rotating): a cost is the median over ' +
-        'rounds of 1 − on ÷ off within a pair, quoted with its range; throughputs and latencies are medians over rounds (off over every pair). ' +
+        'rounds of 1 − on ÷ off within a pair, quoted with its range; throughputs and latencies are medians over rounds, each configuration beside the off measurements of its own pairs. ' +
         `The generator and the server share the machine's ${cpus().length} cores with each other and with other work on the ` +
         'host (see the load averages in the notes), so absolute figures are lower than on a dedicated server; the ratios are what the target reads.',
       results,
