@@ -31,6 +31,8 @@ module.exports = function jestConfigFor(projectDir, overrides = {}) {
       '^@churn/mlflow-client$': path.join(workspaceRoot, 'libs/mlflow-client/src/index.ts'),
       '^@churn/churn-pipeline$': path.join(workspaceRoot, 'libs/churn-pipeline/src/index.ts'),
       '^@churn/drift-stats$': path.join(workspaceRoot, 'libs/drift-stats/src/index.ts'),
+      '^@churn/service-kit$': path.join(workspaceRoot, 'libs/service-kit/src/index.ts'),
+      '^@churn/service-kit/testing$': path.join(workspaceRoot, 'libs/service-kit/src/testing.ts'),
     },
     testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
     reporters: ['default', path.join(workspaceRoot, 'tools/jest/results-reporter.cjs')],

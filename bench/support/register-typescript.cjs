@@ -5,7 +5,8 @@
  * Why this and not the alternatives: `tsc` does not rewrite the `@churn/*` path aliases, and a webpack
  * bundle per suite is slow to build and hides the source in stack traces and CPU profiles. Here
  * `@swc/core` (already a dev dependency, used by Jest) strips the types file by file into CommonJS,
- * and `@churn/<name>` resolves to `libs/<name>/src/index.ts` exactly as `tsconfig.base.json` says.
+ * and `@churn/<name>` resolves to `libs/<name>/src/index.ts` (`@churn/<name>/<entry>` to
+ * `libs/<name>/src/<entry>.ts`) exactly as `tsconfig.base.json` says.
  *
  * Transpiled output is cached on disk by the source's hash, so a measured child process finds every
  * file in the cache and never loads swc's native binding: its peak memory is the work's, not the
@@ -69,8 +70,9 @@ Module._resolveFilename = function resolveWithAliases(
   /** @type {unknown[]} */ ...rest
 ) {
   if (request.startsWith(ALIAS_PREFIX)) {
-    const lib = request.slice(ALIAS_PREFIX.length);
-    return resolveFilename.call(this, path.join(workspaceRoot, 'libs', lib, 'src', 'index.ts'), parent, ...rest);
+    // `@churn/<lib>` is the lib's barrel; `@churn/<lib>/<entry>` a further entry point (`@churn/service-kit/testing`).
+    const [lib, entry = 'index'] = request.slice(ALIAS_PREFIX.length).split('/');
+    return resolveFilename.call(this, path.join(workspaceRoot, 'libs', lib, 'src', `${entry}.ts`), parent, ...rest);
   }
   return resolveFilename.call(this, request, parent, ...rest);
 };

@@ -121,7 +121,7 @@ describe('alias moves against the real MLflow server', () => {
       });
       const refused = await call('POST', `/models/${model}/rollback`, {});
       expect(refused.status).toBe(409);
-      expect(refused.body.message).toBe(
+      expect(refused.body.detail).toBe(
         `cannot roll back ${model}@production: no earlier holder recorded before v1 (valid versions: 1, 2, 3; pass to=N to choose one)`,
       );
       expect(await holder(model)).toBe('1');
@@ -200,13 +200,13 @@ describe('alias moves against the real MLflow server', () => {
 
       const unset = await call('POST', `/models/${model}/rollback`, {});
       expect(unset.status).toBe(409);
-      expect(unset.body.message).toBe(`alias 'production' of '${model}' is not set; there is nothing to roll back`);
+      expect(unset.body.detail).toBe(`alias 'production' of '${model}' is not set; there is nothing to roll back`);
 
       await call('POST', `/models/${model}/promote`, { to: 1 });
       await call('POST', `/models/${model}/promote`, { to: 2 });
       const held = await call('DELETE', `/models/${model}/versions/2`);
       expect(held.status).toBe(409);
-      expect(held.body.message).toBe(
+      expect(held.body.detail).toBe(
         `version 2 of '${model}' is held by alias production; move or delete the alias first`,
       );
 
@@ -217,18 +217,18 @@ describe('alias moves against the real MLflow server', () => {
       });
       const deleted = await call('POST', `/models/${model}/rollback`, {});
       expect(deleted.status).toBe(409);
-      expect(deleted.body.message).toBe(
+      expect(deleted.body.detail).toBe(
         `cannot roll back ${model}@production to v1: version 1 was deleted (valid versions: 2, 3; pass to=N to choose one)`,
       );
       const deletedTo = await call('POST', `/models/${model}/rollback`, { to: 1 });
       expect(deletedTo.status).toBe(404);
-      expect(deletedTo.body.message).toBe(`version 1 of '${model}' was deleted (valid versions: 2, 3)`);
+      expect(deletedTo.body.detail).toBe(`version 1 of '${model}' was deleted (valid versions: 2, 3)`);
       const unknown = await call('POST', `/models/${model}/rollback`, { to: 99 });
       expect(unknown.status).toBe(404);
-      expect(unknown.body.message).toBe(`version 99 of '${model}' does not exist (valid versions: 2, 3)`);
+      expect(unknown.body.detail).toBe(`version 99 of '${model}' does not exist (valid versions: 2, 3)`);
       const same = await call('POST', `/models/${model}/rollback`, { to: 2 });
       expect(same.status).toBe(409);
-      expect(same.body.message).toBe(`${model}@production already points at v2`);
+      expect(same.body.detail).toBe(`${model}@production already points at v2`);
       expect(await holder(model)).toBe('2');
 
       // Set and delete any alias; deleting is recorded and an unset alias cannot be rolled back.
@@ -282,8 +282,8 @@ describe('alias moves against the real MLflow server', () => {
       for (const [version, failing, message] of refusals) {
         const response = await call('POST', `/models/${model}/promote`, { to: version });
         expect(response.status).toBe(409);
-        expect(response.body.message).toMatch(new RegExp(`^promotion of ${model}@production -> v${version} refused: `));
-        expect(response.body.message).toMatch(message);
+        expect(response.body.detail).toMatch(new RegExp(`^promotion of ${model}@production -> v${version} refused: `));
+        expect(response.body.detail).toMatch(message);
         expect(
           response.body.gates
             .filter((gate: { passed: boolean }) => !gate.passed)
@@ -343,7 +343,7 @@ describe('alias moves against the real MLflow server', () => {
       await registerTrainedVersion(mlflow, model, { gateF1: 0.99 });
       const response = await call('POST', `/models/${model}/promote`, {});
       expect(response.status).toBe(409);
-      expect(response.body.message).toBe(`no version of '${model}' has gate_passed=true (versions: 1); pass to=N`);
+      expect(response.body.detail).toBe(`no version of '${model}' has gate_passed=true (versions: 1); pass to=N`);
     },
     SCENARIO_TIMEOUT_MS,
   );

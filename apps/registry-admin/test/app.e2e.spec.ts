@@ -51,7 +51,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       for (const headers of [{}, { authorization: TOKENS.admin }, { authorization: 'Bearer not-a-known-token' }]) {
         const response = await app.inject({ method: 'GET', url: '/models', headers });
         expect(response.statusCode).toBe(401);
-        expect(response.json().message).toMatch(/missing bearer token|unknown bearer token/);
+        expect(response.json().detail).toMatch(/missing bearer token|unknown bearer token/);
       }
     });
 
@@ -63,14 +63,14 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { to: 1 },
       });
       expect(promote.statusCode).toBe(403);
-      expect(promote.json().message).toBe('victor lacks the deployer role (has viewer)');
+      expect(promote.json().detail).toBe('victor lacks the deployer role (has viewer)');
       const read = await app.inject({
         method: 'GET',
         url: '/models',
         headers: { authorization: `Bearer ${TOKENS.deployOnly}` },
       });
       expect(read.statusCode).toBe(403);
-      expect(read.json().message).toBe('dora lacks the viewer role (has deployer)');
+      expect(read.json().detail).toBe('dora lacks the viewer role (has deployer)');
     });
 
     it('401 saying so when no tokens are configured', async () => {
@@ -78,7 +78,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       try {
         const response = await closed.inject({ method: 'GET', url: '/models', headers: asAdmin });
         expect(response.statusCode).toBe(401);
-        expect(response.json().message).toMatch(/no API tokens are configured/);
+        expect(response.json().detail).toMatch(/no API tokens are configured/);
       } finally {
         await closed.close();
       }
@@ -115,7 +115,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { version: 1 },
       });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toBe(message);
+      expect(response.json().detail).toBe(message);
     });
 
     it('a non-numeric version or target → 400 naming version / to', async () => {
@@ -126,7 +126,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { version: 'two' },
       });
       expect(put.statusCode).toBe(400);
-      expect(put.json().message).toEqual(['version must be a positive whole version number such as 3']);
+      expect(put.json().detail).toBe('version must be a positive whole version number such as 3');
       const promote = await app.inject({
         method: 'POST',
         url: `/models/${model}/promote`,
@@ -134,10 +134,10 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { to: '1.5' },
       });
       expect(promote.statusCode).toBe(400);
-      expect(promote.json().message).toEqual(['to must be a positive whole version number such as 3']);
+      expect(promote.json().detail).toBe('to must be a positive whole version number such as 3');
       const remove = await app.inject({ method: 'DELETE', url: `/models/${model}/versions/abc`, headers: asAdmin });
       expect(remove.statusCode).toBe(400);
-      expect(remove.json().message).toBe('version must be a positive whole version number such as 3 (got "abc")');
+      expect(remove.json().detail).toBe('version must be a positive whole version number such as 3 (got "abc")');
     });
 
     it('a reason over 500 characters → 400 naming reason; force without a reason → 400 naming reason', async () => {
@@ -148,7 +148,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { reason: 'x'.repeat(501) },
       });
       expect(long.statusCode).toBe(400);
-      expect(long.json().message).toEqual(['reason must be shorter than or equal to 500 characters']);
+      expect(long.json().detail).toBe('reason must be shorter than or equal to 500 characters');
       const force = await app.inject({
         method: 'POST',
         url: `/models/${model}/promote`,
@@ -156,7 +156,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { to: 1, force: true },
       });
       expect(force.statusCode).toBe(400);
-      expect(force.json().message).toBe('reason is required when force is true (say why the gates are overridden)');
+      expect(force.json().detail).toBe('reason is required when force is true (say why the gates are overridden)');
     });
 
     it('unknown fields → 400 naming them', async () => {
@@ -167,7 +167,27 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { version: 1 },
       });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toEqual(['property version should not exist']);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.json()).toEqual({
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'property version should not exist',
+        field: 'version',
+        errors: [{ field: 'version', detail: 'property version should not exist' }],
+      });
+    });
+
+    it('an undeclared method on a declared path → 405 with Allow; an undeclared path → 404', async () => {
+      const response = await app.inject({
+        method: 'PATCH',
+        url: `/models/${model}/aliases/production`,
+        headers: asAdmin,
+      });
+      expect(response.statusCode).toBe(405);
+      expect(response.headers['allow']).toBe('DELETE, GET, HEAD, PUT');
+      expect(response.json()).toMatchObject({ title: 'Method Not Allowed', status: 405 });
+      expect((await app.inject({ method: 'GET', url: '/nowhere' })).json()).toMatchObject({ status: 404 });
     });
 
     it('unknown model → 404 on every endpoint', async () => {
@@ -183,14 +203,14 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       for (const request of requests) {
         const response = await app.inject({ ...request, headers: asAdmin });
         expect(response.statusCode).toBe(404);
-        expect(response.json().message).toBe(`registered model '${missing}' does not exist`);
+        expect(response.json().detail).toBe(`registered model '${missing}' does not exist`);
       }
     });
 
     it('an unset alias → 404; an unknown version → 404 listing the valid versions', async () => {
       const alias = await app.inject({ method: 'GET', url: `/models/${model}/aliases/staging`, headers: asAdmin });
       expect(alias.statusCode).toBe(404);
-      expect(alias.json().message).toBe(`alias 'staging' of '${model}' is not set`);
+      expect(alias.json().detail).toBe(`alias 'staging' of '${model}' is not set`);
       const version = await app.inject({
         method: 'PUT',
         url: `/models/${model}/aliases/staging`,
@@ -198,7 +218,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { version: 99 },
       });
       expect(version.statusCode).toBe(404);
-      expect(version.json().message).toBe(`version 99 of '${model}' does not exist (valid versions: 1)`);
+      expect(version.json().detail).toBe(`version 99 of '${model}' does not exist (valid versions: 1)`);
     });
   });
 
@@ -240,10 +260,10 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         payload: { challenger_share: 1.5 },
       });
       expect(bad.statusCode).toBe(400);
-      expect(bad.json().message).toEqual(['challenger_share must not be greater than 1']);
+      expect(bad.json().detail).toBe('challenger_share must not be greater than 1');
       const empty = await app.inject({ method: 'PUT', url: `/models/${model}/traffic`, headers: asAdmin, payload: {} });
       expect(empty.statusCode).toBe(400);
-      expect(empty.json().message).toBe('challenger_share or shadow or salt must be given');
+      expect(empty.json().detail).toBe('challenger_share or shadow or salt must be given');
     });
   });
 });

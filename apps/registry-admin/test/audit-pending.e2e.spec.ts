@@ -134,12 +134,12 @@ describe('MLflow failing in the middle of an alias move', () => {
       relay.trap({ ...SET_ALIAS, answer: 'drop', then: killMlflow });
       const unknown = await move('PUT', `/models/${model}/aliases/production`, { version: '2', reason: 'again' });
       expect(unknown.status).toBe(503);
-      expect(unknown.body.message).toMatch(
+      expect(unknown.body.detail).toMatch(
         new RegExp(
           `^MLflow at ${relay.url} failed while moving ${model}@production to v2 \\(.+\\); the alias may have moved: read GET /models/${model}/aliases/production before trying again\\. Audit record [0-9a-f]{32} stays pending`,
         ),
       );
-      expect(unknown.body.message).not.toMatch(/nothing was changed/);
+      expect(unknown.body.detail).not.toMatch(/nothing was changed/);
       expect(unknown.body).toMatchObject({
         alias_moved: 'unknown',
         audit: 'pending',

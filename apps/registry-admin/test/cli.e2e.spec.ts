@@ -121,7 +121,7 @@ describe('promote and rollback on the command line, as a user runs them', () => 
         code: 1,
         stdout: '',
         stderr:
-          '[FAILED] rollback: --force is not an option of rollback (options: --to, --alias, --model-name, --reason)\n',
+          '[FAILED] rollback: --force: unknown flag (options of rollback: --to, --alias, --model-name, --reason)\n',
       });
       const noModel = await cli('promote', '--model-name=no-such-model-cli');
       expect(noModel).toEqual({

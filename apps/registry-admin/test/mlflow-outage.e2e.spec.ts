@@ -60,7 +60,9 @@ describe('MLflow unreachable', () => {
       ]) {
         const response = await app.inject({ ...request, headers: asAdmin });
         expect(response.statusCode).toBe(503);
-        expect(response.json().message).toMatch(
+        expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+        expect(response.headers['retry-after']).toBe('5');
+        expect(response.json().detail).toMatch(
           new RegExp(`^MLflow at ${uri} is unavailable \\(.+\\); nothing was changed, try again$`),
         );
       }

@@ -98,10 +98,10 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
       payload: { url: receiver.baseUrl },
     });
     expect(anonymous.statusCode).toBe(401);
-    expect(anonymous.json().message).toBe('missing bearer token: send "Authorization: Bearer <token>"');
+    expect(anonymous.json().detail).toBe('missing bearer token: send "Authorization: Bearer <token>"');
     const byViewer = await register({ url: receiver.baseUrl }, model, asViewer);
     expect(byViewer.statusCode).toBe(403);
-    expect(byViewer.json().message).toBe('victor lacks the deployer role (has viewer)');
+    expect(byViewer.json().detail).toBe('victor lacks the deployer role (has viewer)');
     const deleteByViewer = await app.inject({
       method: 'DELETE',
       url: `/models/${model}/webhooks/some-id`,
@@ -114,7 +114,7 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
       headers: { authorization: `Bearer ${TOKENS.deployOnly}` },
     });
     expect(listByDeployer.statusCode).toBe(403);
-    expect(listByDeployer.json().message).toBe('dora lacks the viewer role (has deployer)');
+    expect(listByDeployer.json().detail).toBe('dora lacks the viewer role (has deployer)');
   });
 
   it('400 naming url for a missing or non-http(s) URL, and for fields it does not know', async () => {
@@ -126,11 +126,11 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
     ]) {
       const response = await register(payload);
       expect({ payload, status: response.statusCode }).toEqual({ payload, status: 400 });
-      expect(String(response.json().message)).toMatch(/^url /);
+      expect(String(response.json().detail)).toMatch(/^url /);
     }
     const unknownField = await register({ url: receiver.baseUrl, events: ['all'] });
     expect(unknownField.statusCode).toBe(400);
-    expect(unknownField.json().message).toEqual(['property events should not exist']);
+    expect(unknownField.json().detail).toBe('property events should not exist');
   });
 
   it('400 naming secret when the request brings none and MLFLOW_WEBHOOK_SECRET is not set', async () => {
@@ -143,7 +143,7 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
         payload: { url: receiver.baseUrl },
       });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toBe(
+      expect(response.json().detail).toBe(
         'secret is required because MLFLOW_WEBHOOK_SECRET is not set: give the HMAC key inference-api verifies deliveries with',
       );
     } finally {
@@ -155,7 +155,7 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
     const missing = uniqueName('no-such-model');
     const response = await register({ url: receiver.baseUrl }, missing);
     expect(response.statusCode).toBe(404);
-    expect(response.json().message).toBe(`registered model '${missing}' does not exist`);
+    expect(response.json().detail).toBe(`registered model '${missing}' does not exist`);
     expect(
       (await app.inject({ method: 'GET', url: `/models/${missing}/webhooks`, headers: asViewer })).statusCode,
     ).toBe(404);
@@ -242,7 +242,7 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
       headers: asAdmin,
     });
     expect(wrongModel.statusCode).toBe(404);
-    expect(wrongModel.json().message).toBe(
+    expect(wrongModel.json().detail).toBe(
       `webhook ${webhook.webhook_id} is not one of registry-admin's webhooks for '${otherModel}'`,
     );
     const removed = await app.inject({

@@ -22,6 +22,7 @@
  *   `MlflowServerError`, `MlflowConnectionError` / `MlflowTimeoutError`.
  * - Retries: GETs and calls marked idempotent only, on connection errors, timeouts, 429 and 5xx, with
  *   exponential backoff and jitter, honouring Retry-After.
+ * - Naming rules: `MODEL_NAME_PATTERN` / `isModelName`, `aliasNameProblem`, `TRAFFIC_TAGS`.
  * - Nest: `MlflowModule.forRoot(options)` / `MlflowModule.forRootAsync({ imports, inject, useFactory })`
  *   provide `MlflowClient`. Everything else here is framework-free.
  */
@@ -40,6 +41,14 @@ export { Paginated, type Page } from './lib/core/pagination';
 export { backoffDelayMs, retryAfterMs, MAX_RETRY_AFTER_MS } from './lib/core/retry';
 export { encodePathSegments } from './lib/core/paths';
 export { tagList, tagsToRecord, type Tag, type TagsInput } from './lib/core/tags';
+export {
+  aliasNameProblem,
+  isModelName,
+  MAX_ALIAS_LENGTH,
+  MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
+  TRAFFIC_TAGS,
+} from './lib/core/names';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';
 export type {
   CreateExperimentParams,

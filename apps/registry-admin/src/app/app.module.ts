@@ -1,11 +1,8 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Module, type DynamicModule } from '@nestjs/common';
 
-import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
+import { ApiAuthModule, HealthModule, ServiceConfigModule } from '@churn/service-kit';
 
-import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from './config/registry-admin.config';
-import { HealthModule } from './health/health.module';
 import { RegistryModule, RegistryServicesModule } from './registry/registry.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -13,28 +10,12 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 type Environment = Record<string, string | undefined>;
 
 /**
- * The validated settings and the MLflow client, for every module. Built from an explicit
- * environment (process.env by default) so tests can start apps against different MLflow servers in
- * one process; MLflow's credential variables are read by the client from the same environment.
+ * The validated settings and the MLflow client for every module, built from an explicit
+ * environment (process.env by default) so tests can start apps against different MLflow servers
+ * in one process; MLflow's credential variables are read by the client from the same environment.
  */
-@Global()
-@Module({})
-export class CoreModule {
-  static register(environment: Environment): DynamicModule {
-    const config = validateRegistryAdminConfig(environment);
-    return {
-      module: CoreModule,
-      imports: [
-        MlflowModule.forRootAsync({
-          isGlobal: true,
-          useFactory: () =>
-            mlflowClientOptionsFromEnv({ ...environment, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
-        }),
-      ],
-      providers: [{ provide: RegistryAdminConfig, useValue: config }],
-      exports: [RegistryAdminConfig],
-    };
-  }
+function core(environment: Environment): DynamicModule {
+  return ServiceConfigModule.forRoot(RegistryAdminConfig, validateRegistryAdminConfig(environment), environment);
 }
 
 /** The HTTP server: health, Swagger and the admin endpoints (registry, webhooks) behind bearer tokens. */
@@ -43,8 +24,7 @@ export class AppModule {
   static register(environment: Environment = process.env): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(environment), HealthModule, RegistryModule, RolloutsModule, WebhooksModule],
-      providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
+      imports: [core(environment), ApiAuthModule, HealthModule, RegistryModule, RolloutsModule, WebhooksModule],
     };
   }
 }
@@ -53,6 +33,15 @@ export class AppModule {
 @Module({})
 export class CliModule {
   static register(environment: Environment = process.env): DynamicModule {
-    return { module: CliModule, imports: [CoreModule.register(environment), RegistryServicesModule] };
+    return { module: CliModule, imports: [core(environment), RegistryServicesModule] };
   }
 }
+
+/** What the kit's bootstrap and Swagger say about registry-admin. */
+export const REGISTRY_ADMIN = {
+  name: 'registry-admin',
+  description:
+    "Promote, roll back and audit the churn model's MLflow aliases. Admin endpoints take `Authorization: Bearer <token>` (API_TOKENS).",
+  // A move whose outcome MLflow left unknown is a MoveOutcomeUnknownError, never this answer.
+  unavailableAdvice: 'nothing was changed, try again',
+} as const;

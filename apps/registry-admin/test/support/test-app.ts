@@ -1,8 +1,9 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
-import { AppModule } from '../../src/app/app.module';
-import { configureApp } from '../../src/app/configure-app';
+import { configureApp } from '@churn/service-kit';
+
+import { AppModule, REGISTRY_ADMIN } from '../../src/app/app.module';
 import { trackingUri } from './registry-fixtures';
 
 /** Tokens of the test apps: a deployer that also reads, a reader only, and a deployer that cannot read. */
@@ -28,6 +29,7 @@ export async function createTestApp(
   }).compile();
   const app = configureApp(
     moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error'] }),
+    REGISTRY_ADMIN,
   );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

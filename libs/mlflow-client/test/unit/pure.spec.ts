@@ -1,6 +1,8 @@
 // Pure helpers: URI parsing, path encoding, log-batch splitting and environment options.
 import {
+  aliasNameProblem,
   encodePathSegments,
+  isModelName,
   LOG_BATCH_LIMITS,
   MlflowArgumentError,
   mlflowArtifactsUriToProxyPath,
@@ -108,5 +110,24 @@ describe('mlflowClientOptionsFromEnv', () => {
     expect(() => mlflowClientOptionsFromEnv({ MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2.5' })).toThrow(
       /MLFLOW_HTTP_REQUEST_MAX_RETRIES/,
     );
+  });
+});
+
+describe('naming rules', () => {
+  it('accepts model names MLflow and our URIs take, and refuses the rest', () => {
+    for (const good of ['churn_model', 'm_1.x', 'A-b']) expect(isModelName(good)).toBe(true);
+    for (const bad of ['', '../etc', '_x', 'a b', 'a/b']) expect(isModelName(bad)).toBe(false);
+  });
+
+  it.each([
+    ['production', undefined],
+    ['ünïcode_1-a', undefined],
+    ['', 'must not be empty'],
+    ['a'.repeat(256), 'must have at most 255 characters'],
+    ['a.b', "'a.b' may only contain letters, digits, underscores (_) and dashes (-)"],
+    ['LATEST', "'LATEST' is reserved by MLflow"],
+    ['v3', "'v3' is reserved by MLflow for version references"],
+  ])('alias %j: %j', (alias, problem) => {
+    expect(aliasNameProblem(alias)).toBe(problem);
   });
 });

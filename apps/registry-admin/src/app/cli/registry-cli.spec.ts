@@ -25,13 +25,13 @@ describe('parseCliArguments', () => {
   });
 
   it('names unknown, valueless and positional arguments', () => {
-    expect(() => parseCliArguments('rollback', ['--force'])).toThrow('--force is not an option of rollback');
+    expect(() => parseCliArguments('rollback', ['--force'])).toThrow('--force: unknown flag (options of rollback:');
     expect(() => parseCliArguments('promote', ['--versio=2'])).toThrow(
-      '--versio is not an option of promote (options: --to, --alias, --model-name, --force, --reason)',
+      '--versio: unknown flag (options of promote: --to, --alias, --model-name, --reason, --force)',
     );
-    expect(() => parseCliArguments('promote', ['--to'])).toThrow('--to needs a value');
-    expect(() => parseCliArguments('promote', ['2'])).toThrow('2 is not a --flag=value argument');
-    expect(() => parseCliArguments('promote', ['--force=yes'])).toThrow('--force takes no value (or true/false)');
+    expect(() => parseCliArguments('promote', ['--to'])).toThrow('--to: needs a value');
+    expect(() => parseCliArguments('promote', ['2'])).toThrow('2: unexpected argument, not a --flag=value');
+    expect(() => parseCliArguments('promote', ['--force=yes'])).toThrow('--force: must be true or false, got "yes"');
   });
 });
 

@@ -2,18 +2,22 @@ import { userInfo } from 'node:os';
 
 import { NestFactory } from '@nestjs/core';
 
-import { CliModule } from '../app.module';
+import {
+  CliFlagError,
+  EXIT,
+  parseFlags,
+  problemAnswerFor,
+  processOutput,
+  type CommandOutput,
+} from '@churn/service-kit';
+
+import { CliModule, REGISTRY_ADMIN } from '../app.module';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from '../config/registry-admin.config';
-import { errorResponseFor } from '../errors/error-response';
-import { GateRefusedError, InvalidFieldError } from '../errors/registry-errors';
+import { GateRefusedError } from '../errors/registry-errors';
 import { describeVersion } from '../registry/alias-audit.store';
 import { AliasMovesService, type MoveResult } from '../registry/alias-moves.service';
 
-export const CLI_COMMANDS = ['promote', 'rollback'] as const;
-export type CliCommand = (typeof CLI_COMMANDS)[number];
-
-/** Exit codes: 0 moved; 1 impossible or invalid request, MLflow unavailable; 3 a promotion gate refused. */
-export const EXIT = { ok: 0, refused: 1, gate: 3 } as const;
+export type CliCommand = 'promote' | 'rollback';
 
 export interface CliOptions {
   modelName?: string;
@@ -23,37 +27,25 @@ export interface CliOptions {
   reason?: string;
 }
 
-const VALUE_FLAGS = { 'model-name': 'modelName', alias: 'alias', to: 'to', reason: 'reason' } as const;
-
 /**
- * Parses `--flag=value` arguments as nx run-commands forwards them. `--force` may come bare or as
- * `--force=true|false` (nx writes booleans out). `--name value` is accepted too.
- * @throws {InvalidFieldError} naming an unknown or valueless flag
+ * Parses the flags as nx run-commands forwards them (the kit's {@link parseFlags}); `--force` is
+ * promote's only switch.
+ * @throws {CliFlagError} naming an unknown, repeated or valueless flag
  */
 export function parseCliArguments(command: CliCommand, args: readonly string[]): CliOptions {
-  const options: CliOptions = { force: false };
-  for (let index = 0; index < args.length; index++) {
-    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(args[index]);
-    if (!match) throw new InvalidFieldError(args[index], 'is not a --flag=value argument');
-    const [, flag, inline] = match;
-    if (flag === 'force' && command === 'promote') {
-      if (inline !== undefined && inline !== 'true' && inline !== 'false')
-        throw new InvalidFieldError('--force', 'takes no value (or true/false)');
-      options.force = inline !== 'false';
-      continue;
-    }
-    if (!(flag in VALUE_FLAGS)) {
-      const known =
-        command === 'promote'
-          ? '--to, --alias, --model-name, --force, --reason'
-          : '--to, --alias, --model-name, --reason';
-      throw new InvalidFieldError(`--${flag}`, `is not an option of ${command} (options: ${known})`);
-    }
-    const value = inline ?? args[++index];
-    if (value === undefined || value === '')
-      throw new InvalidFieldError(`--${flag}`, 'needs a value, e.g. --' + flag + '=...');
-    options[VALUE_FLAGS[flag as keyof typeof VALUE_FLAGS]] = value;
-  }
+  const { values, switches } = parseFlags(
+    {
+      command,
+      values: ['to', 'alias', 'model-name', 'reason'],
+      switches: command === 'promote' ? ['force'] : [],
+    },
+    args,
+  );
+  const options: CliOptions = { force: switches.force ?? false };
+  if (values.to !== undefined) options.to = values.to;
+  if (values.alias !== undefined) options.alias = values.alias;
+  if (values['model-name'] !== undefined) options.modelName = values['model-name'];
+  if (values.reason !== undefined) options.reason = values.reason;
   return options;
 }
 
@@ -84,12 +76,14 @@ export function describeMove(command: CliCommand, result: MoveResult): string[] 
 /**
  * Runs `promote` or `rollback` directly against MLflow with the server's own services (no
  * registry-admin server needed). The actor is REGISTRY_ACTOR, else the operating system user.
- * Prints one line per fact; failures print one `[FAILED] ...` line on stderr, never a stack.
+ * Prints one line per fact; failures print one `[FAILED] ...` line on stderr, with the sentence the
+ * REST answer would carry, never a stack. Exit codes are the kit's {@link EXIT}.
  */
 export async function runCli(
   command: CliCommand,
   args: readonly string[],
   environment: Record<string, string | undefined> = process.env,
+  output: CommandOutput = processOutput,
 ): Promise<number> {
   let trackingUri = environment['MLFLOW_TRACKING_URI'] ?? '';
   try {
@@ -115,15 +109,23 @@ export async function runCli(
               actor,
             })
           : await moves.rollback({ model, alias: options.alias, to: options.to, reason: options.reason, actor });
-      process.stdout.write(`${describeMove(command, result).join('\n')}\n`);
+      for (const line of describeMove(command, result)) output.stdout(line);
       return EXIT.ok;
     } finally {
       await app.close();
     }
   } catch (error) {
-    const mapped = errorResponseFor(error, trackingUri);
-    const message = mapped?.message ?? (error instanceof Error ? error.message : String(error));
-    process.stderr.write(`[FAILED] ${command}: ${message}\n`);
-    return error instanceof GateRefusedError ? EXIT.gate : EXIT.refused;
+    const answer =
+      error instanceof CliFlagError
+        ? undefined
+        : problemAnswerFor(error, {
+            service: REGISTRY_ADMIN.name,
+            trackingUri,
+            unavailableAdvice: REGISTRY_ADMIN.unavailableAdvice,
+          });
+    output.stderr(
+      `[FAILED] ${command}: ${answer?.problem.detail ?? (error instanceof Error ? error.message : String(error))}`,
+    );
+    return error instanceof GateRefusedError ? EXIT.gateRefused : EXIT.failed;
   }
 }

@@ -46,14 +46,19 @@ describe('validateRegistryAdminConfig', () => {
   });
 
   it('names bad tokens, push URLs, aliases and F1 drops without echoing secrets', () => {
-    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).toThrow(
-      /API_TOKENS entry 1 \(alice\): roles must be/,
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token-0001' })).toThrow(
+      'API_TOKENS entry 1 ("alice") has unknown role "root"',
     );
-    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token' })).not.toThrow(/s3cret/);
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:root:s3cret-token-0001' })).not.toThrow(/s3cret/);
+    expect(() => validateRegistryAdminConfig({ API_TOKENS: 'alice:viewer:s3cret-token' })).toThrow(
+      'API_TOKENS entry 1 ("alice") needs a token of at least 16 characters',
+    );
     expect(() => validateRegistryAdminConfig({ INFERENCE_URLS: 'http://a:8000,ftp://b' })).toThrow(
       'INFERENCE_URLS must list http(s) base URLs separated by commas (got "ftp://b")',
     );
-    expect(() => validateRegistryAdminConfig({ MODEL_ALIAS: 'latest' })).toThrow(/MODEL_ALIAS must be an alias name/);
+    expect(() => validateRegistryAdminConfig({ MODEL_ALIAS: 'latest' })).toThrow(
+      "MODEL_ALIAS 'latest' is reserved by MLflow",
+    );
     expect(() => validateRegistryAdminConfig({ PROMOTION_MAX_F1_DROP: '2' })).toThrow(
       /PROMOTION_MAX_F1_DROP must not be greater than 1/,
     );

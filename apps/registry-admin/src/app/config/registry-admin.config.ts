@@ -1,48 +1,23 @@
-import 'reflect-metadata';
+import { IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 
-import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, IsUrl, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
-
-import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
-import { HttpServerSettings } from '../http/http-server-limits';
-
-/** Settings whose values are secret: a bad value is named, never echoed. */
-const SECRET_SETTINGS = new Set(['API_TOKENS', 'INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']);
+import { aliasNameProblem, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+import { Secret, ServiceSettings, splitList, validateEnvironment } from '@churn/service-kit';
 
 /**
- * Every setting of registry-admin, read from the environment once at start-up. Types are written
- * out: class-transformer converts `"8000"` to a number only when decorator metadata names the type.
- * MLflow credentials are not here: `@churn/mlflow-client` reads MLflow's own variables
- * (MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN) so they never pass through the config.
+ * Every setting of registry-admin, read from the environment once at start-up; the settings every
+ * app shares (listener, MLflow address, API_TOKENS, limits, log format) come from
+ * {@link ServiceSettings}, secrets are marked {@link Secret}.
  */
-export class RegistryAdminConfig extends HttpServerSettings {
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  PORT: number = 8001;
-
-  @IsString()
-  HOST: string = '0.0.0.0';
-
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
-  MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
+export class RegistryAdminConfig extends ServiceSettings {
+  override PORT: number = 8001;
 
   /** The registered model that promote/rollback act on when the caller names none (the CLI's `--model-name`). */
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-    message: '$property must be a registered model name (letters, digits, _ . -)',
-  })
+  @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
   MODEL_NAME: string = 'churn_model';
 
   /** The alias promote/rollback move when the caller names none. */
-  @Matches(/^(?![vV]\d+$)(?!latest$)[A-Za-z_][A-Za-z0-9_-]*$/i, {
-    message:
-      '$property must be an alias name (letters, digits, _ -, not starting with a digit, not "latest" or v<digits>)',
-  })
+  @IsAliasName()
   MODEL_ALIAS: string = 'production';
-
-  /** `name:role+role:token` entries, comma-separated; checked by {@link ApiTokens.parse}. */
-  @IsString()
-  API_TOKENS: string = '';
 
   /** inference-api replicas to notify after every alias move: comma-separated base URLs, or one DNS name resolving to all replicas. Empty: no push. */
   @IsString()
@@ -50,6 +25,7 @@ export class RegistryAdminConfig extends HttpServerSettings {
 
   /** Bearer token sent with `POST /admin/reload`. */
   @IsString()
+  @Secret()
   INFERENCE_ADMIN_TOKEN: string = '';
 
   /**
@@ -58,6 +34,7 @@ export class RegistryAdminConfig extends HttpServerSettings {
    * Empty: each registration must bring its own `secret`.
    */
   @IsString()
+  @Secret()
   MLFLOW_WEBHOOK_SECRET: string = '';
 
   /** Time limit of one reload push to one replica. */
@@ -104,59 +81,30 @@ export class RegistryAdminConfig extends HttpServerSettings {
   @IsString()
   @MaxLength(200)
   REGISTRY_ACTOR: string = '';
-
-  /** Largest request body in bytes; larger ones get 413. */
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
-  BODY_LIMIT_BYTES: number = 1024 * 1024;
-
-  @IsIn(['text', 'json'])
-  LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
-const DECLARED_SETTINGS = Object.keys(new RegistryAdminConfig());
+/** An alias name MLflow takes ({@link aliasNameProblem}). */
+function IsAliasName(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAliasName',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && aliasNameProblem(value) === undefined,
+      defaultMessage: (args) => `$property ${aliasNameProblem(String(args?.value)) ?? 'must be an alias name'}`,
+    },
+  });
+}
 
 /**
  * Validates the environment; throws one message naming every bad variable, its problem and value
  * (except secrets, whose values are never echoed).
- * @throws {Error} when a setting is missing or malformed
+ * @throws {ConfigurationError} when a setting is malformed
  */
 export function validateRegistryAdminConfig(environment: Record<string, unknown>): RegistryAdminConfig {
-  const provided = Object.fromEntries(
-    Object.entries(environment).filter(
-      ([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== '',
-    ),
+  return validateEnvironment(RegistryAdminConfig, environment, (config) =>
+    splitList(config.INFERENCE_URLS)
+      .filter((url) => !isHttpUrl(url))
+      .map((url) => `INFERENCE_URLS must list http(s) base URLs separated by commas (got ${JSON.stringify(url)})`),
   );
-  const config = plainToInstance(RegistryAdminConfig, provided, {
-    enableImplicitConversion: true,
-    exposeDefaultValues: true,
-  });
-  // class-validator's messages already start with the variable's name.
-  const problems = validateSync(config).map(
-    (error) =>
-      `${Object.values(error.constraints ?? {}).join(', ')}${SECRET_SETTINGS.has(error.property) ? '' : ` (got ${JSON.stringify(provided[error.property])})`}`,
-  );
-  try {
-    ApiTokens.parse(config.API_TOKENS);
-  } catch (error) {
-    if (!(error instanceof ApiTokensFormatError)) throw error;
-    problems.push(error.message);
-  }
-  for (const url of splitList(config.INFERENCE_URLS)) {
-    if (!isHttpUrl(url))
-      problems.push(`INFERENCE_URLS must list http(s) base URLs separated by commas (got ${JSON.stringify(url)})`);
-  }
-  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
-  return config;
-}
-
-/** The non-empty, trimmed items of a comma-separated setting. */
-export function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
 }
 
 function isHttpUrl(text: string): boolean {

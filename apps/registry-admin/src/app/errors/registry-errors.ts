@@ -1,19 +1,19 @@
+import { MLFLOW_RETRY_AFTER_SECONDS, ProblemError } from '@churn/service-kit';
+
 /**
  * What registry-admin refuses, as typed errors with the HTTP status each maps to. The services
- * throw them; the REST filter and the command line turn them into a status or an exit code, so
- * both tell the caller the same sentence.
+ * throw them; the kit's problem-details filter and the command line turn them into a status or an
+ * exit code, so both tell the caller the same sentence.
  */
-export abstract class RegistryAdminError extends Error {
-  abstract readonly httpStatus: number;
-}
+export abstract class RegistryAdminError extends ProblemError {}
 
 /** A request field is malformed; `field` names it (`alias`, `version`, `to`, `reason`, ...). */
 export class InvalidFieldError extends RegistryAdminError {
   override readonly name = 'InvalidFieldError';
-  readonly httpStatus = 400;
+  readonly status = 400;
 
   constructor(
-    readonly field: string,
+    override readonly field: string,
     problem: string,
   ) {
     super(`${field} ${problem}`);
@@ -22,7 +22,7 @@ export class InvalidFieldError extends RegistryAdminError {
 
 export class ModelNotFoundError extends RegistryAdminError {
   override readonly name = 'ModelNotFoundError';
-  readonly httpStatus = 404;
+  readonly status = 404;
 
   constructor(readonly modelName: string) {
     super(`registered model '${modelName}' does not exist`);
@@ -32,7 +32,7 @@ export class ModelNotFoundError extends RegistryAdminError {
 /** A version that does not exist (never did, or was deleted); the message lists the valid ones. */
 export class VersionNotFoundError extends RegistryAdminError {
   override readonly name = 'VersionNotFoundError';
-  readonly httpStatus = 404;
+  readonly status = 404;
 
   constructor(modelName: string, version: string, validVersions: readonly string[], wasDeleted = false) {
     super(
@@ -47,7 +47,7 @@ export class AliasNotSetError extends RegistryAdminError {
   constructor(
     modelName: string,
     alias: string,
-    readonly httpStatus: number,
+    readonly status: number,
     consequence = '',
   ) {
     super(`alias '${alias}' of '${modelName}' is not set${consequence}`);
@@ -57,7 +57,7 @@ export class AliasNotSetError extends RegistryAdminError {
 /** The request is well-formed but the registry's state does not allow it (no earlier holder, alias in use, ...). */
 export class ConflictError extends RegistryAdminError {
   override readonly name = 'ConflictError';
-  readonly httpStatus = 409;
+  readonly status = 409;
 }
 
 /** One promotion gate's verdict, as recorded in the audit and returned to the caller. */
@@ -70,7 +70,7 @@ export interface GateResult {
 /** A gated promotion failed one or more gates; `force` with a `reason` overrides. */
 export class GateRefusedError extends RegistryAdminError {
   override readonly name = 'GateRefusedError';
-  readonly httpStatus = 409;
+  readonly status = 409;
 
   constructor(
     readonly target: string,
@@ -84,6 +84,10 @@ export class GateRefusedError extends RegistryAdminError {
         .join('; ')} (use force with a reason to override)`,
     );
   }
+
+  override get extensions(): Record<string, unknown> {
+    return { gates: this.gates, audit_record_id: this.auditRecordId ?? null };
+  }
 }
 
 /**
@@ -93,7 +97,8 @@ export class GateRefusedError extends RegistryAdminError {
  */
 export class MoveOutcomeUnknownError extends RegistryAdminError {
   override readonly name = 'MoveOutcomeUnknownError';
-  readonly httpStatus = 503;
+  readonly status = 503;
+  override readonly retryAfterSeconds = MLFLOW_RETRY_AFTER_SECONDS;
   /** The reload pushes sent after the attempt (a replica re-reading an unmoved alias changes nothing). */
   pushes: readonly unknown[] = [];
 
@@ -109,12 +114,16 @@ export class MoveOutcomeUnknownError extends RegistryAdminError {
       `MLflow at ${trackingUri} failed while moving ${model}@${alias} to ${targetVersion === null ? '(unset)' : `v${targetVersion}`} (${causeText}); the alias may have moved: read GET /models/${model}/aliases/${alias} before trying again. Audit record ${auditRecordId} stays pending and is settled against the alias's holder once MLflow answers`,
     );
   }
+
+  override get extensions(): Record<string, unknown> {
+    return { alias_moved: 'unknown', audit: 'pending', audit_record_id: this.auditRecordId, pushes: this.pushes };
+  }
 }
 
 /** A webhook id that MLflow does not know, or that registry-admin did not register for this model. */
 export class WebhookNotFoundError extends RegistryAdminError {
   override readonly name = 'WebhookNotFoundError';
-  readonly httpStatus = 404;
+  readonly status = 404;
 
   constructor(modelName: string, webhookId: string) {
     super(`webhook ${webhookId} is not one of registry-admin's webhooks for '${modelName}'`);
@@ -124,7 +133,7 @@ export class WebhookNotFoundError extends RegistryAdminError {
 /** The MLflow server has no registry webhook API (it arrived in MLflow 3.3). */
 export class WebhooksUnsupportedError extends RegistryAdminError {
   override readonly name = 'WebhooksUnsupportedError';
-  readonly httpStatus = 501;
+  readonly status = 501;
 
   constructor() {
     super(

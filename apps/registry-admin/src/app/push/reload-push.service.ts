@@ -1,8 +1,13 @@
 import { lookup } from 'node:dns/promises';
 
+import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isAxiosError } from 'axios';
+import { firstValueFrom } from 'rxjs';
 
-import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
+import { redactCredentials, splitList } from '@churn/service-kit';
+
+import { RegistryAdminConfig } from '../config/registry-admin.config';
 
 /** The outcome of one reload push to one inference-api replica. */
 export interface PushResult {
@@ -52,7 +57,7 @@ export async function expandPushTargets(
 /**
  * Tells every inference-api replica that an alias moved (or a model's traffic changed):
  * `POST <base>/admin/reload` with bearer INFERENCE_ADMIN_TOKEN and `{ name, alias }` (`{ name }`
- * for traffic), all replicas at once, each bounded by
+ * for traffic), all replicas at once, through the kit's HttpService, each call bounded by
  * PUSH_TIMEOUT_MS. Failures are returned and logged, never thrown: the move already happened in
  * MLflow and replicas that missed the push still find it by polling.
  */
@@ -61,7 +66,10 @@ export class ReloadPushService {
   private readonly logger = new Logger(ReloadPushService.name);
   private readonly urls: string[];
 
-  constructor(@Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig) {
+  constructor(
+    @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
+    private readonly http: HttpService,
+  ) {
     this.urls = splitList(config.INFERENCE_URLS).map((url) => url.replace(/\/+$/, ''));
   }
 
@@ -88,24 +96,26 @@ export class ReloadPushService {
       duration_ms: Math.round(performance.now() - started),
     });
     try {
-      const response = await fetch(`${target}/admin/reload`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.config.INFERENCE_ADMIN_TOKEN}` },
-        body: JSON.stringify({ name, alias }),
-        signal: AbortSignal.timeout(this.config.PUSH_TIMEOUT_MS),
-      });
-      const text = await response.text();
-      if (response.ok) return done(true, response.status, null);
-      return done(false, response.status, `HTTP ${response.status}: ${text.slice(0, 200)}`);
+      const response = await firstValueFrom(
+        this.http.post<string>(
+          `${target}/admin/reload`,
+          { name, alias },
+          { headers: { authorization: `Bearer ${this.config.INFERENCE_ADMIN_TOKEN}` }, responseType: 'text' },
+        ),
+      );
+      if (response.status >= 200 && response.status < 300) return done(true, response.status, null);
+      return done(false, response.status, `HTTP ${response.status}: ${String(response.data).slice(0, 200)}`);
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      // Axios's own timeout and the kit's per-call signal (ServiceHttpModule) both mean the limit ran out.
+      const timedOut = isAxiosError(error) && ['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED'].includes(error.code ?? '');
+      const text =
+        error instanceof Error
+          ? `${error.message}${isAxiosError(error) && error.code ? ` (${error.code})` : ''}`
+          : String(error);
       return done(
         false,
         null,
-        timedOut
-          ? `no answer within ${this.config.PUSH_TIMEOUT_MS} ms`
-          : `${error instanceof Error ? error.message : String(error)}${cause}`,
+        timedOut ? `no answer within ${this.config.PUSH_TIMEOUT_MS} ms` : redactCredentials(text),
       );
     }
   }

@@ -7,8 +7,9 @@ import {
   type ModelVersion,
   type RegisteredModel,
 } from '@churn/mlflow-client';
+import { splitList } from '@churn/service-kit';
 
-import { RegistryAdminConfig, splitList } from '../config/registry-admin.config';
+import { RegistryAdminConfig } from '../config/registry-admin.config';
 import {
   AliasNotSetError,
   ConflictError,

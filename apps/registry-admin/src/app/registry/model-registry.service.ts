@@ -6,6 +6,7 @@ import {
   MlflowClient,
   ResourceDoesNotExistError,
   tagsToRecord,
+  TRAFFIC_TAGS,
   type ModelVersion,
   type RegisteredModel,
 } from '@churn/mlflow-client';
@@ -47,12 +48,6 @@ export interface TrafficSettings {
   shadow: boolean;
   salt: string | null;
 }
-
-export const TRAFFIC_TAGS = {
-  challengerShare: 'traffic.challenger_share',
-  shadow: 'traffic.shadow',
-  salt: 'traffic.salt',
-} as const;
 
 /** Reads of the registry and the changes that are not alias moves (traffic, version deletion). */
 @Injectable()

@@ -12,8 +12,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { CallerName } from '../auth/caller.decorator';
-import { RequireRole } from '../auth/roles.decorator';
+import { CallerName, RequireRoles } from '@churn/service-kit';
+
 import type { AuditPage } from './alias-audit.store';
 import { AliasMovesService, type MoveResult } from './alias-moves.service';
 import { HistoryQuery, PromoteBody, ReasonQuery, RollbackBody, SetAliasBody, TrafficBody } from './dto/requests.dto';
@@ -69,7 +69,7 @@ export class RegistryController {
   ) {}
 
   @Get()
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: 'Registered models with their aliases' })
   @ApiOkResponse({ type: [ModelSummaryDto] })
   listModels(): Promise<ModelSummary[]> {
@@ -77,7 +77,7 @@ export class RegistryController {
   }
 
   @Get(':name/versions')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: "A model's versions, newest first, with metrics, tags, source run and aliases" })
   @ApiOkResponse({ type: [VersionViewDto] })
   @ApiNotFoundResponse({ description: 'Unknown model.' })
@@ -86,7 +86,7 @@ export class RegistryController {
   }
 
   @Delete(':name/versions/:version')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: 'Delete a version (refused while an alias points to it)' })
   @ApiOkResponse({ type: DeletedVersionView })
   @ApiConflictResponse({ description: 'An alias points to the version.' })
@@ -99,7 +99,7 @@ export class RegistryController {
   }
 
   @Get(':name/aliases/:alias')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: 'The version an alias points to' })
   @ApiOkResponse({ type: AliasView })
   @ApiNotFoundResponse({ description: 'Unknown model, or the alias is not set.' })
@@ -108,7 +108,7 @@ export class RegistryController {
   }
 
   @Put(':name/aliases/:alias')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: 'Point an alias at a version (gated aliases pass the promotion gates)' })
   @ApiOkResponse({ type: MoveResponse })
   @ApiAcceptedResponse(PENDING_AUDIT)
@@ -132,7 +132,7 @@ export class RegistryController {
   }
 
   @Delete(':name/aliases/:alias')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: 'Remove an alias (audited; a rollback cannot start from an unset alias)' })
   @ApiOkResponse({ type: MoveResponse })
   @ApiAcceptedResponse(PENDING_AUDIT)
@@ -147,7 +147,7 @@ export class RegistryController {
   }
 
   @Post(':name/promote')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: 'Promote a version (default: latest gate_passed=true) to an alias (default MODEL_ALIAS)' })
   @ApiOkResponse({ type: MoveResponse })
   @ApiAcceptedResponse(PENDING_AUDIT)
@@ -170,7 +170,7 @@ export class RegistryController {
   }
 
   @Post(':name/rollback')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: "Undo the alias's last move (or go to an explicit version); never gated" })
   @ApiOkResponse({ type: MoveResponse })
   @ApiAcceptedResponse(PENDING_AUDIT)
@@ -192,7 +192,7 @@ export class RegistryController {
   }
 
   @Get(':name/history')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: 'Alias audit, newest first, paginated' })
   @ApiOkResponse({ type: HistoryResponse })
   history(@Param('name') name: string, @Query() query: HistoryQuery): Promise<AuditPage> {
@@ -200,7 +200,7 @@ export class RegistryController {
   }
 
   @Get(':name/traffic')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: 'Champion/challenger traffic settings (registered-model tags)' })
   @ApiOkResponse({ type: TrafficView })
   getTraffic(@Param('name') name: string): Promise<TrafficSettings> {
@@ -208,7 +208,7 @@ export class RegistryController {
   }
 
   @Put(':name/traffic')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({
     summary:
       'Set champion/challenger traffic settings; fields left out keep their value. Pushed to every inference-api replica, as alias moves are.',

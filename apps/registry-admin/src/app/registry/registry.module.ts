@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { MlflowClient } from '@churn/mlflow-client';
+import { ServiceHttpModule } from '@churn/service-kit';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ReloadPushService } from '../push/reload-push.service';
@@ -12,6 +13,9 @@ import { TrafficChangesService } from './traffic-changes.service';
 
 /** The registry services without HTTP: what the command line boots. */
 @Module({
+  imports: [
+    ServiceHttpModule.register({ settings: RegistryAdminConfig, timeoutMs: (config) => config.PUSH_TIMEOUT_MS }),
+  ],
   providers: [
     ModelRegistryService,
     AliasMovesService,

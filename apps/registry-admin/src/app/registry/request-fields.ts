@@ -1,27 +1,18 @@
+import { aliasNameProblem } from '@churn/mlflow-client';
+
 import { InvalidFieldError } from '../errors/registry-errors';
 
-/** MLflow's alias length limit (mlflow/utils/validation.py: MAX_REGISTERED_MODEL_ALIAS_LENGTH). */
-const MAX_ALIAS_LENGTH = 255;
 /** Longest `reason` kept in an audit record. */
 export const MAX_REASON_LENGTH = 500;
 
 /**
- * Checks an alias name by MLflow's own rules (`_validate_model_alias_name` and
- * `_validate_model_alias_name_reserved` in mlflow/utils/validation.py): word characters and dashes
- * only, at most 255 of them, not `latest` (any case) and not a version reference like `v3`. Checked
- * here so the caller learns which field is wrong before anything is written.
+ * Checks an alias name by MLflow's own rules ({@link aliasNameProblem}), so the caller learns which
+ * field is wrong before anything is written.
  * @throws {InvalidFieldError} naming `alias`
  */
 export function assertAliasName(alias: string): string {
-  if (alias === '') throw new InvalidFieldError('alias', 'must not be empty');
-  if (alias.length > MAX_ALIAS_LENGTH)
-    throw new InvalidFieldError('alias', `must have at most ${MAX_ALIAS_LENGTH} characters`);
-  if (!/^[\p{L}\p{N}_-]+$/u.test(alias)) {
-    throw new InvalidFieldError('alias', `'${alias}' may only contain letters, digits, underscores (_) and dashes (-)`);
-  }
-  if (alias.toLowerCase() === 'latest') throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow`);
-  if (/^[vV]\d+$/.test(alias))
-    throw new InvalidFieldError('alias', `'${alias}' is reserved by MLflow for version references`);
+  const problem = aliasNameProblem(alias);
+  if (problem !== undefined) throw new InvalidFieldError('alias', problem);
   return alias;
 }
 

@@ -3,7 +3,8 @@
  * or one DNS name expanded to every address behind it), each replica's `/metrics`, and the A/B
  * report over the shared prediction log from the first replica that answers.
  */
-import { splitList } from '../config/registry-admin.config';
+import { splitList } from '@churn/service-kit';
+
 import { expandPushTargets } from '../push/reload-push.service';
 import { parseMetrics, type MetricsSnapshot } from './replica-figures';
 import type { ReportFigures } from './rollout-guards';

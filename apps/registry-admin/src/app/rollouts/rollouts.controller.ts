@@ -9,8 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { CallerName } from '../auth/caller.decorator';
-import { RequireRole } from '../auth/roles.decorator';
+import { CallerName, RequireRoles } from '@churn/service-kit';
+
 import { planOf } from './rollout-plan';
 import type { RolloutState } from './rollout-state';
 import { AbortRolloutBody, StartRolloutBody } from './rollouts.dto';
@@ -23,7 +23,7 @@ export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
 
   @Post()
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({
     summary:
       'Start a staged rollout of a version: gates first, then each step gives it a share of all traffic and advances only when the guards pass; the last step promotes it',
@@ -41,7 +41,7 @@ export class RolloutsController {
   }
 
   @Get(':id')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: "A rollout's state, each step's figures and verdicts" })
   @ApiOkResponse({ description: 'The rollout.' })
   @ApiNotFoundResponse({ description: 'Unknown model or rollout.' })
@@ -51,7 +51,7 @@ export class RolloutsController {
 
   @Post(':id/abort')
   @HttpCode(200)
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: 'Revert a running rollout at once (share 0, pushed, challenger cleared, audited)' })
   @ApiOkResponse({ description: 'The rollout, aborted.' })
   @ApiConflictResponse({ description: 'The rollout has already ended.' })

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
-import { MlflowClient, MlflowError, tagsToRecord } from '@churn/mlflow-client';
+import { MlflowClient, MlflowError, tagsToRecord, TRAFFIC_TAGS } from '@churn/mlflow-client';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
 import { AliasAuditStore } from '../registry/alias-audit.store';
 import { AliasMovesService } from '../registry/alias-moves.service';
-import { ModelRegistryService, TRAFFIC_TAGS } from '../registry/model-registry.service';
+import { ModelRegistryService } from '../registry/model-registry.service';
 import { evaluateGates } from '../registry/promotion-gates';
 import { checkReason, parseVersionNumber } from '../registry/request-fields';
 import { TrafficChangesService } from '../registry/traffic-changes.service';
@@ -30,7 +30,7 @@ const WATCH_MS = 500;
 
 export class RolloutNotFoundError extends RegistryAdminError {
   override readonly name = 'RolloutNotFoundError';
-  readonly httpStatus = 404;
+  readonly status = 404;
 
   constructor(model: string, id: string) {
     super(`no rollout ${id} of '${model}'`);

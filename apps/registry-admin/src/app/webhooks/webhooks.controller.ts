@@ -14,8 +14,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
-import { CallerName } from '../auth/caller.decorator';
-import { RequireRole } from '../auth/roles.decorator';
+import { CallerName, RequireRoles } from '@churn/service-kit';
+
 import { DeletedWebhookView, RegisteredWebhookView, RegisterWebhookBody, WebhookViewDto } from './dto/webhooks.dto';
 import { WebhooksService, type WebhookView } from './webhooks.service';
 
@@ -31,7 +31,7 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post(':name/webhooks')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({
     summary: "Register inference-api's webhook receiver in MLflow for alias events (idempotent per URL)",
     description:
@@ -57,7 +57,7 @@ export class WebhooksController {
   }
 
   @Get(':name/webhooks')
-  @RequireRole('viewer')
+  @RequireRoles('viewer')
   @ApiOperation({ summary: "The model's webhooks registered through registry-admin" })
   @ApiOkResponse({ type: [WebhookViewDto] })
   list(@Param('name') name: string): Promise<WebhookView[]> {
@@ -65,7 +65,7 @@ export class WebhooksController {
   }
 
   @Delete(':name/webhooks/:id')
-  @RequireRole('deployer')
+  @RequireRoles('deployer')
   @ApiOperation({ summary: "Remove one of the model's webhooks from MLflow" })
   @ApiOkResponse({ type: DeletedWebhookView })
   delete(

@@ -59,7 +59,7 @@ describe('WebhooksService against a server without webhooks', () => {
       validateRegistryAdminConfig({ MLFLOW_WEBHOOK_SECRET: 'hook-secret' }),
     );
     await expect(service.list('churn_model')).rejects.toBeInstanceOf(WebhooksUnsupportedError);
-    await expect(service.list('churn_model')).rejects.toMatchObject({ httpStatus: 501 });
+    await expect(service.list('churn_model')).rejects.toMatchObject({ status: 501 });
     await expect(
       service.register({ model: 'churn_model', url: 'http://inference-api:8000', actor: 'alice' }),
     ).rejects.toThrow(/no registry webhook API \(MLflow 3\.3 or later has one\)/);

@@ -1,6 +1,6 @@
 /**
  * How long and how many: the HTTP server's timeouts and connection cap, as validated settings and as
- * the Fastify adapter's options that create the server with them. The same file in every app.
+ * the Fastify adapter's options that create the server with them, for every app.
  */
 import { createServer, type Server } from 'node:http';
 

@@ -1,0 +1,42 @@
+/**
+ * MLflow's naming rules that every app checks before it writes (model names, aliases) and the
+ * registered-model tags the apps share, written once so a rule cannot drift between apps.
+ */
+
+/** A registered model name the apps accept: letters, digits, `_ . -`, starting with a letter or digit. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** The rule of {@link MODEL_NAME_PATTERN}, in words for error messages. */
+export const MODEL_NAME_RULE = 'a registered model name (letters, digits, _ . -)';
+
+/** @example isModelName('churn_model') // true; isModelName('../etc') // false */
+export function isModelName(name: string): boolean {
+  return MODEL_NAME_PATTERN.test(name);
+}
+
+/** MLflow's alias length limit (mlflow/utils/validation.py: MAX_REGISTERED_MODEL_ALIAS_LENGTH). */
+export const MAX_ALIAS_LENGTH = 255;
+
+/**
+ * What is wrong with an alias name by MLflow's own rules (`_validate_model_alias_name` and
+ * `_validate_model_alias_name_reserved` in mlflow/utils/validation.py), or undefined when MLflow
+ * takes it: word characters and dashes only, at most 255 of them, not `latest` (any case) and not
+ * a version reference like `v3`. The text follows the field name: `alias ${problem}`.
+ * @example aliasNameProblem('v3') // "'v3' is reserved by MLflow for version references"
+ */
+export function aliasNameProblem(alias: string): string | undefined {
+  if (alias === '') return 'must not be empty';
+  if (alias.length > MAX_ALIAS_LENGTH) return `must have at most ${MAX_ALIAS_LENGTH} characters`;
+  if (!/^[\p{L}\p{N}_-]+$/u.test(alias))
+    return `'${alias}' may only contain letters, digits, underscores (_) and dashes (-)`;
+  if (alias.toLowerCase() === 'latest') return `'${alias}' is reserved by MLflow`;
+  if (/^[vV]\d+$/.test(alias)) return `'${alias}' is reserved by MLflow for version references`;
+  return undefined;
+}
+
+/** Registered-model tags that registry-admin writes and every inference-api replica reads (DESIGN.md wiring table). */
+export const TRAFFIC_TAGS = {
+  challengerShare: 'traffic.challenger_share',
+  shadow: 'traffic.shadow',
+  salt: 'traffic.salt',
+} as const;

@@ -1,0 +1,52 @@
+/**
+ * @churn/service-kit — the Nest plumbing every app shares, written once: settings validation with
+ * one secrets policy, `API_TOKENS` and the bearer guard, RFC 9457 problem details with one mapping
+ * of MLflow failures, bootstrap and `configureApp`, health, the command line's flags and exit
+ * codes, and service-to-service HTTP. Only apps import it; test helpers are in `@churn/service-kit/testing`.
+ */
+export { ApiAuthModule } from './lib/auth/api-auth.module';
+export {
+  ApiTokens,
+  ApiTokensFormatError,
+  MIN_TOKEN_LENGTH,
+  ROLES,
+  type ApiCaller,
+  type Role,
+} from './lib/auth/api-tokens';
+export { BearerAuthGuard, CallerName, RequireRoles } from './lib/auth/bearer-auth.guard';
+export { configureApp, serve, serviceHttpAdapter, type ServiceDescription } from './lib/bootstrap/configure-app';
+export { RedactingConsoleLogger } from './lib/bootstrap/redacting-logger';
+export { runMain, type MainOptions } from './lib/bootstrap/run-main';
+export {
+  CliFlagError,
+  EXIT,
+  parseFlags,
+  processOutput,
+  type CommandOutput,
+  type FlagSpec,
+  type ParsedFlags,
+} from './lib/cli/cli';
+export { ServiceConfigModule } from './lib/config/service-config.module';
+export {
+  ConfigurationError,
+  Secret,
+  secretSettingsOf,
+  ServiceSettings,
+  splitList,
+  validateEnvironment,
+} from './lib/config/service-settings';
+export { HealthController, HealthModule, HealthResponse } from './lib/health/health.module';
+export { expiryCheckIntervalMs, httpAdapterOptions, HttpServerSettings } from './lib/http/http-server-limits';
+export { MLFLOW_RETRY_AFTER_SECONDS, mlflowProblem, type MlflowProblemContext } from './lib/http/mlflow-problems';
+export {
+  PROBLEM_CONTENT_TYPE,
+  ProblemError,
+  problemOf,
+  type ProblemAnswer,
+  type ProblemDetails,
+} from './lib/http/problem';
+export { ProblemDetailsFilter, problemAnswerFor, sendProblem } from './lib/http/problem-details.filter';
+export { redactCredentials } from './lib/http/redact';
+export { RequestValidationError, requestValidationPipe } from './lib/http/request-validation';
+export { RouteMethods } from './lib/http/route-methods';
+export { ServiceHttpModule, type ServiceHttpOptions } from './lib/service-http/service-http.module';

@@ -1,0 +1,75 @@
+/**
+ * One `configureApp` and one bootstrap for every app: pipes, the problem-details filter, 405s,
+ * Swagger and shutdown hooks are the same in main.ts and the e2e tests.
+ */
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+import { ServiceSettings } from '../config/service-settings';
+import { httpAdapterOptions } from '../http/http-server-limits';
+import { ProblemDetailsFilter } from '../http/problem-details.filter';
+import { requestValidationPipe } from '../http/request-validation';
+import { RouteMethods } from '../http/route-methods';
+import { RedactingConsoleLogger } from './redacting-logger';
+
+/** What differs between the apps' HTTP servers. */
+export interface ServiceDescription {
+  /** The app's name: Swagger title, log prefix, and the sentences of MLflow failures. */
+  name: string;
+  /** Swagger's description. */
+  description: string;
+  /** What the caller should do after MLflow made a request fail with 503 (default `try again`). */
+  unavailableAdvice?: string;
+}
+
+/** Call before `init`/`listen`: the 405 table records routes as Nest registers them. */
+export function configureApp(app: NestFastifyApplication, service: ServiceDescription): NestFastifyApplication {
+  const settings = app.get(ServiceSettings);
+  const routes = RouteMethods.collect(app.getHttpAdapter().getInstance());
+  app.useGlobalPipes(requestValidationPipe());
+  app.useGlobalFilters(
+    new ProblemDetailsFilter(
+      {
+        service: service.name,
+        trackingUri: settings.MLFLOW_TRACKING_URI,
+        unavailableAdvice: service.unavailableAdvice,
+      },
+      routes,
+    ),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(service.name)
+      .setDescription(service.description)
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The Fastify adapter with the HTTP server's limits and the body limit of these settings. */
+export function serviceHttpAdapter(settings: ServiceSettings): FastifyAdapter {
+  return new FastifyAdapter(httpAdapterOptions(settings, settings.BODY_LIMIT_BYTES));
+}
+
+/** Creates, configures and starts the HTTP server of an app whose settings are already validated. */
+export async function serve(
+  module: DynamicModule,
+  settings: ServiceSettings,
+  service: ServiceDescription,
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(module, serviceHttpAdapter(settings), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(new RedactingConsoleLogger({ json: settings.LOG_FORMAT === 'json', prefix: service.name }));
+  configureApp(app, service);
+  await app.listen(settings.PORT, settings.HOST);
+  return app;
+}

@@ -1,0 +1,45 @@
+/**
+ * The methods declared on each path, so a request with another method on a declared path is
+ * answered 405 with `Allow` (RFC 9110 §15.5.6) instead of a 404 that says the path does not exist.
+ */
+import type { FastifyInstance } from 'fastify';
+
+export class RouteMethods {
+  private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+
+  /** Records every route Fastify registers from now on; call before the app's routes exist (before `init`). */
+  static collect(fastify: FastifyInstance): RouteMethods {
+    const table = new RouteMethods();
+    fastify.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) table.add(route.url, method);
+    });
+    return table;
+  }
+
+  add(path: string, method: string): void {
+    const pattern = patternOf(path);
+    const found = this.routes.find((route) => route.pattern.source === pattern.source);
+    if (found) found.methods.add(method.toUpperCase());
+    else this.routes.push({ pattern, methods: new Set([method.toUpperCase()]) });
+  }
+
+  /** The methods a concrete path answers, sorted; empty when no route has the path. */
+  allowed(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) if (route.pattern.test(path)) route.methods.forEach((m) => methods.add(m));
+    return [...methods].sort();
+  }
+}
+
+/** `/models/:name/aliases/:alias` → a pattern matching one segment per parameter; `*` matches the rest. */
+function patternOf(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (segment === '*') return '.*';
+      if (segment.startsWith(':')) return '[^/]+';
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}
