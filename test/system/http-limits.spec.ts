@@ -25,7 +25,7 @@ const APPS: AppUnderTest[] = [
   { name: 'registry-admin', env: { API_TOKENS: 'ci:deployer:deployer-token-1' }, bodyRoutes: ['/models/m/promote'] },
   {
     name: 'training-worker',
-    env: { API_TOKENS: 'ci:trainer:trainer-token-1', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
+    env: { API_TOKENS: 'ci:trainer:trainer-token-0001', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
     bodyRoutes: ['/jobs'],
   },
 ];

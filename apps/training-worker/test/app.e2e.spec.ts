@@ -1,9 +1,10 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
-import { AppModule } from '../src/app/app.module';
+import { configureApp } from '@churn/service-kit';
+
+import { AppModule, TRAINING_WORKER } from '../src/app/app.module';
 import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
-import { configureApp } from '../src/app/configure-app';
 import { trackingUri, uniqueName } from './support';
 
 describe('training-worker app', () => {
@@ -15,7 +16,7 @@ describe('training-worker app', () => {
       EXPERIMENT_NAME: uniqueName('app-exp'),
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
-    app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+    app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()), TRAINING_WORKER);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });

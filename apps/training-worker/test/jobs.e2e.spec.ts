@@ -8,15 +8,16 @@ import { join } from 'node:path';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
-import { AppModule } from '../src/app/app.module';
+import { configureApp } from '@churn/service-kit';
+
+import { AppModule, TRAINING_WORKER } from '../src/app/app.module';
 import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
-import { configureApp } from '../src/app/configure-app';
 import type { JobResponse } from '../src/app/jobs/job.response';
 import { readBack, telcoCsv, testClient, trackingUri, uniqueName } from './support';
 
-const TRAINER = 'Bearer tr-s3cret';
-const VIEWER = 'Bearer vw-s3cret';
-const API_TOKENS = 'ci-trainer:trainer:tr-s3cret,dashboard:viewer:vw-s3cret';
+const TRAINER = 'Bearer tr-s3cret-000001';
+const VIEWER = 'Bearer vw-s3cret-000001';
+const API_TOKENS = 'ci-trainer:trainer:tr-s3cret-000001,dashboard:viewer:vw-s3cret-000001';
 const JOB_TIMEOUT_MS = 90_000;
 
 async function createApp(environment: Record<string, string>): Promise<NestFastifyApplication> {
@@ -26,7 +27,10 @@ async function createApp(environment: Record<string, string>): Promise<NestFasti
     ...environment,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(config)] }).compile();
-  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+  const app = configureApp(
+    moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()),
+    TRAINING_WORKER,
+  );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
@@ -83,13 +87,13 @@ describe('training jobs (REST)', () => {
     it('401 without a token and with an unknown one; 403 for a token without the trainer role', async () => {
       const none = await app.inject({ method: 'POST', url: '/jobs', payload: {} });
       expect(none.statusCode).toBe(401);
-      expect(none.json().message).toMatch(/missing bearer token/);
+      expect(none.json().detail).toMatch(/missing bearer token/);
       const unknown = await postJob(app, {}, 'Bearer not-a-token');
       expect(unknown.statusCode).toBe(401);
-      expect(unknown.json().message).toBe('unknown bearer token');
+      expect(unknown.json().detail).toBe('unknown bearer token');
       const viewer = await postJob(app, {}, VIEWER);
       expect(viewer.statusCode).toBe(403);
-      expect(viewer.json().message).toMatch(/"dashboard" lacks the role .*trainer/);
+      expect(viewer.json().detail).toBe('dashboard lacks the trainer role (has viewer)');
       expect((await app.inject({ method: 'GET', url: '/jobs' })).statusCode).toBe(401);
     });
 
@@ -98,7 +102,7 @@ describe('training jobs (REST)', () => {
       try {
         const response = await postJob(open, {});
         expect(response.statusCode).toBe(401);
-        expect(response.json().message).toMatch(/no API tokens are configured/);
+        expect(response.json().detail).toMatch(/no API tokens are configured/);
         expect((await open.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
       } finally {
         await open.close();
@@ -126,8 +130,7 @@ describe('training jobs (REST)', () => {
     ])('400 naming the field for %j', async (body, message) => {
       const response = await postJob(app, body);
       expect(response.statusCode).toBe(400);
-      const { message: text } = response.json<{ message: string | string[] }>();
-      expect([text].flat().join('; ')).toMatch(message);
+      expect(response.json().detail).toMatch(message);
     });
 
     it('400 for a bad list limit; 404 for an unknown job id or a run that is not a job', async () => {
@@ -140,7 +143,7 @@ describe('training jobs (REST)', () => {
         headers: { authorization: VIEWER },
       });
       expect(unknown.statusCode).toBe(404);
-      expect(unknown.json().message).toMatch(/no training job with id/);
+      expect(unknown.json().detail).toMatch(/no training job with id/);
       expect(
         (await app.inject({ method: 'GET', url: '/jobs/not-an-id', headers: { authorization: VIEWER } })).statusCode,
       ).toBe(404);
@@ -186,7 +189,7 @@ describe('training jobs (REST)', () => {
       const before = await app.inject({ method: 'GET', url: '/jobs?limit=100', headers: { authorization: VIEWER } });
       const response = await postJob(app, { ...body, model_name: uniqueName('jobs-path') });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toMatch(message);
+      expect(response.json().detail).toMatch(message);
       expect(response.body).not.toContain('top-secret-value');
       const after = await app.inject({ method: 'GET', url: '/jobs?limit=100', headers: { authorization: VIEWER } });
       expect(after.json().jobs).toHaveLength(before.json().jobs.length);
@@ -196,7 +199,7 @@ describe('training jobs (REST)', () => {
       writeFileSync(join(workDir, 'not-json.json'), 'top-secret-value');
       const response = await postJob(app, { schema: 'not-json.json', model_name: uniqueName('jobs-path') });
       expect(response.statusCode).toBe(400);
-      expect(response.json().message).toBe('schema: not-json.json is not valid JSON');
+      expect(response.json().detail).toBe('schema: not-json.json is not valid JSON');
     });
   });
 

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import { MlflowClient } from '@churn/mlflow-client';
+import { pinnedPython } from '@churn/service-kit/testing';
 
 const run = promisify(execFile);
 
@@ -56,9 +57,7 @@ export async function readBack(request: {
   model_names?: string[];
   predict?: { model_uri: string; columns: string[]; data: unknown[][]; numeric: string[] };
 }): Promise<ReadBack> {
-  const python = process.env['CHURN_PYTHON'];
-  if (!python) throw new Error('CHURN_PYTHON is not set: the Jest global setup should point it at the pinned venv');
-  const child = spawn(python, [join(__dirname, 'python', 'read_back.py')], {
+  const child = spawn(pinnedPython(), [join(__dirname, 'python', 'read_back.py')], {
     env: { ...process.env, MLFLOW_TRACKING_URI: trackingUri() },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

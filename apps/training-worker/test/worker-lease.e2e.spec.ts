@@ -5,18 +5,18 @@
 // stops before registering anything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { tagsToRecord, type Run } from '@churn/mlflow-client';
+import { freePort } from '@churn/service-kit/testing';
 
 import { validateTrainingWorkerConfig } from '../src/app/config/training-worker.config';
 import { JobLeases } from '../src/app/jobs/job-leases';
 import type { JobResponse } from '../src/app/jobs/job.response';
 import { builtMain, readBack, telcoCsv, testClient, trackingUri, uniqueName, workspaceRoot } from './support';
 
-const TOKEN = 'tr-lease-0001';
+const TOKEN = 'tr-lease-token-0001';
 const API_TOKENS = `ci:trainer+viewer:${TOKEN}`;
 /** Small, so the test sees a lease run out; the lease is recorded on each job by the worker that holds it. */
 const LEASE = { JOB_HEARTBEAT_MS: '500', JOB_LEASE_MS: '3000' };
@@ -30,17 +30,6 @@ interface Worker {
   url: string;
   child: ChildProcess;
   output: () => string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** The workers' DATA_DIR: REST jobs read only under it. */

@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { killProcessGroup } from '@churn/service-kit/testing';
+
 import { answers, workspaceRoot } from './processes';
+
+/** Kept under its old name for the system tests that import it from here. */
+export const killGroup = killProcessGroup;
 
 /** How a server differs from the plain one: another app (`basic-auth`) and what it reads from the environment. */
 export interface MlflowServerOptions {
@@ -105,14 +110,6 @@ export class MlflowServer {
     } catch {
       return '(no log)';
     }
-  }
-}
-
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
   }
 }
 

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+
+export { freePort } from '@churn/service-kit/testing';
 
 export const workspaceRoot = resolve(__dirname, '../../..');
 
@@ -72,17 +73,6 @@ export async function runToCompletion(
   const code = await started.exited;
   clearTimeout(timer);
   return { code, output: started.output };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** True when something accepts HTTP on the URL's /health. */

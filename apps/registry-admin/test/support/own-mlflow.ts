@@ -2,25 +2,15 @@
 // on a SQLite file in a given folder, that the test can kill by its process group id and start
 // again on the same port and data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort, killProcessGroup, pinnedPython } from '@churn/service-kit/testing';
+
+export { freePort };
 
 export async function startOwnMlflow(dataDir: string, port: number): Promise<ChildProcess> {
-  const python = process.env['CHURN_PYTHON'];
-  if (!python) throw new Error('CHURN_PYTHON is not set: the Jest global setup should point it at the pinned venv');
   const child = spawn(
-    python,
+    pinnedPython(),
     [
       '-m',
       'mlflow',
@@ -59,9 +49,5 @@ export async function killGroup(child: ChildProcess): Promise<void> {
 }
 
 function stopGroup(child: ChildProcess): void {
-  try {
-    process.kill(-(child.pid as number), 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  killProcessGroup(child.pid as number);
 }

@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 
-import { AuthModule } from './auth/auth.module';
+import { ApiAuthModule, HealthModule, ServiceConfigModule } from '@churn/service-kit';
+
 import { TrainingWorkerConfig } from './config/training-worker.config';
-import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { TrainingModule } from './training/training.module';
 
@@ -16,13 +16,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        {
-          module: ConfigHolderModule,
-          global: true,
-          providers: [{ provide: TrainingWorkerConfig, useValue: config }],
-          exports: [TrainingWorkerConfig],
-        },
-        AuthModule,
+        ServiceConfigModule.forRoot(TrainingWorkerConfig, config),
+        ApiAuthModule,
         TrainingModule,
         HealthModule,
         JobsModule,
@@ -31,6 +26,8 @@ export class AppModule {
   }
 }
 
-/** Provides the validated {@link TrainingWorkerConfig} to every module. */
-@Module({})
-class ConfigHolderModule {}
+/** What the kit's bootstrap and Swagger say about training-worker. */
+export const TRAINING_WORKER = {
+  name: 'training-worker',
+  description: 'Trains the churn model and registers each result as a new MLflow model version.',
+} as const;

@@ -5,10 +5,11 @@
  *   [OK] Model saved : mlflow-artifacts:/1/<run>/artifacts/model
  *   [MLflow] Run <run id> | Model Registry : churn_model v3
  *
- * Exit codes: 0 registered (or registration off), 3 the quality gate refused the model, 1 anything
- * else, with one line naming the flag, row or column at fault (never a stack).
+ * Exit codes (the kit's EXIT): 0 registered (or registration off), 3 the quality gate refused the
+ * model, 1 anything else, with one line naming the flag, row or column at fault (never a stack).
  */
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+import { EXIT, processOutput, type CommandOutput } from '@churn/service-kit';
 
 import { validateTrainingWorkerConfig } from '../config/training-worker.config';
 import { operatorFiles } from '../training/data-files';
@@ -16,21 +17,6 @@ import { cliUser, gitCommit } from '../training/provenance';
 import { resolveDataPath, resolveSchema, type TrainingRequest } from '../training/training-request';
 import { TrainingRunFailedError, TrainingRunner } from '../training/training-run';
 import { parseTrainFlags } from './train-flags';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_GATE_REFUSED = 3;
-
-/** Where the command writes; the process streams by default, buffers in tests. */
-export interface CommandOutput {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
-
-const processOutput: CommandOutput = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-};
 
 /**
  * Runs the `train` subcommand and returns its exit code; never throws.
@@ -93,11 +79,11 @@ export async function runTrainCommand(
           ? 'not registered (--register=false)'
           : 'not registered (quality gate refused)';
     output.stdout(`[MLflow] Run ${run.runId} | Model Registry : ${registry}`);
-    return outcome.gate.passed || !request.register ? EXIT_OK : EXIT_GATE_REFUSED;
+    return outcome.gate.passed || !request.register ? EXIT.ok : EXIT.gateRefused;
   } catch (error) {
     const cause = error instanceof TrainingRunFailedError ? error.cause : error;
     const message = cause instanceof Error ? cause.message : String(cause);
     output.stderr(`[ERROR] ${message}${runId === undefined ? '' : ` (MLflow run ${runId} marked FAILED)`}`);
-    return EXIT_FAILURE;
+    return EXIT.failed;
   }
 }

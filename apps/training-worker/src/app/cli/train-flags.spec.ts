@@ -1,4 +1,6 @@
-import { parseTrainFlags, TrainFlagError } from './train-flags';
+import { CliFlagError } from '@churn/service-kit';
+
+import { parseTrainFlags } from './train-flags';
 
 describe('parseTrainFlags', () => {
   it('fills in the defaults when no flag is given', () => {
@@ -52,7 +54,7 @@ describe('parseTrainFlags', () => {
     [['--seed=1', '--seed=2'], '--seed: given twice'],
     [['data.csv'], 'data.csv: unexpected argument'],
   ])('%j fails naming the flag', (args, message) => {
-    expect(() => parseTrainFlags(args)).toThrow(TrainFlagError);
+    expect(() => parseTrainFlags(args)).toThrow(CliFlagError);
     expect(() => parseTrainFlags(args)).toThrow(message);
   });
 });

@@ -3,51 +3,23 @@ import 'reflect-metadata';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
-import { plainToInstance } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  ValidateBy,
-  validateSync,
-  type ValidationArguments,
-} from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, type ValidationArguments } from 'class-validator';
 
-import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
-import { HttpServerSettings } from '../http/http-server-limits';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+import { ServiceSettings, validateEnvironment } from '@churn/service-kit';
 
 /**
- * Every setting of training-worker, read from the environment once at start-up. Types are written
- * out: class-transformer converts `"8000"` to a number only when decorator metadata names the type.
+ * Every setting of training-worker, read from the environment once at start-up; the settings every
+ * app shares (listener, MLflow address, API_TOKENS, limits, log format) come from {@link ServiceSettings}.
  */
-export class TrainingWorkerConfig extends HttpServerSettings {
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  PORT: number = 8002;
+export class TrainingWorkerConfig extends ServiceSettings {
+  override PORT: number = 8002;
 
-  @IsString()
-  HOST: string = '0.0.0.0';
-
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
-  MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
-
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-    message: '$property must be a registered model name (letters, digits, _ . -)',
-  })
+  @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
   MODEL_NAME: string = 'churn_model';
 
   @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })
   EXPERIMENT_NAME: string = 'churn';
-
-  /** `name:role+role:token` entries, comma-separated; checked by {@link ApiTokens.parse}. */
-  @IsString()
-  API_TOKENS: string = '';
 
   /** Training jobs run at once; more wait in the queue. */
   @IsInt()
@@ -110,15 +82,6 @@ export class TrainingWorkerConfig extends HttpServerSettings {
   @Min(100)
   @Max(10_000_000)
   SYNTHETIC_ROWS: number = 5000;
-
-  /** Largest request body in bytes; larger ones get 413. */
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
-  BODY_LIMIT_BYTES: number = 1024 * 1024;
-
-  @IsIn(['text', 'json'])
-  LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
 /** A lease shorter than three heartbeats would expire a live job after two late beats. */
@@ -135,34 +98,11 @@ function AtLeastThreeHeartbeats(): PropertyDecorator {
   });
 }
 
-const DECLARED_SETTINGS = [...Object.keys(new TrainingWorkerConfig()), 'DEFAULT_DATA'];
-
 /**
  * Validates the environment; throws one message naming every bad variable, its problem and value
- * (except API_TOKENS, whose value is secret).
- * @throws {Error} when a setting is malformed
+ * (except secrets, whose values are never echoed).
+ * @throws {ConfigurationError} when a setting is malformed
  */
 export function validateTrainingWorkerConfig(environment: Record<string, unknown>): TrainingWorkerConfig {
-  const provided = Object.fromEntries(
-    Object.entries(environment).filter(
-      ([key, value]) => DECLARED_SETTINGS.includes(key) && value !== undefined && value !== '',
-    ),
-  );
-  const config = plainToInstance(TrainingWorkerConfig, provided, {
-    enableImplicitConversion: true,
-    exposeDefaultValues: true,
-  });
-  // class-validator's messages already start with the variable's name.
-  const problems = validateSync(config).map(
-    (error) =>
-      `${Object.values(error.constraints ?? {}).join(', ')}${error.property === 'API_TOKENS' ? '' : ` (got ${JSON.stringify(provided[error.property])})`}`,
-  );
-  try {
-    ApiTokens.parse(config.API_TOKENS);
-  } catch (error) {
-    if (!(error instanceof ApiTokensFormatError)) throw error;
-    problems.push(error.message);
-  }
-  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
-  return config;
+  return validateEnvironment(TrainingWorkerConfig, environment);
 }

@@ -14,6 +14,8 @@ import {
   ValidateBy,
 } from 'class-validator';
 
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+
 import { MAX_SEED } from '../training/training-request';
 
 /** `schema` is either a path to a JSON file (on the worker) or an inline schema object. */
@@ -81,9 +83,7 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({ description: 'Registered model; MODEL_NAME when absent.', example: 'churn_model' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-    message: '$property must be a registered model name (letters, digits, _ . -)',
-  })
+  @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
   model_name?: string;
 
   @ApiPropertyOptional({ description: 'Register a version when the gate passes.', default: true })

@@ -11,8 +11,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import type { Actor } from '../auth/api-tokens';
-import { CurrentActor, RequireRoles } from '../auth/bearer-auth.guard';
+import { CallerName, RequireRoles } from '@churn/service-kit';
+
 import { CreateJobDto, ListJobsQuery } from './create-job.dto';
 import { JobListResponse, JobResponse } from './job.response';
 import { JobsService } from './jobs.service';
@@ -26,7 +26,9 @@ interface StatusReply {
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No bearer token, an unknown one, or API_TOKENS is empty.' })
 @ApiForbiddenResponse({ description: 'The token lacks the role the endpoint needs.' })
-@ApiServiceUnavailableResponse({ description: 'MLflow is unreachable.' })
+@ApiServiceUnavailableResponse({
+  description: 'MLflow is unreachable, timing out, failing or rate limiting (Retry-After).',
+})
 @Controller('jobs')
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -41,7 +43,7 @@ export class JobsController {
   @ApiBadRequestResponse({ description: 'A field is invalid; the message names it.' })
   async create(
     @Body() body: CreateJobDto,
-    @CurrentActor() actor: Actor,
+    @CallerName() actor: string,
     @Res({ passthrough: true }) reply: StatusReply,
   ): Promise<JobResponse> {
     const { job, created } = await this.jobs.submit(body, actor);

@@ -8,7 +8,6 @@ import {
 
 import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from '@churn/mlflow-client';
 
-import type { Actor } from '../auth/api-tokens';
 import { TrainingWorkerConfig } from '../config/training-worker.config';
 import { dataDirFiles } from '../training/data-files';
 import { JOB_TAG } from '../training/run-tags';
@@ -107,7 +106,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
    * there is one, else creates its MLflow run and queues it.
    * @throws TrainingRequestError (→ 400) naming the field; MLflow errors (→ 502/503)
    */
-  submit(body: CreateJobDto, actor: Actor): Promise<{ job: JobResponse; created: boolean }> {
+  submit(body: CreateJobDto, actor: string): Promise<{ job: JobResponse; created: boolean }> {
     const accepted = this.acceptance.then(() => this.accept(body, actor));
     this.acceptance = accepted.catch(() => undefined);
     return accepted;
@@ -140,7 +139,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     return page.items.map(jobFromRun);
   }
 
-  private async accept(body: CreateJobDto, actor: Actor): Promise<{ job: JobResponse; created: boolean }> {
+  private async accept(body: CreateJobDto, actor: string): Promise<{ job: JobResponse; created: boolean }> {
     if (this.stopping) throw new ServiceUnavailableException('training-worker is shutting down; submit the job again');
     const request = await this.requestFrom(body, actor);
     if (body.idempotency_key !== undefined) {
@@ -183,7 +182,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     return { job: jobFromRun(created), created: true };
   }
 
-  private async requestFrom(body: CreateJobDto, actor: Actor): Promise<TrainingRequest> {
+  private async requestFrom(body: CreateJobDto, actor: string): Promise<TrainingRequest> {
     const files = dataDirFiles(this.config.DATA_DIR);
     const data = body.data ?? this.config.DEFAULT_DATA;
     const experiment = body.experiment ?? this.config.EXPERIMENT_NAME;
@@ -204,7 +203,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       experiment,
       modelName: body.model_name ?? this.config.MODEL_NAME,
       register: body.register ?? true,
-      user: actor.name,
+      user: actor,
       sourceName: 'training-worker POST /jobs',
       quotesContent: false,
     };

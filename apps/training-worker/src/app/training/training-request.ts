@@ -11,6 +11,7 @@ import {
   validateSchema,
   type FeatureSchema,
 } from '@churn/churn-pipeline';
+import { ProblemError } from '@churn/service-kit';
 
 import type { FileAccess } from './data-files';
 
@@ -43,11 +44,12 @@ export interface TrainingRequest {
 }
 
 /** A request that cannot run; `field` is the flag or JSON field at fault (`data`, `schema`, `seed`, …). */
-export class TrainingRequestError extends Error {
+export class TrainingRequestError extends ProblemError {
   override readonly name = 'TrainingRequestError';
+  readonly status = 400;
 
   constructor(
-    readonly field: string,
+    override readonly field: string,
     problem: string,
   ) {
     super(`${field}: ${problem}`);

@@ -1,22 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 
-import { MlflowClient, mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
+import { MlflowClient } from '@churn/mlflow-client';
 
-import { TrainingWorkerConfig } from '../config/training-worker.config';
 import { gitCommit } from './provenance';
 import { TrainingRunner } from './training-run';
 
-/** The MLflow client (MLflow's own variables for credentials) and the training runner the jobs use. */
+/** The training runner the jobs use, on the MLflow client of the kit's ServiceConfigModule. */
 @Global()
 @Module({
-  imports: [
-    MlflowModule.forRootAsync({
-      isGlobal: true,
-      inject: [TrainingWorkerConfig],
-      useFactory: (config: TrainingWorkerConfig) =>
-        mlflowClientOptionsFromEnv({ ...process.env, MLFLOW_TRACKING_URI: config.MLFLOW_TRACKING_URI }),
-    }),
-  ],
   providers: [
     {
       provide: TrainingRunner,

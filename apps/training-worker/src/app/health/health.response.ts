@@ -1,6 +1,0 @@
-import { ApiProperty } from '@nestjs/swagger';
-
-export class HealthResponse {
-  @ApiProperty({ example: 'ok' })
-  status!: 'ok';
-}
