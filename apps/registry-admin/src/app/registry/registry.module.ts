@@ -11,11 +11,15 @@ import { ModelRegistryService } from './model-registry.service';
 import { RegistryController } from './registry.controller';
 import { TrafficChangesService } from './traffic-changes.service';
 
+/** Calls to inference-api (pushes, rollout figures), bounded by PUSH_TIMEOUT_MS. */
+const inferenceHttp = ServiceHttpModule.register({
+  settings: RegistryAdminConfig,
+  timeoutMs: (config) => config.PUSH_TIMEOUT_MS,
+});
+
 /** The registry services without HTTP: what the command line boots. */
 @Module({
-  imports: [
-    ServiceHttpModule.register({ settings: RegistryAdminConfig, timeoutMs: (config) => config.PUSH_TIMEOUT_MS }),
-  ],
+  imports: [inferenceHttp],
   providers: [
     ModelRegistryService,
     AliasMovesService,
@@ -28,7 +32,7 @@ import { TrafficChangesService } from './traffic-changes.service';
         new AliasAuditStore(mlflow, config.AUDIT_EXPERIMENT_SUFFIX, config.AUDIT_PENDING_GRACE_MS),
     },
   ],
-  exports: [ModelRegistryService, AliasMovesService, TrafficChangesService, AliasAuditStore],
+  exports: [ModelRegistryService, AliasMovesService, TrafficChangesService, AliasAuditStore, inferenceHttp],
 })
 export class RegistryServicesModule {}
 

@@ -1,8 +1,12 @@
 /**
  * Reads every inference-api replica: the same replica list the reload push uses (INFERENCE_URLS,
  * or one DNS name expanded to every address behind it), each replica's `/metrics`, and the A/B
- * report over the shared prediction log from the first replica that answers.
+ * report over the shared prediction log from the first replica that answers, through the kit's
+ * HttpService (its time limit is PUSH_TIMEOUT_MS, as for the push).
  */
+import type { HttpService } from '@nestjs/axios';
+import { firstValueFrom } from 'rxjs';
+
 import { splitList } from '@churn/service-kit';
 
 import { expandPushTargets } from '../push/reload-push.service';
@@ -15,8 +19,8 @@ export class ReplicaReader {
   private readonly urls: string[];
 
   constructor(
+    private readonly http: HttpService,
     inferenceUrls: string,
-    private readonly timeoutMs: number,
   ) {
     this.urls = splitList(inferenceUrls).map((url) => url.replace(/\/+$/, ''));
   }
@@ -33,9 +37,9 @@ export class ReplicaReader {
     await Promise.all(
       targets.map(async (target) => {
         try {
-          const response = await fetch(`${target}/metrics`, { signal: AbortSignal.timeout(this.timeoutMs) });
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          snapshots.set(target, parseMetrics(await response.text()));
+          const response = await firstValueFrom(this.http.get<string>(`${target}/metrics`, { responseType: 'text' }));
+          if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+          snapshots.set(target, parseMetrics(response.data));
         } catch {
           unreachable.push(target);
         }
@@ -48,11 +52,13 @@ export class ReplicaReader {
   async report(since: number, minLabels: number): Promise<ReportFigures | null> {
     for (const target of await this.targets()) {
       try {
-        const response = await fetch(
-          `${target}/ab/report?since=${since}&score_bins=${SCORE_BINS}&min_labels=${minLabels}`,
-          { signal: AbortSignal.timeout(this.timeoutMs) },
+        const response = await firstValueFrom(
+          this.http.get<ReportFigures>(`${target}/ab/report`, {
+            params: { since, score_bins: SCORE_BINS, min_labels: minLabels },
+            responseType: 'json',
+          }),
         );
-        if (response.ok) return (await response.json()) as ReportFigures;
+        if (response.status === 200) return response.data;
       } catch {
         // The next replica reads the same shared store.
       }

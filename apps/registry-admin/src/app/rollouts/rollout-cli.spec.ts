@@ -15,9 +15,11 @@ describe('rollout command line', () => {
   });
 
   it('names the flag at fault', () => {
-    expect(() => parseRolloutArguments([], {})).toThrow(/--to is required/);
-    expect(() => parseRolloutArguments(['--to=3', '--force'], {})).toThrow(/--force: not an option/);
-    expect(() => parseRolloutArguments(['--to=3', '--step-seconds=x'], {})).toThrow(/--step-seconds must be a number/);
+    expect(() => parseRolloutArguments([], {})).toThrow(/^--to: is required/);
+    expect(() => parseRolloutArguments(['--to=3', '--force'], {})).toThrow(/^--force: unknown flag/);
+    expect(() => parseRolloutArguments(['--to=3', '--step-seconds=x'], {})).toThrow(
+      /^--step-seconds: must be a number/,
+    );
   });
 
   it('prints each step once, as it happens, and the end', () => {

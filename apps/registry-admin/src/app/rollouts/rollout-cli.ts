@@ -3,20 +3,17 @@
  * so it outlives this command), follows it and prints each step as it happens. Exit codes: 0
  * promoted, 3 reverted (or aborted), 1 error.
  */
+import { CliFlagError, EXIT, parseFlags, processOutput, type CommandOutput } from '@churn/service-kit';
+
 import type { RolloutState } from './rollout-state';
 
-export const ROLLOUT_EXIT = { promoted: 0, error: 1, reverted: 3 } as const;
+/** The kit's exit codes: a rollout its guards reverted (or someone aborted) ends like a refused gate. */
+export const ROLLOUT_EXIT = { promoted: EXIT.ok, error: EXIT.failed, reverted: EXIT.gateRefused } as const;
 
-const FLAGS: Record<string, string> = {
-  to: 'to',
-  'model-name': 'model',
-  steps: 'steps',
-  'step-seconds': 'step_seconds',
-  'min-requests': 'min_requests',
-  'max-holds': 'max_holds',
-  reason: 'reason',
-  server: 'server',
-};
+const ROLLOUT_FLAGS = {
+  command: 'rollout',
+  values: ['to', 'model-name', 'steps', 'step-seconds', 'min-requests', 'max-holds', 'reason', 'server'],
+} as const;
 
 export interface RolloutCliOptions {
   server: string;
@@ -24,50 +21,44 @@ export interface RolloutCliOptions {
   body: Record<string, unknown>;
 }
 
-/** @throws {Error} naming the flag at fault */
+/** `--steps=5%,25%,0.5`: shares as fractions or percentages. */
+function parseSteps(text: string): number[] {
+  return text.split(',').map((share) => {
+    const parsed = Number(share.trim().replace(/%$/, ''));
+    if (share.trim() === '' || !Number.isFinite(parsed))
+      throw new CliFlagError('--steps', `must be comma-separated shares, got ${JSON.stringify(share)}`);
+    return share.trim().endsWith('%') ? parsed / 100 : parsed;
+  });
+}
+
+/**
+ * The kit's flag parsing, then the request body (the server checks the ranges and names the field).
+ * @throws {CliFlagError} naming the flag at fault
+ */
 export function parseRolloutArguments(
   args: readonly string[],
   environment: Record<string, string | undefined>,
 ): RolloutCliOptions {
-  const values: Record<string, string> = {};
-  for (const arg of args) {
-    const match = /^--([a-z-]+)=(.*)$/s.exec(arg);
-    if (!match || !(match[1] in FLAGS))
-      throw new Error(
-        `${arg}: not an option of rollout (options: ${Object.keys(FLAGS)
-          .map((flag) => `--${flag}=...`)
-          .join(', ')})`,
-      );
-    values[FLAGS[match[1]]] = match[2];
-  }
-  if (values['to'] === undefined) throw new Error('--to is required: the candidate version, e.g. --to=3');
-  const number = (key: string, flag: string): number | undefined => {
-    if (values[key] === undefined) return undefined;
-    const parsed = Number(values[key]);
-    if (!Number.isFinite(parsed)) throw new Error(`--${flag} must be a number, got ${JSON.stringify(values[key])}`);
-    return parsed;
-  };
-  const body: Record<string, unknown> = { to: values['to'] };
-  if (values['steps'] !== undefined)
-    body['steps'] = values['steps'].split(',').map((share) => {
-      const parsed = Number(share.trim().replace(/%$/, ''));
-      if (!Number.isFinite(parsed))
-        throw new Error(`--steps must be comma-separated shares, got ${JSON.stringify(share)}`);
-      return share.trim().endsWith('%') ? parsed / 100 : parsed;
-    });
+  const { values } = parseFlags(ROLLOUT_FLAGS, args);
+  if (values.to === undefined) throw new CliFlagError('--to', 'is required: the candidate version, e.g. --to=3');
+  const body: Record<string, unknown> = { to: values.to };
+  if (values.steps !== undefined) body['steps'] = parseSteps(values.steps);
   for (const [key, flag] of [
     ['step_seconds', 'step-seconds'],
     ['min_requests', 'min-requests'],
     ['max_holds', 'max-holds'],
   ] as const) {
-    const parsed = number(key, flag);
-    if (parsed !== undefined) body[key] = parsed;
+    const text = values[flag];
+    if (text === undefined) continue;
+    const parsed = Number(text);
+    if (!Number.isFinite(parsed)) throw new CliFlagError(`--${flag}`, `must be a number, got ${JSON.stringify(text)}`);
+    body[key] = parsed;
   }
-  if (values['reason'] !== undefined) body['reason'] = values['reason'];
-  const server = values['server'] ?? environment['REGISTRY_ADMIN_URL'] ?? 'http://127.0.0.1:8001';
+  if (values.reason !== undefined) body['reason'] = values.reason;
+  const server = values.server ?? environment['REGISTRY_ADMIN_URL'] ?? 'http://127.0.0.1:8001';
   return {
     server: server.replace(/\/+$/, ''),
-    model: values['model'] ?? environment['MODEL_NAME'] ?? 'churn_model',
+    model: values['model-name'] ?? environment['MODEL_NAME'] ?? 'churn_model',
     body,
   };
 }
@@ -98,6 +89,7 @@ export async function runRolloutCli(
   args: readonly string[],
   environment: Record<string, string | undefined> = process.env,
   pollMs = 1000,
+  output: CommandOutput = processOutput,
 ): Promise<number> {
   try {
     const options = parseRolloutArguments(args, environment);
@@ -109,18 +101,18 @@ export async function runRolloutCli(
     const created = await fetch(base, { method: 'POST', headers, body: JSON.stringify(options.body) });
     const answer = (await created.json()) as RolloutState & { detail?: string; title?: string };
     if (created.status !== 201) {
-      process.stderr.write(
-        `[FAILED] rollout: HTTP ${created.status}: ${answer.detail ?? answer.title ?? JSON.stringify(answer)}\n`,
+      output.stderr(
+        `[FAILED] rollout: HTTP ${created.status}: ${answer.detail ?? answer.title ?? JSON.stringify(answer)}`,
       );
       return created.status === 409 && /refused/.test(answer.detail ?? '') ? ROLLOUT_EXIT.reverted : ROLLOUT_EXIT.error;
     }
-    process.stdout.write(`rollout ${answer.id}: v${answer.candidate_version} against v${answer.champion_version}\n`);
+    output.stdout(`rollout ${answer.id}: v${answer.candidate_version} against v${answer.champion_version}`);
     let before: RolloutState | undefined;
     for (;;) {
       const response = await fetch(`${base}/${answer.id}`, { headers });
       if (response.ok) {
         const now = (await response.json()) as RolloutState;
-        for (const line of describeProgress(before, now)) process.stdout.write(`${line}\n`);
+        for (const line of describeProgress(before, now)) output.stdout(line);
         before = now;
         if (now.status === 'promoted') return ROLLOUT_EXIT.promoted;
         if (now.status === 'reverted' || now.status === 'aborted') return ROLLOUT_EXIT.reverted;
@@ -129,7 +121,7 @@ export async function runRolloutCli(
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   } catch (error) {
-    process.stderr.write(`[FAILED] rollout: ${error instanceof Error ? error.message : String(error)}\n`);
+    output.stderr(`[FAILED] rollout: ${error instanceof Error ? error.message : String(error)}`);
     return ROLLOUT_EXIT.error;
   }
 }

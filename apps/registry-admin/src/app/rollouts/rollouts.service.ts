@@ -1,3 +1,4 @@
+import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
 import { MlflowClient, MlflowError, tagsToRecord, TRAFFIC_TAGS } from '@churn/mlflow-client';
@@ -82,9 +83,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     private readonly traffic: TrafficChangesService,
     private readonly audit: AliasAuditStore,
     @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
+    http: HttpService,
   ) {
     this.store = new RolloutStore(mlflow);
-    this.replicas = new ReplicaReader(config.INFERENCE_URLS, config.PUSH_TIMEOUT_MS);
+    this.replicas = new ReplicaReader(http, config.INFERENCE_URLS);
   }
 
   onApplicationBootstrap(): void {
