@@ -1,7 +1,7 @@
 // What the deployment tests share about docker/: the apps and their ports, the settings each app's
 // config declares, the Dockerfiles' instructions, env files, and the secret generator's output.
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -37,7 +37,8 @@ export const isSecretSetting = (name: string) => /TOKEN|SECRET|PASSWORD|_KEY$/.t
 
 /**
  * Every setting an app's config class declares: the property names of `export class ...Config`,
- * and of the classes it extends (imported from a relative path, e.g. the HTTP server's settings).
+ * and of the classes it extends (followed through relative imports and the workspace's `@churn/*`
+ * libraries, e.g. the service kit's shared settings).
  */
 export function declaredSettings(app: App): string[] {
   const names = classSettings(join(workspaceRoot, `apps/${app}/src/app/config/${app}.config.ts`), (name) =>
@@ -47,15 +48,48 @@ export function declaredSettings(app: App): string[] {
   return names;
 }
 
+function parse(file: string): ts.SourceFile {
+  return ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+}
+
+/** The file an import specifier names: a relative path, or a workspace library by tsconfig.base.json's paths. */
+function resolveModule(fromFile: string, specifier: string): string | undefined {
+  if (specifier.startsWith('.')) {
+    const base = join(dirname(fromFile), specifier);
+    return existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts');
+  }
+  const paths: Record<string, string[]> = JSON.parse(readFileSync(join(workspaceRoot, 'tsconfig.base.json'), 'utf8'))
+    .compilerOptions.paths;
+  const target = paths[specifier]?.[0];
+  return target ? join(workspaceRoot, target) : undefined;
+}
+
+/** The file that declares `className`, starting from `file` and following its re-exports. */
+function declaringFile(file: string, className: string): string | undefined {
+  const source = parse(file);
+  let found: string | undefined;
+  source.forEachChild((node) => {
+    if (found) return;
+    if (ts.isClassDeclaration(node) && node.name?.text === className) found = file;
+    if (!ts.isExportDeclaration(node) || !node.moduleSpecifier || !ts.isStringLiteral(node.moduleSpecifier)) return;
+    const clause = node.exportClause;
+    const exportsIt =
+      !clause || (ts.isNamedExports(clause) && clause.elements.some((element) => element.name.text === className));
+    const target = resolveModule(file, node.moduleSpecifier.text);
+    if (exportsIt && target) found = declaringFile(target, className);
+  });
+  return found;
+}
+
 function classSettings(file: string, isWanted: (className: string) => boolean): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const source = parse(file);
   const imports = new Map<string, string>();
   source.forEachChild((node) => {
     if (!ts.isImportDeclaration(node) || !ts.isStringLiteral(node.moduleSpecifier)) return;
-    const from = node.moduleSpecifier.text;
     const bindings = node.importClause?.namedBindings;
-    if (from.startsWith('.') && bindings && ts.isNamedImports(bindings))
-      for (const element of bindings.elements) imports.set(element.name.text, join(dirname(file), `${from}.ts`));
+    const target = resolveModule(file, node.moduleSpecifier.text);
+    if (target && bindings && ts.isNamedImports(bindings))
+      for (const element of bindings.elements) imports.set(element.name.text, target);
   });
   const names: string[] = [];
   source.forEachChild((node) => {
@@ -65,9 +99,10 @@ function classSettings(file: string, isWanted: (className: string) => boolean): 
     for (const clause of node.heritageClauses ?? [])
       for (const type of clause.types) {
         const base = type.expression.getText(source);
-        const baseFile = imports.get(base);
+        const module = imports.get(base);
+        const baseFile = module && declaringFile(module, base);
         if (!baseFile)
-          throw new Error(`${file}: ${node.name.text} extends ${base}, which is not imported from a file here`);
+          throw new Error(`${file}: ${node.name.text} extends ${base}, whose declaration is not found from its imports`);
         names.push(...classSettings(baseFile, (name) => name === base));
       }
   });
