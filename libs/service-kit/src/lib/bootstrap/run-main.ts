@@ -20,8 +20,10 @@ export function runMain(options: MainOptions, argv: readonly string[] = process.
     process.exit(1);
   };
   if (command === undefined) {
-    options
-      .serve()
+    // Through a promise, so a setting refused synchronously (while building the module) ends the
+    // same way as one refused during start-up.
+    Promise.resolve()
+      .then(() => options.serve())
       .catch((error: unknown) =>
         fail(`${options.name} failed to start: ${error instanceof Error ? error.message : String(error)}`),
       );
@@ -33,8 +35,10 @@ export function runMain(options: MainOptions, argv: readonly string[] = process.
     fail(`${options.name}: unknown command '${command}' (commands: ${known}; none starts the server)`);
     return;
   }
-  run(args).then(
-    (code) => process.exit(code),
-    (error: unknown) => fail(`${options.name} ${command}: ${error instanceof Error ? error.message : String(error)}`),
-  );
+  Promise.resolve()
+    .then(() => run(args))
+    .then(
+      (code) => process.exit(code),
+      (error: unknown) => fail(`${options.name} ${command}: ${error instanceof Error ? error.message : String(error)}`),
+    );
 }
