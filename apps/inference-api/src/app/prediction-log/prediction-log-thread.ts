@@ -1,13 +1,17 @@
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from './index';
 import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
 
-/** The writer thread's niceness: it yields the CPU to the request thread (0) whenever both want it. */
-export const WRITER_THREAD_NICE = 10;
+/**
+ * How much nicer than the process the writer thread runs: it yields the CPU to the request thread
+ * whenever both want it. Relative, so a process started with `nice` keeps the order (capped at 19).
+ */
+export const WRITER_THREAD_NICE_OFFSET = 10;
+const MAX_NICENESS = 19;
 
 /** How often the writer thread reports its counts to the main thread (for /metrics and back-pressure). */
 const STATS_INTERVAL_MS = 250;
@@ -112,7 +116,9 @@ export async function runPredictionLogThread(): Promise<void> {
 function yieldCpuToRequests(): void {
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(threadId) && threadId > 0) setPriority(threadId, WRITER_THREAD_NICE);
+    const processNiceness = getPriority(process.pid);
+    if (Number.isSafeInteger(threadId) && threadId > 0)
+      setPriority(threadId, Math.min(MAX_NICENESS, processNiceness + WRITER_THREAD_NICE_OFFSET));
   } catch {
     // Not Linux, or not allowed to change priorities: nothing to do.
   }
