@@ -102,7 +102,9 @@ function classSettings(file: string, isWanted: (className: string) => boolean): 
         const module = imports.get(base);
         const baseFile = module && declaringFile(module, base);
         if (!baseFile)
-          throw new Error(`${file}: ${node.name.text} extends ${base}, whose declaration is not found from its imports`);
+          throw new Error(
+            `${file}: ${node.name.text} extends ${base}, whose declaration is not found from its imports`,
+          );
         names.push(...classSettings(baseFile, (name) => name === base));
       }
   });
