@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import {
   clientAs,
@@ -14,6 +14,7 @@ import {
 } from './support/auth-mlflow';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { answers, freePort, startProcess, TestProcess, workspaceRoot } from './support/processes';
+import { TELCO_CSV, TELCO_CUSTOMER } from './support/telco';
 
 // The whole lifecycle as deployed with MLflow's auth on: the init step sets up the server, then each
 // built app runs as a real process with its own MLflow user (training-worker trains, registry-admin
@@ -24,30 +25,8 @@ import { answers, freePort, startProcess, TestProcess, workspaceRoot } from './s
 const MODEL = 'churn_model';
 const ALIAS = 'production';
 const AUDIT = `${MODEL}.alias-audit`;
-const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 /** Webhook deliveries are asynchronous (MLflow's thread pool, a download and warm-up in inference-api). */
 const SERVE_DEADLINE_MS = 60_000;
-const CUSTOMER = {
-  gender: 'Female',
-  SeniorCitizen: 0,
-  Partner: 'Yes',
-  Dependents: 'No',
-  tenure: 1,
-  PhoneService: 'No',
-  MultipleLines: 'No phone service',
-  InternetService: 'DSL',
-  OnlineSecurity: 'No',
-  OnlineBackup: 'Yes',
-  DeviceProtection: 'No',
-  TechSupport: 'No',
-  StreamingTV: 'No',
-  StreamingMovies: 'No',
-  Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes',
-  PaymentMethod: 'Electronic check',
-  MonthlyCharges: 29.85,
-  TotalCharges: 29.85,
-};
 
 const built = (name: string) => join(workspaceRoot, 'dist/apps', name, 'main.js');
 
@@ -195,7 +174,7 @@ describe('the lifecycle with MLflow’s auth on and one MLflow user per app', ()
     const predicted = await fetch(`${urls.inference}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(CUSTOMER),
+      body: JSON.stringify(TELCO_CUSTOMER),
     });
     expect({ status: predicted.status, body: await predicted.json() }).toMatchObject({
       status: 200,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { AliasTimeline, type AliasMove } from './support/alias-timeline';
@@ -16,6 +16,7 @@ import {
   TestProcess,
   workspaceRoot,
 } from './support/processes';
+import { TELCO_CSV, TELCO_CUSTOMER } from './support/telco';
 
 // The seed's reproduction checklist (train v1, promote, train v2, promote, both replicas on v2,
 // roll back, both on v1, then an explicit `rollback --to=2`) with every part a real process: MLflow,
@@ -31,29 +32,6 @@ const PROPAGATION_LIMIT_MS = 1000;
 const RELOAD_WINDOW_MS = PROPAGATION_LIMIT_MS;
 /** MLflow stays down at least this long (plus its restart), so every replica's 1 s poll meets the outage. */
 const OUTAGE_MS = 1500;
-const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
-/** The first customer of the IBM Telco data set (7590-VHVEG), without its id and label. */
-const CUSTOMER = {
-  gender: 'Female',
-  SeniorCitizen: 0,
-  Partner: 'Yes',
-  Dependents: 'No',
-  tenure: 1,
-  PhoneService: 'No',
-  MultipleLines: 'No phone service',
-  InternetService: 'DSL',
-  OnlineSecurity: 'No',
-  OnlineBackup: 'Yes',
-  DeviceProtection: 'No',
-  TechSupport: 'No',
-  StreamingTV: 'No',
-  StreamingMovies: 'No',
-  Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes',
-  PaymentMethod: 'Electronic check',
-  MonthlyCharges: 29.85,
-  TotalCharges: 29.85,
-};
 
 const app = (name: string) => join(workspaceRoot, 'dist/apps', name, 'main.js');
 
@@ -213,7 +191,7 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     ]);
     load = new PredictLoad(
       replicas.map((replica) => replica.url),
-      CUSTOMER,
+      TELCO_CUSTOMER,
       { concurrencyPerReplica: 2, pauseMs: 80, maxRequests: 6000, timeoutMs: 5000 },
     );
   }, 150_000);

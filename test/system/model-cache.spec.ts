@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { answers, freePort, runToCompletion, startProcess, TestProcess, workspaceRoot } from './support/processes';
+import { TELCO_CSV } from './support/telco';
 
 // Two MLflow servers (say dev and prod) each hold their own `churn_model` v1, trained with
 // different seeds; two inference-api processes share one MODEL_CACHE_DIR, one against each server.
@@ -13,7 +14,6 @@ import { answers, freePort, runToCompletion, startProcess, TestProcess, workspac
 
 const MODEL = 'churn_model';
 const ALIAS = 'production';
-const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 const CUSTOMERS = 25;
 /**
  * Both sides run the same model.onnx in onnxruntime (MLflow's onnx pyfunc in Python, ours in Node)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
@@ -9,6 +9,7 @@ import { MlflowClient, tagsToRecord } from '@churn/mlflow-client';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
 import { answers, freePort, runToCompletion, startProcess, TestProcess, workspaceRoot } from './support/processes';
+import { TELCO_CSV } from './support/telco';
 
 // Production runs MLflow on PostgreSQL (docker/compose), every other test on SQLite. Here MLflow
 // runs on Debian's PostgreSQL server, a fresh cluster started by the test as the `postgres` user,
@@ -19,7 +20,6 @@ import { answers, freePort, runToCompletion, startProcess, TestProcess, workspac
 const MODEL = 'churn_model';
 const ALIAS = 'production';
 const DATABASE = 'mlflow';
-const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 /** registry-admin's default audit experiment: `<model>.alias-audit`. */
 const AUDIT_EXPERIMENT = `${MODEL}.alias-audit`;
 /** The tags training-worker puts on every version it registers (DESIGN.md, wiring table). */

@@ -10,31 +10,9 @@ import { join } from 'node:path';
 
 import { MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { answers, freePort, runToCompletion, startProcess, workspaceRoot, type TestProcess } from './support/processes';
+import { TELCO_CSV, TELCO_CUSTOMER } from './support/telco';
 
 const MODEL = 'churn_model';
-const TELCO_CSV = join(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
-/** A Telco customer as /predict takes it. */
-const CUSTOMER = {
-  gender: 'Female',
-  SeniorCitizen: 0,
-  Partner: 'Yes',
-  Dependents: 'No',
-  tenure: 1,
-  PhoneService: 'No',
-  MultipleLines: 'No phone service',
-  InternetService: 'DSL',
-  OnlineSecurity: 'No',
-  OnlineBackup: 'Yes',
-  DeviceProtection: 'No',
-  TechSupport: 'No',
-  StreamingTV: 'No',
-  StreamingMovies: 'No',
-  Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes',
-  PaymentMethod: 'Electronic check',
-  MonthlyCharges: 29.85,
-  TotalCharges: 29.85,
-};
 const secret = (label: string) => `${label}-${randomBytes(16).toString('hex')}`;
 
 const SECRETS = {
@@ -166,7 +144,7 @@ describe('secrets in the tracking URI and in tokens', () => {
     });
     const predicted = await call(`${inference}/predict`, {
       method: 'POST',
-      body: JSON.stringify({ ...CUSTOMER, request_id: 'secret-test-1' }),
+      body: JSON.stringify({ ...TELCO_CUSTOMER, request_id: 'secret-test-1' }),
     });
     expect(predicted.status).toBe(200);
     const feedback = await call(`${inference}/feedback`, {
