@@ -13,7 +13,7 @@ export {
   type ApiCaller,
   type Role,
 } from './lib/auth/api-tokens';
-export { BearerAuthGuard, CallerName, RequireRoles } from './lib/auth/bearer-auth.guard';
+export { BearerAuthGuard, CallerName, REQUIRED_ROLES_EXTENSION, RequireRoles } from './lib/auth/bearer-auth.guard';
 export { configureApp, serve, serviceHttpAdapter, type ServiceDescription } from './lib/bootstrap/configure-app';
 export { RedactingConsoleLogger } from './lib/bootstrap/redacting-logger';
 export { runMain, type MainOptions } from './lib/bootstrap/run-main';

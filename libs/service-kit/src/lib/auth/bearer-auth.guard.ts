@@ -3,6 +3,7 @@
  * on a handler or controller, `@CallerName()` for the actor recorded in MLflow.
  */
 import {
+  applyDecorators,
   CanActivate,
   createParamDecorator,
   ExecutionContext,
@@ -12,14 +13,21 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 
 import { ApiTokens, type ApiCaller, type Role } from './api-tokens';
 
 const ROLES_KEY = Symbol('service-kit:required-roles');
 
-/** The roles a handler accepts: a token holding any one of them may call it. Handlers without it stay open (health, Swagger). */
+/** The OpenAPI extension that lists the roles an operation accepts (what the authorization matrix test reads). */
+export const REQUIRED_ROLES_EXTENSION = 'x-required-roles';
+
+/**
+ * The roles a handler accepts: a token holding any one of them may call it. Handlers without it
+ * stay open (health, Swagger). The OpenAPI document lists the roles under `x-required-roles`.
+ */
 export const RequireRoles = (...roles: [Role, ...Role[]]): MethodDecorator & ClassDecorator =>
-  SetMetadata(ROLES_KEY, roles);
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiExtension(REQUIRED_ROLES_EXTENSION, roles));
 
 interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
