@@ -214,6 +214,7 @@ describe('alias moves against the real MLflow server', () => {
         name: model,
         version: '1',
         deleted: true,
+        audit_record_id: expect.any(String),
       });
       const deleted = await call('POST', `/models/${model}/rollback`, {});
       expect(deleted.status).toBe(409);

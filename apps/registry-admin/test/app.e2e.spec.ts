@@ -234,14 +234,26 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       });
       expect(put.statusCode).toBe(200);
       // No INFERENCE_URLS here, so no replica to push to.
-      expect(put.json()).toEqual({ challenger_share: 0.25, shadow: true, salt: 'spring', pushes: [] });
+      expect(put.json()).toEqual({
+        challenger_share: 0.25,
+        shadow: true,
+        salt: 'spring',
+        pushes: [],
+        audit_record_id: expect.any(String),
+      });
       const partial = await app.inject({
         method: 'PUT',
         url: `/models/${model}/traffic`,
         headers: asAdmin,
         payload: { shadow: false },
       });
-      expect(partial.json()).toEqual({ challenger_share: 0.25, shadow: false, salt: 'spring', pushes: [] });
+      expect(partial.json()).toEqual({
+        challenger_share: 0.25,
+        shadow: false,
+        salt: 'spring',
+        pushes: [],
+        audit_record_id: expect.any(String),
+      });
       const tags = Object.fromEntries(
         ((await mlflow.registeredModels.get(model)).tags ?? []).map((tag) => [tag.key, tag.value]),
       );

@@ -185,7 +185,7 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
     for (const url of [receiverUrl, `${receiver.baseUrl}/`]) {
       const again = await register({ url });
       expect({ url, status: again.statusCode }).toEqual({ url, status: 200 });
-      expect(again.json()).toEqual({ created: false, webhook });
+      expect(again.json()).toEqual({ created: false, webhook, audit_record_id: null });
     }
     const inMlflow = (await mlflow.webhooks.list().toArray()).filter((hook) => hook.url === receiverUrl);
     expect(inMlflow.map((hook) => hook.webhook_id)).toEqual([webhook.webhook_id]);
@@ -251,7 +251,32 @@ describe("registry-admin webhooks: registering inference-api's receiver for alia
       headers: asAdmin,
     });
     expect(removed.statusCode).toBe(200);
-    expect(removed.json()).toEqual({ model, webhook_id: webhook.webhook_id, deleted: true });
+    expect(removed.json()).toEqual({
+      model,
+      webhook_id: webhook.webhook_id,
+      deleted: true,
+      audit_record_id: expect.any(String),
+    });
+    // Both changes are in the audit, newest first, under the webhooks' pseudo-alias; the secret is not.
+    const history = await app.inject({
+      method: 'GET',
+      url: `/models/${model}/history?alias=registry.webhooks`,
+      headers: asAdmin,
+    });
+    expect(history.body).not.toContain(secret);
+    expect(history.json().records).toMatchObject([
+      {
+        id: removed.json().audit_record_id,
+        action: 'webhook',
+        actor: 'alice',
+        details: { change: 'deleted', webhook_id: webhook.webhook_id, url: receiverUrl },
+      },
+      {
+        id: first.json().audit_record_id,
+        action: 'webhook',
+        details: { change: 'registered', webhook_id: webhook.webhook_id, url: receiverUrl },
+      },
+    ]);
     await expect(mlflow.webhooks.get(webhook.webhook_id)).rejects.toBeInstanceOf(ResourceDoesNotExistError);
     expect((await app.inject({ method: 'GET', url: `/models/${model}/webhooks`, headers: asViewer })).json()).toEqual(
       [],

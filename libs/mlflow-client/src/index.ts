@@ -47,6 +47,7 @@ export {
   MAX_ALIAS_LENGTH,
   MODEL_NAME_PATTERN,
   MODEL_NAME_RULE,
+  TRAFFIC_ALIASES,
   TRAFFIC_TAGS,
 } from './lib/core/names';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';

@@ -49,6 +49,16 @@ export class RegistryAdminConfig extends ServiceSettings {
   @Max(1)
   PROMOTION_MAX_F1_DROP: number = 0.01;
 
+  /**
+   * The largest challenger share set without gates. A larger share sends most traffic to the
+   * challenger, which is a promotion: it passes the promotion gates against the champion (or is
+   * forced with a reason). Staged rollouts are the gated path and may pass it.
+   */
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  CHALLENGER_SHARE_CAP: number = 0.5;
+
   /** Aliases whose promotions pass the gates, comma-separated. */
   @Matches(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, { message: '$property must be comma-separated alias names' })
   GATED_ALIASES: string = 'production,champion';

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+
 import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run, type RunStatus } from '@churn/mlflow-client';
 
 import type { GateResult } from '../errors/registry-errors';
@@ -24,14 +26,40 @@ import type { GateResult } from '../errors/registry-errors';
  * Each committed record carries the alias's rollback stack after the move (earlier holders, most
  * recent last), so a rollback reads one record instead of replaying the history.
  */
-export type AuditAction = 'promote' | 'rollback' | 'set' | 'delete' | 'external' | 'rollout';
-
 /**
- * Rollout records (action `rollout`) say what a staged rollout did to the traffic: each step, its
- * verdicts, a revert with the guard that caused it. They carry this pseudo-alias, which no real
- * alias can be named (aliases have no dots), so no alias's history or rollback stack ever reads them.
+ * Control actions that are not alias moves, each recorded under a pseudo-alias that no real alias
+ * can be named (aliases have no dots), so no alias's history or rollback stack ever reads them:
+ * rollout steps and reverts, traffic settings, version deletions, webhook changes.
  */
-export const ROLLOUT_AUDIT_ALIAS = 'traffic.rollout';
+export const CONTROL_AUDIT_ALIASES = {
+  rollout: 'traffic.rollout',
+  traffic: 'traffic.settings',
+  delete_version: 'registry.versions',
+  webhook: 'registry.webhooks',
+} as const;
+export type ControlAction = keyof typeof CONTROL_AUDIT_ALIASES;
+export type AuditAction = 'promote' | 'rollback' | 'set' | 'delete' | 'external' | ControlAction;
+
+/** Rollout records (action `rollout`) say what a staged rollout did to the traffic: each step, its verdicts, a revert. */
+export const ROLLOUT_AUDIT_ALIAS = CONTROL_AUDIT_ALIASES.rollout;
+
+/** Whether `alias` is one of the control records' pseudo-aliases (it has no holder). */
+export function isControlAuditAlias(alias: string): boolean {
+  return (Object.values(CONTROL_AUDIT_ALIASES) as string[]).includes(alias);
+}
+
+/** What a control record says: who did what, forced or not, the gates it met and its figures. */
+export interface ControlEvent {
+  model: string;
+  action: Exclude<ControlAction, 'rollout'>;
+  actor: string;
+  reason: string | null;
+  forced: boolean;
+  gates: GateResult[] | null;
+  /** The version the action concerns (a deleted version; the challenger a traffic change sends to). */
+  version: string | null;
+}
+
 export type AuditOutcome = 'pending' | 'committed' | 'superseded' | 'failed' | 'refused' | 'abandoned';
 
 /** One audit record as the API returns it. Versions are MLflow's decimal strings; null = alias unset. */
@@ -56,6 +84,8 @@ export interface AliasAuditRecord {
   settled_at: string | null;
   /** For `rollout` records: the rollout, step, event and the figures behind it; null otherwise. */
   rollout: Record<string, unknown> | null;
+  /** For other control records: what changed (settings before and after, the webhook, ...); null otherwise. */
+  details: Record<string, unknown> | null;
 }
 
 export type AuditDraft = Pick<
@@ -98,7 +128,16 @@ const RUN_STATUS: Record<AuditOutcome, RunStatus> = {
 const ABANDONED =
   'the writer stopped before settling this record and the alias does not hold its target (settled by a later reader)';
 
+/** What the answer of a control action says of its audit record. */
+export interface ControlAuditOutcome {
+  /** The record; null when MLflow failed to keep it (the action took effect all the same). */
+  audit_record_id: string | null;
+  /** Why there is no record; absent when there is one. */
+  audit_error?: string;
+}
+
 export class AliasAuditStore {
+  private readonly logger = new Logger(AliasAuditStore.name);
   private readonly experimentIds = new Map<string, string>();
   private lastStartTime = 0;
 
@@ -137,6 +176,50 @@ export class AliasAuditStore {
       { rollout: JSON.stringify(details).slice(0, 7900) },
     );
     return this.settle(record, 'committed');
+  }
+
+  /**
+   * A control action that is not an alias move, final when written: `committed` after it took
+   * effect, `refused` when its gates refused it. `details` holds what changed.
+   */
+  async recordControl(
+    event: ControlEvent,
+    details: Record<string, unknown>,
+    outcome: 'committed' | 'refused' = 'committed',
+  ): Promise<AliasAuditRecord> {
+    const record = await this.create(
+      {
+        model: event.model,
+        alias: CONTROL_AUDIT_ALIASES[event.action],
+        action: event.action,
+        from_version: null,
+        to_version: event.version,
+        actor: event.actor,
+        reason: event.reason,
+        forced: event.forced,
+        gates: event.gates,
+        rollback_stack: [],
+      },
+      outcome,
+      { details: JSON.stringify(details).slice(0, 7900) },
+    );
+    return this.settle(record, outcome);
+  }
+
+  /**
+   * The record of a control action that already took effect. MLflow failing to keep it does not
+   * undo the action, so the failure is logged and returned for the caller's answer, never thrown.
+   */
+  async recordControlDone(event: ControlEvent, details: Record<string, unknown>): Promise<ControlAuditOutcome> {
+    try {
+      return { audit_record_id: (await this.recordControl(event, details)).id };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error(
+        `${event.actor} ${event.action} on ${event.model} took effect but its audit record failed: ${message}`,
+      );
+      return { audit_record_id: null, audit_error: message };
+    }
   }
 
   /** Step 3 of a move: the outcome, and the run's status to match. */
@@ -311,6 +394,7 @@ function recordFromRun(run: Run): AliasAuditRecord {
     recorded_at: new Date(run.info.start_time ?? 0).toISOString(),
     settled_at: settledAt === undefined ? null : new Date(Number(settledAt)).toISOString(),
     rollout: tags['rollout'] === undefined ? null : (parseJsonOrText(tags['rollout']) as Record<string, unknown>),
+    details: tags['details'] === undefined ? null : (parseJsonOrText(tags['details']) as Record<string, unknown>),
   };
 }
 

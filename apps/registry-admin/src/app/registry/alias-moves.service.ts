@@ -4,6 +4,7 @@ import {
   MlflowClient,
   MlflowConnectionError,
   MlflowServerError,
+  TRAFFIC_ALIASES,
   type ModelVersion,
   type RegisteredModel,
 } from '@churn/mlflow-client';
@@ -22,7 +23,7 @@ import { ReloadPushService, type PushResult } from '../push/reload-push.service'
 import {
   AliasAuditStore,
   describeVersion,
-  ROLLOUT_AUDIT_ALIAS,
+  isControlAuditAlias,
   type AliasAuditRecord,
   type AuditAction,
   type AuditDraft,
@@ -31,8 +32,8 @@ import {
 import { KeyedMutex } from './keyed-mutex';
 import { byNumber, ModelRegistryService } from './model-registry.service';
 import { OwedSettlements, type OwedSettlement } from './owed-settlements';
-import { evaluateGates } from './promotion-gates';
-import { assertAliasName, checkReason, parseVersionNumber } from './request-fields';
+import { assertAliasName, checkReason, forceWithReason, parseVersionNumber } from './request-fields';
+import { TrafficChangesService } from './traffic-changes.service';
 
 /**
  * What every alias move answers: the move, its audit record, the gates it passed and the pushes.
@@ -137,6 +138,7 @@ export class AliasMovesService implements OnApplicationShutdown {
     private readonly registry: ModelRegistryService,
     private readonly audit: AliasAuditStore,
     private readonly push: ReloadPushService,
+    private readonly traffic: TrafficChangesService,
     @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
   ) {
     this.gatedAliases = new Set(splitList(config.GATED_ALIASES));
@@ -150,7 +152,7 @@ export class AliasMovesService implements OnApplicationShutdown {
 
   /**
    * Points the alias (default MODEL_ALIAS) at `to`, or at the latest version whose `gate_passed`
-   * tag is `true`. Gated aliases pass {@link evaluateGates} unless `force` (with a reason).
+   * tag is `true`. Gated aliases pass the promotion gates unless `force` (with a reason).
    */
   async promote(request: PromoteRequest): Promise<MoveResult> {
     const alias = assertAliasName(request.alias ?? this.config.MODEL_ALIAS);
@@ -289,12 +291,12 @@ export class AliasMovesService implements OnApplicationShutdown {
     const registered = await this.registry.requireModel(model);
     // Records this process still owes are written first when MLflow lets it; if not, the page shows them pending.
     await this.owed.settleNow(model, options.alias, false);
-    // The rollout records' pseudo-alias is no alias name (it has a dot) but may be asked for; it has no holder.
-    const rolloutRecords = options.alias === ROLLOUT_AUDIT_ALIAS;
+    // Control records' pseudo-aliases are no alias names (they have a dot) but may be asked for; they have no holder.
+    const controlRecords = options.alias !== undefined && isControlAuditAlias(options.alias);
     const aliases =
       options.alias === undefined
         ? (registered.aliases ?? []).map((entry) => entry.alias)
-        : rolloutRecords
+        : controlRecords
           ? []
           : [assertAliasName(options.alias)];
     const holders = new Map<string, string>();
@@ -406,13 +408,8 @@ export class AliasMovesService implements OnApplicationShutdown {
       gates: null,
       rollback_stack: holder === null ? state.stack : [...state.stack, holder],
     };
-    if (this.gatedAliases.has(move.alias)) {
-      const holderVersion = state.versions.find((v) => v.version === holder);
-      const gates = evaluateGates(
-        await this.registry.versionFacts(move.candidate),
-        holderVersion === undefined ? null : await this.registry.versionFacts(holderVersion),
-        this.config.PROMOTION_MAX_F1_DROP,
-      );
+    const gates = await this.gatesOf(move.model, move.alias, move.candidate, state);
+    if (gates !== null) {
       draft.gates = gates;
       if (!move.force && gates.some((gate) => !gate.passed)) {
         const refusal = await this.audit.recordFinal(draft, 'refused');
@@ -420,6 +417,26 @@ export class AliasMovesService implements OnApplicationShutdown {
       }
     }
     return { ...(await this.move(draft)), external: state.external, gates: draft.gates };
+  }
+
+  /**
+   * The gates a move must pass, null when it is not gated: a gated alias's candidate against its
+   * holder; the challenger, while its share is above CHALLENGER_SHARE_CAP, against the champion.
+   */
+  private async gatesOf(
+    model: string,
+    alias: string,
+    candidate: ModelVersion,
+    state: AliasState,
+  ): Promise<GateResult[] | null> {
+    if (this.gatedAliases.has(alias)) {
+      const holder = state.versions.find((v) => v.version === state.holder);
+      return this.registry.gates(candidate, holder, this.config.PROMOTION_MAX_F1_DROP);
+    }
+    if (alias !== TRAFFIC_ALIASES.challenger) return null;
+    const { challenger_share: share } = await this.registry.getTraffic(model);
+    if (share <= this.config.CHALLENGER_SHARE_CAP) return null;
+    return (await this.traffic.challengerGates(model, candidate.version)).gates;
   }
 
   /**
@@ -553,11 +570,4 @@ function errorText(error: unknown): string {
 
 function aliasKey(model: string, alias: string): string {
   return `${model}\u0000${alias}`;
-}
-
-/** `force` needs a reason: an override nobody can explain later is what the audit exists to prevent. */
-function forceWithReason(force: boolean | undefined, reason: string | null): boolean {
-  if (force === true && reason === null)
-    throw new InvalidFieldError('reason', 'is required when force is true (say why the gates are overridden)');
-  return force === true;
 }

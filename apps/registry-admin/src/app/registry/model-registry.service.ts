@@ -17,8 +17,10 @@ import {
   InvalidFieldError,
   ModelNotFoundError,
   VersionNotFoundError,
+  type GateResult,
 } from '../errors/registry-errors';
-import type { SignatureColumn, VersionFacts } from './promotion-gates';
+import { AliasAuditStore, type ControlAuditOutcome } from './alias-audit.store';
+import { evaluateGates, type SignatureColumn, type VersionFacts } from './promotion-gates';
 
 /** A version as `GET /models/:name/versions` shows it. */
 export interface VersionView {
@@ -54,7 +56,10 @@ export interface TrafficSettings {
 export class ModelRegistryService {
   private readonly logger = new Logger(ModelRegistryService.name);
 
-  constructor(private readonly mlflow: MlflowClient) {}
+  constructor(
+    private readonly mlflow: MlflowClient,
+    private readonly audit: AliasAuditStore,
+  ) {}
 
   /** @throws {ModelNotFoundError} */
   async requireModel(name: string): Promise<RegisteredModel> {
@@ -155,6 +160,15 @@ export class ModelRegistryService {
     };
   }
 
+  /** The promotion gates of `candidate` against `holder` (none: nothing to fall behind). */
+  async gates(candidate: ModelVersion, holder: ModelVersion | undefined, maxF1Drop: number): Promise<GateResult[]> {
+    return evaluateGates(
+      await this.versionFacts(candidate),
+      holder === undefined ? null : await this.versionFacts(holder),
+      maxF1Drop,
+    );
+  }
+
   /**
    * Deletes a version, refused while an alias points to it (serving would lose its model).
    * @throws {ConflictError} naming the aliases; {@link VersionNotFoundError}
@@ -163,9 +177,10 @@ export class ModelRegistryService {
     name: string,
     version: string,
     actor: string,
-  ): Promise<{ name: string; version: string; deleted: true }> {
+    reason: string | null = null,
+  ): Promise<{ name: string; version: string; deleted: true } & ControlAuditOutcome> {
     const model = await this.requireModel(name);
-    this.requireVersion(name, await this.versions(name), version);
+    const deleted = this.requireVersion(name, await this.versions(name), version);
     const aliases = (model.aliases ?? []).filter((entry) => entry.version === version).map((entry) => entry.alias);
     if (aliases.length > 0) {
       throw new ConflictError(
@@ -174,7 +189,11 @@ export class ModelRegistryService {
     }
     await this.mlflow.modelVersions.delete({ name, version });
     this.logger.log(`${actor} deleted ${name} v${version}`);
-    return { name, version, deleted: true };
+    const audit = await this.audit.recordControlDone(
+      { model: name, action: 'delete_version', actor, reason, forced: false, gates: null, version },
+      { source: deleted.source, run_id: deleted.run_id || null, tags: tagsToRecord(deleted.tags) },
+    );
+    return { name, version, deleted: true, ...audit };
   }
 
   async getTraffic(name: string): Promise<TrafficSettings> {

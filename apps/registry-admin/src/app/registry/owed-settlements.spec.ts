@@ -20,6 +20,7 @@ function record(id: string, model = 'm', alias = 'production'): AliasAuditRecord
     recorded_at: '2026-01-01T00:00:00.000Z',
     settled_at: null,
     rollout: null,
+    details: null,
   };
 }
 

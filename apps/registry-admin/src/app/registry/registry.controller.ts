@@ -33,7 +33,7 @@ import {
   type TrafficSettings,
   type VersionView,
 } from './model-registry.service';
-import { parseVersionNumber } from './request-fields';
+import { checkReason, parseVersionNumber } from './request-fields';
 import { TrafficChangesService, type TrafficChange } from './traffic-changes.service';
 
 interface StatusReply {
@@ -93,9 +93,10 @@ export class RegistryController {
   deleteVersion(
     @Param('name') name: string,
     @Param('version') version: string,
+    @Query() query: ReasonQuery,
     @CallerName() actor: string,
   ): Promise<DeletedVersionView> {
-    return this.registry.deleteVersion(name, parseVersionNumber(version, 'version'), actor);
+    return this.registry.deleteVersion(name, parseVersionNumber(version, 'version'), actor, checkReason(query.reason));
   }
 
   @Get(':name/aliases/:alias')

@@ -38,3 +38,13 @@ export function checkReason(reason: string | undefined | null): string | null {
     throw new InvalidFieldError('reason', `must have at most ${MAX_REASON_LENGTH} characters (got ${reason.length})`);
   return reason.trim();
 }
+
+/**
+ * `force` needs a reason: an override nobody can explain later is what the audit exists to prevent.
+ * @throws {InvalidFieldError} naming `reason` when `force` is true without one
+ */
+export function forceWithReason(force: boolean | undefined, reason: string | null): boolean {
+  if (force === true && reason === null)
+    throw new InvalidFieldError('reason', 'is required when force is true (say why the gates are overridden)');
+  return force === true;
+}

@@ -1,7 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
-import { MlflowClient, MlflowError, tagsToRecord, TRAFFIC_TAGS } from '@churn/mlflow-client';
+import { MlflowClient, MlflowError, tagsToRecord, TRAFFIC_ALIASES, TRAFFIC_TAGS } from '@churn/mlflow-client';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
@@ -24,8 +24,7 @@ import {
 
 /** inference-api splits requests without a user id by request id while this tag is `true` (wiring table). */
 export const PER_REQUEST_TAG = 'traffic.per_request';
-const CHAMPION = 'champion';
-const CHALLENGER = 'challenger';
+const { champion: CHAMPION, challenger: CHALLENGER } = TRAFFIC_ALIASES;
 /** How often a step's wait looks for manual alias or traffic changes. */
 const WATCH_MS = 500;
 
@@ -286,7 +285,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       windows: [],
     };
     state.step_results = [...state.step_results.slice(0, index), step];
-    await this.traffic.set(state.model, { challenger_share: share }, actorOf(state));
+    await this.traffic.set(state.model, { challenger_share: share }, actorOf(state), { rolloutId: state.id });
     const since = Date.now();
     const baseline = await this.replicas.snapshot();
     await this.store.save(state);
@@ -432,7 +431,9 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     closedAt: number | null,
   ): Promise<void> {
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
-    const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state));
+    const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), {
+      rolloutId: state.id,
+    });
     if (closedAt !== null) state.revert_ms = Math.round(performance.now() - closedAt);
     const registered = await this.registry.requireModel(state.model);
     if (ModelRegistryService.holderOf(registered, CHALLENGER) === state.candidate_version)
@@ -469,7 +470,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     });
     await this.pointAlias(state, CHAMPION, state.candidate_version, why);
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
-    await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state));
+    await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), { rolloutId: state.id });
     await this.moves.deleteAlias({ model: state.model, alias: CHALLENGER, reason: why, actor: actorOf(state) });
     state.status = 'promoted';
     state.ended_at = new Date().toISOString();

@@ -50,7 +50,7 @@ export class WebhooksController {
     @Body() body: RegisterWebhookBody,
     @CallerName() actor: string,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ created: boolean; webhook: WebhookView }> {
+  ): Promise<RegisteredWebhookView> {
     const result = await this.webhooks.register({ model: name, url: body.url, secret: body.secret, actor });
     reply.status(result.created ? 201 : 200);
     return result;

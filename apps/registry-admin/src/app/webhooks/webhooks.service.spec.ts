@@ -2,6 +2,7 @@ import { MlflowClient } from '@churn/mlflow-client';
 
 import { validateRegistryAdminConfig } from '../config/registry-admin.config';
 import { InvalidFieldError, WebhooksUnsupportedError } from '../errors/registry-errors';
+import { AliasAuditStore } from '../registry/alias-audit.store';
 import { ModelRegistryService } from '../registry/model-registry.service';
 import { receiverUrlOf, WebhooksService } from './webhooks.service';
 
@@ -53,9 +54,11 @@ describe('WebhooksService against a server without webhooks', () => {
       fetch: fetchLikeOldMlflow,
       maxRetries: 0,
     });
+    const audit = new AliasAuditStore(mlflow, '.alias-audit', 60_000);
     const service = new WebhooksService(
       mlflow,
-      new ModelRegistryService(mlflow),
+      new ModelRegistryService(mlflow, audit),
+      audit,
       validateRegistryAdminConfig({ MLFLOW_WEBHOOK_SECRET: 'hook-secret' }),
     );
     await expect(service.list('churn_model')).rejects.toBeInstanceOf(WebhooksUnsupportedError);
@@ -68,7 +71,13 @@ describe('WebhooksService against a server without webhooks', () => {
   it('names secret when neither the request nor MLFLOW_WEBHOOK_SECRET gives one, before asking MLflow', async () => {
     const unreachable: typeof fetch = () => Promise.reject(new Error('MLflow must not be asked'));
     const mlflow = new MlflowClient({ trackingUri: 'http://mlflow:5000', fetch: unreachable, maxRetries: 0 });
-    const service = new WebhooksService(mlflow, new ModelRegistryService(mlflow), validateRegistryAdminConfig({}));
+    const audit = new AliasAuditStore(mlflow, '.alias-audit', 60_000);
+    const service = new WebhooksService(
+      mlflow,
+      new ModelRegistryService(mlflow, audit),
+      audit,
+      validateRegistryAdminConfig({}),
+    );
     await expect(
       service.register({ model: 'churn_model', url: 'http://inference-api:8000', actor: 'alice' }),
     ).rejects.toThrow(

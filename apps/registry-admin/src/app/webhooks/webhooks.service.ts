@@ -6,6 +6,7 @@ import { MlflowClient, ResourceDoesNotExistError, type Webhook, type WebhookEven
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { InvalidFieldError, WebhookNotFoundError, WebhooksUnsupportedError } from '../errors/registry-errors';
+import { AliasAuditStore, type ControlAuditOutcome } from '../registry/alias-audit.store';
 import { KeyedMutex } from '../registry/keyed-mutex';
 import { ModelRegistryService } from '../registry/model-registry.service';
 
@@ -59,6 +60,7 @@ export class WebhooksService {
   constructor(
     private readonly mlflow: MlflowClient,
     private readonly registry: ModelRegistryService,
+    private readonly audit: AliasAuditStore,
     @Inject(RegistryAdminConfig) private readonly config: RegistryAdminConfig,
   ) {}
 
@@ -67,7 +69,9 @@ export class WebhooksService {
    * @throws {InvalidFieldError} naming `url` or `secret`
    * @throws {ModelNotFoundError}
    */
-  async register(request: RegisterWebhookRequest): Promise<{ created: boolean; webhook: WebhookView }> {
+  async register(
+    request: RegisterWebhookRequest,
+  ): Promise<{ created: boolean; webhook: WebhookView } & ControlAuditOutcome> {
     const url = receiverUrlOf(request.url);
     const secret = request.secret ?? this.config.MLFLOW_WEBHOOK_SECRET;
     if (secret === '') {
@@ -80,7 +84,7 @@ export class WebhooksService {
     const name = webhookNameOf(request.model, url);
     return this.registrations.run(name, async () => {
       const existing = (await this.modelWebhooks(request.model)).find((webhook) => webhook.url === url);
-      if (existing) return { created: false, webhook: viewOf(request.model, existing) };
+      if (existing) return { created: false, webhook: viewOf(request.model, existing), audit_record_id: null };
       const webhook = await this.mlflow.webhooks.create({
         name,
         url,
@@ -91,7 +95,19 @@ export class WebhooksService {
       this.logger.log(
         `${request.actor} registered webhook ${webhook.webhook_id} for alias events of '${request.model}' -> ${url}`,
       );
-      return { created: true, webhook: viewOf(request.model, webhook) };
+      const audit = await this.audit.recordControlDone(
+        {
+          model: request.model,
+          action: 'webhook',
+          actor: request.actor,
+          reason: null,
+          forced: false,
+          gates: null,
+          version: null,
+        },
+        { change: 'registered', webhook_id: webhook.webhook_id, url, events: ALIAS_EVENTS },
+      );
+      return { created: true, webhook: viewOf(request.model, webhook), ...audit };
     });
   }
 
@@ -106,7 +122,7 @@ export class WebhooksService {
     model: string,
     webhookId: string,
     actor: string,
-  ): Promise<{ model: string; webhook_id: string; deleted: true }> {
+  ): Promise<{ model: string; webhook_id: string; deleted: true } & ControlAuditOutcome> {
     await this.registry.requireModel(model);
     let webhook: Webhook;
     try {
@@ -118,7 +134,11 @@ export class WebhooksService {
     if (!webhook.name.startsWith(webhookNamePrefixOf(model))) throw new WebhookNotFoundError(model, webhookId);
     await this.mlflow.webhooks.delete(webhookId);
     this.logger.log(`${actor} deleted webhook ${webhookId} of '${model}' (${webhook.url})`);
-    return { model, webhook_id: webhookId, deleted: true };
+    const audit = await this.audit.recordControlDone(
+      { model, action: 'webhook', actor, reason: null, forced: false, gates: null, version: null },
+      { change: 'deleted', webhook_id: webhookId, url: webhook.url },
+    );
+    return { model, webhook_id: webhookId, deleted: true, ...audit };
   }
 
   private async modelWebhooks(model: string): Promise<Webhook[]> {

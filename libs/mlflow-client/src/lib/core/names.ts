@@ -34,6 +34,9 @@ export function aliasNameProblem(alias: string): string | undefined {
   return undefined;
 }
 
+/** The aliases of champion/challenger traffic: registry-admin moves them, every inference-api replica routes by them. */
+export const TRAFFIC_ALIASES = { champion: 'champion', challenger: 'challenger' } as const;
+
 /** Registered-model tags that registry-admin writes and every inference-api replica reads (DESIGN.md wiring table). */
 export const TRAFFIC_TAGS = {
   challengerShare: 'traffic.challenger_share',

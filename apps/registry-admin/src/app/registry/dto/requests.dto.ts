@@ -128,4 +128,18 @@ export class TrafficBody {
   @IsString()
   @Matches(/^\S.{0,199}$/s, { message: '$property must be 1 to 200 characters, not starting with a space' })
   salt?: string;
+
+  @ApiPropertyOptional({
+    example: false,
+    description: 'Set a challenger_share above CHALLENGER_SHARE_CAP despite failed gates; needs a reason; recorded.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+
+  @ApiPropertyOptional({ example: 'load test of v7', maxLength: MAX_REASON_LENGTH })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_REASON_LENGTH)
+  reason?: string;
 }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 
 export class GateResultView {
   @ApiProperty({ enum: ['gate_passed', 'has_metrics', 'f1_drop', 'signature'] }) gate!: string;
@@ -10,7 +10,10 @@ export class AuditRecordView {
   @ApiProperty({ description: 'MLflow run id of the record.' }) id!: string;
   @ApiProperty({ example: 'churn_model' }) model!: string;
   @ApiProperty({ example: 'production' }) alias!: string;
-  @ApiProperty({ enum: ['promote', 'rollback', 'set', 'delete', 'external', 'rollout'] }) action!: string;
+  @ApiProperty({
+    enum: ['promote', 'rollback', 'set', 'delete', 'external', 'rollout', 'traffic', 'delete_version', 'webhook'],
+  })
+  action!: string;
   @ApiProperty({ nullable: true, type: String, example: '1' }) from_version!: string | null;
   @ApiProperty({ nullable: true, type: String, example: '2' }) to_version!: string | null;
   @ApiProperty({ example: 'alice' }) actor!: string;
@@ -31,6 +34,25 @@ export class AuditRecordView {
       'For `rollout` records (alias `traffic.rollout`): rollout id, step, event, share, figures and verdicts.',
   })
   rollout!: Record<string, unknown> | null;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description:
+      'For other control records (aliases `traffic.settings`, `registry.versions`, `registry.webhooks`): what changed, e.g. the traffic settings before and after and the challenger-share cap.',
+  })
+  details!: Record<string, unknown> | null;
+}
+
+/** The audit record a control action (traffic, version deletion, webhook change) answers with. */
+export class ControlAuditView {
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The action's audit record (see GET /models/{name}/history); null when MLflow failed to keep it.",
+  })
+  audit_record_id!: string | null;
+  @ApiPropertyOptional({ description: 'Why the action, which took effect, has no audit record.' })
+  audit_error?: string;
 }
 
 export class PushResultView {
@@ -111,7 +133,7 @@ export class TrafficView {
   @ApiProperty({ nullable: true, type: String }) salt!: string | null;
 }
 
-export class TrafficChangeView extends TrafficView {
+export class TrafficChangeView extends IntersectionType(TrafficView, ControlAuditView) {
   @ApiProperty({
     type: [PushResultView],
     description: 'The reload push to each inference-api replica (empty when INFERENCE_URLS is unset).',
@@ -119,7 +141,7 @@ export class TrafficChangeView extends TrafficView {
   pushes!: PushResultView[];
 }
 
-export class DeletedVersionView {
+export class DeletedVersionView extends ControlAuditView {
   @ApiProperty() name!: string;
   @ApiProperty() version!: string;
   @ApiProperty() deleted!: boolean;

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
 
+import { ControlAuditView } from '../../registry/dto/responses.dto';
+
 export class RegisterWebhookBody {
   @ApiProperty({
     example: 'http://inference-api:8000',
@@ -49,13 +51,13 @@ export class WebhookViewDto {
   @ApiProperty({ nullable: true, type: String }) updated_at!: string | null;
 }
 
-export class RegisteredWebhookView {
+export class RegisteredWebhookView extends ControlAuditView {
   @ApiProperty({ description: 'false when the model already had a webhook for this URL (then returned as it is).' })
   created!: boolean;
   @ApiProperty({ type: WebhookViewDto }) webhook!: WebhookViewDto;
 }
 
-export class DeletedWebhookView {
+export class DeletedWebhookView extends ControlAuditView {
   @ApiProperty() model!: string;
   @ApiProperty() webhook_id!: string;
   @ApiProperty() deleted!: boolean;
