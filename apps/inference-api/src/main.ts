@@ -6,11 +6,12 @@ import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { httpAdapterOptions } from '@churn/service-kit';
+
 import { AppModule } from './app/app.module';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
 import { configureApp, listenOn } from './app/configure-app';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
-import { httpAdapterOptions } from './app/http/http-server-limits';
 import { runMigrateStoreCommand } from './app/prediction-log/migrate-store-command';
 import { PREDICTION_LOG_THREAD_COMMAND } from './app/prediction-log/prediction-log-sink';
 import { runPredictionLogThread, usePredictionLogThread } from './app/prediction-log/prediction-log-thread';

@@ -20,7 +20,8 @@ import {
   validateSync,
 } from 'class-validator';
 
-import { HttpServerSettings } from '../http/http-server-limits';
+import { HttpServerSettings } from '@churn/service-kit';
+
 import { parsePredictionStoreUrl } from '../prediction-log';
 
 /**
