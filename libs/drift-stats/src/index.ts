@@ -61,6 +61,7 @@ export {
   wilsonInterval,
   newcombeDifferenceInterval,
   sampleRatioMismatch,
+  twoProportionZTest,
   compareVariantMetrics,
   f1Variance,
   f1DifferenceInterval,
@@ -72,6 +73,7 @@ export {
   type Interval,
   type DifferenceInterval,
   type SampleRatioMismatch,
+  type TwoProportionTest,
   type MetricDifference,
   type F1Counts,
 } from './lib/ab';

@@ -5,6 +5,7 @@ import {
   newcombeDifferenceInterval,
   normalQuantile,
   sampleRatioMismatch,
+  twoProportionZTest,
   wilsonInterval,
 } from '../src';
 import { loadPythonReference } from './support/python-reference';
@@ -18,6 +19,14 @@ interface Counts {
 }
 
 interface Reference {
+  two_proportion_z: {
+    successes1: number;
+    trials1: number;
+    successes2: number;
+    trials2: number;
+    z: number;
+    p_value: number;
+  }[];
   classification: (Counts & {
     name: string;
     actual: number[];
@@ -86,6 +95,12 @@ const EXACT: Tolerance = { relative: 0 };
 const QUANTILE: Tolerance = { relative: 2e-15 };
 const CLOSED_FORM: Tolerance = { relative: 1e-14, absolute: 1e-15 };
 const CHI_SQUARE: Tolerance = { relative: 1e-12 };
+/**
+ * The z-test's p-value: statsmodels takes 2·norm.sf(|z|) (cephes' ndtr), ours the χ²(1) survival of
+ * z² (the incomplete gamma held to 1e-12 against cephes above); the absolute part covers p-values
+ * that underflow differently far in the tail.
+ */
+const Z_TEST_P_VALUE: Tolerance = { relative: 1e-12, absolute: 1e-300 };
 /**
  * F1's delta-method bounds against the reference's numerical gradient (central differences, step
  * 1e-6): its rounding error is ~1e-16 / 1e-6 = 1e-10 of each partial derivative (truncation ~1e-12),
@@ -163,6 +178,24 @@ describe('champion/challenger statistics against sklearn, scipy and statsmodels 
       expectWithin(interval.upper, c.upper, CLOSED_FORM, `${label}.upper`);
       expect(interval.confidence).toBe(c.confidence);
     }
+  });
+
+  it('tests two proportions as statsmodels proportions_ztest does (pooled, two-sided)', () => {
+    expect(reference.two_proportion_z.length).toBeGreaterThan(30);
+    for (const c of reference.two_proportion_z) {
+      const result = twoProportionZTest(c.successes1, c.trials1, c.successes2, c.trials2);
+      const label = `twoProportionZTest(${c.successes1}, ${c.trials1}, ${c.successes2}, ${c.trials2})`;
+      expectWithin(result.z, c.z, CLOSED_FORM, `${label}.z`);
+      expectWithin(result.pValue, c.p_value, Z_TEST_P_VALUE, `${label}.pValue`);
+    }
+  });
+
+  it('answers p = 1 when every trial agrees, and names the count at fault', () => {
+    expect(twoProportionZTest(0, 10, 0, 20)).toEqual({ difference: 0, z: 0, pValue: 1 });
+    expect(twoProportionZTest(10, 10, 20, 20)).toEqual({ difference: 0, z: 0, pValue: 1 });
+    expect(() => twoProportionZTest(5, 0, 1, 2)).toThrow(/trials1/);
+    expect(() => twoProportionZTest(3, 2, 1, 2)).toThrow(/successes1/);
+    expect(() => twoProportionZTest(1, 2, -1, 2)).toThrow(/successes2/);
   });
 
   it('checks the sample ratio as scipy.stats.chisquare does, flagging p < 0.001', () => {

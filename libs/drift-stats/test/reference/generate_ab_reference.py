@@ -9,6 +9,7 @@ implementation gives for it:
 - Wilson intervals: statsmodels.stats.proportion.proportion_confint(method='wilson');
 - Newcombe differences: statsmodels.stats.proportion.confint_proportions_2indep(method='newcomb');
 - sample-ratio mismatch: scipy.stats.chisquare;
+- two-proportion z-tests: statsmodels.stats.proportion.proportions_ztest (pooled, two-sided);
 - champion/challenger differences: sklearn's confusion matrices, then statsmodels' Newcombe interval;
   for F1, sklearn's f1_score and the delta method's Wald interval with the gradient taken numerically
   (central differences) over the multinomial covariance of the four cells, z from scipy.stats.norm.
@@ -23,7 +24,7 @@ import warnings
 import numpy as np
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
 SEED = 20240606
 CONFIDENCES = [0.95, 0.9, 0.99, 0.5, 0.999]
@@ -124,6 +125,29 @@ def newcombe_cases(rng):
                           "trials2": trials2, "confidence": confidence,
                           "difference": successes1 / trials1 - successes2 / trials2,
                           "lower": float(lower), "upper": float(upper)})
+    return cases
+
+
+def z_test_cases(rng):
+    """Pooled two-proportion z-tests; statsmodels answers NaN when every trial agrees, so those
+    (tested apart) are left out."""
+    fixed = [
+        (60, 100, 40, 100), (56, 70, 48, 80), (1, 1, 0, 1), (5, 5, 3, 7), (9, 1000, 1, 10), (30, 50, 30, 50),
+        (4, 10_000, 11, 9_000), (5000, 10_000, 5100, 10_000), (780, 1000, 805, 1000), (120, 400, 20, 60),
+        (400, 1000, 100, 1000), (1, 100_000, 60, 100_000),
+    ]
+    seeded = []
+    for _ in range(30):
+        trials1, trials2 = int(rng.integers(1, 3000)), int(rng.integers(1, 3000))
+        seeded.append((int(rng.integers(0, trials1 + 1)), trials1, int(rng.integers(0, trials2 + 1)), trials2))
+    cases = []
+    for successes1, trials1, successes2, trials2 in fixed + seeded:
+        pooled = (successes1 + successes2) / (trials1 + trials2)
+        if pooled in (0.0, 1.0):
+            continue
+        z, p_value = proportions_ztest([successes1, successes2], [trials1, trials2])
+        cases.append({"successes1": successes1, "trials1": trials1, "successes2": successes2,
+                      "trials2": trials2, "z": float(z), "p_value": float(p_value)})
     return cases
 
 
@@ -264,6 +288,8 @@ def main():
         "newcombe": newcombe_cases(rng),
         "sample_ratio_mismatch": srm_cases(rng),
         "variant_comparison": variant_comparison_cases(rng),
+        # Last, so the cases drawn before it stay what they were.
+        "two_proportion_z": z_test_cases(rng),
     }
     json.dump(document, sys.stdout, allow_nan=False)
 

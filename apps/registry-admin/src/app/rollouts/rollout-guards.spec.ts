@@ -78,6 +78,21 @@ describe('rollout guards', () => {
     expect(stepDecision(verdicts)).toBe('breach');
   });
 
+  it('pass a positive-rate difference above the threshold that chance explains, breach the same one with more data', () => {
+    const guard = (report_: ReportFigures) =>
+      evaluateGuards(input({ report: report_ })).find((verdict) => verdict.guard === 'positive_rate');
+    // 30 % vs 42 % of 50 predictions each: z = 1.26, p = 0.21.
+    const few = guard(report([20, 15, 10, 5], [20, 15, 10, 5], [15, 21]));
+    expect(few).toMatchObject({ status: 'pass', value: expect.closeTo(0.12, 10) });
+    expect(few?.detail).toMatch(/p = 0\.2\d+ \(a breach needs p < 0\.01\)/);
+    // The same rates over 1000 predictions each: p far below 0.01.
+    const many = guard(report([400, 300, 200, 100], [400, 300, 200, 100], [300, 420]));
+    expect(many).toMatchObject({ status: 'breach', value: expect.closeTo(0.12, 10) });
+    // Significant but within the threshold: pass.
+    const small = guard(report([4000, 3000, 2000, 1000], [4000, 3000, 2000, 1000], [3000, 3500]));
+    expect(small?.status).toBe('pass');
+  });
+
   it('breach on shifted scores (PSI and positive rate)', () => {
     const verdicts = evaluateGuards(input({ report: report([400, 300, 200, 100], [5, 10, 25, 60], [300, 85]) }));
     expect(status(verdicts)).toMatchObject({ score_psi: 'breach', positive_rate: 'breach' });

@@ -3,7 +3,7 @@
  * compares the candidate (challenger) with the champion over the same window and says `pass`,
  * `breach` (revert now) or `insufficient` (hold the step: too little data to say either).
  */
-import { populationStabilityIndex, sampleRatioMismatch } from '@churn/drift-stats';
+import { populationStabilityIndex, sampleRatioMismatch, twoProportionZTest } from '@churn/drift-stats';
 
 import { latencyQuantile, type TrafficFigures } from './replica-figures';
 
@@ -18,8 +18,10 @@ export interface GuardSettings {
   latency_slack_ms: number;
   /** PSI of the candidate's probabilities against the champion's, at most. */
   max_score_psi: number;
-  /** |candidate − champion| share of positive answers, at most. */
+  /** |candidate − champion| share of positive answers, at most (a breach also needs the z-test below). */
   max_positive_rate_difference: number;
+  /** Significance level of the two-proportion z-test that a positive-rate difference must also pass. */
+  positive_rate_alpha: number;
   /** Logged predictions each arm needs before the score guards decide. */
   min_scores: number;
   /** The sample-ratio check's significance level. */
@@ -36,6 +38,7 @@ export const DEFAULT_GUARDS: GuardSettings = {
   latency_slack_ms: 25,
   max_score_psi: 0.2,
   max_positive_rate_difference: 0.1,
+  positive_rate_alpha: 0.01,
   min_scores: 50,
   srm_alpha: 0.001,
   max_f1_drop: 0.02,
@@ -240,20 +243,28 @@ function scorePsi(input: GuardInput): GuardVerdict {
   };
 }
 
+/**
+ * The candidate's share of positive answers against the champion's: a breach when the difference
+ * is larger than the threshold and the pooled two-proportion z-test says it is no sampling accident
+ * (p below `positive_rate_alpha`). With 50 predictions per arm a 0.1 difference is within chance, so
+ * the threshold alone would revert good candidates.
+ */
 function positiveRate(input: GuardInput): GuardVerdict {
   const threshold = input.settings.max_positive_rate_difference;
+  const alpha = input.settings.positive_rate_alpha;
   const scores = scoresOf(input);
   if (typeof scores === 'string' || scores === null)
     return { guard: 'positive_rate', status: 'insufficient', value: null, threshold, detail: String(scores) };
-  const candidate = scores.challenger.positives / scores.challenger.count;
-  const champion = scores.champion.positives / scores.champion.count;
-  const difference = Math.abs(candidate - champion);
+  const { challenger, champion } = scores;
+  const test = twoProportionZTest(challenger.positives, challenger.count, champion.positives, champion.count);
+  const difference = Math.abs(test.difference);
+  const breach = difference > threshold && test.pValue < alpha;
   return {
     guard: 'positive_rate',
-    status: difference > threshold ? 'breach' : 'pass',
+    status: breach ? 'breach' : 'pass',
     value: difference,
     threshold,
-    detail: `candidate answers 1 for ${pct(candidate)}, champion for ${pct(champion)}; difference ${pct(difference)}, allowed ${pct(threshold)}`,
+    detail: `candidate answers 1 for ${pct(challenger.positives / challenger.count)}, champion for ${pct(champion.positives / champion.count)}; difference ${pct(difference)}, allowed ${pct(threshold)}; two-proportion z = ${test.z.toFixed(2)}, p = ${test.pValue.toPrecision(3)} (a breach needs p < ${alpha})`,
   };
 }
 

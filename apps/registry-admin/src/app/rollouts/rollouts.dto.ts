@@ -41,6 +41,12 @@ export class GuardOverrides {
   @Min(0)
   @Max(1)
   max_positive_rate_difference?: number;
+  @ApiPropertyOptional({ example: 0.01 })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(1e-12)
+  @Max(0.5)
+  positive_rate_alpha?: number;
   @ApiPropertyOptional({ example: 50 }) @IsOptional() @IsInt() @Min(1) @Max(1e9) min_scores?: number;
   @ApiPropertyOptional({ example: 0.001 }) @IsOptional() @IsNumber(finite) @Min(1e-12) @Max(0.5) srm_alpha?: number;
   @ApiPropertyOptional({ example: 0.02 }) @IsOptional() @IsNumber(finite) @Min(0) @Max(1) max_f1_drop?: number;

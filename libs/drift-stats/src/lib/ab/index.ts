@@ -16,3 +16,4 @@ export {
 } from './sample-ratio-mismatch';
 export { compareVariantMetrics, type MetricDifference } from './compare-variants';
 export { f1Variance, f1DifferenceInterval, type F1Counts } from './f1-interval';
+export { twoProportionZTest, type TwoProportionTest } from './two-proportion-test';
