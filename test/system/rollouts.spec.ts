@@ -395,4 +395,64 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     expect(events.slice(3)).toEqual(expect.arrayContaining(['resumed', 'step_started', 'step_passed', 'promoted']));
     expect(events.at(-1)).toBe('promoted');
   }, 120_000);
+
+  /** `registry-admin rollout` as the nx target runs it, against the server, following the rollout. */
+  function startRolloutCli(to: string, reason: string): TestProcess {
+    const cli = startProcess(
+      process.execPath,
+      [
+        app('registry-admin'),
+        'rollout',
+        `--to=${to}`,
+        '--steps=30%,50%',
+        '--step-seconds=60',
+        '--min-requests=20',
+        `--server=${registryAdminUrl}`,
+        `--reason=${reason}`,
+      ],
+      { REGISTRY_ADMIN_TOKEN: deployerToken },
+    );
+    stopWithThisProcess(cli.child.pid as number);
+    return cli;
+  }
+
+  it('follows a rollout from the CLI; an abort through REST reverts it at once and the CLI exits 3', async () => {
+    const before = await aliases();
+    const cli = startRolloutCli(good, 'system test: CLI rollout then abort');
+    const [, id] = await cli.waitFor(/^rollout (\S+): v2 against v1$/m, 60_000);
+    await cli.waitFor(/step 1\/2 \(30 %\): started/, 60_000);
+    const aborted = await api<RolloutJson>('POST', `/models/${MODEL}/rollouts/${id}/abort`, {
+      reason: 'operator saw a spike',
+    });
+    expect(aborted.status).toBe(200);
+    expect([aborted.json.status, aborted.json.ended_because]).toEqual([
+      'aborted',
+      'aborted by release-bot: operator saw a spike',
+    ]);
+    expect(await cli.exited).toBe(3);
+    expect(cli.output).toMatch(/aborted: aborted by release-bot: operator saw a spike/);
+    const now = await aliases();
+    expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([before[ALIAS], before['champion'], undefined]);
+    expect(Number((await tags())['traffic.challenger_share'])).toBe(0);
+    await replicasWithoutChallenger();
+    expect(load.failures).toEqual([]);
+    const events = (await rolloutEvents(id)).map((record) => record.rollout?.event);
+    expect(events).toEqual(['started', 'step_started', 'aborted']);
+    // Ended: a second abort is refused.
+    expect((await api('POST', `/models/${MODEL}/rollouts/${id}/abort`, {})).status).toBe(409);
+  }, 120_000);
+
+  it('aborts a rollout whose alias is moved by hand, and says so', async () => {
+    const cli = startRolloutCli(good, 'system test: manual move during a rollout');
+    const [, id] = await cli.waitFor(/^rollout (\S+): v2 against v1$/m, 60_000);
+    await cli.waitFor(/step 1\/2 \(30 %\): started/, 60_000);
+    // Someone moves the challenger straight in MLflow, past registry-admin.
+    await client.registeredModels.setAlias({ name: MODEL, alias: 'challenger', version: bad });
+    const ended = await settled(id);
+    expect(ended.status).toBe('aborted');
+    expect(ended.ended_because).toMatch(/alias challenger was moved manually \(v2 -> v3\) during the rollout/);
+    expect(await cli.exited).toBe(3);
+    expect(Number((await tags())['traffic.challenger_share'])).toBe(0);
+    expect(load.failures).toEqual([]);
+  }, 120_000);
 });
