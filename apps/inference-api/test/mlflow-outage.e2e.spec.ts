@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ModelVersion } from '@churn/mlflow-client';
+import { ownMlflowServerArgs } from '@churn/service-kit/testing';
 
 import { postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
@@ -12,27 +13,7 @@ const MODEL = 'iapi_outage';
 
 /** An MLflow server of this test's own, so killing it disturbs no other suite. */
 function startOwnMlflow(port: number, dataDir: string): Promise<PythonServer> {
-  return startPythonServer(
-    [
-      '-m',
-      'mlflow',
-      'server',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--backend-store-uri',
-      `sqlite:///${join(dataDir, 'mlflow.db')}`,
-      '--artifacts-destination',
-      join(dataDir, 'artifacts'),
-      '--workers',
-      '1',
-    ],
-    port,
-    dataDir,
-    {},
-    '/health',
-  );
+  return startPythonServer(ownMlflowServerArgs(port, dataDir), port, dataDir, {}, '/health');
 }
 
 describe(`MLflow stopped while serving (versions from the ${fixtureSource()})`, () => {

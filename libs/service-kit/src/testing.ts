@@ -2,4 +2,5 @@
  * @churn/service-kit/testing — helpers the apps' e2e tests, the system tests and the benchmarks
  * share to start MLflow, Python and the apps. No Nest: tooling may import this entry point only.
  */
+export { ownMlflowServerArgs } from './lib/testing/mlflow-server';
 export { freePort, killProcessGroup, pinnedPython } from './lib/testing/processes';

@@ -2,32 +2,17 @@
 // on a SQLite file in a given folder, that the test can kill by its process group id and start
 // again on the same port and data.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 
-import { freePort, killProcessGroup, pinnedPython } from '@churn/service-kit/testing';
+import { freePort, killProcessGroup, ownMlflowServerArgs, pinnedPython } from '@churn/service-kit/testing';
 
 export { freePort };
 
 export async function startOwnMlflow(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    pinnedPython(),
-    [
-      '-m',
-      'mlflow',
-      'server',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--backend-store-uri',
-      `sqlite:///${join(dataDir, 'mlflow.db')}`,
-      '--artifacts-destination',
-      join(dataDir, 'artifacts'),
-      '--workers',
-      '1',
-    ],
-    { cwd: dataDir, stdio: 'ignore', detached: true },
-  );
+  const child = spawn(pinnedPython(), ownMlflowServerArgs(port, dataDir), {
+    cwd: dataDir,
+    stdio: 'ignore',
+    detached: true,
+  });
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     try {
