@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 import type { MlflowClient } from '@churn/mlflow-client';
+import { ownMlflowServerArgs } from '@churn/service-kit/testing';
 
 import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
 
@@ -40,21 +41,7 @@ export async function startPrivateMlflow(options: {
   return startServer({
     name: 'mlflow',
     command: options.python,
-    args: [
-      '-m',
-      'mlflow',
-      'server',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--backend-store-uri',
-      `sqlite:///${join(options.scratchDir, 'mlflow.db')}`,
-      '--artifacts-destination',
-      join(options.scratchDir, 'artifacts'),
-      '--workers',
-      '1',
-    ],
+    args: ownMlflowServerArgs(port, options.scratchDir),
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
     port,
     readyPath: '/health',
