@@ -408,7 +408,7 @@ export class AliasMovesService implements OnApplicationShutdown {
       gates: null,
       rollback_stack: holder === null ? state.stack : [...state.stack, holder],
     };
-    const gates = await this.gatesOf(move.model, move.alias, move.candidate, state);
+    const gates = await this.gatesOf(move.alias, move.candidate, state);
     if (gates !== null) {
       draft.gates = gates;
       if (!move.force && gates.some((gate) => !gate.passed)) {
@@ -423,20 +423,15 @@ export class AliasMovesService implements OnApplicationShutdown {
    * The gates a move must pass, null when it is not gated: a gated alias's candidate against its
    * holder; the challenger, while its share is above CHALLENGER_SHARE_CAP, against the champion.
    */
-  private async gatesOf(
-    model: string,
-    alias: string,
-    candidate: ModelVersion,
-    state: AliasState,
-  ): Promise<GateResult[] | null> {
+  private async gatesOf(alias: string, candidate: ModelVersion, state: AliasState): Promise<GateResult[] | null> {
     if (this.gatedAliases.has(alias)) {
       const holder = state.versions.find((v) => v.version === state.holder);
       return this.registry.gates(candidate, holder, this.config.PROMOTION_MAX_F1_DROP);
     }
     if (alias !== TRAFFIC_ALIASES.challenger) return null;
-    const { challenger_share: share } = await this.registry.getTraffic(model);
-    if (share <= this.config.CHALLENGER_SHARE_CAP) return null;
-    return (await this.traffic.challengerGates(model, candidate.version)).gates;
+    if (ModelRegistryService.trafficOf(state.registered).challenger_share <= this.config.CHALLENGER_SHARE_CAP)
+      return null;
+    return (await this.traffic.challengerGates(state.registered, state.versions, candidate.version)).gates;
   }
 
   /**

@@ -197,7 +197,12 @@ export class ModelRegistryService {
   }
 
   async getTraffic(name: string): Promise<TrafficSettings> {
-    const tags = tagsToRecord((await this.requireModel(name)).tags);
+    return ModelRegistryService.trafficOf(await this.requireModel(name));
+  }
+
+  /** The traffic settings a registered model (as MLflow returned it) carries in its tags. */
+  static trafficOf(model: RegisteredModel): TrafficSettings {
+    const tags = tagsToRecord(model.tags);
     const share = Number(tags[TRAFFIC_TAGS.challengerShare]);
     return {
       challenger_share: Number.isFinite(share) ? share : 0,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { TRAFFIC_ALIASES } from '@churn/mlflow-client';
+import { TRAFFIC_ALIASES, type ModelVersion, type RegisteredModel } from '@churn/mlflow-client';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, type GateResult } from '../errors/registry-errors';
@@ -58,10 +58,14 @@ export class TrafficChangesService {
     }
     const reason = checkReason(reasonText);
     const force = forceWithReason(forceFlag, reason);
-    const before = await this.registry.getTraffic(name);
+    const registered = await this.registry.requireModel(name);
+    const before = ModelRegistryService.trafficOf(registered);
     const cap = this.config.CHALLENGER_SHARE_CAP;
     const share = settings.challenger_share;
-    const gated = share !== undefined && share > cap ? await this.challengerGates(name) : null;
+    const gated =
+      share !== undefined && share > cap
+        ? await this.challengerGates(registered, await this.registry.versions(name))
+        : null;
     const failed = gated !== null && gated.gates.some((gate) => !gate.passed);
     const event = {
       model: name,
@@ -86,21 +90,24 @@ export class TrafficChangesService {
   }
 
   /**
-   * The promotion gates of the challenger against the champion: what a share above the cap must
-   * pass. Moving the challenger alias while the share is above the cap passes the same gates.
+   * The promotion gates of the challenger (`candidate`, else the alias's holder) against the
+   * champion: what a share above the cap must pass. Moving the challenger alias while the share is
+   * above the cap passes the same gates. `versions` are the model's, as read with it.
    * @throws {ConflictError} when no version holds the challenger alias
    */
-  async challengerGates(name: string, candidate?: string): Promise<{ challenger: string; gates: GateResult[] }> {
-    const model = await this.registry.requireModel(name);
+  async challengerGates(
+    model: RegisteredModel,
+    versions: readonly ModelVersion[],
+    candidate?: string,
+  ): Promise<{ challenger: string; gates: GateResult[] }> {
     const challenger = candidate ?? ModelRegistryService.holderOf(model, TRAFFIC_ALIASES.challenger);
     if (challenger === null)
       throw new ConflictError(
-        `${name}@${TRAFFIC_ALIASES.challenger} is not set: point it at a version before giving it more than CHALLENGER_SHARE_CAP (${this.config.CHALLENGER_SHARE_CAP}) of the traffic`,
+        `${model.name}@${TRAFFIC_ALIASES.challenger} is not set: point it at a version before giving it more than CHALLENGER_SHARE_CAP (${this.config.CHALLENGER_SHARE_CAP}) of the traffic`,
       );
-    const versions = await this.registry.versions(name);
     const champion = ModelRegistryService.holderOf(model, TRAFFIC_ALIASES.champion);
     const gates = await this.registry.gates(
-      this.registry.requireVersion(name, versions, challenger),
+      this.registry.requireVersion(model.name, versions, challenger),
       versions.find((version) => version.version === champion),
       this.config.PROMOTION_MAX_F1_DROP,
     );

@@ -8,7 +8,6 @@ import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/r
 import { AliasAuditStore } from '../registry/alias-audit.store';
 import { AliasMovesService } from '../registry/alias-moves.service';
 import { ModelRegistryService } from '../registry/model-registry.service';
-import { evaluateGates } from '../registry/promotion-gates';
 import { checkReason, parseVersionNumber } from '../registry/request-fields';
 import { TrafficChangesService } from '../registry/traffic-changes.service';
 import { armTraffic, delta, type MetricsSnapshot } from './replica-figures';
@@ -150,11 +149,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         throw new ConflictError(`${request.model}@${alias} is not set: promote a first version instead of rolling out`);
       if (production === to) throw new ConflictError(`${request.model}@${alias} already points at v${to}`);
       const holder = this.registry.requireVersion(request.model, versions, production);
-      const gates = evaluateGates(
-        await this.registry.versionFacts(candidate),
-        await this.registry.versionFacts(holder),
-        this.config.PROMOTION_MAX_F1_DROP,
-      );
+      const gates = await this.registry.gates(candidate, holder, this.config.PROMOTION_MAX_F1_DROP);
       if (gates.some((gate) => !gate.passed)) {
         const refusal = await this.audit.recordFinal(
           {

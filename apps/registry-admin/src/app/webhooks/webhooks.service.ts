@@ -95,18 +95,12 @@ export class WebhooksService {
       this.logger.log(
         `${request.actor} registered webhook ${webhook.webhook_id} for alias events of '${request.model}' -> ${url}`,
       );
-      const audit = await this.audit.recordControlDone(
-        {
-          model: request.model,
-          action: 'webhook',
-          actor: request.actor,
-          reason: null,
-          forced: false,
-          gates: null,
-          version: null,
-        },
-        { change: 'registered', webhook_id: webhook.webhook_id, url, events: ALIAS_EVENTS },
-      );
+      const audit = await this.recordChange(request.model, request.actor, {
+        change: 'registered',
+        webhook_id: webhook.webhook_id,
+        url,
+        events: ALIAS_EVENTS,
+      });
       return { created: true, webhook: viewOf(request.model, webhook), ...audit };
     });
   }
@@ -134,11 +128,16 @@ export class WebhooksService {
     if (!webhook.name.startsWith(webhookNamePrefixOf(model))) throw new WebhookNotFoundError(model, webhookId);
     await this.mlflow.webhooks.delete(webhookId);
     this.logger.log(`${actor} deleted webhook ${webhookId} of '${model}' (${webhook.url})`);
-    const audit = await this.audit.recordControlDone(
-      { model, action: 'webhook', actor, reason: null, forced: false, gates: null, version: null },
-      { change: 'deleted', webhook_id: webhookId, url: webhook.url },
-    );
+    const audit = await this.recordChange(model, actor, { change: 'deleted', webhook_id: webhookId, url: webhook.url });
     return { model, webhook_id: webhookId, deleted: true, ...audit };
+  }
+
+  /** The audit record of a webhook change that took effect (never the secret). */
+  private recordChange(model: string, actor: string, details: Record<string, unknown>): Promise<ControlAuditOutcome> {
+    return this.audit.recordControlDone(
+      { model, action: 'webhook', actor, reason: null, forced: false, gates: null, version: null },
+      details,
+    );
   }
 
   private async modelWebhooks(model: string): Promise<Webhook[]> {
