@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 
 import { MlflowClient } from '@churn/mlflow-client';
 
+import { registerFailingCopy } from './support/failing-candidate';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { answers, freePort, runToCompletion, startProcess, workspaceRoot, type TestProcess } from './support/processes';
 
@@ -364,6 +365,42 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     expect(reverted.reason).toMatch(/score_psi|positive_rate/);
     expect(JSON.stringify(reverted.rollout?.['breached'])).toMatch(/score_psi|positive_rate/);
   }, 90_000);
+
+  it('reverts a candidate that answers errors for some customers at its first step, on the error rate', async () => {
+    const before = await aliases();
+    // A copy of production's version (v2) that answers NaN, so 422, for a tenure above 60 months
+    // (a fifth of the customers) and v2's exact probability otherwise.
+    const failing = await registerFailingCopy(mlflow.url, MODEL, before[ALIAS], 60);
+    const failuresBefore = load.failures.length;
+    const started = await startRollout(failing, [0.3, 0.5]);
+    const ended = await settled(started.id);
+    expect(ended.status).toBe('reverted');
+    expect(ended.step_results.map((step) => [step.share, step.outcome])).toEqual([[0.3, 'breached']]);
+    expect(ended.ended_because).toMatch(/guard .*error_rate/);
+    const decided = ended.step_results[0].windows.at(-1);
+    expect(decided?.verdicts.find((verdict) => verdict.guard === 'error_rate')?.status).toBe('breach');
+    const now = await aliases();
+    expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([before[ALIAS], before['champion'], undefined]);
+    await replicasWithoutChallenger();
+
+    // The only failed answers were the candidate's own 422s, and they stopped with the revert.
+    await new Promise((r) => setTimeout(r, 500));
+    const answered = load.failures.slice(failuresBefore);
+    const candidate422 = new RegExp(` 422: .*v${failing} \\(challenger\\) returned probability NaN`);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.filter((failure) => !candidate422.test(failure))).toEqual([]);
+    const afterRevert = load.failures.length;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(load.failures.length).toBe(afterRevert);
+    // Counted, they leave the next tests' "no failed request" checks to their own rollouts.
+    load.failures.splice(failuresBefore);
+
+    const events = await rolloutEvents(started.id);
+    expect(events.map((record) => record.rollout?.event)).toEqual(['started', 'step_started', 'reverted']);
+    const reverted = events.at(-1) as AuditRecordJson;
+    expect(reverted.reason).toMatch(/error_rate/);
+    expect(JSON.stringify(reverted.rollout?.['breached'])).toMatch(/error_rate/);
+  }, 120_000);
 
   it('resumes a rollout after a registry-admin restart mid-rollout and promotes it', async () => {
     // v1 goes back out against v2 (production since the first test).
