@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { MlflowClient } from '@churn/mlflow-client';
@@ -137,6 +137,8 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
   let client: MlflowClient;
   let registryAdmin: TestProcess;
   let registryAdminUrl = '';
+  /** A second registry-admin on the same MLflow, for the lease tests. */
+  let standby: TestProcess | undefined;
   const replicas: { url: string; process: TestProcess }[] = [];
   const adminToken = randomBytes(18).toString('base64url');
   const deployerToken = randomBytes(18).toString('base64url');
@@ -190,11 +192,18 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     return startServer('registry-admin', port, {
       API_TOKENS: `release-bot:viewer+deployer:${deployerToken}`,
       PUSH_TIMEOUT_MS: '15000',
+      // Short, so a dead replica's rollout is adopted within seconds.
+      ROLLOUT_LEASE_MS: '3000',
     });
   }
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-    const response = await fetch(`${registryAdminUrl}${path}`, {
+  async function api<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    server = registryAdminUrl,
+  ): Promise<{ status: number; json: T }> {
+    const response = await fetch(`${server}${path}`, {
       method,
       headers: { authorization: `Bearer ${deployerToken}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -310,7 +319,7 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
 
   afterAll(async () => {
     await load?.stop();
-    for (const server of [registryAdmin, ...replicas.map((replica) => replica.process)])
+    for (const server of [registryAdmin, standby, ...replicas.map((replica) => replica.process)])
       if (server) killGroup(server.child.pid as number, 'SIGKILL');
     mlflow?.kill();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -492,4 +501,81 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     expect(Number((await tags())['traffic.challenger_share'])).toBe(0);
     expect(load.failures).toEqual([]);
   }, 120_000);
+
+  describe('with a second registry-admin replica', () => {
+    let standbyUrl = '';
+
+    beforeAll(async () => {
+      standbyUrl = `http://127.0.0.1:${await freePort()}`;
+      standby = startRegistryAdmin(Number(new URL(standbyUrl).port));
+      await waitUntilAnswering(standbyUrl, standby);
+    }, 120_000);
+
+    async function stepStarted(id: string): Promise<void> {
+      await waitUntil(
+        'the first step to start',
+        async () => (await rolloutEvents(id)).some((record) => record.rollout?.event === 'step_started'),
+        60_000,
+      );
+    }
+
+    it('ends a rollout aborted through the replica that does not drive it; the driver stops without a word more', async () => {
+      const started = await startRollout(good, [0.3, 0.5]);
+      await stepStarted(started.id);
+      const aborted = await api<RolloutJson>(
+        'POST',
+        `/models/${MODEL}/rollouts/${started.id}/abort`,
+        { reason: 'sent to the other replica' },
+        standbyUrl,
+      );
+      expect(aborted.status).toBe(200);
+      expect(aborted.json.status).toBe('aborted');
+      await replicasWithoutChallenger();
+      // Well past the driver's watch tick (0.5 s) and its step window (4 s): nothing is written after.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const ended = (await api<RolloutJson>('GET', `/models/${MODEL}/rollouts/${started.id}`)).json;
+      expect([ended.status, ended.ended_because]).toEqual([
+        'aborted',
+        'aborted by release-bot: sent to the other replica',
+      ]);
+      expect((await rolloutEvents(started.id)).map((record) => record.rollout?.event)).toEqual([
+        'started',
+        'step_started',
+        'aborted',
+      ]);
+      expect(Number((await tags())['traffic.challenger_share'])).toBe(0);
+      expect(load.failures).toEqual([]);
+    }, 120_000);
+
+    it('leaves a live rollout to its driver; when the driver dies, the other replica adopts it and promotes it', async () => {
+      const driverPid = registryAdmin.child.pid as number;
+      const started = await startRollout(good, [0.3, 0.5]);
+      await stepStarted(started.id);
+      // The standby has looked for orphans at least twice (every 1.5 s) and left it alone.
+      await new Promise((r) => setTimeout(r, 3_500));
+      expect((await rolloutEvents(started.id)).map((record) => record.rollout?.event)).not.toContain('resumed');
+
+      killGroup(driverPid, 'SIGKILL');
+      await registryAdmin.exited;
+      registryAdminUrl = standbyUrl;
+      const ended = await settled(started.id, 90_000);
+      expect([ended.status, ended.ended_because]).toEqual(['promoted', null]);
+      const now = await aliases();
+      expect([now[ALIAS], now['champion'], now['challenger']]).toEqual([good, good, undefined]);
+      await replicasWithoutChallenger();
+      expect(load.failures).toEqual([]);
+
+      const events = await rolloutEvents(started.id);
+      const resumed = events.filter((record) => record.rollout?.event === 'resumed');
+      expect(resumed).toHaveLength(1);
+      expect(resumed[0].rollout).toMatchObject({
+        instance: `${hostname()}:${standby?.child.pid}`,
+        previous_driver: `${hostname()}:${driverPid}`,
+      });
+      expect(events.at(-1)?.rollout?.event).toBe('promoted');
+      // Each step started once per driver: none was driven twice at the same time.
+      const before = events.slice(0, events.indexOf(resumed[0])).map((record) => record.rollout?.event);
+      expect(before.filter((event) => event === 'step_started').length).toBeLessThanOrEqual(2);
+    }, 150_000);
+  });
 });

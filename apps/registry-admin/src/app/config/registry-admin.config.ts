@@ -59,6 +59,16 @@ export class RegistryAdminConfig extends ServiceSettings {
   @Max(1)
   CHALLENGER_SHARE_CAP: number = 0.5;
 
+  /**
+   * How long a registry-admin replica holds the lease of a rollout it drives without renewing it
+   * (it renews every third of this). When a replica dies, another adopts its rollouts within about
+   * 1.5 × this; a cleanly stopped one hands them over at once.
+   */
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  ROLLOUT_LEASE_MS: number = 15_000;
+
   /** Aliases whose promotions pass the gates, comma-separated. */
   @Matches(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, { message: '$property must be comma-separated alias names' })
   GATED_ALIASES: string = 'production,champion';

@@ -6,6 +6,7 @@
 import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from '@churn/mlflow-client';
 
 import type { GuardSettings, GuardVerdict } from './rollout-guards';
+import { leaseOf, type Lease } from './rollout-lease';
 
 export type RolloutStatus = 'running' | 'promoted' | 'reverted' | 'aborted' | 'failed';
 
@@ -58,6 +59,16 @@ export interface RolloutState extends RolloutPlan {
   step_results: RolloutStep[];
 }
 
+/** A rollout as stored, and the lease of the replica driving it (null: none ever written). */
+export interface LeasedRollout {
+  state: RolloutState;
+  lease: Lease | null;
+  /** Why another replica asked the driver to abort it; null when none did. */
+  abortRequest: string | null;
+}
+
+const ABORT_REQUEST_TAG = 'rollout.abort_request';
+
 const STATE_TAG = 'rollout.state';
 const STEP_TAG = (index: number) => `rollout.step.${index}`;
 /** MLflow keeps tag values up to 8000 characters; a step keeps its last windows within that. */
@@ -72,8 +83,8 @@ export class RolloutStore {
     return `${model}.rollouts`;
   }
 
-  /** Creates the rollout's run; its id is the rollout's id. */
-  async create(state: Omit<RolloutState, 'id'>): Promise<RolloutState> {
+  /** Creates the rollout's run (its id is the rollout's id), with `tags` written alongside its first state. */
+  async create(state: Omit<RolloutState, 'id'>, tags: Record<string, string> = {}): Promise<RolloutState> {
     const experimentId = (await this.experimentId(state.model, true)) as string;
     const run = await this.mlflow.runs.create({
       experiment_id: experimentId,
@@ -82,14 +93,14 @@ export class RolloutStore {
       tags: { 'mlflow.user': state.actor, model: state.model, candidate_version: state.candidate_version },
     });
     const created = { ...state, id: run.info.run_id };
-    await this.save(created);
+    await this.save(created, tags);
     return created;
   }
 
   /** Writes the state and every step; the run ends (FINISHED/FAILED) once the rollout has. */
-  async save(state: RolloutState): Promise<void> {
+  async save(state: RolloutState, extraTags: Record<string, string> = {}): Promise<void> {
     const { step_results: steps, ...rest } = state;
-    const tags: Record<string, string> = { [STATE_TAG]: JSON.stringify(rest), status: state.status };
+    const tags: Record<string, string> = { ...extraTags, [STATE_TAG]: JSON.stringify(rest), status: state.status };
     for (const step of steps) tags[STEP_TAG(step.index)] = fitStep(step);
     await this.mlflow.runs.logBatch({ run_id: state.id, tags });
     if (state.status !== 'running')
@@ -102,6 +113,11 @@ export class RolloutStore {
 
   /** @returns undefined when no rollout of this model has this id */
   async get(model: string, id: string): Promise<RolloutState | undefined> {
+    return (await this.read(model, id))?.state;
+  }
+
+  /** The rollout and the lease of the replica driving it. @returns undefined when no rollout of this model has this id */
+  async read(model: string, id: string): Promise<LeasedRollout | undefined> {
     let run: Run;
     try {
       run = await this.mlflow.runs.get(id);
@@ -110,11 +126,16 @@ export class RolloutStore {
       throw error;
     }
     const state = stateOf(run);
-    return state?.model === model ? state : undefined;
+    return state?.model === model ? leased(run, state) : undefined;
+  }
+
+  /** Asks the replica driving the rollout to abort it, saying why (it reads this at its next watch tick). */
+  async requestAbort(id: string, because: string): Promise<void> {
+    await this.mlflow.runs.logBatch({ run_id: id, tags: { [ABORT_REQUEST_TAG]: because } });
   }
 
   /** Rollouts still under way (run RUNNING), of one model or of every model with a rollout experiment. */
-  async active(model?: string): Promise<RolloutState[]> {
+  async active(model?: string): Promise<LeasedRollout[]> {
     const ids: string[] = [];
     if (model !== undefined) {
       const id = await this.experimentId(model, false);
@@ -127,7 +148,12 @@ export class RolloutStore {
     const runs = await this.mlflow.runs
       .search({ experiment_ids: ids, filter: "attributes.status = 'RUNNING'", max_results: 100 })
       .toArray();
-    return runs.map(stateOf).filter((state): state is RolloutState => state?.status === 'running');
+    return runs
+      .map((run) => {
+        const state = stateOf(run);
+        return state?.status === 'running' ? leased(run, state) : undefined;
+      })
+      .filter((entry): entry is LeasedRollout => entry !== undefined);
   }
 
   private async experimentId(model: string, create: boolean): Promise<string | undefined> {
@@ -158,6 +184,10 @@ function fitStep(step: RolloutStep): string {
     text = JSON.stringify({ ...step, windows, windows_dropped: step.windows.length - windows.length });
   }
   return text;
+}
+
+function leased(run: Run, state: RolloutState): LeasedRollout {
+  return { state, lease: leaseOf(run), abortRequest: tagsToRecord(run.data.tags ?? [])[ABORT_REQUEST_TAG] ?? null };
 }
 
 function stateOf(run: Run): RolloutState | undefined {

@@ -13,6 +13,7 @@ import { TrafficChangesService } from '../registry/traffic-changes.service';
 import { armTraffic, delta, type MetricsSnapshot } from './replica-figures';
 import { ReplicaReader } from './replica-reader';
 import { evaluateGuards, stepDecision, type GuardVerdict } from './rollout-guards';
+import { heldByAnother, instanceName, LEASE_TAG, RolloutLeases } from './rollout-lease';
 import {
   RolloutStore,
   type RolloutPlan,
@@ -24,8 +25,10 @@ import {
 /** inference-api splits requests without a user id by request id while this tag is `true` (wiring table). */
 export const PER_REQUEST_TAG = 'traffic.per_request';
 const { champion: CHAMPION, challenger: CHALLENGER } = TRAFFIC_ALIASES;
-/** How often a step's wait looks for manual alias or traffic changes. */
+/** How often a step's wait looks for manual alias or traffic changes and for aborts sent to other replicas. */
 const WATCH_MS = 500;
+/** Beyond two lease times, how long an abort sent to another replica waits for the driver to end the rollout. */
+const ABORT_HANDOVER_MS = 10_000;
 
 export class RolloutNotFoundError extends RegistryAdminError {
   override readonly name = 'RolloutNotFoundError';
@@ -36,10 +39,13 @@ export class RolloutNotFoundError extends RegistryAdminError {
   }
 }
 
-/** Ends a rollout's driver: with a revert (`status`), or, on shutdown, leaving it to resume. */
+/**
+ * Ends a rollout's driver: with a revert (`status`); on `shutdown` leaving it to resume; on
+ * `handed_off` (ended or taken over by another replica) leaving it to that replica.
+ */
 class RolloutStop extends Error {
   constructor(
-    readonly status: RolloutStatus | 'shutdown',
+    readonly status: RolloutStatus | 'shutdown' | 'handed_off',
     readonly because: string,
   ) {
     super(because);
@@ -62,17 +68,24 @@ export interface StartRollout {
  *
  * The server drives each rollout in the background; its state lives in MLflow ({@link RolloutStore})
  * and a restarted registry-admin resumes it (restarting the current step's window) or, when the
- * aliases were moved meanwhile, settles it as aborted. One rollout per model at a time.
+ * aliases were moved meanwhile, settles it as aborted. One rollout per model at a time. With
+ * several replicas, one drives each rollout: the holder of its lease ({@link RolloutLeases}); the
+ * others adopt it when the lease lapses.
  */
 @Injectable()
 export class RolloutsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RolloutsService.name);
   private readonly store: RolloutStore;
   private readonly replicas: ReplicaReader;
-  private readonly drivers = new Map<string, { stop: (stop: RolloutStop) => void; done: Promise<void> }>();
+  private readonly leases: RolloutLeases;
+  private readonly drivers = new Map<
+    string,
+    { stop: (stop: RolloutStop) => void; done: Promise<void>; stopped: Promise<RolloutStop> }
+  >();
   private readonly starting = new Set<string>();
   private shuttingDown = false;
   private resumeRetry: NodeJS.Timeout | undefined;
+  private adoptTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly mlflow: MlflowClient,
@@ -85,6 +98,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   ) {
     this.store = new RolloutStore(mlflow);
     this.replicas = new ReplicaReader(http, config.INFERENCE_URLS);
+    this.leases = new RolloutLeases(mlflow, instanceName(), config.ROLLOUT_LEASE_MS);
   }
 
   onApplicationBootstrap(): void {
@@ -101,6 +115,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     for (let attempt = 0; !this.shuttingDown; attempt++) {
       try {
         await this.resumeAll();
+        this.scheduleAdoption();
         return;
       } catch (error) {
         const delayMs = Math.min(30_000, 1_000 * 2 ** attempt);
@@ -116,12 +131,40 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /**
+   * Every half lease, takes over the rollouts whose driver died (their lease lapsed); a failed scan
+   * is a warning and the next one tries again.
+   */
+  private scheduleAdoption(): void {
+    if (this.shuttingDown) return;
+    this.adoptTimer = setTimeout(() => {
+      this.resumeAll()
+        .catch((error: unknown) => this.logger.warn(`cannot look for orphaned rollouts: ${(error as Error).message}`))
+        .finally(() => this.scheduleAdoption());
+    }, this.leases.ttlMs / 2);
+    this.adoptTimer.unref();
+  }
+
+  /** Stops every driver, leaving its rollout running, and releases the leases so another replica resumes it at once. */
   async onApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     if (this.resumeRetry) clearTimeout(this.resumeRetry);
-    const drivers = [...this.drivers.values()];
-    for (const driver of drivers) driver.stop(new RolloutStop('shutdown', 'registry-admin is stopping'));
-    await Promise.all(drivers.map((driver) => driver.done));
+    if (this.adoptTimer) clearTimeout(this.adoptTimer);
+    const drivers = [...this.drivers.entries()];
+    for (const [, driver] of drivers) driver.stop(new RolloutStop('shutdown', 'registry-admin is stopping'));
+    await Promise.all(
+      drivers.map(async ([id, driver]) => {
+        await driver.done;
+        if ((await driver.stopped).status !== 'shutdown') return;
+        await this.leases
+          .release(id)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `rollout ${id}: cannot release its lease (${(error as Error).message}); it lapses instead`,
+            ),
+          );
+      }),
+    );
   }
 
   /**
@@ -139,7 +182,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       const [active] = await this.store.active(request.model);
       if (active !== undefined)
         throw new ConflictError(
-          `rollout ${active.id} of '${request.model}' (v${active.candidate_version}) is under way; abort it first`,
+          `rollout ${active.state.id} of '${request.model}' (v${active.state.candidate_version}) is under way; abort it first`,
         );
       const versions = await this.registry.versions(request.model);
       const candidate = this.registry.requireVersion(request.model, versions, to);
@@ -168,20 +211,23 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         );
         throw new GateRefusedError(`rollout of ${request.model} to v${to}`, gates, refusal.id);
       }
-      const state = await this.store.create({
-        ...request.plan,
-        model: request.model,
-        candidate_version: to,
-        champion_version: production,
-        actor: request.actor,
-        reason,
-        status: 'running',
-        ended_because: null,
-        created_at: new Date().toISOString(),
-        ended_at: null,
-        revert_ms: null,
-        step_results: [],
-      });
+      const state = await this.store.create(
+        {
+          ...request.plan,
+          model: request.model,
+          candidate_version: to,
+          champion_version: production,
+          actor: request.actor,
+          reason,
+          status: 'running',
+          ended_because: null,
+          created_at: new Date().toISOString(),
+          ended_at: null,
+          revert_ms: null,
+          step_results: [],
+        },
+        { [LEASE_TAG]: this.leases.fresh() },
+      );
       await this.record(
         state,
         'started',
@@ -207,7 +253,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     return state;
   }
 
-  /** Reverts a running rollout at once. @throws {RolloutNotFoundError}, {ConflictError} when it has ended */
+  /**
+   * Reverts a running rollout at once: through its driver, here or (asked through its run) on the
+   * replica holding its lease; a rollout no live replica drives is reverted here.
+   * @throws {RolloutNotFoundError}, {ConflictError} when it has ended
+   */
   async abort(model: string, id: string, actor: string, reason: string | null | undefined): Promise<RolloutState> {
     const why = checkReason(reason);
     const state = await this.get(model, id);
@@ -217,30 +267,75 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     if (driver !== undefined) {
       driver.stop(new RolloutStop('aborted', because));
       await driver.done;
-    } else await this.revert(state, 'aborted', because, {}, null);
-    return this.get(model, id);
+      return this.get(model, id);
+    }
+    await this.store.requestAbort(id, because);
+    const deadline = Date.now() + 2 * this.leases.ttlMs + ABORT_HANDOVER_MS;
+    for (;;) {
+      const stored = await this.store.read(model, id);
+      if (stored === undefined) throw new RolloutNotFoundError(model, id);
+      if (stored.state.status !== 'running') return stored.state;
+      if (!heldByAnother(stored.lease, this.leases.self, Date.now()) && (await this.leases.acquire(id)) !== false) {
+        await this.revert(stored.state, 'aborted', because, {}, null);
+        return this.get(model, id);
+      }
+      if (Date.now() > deadline)
+        throw new ConflictError(`rollout ${id}: its driver ${stored.lease?.holder} has not ended it yet; try again`);
+      await new Promise((resolve) => setTimeout(resolve, WATCH_MS / 2));
+    }
   }
 
+  /** Drives the rollout in the background, renewing its lease every third of the lease time. */
   private launch(state: RolloutState): void {
     let stop: (reason: RolloutStop) => void = () => undefined;
     const stopped = new Promise<RolloutStop>((resolve) => (stop = resolve));
-    const done = this.drive(state, stopped).finally(() => this.drivers.delete(state.id));
-    this.drivers.set(state.id, { stop, done });
+    const renewal = setInterval(() => {
+      this.leases
+        .renew(state.id)
+        .then((held) => {
+          if (!held) stop(new RolloutStop('handed_off', 'another registry-admin holds its lease'));
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(`rollout ${state.id}: cannot renew its lease (${(error as Error).message})`),
+        );
+    }, this.leases.ttlMs / 3);
+    renewal.unref();
+    const done = this.drive(state, stopped).finally(() => {
+      clearInterval(renewal);
+      this.drivers.delete(state.id);
+    });
+    this.drivers.set(state.id, { stop, done, stopped });
   }
 
+  /**
+   * Takes over every running rollout no live replica drives: on start (this replica's own, left by
+   * a restart) and whenever a lease has lapsed.
+   */
   private async resumeAll(): Promise<void> {
-    for (const state of await this.store.active()) {
-      if (this.drivers.has(state.id)) continue;
-      const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
-      if (disturbed !== null) {
-        await this.revert(state, 'aborted', `${disturbed} while registry-admin was down`, {}, null);
+    // A rollout this replica is starting or driving is its own; only the others are looked at.
+    const mine = (state: RolloutState) =>
+      this.drivers.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
+    for (const { state, lease } of await this.store.active()) {
+      if (mine(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
+      const previous = await this.leases.acquire(state.id);
+      if (previous === false || mine(state)) continue;
+      const stored = await this.store.read(state.model, state.id);
+      if (stored?.state.status !== 'running') continue;
+      if (stored.abortRequest !== null) {
+        await this.revert(state, 'aborted', stored.abortRequest, {}, null);
         continue;
       }
+      const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
+      if (disturbed !== null) {
+        await this.revert(state, 'aborted', `${disturbed} while no registry-admin drove it`, {}, null);
+        continue;
+      }
+      const from = previous === null || previous.holder === this.leases.self ? 'a restart' : previous.holder;
       await this.record(
         state,
         'resumed',
-        `rollout ${state.id} resumed after a registry-admin restart; the current step starts its window again`,
-        {},
+        `rollout ${state.id} resumed by ${this.leases.self} (after ${from}); the current step starts its window again`,
+        { instance: this.leases.self, previous_driver: previous?.holder ?? null },
       );
       this.launch(state);
     }
@@ -257,6 +352,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     } catch (error) {
       if (error instanceof RolloutStop) {
         if (error.status === 'shutdown') return;
+        if (error.status === 'handed_off') {
+          this.logger.warn(`rollout ${state.id}: no longer driven here: ${error.because}`);
+          return;
+        }
         await this.revert(state, error.status, error.because, {}, null);
         return;
       }
@@ -381,7 +480,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     };
   }
 
-  /** Sleeps through a step's window, watching for an abort and for manual alias or traffic changes. */
+  /**
+   * Sleeps through a step's window, watching for an abort, for the rollout ended or taken over by
+   * another replica, and for manual alias or traffic changes.
+   */
   private async wait(state: RolloutState, share: number, ms: number, stopped: Promise<RolloutStop>): Promise<void> {
     const deadline = Date.now() + ms;
     while (Date.now() < deadline) {
@@ -390,9 +492,26 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       );
       const stop = await Promise.race([stopped, tick]);
       if (stop !== undefined) throw stop;
+      const ended = await this.endedElsewhere(state);
+      if (ended !== null) throw ended;
       const disturbed = await this.disturbance(state, share);
       if (disturbed !== null) throw new RolloutStop('aborted', disturbed);
     }
+  }
+
+  /**
+   * What another replica did to the rollout, as the stop it means for this driver: an abort asked
+   * through the run, the rollout ended, or its lease taken; null when this one still drives it.
+   */
+  private async endedElsewhere(state: RolloutState): Promise<RolloutStop | null> {
+    const stored = await this.store.read(state.model, state.id);
+    if (stored === undefined) return new RolloutStop('handed_off', 'its run is gone');
+    if (stored.state.status !== 'running')
+      return new RolloutStop('handed_off', `it was ended elsewhere (${stored.state.status})`);
+    if (stored.lease !== null && stored.lease.holder !== this.leases.self)
+      return new RolloutStop('handed_off', `${stored.lease.holder} holds its lease`);
+    if (stored.abortRequest !== null) return new RolloutStop('aborted', stored.abortRequest);
+    return null;
   }
 
   /** A manual change of what the rollout holds (aliases, share), said in words; null when none. */
@@ -425,6 +544,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     details: Record<string, unknown>,
     closedAt: number | null,
   ): Promise<void> {
+    const stored = await this.store.get(state.model, state.id);
+    if (stored !== undefined && stored.status !== 'running') {
+      this.logger.warn(`rollout ${state.id} was ended elsewhere (${stored.status}); not reverting it again`);
+      return;
+    }
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
     const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), {
       rolloutId: state.id,
