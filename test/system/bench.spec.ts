@@ -118,6 +118,30 @@ describe('nx run bench:run --quick', () => {
     }
   }, 600_000);
 
+  it('runs the rollout-revert suite: a breached rollout across two replicas, timed to the last push answer', async () => {
+    const output = mkdtempSync(join(tmpdir(), 'churn-bench-'));
+    const committed = readFileSync(join(workspaceRoot, 'bench/results/rollout-revert.json'), 'utf8');
+    try {
+      const { code, output: log } = await runToCompletion(
+        'node',
+        ['bench/run.mjs', '--only=rollout-revert', '--quick', `--output=${output}`],
+        {},
+        540_000,
+      );
+      expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
+      const suite = readRecord(output, 'rollout-revert');
+      expect(suite.quick).toBe(true);
+      const revert = suite.results.find((result) => result.id === 'revert-ms');
+      expect(revert?.rounds).toHaveLength(1);
+      expect(revert?.value).toBeGreaterThan(0);
+      expect(suite.targets.map((target) => target.id)).toEqual(['revert-under-1s']);
+      expect(readFileSync(join(output, 'RESULTS.md'), 'utf8')).toContain('Guards named in the reverts: ');
+      expect(readFileSync(join(workspaceRoot, 'bench/results/rollout-revert.json'), 'utf8')).toBe(committed);
+    } finally {
+      rmSync(output, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('refuses --quick without --output, so quick figures never replace the committed ones', async () => {
     const { code, output } = await runToCompletion('node', ['bench/run.mjs', '--quick'], {}, 60_000);
     expect(code).not.toBe(0);

@@ -113,6 +113,10 @@ export interface TrainingRequest {
  */
 export async function trainVersions(request: TrainingRequest): Promise<string[]> {
   const { client, modelName } = request;
+  const listVersions = async () =>
+    (await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray()).map((version) => version.version);
+  // Versions registered before this call (a suite may train on several data sets) are not new ones.
+  const known = new Set(await listVersions().catch(() => []));
   const versions: string[] = [];
   for (const seed of request.seeds) {
     request.log(`training and registering a version with training-worker's CLI (seed ${seed})`);
@@ -133,8 +137,7 @@ export async function trainVersions(request: TrainingRequest): Promise<string[]>
         timeoutMs: 300_000,
       },
     );
-    const all = await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray();
-    const created = all.map((version) => version.version).filter((version) => !versions.includes(version));
+    const created = (await listVersions()).filter((version) => !known.has(version) && !versions.includes(version));
     if (created.length !== 1)
       throw new Error(`expected one new version of ${modelName}, found ${created.join(', ') || 'none'}`);
     versions.push(created[0]);
