@@ -569,8 +569,8 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
       const resumed = events.filter((record) => record.rollout?.event === 'resumed');
       expect(resumed).toHaveLength(1);
       expect(resumed[0].rollout).toMatchObject({
-        instance: `${hostname()}:${standby?.child.pid}`,
-        previous_driver: `${hostname()}:${driverPid}`,
+        instance: expect.stringMatching(new RegExp(`^${hostname()}:${standby?.child.pid}:[0-9a-f]{6}$`)),
+        previous_driver: expect.stringMatching(new RegExp(`^${hostname()}:${driverPid}:[0-9a-f]{6}$`)),
       });
       expect(events.at(-1)?.rollout?.event).toBe('promoted');
       // Each step started once per driver: none was driven twice at the same time.

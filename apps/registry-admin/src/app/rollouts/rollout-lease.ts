@@ -10,6 +10,7 @@
  * stop when it is another, so a takeover that raced anyway drives twice for at most one tick. Expiry
  * is compared on each replica's wall clock: clocks must agree to well within the lease time (NTP).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { MlflowClient, tagsToRecord, type Run } from '@churn/mlflow-client';
@@ -21,9 +22,13 @@ export interface Lease {
   expires_at: number;
 }
 
-/** This process, as leases name it: the host (a pod's name in Kubernetes) and the process id. */
+/**
+ * A name for one registry-admin instance: the host (a pod's name in Kubernetes), the process id and
+ * a random part, since a restarted container has the same host and process id but is not the
+ * process that held the lease.
+ */
 export function instanceName(): string {
-  return `${hostname()}:${process.pid}`;
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 /** The lease a run's tags hold; null when none was ever written or it cannot be read. */

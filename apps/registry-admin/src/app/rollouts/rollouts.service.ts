@@ -228,6 +228,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         },
         { [LEASE_TAG]: this.leases.fresh() },
       );
+      await this.yieldToEarlierStart(state);
       await this.record(
         state,
         'started',
@@ -243,6 +244,25 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     } finally {
       this.starting.delete(request.model);
     }
+  }
+
+  /**
+   * Another replica may have started a rollout of the model at the same moment: the one created
+   * first goes on; this one, if later, ends at once (`aborted`, never having taken traffic).
+   * @throws {ConflictError} naming the rollout that goes on
+   */
+  private async yieldToEarlierStart(state: RolloutState): Promise<void> {
+    const [first] = (await this.store.active(state.model))
+      .map((entry) => entry.state)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    if (first === undefined || first.id === state.id) return;
+    state.status = 'aborted';
+    state.ended_because = `rollout ${first.id} of the model was started at the same moment`;
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
+    throw new ConflictError(
+      `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
+    );
   }
 
   /** @throws {RolloutNotFoundError} */
@@ -330,11 +350,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         await this.revert(state, 'aborted', `${disturbed} while no registry-admin drove it`, {}, null);
         continue;
       }
-      const from = previous === null || previous.holder === this.leases.self ? 'a restart' : previous.holder;
+      const from = previous === null ? 'a restart' : `${previous.holder} stopped driving it`;
       await this.record(
         state,
         'resumed',
-        `rollout ${state.id} resumed by ${this.leases.self} (after ${from}); the current step starts its window again`,
+        `rollout ${state.id} resumed by ${this.leases.self} (${from}); the current step starts its window again`,
         { instance: this.leases.self, previous_driver: previous?.holder ?? null },
       );
       this.launch(state);
