@@ -611,6 +611,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
         30_000,
       );
       expect(niceness().filter((nice) => nice === writerNiceness)).toHaveLength(1);
+      // The A/B report's thread (started by the first report) yields to both: it runs at 19.
+      expect((await fetch(`${url}/ab/report`)).status).toBe(200);
+      expect(niceness().filter((nice) => nice === 19)).toHaveLength(writerNiceness === 19 ? 2 : 1);
       const batch = { customers: Array.from({ length: 1000 }, (_, row) => customer(row)) };
       let answeredRows = 0;
       await Promise.all(

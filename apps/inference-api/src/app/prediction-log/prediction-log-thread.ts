@@ -1,17 +1,15 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from './index';
 import { recordsOf, unbundleEntries } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
+import { yieldCpuToRequests } from './thread-priority';
 
 /**
  * How much nicer than the process the writer thread runs: it yields the CPU to the request thread
  * whenever both want it. Relative, so a process started with `nice` keeps the order (capped at 19).
  */
 export const WRITER_THREAD_NICE_OFFSET = 10;
-const MAX_NICENESS = 19;
 
 /** How often the writer thread reports its counts to the main thread (for /metrics and back-pressure). */
 const STATS_INTERVAL_MS = 250;
@@ -55,7 +53,7 @@ export async function initialiseStore(
 export async function runPredictionLogThread(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error(`"prediction-log-writer" runs only as inference-api's writer thread`);
-  yieldCpuToRequests();
+  yieldCpuToRequests(WRITER_THREAD_NICE_OFFSET);
   const settings = workerData as PredictionLogSettings;
   const send = (message: FromWriterThread) => port.postMessage(message);
   const store = openPredictionStore(settings.storeUrl);
@@ -104,22 +102,4 @@ export async function runPredictionLogThread(): Promise<void> {
         });
     }
   });
-}
-
-/**
- * Lowers the calling thread's scheduling priority (Linux: a thread id given to setpriority affects
- * that thread alone). The log is best-effort by design (it drops and counts rows rather than slow an
- * answer), but at equal priority its thread took CPU from the request thread whenever the machine's
- * cores were all busy, which on a two-core machine under load was most of the time. Elsewhere, or
- * when not permitted, the thread keeps the process's priority.
- */
-function yieldCpuToRequests(): void {
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    const processNiceness = getPriority(process.pid);
-    if (Number.isSafeInteger(threadId) && threadId > 0)
-      setPriority(threadId, Math.min(MAX_NICENESS, processNiceness + WRITER_THREAD_NICE_OFFSET));
-  } catch {
-    // Not Linux, or not allowed to change priorities: nothing to do.
-  }
 }

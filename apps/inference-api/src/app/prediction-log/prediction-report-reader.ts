@@ -4,6 +4,13 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { openPredictionStore } from './open-prediction-store';
 import type { PredictionQuery, PredictionStore, VariantAggregate, VariantAssignments } from './prediction-store';
+import { yieldCpuToRequests } from './thread-priority';
+
+/**
+ * How much nicer than the process the report thread runs: the most there is. A report may take
+ * longer under load (it is bounded by AB_REPORT_TIMEOUT_MS); an answer to /predict may not.
+ */
+export const REPORT_THREAD_NICE_OFFSET = 19;
 
 /** The subcommand the bundle runs as in the report thread (see main.ts). */
 export const PREDICTION_REPORT_THREAD_COMMAND = 'prediction-log-reader';
@@ -151,6 +158,7 @@ export class PredictionReportReader {
 export async function runPredictionReportThread(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error(`"${PREDICTION_REPORT_THREAD_COMMAND}" runs only as inference-api's report thread`);
+  yieldCpuToRequests(REPORT_THREAD_NICE_OFFSET);
   const store = openPredictionStore((workerData as { storeUrl: string }).storeUrl);
   let ready: Promise<void> | undefined;
   let queue = Promise.resolve();
