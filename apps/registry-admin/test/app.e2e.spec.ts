@@ -188,6 +188,10 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       expect(response.headers['allow']).toBe('DELETE, GET, HEAD, PUT');
       expect(response.json()).toMatchObject({ title: 'Method Not Allowed', status: 405 });
       expect((await app.inject({ method: 'GET', url: '/nowhere' })).json()).toMatchObject({ status: 404 });
+      // A method that may carry a body is told about the method, not about a missing content type.
+      const query = await app.inject({ method: 'QUERY' as 'GET', url: `/models/${model}/versions`, headers: asAdmin });
+      expect([query.statusCode, query.headers['allow']]).toEqual([405, 'GET, HEAD']);
+      expect(query.json()).toMatchObject({ title: 'Method Not Allowed', status: 405 });
     });
 
     it('unknown model → 404 on every endpoint', async () => {

@@ -18,6 +18,13 @@ import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
 
 import { MAX_SEED } from '../training/training-request';
 
+/**
+ * An experiment name: one line that does not start with white space. The line terminators are
+ * spelled out: `.` excludes \r in JavaScript but not in other regex dialects reading the OpenAPI pattern.
+ */
+const EXPERIMENT_NAME_PATTERN = /^\S[^\n\r\u2028\u2029]*$/;
+const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
 /** `schema` is either a path to a JSON file (on the worker) or an inline schema object. */
 const IsPathOrObject = () =>
   ValidateBy({
@@ -54,6 +61,7 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({
     description: 'Seed of the split (and of synthetic data).',
+    type: 'integer',
     default: 42,
     minimum: 0,
     maximum: MAX_SEED,
@@ -76,12 +84,20 @@ export class CreateJobDto {
   @Max(1)
   gate_f1?: number;
 
-  @ApiPropertyOptional({ description: 'MLflow experiment; EXPERIMENT_NAME when absent.', example: 'churn' })
+  @ApiPropertyOptional({
+    description: 'MLflow experiment; EXPERIMENT_NAME when absent.',
+    example: 'churn',
+    pattern: EXPERIMENT_NAME_PATTERN.source,
+  })
   @IsOptional()
-  @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })
+  @Matches(EXPERIMENT_NAME_PATTERN, { message: '$property must be a non-empty experiment name' })
   experiment?: string;
 
-  @ApiPropertyOptional({ description: 'Registered model; MODEL_NAME when absent.', example: 'churn_model' })
+  @ApiPropertyOptional({
+    description: 'Registered model; MODEL_NAME when absent.',
+    example: 'churn_model',
+    pattern: MODEL_NAME_PATTERN.source,
+  })
   @IsOptional()
   @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
   model_name?: string;
@@ -95,14 +111,21 @@ export class CreateJobDto {
     description:
       'A second job with the same key (in the same experiment) returns the first job instead of training again.',
     example: 'nightly-2026-01-15',
+    pattern: IDEMPOTENCY_KEY_PATTERN.source,
   })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, { message: '$property must be 1-128 letters, digits, _ . : -' })
+  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: '$property must be 1-128 letters, digits, _ . : -' })
   idempotency_key?: string;
 }
 
 export class ListJobsQuery {
-  @ApiPropertyOptional({ description: 'Most jobs returned, newest first.', default: 20, minimum: 1, maximum: 100 })
+  @ApiPropertyOptional({
+    description: 'Most jobs returned, newest first.',
+    type: 'integer',
+    default: 20,
+    minimum: 1,
+    maximum: 100,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -110,8 +133,11 @@ export class ListJobsQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Experiment to list; EXPERIMENT_NAME when absent.' })
+  @ApiPropertyOptional({
+    description: 'Experiment to list; EXPERIMENT_NAME when absent.',
+    pattern: EXPERIMENT_NAME_PATTERN.source,
+  })
   @IsOptional()
-  @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })
+  @Matches(EXPERIMENT_NAME_PATTERN, { message: '$property must be a non-empty experiment name' })
   experiment?: string;
 }

@@ -9,6 +9,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 import { ServiceSettings } from '../config/service-settings';
 import { httpAdapterOptions } from '../http/http-server-limits';
+import { stateValidationContract } from '../http/openapi-contract';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
 import { requestValidationPipe } from '../http/request-validation';
 import { RouteMethods } from '../http/route-methods';
@@ -27,7 +28,9 @@ export interface ServiceDescription {
 /** Call before `init`/`listen`: the 405 table records routes as Nest registers them. */
 export function configureApp(app: NestFastifyApplication, service: ServiceDescription): NestFastifyApplication {
   const settings = app.get(ServiceSettings);
-  const routes = RouteMethods.collect(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes = RouteMethods.collect(fastify);
+  routes.answerUndeclaredMethodsEarly(fastify);
   app.useGlobalPipes(requestValidationPipe());
   app.useGlobalFilters(
     new ProblemDetailsFilter(
@@ -40,14 +43,16 @@ export function configureApp(app: NestFastifyApplication, service: ServiceDescri
     ),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(service.name)
-      .setDescription(service.description)
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = stateValidationContract(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle(service.name)
+        .setDescription(service.description)
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;

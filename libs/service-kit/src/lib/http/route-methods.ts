@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { PROBLEM_CONTENT_TYPE, problemOf } from './problem';
+
 export class RouteMethods {
   private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
 
@@ -14,6 +16,25 @@ export class RouteMethods {
       for (const method of [route.method].flat()) table.add(route.url, method);
     });
     return table;
+  }
+
+  /**
+   * Answers 405 with `Allow` as soon as a request arrives on a declared path with another method,
+   * before Fastify reads its body: a method that may carry one (QUERY, say) would otherwise be
+   * refused for its missing content type first, a 400 that says nothing of the method.
+   */
+  answerUndeclaredMethodsEarly(fastify: FastifyInstance): void {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      const allowed = request.is404 ? this.allowed(path) : [];
+      if (allowed.length === 0 || allowed.includes(request.method)) return done();
+      const problem = problemOf(405, `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
+      void reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(JSON.stringify(problem));
+    });
   }
 
   add(path: string, method: string): void {
