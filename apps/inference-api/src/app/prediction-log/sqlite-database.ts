@@ -53,7 +53,7 @@ export class SqliteDatabase implements SqlDatabase {
     if (this.path !== SQLITE_MEMORY) mkdirSync(dirname(this.path), { recursive: true });
     const connection = new Database(this.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     try {
-      connection.pragma('journal_mode = WAL');
+      await enableWal(connection);
       connection.pragma('synchronous = NORMAL');
     } catch (error) {
       connection.close();
@@ -157,5 +157,23 @@ export class SqliteDatabase implements SqlDatabase {
       if (callQueues.get(this.queueKey) === tail) callQueues.delete(this.queueKey);
     });
     return result;
+  }
+}
+
+/**
+ * Switches the file to WAL, waiting while another process holds its lock: SQLite can answer a
+ * journal-mode change with SQLITE_BUSY at once, without its busy handler, when two replicas open
+ * (and create) one file at the same moment.
+ */
+async function enableWal(connection: Database.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+    }
   }
 }
