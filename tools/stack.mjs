@@ -4,14 +4,14 @@
  *
  * Installs what is missing (npm packages, the pinned MLflow venv), builds the three apps, starts
  * MLflow on 127.0.0.1:5000 (SQLite + proxied artifacts under .data/mlflow) unless
- * MLFLOW_TRACKING_URI names an existing server, starts inference-api (8000), registry-admin (8001)
- * and training-worker (8002), and waits until each answers /health. When the embedded registry
+ * MLFLOW_TRACKING_URI names an existing server, starts inference-api (8000, internal listener 9000),
+ * registry-admin (8001) and training-worker (8002), and waits until each answers /health. When the embedded registry
  * holds no model yet, it then runs the seed's lifecycle as a demo through the built command-line
  * tools (train v1, promote, train v2, promote, /health on v2, predict, roll back, /health on v1).
  * Finally it prints `READY` with the URLs and stops every process it started on Ctrl-C (or when
  * any of them dies, or when a demo step fails).
  *
- * Settings: MLFLOW_PORT, MLFLOW_DATA_DIR, INFERENCE_API_PORT, REGISTRY_ADMIN_PORT,
+ * Settings: MLFLOW_PORT, MLFLOW_DATA_DIR, INFERENCE_API_PORT, INFERENCE_API_INTERNAL_PORT, REGISTRY_ADMIN_PORT,
  * TRAINING_WORKER_PORT, STACK_SKIP_BUILD=1 (the apps are already built); MODEL_NAME, MODEL_ALIAS,
  * INFERENCE_ADMIN_TOKEN, API_TOKENS and FEEDBACK_TOKEN are passed on to the apps, the tokens
  * generated for this run when unset; inference-api's prediction log goes to
@@ -31,6 +31,9 @@ const APPS = [
   { name: 'training-worker', port: Number(process.env.TRAINING_WORKER_PORT ?? 8002) },
 ];
 const appUrl = (/** @type {string} */ name) => `http://127.0.0.1:${APPS.find((a) => a.name === name)?.port}`;
+/** inference-api's internal listener: the reload push, metrics and business reads (its public port serves scoring and probes). */
+const INFERENCE_INTERNAL_PORT = Number(process.env.INFERENCE_API_INTERNAL_PORT ?? 9000);
+const inferenceInternalUrl = `http://127.0.0.1:${INFERENCE_INTERNAL_PORT}`;
 
 const MODEL_NAME = process.env.MODEL_NAME || 'churn_model';
 const MODEL_ALIAS = process.env.MODEL_ALIAS || 'production';
@@ -114,15 +117,29 @@ function stackEnvironment(trackingUri) {
   const env = {
     ...process.env,
     MLFLOW_TRACKING_URI: trackingUri,
-    INFERENCE_URLS: process.env.INFERENCE_URLS || appUrl('inference-api'),
+    INFERENCE_URLS: process.env.INFERENCE_URLS || inferenceInternalUrl,
+    INTERNAL_PORT: String(INFERENCE_INTERNAL_PORT),
     INFERENCE_ADMIN_TOKEN: process.env.INFERENCE_ADMIN_TOKEN || randomBytes(18).toString('base64url'),
     API_TOKENS: process.env.API_TOKENS || `dev:viewer+deployer+trainer:${generatedApiToken}`,
+    // registry-admin's rollout reads of inference-api's /ab/report: a token of its own (every app
+    // refuses a secret that is also one of its API_TOKENS), listed for inference-api only (stackApps).
+    INFERENCE_VIEWER_TOKEN: process.env.INFERENCE_VIEWER_TOKEN || randomBytes(18).toString('base64url'),
     // The prediction log next to the embedded MLflow's data, so it survives restarts like the registry does.
     INFERENCE_STORE_URL:
       process.env.INFERENCE_STORE_URL || `sqlite:${resolve(workspaceRoot, '.data/inference/predictions.db')}`,
     FEEDBACK_TOKEN: process.env.FEEDBACK_TOKEN || randomBytes(18).toString('base64url'),
   };
   return { env, generatedApiToken };
+}
+
+/**
+ * What one app gets beyond the shared settings: inference-api also lists registry-admin's report
+ * reader in its API_TOKENS, with the viewer role only.
+ * @returns {NodeJS.ProcessEnv}
+ */
+function appEnvironment(name, env) {
+  if (name !== 'inference-api') return {};
+  return { API_TOKENS: `${env.API_TOKENS},rollout-reader:viewer:${env.INFERENCE_VIEWER_TOKEN}` };
 }
 
 /**
@@ -311,7 +328,7 @@ async function main() {
   for (const app of APPS) {
     const child = spawn(process.execPath, [join(workspaceRoot, 'dist/apps', app.name, 'main.js')], {
       cwd: workspaceRoot,
-      env: { ...env, PORT: String(app.port) },
+      env: { ...env, ...appEnvironment(app.name, env), PORT: String(app.port) },
       stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
@@ -336,11 +353,15 @@ async function main() {
 
   if (generatedApiToken)
     say(
-      `dev API token for registry-admin and training-worker (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`,
+      `dev API token for registry-admin, training-worker and inference-api's internal reads (roles viewer+deployer+trainer): Authorization: Bearer ${generatedApiToken}`,
     );
   if (!process.env.FEEDBACK_TOKEN)
     say(`dev token for inference-api's POST /feedback: Authorization: Bearer ${env.FEEDBACK_TOKEN}`);
-  const urls = [`mlflow=${trackingUri}`, ...APPS.map((a) => `${a.name}=${appUrl(a.name)}`)];
+  const urls = [
+    `mlflow=${trackingUri}`,
+    ...APPS.map((a) => `${a.name}=${appUrl(a.name)}`),
+    `inference-api-internal=${inferenceInternalUrl}`,
+  ];
   process.stdout.write(`READY ${urls.join(' ')} (Swagger UI at /docs on each app; Ctrl-C stops everything)\n`);
 }
 

@@ -231,7 +231,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         };
         await waitUntil(
           `${name} to serve champion v${championVersion} / challenger v${challengerVersion}${config.logging ? ` with shadow ${config.shadow}` : ''}`,
-          () => splitApplied(api.url, expected),
+          () => splitApplied(api, expected),
         );
         const loadAverageBefore = loadavg();
         const cpuBefore = groupCpuSeconds(api.pid);
@@ -249,7 +249,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         }).done;
         const cpuSeconds = groupCpuSeconds(api.pid) - cpuBefore;
         const loadAverageAfter = loadavg();
-        const counters = config.logging ? await settledLogCounters(api.url, load.answered) : null;
+        const counters = config.logging ? await settledLogCounters(api.internalUrl, load.answered) : null;
         await api.stop();
         const stored = storeUrl ? await storedRows(storeUrl, MODEL_NAME) : null;
         const measured: Measurement = {

@@ -154,7 +154,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     });
     servers.push(api);
     await waitUntil('both arms to serve', () =>
-      splitApplied(api.url, { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: false }),
+      splitApplied(api, { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: false }),
     );
     const window = (durationMs: number) =>
       startLoad(root, {
@@ -170,7 +170,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         checkEvery: 997,
       }).done;
     const withReports = async (durationMs: number) => {
-      const reports = callReportsEverySecond(api.url);
+      const reports = callReportsEverySecond(api.internalUrl);
       const load = await window(durationMs);
       return { load, reports: await reports.stop() };
     };

@@ -365,7 +365,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     );
     for (const reference of [incumbent, tunedPython, perRequest, grouped, floor, apiOff]) await reference.stop();
 
-    const logBeforeBatch = await quietLogCounters(api.url);
+    const logBeforeBatch = await quietLogCounters(api.internalUrl);
     const batch = await measure(
       `inference-api /invocations, ${BATCH_ROWS}-row dataframe_split`,
       api,
@@ -375,7 +375,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         checkEvery: 50,
       }),
     );
-    const logAfterBatch = await quietLogCounters(api.url);
+    const logAfterBatch = await quietLogCounters(api.internalUrl);
     const batchDropped = logAfterBatch.dropped - logBeforeBatch.dropped;
     const batchLogged = logAfterBatch.written - logBeforeBatch.written;
 
@@ -384,7 +384,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       await client.registeredModels.setAlias({ name: MODEL_NAME, alias: ALIAS, version });
       if (!push) return { at, toVersion: version, callsMs: nowMs() - at };
       // What registry-admin does after a move: push, and wait for the answer.
-      const response = await fetch(`${api.url}/admin/reload`, {
+      const response = await fetch(`${api.internalUrl}/admin/reload`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
         body: JSON.stringify({ name: MODEL_NAME, alias: ALIAS }),

@@ -35,6 +35,7 @@ import {
   startPrivateMlflow,
   telcoFeatureRows,
   trainVersions,
+  type InferenceApiProcess,
 } from './inference/serving-setup';
 
 export const title = 'Rollout revert: a breached guard window to every replica serving 0 % candidate (issue 19)';
@@ -157,7 +158,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const deployerToken = 'bench-deployer-token-0123456789';
     const store = `sqlite:${join(scratch, 'store', 'predictions.db')}`;
     mkdirSync(join(scratch, 'store'), { recursive: true });
-    const replicas: ServerProcess[] = [];
+    const replicas: InferenceApiProcess[] = [];
     for (const index of [0, 1]) {
       const replica = await startInferenceApi({
         name: `replica-${index}`,
@@ -192,7 +193,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         LOG_FORMAT: 'json',
         MODEL_NAME,
         MODEL_ALIAS: 'production',
-        INFERENCE_URLS: replicas.map((replica) => replica.url).join(','),
+        INFERENCE_URLS: replicas.map((replica) => replica.internalUrl).join(','),
         INFERENCE_ADMIN_TOKEN: adminToken,
         API_TOKENS: `bench:viewer+deployer:${deployerToken}`,
       },

@@ -132,13 +132,19 @@ describe('the lifecycle with MLflow’s auth on and one MLflow user per app', ()
     urls.inference = `http://127.0.0.1:${inferencePort}`;
     urls.registry = `http://127.0.0.1:${registryPort}`;
     urls.training = `http://127.0.0.1:${trainingPort}`;
+    // MLflow delivers to inference-api's internal listener, where /webhooks/mlflow is served.
+    const inferenceInternalPort = await freePort();
     const init = await runInit(
-      initEnvironment(mlflow.url, credentials, { url: urls.inference, secret: webhookSecret }),
+      initEnvironment(mlflow.url, credentials, {
+        url: `http://127.0.0.1:${inferenceInternalPort}`,
+        secret: webhookSecret,
+      }),
     );
     if (init.code !== 0) throw new Error(`the init step exited with ${init.code}:\n${init.output}`);
 
     const inference = start('inference-api', inferencePort, credentials['inference-api'], {
       MODEL_ALIAS: ALIAS,
+      INTERNAL_PORT: String(inferenceInternalPort),
       // Push only: what inference-api serves comes from MLflow's webhook deliveries.
       POLL_INTERVAL_MS: '0',
       MLFLOW_WEBHOOK_SECRET: webhookSecret,

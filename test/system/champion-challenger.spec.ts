@@ -226,14 +226,17 @@ describe('champion/challenger across two inference-api processes sharing one pre
     let storeUrl: string;
     let postgres: PostgresCluster | undefined;
     let store: PredictionStore;
-    const replicas: { name: string; url: string; env: NodeJS.ProcessEnv; process: TestProcess }[] = [];
+    const replicas: { name: string; url: string; internalUrl: string; env: NodeJS.ProcessEnv; process: TestProcess }[] =
+      [];
 
     async function startReplica(name: string, extra: NodeJS.ProcessEnv = {}): Promise<void> {
       const port = await freePort();
+      const internalPort = await freePort();
       const env: NodeJS.ProcessEnv = {
         MLFLOW_TRACKING_URI: mlflow.url,
         MODEL_NAME: MODEL,
         PORT: String(port),
+        INTERNAL_PORT: String(internalPort),
         HOST: '127.0.0.1',
         MODEL_CACHE_DIR: join(workDir, `cache-${backend}-${name}`),
         INFERENCE_STORE_URL: storeUrl,
@@ -246,7 +249,13 @@ describe('champion/challenger across two inference-api processes sharing one pre
       };
       const started = startProcess(process.execPath, [app('inference-api')], env);
       stopWithThisProcess(started.child.pid as number);
-      const replica = { name, url: `http://127.0.0.1:${port}`, env, process: started };
+      const replica = {
+        name,
+        url: `http://127.0.0.1:${port}`,
+        internalUrl: `http://127.0.0.1:${internalPort}`,
+        env,
+        process: started,
+      };
       const existing = replicas.findIndex((entry) => entry.name === name);
       if (existing >= 0) replicas[existing] = replica;
       else replicas.push(replica);
@@ -257,9 +266,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
 
     /** Both replicas have read these settings (the tags are written one by one) and serve both arms. */
     async function waitForTraffic(share: number, shadow: boolean, expectedSalt = salt): Promise<void> {
-      for (const { url } of replicas) {
+      for (const { url, internalUrl } of replicas) {
         await waitUntil(`${url} to apply share ${share}, shadow ${shadow}, salt ${expectedSalt}`, async () => {
-          const report = await getJson<ReportJson>(`${url}/ab/report`);
+          const report = await getJson<ReportJson>(`${internalUrl}/ab/report`);
           const ready = await getJson<{ slots: { alias: string; version: string | null }[] }>(`${url}/ready`);
           const served = new Map(ready.slots.map((slot) => [slot.alias, slot.version]));
           return (
@@ -434,7 +443,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
     });
 
     it('drops (and counts) shadow work beyond its queue without failing or changing any answer', async () => {
-      const url = replica('replica-b').url;
+      const { url, internalUrl } = replica('replica-b');
       // A champion user: the challenger shadows what the champion serves.
       const user = users.find((candidate) => expectedVariant(salt, candidate, 0.6) === 'champion') as string;
       const batch = { customers: Array.from({ length: 200 }, (_, row) => customer(row)), user_id: user };
@@ -443,7 +452,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
       expect(answers.map((answer) => [answer.status, answer.variant, answer.version, answer.predictions])).toEqual(
         answers.map(() => [200, 'champion', '1', expected.predictions]),
       );
-      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const metrics = await (await fetch(`${internalUrl}/metrics`)).text();
       const dropped = Number(/inference_shadow_requests_total\{outcome="dropped"\} (\d+)/.exec(metrics)?.[1] ?? 0);
       const scored = Number(/inference_shadow_requests_total\{outcome="scored"\} (\d+)/.exec(metrics)?.[1] ?? 0);
       expect(dropped).toBeGreaterThan(0);
@@ -462,13 +471,13 @@ describe('champion/challenger across two inference-api processes sharing one pre
       );
       await storedRecords(served.map((answer) => answer.requestId));
       const labels = served.map((answer, index) => ({ request_id: answer.requestId, actual: index % 2 }));
-      const unauthorised = await fetch(`${replica('replica-b').url}/feedback`, {
+      const unauthorised = await fetch(`${replica('replica-b').internalUrl}/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(labels),
       });
       expect(unauthorised.status).toBe(401);
-      const response = await fetch(`${replica('replica-b').url}/feedback`, {
+      const response = await fetch(`${replica('replica-b').internalUrl}/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${FEEDBACK_TOKEN}` },
         body: JSON.stringify({ labels: [...labels, { request_id: `${backend}-never-served`, actual: 1 }] }),
@@ -500,7 +509,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
         actual: (record.probability > 0.4 ? 1 : 0) ^ (index % 7 === 0 ? 1 : 0),
       }));
       for (let start = 0; start < labels.length; start += 5000) {
-        const response = await fetch(`${replica('replica-a').url}/feedback`, {
+        const response = await fetch(`${replica('replica-a').internalUrl}/feedback`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${FEEDBACK_TOKEN}` },
           body: JSON.stringify({ labels: labels.slice(start, start + 5000) }),
@@ -509,7 +518,9 @@ describe('champion/challenger across two inference-api processes sharing one pre
       }
       const records: StoredPrediction[] = [];
       for await (const record of store.predictions({ modelName: MODEL })) records.push(record);
-      const [fromA, fromB] = await Promise.all(replicas.map(({ url }) => getJson<ReportJson>(`${url}/ab/report`)));
+      const [fromA, fromB] = await Promise.all(
+        replicas.map(({ internalUrl }) => getJson<ReportJson>(`${internalUrl}/ab/report`)),
+      );
       expect(fromB.variants).toEqual(fromA.variants);
 
       const groups = new Map<string, StoredPrediction[]>();
@@ -579,7 +590,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
         ),
       );
       await storedRecords(sent.map((answer) => answer.requestId));
-      const report = await getJson<ReportJson>(`${replica('replica-a').url}/ab/report?since=${since}`);
+      const report = await getJson<ReportJson>(`${replica('replica-a').internalUrl}/ab/report?since=${since}`);
       expect(report.sample_ratio_mismatch).toMatchObject({
         checked: true,
         mismatch: true,
@@ -592,7 +603,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
     it('keeps the prediction log bounded under a flood it cannot write in time: rows beyond its queue are dropped and counted, all others stored', async () => {
       const name = 'replica-flood';
       await startReplica(name, { PREDICTION_LOG_QUEUE_ROWS: '2000' });
-      const url = replica(name).url;
+      const { url, internalUrl } = replica(name);
       await waitUntil(`${name} to be ready`, async () => (await fetch(`${url}/ready`)).status === 200, 60_000);
       // The writer thread yields the CPU to the request thread: once it has started, exactly one
       // thread of the process runs 10 nicer than the main thread (capped at 19; the test run itself may be niced).
@@ -612,7 +623,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
       );
       expect(niceness().filter((nice) => nice === writerNiceness)).toHaveLength(1);
       // The A/B report's thread (started by the first report) yields to both: it runs at 19.
-      expect((await fetch(`${url}/ab/report`)).status).toBe(200);
+      expect((await fetch(`${internalUrl}/ab/report`)).status).toBe(200);
       expect(niceness().filter((nice) => nice === 19)).toHaveLength(writerNiceness === 19 ? 2 : 1);
       const batch = { customers: Array.from({ length: 1000 }, (_, row) => customer(row)) };
       let answeredRows = 0;
@@ -628,7 +639,7 @@ describe('champion/challenger across two inference-api processes sharing one pre
       await waitUntil(
         'the log to write or drop every answered row',
         async () => {
-          const metrics = await (await fetch(`${url}/metrics`)).text();
+          const metrics = await (await fetch(`${internalUrl}/metrics`)).text();
           const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? Number.NaN);
           counts.written = value(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/);
           counts.dropped = value(/inference_prediction_log_rows_total\{outcome="dropped"\} (\d+)/);

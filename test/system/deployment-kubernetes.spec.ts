@@ -16,7 +16,6 @@ import {
   isSecretSetting,
   K8S_DIR,
   MLFLOW_CLIENT_VARIABLES,
-  PLANNED_SETTINGS,
 } from './support/deployment-files';
 import { allowedConnections, NAMESPACE_NAME, type NetworkPolicySpec, type Peer } from './support/network-policies';
 import { workspaceRoot } from './support/processes';
@@ -198,6 +197,10 @@ describe('Kubernetes manifests (docker/k8s)', () => {
     expect(
       apiTokenEntries(secrets['training-worker-tokens']['API_TOKENS']).filter((e) => e.token === retraining),
     ).toEqual([{ name: 'drift-retraining', roles: ['trainer'], token: retraining }]);
+    const reader = secrets['registry-admin-tokens']['INFERENCE_VIEWER_TOKEN'];
+    expect(apiTokenEntries(secrets['inference-api-tokens']['API_TOKENS']).filter((e) => e.token === reader)).toEqual([
+      { name: 'rollout-reader', roles: ['viewer'], token: reader },
+    ]);
     expect(secrets['prediction-store']).toEqual({
       INFERENCE_STORE_URL: `postgres://prediction_writer:${secrets['prediction-db']['PREDICTION_DB_WRITER_PASSWORD']}@prediction-db:5432/predictions`,
       INFERENCE_STORE_MIGRATION_URL: `postgres://prediction_owner:${secrets['prediction-db']['PREDICTION_DB_OWNER_PASSWORD']}@prediction-db:5432/predictions`,
@@ -330,12 +333,7 @@ describe('Kubernetes manifests (docker/k8s)', () => {
       const declared = declaredSettings(app);
       expect(declared.filter((setting) => !environment.has(setting))).toEqual([]);
       expect(
-        [...environment.keys()].filter(
-          (name) =>
-            !declared.includes(name) &&
-            !MLFLOW_CLIENT_VARIABLES.includes(name) &&
-            !PLANNED_SETTINGS[app].includes(name),
-        ),
+        [...environment.keys()].filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name)),
       ).toEqual([]);
       const secretsInPlainSight = [...environment].filter(
         ([name, { from }]) =>

@@ -20,7 +20,6 @@ import {
   INTERNAL_PORT,
   isSecretSetting,
   MLFLOW_CLIENT_VARIABLES,
-  PLANNED_SETTINGS,
 } from './support/deployment-files';
 import { workspaceRoot } from './support/processes';
 
@@ -322,12 +321,7 @@ describe('deployment files (docker/)', () => {
       const declared = declaredSettings(app);
       expect(declared.filter((setting) => !(setting in environment))).toEqual([]);
       expect(
-        Object.keys(environment).filter(
-          (name) =>
-            !declared.includes(name) &&
-            !MLFLOW_CLIENT_VARIABLES.includes(name) &&
-            !PLANNED_SETTINGS[app].includes(name),
-        ),
+        Object.keys(environment).filter((name) => !declared.includes(name) && !MLFLOW_CLIENT_VARIABLES.includes(name)),
       ).toEqual([]);
     });
 
@@ -377,6 +371,14 @@ describe('deployment files (docker/)', () => {
       expect(admin['INFERENCE_URLS']).toBe(`http://inference-api:${INTERNAL_PORT}`);
       expect(admin['INFERENCE_ADMIN_TOKEN']).toBe(inference['INFERENCE_ADMIN_TOKEN']);
       expect(admin['MLFLOW_WEBHOOK_SECRET']).toBe(inference['MLFLOW_WEBHOOK_SECRET']);
+    });
+
+    it('gives registry-admin’s report reader the viewer role on inference-api and nothing more', () => {
+      const readerToken = compose.services['registry-admin'].environment?.['INFERENCE_VIEWER_TOKEN'];
+      const entries = apiTokenEntries(String(compose.services['inference-api'].environment?.['API_TOKENS']));
+      expect(entries.filter((entry) => entry.token === readerToken)).toEqual([
+        { name: 'rollout-reader', roles: ['viewer'], token: readerToken },
+      ]);
     });
 
     it('gives inference-api’s retraining token the trainer role on training-worker and nothing more', () => {

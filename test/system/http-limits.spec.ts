@@ -11,22 +11,39 @@ const SERVER_ACTS_WITHIN_MS = 60_000;
 
 interface AppUnderTest {
   name: 'inference-api' | 'registry-admin' | 'training-worker';
+  /** The listener under test: an app's only one, or one of inference-api's two. */
+  listener: string;
   env: Record<string, string>;
   /** POST routes whose body is read: the framework's, and inference-api's fast path ahead of it. */
   bodyRoutes: string[];
+  /** A GET route this listener answers 200 without a token. */
+  probe: string;
 }
 
+const INFERENCE_ENV = { PREDICTION_LOG_ENABLED: 'false', POLL_INTERVAL_MS: '0' };
 const APPS: AppUnderTest[] = [
+  { name: 'inference-api', listener: 'public', env: INFERENCE_ENV, bodyRoutes: ['/predict'], probe: '/health' },
+  // The internal listener is a server of its own, created with the same limits.
   {
     name: 'inference-api',
-    env: { PREDICTION_LOG_ENABLED: 'false', POLL_INTERVAL_MS: '0' },
-    bodyRoutes: ['/predict', '/admin/reload'],
+    listener: 'internal',
+    env: INFERENCE_ENV,
+    bodyRoutes: ['/admin/reload', '/feedback'],
+    probe: '/metrics',
   },
-  { name: 'registry-admin', env: { API_TOKENS: 'ci:deployer:deployer-token-1' }, bodyRoutes: ['/models/m/promote'] },
+  {
+    name: 'registry-admin',
+    listener: 'public',
+    env: { API_TOKENS: 'ci:deployer:deployer-token-1' },
+    bodyRoutes: ['/models/m/promote'],
+    probe: '/health',
+  },
   {
     name: 'training-worker',
+    listener: 'public',
     env: { API_TOKENS: 'ci:trainer:trainer-token-0001', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
     bodyRoutes: ['/jobs'],
+    probe: '/health',
   },
 ];
 
@@ -62,30 +79,31 @@ function post(route: string, body: string, declaredLength = Buffer.byteLength(bo
   return `POST ${route} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${declaredLength}\r\n\r\n${body}`;
 }
 
-const GET_HEALTH = 'GET /health HTTP/1.1\r\nHost: test\r\n\r\n';
-const GET_HEALTH_AND_CLOSE = 'GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n';
+const get = (route: string) => `GET ${route} HTTP/1.1\r\nHost: test\r\n\r\n`;
+const getAndClose = (route: string) => `GET ${route} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`;
 
 async function startApp(
   app: AppUnderTest,
   limits: Record<string, string>,
 ): Promise<{ url: string; process: TestProcess; port: number }> {
-  const port = await freePort();
+  const [publicPort, internalPort] = [await freePort(), await freePort()];
   const process = startProcess('node', [join(workspaceRoot, 'dist/apps', app.name, 'main.js')], {
-    PORT: String(port),
+    PORT: String(publicPort),
+    ...(app.name === 'inference-api' ? { INTERNAL_PORT: String(internalPort) } : {}),
     HOST: '127.0.0.1',
     // Nothing listens there: these checks need no MLflow, and every app still starts and answers.
     MLFLOW_TRACKING_URI: `http://127.0.0.1:${await freePort()}`,
     ...app.env,
     ...limits,
   });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
-  while (!(await answers(url))) {
+  while (!(await answers(`http://127.0.0.1:${publicPort}`))) {
     if (process.child.exitCode !== null || Date.now() > deadline)
       throw new Error(`${app.name} did not answer /health:\n${process.output}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, process, port };
+  const port = app.listener === 'internal' ? internalPort : publicPort;
+  return { url: `http://127.0.0.1:${port}`, process, port };
 }
 
 async function stop(started: { process: TestProcess } | undefined): Promise<void> {
@@ -94,7 +112,7 @@ async function stop(started: { process: TestProcess } | undefined): Promise<void
   await started.process.exited;
 }
 
-describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
+describe.each(APPS)('$name ($listener listener): HTTP timeouts and connection cap', (app) => {
   describe('with small timeouts', () => {
     let started: Awaited<ReturnType<typeof startApp>> | undefined;
 
@@ -111,7 +129,7 @@ describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
     it('answers 408 and closes a connection whose headers never end, or that sends nothing', async () => {
       const port = started?.port as number;
       const [slowHeaders, silent] = await Promise.all([
-        exchange(port, 'GET /health HTTP/1.1\r\nHost: test\r\nX-Slow: '),
+        exchange(port, `GET ${app.probe} HTTP/1.1\r\nHost: test\r\nX-Slow: `),
         exchange(port, ''),
       ]);
       expect(slowHeaders.statuses).toEqual([408]);
@@ -128,7 +146,7 @@ describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
 
     it('answers requests sent in time, two on one kept-alive connection, then closes it once idle', async () => {
       const port = started?.port as number;
-      const kept = await exchange(port, GET_HEALTH + GET_HEALTH);
+      const kept = await exchange(port, get(app.probe) + get(app.probe));
       expect(kept.statuses).toEqual([200, 200]);
       expect(kept.text).toMatch(/^keep-alive: timeout=1$/im);
       for (const route of app.bodyRoutes) {
@@ -140,7 +158,7 @@ describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
     });
 
     it('keeps serving after the cut-offs, without logging them as server errors', async () => {
-      expect((await fetch(`${started?.url}/health`)).status).toBe(200);
+      expect((await fetch(`${started?.url}${app.probe}`)).status).toBe(200);
       expect(started?.process.output).not.toMatch(/aborted|ERROR/);
     });
   });
@@ -164,7 +182,7 @@ describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
       const held = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
       await Promise.all(held.map((socket) => new Promise((resolve) => socket.once('connect', resolve))));
       try {
-        const refused = await exchange(port, GET_HEALTH_AND_CLOSE);
+        const refused = await exchange(port, getAndClose(app.probe));
         expect(refused.text).toBe('');
       } finally {
         for (const socket of held) socket.destroy();
@@ -172,7 +190,7 @@ describe.each(APPS)('$name: HTTP timeouts and connection cap', (app) => {
       const deadline = Date.now() + SERVER_ACTS_WITHIN_MS;
       let status = 0;
       while (status !== 200 && Date.now() < deadline) {
-        status = (await exchange(port, GET_HEALTH_AND_CLOSE)).statuses[0] ?? 0;
+        status = (await exchange(port, getAndClose(app.probe))).statuses[0] ?? 0;
       }
       expect(status).toBe(200);
     });

@@ -48,7 +48,7 @@ describe('the model lifecycle across real processes, under load, through an MLfl
   let mlflow: MlflowServer;
   let registryAdmin: TestProcess;
   let registryAdminUrl: string;
-  const replicas: { url: string; process: TestProcess }[] = [];
+  const replicas: { url: string; internalUrl: string; process: TestProcess }[] = [];
   const adminToken = randomBytes(18).toString('base64url');
   const deployerToken = randomBytes(18).toString('base64url');
   const timeline = new AliasTimeline('1', RELOAD_WINDOW_MS);
@@ -64,7 +64,7 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     MODEL_NAME: MODEL,
     MODEL_ALIAS: ALIAS,
     INFERENCE_ADMIN_TOKEN: adminToken,
-    INFERENCE_URLS: replicas.map((replica) => replica.url).join(','),
+    INFERENCE_URLS: replicas.map((replica) => replica.internalUrl).join(','),
     REGISTRY_ACTOR: 'system-test',
   });
 
@@ -114,7 +114,9 @@ describe('the model lifecycle across real processes, under load, through an MLfl
       throw new Error(`POST /models/${MODEL}/${action} answered ${response.status}: ${text}`);
     const result = JSON.parse(text) as { to_version: string; pushes: { target: string; ok: boolean }[] };
     expect(result.to_version).toBe(expectedVersion);
-    expect(result.pushes).toEqual(replicas.map(({ url }) => expect.objectContaining({ target: url, ok: true })));
+    expect(result.pushes).toEqual(
+      replicas.map(({ internalUrl }) => expect.objectContaining({ target: internalUrl, ok: true })),
+    );
     return { version: expectedVersion, startedAt, returnedAt };
   }
 
@@ -172,10 +174,14 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     const registryAdminPort = await freePort();
     registryAdminUrl = `http://127.0.0.1:${registryAdminPort}`;
     for (let index = 0; index < 2; index++) {
-      const port = await freePort();
+      const [port, internalPort] = [await freePort(), await freePort()];
       replicas.push({
         url: `http://127.0.0.1:${port}`,
-        process: startServer('inference-api', port, { MODEL_CACHE_DIR: join(dataDir, `model-cache-${index + 1}`) }),
+        internalUrl: `http://127.0.0.1:${internalPort}`,
+        process: startServer('inference-api', port, {
+          INTERNAL_PORT: String(internalPort),
+          MODEL_CACHE_DIR: join(dataDir, `model-cache-${index + 1}`),
+        }),
       });
     }
     registryAdmin = startServer('registry-admin', registryAdminPort, {

@@ -106,9 +106,16 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
     return JSON.parse(run.output.trim().split('\n').pop() as string) as Server['pyfunc'];
   }
 
+  interface Replica {
+    url: string;
+    internalUrl: string;
+    process: TestProcess;
+  }
+
   /** Starts inference-api against `server` with the shared cache and waits until it serves v1. */
-  async function startReplica(server: Server): Promise<{ url: string; process: TestProcess }> {
+  async function startReplica(server: Server): Promise<Replica> {
     const port = await freePort();
+    const internalPort = await freePort();
     const replica = startProcess(process.execPath, [app('inference-api')], {
       MLFLOW_TRACKING_URI: server.mlflow.url,
       MODEL_NAME: MODEL,
@@ -116,6 +123,7 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
       MODEL_CACHE_DIR: cacheDir,
       INFERENCE_STORE_URL: `sqlite:${join(dataDir, `predictions-${port}.db`)}`,
       PORT: String(port),
+      INTERNAL_PORT: String(internalPort),
       HOST: '127.0.0.1',
     });
     stopWithThisProcess(replica.child.pid as number);
@@ -124,7 +132,8 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
     const deadline = Date.now() + 60_000;
     for (;;) {
       const health = (await answers(url)) ? ((await (await fetch(`${url}/health`)).json()) as { model: string }) : null;
-      if (health?.model === `${MODEL}@${ALIAS} (v1)`) return { url, process: replica };
+      if (health?.model === `${MODEL}@${ALIAS} (v1)`)
+        return { url, internalUrl: `http://127.0.0.1:${internalPort}`, process: replica };
       if (replica.child.exitCode !== null || Date.now() > deadline)
         throw new Error(`${url} (${server.name}) did not serve v1:\n${replica.output}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -132,7 +141,7 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
   }
 
   /** The replica's probabilities for the pyfunc's rows equal that server's pyfunc, row for row. */
-  async function expectServes(url: string, server: Server): Promise<void> {
+  async function expectServes({ url, internalUrl }: Replica, server: Server): Promise<void> {
     const response = await fetch(`${url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -150,7 +159,7 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
           `${url} (against ${server.name}) row ${row}: probability ${probability}, ${server.name}'s pyfunc ${expected}, difference ${difference} > tolerance ${TOLERANCE}`,
         );
     });
-    const model = (await (await fetch(`${url}/model`)).json()) as Record<string, unknown>;
+    const model = (await (await fetch(`${internalUrl}/model`)).json()) as Record<string, unknown>;
     expect(JSON.stringify(model)).toContain(server.runId);
   }
 
@@ -184,10 +193,10 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
 
     // dev's replica fills the cache first; prod's then starts on the same folder, as in the issue.
     const devReplica = await startReplica(dev);
-    await expectServes(devReplica.url, dev);
+    await expectServes(devReplica, dev);
     const prodReplica = await startReplica(prod);
-    await expectServes(prodReplica.url, prod);
-    await expectServes(devReplica.url, dev);
+    await expectServes(prodReplica, prod);
+    await expectServes(devReplica, dev);
     expect(prodReplica.process.output).toMatch(/now serving v1.*; downloaded into /);
 
     // One folder per server's v1, side by side.
@@ -195,7 +204,7 @@ describe('a model cache shared by inference-api processes of two MLflow servers'
 
     // A later start against either server finds its own copy and reuses it (after checking it).
     const devAgain = await startReplica(dev);
-    await expectServes(devAgain.url, dev);
+    await expectServes(devAgain, dev);
     expect(devAgain.process.output).toMatch(/now serving v1.*; reused the cached copy/);
   });
 });

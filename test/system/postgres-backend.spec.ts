@@ -53,7 +53,7 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
   let workDir: string;
   let postgres: PostgresCluster;
   let mlflow: MlflowServer;
-  let replica: { url: string; process: TestProcess };
+  let replica: { url: string; internalUrl: string; process: TestProcess };
   const adminToken = 'postgres-backend-test-reload-token';
   const timings: Record<string, number> = {};
 
@@ -62,7 +62,7 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     MODEL_NAME: MODEL,
     MODEL_ALIAS: ALIAS,
     INFERENCE_ADMIN_TOKEN: adminToken,
-    INFERENCE_URLS: replica.url,
+    INFERENCE_URLS: replica.internalUrl,
     REGISTRY_ACTOR: 'postgres-backend-test',
   });
 
@@ -114,15 +114,17 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     mlflow = new MlflowServer(await freePort(), join(workDir, 'mlflow'), postgres.url(DATABASE));
     await timed('mlflow first start (migrations)', () => mlflow.start(240_000));
 
-    const port = await freePort();
+    const [port, internalPort] = [await freePort(), await freePort()];
     replica = {
       url: `http://127.0.0.1:${port}`,
+      internalUrl: `http://127.0.0.1:${internalPort}`,
       process: startProcess(process.execPath, [app('inference-api')], {
         MLFLOW_TRACKING_URI: mlflow.url,
         MODEL_NAME: MODEL,
         MODEL_ALIAS: ALIAS,
         INFERENCE_ADMIN_TOKEN: adminToken,
         PORT: String(port),
+        INTERNAL_PORT: String(internalPort),
         HOST: '127.0.0.1',
         MODEL_CACHE_DIR: join(workDir, 'model-cache'),
       }),
@@ -178,7 +180,7 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
       const run = await timed(`promote v${version}`, () => cli('registry-admin', ['promote', `--to=${version}`]));
       if (run.code !== 0) throw new Error(`promote --to=${version} exited with ${run.code}:\n${run.output}`);
       expect(run.output).toContain(`${MODEL}@${ALIAS} -> v${version}`);
-      expect(run.output).toContain(`push ${replica.url}: HTTP 200`);
+      expect(run.output).toContain(`push ${replica.internalUrl}: HTTP 200`);
       await expectReplicaServes(version);
     }
   });
@@ -187,7 +189,7 @@ describe('MLflow on PostgreSQL: the lifecycle through the built apps, read back 
     const run = await timed('rollback', () => cli('registry-admin', ['rollback']));
     if (run.code !== 0) throw new Error(`rollback exited with ${run.code}:\n${run.output}`);
     expect(run.output).toContain('[OK] rollback => v2 -> v1');
-    expect(run.output).toContain(`push ${replica.url}: HTTP 200`);
+    expect(run.output).toContain(`push ${replica.internalUrl}: HTTP 200`);
     await expectReplicaServes('1');
   });
 

@@ -68,9 +68,9 @@ function startLoad(prefix: string, customers: Customer[], targets: () => string[
 
 /** The replica's counts once its queue is empty (nothing is sent to it any more). */
 async function drained(replica: InferenceReplica): Promise<LogCounts> {
-  let counts = await logCounts(replica.url);
+  let counts = await logCounts(replica.internalUrl);
   await waitUntil(`${replica.url}'s queue to drain`, async () => {
-    counts = await logCounts(replica.url);
+    counts = await logCounts(replica.internalUrl);
     return counts.queued === 0;
   });
   return counts;
@@ -128,7 +128,7 @@ describe('the prediction log when processes die and aliases move under load', ()
     const load = startLoad('kill', customers, () => [victim.url], 2);
     await new Promise((r) => setTimeout(r, 3_000));
     const { answered } = await load.stop();
-    const beforeKill = await logCounts(victim.url);
+    const beforeKill = await logCounts(victim.internalUrl);
     killGroup(victim.process.child.pid as number, 'SIGKILL');
     await victim.process.exited;
 

@@ -14,7 +14,14 @@ import { openPredictionStore } from '../../apps/inference-api/src/app/prediction
 import { registerTrainedVersion, telcoCustomers } from '../../apps/inference-api/test/support/model-fixtures';
 import { killGroup, MlflowServer } from './support/mlflow-server';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
-import { logCounts, postPredict as post, startInferenceReplica, storedKeys, waitUntil } from './support/prediction-log';
+import {
+  logCounts,
+  postPredict as post,
+  startInferenceReplica,
+  storedKeys,
+  waitUntil,
+  type InferenceReplica,
+} from './support/prediction-log';
 import { freePort, type TestProcess } from './support/processes';
 
 const MODEL = 'churn_log_faults';
@@ -50,7 +57,7 @@ describe('the prediction log of a running inference-api when rows or the store f
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  async function startInferenceApi(storeUrl: string): Promise<string> {
+  async function startInferenceApi(storeUrl: string): Promise<InferenceReplica> {
     const replicaId = `faults-${apps.length}`;
     const replica = await startInferenceReplica({
       mlflowUrl: mlflow.url,
@@ -67,7 +74,7 @@ describe('the prediction log of a running inference-api when rows or the store f
       },
     });
     apps.push(replica.process);
-    return replica.url;
+    return replica;
   }
 
   /** Rows answered 200, by key, and what every poison request was answered. */
@@ -118,12 +125,12 @@ describe('the prediction log of a running inference-api when rows or the store f
         await postgres.createDatabase('log_poison');
         storeUrl = `postgresql://postgres:unused@127.0.0.1:${postgres.port}/log_poison`;
       } else storeUrl = `sqlite:${join(workDir, 'poison', 'predictions.db')}`;
-      const url = await startInferenceApi(storeUrl);
-      await waitUntil('the store to be set up', async () => (await logCounts(url)).written >= 1);
+      const { url, internalUrl } = await startInferenceApi(storeUrl);
+      await waitUntil('the store to be set up', async () => (await logCounts(internalUrl)).written >= 1);
       const { good, answered } = await poisonedTraffic(url, backend);
-      let counts = await logCounts(url);
+      let counts = await logCounts(internalUrl);
       await waitUntil('every answered row to be written or set aside', async () => {
-        counts = await logCounts(url);
+        counts = await logCounts(internalUrl);
         return counts.queued === 0 && counts.received === answered.rows + 1;
       });
       expect(counts.written + counts.rejected + counts.dropped + counts.queued).toBe(counts.received);
@@ -148,7 +155,7 @@ describe('the prediction log of a running inference-api when rows or the store f
         await store.close();
       }
       // Feedback on a row logged after the poison joins it.
-      const label = await fetch(`${url}/feedback`, {
+      const label = await fetch(`${internalUrl}/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${FEEDBACK_TOKEN}` },
         body: JSON.stringify({ request_id: good[good.length - 2].split('/')[0], actual: 1 }),
@@ -161,8 +168,8 @@ describe('the prediction log of a running inference-api when rows or the store f
   it('postgres stopped for ~10 s under load, then started: every answered row is written, none dropped', async () => {
     await postgres.createDatabase('log_outage');
     const storeUrl = `postgresql://postgres:unused@127.0.0.1:${postgres.port}/log_outage`;
-    const url = await startInferenceApi(storeUrl);
-    await waitUntil('the store to be set up', async () => (await logCounts(url)).written >= 1);
+    const { url, internalUrl } = await startInferenceApi(storeUrl);
+    await waitUntil('the store to be set up', async () => (await logCounts(internalUrl)).written >= 1);
     let answeredRows = 1;
     let sending = true;
     const batch = { customers: customers.slice(0, 20) };
@@ -178,7 +185,7 @@ describe('the prediction log of a running inference-api when rows or the store f
     await postgres.stop();
     const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, 10_000));
-    const duringOutage = await logCounts(url);
+    const duringOutage = await logCounts(internalUrl);
     await postgres.restart();
     const outageMs = Date.now() - stoppedAt;
     await new Promise((r) => setTimeout(r, 1_000));
@@ -191,7 +198,7 @@ describe('the prediction log of a running inference-api when rows or the store f
     await waitUntil(
       'the queue to drain after the outage',
       async () => {
-        counts = await logCounts(url);
+        counts = await logCounts(internalUrl);
         return counts.queued === 0 && counts.received === answeredRows;
       },
       60_000,

@@ -139,9 +139,11 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
   let registryAdminUrl = '';
   /** A second registry-admin on the same MLflow, for the lease tests. */
   let standby: TestProcess | undefined;
-  const replicas: { url: string; process: TestProcess }[] = [];
+  const replicas: { url: string; internalUrl: string; process: TestProcess }[] = [];
   const adminToken = randomBytes(18).toString('base64url');
   const deployerToken = randomBytes(18).toString('base64url');
+  // The replicas' business reads need the viewer role: registry-admin reads their reports with it.
+  const viewerToken = randomBytes(18).toString('base64url');
   let load: MixedLoad;
   /** Versions: v1 and v2 trained on the real labels (seeds 1, 2), v3 on flipped labels. */
   const good = '2';
@@ -152,7 +154,7 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     MODEL_NAME: MODEL,
     MODEL_ALIAS: ALIAS,
     INFERENCE_ADMIN_TOKEN: adminToken,
-    INFERENCE_URLS: replicas.map((replica) => replica.url).join(','),
+    INFERENCE_URLS: replicas.map((replica) => replica.internalUrl).join(','),
     REGISTRY_ACTOR: 'system-test',
   });
 
@@ -191,6 +193,7 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
   function startRegistryAdmin(port: number): TestProcess {
     return startServer('registry-admin', port, {
       API_TOKENS: `release-bot:viewer+deployer:${deployerToken}`,
+      INFERENCE_VIEWER_TOKEN: viewerToken,
       PUSH_TIMEOUT_MS: '15000',
       // Short, so a dead replica's rollout is adopted within seconds.
       ROLLOUT_LEASE_MS: '3000',
@@ -262,9 +265,12 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
 
   /** Both replicas answer with no challenger and a 0 share. */
   async function replicasWithoutChallenger(): Promise<void> {
-    for (const { url } of replicas)
+    for (const { url, internalUrl } of replicas)
       await waitUntil(`${url} to drop the challenger`, async () => {
-        const report = (await (await fetch(`${url}/ab/report`)).json()) as {
+        const response = await fetch(`${internalUrl}/ab/report`, {
+          headers: { authorization: `Bearer ${viewerToken}` },
+        });
+        const report = (await response.json()) as {
           traffic: { challenger_share: number | null; challenger_version: string | null };
         };
         return (report.traffic.challenger_share ?? 0) === 0 && report.traffic.challenger_version === null;
@@ -297,9 +303,15 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     const ports = [await freePort(), await freePort()];
     registryAdminUrl = `http://127.0.0.1:${await freePort()}`;
     for (const port of ports)
-      replicas.push({ url: `http://127.0.0.1:${port}`, process: undefined as unknown as TestProcess });
+      replicas.push({
+        url: `http://127.0.0.1:${port}`,
+        internalUrl: `http://127.0.0.1:${await freePort()}`,
+        process: undefined as unknown as TestProcess,
+      });
     for (const [index, port] of ports.entries())
       replicas[index].process = startServer('inference-api', port, {
+        INTERNAL_PORT: new URL(replicas[index].internalUrl).port,
+        API_TOKENS: `rollout-reader:viewer:${viewerToken}`,
         MODEL_CACHE_DIR: join(workDir, `cache-${index}`),
         INFERENCE_STORE_URL: store,
         POLL_INTERVAL_MS: '300',

@@ -62,8 +62,10 @@ describe('secrets in the tracking URI and in tokens', () => {
 
   async function startApp(name: string, env: Record<string, string>): Promise<void> {
     const port = await freePort();
+    const internalPort = await freePort();
     const started = startProcess(process.execPath, [app(name)], {
       PORT: String(port),
+      ...(name === 'inference-api' ? { INTERNAL_PORT: String(internalPort) } : {}),
       HOST: '127.0.0.1',
       MLFLOW_TRACKING_URI: trackingUri,
       ...env,
@@ -71,6 +73,7 @@ describe('secrets in the tracking URI and in tokens', () => {
     stopWithThisProcess(started.child.pid as number);
     processes[name] = started;
     urls[name] = `http://127.0.0.1:${port}`;
+    if (name === 'inference-api') urls['inference-internal'] = `http://127.0.0.1:${internalPort}`;
     await waitUntil(`${name} to answer`, async () => {
       if (started.child.exitCode !== null) throw new Error(`${name} exited:\n${started.output}`);
       return (await answers(urls[name])) || undefined;
@@ -108,7 +111,7 @@ describe('secrets in the tracking URI and in tokens', () => {
     });
     await startApp('registry-admin', {
       API_TOKENS: `ci:deployer+viewer:${SECRETS.deployerToken}`,
-      INFERENCE_URLS: urls['inference-api'],
+      INFERENCE_URLS: urls['inference-internal'],
       INFERENCE_ADMIN_TOKEN: SECRETS.inferenceAdminToken,
       MLFLOW_WEBHOOK_SECRET: SECRETS.webhookSecret,
     });
@@ -128,6 +131,7 @@ describe('secrets in the tracking URI and in tokens', () => {
   it('runs a lifecycle, refuses wrong tokens and reports MLflow down, echoing no secret', async () => {
     const registry = urls['registry-admin'];
     const inference = urls['inference-api'];
+    const internal = urls['inference-internal'];
     const worker = urls['training-worker'];
 
     // The lifecycle, every call authenticated: promote (pushed to inference-api with its admin
@@ -147,7 +151,7 @@ describe('secrets in the tracking URI and in tokens', () => {
       body: JSON.stringify({ ...TELCO_CUSTOMER, request_id: 'secret-test-1' }),
     });
     expect(predicted.status).toBe(200);
-    const feedback = await call(`${inference}/feedback`, {
+    const feedback = await call(`${internal}/feedback`, {
       method: 'POST',
       token: SECRETS.feedbackToken,
       body: JSON.stringify({ request_id: 'secret-test-1', actual: 1 }),
@@ -169,9 +173,9 @@ describe('secrets in the tracking URI and in tokens', () => {
     const refused = await Promise.all([
       call(`${registry}/models/${MODEL}/promote`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
       call(`${worker}/jobs`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
-      call(`${inference}/admin/reload`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
-      call(`${inference}/feedback`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
-      call(`${inference}/webhooks/mlflow`, { method: 'POST', body: '{"entity":"model_version_tag"}' }),
+      call(`${internal}/admin/reload`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
+      call(`${internal}/feedback`, { method: 'POST', token: SECRETS.wrongToken, body: '{}' }),
+      call(`${internal}/webhooks/mlflow`, { method: 'POST', body: '{"entity":"model_version_tag"}' }),
     ]);
     for (const answer of refused) expect([400, 401, 403]).toContain(answer.status);
 
@@ -187,7 +191,7 @@ describe('secrets in the tracking URI and in tokens', () => {
     ]);
     for (const answer of down) expect(answer.status).toBeGreaterThanOrEqual(500);
     // A reload answers with what each slot serves and the slot's last error (MLflow's failure).
-    const reload = await call(`${inference}/admin/reload`, {
+    const reload = await call(`${internal}/admin/reload`, {
       method: 'POST',
       token: SECRETS.inferenceAdminToken,
       body: JSON.stringify({ name: MODEL }),

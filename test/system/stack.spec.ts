@@ -57,6 +57,7 @@ describe('npm start (the whole stack in the foreground)', () => {
         MLFLOW_TRACKING_URI: '',
         MLFLOW_PORT: String(ports['mlflow']),
         INFERENCE_API_PORT: String(ports['inference-api']),
+        INFERENCE_API_INTERNAL_PORT: String(ports['inference-api-internal']),
         REGISTRY_ADMIN_PORT: String(ports['registry-admin']),
         TRAINING_WORKER_PORT: String(ports['training-worker']),
         // Nx built the apps before this test (the test target depends on their build targets) and
@@ -68,7 +69,8 @@ describe('npm start (the whole stack in the foreground)', () => {
 
   beforeAll(async () => {
     copy = copyRepository('churn-stack-test-', { withBuild: true });
-    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker']) ports[name] = await freePort();
+    for (const name of ['mlflow', 'inference-api', 'inference-api-internal', 'registry-admin', 'training-worker'])
+      ports[name] = await freePort();
     stack = start();
     await stack.waitFor(/^READY .*$/m, 230_000);
     afterDemo = await registryState(mlflowUrl(), MODEL);
@@ -108,7 +110,7 @@ describe('npm start (the whole stack in the foreground)', () => {
     const ready = stack.output.match(/^READY .*$/m)?.[0] ?? '';
     expect(stack.output.match(/^READY /gm)).toHaveLength(1);
     expect(ready).toContain(`mlflow=http://127.0.0.1:${ports['mlflow']}`);
-    for (const app of ['inference-api', 'registry-admin', 'training-worker']) {
+    for (const app of ['inference-api', 'inference-api-internal', 'registry-admin', 'training-worker']) {
       expect(ready).toContain(`${app}=http://127.0.0.1:${ports[app]}`);
     }
   });
@@ -121,11 +123,17 @@ describe('npm start (the whole stack in the foreground)', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok' });
       const spec = await fetch(`http://127.0.0.1:${ports[app]}/docs-json`);
-      expect(((await spec.json()) as { info: { title: string } }).info.title).toBe(app);
+      expect(((await spec.json()) as { info: { title: string } }).info.title).toBe(
+        app === 'inference-api' ? 'inference-api (public listener)' : app,
+      );
     }
+    const internal = await fetch(`http://127.0.0.1:${ports['inference-api-internal']}/docs-json`);
+    expect(((await internal.json()) as { info: { title: string } }).info.title).toBe(
+      'inference-api (internal listener)',
+    );
   });
 
-  it('gives registry-admin and training-worker the dev token it prints', async () => {
+  it("gives registry-admin, training-worker and inference-api's internal reads the dev token it prints", async () => {
     const token = /Authorization: Bearer (\S+)/.exec(stack.output)?.[1];
     expect(token).toBeDefined();
     const models = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`, {
@@ -134,6 +142,9 @@ describe('npm start (the whole stack in the foreground)', () => {
     expect(models.status).toBe(200);
     const anonymous = await fetch(`http://127.0.0.1:${ports['registry-admin']}/models/${MODEL}/versions`);
     expect(anonymous.status).toBe(401);
+    const model = `http://127.0.0.1:${ports['inference-api-internal']}/model`;
+    expect((await fetch(model, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(model)).status).toBe(401);
   });
 
   it('stops every process it started on Ctrl-C', async () => {
@@ -175,7 +186,14 @@ describe('npm start when a demo step fails', () => {
   it('prints the step that failed, stops every process it started and exits with 1', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'churn-stack-fail-'));
     const ports: Record<string, number> = {};
-    for (const name of ['mlflow', 'inference-api', 'registry-admin', 'training-worker', 'nobody'])
+    for (const name of [
+      'mlflow',
+      'inference-api',
+      'inference-api-internal',
+      'registry-admin',
+      'training-worker',
+      'nobody',
+    ])
       ports[name] = await freePort();
     // The reload push goes where no replica listens and inference-api's polling is off, so after its
     // first load inference-api never follows a move: one of the demo's /health steps must fail. Which
@@ -186,6 +204,7 @@ describe('npm start when a demo step fails', () => {
       MLFLOW_PORT: String(ports['mlflow']),
       MLFLOW_DATA_DIR: dataDir,
       INFERENCE_API_PORT: String(ports['inference-api']),
+      INFERENCE_API_INTERNAL_PORT: String(ports['inference-api-internal']),
       REGISTRY_ADMIN_PORT: String(ports['registry-admin']),
       TRAINING_WORKER_PORT: String(ports['training-worker']),
       STACK_SKIP_BUILD: '1',

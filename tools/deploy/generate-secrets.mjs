@@ -2,7 +2,8 @@
 // @ts-check
 /**
  * Writes fresh random secrets for a deployment, consistent across every place that must share one
- * (inference-api's retraining token inside training-worker's API_TOKENS, the prediction log's
+ * (inference-api's retraining token inside training-worker's API_TOKENS, registry-admin's report
+ * reader inside inference-api's API_TOKENS, the prediction log's
  * passwords inside its connection URLs, the reload token and webhook key on both sides):
  *
  *   node tools/deploy/generate-secrets.mjs --kubernetes [folder]   docker/k8s/secrets/<name>.env,
@@ -61,6 +62,7 @@ export function freshValues() {
     MLFLOW_WEBHOOK_SECRET: token(),
     TRAINING_WORKER_TOKEN: trainingWorkerToken,
     FEEDBACK_TOKEN: token(),
+    INFERENCE_VIEWER_TOKEN: token(),
     INFERENCE_API_API_TOKENS: `ops-viewer:viewer:${token()}`,
     REGISTRY_ADMIN_API_TOKENS: `ops-deployer:viewer+deployer:${token()}`,
     TRAINING_WORKER_API_TOKENS: `ops-trainer:trainer:${token()}`,
@@ -92,11 +94,14 @@ export function kubernetesSecrets(values) {
     'training-worker-mlflow': mlflowUser('TRAINING_WORKER'),
     'inference-push': pick(values, ['INFERENCE_ADMIN_TOKEN', 'MLFLOW_WEBHOOK_SECRET']),
     'inference-api-tokens': {
-      API_TOKENS: values.INFERENCE_API_API_TOKENS,
+      API_TOKENS: inferenceApiApiTokens(values),
       TRAINING_WORKER_TOKEN: values.TRAINING_WORKER_TOKEN,
       FEEDBACK_TOKEN: values.FEEDBACK_TOKEN,
     },
-    'registry-admin-tokens': { API_TOKENS: values.REGISTRY_ADMIN_API_TOKENS },
+    'registry-admin-tokens': {
+      API_TOKENS: values.REGISTRY_ADMIN_API_TOKENS,
+      INFERENCE_VIEWER_TOKEN: values.INFERENCE_VIEWER_TOKEN,
+    },
     'training-worker-tokens': { API_TOKENS: trainingWorkerApiTokens(values) },
     'prediction-db': {
       POSTGRES_SUPERUSER_PASSWORD: values.PREDICTION_DB_SUPERUSER_PASSWORD,
@@ -108,6 +113,11 @@ export function kubernetesSecrets(values) {
       INFERENCE_STORE_MIGRATION_URL: storeUrl('prediction_owner', values.PREDICTION_DB_OWNER_PASSWORD),
     },
   };
+}
+
+/** inference-api's business-read callers: registry-admin's rollout reports (viewer only) and the operators'. */
+export function inferenceApiApiTokens(values) {
+  return `rollout-reader:viewer:${values.INFERENCE_VIEWER_TOKEN},${values.INFERENCE_API_API_TOKENS}`;
 }
 
 /** training-worker's callers: inference-api's retraining token (trainer only) and the operators'. */

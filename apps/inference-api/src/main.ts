@@ -63,8 +63,7 @@ async function bootstrap(args: readonly string[]): Promise<void> {
   app.useLogger(
     new ConsoleLogger('inference-api', { json: config.LOG_FORMAT === 'json', colors: config.LOG_FORMAT !== 'json' }),
   );
-  configureApp(app);
-  await listenOn(app);
+  await listenOn(configureApp(app));
 }
 
 bootstrap(process.argv.slice(2)).catch((error: unknown) => {

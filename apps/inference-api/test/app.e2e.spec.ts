@@ -10,6 +10,17 @@ import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } f
 
 const MODEL = 'iapi_endpoints';
 
+const PUBLIC_ROUTES = ['/health', '/invocations', '/predict', '/ready'];
+const INTERNAL_ROUTES = [
+  '/ab/report',
+  '/admin/reload',
+  '/drift',
+  '/feedback',
+  '/metrics',
+  '/model',
+  '/webhooks/mlflow',
+];
+
 describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () => {
   const client = mlflowClient();
   let app: RunningApp;
@@ -316,7 +327,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     });
 
     it('counts its requests in the request metrics by route, version and status', async () => {
-      const before = await (await fetch(`${app.url}/metrics`)).text();
+      const before = await (await fetch(`${app.internalUrl}/metrics`)).text();
       const series = `inference_requests_total{route="/invocations",alias="production",version="${v1.version}",status="200"}`;
       const count = (text: string) =>
         Number(
@@ -326,7 +337,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
             ?.split(' ')[1] ?? 0,
         );
       await postJson(`${app.url}/invocations`, { dataframe_records: customers.slice(0, 2) });
-      expect(count(await (await fetch(`${app.url}/metrics`)).text())).toBe(count(before) + 1);
+      expect(count(await (await fetch(`${app.internalUrl}/metrics`)).text())).toBe(count(before) + 1);
     });
 
     it('answers 413 to a streamed body that grows past BODY_LIMIT_BYTES, and the connection stays usable', async () => {
@@ -394,7 +405,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
         }),
       ],
     });
-    const model = (await (await fetch(`${app.url}/model`)).json()) as Record<string, unknown>;
+    const model = (await (await fetch(`${app.internalUrl}/model`)).json()) as Record<string, unknown>;
     expect(model).toMatchObject({
       name: MODEL,
       alias: 'production',
@@ -408,7 +419,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   it('GET /metrics exposes request, swap, failure and loaded-version metrics', async () => {
-    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const text = await (await fetch(`${app.internalUrl}/metrics`)).text();
     expect(text).toMatch(
       new RegExp(
         `inference_requests_total\\{route="/predict",alias="production",version="${v1.version}",status="200"\\} \\d+`,
@@ -431,12 +442,12 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   it('POST /admin/reload needs the bearer token and answers with the version after the reload', async () => {
-    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL })).status).toBe(401);
-    expect((await postJson(`${app.url}/admin/reload`, { name: MODEL }, { authorization: 'Bearer wrong' })).status).toBe(
-      401,
-    );
+    expect((await postJson(`${app.internalUrl}/admin/reload`, { name: MODEL })).status).toBe(401);
+    expect(
+      (await postJson(`${app.internalUrl}/admin/reload`, { name: MODEL }, { authorization: 'Bearer wrong' })).status,
+    ).toBe(401);
     const reloaded = await postJson(
-      `${app.url}/admin/reload`,
+      `${app.internalUrl}/admin/reload`,
       { name: MODEL, alias: 'production' },
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
@@ -446,13 +457,13 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       slots: [expect.objectContaining({ alias: 'production', version: v1.version, state: 'ready' })],
     });
     const other = await postJson(
-      `${app.url}/admin/reload`,
+      `${app.internalUrl}/admin/reload`,
       { name: 'someone_else' },
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
     expect(other.status).toBe(404);
     const invalid = await postJson(
-      `${app.url}/admin/reload`,
+      `${app.internalUrl}/admin/reload`,
       { name: '../x' },
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
@@ -461,7 +472,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
   });
 
   it('POST /webhooks/mlflow answers 401 to an unsigned delivery', async () => {
-    const response = await postJson(`${app.url}/webhooks/mlflow`, {
+    const response = await postJson(`${app.internalUrl}/webhooks/mlflow`, {
       entity: 'model_version_alias',
       action: 'created',
       data: { name: MODEL, alias: 'production', version: '1' },
@@ -469,20 +480,46 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(response.status).toBe(401);
   });
 
-  it('serves the OpenAPI spec at /docs-json and Swagger UI at /docs', async () => {
-    const spec = (await (await fetch(`${app.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    for (const path of [
-      '/health',
-      '/ready',
-      '/model',
-      '/metrics',
-      '/predict',
-      '/invocations',
-      '/admin/reload',
-      '/webhooks/mlflow',
-    ])
-      expect(spec.paths).toHaveProperty([path]);
-    expect(await (await fetch(`${app.url}/docs`)).text()).toContain('swagger');
+  it('serves each listener its own OpenAPI document at /docs-json and Swagger UI at /docs', async () => {
+    const paths = async (base: string) =>
+      Object.keys(((await (await fetch(`${base}/docs-json`)).json()) as { paths: object }).paths).sort();
+    expect(await paths(app.url)).toEqual(PUBLIC_ROUTES);
+    expect(await paths(app.internalUrl)).toEqual(INTERNAL_ROUTES);
+    for (const base of [app.url, app.internalUrl]) {
+      expect(await (await fetch(`${base}/docs`)).text()).toContain('swagger');
+      expect(await (await fetch(`${base}/docs/swagger-ui-init.js`)).text()).toContain(
+        base === app.url ? '(public listener)' : '(internal listener)',
+      );
+    }
+  });
+
+  it('answers a route asked on the other listener exactly as an unknown route', async () => {
+    const unknown = await fetch(`${app.url}/no-such-route`);
+    const unknownBody = await unknown.text();
+    const asked: [string, string, string][] = [
+      ...INTERNAL_ROUTES.map((route): [string, string, string] => [app.url, route, 'public']),
+      ...PUBLIC_ROUTES.map((route): [string, string, string] => [app.internalUrl, route, 'internal']),
+    ];
+    for (const [base, route] of asked) {
+      const method = ['/predict', '/invocations', '/admin/reload', '/webhooks/mlflow', '/feedback'].includes(route)
+        ? 'POST'
+        : 'GET';
+      const response = await fetch(`${base}${route}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: method === 'POST' ? JSON.stringify({ name: MODEL }) : undefined,
+      });
+      const body = await response.text();
+      expect([route, response.status, response.headers.get('content-type')]).toEqual([
+        route,
+        404,
+        unknown.headers.get('content-type'),
+      ]);
+      expect(body).toBe(unknownBody.replace('/no-such-route', route).replace('GET', method));
+    }
+    // and each route is served on its own listener
+    expect((await fetch(`${app.url}/ready`)).status).toBe(200);
+    expect((await fetch(`${app.internalUrl}/metrics`)).status).toBe(200);
   });
 });
 
@@ -529,6 +566,62 @@ describe('inference-api before any version is loaded', () => {
       (await postJson(`${app.url}/invocations`, { dataframe_split: { columns: ['tenure'], data: [[1]] } })).status,
     ).toBe(503);
     expect(predict.json.message).toMatch(/no version of iapi_never_registered@production is loaded yet/);
-    expect((await fetch(`${app.url}/model`)).status).toBe(503);
+    expect((await fetch(`${app.internalUrl}/model`)).status).toBe(503);
+  });
+});
+
+describe('inference-api business reads with API_TOKENS set', () => {
+  const viewer = 'viewer-token-0123456789';
+  const trainer = 'trainer-token-0123456789';
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp({
+      MODEL_NAME: 'iapi_never_registered',
+      POLL_INTERVAL_MS: '0',
+      API_TOKENS: `dashboards:viewer:${viewer},ci:trainer:${trainer}`,
+    });
+  });
+
+  afterAll(() => app.close());
+
+  it.each(['/model', '/drift', '/ab/report'])(
+    'GET %s: 401 without a known token, 403 without the viewer role, answered with it',
+    async (route) => {
+      const as = async (token?: string) => {
+        const response = await fetch(`${app.internalUrl}${route}`, {
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        });
+        return { status: response.status, body: await response.text() };
+      };
+      const [anonymous, unknown, noRole, allowed] = await Promise.all([
+        as(),
+        as('not-a-listed-token-000'),
+        as(trainer),
+        as(viewer),
+      ]);
+      expect([anonymous.status, unknown.status, noRole.status]).toEqual([401, 401, 403]);
+      expect(noRole.body).toContain('ci lacks the viewer role');
+      for (const answer of [anonymous, unknown, noRole]) expect(answer.body).not.toMatch(/token-0123456789/);
+      // Past the guard: what the route itself answers with no version loaded (503) or its report (200).
+      expect([200, 503]).toContain(allowed.status);
+      expect(allowed.body).not.toMatch(/bearer|viewer role/i);
+    },
+  );
+
+  it('leaves metrics, scoring and probes open, and states the role in the internal OpenAPI document', async () => {
+    expect((await fetch(`${app.internalUrl}/metrics`)).status).toBe(200);
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    const document = (await (await fetch(`${app.internalUrl}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-required-roles'?: string[] }>>;
+    };
+    const roles = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => [`${method} ${path}`, operation['x-required-roles']]),
+    );
+    expect(roles.filter(([, required]) => required !== undefined).sort()).toEqual([
+      ['get /ab/report', ['viewer']],
+      ['get /drift', ['viewer']],
+      ['get /model', ['viewer']],
+    ]);
   });
 });

@@ -83,7 +83,7 @@ describe("GET /drift: live inputs against the served version's train_stats.json"
     expect(monthly.psi).toBeGreaterThan(0.25);
     expect(Date.parse(shifted.json.window.to)).toBeGreaterThanOrEqual(Date.parse(shifted.json.window.from));
 
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.internalUrl}/metrics`)).text();
     for (const gauge of [
       'inference_drift_feature_statistic',
       'inference_drift_feature_score',

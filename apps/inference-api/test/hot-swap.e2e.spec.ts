@@ -29,7 +29,7 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
   let customers: Record<string, string | number | null>[];
   const reload = () =>
     postJson(
-      `${app.url}/admin/reload`,
+      `${app.internalUrl}/admin/reload`,
       { name: MODEL, alias: 'production' },
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
@@ -120,7 +120,7 @@ describe(`hot swap (versions from the ${fixtureSource()})`, () => {
     // Polls (every 200 ms) and further pushes within the back-off do not try the broken version again.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await reload();
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.internalUrl}/metrics`)).text();
     expect(metrics).toContain(
       `inference_model_load_failures_total{name="${MODEL}",alias="production",version="${corrupt.version}",stage="session"} 1`,
     );

@@ -96,7 +96,7 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
   afterAll(() => app?.close());
 
   const feedback = (body: unknown, token: string | null = FEEDBACK_TOKEN) =>
-    postJson(`${app.url}/feedback`, body, token ? { authorization: `Bearer ${token}` } : {});
+    postJson(`${app.internalUrl}/feedback`, body, token ? { authorization: `Bearer ${token}` } : {});
 
   it('deletes records older than PREDICTION_RETENTION_DAYS at start and keeps younger ones', async () => {
     await waitFor('the retention sweep', async () =>
@@ -196,7 +196,7 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
   });
 
   it('GET /ab/report answers with no experiment before any split, and 400 naming a bad parameter', async () => {
-    const report = await fetch(`${app.url}/ab/report`);
+    const report = await fetch(`${app.internalUrl}/ab/report`);
     expect(report.status).toBe(200);
     const body = (await report.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
@@ -210,13 +210,13 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
         (entry) => entry.version === version.version && entry.variant === 'production',
       )?.count,
     ).toBeGreaterThanOrEqual(3);
-    const bad = await fetch(`${app.url}/ab/report?confidence=95`);
+    const bad = await fetch(`${app.internalUrl}/ab/report?confidence=95`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ field: 'confidence' });
   });
 
   it('counts written rows in /metrics', async () => {
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.internalUrl}/metrics`)).text();
     expect(
       Number(/inference_prediction_log_rows_total\{outcome="written"\} (\d+)/.exec(metrics)?.[1]),
     ).toBeGreaterThanOrEqual(3);
@@ -235,11 +235,11 @@ describe('inference-api with PREDICTION_LOG_ENABLED=false', () => {
   afterAll(() => app?.close());
 
   it('answers /feedback and /ab/report with 503 saying the log is off', async () => {
-    const report = await fetch(`${app.url}/ab/report`);
+    const report = await fetch(`${app.internalUrl}/ab/report`);
     expect(report.status).toBe(503);
     expect(((await report.json()) as { message: string }).message).toContain('PREDICTION_LOG_ENABLED=false');
     const response = await postJson(
-      `${app.url}/feedback`,
+      `${app.internalUrl}/feedback`,
       { request_id: 'x', actual: 1 },
       { authorization: `Bearer ${FEEDBACK_TOKEN}` },
     );

@@ -56,7 +56,7 @@ describe('a scikit-learn pipeline converted with skl2onnx and logged from Python
         );
       }
     });
-    const model = (await (await fetch(`${app.url}/model`)).json()) as Record<string, unknown>;
+    const model = (await (await fetch(`${app.internalUrl}/model`)).json()) as Record<string, unknown>;
     expect(model['outputs']).toEqual({ probability: 'probabilities', probability_width: 2, label: 'label' });
   });
 
@@ -71,7 +71,7 @@ describe('a scikit-learn pipeline converted with skl2onnx and logged from Python
     const client = mlflowClient();
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: output.zipmap_version });
     const answer = await postJson(
-      `${app.url}/admin/reload`,
+      `${app.internalUrl}/admin/reload`,
       { name: MODEL },
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );

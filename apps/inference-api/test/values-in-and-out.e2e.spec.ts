@@ -195,7 +195,7 @@ describe('outputs that are not probabilities (√x model: NaN below 0, above 1 p
     );
     const count = async () =>
       [
-        ...(await (await fetch(`${app.url}/metrics`)).text()).matchAll(
+        ...(await (await fetch(`${app.internalUrl}/metrics`)).text()).matchAll(
           /^inference_invalid_outputs_total\{.*\} (\d+)$/gm,
         ),
       ]

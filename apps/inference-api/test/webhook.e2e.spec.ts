@@ -23,7 +23,7 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
     await waitForVersion(app, v1.version);
     webhook = await client.webhooks.create({
       name: `inference-api-test-${randomUUID().slice(0, 8)}`,
-      url: `${app.url}/webhooks/mlflow`,
+      url: `${app.internalUrl}/webhooks/mlflow`,
       events: [{ entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' }],
       secret: SECRET,
     });
@@ -39,7 +39,7 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await client.registeredModels.setAlias({ name: MODEL, alias: 'production', version: v2.version });
     await waitForVersion(app, v2.version, 20_000);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${app.internalUrl}/metrics`)).text();
     expect(metrics).toMatch(
       new RegExp(
         `inference_model_swaps_total\\{name="${MODEL}",alias="production",version="${v2.version}",trigger="webhook"\\} 1`,
@@ -53,7 +53,7 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
       const deliveryId = randomUUID();
       const timestamp = String(Math.floor(Date.now() / 1000));
       const signature = `v1,${createHmac('sha256', secret).update(`${deliveryId}.${timestamp}.${body}`).digest('base64')}`;
-      return postJson(`${app.url}/webhooks/mlflow`, body, {
+      return postJson(`${app.internalUrl}/webhooks/mlflow`, body, {
         'x-mlflow-signature': signature,
         'x-mlflow-timestamp': timestamp,
         'x-mlflow-delivery-id': deliveryId,

@@ -380,7 +380,7 @@ describe('alias moves against the real MLflow server', () => {
       const broken = await startReloadReceiver(500);
       const pushing = await createTestApp({
         INFERENCE_URLS: `${healthy.url},${broken.url}/`,
-        INFERENCE_ADMIN_TOKEN: 'reload-secret-1',
+        INFERENCE_ADMIN_TOKEN: 'reload-secret-000001',
         PUSH_TIMEOUT_MS: '2000',
       });
       try {
@@ -403,7 +403,7 @@ describe('alias moves against the real MLflow server', () => {
             {
               url: '/admin/reload',
               body: { name: model, alias: 'production' },
-              headers: expect.objectContaining({ authorization: 'Bearer reload-secret-1' }),
+              headers: expect.objectContaining({ authorization: 'Bearer reload-secret-000001' }),
             },
           ]);
         }
@@ -430,7 +430,7 @@ describe('alias moves against the real MLflow server', () => {
           expect(receiver.received[1]).toEqual({
             url: '/admin/reload',
             body: { name: model },
-            headers: expect.objectContaining({ authorization: 'Bearer reload-secret-1' }),
+            headers: expect.objectContaining({ authorization: 'Bearer reload-secret-000001' }),
           });
         }
       } finally {

@@ -51,7 +51,7 @@ describe('promote and rollback on the command line, as a user runs them', () => 
       MLFLOW_TRACKING_URI: trackingUri(),
       REGISTRY_ACTOR: 'ci-bot',
       INFERENCE_URLS: receiver.url,
-      INFERENCE_ADMIN_TOKEN: 'reload-secret-2',
+      INFERENCE_ADMIN_TOKEN: 'reload-secret-000002',
     };
     await registerTrainedVersion(mlflow, model);
     await registerTrainedVersion(mlflow, model);

@@ -42,13 +42,18 @@ export interface ExpectedSplit {
 }
 
 /** True once /ready shows both arms loaded on the expected versions and, with the log on, /ab/report shows the expected traffic settings. */
-export async function splitApplied(url: string, expected: ExpectedSplit): Promise<boolean> {
+export async function splitApplied(
+  { url, internalUrl }: { url: string; internalUrl: string },
+  expected: ExpectedSplit,
+): Promise<boolean> {
   const ready = await getJson<{ slots: { alias: string; version: string | null; state: string }[] }>(`${url}/ready`);
   const slot = (alias: string) => ready.slots.find((entry) => entry.alias === alias);
   const loaded = (alias: string, version: string) => slot(alias)?.state === 'ready' && slot(alias)?.version === version;
   if (!loaded('champion', expected.championVersion) || !loaded('challenger', expected.challengerVersion)) return false;
   if (expected.shadow === undefined) return true;
-  const report = await getJson<{ traffic: { challenger_share: number | null; shadow: boolean } }>(`${url}/ab/report`);
+  const report = await getJson<{ traffic: { challenger_share: number | null; shadow: boolean } }>(
+    `${internalUrl}/ab/report`,
+  );
   return report.traffic.challenger_share === expected.share && report.traffic.shadow === expected.shadow;
 }
 

@@ -64,13 +64,17 @@ export interface InferenceApiSpec {
   settings: Record<string, string>;
 }
 
+/** A running inference-api: `url` is its public listener (scoring), `internalUrl` the other (push, metrics, reports). */
+export type InferenceApiProcess = ServerProcess & { internalUrl: string };
+
 /**
  * The built inference-api as deployed (dist/apps/inference-api/main.js, NODE_ENV=production, JSON
- * logs) on a free port of 127.0.0.1, once its /ready answers 200.
+ * logs) on free ports of 127.0.0.1, once its /ready answers 200.
  */
-export async function startInferenceApi(spec: InferenceApiSpec): Promise<ServerProcess> {
+export async function startInferenceApi(spec: InferenceApiSpec): Promise<InferenceApiProcess> {
   const port = await freePort();
-  return startServer({
+  const internalPort = await freePort();
+  const server = await startServer({
     name: spec.name,
     command: process.execPath,
     args: [join(spec.workspaceRoot, 'dist/apps/inference-api/main.js')],
@@ -78,6 +82,7 @@ export async function startInferenceApi(spec: InferenceApiSpec): Promise<ServerP
       ...spec.env,
       NODE_ENV: 'production',
       PORT: String(port),
+      INTERNAL_PORT: String(internalPort),
       HOST: '127.0.0.1',
       MODEL_NAME: spec.modelName,
       MODEL_ALIAS: spec.modelAlias,
@@ -90,6 +95,7 @@ export async function startInferenceApi(spec: InferenceApiSpec): Promise<ServerP
     logDir: spec.logDir,
     workspaceRoot: spec.workspaceRoot,
   });
+  return Object.assign(server, { internalUrl: `http://127.0.0.1:${internalPort}` });
 }
 
 export interface TrainingRequest {

@@ -10,6 +10,7 @@ export {
   ApiTokensFormatError,
   MIN_TOKEN_LENGTH,
   ROLES,
+  secretSettingProblems,
   type ApiCaller,
   type Role,
 } from './lib/auth/api-tokens';
@@ -36,7 +37,12 @@ export {
   validateEnvironment,
 } from './lib/config/service-settings';
 export { HealthController, HealthModule, HealthResponse } from './lib/health/health.module';
-export { expiryCheckIntervalMs, httpAdapterOptions, HttpServerSettings } from './lib/http/http-server-limits';
+export {
+  createLimitedServer,
+  expiryCheckIntervalMs,
+  httpAdapterOptions,
+  HttpServerSettings,
+} from './lib/http/http-server-limits';
 export { MLFLOW_RETRY_AFTER_SECONDS, mlflowProblem, type MlflowProblemContext } from './lib/http/mlflow-problems';
 export {
   PROBLEM_CONTENT_TYPE,

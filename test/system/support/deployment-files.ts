@@ -23,15 +23,6 @@ export const DOCKER_DIR = join(workspaceRoot, 'docker');
 export const K8S_DIR = join(DOCKER_DIR, 'k8s');
 /** Read by @churn/mlflow-client straight from the environment (MLflow's own names), not by the app configs. */
 export const MLFLOW_CLIENT_VARIABLES = ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'];
-/**
- * Settings the deployment already gives for issue #18's app side (inference-api's second listener
- * and the viewer tokens of its business reads), which the app's config declares with that work.
- */
-export const PLANNED_SETTINGS: Record<App, string[]> = {
-  'inference-api': ['INTERNAL_PORT', 'API_TOKENS'],
-  'registry-admin': [],
-  'training-worker': [],
-};
 /** Settings whose values are credentials: never in a ConfigMap, never with a working default. */
 export const isSecretSetting = (name: string) => /TOKEN|SECRET|PASSWORD|_KEY$/.test(name);
 

@@ -68,9 +68,12 @@ export async function storedKeys(store: PredictionStore, model: string): Promise
   return keys;
 }
 
-/** One running inference-api process of a test, with the URL it answers on. */
+/** One running inference-api process of a test, with the URLs of its two listeners. */
 export interface InferenceReplica {
+  /** The public listener: scoring and probes. */
   url: string;
+  /** The internal listener: metrics, feedback, the A/B report, the reload push. */
+  internalUrl: string;
   process: TestProcess;
 }
 
@@ -88,10 +91,12 @@ export async function startInferenceReplica(options: {
   env?: NodeJS.ProcessEnv;
 }): Promise<InferenceReplica> {
   const port = await freePort();
+  const internalPort = await freePort();
   const app = startProcess(process.execPath, [join(workspaceRoot, 'dist/apps/inference-api/main.js')], {
     MLFLOW_TRACKING_URI: options.mlflowUrl,
     MODEL_NAME: options.model,
     PORT: String(port),
+    INTERNAL_PORT: String(internalPort),
     HOST: '127.0.0.1',
     MODEL_CACHE_DIR: options.cacheDir,
     INFERENCE_STORE_URL: options.storeUrl,
@@ -105,5 +110,5 @@ export async function startInferenceReplica(options: {
     if (!(await answers(url))) return false;
     return (await postPredict(url, options.probe)).status === 200;
   });
-  return { url, process: app };
+  return { url, internalUrl: `http://127.0.0.1:${internalPort}`, process: app };
 }

@@ -14,8 +14,10 @@ export const FEEDBACK_TOKEN = 'test-feedback-token';
 
 export interface RunningApp {
   app: NestFastifyApplication;
-  /** `http://127.0.0.1:<port>`: the app listens on a real port (webhooks and concurrency need one). */
+  /** `http://127.0.0.1:<port>` of the public listener (scoring, probes): the app listens on real ports (webhooks and concurrency need one). */
   url: string;
+  /** The internal listener's URL (admin, webhooks, metrics, model, drift, A/B report, feedback). */
+  internalUrl: string;
   close(): Promise<void>;
 }
 
@@ -32,16 +34,22 @@ export async function startApp(settings: Record<string, string>): Promise<Runnin
     ...settings,
   };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forEnvironment(environment)] }).compile();
-  const app = configureApp(
+  const { app, internal } = configureApp(
     moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
       logger: ['error'],
       bodyParser: false,
     }),
   );
+  const internalPort = await internal.listen(0, '127.0.0.1');
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    internalUrl: `http://127.0.0.1:${internalPort}`,
+    close: () => app.close(),
+  };
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

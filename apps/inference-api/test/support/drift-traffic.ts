@@ -49,7 +49,7 @@ function rareLevel(name: string, customers: readonly Customer[]): string {
 }
 
 export async function getDrift(app: RunningApp, query = ''): Promise<{ status: number; json: Record<string, any> }> {
-  const response = await fetch(`${app.url}/drift${query}`);
+  const response = await fetch(`${app.internalUrl}/drift${query}`);
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 

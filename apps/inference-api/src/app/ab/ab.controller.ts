@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 
 import { BearerTokenGuard } from '../http/bearer-token.guard';
+import { BusinessRead } from '../http/business-read.guard';
 import { ApiErrorResponse } from '../scoring/scoring.dto';
 import type { AbReportJson } from './ab-report';
 import { parseAbReportQuery } from './ab-report-query';
@@ -59,6 +60,7 @@ export class AbController {
   }
 
   @Get('ab/report')
+  @BusinessRead()
   @ApiOperation({
     summary: 'Champion/challenger report over the shared prediction log',
     description:

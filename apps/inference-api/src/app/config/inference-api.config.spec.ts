@@ -4,12 +4,29 @@ describe('validateInferenceApiConfig', () => {
   it('applies the embedded defaults when nothing is set', () => {
     const config = validateInferenceApiConfig({});
     expect(config.PORT).toBe(8000);
+    expect(config.INTERNAL_PORT).toBe(9000);
     expect(config.MLFLOW_TRACKING_URI).toBe('http://127.0.0.1:5000');
     expect(config.MODEL_NAME).toBe('churn_model');
   });
 
   it('converts PORT from the environment string', () => {
     expect(validateInferenceApiConfig({ PORT: '9123' }).PORT).toBe(9123);
+  });
+
+  it('refuses an internal listener on the public port', () => {
+    expect(() => validateInferenceApiConfig({ PORT: '9000' })).toThrow(
+      /INTERNAL_PORT must differ from PORT \(the public listener\)/,
+    );
+    expect(validateInferenceApiConfig({ PORT: '9000', INTERNAL_PORT: '9001' }).INTERNAL_PORT).toBe(9001);
+  });
+
+  it("checks API_TOKENS under every app's rules, naming the entry and never its token", () => {
+    expect(validateInferenceApiConfig({ API_TOKENS: 'ops:viewer:0123456789abcdef' }).API_TOKENS).toBe(
+      'ops:viewer:0123456789abcdef',
+    );
+    const refused = () => validateInferenceApiConfig({ API_TOKENS: 'ops:viewer:short-secret' });
+    expect(refused).toThrow(/API_TOKENS entry 1 \("ops"\) needs a token of at least 16 characters/);
+    expect(refused).not.toThrow(/short-secret/);
   });
 
   it('names the variable, its problem and its value when a setting is bad', () => {

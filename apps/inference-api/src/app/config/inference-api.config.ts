@@ -16,11 +16,13 @@ import {
   MaxLength,
   Min,
   registerDecorator,
+  ValidateBy,
   ValidateIf,
   validateSync,
+  type ValidationArguments,
 } from 'class-validator';
 
-import { HttpServerSettings } from '@churn/service-kit';
+import { ApiTokens, ApiTokensFormatError, HttpServerSettings, secretSettingProblems } from '@churn/service-kit';
 
 import { parsePredictionStoreUrl } from '../prediction-log';
 
@@ -36,6 +38,23 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Min(1)
   @Max(65535)
   PORT: number = 8000;
+
+  /**
+   * The internal listener (same HOST): admin, webhooks, metrics and business reads, for MLflow,
+   * registry-admin and Prometheus only; PORT serves the scoring routes and probes (http/listeners.ts).
+   */
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  @ValidateBy({
+    name: 'notPort',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        value !== (args?.object as InferenceApiConfig | undefined)?.PORT,
+      defaultMessage: () => '$property must differ from PORT (the public listener)',
+    },
+  })
+  INTERNAL_PORT: number = 9000;
 
   @IsString()
   HOST: string = '0.0.0.0';
@@ -223,6 +242,15 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Max(3650)
   AB_REPORT_DEFAULT_WINDOW_DAYS: number = 7;
 
+  /**
+   * Callers of the business reads on the internal listener (`GET /model`, `/drift`, `/ab/report`):
+   * `name:role+role:token` entries, comma-separated, under the rules of every app
+   * (`@churn/service-kit`'s ApiTokens); those reads need the `viewer` role once this is set.
+   * Empty: they are open to whoever reaches the internal listener (development only).
+   */
+  @IsString()
+  API_TOKENS: string = '';
+
   /** Bearer token of `POST /feedback`; empty means the endpoint answers 401 to everyone. */
   @IsString()
   FEEDBACK_TOKEN: string = '';
@@ -261,15 +289,30 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
     enableImplicitConversion: true,
     exposeDefaultValues: true,
   });
-  const errors = validateSync(config);
-  if (errors.length > 0) {
-    // class-validator's messages already start with the variable's name.
-    const problems = errors.map((error) => {
-      const shown = SECRET_SETTINGS.has(error.property) ? '(hidden)' : JSON.stringify(provided[error.property]);
-      return `${Object.values(error.constraints ?? {}).join(', ')} (got ${shown})`;
-    });
-    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  // class-validator's messages already start with the variable's name.
+  const problems = validateSync(config).map((error) => {
+    const shown = SECRET_SETTINGS.has(error.property) ? '(hidden)' : JSON.stringify(provided[error.property]);
+    return `${Object.values(error.constraints ?? {}).join(', ')} (got ${shown})`;
+  });
+  try {
+    ApiTokens.parse(config.API_TOKENS);
+  } catch (error) {
+    // The message names the entry and never its token.
+    if (!(error instanceof ApiTokensFormatError)) throw error;
+    problems.push(error.message);
   }
+  problems.push(
+    ...secretSettingProblems(
+      {
+        INFERENCE_ADMIN_TOKEN: config.INFERENCE_ADMIN_TOKEN,
+        FEEDBACK_TOKEN: config.FEEDBACK_TOKEN,
+        MLFLOW_WEBHOOK_SECRET: config.MLFLOW_WEBHOOK_SECRET,
+        TRAINING_WORKER_TOKEN: config.TRAINING_WORKER_TOKEN,
+      },
+      config.API_TOKENS,
+    ),
+  );
+  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
   return config;
 }
 
@@ -307,6 +350,7 @@ function parseBooleanSetting(value: unknown, fallback = false): unknown {
 }
 
 const SECRET_SETTINGS = new Set([
+  'API_TOKENS',
   'INFERENCE_ADMIN_TOKEN',
   'MLFLOW_WEBHOOK_SECRET',
   'TRAINING_WORKER_TOKEN',

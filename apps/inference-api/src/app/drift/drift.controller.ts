@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { BusinessRead } from '../http/business-read.guard';
 import { DriftMonitorService } from './drift-monitor.service';
 import { DriftQuery, DriftReportResponse } from './drift.dto';
 
@@ -17,6 +18,7 @@ export class DriftController {
   constructor(private readonly monitor: DriftMonitorService) {}
 
   @Get()
+  @BusinessRead()
   @ApiOperation({
     summary:
       "Drift of the live inputs against the version's training statistics: per-feature verdicts, the dataset verdict, window and alerts",

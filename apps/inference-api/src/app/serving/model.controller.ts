@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 
+import { BusinessRead } from '../http/business-read.guard';
 import { ModelNotReadyError } from '../model/model-errors';
 import { ModelSlotsService } from './model-slots.service';
 import { ModelInfoResponse, ReadyResponse } from './serving.dto';
@@ -25,6 +26,7 @@ export class ModelController {
   }
 
   @Get('model')
+  @BusinessRead()
   @ApiOperation({ summary: 'The version the configured alias serves: run, metrics, load time, source, signature' })
   @ApiOkResponse({ type: ModelInfoResponse })
   @ApiServiceUnavailableResponse({ description: 'No version loaded yet.' })

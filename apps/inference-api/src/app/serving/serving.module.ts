@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import { MlflowClient, mlflowClientOptionsFromEnv } from '@churn/mlflow-client';
+import { ApiTokens } from '@churn/service-kit';
 
 import { AbController } from '../ab/ab.controller';
 import { AbService } from '../ab/ab.service';
@@ -47,6 +48,12 @@ import { WebhooksController } from './webhooks.controller';
           timeoutMs: 10_000,
         }),
     },
+    {
+      provide: ApiTokens,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<InferenceApiConfig, true>) =>
+        ApiTokens.parse(config.get('API_TOKENS', { infer: true })),
+    },
     DriftMonitorService,
     PredictionLogService,
     {
@@ -61,6 +68,7 @@ import { WebhooksController } from './webhooks.controller';
     AbService,
   ],
   exports: [
+    ApiTokens,
     ModelSlotsService,
     TrafficService,
     PredictionLogService,

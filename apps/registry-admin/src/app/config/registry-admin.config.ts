@@ -29,6 +29,14 @@ export class RegistryAdminConfig extends ServiceSettings {
   INFERENCE_ADMIN_TOKEN: string = '';
 
   /**
+   * Bearer token sent with a rollout's reads of the replicas' `GET /ab/report`: one listed with the
+   * `viewer` role in inference-api's API_TOKENS. Empty: none sent (inference-api without API_TOKENS).
+   */
+  @IsString()
+  @Secret()
+  INFERENCE_VIEWER_TOKEN: string = '';
+
+  /**
    * HMAC key MLflow signs webhook deliveries with, given to MLflow when `POST /models/:name/webhooks`
    * registers inference-api's receiver; the same value as inference-api's MLFLOW_WEBHOOK_SECRET.
    * Empty: each registration must bring its own `secret`.

@@ -18,9 +18,14 @@ export const SCORE_BINS = 20;
 export class ReplicaReader {
   private readonly urls: string[];
 
+  /**
+   * @param viewerToken a token with the `viewer` role in inference-api's API_TOKENS, sent with the
+   *   report read (its business reads need it once that is set); empty: none sent.
+   */
   constructor(
     private readonly http: HttpService,
     inferenceUrls: string,
+    private readonly viewerToken: string,
   ) {
     this.urls = splitList(inferenceUrls).map((url) => url.replace(/\/+$/, ''));
   }
@@ -55,6 +60,7 @@ export class ReplicaReader {
         const response = await firstValueFrom(
           this.http.get<ReportFigures>(`${target}/ab/report`, {
             params: { since, score_bins: SCORE_BINS, min_labels: minLabels },
+            headers: this.viewerToken ? { authorization: `Bearer ${this.viewerToken}` } : {},
             responseType: 'json',
           }),
         );

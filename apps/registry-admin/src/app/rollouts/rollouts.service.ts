@@ -97,7 +97,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     http: HttpService,
   ) {
     this.store = new RolloutStore(mlflow);
-    this.replicas = new ReplicaReader(http, config.INFERENCE_URLS);
+    this.replicas = new ReplicaReader(http, config.INFERENCE_URLS, config.INFERENCE_VIEWER_TOKEN);
     this.leases = new RolloutLeases(mlflow, instanceName(), config.ROLLOUT_LEASE_MS);
   }
 

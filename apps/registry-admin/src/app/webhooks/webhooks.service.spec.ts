@@ -59,7 +59,7 @@ describe('WebhooksService against a server without webhooks', () => {
       mlflow,
       new ModelRegistryService(mlflow, audit),
       audit,
-      validateRegistryAdminConfig({ MLFLOW_WEBHOOK_SECRET: 'hook-secret' }),
+      validateRegistryAdminConfig({ MLFLOW_WEBHOOK_SECRET: 'hook-secret-0123456789' }),
     );
     await expect(service.list('churn_model')).rejects.toBeInstanceOf(WebhooksUnsupportedError);
     await expect(service.list('churn_model')).rejects.toMatchObject({ status: 501 });

@@ -1,4 +1,4 @@
-import { ApiTokens, ApiTokensFormatError } from './api-tokens';
+import { ApiTokens, ApiTokensFormatError, secretSettingProblems } from './api-tokens';
 
 describe('ApiTokens', () => {
   const tokens = ApiTokens.parse('alice:deployer+viewer:s3cret-0123456789, ci:trainer:t0ken:with:colons:01');
@@ -42,5 +42,26 @@ describe('ApiTokens', () => {
 
   it('does not show tokens or their digests when serialised', () => {
     expect(JSON.stringify({ tokens })).toBe('{"tokens":"ApiTokens(alice, ci)"}');
+  });
+});
+
+describe('secretSettingProblems', () => {
+  const long = (label: string) => `${label}-0123456789abcdef`;
+
+  it('accepts unset and distinct long secrets', () => {
+    expect(secretSettingProblems({ A: long('a'), B: long('b'), C: '' }, `ops:viewer:${long('ops')}`)).toEqual([]);
+  });
+
+  it('names each short, repeated or API_TOKENS-reused secret by setting, never by value', () => {
+    const problems = secretSettingProblems(
+      { RELOAD: 'short', FEEDBACK: long('same'), HOOK: long('same'), RETRAIN: long('ops') },
+      `ops:trainer:${long('ops')}`,
+    );
+    expect(problems).toEqual([
+      'RELOAD must be at least 16 characters',
+      'HOOK must differ from FEEDBACK',
+      'RETRAIN must differ from the token of API_TOKENS entry "ops"',
+    ]);
+    expect(problems.join(' ')).not.toMatch(/0123456789|short/);
   });
 });

@@ -98,3 +98,29 @@ export class ApiTokens {
     return `ApiTokens(${this.entries.map((entry) => entry.name).join(', ')})`;
   }
 }
+
+/**
+ * Every app's rule for its single-secret settings (a reload token, a webhook key…), the same as
+ * for API_TOKENS: each one set has at least {@link MIN_TOKEN_LENGTH} characters, no two are alike,
+ * and none is also a token of API_TOKENS (one leaked secret must not open two doors). Empty ones
+ * are unset. Messages name settings, never values.
+ * @param secrets setting name → value
+ */
+export function secretSettingProblems(secrets: Readonly<Record<string, string>>, apiTokens: string): string[] {
+  const problems: string[] = [];
+  let listed: ApiTokens | undefined;
+  try {
+    listed = ApiTokens.parse(apiTokens);
+  } catch {
+    // API_TOKENS' own problems are reported by its parser.
+  }
+  const set = Object.entries(secrets).filter(([, value]) => typeof value === 'string' && value !== '');
+  set.forEach(([name, value], index) => {
+    if (value.length < MIN_TOKEN_LENGTH) problems.push(`${name} must be at least ${MIN_TOKEN_LENGTH} characters`);
+    const twin = set.slice(0, index).find(([, other]) => other === value);
+    if (twin !== undefined) problems.push(`${name} must differ from ${twin[0]}`);
+    const caller = listed?.authenticate(value);
+    if (caller !== undefined) problems.push(`${name} must differ from the token of API_TOKENS entry "${caller.name}"`);
+  });
+  return problems;
+}

@@ -42,6 +42,17 @@ describe('validateEnvironment', () => {
     expect(attempt).not.toThrow(/s3cret/);
   });
 
+  it('holds every single-secret setting to the token rule: 16+ characters, not one of API_TOKENS', () => {
+    const key = 'webhook-key-0123456789';
+    expect(validateEnvironment(ExampleSettings, { WEBHOOK_KEY: key }).WEBHOOK_KEY).toBe(key);
+    expect(() => validateEnvironment(ExampleSettings, { WEBHOOK_KEY: 'short-key' })).toThrow(
+      'invalid configuration: WEBHOOK_KEY must be at least 16 characters',
+    );
+    const reused = () => validateEnvironment(ExampleSettings, { WEBHOOK_KEY: key, API_TOKENS: `ops:viewer:${key}` });
+    expect(reused).toThrow('WEBHOOK_KEY must differ from the token of API_TOKENS entry "ops"');
+    expect(reused).not.toThrow(/0123456789/);
+  });
+
   it('knows the secrets of a class, inherited ones included, and refuses a secret with a default', () => {
     expect([...secretSettingsOf(ExampleSettings)].sort()).toEqual(['API_TOKENS', 'WEBHOOK_KEY']);
     expect(() => validateEnvironment(LeakySettings, {})).toThrow(

@@ -9,12 +9,15 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, IsIn, IsInt, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
 
-import { ApiTokens, ApiTokensFormatError } from '../auth/api-tokens';
+import { ApiTokens, ApiTokensFormatError, secretSettingProblems } from '../auth/api-tokens';
 import { HttpServerSettings } from '../http/http-server-limits';
 
 const SECRETS = Symbol('service-kit:secret-settings');
 
-/** Marks a setting as secret: its value is never echoed, and it may not have a default. */
+/**
+ * Marks a setting as secret: its value is never echoed, it may not have a default, and when set it
+ * follows the token rule ({@link secretSettingProblems}; API_TOKENS has its own parser).
+ */
 export function Secret(): PropertyDecorator {
   return (target, property) => {
     const own: Set<string> =
@@ -108,6 +111,14 @@ export function validateEnvironment<T extends ServiceSettings>(
     if (!(error instanceof ApiTokensFormatError)) throw error;
     problems.push(error.message);
   }
+  const values = settings as unknown as Record<string, string>;
+  const singleSecrets = [...secrets].filter((name) => name !== 'API_TOKENS');
+  problems.push(
+    ...secretSettingProblems(
+      Object.fromEntries(singleSecrets.map((name) => [name, values[name]])),
+      settings.API_TOKENS,
+    ),
+  );
   problems.push(...check(settings));
   if (problems.length > 0) throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);
   return settings;

@@ -2,7 +2,7 @@
  * How long and how many: the HTTP server's timeouts and connection cap, as validated settings and as
  * the Fastify adapter's options that create the server with them, for every app.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 
 import { IsInt, Max, Min, ValidateBy, type ValidationArguments } from 'class-validator';
 import type { FastifyHttpOptions } from 'fastify';
@@ -50,22 +50,25 @@ export abstract class HttpServerSettings {
  * closed (Fastify's client-error handler).
  */
 export function httpAdapterOptions(settings: HttpServerSettings, bodyLimitBytes: number): FastifyHttpOptions<Server> {
-  return {
-    bodyLimit: bodyLimitBytes,
-    serverFactory: (handler) => {
-      const server = createServer(
-        {
-          headersTimeout: settings.HTTP_HEADERS_TIMEOUT_MS,
-          requestTimeout: settings.HTTP_REQUEST_TIMEOUT_MS,
-          connectionsCheckingInterval: expiryCheckIntervalMs(settings.HTTP_HEADERS_TIMEOUT_MS),
-        },
-        handler,
-      );
-      server.keepAliveTimeout = settings.HTTP_KEEP_ALIVE_TIMEOUT_MS;
-      server.maxConnections = settings.HTTP_MAX_CONNECTIONS;
-      return server;
+  return { bodyLimit: bodyLimitBytes, serverFactory: (handler) => createLimitedServer(settings, handler) };
+}
+
+/**
+ * A Node HTTP server with the limits: the one behind Fastify, and any further listener an app
+ * feeds into the same handler (inference-api's internal port).
+ */
+export function createLimitedServer(settings: HttpServerSettings, handler: RequestListener): Server {
+  const server = createServer(
+    {
+      headersTimeout: settings.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: settings.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: expiryCheckIntervalMs(settings.HTTP_HEADERS_TIMEOUT_MS),
     },
-  };
+    handler,
+  );
+  server.keepAliveTimeout = settings.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = settings.HTTP_MAX_CONNECTIONS;
+  return server;
 }
 
 /**
