@@ -105,8 +105,8 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
     it.each([
       ['latest', "alias 'latest' is reserved by MLflow"],
       ['v3', "alias 'v3' is reserved by MLflow for version references"],
-      ['has%20space', "alias 'has space' may only contain letters, digits, underscores (_) and dashes (-)"],
-      ['a%2Fb', "alias 'a/b' may only contain letters, digits, underscores (_) and dashes (-)"],
+      ['has%20space', "alias 'has space' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
+      ['a%2Fb', "alias 'a/b' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
     ])('alias %s → 400', async (alias, message) => {
       const response = await app.inject({
         method: 'PUT',
@@ -116,6 +116,28 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       });
       expect(response.statusCode).toBe(400);
       expect(response.json().detail).toBe(message);
+    });
+
+    it('a malformed model name or id in the path → 400 naming it, before MLflow is asked', async () => {
+      for (const [url, field] of [
+        ['/models/has%20space/versions', 'name'],
+        ['/models/%C3%BCml/traffic', 'name'],
+        [`/models/${model}/rollouts/a%2Fb`, 'id'],
+      ]) {
+        const response = await app.inject({ method: 'GET', url, headers: asAdmin });
+        expect({ url, status: response.statusCode, field: response.json().field }).toEqual({ url, status: 400, field });
+      }
+    });
+
+    it('a JSON null body → 400 naming body (an absent body keeps its defaults)', async () => {
+      const response = await app.inject({
+        method: 'POST',
+        url: `/models/${model}/promote`,
+        headers: { ...asAdmin, 'content-type': 'application/json' },
+        payload: 'null',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ field: 'body', detail: 'the body must be a JSON object, not null' });
     });
 
     it('a non-numeric version or target → 400 naming version / to', async () => {

@@ -42,6 +42,7 @@ export { backoffDelayMs, retryAfterMs, MAX_RETRY_AFTER_MS } from './lib/core/ret
 export { encodePathSegments } from './lib/core/paths';
 export { tagList, tagsToRecord, type Tag, type TagsInput } from './lib/core/tags';
 export {
+  ALIAS_PATTERN,
   aliasNameProblem,
   isModelName,
   MAX_ALIAS_LENGTH,

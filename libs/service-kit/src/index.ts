@@ -53,6 +53,7 @@ export {
 } from './lib/http/problem';
 export { ProblemDetailsFilter, problemAnswerFor, sendProblem } from './lib/http/problem-details.filter';
 export { redactCredentials } from './lib/http/redact';
-export { RequestValidationError, requestValidationPipe } from './lib/http/request-validation';
+export { PathParameterPipe, RequestValidationError, requestValidationPipe } from './lib/http/request-validation';
+export { type ContractOptions, type PathParameterRule } from './lib/http/openapi-contract';
 export { RouteMethods } from './lib/http/route-methods';
 export { ServiceHttpModule, type ServiceHttpOptions } from './lib/service-http/service-http.module';

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 
-import { ApiAuthModule, HealthModule, ServiceConfigModule } from '@churn/service-kit';
+import { ApiAuthModule, HealthModule, ServiceConfigModule, type ServiceDescription } from '@churn/service-kit';
 
+import { patchRegistryAdminDocument, REGISTRY_ADMIN_CONTRACT } from './api-contract';
 import { RegistryAdminConfig, validateRegistryAdminConfig } from './config/registry-admin.config';
 import { RegistryModule, RegistryServicesModule } from './registry/registry.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
@@ -44,4 +45,6 @@ export const REGISTRY_ADMIN = {
     "Promote, roll back and audit the churn model's MLflow aliases. Admin endpoints take `Authorization: Bearer <token>` (API_TOKENS).",
   // A move whose outcome MLflow left unknown is a MoveOutcomeUnknownError, never this answer.
   unavailableAdvice: 'nothing was changed, try again',
-} as const;
+  contract: REGISTRY_ADMIN_CONTRACT,
+  patchDocument: patchRegistryAdminDocument,
+} satisfies ServiceDescription;

@@ -1,5 +1,6 @@
 // Pure helpers: URI parsing, path encoding, log-batch splitting and environment options.
 import {
+  ALIAS_PATTERN,
   aliasNameProblem,
   encodePathSegments,
   isModelName,
@@ -121,13 +122,16 @@ describe('naming rules', () => {
 
   it.each([
     ['production', undefined],
-    ['ünïcode_1-a', undefined],
+    ['Ab_1-c', undefined],
+    ['ünïcode_1-a', "'ünïcode_1-a' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
     ['', 'must not be empty'],
     ['a'.repeat(256), 'must have at most 255 characters'],
-    ['a.b', "'a.b' may only contain letters, digits, underscores (_) and dashes (-)"],
+    ['a.b', "'a.b' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
     ['LATEST', "'LATEST' is reserved by MLflow"],
     ['v3', "'v3' is reserved by MLflow for version references"],
   ])('alias %j: %j', (alias, problem) => {
     expect(aliasNameProblem(alias)).toBe(problem);
+    // The one pattern of the OpenAPI documents agrees with the worded check.
+    expect(ALIAS_PATTERN.test(alias)).toBe(problem === undefined);
   });
 });

@@ -156,7 +156,7 @@ export class AliasMovesService implements OnApplicationShutdown {
    */
   async promote(request: PromoteRequest): Promise<MoveResult> {
     const alias = assertAliasName(request.alias ?? this.config.MODEL_ALIAS);
-    const to = request.to === undefined ? undefined : parseVersionNumber(request.to, 'to');
+    const to = request.to === undefined || request.to === null ? undefined : parseVersionNumber(request.to, 'to');
     const reason = checkReason(request.reason);
     const force = forceWithReason(request.force, reason);
     return this.locked(request.model, alias, async (state) => {
@@ -202,7 +202,7 @@ export class AliasMovesService implements OnApplicationShutdown {
    */
   async rollback(request: RollbackRequest): Promise<MoveResult> {
     const alias = assertAliasName(request.alias ?? this.config.MODEL_ALIAS);
-    const to = request.to === undefined ? undefined : parseVersionNumber(request.to, 'to');
+    const to = request.to === undefined || request.to === null ? undefined : parseVersionNumber(request.to, 'to');
     const reason = checkReason(request.reason);
     return this.locked(request.model, alias, async (state) => {
       const { holder, stack, versions } = state;

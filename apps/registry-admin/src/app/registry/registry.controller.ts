@@ -215,6 +215,10 @@ export class RegistryController {
       'Set champion/challenger traffic settings; fields left out keep their value. Pushed to every inference-api replica, as alias moves are.',
   })
   @ApiOkResponse({ type: TrafficChangeView })
+  @ApiConflictResponse({
+    description:
+      'A share above CHALLENGER_SHARE_CAP without a challenger, or one the promotion gates refuse (force with a reason overrides).',
+  })
   setTraffic(
     @Param('name') name: string,
     @Body() body: TrafficBody,

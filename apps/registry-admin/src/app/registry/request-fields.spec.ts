@@ -3,8 +3,8 @@ import { KeyedMutex } from './keyed-mutex';
 import { assertAliasName, checkReason, parseVersionNumber } from './request-fields';
 
 describe('request fields', () => {
-  it('accepts the aliases MLflow accepts', () => {
-    for (const alias of ['production', 'champion', 'canary-2', 'my_alias', 'v2-candidate', 'vX', 'Ünïcode'])
+  it('accepts the aliases MLflow accepts, in ASCII (as inference-api can serve them)', () => {
+    for (const alias of ['production', 'champion', 'canary-2', 'my_alias', 'v2-candidate', 'vX', '1st'])
       expect(assertAliasName(alias)).toBe(alias);
   });
 
@@ -13,8 +13,9 @@ describe('request fields', () => {
     ['latest', "alias 'latest' is reserved by MLflow"],
     ['LATEST', "alias 'LATEST' is reserved by MLflow"],
     ['V12', "alias 'V12' is reserved by MLflow for version references"],
-    ['a b', "alias 'a b' may only contain letters, digits, underscores (_) and dashes (-)"],
-    ['a/b', "alias 'a/b' may only contain letters, digits, underscores (_) and dashes (-)"],
+    ['a b', "alias 'a b' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
+    ['a/b', "alias 'a/b' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
+    ['Ünïcode', "alias 'Ünïcode' may only contain ASCII letters, digits, underscores (_) and dashes (-)"],
     ['x'.repeat(256), 'alias must have at most 255 characters'],
   ])('refuses alias %j naming the field', (alias, message) => {
     expect(() => assertAliasName(alias)).toThrow(new InvalidFieldError('alias', message.replace(/^alias /, '')));

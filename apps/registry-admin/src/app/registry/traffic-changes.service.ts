@@ -51,7 +51,11 @@ export class TrafficChangesService {
     actor: string,
     options: { rolloutId?: string } = {},
   ): Promise<TrafficChange> {
-    const { force: forceFlag, reason: reasonText, ...settings } = request;
+    const { force: forceFlag, reason: reasonText, ...given } = request;
+    // A null setting is an absent one (the document lets optional fields be null): it keeps its value.
+    const settings: Partial<TrafficSettings> = Object.fromEntries(
+      Object.entries(given).filter(([, value]) => value !== null && value !== undefined),
+    );
     if (options.rolloutId !== undefined) {
       const stored = await this.registry.setTraffic(name, settings, actor);
       return { ...stored, pushes: await this.push.pushReload(name), audit_record_id: null };

@@ -16,50 +16,85 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import { VERSION_NUMBER, VERSION_SCHEMA } from '../registry/dto/requests.dto';
 import { MAX_REASON_LENGTH } from '../registry/request-fields';
 
 const finite = { allowNaN: false, allowInfinity: false } as const;
 
 export class GuardOverrides {
-  @ApiPropertyOptional({ example: 0.01 })
+  @ApiPropertyOptional({ example: 0.01, minimum: 0, maximum: 1 })
   @IsOptional()
   @IsNumber(finite)
   @Min(0)
   @Max(1)
   max_error_rate_increase?: number;
-  @ApiPropertyOptional({ example: 1.5 })
+  @ApiPropertyOptional({ example: 1.5, minimum: 1, maximum: 100 })
   @IsOptional()
   @IsNumber(finite)
   @Min(1)
   @Max(100)
   max_latency_p99_ratio?: number;
-  @ApiPropertyOptional({ example: 25 }) @IsOptional() @IsNumber(finite) @Min(0) @Max(60_000) latency_slack_ms?: number;
-  @ApiPropertyOptional({ example: 0.2 }) @IsOptional() @IsNumber(finite) @Min(0) @Max(10) max_score_psi?: number;
-  @ApiPropertyOptional({ example: 0.1 })
+  @ApiPropertyOptional({ example: 25, minimum: 0, maximum: 60_000 })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(60_000)
+  latency_slack_ms?: number;
+  @ApiPropertyOptional({ example: 0.2, minimum: 0, maximum: 10 })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(10)
+  max_score_psi?: number;
+  @ApiPropertyOptional({ example: 0.1, minimum: 0, maximum: 1 })
   @IsOptional()
   @IsNumber(finite)
   @Min(0)
   @Max(1)
   max_positive_rate_difference?: number;
-  @ApiPropertyOptional({ example: 0.01 })
+  @ApiPropertyOptional({ example: 0.01, minimum: 1e-12, maximum: 0.5 })
   @IsOptional()
   @IsNumber(finite)
   @Min(1e-12)
   @Max(0.5)
   positive_rate_alpha?: number;
-  @ApiPropertyOptional({ example: 50 }) @IsOptional() @IsInt() @Min(1) @Max(1e9) min_scores?: number;
-  @ApiPropertyOptional({ example: 0.001 }) @IsOptional() @IsNumber(finite) @Min(1e-12) @Max(0.5) srm_alpha?: number;
-  @ApiPropertyOptional({ example: 0.02 }) @IsOptional() @IsNumber(finite) @Min(0) @Max(1) max_f1_drop?: number;
-  @ApiPropertyOptional({ example: 30 }) @IsOptional() @IsInt() @Min(1) @Max(1e9) min_labels?: number;
+  @ApiPropertyOptional({ type: 'integer', example: 50, minimum: 1, maximum: 1e9 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1e9)
+  min_scores?: number;
+  @ApiPropertyOptional({ example: 0.001, minimum: 1e-12, maximum: 0.5 })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(1e-12)
+  @Max(0.5)
+  srm_alpha?: number;
+  @ApiPropertyOptional({ example: 0.02, minimum: 0, maximum: 1 })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1)
+  max_f1_drop?: number;
+  @ApiPropertyOptional({ type: 'integer', example: 30, minimum: 1, maximum: 1e9 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1e9)
+  min_labels?: number;
 }
 
 export class StartRolloutBody {
-  @ApiProperty({ example: '3', description: 'The candidate version.' })
+  @ApiProperty({ ...VERSION_SCHEMA, example: '3', description: 'The candidate version.' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))
-  @Matches(/^[1-9]\d{0,9}$/, { message: '$property must be a positive whole version number such as 3' })
+  @Matches(VERSION_NUMBER, { message: '$property must be a positive whole version number such as 3' })
   to!: string;
 
   @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'number', minimum: 0.0001, maximum: 0.9999 },
+    minItems: 1,
+    maxItems: 20,
     example: [0.05, 0.25, 0.5],
     description:
       'Challenger shares of the steps, rising, each in (0, 1); the promotion follows the last. Default 5 % → 25 % → 50 %.',
@@ -73,7 +108,12 @@ export class StartRolloutBody {
   @Max(0.9999, { each: true })
   steps?: number[];
 
-  @ApiPropertyOptional({ example: 300, description: 'Length of one step window in seconds.' })
+  @ApiPropertyOptional({
+    example: 300,
+    minimum: 1,
+    maximum: 86_400,
+    description: 'Length of one step window in seconds.',
+  })
   @IsOptional()
   @IsNumber(finite)
   @Min(1)
@@ -81,6 +121,9 @@ export class StartRolloutBody {
   step_seconds?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1e9,
     example: 100,
     description: 'Requests each arm needs in a step before the traffic guards decide.',
   })
@@ -91,6 +134,9 @@ export class StartRolloutBody {
   min_requests?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 100,
     example: 3,
     description: 'Extra windows a step may wait for data before the rollout reverts.',
   })

@@ -52,7 +52,20 @@ export class CreateJobDto {
   @ApiPropertyOptional({
     description:
       "Schema override laid over the default Telco schema: a JSON file under the worker's DATA_DIR, or the object itself.",
-    oneOf: [{ type: 'string' }, { type: 'object' }],
+    oneOf: [
+      { type: 'string', minLength: 1 },
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          target: { type: 'string', minLength: 1 },
+          positiveLabel: { type: 'string', minLength: 1 },
+          identifiers: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 } },
+          numeric: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 } },
+          categorical: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 } },
+        },
+      },
+    ],
     example: { identifiers: ['customerID'] },
   })
   @IsOptional()

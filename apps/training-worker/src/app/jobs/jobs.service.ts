@@ -192,7 +192,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         `names ending in "${this.config.AUDIT_EXPERIMENT_SUFFIX}" hold registry-admin's audit, not training runs`,
       );
     }
-    const { schema, source } = await resolveSchema(body.schema, files);
+    const { schema, source } = await resolveSchema(body.schema ?? undefined, files);
     return {
       dataPath: data === undefined ? undefined : await resolveDataPath(data, files),
       syntheticRows: this.config.SYNTHETIC_ROWS,

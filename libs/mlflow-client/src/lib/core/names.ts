@@ -18,17 +18,25 @@ export function isModelName(name: string): boolean {
 export const MAX_ALIAS_LENGTH = 255;
 
 /**
- * What is wrong with an alias name by MLflow's own rules (`_validate_model_alias_name` and
- * `_validate_model_alias_name_reserved` in mlflow/utils/validation.py), or undefined when MLflow
- * takes it: word characters and dashes only, at most 255 of them, not `latest` (any case) and not
- * a version reference like `v3`. The text follows the field name: `alias ${problem}`.
+ * The alias names the apps accept, as one pattern (the OpenAPI documents state it): MLflow's rule
+ * (see {@link aliasNameProblem}) with ASCII letters and digits only, as inference-api's MODEL_ALIAS
+ * takes them; an alias no replica can be configured to serve is refused where it would be set.
+ */
+export const ALIAS_PATTERN = /^(?![lL][aA][tT][eE][sS][tT]$)(?![vV][0-9]+$)[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * What is wrong with an alias name, or undefined when the apps take it: MLflow's own rules
+ * (`_validate_model_alias_name` and `_validate_model_alias_name_reserved` in
+ * mlflow/utils/validation.py: word characters and dashes only, at most 255 of them, not `latest` in
+ * any case, not a version reference like `v3`), word characters limited to ASCII
+ * ({@link ALIAS_PATTERN}). The text follows the field name: `alias ${problem}`.
  * @example aliasNameProblem('v3') // "'v3' is reserved by MLflow for version references"
  */
 export function aliasNameProblem(alias: string): string | undefined {
   if (alias === '') return 'must not be empty';
   if (alias.length > MAX_ALIAS_LENGTH) return `must have at most ${MAX_ALIAS_LENGTH} characters`;
-  if (!/^[\p{L}\p{N}_-]+$/u.test(alias))
-    return `'${alias}' may only contain letters, digits, underscores (_) and dashes (-)`;
+  if (!/^[A-Za-z0-9_-]+$/.test(alias))
+    return `'${alias}' may only contain ASCII letters, digits, underscores (_) and dashes (-)`;
   if (alias.toLowerCase() === 'latest') return `'${alias}' is reserved by MLflow`;
   if (/^[vV]\d+$/.test(alias)) return `'${alias}' is reserved by MLflow for version references`;
   return undefined;

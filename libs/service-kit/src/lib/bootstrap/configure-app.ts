@@ -5,13 +5,13 @@
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
 import { ServiceSettings } from '../config/service-settings';
 import { httpAdapterOptions } from '../http/http-server-limits';
-import { stateValidationContract } from '../http/openapi-contract';
+import { stateValidationContract, type ContractOptions } from '../http/openapi-contract';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
-import { requestValidationPipe } from '../http/request-validation';
+import { PathParameterPipe, requestValidationPipe } from '../http/request-validation';
 import { RouteMethods } from '../http/route-methods';
 import { RedactingConsoleLogger } from './redacting-logger';
 
@@ -23,6 +23,10 @@ export interface ServiceDescription {
   description: string;
   /** What the caller should do after MLflow made a request fail with 503 (default `try again`). */
   unavailableAdvice?: string;
+  /** Path parameter rules and operations that never ask MLflow, for the checks and the document. */
+  contract?: ContractOptions;
+  /** Last changes to the document that depend on the app's own settings (e.g. a field required only without a default). */
+  patchDocument?: (document: OpenAPIObject, app: NestFastifyApplication) => void;
 }
 
 /** Call before `init`/`listen`: the 405 table records routes as Nest registers them. */
@@ -31,7 +35,7 @@ export function configureApp(app: NestFastifyApplication, service: ServiceDescri
   const fastify = app.getHttpAdapter().getInstance();
   const routes = RouteMethods.collect(fastify);
   routes.answerUndeclaredMethodsEarly(fastify);
-  app.useGlobalPipes(requestValidationPipe());
+  app.useGlobalPipes(new PathParameterPipe(service.contract?.pathParameters), requestValidationPipe());
   app.useGlobalFilters(
     new ProblemDetailsFilter(
       {
@@ -53,7 +57,9 @@ export function configureApp(app: NestFastifyApplication, service: ServiceDescri
         .addBearerAuth()
         .build(),
     ),
+    { withoutMlflow: ['GET /health'], ...service.contract },
   );
+  service.patchDocument?.(document, app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

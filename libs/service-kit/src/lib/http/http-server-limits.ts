@@ -50,8 +50,17 @@ export abstract class HttpServerSettings {
  * closed (Fastify's client-error handler).
  */
 export function httpAdapterOptions(settings: HttpServerSettings, bodyLimitBytes: number): FastifyHttpOptions<Server> {
-  return { bodyLimit: bodyLimitBytes, serverFactory: (handler) => createLimitedServer(settings, handler) };
+  return {
+    bodyLimit: bodyLimitBytes,
+    // Fastify answers a path parameter over 100 characters with a bare 414; names and aliases may
+    // run to 255 (MLflow's limit), so the apps' own checks answer them instead.
+    maxParamLength: MAX_PATH_PARAMETER_LENGTH,
+    serverFactory: (handler) => createLimitedServer(settings, handler),
+  };
 }
+
+/** Longest path parameter the router takes; longer ones get Fastify's 414. */
+export const MAX_PATH_PARAMETER_LENGTH = 1024;
 
 /**
  * A Node HTTP server with the limits: the one behind Fastify, and any further listener an app

@@ -1,6 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 
-import { stateValidationContract } from './openapi-contract';
+import { checkPathParameter, stateValidationContract, type ContractOptions } from './openapi-contract';
 
 describe('stateValidationContract', () => {
   const document = (): OpenAPIObject => ({
@@ -75,5 +75,51 @@ describe('stateValidationContract', () => {
     expect(paths['/jobs'].get?.responses['400']).toBeDefined();
     expect(paths['/aliases'].put?.responses['400']).toEqual({ description: 'their own words' });
     expect(paths['/health'].get?.responses['400']).toBeUndefined();
+  });
+
+  const guarded = (): OpenAPIObject => ({
+    openapi: '3.0.0',
+    info: { title: 't', version: '1' },
+    paths: {
+      '/models/{name}/versions/{version}': {
+        delete: {
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'deleted' }, '404': { description: 'their own words' } },
+          'x-required-roles': ['deployer'],
+        } as never,
+      },
+      '/health': { get: { responses: { '200': { description: 'ok' } } } },
+    },
+  });
+  const options: ContractOptions = {
+    pathParameters: {
+      version: { pattern: /^[1-9][0-9]*$/, rule: 'a version number', problem: (value) => `is not a version: ${value}` },
+      name: { pattern: /^[a-z_]+$/, rule: 'a lower-case name' },
+    },
+    withoutMlflow: ['GET /health'],
+  };
+
+  it('declares 401/403 on guarded operations, 404 on named resources and 502/503 where MLflow is asked', () => {
+    const { paths } = stateValidationContract(guarded(), options);
+    const removal = paths['/models/{name}/versions/{version}'].delete;
+    expect(Object.keys(removal?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '502', '503']);
+    expect(removal?.responses['404']).toEqual({ description: 'their own words' });
+    expect(removal?.responses['503']).toMatchObject({ headers: { 'Retry-After': { schema: { type: 'integer' } } } });
+    expect(Object.keys(paths['/health'].get?.responses ?? {})).toEqual(['200']);
+  });
+
+  it('states the patterns of path parameters and checks values against them', () => {
+    const { paths } = stateValidationContract(guarded(), options);
+    expect(paths['/models/{name}/versions/{version}'].delete?.parameters).toEqual([
+      { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z_]+$' } },
+      { name: 'version', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]*$' } },
+    ]);
+    expect(checkPathParameter('version', '3', options.pathParameters)).toBeUndefined();
+    expect(checkPathParameter('version', '0', options.pathParameters)).toBe('version is not a version: 0');
+    expect(checkPathParameter('name', 'A', options.pathParameters)).toBe('name must be a lower-case name');
+    expect(checkPathParameter('other', '!', options.pathParameters)).toBeUndefined();
   });
 });

@@ -2,20 +2,37 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
+import { ALIAS_PATTERN } from '@churn/mlflow-client';
+
 import { MAX_REASON_LENGTH } from '../request-fields';
 
-const VERSION_NUMBER = /^[1-9]\d{0,9}$/;
+/** A version as MLflow numbers them, as text (JSON numbers are taken too). */
+export const VERSION_NUMBER = /^[1-9][0-9]{0,9}$/;
+/** How the document states a version field: decimal text or a whole number. */
+export const VERSION_SCHEMA = {
+  oneOf: [
+    { type: 'string', pattern: VERSION_NUMBER.source },
+    { type: 'integer', minimum: 1, maximum: 9_999_999_999 },
+  ],
+};
+/** How the document states an alias field (the rule of aliasNameProblem). */
+const ALIAS_SCHEMA = { type: 'string', pattern: ALIAS_PATTERN.source, maxLength: 255 } as const;
 const VERSION_MESSAGE = '$property must be a positive whole version number such as 3';
 /** Versions arrive as JSON numbers or decimal text; both become MLflow's text form. */
 const versionText = ({ value }: { value: unknown }): unknown => (typeof value === 'number' ? String(value) : value);
 
 export class PromoteBody {
-  @ApiPropertyOptional({ example: 'production', description: 'Alias to move; MODEL_ALIAS when absent.' })
+  @ApiPropertyOptional({
+    ...ALIAS_SCHEMA,
+    example: 'production',
+    description: 'Alias to move; MODEL_ALIAS when absent.',
+  })
   @IsOptional()
   @IsString()
   alias?: string;
 
   @ApiPropertyOptional({
+    ...VERSION_SCHEMA,
     example: '3',
     description: 'Version to promote; the latest with gate_passed=true when absent.',
   })
@@ -37,12 +54,17 @@ export class PromoteBody {
 }
 
 export class RollbackBody {
-  @ApiPropertyOptional({ example: 'production', description: 'Alias to roll back; MODEL_ALIAS when absent.' })
+  @ApiPropertyOptional({
+    ...ALIAS_SCHEMA,
+    example: 'production',
+    description: 'Alias to roll back; MODEL_ALIAS when absent.',
+  })
   @IsOptional()
   @IsString()
   alias?: string;
 
   @ApiPropertyOptional({
+    ...VERSION_SCHEMA,
     example: '1',
     description: 'Explicit target; the previous holder from the audit when absent.',
   })
@@ -59,7 +81,7 @@ export class RollbackBody {
 }
 
 export class SetAliasBody {
-  @ApiProperty({ example: '2' })
+  @ApiProperty({ ...VERSION_SCHEMA, example: '2' })
   @Transform(versionText)
   @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
   version!: string;
@@ -84,19 +106,27 @@ export class ReasonQuery {
   reason?: string;
 }
 
+/** MLflow's page tokens are base64 text; anything else would reach MLflow's search and fail there. */
+const PAGE_TOKEN = /^[A-Za-z0-9+/=_-]+$/;
+
 export class HistoryQuery {
   @ApiPropertyOptional({ example: 'production', description: 'Only this alias; every alias when absent.' })
   @IsOptional()
   @IsString()
   alias?: string;
 
-  @ApiPropertyOptional({ description: 'next_page_token of the previous page.' })
+  @ApiPropertyOptional({
+    description: 'next_page_token of the previous page.',
+    pattern: PAGE_TOKEN.source,
+    maxLength: 4096,
+  })
   @IsOptional()
   @IsString()
+  @Matches(PAGE_TOKEN, { message: '$property must be a next_page_token this API gave (base64 text)' })
   @MaxLength(4096)
   page_token?: string;
 
-  @ApiPropertyOptional({ example: 50, minimum: 1, maximum: 1000 })
+  @ApiPropertyOptional({ type: 'integer', example: 50, minimum: 1, maximum: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -123,7 +153,12 @@ export class TrafficBody {
   @IsBoolean()
   shadow?: boolean;
 
-  @ApiPropertyOptional({ example: 'spring-2026', description: 'Salt of the sticky per-customer split.' })
+  @ApiPropertyOptional({
+    example: 'spring-2026',
+    description: 'Salt of the sticky per-customer split.',
+    pattern: '^\\S[\\s\\S]{0,199}$',
+    maxLength: 200,
+  })
   @IsOptional()
   @IsString()
   @Matches(/^\S.{0,199}$/s, { message: '$property must be 1 to 200 characters, not starting with a space' })

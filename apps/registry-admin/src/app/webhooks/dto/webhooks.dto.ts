@@ -1,18 +1,39 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUrl, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength, MinLength, ValidateBy } from 'class-validator';
 
 import { ControlAuditView } from '../../registry/dto/responses.dto';
 
+/** http(s), then visible ASCII only: a URI as RFC 3986 writes it (the document's `format: uri`). */
+const HTTP_URL_PATTERN = /^https?:\/\/[!-~]+$/;
+
+/** An http(s) URL with a host, in {@link HTTP_URL_PATTERN}, that the WHATWG URL parser (Node's `URL`) takes. */
+function IsHttpUrl(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isHttpUrl',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string' || !HTTP_URL_PATTERN.test(value)) return false;
+        try {
+          return new URL(value).hostname !== '';
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () => '$property must be an http(s) URL such as http://inference-api:9000',
+    },
+  });
+}
+
 export class RegisterWebhookBody {
   @ApiProperty({
-    example: 'http://inference-api:8000',
+    example: 'http://inference-api:9000',
+    format: 'uri',
+    pattern: HTTP_URL_PATTERN.source,
+    maxLength: 2048,
     description:
-      "inference-api's base URL, or its receiver URL ending in /webhooks/mlflow (the path is added when missing).",
+      "The base URL of inference-api's internal listener, or its receiver URL ending in /webhooks/mlflow (the path is added when missing).",
   })
-  @IsUrl(
-    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
-    { message: '$property must be an http(s) URL such as http://inference-api:8000' },
-  )
+  @IsHttpUrl()
   @MaxLength(2048)
   url!: string;
 

@@ -1,0 +1,68 @@
+/**
+ * What registry-admin's OpenAPI document states beyond its DTOs: the rules of its path parameters
+ * (checked by the kit's pipe before any handler, so a malformed name never reaches MLflow), the
+ * cross-field rule of `force` and `reason`, and a webhook `secret` that is required exactly when
+ * MLFLOW_WEBHOOK_SECRET gives no default.
+ */
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+
+import { ALIAS_PATTERN, aliasNameProblem, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+import type { ContractOptions } from '@churn/service-kit';
+
+import { RegistryAdminConfig } from './config/registry-admin.config';
+import { VERSION_NUMBER } from './registry/dto/requests.dto';
+
+export const REGISTRY_ADMIN_CONTRACT: ContractOptions = {
+  pathParameters: {
+    name: { pattern: MODEL_NAME_PATTERN, rule: MODEL_NAME_RULE, maxLength: 255 },
+    alias: {
+      pattern: ALIAS_PATTERN,
+      rule: 'an alias name (ASCII letters, digits, _ -; not latest or v<number>)',
+      problem: aliasNameProblem,
+    },
+    version: {
+      pattern: VERSION_NUMBER,
+      rule: 'a positive whole version number such as 3',
+      problem: (value) => `must be a positive whole version number such as 3 (got ${JSON.stringify(value)})`,
+    },
+    // Rollout ids are MLflow run ids, webhook ids MLflow's own: letters, digits and dashes.
+    id: { pattern: /^[A-Za-z0-9_-]{1,128}$/, rule: 'an id of ASCII letters, digits, _ and - (at most 128)' },
+  },
+};
+
+/** Bodies where `force: true` needs a `reason` (request-fields.ts checks it). */
+const FORCE_NEEDS_REASON = ['PromoteBody', 'SetAliasBody', 'TrafficBody'];
+
+/** The last changes to the document, from registry-admin's own settings. */
+export function patchRegistryAdminDocument(document: OpenAPIObject, app: NestFastifyApplication): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  for (const name of FORCE_NEEDS_REASON) {
+    const schema = schemas[name];
+    if (schema === undefined) continue;
+    // force absent, null or false; or a reason with something besides spaces (a blank one counts as none).
+    schema['anyOf'] = [
+      { properties: { force: { enum: [false, null] } } },
+      { required: ['reason'], properties: { reason: { type: 'string', pattern: '\\S' } } },
+    ];
+  }
+  const traffic = schemas['TrafficBody'];
+  if (traffic !== undefined) {
+    // ...and at least one setting given, not null (request-fields: "challenger_share or shadow or salt must be given").
+    const given = (name: string, type: string) => ({ required: [name], properties: { [name]: { type } } });
+    traffic['allOf'] = [
+      { anyOf: traffic['anyOf'] },
+      { anyOf: [given('challenger_share', 'number'), given('shadow', 'boolean'), given('salt', 'string')] },
+    ];
+    delete traffic['anyOf'];
+    // So the body itself is required, though each of its fields is optional.
+    const body = document.paths['/models/{name}/traffic']?.put?.requestBody as { required?: boolean } | undefined;
+    if (body !== undefined) body.required = true;
+  }
+  const webhook = schemas['RegisterWebhookBody'] as
+    { required?: string[]; properties?: Record<string, Record<string, unknown>> } | undefined;
+  if (webhook !== undefined && app.get(RegistryAdminConfig).MLFLOW_WEBHOOK_SECRET === '') {
+    webhook.required = [...new Set([...(webhook.required ?? []), 'secret'])];
+    delete webhook.properties?.['secret']?.['nullable'];
+  }
+}
