@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { tagsToRecord } from '@churn/mlflow-client';
+import { freePort } from '@churn/service-kit/testing';
 
 import { startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { getDrift, heavilyShiftedCustomers, sendTraffic } from './support/drift-traffic';
@@ -15,7 +16,6 @@ import {
   telcoCustomers,
   WORKSPACE_ROOT,
 } from './support/model-fixtures';
-import { freePort } from './support/python-processes';
 
 const client = mlflowClient();
 const TRAINING_WORKER_MAIN = join(WORKSPACE_ROOT, 'dist/apps/training-worker/main.js');

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ModelVersion } from '@churn/mlflow-client';
-import { ownMlflowServerArgs } from '@churn/service-kit/testing';
+import { freePort, ownMlflowServerArgs } from '@churn/service-kit/testing';
 
 import { postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
-import { freePort, startPythonServer, type PythonServer } from './support/python-processes';
+import { startPythonServer, type PythonServer } from './support/python-processes';
 
 const MODEL = 'iapi_outage';
 

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { pinnedPython } from '@churn/service-kit/testing';
+
 import { ADMIN_TOKEN, postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { mlflowClient, TELCO_CSV } from './support/model-fixtures';
-import { python } from './support/python-processes';
 
 const MODEL = 'iapi_sklearn';
 
@@ -29,11 +30,15 @@ describe('a scikit-learn pipeline converted with skl2onnx and logged from Python
 
   beforeAll(async () => {
     const outputPath = join(mkdtempSync(join(tmpdir(), 'iapi-sklearn-')), 'output.json');
-    const run = spawnSync(python(), [join(__dirname, 'python/log_sklearn_models.py'), TELCO_CSV, MODEL, outputPath], {
-      encoding: 'utf8',
-      env: { ...process.env },
-      timeout: 180_000,
-    });
+    const run = spawnSync(
+      pinnedPython(),
+      [join(__dirname, 'python/log_sklearn_models.py'), TELCO_CSV, MODEL, outputPath],
+      {
+        encoding: 'utf8',
+        env: { ...process.env },
+        timeout: 180_000,
+      },
+    );
     if (run.status !== 0) throw new Error(`log_sklearn_models.py failed (${run.status}):\n${run.stderr}`);
     output = JSON.parse(readFileSync(outputPath, 'utf8')) as PythonOutput;
     const client = mlflowClient();

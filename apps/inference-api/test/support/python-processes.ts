@@ -1,28 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 
+import { pinnedPython } from '@churn/service-kit/testing';
+
 import { waitFor } from './app-harness';
-
-export function python(): string {
-  const interpreter = process.env['CHURN_PYTHON'];
-  if (!interpreter)
-    throw new Error('CHURN_PYTHON is not set: run the tests through apps/inference-api/jest.config.cjs');
-  return interpreter;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface PythonServer {
   url: string;
@@ -48,8 +30,8 @@ export async function startPythonServer(
   const logFile = join(logDir, `python-${port}.log`);
   const out = openSync(logFile, 'a');
   // The venv's bin folder goes first on PATH: `mlflow models serve` starts `uvicorn` by name.
-  const path = `${dirname(python())}${delimiter}${process.env['PATH'] ?? ''}`;
-  const child = spawn(python(), args, {
+  const path = `${dirname(pinnedPython())}${delimiter}${process.env['PATH'] ?? ''}`;
+  const child = spawn(pinnedPython(), args, {
     env: { ...process.env, PATH: path, PYTHONUNBUFFERED: '1', ...env },
     stdio: ['ignore', out, out],
     detached: true,
