@@ -29,6 +29,11 @@ const { champion: CHAMPION, challenger: CHALLENGER } = TRAFFIC_ALIASES;
 const WATCH_MS = 500;
 /** Beyond two lease times, how long an abort sent to another replica waits for the driver to end the rollout. */
 const ABORT_HANDOVER_MS = 10_000;
+/**
+ * How long a new rollout waits before it looks for a simultaneous start on another replica: longer
+ * than a start takes from its `created_at` to its state being readable in MLflow.
+ */
+const START_SETTLE_MS = 1_000;
 
 export class RolloutNotFoundError extends RegistryAdminError {
   override readonly name = 'RolloutNotFoundError';
@@ -249,9 +254,14 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /**
    * Another replica may have started a rollout of the model at the same moment: the one created
    * first goes on; this one, if later, ends at once (`aborted`, never having taken traffic).
+   * MLflow has no compare-and-set, so this reads only after {@link START_SETTLE_MS}: a start not
+   * visible by then was created after this one's `created_at` (given clocks within that much), so
+   * its replica sees this one as earlier and yields. Reading at once let two starts each see only
+   * itself (one CI run of rollout-replicas.e2e answered 201 twice).
    * @throws {ConflictError} naming the rollout that goes on
    */
   private async yieldToEarlierStart(state: RolloutState): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, START_SETTLE_MS));
     const [first] = (await this.store.active(state.model))
       .map((entry) => entry.state)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
