@@ -31,30 +31,25 @@ export const REGISTRY_ADMIN_CONTRACT: ContractOptions = {
   },
 };
 
-/** Bodies where `force: true` needs a `reason` (request-fields.ts checks it). */
-const FORCE_NEEDS_REASON = ['PromoteBody', 'SetAliasBody', 'TrafficBody'];
+/**
+ * `force: true` needs a `reason` (request-fields.ts checks it): force absent, null or false; or a
+ * reason with something besides spaces (a blank one counts as none).
+ */
+const FORCE_NEEDS_REASON = [
+  { properties: { force: { enum: [false, null] } } },
+  { required: ['reason'], properties: { reason: { type: 'string', pattern: '\\S' } } },
+];
+
+/** A traffic change gives at least one setting, not null ("challenger_share or shadow or salt must be given"). */
+const given = (name: string, type: string) => ({ required: [name], properties: { [name]: { type } } });
+const ONE_TRAFFIC_SETTING = [given('challenger_share', 'number'), given('shadow', 'boolean'), given('salt', 'string')];
 
 /** The last changes to the document, from registry-admin's own settings. */
 export function patchRegistryAdminDocument(document: OpenAPIObject, app: NestFastifyApplication): void {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
-  for (const name of FORCE_NEEDS_REASON) {
-    const schema = schemas[name];
-    if (schema === undefined) continue;
-    // force absent, null or false; or a reason with something besides spaces (a blank one counts as none).
-    schema['anyOf'] = [
-      { properties: { force: { enum: [false, null] } } },
-      { required: ['reason'], properties: { reason: { type: 'string', pattern: '\\S' } } },
-    ];
-  }
-  const traffic = schemas['TrafficBody'];
-  if (traffic !== undefined) {
-    // ...and at least one setting given, not null (request-fields: "challenger_share or shadow or salt must be given").
-    const given = (name: string, type: string) => ({ required: [name], properties: { [name]: { type } } });
-    traffic['allOf'] = [
-      { anyOf: traffic['anyOf'] },
-      { anyOf: [given('challenger_share', 'number'), given('shadow', 'boolean'), given('salt', 'string')] },
-    ];
-    delete traffic['anyOf'];
+  for (const name of ['PromoteBody', 'SetAliasBody']) if (schemas[name]) schemas[name]['anyOf'] = FORCE_NEEDS_REASON;
+  if (schemas['TrafficBody']) {
+    schemas['TrafficBody']['allOf'] = [{ anyOf: FORCE_NEEDS_REASON }, { anyOf: ONE_TRAFFIC_SETTING }];
     // So the body itself is required, though each of its fields is optional.
     const body = document.paths['/models/{name}/traffic']?.put?.requestBody as { required?: boolean } | undefined;
     if (body !== undefined) body.required = true;

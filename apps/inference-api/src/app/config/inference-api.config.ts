@@ -302,15 +302,7 @@ export function validateInferenceApiConfig(environment: Record<string, unknown>)
     problems.push(error.message);
   }
   problems.push(
-    ...secretSettingProblems(
-      {
-        INFERENCE_ADMIN_TOKEN: config.INFERENCE_ADMIN_TOKEN,
-        FEEDBACK_TOKEN: config.FEEDBACK_TOKEN,
-        MLFLOW_WEBHOOK_SECRET: config.MLFLOW_WEBHOOK_SECRET,
-        TRAINING_WORKER_TOKEN: config.TRAINING_WORKER_TOKEN,
-      },
-      config.API_TOKENS,
-    ),
+    ...secretSettingProblems(Object.fromEntries(TOKEN_SETTINGS.map((name) => [name, config[name]])), config.API_TOKENS),
   );
   if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
   return config;
@@ -349,11 +341,11 @@ function parseBooleanSetting(value: unknown, fallback = false): unknown {
   return value;
 }
 
-const SECRET_SETTINGS = new Set([
-  'API_TOKENS',
+/** The single-secret settings, held to every app's token rule (secretSettingProblems). */
+const TOKEN_SETTINGS = [
   'INFERENCE_ADMIN_TOKEN',
   'MLFLOW_WEBHOOK_SECRET',
   'TRAINING_WORKER_TOKEN',
   'FEEDBACK_TOKEN',
-  'INFERENCE_STORE_URL',
-]);
+] as const;
+const SECRET_SETTINGS = new Set<string>(['API_TOKENS', 'INFERENCE_STORE_URL', ...TOKEN_SETTINGS]);
