@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+
 // The store is inference-api's own code, not a lib with an alias; this suite tests it against the
 // real PostgreSQL server the system-test project knows how to start.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -204,6 +207,87 @@ function asStored(r: PredictionRecord, label?: { actual: 0 | 1; labelledAt: numb
   };
 }
 
+/** A fixed-seed generator (mulberry32), so that a failing window can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Rows at random milliseconds over eight minutes: every variant, two shares, users, shadows. */
+function scatteredTraffic(random: () => number, count: number): PredictionRecord[] {
+  return Array.from({ length: count }, (_, i) => {
+    const variant = (['production', 'champion', 'challenger'] as const)[Math.floor(random() * 3)];
+    const probability = random();
+    const shadowProbability = random();
+    return record({
+      requestId: `scattered-${String(i).padStart(4, '0')}`,
+      receivedAt: T0 + Math.floor(random() * 8 * MINUTE),
+      userId: random() < 0.1 ? null : `user-${Math.floor(random() * 40)}`,
+      variant,
+      alias: variant,
+      version: random() < 0.5 ? '1' : '2',
+      probability,
+      prediction: probability >= 0.5 ? 1 : 0,
+      trafficShare: variant === 'production' ? null : random() < 0.7 ? 0.5 : 0.25,
+      shadow:
+        random() < 0.3
+          ? {
+              alias: 'challenger',
+              version: '2',
+              probability: shadowProbability,
+              prediction: shadowProbability >= 0.5 ? 1 : 0,
+            }
+          : null,
+    });
+  });
+}
+
+/** Distinct users per A/B side among `records` routed with `share`, counted by hand. */
+function handAssignments(
+  records: readonly PredictionRecord[],
+  share: number,
+): { champion: number; challenger: number } {
+  const users = (variant: Variant) =>
+    new Set(
+      records
+        .filter((r) => r.variant === variant && r.trafficShare === share && r.userId !== null)
+        .map((r) => r.userId),
+    ).size;
+  return { champion: users('champion'), challenger: users('challenger') };
+}
+
+const within = (records: readonly PredictionRecord[], since?: number, until?: number) =>
+  records.filter(
+    (r) => (since === undefined || r.receivedAt >= since) && (until === undefined || r.receivedAt < until),
+  );
+
+/** Empties the rollup tables behind the store's back, as a store created by an earlier release would have them. */
+async function emptyRollups(url: string): Promise<void> {
+  const statements = ['DELETE FROM prediction_minutes', 'DELETE FROM prediction_minute_users'];
+  if (url.startsWith('sqlite:')) {
+    const db = new Database(url.slice('sqlite:'.length));
+    try {
+      for (const statement of statements) db.exec(statement);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 const byKey = (a: PredictionRecord, b: PredictionRecord) =>
   a.receivedAt - b.receivedAt || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0) || a.row - b.row;
 
@@ -211,9 +295,10 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
   describe(`the prediction store on ${backend}`, () => {
     let replicaA: PredictionStore;
     let replicaB: PredictionStore;
+    let url: string;
 
     beforeEach(async () => {
-      const url = await freshDatabase()();
+      url = await freshDatabase()();
       replicaA = openPredictionStore(url);
       replicaB = openPredictionStore(url);
       // Two replicas starting together create the schema once, without failing each other.
@@ -387,6 +472,78 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
         champion: 2,
         challenger: 2,
       });
+    });
+
+    it('answers any window from per-minute rollups and raw edges as a hand computation does, after retention too', async () => {
+      const random = seededRandom(17);
+      const records = scatteredTraffic(random, 300);
+      for (let start = 0; start < records.length; start += 37)
+        await (start % 2 ? replicaA : replicaB).insert(records.slice(start, start + 37));
+      // A retried batch adds nothing.
+      expect(await replicaA.insert(records.slice(0, 37))).toEqual({ duplicates: [] });
+      const labels = labelsFor(records);
+      await replicaB.recordFeedback(labels, { now: T0 + 10 * MINUTE, windowMs: 60 * MINUTE });
+
+      const windows: [number | undefined, number | undefined][] = [
+        [undefined, undefined],
+        [T0 + MINUTE, T0 + 5 * MINUTE], // whole minutes only
+        [T0 + 61_234, T0 + 61_999], // inside one minute
+        [T0 + 59_999, T0 + 120_001], // one millisecond past each edge
+        [undefined, T0 + 150_000],
+        [T0 + 150_000, undefined],
+      ];
+      for (let i = 0; i < 20; i++) {
+        const since = random() < 0.15 ? undefined : T0 - MINUTE + Math.floor(random() * 10 * MINUTE);
+        const until = random() < 0.15 ? undefined : (since ?? T0) + 1 + Math.floor(random() * 6 * MINUTE);
+        windows.push([since, until]);
+      }
+      // Bounds on a row's own millisecond: since includes it, until excludes it.
+      const times = records.map((r) => r.receivedAt).sort((x, y) => x - y);
+      for (let i = 0; i < 8; i++) windows.push([times[10 + i * 25], times[90 + i * 25]]);
+      const check = async (kept: readonly PredictionRecord[]) => {
+        for (const [since, until] of windows) {
+          const query = { modelName: MODEL, since, until };
+          const inWindow = within(kept, since, until);
+          expectAggregatesToMatch(await replicaA.aggregate(query), handAggregate(inWindow, labels));
+          for (const share of [0.5, 0.25])
+            expect({
+              since,
+              until,
+              share,
+              users: await replicaB.assignments({ ...query, trafficShare: share }),
+            }).toEqual({
+              since,
+              until,
+              share,
+              users: handAssignments(inWindow, share),
+            });
+        }
+      };
+      await check(records);
+
+      // Retention cutting a minute in two, by age and then by size.
+      const cutoff = T0 + 3 * MINUTE + 30_123;
+      await replicaB.applyRetention({ cutoff, maxRows: 0, batchRows: 50 });
+      const young = records.filter((r) => r.receivedAt >= cutoff);
+      await check(young);
+      await replicaA.applyRetention({ cutoff, maxRows: 60, batchRows: 7 });
+      await check([...young].sort(byKey).slice(-60));
+    });
+
+    it('fills empty rollups from the predictions already logged when the schema is migrated', async () => {
+      const records = scatteredTraffic(seededRandom(5), 120);
+      await replicaA.insert(records);
+      const before = await replicaB.aggregate({ modelName: MODEL, since: T0 + MINUTE });
+      await emptyRollups(url);
+      expect(await replicaB.aggregate({ modelName: MODEL, since: T0 + MINUTE })).not.toEqual(before);
+      await replicaB.migrate();
+      expectAggregatesToMatch(await replicaB.aggregate({ modelName: MODEL, since: T0 + MINUTE }), before);
+      expect(await replicaA.assignments({ modelName: MODEL, trafficShare: 0.5 })).toEqual(
+        handAssignments(records, 0.5),
+      );
+      // Once filled, a second migration adds nothing.
+      await replicaA.migrate();
+      expectAggregatesToMatch(await replicaB.aggregate({ modelName: MODEL }), handAggregate(records, []));
     });
 
     it('deletes predictions received before the cutoff and orphaned labels older than it', async () => {

@@ -10,6 +10,8 @@ import { PredictionReportReader, readReport, ReportUnavailableError } from './pr
 // The A/B report's queries in their own thread (the real thread code, compiled in the thread by
 // jiti), on a SQLite log large enough that its aggregate takes a while: the calling thread keeps
 // turning meanwhile, an overrun is cut off with a Retry-After, and the next report works again.
+// Every row lies inside one minute and the window starts after that minute's first millisecond, so
+// the report reads raw rows rather than per-minute rollups: its slowest path.
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
 const ROWS = 200_000;
@@ -36,7 +38,7 @@ describe('PredictionReportReader', () => {
         const variant = i % 2 ? 'champion' : 'challenger';
         insert.run(
           `req-${i}`,
-          T0 + i,
+          T0 + 1 + Math.floor((i * 59_000) / ROWS),
           `user-${i % 1000}`,
           variant,
           variant,
@@ -70,11 +72,11 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
     return reader;
   }
 
-  const query = { modelName: 'churn_model', since: T0, until: T0 + ROWS, trafficShare: 0.5 };
+  const query = { modelName: 'churn_model', since: T0 + 1, until: T0 + 60_000, trafficShare: 0.5 };
 
   it('answers what the store answers, while this thread keeps turning', async () => {
     const reader = threadReader(60_000);
-    await reader.read({ ...query, until: T0 + 10 }); // the thread's start and compile, not measured
+    await reader.read({ ...query, until: T0 + 2 }); // the thread's start and compile, not measured
     // Turns of this thread's event loop while the report runs: a query on this thread would allow none.
     let turns = 0;
     const ticker = setInterval(() => turns++, 5);
@@ -99,7 +101,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
 
   it('gives up on an overrunning report with a Retry-After, and the next one works again', async () => {
     const reader = threadReader(60_000);
-    await reader.read({ ...query, until: T0 + 10 });
+    await reader.read({ ...query, until: T0 + 2 });
     const impatient = reader as unknown as { options: { timeoutMs: number } };
     impatient.options.timeoutMs = 5;
     const overrun = reader.read(query);

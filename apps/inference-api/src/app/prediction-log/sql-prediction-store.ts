@@ -1,4 +1,15 @@
 import {
+  addToRollups,
+  MINUTE_USERS,
+  MINUTES,
+  rolledUpAssignments,
+  rolledUpCounts,
+  rollupSchemaStatements,
+  splitRange,
+  trimRollups,
+  USER_ROWS_PER_STATEMENT,
+} from './prediction-rollups';
+import {
   PredictionStoreInputError,
   type FeedbackLabel,
   type FeedbackOutcome,
@@ -21,6 +32,7 @@ import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database'
 const PREDICTIONS = 'prediction_log';
 const FEEDBACK = 'prediction_feedback';
 const REJECTED = 'prediction_log_rejected';
+const LOG_TABLES = [PREDICTIONS, FEEDBACK, REJECTED, MINUTES, MINUTE_USERS];
 
 /** Columns of {@link PREDICTIONS} in insert order; `row` is a reserved word in PostgreSQL, hence `row_index`. */
 const PREDICTION_COLUMNS = [
@@ -103,6 +115,7 @@ function schemaStatements(keyText: string): string[] {
       record TEXT NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS ${REJECTED}_rejected_at ON ${REJECTED} (rejected_at)`,
+    ...rollupSchemaStatements(PREDICTIONS, keyText),
   ];
 }
 
@@ -140,10 +153,10 @@ export class SqlPredictionStore implements PredictionStore {
   /** Whether every table of the log exists in the role's schema (PostgreSQL's catalogue). */
   private async migrated(): Promise<boolean> {
     const rows = await this.database.all(
-      'SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (?, ?, ?)',
-      [PREDICTIONS, FEEDBACK, REJECTED],
+      'SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (?, ?, ?, ?, ?)',
+      LOG_TABLES,
     );
-    return Number(rows[0]?.['present']) === 3;
+    return Number(rows[0]?.['present']) === LOG_TABLES.length;
   }
 
   async insert(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
@@ -153,24 +166,24 @@ export class SqlPredictionStore implements PredictionStore {
       // SQLite runs in this process: one compiled single-row statement per row is its fastest bulk
       // insert. PostgreSQL is a round trip away: a few statements of many rows each.
       const conflicts: PredictionRecord[] = [];
+      const inserted: PredictionRecord[] = [];
       if (this.kind === 'sqlite') {
         const changes = await tx.runEach(insertSql(1), records.map(recordValues));
-        changes.forEach((changed, index) => {
-          if (changed === 0) conflicts.push(records[index]);
-        });
+        changes.forEach((changed, index) => (changed === 0 ? conflicts : inserted).push(records[index]));
       } else {
         for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
           const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
-          const inserted = await tx.all(
+          const written = await tx.all(
             `${insertSql(chunk.length)} RETURNING request_id, row_index`,
             chunk.flatMap(recordValues),
           );
           const keys = new Set(
-            inserted.map((row) => keyOf({ requestId: String(row.request_id), row: Number(row.row_index) })),
+            written.map((row) => keyOf({ requestId: String(row.request_id), row: Number(row.row_index) })),
           );
-          for (const record of chunk) if (!keys.delete(keyOf(record))) conflicts.push(record);
+          for (const record of chunk) (keys.delete(keyOf(record)) ? inserted : conflicts).push(record);
         }
       }
+      await addToRollups(tx, inserted, this.kind === 'sqlite' ? 1 : USER_ROWS_PER_STATEMENT);
       return { duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
     });
   }
@@ -265,58 +278,48 @@ export class SqlPredictionStore implements PredictionStore {
     }
   }
 
+  /** Counts and shadow sums from the per-minute rollups (see prediction-rollups.ts), labels joined from the feedback side. */
   async aggregate(query: PredictionQuery): Promise<VariantAggregate[]> {
     const range = rangeFilter(query);
-    const rows = await this.database.all(
+    const counts = await rolledUpCounts(this.database, PREDICTIONS, query.modelName, splitRange(query));
+    // Feedback first (CROSS JOIN keeps SQLite's join order): labels are the smaller side.
+    const labelRows = await this.database.all(
       `SELECT p.variant, p.alias, p.version,
-         COUNT(*) AS count,
-         COUNT(f.actual) AS labelled,
+         COUNT(*) AS labelled,
          SUM(CASE WHEN f.actual = 1 AND p.prediction = 1 THEN 1 ELSE 0 END) AS true_positives,
          SUM(CASE WHEN f.actual = 0 AND p.prediction = 1 THEN 1 ELSE 0 END) AS false_positives,
          SUM(CASE WHEN f.actual = 0 AND p.prediction = 0 THEN 1 ELSE 0 END) AS true_negatives,
-         SUM(CASE WHEN f.actual = 1 AND p.prediction = 0 THEN 1 ELSE 0 END) AS false_negatives,
-         COUNT(p.shadow_probability) AS shadow_count,
-         SUM(CASE WHEN p.shadow_prediction = p.prediction THEN 1 ELSE 0 END) AS shadow_agreements,
-         COALESCE(SUM(p.shadow_probability - p.probability), 0) AS shadow_difference_sum,
-         COALESCE(SUM(ABS(p.shadow_probability - p.probability)), 0) AS shadow_abs_difference_sum,
-         MAX(ABS(p.shadow_probability - p.probability)) AS shadow_abs_difference_max
-       FROM ${PREDICTIONS} p LEFT JOIN ${FEEDBACK} f ON f.request_id = p.request_id AND f.row_index = p.row_index
-       WHERE ${range.sql}
-       GROUP BY p.variant, p.alias, p.version
-       ORDER BY p.variant, p.alias, p.version`,
+         SUM(CASE WHEN f.actual = 1 AND p.prediction = 0 THEN 1 ELSE 0 END) AS false_negatives
+       FROM ${FEEDBACK} f CROSS JOIN ${PREDICTIONS} p
+       WHERE p.request_id = f.request_id AND p.row_index = f.row_index AND ${range.sql}
+       GROUP BY p.variant, p.alias, p.version`,
       range.params,
     );
-    return rows.map((row) => ({
-      variant: row.variant as Variant,
-      alias: String(row.alias),
-      version: String(row.version),
-      count: Number(row.count),
-      labelled: Number(row.labelled),
-      truePositives: Number(row.true_positives),
-      falsePositives: Number(row.false_positives),
-      trueNegatives: Number(row.true_negatives),
-      falseNegatives: Number(row.false_negatives),
-      shadowCount: Number(row.shadow_count),
-      shadowAgreements: Number(row.shadow_agreements),
-      shadowDifferenceSum: Number(row.shadow_difference_sum),
-      shadowAbsDifferenceSum: Number(row.shadow_abs_difference_sum),
-      shadowAbsDifferenceMax: row.shadow_abs_difference_max === null ? null : Number(row.shadow_abs_difference_max),
-    }));
+    const labels = new Map(labelRows.map((row) => [JSON.stringify([row.variant, row.alias, row.version]), row]));
+    return counts
+      .map((group) => {
+        const row = labels.get(JSON.stringify([group.variant, group.alias, group.version]));
+        return {
+          ...group,
+          labelled: Number(row?.labelled ?? 0),
+          truePositives: Number(row?.true_positives ?? 0),
+          falsePositives: Number(row?.false_positives ?? 0),
+          trueNegatives: Number(row?.true_negatives ?? 0),
+          falseNegatives: Number(row?.false_negatives ?? 0),
+        };
+      })
+      .sort(
+        (a, b) =>
+          compareText(a.variant, b.variant) || compareText(a.alias, b.alias) || compareText(a.version, b.version),
+      );
   }
 
   async assignments(query: PredictionQuery & { trafficShare: number }): Promise<VariantAssignments> {
     if (!Number.isFinite(query.trafficShare))
       throw new PredictionStoreInputError('trafficShare', `must be a finite number, got ${query.trafficShare}`);
-    const range = rangeFilter(query);
-    const rows = await this.database.all(
-      `SELECT p.variant, COUNT(DISTINCT p.user_id) AS users
-       FROM ${PREDICTIONS} p
-       WHERE ${range.sql} AND p.traffic_share = ? AND p.variant IN ('champion', 'challenger')
-       GROUP BY p.variant`,
-      [...range.params, query.trafficShare],
-    );
-    const users = (variant: Variant) => Number(rows.find((row) => row.variant === variant)?.users ?? 0);
-    return { champion: users('champion'), challenger: users('challenger') };
+    rangeFilter(query);
+    const users = await rolledUpAssignments(this.database, PREDICTIONS, query, splitRange(query));
+    return { champion: users.get('champion') ?? 0, challenger: users.get('challenger') ?? 0 };
   }
 
   async applyRetention(policy: RetentionPolicy): Promise<RetentionOutcome> {
@@ -352,6 +355,14 @@ export class SqlPredictionStore implements PredictionStore {
         return excess > 0 ? [Math.min(excess, policy.batchRows)] : undefined;
       });
     }
+    if (outcome.predictions > 0)
+      await this.database.transaction(async (tx) => {
+        // SQLite's transaction already holds the write lock; PostgreSQL's writers add to the
+        // rollups after their rows, so holding them off the table keeps both in step.
+        if (this.kind === 'postgres')
+          await tx.run(`LOCK TABLE ${MINUTES}, ${MINUTE_USERS} IN SHARE ROW EXCLUSIVE MODE`);
+        await trimRollups(tx, PREDICTIONS);
+      });
     // A label whose prediction is still logged stays with it; one that never found its
     // prediction (or lost it just now) goes once it is itself older than the cutoff.
     outcome.feedback = await this.database.run(
@@ -373,6 +384,11 @@ export class SqlPredictionStore implements PredictionStore {
   close(): Promise<void> {
     return this.database.close();
   }
+}
+
+/** Byte order for the ASCII names grouped on, as SQL's ORDER BY gave them. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function keyOf(key: LabelKey): string {

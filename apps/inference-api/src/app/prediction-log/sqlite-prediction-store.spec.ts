@@ -118,6 +118,8 @@ describe('the prediction store on one SQLite file', () => {
         { name: 'prediction_feedback' },
         { name: 'prediction_log' },
         { name: 'prediction_log_rejected' },
+        { name: 'prediction_minute_users' },
+        { name: 'prediction_minutes' },
       ]);
     } finally {
       inspector.close();

@@ -1,0 +1,366 @@
+/**
+ * Per-minute rollups of the prediction log, kept in the same transaction as the rows they count, so
+ * that the A/B report reads a few thousand rollup rows instead of every prediction in its window:
+ * over two million rows the raw aggregate and the distinct-user count took about a second each, on
+ * a thread that shares the cores with /predict. Labels are not rolled up (they arrive later and can
+ * change); the report joins them from the feedback table, which is the smaller side.
+ *
+ * The SQL is plain enough for SQLite and PostgreSQL alike, as everywhere in the store.
+ */
+import type { PredictionQuery, PredictionRecord, Variant, VariantAggregate } from './prediction-store';
+import type { SqlExecutor, SqlTransaction, SqlValue } from './sql-database';
+
+export const MINUTES = 'prediction_minutes';
+export const MINUTE_USERS = 'prediction_minute_users';
+export const MINUTE_MS = 60_000;
+
+/** The minute holding `ms` (floored, negative times included), as its first millisecond. */
+export function minuteOf(ms: number): number {
+  return ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+}
+
+/** {@link minuteOf} in SQL, for a BIGINT column: both engines truncate `%`, hence the double modulo. */
+function minuteSql(column: string): string {
+  return `(${column} - ((${column} % ${MINUTE_MS}) + ${MINUTE_MS}) % ${MINUTE_MS})`;
+}
+
+const A_B_VARIANTS = `('champion', 'challenger')`;
+
+/** What one (model, minute, variant, alias, version) holds besides its key. */
+const MINUTE_SUMS = `COUNT(*), COUNT(shadow_probability),
+  SUM(CASE WHEN shadow_prediction = prediction THEN 1 ELSE 0 END),
+  SUM(shadow_probability - probability), SUM(ABS(shadow_probability - probability)),
+  MAX(ABS(shadow_probability - probability))`;
+const MINUTE_COLUMNS =
+  'model_name, minute, variant, alias, version, count, shadow_count, shadow_agreements, shadow_difference_sum, shadow_abs_difference_sum, shadow_abs_difference_max';
+const USER_COLUMNS = 'model_name, traffic_share, variant, minute, user_id';
+
+/**
+ * The rollup tables, and their first filling from predictions logged before they existed (a store
+ * created by an earlier release). The filling runs only while the minute table is empty, which
+ * with predictions present happens once; the users first, as their condition reads that table.
+ */
+export function rollupSchemaStatements(predictions: string, keyText: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${MINUTES} (
+      model_name ${keyText} NOT NULL,
+      minute BIGINT NOT NULL,
+      variant ${keyText} NOT NULL,
+      alias ${keyText} NOT NULL,
+      version ${keyText} NOT NULL,
+      count BIGINT NOT NULL,
+      shadow_count BIGINT NOT NULL,
+      shadow_agreements BIGINT NOT NULL,
+      shadow_difference_sum DOUBLE PRECISION,
+      shadow_abs_difference_sum DOUBLE PRECISION,
+      shadow_abs_difference_max DOUBLE PRECISION,
+      PRIMARY KEY (model_name, minute, variant, alias, version)
+    )`,
+    // Retention clears minutes across models.
+    `CREATE INDEX IF NOT EXISTS ${MINUTES}_minute ON ${MINUTES} (minute)`,
+    `CREATE TABLE IF NOT EXISTS ${MINUTE_USERS} (
+      model_name ${keyText} NOT NULL,
+      traffic_share DOUBLE PRECISION NOT NULL,
+      variant ${keyText} NOT NULL,
+      minute BIGINT NOT NULL,
+      user_id ${keyText} NOT NULL,
+      PRIMARY KEY (model_name, traffic_share, variant, minute, user_id)
+    )`,
+    `CREATE INDEX IF NOT EXISTS ${MINUTE_USERS}_minute ON ${MINUTE_USERS} (minute)`,
+    `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
+     SELECT DISTINCT model_name, traffic_share, variant, ${minuteSql('received_at')}, user_id FROM ${predictions}
+     WHERE ${userRowsSql()} AND NOT EXISTS (SELECT 1 FROM ${MINUTES})`,
+    `INSERT INTO ${MINUTES} (${MINUTE_COLUMNS})
+     SELECT model_name, ${minuteSql('received_at')}, variant, alias, version, ${MINUTE_SUMS} FROM ${predictions}
+     WHERE NOT EXISTS (SELECT 1 FROM ${MINUTES})
+     GROUP BY model_name, ${minuteSql('received_at')}, variant, alias, version`,
+  ];
+}
+
+/** Rows the sample-ratio check counts: A/B-routed, with a user id. */
+function userRowsSql(prefix = ''): string {
+  return `${prefix}traffic_share IS NOT NULL AND ${prefix}user_id IS NOT NULL AND ${prefix}variant IN ${A_B_VARIANTS}`;
+}
+
+interface MinuteSums {
+  key: SqlValue[];
+  count: number;
+  shadowCount: number;
+  shadowAgreements: number;
+  shadowDifferenceSum: number;
+  shadowAbsDifferenceSum: number;
+  shadowAbsDifferenceMax: number | null;
+}
+
+/**
+ * Adds freshly inserted records to the rollups (same transaction as the insert, so a rollback
+ * takes both back). Another replica adding to the same minute at once is summed by the upsert;
+ * keys go in one sorted order, so two PostgreSQL writers never wait on each other's rows in a
+ * cycle. `rowsPerStatement`: 1 for SQLite (one compiled statement run per row is its fastest bulk
+ * insert, and VALUES lists of varying length would churn its statement cache), many for
+ * PostgreSQL, where each statement is a round trip.
+ */
+export async function addToRollups(
+  tx: SqlTransaction,
+  records: readonly PredictionRecord[],
+  rowsPerStatement: number,
+): Promise<void> {
+  const { minutes, users } = rollupRows(records);
+  if (minutes.length > 0) await tx.runEach(MINUTE_UPSERT, minutes);
+  if (rowsPerStatement === 1) {
+    if (users.length > 0) await tx.runEach(userInsertSql(1), users);
+    return;
+  }
+  for (let start = 0; start < users.length; start += rowsPerStatement) {
+    const chunk = users.slice(start, start + rowsPerStatement);
+    await tx.run(userInsertSql(chunk.length), chunk.flat());
+  }
+}
+
+/** Users per multi-row INSERT on PostgreSQL: 5 parameters each, far below its bound. */
+export const USER_ROWS_PER_STATEMENT = 500;
+
+function userInsertSql(rows: number): string {
+  return `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS}) VALUES ${new Array<string>(rows).fill('(?, ?, ?, ?, ?)').join(', ')}
+    ON CONFLICT DO NOTHING`;
+}
+
+const MINUTE_UPSERT = `INSERT INTO ${MINUTES} (${MINUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (model_name, minute, variant, alias, version) DO UPDATE SET
+    count = ${MINUTES}.count + excluded.count,
+    shadow_count = ${MINUTES}.shadow_count + excluded.shadow_count,
+    shadow_agreements = ${MINUTES}.shadow_agreements + excluded.shadow_agreements,
+    shadow_difference_sum = COALESCE(${MINUTES}.shadow_difference_sum + excluded.shadow_difference_sum, ${MINUTES}.shadow_difference_sum, excluded.shadow_difference_sum),
+    shadow_abs_difference_sum = COALESCE(${MINUTES}.shadow_abs_difference_sum + excluded.shadow_abs_difference_sum, ${MINUTES}.shadow_abs_difference_sum, excluded.shadow_abs_difference_sum),
+    shadow_abs_difference_max = CASE
+      WHEN ${MINUTES}.shadow_abs_difference_max IS NULL OR excluded.shadow_abs_difference_max > ${MINUTES}.shadow_abs_difference_max
+      THEN excluded.shadow_abs_difference_max ELSE ${MINUTES}.shadow_abs_difference_max END`;
+
+/** The records' sums per minute group and their distinct A/B users per minute, as parameter rows in key order. */
+function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[][]; users: SqlValue[][] } {
+  const minutes = new Map<string, MinuteSums>();
+  const users = new Map<string, SqlValue[]>();
+  for (const record of records) {
+    const minute = minuteOf(record.receivedAt);
+    const key = [record.modelName, minute, record.variant, record.alias, record.version];
+    const id = JSON.stringify(key);
+    let sums = minutes.get(id);
+    if (!sums) {
+      sums = {
+        key,
+        count: 0,
+        shadowCount: 0,
+        shadowAgreements: 0,
+        shadowDifferenceSum: 0,
+        shadowAbsDifferenceSum: 0,
+        shadowAbsDifferenceMax: null,
+      };
+      minutes.set(id, sums);
+    }
+    sums.count++;
+    if (record.shadow) {
+      const difference = record.shadow.probability - record.probability;
+      sums.shadowCount++;
+      if (record.shadow.prediction === record.prediction) sums.shadowAgreements++;
+      sums.shadowDifferenceSum += difference;
+      sums.shadowAbsDifferenceSum += Math.abs(difference);
+      sums.shadowAbsDifferenceMax = Math.max(sums.shadowAbsDifferenceMax ?? 0, Math.abs(difference));
+    }
+    if (record.trafficShare !== null && record.userId !== null && record.variant !== 'production') {
+      const userKey = [record.modelName, record.trafficShare, record.variant, minute, record.userId];
+      users.set(JSON.stringify(userKey), userKey);
+    }
+  }
+  const inKeyOrder = <T>(rows: Map<string, T>) => [...rows.keys()].sort().map((id) => rows.get(id) as T);
+  return {
+    minutes: inKeyOrder(minutes).map((sums) => [
+      ...sums.key,
+      sums.count,
+      sums.shadowCount,
+      sums.shadowAgreements,
+      sums.shadowCount > 0 ? sums.shadowDifferenceSum : null,
+      sums.shadowCount > 0 ? sums.shadowAbsDifferenceSum : null,
+      sums.shadowAbsDifferenceMax,
+    ]),
+    users: inKeyOrder(users),
+  };
+}
+
+/**
+ * How a query's [since, until) splits: whole minutes read from the rollups, and at most two
+ * partial minutes at its edges read from the predictions themselves.
+ */
+export interface RangeSplit {
+  /** Whole minutes [from, to) as minute starts; undefined when the range holds none. */
+  minutes: { from: number | undefined; to: number | undefined } | undefined;
+  /** Sub-minute ranges to read raw. */
+  edges: { since: number | undefined; until: number | undefined }[];
+}
+
+export function splitRange(query: Pick<PredictionQuery, 'since' | 'until'>): RangeSplit {
+  const { since, until } = query;
+  const from = since === undefined ? undefined : minuteOf(since) === since ? since : minuteOf(since) + MINUTE_MS;
+  const to = until === undefined ? undefined : minuteOf(until);
+  if (from !== undefined && to !== undefined && from >= to) return { minutes: undefined, edges: [{ since, until }] };
+  const edges: RangeSplit['edges'] = [];
+  if (since !== undefined && from !== since) edges.push({ since, until: from });
+  if (until !== undefined && to !== until) edges.push({ since: to, until });
+  return { minutes: { from, to }, edges };
+}
+
+/** `minute` bounds of {@link RangeSplit.minutes}, as SQL and parameters. */
+function minutesFilter(
+  minutes: NonNullable<RangeSplit['minutes']>,
+  prefix: string,
+): { sql: string; params: SqlValue[] } {
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  if (minutes.from !== undefined) {
+    clauses.push(`${prefix}minute >= ?`);
+    params.push(minutes.from);
+  }
+  if (minutes.to !== undefined) {
+    clauses.push(`${prefix}minute < ?`);
+    params.push(minutes.to);
+  }
+  return { sql: clauses.length === 0 ? '1 = 1' : clauses.join(' AND '), params };
+}
+
+function receivedFilter(edge: RangeSplit['edges'][number]): { sql: string; params: SqlValue[] } {
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  if (edge.since !== undefined) {
+    clauses.push('p.received_at >= ?');
+    params.push(edge.since);
+  }
+  if (edge.until !== undefined) {
+    clauses.push('p.received_at < ?');
+    params.push(edge.until);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+type GroupCounts = Omit<
+  VariantAggregate,
+  'labelled' | 'truePositives' | 'falsePositives' | 'trueNegatives' | 'falseNegatives'
+>;
+
+/** Counts and shadow sums per (variant, alias, version): whole minutes from the rollups, edges raw. */
+export async function rolledUpCounts(
+  db: SqlExecutor,
+  predictions: string,
+  modelName: string,
+  split: RangeSplit,
+): Promise<GroupCounts[]> {
+  const parts: { sql: string; params: SqlValue[] }[] = [];
+  if (split.minutes) {
+    const filter = minutesFilter(split.minutes, '');
+    parts.push({
+      sql: `SELECT variant, alias, version, SUM(count) AS count, SUM(shadow_count) AS shadow_count,
+              SUM(shadow_agreements) AS shadow_agreements, SUM(shadow_difference_sum) AS shadow_difference_sum,
+              SUM(shadow_abs_difference_sum) AS shadow_abs_difference_sum, MAX(shadow_abs_difference_max) AS shadow_abs_difference_max
+            FROM ${MINUTES} WHERE model_name = ? AND ${filter.sql} GROUP BY variant, alias, version`,
+      params: [modelName, ...filter.params],
+    });
+  }
+  for (const edge of split.edges) {
+    const filter = receivedFilter(edge);
+    parts.push({
+      sql: `SELECT variant, alias, version, COUNT(*) AS count, COUNT(shadow_probability) AS shadow_count,
+              SUM(CASE WHEN shadow_prediction = prediction THEN 1 ELSE 0 END) AS shadow_agreements,
+              SUM(shadow_probability - probability) AS shadow_difference_sum,
+              SUM(ABS(shadow_probability - probability)) AS shadow_abs_difference_sum,
+              MAX(ABS(shadow_probability - probability)) AS shadow_abs_difference_max
+            FROM ${predictions} p WHERE p.model_name = ? AND ${filter.sql} GROUP BY variant, alias, version`,
+      params: [modelName, ...filter.params],
+    });
+  }
+  const groups = new Map<string, GroupCounts>();
+  for (const part of parts)
+    for (const row of await db.all(part.sql, part.params)) {
+      const id = JSON.stringify([row.variant, row.alias, row.version]);
+      const group = groups.get(id) ?? {
+        variant: row.variant as Variant,
+        alias: String(row.alias),
+        version: String(row.version),
+        count: 0,
+        shadowCount: 0,
+        shadowAgreements: 0,
+        shadowDifferenceSum: 0,
+        shadowAbsDifferenceSum: 0,
+        shadowAbsDifferenceMax: null,
+      };
+      group.count += Number(row.count);
+      group.shadowCount += Number(row.shadow_count);
+      group.shadowAgreements += Number(row.shadow_agreements ?? 0);
+      group.shadowDifferenceSum += Number(row.shadow_difference_sum ?? 0);
+      group.shadowAbsDifferenceSum += Number(row.shadow_abs_difference_sum ?? 0);
+      if (row.shadow_abs_difference_max !== null)
+        group.shadowAbsDifferenceMax = Math.max(
+          group.shadowAbsDifferenceMax ?? 0,
+          Number(row.shadow_abs_difference_max),
+        );
+      groups.set(id, group);
+    }
+  return [...groups.values()].filter((group) => group.count > 0);
+}
+
+/** Distinct users per A/B side among rows routed with `trafficShare`: whole minutes from the rollups, edges raw. */
+export async function rolledUpAssignments(
+  db: SqlExecutor,
+  predictions: string,
+  query: { modelName: string; trafficShare: number },
+  split: RangeSplit,
+): Promise<Map<string, number>> {
+  const parts: { sql: string; params: SqlValue[] }[] = [];
+  if (split.minutes) {
+    const filter = minutesFilter(split.minutes, '');
+    parts.push({
+      sql: `SELECT variant, user_id FROM ${MINUTE_USERS} WHERE model_name = ? AND traffic_share = ? AND variant IN ${A_B_VARIANTS} AND ${filter.sql}`,
+      params: [query.modelName, query.trafficShare, ...filter.params],
+    });
+  }
+  for (const edge of split.edges) {
+    const filter = receivedFilter(edge);
+    parts.push({
+      sql: `SELECT p.variant, p.user_id FROM ${predictions} p
+            WHERE p.model_name = ? AND p.traffic_share = ? AND ${userRowsSql('p.')} AND ${filter.sql}`,
+      params: [query.modelName, query.trafficShare, ...filter.params],
+    });
+  }
+  const rows = await db.all(
+    `SELECT u.variant, COUNT(DISTINCT u.user_id) AS users FROM (${parts.map((part) => part.sql).join(' UNION ALL ')}) u
+     GROUP BY u.variant`,
+    parts.flatMap((part) => part.params),
+  );
+  return new Map(rows.map((row) => [String(row.variant), Number(row.users)]));
+}
+
+/**
+ * Brings the rollups back in line with the predictions after retention deleted some: minutes
+ * before the oldest row left are dropped, and that row's minute, possibly cut in two, is counted
+ * again from the rows. Run in a transaction that holds writers off the rollups.
+ */
+export async function trimRollups(tx: SqlExecutor, predictions: string): Promise<void> {
+  const [{ oldest }] = await tx.all(`SELECT MIN(received_at) AS oldest FROM ${predictions}`);
+  if (oldest === null || oldest === undefined) {
+    await tx.run(`DELETE FROM ${MINUTES}`);
+    await tx.run(`DELETE FROM ${MINUTE_USERS}`);
+    return;
+  }
+  const minute = minuteOf(Number(oldest));
+  await tx.run(`DELETE FROM ${MINUTES} WHERE minute <= ?`, [minute]);
+  await tx.run(`DELETE FROM ${MINUTE_USERS} WHERE minute <= ?`, [minute]);
+  await tx.run(
+    `INSERT INTO ${MINUTES} (${MINUTE_COLUMNS})
+     SELECT model_name, CAST(? AS BIGINT), variant, alias, version, ${MINUTE_SUMS} FROM ${predictions}
+     WHERE received_at >= ? AND received_at < ? GROUP BY model_name, variant, alias, version`,
+    [minute, minute, minute + MINUTE_MS],
+  );
+  await tx.run(
+    `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
+     SELECT DISTINCT model_name, traffic_share, variant, CAST(? AS BIGINT), user_id FROM ${predictions}
+     WHERE received_at >= ? AND received_at < ? AND ${userRowsSql()}`,
+    [minute, minute, minute + MINUTE_MS],
+  );
+}
