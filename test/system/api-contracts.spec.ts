@@ -4,8 +4,8 @@
 // and a time budget, and must find no failure (which includes no 5xx). The apps run on a real MLflow
 // holding one trained version, so the fuzzer reaches past "model not found"; training jobs it
 // starts run on small synthetic data. Operation-level exceptions live in tools/contracts/<app>.toml,
-// each with its reason. inference-api is not here yet: it has not adopted the kit's error answers
-// and contract statement (issue 16).
+// each with its reason. inference-api is fuzzed on both its listeners (each serves its own
+// document), with the operations that take their own secret sent those (tools/contracts/inference-api.toml).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +16,20 @@ import { TELCO_CSV } from './support/telco';
 
 const TOKEN = 'contract-fuzzer-0123456789abcdef';
 const API_TOKENS = `fuzzer:viewer+deployer+trainer:${TOKEN}`;
+/** inference-api's own secrets, which its toml sends to the operations that take them. */
+const INFERENCE_SECRETS = {
+  INFERENCE_ADMIN_TOKEN: 'contract-admin-0123456789abcdef',
+  FEEDBACK_TOKEN: 'contract-feedback-0123456789abcd',
+};
 const built = (name: string) => join(workspaceRoot, 'dist/apps', name, 'main.js');
 
 interface AppUnderTest {
-  name: 'registry-admin' | 'training-worker';
+  name: 'registry-admin' | 'training-worker' | 'inference-api';
   env: Record<string, string>;
   /** tools/contracts/<name>.toml, when the app has operation-level settings. */
   config?: string;
+  /** Listeners besides PORT whose documents are fuzzed too, by the setting that names their port. */
+  otherListeners?: string[];
 }
 
 const APPS: AppUnderTest[] = [
@@ -31,6 +38,12 @@ const APPS: AppUnderTest[] = [
     name: 'training-worker',
     env: { API_TOKENS, SYNTHETIC_ROWS: '300', WORKER_ID: 'contract-test' },
     config: join(workspaceRoot, 'tools/contracts/training-worker.toml'),
+  },
+  {
+    name: 'inference-api',
+    env: { API_TOKENS, ...INFERENCE_SECRETS, MAX_BATCH_ROWS: '50', SHADOW_QUEUE_SIZE: '10' },
+    config: join(workspaceRoot, 'tools/contracts/inference-api.toml'),
+    otherListeners: ['INTERNAL_PORT'],
   },
 ];
 
@@ -62,6 +75,25 @@ describe('API contracts: schemathesis finds nothing against each running app', (
     if (trained.code !== 0) throw new Error(`training exited with ${trained.code}:\n${trained.output}`);
   }, 420_000);
 
+  /** Points `production` at version 1 again, whatever registry-admin's fuzzing did to aliases. */
+  async function servedAlias(): Promise<void> {
+    const response = await fetch(`${mlflow.url}/api/2.0/mlflow/registered-models/alias`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'churn_model', alias: 'production', version: '1' }),
+    });
+    if (!response.ok) throw new Error(`setting churn_model@production: ${response.status} ${await response.text()}`);
+  }
+
+  /** Waits until inference-api answers /ready: the fuzzer's valid predictions need a loaded model. */
+  async function servedModel(url: string): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while ((await fetch(`${url}/ready`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline) throw new Error('inference-api did not load churn_model@production');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   afterAll(() => {
     for (const process of started) process.signalGroup('SIGKILL');
     mlflow?.kill();
@@ -71,11 +103,17 @@ describe('API contracts: schemathesis finds nothing against each running app', (
   it.each(APPS)(
     '$name: 0 failures over every operation of its document',
     async (app) => {
+      if (app.name === 'inference-api') await servedAlias();
       const port = await freePort();
+      const otherPorts = new Map<string, number>();
+      for (const setting of app.otherListeners ?? []) otherPorts.set(setting, await freePort());
       const server = startProcess(process.execPath, [built(app.name)], {
         PORT: String(port),
         HOST: '127.0.0.1',
         MLFLOW_TRACKING_URI: mlflow.url,
+        MODEL_CACHE_DIR: join(dataDir, `${app.name}-model-cache`),
+        INFERENCE_STORE_URL: `sqlite:${join(dataDir, `${app.name}-predictions.db`)}`,
+        ...Object.fromEntries([...otherPorts].map(([setting, other]) => [setting, String(other)])),
         ...app.env,
       });
       stopWithThisProcess(server.child.pid as number);
@@ -87,30 +125,35 @@ describe('API contracts: schemathesis finds nothing against each running app', (
           throw new Error(`${app.name} did not come up:\n${server.output}`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      const run = await runToCompletion(
-        process.execPath,
-        [
-          join(workspaceRoot, 'tools/contracts/schemathesis.mjs'),
-          `--document=${url}/docs-json`,
-          `--url=${url}`,
-          `--token=${TOKEN}`,
-          '--seed=1',
-          '--max-examples=10',
-          '--max-time=120',
-          ...(app.config ? [`--config=${app.config}`] : []),
-        ],
-        {},
-        600_000,
-      );
-      const failures = /^failures: (\d+)$/m.exec(run.output)?.[1];
-      // The whole report on failure: each case with its curl to reproduce it.
-      expect({ failures, code: run.code, report: failures === '0' ? '' : run.output }).toEqual({
-        failures: '0',
-        code: 0,
-        report: '',
-      });
-      expect(run.output).toMatch(/API Operations:\s+Selected: (\d+)\/\1\s+Tested: \1\b/);
+      if (app.name === 'inference-api') await servedModel(url);
+      for (const base of [url, ...[...otherPorts.values()].map((other) => `http://127.0.0.1:${other}`)]) {
+        const run = await runToCompletion(
+          process.execPath,
+          [
+            join(workspaceRoot, 'tools/contracts/schemathesis.mjs'),
+            `--document=${base}/docs-json`,
+            `--url=${base}`,
+            `--token=${TOKEN}`,
+            '--seed=1',
+            '--max-examples=10',
+            '--max-time=120',
+            ...(app.config ? [`--config=${app.config}`] : []),
+          ],
+          // The toml reads the app's own secrets from the environment.
+          INFERENCE_SECRETS,
+          600_000,
+        );
+        const failures = /^failures: (\d+)$/m.exec(run.output)?.[1];
+        // The whole report on failure: each case with its curl to reproduce it.
+        expect({ base, failures, code: run.code, report: failures === '0' ? '' : run.output }).toEqual({
+          base,
+          failures: '0',
+          code: 0,
+          report: '',
+        });
+        expect(run.output).toMatch(/API Operations:\s+Selected: (\d+)\/\1\s+Tested: \1\b/);
+      }
     },
-    720_000,
+    1_200_000,
   );
 });

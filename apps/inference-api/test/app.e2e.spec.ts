@@ -118,7 +118,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     const response = await postJson(`${app.url}/predict`, { ...customers[0], ...change });
     expect(response.status).toBe(400);
     expect(response.json.field).toBe(field);
-    expect(response.json.message).toMatch(message);
+    expect(response.json.detail).toMatch(message);
   });
 
   it('answers 400 naming the row and field of a bad value in a batch', async () => {
@@ -134,16 +134,16 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(missing.status).toBe(400);
     expect(missing.json).toMatchObject({
       field: 'tenure',
-      message: 'tenure: required feature is missing (send null for an unknown value)',
+      detail: 'tenure: required feature is missing (send null for an unknown value)',
     });
     const malformed = await postJson(`${app.url}/predict`, '{"tenure": 1,');
     expect(malformed.status).toBe(400);
-    expect(malformed.json.message).toMatch(/^body: malformed JSON/);
+    expect(malformed.json.detail).toMatch(/^body: malformed JSON/);
     const literalNaN = await postJson(`${app.url}/predict`, '{"tenure": NaN}');
     expect(literalNaN.status).toBe(400);
     expect((await postJson(`${app.url}/predict`, '42')).status).toBe(400);
     const empty = await postJson(`${app.url}/predict`, { customers: [] });
-    expect(empty.json).toMatchObject({ statusCode: 400, field: 'customers' });
+    expect(empty.json).toMatchObject({ status: 400, field: 'customers' });
     const badId = await postJson(`${app.url}/predict`, { ...customers[0], request_id: { id: 1 } });
     expect(badId.json.field).toBe('request_id');
   });
@@ -154,10 +154,42 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       Array.from({ length: 51 }, () => customers[0]),
     );
     expect(tooMany.status).toBe(413);
-    expect(tooMany.json.message).toMatch(/51 customers exceed the limit of 50/);
+    expect(tooMany.json.detail).toMatch(/51 customers exceed the limit of 50/);
     const huge = await postJson(`${app.url}/predict`, { ...customers[0], padding: 'x'.repeat(70_000) });
     expect(huge.status).toBe(413);
-    expect(huge.json.message).toMatch(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/);
+    expect(huge.json.detail).toMatch(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/);
+  });
+
+  it('answers errors as RFC 9457 problem details, and 405 with Allow for a method a path does not take', async () => {
+    const bad = await postJson(`${app.url}/predict`, { ...customers[0], tenure: 'ten' });
+    expect({ type: bad.headers.get('content-type'), body: bad.json }).toEqual({
+      type: 'application/problem+json; charset=utf-8',
+      body: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: expect.stringMatching(/^tenure: /),
+        field: 'tenure',
+      },
+    });
+    const getPredict = await fetch(`${app.url}/predict`);
+    expect({ status: getPredict.status, allow: getPredict.headers.get('allow') }).toEqual({
+      status: 405,
+      allow: 'POST',
+    });
+    const deleteReport = await fetch(`${app.internalUrl}/ab/report`, { method: 'DELETE' });
+    expect({ status: deleteReport.status, allow: deleteReport.headers.get('allow') }).toEqual({
+      status: 405,
+      allow: expect.stringMatching(/^GET\b/),
+    });
+    // A path of the other listener stays unknown here, whatever the method.
+    const elsewhere = await fetch(`${app.url}/ab/report`, { method: 'DELETE' });
+    expect({ status: elsewhere.status, allow: elsewhere.headers.get('allow') }).toEqual({ status: 404, allow: null });
+    const nowhere = await fetch(`${app.url}/nowhere`);
+    expect({ type: nowhere.headers.get('content-type'), body: await nowhere.json() }).toMatchObject({
+      type: 'application/problem+json; charset=utf-8',
+      body: { type: 'about:blank', title: 'Not Found', status: 404 },
+    });
   });
 
   describe('POST /invocations (MLflow scoring protocol)', () => {
@@ -302,7 +334,11 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       const server = createServer(
         (_request, response) => void response.writeHead(418, { 'content-type': 'text/plain' }).end('framework'),
       );
-      new ScoringFastPath(app.app.get(ScoringService), app.app.get(ServingMetricsService), 65_536).install(server);
+      new ScoringFastPath(app.app.get(ScoringService), app.app.get(ServingMetricsService), {
+        service: 'inference-api',
+        trackingUri: 'http://mlflow.invalid',
+        bodyLimitBytes: 65_536,
+      }).install(server);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const address = server.address();
       const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -364,9 +400,9 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       });
       expect(answer.status).toBe(413);
       expect(JSON.parse(answer.body)).toMatchObject({
-        statusCode: 413,
+        status: 413,
         field: 'body',
-        message: expect.stringMatching(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/),
+        detail: expect.stringMatching(/larger than 65536 bytes \(BODY_LIMIT_BYTES\)/),
       });
       expect((await postJson(`${app.url}/predict`, customers[0])).status).toBe(200);
     });
@@ -385,7 +421,7 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       });
       expect(noType.status).toBe(415);
       const getPredict = await fetch(`${app.url}/predict`);
-      expect(getPredict.status).toBe(404);
+      expect(getPredict.status).toBe(405);
     });
   });
 
@@ -468,7 +504,10 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
       { authorization: `Bearer ${ADMIN_TOKEN}` },
     );
     expect(invalid.status).toBe(400);
-    expect(invalid.json.message).toMatch(/name must be a registered model name/);
+    expect(invalid.json).toMatchObject({
+      field: 'name',
+      detail: expect.stringMatching(/name must be a registered model name/),
+    });
   });
 
   it('POST /webhooks/mlflow answers 401 to an unsigned delivery', async () => {
@@ -559,13 +598,14 @@ describe('inference-api before any version is loaded', () => {
       expect({ url, status: malformed.status, body: await malformed.json() }).toMatchObject({
         url,
         status: 400,
-        body: { message: expect.stringMatching(/malformed JSON/) },
+        // MLflow's { error_code, message } on /invocations, a problem's detail elsewhere.
+        body: { [url === '/invocations' ? 'message' : 'detail']: expect.stringMatching(/malformed JSON/) },
       });
     }
     expect(
       (await postJson(`${app.url}/invocations`, { dataframe_split: { columns: ['tenure'], data: [[1]] } })).status,
     ).toBe(503);
-    expect(predict.json.message).toMatch(/no version of iapi_never_registered@production is loaded yet/);
+    expect(predict.json.detail).toMatch(/no version of iapi_never_registered@production is loaded yet/);
     expect((await fetch(`${app.internalUrl}/model`)).status).toBe(503);
   });
 });

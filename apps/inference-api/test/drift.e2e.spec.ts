@@ -101,10 +101,10 @@ describe("GET /drift: live inputs against the served version's train_stats.json"
   it('answers 400 for a malformed version and 404 for one this replica never served', async () => {
     const bad = await getDrift(app, '?version=abc');
     expect(bad.status).toBe(400);
-    expect(bad.json.message).toContain('version');
+    expect(bad.json).toMatchObject({ field: 'version', detail: expect.stringContaining('version') });
     const unknown = await getDrift(app, '?version=99');
     expect(unknown.status).toBe(404);
-    expect(unknown.json.message).toContain('version 99');
+    expect(unknown.json.detail).toContain('version 99');
     const explicit = await getDrift(app, '?version=1');
     expect(explicit.status).toBe(200);
     expect(explicit.json.model.version).toBe('1');

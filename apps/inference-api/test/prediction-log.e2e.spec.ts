@@ -186,7 +186,7 @@ describe('inference-api prediction log, feedback and report endpoints', () => {
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({
       field: '[1].actual',
-      message: expect.stringContaining('expected the observed outcome 0 or 1'),
+      detail: expect.stringContaining('expected the observed outcome 0 or 1'),
     });
     expect((await feedback('{"request_id": ')).status).toBe(400);
     const tooMany = await feedback({
@@ -237,7 +237,7 @@ describe('inference-api with PREDICTION_LOG_ENABLED=false', () => {
   it('answers /feedback and /ab/report with 503 saying the log is off', async () => {
     const report = await fetch(`${app.internalUrl}/ab/report`);
     expect(report.status).toBe(503);
-    expect(((await report.json()) as { message: string }).message).toContain('PREDICTION_LOG_ENABLED=false');
+    expect(((await report.json()) as { detail: string }).detail).toContain('PREDICTION_LOG_ENABLED=false');
     const response = await postJson(
       `${app.internalUrl}/feedback`,
       { request_id: 'x', actual: 1 },

@@ -11,7 +11,7 @@ interface Case {
   url: '/predict' | '/invocations';
   payload: unknown;
   status: number;
-  /** The field the answer names: `field` on /predict, the start of `message` on /invocations (MLflow's shape). */
+  /** The field the answer names: `field` on /predict (a problem), the start of `message` on /invocations (MLflow's shape). */
   field: string;
   message: RegExp;
 }
@@ -31,9 +31,10 @@ async function expectAnsweredBothWays(app: RunningApp, { url, payload, status, f
   expect({ label, status: direct.status }).toEqual({ label, status });
   expect({ label, status: framework.statusCode }).toEqual({ label, status });
   expect(direct.json).toEqual(framework.json());
+  // A problem's field and detail on /predict; MLflow's message, which starts with the field, on /invocations.
   if (url === '/predict') expect({ label, field: direct.json.field }).toEqual({ label, field });
   else expect(direct.json.message.startsWith(`${field}: `)).toBe(true);
-  expect(direct.json.message).toMatch(message);
+  expect(direct.json[url === '/predict' ? 'detail' : 'message']).toMatch(message);
 }
 
 describe('inputs the model cannot take (churn model, float32 inputs)', () => {

@@ -67,7 +67,7 @@ describe(`MLflow registry webhook (polling off; versions from the ${fixtureSourc
     };
     const forged = await deliver('not-the-secret', event);
     expect(forged.status).toBe(401);
-    expect(forged.json.message).toMatch(/signature/);
+    expect(forged.json.detail).toMatch(/signature/);
     const ignored = await deliver(SECRET, event);
     expect(ignored.status).toBe(200);
     expect(ignored.json).toEqual({ accepted: true, reloading: [] });

@@ -1,6 +1,6 @@
 /**
  * @churn/service-kit — the Nest plumbing every app shares, written once: settings validation with
- * one secrets policy, `API_TOKENS` and the bearer guard, RFC 9457 problem details with one mapping
+ * one secrets policy, `API_TOKENS` and the bearer guards, RFC 9457 problem details with one mapping
  * of MLflow failures, bootstrap and `configureApp`, health, the command line's flags and exit
  * codes, and service-to-service HTTP. Only apps import it; test helpers are in `@churn/service-kit/testing`.
  */
@@ -15,6 +15,7 @@ export {
   type Role,
 } from './lib/auth/api-tokens';
 export { BearerAuthGuard, CallerName, REQUIRED_ROLES_EXTENSION, RequireRoles } from './lib/auth/bearer-auth.guard';
+export { SecretTokenGuard } from './lib/auth/secret-token.guard';
 export { configureApp, serve, serviceHttpAdapter, type ServiceDescription } from './lib/bootstrap/configure-app';
 export { RedactingConsoleLogger } from './lib/bootstrap/redacting-logger';
 export { runMain, type MainOptions } from './lib/bootstrap/run-main';
@@ -54,6 +55,6 @@ export {
 export { ProblemDetailsFilter, problemAnswerFor, sendProblem } from './lib/http/problem-details.filter';
 export { redactCredentials } from './lib/http/redact';
 export { PathParameterPipe, RequestValidationError, requestValidationPipe } from './lib/http/request-validation';
-export { type ContractOptions, type PathParameterRule } from './lib/http/openapi-contract';
-export { RouteMethods } from './lib/http/route-methods';
+export { stateValidationContract, type ContractOptions, type PathParameterRule } from './lib/http/openapi-contract';
+export { RouteMethods, type RouteVisibility } from './lib/http/route-methods';
 export { ServiceHttpModule, type ServiceHttpOptions } from './lib/service-http/service-http.module';

@@ -1,52 +1,71 @@
 import type { IncomingMessage } from 'node:http';
 
-import { ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 
-import type { HttpServerSettings } from '@churn/service-kit';
+import {
+  PathParameterPipe,
+  requestValidationPipe,
+  RouteMethods,
+  stateValidationContract,
+  type HttpServerSettings,
+} from '@churn/service-kit';
 
 import { InferenceApiConfig } from './config/inference-api.config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { registerBodyParsers } from './http/body-parsers';
-import { documentFor, InternalListener } from './http/listeners';
+import { documentFor, InternalListener, listenerOf } from './http/listeners';
 import { ScoringFastPath } from './http/scoring-fast-path';
 import { ScoringService } from './scoring/scoring.service';
 import { ServingMetricsService } from './serving/serving-metrics.service';
 
 /**
- * Listeners, pipes, filters, body parsers, request metrics, Swagger and shutdown hooks: shared by
- * main.ts and the e2e tests so both see one app. Create the app with `bodyParser: false`: the parsers installed
- * here replace Nest's. JSON scoring requests are answered ahead of the framework (scoring-fast-path.ts). The scoring routes read their bodies by hand (precompiled column plans), so
- * the ValidationPipe only runs for the DTO-typed admin routes.
+ * Listeners, pipes, filters, 405s, body parsers, request metrics, Swagger and shutdown hooks:
+ * shared by main.ts and the e2e tests so both see one app; call it before `init`. Create the app
+ * with `bodyParser: false`: the parsers installed here replace Nest's. JSON scoring requests are
+ * answered ahead of the framework (scoring-fast-path.ts). The scoring routes read their bodies by
+ * hand (precompiled column plans), so the kit's validation pipe only runs for the DTO-typed admin
+ * routes. Errors are the kit's problem details, except on `/invocations` (MLflow's shape).
  */
 export function configureApp(app: NestFastifyApplication): ConfiguredApp {
   const config = app.get(ConfigService<InferenceApiConfig, true>);
   const bodyLimit = config.get('BODY_LIMIT_BYTES', { infer: true });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const internal = new InternalListener(app, serverSettings(config));
+  // A route served on the other listener is no route at all to this request: 404, never 405.
+  const routes = RouteMethods.collect(fastify, (route, request) => {
+    const owner = listenerOf(route);
+    return owner === 'both' || owner === internal.listenerOf(request.raw);
+  });
+  routes.answerUndeclaredMethodsEarly(fastify);
   registerBodyParsers(fastify, bodyLimit);
   recordRequestMetrics(fastify, app.get(ServingMetricsService));
-  new ScoringFastPath(app.get(ScoringService), app.get(ServingMetricsService), bodyLimit).install(app.getHttpServer());
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-    }),
+  const errorContext = {
+    service: 'inference-api',
+    trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
+    bodyLimitBytes: bodyLimit,
+  };
+  new ScoringFastPath(app.get(ScoringService), app.get(ServingMetricsService), errorContext).install(
+    app.getHttpServer(),
   );
-  app.useGlobalFilters(new ApiExceptionFilter(bodyLimit));
+  app.useGlobalPipes(new PathParameterPipe(undefined), requestValidationPipe());
+  app.useGlobalFilters(new ApiExceptionFilter(errorContext, routes));
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('inference-api')
-      .setDescription('Serves the churn model version an MLflow alias points to, hot-swapped when the alias moves.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = stateValidationContract(
+    requireScoringBodies(
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('inference-api')
+          .setDescription('Serves the churn model version an MLflow alias points to, hot-swapped when the alias moves.')
+          .setVersion('1')
+          .addBearerAuth()
+          .build(),
+      ),
+    ),
+    INFERENCE_API_CONTRACT,
   );
   const documents = { public: documentFor(document, 'public'), internal: documentFor(document, 'internal') };
   SwaggerModule.setup('docs', app, documents.internal, {
@@ -57,6 +76,60 @@ export function configureApp(app: NestFastifyApplication): ConfiguredApp {
   });
   return { app, internal };
 }
+
+/**
+ * What the document states beyond the decorators: only a reload (a push, or MLflow's webhook) asks
+ * MLflow while the caller waits; `/invocations` answers errors as `mlflow models serve` does.
+ */
+const INFERENCE_API_CONTRACT = {
+  withoutMlflow: [
+    'POST /predict',
+    'POST /invocations',
+    'GET /health',
+    'GET /ready',
+    'GET /model',
+    'GET /metrics',
+    'GET /drift',
+    'GET /ab/report',
+    'POST /feedback',
+  ],
+  ownErrorBodies: ['POST /invocations'],
+};
+
+/**
+ * The bodies the controllers read by hand (no DTO, so the kit cannot tell): required, in JSON (or
+ * CSV on /invocations), at most BODY_LIMIT_BYTES; the scoring routes' 422 (a row the model answers
+ * without a probability) and 503 (no version loaded); /invocations' errors in MLflow's shape.
+ * Runs before the kit's statement, which gives the other routes' answers their problem content.
+ */
+function requireScoringBodies(document: OpenAPIObject): OpenAPIObject {
+  for (const path of ['/predict', '/invocations', '/feedback']) {
+    const operation = document.paths[path]?.post;
+    if (!operation) continue;
+    if (operation.requestBody && !('$ref' in operation.requestBody)) operation.requestBody.required = true;
+    const responses = operation.responses;
+    responses['413'] ??= { description: 'The body is larger than BODY_LIMIT_BYTES.' };
+    responses['415'] ??= { description: `The body is not ${path === '/invocations' ? 'JSON or CSV' : 'JSON'}.` };
+    if (path === '/feedback') continue;
+    responses['422'] ??= { description: 'The model answered a row with no probability; `field` names the row.' };
+    responses['503'] ??= { description: 'No model version is loaded yet.' };
+  }
+  const invocations = document.paths['/invocations']?.post;
+  for (const [status, response] of Object.entries(invocations?.responses ?? {}))
+    if (Number(status) >= 400 && response && !('$ref' in response))
+      response.content =
+        status === '415'
+          ? { 'text/plain': { schema: { type: 'string' } } }
+          : { 'application/json': { schema: MLFLOW_ERROR_SCHEMA } };
+  return document;
+}
+
+/** `mlflow models serve`'s error body. */
+const MLFLOW_ERROR_SCHEMA = {
+  type: 'object',
+  properties: { error_code: { type: 'string' }, message: { type: 'string' } },
+  required: ['error_code', 'message'],
+};
 
 /** The app with its second listener, which {@link listenOn} starts. */
 export interface ConfiguredApp {

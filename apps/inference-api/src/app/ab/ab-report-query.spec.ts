@@ -47,4 +47,24 @@ describe('parseAbReportQuery', () => {
     expect(fieldOf({ min_labels: '0' })).toBe('min_labels');
     expect(fieldOf({ since: ['1', '2'] })).toBe('since');
   });
+
+  it('takes exactly what the OpenAPI document states: an empty value or another spelling is refused', () => {
+    expect(parseAbReportQuery({ since: '2026-11-27', until: '2026-11-27T13:00+01:00' })).toMatchObject({
+      since: Date.parse('2026-11-27T00:00:00Z'),
+      until: Date.parse('2026-11-27T12:00:00Z'),
+    });
+    // Date.parse would take each of these; the document's pattern and ranges do not.
+    for (const [name, value] of [
+      ['since', ''],
+      ['since', '2026-11-27T24:00:00Z'],
+      ['until', 'Fri, 27 Nov 2026 12:00:00 GMT'],
+      ['until', ' 1800000000000'],
+      ['confidence', ''],
+      ['confidence', ' 0.9'],
+      ['confidence', '0x1'],
+      ['min_labels', '1e3'],
+      ['score_bins', '2.0'],
+    ])
+      expect({ name, value, field: fieldOf({ [name]: value }) }).toEqual({ name, value, field: name });
+  });
 });

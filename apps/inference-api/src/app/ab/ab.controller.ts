@@ -11,14 +11,15 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { BearerTokenGuard } from '../http/bearer-token.guard';
+import { SecretTokenGuard } from '@churn/service-kit';
+
 import { BusinessRead } from '../http/business-read.guard';
-import { ApiErrorResponse } from '../scoring/scoring.dto';
 import type { AbReportJson } from './ab-report';
-import { parseAbReportQuery } from './ab-report-query';
+import { parseAbReportQuery, REPORT_TIME_PATTERN } from './ab-report-query';
 import { AbReportResponse, FeedbackResponse } from './ab.dto';
 import { AbService, type FeedbackResultJson } from './ab.service';
-import { parseFeedbackRequest } from './feedback-request';
+import { FEEDBACK_BODY_SCHEMA, parseFeedbackRequest } from './feedback-request';
+import { MAX_SCORE_BINS } from './score-distribution';
 
 @ApiTags('champion/challenger')
 @Controller()
@@ -28,14 +29,14 @@ export class AbController {
   @Post('feedback')
   @HttpCode(200)
   @ApiBearerAuth()
-  @UseGuards(BearerTokenGuard('FEEDBACK_TOKEN'))
+  @UseGuards(SecretTokenGuard('FEEDBACK_TOKEN'))
   @ApiOperation({
     summary: 'Ground truth for logged predictions, whichever replica served them',
     description:
       'Body: `{ "request_id", "actual" }`, an array of them, or `{ "labels": [...] }`; `actual` is 0/1 (or false/true), `row` picks a row of a batch prediction (default 0). Labels for predictions older than FEEDBACK_WINDOW_SECONDS are `expired` and not recorded; labels whose prediction is not in the log (yet) are kept and reported as `unknown`.',
   })
   @ApiBody({
-    schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] },
+    schema: FEEDBACK_BODY_SCHEMA,
     examples: {
       one: { value: { request_id: 'r-1', actual: 1 } },
       many: {
@@ -49,10 +50,9 @@ export class AbController {
     },
   })
   @ApiOkResponse({ type: FeedbackResponse })
-  @ApiBadRequestResponse({ type: ApiErrorResponse, description: 'A label is malformed; `field` names it.' })
+  @ApiBadRequestResponse({ description: 'A label is malformed; `field` names it.' })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token (FEEDBACK_TOKEN).' })
   @ApiServiceUnavailableResponse({
-    type: ApiErrorResponse,
     description: 'The prediction log is off or its store is not reachable.',
   })
   feedback(@Body() body: unknown): Promise<FeedbackResultJson> {
@@ -66,26 +66,42 @@ export class AbController {
     description:
       'Per variant and version: counts, labelled counts, accuracy/precision/recall/F1 on labelled predictions, shadow agreement; challenger − champion with Newcombe intervals; a sample-ratio-mismatch check (chi-square on distinct users, alpha 0.001) that is decided before any verdict.',
   })
-  @ApiQuery({ name: 'since', required: false, description: 'ISO 8601 time or ms since the epoch (inclusive)' })
-  @ApiQuery({ name: 'until', required: false, description: 'ISO 8601 time or ms since the epoch (exclusive)' })
-  @ApiQuery({ name: 'confidence', required: false, example: 0.95 })
+  @ApiQuery({
+    name: 'since',
+    required: false,
+    schema: { type: 'string', pattern: REPORT_TIME_PATTERN.source },
+    description: `ISO 8601 time or ms since the epoch (inclusive); AB_REPORT_DEFAULT_WINDOW_DAYS before \`until\` when absent`,
+  })
+  @ApiQuery({
+    name: 'until',
+    required: false,
+    schema: { type: 'string', pattern: REPORT_TIME_PATTERN.source },
+    description: 'ISO 8601 time or ms since the epoch (exclusive), after `since`',
+  })
+  @ApiQuery({
+    name: 'confidence',
+    required: false,
+    schema: { type: 'number', minimum: 0.5, exclusiveMinimum: true, maximum: 1, exclusiveMaximum: true },
+    example: 0.95,
+  })
   @ApiQuery({
     name: 'min_labels',
     required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
     example: 30,
     description: 'Labelled predictions each arm needs before a verdict',
   })
   @ApiQuery({
     name: 'score_bins',
     required: false,
+    schema: { type: 'integer', minimum: 2, maximum: MAX_SCORE_BINS },
     example: 20,
     description:
       "Adds `score_distributions`: each arm's probabilities in this many equal-width bins and its positive count (what registry-admin's rollout guards compare)",
   })
   @ApiOkResponse({ type: AbReportResponse })
-  @ApiBadRequestResponse({ type: ApiErrorResponse, description: 'A query parameter is malformed; `field` names it.' })
+  @ApiBadRequestResponse({ description: 'A query parameter is malformed; `field` names it.' })
   @ApiServiceUnavailableResponse({
-    type: ApiErrorResponse,
     description: 'The prediction log is off or its store is not reachable.',
   })
   report(@Query() query: Record<string, unknown>): Promise<AbReportJson> {

@@ -48,6 +48,15 @@ describe('parseFeedbackRequest', () => {
     expect(problem([3])).toMatchObject({ field: '[0]' });
   });
 
+  it('counts a request id in characters and refuses one that is blank, as the document states', () => {
+    // 200 emoji are 200 characters (JSON Schema's maxLength) though 400 UTF-16 units.
+    expect(parseFeedbackRequest({ request_id: '\u{1F600}'.repeat(200), actual: 1 })).toHaveLength(1);
+    expect(problem({ request_id: '\u{1F600}'.repeat(201), actual: 1 })).toMatchObject({ field: 'request_id' });
+    expect(problem({ request_id: ' \t\r\n', actual: 1 })).toMatchObject({ field: 'request_id' });
+    expect(parseFeedbackRequest({ request_id: '\u00a0', actual: 1 })).toHaveLength(1);
+    expect(problem({ request_id: 'r', actual: 1, row: 2_147_483_648 })).toMatchObject({ field: 'row' });
+  });
+
   it(`answers 413 beyond ${MAX_FEEDBACK_LABELS} labels`, () => {
     const labels = Array.from({ length: MAX_FEEDBACK_LABELS + 1 }, (_, index) => ({
       request_id: `r-${index}`,

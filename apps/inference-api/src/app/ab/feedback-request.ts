@@ -3,6 +3,41 @@ import type { FeedbackLabel } from '../prediction-log';
 
 /** Most labels one `POST /feedback` may carry; send more in several requests. */
 export const MAX_FEEDBACK_LABELS = 10_000;
+/** Longest request id a label may name, in characters (code points, as JSON Schema counts). */
+const MAX_REQUEST_ID_CHARACTERS = 200;
+/** Largest row index: the store's INTEGER column. */
+const MAX_ROW = 2_147_483_647;
+/** A request id must hold something besides spaces, tabs and line breaks. */
+const NOT_BLANK = /[^ \t\r\n]/;
+
+const LABEL_SCHEMA = {
+  type: 'object',
+  required: ['request_id', 'actual'],
+  properties: {
+    request_id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_REQUEST_ID_CHARACTERS,
+      pattern: NOT_BLANK.source,
+      description: 'The id /predict answered with.',
+    },
+    actual: { enum: [0, 1, false, true], description: 'The observed outcome.' },
+    row: {
+      type: 'integer',
+      minimum: 0,
+      maximum: MAX_ROW,
+      description: "The row's 0-based index in a batch; 0 when absent.",
+    },
+  },
+  // An object with `labels` is the list form, whatever else it holds.
+  not: { required: ['labels'] },
+};
+const LABELS_SCHEMA = { type: 'array', minItems: 1, maxItems: MAX_FEEDBACK_LABELS, items: LABEL_SCHEMA };
+
+/** What {@link parseFeedbackRequest} takes, as the OpenAPI document states it. */
+export const FEEDBACK_BODY_SCHEMA = {
+  anyOf: [LABEL_SCHEMA, LABELS_SCHEMA, { type: 'object', required: ['labels'], properties: { labels: LABELS_SCHEMA } }],
+};
 
 /**
  * Reads a feedback body: one `{ request_id, actual, row? }`, an array of them, or `{ labels: [...] }`.
@@ -40,10 +75,14 @@ function parseLabel(entry: unknown, at: string): FeedbackLabel {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
     throw new InputError(at, `expected an object { "request_id", "actual" }, got ${typeName(entry)}`);
   const { request_id: requestId, actual, row } = entry as Record<string, unknown>;
-  if (typeof requestId !== 'string' || requestId.trim() === '' || requestId.length > 200) {
+  if (
+    typeof requestId !== 'string' ||
+    !NOT_BLANK.test(requestId) ||
+    [...requestId].length > MAX_REQUEST_ID_CHARACTERS
+  ) {
     throw new InputError(
       field('request_id'),
-      `expected the request id /predict answered with (1 to 200 characters), got ${typeName(requestId)}`,
+      `expected the request id /predict answered with (1 to ${MAX_REQUEST_ID_CHARACTERS} characters, not all blank), got ${typeName(requestId)}`,
     );
   }
   let label: 0 | 1;
@@ -54,7 +93,7 @@ function parseLabel(entry: unknown, at: string): FeedbackLabel {
       field('actual'),
       `expected the observed outcome 0 or 1 (or false/true), got ${typeName(actual)}`,
     );
-  if (row !== undefined && (typeof row !== 'number' || !Number.isInteger(row) || row < 0)) {
+  if (row !== undefined && (typeof row !== 'number' || !Number.isInteger(row) || row < 0 || row > MAX_ROW)) {
     throw new InputError(field('row'), `expected the row's 0-based index in the batch, got ${typeName(row)}`);
   }
   return { requestId, row: (row as number | undefined) ?? 0, actual: label };

@@ -18,7 +18,13 @@ import { ModelOutputError } from '../model/model-errors';
 import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
 import type { ServingMetricsService } from '../serving/serving-metrics.service';
-import { apiErrorAnswer, bodyTooLarge, describeApiError, JSON_TYPE } from './api-exception.filter';
+import {
+  apiErrorAnswer,
+  bodyTooLarge,
+  describeApiError,
+  JSON_TYPE,
+  type ApiErrorContext,
+} from './api-exception.filter';
 import { parseJsonBody } from './body-parsers';
 
 type ScoringRoute = '/predict' | '/invocations';
@@ -29,7 +35,7 @@ export class ScoringFastPath {
   constructor(
     private readonly scoring: ScoringService,
     private readonly metrics: ServingMetricsService,
-    private readonly bodyLimitBytes: number,
+    private readonly errorContext: ApiErrorContext,
   ) {}
 
   /**
@@ -52,7 +58,7 @@ export class ScoringFastPath {
     if (route === undefined || !isUtf8Json(request.headers['content-type'])) return false;
     const started = performance.now();
     const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > this.bodyLimitBytes) {
+    if (declared !== undefined && Number(declared) > this.errorContext.bodyLimitBytes) {
       this.refuseTooLarge(route, request, response, started);
       return true;
     }
@@ -62,7 +68,7 @@ export class ScoringFastPath {
     request.on('data', (chunk: Buffer) => {
       if (refused) return;
       received += chunk.length;
-      if (received > this.bodyLimitBytes) {
+      if (received > this.errorContext.bodyLimitBytes) {
         refused = true;
         this.refuseTooLarge(route, request, response, started);
         return;
@@ -107,9 +113,11 @@ export class ScoringFastPath {
       // A version that answered with a non-probability failed the request: the metrics count it
       // against that version, so a rollout's error-rate guard sees which arm failed.
       if (error instanceof ModelOutputError) served = error.model;
-      const { status, message, field } = describeApiError(error, this.bodyLimitBytes, this.logger);
-      const answer = apiErrorAnswer(route, status, message, field);
-      this.send(route, response, status, answer.contentType, answer.body, served, started);
+      const described = describeApiError(error, this.errorContext, this.logger);
+      const answer = apiErrorAnswer(route, described);
+      this.send(route, response, described.problem.status, answer.contentType, answer.body, served, started, {
+        ...(described.retryAfterSeconds === undefined ? {} : { 'retry-after': String(described.retryAfterSeconds) }),
+      });
     }
   }
 
@@ -119,9 +127,9 @@ export class ScoringFastPath {
     response: ServerResponse,
     started: number,
   ): void {
-    const { status, message, field } = bodyTooLarge(this.bodyLimitBytes);
-    const answer = apiErrorAnswer(route, status, message, field);
-    this.send(route, response, status, answer.contentType, answer.body, undefined, started);
+    const described = bodyTooLarge(this.errorContext.bodyLimitBytes);
+    const answer = apiErrorAnswer(route, described);
+    this.send(route, response, described.problem.status, answer.contentType, answer.body, undefined, started);
     // The rest of the body is read and discarded (as Fastify does), so the connection stays usable.
     request.resume();
   }

@@ -103,12 +103,19 @@ describe('model outputs that are not probabilities', () => {
           builder.fromRecords(rows(0.5, 9, -4), () => ''),
         ),
       );
-      const described = describeApiError(error, 1000, { error: jest.fn() });
-      expect(described).toMatchObject({ status: 422, field: 'customers[1]' });
-      expect(described.message).toMatch(/^customers\[1\]: iapi_sqrt_model v3 \(production\) returned probability 3,/);
-      expect(JSON.parse(apiErrorAnswer('/predict', 422, described.message, described.field).body)).toMatchObject({
-        statusCode: 422,
-        error: 'Unprocessable Entity',
+      const described = describeApiError(
+        error,
+        { service: 'inference-api', trackingUri: 'http://mlflow.invalid', bodyLimitBytes: 1000 },
+        { error: jest.fn() },
+      );
+      expect(described.problem).toMatchObject({ status: 422, field: 'customers[1]' });
+      expect(described.problem.detail).toMatch(
+        /^customers\[1\]: iapi_sqrt_model v3 \(production\) returned probability 3,/,
+      );
+      expect(JSON.parse(apiErrorAnswer('/predict', described).body)).toMatchObject({
+        type: 'about:blank',
+        title: 'Unprocessable Entity',
+        status: 422,
         field: 'customers[1]',
       });
       await caught(() => scoring.score(route, context, (builder) => builder.fromRecords(rows(-1), () => '')));

@@ -82,14 +82,27 @@ function userRowsSql(prefix = ''): string {
   return `${prefix}traffic_share IS NOT NULL AND ${prefix}user_id IS NOT NULL AND ${prefix}variant IN ${A_B_VARIANTS}`;
 }
 
-interface MinuteSums {
-  key: SqlValue[];
+/** Counts and shadow sums of a group of rows. */
+interface Sums {
   count: number;
   shadowCount: number;
   shadowAgreements: number;
   shadowDifferenceSum: number;
   shadowAbsDifferenceSum: number;
   shadowAbsDifferenceMax: number | null;
+}
+
+const NO_ROWS: Readonly<Sums> = {
+  count: 0,
+  shadowCount: 0,
+  shadowAgreements: 0,
+  shadowDifferenceSum: 0,
+  shadowAbsDifferenceSum: 0,
+  shadowAbsDifferenceMax: null,
+};
+
+interface MinuteSums extends Sums {
+  key: SqlValue[];
 }
 
 /**
@@ -146,15 +159,7 @@ function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[]
     const id = JSON.stringify(key);
     let sums = minutes.get(id);
     if (!sums) {
-      sums = {
-        key,
-        count: 0,
-        shadowCount: 0,
-        shadowAgreements: 0,
-        shadowDifferenceSum: 0,
-        shadowAbsDifferenceSum: 0,
-        shadowAbsDifferenceMax: null,
-      };
+      sums = { key, ...NO_ROWS };
       minutes.set(id, sums);
     }
     sums.count++;
@@ -283,12 +288,7 @@ export async function rolledUpCounts(
         variant: row.variant as Variant,
         alias: String(row.alias),
         version: String(row.version),
-        count: 0,
-        shadowCount: 0,
-        shadowAgreements: 0,
-        shadowDifferenceSum: 0,
-        shadowAbsDifferenceSum: 0,
-        shadowAbsDifferenceMax: null,
+        ...NO_ROWS,
       };
       group.count += Number(row.count);
       group.shadowCount += Number(row.shadow_count);

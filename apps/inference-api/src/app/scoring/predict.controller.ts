@@ -13,7 +13,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { answerPredict } from './scoring-routes';
-import { ApiErrorResponse, EXAMPLE_CUSTOMER, PredictBatchResponse, PredictResponse } from './scoring.dto';
+import { EXAMPLE_CUSTOMER, PredictBatchResponse, PredictResponse } from './scoring.dto';
 import { ScoringService } from './scoring.service';
 import { markServed } from './served-model';
 
@@ -32,9 +32,9 @@ export class PredictController {
   })
   @ApiBody({
     schema: {
-      oneOf: [
+      anyOf: [
         { type: 'object', additionalProperties: true },
-        { type: 'array', items: { type: 'object' } },
+        { type: 'array', minItems: 1, items: { type: 'object' } },
       ],
     },
     examples: {
@@ -51,14 +51,12 @@ export class PredictController {
     schema: { oneOf: [{ $ref: getSchemaPath(PredictResponse) }, { $ref: getSchemaPath(PredictBatchResponse) }] },
   })
   @ApiBadRequestResponse({
-    type: ApiErrorResponse,
     description: 'A value or the body is malformed; `field` names where.',
   })
   @ApiPayloadTooLargeResponse({
-    type: ApiErrorResponse,
     description: 'Body over BODY_LIMIT_BYTES or more customers than MAX_BATCH_ROWS.',
   })
-  @ApiServiceUnavailableResponse({ type: ApiErrorResponse, description: 'No model version is loaded yet.' })
+  @ApiServiceUnavailableResponse({ description: 'No model version is loaded yet.' })
   async predict(
     @Body() body: unknown,
     @Req() request: FastifyRequest,

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 export class ModelRefDto {
   @ApiProperty({ example: 'churn_model' })
@@ -74,20 +74,6 @@ export class InvocationPredictionDto {
 export class InvocationsResponse {
   @ApiProperty({ type: [InvocationPredictionDto] })
   predictions!: InvocationPredictionDto[];
-}
-
-export class ApiErrorResponse {
-  @ApiProperty({ example: 400 })
-  statusCode!: number;
-
-  @ApiProperty({ example: 'Bad Request' })
-  error!: string;
-
-  @ApiProperty({ example: 'customers[3].tenure: expected a finite number, numeric text or null, got text "ten"' })
-  message!: string;
-
-  @ApiPropertyOptional({ example: 'customers[3].tenure' })
-  field?: string;
 }
 
 /** Example bodies shown in Swagger. */

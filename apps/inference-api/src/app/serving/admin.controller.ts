@@ -8,7 +8,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { BearerTokenGuard } from '../http/bearer-token.guard';
+import { SecretTokenGuard } from '@churn/service-kit';
+
 import { TrafficService } from '../routing/traffic.service';
 import { ModelSlotsService } from './model-slots.service';
 import { ReloadRequest, ReloadResponse } from './serving.dto';
@@ -17,7 +18,7 @@ import { toSlotStatusDto } from './slot-status.mapper';
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(BearerTokenGuard('INFERENCE_ADMIN_TOKEN'))
+@UseGuards(SecretTokenGuard('INFERENCE_ADMIN_TOKEN'))
 export class AdminController {
   constructor(
     private readonly slots: ModelSlotsService,

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+
+import { ALIAS_PATTERN, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
 
 export class SlotFailureDto {
   @ApiProperty({
@@ -78,10 +80,15 @@ export class ModelInfoResponse {
   @ApiProperty({ nullable: true, type: String })
   run_id!: string | null;
 
-  @ApiProperty({ example: { f1: 0.61, roc_auc: 0.84 }, description: 'Numeric version tags.' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { f1: 0.61, roc_auc: 0.84 },
+    description: 'Numeric version tags.',
+  })
   metrics!: Record<string, number>;
 
-  @ApiProperty({ example: { gate_passed: 'true' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { gate_passed: 'true' } })
   tags!: Record<string, string>;
 
   @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
@@ -93,10 +100,27 @@ export class ModelInfoResponse {
   @ApiProperty({ example: 'mlflow-artifacts:/1/abc/artifacts/model' })
   source!: string;
 
-  @ApiProperty({ example: [{ name: 'tenure', type: 'double', required: true }] })
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { name: { type: 'string' }, type: { type: 'string' }, required: { type: 'boolean' } },
+      required: ['name', 'type', 'required'],
+    },
+    example: [{ name: 'tenure', type: 'double', required: true }],
+  })
   inputs!: { name: string; type: string; required: boolean }[];
 
-  @ApiProperty({ example: { probability: 'probability', label: 'label' } })
+  @ApiProperty({
+    type: 'object',
+    properties: {
+      probability: { type: 'string' },
+      probability_width: { type: 'integer', enum: [1, 2] },
+      label: { type: 'string', nullable: true },
+    },
+    required: ['probability', 'probability_width', 'label'],
+    example: { probability: 'probability', probability_width: 2, label: 'label' },
+  })
   outputs!: { probability: string; probability_width: number; label: string | null };
 
   @ApiProperty({ description: 'Whether train_stats.json (drift reference) came with the version.' })
@@ -107,17 +131,22 @@ export class ModelInfoResponse {
 }
 
 export class ReloadRequest {
-  @ApiProperty({ example: 'churn_model' })
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'name must be a registered model name (letters, digits, _ . -)' })
+  @ApiProperty({ example: 'churn_model', pattern: MODEL_NAME_PATTERN.source, maxLength: 256 })
+  @IsString()
+  @MaxLength(256)
+  @Matches(MODEL_NAME_PATTERN, { message: `name must be ${MODEL_NAME_RULE}` })
   name!: string;
 
   @ApiPropertyOptional({
     example: 'production',
     description: 'Only this alias; every served alias of the model when absent.',
+    pattern: ALIAS_PATTERN.source,
+    maxLength: 255,
   })
   @IsOptional()
-  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
-    message: 'alias must be an alias name (letters, digits, _ -, not starting with a digit)',
+  @IsString()
+  @Matches(ALIAS_PATTERN, {
+    message: 'alias must be an alias name (1 to 255 letters, digits, _ -; not latest, not v<number>)',
   })
   alias?: string;
 }

@@ -73,8 +73,28 @@ describe('stateValidationContract', () => {
       content: { 'application/problem+json': { schema: { required: ['type', 'title', 'status', 'detail'] } } },
     });
     expect(paths['/jobs'].get?.responses['400']).toBeDefined();
-    expect(paths['/aliases'].put?.responses['400']).toEqual({ description: 'their own words' });
+    // A declared answer keeps its words and is stated as a problem.
+    expect(paths['/aliases'].put?.responses['400']).toMatchObject({
+      description: 'their own words',
+      content: { 'application/problem+json': { schema: { required: ['type', 'title', 'status', 'detail'] } } },
+    });
     expect(paths['/health'].get?.responses['400']).toBeUndefined();
+  });
+
+  it('leaves the errors of another protocol as declared, and a body read by hand required', () => {
+    const declared = document();
+    const mlflowShape = { 'application/json': { schema: { type: 'object', required: ['error_code', 'message'] } } };
+    const { put } = declared.paths['/aliases'];
+    const { post } = declared.paths['/jobs'];
+    if (!put || !post) throw new Error('the fixture lost its operations');
+    put.responses['400'] = { description: 'MLflow-shaped', content: mlflowShape };
+    post.requestBody = {
+      required: true,
+      content: { 'text/csv': { schema: { type: 'object' } } },
+    };
+    const { paths } = stateValidationContract(declared, { ownErrorBodies: ['PUT /aliases'] });
+    expect(paths['/aliases'].put?.responses['400']).toEqual({ description: 'MLflow-shaped', content: mlflowShape });
+    expect(paths['/jobs'].post?.requestBody).toMatchObject({ required: true });
   });
 
   const guarded = (): OpenAPIObject => ({
@@ -106,7 +126,10 @@ describe('stateValidationContract', () => {
     const { paths } = stateValidationContract(guarded(), options);
     const removal = paths['/models/{name}/versions/{version}'].delete;
     expect(Object.keys(removal?.responses ?? {}).sort()).toEqual(['200', '400', '401', '403', '404', '502', '503']);
-    expect(removal?.responses['404']).toEqual({ description: 'their own words' });
+    expect(removal?.responses['404']).toMatchObject({
+      description: 'their own words',
+      content: { 'application/problem+json': {} },
+    });
     expect(removal?.responses['503']).toMatchObject({ headers: { 'Retry-After': { schema: { type: 'integer' } } } });
     expect(Object.keys(paths['/health'].get?.responses ?? {})).toEqual(['200']);
   });

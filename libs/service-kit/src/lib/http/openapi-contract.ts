@@ -7,7 +7,8 @@
  * property may be null (`@IsOptional` takes null as absent). The answers every app gives the same
  * way are declared too: 401 and 403 where a role is required (the bearer guard), 404 where the path
  * names a resource, and 502/503 (with Retry-After) where MLflow is asked (the one mapping of MLflow
- * failures, mlflow-problems.ts); path parameters get the patterns the app checks them with.
+ * failures, mlflow-problems.ts); path parameters get the patterns the app checks them with; and
+ * every 4xx and 5xx an operation declares is stated as `application/problem+json`.
  */
 import type { OpenAPIObject } from '@nestjs/swagger';
 
@@ -49,14 +50,22 @@ export interface ContractOptions {
   pathParameters?: Readonly<Record<string, PathParameterRule>>;
   /** Operations (`METHOD /path`) that never ask MLflow; every other one may answer 502/503. */
   withoutMlflow?: readonly string[];
+  /**
+   * Operations (`METHOD /path`) whose errors keep another protocol's shape (inference-api's
+   * `/invocations` answers as `mlflow models serve`); every other operation's 4xx and 5xx are
+   * stated as problem details, whatever its decorators said.
+   */
+  ownErrorBodies?: readonly string[];
 }
 
 type ResponseEntry = NonNullable<OpenAPIObject['paths'][string]['get']>['responses'][string];
 
+const PROBLEM_CONTENT = { 'application/problem+json': { schema: PROBLEM_SCHEMA } };
+
 const problemResponse = (description: string, headers?: Record<string, object>): ResponseEntry => ({
   description,
   ...(headers ? { headers } : {}),
-  content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
+  content: PROBLEM_CONTENT,
 });
 
 /** Rewrites `document` in place (and returns it) to state the shared validation's contract. */
@@ -79,7 +88,13 @@ export function stateValidationContract(document: OpenAPIObject, options: Contra
         for (const [name, property] of Object.entries(schema.properties ?? {}))
           if (!(schema.required ?? []).includes(name) && !('$ref' in (property as object)))
             (property as Record<string, unknown>)['nullable'] = true;
-        if (body !== undefined && (schema.required ?? []).length === 0) body.required = false;
+        // A DTO whose every property is optional; a body read by hand states no properties.
+        if (
+          body !== undefined &&
+          Object.keys(schema.properties ?? {}).length > 0 &&
+          (schema.required ?? []).length === 0
+        )
+          body.required = false;
       }
       const parameters = (operation.parameters ?? []) as { name: string; in: string; schema?: object }[];
       for (const parameter of parameters) {
@@ -91,6 +106,10 @@ export function stateValidationContract(document: OpenAPIObject, options: Contra
             ...(rule.maxLength === undefined ? {} : { maxLength: rule.maxLength }),
           };
       }
+      if (!(options.ownErrorBodies ?? []).includes(`${method.toUpperCase()} ${path}`))
+        for (const [status, response] of Object.entries(operation.responses))
+          if (Number(status) >= 400)
+            operation.responses[status] = { ...response, content: PROBLEM_CONTENT } as ResponseEntry;
       const declare = (status: string, response: ResponseEntry) => {
         if (operation.responses[status] === undefined) operation.responses[status] = response;
       };

@@ -53,7 +53,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   /** For a path that exists with other methods: those methods; otherwise none. */
   private allowedInstead(exception: unknown, request: FastifyRequest): string[] {
     if (!(exception instanceof NotFoundException) || request.routeOptions?.url !== undefined || !this.routes) return [];
-    return this.routes.allowed(request.url.split('?')[0]);
+    return this.routes.allowed(request.url.split('?')[0], request);
   }
 }
 

@@ -2,16 +2,24 @@
  * The methods declared on each path, so a request with another method on a declared path is
  * answered 405 with `Allow` (RFC 9110 §15.5.6) instead of a 404 that says the path does not exist.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { PROBLEM_CONTENT_TYPE, problemOf } from './problem';
 
-export class RouteMethods {
-  private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+/** Whether a request can reach a route (registered as `route`): an app with two listeners serves some routes on one only. */
+export type RouteVisibility = (route: string, request: FastifyRequest) => boolean;
 
-  /** Records every route Fastify registers from now on; call before the app's routes exist (before `init`). */
-  static collect(fastify: FastifyInstance): RouteMethods {
-    const table = new RouteMethods();
+export class RouteMethods {
+  private readonly routes: Array<{ route: string; pattern: RegExp; methods: Set<string> }> = [];
+
+  constructor(private readonly visible: RouteVisibility = () => true) {}
+
+  /**
+   * Records every route Fastify registers from now on; call before the app's routes exist (before
+   * `init`). A route `visible` hides from a request is, for that request, no route at all.
+   */
+  static collect(fastify: FastifyInstance, visible?: RouteVisibility): RouteMethods {
+    const table = new RouteMethods(visible);
     fastify.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) table.add(route.url, method);
     });
@@ -26,7 +34,7 @@ export class RouteMethods {
   answerUndeclaredMethodsEarly(fastify: FastifyInstance): void {
     fastify.addHook('onRequest', (request, reply, done) => {
       const path = request.url.split('?')[0];
-      const allowed = request.is404 ? this.allowed(path) : [];
+      const allowed = request.is404 ? this.allowed(path, request) : [];
       if (allowed.length === 0 || allowed.includes(request.method)) return done();
       const problem = problemOf(405, `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
       void reply
@@ -41,13 +49,15 @@ export class RouteMethods {
     const pattern = patternOf(path);
     const found = this.routes.find((route) => route.pattern.source === pattern.source);
     if (found) found.methods.add(method.toUpperCase());
-    else this.routes.push({ pattern, methods: new Set([method.toUpperCase()]) });
+    else this.routes.push({ route: path, pattern, methods: new Set([method.toUpperCase()]) });
   }
 
-  /** The methods a concrete path answers, sorted; empty when no route has the path. */
-  allowed(path: string): string[] {
+  /** The methods a concrete path answers (to `request`, when given), sorted; empty when no route has the path. */
+  allowed(path: string, request?: FastifyRequest): string[] {
     const methods = new Set<string>();
-    for (const route of this.routes) if (route.pattern.test(path)) route.methods.forEach((m) => methods.add(m));
+    for (const route of this.routes)
+      if (route.pattern.test(path) && (request === undefined || this.visible(route.route, request)))
+        route.methods.forEach((m) => methods.add(m));
     return [...methods].sort();
   }
 }

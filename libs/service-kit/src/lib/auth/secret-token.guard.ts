@@ -11,23 +11,20 @@ import {
 import { ConfigService } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 
-import type { InferenceApiConfig } from '../config/inference-api.config';
-
-/** The settings that hold a bearer token of this app. */
-export type TokenSetting = 'INFERENCE_ADMIN_TOKEN' | 'FEEDBACK_TOKEN';
-
 /**
- * A guard class for `Authorization: Bearer <token>` where the token is the named setting, compared
- * in constant time; 401 otherwise, and 401 to everyone when the setting is empty (a closed door
- * rather than an open one).
+ * A guard class for an operation with a secret of its own (an app's reload token, a feedback
+ * token) rather than an API_TOKENS role: `Authorization: Bearer <token>` where the token is the
+ * named setting (a `@Secret`, so the kit's rule holds: 16+ characters, distinct), compared in
+ * constant time; 401 otherwise, and 401 to everyone when the setting is empty (a closed door
+ * rather than an open one). Messages name the setting, never a token.
  */
-export function BearerTokenGuard(setting: TokenSetting): Type<CanActivate> {
+export function SecretTokenGuard(setting: string): Type<CanActivate> {
   @Injectable()
   class TokenGuard implements CanActivate {
     private readonly expected: Buffer | undefined;
 
-    constructor(config: ConfigService<InferenceApiConfig, true>) {
-      const token = config.get(setting, { infer: true });
+    constructor(config: ConfigService<Record<string, unknown>, true>) {
+      const token = config.get<string>(setting);
       this.expected = token ? digest(token) : undefined;
     }
 
