@@ -158,7 +158,13 @@ describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh
         "SELECT schemaname || '.' || tablename || ':' || tableowner FROM pg_tables WHERE tableowner LIKE 'prediction_%' ORDER BY 1",
       ),
     ).toBe(
-      ['prediction_feedback', 'prediction_log', 'prediction_log_rejected']
+      [
+        'prediction_feedback',
+        'prediction_log',
+        'prediction_log_rejected',
+        'prediction_minute_users',
+        'prediction_minutes',
+      ]
         .map((table) => `prediction_log.${table}:prediction_owner`)
         .join('\n'),
     );
