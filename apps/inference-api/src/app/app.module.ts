@@ -1,11 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 
+import { AbModule } from './ab/ab.module';
 import { validateInferenceApiConfig } from './config/inference-api.config';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
+import { ScoringModule } from './scoring/scoring.module';
 import { ServingModule } from './serving/serving.module';
 
+/**
+ * inference-api, one module per feature, each importing only what lies below it:
+ * configuration (global) → serving metrics → model slots (with MLflow's client) → routing →
+ * prediction log and drift → scoring, A/B (feedback and report), serving (readiness, model,
+ * reload, webhook) and health. API_TOKENS (http/api-tokens.module.ts) serves the guarded reads.
+ */
 @Module({})
 export class AppModule {
   /**
@@ -24,9 +32,12 @@ export class AppModule {
           cache: true,
           validate: () => validateInferenceApiConfig(environment),
         }),
+        // One module per feature; configuration is the only global one.
+        ScoringModule,
         ServingModule,
-        HealthModule,
+        AbModule,
         DriftModule,
+        HealthModule,
       ],
     };
   }

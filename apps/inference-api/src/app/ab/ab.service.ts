@@ -3,11 +3,11 @@ import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import type { FeedbackLabel, LabelKey } from '../prediction-log';
+import { PredictionLogService } from '../prediction-log/prediction-log.service';
 import { TrafficService } from '../routing/traffic.service';
 import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { buildAbReport, type AbReportJson } from './ab-report';
 import type { AbReportQuery } from './ab-report-query';
-import { PredictionLogService } from './prediction-log.service';
 import { scoreDistributions } from './score-distribution';
 
 export interface FeedbackResultJson {

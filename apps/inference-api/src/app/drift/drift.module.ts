@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
 
+import { ApiTokensModule } from '../http/api-tokens.module';
+import { ModelSlotsModule } from '../serving/model-slots.module';
+import { ServingMetricsModule } from '../serving/serving-metrics.module';
+import { DriftMonitorService } from './drift-monitor.service';
 import { DriftController } from './drift.controller';
 
-/**
- * `GET /drift`. The monitor itself (DriftMonitorService) is provided by ServingModule, which hands
- * it to the scorer as a prediction observer; this module only adds the endpoint.
- */
-@Module({ controllers: [DriftController] })
+/** Drift of the live inputs (fed by the scorer as a prediction observer) and `GET /drift`. */
+@Module({
+  imports: [ModelSlotsModule, ServingMetricsModule, ApiTokensModule],
+  controllers: [DriftController],
+  providers: [DriftMonitorService],
+  exports: [DriftMonitorService],
+})
 export class DriftModule {}

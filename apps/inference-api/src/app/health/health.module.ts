@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 
+import { ModelSlotsModule } from '../serving/model-slots.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+/** `GET /health`: the process is up, and which version it serves. */
+@Module({ imports: [ModelSlotsModule], controllers: [HealthController] })
 export class HealthModule {}

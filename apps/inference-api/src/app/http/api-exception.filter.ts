@@ -11,8 +11,9 @@ import {
   type RouteMethods,
 } from '@churn/service-kit';
 
-import { PredictionLogDisabledError, PredictionStoreUnavailableError, ReportUnavailableError } from '../ab/ab-errors';
 import { InputError, ModelNotReadyError, ModelOutputError } from '../model/model-errors';
+import { PredictionLogDisabledError, PredictionStoreUnavailableError } from '../prediction-log/prediction-log-errors';
+import { ReportUnavailableError } from '../prediction-log/prediction-report-reader';
 
 /** Routes that speak MLflow's scoring protocol, whose errors are `{ error_code, message }`. */
 const MLFLOW_PROTOCOL_ROUTES = new Set(['/invocations']);

@@ -1,5 +1,6 @@
 // The prediction log's storage, free of Nest: the store every replica shares (SQLite or
 // PostgreSQL), the background writer that feeds it, and the JSONL copy for log shippers.
+// (prediction-log.service.ts and prediction-log.module.ts are its Nest adapter, imported directly.)
 export * from './prediction-store';
 export { openPredictionStore, parsePredictionStoreUrl, type PredictionStoreLocation } from './open-prediction-store';
 export { predictionRecordProblem } from './sql-prediction-store';

@@ -1,3 +1,5 @@
+// Why the prediction log cannot serve feedback or a report right now (both answered 503).
+
 /** PREDICTION_LOG_ENABLED=false: nothing is recorded, so there is nothing to label or report on. */
 export class PredictionLogDisabledError extends Error {
   override readonly name = 'PredictionLogDisabledError';
@@ -15,5 +17,3 @@ export class PredictionStoreUnavailableError extends Error {
     super(`the prediction store ${store} is not ready${reason ? `: ${reason}` : ''}`);
   }
 }
-
-export { ReportUnavailableError } from '../prediction-log/prediction-report-reader';

@@ -2,19 +2,20 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import { openPredictionStore, type PredictionStore } from '../prediction-log';
-import { entryOf } from '../prediction-log/prediction-log-entry';
+import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
+import { ServingMetricsService } from '../serving/serving-metrics.service';
+import { openPredictionStore } from './open-prediction-store';
+import { entryOf } from './prediction-log-entry';
+import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './prediction-log-errors';
 import {
   InThreadSink,
   WorkerThreadSink,
   type PredictionLogSettings,
   type PredictionLogSink,
-} from '../prediction-log/prediction-log-sink';
-import { initialiseStore, predictionLogThreadScript } from '../prediction-log/prediction-log-thread';
-import { PredictionReportReader, type ReportData, type ReportQuery } from '../prediction-log/prediction-report-reader';
-import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './ab-errors';
+} from './prediction-log-sink';
+import { initialiseStore, predictionLogThreadScript } from './prediction-log-thread';
+import { PredictionReportReader, type ReportData, type ReportQuery } from './prediction-report-reader';
+import type { PredictionStore } from './prediction-store';
 
 /** How often retention runs; the size bound can be overshot by what arrives in between. */
 const RETENTION_SWEEP_MS = 600_000;

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+
+import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
+
+import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ModelSlotsService } from './model-slots.service';
+import { ServingMetricsModule } from './serving-metrics.module';
+
+/**
+ * MLflow's client and the model slots it fills. Calls made while polling give up quickly (one
+ * retry, 10 s timeout): the next poll is the retry, and a slow MLflow must not pile polls up.
+ */
+const MLFLOW = MlflowModule.forRootAsync({
+  inject: [ConfigService],
+  useFactory: (config: ConfigService<InferenceApiConfig, true>) => ({
+    ...mlflowClientOptionsFromEnv(process.env),
+    trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
+    maxRetries: 1,
+    timeoutMs: 10_000,
+  }),
+});
+
+@Module({
+  imports: [MLFLOW, ServingMetricsModule],
+  providers: [ModelSlotsService],
+  exports: [ModelSlotsService, MLFLOW],
+})
+export class ModelSlotsModule {}
