@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import {
@@ -53,16 +53,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
     if (reply.raw.destroyed) return;
-    const path = request.url.split('?')[0];
-    const allowed =
-      exception instanceof NotFoundException && request.routeOptions?.url === undefined
-        ? this.routes.allowed(path, request)
-        : [];
-    const answer =
-      allowed.length > 0
-        ? { problem: problemOf(405, `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`) }
-        : describeApiError(exception, this.context, this.logger);
-    if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
+    const notAllowed = this.routes.notAllowedAfter(exception, request);
+    if (notAllowed !== undefined) void reply.header('allow', notAllowed.allow);
+    const answer: ProblemAnswer = notAllowed ?? describeApiError(exception, this.context, this.logger);
     const { contentType, body } = apiErrorAnswer(request.routeOptions?.url ?? '', answer);
     if (answer.retryAfterSeconds !== undefined) void reply.header('retry-after', String(answer.retryAfterSeconds));
     void reply.status(answer.problem.status).type(contentType).send(body);

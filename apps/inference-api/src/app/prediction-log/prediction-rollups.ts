@@ -26,11 +26,12 @@ function minuteSql(column: string): string {
 
 const A_B_VARIANTS = `('champion', 'challenger')`;
 
-/** What one (model, minute, variant, alias, version) holds besides its key. */
-const MINUTE_SUMS = `COUNT(*), COUNT(shadow_probability),
-  SUM(CASE WHEN shadow_prediction = prediction THEN 1 ELSE 0 END),
-  SUM(shadow_probability - probability), SUM(ABS(shadow_probability - probability)),
-  MAX(ABS(shadow_probability - probability))`;
+/** What a group of prediction rows sums to, in {@link MINUTE_COLUMNS}' order after the key. */
+const MINUTE_SUMS = `COUNT(*) AS count, COUNT(shadow_probability) AS shadow_count,
+  SUM(CASE WHEN shadow_prediction = prediction THEN 1 ELSE 0 END) AS shadow_agreements,
+  SUM(shadow_probability - probability) AS shadow_difference_sum,
+  SUM(ABS(shadow_probability - probability)) AS shadow_abs_difference_sum,
+  MAX(ABS(shadow_probability - probability)) AS shadow_abs_difference_max`;
 const MINUTE_COLUMNS =
   'model_name, minute, variant, alias, version, count, shadow_count, shadow_agreements, shadow_difference_sum, shadow_abs_difference_sum, shadow_abs_difference_max';
 const USER_COLUMNS = 'model_name, traffic_share, variant, minute, user_id';
@@ -69,7 +70,7 @@ export function rollupSchemaStatements(predictions: string, keyText: string): st
     `CREATE INDEX IF NOT EXISTS ${MINUTE_USERS}_minute ON ${MINUTE_USERS} (minute)`,
     `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
      SELECT DISTINCT model_name, traffic_share, variant, ${minuteSql('received_at')}, user_id FROM ${predictions}
-     WHERE ${userRowsSql()} AND NOT EXISTS (SELECT 1 FROM ${MINUTES})`,
+     WHERE ${USER_ROWS} AND NOT EXISTS (SELECT 1 FROM ${MINUTES})`,
     `INSERT INTO ${MINUTES} (${MINUTE_COLUMNS})
      SELECT model_name, ${minuteSql('received_at')}, variant, alias, version, ${MINUTE_SUMS} FROM ${predictions}
      WHERE NOT EXISTS (SELECT 1 FROM ${MINUTES})
@@ -78,9 +79,7 @@ export function rollupSchemaStatements(predictions: string, keyText: string): st
 }
 
 /** Rows the sample-ratio check counts: A/B-routed, with a user id. */
-function userRowsSql(prefix = ''): string {
-  return `${prefix}traffic_share IS NOT NULL AND ${prefix}user_id IS NOT NULL AND ${prefix}variant IN ${A_B_VARIANTS}`;
-}
+const USER_ROWS = `traffic_share IS NOT NULL AND user_id IS NOT NULL AND variant IN ${A_B_VARIANTS}`;
 
 /** Counts and shadow sums of a group of rows. */
 interface Sums {
@@ -213,36 +212,23 @@ export function splitRange(query: Pick<PredictionQuery, 'since' | 'until'>): Ran
   return { minutes: { from, to }, edges };
 }
 
-/** `minute` bounds of {@link RangeSplit.minutes}, as SQL and parameters. */
-function minutesFilter(
-  minutes: NonNullable<RangeSplit['minutes']>,
-  prefix: string,
+/** `column` within [from, to), either bound optional, as SQL and parameters. */
+function between(
+  column: string,
+  from: number | undefined,
+  to: number | undefined,
 ): { sql: string; params: SqlValue[] } {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
-  if (minutes.from !== undefined) {
-    clauses.push(`${prefix}minute >= ?`);
-    params.push(minutes.from);
+  if (from !== undefined) {
+    clauses.push(`${column} >= ?`);
+    params.push(from);
   }
-  if (minutes.to !== undefined) {
-    clauses.push(`${prefix}minute < ?`);
-    params.push(minutes.to);
+  if (to !== undefined) {
+    clauses.push(`${column} < ?`);
+    params.push(to);
   }
   return { sql: clauses.length === 0 ? '1 = 1' : clauses.join(' AND '), params };
-}
-
-function receivedFilter(edge: RangeSplit['edges'][number]): { sql: string; params: SqlValue[] } {
-  const clauses: string[] = [];
-  const params: SqlValue[] = [];
-  if (edge.since !== undefined) {
-    clauses.push('p.received_at >= ?');
-    params.push(edge.since);
-  }
-  if (edge.until !== undefined) {
-    clauses.push('p.received_at < ?');
-    params.push(edge.until);
-  }
-  return { sql: clauses.join(' AND '), params };
 }
 
 type GroupCounts = Omit<
@@ -259,7 +245,7 @@ export async function rolledUpCounts(
 ): Promise<GroupCounts[]> {
   const parts: { sql: string; params: SqlValue[] }[] = [];
   if (split.minutes) {
-    const filter = minutesFilter(split.minutes, '');
+    const filter = between('minute', split.minutes.from, split.minutes.to);
     parts.push({
       sql: `SELECT variant, alias, version, SUM(count) AS count, SUM(shadow_count) AS shadow_count,
               SUM(shadow_agreements) AS shadow_agreements, SUM(shadow_difference_sum) AS shadow_difference_sum,
@@ -269,14 +255,10 @@ export async function rolledUpCounts(
     });
   }
   for (const edge of split.edges) {
-    const filter = receivedFilter(edge);
+    const filter = between('received_at', edge.since, edge.until);
     parts.push({
-      sql: `SELECT variant, alias, version, COUNT(*) AS count, COUNT(shadow_probability) AS shadow_count,
-              SUM(CASE WHEN shadow_prediction = prediction THEN 1 ELSE 0 END) AS shadow_agreements,
-              SUM(shadow_probability - probability) AS shadow_difference_sum,
-              SUM(ABS(shadow_probability - probability)) AS shadow_abs_difference_sum,
-              MAX(ABS(shadow_probability - probability)) AS shadow_abs_difference_max
-            FROM ${predictions} p WHERE p.model_name = ? AND ${filter.sql} GROUP BY variant, alias, version`,
+      sql: `SELECT variant, alias, version, ${MINUTE_SUMS}
+            FROM ${predictions} WHERE model_name = ? AND ${filter.sql} GROUP BY variant, alias, version`,
       params: [modelName, ...filter.params],
     });
   }
@@ -314,17 +296,17 @@ export async function rolledUpAssignments(
 ): Promise<Map<string, number>> {
   const parts: { sql: string; params: SqlValue[] }[] = [];
   if (split.minutes) {
-    const filter = minutesFilter(split.minutes, '');
+    const filter = between('minute', split.minutes.from, split.minutes.to);
     parts.push({
       sql: `SELECT variant, user_id FROM ${MINUTE_USERS} WHERE model_name = ? AND traffic_share = ? AND variant IN ${A_B_VARIANTS} AND ${filter.sql}`,
       params: [query.modelName, query.trafficShare, ...filter.params],
     });
   }
   for (const edge of split.edges) {
-    const filter = receivedFilter(edge);
+    const filter = between('received_at', edge.since, edge.until);
     parts.push({
-      sql: `SELECT p.variant, p.user_id FROM ${predictions} p
-            WHERE p.model_name = ? AND p.traffic_share = ? AND ${userRowsSql('p.')} AND ${filter.sql}`,
+      sql: `SELECT variant, user_id FROM ${predictions}
+            WHERE model_name = ? AND traffic_share = ? AND ${USER_ROWS} AND ${filter.sql}`,
       params: [query.modelName, query.trafficShare, ...filter.params],
     });
   }
@@ -360,7 +342,7 @@ export async function trimRollups(tx: SqlExecutor, predictions: string): Promise
   await tx.run(
     `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
      SELECT DISTINCT model_name, traffic_share, variant, CAST(? AS BIGINT), user_id FROM ${predictions}
-     WHERE received_at >= ? AND received_at < ? AND ${userRowsSql()}`,
+     WHERE received_at >= ? AND received_at < ? AND ${USER_ROWS}`,
     [minute, minute, minute + MINUTE_MS],
   );
 }

@@ -79,6 +79,7 @@ export function stateValidationContract(document: OpenAPIObject, options: Contra
     for (const method of METHODS) {
       const operation = item[method];
       if (operation === undefined) continue;
+      const name = `${method.toUpperCase()} ${path}`;
       const body = operation.requestBody as
         { required?: boolean; content?: Record<string, { schema?: unknown }> } | undefined;
       for (const media of Object.values(body?.content ?? {})) {
@@ -106,7 +107,7 @@ export function stateValidationContract(document: OpenAPIObject, options: Contra
             ...(rule.maxLength === undefined ? {} : { maxLength: rule.maxLength }),
           };
       }
-      if (!(options.ownErrorBodies ?? []).includes(`${method.toUpperCase()} ${path}`))
+      if (!(options.ownErrorBodies ?? []).includes(name))
         for (const [status, response] of Object.entries(operation.responses))
           if (Number(status) >= 400)
             operation.responses[status] = { ...response, content: PROBLEM_CONTENT } as ResponseEntry;
@@ -121,7 +122,7 @@ export function stateValidationContract(document: OpenAPIObject, options: Contra
       }
       if (parameters.some((parameter) => parameter.in === 'path'))
         declare('404', problemResponse('A resource the path names does not exist.'));
-      if (!(options.withoutMlflow ?? []).includes(`${method.toUpperCase()} ${path}`)) {
+      if (!(options.withoutMlflow ?? []).includes(name)) {
         declare('502', problemResponse("MLflow refused this app's credentials or answered unexpectedly."));
         declare(
           '503',

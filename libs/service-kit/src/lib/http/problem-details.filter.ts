@@ -2,7 +2,7 @@
  * The one exception filter: every error leaves as RFC 9457 problem details, with MLflow failures
  * mapped once ({@link mlflowProblem}) and credentials redacted from every body and log line.
  */
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MlflowError } from '@churn/mlflow-client';
@@ -27,15 +27,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // A client cut off mid-request (HTTP_REQUEST_TIMEOUT_MS) or gone: nobody to answer, no server fault to log.
     if (reply.raw.destroyed) return;
     const request = http.getRequest<FastifyRequest>();
-    const allowed = this.allowedInstead(exception, request);
-    if (allowed.length > 0) {
-      void reply.header('allow', allowed.join(', '));
-      sendProblem(reply, {
-        problem: problemOf(
-          405,
-          `${request.method} is not allowed on ${request.url.split('?')[0]} (allowed: ${allowed.join(', ')})`,
-        ),
-      });
+    const notAllowed = this.routes?.notAllowedAfter(exception, request);
+    if (notAllowed !== undefined) {
+      void reply.header('allow', notAllowed.allow);
+      sendProblem(reply, { problem: notAllowed.problem });
       return;
     }
     const answer = problemAnswerFor(exception, this.context);
@@ -48,12 +43,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (answer.problem.status >= 500) this.logger.warn(answer.problem.detail);
     sendProblem(reply, answer);
-  }
-
-  /** For a path that exists with other methods: those methods; otherwise none. */
-  private allowedInstead(exception: unknown, request: FastifyRequest): string[] {
-    if (!(exception instanceof NotFoundException) || request.routeOptions?.url !== undefined || !this.routes) return [];
-    return this.routes.allowed(request.url.split('?')[0], request);
   }
 }
 

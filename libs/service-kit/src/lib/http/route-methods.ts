@@ -2,12 +2,19 @@
  * The methods declared on each path, so a request with another method on a declared path is
  * answered 405 with `Allow` (RFC 9110 §15.5.6) instead of a 404 that says the path does not exist.
  */
+import { NotFoundException } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-import { PROBLEM_CONTENT_TYPE, problemOf } from './problem';
+import { PROBLEM_CONTENT_TYPE, problemOf, type ProblemDetails } from './problem';
 
 /** Whether a request can reach a route (registered as `route`): an app with two listeners serves some routes on one only. */
 export type RouteVisibility = (route: string, request: FastifyRequest) => boolean;
+
+/** A 405's problem and the value of its `Allow` header. */
+export interface MethodNotAllowed {
+  problem: ProblemDetails;
+  allow: string;
+}
 
 export class RouteMethods {
   private readonly routes: Array<{ route: string; pattern: RegExp; methods: Set<string> }> = [];
@@ -33,16 +40,33 @@ export class RouteMethods {
    */
   answerUndeclaredMethodsEarly(fastify: FastifyInstance): void {
     fastify.addHook('onRequest', (request, reply, done) => {
-      const path = request.url.split('?')[0];
-      const allowed = request.is404 ? this.allowed(path, request) : [];
-      if (allowed.length === 0 || allowed.includes(request.method)) return done();
-      const problem = problemOf(405, `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
+      const answer = request.is404 ? this.notAllowed(request) : undefined;
+      if (answer === undefined) return done();
       void reply
         .status(405)
-        .header('allow', allowed.join(', '))
+        .header('allow', answer.allow)
         .type(PROBLEM_CONTENT_TYPE)
-        .send(JSON.stringify(problem));
+        .send(JSON.stringify(answer.problem));
     });
+  }
+
+  /**
+   * The 405 for a request whose path this app declares, to this request, with other methods only:
+   * the problem and the `Allow` header's value; undefined when the path is unknown or takes the method.
+   */
+  notAllowed(request: FastifyRequest): MethodNotAllowed | undefined {
+    const path = request.url.split('?')[0];
+    const allowed = this.allowed(path, request);
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
+    const allow = allowed.join(', ');
+    return { allow, problem: problemOf(405, `${request.method} is not allowed on ${path} (allowed: ${allow})`) };
+  }
+
+  /** {@link notAllowed} for an error an exception filter caught: Nest's 404 for a request no route took. */
+  notAllowedAfter(exception: unknown, request: FastifyRequest): MethodNotAllowed | undefined {
+    return exception instanceof NotFoundException && request.routeOptions?.url === undefined
+      ? this.notAllowed(request)
+      : undefined;
   }
 
   add(path: string, method: string): void {
