@@ -22,7 +22,7 @@
  *   `MlflowServerError`, `MlflowConnectionError` / `MlflowTimeoutError`.
  * - Retries: GETs and calls marked idempotent only, on connection errors, timeouts, 429 and 5xx, with
  *   exponential backoff and jitter, honouring Retry-After.
- * - Naming rules: `MODEL_NAME_PATTERN` / `isModelName`, `aliasNameProblem`, `TRAFFIC_TAGS`.
+ * - Naming rules: `MODEL_NAME_PATTERN` / `isModelName`, `aliasNameProblem`, `VERSION_NUMBER_PATTERN`, `TRAFFIC_TAGS`.
  * - Nest: `MlflowModule.forRoot(options)` / `MlflowModule.forRootAsync({ imports, inject, useFactory })`
  *   provide `MlflowClient`. Everything else here is framework-free.
  */
@@ -50,6 +50,7 @@ export {
   MODEL_NAME_RULE,
   TRAFFIC_ALIASES,
   TRAFFIC_TAGS,
+  VERSION_NUMBER_PATTERN,
 } from './lib/core/names';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';
 export type {

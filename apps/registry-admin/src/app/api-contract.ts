@@ -7,11 +7,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 
-import { ALIAS_PATTERN, aliasNameProblem, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+import {
+  ALIAS_PATTERN,
+  aliasNameProblem,
+  MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
+  VERSION_NUMBER_PATTERN,
+} from '@churn/mlflow-client';
 import type { ContractOptions } from '@churn/service-kit';
 
 import { RegistryAdminConfig } from './config/registry-admin.config';
-import { VERSION_NUMBER } from './registry/dto/requests.dto';
 
 export const REGISTRY_ADMIN_CONTRACT: ContractOptions = {
   pathParameters: {
@@ -22,7 +27,7 @@ export const REGISTRY_ADMIN_CONTRACT: ContractOptions = {
       problem: aliasNameProblem,
     },
     version: {
-      pattern: VERSION_NUMBER,
+      pattern: VERSION_NUMBER_PATTERN,
       rule: 'a positive whole version number such as 3',
       problem: (value) => `must be a positive whole version number such as 3 (got ${JSON.stringify(value)})`,
     },

@@ -1,17 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 
-/** A version as MLflow numbers them. */
-const VERSION_NUMBER = /^[1-9][0-9]{0,9}$/;
+import { VERSION_NUMBER_PATTERN } from '@churn/mlflow-client';
 
 export class DriftQuery {
   @ApiPropertyOptional({
     description: "Model version to report on; the configured alias's current version when absent.",
     example: '3',
-    pattern: VERSION_NUMBER.source,
+    pattern: VERSION_NUMBER_PATTERN.source,
   })
   @IsOptional()
-  @Matches(VERSION_NUMBER, { message: '$property must be a model version number (1, 2, …)' })
+  @Matches(VERSION_NUMBER_PATTERN, { message: '$property must be a model version number (1, 2, …)' })
   version?: string;
 }
 

@@ -16,7 +16,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { VERSION_NUMBER, VERSION_SCHEMA } from '../registry/dto/requests.dto';
+import { VERSION_NUMBER_PATTERN } from '@churn/mlflow-client';
+
+import { VERSION_SCHEMA } from '../registry/dto/requests.dto';
 import { MAX_REASON_LENGTH } from '../registry/request-fields';
 
 const finite = { allowNaN: false, allowInfinity: false } as const;
@@ -87,7 +89,7 @@ export class GuardOverrides {
 export class StartRolloutBody {
   @ApiProperty({ ...VERSION_SCHEMA, example: '3', description: 'The candidate version.' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))
-  @Matches(VERSION_NUMBER, { message: '$property must be a positive whole version number such as 3' })
+  @Matches(VERSION_NUMBER_PATTERN, { message: '$property must be a positive whole version number such as 3' })
   to!: string;
 
   @ApiPropertyOptional({

@@ -6,6 +6,9 @@
 /** A registered model name the apps accept: letters, digits, `_ . -`, starting with a letter or digit. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** A model version as MLflow numbers them (1, 2, …), as text of at most ten digits. */
+export const VERSION_NUMBER_PATTERN = /^[1-9][0-9]{0,9}$/;
+
 /** The rule of {@link MODEL_NAME_PATTERN}, in words for error messages. */
 export const MODEL_NAME_RULE = 'a registered model name (letters, digits, _ . -)';
 

@@ -2,16 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-import { ALIAS_PATTERN } from '@churn/mlflow-client';
+import { ALIAS_PATTERN, VERSION_NUMBER_PATTERN } from '@churn/mlflow-client';
 
 import { MAX_REASON_LENGTH } from '../request-fields';
 
-/** A version as MLflow numbers them, as text (JSON numbers are taken too). */
-export const VERSION_NUMBER = /^[1-9][0-9]{0,9}$/;
 /** How the document states a version field: decimal text or a whole number. */
 export const VERSION_SCHEMA = {
   oneOf: [
-    { type: 'string', pattern: VERSION_NUMBER.source },
+    { type: 'string', pattern: VERSION_NUMBER_PATTERN.source },
     { type: 'integer', minimum: 1, maximum: 9_999_999_999 },
   ],
 };
@@ -38,7 +36,7 @@ export class PromoteBody {
   })
   @IsOptional()
   @Transform(versionText)
-  @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
+  @Matches(VERSION_NUMBER_PATTERN, { message: VERSION_MESSAGE })
   to?: string;
 
   @ApiPropertyOptional({ example: false, description: 'Promote despite failed gates; needs a reason; recorded.' })
@@ -70,7 +68,7 @@ export class RollbackBody {
   })
   @IsOptional()
   @Transform(versionText)
-  @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
+  @Matches(VERSION_NUMBER_PATTERN, { message: VERSION_MESSAGE })
   to?: string;
 
   @ApiPropertyOptional({ example: 'v2 raises false negatives', maxLength: MAX_REASON_LENGTH })
@@ -83,7 +81,7 @@ export class RollbackBody {
 export class SetAliasBody {
   @ApiProperty({ ...VERSION_SCHEMA, example: '2' })
   @Transform(versionText)
-  @Matches(VERSION_NUMBER, { message: VERSION_MESSAGE })
+  @Matches(VERSION_NUMBER_PATTERN, { message: VERSION_MESSAGE })
   version!: string;
 
   @ApiPropertyOptional({ example: false, description: 'For gated aliases: set despite failed gates; needs a reason.' })
