@@ -9,8 +9,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { httpAdapterOptions } from '@churn/service-kit';
 
 import { AppModule } from './app/app.module';
+import { configureApp, listenOn } from './app/bootstrap/configure-app';
 import { validateInferenceApiConfig } from './app/config/inference-api.config';
-import { configureApp, listenOn } from './app/configure-app';
 import { runDriftReportCommand } from './app/drift-cli/drift-report-command';
 import { runMigrateStoreCommand } from './app/prediction-log/migrate-store-command';
 import { PREDICTION_LOG_THREAD_COMMAND } from './app/prediction-log/prediction-log-sink';

@@ -2,9 +2,9 @@ import { createServer, request } from 'node:http';
 
 import type { ModelVersion } from '@churn/mlflow-client';
 
-import { ScoringFastPath } from '../src/app/http/scoring-fast-path';
+import { ScoringFastPath } from '../src/app/bootstrap/scoring-fast-path';
+import { ServingMetricsService } from '../src/app/metrics/serving-metrics.service';
 import { ScoringService } from '../src/app/scoring/scoring.service';
-import { ServingMetricsService } from '../src/app/serving/serving-metrics.service';
 import { ADMIN_TOKEN, postJson, startApp, waitFor, waitForVersion, type RunningApp } from './support/app-harness';
 import { fixtureSource, mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 

@@ -13,6 +13,11 @@ import { ServingModule } from './serving/serving.module';
  * configuration (global) → serving metrics → model slots (with MLflow's client) → routing →
  * prediction log and drift → scoring, A/B (feedback and report), serving (readiness, model,
  * reload, webhook) and health. API_TOKENS (http/api-tokens.module.ts) serves the guarded reads.
+ *
+ * Folders, lowest first; a file imports only from its own folder and those before it, as
+ * folder-order.spec.ts checks:
+ * model → observation → config → http → metrics → slots → routing → prediction-log → drift →
+ * scoring → ab → serving → health → bootstrap → drift-cli
  */
 @Module({})
 export class AppModule {

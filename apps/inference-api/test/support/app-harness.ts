@@ -7,7 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Test } from '@nestjs/testing';
 
 import { AppModule } from '../../src/app/app.module';
-import { configureApp } from '../../src/app/configure-app';
+import { configureApp } from '../../src/app/bootstrap/configure-app';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const FEEDBACK_TOKEN = 'test-feedback-token';

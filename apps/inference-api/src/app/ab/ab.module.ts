@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 
 import { ApiTokensModule } from '../http/api-tokens.module';
+import { ServingMetricsModule } from '../metrics/serving-metrics.module';
 import { PredictionLogModule } from '../prediction-log/prediction-log.module';
 import { RoutingModule } from '../routing/routing.module';
-import { ServingMetricsModule } from '../serving/serving-metrics.module';
 import { AbController } from './ab.controller';
 import { AbService } from './ab.service';
 

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import type { FeedbackLabel, LabelKey } from '../prediction-log';
 import { PredictionLogService } from '../prediction-log/prediction-log.service';
 import { TrafficService } from '../routing/traffic.service';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
 import { buildAbReport, type AbReportJson } from './ab-report';
 import type { AbReportQuery } from './ab-report-query';
 import { scoreDistributions } from './score-distribution';

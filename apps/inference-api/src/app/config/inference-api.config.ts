@@ -24,7 +24,7 @@ import {
 
 import { ApiTokens, ApiTokensFormatError, HttpServerSettings, secretSettingProblems } from '@churn/service-kit';
 
-import { parsePredictionStoreUrl } from '../prediction-log';
+import { parsePredictionStoreUrl } from './prediction-store-url';
 
 /**
  * Every setting of inference-api, read from the environment once at start-up. Types are written
@@ -41,7 +41,7 @@ export class InferenceApiConfig extends HttpServerSettings {
 
   /**
    * The internal listener (same HOST): admin, webhooks, metrics and business reads, for MLflow,
-   * registry-admin and Prometheus only; PORT serves the scoring routes and probes (http/listeners.ts).
+   * registry-admin and Prometheus only; PORT serves the scoring routes and probes (bootstrap/listeners.ts).
    */
   @IsInt()
   @Min(1)

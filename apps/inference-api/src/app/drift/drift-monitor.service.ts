@@ -10,12 +10,12 @@ import { ConfigService } from '@nestjs/config';
 import { DriftInputError, driftReport, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel } from '../model/loaded-model';
 import { ModelNotReadyError } from '../model/model-errors';
-import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
-import { ModelSlotsService } from '../serving/model-slots.service';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
+import type { PredictionObserver, ScoredRequest } from '../observation/prediction-observer';
+import { ModelSlotsService } from '../slots/model-slots.service';
 import { driftAlertKey, DriftAlertPolicy, previousAlertKey } from './drift-alert-policy';
 import { DriftMetrics } from './drift-metrics';
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';

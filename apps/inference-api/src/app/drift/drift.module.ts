@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 
 import { ApiTokensModule } from '../http/api-tokens.module';
-import { ModelSlotsModule } from '../serving/model-slots.module';
-import { ServingMetricsModule } from '../serving/serving-metrics.module';
+import { ServingMetricsModule } from '../metrics/serving-metrics.module';
+import { ModelSlotsModule } from '../slots/model-slots.module';
 import { DriftMonitorService } from './drift-monitor.service';
 import { DriftController } from './drift.controller';
 

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 
-import { ModelSlotsService } from '../serving/model-slots.service';
+import { ModelSlotsService } from '../slots/model-slots.service';
 import { HealthResponse } from './health.response';
 
 @ApiTags('health')

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 
-import { ModelSlotsModule } from '../serving/model-slots.module';
+import { ModelSlotsModule } from '../slots/model-slots.module';
 import { HealthController } from './health.controller';
 
 /** `GET /health`: the process is up, and which version it serves. */

@@ -2,7 +2,12 @@
 // PostgreSQL), the background writer that feeds it, and the JSONL copy for log shippers.
 // (prediction-log.service.ts and prediction-log.module.ts are its Nest adapter, imported directly.)
 export * from './prediction-store';
-export { openPredictionStore, parsePredictionStoreUrl, type PredictionStoreLocation } from './open-prediction-store';
+export {
+  parsePredictionStoreUrl,
+  PredictionStoreConfigError,
+  type PredictionStoreLocation,
+} from '../config/prediction-store-url';
+export { openPredictionStore } from './open-prediction-store';
 export { predictionRecordProblem } from './sql-prediction-store';
 export {
   DEFAULT_MAX_RETRY_DELAY_MS,

@@ -7,7 +7,8 @@
  * Reads INFERENCE_STORE_URL only. Exit codes: 0 migrated, 1 anything else, with one line saying why
  * (the URL's password masked).
  */
-import { openPredictionStore, parsePredictionStoreUrl } from './open-prediction-store';
+import { parsePredictionStoreUrl } from '../config/prediction-store-url';
+import { openPredictionStore } from './open-prediction-store';
 
 export interface MigrateOutput {
   stdout: (line: string) => void;

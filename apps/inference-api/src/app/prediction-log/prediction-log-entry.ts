@@ -1,5 +1,5 @@
 import { joinedCodes, joinInto, type ColumnValues } from '../model/feature-batch';
-import type { ScoredRequest, ShadowScore } from '../scoring/prediction-observer';
+import type { ScoredRequest, ShadowScore } from '../observation/prediction-observer';
 import type { PredictionRecord, Variant } from './prediction-store';
 
 /**

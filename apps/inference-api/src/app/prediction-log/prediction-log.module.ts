@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 
-import { ServingMetricsModule } from '../serving/serving-metrics.module';
+import { ServingMetricsModule } from '../metrics/serving-metrics.module';
 import { PredictionLogService } from './prediction-log.service';
 
 /** The prediction log's Nest adapter: its writer thread, report thread and store, started and stopped with the app. */

@@ -2,11 +2,12 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import type { PredictionObserver, ScoredRequest } from '../scoring/prediction-observer';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
+import type { PredictionObserver, ScoredRequest } from '../observation/prediction-observer';
 import { openPredictionStore } from './open-prediction-store';
 import { entryOf } from './prediction-log-entry';
 import { PredictionLogDisabledError, PredictionStoreUnavailableError } from './prediction-log-errors';
+import { registerPredictionLogMetrics } from './prediction-log-metrics';
 import {
   InThreadSink,
   WorkerThreadSink,
@@ -46,8 +47,9 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
 
   constructor(
     private readonly config: ConfigService<InferenceApiConfig, true>,
-    private readonly metrics: ServingMetricsService,
+    metrics: ServingMetricsService,
   ) {
+    registerPredictionLogMetrics(metrics.registry, () => this.sink?.stats);
     this.enabled = config.get('PREDICTION_LOG_ENABLED', { infer: true });
     this.replica = config.get('REPLICA_ID', { infer: true });
   }
@@ -89,7 +91,6 @@ export class PredictionLogService implements PredictionObserver, OnModuleInit, O
       timeoutMs: this.config.get('AB_REPORT_TIMEOUT_MS', { infer: true }),
     });
     this.sink = script ? new WorkerThreadSink(script, settings, onError) : new InThreadSink(store, settings, onError);
-    this.metrics.trackPredictionLog(() => this.sink?.stats);
     void this.initialise(store, script ? 'a writer thread' : 'this thread');
   }
 

@@ -1,5 +1,6 @@
-/** Which routing decision served a prediction: the default alias, or one side of the A/B split. */
-export type Variant = 'production' | 'champion' | 'challenger';
+import type { Variant } from '../observation/prediction-observer';
+
+export type { Variant };
 
 /** What the challenger answered for the same row when shadow scoring was on (never returned to the caller). */
 export interface ShadowResult {
@@ -185,11 +186,6 @@ export interface PredictionStore {
    */
   applyRetention(policy: RetentionPolicy): Promise<RetentionOutcome>;
   close(): Promise<void>;
-}
-
-/** `INFERENCE_STORE_URL` names no store we can open; the message says why and never repeats a password. */
-export class PredictionStoreConfigError extends Error {
-  override readonly name = 'PredictionStoreConfigError';
 }
 
 /** A record or query the store refuses, named by field (and by request id and row for records). */

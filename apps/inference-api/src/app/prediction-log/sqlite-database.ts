@@ -3,13 +3,12 @@ import { dirname } from 'node:path';
 
 import Database from 'better-sqlite3';
 
+import { SQLITE_MEMORY } from '../config/prediction-store-url';
 import { PredictionStoreStateError } from './prediction-store';
 import type { SqlDatabase, SqlRow, SqlTransaction, SqlValue } from './sql-database';
 
 /** How long a statement waits for another process's write lock on the file before SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
-
-export const SQLITE_MEMORY = ':memory:';
 
 /**
  * The tail of the call queue of each SQLite file open in this process, shared by every connection

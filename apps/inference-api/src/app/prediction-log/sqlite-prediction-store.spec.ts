@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 import * as ts from 'typescript';
@@ -204,14 +204,22 @@ const REPLICA_ROWS = 10;
  * processes can load the store: Jest's transform does not reach child processes.
  */
 function compileStoreForChildProcesses(outDir: string): string {
-  mkdirSync(outDir, { recursive: true });
-  for (const file of readdirSync(__dirname).filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))) {
-    const { outputText } = ts.transpileModule(readFileSync(join(__dirname, file), 'utf8'), {
+  // This folder, and the one file below it that the store loads at run time (its URL grammar).
+  const sources = [
+    ...readdirSync(__dirname)
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+      .map((name) => join('prediction-log', name)),
+    join('config', 'prediction-store-url.ts'),
+  ];
+  for (const source of sources) {
+    const { outputText } = ts.transpileModule(readFileSync(join(__dirname, '..', source), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     });
-    writeFileSync(join(outDir, file.replace(/\.ts$/, '.js')), outputText);
+    const target = join(outDir, source.replace(/\.ts$/, '.js'));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
   }
-  const replicaScript = join(outDir, 'replica.js');
+  const replicaScript = join(outDir, 'prediction-log', 'replica.js');
   writeFileSync(
     replicaScript,
     `const { openPredictionStore } = require('./index.js');

@@ -1,7 +1,5 @@
 import type { ModelSlot } from '../model/model-slot';
-import type { Variant } from '../prediction-log';
-
-export type { Variant };
+import type { Variant } from '../observation/prediction-observer';
 
 /** Where one request goes: the slot that answers it and, in shadow mode, the slot that also scores it. */
 export interface Route {

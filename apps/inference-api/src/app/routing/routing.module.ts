@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 
-import { ModelSlotsModule } from '../serving/model-slots.module';
-import { ServingMetricsModule } from '../serving/serving-metrics.module';
+import { ServingMetricsModule } from '../metrics/serving-metrics.module';
+import { ModelSlotsModule } from '../slots/model-slots.module';
 import { TrafficService } from './traffic.service';
 
 /** Champion/challenger routing: the traffic settings read from MLflow and the slots they start. */

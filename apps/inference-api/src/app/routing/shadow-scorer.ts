@@ -2,7 +2,7 @@ import type { ColumnValues, FeatureBatch, FeatureBatchBuilder } from '../model/f
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot } from '../model/model-slot';
 import { COALESCE_MAX_ROWS } from '../model/score-coalescer';
-import type { ShadowScore } from '../scoring/prediction-observer';
+import type { ShadowScore } from '../observation/prediction-observer';
 
 /** Jobs taken from the queue per step: as many as the version would join into one call at most. */
 const JOBS_PER_STEP = COALESCE_MAX_ROWS;

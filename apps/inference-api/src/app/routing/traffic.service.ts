@@ -4,11 +4,11 @@ import { ConfigService } from '@nestjs/config';
 import { MlflowClient } from '@churn/mlflow-client';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelSlot } from '../model/model-slot';
-import type { ShadowScore } from '../scoring/prediction-observer';
-import { ModelSlotsService } from '../serving/model-slots.service';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
+import type { ShadowScore } from '../observation/prediction-observer';
+import { ModelSlotsService } from '../slots/model-slots.service';
 import type { Route } from './route';
 import { featureBatchBytes, ShadowScorer } from './shadow-scorer';
 import {

@@ -1,14 +1,14 @@
 /**
  * What `POST /predict` and `POST /invocations` do with a parsed body, whichever HTTP layer carries
  * it: the Nest controllers (which also describe the routes for Swagger) or the scoring fast path
- * (http/scoring-fast-path.ts) that takes the common JSON requests ahead of the framework. One
+ * (bootstrap/scoring-fast-path.ts) that takes the common JSON requests ahead of the framework. One
  * implementation, so the two cannot answer differently.
  */
 import { parseJsonBody } from '../http/body-parsers';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
 import { ModelNotReadyError } from '../model/model-errors';
-import type { Variant } from '../routing/route';
+import type { Variant } from '../observation/prediction-observer';
 import { invocationsBatch } from './invocations-request';
 import { parsePredictRequest } from './predict-request';
 import { timeOrderedUuid } from './request-id';

@@ -2,13 +2,18 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import type { FeatureBatch, FeatureBatchBuilder } from '../model/feature-batch';
 import type { ModelRef, Scores } from '../model/loaded-model';
 import { ModelOutputError } from '../model/model-errors';
-import type { Route, Variant } from '../routing/route';
+import {
+  PREDICTION_OBSERVERS,
+  type PredictionObserver,
+  type ScoredRequest,
+  type Variant,
+} from '../observation/prediction-observer';
+import type { Route } from '../routing/route';
 import { TrafficService } from '../routing/traffic.service';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { PREDICTION_OBSERVERS, type PredictionObserver, type ScoredRequest } from './prediction-observer';
 
 export interface ScoringOutcome {
   model: ModelRef;

@@ -11,7 +11,7 @@ import {
 import { SecretTokenGuard } from '@churn/service-kit';
 
 import { TrafficService } from '../routing/traffic.service';
-import { ModelSlotsService } from './model-slots.service';
+import { ModelSlotsService } from '../slots/model-slots.service';
 import { ReloadRequest, ReloadResponse } from './serving.dto';
 import { toSlotStatusDto } from './slot-status.mapper';
 

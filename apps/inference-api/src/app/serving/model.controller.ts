@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 
 import { BusinessRead } from '../http/business-read.guard';
 import { ModelNotReadyError } from '../model/model-errors';
-import { ModelSlotsService } from './model-slots.service';
+import { ModelSlotsService } from '../slots/model-slots.service';
 import { ModelInfoResponse, ReadyResponse } from './serving.dto';
 import { toSlotStatusDto } from './slot-status.mapper';
 

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 
 import { ApiTokensModule } from '../http/api-tokens.module';
 import { RoutingModule } from '../routing/routing.module';
+import { ModelSlotsModule } from '../slots/model-slots.module';
 import { AdminController } from './admin.controller';
-import { ModelSlotsModule } from './model-slots.module';
 import { ModelController } from './model.controller';
 import { WebhooksController } from './webhooks.controller';
 

@@ -8,7 +8,7 @@ import { verifyWebhookSignature, WEBHOOK_HEADERS } from '@churn/mlflow-client';
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { CHALLENGER_ALIAS, CHAMPION_ALIAS } from '../routing/traffic-settings';
 import { TrafficService } from '../routing/traffic.service';
-import { ModelSlotsService } from './model-slots.service';
+import { ModelSlotsService } from '../slots/model-slots.service';
 
 export class WebhookAck {
   @ApiProperty({ example: true })

@@ -1,6 +1,8 @@
 import type { FeatureBatch } from '../model/feature-batch';
 import type { LoadedModel, Scores } from '../model/loaded-model';
-import type { Variant } from '../routing/route';
+
+/** Which routing decision served a prediction: the default alias, or one side of the A/B split. */
+export type Variant = 'production' | 'champion' | 'challenger';
 
 /** The challenger's answer for one row of a request it shadowed. */
 export interface ShadowScore {

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
 
-import { invocationsBatch } from '../scoring/invocations-request';
-import { readJsonNumber } from './dataframe-split-scanner';
-import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
-import type { InputColumnPlan } from './model-contract';
+import { readJsonNumber } from '../model/dataframe-split-scanner';
+import { FeatureBatchBuilder, type FeatureBatch } from '../model/feature-batch';
+import type { InputColumnPlan } from '../model/model-contract';
+import { invocationsBatch } from './invocations-request';
 
 const telcoCsv = resolve(__dirname, '../../../../../libs/churn-pipeline/data/telco-customer-churn.csv');
 const MAX_ROWS = 5000;

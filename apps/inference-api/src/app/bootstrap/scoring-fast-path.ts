@@ -13,11 +13,12 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import { Logger } from '@nestjs/common';
 
+import { parseJsonBody } from '../http/body-parsers';
+import type { ServingMetricsService } from '../metrics/serving-metrics.service';
 import type { ModelRef } from '../model/loaded-model';
 import { ModelOutputError } from '../model/model-errors';
 import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
-import type { ServingMetricsService } from '../serving/serving-metrics.service';
 import {
   apiErrorAnswer,
   bodyTooLarge,
@@ -25,7 +26,6 @@ import {
   JSON_TYPE,
   type ApiErrorContext,
 } from './api-exception.filter';
-import { parseJsonBody } from './body-parsers';
 
 type ScoringRoute = '/predict' | '/invocations';
 

@@ -4,10 +4,10 @@ import { ConfigService } from '@nestjs/config';
 import { MlflowClient } from '@churn/mlflow-client';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import { ModelCache } from '../model/model-cache';
 import { loadModelVersion } from '../model/model-loader';
 import { ModelSlot, type RefreshTrigger, type SlotStatus } from '../model/model-slot';
-import { ServingMetricsService } from './serving-metrics.service';
 
 /** Start-up retries while nothing is loaded: 250 ms doubling to 10 s. */
 const STARTUP_BACKOFF = { initialMs: 250, maxMs: 10_000 };

@@ -12,17 +12,17 @@ import { MlflowClient } from '@churn/mlflow-client';
 
 import { registerSqrtVersion, sqrtModelOnnx } from '../../../test/support/sqrt-model';
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import { apiErrorAnswer, describeApiError } from '../http/api-exception.filter';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
+import { LoadedModel } from '../model/loaded-model';
+import { ModelCache } from '../model/model-cache';
+import { checkModelContract } from '../model/model-contract';
+import { ModelLoadError, ModelOutputError } from '../model/model-errors';
+import { loadModelVersion } from '../model/model-loader';
+import { ModelSlot, type SlotFailure } from '../model/model-slot';
 import type { Route } from '../routing/route';
 import type { TrafficService } from '../routing/traffic.service';
 import { ScoringService } from '../scoring/scoring.service';
-import { ServingMetricsService } from '../serving/serving-metrics.service';
-import { LoadedModel } from './loaded-model';
-import { ModelCache } from './model-cache';
-import { checkModelContract } from './model-contract';
-import { ModelLoadError, ModelOutputError } from './model-errors';
-import { loadModelVersion } from './model-loader';
-import { ModelSlot, type SlotFailure } from './model-slot';
+import { apiErrorAnswer, describeApiError } from './api-exception.filter';
 
 const MODEL = 'iapi_sqrt_model';
 

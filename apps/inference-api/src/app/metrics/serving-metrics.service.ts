@@ -3,7 +3,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
-import { DROP_REASONS, type PredictionLogWriterStats } from '../prediction-log';
 
 /**
  * The Prometheus metrics of this process, in a registry of its own (several apps in one test
@@ -93,70 +92,8 @@ export class ServingMetricsService {
     registers: [this.registry],
   });
 
-  private predictionLogStats: () => PredictionLogWriterStats | undefined = () => undefined;
-
   constructor() {
-    // Read from the writer at scrape time: its counts are the truth, and the hot path pays nothing for them.
-    const stats = () => this.predictionLogStats();
-    new Counter({
-      name: 'inference_prediction_log_rows_total',
-      help: 'Predicted rows for the prediction log, by outcome: written to the store, rejected by it (kept in its rejected-rows table with the reason), or dropped (queue full, shutdown, writer thread ended). received = written + rejected + dropped + queued.',
-      labelNames: ['outcome'] as const,
-      registers: [this.registry],
-      collect() {
-        const current = stats();
-        this.reset();
-        if (current) {
-          this.inc({ outcome: 'written' }, current.written);
-          this.inc({ outcome: 'rejected' }, current.rejected);
-          this.inc({ outcome: 'dropped' }, current.dropped);
-        }
-      },
-    });
-    new Counter({
-      name: 'inference_prediction_log_received_rows_total',
-      help: 'Predicted rows handed to the prediction log: every one is written, rejected, dropped or still queued.',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(stats()?.received ?? 0);
-      },
-    });
-    new Counter({
-      name: 'inference_prediction_log_dropped_rows_total',
-      help: 'Prediction log rows dropped, by reason: queue_full, closed (shutdown) or writer_exit (the writer thread ended holding them).',
-      labelNames: ['reason'] as const,
-      registers: [this.registry],
-      collect() {
-        const current = stats();
-        this.reset();
-        for (const reason of DROP_REASONS) this.inc({ reason }, current?.droppedBy[reason] ?? 0);
-      },
-    });
-    new Counter({
-      name: 'inference_prediction_log_failed_writes_total',
-      help: 'Batched writes to the prediction store that failed for an outage (their rows stay queued and are retried with back-off).',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(stats()?.failedWrites ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'inference_prediction_log_queued_rows',
-      help: 'Rows waiting to be written to the prediction store.',
-      registers: [this.registry],
-      collect() {
-        this.set(stats()?.queued ?? 0);
-      },
-    });
-
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /** Where the prediction log's counts are read from at scrape time. */
-  trackPredictionLog(stats: () => PredictionLogWriterStats | undefined): void {
-    this.predictionLogStats = stats;
   }
 
   recordSwap(slot: ModelSlot, model: LoadedModel, trigger: string): void {

@@ -4,8 +4,8 @@ import { ConfigService } from '@nestjs/config';
 import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { ServingMetricsModule } from '../metrics/serving-metrics.module';
 import { ModelSlotsService } from './model-slots.service';
-import { ServingMetricsModule } from './serving-metrics.module';
 
 /**
  * MLflow's client and the model slots it fills. Calls made while polling give up quickly (one

@@ -13,13 +13,13 @@ import {
   type HttpServerSettings,
 } from '@churn/service-kit';
 
-import { InferenceApiConfig } from './config/inference-api.config';
-import { ApiExceptionFilter } from './http/api-exception.filter';
-import { registerBodyParsers } from './http/body-parsers';
-import { documentFor, InternalListener, listenerOf } from './http/listeners';
-import { ScoringFastPath } from './http/scoring-fast-path';
-import { ScoringService } from './scoring/scoring.service';
-import { ServingMetricsService } from './serving/serving-metrics.service';
+import { InferenceApiConfig } from '../config/inference-api.config';
+import { registerBodyParsers } from '../http/body-parsers';
+import { ServingMetricsService } from '../metrics/serving-metrics.service';
+import { ScoringService } from '../scoring/scoring.service';
+import { ApiExceptionFilter } from './api-exception.filter';
+import { documentFor, InternalListener, listenerOf } from './listeners';
+import { ScoringFastPath } from './scoring-fast-path';
 
 /**
  * Listeners, pipes, filters, 405s, body parsers, request metrics, Swagger and shutdown hooks:

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// The folder order app.module.ts states is the one the code keeps: no file imports from a folder
+// that comes after its own, so a reader can learn the app bottom-up without meeting a forward reference.
+
+const APP = __dirname;
+
+/** The folders of app.module.ts's "Folders, lowest first" paragraph (its lines with arrows), in order. */
+function statedOrder(): string[] {
+  const doc = readFileSync(join(APP, 'app.module.ts'), 'utf8');
+  const start = doc.indexOf('Folders, lowest first');
+  const paragraph = doc.slice(start, doc.indexOf('*/', start));
+  return paragraph
+    .split('\n')
+    .filter((line) => line.includes('→'))
+    .join(' ')
+    .replace(/\*/g, ' ')
+    .split('→')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(APP, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(folder, file));
+}
+
+/** The app folders a file imports from, by its relative imports (`../<folder>/…` or `../<folder>`). */
+function importedFolders(file: string): string[] {
+  const text = readFileSync(join(APP, file), 'utf8');
+  return [...text.matchAll(/from '\.\.\/([a-z-]+)(?:\/[^']*)?'/g)].map((match) => match[1]);
+}
+
+describe('inference-api folder order', () => {
+  const order = statedOrder();
+  const folders = readdirSync(APP, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+
+  it('states every folder of the app once', () => {
+    expect(order.length).toBeGreaterThan(10);
+    expect([...order].sort()).toEqual([...folders].sort());
+  });
+
+  it('has no import from a folder that comes later in the order', () => {
+    const backwards = folders.flatMap((folder) =>
+      sourceFiles(folder).flatMap((file) =>
+        importedFolders(file)
+          .filter((target) => order.indexOf(target) > order.indexOf(folder))
+          .map((target) => `${file} imports from ${target}/`),
+      ),
+    );
+    expect(backwards).toEqual([]);
+  });
+
+  it('reads the imports it checks', () => {
+    // Guards the pattern above: a known downward import must be seen.
+    expect(importedFolders(join('scoring', 'scoring.service.ts'))).toContain('routing');
+  });
+});
