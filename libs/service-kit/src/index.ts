@@ -31,6 +31,9 @@ export {
 export { ServiceConfigModule } from './lib/config/service-config.module';
 export {
   ConfigurationError,
+  IsAliasName,
+  IsModelName,
+  Redacted,
   Secret,
   secretSettingsOf,
   ServiceSettings,

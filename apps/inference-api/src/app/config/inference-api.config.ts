@@ -3,10 +3,9 @@ import 'reflect-metadata';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { plainToInstance, Transform } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   IsBoolean,
-  IsIn,
   IsInt,
   IsNumber,
   IsString,
@@ -18,26 +17,23 @@ import {
   registerDecorator,
   ValidateBy,
   ValidateIf,
-  validateSync,
   type ValidationArguments,
 } from 'class-validator';
 
-import { ApiTokens, ApiTokensFormatError, HttpServerSettings, secretSettingProblems } from '@churn/service-kit';
+import { IsAliasName, IsModelName, Redacted, Secret, ServiceSettings, validateEnvironment } from '@churn/service-kit';
 
 import { parsePredictionStoreUrl } from './prediction-store-url';
 
 /**
- * Every setting of inference-api, read from the environment once at start-up. Types are written
- * out: class-transformer converts `"8000"` to a number only when decorator metadata names the type.
- * MLflow credentials are not here: `@churn/mlflow-client` reads MLflow's own variables
- * (MLFLOW_TRACKING_USERNAME/PASSWORD, MLFLOW_TRACKING_TOKEN) so they never pass through the config.
- * The HTTP server's timeouts and connection cap come from {@link HttpServerSettings}.
+ * Every setting of inference-api, read from the environment once at start-up; the settings every
+ * app shares (listener, MLflow address, API_TOKENS, limits, log format) come from
+ * {@link ServiceSettings}, secrets are marked {@link Secret}. Here API_TOKENS names the callers of
+ * the business reads on the internal listener (`GET /model`, `/drift`, `/ab/report`), which need
+ * the `viewer` role once it is set; empty, they are open to whoever reaches that listener
+ * (development only).
  */
-export class InferenceApiConfig extends HttpServerSettings {
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  PORT: number = 8000;
+export class InferenceApiConfig extends ServiceSettings {
+  override PORT: number = 8000;
 
   /**
    * The internal listener (same HOST): admin, webhooks, metrics and business reads, for MLflow,
@@ -56,20 +52,10 @@ export class InferenceApiConfig extends HttpServerSettings {
   })
   INTERNAL_PORT: number = 9000;
 
-  @IsString()
-  HOST: string = '0.0.0.0';
-
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
-  MLFLOW_TRACKING_URI: string = 'http://127.0.0.1:5000';
-
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-    message: '$property must be a registered model name (letters, digits, _ . -)',
-  })
+  @IsModelName()
   MODEL_NAME: string = 'churn_model';
 
-  @Matches(/^[A-Za-z_][A-Za-z0-9_-]*$/, {
-    message: '$property must be an alias name (letters, digits, _ -, not starting with a digit)',
-  })
+  @IsAliasName()
   MODEL_ALIAS: string = 'production';
 
   /** Downloaded model versions, one folder per `<name>/<version>`. */
@@ -91,10 +77,12 @@ export class InferenceApiConfig extends HttpServerSettings {
 
   /** Bearer token of `POST /admin/reload`; empty means the endpoint answers 401 to everyone. */
   @IsString()
+  @Secret()
   INFERENCE_ADMIN_TOKEN: string = '';
 
   /** HMAC key of MLflow's registry webhook deliveries; empty means `POST /webhooks/mlflow` answers 401. */
   @IsString()
+  @Secret()
   MLFLOW_WEBHOOK_SECRET: string = '';
 
   /** Most rows one `/predict` or `/invocations` request may carry. */
@@ -102,12 +90,6 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Min(1)
   @Max(1_000_000)
   MAX_BATCH_ROWS: number = 1000;
-
-  /** Largest request body in bytes; larger ones get 413. */
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
-  BODY_LIMIT_BYTES: number = 1024 * 1024;
 
   /** Rows in the live drift window of each served version (the newest ones; a ring of 12 buckets, so between 11/12 of this and this). */
   @IsInt()
@@ -160,6 +142,7 @@ export class InferenceApiConfig extends HttpServerSettings {
 
   /** Bearer token with the `trainer` role on training-worker. */
   @IsString()
+  @Secret()
   TRAINING_WORKER_TOKEN: string = '';
 
   /**
@@ -169,6 +152,7 @@ export class InferenceApiConfig extends HttpServerSettings {
   @IsString()
   @MaxLength(4096)
   @IsPredictionStoreUrl()
+  @Redacted()
   INFERENCE_STORE_URL: string = `sqlite:${join(tmpdir(), 'churn-inference', 'predictions.db')}`;
 
   /** Record every prediction (off: no store is opened and /feedback, /ab/report answer 503). */
@@ -242,17 +226,9 @@ export class InferenceApiConfig extends HttpServerSettings {
   @Max(3650)
   AB_REPORT_DEFAULT_WINDOW_DAYS: number = 7;
 
-  /**
-   * Callers of the business reads on the internal listener (`GET /model`, `/drift`, `/ab/report`):
-   * `name:role+role:token` entries, comma-separated, under the rules of every app
-   * (`@churn/service-kit`'s ApiTokens); those reads need the `viewer` role once this is set.
-   * Empty: they are open to whoever reaches the internal listener (development only).
-   */
-  @IsString()
-  API_TOKENS: string = '';
-
   /** Bearer token of `POST /feedback`; empty means the endpoint answers 401 to everyone. */
   @IsString()
+  @Secret()
   FEEDBACK_TOKEN: string = '';
 
   /** Requests waiting for the challenger's shadow score; beyond this they are not shadowed (counted in /metrics). */
@@ -270,42 +246,15 @@ export class InferenceApiConfig extends HttpServerSettings {
   /** This process's name in the prediction log (the pod name in Kubernetes). */
   @Matches(/^[\x21-\x7e]{1,200}$/, { message: '$property must be 1 to 200 visible ASCII characters' })
   REPLICA_ID: string = `${hostname()}:${process.pid}`;
-
-  @IsIn(['text', 'json'])
-  LOG_FORMAT: 'text' | 'json' = 'text';
 }
 
 /**
- * Validates the environment; throws one message naming every bad variable, its problem and value.
- * Secrets are never echoed back.
- * @throws {Error} when a setting is missing or malformed
+ * Validates the environment; throws one message naming every bad variable, its problem and value
+ * (except secrets and the store URL, whose values are never echoed).
+ * @throws {ConfigurationError} when a setting is malformed
  */
 export function validateInferenceApiConfig(environment: Record<string, unknown>): InferenceApiConfig {
-  const declared = Object.keys(new InferenceApiConfig());
-  const provided = Object.fromEntries(
-    Object.entries(environment).filter(([key, value]) => declared.includes(key) && value !== undefined && value !== ''),
-  );
-  const config = plainToInstance(InferenceApiConfig, provided, {
-    enableImplicitConversion: true,
-    exposeDefaultValues: true,
-  });
-  // class-validator's messages already start with the variable's name.
-  const problems = validateSync(config).map((error) => {
-    const shown = SECRET_SETTINGS.has(error.property) ? '(hidden)' : JSON.stringify(provided[error.property]);
-    return `${Object.values(error.constraints ?? {}).join(', ')} (got ${shown})`;
-  });
-  try {
-    ApiTokens.parse(config.API_TOKENS);
-  } catch (error) {
-    // The message names the entry and never its token.
-    if (!(error instanceof ApiTokensFormatError)) throw error;
-    problems.push(error.message);
-  }
-  problems.push(
-    ...secretSettingProblems(Object.fromEntries(TOKEN_SETTINGS.map((name) => [name, config[name]])), config.API_TOKENS),
-  );
-  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
-  return config;
+  return validateEnvironment(InferenceApiConfig, environment);
 }
 
 /** The store URL must parse (scheme, path); its message names the setting and never the password. */
@@ -340,12 +289,3 @@ function parseBooleanSetting(value: unknown, fallback = false): unknown {
   if (text === 'false') return false;
   return value;
 }
-
-/** The single-secret settings, held to every app's token rule (secretSettingProblems). */
-const TOKEN_SETTINGS = [
-  'INFERENCE_ADMIN_TOKEN',
-  'MLFLOW_WEBHOOK_SECRET',
-  'TRAINING_WORKER_TOKEN',
-  'FEEDBACK_TOKEN',
-] as const;
-const SECRET_SETTINGS = new Set<string>(['API_TOKENS', 'INFERENCE_STORE_URL', ...TOKEN_SETTINGS]);

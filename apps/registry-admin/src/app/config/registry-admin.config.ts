@@ -1,7 +1,6 @@
-import { IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-import { aliasNameProblem, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
-import { Secret, ServiceSettings, splitList, validateEnvironment } from '@churn/service-kit';
+import { IsAliasName, IsModelName, Secret, ServiceSettings, splitList, validateEnvironment } from '@churn/service-kit';
 
 /**
  * Every setting of registry-admin, read from the environment once at start-up; the settings every
@@ -12,7 +11,7 @@ export class RegistryAdminConfig extends ServiceSettings {
   override PORT: number = 8001;
 
   /** The registered model that promote/rollback act on when the caller names none (the CLI's `--model-name`). */
-  @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
+  @IsModelName()
   MODEL_NAME: string = 'churn_model';
 
   /** The alias promote/rollback move when the caller names none. */
@@ -109,17 +108,6 @@ export class RegistryAdminConfig extends ServiceSettings {
   @IsString()
   @MaxLength(200)
   REGISTRY_ACTOR: string = '';
-}
-
-/** An alias name MLflow takes ({@link aliasNameProblem}). */
-function IsAliasName(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isAliasName',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && aliasNameProblem(value) === undefined,
-      defaultMessage: (args) => `$property ${aliasNameProblem(String(args?.value)) ?? 'must be an alias name'}`,
-    },
-  });
 }
 
 /**

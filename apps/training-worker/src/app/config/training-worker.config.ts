@@ -5,8 +5,7 @@ import { resolve } from 'node:path';
 
 import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, type ValidationArguments } from 'class-validator';
 
-import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
-import { ServiceSettings, validateEnvironment } from '@churn/service-kit';
+import { IsModelName, ServiceSettings, validateEnvironment } from '@churn/service-kit';
 
 /**
  * Every setting of training-worker, read from the environment once at start-up; the settings every
@@ -15,7 +14,7 @@ import { ServiceSettings, validateEnvironment } from '@churn/service-kit';
 export class TrainingWorkerConfig extends ServiceSettings {
   override PORT: number = 8002;
 
-  @Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` })
+  @IsModelName()
   MODEL_NAME: string = 'churn_model';
 
   @Matches(/^\S.*$/, { message: '$property must be a non-empty experiment name' })

@@ -1,6 +1,15 @@
-import { IsString } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 
-import { ConfigurationError, Secret, secretSettingsOf, ServiceSettings, validateEnvironment } from './service-settings';
+import {
+  ConfigurationError,
+  IsAliasName,
+  IsModelName,
+  Redacted,
+  Secret,
+  secretSettingsOf,
+  ServiceSettings,
+  validateEnvironment,
+} from './service-settings';
 
 class ExampleSettings extends ServiceSettings {
   override PORT: number = 8009;
@@ -8,6 +17,18 @@ class ExampleSettings extends ServiceSettings {
   @IsString()
   @Secret()
   WEBHOOK_KEY: string = '';
+}
+
+class NamedSettings extends ServiceSettings {
+  @IsModelName()
+  MODEL_NAME: string = 'churn_model';
+
+  @IsAliasName()
+  MODEL_ALIAS: string = 'production';
+
+  @Matches(/^postgres:\/\/[^:]+:[^@]+@[a-z]+\/[a-z]+$/, { message: '$property must be a short PostgreSQL URL' })
+  @Redacted()
+  STORE_URL: string = 'postgres://app:default-password@db/log';
 }
 
 class LeakySettings extends ServiceSettings {
@@ -40,6 +61,9 @@ describe('validateEnvironment', () => {
       'invalid configuration: PORT must not be greater than 65535, PORT must not be less than 1, PORT must be an integer number (got "eighty"); API_TOKENS entry 1 ("a") needs a token of at least 16 characters; extra rule',
     );
     expect(attempt).not.toThrow(/s3cret/);
+    expect(() => validateEnvironment(ExampleSettings, { MLFLOW_TRACKING_URI: 'localhost:5000' })).toThrow(
+      'invalid configuration: MLFLOW_TRACKING_URI must be a URL address (got "localhost:5000")',
+    );
   });
 
   it('holds every single-secret setting to the token rule: 16+ characters, not one of API_TOKENS', () => {
@@ -90,5 +114,32 @@ describe('validateEnvironment', () => {
     );
     expect(refusal({ HTTP_MAX_CONNECTIONS: '0' })).toThrow(/HTTP_MAX_CONNECTIONS must not be less than 1/);
     expect(refusal({ HTTP_REQUEST_TIMEOUT_MS: '10' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS must not be less than 100/);
+  });
+
+  it("takes MLflow names by mlflow-client's rules, naming the problem", () => {
+    expect(validateEnvironment(NamedSettings, { MODEL_NAME: 'churn.v2', MODEL_ALIAS: '1st-choice' })).toMatchObject({
+      MODEL_NAME: 'churn.v2',
+      MODEL_ALIAS: '1st-choice',
+    });
+    expect(() => validateEnvironment(NamedSettings, { MODEL_NAME: '../etc' })).toThrow(
+      'invalid configuration: MODEL_NAME must be a registered model name (letters, digits, _ . -) (got "../etc")',
+    );
+    expect(() => validateEnvironment(NamedSettings, { MODEL_ALIAS: 'v3' })).toThrow(
+      `MODEL_ALIAS 'v3' is reserved by MLflow for version references (got "v3")`,
+    );
+    expect(() => validateEnvironment(NamedSettings, { MODEL_ALIAS: 'prod alias' })).toThrow(
+      /MODEL_ALIAS 'prod alias' may only contain ASCII letters, digits/,
+    );
+  });
+
+  it('never echoes a redacted setting, which may have a default and follows no token rule', () => {
+    expect(validateEnvironment(NamedSettings, {}).STORE_URL).toBe('postgres://app:default-password@db/log');
+    expect(validateEnvironment(NamedSettings, { STORE_URL: 'postgres://a:b@db/log' }).STORE_URL).toBe(
+      'postgres://a:b@db/log',
+    );
+    const refused = () => validateEnvironment(NamedSettings, { STORE_URL: 'postgres://app:hunter2@db:5432/log' });
+    expect(refused).toThrow('invalid configuration: STORE_URL must be a short PostgreSQL URL');
+    expect(refused).not.toThrow(/hunter2/);
+    expect(secretSettingsOf(NamedSettings).has('STORE_URL')).toBe(false);
   });
 });

@@ -7,24 +7,64 @@
 import 'reflect-metadata';
 
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, IsIn, IsInt, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import {
+  getMetadataStorage,
+  IsIn,
+  IsInt,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  validateSync,
+} from 'class-validator';
+
+import { aliasNameProblem, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
 
 import { ApiTokens, ApiTokensFormatError, secretSettingProblems } from '../auth/api-tokens';
 import { HttpServerSettings } from '../http/http-server-limits';
 
 const SECRETS = Symbol('service-kit:secret-settings');
+const REDACTED = Symbol('service-kit:redacted-settings');
+
+/** Adds `property` to the set of settings kept under `key` on the class, inherited ones included. */
+function markSetting(key: symbol, target: object, property: string | symbol): void {
+  const own: Set<string> = Reflect.getOwnMetadata(key, target) ?? new Set(Reflect.getMetadata(key, target) ?? []);
+  own.add(String(property));
+  Reflect.defineMetadata(key, own, target);
+}
 
 /**
  * Marks a setting as secret: its value is never echoed, it may not have a default, and when set it
  * follows the token rule ({@link secretSettingProblems}; API_TOKENS has its own parser).
  */
 export function Secret(): PropertyDecorator {
-  return (target, property) => {
-    const own: Set<string> =
-      Reflect.getOwnMetadata(SECRETS, target) ?? new Set(Reflect.getMetadata(SECRETS, target) ?? []);
-    own.add(String(property));
-    Reflect.defineMetadata(SECRETS, own, target);
-  };
+  return (target, property) => markSetting(SECRETS, target, property);
+}
+
+/**
+ * Marks a setting whose value may hold a credential without being one (a database URL with its
+ * password): never echoed, but it may have a default and follows no token rule.
+ */
+export function Redacted(): PropertyDecorator {
+  return (target, property) => markSetting(REDACTED, target, property);
+}
+
+/** A registered model name the apps accept (mlflow-client's MODEL_NAME_PATTERN). */
+export function IsModelName(): PropertyDecorator {
+  return Matches(MODEL_NAME_PATTERN, { message: `$property must be ${MODEL_NAME_RULE}` });
+}
+
+/** An alias name MLflow takes (mlflow-client's aliasNameProblem). */
+export function IsAliasName(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAliasName',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && aliasNameProblem(value) === undefined,
+      defaultMessage: (args) => `$property ${aliasNameProblem(String(args?.value)) ?? 'must be an alias name'}`,
+    },
+  });
 }
 
 /** The settings of a class marked {@link Secret}. */
@@ -73,7 +113,8 @@ export class ConfigurationError extends Error {
 
 /**
  * Validates the environment into `settingsClass`; variables the class does not declare are
- * ignored, empty ones count as unset. `check` adds the app's own rules that span settings.
+ * ignored, empty ones count as unset; the values of {@link Secret} and {@link Redacted} settings
+ * are never echoed. `check` adds the app's own rules that span settings.
  * @throws {ConfigurationError} naming every bad variable, its problem and value (never a secret's)
  */
 export function validateEnvironment<T extends ServiceSettings>(
@@ -82,6 +123,7 @@ export function validateEnvironment<T extends ServiceSettings>(
   check: (settings: T) => string[] = () => [],
 ): T {
   const secrets = secretSettingsOf(settingsClass);
+  const unechoed = new Set<string>([...secrets, ...(Reflect.getMetadata(REDACTED, settingsClass.prototype) ?? [])]);
   const defaults = new settingsClass();
   for (const secret of secrets) {
     if ((defaults as unknown as Record<string, unknown>)[secret])
@@ -103,7 +145,7 @@ export function validateEnvironment<T extends ServiceSettings>(
   // class-validator's messages already start with the variable's name.
   const problems = validateSync(settings).map(
     (error) =>
-      `${Object.values(error.constraints ?? {}).join(', ')}${secrets.has(error.property) ? '' : ` (got ${JSON.stringify(provided[error.property])})`}`,
+      `${Object.values(error.constraints ?? {}).join(', ')}${unechoed.has(error.property) ? '' : ` (got ${JSON.stringify(provided[error.property])})`}`,
   );
   try {
     ApiTokens.parse(settings.API_TOKENS);
