@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { ensureMlflowInstalled, startMlflowServer, stopProcessGroup, workspaceRoot } from './mlflow/mlflow.mjs';
@@ -38,30 +38,11 @@ const inferenceInternalUrl = `http://127.0.0.1:${INFERENCE_INTERNAL_PORT}`;
 const MODEL_NAME = process.env.MODEL_NAME || 'churn_model';
 const MODEL_ALIAS = process.env.MODEL_ALIAS || 'production';
 const TELCO_CSV = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
+const TELCO_FIRST_CUSTOMER = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-first-customer.json');
 /** How long the demo waits for inference-api to serve a version after a move (push makes it near-instant; polling is the fallback). */
 const SERVE_TIMEOUT_MS = 15_000;
 /** The first customer of the IBM Telco data set (7590-VHVEG), as a consumer sends it to /predict. */
-const DEMO_CUSTOMER = {
-  gender: 'Female',
-  SeniorCitizen: 0,
-  Partner: 'Yes',
-  Dependents: 'No',
-  tenure: 1,
-  PhoneService: 'No',
-  MultipleLines: 'No phone service',
-  InternetService: 'DSL',
-  OnlineSecurity: 'No',
-  OnlineBackup: 'Yes',
-  DeviceProtection: 'No',
-  TechSupport: 'No',
-  StreamingTV: 'No',
-  StreamingMovies: 'No',
-  Contract: 'Month-to-month',
-  PaperlessBilling: 'Yes',
-  PaymentMethod: 'Electronic check',
-  MonthlyCharges: 29.85,
-  TotalCharges: 29.85,
-};
+const DEMO_CUSTOMER = JSON.parse(readFileSync(TELCO_FIRST_CUSTOMER, 'utf8'));
 
 /** Process groups to stop on the way out: the servers, and a demo command while it runs. */
 const started = /** @type {{ name: string, pid: number }[]} */ ([]);

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { readCsvSample } from '../data/csv-reader';
@@ -14,6 +14,22 @@ describe('defaultChurnSchema', () => {
     expect(schema.numeric).toEqual(['tenure', 'MonthlyCharges', 'TotalCharges']);
     expect(schema.categorical).toContain('SeniorCitizen');
     expect(schema.categorical).toHaveLength(16);
+  });
+
+  it('turns the first Telco row into the demo customer the stack and system tests send (telco-first-customer.json)', async () => {
+    const { header, rows } = await readCsvSample(createReadStream(TELCO_CSV), 1);
+    const schema = defaultChurnSchema();
+    const expected = Object.fromEntries(
+      header
+        .map((column, index) => [column, rows[0][index]] as const)
+        .filter(([column]) => column !== schema.target && !schema.identifiers.includes(column))
+        .map(([column, text]) => [
+          column,
+          schema.numeric.includes(column) || column === 'SeniorCitizen' ? Number(text) : text,
+        ]),
+    );
+    const customer = JSON.parse(readFileSync(path.join(path.dirname(TELCO_CSV), 'telco-first-customer.json'), 'utf8'));
+    expect(customer).toEqual(expected);
   });
 
   it('returns a fresh copy each time', () => {
