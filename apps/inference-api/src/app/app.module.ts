@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 
+import { ServiceSettings } from '@churn/service-kit';
+
 import { AbModule } from './ab/ab.module';
-import { validateInferenceApiConfig } from './config/inference-api.config';
+import { InferenceApiConfig, validateInferenceApiConfig } from './config/inference-api.config';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
 import { ScoringModule } from './scoring/scoring.module';
@@ -26,8 +28,12 @@ export class AppModule {
    * several differently configured apps can run in one process).
    */
   static forEnvironment(environment: Record<string, unknown> = process.env): DynamicModule {
+    // Validated once, when the modules are built: ConfigService reads it, and the kit's bootstrap reads it as ServiceSettings.
+    let settings: InferenceApiConfig | undefined;
+    const validated = () => (settings ??= validateInferenceApiConfig(environment));
     return {
       module: AppModule,
+      providers: [{ provide: ServiceSettings, useFactory: validated }],
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
@@ -35,7 +41,7 @@ export class AppModule {
           ignoreEnvVars: true,
           skipProcessEnv: true,
           cache: true,
-          validate: () => validateInferenceApiConfig(environment),
+          validate: validated,
         }),
         // One module per feature; configuration is the only global one.
         ScoringModule,

@@ -1,17 +1,9 @@
-import type { IncomingMessage } from 'node:http';
-
 import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 
-import {
-  PathParameterPipe,
-  requestValidationPipe,
-  RouteMethods,
-  stateValidationContract,
-  type HttpServerSettings,
-} from '@churn/service-kit';
+import { configureApp as configureService, type HttpServerSettings, type ServiceDescription } from '@churn/service-kit';
 
 import { InferenceApiConfig } from '../config/inference-api.config';
 import { registerBodyParsers } from '../http/body-parsers';
@@ -22,87 +14,78 @@ import { documentFor, InternalListener, listenerOf } from './listeners';
 import { ScoringFastPath } from './scoring-fast-path';
 
 /**
- * Listeners, pipes, filters, 405s, body parsers, request metrics, Swagger and shutdown hooks:
- * shared by main.ts and the e2e tests so both see one app; call it before `init`. Create the app
- * with `bodyParser: false`: the parsers installed here replace Nest's. JSON scoring requests are
- * answered ahead of the framework (scoring-fast-path.ts). The scoring routes read their bodies by
- * hand (precompiled column plans), so the kit's validation pipe only runs for the DTO-typed admin
- * routes. Errors are the kit's problem details, except on `/invocations` (MLflow's shape).
+ * Listeners, body parsers, request metrics and the scoring fast path, then the kit's bootstrap
+ * (pipes, filter, 405s, Swagger, shutdown hooks): shared by main.ts and the e2e tests so both see
+ * one app; call it before `init`. Create the app with `bodyParser: false`: the parsers installed
+ * here replace Nest's. JSON scoring requests are answered ahead of the framework
+ * (scoring-fast-path.ts). The scoring routes read their bodies by hand (precompiled column plans),
+ * so the kit's validation pipe only runs for the DTO-typed admin routes. Errors are the kit's
+ * problem details, except on `/invocations` (MLflow's shape).
  */
 export function configureApp(app: NestFastifyApplication): ConfiguredApp {
   const config = app.get(ConfigService<InferenceApiConfig, true>);
-  const bodyLimit = config.get('BODY_LIMIT_BYTES', { infer: true });
+  const bodyLimitBytes = config.get('BODY_LIMIT_BYTES', { infer: true });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const internal = new InternalListener(app, serverSettings(config));
-  // A route served on the other listener is no route at all to this request: 404, never 405.
-  const routes = RouteMethods.collect(fastify, (route, request) => {
-    const owner = listenerOf(route);
-    return owner === 'both' || owner === internal.listenerOf(request.raw);
-  });
-  routes.answerUndeclaredMethodsEarly(fastify);
-  registerBodyParsers(fastify, bodyLimit);
+  registerBodyParsers(fastify, bodyLimitBytes);
   recordRequestMetrics(fastify, app.get(ServingMetricsService));
   const errorContext = {
-    service: 'inference-api',
+    service: INFERENCE_API.name,
     trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
-    bodyLimitBytes: bodyLimit,
+    bodyLimitBytes,
   };
   new ScoringFastPath(app.get(ScoringService), app.get(ServingMetricsService), errorContext).install(
     app.getHttpServer(),
   );
-  app.useGlobalPipes(new PathParameterPipe(undefined), requestValidationPipe());
-  app.useGlobalFilters(new ApiExceptionFilter(errorContext, routes));
-  app.enableShutdownHooks();
-  const document = stateValidationContract(
-    requireScoringBodies(
-      SwaggerModule.createDocument(
-        app,
-        new DocumentBuilder()
-          .setTitle('inference-api')
-          .setDescription('Serves the churn model version an MLflow alias points to, hot-swapped when the alias moves.')
-          .setVersion('1')
-          .addBearerAuth()
-          .build(),
-      ),
-    ),
-    INFERENCE_API_CONTRACT,
-  );
-  const documents = { public: documentFor(document, 'public'), internal: documentFor(document, 'internal') };
-  SwaggerModule.setup('docs', app, documents.internal, {
-    jsonDocumentUrl: 'docs-json',
-    // Each listener describes its own routes (Swagger's Fastify routes get Fastify's request).
-    patchDocumentOnRequest: <Request>(request: Request) =>
-      documents[internal.listenerOf((request as { raw: IncomingMessage }).raw)],
+  configureService(app, {
+    ...INFERENCE_API,
+    listeners: {
+      // A route served on the other listener is no route at all to this request: 404, never 405.
+      routeVisibility: (route, request) => {
+        const owner = listenerOf(route);
+        return owner === 'both' || owner === internal.listenerOf(request.raw);
+      },
+      // Each listener describes its own routes.
+      documentFor: (document) => {
+        const documents = { public: documentFor(document, 'public'), internal: documentFor(document, 'internal') };
+        return (request) => documents[internal.listenerOf(request)];
+      },
+    },
+    exceptionFilter: (context, routes) => new ApiExceptionFilter({ ...context, bodyLimitBytes }, routes),
   });
   return { app, internal };
 }
 
-/**
- * What the document states beyond the decorators: only a reload (a push, or MLflow's webhook) asks
- * MLflow while the caller waits; `/invocations` answers errors as `mlflow models serve` does.
- */
-const INFERENCE_API_CONTRACT = {
-  withoutMlflow: [
-    'POST /predict',
-    'POST /invocations',
-    'GET /health',
-    'GET /ready',
-    'GET /model',
-    'GET /metrics',
-    'GET /drift',
-    'GET /ab/report',
-    'POST /feedback',
-  ],
-  ownErrorBodies: ['POST /invocations'],
-};
+/** What inference-api's document says of itself, beyond the decorators. */
+const INFERENCE_API = {
+  name: 'inference-api',
+  description: 'Serves the churn model version an MLflow alias points to, hot-swapped when the alias moves.',
+  contract: {
+    // Only a reload (a push, or MLflow's webhook) asks MLflow while the caller waits.
+    withoutMlflow: [
+      'POST /predict',
+      'POST /invocations',
+      'GET /health',
+      'GET /ready',
+      'GET /model',
+      'GET /metrics',
+      'GET /drift',
+      'GET /ab/report',
+      'POST /feedback',
+    ],
+    // `/invocations` answers errors as `mlflow models serve` does.
+    ownErrorBodies: ['POST /invocations'],
+  },
+  completeDocument: requireScoringBodies,
+} satisfies ServiceDescription;
 
 /**
  * The bodies the controllers read by hand (no DTO, so the kit cannot tell): required, in JSON (or
  * CSV on /invocations), at most BODY_LIMIT_BYTES; the scoring routes' 422 (a row the model answers
  * without a probability) and 503 (no version loaded); /invocations' errors in MLflow's shape.
- * Runs before the kit's statement, which gives the other routes' answers their problem content.
+ * Runs before the kit states its contract, which gives the other routes' answers their problem content.
  */
-function requireScoringBodies(document: OpenAPIObject): OpenAPIObject {
+function requireScoringBodies(document: OpenAPIObject): void {
   for (const path of ['/predict', '/invocations', '/feedback']) {
     const operation = document.paths[path]?.post;
     if (!operation) continue;
@@ -121,7 +104,6 @@ function requireScoringBodies(document: OpenAPIObject): OpenAPIObject {
         status === '415'
           ? { 'text/plain': { schema: { type: 'string' } } }
           : { 'application/json': { schema: MLFLOW_ERROR_SCHEMA } };
-  return document;
 }
 
 /** `mlflow models serve`'s error body. */
