@@ -20,26 +20,13 @@ import {
   ResourceDoesNotExistError,
   type ModelVersion,
 } from '@churn/mlflow-client';
+import { EXIT, processOutput, type CommandOutput } from '@churn/service-kit';
 
 import { noReferenceReport } from '../drift/no-reference-report';
 import { parseMlmodel } from '../model/mlmodel';
 import { DriftDataError, readCsvDriftWindow } from './csv-drift-window';
 import { parseDriftReportFlags } from './drift-report-flags';
 import { renderDriftReportHtml } from './drift-report-html';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-
-/** Where the command writes; the process streams by default, buffers in tests. */
-export interface CommandOutput {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
-
-const processOutput: CommandOutput = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-};
 
 const TRAIN_STATS_FILE = 'train_stats.json';
 
@@ -105,10 +92,10 @@ export async function runDriftReportCommand(
     for (const line of summaryLines(modelLabel, dataPath, rows, report, source)) output.stdout(line);
     output.stdout(`written: ${jsonPath}`);
     output.stdout(`         ${htmlPath}`);
-    return EXIT_OK;
+    return EXIT.ok;
   } catch (error) {
     output.stderr(`drift-report: ${describe(error)}`);
-    return EXIT_FAILURE;
+    return EXIT.failed;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * The `drift-report` subcommand's flags, as `nx run inference-api:drift-report` forwards them
- * (`--name=value`). Parsed strictly: an unknown flag or a bad value stops the command with a message
+ * The `drift-report` command's flags, as `nx run inference-api:drift-report` forwards them, parsed
+ * by the kit's one flag parser: an unknown flag or a bad value stops the command with a message
  * naming the flag, before MLflow is asked anything.
  */
+import { aliasNameProblem, isModelName, MODEL_NAME_RULE, VERSION_NUMBER_PATTERN } from '@churn/mlflow-client';
+import { CliFlagError, parseFlags } from '@churn/service-kit';
 
 export interface DriftReportFlags {
   data: string;
@@ -12,61 +14,33 @@ export interface DriftReportFlags {
   out?: string;
 }
 
-/** A flag the command does not know, or a value it cannot take; the message starts with the flag. */
-export class DriftReportFlagError extends Error {
-  override readonly name = 'DriftReportFlagError';
-
-  constructor(
-    readonly flag: string,
-    problem: string,
-  ) {
-    super(`${flag}: ${problem}`);
-  }
-}
-
 export const DRIFT_REPORT_USAGE =
   'usage: drift-report --data=<csv> [--model-version=<n> | --alias=<MODEL_ALIAS>] [--model-name=<MODEL_NAME>] [--out=<folder>]';
 
-const KNOWN_FLAGS = ['data', 'model-version', 'model-name', 'alias', 'out'] as const;
-type KnownFlag = (typeof KNOWN_FLAGS)[number];
+const DRIFT_REPORT_FLAGS = {
+  command: 'drift-report',
+  values: ['data', 'model-version', 'model-name', 'alias', 'out'],
+} as const;
 
 /**
- * @throws {DriftReportFlagError} for a positional argument, an unknown, repeated or empty flag, a
- *   missing --data, a version that is not a positive integer, both --model-version and --alias, or a
- *   model name or alias with characters MLflow refuses.
+ * @throws {CliFlagError} for what the kit's parser refuses (a positional argument, an unknown,
+ *   repeated or empty flag), a missing --data, a version that is not a version number, both
+ *   --model-version and --alias, or a model name or alias MLflow's rules refuse.
  * @example parseDriftReportFlags(['--data=live.csv', '--model-version=3']) // { data: 'live.csv', modelVersion: '3' }
  */
 export function parseDriftReportFlags(args: readonly string[]): DriftReportFlags {
-  const given = new Map<KnownFlag, string>();
-  for (const arg of args) {
-    const match = /^--([A-Za-z][A-Za-z0-9-]*)(?:=([\s\S]*))?$/.exec(arg);
-    if (match === null) throw new DriftReportFlagError(arg, `unexpected argument; ${DRIFT_REPORT_USAGE}`);
-    const [, name, value] = match;
-    if (!(KNOWN_FLAGS as readonly string[]).includes(name))
-      throw new DriftReportFlagError(`--${name}`, `unknown flag; ${DRIFT_REPORT_USAGE}`);
-    const flag = name as KnownFlag;
-    if (given.has(flag)) throw new DriftReportFlagError(`--${flag}`, 'given twice');
-    if (value === undefined || value.trim() === '')
-      throw new DriftReportFlagError(`--${flag}`, `needs a value: --${flag}=<value>`);
-    given.set(flag, value);
-  }
-  const data = given.get('data');
-  if (data === undefined) throw new DriftReportFlagError('--data', `is required; ${DRIFT_REPORT_USAGE}`);
-  const modelVersion = given.get('model-version');
-  if (modelVersion !== undefined && !/^[1-9][0-9]*$/.test(modelVersion)) {
-    throw new DriftReportFlagError('--model-version', `"${modelVersion}" is not a model version number (1, 2, …)`);
-  }
-  const alias = given.get('alias');
+  const { values } = parseFlags(DRIFT_REPORT_FLAGS, args);
+  const { data, alias, out } = values;
+  const modelVersion = values['model-version'];
+  const modelName = values['model-name'];
+  if (data === undefined) throw new CliFlagError('--data', `is required; ${DRIFT_REPORT_USAGE}`);
+  if (modelVersion !== undefined && !VERSION_NUMBER_PATTERN.test(modelVersion))
+    throw new CliFlagError('--model-version', `"${modelVersion}" is not a model version number (1, 2, …)`);
   if (alias !== undefined && modelVersion !== undefined)
-    throw new DriftReportFlagError('--alias', 'cannot be combined with --model-version');
-  if (alias !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(alias))
-    throw new DriftReportFlagError('--alias', `"${alias}" is not an alias name`);
-  const modelName = given.get('model-name');
-  if (modelName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) {
-    throw new DriftReportFlagError(
-      '--model-name',
-      `"${modelName}" is not a registered model name (letters, digits, _ . -)`,
-    );
-  }
-  return { data, modelVersion, modelName, alias, out: given.get('out') };
+    throw new CliFlagError('--alias', 'cannot be combined with --model-version');
+  const aliasProblem = alias === undefined ? undefined : aliasNameProblem(alias);
+  if (aliasProblem !== undefined) throw new CliFlagError('--alias', aliasProblem);
+  if (modelName !== undefined && !isModelName(modelName))
+    throw new CliFlagError('--model-name', `"${modelName}" is not ${MODEL_NAME_RULE}`);
+  return { data, modelVersion, modelName, alias, out };
 }
