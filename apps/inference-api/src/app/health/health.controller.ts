@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 
 import { ModelSlotsService } from '../slots/model-slots.service';
-import { HealthResponse } from './health.response';
+import { ServingHealthResponse } from './health.response';
 
 @ApiTags('health')
 @Controller('health')
@@ -11,10 +11,10 @@ export class HealthController {
 
   @Get()
   @ApiOkResponse({
-    type: HealthResponse,
+    type: ServingHealthResponse,
     description: 'The process is alive (200 even before a model is loaded; see /ready).',
   })
-  health(): HealthResponse {
+  health(): ServingHealthResponse {
     return { status: 'ok', model: this.slots.defaultSlot.current?.label ?? null };
   }
 }

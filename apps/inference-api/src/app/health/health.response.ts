@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export class HealthResponse {
-  @ApiProperty({ example: 'ok' })
-  status!: 'ok';
+import { HealthResponse } from '@churn/service-kit';
 
+/** The kit's liveness answer, with the version this replica serves. */
+export class ServingHealthResponse extends HealthResponse {
   @ApiProperty({
     example: 'churn_model@production (v2)',
     nullable: true,
