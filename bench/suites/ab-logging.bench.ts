@@ -26,8 +26,6 @@ import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { MlflowClient } from '@churn/mlflow-client';
-
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
 import type { BenchContext, Figure, SuiteOutcome, Target } from '../support/suite';
@@ -44,6 +42,7 @@ import type { LoadSummary } from './inference/load-generator';
 import { groupCpuSeconds, startLoad, stopGroup, type ServerProcess } from './inference/processes';
 import {
   buildServingApps,
+  startExperiment,
   startInferenceApi,
   startPrivateMlflow,
   trainVersions,
@@ -119,34 +118,25 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       workspaceRoot: root,
     });
     servers.push(mlflow);
-    const client = new MlflowClient({ trackingUri: mlflow.url });
-    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
+    const { client, env: mlflowEnv } = mlflow;
 
     const versions = await trainVersions({
       workspaceRoot: root,
       trainerBundle,
       telcoCsv,
-      client,
-      env: mlflowEnv,
+      mlflow,
       modelName: MODEL_NAME,
       experiment: 'bench-ab-logging',
       seeds: [42, 7],
       log: context.log,
     });
     const [championVersion, challengerVersion] = versions;
-    for (const [alias, version] of [
-      ['production', championVersion],
-      ['champion', championVersion],
-      ['challenger', challengerVersion],
-    ]) {
-      await client.registeredModels.setAlias({ name: MODEL_NAME, alias, version });
-    }
-    await client.registeredModels.setTag({
-      name: MODEL_NAME,
-      key: 'traffic.challenger_share',
-      value: String(CHALLENGER_SHARE),
+    await startExperiment(client, MODEL_NAME, {
+      champion: championVersion,
+      challenger: challengerVersion,
+      challengerShare: CHALLENGER_SHARE,
+      salt: SALT,
     });
-    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: SALT });
     let shadowTag: boolean | undefined;
     const setShadow = async (shadow: boolean) => {
       if (shadowTag === shadow) return;

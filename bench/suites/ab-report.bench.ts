@@ -18,8 +18,6 @@ import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { MlflowClient } from '@churn/mlflow-client';
-
 import type { BenchContext, SuiteOutcome } from '../support/suite';
 import { splitApplied, waitUntil } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
@@ -27,6 +25,7 @@ import type { LoadSummary } from './inference/load-generator';
 import { startLoad, type ServerProcess } from './inference/processes';
 import {
   buildServingApps,
+  startExperiment,
   startInferenceApi,
   startPrivateMlflow,
   trainVersions,
@@ -118,27 +117,23 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       workspaceRoot: root,
     });
     servers.push(mlflow);
-    const client = new MlflowClient({ trackingUri: mlflow.url });
-    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
+    const { client, env: mlflowEnv } = mlflow;
     const [championVersion, challengerVersion] = await trainVersions({
       workspaceRoot: root,
       trainerBundle,
       telcoCsv,
-      client,
-      env: mlflowEnv,
+      mlflow,
       modelName: MODEL_NAME,
       experiment: 'bench-ab-report',
       seeds: [42, 7],
       log: context.log,
     });
-    for (const [alias, version] of [
-      ['production', championVersion],
-      ['champion', championVersion],
-      ['challenger', challengerVersion],
-    ])
-      await client.registeredModels.setAlias({ name: MODEL_NAME, alias, version });
-    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.challenger_share', value: '0.5' });
-    await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.salt', value: 'bench-ab-report' });
+    await startExperiment(client, MODEL_NAME, {
+      champion: championVersion,
+      challenger: challengerVersion,
+      challengerShare: CHALLENGER_SHARE,
+      salt: 'bench-ab-report',
+    });
     const bodiesFile = join(scratch, 'user-bodies.jsonl');
     await writeUserBodies(telcoCsv, bodiesFile, { users: USERS, customers: CUSTOMERS });
 

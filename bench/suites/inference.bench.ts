@@ -24,8 +24,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
-import { MlflowClient } from '@churn/mlflow-client';
-
 import type { BenchContext, Figure, SuiteOutcome, Target } from '../support/suite';
 import { logCounters, waitUntil, type LogCounters } from './ab-logging/replica-probes';
 import { medianOf, readTimeline, switchDelays, type AliasMove } from './inference/alias-moves';
@@ -149,15 +147,13 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
   try {
     const mlflow = await startPrivateMlflow({ python, scratchDir: scratch, logDir, workspaceRoot: root });
     servers.push(mlflow);
-    const client = new MlflowClient({ trackingUri: mlflow.url });
-    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
+    const { client, env: mlflowEnv } = mlflow;
 
     const versions = await trainVersions({
       workspaceRoot: root,
       trainerBundle,
       telcoCsv,
-      client,
-      env: mlflowEnv,
+      mlflow,
       modelName: MODEL_NAME,
       experiment: 'bench-inference',
       seeds: [42, 7],

@@ -23,8 +23,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { MlflowClient } from '@churn/mlflow-client';
-
 import type { BenchContext, SuiteOutcome } from '../support/suite';
 import { waitUntil } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
@@ -133,9 +131,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       workspaceRoot: root,
     });
     servers.push(mlflow);
-    const client = new MlflowClient({ trackingUri: mlflow.url });
-    const mlflowEnv = { ...process.env, MLFLOW_TRACKING_URI: mlflow.url };
-    const training = { workspaceRoot: root, trainerBundle, client, env: mlflowEnv, modelName: MODEL_NAME };
+    const { client, env: mlflowEnv } = mlflow;
+    const training = { workspaceRoot: root, trainerBundle, mlflow, modelName: MODEL_NAME };
     const [champion] = await trainVersions({
       ...training,
       telcoCsv,

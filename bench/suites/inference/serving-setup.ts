@@ -1,5 +1,5 @@
 /**
- * The untimed set-up the serving benchmarks (inference, ab-logging, ab-report) share: the apps built
+ * The untimed set-up the serving benchmarks (inference, ab-logging, ab-report, rollout-revert) share: the apps built
  * from the current source, a private MLflow server, model versions trained and registered by
  * training-worker's CLI as a user would, and Telco customers written the way a client sends them.
  */
@@ -7,7 +7,7 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { defaultChurnSchema, readCsvSample } from '@churn/churn-pipeline';
-import type { MlflowClient } from '@churn/mlflow-client';
+import { MlflowClient, TRAFFIC_ALIASES, TRAFFIC_TAGS } from '@churn/mlflow-client';
 import { ownMlflowServerArgs } from '@churn/service-kit/testing';
 
 import { freePort, runOrThrow, startServer, type ServerProcess } from './processes';
@@ -30,15 +30,18 @@ export function buildServingApps(workspaceRoot: string): { apiBundle: string; tr
   };
 }
 
+/** A private MLflow server with a client of it and the environment a CLI reaches it with. */
+export type PrivateMlflow = ServerProcess & { client: MlflowClient; env: NodeJS.ProcessEnv };
+
 /** A private MLflow tracking server (SQLite store, proxied artifacts, one worker) kept in `scratchDir`. */
 export async function startPrivateMlflow(options: {
   python: string;
   scratchDir: string;
   logDir: string;
   workspaceRoot: string;
-}): Promise<ServerProcess> {
+}): Promise<PrivateMlflow> {
   const port = await freePort();
-  return startServer({
+  const server = await startServer({
     name: 'mlflow',
     command: options.python,
     args: ownMlflowServerArgs(port, options.scratchDir),
@@ -48,6 +51,34 @@ export async function startPrivateMlflow(options: {
     logDir: options.logDir,
     workspaceRoot: options.workspaceRoot,
   });
+  return {
+    ...server,
+    client: new MlflowClient({ trackingUri: server.url }),
+    env: { ...process.env, MLFLOW_TRACKING_URI: server.url },
+  };
+}
+
+/**
+ * Starts a champion/challenger experiment as registry-admin would: `production` and `champion` on
+ * one version, `challenger` on the other, the challenger's share and the assignment salt as tags.
+ */
+export async function startExperiment(
+  client: MlflowClient,
+  modelName: string,
+  experiment: { champion: string; challenger: string; challengerShare: number; salt: string },
+): Promise<void> {
+  for (const [alias, version] of [
+    ['production', experiment.champion],
+    [TRAFFIC_ALIASES.champion, experiment.champion],
+    [TRAFFIC_ALIASES.challenger, experiment.challenger],
+  ])
+    await client.registeredModels.setAlias({ name: modelName, alias, version });
+  const tags = {
+    [TRAFFIC_TAGS.challengerShare]: String(experiment.challengerShare),
+    [TRAFFIC_TAGS.salt]: experiment.salt,
+  };
+  for (const [key, value] of Object.entries(tags))
+    await client.registeredModels.setTag({ name: modelName, key, value });
 }
 
 export interface InferenceApiSpec {
@@ -103,9 +134,8 @@ export interface TrainingRequest {
   /** dist/apps/training-worker/main.js */
   trainerBundle: string;
   telcoCsv: string;
-  client: MlflowClient;
-  /** Environment of the CLI, with MLFLOW_TRACKING_URI pointing at `client`'s server. */
-  env: NodeJS.ProcessEnv;
+  /** The server the versions are registered in; the CLI runs with its `env`. */
+  mlflow: Pick<PrivateMlflow, 'client' | 'env'>;
   modelName: string;
   experiment: string;
   seeds: number[];
@@ -118,7 +148,8 @@ export interface TrainingRequest {
  * @throws Error when a CLI run fails or does not add exactly one version.
  */
 export async function trainVersions(request: TrainingRequest): Promise<string[]> {
-  const { client, modelName } = request;
+  const { modelName } = request;
+  const { client } = request.mlflow;
   const listVersions = async () =>
     (await client.modelVersions.search({ filter: `name='${modelName}'` }).toArray()).map((version) => version.version);
   // Versions registered before this call (a suite may train on several data sets) are not new ones.
@@ -139,7 +170,7 @@ export async function trainVersions(request: TrainingRequest): Promise<string[]>
       ],
       {
         cwd: request.workspaceRoot,
-        env: request.env,
+        env: request.mlflow.env,
         timeoutMs: 300_000,
       },
     );
