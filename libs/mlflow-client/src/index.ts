@@ -43,6 +43,7 @@ export { encodePathSegments } from './lib/core/paths';
 export { tagList, tagsToRecord, type Tag, type TagsInput } from './lib/core/tags';
 export {
   ALIAS_PATTERN,
+  ALIAS_RULE,
   aliasNameProblem,
   isModelName,
   MAX_ALIAS_LENGTH,

@@ -9,6 +9,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 
 import {
   ALIAS_PATTERN,
+  ALIAS_RULE,
   aliasNameProblem,
   MODEL_NAME_PATTERN,
   MODEL_NAME_RULE,
@@ -23,7 +24,7 @@ export const REGISTRY_ADMIN_CONTRACT: ContractOptions = {
     name: { pattern: MODEL_NAME_PATTERN, rule: MODEL_NAME_RULE, maxLength: 255 },
     alias: {
       pattern: ALIAS_PATTERN,
-      rule: 'an alias name (ASCII letters, digits, _ -; not latest or v<number>)',
+      rule: ALIAS_RULE,
       problem: aliasNameProblem,
     },
     version: {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
-import { ALIAS_PATTERN, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
+import { ALIAS_PATTERN, ALIAS_RULE, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@churn/mlflow-client';
 
 export class SlotFailureDto {
   @ApiProperty({
@@ -146,7 +146,7 @@ export class ReloadRequest {
   @IsOptional()
   @IsString()
   @Matches(ALIAS_PATTERN, {
-    message: 'alias must be an alias name (1 to 255 letters, digits, _ -; not latest, not v<number>)',
+    message: `alias must be ${ALIAS_RULE}`,
   })
   alias?: string;
 }

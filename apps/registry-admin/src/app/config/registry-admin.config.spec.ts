@@ -43,4 +43,16 @@ describe('validateRegistryAdminConfig', () => {
       /PROMOTION_MAX_F1_DROP must not be greater than 1/,
     );
   });
+
+  it('takes GATED_ALIASES as a comma-separated list of aliases MLflow takes, naming a bad one', () => {
+    expect(validateRegistryAdminConfig({ GATED_ALIASES: ' production , 1st-choice ' }).GATED_ALIASES).toBe(
+      ' production , 1st-choice ',
+    );
+    expect(() => validateRegistryAdminConfig({ GATED_ALIASES: 'production,v2' })).toThrow(
+      "invalid configuration: GATED_ALIASES: alias 'v2' is reserved by MLflow for version references",
+    );
+    expect(() => validateRegistryAdminConfig({ GATED_ALIASES: ' , ' })).toThrow(
+      'GATED_ALIASES must list alias names separated by commas (got " , ")',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
+import { aliasNameProblem } from '@churn/mlflow-client';
 import { IsAliasName, IsModelName, Secret, ServiceSettings, splitList, validateEnvironment } from '@churn/service-kit';
 
 /**
@@ -76,8 +77,8 @@ export class RegistryAdminConfig extends ServiceSettings {
   @Max(600_000)
   ROLLOUT_LEASE_MS: number = 15_000;
 
-  /** Aliases whose promotions pass the gates, comma-separated. */
-  @Matches(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, { message: '$property must be comma-separated alias names' })
+  /** Aliases whose promotions pass the gates, comma-separated (each checked by MLflow's alias rule). */
+  @IsString()
   GATED_ALIASES: string = 'production,champion';
 
   /** The alias audit of model M lives in the MLflow experiment `M<suffix>`. */
@@ -116,11 +117,23 @@ export class RegistryAdminConfig extends ServiceSettings {
  * @throws {ConfigurationError} when a setting is malformed
  */
 export function validateRegistryAdminConfig(environment: Record<string, unknown>): RegistryAdminConfig {
-  return validateEnvironment(RegistryAdminConfig, environment, (config) =>
-    splitList(config.INFERENCE_URLS)
+  return validateEnvironment(RegistryAdminConfig, environment, (config) => [
+    ...splitList(config.INFERENCE_URLS)
       .filter((url) => !isHttpUrl(url))
       .map((url) => `INFERENCE_URLS must list http(s) base URLs separated by commas (got ${JSON.stringify(url)})`),
-  );
+    ...gatedAliasProblems(config.GATED_ALIASES),
+  ]);
+}
+
+/** GATED_ALIASES must name at least one alias, each one MLflow takes. */
+function gatedAliasProblems(list: string): string[] {
+  const aliases = splitList(list);
+  if (aliases.length === 0)
+    return [`GATED_ALIASES must list alias names separated by commas (got ${JSON.stringify(list)})`];
+  return aliases.flatMap((alias) => {
+    const problem = aliasNameProblem(alias);
+    return problem === undefined ? [] : [`GATED_ALIASES: alias ${problem}`];
+  });
 }
 
 function isHttpUrl(text: string): boolean {

@@ -27,6 +27,9 @@ export const MAX_ALIAS_LENGTH = 255;
  */
 export const ALIAS_PATTERN = /^(?![lL][aA][tT][eE][sS][tT]$)(?![vV][0-9]+$)[A-Za-z0-9_-]{1,255}$/;
 
+/** The rule of {@link ALIAS_PATTERN}, in words for error messages. */
+export const ALIAS_RULE = 'an alias name (1 to 255 ASCII letters, digits, _ -; not latest, not v<number>)';
+
 /**
  * What is wrong with an alias name, or undefined when the apps take it: MLflow's own rules
  * (`_validate_model_alias_name` and `_validate_model_alias_name_reserved` in
