@@ -13,7 +13,7 @@ import {
   type Credentials,
 } from './support/auth-mlflow';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
-import { answers, freePort, startProcess, TestProcess, workspaceRoot } from './support/processes';
+import { freePort, startProcess, TestProcess, waitUntilAnswering, workspaceRoot } from './support/processes';
 import { TELCO_CSV, TELCO_CUSTOMER } from './support/telco';
 
 // The whole lifecycle as deployed with MLflow's auth on: the init step sets up the server, then each
@@ -60,15 +60,6 @@ describe('the lifecycle with MLflow’s auth on and one MLflow user per app', ()
     stopWithThisProcess(server.child.pid as number);
     servers.push(server);
     return server;
-  }
-
-  async function waitUntilAnswering(url: string, server: TestProcess): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    while (!(await answers(url))) {
-      if (server.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`${url} did not come up:\n${server.output}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 
   async function post(url: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -161,9 +152,9 @@ describe('the lifecycle with MLflow’s auth on and one MLflow user per app', ()
       WORKER_ID: 'auth-system-test',
     });
     await Promise.all([
-      waitUntilAnswering(urls.inference, inference),
-      waitUntilAnswering(urls.registry, registry),
-      waitUntilAnswering(urls.training, training),
+      waitUntilAnswering(urls.inference, inference, 90_000),
+      waitUntilAnswering(urls.registry, registry, 90_000),
+      waitUntilAnswering(urls.training, training, 90_000),
     ]);
   }, 600_000);
 

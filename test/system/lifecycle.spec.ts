@@ -8,12 +8,12 @@ import { AliasTimeline, type AliasMove } from './support/alias-timeline';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
 import { PredictLoad, type PredictSample } from './support/predict-load';
 import {
-  answers,
   freePort,
   runToCompletion,
   startProcess,
   stopsAnswering,
   TestProcess,
+  waitUntilAnswering,
   workspaceRoot,
 } from './support/processes';
 import { TELCO_CSV, TELCO_CUSTOMER } from './support/telco';
@@ -77,15 +77,6 @@ describe('the model lifecycle across real processes, under load, through an MLfl
     });
     stopWithThisProcess(server.child.pid as number);
     return server;
-  }
-
-  async function waitUntilAnswering(url: string, server: TestProcess): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (!(await answers(url))) {
-      if (server.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`${url} did not come up:\n${server.output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   async function train(seed: number): Promise<string> {

@@ -7,7 +7,14 @@ import { MlflowClient } from '@churn/mlflow-client';
 
 import { registerFailingCopy } from './support/failing-candidate';
 import { killGroup, MlflowServer, stopWithThisProcess } from './support/mlflow-server';
-import { answers, freePort, runToCompletion, startProcess, workspaceRoot, type TestProcess } from './support/processes';
+import {
+  freePort,
+  runToCompletion,
+  startProcess,
+  waitUntilAnswering,
+  workspaceRoot,
+  type TestProcess,
+} from './support/processes';
 
 // Staged rollouts (#19) across real processes: one MLflow, versions trained by the training-worker
 // command line, two built inference-api replicas sharing one SQLite prediction log, and registry-admin
@@ -167,15 +174,6 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     });
     stopWithThisProcess(server.child.pid as number);
     return server;
-  }
-
-  async function waitUntilAnswering(url: string, server: TestProcess): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (!(await answers(url))) {
-      if (server.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`${url} did not come up:\n${server.output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   async function train(seed: number, data = TELCO_CSV): Promise<string> {

@@ -85,6 +85,16 @@ export async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** Waits until `url` answers (see {@link answers}); throws with the server's output if it exits or `timeoutMs` passes first. */
+export async function waitUntilAnswering(url: string, server: TestProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await answers(url))) {
+    if (server.child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`${url} did not come up:\n${server.output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Waits until nothing answers on the URL any more; false if it still answers after the timeout. */
 export async function stopsAnswering(url: string, timeoutMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
