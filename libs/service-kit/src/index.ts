@@ -55,7 +55,14 @@ export {
   type ProblemAnswer,
   type ProblemDetails,
 } from './lib/http/problem';
-export { ProblemDetailsFilter, problemAnswerFor, sendProblem } from './lib/http/problem-details.filter';
+export {
+  describeProblem,
+  errorBodyOf,
+  ProblemDetailsFilter,
+  problemAnswerFor,
+  type ErrorBody,
+  type ProblemOptions,
+} from './lib/http/problem-details.filter';
 export { redactCredentials } from './lib/http/redact';
 export { PathParameterPipe, RequestValidationError, requestValidationPipe } from './lib/http/request-validation';
 export { stateValidationContract, type ContractOptions, type PathParameterRule } from './lib/http/openapi-contract';

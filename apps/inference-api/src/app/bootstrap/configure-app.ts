@@ -9,7 +9,7 @@ import { InferenceApiConfig } from '../config/inference-api.config';
 import { registerBodyParsers } from '../http/body-parsers';
 import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import { ScoringService } from '../scoring/scoring.service';
-import { ApiExceptionFilter } from './api-exception.filter';
+import { inferenceApiErrors } from './api-errors';
 import { documentFor, InternalListener, listenerOf } from './listeners';
 import { ScoringFastPath } from './scoring-fast-path';
 
@@ -51,7 +51,7 @@ export function configureApp(app: NestFastifyApplication): ConfiguredApp {
         return (request) => documents[internal.listenerOf(request)];
       },
     },
-    exceptionFilter: (context, routes) => new ApiExceptionFilter({ ...context, bodyLimitBytes }, routes),
+    errors: inferenceApiErrors(errorContext),
   });
   return { app, internal };
 }

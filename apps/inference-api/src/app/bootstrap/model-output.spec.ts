@@ -9,6 +9,7 @@ import type { ConfigService } from '@nestjs/config';
 import { InferenceSession } from 'onnxruntime-node';
 
 import { MlflowClient } from '@churn/mlflow-client';
+import { describeProblem, errorBodyOf } from '@churn/service-kit';
 
 import { registerSqrtVersion, sqrtModelOnnx } from '../../../test/support/sqrt-model';
 import type { InferenceApiConfig } from '../config/inference-api.config';
@@ -22,7 +23,7 @@ import { ModelSlot, type SlotFailure } from '../model/model-slot';
 import type { Route } from '../routing/route';
 import type { TrafficService } from '../routing/traffic.service';
 import { ScoringService } from '../scoring/scoring.service';
-import { apiErrorAnswer, describeApiError } from './api-exception.filter';
+import { inferenceApiErrors } from './api-errors';
 
 const MODEL = 'iapi_sqrt_model';
 
@@ -103,16 +104,15 @@ describe('model outputs that are not probabilities', () => {
           builder.fromRecords(rows(0.5, 9, -4), () => ''),
         ),
       );
-      const described = describeApiError(
-        error,
-        { service: 'inference-api', trackingUri: 'http://mlflow.invalid', bodyLimitBytes: 1000 },
-        { error: jest.fn() },
-      );
+      const errorContext = { service: 'inference-api', trackingUri: 'http://mlflow.invalid', bodyLimitBytes: 1000 };
+      const errors = inferenceApiErrors(errorContext);
+      const logger = { error: jest.fn(), warn: jest.fn() };
+      const described = describeProblem(error, errorContext, logger, errors.ownErrors);
       expect(described.problem).toMatchObject({ status: 422, field: 'customers[1]' });
       expect(described.problem.detail).toMatch(
         /^customers\[1\]: iapi_sqrt_model v3 \(production\) returned probability 3,/,
       );
-      expect(JSON.parse(apiErrorAnswer('/predict', described).body)).toMatchObject({
+      expect(JSON.parse(errorBodyOf('/predict', described, errors.errorBody).body)).toMatchObject({
         type: 'about:blank',
         title: 'Unprocessable Entity',
         status: 422,

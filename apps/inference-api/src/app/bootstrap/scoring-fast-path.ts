@@ -6,12 +6,14 @@
  * Why: once scoring is batched per event-loop turn, the framework's per-request work is most of a
  * small request's cost (PERFORMANCE.md). What it answers is decided by the same functions the
  * controllers call (scoring/scoring-routes.ts) and errors take the filter's shapes
- * (api-exception.filter.ts), so a request gets the same answer either way; the e2e suites exercise
+ * (api-errors.ts), so a request gets the same answer either way; the e2e suites exercise
  * this path, since their requests are JSON over real HTTP.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 import { Logger } from '@nestjs/common';
+
+import { describeProblem, errorBodyOf, type ProblemOptions } from '@churn/service-kit';
 
 import { parseJsonBody } from '../http/body-parsers';
 import type { ServingMetricsService } from '../metrics/serving-metrics.service';
@@ -19,24 +21,21 @@ import type { ModelRef } from '../model/loaded-model';
 import { ModelOutputError } from '../model/model-errors';
 import { answerInvocationsJson, answerPredict } from '../scoring/scoring-routes';
 import type { ScoringService } from '../scoring/scoring.service';
-import {
-  apiErrorAnswer,
-  bodyTooLarge,
-  describeApiError,
-  JSON_TYPE,
-  type ApiErrorContext,
-} from './api-exception.filter';
+import { bodyTooLarge, inferenceApiErrors, JSON_TYPE, type ApiErrorContext } from './api-errors';
 
 type ScoringRoute = '/predict' | '/invocations';
 
 export class ScoringFastPath {
   private readonly logger = new Logger('ScoringFastPath');
+  private readonly errors: ProblemOptions;
 
   constructor(
     private readonly scoring: ScoringService,
     private readonly metrics: ServingMetricsService,
     private readonly errorContext: ApiErrorContext,
-  ) {}
+  ) {
+    this.errors = inferenceApiErrors(errorContext);
+  }
 
   /**
    * Puts this path in front of the server's request listeners (Fastify's): the requests it takes
@@ -113,8 +112,8 @@ export class ScoringFastPath {
       // A version that answered with a non-probability failed the request: the metrics count it
       // against that version, so a rollout's error-rate guard sees which arm failed.
       if (error instanceof ModelOutputError) served = error.model;
-      const described = describeApiError(error, this.errorContext, this.logger);
-      const answer = apiErrorAnswer(route, described);
+      const described = describeProblem(error, this.errorContext, this.logger, this.errors.ownErrors);
+      const answer = errorBodyOf(route, described, this.errors.errorBody);
       this.send(route, response, described.problem.status, answer.contentType, answer.body, served, started, {
         ...(described.retryAfterSeconds === undefined ? {} : { 'retry-after': String(described.retryAfterSeconds) }),
       });
@@ -128,7 +127,7 @@ export class ScoringFastPath {
     started: number,
   ): void {
     const described = bodyTooLarge(this.errorContext.bodyLimitBytes);
-    const answer = apiErrorAnswer(route, described);
+    const answer = errorBodyOf(route, described, this.errors.errorBody);
     this.send(route, response, described.problem.status, answer.contentType, answer.body, undefined, started);
     // The rest of the body is read and discarded (as Fastify does), so the connection stays usable.
     request.resume();

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -13,7 +13,7 @@ import { ServiceSettings } from '../config/service-settings';
 import { httpAdapterOptions } from '../http/http-server-limits';
 import type { MlflowProblemContext } from '../http/mlflow-problems';
 import { stateValidationContract, type ContractOptions } from '../http/openapi-contract';
-import { ProblemDetailsFilter } from '../http/problem-details.filter';
+import { ProblemDetailsFilter, type ProblemOptions } from '../http/problem-details.filter';
 import { PathParameterPipe, requestValidationPipe } from '../http/request-validation';
 import { RouteMethods, type RouteVisibility } from '../http/route-methods';
 import { RedactingConsoleLogger } from './redacting-logger';
@@ -40,8 +40,8 @@ export interface ServiceDescription {
     routeVisibility: RouteVisibility;
     documentFor: (document: OpenAPIObject) => (request: IncomingMessage) => OpenAPIObject;
   };
-  /** The app's own exception filter (its domain errors, another protocol's error bodies); default {@link ProblemDetailsFilter}. */
-  exceptionFilter?: (context: MlflowProblemContext, routes: RouteMethods) => ExceptionFilter;
+  /** What the app adds to the one exception filter: its own errors, another protocol's error bodies. */
+  errors?: ProblemOptions;
 }
 
 /** Call before `init`/`listen`: the 405 table records routes as Nest registers them. */
@@ -56,7 +56,7 @@ export function configureApp(app: NestFastifyApplication, service: ServiceDescri
     trackingUri: settings.MLFLOW_TRACKING_URI,
     unavailableAdvice: service.unavailableAdvice,
   };
-  app.useGlobalFilters(service.exceptionFilter?.(context, routes) ?? new ProblemDetailsFilter(context, routes));
+  app.useGlobalFilters(new ProblemDetailsFilter(context, routes, service.errors));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

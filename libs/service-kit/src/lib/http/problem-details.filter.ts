@@ -12,6 +12,20 @@ import { PROBLEM_CONTENT_TYPE, ProblemError, problemOf, type ProblemAnswer } fro
 import { redactCredentials } from './redact';
 import type { RouteMethods } from './route-methods';
 
+/** What an app adds to the one filter: its own errors, and another protocol's error bodies on some routes. */
+export interface ProblemOptions {
+  /** The app's own errors, answered before the kit's mapping; undefined for any other exception. */
+  ownErrors?: (exception: unknown) => ProblemAnswer | undefined;
+  /** The body of an answer on a route whose errors keep another protocol's shape; undefined: problem details. */
+  errorBody?: (route: string, answer: ProblemAnswer) => ErrorBody | undefined;
+}
+
+/** An error answer's bytes and their content type. */
+export interface ErrorBody {
+  contentType: string;
+  body: string;
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
@@ -19,6 +33,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(
     private readonly context: MlflowProblemContext,
     private readonly routes?: RouteMethods,
+    private readonly options: ProblemOptions = {},
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -28,22 +43,42 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (reply.raw.destroyed) return;
     const request = http.getRequest<FastifyRequest>();
     const notAllowed = this.routes?.notAllowedAfter(exception, request);
-    if (notAllowed !== undefined) {
-      void reply.header('allow', notAllowed.allow);
-      sendProblem(reply, { problem: notAllowed.problem });
-      return;
-    }
-    const answer = problemAnswerFor(exception, this.context);
-    if (answer === undefined) {
-      this.logger.error(
-        redactCredentials(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)),
-      );
-      sendProblem(reply, { problem: problemOf(500, `internal error; see the ${this.context.service} log`) });
-      return;
-    }
-    if (answer.problem.status >= 500) this.logger.warn(answer.problem.detail);
-    sendProblem(reply, answer);
+    if (notAllowed !== undefined) void reply.header('allow', notAllowed.allow);
+    const answer: ProblemAnswer =
+      notAllowed ?? describeProblem(exception, this.context, this.logger, this.options.ownErrors);
+    const { contentType, body } = errorBodyOf(request.routeOptions?.url ?? '', answer, this.options.errorBody);
+    if (answer.retryAfterSeconds !== undefined) void reply.header('retry-after', String(answer.retryAfterSeconds));
+    void reply.status(answer.problem.status).type(contentType).send(body);
   }
+}
+
+/**
+ * How an error is answered: the app's own errors first, then the kit's mapping (an MLflow-caused
+ * 5xx is logged as a warning); one nobody expected is logged with its stack, credentials redacted,
+ * and answered as a bare 500.
+ */
+export function describeProblem(
+  exception: unknown,
+  context: MlflowProblemContext,
+  logger: Pick<Logger, 'error' | 'warn'>,
+  ownErrors?: ProblemOptions['ownErrors'],
+): ProblemAnswer {
+  const own = ownErrors?.(exception);
+  if (own !== undefined) return own;
+  const answer = problemAnswerFor(exception, context);
+  if (answer === undefined) {
+    logger.error(
+      redactCredentials(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)),
+    );
+    return { problem: problemOf(500, `internal error; see the ${context.service} log`) };
+  }
+  if (answer.problem.status >= 500) logger.warn(answer.problem.detail);
+  return answer;
+}
+
+/** An answer's body on `route`: the app's own shape where it has one, problem details elsewhere. */
+export function errorBodyOf(route: string, answer: ProblemAnswer, errorBody?: ProblemOptions['errorBody']): ErrorBody {
+  return errorBody?.(route, answer) ?? { contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(answer.problem) };
 }
 
 /**
@@ -72,9 +107,4 @@ export function problemAnswerFor(exception: unknown, context: MlflowProblemConte
   if (exception instanceof Error && typeof status === 'number' && status >= 400 && status < 600)
     return { problem: problemOf(status, redactCredentials(exception.message)) };
   return undefined;
-}
-
-export function sendProblem(reply: FastifyReply, answer: ProblemAnswer): void {
-  if (answer.retryAfterSeconds !== undefined) void reply.header('retry-after', String(answer.retryAfterSeconds));
-  void reply.status(answer.problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(answer.problem));
 }
