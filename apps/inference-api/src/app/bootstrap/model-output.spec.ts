@@ -11,6 +11,7 @@ import { InferenceSession } from 'onnxruntime-node';
 import { MlflowClient } from '@churn/mlflow-client';
 import { describeProblem, errorBodyOf } from '@churn/service-kit';
 
+import { blankVersionInfo } from '../../../test/support/blank-version-info';
 import { registerSqrtVersion, sqrtModelOnnx } from '../../../test/support/sqrt-model';
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { ServingMetricsService } from '../metrics/serving-metrics.service';
@@ -35,26 +36,7 @@ async function sqrtModel(version = '1'): Promise<LoadedModel> {
     session.outputMetadata,
     new Map(),
   );
-  return new LoadedModel(
-    { name: MODEL, alias: 'production', version },
-    {
-      runId: undefined,
-      source: '',
-      metrics: {},
-      tags: {},
-      signature: [],
-      localDir: '',
-      cacheDir: '',
-      cacheNote: '',
-      loadedAt: new Date(),
-      loadMs: 0,
-      trainStats: undefined,
-      trainStatsNote: undefined,
-      integerCodedInputs: [],
-    },
-    contract,
-    session,
-  );
+  return new LoadedModel({ name: MODEL, alias: 'production', version }, blankVersionInfo(), contract, session);
 }
 
 const rows = (...values: number[]) => values.map((x) => ({ x }));

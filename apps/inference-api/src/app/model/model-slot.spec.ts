@@ -2,6 +2,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 
 import { AliasNotFoundError, MlflowConnectionError, type ModelVersion } from '@churn/mlflow-client';
 
+import { blankVersionInfo } from '../../../test/support/blank-version-info';
 import { LoadedModel } from './loaded-model';
 import { ModelLoadError } from './model-errors';
 import { ModelSlot, type ModelSlotDeps } from './model-slot';
@@ -15,21 +16,7 @@ function fakeModel(v: string): { model: LoadedModel; release: jest.Mock } {
   const session = { release } as unknown as InferenceSession;
   const model = new LoadedModel(
     { name: 'm', alias: 'production', version: v },
-    {
-      runId: undefined,
-      source: '',
-      metrics: {},
-      tags: {},
-      signature: [],
-      localDir: '',
-      cacheDir: '',
-      cacheNote: '',
-      loadedAt: new Date(),
-      loadMs: 1,
-      trainStats: undefined,
-      trainStatsNote: undefined,
-      integerCodedInputs: [],
-    },
+    blankVersionInfo(),
     { columns: [], probabilityOutput: 'probability', probabilityWidth: 1, labelOutput: 'label' },
     session,
   );

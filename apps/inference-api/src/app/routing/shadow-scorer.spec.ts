@@ -2,6 +2,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 
 import type { ModelVersion } from '@churn/mlflow-client';
 
+import { blankVersionInfo } from '../../../test/support/blank-version-info';
 import { LoadedModel } from '../model/loaded-model';
 import { ModelSlot } from '../model/model-slot';
 import { featureBatchBytes, ShadowScorer } from './shadow-scorer';
@@ -27,21 +28,7 @@ async function challenger(): Promise<{ slot: ModelSlot; calls: number[] }> {
   } as unknown as InferenceSession;
   const model = new LoadedModel(
     { name: 'm', alias: 'challenger', version: '7' },
-    {
-      runId: undefined,
-      source: '',
-      metrics: {},
-      tags: {},
-      signature: [],
-      localDir: '',
-      cacheDir: '',
-      cacheNote: '',
-      loadedAt: new Date(),
-      loadMs: 1,
-      trainStats: undefined,
-      trainStatsNote: undefined,
-      integerCodedInputs: [],
-    },
+    blankVersionInfo(),
     {
       columns: [
         {
