@@ -1,11 +1,10 @@
-import { ConfigService } from '@nestjs/config';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 
-import { configureApp as configureService, type HttpServerSettings, type ServiceDescription } from '@churn/service-kit';
+import { configureApp as configureService, ServiceSettings, type ServiceDescription } from '@churn/service-kit';
 
-import { InferenceApiConfig } from '../config/inference-api.config';
+import type { InferenceApiConfig } from '../config/inference-api.config';
 import { registerBodyParsers } from '../http/body-parsers';
 import { ServingMetricsService } from '../metrics/serving-metrics.service';
 import { ScoringService } from '../scoring/scoring.service';
@@ -23,16 +22,16 @@ import { ScoringFastPath } from './scoring-fast-path';
  * problem details, except on `/invocations` (MLflow's shape).
  */
 export function configureApp(app: NestFastifyApplication): ConfiguredApp {
-  const config = app.get(ConfigService<InferenceApiConfig, true>);
-  const bodyLimitBytes = config.get('BODY_LIMIT_BYTES', { infer: true });
+  const settings = settingsOf(app);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  const internal = new InternalListener(app, serverSettings(config));
-  registerBodyParsers(fastify, bodyLimitBytes);
+  // The internal listener gets the same timeouts and connection cap as the public one.
+  const internal = new InternalListener(app, settings);
+  registerBodyParsers(fastify, settings.BODY_LIMIT_BYTES);
   recordRequestMetrics(fastify, app.get(ServingMetricsService));
   const errorContext = {
     service: INFERENCE_API.name,
-    trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
-    bodyLimitBytes,
+    trackingUri: settings.MLFLOW_TRACKING_URI,
+    bodyLimitBytes: settings.BODY_LIMIT_BYTES,
   };
   new ScoringFastPath(app.get(ScoringService), app.get(ServingMetricsService), errorContext).install(
     app.getHttpServer(),
@@ -119,14 +118,9 @@ export interface ConfiguredApp {
   internal: InternalListener;
 }
 
-/** The internal listener gets the same timeouts and connection cap as the public one. */
-function serverSettings(config: ConfigService<InferenceApiConfig, true>): HttpServerSettings {
-  return {
-    HTTP_HEADERS_TIMEOUT_MS: config.get('HTTP_HEADERS_TIMEOUT_MS', { infer: true }),
-    HTTP_REQUEST_TIMEOUT_MS: config.get('HTTP_REQUEST_TIMEOUT_MS', { infer: true }),
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: config.get('HTTP_KEEP_ALIVE_TIMEOUT_MS', { infer: true }),
-    HTTP_MAX_CONNECTIONS: config.get('HTTP_MAX_CONNECTIONS', { infer: true }),
-  };
+/** The validated settings, which AppModule provides as the kit's ServiceSettings. */
+function settingsOf(app: NestFastifyApplication): InferenceApiConfig {
+  return app.get(ServiceSettings) as InferenceApiConfig;
 }
 
 /** Counts every response and its latency by route template, alias, version and status, once it is sent. */
@@ -146,9 +140,7 @@ function recordRequestMetrics(fastify: FastifyInstance, metrics: ServingMetricsS
 
 /** Starts both listeners on their configured ports. */
 export async function listenOn({ app, internal }: ConfiguredApp): Promise<void> {
-  const config = app.get(ConfigService<InferenceApiConfig, true>);
-  const host: string = config.get('HOST', { infer: true });
-  const port: number = config.get('PORT', { infer: true });
-  await internal.listen(config.get('INTERNAL_PORT', { infer: true }), host);
-  await app.listen(port, host);
+  const { HOST, PORT, INTERNAL_PORT } = settingsOf(app);
+  await internal.listen(INTERNAL_PORT, HOST);
+  await app.listen(PORT, HOST);
 }
