@@ -121,9 +121,10 @@ export class InferenceApiConfig extends ServiceSettings {
   @Max(10_000_000)
   DRIFT_QUEUE_ROWS: number = 100_000;
 
-  /** Where a drift alert is POSTed as JSON; empty: no webhook. */
+  /** Where a drift alert is POSTed as JSON; empty: no webhook. Never echoed: chat webhooks carry their token in the path. */
   @ValidateIf((config: InferenceApiConfig) => config.DRIFT_ALERT_WEBHOOK_URL !== '')
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @Redacted()
   DRIFT_ALERT_WEBHOOK_URL: string = '';
 
   /** Start a retraining job on training-worker when a drift alert fires. */

@@ -7,47 +7,39 @@
  * Reads INFERENCE_STORE_URL only. Exit codes: 0 migrated, 1 anything else, with one line saying why
  * (the URL's password masked).
  */
+import { EXIT, processOutput, type CommandOutput } from '@churn/service-kit';
+
 import { parsePredictionStoreUrl } from '../config/prediction-store-url';
 import { openPredictionStore } from './open-prediction-store';
-
-export interface MigrateOutput {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
-
-const processOutput: MigrateOutput = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
-};
 
 export async function runMigrateStoreCommand(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  output: MigrateOutput = processOutput,
+  output: CommandOutput = processOutput,
 ): Promise<number> {
   if (args.length > 0) {
     output.stderr(`migrate-store takes no arguments (got ${args.join(' ')}); it reads INFERENCE_STORE_URL`);
-    return 1;
+    return EXIT.failed;
   }
   const url = env['INFERENCE_STORE_URL'];
   if (!url) {
     output.stderr('migrate-store: INFERENCE_STORE_URL must name the store to migrate, as its owner role');
-    return 1;
+    return EXIT.failed;
   }
   try {
     parsePredictionStoreUrl(url);
   } catch (error) {
     output.stderr(`migrate-store: INFERENCE_STORE_URL ${(error as Error).message}`);
-    return 1;
+    return EXIT.failed;
   }
   const store = openPredictionStore(url);
   try {
     await store.migrate();
     output.stdout(`[OK] prediction log schema ready in ${store.description}`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     output.stderr(`migrate-store: ${store.description}: ${(error as Error).message}`);
-    return 1;
+    return EXIT.failed;
   } finally {
     await store.close().catch(() => undefined);
   }
