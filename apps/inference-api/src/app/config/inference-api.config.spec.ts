@@ -58,6 +58,19 @@ describe('validateInferenceApiConfig: serving settings', () => {
     expect(() =>
       validateInferenceApiConfig({ INFERENCE_ADMIN_TOKEN: 'top-secret', MLFLOW_WEBHOOK_SECRET: 'hmac-key', PORT: 'x' }),
     ).toThrow(expect.objectContaining({ message: expect.not.stringMatching(/top-secret|hmac-key/) }));
+    const webhook = () => validateInferenceApiConfig({ DRIFT_ALERT_WEBHOOK_URL: 'hooks.example/T0/B0/s3cr3t' });
+    expect(webhook).toThrow('DRIFT_ALERT_WEBHOOK_URL must be a URL address');
+    expect(webhook).not.toThrow(/s3cr3t/);
+  });
+
+  it("takes MODEL_NAME and MODEL_ALIAS by MLflow's rules", () => {
+    expect(validateInferenceApiConfig({ MODEL_ALIAS: '1st-choice' }).MODEL_ALIAS).toBe('1st-choice');
+    expect(() => validateInferenceApiConfig({ MODEL_ALIAS: 'latest' })).toThrow(
+      "MODEL_ALIAS 'latest' is reserved by MLflow",
+    );
+    expect(() => validateInferenceApiConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model name/,
+    );
   });
 });
 

@@ -44,6 +44,13 @@ describe('validateRegistryAdminConfig', () => {
     );
   });
 
+  it("takes MODEL_NAME and MODEL_ALIAS by MLflow's rules", () => {
+    expect(() => validateRegistryAdminConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model name/,
+    );
+    expect(() => validateRegistryAdminConfig({ MODEL_ALIAS: 'v3' })).toThrow(/MODEL_ALIAS 'v3' is reserved by MLflow/);
+  });
+
   it('takes GATED_ALIASES as a comma-separated list of aliases MLflow takes, naming a bad one', () => {
     expect(validateRegistryAdminConfig({ GATED_ALIASES: ' production , 1st-choice ' }).GATED_ALIASES).toBe(
       ' production , 1st-choice ',

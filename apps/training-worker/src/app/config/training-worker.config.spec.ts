@@ -39,6 +39,9 @@ describe('validateTrainingWorkerConfig', () => {
   });
 
   it('names the variable, its problem and its value when a setting of its own is bad', () => {
+    expect(() => validateTrainingWorkerConfig({ MODEL_NAME: '../etc' })).toThrow(
+      /MODEL_NAME must be a registered model/,
+    );
     expect(() => validateTrainingWorkerConfig({ JOB_CONCURRENCY: '0' })).toThrow(
       /JOB_CONCURRENCY must not be less than 1 \(got "0"\)/,
     );
