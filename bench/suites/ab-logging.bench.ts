@@ -26,6 +26,8 @@ import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { TRAFFIC_TAGS } from '@churn/mlflow-client';
+
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throwaway PostgreSQL cluster the system tests start
 import { installedPostgresBinDir, openToServerUser, PostgresCluster } from '../../test/system/support/postgres-cluster';
 import type { BenchContext, Figure, SuiteOutcome, Target } from '../support/suite';
@@ -140,7 +142,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     let shadowTag: boolean | undefined;
     const setShadow = async (shadow: boolean) => {
       if (shadowTag === shadow) return;
-      await client.registeredModels.setTag({ name: MODEL_NAME, key: 'traffic.shadow', value: String(shadow) });
+      await client.registeredModels.setTag({ name: MODEL_NAME, key: TRAFFIC_TAGS.shadow, value: String(shadow) });
       shadowTag = shadow;
     };
 

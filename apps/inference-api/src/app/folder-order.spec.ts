@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 // The folder order app.module.ts states is the one the code keeps: no file imports from a folder
 // that comes after its own, so a reader can learn the app bottom-up without meeting a forward reference.
@@ -27,10 +27,16 @@ function sourceFiles(folder: string): string[] {
     .map((file) => join(folder, file));
 }
 
-/** The app folders a file imports from, by its relative imports (`../<folder>/…` or `../<folder>`). */
+/**
+ * The app folders a file reaches by relative paths in imports, re-exports, side-effect imports,
+ * `require`, `import()` and `jest.mock`, resolved against the file's own folder.
+ */
 function importedFolders(file: string): string[] {
   const text = readFileSync(join(APP, file), 'utf8');
-  return [...text.matchAll(/from '\.\.\/([a-z-]+)(?:\/[^']*)?'/g)].map((match) => match[1]);
+  const reference = /(?:from |import |require\(|import\(|jest\.mock\()'(\.{1,2}\/[^']*)'/g;
+  return [...text.matchAll(reference)]
+    .map((match) => relative(APP, resolve(APP, dirname(file), match[1])).split(sep)[0])
+    .filter((folder) => folder !== '..' && !folder.includes('.'));
 }
 
 describe('inference-api folder order', () => {
