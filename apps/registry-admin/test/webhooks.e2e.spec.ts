@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { ResourceDoesNotExistError, verifyWebhookSignature, WEBHOOK_HEADERS } from '@churn/mlflow-client';
+import { waitFor } from '@churn/service-kit/testing';
 
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, asViewer, createTestApp, TOKENS } from './support/test-app';
@@ -54,16 +55,6 @@ function signedDelivery(delivery: Delivery) {
     timestamp: header(WEBHOOK_HEADERS.timestamp),
     deliveryId: header(WEBHOOK_HEADERS.deliveryId),
   };
-}
-
-async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("registry-admin webhooks: registering inference-api's receiver for alias events", () => {

@@ -4,3 +4,4 @@
  */
 export { ownMlflowServerArgs } from './lib/testing/mlflow-server';
 export { freePort, killProcessGroup, pinnedPython } from './lib/testing/processes';
+export { waitFor } from './lib/testing/wait-for';

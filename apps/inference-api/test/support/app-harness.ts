@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 
+import { waitFor } from '@churn/service-kit/testing';
+
 import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/bootstrap/configure-app';
 
@@ -52,24 +54,7 @@ export async function startApp(settings: Record<string, string>): Promise<Runnin
   };
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { waitFor };
 
 /** Waits until `/ready` reports the default slot serving `version`. */
 export async function waitForVersion(app: RunningApp, version: string, timeoutMs = 30_000): Promise<void> {
