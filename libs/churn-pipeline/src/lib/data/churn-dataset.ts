@@ -198,7 +198,8 @@ export async function loadCsvDataset(source: CsvSource, schemaInput: FeatureSche
 
 /** Loads a CSV file against a schema, streaming it from disk (see {@link loadCsvDataset}). */
 export async function loadCsvFile(path: string, schema: FeatureSchema): Promise<ChurnDataset> {
-  return loadCsvDataset(createReadStream(path, { highWaterMark: 1 << 20 }), schema);
+  // Node's default 64 KiB chunks: readCsv tokenizes at most that much per batch anyway.
+  return loadCsvDataset(createReadStream(path), schema);
 }
 
 /**

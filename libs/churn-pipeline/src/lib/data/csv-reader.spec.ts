@@ -71,6 +71,34 @@ describe('readCsv', () => {
     expect(rows[0].fields).toEqual(['Zoë 😀']);
   });
 
+  it('tokenizes one large chunk in slices, with every row the same wherever a slice ends', async () => {
+    // A row holding a quoted line break, a doubled quote, CRLF and a surrogate pair; with each padding
+    // the 64 Ki-character slice boundary falls at another place in the row.
+    const row = (i: number) => `${i},"a\r\nb ""q"" 😀"\r\n`;
+    for (let padding = 0; padding < row(1000).length; padding += 1) {
+      const text = `id,note${'x'.repeat(padding)}\r\n${Array.from({ length: 4000 }, (_, i) => row(1000 + i)).join('')}`;
+      const { header, batches } = await readCsv(
+        (async function* () {
+          yield text;
+        })(),
+      );
+      const sizes: number[] = [];
+      const rows: CsvRow[] = [];
+      for await (const batch of batches) {
+        sizes.push(batch.length);
+        rows.push(...batch);
+      }
+      expect(header).toEqual(['id', `note${'x'.repeat(padding)}`]);
+      expect(rows).toHaveLength(4000);
+      rows.forEach((parsed, i) =>
+        expect(parsed).toEqual({ fields: [String(1000 + i), 'a\r\nb "q" 😀'], line: 2 + 2 * i }),
+      );
+      // About 88 k characters: two slices at least, so no batch holds every row.
+      expect(text.length).toBeGreaterThan(1 << 16);
+      expect(Math.max(...sizes)).toBeLessThan(4000);
+    }
+  });
+
   it('reports a row with too few fields by line and first missing column', async () => {
     const error = await parseError('a,b,c\n1,2,3\n4,5\n');
     expect(error.message).toBe(
