@@ -6,7 +6,7 @@
  *   the HTTP floor: a bare Node `http` server that parses the body and answers a constant of the
  *     same size (inference/reference-server.ts `floor`), the most any Node server can do here;
  *   the fair ceiling: a bare server grouping a turn's requests into one onnxruntime call with the
- *     app's own ScoreCoalescer and session options (`grouped`);
+ *     app's own ScoreCoalescer and session options (`grouped`), answering the app's fields and headers;
  *   the per-request bare server: one call per request, the app's session options (`per-request`);
  *   the tuned Python server: FastAPI + uvicorn, 2 workers, onnxruntime on the same model.onnx
  *     (bench/python-server);
@@ -194,7 +194,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       servers.push(api);
       return api;
     };
-    const startReference = async (mode: ReferenceMode, argument: string) => {
+    const startReference = async (mode: ReferenceMode, ...argumentsOfMode: string[]) => {
       const port = await freePort();
       const server = await startServer({
         name: `reference-${mode}`,
@@ -205,7 +205,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           join(root, 'bench/suites/inference/reference-server.ts'),
           mode,
           String(port),
-          argument,
+          ...argumentsOfMode,
         ],
         env: process.env,
         port,
@@ -230,8 +230,10 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       throw new Error(`inference-api answered ${apiAnswer.status} to the benchmark's body: ${await apiAnswer.text()}`);
     const floorAnswer = writeBody('floor-answer', await apiAnswer.text());
     const floor = await startReference('floor', floorAnswer);
-    const grouped = await startReference('grouped', referenceModelDir);
-    const perRequest = await startReference('per-request', referenceModelDir);
+    // The model references answer as inference-api does (the same fields and headers), naming the version it serves.
+    const served = [referenceModelDir, MODEL_NAME, ALIAS, first];
+    const grouped = await startReference('grouped', ...served);
+    const perRequest = await startReference('per-request', ...served);
     const pythonPort = await freePort();
     const tunedPython = await startServer({
       name: 'python-fastapi',
@@ -762,8 +764,9 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         'bench/python-server/server.py) on the same model.onnx of the same version: the HTTP floor reads the body, JSON.parse, and answers a constant ' +
         "JSON (inference-api's own answer to that body, so the same size), no model; the fair ceiling runs inference-api's ScoreCoalescer (a turn's " +
         "requests in one session.run) with inference-api's session options (graph optimisation all, 1 intra-op and 1 inter-op thread); the per-request " +
-        "bare server makes one session.run per request with the same options; both run inference-api's integer-coded serving copy of the graph and " +
-        "build its tensors with inference-api's own functions (categories as int64 codes); the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 workers, " +
+        "bare server makes one session.run per request with the same options; both run inference-api's integer-coded serving copy of the graph, " +
+        "build its tensors with inference-api's own functions (categories as int64 codes) and answer with inference-api's fields and headers " +
+        '(model, variant, a request id from its own function, warnings), so the generator reads as many bytes from them as from inference-api; the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 workers, ' +
         'access log off), orjson, one onnxruntime session per worker with 1 intra-op and 1 inter-op thread; mlflow models serve --env-manager local ' +
         `runs MLflow's default of one uvicorn worker. ${ROUNDS} rounds; each measures every server once, the order rotating by one server per round; ` +
         'each figure is the median over rounds with every round beside it (min–max), and each ratio target reads the median of the per-round ratios. ' +

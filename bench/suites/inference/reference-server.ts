@@ -1,6 +1,6 @@
 /**
  * The Node references of the inference benchmark, one bare `http` server in three modes:
- * `node --require bench/support/register-typescript.cjs reference-server.ts <mode> <port> <arg>`.
+ * `node --require bench/support/register-typescript.cjs reference-server.ts <mode> <port> <arg> [<name> <alias> <version>]`.
  * `GET` answers 200 (readiness); `POST` reads the whole body and `JSON.parse`s it, then
  *
  *   floor        answers the constant JSON in file <arg> (inference-api's own answer to the benchmark's
@@ -9,7 +9,11 @@
  *   grouped      scores it through inference-api's own ScoreCoalescer: the requests parsed in one turn
  *                of the event loop share one `session.run` (the fair ceiling for /predict);
  *
- * and, for the two model modes (<arg> is the model directory), answers `{ prediction, probability }`.
+ * and, for the two model modes (<arg> is the model directory of version <version> of model <name>, served
+ * under <alias>), answers what inference-api answers one customer: the same fields (prediction,
+ * probability, model, variant, a request id made by inference-api's own function, warnings) and
+ * the same headers, so that a client reads and parses as many bytes from either (bench/RESULTS.md
+ * compares their throughputs with one load generator on the same cores).
  * Both run the graph inference-api runs (its integer-coded serving copy of `model.onnx`, categories
  * fed as int64 codes) with its SESSION_OPTIONS (graph optimisation `all`, one intra-op and one
  * inter-op thread), and build the tensors with its own functions, so they differ from the app only
@@ -35,6 +39,8 @@ import type { Scores } from '../../../apps/inference-api/src/app/model/loaded-mo
 import { ScoreCoalescer } from '../../../apps/inference-api/src/app/model/score-coalescer';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { SESSION_OPTIONS } from '../../../apps/inference-api/src/app/model/session-options';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import { timeOrderedUuid } from '../../../apps/inference-api/src/app/scoring/request-id';
 
 export type ReferenceMode = 'floor' | 'per-request' | 'grouped';
 
@@ -46,11 +52,25 @@ interface InputPlan {
   codes: ReadonlyMap<string, number> | undefined;
 }
 
-/** The model modes: one customer object in, its answer's JSON out. */
+/** An answer to a POST: its JSON text and the headers beside content-type and content-length. */
+interface Answer {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Which version the model modes serve, as inference-api names it in its answers. */
+interface ServedVersion {
+  name: string;
+  alias: string;
+  version: string;
+}
+
+/** The model modes: one customer object in, its answer out (see the top of this file). */
 async function modelScorer(
   modelDir: string,
+  served: ServedVersion,
   grouped: boolean,
-): Promise<(customer: Record<string, unknown>) => Promise<string>> {
+): Promise<(customer: Record<string, unknown>) => Promise<Answer>> {
   // The graph inference-api serves: its integer-coded copy when the model has one (text inputs fed as codes).
   const original = readFileSync(join(modelDir, 'model.onnx'));
   const coded = integerCodedCategories(original);
@@ -112,20 +132,41 @@ async function modelScorer(
   const coalescer = new ScoreCoalescer(run);
   const score = grouped ? (batch: FeatureBatch) => coalescer.score(batch) : (batch: FeatureBatch) => run([batch]);
 
+  const model = { name: served.name, alias: served.alias, version: served.version };
   return async (customer) => {
     const scores = await score(batchOf(customer));
-    return JSON.stringify({ prediction: scores.labels[0], probability: scores.probabilities[0] });
+    const requestId = timeOrderedUuid();
+    return {
+      body: JSON.stringify({
+        prediction: scores.labels[0],
+        probability: scores.probabilities[0],
+        model,
+        variant: 'production',
+        request_id: requestId,
+        warnings: [],
+      }),
+      headers: {
+        'x-model-version': served.version,
+        'x-model-alias': served.alias,
+        'x-request-id': requestId,
+        'x-model-variant': 'production',
+      },
+    };
   };
 }
 
 async function main(): Promise<void> {
-  const [mode, portText, argument] = process.argv.slice(2) as [ReferenceMode, string, string];
-  let answer: (customer: Record<string, unknown>) => Promise<string>;
+  const [mode, portText, argument, name, alias, version] = process.argv.slice(2) as [ReferenceMode, ...string[]];
+  let answer: (customer: Record<string, unknown>) => Promise<Answer>;
+  let contentType: string;
   if (mode === 'floor') {
-    const constant = readFileSync(argument, 'utf8');
+    const constant = { body: readFileSync(argument, 'utf8'), headers: {} };
     answer = async () => constant;
+    contentType = 'application/json';
   } else if (mode === 'per-request' || mode === 'grouped') {
-    answer = await modelScorer(argument, mode === 'grouped');
+    if (version === undefined) throw new Error(`${mode} needs <model dir> <name> <alias> <version>`);
+    answer = await modelScorer(argument, { name, alias, version }, mode === 'grouped');
+    contentType = 'application/json; charset=utf-8';
   } else {
     throw new Error(`unknown mode ${String(mode)}: expected floor, per-request or grouped`);
   }
@@ -141,9 +182,13 @@ async function main(): Promise<void> {
       Promise.resolve()
         .then(() => answer(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>))
         .then(
-          (body) =>
+          ({ body, headers }) =>
             response
-              .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+              .writeHead(200, {
+                'content-type': contentType,
+                'content-length': Buffer.byteLength(body),
+                ...headers,
+              })
               .end(body),
           (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
         );
