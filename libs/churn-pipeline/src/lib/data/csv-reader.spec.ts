@@ -59,6 +59,21 @@ describe('readCsv', () => {
     },
   );
 
+  it.each(CHUNK_SIZES)('reads plain lines and quoted ones alike, whatever ends them (chunks of %i)', async (size) => {
+    const text = 'a,b,c\n1,2,3\r\n"4",5,6\n7,8,9\r10,"x\ny",11\n\n12,,\r\n,,\n13,14,15';
+    const { header, rows } = await parse(text, size);
+    expect(header).toEqual(['a', 'b', 'c']);
+    expect(rows).toEqual([
+      { fields: ['1', '2', '3'], line: 2 },
+      { fields: ['4', '5', '6'], line: 3 },
+      { fields: ['7', '8', '9'], line: 4 },
+      { fields: ['10', 'x\ny', '11'], line: 5 },
+      { fields: ['12', '', ''], line: 8 },
+      { fields: ['', '', ''], line: 9 },
+      { fields: ['13', '14', '15'], line: 10 },
+    ]);
+  });
+
   it('reads a last row without a line break, and old Mac CR line ends', async () => {
     expect((await parse('a,b\r1,2\r3,4')).rows).toEqual([
       { fields: ['1', '2'], line: 2 },

@@ -78,8 +78,8 @@ export class CsvTokenizer {
       if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(1);
     }
     const length = text.length;
-    let fieldStart = 0;
-    let index = 0;
+    let index = this.atRowStart() ? this.pushPlainLines(text, 0, rows) : 0;
+    let fieldStart = index;
     while (index < length) {
       const code = text.charCodeAt(index);
       if (this.skipLineFeed) {
@@ -98,6 +98,11 @@ export class CsvTokenizer {
           } else if (code === LF || code === CR) {
             this.endField(text.slice(fieldStart, index));
             this.endRow(rows, code);
+            if (code === LF) {
+              index = this.pushPlainLines(text, index + 1, rows);
+              fieldStart = index;
+              continue;
+            }
             fieldStart = index + 1;
           } else if (code === QUOTE && index === fieldStart && this.field.length === 0) {
             this.state = FieldState.Quoted;
@@ -146,6 +151,33 @@ export class CsvTokenizer {
     if (this.state === FieldState.Unquoted || this.state === FieldState.Quoted) {
       this.field += text.slice(fieldStart, length);
     }
+  }
+
+  /**
+   * Tokenizes the complete lines from `from` on that hold no quote and no CR but a last one (most
+   * lines of most files) with native search and split, which run at full speed before V8 has
+   * optimised the character loop; stops at the first other line, or at the unfinished end of the
+   * chunk, for the character loop to read.
+   * @returns where it stopped
+   */
+  private pushPlainLines(text: string, from: number, rows: CsvRow[]): number {
+    let start = from;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end < 0) return start;
+      const line = text.slice(start, end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end);
+      if (line.includes('"') || line.includes('\r')) return start;
+      this.fields = line.split(',');
+      this.endRow(rows, LF);
+      start = end + 1;
+    }
+  }
+
+  /** Whether nothing of a row has been read yet (and no LF of a CRLF is pending). */
+  private atRowStart(): boolean {
+    return (
+      this.state === FieldState.Unquoted && this.fields.length === 0 && this.field.length === 0 && !this.skipLineFeed
+    );
   }
 
   /** Ends the text: completes a last row without a line break, or reports an unterminated quote. */
