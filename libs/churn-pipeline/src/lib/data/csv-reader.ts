@@ -17,7 +17,7 @@ export interface CsvRow {
   line: number;
 }
 
-/** The header and data rows of a CSV, rows in batches as they are parsed (one batch per chunk). */
+/** The header and data rows of a CSV, rows in batches as they are parsed (one batch per slice of at most 64 Ki characters). */
 export interface CsvRowStream {
   header: string[];
   /** Line of the header (after any blank lines before it). */
@@ -36,7 +36,7 @@ const BYTE_ORDER_MARK = '\ufeff';
 /**
  * Most text tokenized into one batch of rows, however large the chunk read. A batch's rows are
  * garbage once the caller has read them; kept small, they die in V8's young generation instead of
- * surviving its collections and being copied to the old one, as a batch of a whole 1 MB chunk did.
+ * surviving its collections and being copied to the old one.
  */
 const MAX_CHARS_PER_BATCH = 64 * 1024;
 
