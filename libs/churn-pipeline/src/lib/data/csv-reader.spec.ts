@@ -74,6 +74,22 @@ describe('readCsv', () => {
     ]);
   });
 
+  it.each(CHUNK_SIZES)('ends a row at a bare CR inside an otherwise plain LF line (chunks of %i)', async (size) => {
+    // The quote-free fast path must hand such lines to the character loop, not take them as one row.
+    expect(await parse('a,b\r1,2\n3,4\n', size)).toEqual({
+      header: ['a', 'b'],
+      rows: [
+        { fields: ['1', '2'], line: 2 },
+        { fields: ['3', '4'], line: 3 },
+      ],
+    });
+    expect((await parse('a,b\n1,2\r3,4\n5,6\n', size)).rows).toEqual([
+      { fields: ['1', '2'], line: 2 },
+      { fields: ['3', '4'], line: 3 },
+      { fields: ['5', '6'], line: 4 },
+    ]);
+  });
+
   it('reads a last row without a line break, and old Mac CR line ends', async () => {
     expect((await parse('a,b\r1,2\r3,4')).rows).toEqual([
       { fields: ['1', '2'], line: 2 },
@@ -112,6 +128,28 @@ describe('readCsv', () => {
       expect(text.length).toBeGreaterThan(1 << 16);
       expect(Math.max(...sizes)).toBeLessThan(4000);
     }
+  });
+
+  it('hands over the rows before a malformed line in a large chunk before reporting it', async () => {
+    // One string chunk of ~200 k characters, malformed at its last line: the slices before the error
+    // reach the caller first, so a caller that checks values reports the earliest bad line of all.
+    const text = `a,b\n${Array.from({ length: 20000 }, (_, i) => `${i},x`).join('\n')}\n"q"z,1\n`;
+    const { batches } = await readCsv(
+      (async function* () {
+        yield text;
+      })(),
+    );
+    const rows: CsvRow[] = [];
+    let failure: unknown;
+    try {
+      for await (const batch of batches) rows.push(...batch);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(DatasetError);
+    expect(failure).toMatchObject({ line: 20002, column: 'a' });
+    expect(rows.length).toBeGreaterThan(0);
+    rows.forEach((row, i) => expect(row).toEqual({ fields: [String(i), 'x'], line: 2 + i }));
   });
 
   it('reports a row with too few fields by line and first missing column', async () => {
