@@ -5,6 +5,7 @@ import { ServiceSettings } from '@churn/service-kit';
 
 import { AbModule } from './ab/ab.module';
 import { InferenceApiConfig, validateInferenceApiConfig } from './config/inference-api.config';
+import { MlflowEnvironmentModule } from './config/mlflow-environment';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
 import { ScoringModule } from './scoring/scoring.module';
@@ -43,7 +44,8 @@ export class AppModule {
           cache: true,
           validate: validated,
         }),
-        // One module per feature; configuration is the only global one.
+        MlflowEnvironmentModule.forEnvironment(environment),
+        // One module per feature; configuration (settings and MLflow's variables) is the only global one.
         ScoringModule,
         ServingModule,
         AbModule,

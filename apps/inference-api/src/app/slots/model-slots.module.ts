@@ -4,18 +4,22 @@ import { ConfigService } from '@nestjs/config';
 import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
+import { MLFLOW_ENVIRONMENT, type MlflowEnvironment } from '../config/mlflow-environment';
 import { ServingMetricsModule } from '../metrics/serving-metrics.module';
 import { ModelSlotsService } from './model-slots.service';
 
 /**
- * MLflow's client and the model slots it fills. Calls made while polling give up quickly (one
- * retry, 10 s timeout): the next poll is the retry, and a slow MLflow must not pile polls up.
+ * MLflow's client and the model slots it fills; credentials come from the app's environment. Calls
+ * made while polling give up quickly (one retry, 10 s timeout): the next poll is the retry, and a
+ * slow MLflow must not pile polls up.
  */
 const MLFLOW = MlflowModule.forRootAsync({
-  inject: [ConfigService],
-  useFactory: (config: ConfigService<InferenceApiConfig, true>) => ({
-    ...mlflowClientOptionsFromEnv(process.env),
-    trackingUri: config.get('MLFLOW_TRACKING_URI', { infer: true }),
+  inject: [ConfigService, MLFLOW_ENVIRONMENT],
+  useFactory: (config: ConfigService<InferenceApiConfig, true>, environment: MlflowEnvironment) => ({
+    ...mlflowClientOptionsFromEnv({
+      ...environment,
+      MLFLOW_TRACKING_URI: config.get('MLFLOW_TRACKING_URI', { infer: true }),
+    }),
     maxRetries: 1,
     timeoutMs: 10_000,
   }),
