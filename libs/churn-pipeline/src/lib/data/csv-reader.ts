@@ -224,8 +224,8 @@ export class CsvTokenizer {
  *
  * @throws DatasetError (while iterating) for an empty file, a repeated header name, a row with the
  *   wrong number of fields, an unterminated quote, or text after a closing quote; the message names
- *   the line and the column. Rows tokenized before the malformed one are yielded first, so a caller
- *   that checks values as it reads reports the earliest bad line in the file.
+ *   the line and the column. Rows of the slices (at most 64 Ki characters) and chunks before the
+ *   malformed line's are yielded first; rows of its own slice are not.
  * @example
  *   const { header, batches } = await readCsv(fs.createReadStream('telco.csv'));
  *   for await (const batch of batches) for (const row of batch) console.log(row.line, row.fields);
