@@ -1,5 +1,6 @@
 import { MlflowClient } from '@churn/mlflow-client';
 
+import { MLFLOW_ENVIRONMENT } from '../src/app/config/mlflow-environment';
 import { startApp } from './support/app-harness';
 
 // MLflow's credential variables are read from the environment the app is built for, like every
@@ -26,6 +27,11 @@ describe("inference-api's MLflow client", () => {
       expect(String(basic.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: basic)`);
       expect(String(bearer.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: bearer)`);
       expect(String(none.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: none)`);
+      // Only MLflow's client variables are injectable, not the app's tokens or store URL beside them.
+      expect(basic.app.get(MLFLOW_ENVIRONMENT)).toEqual({
+        MLFLOW_TRACKING_USERNAME: 'reader',
+        MLFLOW_TRACKING_PASSWORD: 'reader-password',
+      });
     } finally {
       await Promise.all([basic.close(), bearer.close(), none.close()]);
     }

@@ -45,7 +45,7 @@ export class AppModule {
           validate: validated,
         }),
         MlflowEnvironmentModule.forEnvironment(environment),
-        // One module per feature; configuration (settings and MLflow's variables) is the only global one.
+        // One module per feature; configuration (settings and MLflow's client variables) is the only global one.
         ScoringModule,
         ServingModule,
         AbModule,

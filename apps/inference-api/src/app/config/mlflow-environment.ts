@@ -1,26 +1,38 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 
 /**
- * Nest token of the environment the app was built for (AppModule.forEnvironment's), from which
- * MLflow's client reads its credential and HTTP variables (MLFLOW_TRACKING_USERNAME/PASSWORD or
- * _TOKEN, MLFLOW_HTTP_REQUEST_*): the same source as every other setting, so apps in one process can
- * talk to MLflow as different users, and credentials never come from process.env behind its back.
+ * Nest token of MLflow's client variables from the environment the app was built for
+ * (AppModule.forEnvironment's): MLFLOW_TRACKING_USERNAME/PASSWORD or _TOKEN, and
+ * MLFLOW_HTTP_REQUEST_TIMEOUT/_MAX_RETRIES (validated, then overridden by the polling client's own).
+ * The same source as every other setting, so apps in one process can talk to MLflow as different
+ * users; only these variables, so no other secret of the environment becomes injectable.
  */
 export const MLFLOW_ENVIRONMENT = Symbol('MLFLOW_ENVIRONMENT');
 
-/** The environment's text values, as MLflow's client options read them. */
+/** MLflow's client variables, as mlflowClientOptionsFromEnv reads them. */
 export type MlflowEnvironment = Record<string, string | undefined>;
+
+const MLFLOW_CLIENT_VARIABLES = [
+  'MLFLOW_TRACKING_USERNAME',
+  'MLFLOW_TRACKING_PASSWORD',
+  'MLFLOW_TRACKING_TOKEN',
+  'MLFLOW_HTTP_REQUEST_TIMEOUT',
+  'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+] as const;
 
 /** Provides {@link MLFLOW_ENVIRONMENT} to every module of the app. */
 @Global()
 @Module({})
 export class MlflowEnvironmentModule {
   static forEnvironment(environment: Record<string, unknown>): DynamicModule {
-    const text: MlflowEnvironment = {};
-    for (const [name, value] of Object.entries(environment)) if (typeof value === 'string') text[name] = value;
+    const variables: MlflowEnvironment = {};
+    for (const name of MLFLOW_CLIENT_VARIABLES) {
+      const value = environment[name];
+      if (typeof value === 'string') variables[name] = value;
+    }
     return {
       module: MlflowEnvironmentModule,
-      providers: [{ provide: MLFLOW_ENVIRONMENT, useValue: text }],
+      providers: [{ provide: MLFLOW_ENVIRONMENT, useValue: variables }],
       exports: [MLFLOW_ENVIRONMENT],
     };
   }
