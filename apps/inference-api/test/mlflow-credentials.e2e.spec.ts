@@ -1,6 +1,6 @@
 import { MlflowClient } from '@churn/mlflow-client';
 
-import { MLFLOW_ENVIRONMENT } from '../src/app/config/mlflow-environment';
+import { MLFLOW_ENVIRONMENT } from '../src/app/config/mlflow-environment.module';
 import { startApp } from './support/app-harness';
 
 // MLflow's credential variables are read from the environment the app is built for, like every

@@ -5,7 +5,7 @@ import { ServiceSettings } from '@churn/service-kit';
 
 import { AbModule } from './ab/ab.module';
 import { InferenceApiConfig, validateInferenceApiConfig } from './config/inference-api.config';
-import { MlflowEnvironmentModule } from './config/mlflow-environment';
+import { MlflowEnvironmentModule } from './config/mlflow-environment.module';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
 import { ScoringModule } from './scoring/scoring.module';

@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { mlflowClientOptionsFromEnv, MlflowModule } from '@churn/mlflow-client';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
-import { MLFLOW_ENVIRONMENT, type MlflowEnvironment } from '../config/mlflow-environment';
+import { MLFLOW_ENVIRONMENT, type MlflowEnvironment } from '../config/mlflow-environment.module';
 import { ServingMetricsModule } from '../metrics/serving-metrics.module';
 import { ModelSlotsService } from './model-slots.service';
 
