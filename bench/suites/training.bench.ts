@@ -87,14 +87,13 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         context.runPython(sklearnScript, [csv, schemaFile, SEED, 'newton-cholesky']) as unknown as Run,
       );
     }
-    // Every run's total, printed as min–max beside the median (one run: nothing to print).
-    const totals = (runs: Run[]) => (runs.length > 1 ? runs.map((r) => r.totalMs) : undefined);
+    // Every run's total, printed as min–max beside the median (RESULTS.md prints no range for one run).
+    const totals = (runs: Run[]) => runs.map((r) => r.totalMs);
     return {
       ours: medianRun(ours),
       sklearnDefault: medianRun(sklearnDefault),
       sklearnMatching: medianRun(sklearnMatching),
       sklearnNewton: medianRun(sklearnNewton),
-      oursTotals: ours.map((r) => r.totalMs),
       /** Per round, ours ÷ scikit-learn (tol=1e-8) measured in it: load → metrics, and (preprocess + fit) ÷ fit. */
       pairedRatios: {
         total: ours.map((r, k) => r.totalMs / sklearnMatching[k].totalMs),
@@ -317,7 +316,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       '(VmHWM / ru_maxrss) of the whole process, runtime included. scikit-learn runs three ways: lbfgs with its defaults, lbfgs at tol=1e-8 (the ' +
       'reference the targets read) and newton-cholesky with its defaults. The ' +
       `${rowsName}-row CSV is written before timing starts. ` +
-      `Telco: ${TELCO_REPEATS} rounds (ours: ${telco.oursTotals.map((t) => Math.round(t)).join(', ')} ms); ${rowsName} rows: ${LARGE_REPEATS} round. ` +
+      `Telco: ${TELCO_REPEATS} rounds (ours: ${telco.rounds.ours.map((t) => Math.round(t)).join(', ')} ms); ${rowsName} rows: ${LARGE_REPEATS} round. ` +
       'Each round runs ours and scikit-learn tol=1e-8 back to back, which first alternating, then the other two scikit-learn runs. ' +
       'Totals are medians over rounds; stage times, iterations, peak RSS and F1/ROC-AUC are those of the run with the median total.',
     results,

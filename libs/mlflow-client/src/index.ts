@@ -35,7 +35,7 @@ export type {
   MlflowTransport,
   QueryValue,
 } from './lib/core/transport';
-export { DEFAULT_TRACKING_URI, mlflowClientOptionsFromEnv } from './lib/options-from-env';
+export { DEFAULT_TRACKING_URI, MLFLOW_CLIENT_VARIABLES, mlflowClientOptionsFromEnv } from './lib/options-from-env';
 export * from './lib/core/errors';
 export { Paginated, type Page } from './lib/core/pagination';
 export { backoffDelayMs, retryAfterMs, MAX_RETRY_AFTER_MS } from './lib/core/retry';

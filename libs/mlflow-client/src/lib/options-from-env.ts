@@ -5,6 +5,18 @@ import type { MlflowAuth, MlflowClientOptions } from './core/transport';
 export const DEFAULT_TRACKING_URI = 'http://127.0.0.1:5000';
 
 /**
+ * The variables {@link mlflowClientOptionsFromEnv} reads besides MLFLOW_TRACKING_URI (which apps
+ * usually take from their validated settings): credentials and HTTP behaviour.
+ */
+export const MLFLOW_CLIENT_VARIABLES = [
+  'MLFLOW_TRACKING_USERNAME',
+  'MLFLOW_TRACKING_PASSWORD',
+  'MLFLOW_TRACKING_TOKEN',
+  'MLFLOW_HTTP_REQUEST_TIMEOUT',
+  'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
+] as const;
+
+/**
  * Client options from MLflow's own environment variables:
  * - `MLFLOW_TRACKING_URI` (default http://127.0.0.1:5000), an http(s) URL;
  * - `MLFLOW_TRACKING_USERNAME` + `MLFLOW_TRACKING_PASSWORD` → HTTP basic; else

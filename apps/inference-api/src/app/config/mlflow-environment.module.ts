@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 
+import { MLFLOW_CLIENT_VARIABLES } from '@churn/mlflow-client';
+
 /**
  * Nest token of MLflow's client variables from the environment the app was built for
  * (AppModule.forEnvironment's): MLFLOW_TRACKING_USERNAME/PASSWORD or _TOKEN, and
@@ -11,14 +13,6 @@ export const MLFLOW_ENVIRONMENT = Symbol('MLFLOW_ENVIRONMENT');
 
 /** MLflow's client variables, as mlflowClientOptionsFromEnv reads them. */
 export type MlflowEnvironment = Record<string, string | undefined>;
-
-const MLFLOW_CLIENT_VARIABLES = [
-  'MLFLOW_TRACKING_USERNAME',
-  'MLFLOW_TRACKING_PASSWORD',
-  'MLFLOW_TRACKING_TOKEN',
-  'MLFLOW_HTTP_REQUEST_TIMEOUT',
-  'MLFLOW_HTTP_REQUEST_MAX_RETRIES',
-] as const;
 
 /** Provides {@link MLFLOW_ENVIRONMENT} to every module of the app. */
 @Global()
