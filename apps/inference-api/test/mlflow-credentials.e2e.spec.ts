@@ -1,32 +1,55 @@
-import { MlflowClient } from '@churn/mlflow-client';
+import { startHttpRelay, type HttpRelay } from '@churn/service-kit/testing';
 
 import { MLFLOW_ENVIRONMENT } from '../src/app/config/mlflow-environment.module';
-import { startApp } from './support/app-harness';
+import { startApp, waitFor } from './support/app-harness';
 
-// MLflow's credential variables are read from the environment the app is built for, like every
-// other setting: two apps in one process can talk to MLflow as different users, and a variable
-// left in process.env never leaks into an app that was not given it. (The suites' shared MLflow
-// runs without auth and ignores credentials; the client's own tests show they are sent.)
+// MLflow's client settings are read from the environment the app is built for, like every other
+// setting: two apps in one process can talk to MLflow as different users at different addresses, and
+// a variable left in process.env never leaks into an app that was not given it. Each app here talks to
+// the suites' real MLflow through a relay of its own that records what the app sent.
 
-const TRACKING_URI = process.env['MLFLOW_TRACKING_URI'];
+const TRACKING_URI = process.env['MLFLOW_TRACKING_URI'] as string;
 const PROCESS_TOKEN = 'token-in-process-env-only';
+/** The start-up back-off's first pause (model-slots.service.ts: 250 ms): calls further apart than this are separate polls. */
+const BETWEEN_POLLS_MS = 150;
+const ALIAS_PATH = '/api/2.0/mlflow/registered-models/alias?';
 
 describe("inference-api's MLflow client", () => {
+  const relays: HttpRelay[] = [];
+  const relay = async () => {
+    const started = await startHttpRelay(Number(new URL(TRACKING_URI).port));
+    relays.push(started);
+    return started;
+  };
+
   beforeAll(() => {
     process.env['MLFLOW_TRACKING_TOKEN'] = PROCESS_TOKEN;
   });
-  afterAll(() => {
+  afterAll(async () => {
     delete process.env['MLFLOW_TRACKING_TOKEN'];
+    await Promise.all(relays.map((started) => started.close()));
   });
 
-  it('takes its credentials from the environment the app is built for, not from process.env', async () => {
-    const basic = await startApp({ MLFLOW_TRACKING_USERNAME: 'reader', MLFLOW_TRACKING_PASSWORD: 'reader-password' });
-    const bearer = await startApp({ MLFLOW_TRACKING_TOKEN: 'token-of-this-app' });
-    const none = await startApp({});
+  it('sends the credentials of the environment the app is built for, to that environment’s MLflow', async () => {
+    const [toBasic, toBearer, toNone] = await Promise.all([relay(), relay(), relay()]);
+    const basic = await startApp({
+      MLFLOW_TRACKING_URI: toBasic.url,
+      MLFLOW_TRACKING_USERNAME: 'reader',
+      MLFLOW_TRACKING_PASSWORD: 'reader-password',
+    });
+    const bearer = await startApp({ MLFLOW_TRACKING_URI: toBearer.url, MLFLOW_TRACKING_TOKEN: 'token-of-this-app' });
+    const none = await startApp({ MLFLOW_TRACKING_URI: toNone.url });
     try {
-      expect(String(basic.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: basic)`);
-      expect(String(bearer.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: bearer)`);
-      expect(String(none.app.get(MlflowClient))).toBe(`MlflowClient(${TRACKING_URI}, auth: none)`);
+      // The model is not registered: each app keeps asking MLflow for its alias, which is enough here.
+      await waitFor('two calls through every relay', () =>
+        [toBasic, toBearer, toNone].every((started) => started.requests.length >= 2) ? true : undefined,
+      );
+      const sent = (started: HttpRelay) => [
+        ...new Set(started.requests.map((request) => request.headers.authorization)),
+      ];
+      expect(sent(toBasic)).toEqual([`Basic ${Buffer.from('reader:reader-password').toString('base64')}`]);
+      expect(sent(toBearer)).toEqual(['Bearer token-of-this-app']);
+      expect(sent(toNone)).toEqual([undefined]);
       // Only MLflow's client variables are injectable, not the app's tokens or store URL beside them.
       expect(basic.app.get(MLFLOW_ENVIRONMENT)).toEqual({
         MLFLOW_TRACKING_USERNAME: 'reader',
@@ -34,6 +57,39 @@ describe("inference-api's MLflow client", () => {
       });
     } finally {
       await Promise.all([basic.close(), bearer.close(), none.close()]);
+    }
+  });
+
+  it('gives each poll one retry and 10 s, whatever MLFLOW_HTTP_REQUEST_MAX_RETRIES and _TIMEOUT say', async () => {
+    const toMlflow = await relay();
+    // The model slot's calls (traffic settings are polled through the same client, apart).
+    const aliasCalls = () => toMlflow.requests.filter((request) => request.url.startsWith(ALIAS_PATH));
+    const unavailable = {
+      status: 503,
+      headers: { 'retry-after-ms': '0' },
+      body: '{"error_code":"TEMPORARILY_UNAVAILABLE"}',
+    };
+    // MLflow's first answer to the slot takes 2 s, longer than the environment's 1 s timeout; every answer is a 503.
+    toMlflow.intercept(async (request) => {
+      if (request === aliasCalls()[0]) await new Promise((resolve) => setTimeout(resolve, 2_000));
+      return unavailable;
+    });
+    const app = await startApp({
+      MLFLOW_TRACKING_URI: toMlflow.url,
+      MLFLOW_HTTP_REQUEST_MAX_RETRIES: '5',
+      MLFLOW_HTTP_REQUEST_TIMEOUT: '1',
+    });
+    try {
+      await waitFor('four alias calls through the relay', () => (aliasCalls().length >= 4 ? true : undefined));
+      const [first, retry, nextPoll, itsRetry] = aliasCalls();
+      // Waited for the slow answer (10 s timeout, not 1 s), then retried once at once...
+      expect(first.abandoned).toBe(false);
+      expect(retry.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1_900);
+      // ...and gave up: the next call is the next poll, after the start-up back-off, with its one retry.
+      expect(nextPoll.receivedAt - retry.receivedAt).toBeGreaterThan(BETWEEN_POLLS_MS);
+      expect(itsRetry.receivedAt - nextPoll.receivedAt).toBeLessThan(BETWEEN_POLLS_MS);
+    } finally {
+      await app.close();
     }
   });
 

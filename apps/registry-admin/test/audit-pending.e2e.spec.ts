@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { tagsToRecord, type MlflowClient, type Run } from '@churn/mlflow-client';
+import { startHttpRelay, type HttpRelay } from '@churn/service-kit/testing';
 
 import type { AliasAuditRecord } from '../src/app/registry/alias-audit.store';
-import { startMlflowRelay, type MlflowRelay } from './support/mlflow-relay';
 import { freePort, killGroup, startOwnMlflow } from './support/own-mlflow';
 import { registerTrainedVersion, startReloadReceiver, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
@@ -27,7 +27,7 @@ describe('MLflow failing in the middle of an alias move', () => {
   let dataDir: string;
   let port: number;
   let server: ChildProcess | undefined;
-  let relay: MlflowRelay;
+  let relay: HttpRelay;
   let receiver: Awaited<ReturnType<typeof startReloadReceiver>>;
   let app: NestFastifyApplication;
   let direct: MlflowClient;
@@ -43,7 +43,7 @@ describe('MLflow failing in the middle of an alias move', () => {
     port = await freePort();
     server = await startOwnMlflow(dataDir, port);
     direct = testClient(`http://127.0.0.1:${port}`);
-    relay = await startMlflowRelay(port);
+    relay = await startHttpRelay(port);
     receiver = await startReloadReceiver();
     await registerTrainedVersion(direct, model);
     await registerTrainedVersion(direct, model);
