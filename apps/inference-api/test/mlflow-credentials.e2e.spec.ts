@@ -10,9 +10,13 @@ import { startApp, waitFor } from './support/app-harness';
 
 const TRACKING_URI = process.env['MLFLOW_TRACKING_URI'] as string;
 const PROCESS_TOKEN = 'token-in-process-env-only';
-/** The start-up back-off's first pause (model-slots.service.ts: 250 ms): calls further apart than this are separate polls. */
-const BETWEEN_POLLS_MS = 150;
-const ALIAS_PATH = '/api/2.0/mlflow/registered-models/alias?';
+/** Never registered: each app keeps asking MLflow for the alias, with start-up back-off (model-slots.service.ts: 250, 500, 1000 ms…). */
+const MODEL_NAME = 'iapi_credentials_never_registered';
+const ALIAS_PATH = `/api/2.0/mlflow/registered-models/alias?name=${MODEL_NAME}&`;
+/** A failed poll waits at least the first back-off (250 ms; timers never fire early) before the next. */
+const NEXT_POLL_AFTER_MS = 240;
+/** A retry follows at once (MLflow's 503 says retry-after-ms 0): well under the second back-off (500 ms). */
+const RETRY_WITHIN_MS = 400;
 
 describe("inference-api's MLflow client", () => {
   const relays: HttpRelay[] = [];
@@ -33,14 +37,18 @@ describe("inference-api's MLflow client", () => {
   it('sends the credentials of the environment the app is built for, to that environment’s MLflow', async () => {
     const [toBasic, toBearer, toNone] = await Promise.all([relay(), relay(), relay()]);
     const basic = await startApp({
+      MODEL_NAME,
       MLFLOW_TRACKING_URI: toBasic.url,
       MLFLOW_TRACKING_USERNAME: 'reader',
       MLFLOW_TRACKING_PASSWORD: 'reader-password',
     });
-    const bearer = await startApp({ MLFLOW_TRACKING_URI: toBearer.url, MLFLOW_TRACKING_TOKEN: 'token-of-this-app' });
-    const none = await startApp({ MLFLOW_TRACKING_URI: toNone.url });
+    const bearer = await startApp({
+      MODEL_NAME,
+      MLFLOW_TRACKING_URI: toBearer.url,
+      MLFLOW_TRACKING_TOKEN: 'token-of-this-app',
+    });
+    const none = await startApp({ MODEL_NAME, MLFLOW_TRACKING_URI: toNone.url });
     try {
-      // The model is not registered: each app keeps asking MLflow for its alias, which is enough here.
       await waitFor('two calls through every relay', () =>
         [toBasic, toBearer, toNone].every((started) => started.requests.length >= 2) ? true : undefined,
       );
@@ -60,7 +68,7 @@ describe("inference-api's MLflow client", () => {
     }
   });
 
-  it('gives each poll one retry and 10 s, whatever MLFLOW_HTTP_REQUEST_MAX_RETRIES and _TIMEOUT say', async () => {
+  it('gives each poll one retry and waits out a slow answer, whatever MLFLOW_HTTP_REQUEST_MAX_RETRIES and _TIMEOUT say', async () => {
     const toMlflow = await relay();
     // The model slot's calls (traffic settings are polled through the same client, apart).
     const aliasCalls = () => toMlflow.requests.filter((request) => request.url.startsWith(ALIAS_PATH));
@@ -75,6 +83,7 @@ describe("inference-api's MLflow client", () => {
       return unavailable;
     });
     const app = await startApp({
+      MODEL_NAME,
       MLFLOW_TRACKING_URI: toMlflow.url,
       MLFLOW_HTTP_REQUEST_MAX_RETRIES: '5',
       MLFLOW_HTTP_REQUEST_TIMEOUT: '1',
@@ -82,19 +91,19 @@ describe("inference-api's MLflow client", () => {
     try {
       await waitFor('four alias calls through the relay', () => (aliasCalls().length >= 4 ? true : undefined));
       const [first, retry, nextPoll, itsRetry] = aliasCalls();
-      // Waited for the slow answer (10 s timeout, not 1 s), then retried once at once...
+      // Waited out the 2 s answer (the polling client's 10 s timeout, not the environment's 1 s), then retried once...
       expect(first.abandoned).toBe(false);
       expect(retry.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1_900);
       // ...and gave up: the next call is the next poll, after the start-up back-off, with its one retry.
-      expect(nextPoll.receivedAt - retry.receivedAt).toBeGreaterThan(BETWEEN_POLLS_MS);
-      expect(itsRetry.receivedAt - nextPoll.receivedAt).toBeLessThan(BETWEEN_POLLS_MS);
+      expect(nextPoll.receivedAt - retry.receivedAt).toBeGreaterThanOrEqual(NEXT_POLL_AFTER_MS);
+      expect(itsRetry.receivedAt - nextPoll.receivedAt).toBeLessThan(RETRY_WITHIN_MS);
     } finally {
       await app.close();
     }
   });
 
   it('refuses to start with half of the basic credentials, naming the missing variable', async () => {
-    await expect(startApp({ MLFLOW_TRACKING_USERNAME: 'reader' })).rejects.toThrow(
+    await expect(startApp({ MODEL_NAME, MLFLOW_TRACKING_USERNAME: 'reader' })).rejects.toThrow(
       'MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not',
     );
   });

@@ -58,9 +58,21 @@ describe('startHttpRelay', () => {
 
   it('marks a request abandoned when its caller hangs up before the answer', async () => {
     relay.intercept(() => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 300)));
-    await expect(fetch(`${relay.url}/slow`, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
-    await waitFor('the hang-up to be seen', () => (relay.requests[0]?.abandoned ? true : undefined), 2_000, 10);
-    expect(relay.requests[0].abandoned).toBe(true);
+    const caller = new AbortController();
+    const sent = fetch(`${relay.url}/slow`, { signal: caller.signal });
+    // Hang up only once the relay holds the request.
+    await waitFor('the request to reach the relay', () => (relay.requests.length === 1 ? true : undefined), 5_000, 5);
+    caller.abort();
+    await expect(sent).rejects.toThrow();
+    await waitFor('the hang-up to be seen', () => (relay.requests[0].abandoned ? true : undefined), 5_000, 10);
+  });
+
+  it('answers 500 naming the error when an interceptor throws, instead of leaving the caller waiting', async () => {
+    relay.intercept(() => {
+      throw new Error('bad test double');
+    });
+    const response = await fetch(`${relay.url}/any`);
+    expect([response.status, await response.text()]).toEqual([500, 'relay interceptor failed: Error: bad test double']);
   });
 
   it("springs a trap once the server has answered, dropping the caller's connection when asked", async () => {
@@ -68,6 +80,8 @@ describe('startHttpRelay', () => {
     relay.trap({ method: 'GET', path: '/trapped', answer: 'drop', then: async () => void sprung++ });
     await expect(fetch(`${relay.url}/trapped?q=1`)).rejects.toThrow();
     expect(sprung).toBe(1);
+    // The relay broke that connection, the caller did not hang up.
+    expect(relay.requests[0].abandoned).toBe(false);
     // A trap springs once.
     expect((await fetch(`${relay.url}/trapped`)).status).toBe(201);
     expect(sprung).toBe(1);

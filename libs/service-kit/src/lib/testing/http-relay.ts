@@ -24,7 +24,7 @@ export interface RelayedRequest {
   headers: IncomingHttpHeaders;
   /** When it arrived (Date.now()). */
   receivedAt: number;
-  /** Set once the caller hung up before the relay answered (a client-side timeout, say). */
+  /** Set once the caller hung up before the relay answered (a client-side timeout, say); not when the relay cut the connection itself. */
   abandoned: boolean;
 }
 
@@ -55,8 +55,15 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'content-le
 export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
   let armed: RelayTrap | undefined;
   let interceptor: RelayInterceptor | undefined;
+  let closing = false;
   const requests: RelayedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
+    // Set when the relay itself breaks the connection (a drop trap, the server down, close()).
+    let cutByRelay = false;
+    const cut = () => {
+      cutByRelay = true;
+      incoming.socket.destroy();
+    };
     const record: RelayedRequest = {
       method: incoming.method ?? '',
       url: incoming.url ?? '',
@@ -66,12 +73,18 @@ export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
     };
     requests.push(record);
     outgoing.on('close', () => {
-      if (!outgoing.writableFinished) record.abandoned = true;
+      if (!outgoing.writableFinished && !cutByRelay && !closing) record.abandoned = true;
     });
     const body: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => body.push(chunk));
     incoming.on('end', async () => {
-      const instead = await interceptor?.(record);
+      let instead: RelayAnswer | undefined;
+      try {
+        instead = await interceptor?.(record);
+      } catch (error) {
+        // A broken interceptor must not leave the caller waiting for its own timeout.
+        instead = { status: 500, body: `relay interceptor failed: ${String(error)}` };
+      }
       if (instead !== undefined) {
         if (!outgoing.destroyed) outgoing.writeHead(instead.status, instead.headers).end(instead.body ?? '');
         return;
@@ -82,15 +95,12 @@ export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
           if (trap !== undefined && trap.method === incoming.method && trap.path === incoming.url?.split('?')[0]) {
             armed = undefined;
             await trap.then();
-            if (trap.answer === 'drop') {
-              incoming.socket.destroy();
-              return;
-            }
+            if (trap.answer === 'drop') return cut();
           }
           outgoing.writeHead(status, { ...without(headers), 'content-length': payload.length }).end(payload);
         },
         // The server is down: the caller sees the connection break, as it would without the relay.
-        failed: () => incoming.socket.destroy(),
+        failed: cut,
       });
     });
   });
@@ -106,6 +116,7 @@ export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
     },
     close: () =>
       new Promise((resolve) => {
+        closing = true;
         server.closeAllConnections();
         server.close(() => resolve());
       }),
