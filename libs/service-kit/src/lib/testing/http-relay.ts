@@ -89,10 +89,10 @@ export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
         if (!outgoing.destroyed) outgoing.writeHead(instead.status, instead.headers).end(instead.body ?? '');
         return;
       }
-      forward(upstreamPort, incoming.method, incoming.url, incoming.headers, Buffer.concat(body), {
+      forward(upstreamPort, record, Buffer.concat(body), {
         answered: async (status, headers, payload) => {
           const trap = armed;
-          if (trap !== undefined && trap.method === incoming.method && trap.path === incoming.url?.split('?')[0]) {
+          if (trap !== undefined && trap.method === record.method && trap.path === record.url.split('?')[0]) {
             armed = undefined;
             await trap.then();
             if (trap.answer === 'drop') return cut();
@@ -126,9 +126,7 @@ export async function startHttpRelay(upstreamPort: number): Promise<HttpRelay> {
 /** Sends one request to the server and reads its whole answer. */
 function forward(
   port: number,
-  method: string | undefined,
-  path: string | undefined,
-  headers: IncomingHttpHeaders,
+  { method, url: path, headers }: RelayedRequest,
   sent: Buffer,
   on: {
     answered: (status: number, headers: IncomingHttpHeaders, payload: Buffer) => Promise<void>;
