@@ -164,6 +164,7 @@ describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh
         'prediction_log_rejected',
         'prediction_minute_users',
         'prediction_minutes',
+        'prediction_rollup_trims',
       ]
         .map((table) => `prediction_log.${table}:prediction_owner`)
         .join('\n'),

@@ -474,6 +474,29 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       });
     });
 
+    it('counts a user again in a minute retention cut into, though the writer remembered it there', async () => {
+      const ab = (requestId: string, second: number, userId: string) =>
+        record({
+          requestId,
+          receivedAt: T0 + second * 1_000,
+          userId,
+          variant: 'champion',
+          alias: 'champion',
+          trafficShare: 0.5,
+        });
+      const wholeMinute = { modelName: MODEL, trafficShare: 0.5, since: T0, until: T0 + MINUTE };
+      await replicaA.insert([ab('a-1', 1, 'user-1'), ab('a-2', 2, 'user-2')]);
+      // Seen again before any trim: still one user each.
+      await replicaA.insert([ab('a-3', 3, 'user-1')]);
+      expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 2, challenger: 0 });
+      // The size bound keeps the newest row only: minute T0 is recounted from it, without user-1.
+      await replicaB.applyRetention({ cutoff: T0 - MINUTE, maxRows: 1, batchRows: 10 });
+      expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 1, challenger: 0 });
+      // user-1 comes back in the same minute: replica A must write it again.
+      await replicaA.insert([ab('a-4', 4, 'user-2'), ab('a-5', 5, 'user-1')]);
+      expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 2, challenger: 0 });
+    });
+
     it('answers any window from per-minute rollups and raw edges as a hand computation does, after retention too', async () => {
       const random = seededRandom(17);
       const records = scatteredTraffic(random, 300);

@@ -12,6 +12,8 @@ import type { SqlExecutor, SqlTransaction, SqlValue } from './sql-database';
 
 export const MINUTES = 'prediction_minutes';
 export const MINUTE_USERS = 'prediction_minute_users';
+/** One row counting the trims of the users rollup, which tells a writer its {@link MinuteUsersSeen} may be stale. */
+export const ROLLUP_TRIMS = 'prediction_rollup_trims';
 export const MINUTE_MS = 60_000;
 
 /** The minute holding `ms` (floored, negative times included), as its first millisecond. */
@@ -68,6 +70,11 @@ export function rollupSchemaStatements(predictions: string, keyText: string): st
       PRIMARY KEY (model_name, traffic_share, variant, minute, user_id)
     )`,
     `CREATE INDEX IF NOT EXISTS ${MINUTE_USERS}_minute ON ${MINUTE_USERS} (minute)`,
+    `CREATE TABLE IF NOT EXISTS ${ROLLUP_TRIMS} (
+      id INTEGER PRIMARY KEY,
+      trims BIGINT NOT NULL
+    )`,
+    `INSERT INTO ${ROLLUP_TRIMS} (id, trims) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
     `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
      SELECT DISTINCT model_name, traffic_share, variant, ${minuteSql('received_at')}, user_id FROM ${predictions}
      WHERE ${USER_ROWS} AND NOT EXISTS (SELECT 1 FROM ${MINUTES})`,
@@ -100,8 +107,22 @@ const NO_ROWS: Readonly<Sums> = {
   shadowAbsDifferenceMax: null,
 };
 
-interface MinuteSums extends Sums {
-  key: SqlValue[];
+/** A minute group's key, in the minute table's key order. */
+interface MinuteKey {
+  modelName: string;
+  minute: number;
+  variant: Variant;
+  alias: string;
+  version: string;
+}
+
+type MinuteSums = MinuteKey & Sums;
+
+/** A row of the users rollup, with its identity: model, share, variant, minute and user joined by NUL. */
+export interface MinuteUser {
+  key: string;
+  minute: number;
+  row: SqlValue[];
 }
 
 /**
@@ -110,22 +131,90 @@ interface MinuteSums extends Sums {
  * keys go in one sorted order, so two PostgreSQL writers never wait on each other's rows in a
  * cycle. `rowsPerStatement`: 1 for SQLite (one compiled statement run per row is its fastest bulk
  * insert, and VALUES lists of varying length would churn its statement cache), many for
- * PostgreSQL, where each statement is a round trip.
+ * PostgreSQL, where each statement is a round trip. Users `seen` already are skipped; the users
+ * written are returned for {@link MinuteUsersSeen.commit} once the transaction has committed.
  */
 export async function addToRollups(
   tx: SqlTransaction,
   records: readonly PredictionRecord[],
   rowsPerStatement: number,
-): Promise<void> {
+  seen: MinuteUsersSeen,
+): Promise<MinuteUser[]> {
   const { minutes, users } = rollupRows(records);
-  if (minutes.length > 0) await tx.runEach(MINUTE_UPSERT, minutes);
+  if (minutes.length === 0) return [];
+  // After the upsert, which waits for a trim holding the rollups (PostgreSQL's lock, SQLite's
+  // write lock), so a trim is either counted here or comes after this transaction's users.
+  await tx.runEach(MINUTE_UPSERT, minutes);
+  const [counter] = await tx.all(`SELECT trims FROM ${ROLLUP_TRIMS} WHERE id = 1`);
+  const added = seen.unseen(users.values(), Number(counter?.trims));
+  const rows = added.map((user) => user.row);
   if (rowsPerStatement === 1) {
-    if (users.length > 0) await tx.runEach(userInsertSql(1), users);
-    return;
+    if (rows.length > 0) await tx.runEach(userInsertSql(1), rows);
+    return added;
   }
-  for (let start = 0; start < users.length; start += rowsPerStatement) {
-    const chunk = users.slice(start, start + rowsPerStatement);
+  for (let start = 0; start < rows.length; start += rowsPerStatement) {
+    const chunk = rows.slice(start, start + rowsPerStatement);
     await tx.run(userInsertSql(chunk.length), chunk.flat());
+  }
+  return added;
+}
+
+/** Users a writer remembers over its two minutes; beyond it, further users are written as if never seen. */
+export const MAX_SEEN_USERS = 100_000;
+
+/**
+ * The users-rollup rows a writer knows are there, for its two newest minutes: an A/B user sends
+ * many requests a minute, and one statement per request to find the row already there was a
+ * tenth of the log's cost. A trim (retention cutting into a minute) can take rows out, so
+ * everything remembered is forgotten when the store's trim count moves.
+ */
+export class MinuteUsersSeen {
+  private trims = Number.NaN;
+  private newest = Number.NEGATIVE_INFINITY;
+  private readonly minutes = new Map<number, Set<string>>();
+  private size = 0;
+
+  /**
+   * The users not known to be written, in key order, given the store's trim count now (NaN when
+   * it cannot be read, which forgets everything every time).
+   */
+  unseen(users: Iterable<MinuteUser>, trims: number): MinuteUser[] {
+    if (trims !== this.trims) {
+      this.minutes.clear();
+      this.size = 0;
+      this.newest = Number.NEGATIVE_INFINITY;
+      this.trims = trims;
+    }
+    const unseen: MinuteUser[] = [];
+    for (const user of users) if (!this.minutes.get(user.minute)?.has(user.key)) unseen.push(user);
+    return unseen.sort((a, b) => compareText(a.key, b.key));
+  }
+
+  /** Remembers users a committed transaction wrote, keeping the newest two minutes. */
+  commit(users: readonly MinuteUser[]): void {
+    for (const { minute, key } of users) {
+      if (minute > this.newest) {
+        this.newest = minute;
+        this.forgetBefore(minute - MINUTE_MS);
+      }
+      if (minute < this.newest - MINUTE_MS || this.size >= MAX_SEEN_USERS) continue;
+      let keys = this.minutes.get(minute);
+      if (!keys) {
+        keys = new Set();
+        this.minutes.set(minute, keys);
+      }
+      const before = keys.size;
+      keys.add(key);
+      this.size += keys.size - before;
+    }
+  }
+
+  private forgetBefore(oldest: number): void {
+    for (const [minute, keys] of this.minutes)
+      if (minute < oldest) {
+        this.size -= keys.size;
+        this.minutes.delete(minute);
+      }
   }
 }
 
@@ -148,18 +237,28 @@ const MINUTE_UPSERT = `INSERT INTO ${MINUTES} (${MINUTE_COLUMNS}) VALUES (?, ?, 
       WHEN ${MINUTES}.shadow_abs_difference_max IS NULL OR excluded.shadow_abs_difference_max > ${MINUTES}.shadow_abs_difference_max
       THEN excluded.shadow_abs_difference_max ELSE ${MINUTES}.shadow_abs_difference_max END`;
 
-/** The records' sums per minute group and their distinct A/B users per minute, as parameter rows in key order. */
-function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[][]; users: SqlValue[][] } {
-  const minutes = new Map<string, MinuteSums>();
-  const users = new Map<string, SqlValue[]>();
+/**
+ * The records' sums per minute group, as parameter rows in key order, and their distinct A/B users
+ * per minute by key. A batch holds a few groups (variants and versions of one or two minutes), so
+ * each record finds its own by comparing fields, cheaper than building a key to look it up.
+ */
+function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[][]; users: Map<string, MinuteUser> } {
+  const groups: MinuteSums[] = [];
+  const users = new Map<string, MinuteUser>();
   for (const record of records) {
     const minute = minuteOf(record.receivedAt);
-    const key = [record.modelName, minute, record.variant, record.alias, record.version];
-    const id = JSON.stringify(key);
-    let sums = minutes.get(id);
+    let sums = groups.find(
+      (group) =>
+        group.minute === minute &&
+        group.variant === record.variant &&
+        group.version === record.version &&
+        group.alias === record.alias &&
+        group.modelName === record.modelName,
+    );
     if (!sums) {
-      sums = { key, ...NO_ROWS };
-      minutes.set(id, sums);
+      const { modelName, variant, alias, version } = record;
+      sums = { modelName, minute, variant, alias, version, ...NO_ROWS };
+      groups.push(sums);
     }
     sums.count++;
     if (record.shadow) {
@@ -171,23 +270,48 @@ function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[]
       sums.shadowAbsDifferenceMax = Math.max(sums.shadowAbsDifferenceMax ?? 0, Math.abs(difference));
     }
     if (record.trafficShare !== null && record.userId !== null && record.variant !== 'production') {
-      const userKey = [record.modelName, record.trafficShare, record.variant, minute, record.userId];
-      users.set(JSON.stringify(userKey), userKey);
+      // NUL separates the fields: no text field holds a control character (predictionRecordProblem).
+      const key = `${record.modelName}\u0000${record.trafficShare}\u0000${record.variant}\u0000${minute}\u0000${record.userId}`;
+      if (!users.has(key))
+        users.set(key, {
+          key,
+          minute,
+          row: [record.modelName, record.trafficShare, record.variant, minute, record.userId],
+        });
     }
   }
-  const inKeyOrder = <T>(rows: Map<string, T>) => [...rows.keys()].sort().map((id) => rows.get(id) as T);
   return {
-    minutes: inKeyOrder(minutes).map((sums) => [
-      ...sums.key,
-      sums.count,
-      sums.shadowCount,
-      sums.shadowAgreements,
-      sums.shadowCount > 0 ? sums.shadowDifferenceSum : null,
-      sums.shadowCount > 0 ? sums.shadowAbsDifferenceSum : null,
-      sums.shadowAbsDifferenceMax,
-    ]),
-    users: inKeyOrder(users),
+    minutes: groups
+      .sort(byMinuteKey)
+      .map((sums) => [
+        sums.modelName,
+        sums.minute,
+        sums.variant,
+        sums.alias,
+        sums.version,
+        sums.count,
+        sums.shadowCount,
+        sums.shadowAgreements,
+        sums.shadowCount > 0 ? sums.shadowDifferenceSum : null,
+        sums.shadowCount > 0 ? sums.shadowAbsDifferenceSum : null,
+        sums.shadowAbsDifferenceMax,
+      ]),
+    users,
   };
+}
+
+function byMinuteKey(a: MinuteKey, b: MinuteKey): number {
+  return (
+    compareText(a.modelName, b.modelName) ||
+    a.minute - b.minute ||
+    compareText(a.variant, b.variant) ||
+    compareText(a.alias, b.alias) ||
+    compareText(a.version, b.version)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -321,9 +445,11 @@ export async function rolledUpAssignments(
 /**
  * Brings the rollups back in line with the predictions after retention deleted some: minutes
  * before the oldest row left are dropped, and that row's minute, possibly cut in two, is counted
- * again from the rows. Run in a transaction that holds writers off the rollups.
+ * again from the rows; the trim count moves, so writers forget the users they remember. Run in a
+ * transaction that holds writers off the rollups.
  */
 export async function trimRollups(tx: SqlExecutor, predictions: string): Promise<void> {
+  await tx.run(`UPDATE ${ROLLUP_TRIMS} SET trims = trims + 1 WHERE id = 1`);
   const [{ oldest }] = await tx.all(`SELECT MIN(received_at) AS oldest FROM ${predictions}`);
   if (oldest === null || oldest === undefined) {
     await tx.run(`DELETE FROM ${MINUTES}`);

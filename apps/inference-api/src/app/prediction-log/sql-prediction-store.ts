@@ -2,8 +2,10 @@ import {
   addToRollups,
   MINUTE_USERS,
   MINUTES,
+  MinuteUsersSeen,
   rolledUpAssignments,
   rolledUpCounts,
+  ROLLUP_TRIMS,
   rollupSchemaStatements,
   splitRange,
   trimRollups,
@@ -32,7 +34,7 @@ import type { SqlDatabase, SqlExecutor, SqlRow, SqlValue } from './sql-database'
 const PREDICTIONS = 'prediction_log';
 const FEEDBACK = 'prediction_feedback';
 const REJECTED = 'prediction_log_rejected';
-const LOG_TABLES = [PREDICTIONS, FEEDBACK, REJECTED, MINUTES, MINUTE_USERS];
+const LOG_TABLES = [PREDICTIONS, FEEDBACK, REJECTED, MINUTES, MINUTE_USERS, ROLLUP_TRIMS];
 
 /** Columns of {@link PREDICTIONS} in insert order; `row` is a reserved word in PostgreSQL, hence `row_index`. */
 const PREDICTION_COLUMNS = [
@@ -125,6 +127,9 @@ function schemaStatements(keyText: string): string[] {
  * text keys), so both backends answer every method identically.
  */
 export class SqlPredictionStore implements PredictionStore {
+  /** A/B users this store's writes put in the users rollup lately. */
+  private readonly usersSeen = new MinuteUsersSeen();
+
   constructor(
     readonly kind: 'sqlite' | 'postgres',
     readonly description: string,
@@ -153,7 +158,7 @@ export class SqlPredictionStore implements PredictionStore {
   /** Whether every table of the log exists in the role's schema (PostgreSQL's catalogue). */
   private async migrated(): Promise<boolean> {
     const rows = await this.database.all(
-      'SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (?, ?, ?, ?, ?)',
+      `SELECT COUNT(*) AS present FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename IN (${LOG_TABLES.map(() => '?').join(', ')})`,
       LOG_TABLES,
     );
     return Number(rows[0]?.['present']) === LOG_TABLES.length;
@@ -162,7 +167,7 @@ export class SqlPredictionStore implements PredictionStore {
   async insert(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
     records.forEach(checkRecord);
     if (records.length === 0) return { duplicates: [] };
-    return this.database.transaction(async (tx) => {
+    const outcome = await this.database.transaction(async (tx) => {
       // SQLite runs in this process: one compiled single-row statement per row is its fastest bulk
       // insert. PostgreSQL is a round trip away: a few statements of many rows each.
       const conflicts: PredictionRecord[] = [];
@@ -183,9 +188,16 @@ export class SqlPredictionStore implements PredictionStore {
           for (const record of chunk) (keys.delete(keyOf(record)) ? inserted : conflicts).push(record);
         }
       }
-      await addToRollups(tx, inserted, this.kind === 'sqlite' ? 1 : USER_ROWS_PER_STATEMENT);
-      return { duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
+      const users = await addToRollups(
+        tx,
+        inserted,
+        this.kind === 'sqlite' ? 1 : USER_ROWS_PER_STATEMENT,
+        this.usersSeen,
+      );
+      return { users, duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
     });
+    this.usersSeen.commit(outcome.users);
+    return { duplicates: outcome.duplicates };
   }
 
   async reject(rows: readonly RejectedRow[], rejectedAt: number): Promise<void> {

@@ -120,6 +120,7 @@ describe('the prediction store on one SQLite file', () => {
         { name: 'prediction_log_rejected' },
         { name: 'prediction_minute_users' },
         { name: 'prediction_minutes' },
+        { name: 'prediction_rollup_trims' },
       ]);
     } finally {
       inspector.close();
