@@ -77,7 +77,8 @@ function suiteSection(record) {
       } |`,
     );
   }
-  lines.push('', '| target | measured | limit | met |', '| --- | --- | --- | --- |');
+  // A suite that only reports (no target of its own) gets no empty table.
+  if (record.targets.length > 0) lines.push('', '| target | measured | limit | met |', '| --- | --- | --- | --- |');
   for (const target of record.targets) {
     lines.push(
       `| ${target.description} | ${withUnit(target.value, target.unit)} | ${withUnit(target.limit, target.unit)} | ${target.pass ? 'met' : '**not met**'} |`,

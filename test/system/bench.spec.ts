@@ -142,6 +142,33 @@ describe('nx run bench:run --quick', () => {
     }
   }, 600_000);
 
+  it("runs the log-writer suite: the writer thread's path and the inserts alone, every row written", async () => {
+    const output = mkdtempSync(join(tmpdir(), 'churn-bench-'));
+    const committed = readFileSync(join(workspaceRoot, 'bench/results/log-writer.json'), 'utf8');
+    try {
+      // writer-once.ts fails the suite when either side writes other than every row it was given.
+      const { code, output: log } = await runToCompletion(
+        'node',
+        ['bench/run.mjs', '--only=log-writer', '--quick', `--output=${output}`],
+        {},
+        240_000,
+      );
+      expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
+      const suite = readRecord(output, 'log-writer');
+      expect(suite.quick).toBe(true);
+      for (const figure of [...suite.results, ...suite.references])
+        expect({ id: figure.id, rounds: figure.rounds?.length, positive: figure.value > 0 }).toEqual({
+          id: figure.id,
+          rounds: 1,
+          positive: true,
+        });
+      expect(suite.results.map((result) => result.id)).toEqual(['writer', 'ratio']);
+      expect(readFileSync(join(workspaceRoot, 'bench/results/log-writer.json'), 'utf8')).toBe(committed);
+    } finally {
+      rmSync(output, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('refuses --quick without --output, so quick figures never replace the committed ones', async () => {
     const { code, output } = await runToCompletion('node', ['bench/run.mjs', '--quick'], {}, 60_000);
     expect(code).not.toBe(0);

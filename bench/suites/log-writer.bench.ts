@@ -1,0 +1,84 @@
+/**
+ * The prediction log's writer thread on its own (issue 15's logging cost, taken apart): CPU per row
+ * from the bundles the thread receives to rows committed in a SQLite store, beside the same rows'
+ * inserts alone through better-sqlite3. The measurements run in a process of their own
+ * (log-writer/writer-once.ts).
+ */
+import path from 'node:path';
+
+import type { BenchContext, SuiteOutcome } from '../support/suite';
+
+export const title = 'Prediction log writer: CPU per row on SQLite (issue 15)';
+
+interface WriterRun {
+  rows: number;
+  rounds: number;
+  batchRows: number;
+  requestsPerBundle: number;
+  users: number;
+  writer: number[];
+  raw: number[];
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+export async function run(context: BenchContext): Promise<SuiteOutcome> {
+  const scratch = path.join(context.scratchDir, 'stores');
+  const measured = context.runTypeScript(path.join(context.workspaceRoot, 'bench/suites/log-writer/writer-once.ts'), [
+    path.join(context.workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv'),
+    context.quick ? 2_000 : 100_000,
+    context.quick ? 1 : 7,
+    scratch,
+  ]) as unknown as WriterRun;
+  const perRoundRatio = measured.writer.map((writer, round) => writer / measured.raw[round]);
+  return {
+    timed:
+      `CPU time (user + system) of one Node process per row written, ${measured.rows.toLocaleString('en')} rows per measurement. ` +
+      `"Writer path": what inference-api's writer thread does with the bundles it receives (prediction-log-thread.ts's loop: ` +
+      'unbundleEntries, recordsOf, PredictionLogWriter.enqueue), then the writer and the SQLite store on its default settings ' +
+      `(batches of ${measured.batchRows}, a fresh file in WAL mode): validation, the insert, the per-minute rollups, the commit. ` +
+      `Its input is ${measured.rows.toLocaleString('en')} single-customer entries (Telco customers through the app's FeatureBatchBuilder, ` +
+      `categories as codes, A/B-routed among ${measured.users.toLocaleString('en')} users at about 17 requests a millisecond), bundled ` +
+      `${measured.requestsPerBundle} requests at a time by bundleEntries and copied by structuredClone as postMessage would, all beforehand; ` +
+      `the writer is flushed every ${measured.batchRows} rows. "Inserts alone": the same rows' values (features as JSON text) prepared ` +
+      `beforehand and inserted into the store's own prediction_log table by one prepared better-sqlite3 statement, ${measured.batchRows} ` +
+      'rows per transaction: the database work any writer of this schema pays, without validation, rollups or unbundling. ' +
+      `A discarded round, then ${measured.rounds} rounds measuring both (the order alternating); each figure is the median over rounds.`,
+    results: [
+      {
+        id: 'writer',
+        label: 'writer thread path, bundles in to rows committed (SQLite)',
+        value: median(measured.writer),
+        unit: 'µs CPU per row',
+        reference: 'raw',
+        rounds: measured.writer,
+      },
+      {
+        id: 'ratio',
+        label: 'per round: writer path ÷ inserts alone',
+        value: median(perRoundRatio),
+        unit: '×',
+        rounds: perRoundRatio,
+      },
+    ],
+    references: [
+      {
+        id: 'raw',
+        label: 'inserts alone: prepared values, one better-sqlite3 statement, same table and indexes',
+        value: median(measured.raw),
+        unit: 'µs CPU per row',
+        rounds: measured.raw,
+      },
+    ],
+    targets: [],
+    notes: [
+      'No target of its own: issue 15 sets the logging cost on /predict throughput (the ab-logging suite). This suite shows how much of ' +
+        'that cost is the writer thread and how much of the writer is the database itself.',
+    ],
+    raw: measured,
+  };
+}
