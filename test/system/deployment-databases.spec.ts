@@ -181,6 +181,16 @@ describe("the prediction log's PostgreSQL (docker/postgres/prediction-db-init.sh
     expect(rows).toEqual({ code: 0, output: expect.stringMatching(/^r2@3$/m) });
   });
 
+  it("counts the runtime role's deletes from the users rollup through the owner's trigger (retention's trim)", async () => {
+    const count = async (sql: string) =>
+      as('prediction_writer', database, `${sql}; SELECT 'trims=' || trims FROM prediction_rollup_trims`);
+    const before = await count("INSERT INTO prediction_minute_users VALUES ('m', 0.5, 'champion', 0, 'u1')");
+    const after = await count('DELETE FROM prediction_minute_users WHERE minute = 0');
+    const trims = (result: { output: string }) => Number(/trims=(\d+)/.exec(result.output)?.[1]);
+    expect({ before: before.code, after: after.code }).toEqual({ before: 0, after: 0 });
+    expect(trims(after)).toBe(trims(before) + 1);
+  });
+
   it("opens inference-api's store as the runtime role: a migrated schema needs no DDL, so none is run", async () => {
     const store = openPredictionStore(storeUrl('prediction_writer', secretFor('writer')));
     try {

@@ -489,12 +489,17 @@ function predictionStoreContract(backend: 'sqlite' | 'postgres', freshDatabase: 
       // Seen again before any trim: still one user each.
       await replicaA.insert([ab('a-3', 3, 'user-1')]);
       expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 2, challenger: 0 });
-      // The size bound keeps the newest row only: minute T0 is recounted from it, without user-1.
+      // The size bound keeps the newest row only (a-3): minute T0 is recounted from it, without user-2.
       await replicaB.applyRetention({ cutoff: T0 - MINUTE, maxRows: 1, batchRows: 10 });
       expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 1, challenger: 0 });
-      // user-1 comes back in the same minute: replica A must write it again.
+      // user-2 comes back in the same minute: replica A must write it again.
       await replicaA.insert([ab('a-4', 4, 'user-2'), ab('a-5', 5, 'user-1')]);
       expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 2, challenger: 0 });
+      // Rollup rows deleted by anything else (an earlier release's retention, a hand-run DELETE)
+      // count as a trim too: emptied behind the store's back, the users are written again.
+      await emptyRollups(url);
+      await replicaA.insert([ab('a-6', 6, 'user-1')]);
+      expect(await replicaB.assignments(wholeMinute)).toEqual({ champion: 1, challenger: 0 });
     });
 
     it('answers any window from per-minute rollups and raw edges as a hand computation does, after retention too', async () => {

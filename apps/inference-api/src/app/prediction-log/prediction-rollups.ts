@@ -43,7 +43,7 @@ const USER_COLUMNS = 'model_name, traffic_share, variant, minute, user_id';
  * created by an earlier release). The filling runs only while the minute table is empty, which
  * with predictions present happens once; the users first, as their condition reads that table.
  */
-export function rollupSchemaStatements(predictions: string, keyText: string): string[] {
+export function rollupSchemaStatements(predictions: string, keyText: string, kind: 'sqlite' | 'postgres'): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${MINUTES} (
       model_name ${keyText} NOT NULL,
@@ -75,6 +75,7 @@ export function rollupSchemaStatements(predictions: string, keyText: string): st
       trims BIGINT NOT NULL
     )`,
     `INSERT INTO ${ROLLUP_TRIMS} (id, trims) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
+    ...trimCountTriggers(kind),
     `INSERT INTO ${MINUTE_USERS} (${USER_COLUMNS})
      SELECT DISTINCT model_name, traffic_share, variant, ${minuteSql('received_at')}, user_id FROM ${predictions}
      WHERE ${USER_ROWS} AND NOT EXISTS (SELECT 1 FROM ${MINUTES})`,
@@ -82,6 +83,23 @@ export function rollupSchemaStatements(predictions: string, keyText: string): st
      SELECT model_name, ${minuteSql('received_at')}, variant, alias, version, ${MINUTE_SUMS} FROM ${predictions}
      WHERE NOT EXISTS (SELECT 1 FROM ${MINUTES})
      GROUP BY model_name, ${minuteSql('received_at')}, variant, alias, version`,
+  ];
+}
+
+/**
+ * Moves the trim count whenever rows of the users rollup are deleted, whoever deletes them (a trim
+ * by this release or an earlier one, a DELETE or TRUNCATE run by hand), so writers forget the
+ * users they remember. The PostgreSQL function keeps its creator's search_path, where the table is.
+ */
+function trimCountTriggers(kind: 'sqlite' | 'postgres'): string[] {
+  const count = `UPDATE ${ROLLUP_TRIMS} SET trims = trims + 1 WHERE id = 1`;
+  if (kind === 'sqlite')
+    return [`CREATE TRIGGER IF NOT EXISTS ${MINUTE_USERS}_deleted AFTER DELETE ON ${MINUTE_USERS} BEGIN ${count}; END`];
+  return [
+    `CREATE OR REPLACE FUNCTION ${ROLLUP_TRIMS}_count() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT
+     AS $$ BEGIN ${count}; RETURN NULL; END $$`,
+    `CREATE OR REPLACE TRIGGER ${MINUTE_USERS}_deleted AFTER DELETE OR TRUNCATE ON ${MINUTE_USERS}
+     FOR EACH STATEMENT EXECUTE FUNCTION ${ROLLUP_TRIMS}_count()`,
   ];
 }
 
@@ -132,31 +150,39 @@ export interface MinuteUser {
  * cycle. `rowsPerStatement`: 1 for SQLite (one compiled statement run per row is its fastest bulk
  * insert, and VALUES lists of varying length would churn its statement cache), many for
  * PostgreSQL, where each statement is a round trip. Users `seen` already are skipped; the users
- * written are returned for {@link MinuteUsersSeen.commit} once the transaction has committed.
+ * the rollup now holds (written, or found there) go to {@link MinuteUsersSeen.commit} once the
+ * transaction has committed.
  */
 export async function addToRollups(
   tx: SqlTransaction,
   records: readonly PredictionRecord[],
   rowsPerStatement: number,
   seen: MinuteUsersSeen,
-): Promise<MinuteUser[]> {
+): Promise<UsersWritten> {
   const { minutes, users } = rollupRows(records);
-  if (minutes.length === 0) return [];
+  if (minutes.length === 0) return { users: [], trims: Number.NaN };
   // After the upsert, which waits for a trim holding the rollups (PostgreSQL's lock, SQLite's
   // write lock), so a trim is either counted here or comes after this transaction's users.
   await tx.runEach(MINUTE_UPSERT, minutes);
   const [counter] = await tx.all(`SELECT trims FROM ${ROLLUP_TRIMS} WHERE id = 1`);
-  const added = seen.unseen(users.values(), Number(counter?.trims));
+  const trims = Number(counter?.trims);
+  const added = seen.unseen(users.values(), trims);
   const rows = added.map((user) => user.row);
   if (rowsPerStatement === 1) {
     if (rows.length > 0) await tx.runEach(userInsertSql(1), rows);
-    return added;
+  } else {
+    for (let start = 0; start < rows.length; start += rowsPerStatement) {
+      const chunk = rows.slice(start, start + rowsPerStatement);
+      await tx.run(userInsertSql(chunk.length), chunk.flat());
+    }
   }
-  for (let start = 0; start < rows.length; start += rowsPerStatement) {
-    const chunk = rows.slice(start, start + rowsPerStatement);
-    await tx.run(userInsertSql(chunk.length), chunk.flat());
-  }
-  return added;
+  return { users: added, trims };
+}
+
+/** The users a transaction made sure the users rollup holds, and the trim count it read. */
+export interface UsersWritten {
+  users: MinuteUser[];
+  trims: number;
 }
 
 /** Users a writer remembers over its two minutes; beyond it, further users are written as if never seen. */
@@ -180,9 +206,7 @@ export class MinuteUsersSeen {
    */
   unseen(users: Iterable<MinuteUser>, trims: number): MinuteUser[] {
     if (trims !== this.trims) {
-      this.minutes.clear();
-      this.size = 0;
-      this.newest = Number.NEGATIVE_INFINITY;
+      this.forget();
       this.trims = trims;
     }
     const unseen: MinuteUser[] = [];
@@ -190,8 +214,20 @@ export class MinuteUsersSeen {
     return unseen.sort((a, b) => compareText(a.key, b.key));
   }
 
-  /** Remembers users a committed transaction wrote, keeping the newest two minutes. */
-  commit(users: readonly MinuteUser[]): void {
+  /** Forgets everything: a write failed, and what the database holds is unknown until the next count is read. */
+  forget(): void {
+    this.minutes.clear();
+    this.size = 0;
+    this.newest = Number.NEGATIVE_INFINITY;
+    this.trims = Number.NaN;
+  }
+
+  /**
+   * Remembers the users of a committed transaction, keeping the newest two minutes; nothing when
+   * another transaction has read a different trim count since (the trim may have come after it).
+   */
+  commit({ users, trims }: UsersWritten): void {
+    if (trims !== this.trims) return;
     for (const { minute, key } of users) {
       if (minute > this.newest) {
         this.newest = minute;
@@ -271,13 +307,11 @@ function rollupRows(records: readonly PredictionRecord[]): { minutes: SqlValue[]
     }
     if (record.trafficShare !== null && record.userId !== null && record.variant !== 'production') {
       // NUL separates the fields: no text field holds a control character (predictionRecordProblem).
-      const key = `${record.modelName}\u0000${record.trafficShare}\u0000${record.variant}\u0000${minute}\u0000${record.userId}`;
-      if (!users.has(key))
-        users.set(key, {
-          key,
-          minute,
-          row: [record.modelName, record.trafficShare, record.variant, minute, record.userId],
-        });
+      // join() makes a flat copy: a template would keep the whole bundle's id text alive through
+      // the user id sliced from it, for as long as the writer remembers the key.
+      const row = [record.modelName, record.trafficShare, record.variant, minute, record.userId];
+      const key = row.join('\u0000');
+      if (!users.has(key)) users.set(key, { key, minute, row });
     }
   }
   return {
@@ -445,11 +479,10 @@ export async function rolledUpAssignments(
 /**
  * Brings the rollups back in line with the predictions after retention deleted some: minutes
  * before the oldest row left are dropped, and that row's minute, possibly cut in two, is counted
- * again from the rows; the trim count moves, so writers forget the users they remember. Run in a
- * transaction that holds writers off the rollups.
+ * again from the rows; deleting users moves the trim count (trimCountTriggers), so writers forget the
+ * users they remember. Run in a transaction that holds writers off the rollups.
  */
 export async function trimRollups(tx: SqlExecutor, predictions: string): Promise<void> {
-  await tx.run(`UPDATE ${ROLLUP_TRIMS} SET trims = trims + 1 WHERE id = 1`);
   const [{ oldest }] = await tx.all(`SELECT MIN(received_at) AS oldest FROM ${predictions}`);
   if (oldest === null || oldest === undefined) {
     await tx.run(`DELETE FROM ${MINUTES}`);

@@ -70,7 +70,7 @@ export const DEFAULT_PAGE_SIZE = 1_000;
 const VARIANTS: readonly Variant[] = ['production', 'champion', 'challenger'];
 
 /** Tables and indexes, as `CREATE … IF NOT EXISTS` so that init() can run on every start. */
-function schemaStatements(keyText: string): string[] {
+function schemaStatements(kind: 'sqlite' | 'postgres', keyText: string): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${PREDICTIONS} (
       request_id ${keyText} NOT NULL,
@@ -117,7 +117,7 @@ function schemaStatements(keyText: string): string[] {
       record TEXT NOT NULL
     )`,
     `CREATE INDEX IF NOT EXISTS ${REJECTED}_rejected_at ON ${REJECTED} (rejected_at)`,
-    ...rollupSchemaStatements(PREDICTIONS, keyText),
+    ...rollupSchemaStatements(PREDICTIONS, keyText, kind),
   ];
 }
 
@@ -140,7 +140,7 @@ export class SqlPredictionStore implements PredictionStore {
     await this.database.open();
     if (this.kind === 'postgres' && (await this.migrated())) return;
     try {
-      await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
+      await this.database.createSchema(schemaStatements(this.kind, this.database.schemaTypes.keyText));
     } catch (error) {
       if (this.kind !== 'postgres') throw error;
       throw new Error(
@@ -152,7 +152,7 @@ export class SqlPredictionStore implements PredictionStore {
 
   async migrate(): Promise<void> {
     await this.database.open();
-    await this.database.createSchema(schemaStatements(this.database.schemaTypes.keyText));
+    await this.database.createSchema(schemaStatements(this.kind, this.database.schemaTypes.keyText));
   }
 
   /** Whether every table of the log exists in the role's schema (PostgreSQL's catalogue). */
@@ -167,35 +167,42 @@ export class SqlPredictionStore implements PredictionStore {
   async insert(records: readonly PredictionRecord[]): Promise<InsertOutcome> {
     records.forEach(checkRecord);
     if (records.length === 0) return { duplicates: [] };
-    const outcome = await this.database.transaction(async (tx) => {
-      // SQLite runs in this process: one compiled single-row statement per row is its fastest bulk
-      // insert. PostgreSQL is a round trip away: a few statements of many rows each.
-      const conflicts: PredictionRecord[] = [];
-      const inserted: PredictionRecord[] = [];
-      if (this.kind === 'sqlite') {
-        const changes = await tx.runEach(insertSql(1), records.map(recordValues));
-        changes.forEach((changed, index) => (changed === 0 ? conflicts : inserted).push(records[index]));
-      } else {
-        for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
-          const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
-          const written = await tx.all(
-            `${insertSql(chunk.length)} RETURNING request_id, row_index`,
-            chunk.flatMap(recordValues),
-          );
-          const keys = new Set(
-            written.map((row) => keyOf({ requestId: String(row.request_id), row: Number(row.row_index) })),
-          );
-          for (const record of chunk) (keys.delete(keyOf(record)) ? inserted : conflicts).push(record);
+    const outcome = await this.database
+      .transaction(async (tx) => {
+        // SQLite runs in this process: one compiled single-row statement per row is its fastest bulk
+        // insert. PostgreSQL is a round trip away: a few statements of many rows each.
+        const conflicts: PredictionRecord[] = [];
+        const inserted: PredictionRecord[] = [];
+        if (this.kind === 'sqlite') {
+          const changes = await tx.runEach(insertSql(1), records.map(recordValues));
+          changes.forEach((changed, index) => (changed === 0 ? conflicts : inserted).push(records[index]));
+        } else {
+          for (let start = 0; start < records.length; start += INSERT_CHUNK_ROWS) {
+            const chunk = records.slice(start, start + INSERT_CHUNK_ROWS);
+            const written = await tx.all(
+              `${insertSql(chunk.length)} RETURNING request_id, row_index`,
+              chunk.flatMap(recordValues),
+            );
+            const keys = new Set(
+              written.map((row) => keyOf({ requestId: String(row.request_id), row: Number(row.row_index) })),
+            );
+            for (const record of chunk) (keys.delete(keyOf(record)) ? inserted : conflicts).push(record);
+          }
         }
-      }
-      const users = await addToRollups(
-        tx,
-        inserted,
-        this.kind === 'sqlite' ? 1 : USER_ROWS_PER_STATEMENT,
-        this.usersSeen,
-      );
-      return { users, duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
-    });
+        const users = await addToRollups(
+          tx,
+          inserted,
+          this.kind === 'sqlite' ? 1 : USER_ROWS_PER_STATEMENT,
+          this.usersSeen,
+        );
+        return { users, duplicates: conflicts.length === 0 ? [] : await notAlreadyLogged(tx, conflicts) };
+      })
+      .catch((error: unknown) => {
+        // Whether the rollup holds what this store remembers is unknown after a failure (a lost
+        // connection, a failover): the next write reads the count afresh and writes every user.
+        this.usersSeen.forget();
+        throw error;
+      });
     this.usersSeen.commit(outcome.users);
     return { duplicates: outcome.duplicates };
   }
