@@ -37,21 +37,25 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const perRoundRatio = measured.writer.map((writer, round) => writer / measured.raw[round]);
   return {
     timed:
-      `CPU time (user + system) of one Node process per row written, ${measured.rows.toLocaleString('en')} rows per measurement. ` +
-      `"Writer path": what inference-api's writer thread does with the bundles it receives (prediction-log-thread.ts's loop: ` +
-      'unbundleEntries, recordsOf, PredictionLogWriter.enqueue), then the writer and the SQLite store on its default settings ' +
-      `(batches of ${measured.batchRows}, a fresh file in WAL mode): validation, the insert, the per-minute rollups, the commit. ` +
-      `Its input is ${measured.rows.toLocaleString('en')} single-customer entries (Telco customers through the app's FeatureBatchBuilder, ` +
-      `categories as codes, A/B-routed among ${measured.users.toLocaleString('en')} users at about 17 requests a millisecond), bundled ` +
-      `${measured.requestsPerBundle} requests at a time by bundleEntries and copied by structuredClone as postMessage would, all beforehand; ` +
-      `the writer is flushed every ${measured.batchRows} rows. "Inserts alone": the same rows' values (features as JSON text) prepared ` +
-      `beforehand and inserted into the store's own prediction_log table by one prepared better-sqlite3 statement, ${measured.batchRows} ` +
-      'rows per transaction: the database work any writer of this schema pays, without validation, rollups or unbundling. ' +
-      `A discarded round, then ${measured.rounds} rounds measuring both (the order alternating); each figure is the median over rounds.`,
+      `CPU time (user + system, the process's garbage-collector threads included; a full collection before each timed section) ` +
+      `of one Node process per row written, ${measured.rows.toLocaleString('en')} rows per measurement. ` +
+      `"Writer path": what inference-api's writer thread does with the messages it receives: the bundle copied in ` +
+      '(v8.deserialize of the structured-clone bytes v8.serialize made beforehand: postMessage uses the same format), then ' +
+      "prediction-log-thread.ts's loop (unbundleEntries, recordsOf, PredictionLogWriter.enqueue), the writer and the SQLite store on its " +
+      `default settings (batches of ${measured.batchRows}, a fresh file in WAL mode): validation, the insert, the per-minute rollups, the ` +
+      "commit. Not in it: the thread's small replies to the main thread (rows taken, counters every 250 ms). Its input is " +
+      `${measured.rows.toLocaleString('en')} single-customer entries (Telco customers through the app's FeatureBatchBuilder, categories as ` +
+      `codes, A/B-routed among ${measured.users.toLocaleString('en')} users at about 17 requests a millisecond), bundled ` +
+      `${measured.requestsPerBundle} requests at a time by bundleEntries, all beforehand; the writer is flushed every ` +
+      `${measured.batchRows} rows. "Inserts alone": the same rows' values (features as JSON text) prepared beforehand and inserted ` +
+      `into the store's own prediction_log table by one prepared better-sqlite3 statement, ${measured.batchRows} rows per transaction: ` +
+      'the table and its indexes only, without the rollup statements (which any writer of this schema also pays), validation or ' +
+      `unbundling. A discarded round, then ${measured.rounds} rounds measuring both (the order alternating); each figure is the median ` +
+      'over rounds, the ratio the median of the per-round ratios.',
     results: [
       {
         id: 'writer',
-        label: 'writer thread path, bundles in to rows committed (SQLite)',
+        label: 'writer thread path, bundle bytes in to rows committed (SQLite)',
         value: median(measured.writer),
         unit: 'µs CPU per row',
         reference: 'raw',
@@ -68,7 +72,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     references: [
       {
         id: 'raw',
-        label: 'inserts alone: prepared values, one better-sqlite3 statement, same table and indexes',
+        label:
+          'prediction_log inserts alone (no rollups): prepared values, one better-sqlite3 statement, same table and indexes',
         value: median(measured.raw),
         unit: 'µs CPU per row',
         rounds: measured.raw,
