@@ -15,6 +15,9 @@ import {
   type PredictionStore,
   type StoredPrediction,
 } from './index';
+import type { SqlTransaction } from './sql-database';
+import { SqlPredictionStore } from './sql-prediction-store';
+import { SqliteDatabase } from './sqlite-database';
 
 // The SQLite side of the prediction store: how INFERENCE_STORE_URL is read, and one file shared by
 // several handles and several processes as replicas on one host share it. The full contract
@@ -41,6 +44,20 @@ function record(requestId: string, row = 0, overrides: Partial<PredictionRecord>
     replica: 'replica-a',
     ...overrides,
   };
+}
+
+/** A SQLite store whose next transaction runs its statements, then fails as a lost COMMIT would (rolled back). */
+class CommitFailingSqlite extends SqliteDatabase {
+  failNextCommit = false;
+
+  override transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    if (!this.failNextCommit) return super.transaction(work);
+    this.failNextCommit = false;
+    return super.transaction(async (tx) => {
+      await work(tx);
+      throw new Error('connection lost at COMMIT');
+    });
+  }
 }
 
 async function readAll(store: PredictionStore): Promise<StoredPrediction[]> {
@@ -185,21 +202,26 @@ describe('the prediction store on one SQLite file', () => {
 
   it('forgets the A/B users it remembered once a write fails, and writes them again', async () => {
     const file = join(workDir, 'predictions.db');
-    const store = open(`sqlite:${file}`);
+    const database = new CommitFailingSqlite(file);
+    const store = new SqlPredictionStore('sqlite', `sqlite:${file}`, database);
+    opened.push(store);
     await store.init();
     const wholeMinute = { modelName: 'churn_model', trafficShare: 0.2, since: T0, until: T0 + 60_000 };
     await store.insert([record('r1')]);
+    // The rollup loses user-1 without a trim being counted, as after a failover to a standby that
+    // had not received it; the store learns of trouble only from a failed write.
     const raw = new Database(file);
     try {
-      raw.exec(`CREATE TRIGGER boom BEFORE INSERT ON prediction_minute_users WHEN NEW.user_id = 'boom'
-                BEGIN SELECT RAISE(ABORT, 'boom'); END`);
-      await expect(store.insert([record('r2', 0, { userId: 'boom' })])).rejects.toThrow('boom');
-      // The rollup then loses user-1 without a trim being counted, as after a failover.
       raw.exec('DROP TRIGGER prediction_minute_users_deleted; DELETE FROM prediction_minute_users');
     } finally {
       raw.close();
     }
-    expect(await store.assignments(wholeMinute)).toEqual({ champion: 0, challenger: 0 });
+    database.failNextCommit = true;
+    const failure = await store.insert([record('r2', 0, { userId: 'user-2' })]).then(
+      () => 'resolved',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(failure).toBe('connection lost at COMMIT');
     await store.insert([record('r3')]);
     expect(await store.assignments(wholeMinute)).toEqual({ champion: 1, challenger: 0 });
   });
