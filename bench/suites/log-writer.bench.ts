@@ -7,6 +7,7 @@
 import path from 'node:path';
 
 import type { BenchContext, SuiteOutcome } from '../support/suite';
+import { medianOf } from './inference/alias-moves';
 
 export const title = 'Prediction log writer: CPU per row on SQLite (issue 15)';
 
@@ -19,12 +20,6 @@ interface WriterRun {
   writer: number[];
   raw: number[];
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const scratch = path.join(context.scratchDir, 'stores');
@@ -56,7 +51,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       {
         id: 'writer',
         label: 'writer thread path, bundle bytes in to rows committed (SQLite)',
-        value: median(measured.writer),
+        value: medianOf(measured.writer),
         unit: 'µs CPU per row',
         reference: 'raw',
         rounds: measured.writer,
@@ -64,7 +59,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       {
         id: 'ratio',
         label: 'per round: writer path ÷ inserts alone',
-        value: median(perRoundRatio),
+        value: medianOf(perRoundRatio),
         unit: '×',
         rounds: perRoundRatio,
       },
@@ -74,7 +69,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         id: 'raw',
         label:
           'prediction_log inserts alone (no rollups): prepared values, one better-sqlite3 statement, same table and indexes',
-        value: median(measured.raw),
+        value: medianOf(measured.raw),
         unit: 'µs CPU per row',
         rounds: measured.raw,
       },

@@ -7,7 +7,13 @@
  *
  * The SQL is plain enough for SQLite and PostgreSQL alike, as everywhere in the store.
  */
-import type { PredictionQuery, PredictionRecord, Variant, VariantAggregate } from './prediction-store';
+import type {
+  PredictionQuery,
+  PredictionRecord,
+  PredictionStoreKind,
+  Variant,
+  VariantAggregate,
+} from './prediction-store';
 import type { SqlExecutor, SqlTransaction, SqlValue } from './sql-database';
 
 export const MINUTES = 'prediction_minutes';
@@ -43,7 +49,7 @@ const USER_COLUMNS = 'model_name, traffic_share, variant, minute, user_id';
  * created by an earlier release). The filling runs only while the minute table is empty, which
  * with predictions present happens once; the users first, as their condition reads that table.
  */
-export function rollupSchemaStatements(predictions: string, keyText: string, kind: 'sqlite' | 'postgres'): string[] {
+export function rollupSchemaStatements(predictions: string, keyText: string, kind: PredictionStoreKind): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${MINUTES} (
       model_name ${keyText} NOT NULL,
@@ -91,7 +97,7 @@ export function rollupSchemaStatements(predictions: string, keyText: string, kin
  * by this release or an earlier one, a DELETE or TRUNCATE run by hand), so writers forget the
  * users they remember. The PostgreSQL function keeps its creator's search_path, where the table is.
  */
-function trimCountTriggers(kind: 'sqlite' | 'postgres'): string[] {
+function trimCountTriggers(kind: PredictionStoreKind): string[] {
   const count = `UPDATE ${ROLLUP_TRIMS} SET trims = trims + 1 WHERE id = 1`;
   if (kind === 'sqlite')
     return [`CREATE TRIGGER IF NOT EXISTS ${MINUTE_USERS}_deleted AFTER DELETE ON ${MINUTE_USERS} BEGIN ${count}; END`];
@@ -344,7 +350,8 @@ function byMinuteKey(a: MinuteKey, b: MinuteKey): number {
   );
 }
 
-function compareText(a: string, b: string): number {
+/** Byte order for the ASCII names grouped on and the NUL-joined user keys, as SQL's ORDER BY gives it. */
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

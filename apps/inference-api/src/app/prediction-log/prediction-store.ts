@@ -139,12 +139,15 @@ export interface StoredRejection {
   record: string;
 }
 
+/** The backends a prediction store runs on. */
+export type PredictionStoreKind = 'sqlite' | 'postgres';
+
 /**
  * The prediction log and ground-truth feedback every inference-api replica shares: a SQLite file on
  * one host, PostgreSQL for several. Both backends run the same SQL and answer identically.
  */
 export interface PredictionStore {
-  readonly kind: 'sqlite' | 'postgres';
+  readonly kind: PredictionStoreKind;
   /** Where the store lives, with any password masked: for logs and /ready. */
   readonly description: string;
   /**

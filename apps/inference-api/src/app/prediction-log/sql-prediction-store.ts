@@ -1,5 +1,6 @@
 import {
   addToRollups,
+  compareText,
   MINUTE_USERS,
   MINUTES,
   MinuteUsersSeen,
@@ -20,6 +21,7 @@ import {
   type PredictionQuery,
   type PredictionRecord,
   type PredictionStore,
+  type PredictionStoreKind,
   type RejectedRow,
   type RetentionOutcome,
   type RetentionPolicy,
@@ -70,7 +72,7 @@ export const DEFAULT_PAGE_SIZE = 1_000;
 const VARIANTS: readonly Variant[] = ['production', 'champion', 'challenger'];
 
 /** Tables and indexes, as `CREATE … IF NOT EXISTS` so that init() can run on every start. */
-function schemaStatements(kind: 'sqlite' | 'postgres', keyText: string): string[] {
+function schemaStatements(kind: PredictionStoreKind, keyText: string): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${PREDICTIONS} (
       request_id ${keyText} NOT NULL,
@@ -131,7 +133,7 @@ export class SqlPredictionStore implements PredictionStore {
   private readonly usersSeen = new MinuteUsersSeen();
 
   constructor(
-    readonly kind: 'sqlite' | 'postgres',
+    readonly kind: PredictionStoreKind,
     readonly description: string,
     private readonly database: SqlDatabase,
   ) {}
@@ -403,11 +405,6 @@ export class SqlPredictionStore implements PredictionStore {
   close(): Promise<void> {
     return this.database.close();
   }
-}
-
-/** Byte order for the ASCII names grouped on, as SQL's ORDER BY gave them. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function keyOf(key: LabelKey): string {
