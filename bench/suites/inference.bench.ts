@@ -764,8 +764,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         'bench/python-server/server.py) on the same model.onnx of the same version: the HTTP floor reads the body, JSON.parse, and answers a constant ' +
         "JSON (inference-api's own answer to that body, so the same size), no model; the fair ceiling runs inference-api's ScoreCoalescer (a turn's " +
         "requests in one session.run) with inference-api's session options (graph optimisation all, 1 intra-op and 1 inter-op thread); the per-request " +
-        "bare server makes one session.run per request with the same options; both run inference-api's integer-coded serving copy of the graph, " +
-        "build its tensors with inference-api's own functions (categories as int64 codes) and answer with inference-api's fields and headers " +
+        "bare server makes one session.run per request with the same options; both run inference-api's serving copy of the graph (categories as int64 codes, column inputs packed into one tensor per type), " +
+        "build its tensors with inference-api's own functions and answer with inference-api's fields and headers " +
         '(model, variant, a request id from its own function, warnings), so the generator reads as many bytes from them as from inference-api; the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 workers, ' +
         'access log off), orjson, one onnxruntime session per worker with 1 intra-op and 1 inter-op thread; mlflow models serve --env-manager local ' +
         `runs MLflow's default of one uvicorn worker. ${ROUNDS} rounds; each measures every server once, the order rotating by one server per round; ` +

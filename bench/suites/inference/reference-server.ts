@@ -14,8 +14,8 @@
  * probability, model, variant, a request id made by inference-api's own function, warnings) and
  * the same headers, so that a client reads and parses as many bytes from either (bench/RESULTS.md
  * compares their throughputs with one load generator on the same cores).
- * Both run the graph inference-api runs (its integer-coded serving copy of `model.onnx`, categories
- * fed as int64 codes) with its SESSION_OPTIONS (graph optimisation `all`, one intra-op and one
+ * Both run the graph inference-api runs (its serving copy of `model.onnx`: categories fed as int64
+ * codes, column inputs packed into one tensor per type) with its SESSION_OPTIONS (graph optimisation `all`, one intra-op and one
  * inter-op thread), and build the tensors with its own functions, so they differ from the app only
  * around `session.run`: no framework, no validation beyond what the tensors need, no warnings, no
  * metrics, no leases, no prediction log, no drift window.
@@ -24,10 +24,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceSession } from 'onnxruntime-node';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the app's own graph, tensors, grouping and session options, so the references cannot drift from them
-import { int64Codes, joinedColumn, type FeatureBatch } from '../../../apps/inference-api/src/app/model/feature-batch';
+import type { FeatureBatch } from '../../../apps/inference-api/src/app/model/feature-batch';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import {
   integerCodedCategories,
@@ -36,7 +36,15 @@ import {
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import type { Scores } from '../../../apps/inference-api/src/app/model/loaded-model';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import { packedInputs } from '../../../apps/inference-api/src/app/model/packed-inputs';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { ScoreCoalescer } from '../../../apps/inference-api/src/app/model/score-coalescer';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import {
+  packedInputPlans,
+  SessionFeeds,
+  type FeedColumn,
+} from '../../../apps/inference-api/src/app/model/session-feeds';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { SESSION_OPTIONS } from '../../../apps/inference-api/src/app/model/session-options';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
@@ -71,11 +79,13 @@ async function modelScorer(
   served: ServedVersion,
   grouped: boolean,
 ): Promise<(customer: Record<string, unknown>) => Promise<Answer>> {
-  // The graph inference-api serves: its integer-coded copy when the model has one (text inputs fed as codes).
+  // The graph inference-api serves: its integer-coded copy when the model has one (text inputs fed as
+  // codes), with its column inputs packed into one tensor per type when they can be (packed-inputs.ts).
   const original = readFileSync(join(modelDir, 'model.onnx'));
   const coded = integerCodedCategories(original);
-  const session = await InferenceSession.create(coded?.onnxBytes ?? original, { ...SESSION_OPTIONS });
-  const inputs: InputPlan[] = session.inputMetadata.map((input) => {
+  const columnsGraph = coded?.onnxBytes ?? original;
+  const columnsSession = await InferenceSession.create(columnsGraph, { ...SESSION_OPTIONS });
+  const inputs: InputPlan[] = columnsSession.inputMetadata.map((input) => {
     const tensor = input as InferenceSession.TensorValueMetadata;
     return {
       name: input.name,
@@ -84,26 +94,24 @@ async function modelScorer(
       codes: coded?.codesByInput.get(input.name),
     };
   });
+  await columnsSession.release();
+  const columns: FeedColumn[] = inputs.map((input) => ({
+    name: input.name,
+    tensorType: input.codes ? 'string' : (input.type as FeedColumn['tensorType']),
+    columnVector: input.columnVector,
+    categoryCodes: input.codes,
+  }));
+  const packed = packedInputs(columnsGraph);
+  const plans = packed && packedInputPlans(columns, packed.groups);
+  const session = await InferenceSession.create(plans ? (packed?.onnxBytes ?? columnsGraph) : columnsGraph, {
+    ...SESSION_OPTIONS,
+  });
+  const feeds = new SessionFeeds(columns, plans);
   const outputNames = ['label', 'probability'];
 
   /** One session call over the given one-row batches, each input joined into one tensor, as inference-api does. */
   const run = async (batches: readonly FeatureBatch[]): Promise<Scores> => {
-    const rows = batches.length;
-    const feeds: Record<string, Tensor> = {};
-    inputs.forEach((input, index) => {
-      const dims = input.columnVector ? [rows, 1] : [rows];
-      feeds[input.name] = input.codes
-        ? new Tensor(
-            'int64',
-            int64Codes(
-              batches.map((batch) => batch.categoryCodes[index] as Int32Array),
-              rows,
-            ),
-            dims,
-          )
-        : new Tensor(input.type, joinedColumn(batches, index, rows), dims);
-    });
-    const results = await session.run(feeds, outputNames);
+    const results = await session.run(feeds.of(batches, batches.length), outputNames);
     const labels = results['label'].data as BigInt64Array;
     return {
       labels: Int32Array.from(labels, (label) => Number(label)),

@@ -16,5 +16,6 @@ export function blankVersionInfo(): ModelVersionInfo {
     trainStats: undefined,
     trainStatsNote: undefined,
     integerCodedInputs: [],
+    packedInputs: [],
   };
 }

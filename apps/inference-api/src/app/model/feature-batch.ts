@@ -260,7 +260,7 @@ export class FeatureBatchBuilder {
 }
 
 /** Which 32-bit word of an int64 holds its low half on this platform. */
-const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+export const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
  * 32-bit codes, given as consecutive parts of `rows` codes in all, as the int64 tensor data

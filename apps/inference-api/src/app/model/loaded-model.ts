@@ -3,15 +3,16 @@
  * start with (`acquire`/`release`), so a swap never pulls a session out from under a running request:
  * the replaced version is retired and its session released once its last lease ends.
  */
-import { Tensor, type InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 
 import type { TrainingStatistics } from '@churn/drift-stats';
 
-import { FeatureBatchBuilder, int64Codes, joinedColumn, type FeatureBatch } from './feature-batch';
+import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
 import type { SignatureColumn } from './mlmodel';
 import type { ModelContract } from './model-contract';
 import { ModelOutputError } from './model-errors';
 import { ScoreCoalescer } from './score-coalescer';
+import { SessionFeeds } from './session-feeds';
 
 /** Which version produced an answer: the `model` object of every response. */
 export interface ModelRef {
@@ -44,6 +45,8 @@ export interface ModelVersionInfo {
   trainStatsNote: string | undefined;
   /** Categorical inputs the session takes as int64 codes instead of text (integer-coded-categories.ts). */
   integerCodedInputs: string[];
+  /** Inputs the session takes packed into one tensor per element type (packed-inputs.ts). */
+  packedInputs: string[];
 }
 
 /** Labels and positive-class probabilities of a scored batch, one entry per row. */
@@ -58,6 +61,7 @@ export class LoadedModel {
   private retired = false;
   private released = false;
   private readonly outputNames: string[];
+  private readonly feeds: SessionFeeds;
   private readonly coalescer = new ScoreCoalescer((batch) => this.runSession(batch));
 
   constructor(
@@ -67,6 +71,7 @@ export class LoadedModel {
     private readonly session: InferenceSession,
   ) {
     this.builder = new FeatureBatchBuilder(contract.columns);
+    this.feeds = new SessionFeeds(contract.columns, contract.packedInputs);
     this.outputNames = contract.labelOutput
       ? [contract.labelOutput, contract.probabilityOutput]
       : [contract.probabilityOutput];
@@ -117,24 +122,7 @@ export class LoadedModel {
   private async runSession(batches: readonly FeatureBatch[]): Promise<Scores> {
     let rows = 0;
     for (const batch of batches) rows += batch.rowCount;
-    const feeds: Record<string, Tensor> = {};
-    const columns = this.contract.columns;
-    for (let index = 0; index < columns.length; index++) {
-      const plan = columns[index];
-      const dims = plan.columnVector ? [rows, 1] : [rows];
-      if (plan.categoryCodes && batches[0].categoryCodes[index]) {
-        feeds[plan.name] = new Tensor(
-          'int64',
-          int64Codes(
-            batches.map((batch) => batch.categoryCodes[index] as Int32Array),
-            rows,
-          ),
-          dims,
-        );
-      } else {
-        feeds[plan.name] = new Tensor(plan.tensorType, joinedColumn(batches, index, rows), dims);
-      }
-    }
+    const feeds = this.feeds.of(batches, rows);
     const results = await this.session.run(feeds, this.outputNames);
     const rawProbability = results[this.contract.probabilityOutput].data as Float32Array;
     let probabilities: Float32Array;

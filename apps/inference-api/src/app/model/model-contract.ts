@@ -13,6 +13,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 
 import type { SignatureColumn } from './mlmodel';
 import { ModelLoadError } from './model-errors';
+import type { PackedInputPlan } from './session-feeds';
 
 type ValueMetadata = InferenceSession.ValueMetadata;
 
@@ -45,6 +46,8 @@ export interface ModelContract {
   probabilityWidth: 1 | 2;
   /** int64 `[N]` label output; absent for `[N,2]`-only models, whose label is probability ≥ 0.5. */
   labelOutput: string | undefined;
+  /** Set when the session takes several columns as one tensor (packed-inputs.ts): which, and in what order. */
+  packedInputs?: PackedInputPlan[];
 }
 
 /** @throws {ModelLoadError} stage `contract`, naming the input or output at fault and the fix */

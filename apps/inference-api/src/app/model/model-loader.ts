@@ -2,7 +2,8 @@
  * Brings one registered version from MLflow to a warmed, checked `LoadedModel`:
  * download (cached) → MLmodel → onnxruntime session → contract check → warm-up with the input
  * example → the integer-coded serving copy (integer-coded-categories.ts) in its place when the model
- * allows one and it answers the warm-up rows exactly as the original. Each step fails with a
+ * allows one, then the packed copy of what is served (packed-inputs.ts), each only when it answers
+ * the warm-up rows exactly as the original. Each step fails with a
  * `ModelLoadError` naming its stage; nothing half-loaded escapes.
  */
 import { readFile } from 'node:fs/promises';
@@ -21,6 +22,8 @@ import type { ModelCache } from './model-cache';
 import { checkModelContract, type ModelContract } from './model-contract';
 import { InputError, ModelLoadError, ModelOutputError } from './model-errors';
 import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
+import { packedInputs, type PackedInputsModel } from './packed-inputs';
+import { packedInputPlans } from './session-feeds';
 import { SESSION_OPTIONS } from './session-options';
 
 export interface ModelLoaderDeps {
@@ -80,6 +83,7 @@ export async function loadModelVersion(
       trainStats,
       trainStatsNote,
       integerCodedInputs: [],
+      packedInputs: [],
     };
     const original = new LoadedModel(ref, info, contract, session);
     const example = await step('warmup', where, () => readExample(cached.modelDir, mlmodel));
@@ -87,7 +91,12 @@ export async function loadModelVersion(
       warmUp(original, exampleBatch(original.builder, contract, example)),
     );
     const coded = await step('session', where, async () => decodeOrRefuse(() => integerCodedCategories(onnxBytes)));
-    const model = coded ? await swapInIntegerCoded(original, coded, example, originalScores) : original;
+    const codedCopy = coded && (await swapInCopy(original, integerCodedCopy(original, coded), example, originalScores));
+    const served = codedCopy ?? { model: original, onnxBytes };
+    const packed = packedInputsOrNone(served.onnxBytes);
+    const packedCopy = packed && packedInputsCopy(served.model, packed);
+    const model =
+      (packedCopy && (await swapInCopy(served.model, packedCopy, example, originalScores)))?.model ?? served.model;
     model.info.loadedAt = new Date();
     model.info.loadMs = performance.now() - started;
     return model;
@@ -111,41 +120,79 @@ function decodeOrRefuse<T>(decode: () => T): T {
   }
 }
 
-/**
- * The integer-coded copy of the model in place of the original, when it answers the warm-up rows
- * exactly as the original did (same labels, bit-identical probabilities); otherwise the original,
- * which is always a correct server, only a slower one.
- */
-async function swapInIntegerCoded(
-  original: LoadedModel,
-  coded: IntegerCodedModel,
-  example: ExampleRows,
-  expected: Scores,
-): Promise<LoadedModel> {
-  let session: InferenceSession;
-  try {
-    session = await openSession(coded.onnxBytes);
-  } catch {
-    return original;
-  }
+/** A serving copy of a loaded version: its bytes, the contract it is fed by, and what `/model` says of it. */
+interface ServingCopy {
+  onnxBytes: Uint8Array;
+  contract: ModelContract;
+  info: ModelVersionInfo;
+}
+
+/** The integer-coded copy: its categorical inputs take codes (integer-coded-categories.ts). */
+function integerCodedCopy(original: LoadedModel, coded: IntegerCodedModel): ServingCopy {
   const columns = original.contract.columns.map((plan) => {
     const categoryCodes = coded.codesByInput.get(plan.name);
     return categoryCodes ? { ...plan, categoryCodes } : plan;
   });
-  const contract: ModelContract = { ...original.contract, columns };
-  const info: ModelVersionInfo = { ...original.info, integerCodedInputs: [...coded.codesByInput.keys()] };
-  const candidate = new LoadedModel(original.ref, info, contract, session);
+  return {
+    onnxBytes: coded.onnxBytes,
+    contract: { ...original.contract, columns },
+    info: { ...original.info, integerCodedInputs: [...coded.codesByInput.keys()] },
+  };
+}
+
+/** The packed copy of the version served so far (packed-inputs.ts); `undefined` when its groups do not fit the columns. */
+function packedInputsCopy(current: LoadedModel, packed: PackedInputsModel): ServingCopy | undefined {
+  const plans = packedInputPlans(current.contract.columns, packed.groups);
+  if (plans === undefined) return undefined;
+  return {
+    onnxBytes: packed.onnxBytes,
+    contract: { ...current.contract, packedInputs: plans },
+    info: {
+      ...current.info,
+      packedInputs: packed.groups.flatMap((group) => group.members.map((member) => member.name)),
+    },
+  };
+}
+
+/**
+ * A serving copy in place of the version served so far, when it answers the warm-up rows exactly as
+ * the original did (same labels, bit-identical probabilities); otherwise `undefined`, and the version
+ * served so far, always a correct server, only a slower one, goes on.
+ */
+async function swapInCopy(
+  current: LoadedModel,
+  copy: ServingCopy,
+  example: ExampleRows,
+  expected: Scores,
+): Promise<{ model: LoadedModel; onnxBytes: Uint8Array } | undefined> {
+  let session: InferenceSession;
   try {
-    const scores = await warmUp(candidate, exampleBatch(candidate.builder, contract, example));
+    session = await openSession(copy.onnxBytes);
+  } catch {
+    return undefined;
+  }
+  const candidate = new LoadedModel(current.ref, copy.info, copy.contract, session);
+  try {
+    const scores = await warmUp(candidate, exampleBatch(candidate.builder, copy.contract, example));
     if (sameScores(scores, expected)) {
-      original.dispose();
-      return candidate;
+      current.dispose();
+      return { model: candidate, onnxBytes: copy.onnxBytes };
     }
   } catch {
-    // The original keeps serving: it passed its own warm-up.
+    // The version served so far keeps serving: it passed its own warm-up.
   }
   candidate.dispose();
-  return original;
+  return undefined;
+}
+
+/** The packed copy's rewrite, or `undefined` when it cannot read the bytes (the version served so far goes on). */
+function packedInputsOrNone(onnxBytes: Uint8Array): PackedInputsModel | undefined {
+  try {
+    return packedInputs(onnxBytes);
+  } catch (error) {
+    if (error instanceof OnnxDecodeError) return undefined;
+    throw error;
+  }
 }
 
 function sameScores(actual: Scores, expected: Scores): boolean {

@@ -14,6 +14,7 @@ import {
   forEachField,
   lastMessageOf,
   lastVarintOf,
+  messagesOf,
   OnnxField,
   WIRE_LENGTH_DELIMITED,
   WIRE_VARINT,
@@ -48,6 +49,8 @@ export interface GraphInput {
   name: string;
   /** `TensorProto.DataType` of a tensor input; undefined for other kinds of input. */
   elemType: number | undefined;
+  /** Each dimension's fixed size or symbolic name (undefined when neither is written); undefined when no shape is declared. */
+  dims: (number | string | undefined)[] | undefined;
 }
 
 /** The parts of a `GraphProto` serving looks at, in file order. */
@@ -111,10 +114,19 @@ function nameOf(message: Uint8Array, field: number): string {
 function decodeInput(valueInfo: Uint8Array): GraphInput {
   const type = lastMessageOf(valueInfo, OnnxField.VALUE_INFO_TYPE);
   const tensorType = type && lastMessageOf(type, OnnxField.TYPE_TENSOR_TYPE);
+  const shape = tensorType && lastMessageOf(tensorType, OnnxField.TENSOR_TYPE_SHAPE);
   return {
     name: nameOf(valueInfo, OnnxField.VALUE_INFO_NAME),
     elemType: tensorType && lastVarintOf(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE),
+    dims: shape && messagesOf(shape, OnnxField.SHAPE_DIM).map(decodeDimension),
   };
+}
+
+function decodeDimension(dimension: Uint8Array): number | string | undefined {
+  const size = lastVarintOf(dimension, OnnxField.DIM_VALUE);
+  if (size !== undefined) return size;
+  const name = lastMessageOf(dimension, OnnxField.DIM_PARAM);
+  return name && decodeText(name);
 }
 
 function decodeNode(bytes: Uint8Array): GraphNode {

@@ -7,7 +7,11 @@
 
 /** onnx.proto field numbers used by serving. */
 export const OnnxField = {
+  MODEL_IR_VERSION: 1,
   MODEL_GRAPH: 7,
+  MODEL_OPSET_IMPORT: 8,
+  OPSET_DOMAIN: 1,
+  OPSET_VERSION: 2,
   GRAPH_NODE: 1,
   GRAPH_INITIALIZER: 5,
   GRAPH_INPUT: 11,
@@ -16,9 +20,17 @@ export const OnnxField = {
   VALUE_INFO_TYPE: 2,
   TYPE_TENSOR_TYPE: 1,
   TENSOR_TYPE_ELEM_TYPE: 1,
+  TENSOR_TYPE_SHAPE: 2,
+  SHAPE_DIM: 1,
+  DIM_VALUE: 1,
+  DIM_PARAM: 2,
+  TENSOR_DIMS: 1,
+  TENSOR_DATA_TYPE: 2,
+  TENSOR_INT64_DATA: 7,
   TENSOR_NAME: 8,
   NODE_INPUT: 1,
   NODE_OUTPUT: 2,
+  NODE_NAME: 3,
   NODE_OP_TYPE: 4,
   NODE_ATTRIBUTE: 5,
   NODE_DOMAIN: 7,
@@ -27,10 +39,11 @@ export const OnnxField = {
   ATTRIBUTE_GRAPH: 6,
   ATTRIBUTE_STRINGS: 9,
   ATTRIBUTE_GRAPHS: 11,
+  ATTRIBUTE_TYPE: 20,
 } as const;
 
 /** `TensorProto.DataType` values serving looks for. */
-export const OnnxElementType = { INT64: 7, STRING: 8 } as const;
+export const OnnxElementType = { FLOAT: 1, INT64: 7, STRING: 8, DOUBLE: 11 } as const;
 
 export const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
