@@ -13,7 +13,7 @@ import {
   type PredictionStore,
 } from './index';
 import type { PredictionLogEntry } from './prediction-log-entry';
-import { WorkerThreadSink } from './prediction-log-sink';
+import { POST_INTERVAL_MS, WorkerThreadSink } from './prediction-log-sink';
 
 // The prediction log's writer against a real SQLite file when things go wrong: rows the store
 // refuses between good ones, a file locked by another connection, a full queue, and a writer thread
@@ -242,6 +242,56 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     };
   }
 
+  it('gets the entries of several turns in one message: every POST_INTERVAL_MS, at once when a batch is waiting, and on flush', async () => {
+    // Only setTimeout is faked: the turns (setImmediate) run, and the post timer fires when told to.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
+    const url = `sqlite:${join(dir, 'predictions.db')}`;
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      { storeUrl: url, queueCapacity: 10_000, batchSize: 10, flushIntervalMs: 60_000, jsonl: undefined },
+      () => undefined,
+    );
+    const worker = (sink as unknown as { worker: Worker }).worker;
+    const posted = jest.spyOn(worker, 'postMessage');
+    const entryMessages = () =>
+      posted.mock.calls
+        .map(([message]) => message as { type: string; bundles?: unknown[] })
+        .filter((message) => message.type === 'entries');
+    const endOfTurn = () => new Promise((resolveTurn) => setImmediate(resolveTurn));
+    try {
+      for (const requestId of ['t1', 't2', 't3']) {
+        sink.enqueue(entry(requestId, 2));
+        await endOfTurn();
+      }
+      expect(entryMessages()).toHaveLength(0);
+      expect(sink.stats).toMatchObject({ received: 6, queued: 6 });
+      jest.advanceTimersByTime(POST_INTERVAL_MS);
+      expect(entryMessages()).toHaveLength(1);
+      expect(entryMessages()[0].bundles).toHaveLength(3);
+      // A store batch's worth (10 rows) waiting goes at the end of its turn, without the timer.
+      sink.enqueue(entry('t4', 6));
+      await endOfTurn();
+      sink.enqueue(entry('t5', 4));
+      await endOfTurn();
+      expect(entryMessages()).toHaveLength(2);
+      sink.enqueue(entry('t6', 1));
+      await sink.flush();
+      expect(entryMessages()).toHaveLength(3);
+      expect(sink.stats).toMatchObject({ received: 17, written: 17, queued: 0 });
+      expectBalanced(sink.stats);
+    } finally {
+      await sink.close();
+      jest.useRealTimers();
+    }
+    const store = openPredictionStore(url);
+    try {
+      await store.init();
+      expect(await storedIds(store)).toHaveLength(17);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
   it('is started again when it dies; what it held is counted dropped (writer_exit), and the counts carry on', async () => {
     const url = `sqlite:${join(dir, 'predictions.db')}`;
     const errors: string[] = [];
@@ -264,7 +314,8 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
       await waitFor(() => sink.stats.written === 3, 'the first rows written');
       // Rows the thread takes but does not write yet (the batch is not full and the timer is long)...
       sink.enqueue(entry('held', 4));
-      await waitFor(() => sink.stats.queued === 4 && sink.stats.received === 7, 'the thread to take the rows');
+      const threadHolds = () => (sink as unknown as { remote: PredictionLogWriterStats }).remote.queued;
+      await waitFor(() => threadHolds() === 4 && sink.stats.received === 7, 'the thread to take the rows');
       // ...are lost when it dies.
       const dying = (sink as unknown as { worker: Worker }).worker;
       await dying.terminate();

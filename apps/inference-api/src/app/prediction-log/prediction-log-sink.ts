@@ -85,6 +85,8 @@ export class InThreadSink implements PredictionLogSink {
 
 /** How long shutdown waits for the writer thread's last flush before giving up on it. */
 const CLOSE_TIMEOUT_MS = 30_000;
+/** How long bundled entries wait for others before they are posted to the writer thread (see WorkerThreadSink). */
+export const POST_INTERVAL_MS = 10;
 /** Pause before a writer thread that died is started again. */
 const RESTART_DELAY_MS = 1000;
 
@@ -108,16 +110,21 @@ function sumStats(...parts: PredictionLogWriterStats[]): PredictionLogWriterStat
 /**
  * Hands entries to a writer thread, which expands them into rows and owns the store connection and
  * the JSONL file: building a record per row, serialising features and the database's own work then
- * cost the request-serving thread nothing. The entries of one turn of the event loop cross together,
- * at the end of that turn: held any longer (a timer, a row count), they outlived the young
- * generation and were promoted, which made every scavenge copy them and took the request thread's
- * p99 from single to double-digit milliseconds. Batching for the store happens on the other side.
- * Beyond `queueCapacity` rows waiting, requests are not logged and counted as dropped.
+ * cost the request-serving thread nothing. The entries of one turn of the event loop are bundled at
+ * the end of that turn: held any longer (a timer, a row count), they outlived the young generation
+ * and were promoted, which made every scavenge copy them and took the request thread's p99 from
+ * single to double-digit milliseconds. The bundles (a few flat arrays each) are posted together
+ * every {@link POST_INTERVAL_MS}, or as soon as a store batch's worth of rows is waiting: a message
+ * per turn cost both threads a wake-up and a message each way. Batching for the store happens on
+ * the other side. Beyond `queueCapacity` rows waiting, requests are not logged and counted as dropped.
  */
 export class WorkerThreadSink implements PredictionLogSink {
   private worker!: Worker;
   private pending: PredictionLogEntry[] = [];
   private pendingRows = 0;
+  /** Entries bundled at the end of their turn and not posted yet, and their rows. */
+  private held: PredictionLogBundle[] = [];
+  private heldRows = 0;
   /** Rows handed to this sink, and those it dropped itself (its bound reached, or closing). */
   private receivedHere = 0;
   private readonly droppedHere: Record<DropReason, number> = { queue_full: 0, closed: 0, writer_exit: 0 };
@@ -136,9 +143,19 @@ export class WorkerThreadSink implements PredictionLogSink {
   private closing = false;
   /** False between a thread's exit and its successor's start: entries wait here meanwhile. */
   private alive = false;
-  private sendScheduled = false;
-  private readonly sendScheduledEntries = () => {
-    this.sendScheduled = false;
+  private bundleScheduled = false;
+  private readonly bundleScheduledEntries = () => {
+    this.bundleScheduled = false;
+    this.bundlePending();
+    if (this.heldRows >= this.settings.batchSize) this.send();
+    else if (!this.postScheduled && this.heldRows > 0) {
+      this.postScheduled = true;
+      setTimeout(this.postScheduledBundles, POST_INTERVAL_MS).unref();
+    }
+  };
+  private postScheduled = false;
+  private readonly postScheduledBundles = () => {
+    this.postScheduled = false;
     this.send();
   };
 
@@ -155,16 +172,16 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.receivedHere += rows;
     if (
       this.closing ||
-      this.pendingRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
+      this.pendingRows + this.heldRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
     ) {
       this.droppedHere[this.closing ? 'closed' : 'queue_full'] += rows;
       return;
     }
     this.pending.push(entry);
     this.pendingRows += rows;
-    if (!this.sendScheduled) {
-      this.sendScheduled = true;
-      setImmediate(this.sendScheduledEntries);
+    if (!this.bundleScheduled) {
+      this.bundleScheduled = true;
+      setImmediate(this.bundleScheduledEntries);
     }
   }
 
@@ -178,7 +195,7 @@ export class WorkerThreadSink implements PredictionLogSink {
     local.received = this.receivedHere - this.remote.received - this.earlierThreads.received;
     local.droppedBy = { ...this.droppedHere };
     local.dropped = this.droppedHere.queue_full + this.droppedHere.closed + this.droppedHere.writer_exit;
-    local.queued = this.pendingRows + this.inFlightRows;
+    local.queued = this.pendingRows + this.heldRows + this.inFlightRows;
     return sumStats(here, this.earlierThreads, this.remote);
   }
 
@@ -196,9 +213,11 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.closing = true;
     if (!this.alive) {
       // Between a thread's exit and its successor: nothing can write what waits here.
-      this.droppedHere.closed += this.pendingRows;
+      this.droppedHere.closed += this.pendingRows + this.heldRows;
       this.pending = [];
       this.pendingRows = 0;
+      this.held = [];
+      this.heldRows = 0;
       return;
     }
     this.send();
@@ -250,13 +269,24 @@ export class WorkerThreadSink implements PredictionLogSink {
     });
   }
 
-  private send(): void {
-    if (this.pending.length === 0 || !this.alive) return;
-    const entries = this.pending;
-    this.inFlightRows += this.pendingRows;
+  /** Bundles the entries waiting (the end of their turn), to be posted with those held already. */
+  private bundlePending(): void {
+    if (this.pending.length === 0) return;
+    this.held.push(...bundleEntries(this.pending));
+    this.heldRows += this.pendingRows;
     this.pending = [];
     this.pendingRows = 0;
-    this.post({ type: 'entries', bundles: bundleEntries(entries) });
+  }
+
+  /** Posts every entry waiting to the writer thread, unless there is none (between threads, they wait). */
+  private send(): void {
+    this.bundlePending();
+    if (this.held.length === 0 || !this.alive) return;
+    const bundles = this.held;
+    this.inFlightRows += this.heldRows;
+    this.held = [];
+    this.heldRows = 0;
+    this.post({ type: 'entries', bundles });
   }
 
   private post(message: ToWriterThread): void {
