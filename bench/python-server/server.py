@@ -1,8 +1,9 @@
 """The tuned Python reference of the inference benchmark: what a Python team would write instead of
 `mlflow models serve`. FastAPI on uvicorn (uvloop, httptools, two worker processes, access log off)
-calling onnxruntime directly on the same `model.onnx`:
+calling onnxruntime directly on the same `model.onnx`, started by serve.py (which gives each worker
+a socket of its own):
 
-    MODEL_DIR=<model dir> uvicorn server:app --workers 2 --loop uvloop --http httptools --no-access-log
+    MODEL_DIR=<model dir> python serve.py --port 8000 --workers 2
 
 `GET /ping` answers 200 once the worker's session is open; `POST /predict` takes one customer as a
 JSON object (the body inference-api's /predict takes) and answers `{"prediction", "probability"}`.

@@ -238,19 +238,12 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const tunedPython = await startServer({
       name: 'python-fastapi',
       command: serverPython,
+      // Two workers, each on its own SO_REUSEPORT socket (serve.py): uvicorn's --workers share one
+      // socket and left most rounds' 32 connections on one worker.
       args: [
-        '-m',
-        'uvicorn',
-        'server:app',
-        '--app-dir',
-        join(root, 'bench/python-server'),
+        join(root, 'bench/python-server/serve.py'),
         '--workers',
         '2',
-        '--loop',
-        'uvloop',
-        '--http',
-        'httptools',
-        '--no-access-log',
         '--host',
         '127.0.0.1',
         '--port',
@@ -766,7 +759,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         "requests in one session.run) with inference-api's session options (graph optimisation all, 1 intra-op and 1 inter-op thread); the per-request " +
         "bare server makes one session.run per request with the same options; both run inference-api's serving copy of the graph (categories as int64 codes, column inputs packed into one tensor per type), " +
         "build its tensors with inference-api's own functions and answer with inference-api's fields and headers " +
-        '(model, variant, a request id from its own function, warnings), so the generator reads as many bytes from them as from inference-api; the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 workers, ' +
+        '(model, variant, a request id from its own function, warnings), so the generator reads as many bytes from them as from inference-api; the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 worker processes each listening on its own SO_REUSEPORT socket so the kernel spreads the connections, ' +
         'access log off), orjson, one onnxruntime session per worker with 1 intra-op and 1 inter-op thread; mlflow models serve --env-manager local ' +
         `runs MLflow's default of one uvicorn worker. ${ROUNDS} rounds; each measures every server once, the order rotating by one server per round; ` +
         'each figure is the median over rounds with every round beside it (min–max), and each ratio target reads the median of the per-round ratios. ' +
