@@ -1,23 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
-
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
-import {
-  defaultChurnSchema,
-  exportPipelineToOnnx,
-  ProtobufWriter,
-  readCsvSample,
-  trainChurnModel,
-} from '@churn/churn-pipeline';
+import { defaultChurnSchema, exportPipelineToOnnx, ProtobufWriter, trainChurnModel } from '@churn/churn-pipeline';
 
+import { TELCO_CSV } from '../../../test/support/model-fixtures';
+import { exportedTelcoContract, telcoScoringRows } from '../../../test/support/telco-scoring';
 import { integerCodedCategories } from './integer-coded-categories';
 import { LoadedModel } from './loaded-model';
-import { checkModelContract } from './model-contract';
-import { oneHotCategoriesByInput } from './onnx-categories';
-
-const workspaceRoot = resolve(__dirname, '../../../../..');
-const telcoCsv = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
 /** A ModelProto by hand: string input `c` read by a OneHotEncoder and, when `alsoCopied`, by an Identity too. */
 function tinyModel(alsoCopied: boolean): Uint8Array {
@@ -81,34 +69,15 @@ describe('integerCodedCategories', () => {
 
   it('scores Telco rows exactly as the exported model with string inputs does', async () => {
     const schema = defaultChurnSchema();
-    const trained = await trainChurnModel({ csvPath: telcoCsv, seed: 11 });
+    const trained = await trainChurnModel({ csvPath: TELCO_CSV, seed: 11 });
     const onnx = exportPipelineToOnnx(trained.pipeline);
     const coded = integerCodedCategories(onnx);
     expect([...(coded?.codesByInput.keys() ?? [])].sort()).toEqual([...schema.categorical].sort());
     for (const column of trained.pipeline.categorical)
       expect([...(coded?.codesByInput.get(column.name)?.keys() ?? [])]).toEqual(column.categories);
 
-    const sample = await readCsvSample(createReadStream(telcoCsv), 2000);
-    const header = [...sample.header, 'x'];
-    // Rows as clients send them, plus unknown and missing categories the original encodes as zeros.
-    const cells = sample.rows.map((row, index) => {
-      const copy: unknown[] = [...row, 0];
-      if (index % 7 === 0) copy[sample.header.indexOf('Contract')] = 'Two weeks';
-      if (index % 11 === 0) copy[sample.header.indexOf('PaymentMethod')] = null;
-      return copy;
-    });
-    const signature = [
-      ...schema.numeric.map((name) => ({ name, type: 'double', required: true })),
-      ...schema.categorical.map((name) => ({ name, type: 'string', required: true })),
-    ];
-    const originalSession = await InferenceSession.create(onnx);
-    const originalContract = checkModelContract(
-      signature,
-      originalSession.inputMetadata,
-      originalSession.outputMetadata,
-      oneHotCategoriesByInput(onnx),
-    );
-    await originalSession.release();
+    const { header, cells } = await telcoScoringRows(2000);
+    const originalContract = await exportedTelcoContract(onnx);
     // As the loader does: the contract is checked on the model as exported, then the codes are added.
     const score = async (bytes: Uint8Array, codes: typeof coded) => {
       const session = await InferenceSession.create(bytes);

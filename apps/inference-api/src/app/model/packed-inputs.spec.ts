@@ -1,29 +1,19 @@
 // The packed serving copy against the model it was made from, on real onnxruntime sessions: same
 // scores bit for bit (Gather only copies), for the Telco model and for a hand-written graph that
 // mixes every kind of input; and the models it must leave alone.
-import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
 
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
-import {
-  defaultChurnSchema,
-  exportPipelineToOnnx,
-  ProtobufWriter,
-  readCsvSample,
-  trainChurnModel,
-} from '@churn/churn-pipeline';
+import { defaultChurnSchema, exportPipelineToOnnx, ProtobufWriter, trainChurnModel } from '@churn/churn-pipeline';
 
+import { TELCO_CSV } from '../../../test/support/model-fixtures';
+import { exportedTelcoContract, telcoScoringRows } from '../../../test/support/telco-scoring';
 import type { FeatureBatch } from './feature-batch';
 import { integerCodedCategories } from './integer-coded-categories';
 import { LoadedModel, type Scores } from './loaded-model';
-import { checkModelContract, type ModelContract } from './model-contract';
-import { oneHotCategoriesByInput } from './onnx-categories';
+import type { ModelContract } from './model-contract';
 import { packedInputs, type PackedInputsModel } from './packed-inputs';
 import { SESSION_OPTIONS } from './session-options';
-
-const workspaceRoot = resolve(__dirname, '../../../../..');
-const telcoCsv = resolve(workspaceRoot, 'libs/churn-pipeline/data/telco-customer-churn.csv');
 
 /** A ValueInfoProto of a tensor with `elemType` and `dims` (a string is a symbolic dimension). */
 function valueInfo(name: string, elemType: number, dims: (number | string)[]): ProtobufWriter {
@@ -166,7 +156,7 @@ describe('packedInputs', () => {
 
   it('scores Telco rows on the integer-coded, packed copy exactly as on the exported model, in one batch or several', async () => {
     const schema = defaultChurnSchema();
-    const trained = await trainChurnModel({ csvPath: telcoCsv, seed: 5 });
+    const trained = await trainChurnModel({ csvPath: TELCO_CSV, seed: 5 });
     const onnx = exportPipelineToOnnx(trained.pipeline);
     const coded = integerCodedCategories(onnx);
     const packed = packedInputs(coded?.onnxBytes ?? onnx) as PackedInputsModel;
@@ -175,27 +165,8 @@ describe('packedInputs', () => {
       ['int64', schema.categorical],
     ]);
 
-    const sample = await readCsvSample(createReadStream(telcoCsv), 2000);
-    // Rows as clients send them, plus unknown and missing values.
-    const cells = sample.rows.map((row, index) => {
-      const copy: unknown[] = [...row];
-      if (index % 7 === 0) copy[sample.header.indexOf('Contract')] = 'Two weeks';
-      if (index % 11 === 0) copy[sample.header.indexOf('PaymentMethod')] = null;
-      if (index % 13 === 0) copy[sample.header.indexOf('tenure')] = null;
-      return copy;
-    });
-    const signature = [
-      ...schema.numeric.map((name) => ({ name, type: 'double', required: true })),
-      ...schema.categorical.map((name) => ({ name, type: 'string', required: true })),
-    ];
-    const originalSession = await InferenceSession.create(onnx);
-    const originalContract = checkModelContract(
-      signature,
-      originalSession.inputMetadata,
-      originalSession.outputMetadata,
-      oneHotCategoriesByInput(onnx),
-    );
-    await originalSession.release();
+    const { header, cells } = await telcoScoringRows(2000);
+    const originalContract = await exportedTelcoContract(onnx);
     const columnIndex = new Map(originalContract.columns.map((plan, index) => [plan.name, index]));
     // As the loader does: codes on the categorical columns, then the packed groups by column index.
     const servingContract: ModelContract = {
@@ -218,7 +189,7 @@ describe('packedInputs', () => {
       );
     const batchOf = (model: LoadedModel, from: number, to: number): FeatureBatch =>
       model.builder.fromColumns(
-        sample.header,
+        header,
         to - from,
         (row, column) => cells[from + row][column],
         (row, column) => `${from + row}.${column}`,
