@@ -260,7 +260,7 @@ export class FeatureBatchBuilder {
 }
 
 /** Which 32-bit word of an int64 holds its low half on this platform. */
-export const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
  * 32-bit codes, given as consecutive parts of `rows` codes in all, as the int64 tensor data
@@ -269,16 +269,24 @@ export const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0
  */
 export function int64Codes(parts: readonly Int32Array[], rows: number): BigInt64Array {
   const buffer = new ArrayBuffer(rows * 8);
-  const words = new Int32Array(buffer);
-  let at = 0;
+  writeInt64Codes(new Int32Array(buffer), parts, 0, 1);
+  return new BigInt64Array(buffer);
+}
+
+/**
+ * Writes `parts`, one after the other, as int64 cells into the 32-bit words of an int64 buffer: the
+ * first at cell `first`, each next `stride` cells on (1 for a column of its own, k for a column of a
+ * row-major `[rows, k]` tensor).
+ */
+export function writeInt64Codes(words: Int32Array, parts: readonly Int32Array[], first: number, stride: number): void {
+  let at = first;
   for (const codes of parts) {
-    for (let index = 0; index < codes.length; index++, at++) {
+    for (let index = 0; index < codes.length; index++, at += stride) {
       const value = codes[index];
       words[2 * at + LOW_WORD] = value;
       words[2 * at + 1 - LOW_WORD] = value >> 31;
     }
   }
-  return new BigInt64Array(buffer);
 }
 
 /** Column `index` of consecutive batches as one column of `rows` values (the batch's own array when there is one batch). */

@@ -23,7 +23,7 @@
 import { ProtobufWriter } from '@churn/churn-pipeline';
 
 import { readGraphSummary } from './onnx-categories';
-import { concatChunks, decodeText, forEachField, OnnxElementType, OnnxField } from './onnx-wire';
+import { concatChunks, forEachField, lastTextOf, OnnxElementType, OnnxField, rewriteFields } from './onnx-wire';
 
 /** Code fed for a value outside the encoder's categories (missing or unknown): encoded as all zeros. */
 export const UNKNOWN_CATEGORY_CODE = -1;
@@ -132,22 +132,6 @@ function rewriteInputType(valueInfo: Uint8Array): Uint8Array {
   );
 }
 
-/**
- * Copies a message field by field; where `replace` returns a payload for a length-delimited field,
- * that payload is written in its place (same field number), otherwise the field's bytes are kept.
- */
-function rewriteFields(
-  message: Uint8Array,
-  replace: (field: number, value: Uint8Array) => Uint8Array | undefined,
-): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  forEachField(message, ({ field, value, raw }) => {
-    const replacement = value instanceof Uint8Array ? replace(field, value) : undefined;
-    chunks.push(replacement === undefined ? raw : new ProtobufWriter().bytes(field, replacement).finish());
-  });
-  return concatChunks(chunks);
-}
-
 function withoutField(message: Uint8Array, dropped: number): Uint8Array {
   const chunks: Uint8Array[] = [];
   forEachField(message, ({ field, raw }) => {
@@ -158,9 +142,5 @@ function withoutField(message: Uint8Array, dropped: number): Uint8Array {
 
 /** The `name` (field 1) of a ValueInfoProto or an AttributeProto. */
 function nameOf(message: Uint8Array): string {
-  let name = '';
-  forEachField(message, ({ field, value }) => {
-    if (field === OnnxField.VALUE_INFO_NAME && value instanceof Uint8Array) name = decodeText(value);
-  });
-  return name;
+  return lastTextOf(message, OnnxField.VALUE_INFO_NAME);
 }

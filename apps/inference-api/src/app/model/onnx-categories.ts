@@ -13,6 +13,7 @@ import {
   decodeText,
   forEachField,
   lastMessageOf,
+  lastTextOf,
   lastVarintOf,
   messagesOf,
   OnnxField,
@@ -72,8 +73,8 @@ export function readGraphSummary(onnxBytes: Uint8Array): GraphSummary | undefine
   forEachField(graphBytes, ({ field, value }) => {
     if (!(value instanceof Uint8Array)) return;
     if (field === OnnxField.GRAPH_INPUT) summary.inputs.push(decodeInput(value));
-    else if (field === OnnxField.GRAPH_OUTPUT) summary.outputs.push(nameOf(value, OnnxField.VALUE_INFO_NAME));
-    else if (field === OnnxField.GRAPH_INITIALIZER) summary.initializers.push(nameOf(value, OnnxField.TENSOR_NAME));
+    else if (field === OnnxField.GRAPH_OUTPUT) summary.outputs.push(lastTextOf(value, OnnxField.VALUE_INFO_NAME));
+    else if (field === OnnxField.GRAPH_INITIALIZER) summary.initializers.push(lastTextOf(value, OnnxField.TENSOR_NAME));
     else if (field === OnnxField.GRAPH_NODE) summary.nodes.push(decodeNode(value));
   });
   return summary;
@@ -106,17 +107,12 @@ export function oneHotCategoriesByInput(onnxBytes: Uint8Array): Map<string, Set<
   return result;
 }
 
-function nameOf(message: Uint8Array, field: number): string {
-  const name = lastMessageOf(message, field);
-  return name ? decodeText(name) : '';
-}
-
 function decodeInput(valueInfo: Uint8Array): GraphInput {
   const type = lastMessageOf(valueInfo, OnnxField.VALUE_INFO_TYPE);
   const tensorType = type && lastMessageOf(type, OnnxField.TYPE_TENSOR_TYPE);
   const shape = tensorType && lastMessageOf(tensorType, OnnxField.TENSOR_TYPE_SHAPE);
   return {
-    name: nameOf(valueInfo, OnnxField.VALUE_INFO_NAME),
+    name: lastTextOf(valueInfo, OnnxField.VALUE_INFO_NAME),
     elemType: tensorType && lastVarintOf(tensorType, OnnxField.TENSOR_TYPE_ELEM_TYPE),
     dims: shape && messagesOf(shape, OnnxField.SHAPE_DIM).map(decodeDimension),
   };

@@ -4,6 +4,7 @@
  * (https://protobuf.dev/programming-guides/encoding/) and the field numbers of the messages used
  * (https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
  */
+import { ProtobufWriter } from '@churn/churn-pipeline';
 
 /** onnx.proto field numbers used by serving. */
 export const OnnxField = {
@@ -127,6 +128,28 @@ export function lastVarintOf(bytes: Uint8Array, wanted: number): number | undefi
     if (field === wanted && wire === WIRE_VARINT && typeof value === 'number') found = value;
   });
   return found;
+}
+
+/** The text of the last occurrence of a length-delimited field (a name); '' when absent. */
+export function lastTextOf(bytes: Uint8Array, wanted: number): string {
+  const text = lastMessageOf(bytes, wanted);
+  return text ? decodeText(text) : '';
+}
+
+/**
+ * Copies a message field by field; where `replace` returns a payload for a length-delimited field,
+ * that payload is written in its place (same field number), otherwise the field's bytes are kept.
+ */
+export function rewriteFields(
+  message: Uint8Array,
+  replace: (field: number, value: Uint8Array) => Uint8Array | undefined,
+): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  forEachField(message, ({ field, value, raw }) => {
+    const replacement = value instanceof Uint8Array ? replace(field, value) : undefined;
+    chunks.push(replacement === undefined ? raw : new ProtobufWriter().bytes(field, replacement).finish());
+  });
+  return concatChunks(chunks);
 }
 
 const utf8 = new TextDecoder('utf-8');

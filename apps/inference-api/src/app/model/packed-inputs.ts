@@ -18,12 +18,13 @@ import { ProtobufWriter } from '@churn/churn-pipeline';
 import { readGraphSummary, type GraphInput } from './onnx-categories';
 import {
   concatChunks,
-  decodeText,
   forEachField,
+  lastTextOf,
   lastVarintOf,
   messagesOf,
   OnnxElementType,
   OnnxField,
+  rewriteFields,
 } from './onnx-wire';
 
 export type PackedTensorType = 'float32' | 'float64' | 'int64';
@@ -85,7 +86,9 @@ export function packedInputs(onnxBytes: Uint8Array): PackedInputsModel | undefin
   }
   if (groups.length === 0) return undefined;
   return {
-    onnxBytes: rewriteFieldOf(onnxBytes, OnnxField.MODEL_GRAPH, (graphBytes) => packGraph(graphBytes, groups, taken)),
+    onnxBytes: rewriteFields(onnxBytes, (number, graphBytes) =>
+      number === OnnxField.MODEL_GRAPH ? packGraph(graphBytes, groups, taken) : undefined,
+    ),
     groups,
   };
 }
@@ -100,7 +103,7 @@ function columnShape(input: GraphInput): boolean | undefined {
 
 function importsDefaultOperators(model: Uint8Array): boolean {
   return messagesOf(model, OnnxField.MODEL_OPSET_IMPORT).some((opset) => {
-    const domain = messagesOf(opset, OnnxField.OPSET_DOMAIN).map(decodeText).pop() ?? '';
+    const domain = lastTextOf(opset, OnnxField.OPSET_DOMAIN);
     return domain === '' || domain === 'ai.onnx';
   });
 }
@@ -136,7 +139,9 @@ function packGraph(graph: Uint8Array, groups: readonly PackedInputGroup[], taken
   const own: Uint8Array[] = [];
   forEachField(graph, ({ field: number, value, raw }) => {
     const dropped =
-      number === OnnxField.GRAPH_INPUT && value instanceof Uint8Array && replaced.has(valueInfoName(value));
+      number === OnnxField.GRAPH_INPUT &&
+      value instanceof Uint8Array &&
+      replaced.has(lastTextOf(value, OnnxField.VALUE_INFO_NAME));
     if (!dropped) own.push(raw);
   });
   return concatChunks([...nodes, ...own, ...added]);
@@ -183,21 +188,4 @@ function gatherNode(packed: string, index: string, output: string, name: string)
 
 function field(number: number, message: ProtobufWriter): Uint8Array {
   return new ProtobufWriter().message(number, message).finish();
-}
-
-/** Copies a message, replacing the payload of every occurrence of length-delimited field `wanted`. */
-function rewriteFieldOf(message: Uint8Array, wanted: number, rewrite: (value: Uint8Array) => Uint8Array): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  forEachField(message, ({ field: number, value, raw }) => {
-    chunks.push(
-      number === wanted && value instanceof Uint8Array
-        ? new ProtobufWriter().bytes(number, rewrite(value)).finish()
-        : raw,
-    );
-  });
-  return concatChunks(chunks);
-}
-
-function valueInfoName(valueInfo: Uint8Array): string {
-  return messagesOf(valueInfo, OnnxField.VALUE_INFO_NAME).map(decodeText).pop() ?? '';
 }

@@ -5,7 +5,7 @@
  */
 import { Tensor } from 'onnxruntime-node';
 
-import { int64Codes, joinedColumn, LOW_WORD, type FeatureBatch } from './feature-batch';
+import { int64Codes, joinedColumn, writeInt64Codes, type FeatureBatch } from './feature-batch';
 import type { InputColumnPlan } from './model-contract';
 import type { PackedInputGroup, PackedTensorType } from './packed-inputs';
 
@@ -97,23 +97,13 @@ function packedNumbers(
 }
 
 /**
- * Integer-coded columns side by side as int64 cells, written as 32-bit words like int64Codes.
+ * Integer-coded columns side by side as int64 cells.
  * @throws Error when a batch holds no codes for one of them (the builder always makes them for a coded column)
  */
 function packedCodes(batches: readonly FeatureBatch[], columns: readonly number[], rows: number): BigInt64Array {
-  const width = columns.length;
-  const buffer = new ArrayBuffer(rows * width * 8);
+  const buffer = new ArrayBuffer(rows * columns.length * 8);
   const words = new Int32Array(buffer);
-  columns.forEach((index, column) => {
-    let at = column;
-    for (const codes of codesOf(batches, index)) {
-      for (let row = 0; row < codes.length; row++, at += width) {
-        const value = codes[row];
-        words[2 * at + LOW_WORD] = value;
-        words[2 * at + 1 - LOW_WORD] = value >> 31;
-      }
-    }
-  });
+  columns.forEach((index, column) => writeInt64Codes(words, codesOf(batches, index), column, columns.length));
   return new BigInt64Array(buffer);
 }
 

@@ -16,7 +16,7 @@ export const ASSIGNMENT_BUCKETS = 10_000;
  * @example assignmentBucket('churn_model', 'u-17') // the same number in every process
  */
 export function assignmentBucket(salt: string, userId: string): number {
-  // The one-shot hex digest: a request with a user id pays this, and a Hash object per call cost three times as much.
+  // crypto.hash, not a Hash object per call: every request with a user id pays for it.
   const digest = hash('sha256', `${salt}:${userId}`, 'hex');
   return Number.parseInt(digest.slice(0, 8), 16) % ASSIGNMENT_BUCKETS;
 }
