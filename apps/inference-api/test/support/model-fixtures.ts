@@ -82,6 +82,32 @@ export async function registerCorruptVersion(client: MlflowClient, modelName: st
   }
 }
 
+/**
+ * Registers a trained version saved without an input example (no `saved_input_example_info`, no
+ * example file), as a model logged without `input_example` is: the loader warms it up on one
+ * all-missing row.
+ */
+export async function registerVersionWithoutInputExample(
+  client: MlflowClient,
+  modelName: string,
+  seed: number,
+): Promise<ModelVersion> {
+  const dir = await mkdtemp(join(tmpdir(), 'inference-fixture-'));
+  try {
+    return await registerInProcess(client, modelName, seed, 'inference-api-tests', dir, async (modelDir) => {
+      const mlmodelPath = join(modelDir, 'MLmodel');
+      const mlmodel = await readFile(mlmodelPath, 'utf8');
+      const withoutExample = mlmodel.replace(/^saved_input_example_info:\n(?: {2}.*\n)*/m, '');
+      if (withoutExample === mlmodel) throw new Error('MLmodel has no saved_input_example_info block to remove');
+      await writeFile(mlmodelPath, withoutExample);
+      await rm(join(modelDir, 'input_example.json'));
+      await rm(join(modelDir, 'serving_input_example.json'), { force: true });
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function registerWithCli(
   client: MlflowClient,
   modelName: string,

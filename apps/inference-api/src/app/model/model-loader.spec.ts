@@ -1,5 +1,6 @@
 // A trained Telco version loaded from the test run's real MLflow is served on its packed,
-// integer-coded copy, and scores customers bit for bit as a plain session of its model.onnx does.
+// integer-coded copy, and scores customers bit for bit as a plain session of its model.onnx does;
+// a packed copy that feeds one column to another input is refused, even without an input example.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +8,43 @@ import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 import { defaultChurnSchema } from '@churn/churn-pipeline';
+import type { ModelVersion } from '@churn/mlflow-client';
 
-import { mlflowClient, registerTrainedVersion, telcoCustomers } from '../../../test/support/model-fixtures';
+import {
+  mlflowClient,
+  registerTrainedVersion,
+  registerVersionWithoutInputExample,
+  telcoCustomers,
+} from '../../../test/support/model-fixtures';
+import type { LoadedModel } from './loaded-model';
 import { ModelCache } from './model-cache';
 import { loadModelVersion } from './model-loader';
+import type { PackedInputsModel } from './packed-inputs';
 
 const MODEL = 'iapi_loader_model';
+
+/**
+ * How the packed copy is broken, if at all: `swap` lists its int64 group's first two members swapped
+ * (the tensor's columns no longer match the graph's), `throw` fails the rewrite with a plain Error.
+ */
+let mockPackedFault: 'swap' | 'throw' | undefined;
+jest.mock('./packed-inputs', () => {
+  const actual = jest.requireActual<typeof import('./packed-inputs')>('./packed-inputs');
+  return {
+    ...actual,
+    packedInputs: (onnxBytes: Uint8Array): PackedInputsModel | undefined => {
+      if (mockPackedFault === 'throw') throw new Error('an unexpected fault in the rewrite');
+      const packed = actual.packedInputs(onnxBytes);
+      if (mockPackedFault !== 'swap' || packed === undefined) return packed;
+      const groups = packed.groups.map((group) => {
+        if (group.tensorType !== 'int64') return group;
+        const [first, second, ...rest] = group.members;
+        return { ...group, members: [second, first, ...rest] };
+      });
+      return { ...packed, groups };
+    },
+  };
+});
 
 describe('loadModelVersion (real MLflow)', () => {
   const client = mlflowClient();
@@ -30,7 +62,6 @@ describe('loadModelVersion (real MLflow)', () => {
     const schema = defaultChurnSchema();
     const version = await registerTrainedVersion(client, MODEL, 3);
     const model = await loadModelVersion(version, 'production', { client, cache: new ModelCache(client, root, 5) });
-    const original = await InferenceSession.create(await readFile(join(model.info.localDir, 'model.onnx')));
     try {
       expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
       expect(model.info.packedInputs).toEqual([...schema.numeric, ...schema.categorical]);
@@ -44,28 +75,75 @@ describe('loadModelVersion (real MLflow)', () => {
         ['int64', schema.categorical],
       ]);
 
-      const customers = await telcoCustomers(300);
-      customers[1]['Contract'] = 'Two weeks';
-      customers[2]['tenure'] = null;
-      const scores = await model.score(model.builder.fromRecords(customers, (row, column) => `${row}.${column}`));
-      const feeds: Record<string, Tensor> = {};
-      for (const name of schema.numeric)
-        feeds[name] = new Tensor(
-          'float32',
-          Float32Array.from(customers, (customer) => (customer[name] === null ? Number.NaN : Number(customer[name]))),
-          [customers.length],
-        );
-      for (const name of schema.categorical)
-        feeds[name] = new Tensor(
-          'string',
-          customers.map((customer) => String(customer[name] ?? '')),
-          [customers.length],
-        );
-      const expected = (await original.run(feeds))['probability'].data as Float32Array;
-      expect(Array.from(scores.probabilities)).toEqual(Array.from(expected));
+      await expectScoresOfPlainSession(model);
     } finally {
       model.dispose();
-      await original.release();
     }
   });
+
+  it('refuses a packed copy that feeds one column to another input, for a version warmed on one all-missing row', async () => {
+    const schema = defaultChurnSchema();
+    const version = await registerVersionWithoutInputExample(client, MODEL, 4);
+    const model = await loadWithPackedFault(version, 'swap');
+    try {
+      // The integer-coded copy passed; the broken packed one did not, and was not served.
+      expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
+      expect(model.info.packedInputs).toEqual([]);
+      expect(model.contract.packedInputs).toBeUndefined();
+      await expectScoresOfPlainSession(model);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('serves the integer-coded copy when making the packed one fails with an unexpected error', async () => {
+    const schema = defaultChurnSchema();
+    const model = await loadWithPackedFault(await registerTrainedVersion(client, MODEL, 5), 'throw');
+    try {
+      expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
+      expect(model.info.packedInputs).toEqual([]);
+      await expectScoresOfPlainSession(model);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  /** Loads `version` with the packed copy broken as `fault` says. */
+  async function loadWithPackedFault(version: ModelVersion, fault: typeof mockPackedFault): Promise<LoadedModel> {
+    mockPackedFault = fault;
+    try {
+      return await loadModelVersion(version, 'production', { client, cache: new ModelCache(client, root, 5) });
+    } finally {
+      mockPackedFault = undefined;
+    }
+  }
 });
+
+/** Telco customers (one with an unknown category, one with a missing number) score bit for bit as on a plain session of the version's model.onnx. */
+async function expectScoresOfPlainSession(model: LoadedModel): Promise<void> {
+  const schema = defaultChurnSchema();
+  const original = await InferenceSession.create(await readFile(join(model.info.localDir, 'model.onnx')));
+  try {
+    const customers = await telcoCustomers(300);
+    customers[1]['Contract'] = 'Two weeks';
+    customers[2]['tenure'] = null;
+    const scores = await model.score(model.builder.fromRecords(customers, (row, column) => `${row}.${column}`));
+    const feeds: Record<string, Tensor> = {};
+    for (const name of schema.numeric)
+      feeds[name] = new Tensor(
+        'float32',
+        Float32Array.from(customers, (customer) => (customer[name] === null ? Number.NaN : Number(customer[name]))),
+        [customers.length],
+      );
+    for (const name of schema.categorical)
+      feeds[name] = new Tensor(
+        'string',
+        customers.map((customer) => String(customer[name] ?? '')),
+        [customers.length],
+      );
+    const expected = (await original.run(feeds))['probability'].data as Float32Array;
+    expect(Array.from(scores.probabilities)).toEqual(Array.from(expected));
+  } finally {
+    await original.release();
+  }
+}

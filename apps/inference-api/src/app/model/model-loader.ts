@@ -3,7 +3,7 @@
  * download (cached) → MLmodel → onnxruntime session → contract check → warm-up with the input
  * example → the integer-coded serving copy (integer-coded-categories.ts) in its place when the model
  * allows one, then the packed copy of what is served (packed-inputs.ts), each only when it answers
- * the warm-up rows exactly as the original. Each step fails with a
+ * the warm-up rows and a probe exactly as the original (serving-copy-check.ts). Each step fails with a
  * `ModelLoadError` naming its stage; nothing half-loaded escapes.
  */
 import { readFile } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { checkModelContract, type ModelContract } from './model-contract';
 import { InputError, ModelLoadError, ModelOutputError } from './model-errors';
 import { oneHotCategoriesByInput, OnnxDecodeError } from './onnx-categories';
 import { packedInputs, type PackedInputsModel } from './packed-inputs';
+import { probeRecords, sameProbeScores, sameScores, scoreProbe, type ProbeScores } from './serving-copy-check';
 import { packedInputPlans } from './session-feeds';
 import { SESSION_OPTIONS } from './session-options';
 
@@ -87,16 +88,11 @@ export async function loadModelVersion(
     };
     const original = new LoadedModel(ref, info, contract, session);
     const example = await step('warmup', where, () => readExample(cached.modelDir, mlmodel));
-    const originalScores = await step('warmup', where, async () =>
+    const exampleScores = await step('warmup', where, async () =>
       warmUp(original, exampleBatch(original.builder, contract, example)),
     );
     const coded = await step('session', where, async () => decodeOrRefuse(() => integerCodedCategories(onnxBytes)));
-    const codedCopy = coded && (await swapInCopy(original, integerCodedCopy(original, coded), example, originalScores));
-    const served = codedCopy ?? { model: original, onnxBytes };
-    const packed = packedInputsOrNone(served.onnxBytes);
-    const packedCopy = packed && packedInputsCopy(served.model, packed);
-    const model =
-      (packedCopy && (await swapInCopy(served.model, packedCopy, example, originalScores)))?.model ?? served.model;
+    const model = await withServingCopies(original, onnxBytes, coded, { example, exampleScores });
     model.info.loadedAt = new Date();
     model.info.loadMs = performance.now() - started;
     return model;
@@ -140,8 +136,9 @@ function integerCodedCopy(original: LoadedModel, coded: IntegerCodedModel): Serv
   };
 }
 
-/** The packed copy of the version served so far (packed-inputs.ts); `undefined` when its groups do not fit the columns. */
-function packedInputsCopy(current: LoadedModel, packed: PackedInputsModel): ServingCopy | undefined {
+/** The packed copy of the version served so far (packed-inputs.ts); `undefined` when there is none or its groups do not fit the columns. */
+function packedInputsCopy(current: LoadedModel, packed: PackedInputsModel | undefined): ServingCopy | undefined {
+  if (packed === undefined) return undefined;
   const plans = packedInputPlans(current.contract.columns, packed.groups);
   if (plans === undefined) return undefined;
   return {
@@ -154,57 +151,77 @@ function packedInputsCopy(current: LoadedModel, packed: PackedInputsModel): Serv
   };
 }
 
+/** What the original answered, which every serving copy must answer alike (serving-copy-check.ts). */
+interface CopyCheck {
+  example: ExampleRows;
+  exampleScores: Scores;
+  probe: Record<string, unknown>[];
+  probeScores: ProbeScores;
+}
+
 /**
- * A serving copy in place of the version served so far, when it answers the warm-up rows exactly as
- * the original did (same labels, bit-identical probabilities); otherwise `undefined`, and the version
- * served so far, always a correct server, only a slower one, goes on.
+ * The version as it will be served: the integer-coded copy in place of the original when there is one,
+ * then the packed copy of that, each only when it passes the check. Never throws for a copy: the
+ * original, which passed its own warm-up, is a correct server, only a slower one. The model returned
+ * owns the only session left open.
+ */
+async function withServingCopies(
+  original: LoadedModel,
+  onnxBytes: Uint8Array,
+  coded: IntegerCodedModel | undefined,
+  warmedUp: Pick<CopyCheck, 'example' | 'exampleScores'>,
+): Promise<LoadedModel> {
+  const probe = probeRecords(original.contract.columns);
+  let probeScores: ProbeScores;
+  try {
+    probeScores = await scoreProbe(original, probe);
+  } catch {
+    // The original cannot score the probe (say, NaN for values it never saw): no copy can be checked.
+    return original;
+  }
+  const check: CopyCheck = { ...warmedUp, probe, probeScores };
+  const served = (coded && (await swapInCopy(original, () => integerCodedCopy(original, coded), check))) ?? {
+    model: original,
+    onnxBytes,
+  };
+  const packed = await swapInCopy(
+    served.model,
+    () => packedInputsCopy(served.model, packedInputs(served.onnxBytes)),
+    check,
+  );
+  return (packed ?? served).model;
+}
+
+/**
+ * A serving copy in place of the version served so far, when it answers the warm-up rows and the
+ * probe exactly as the original did (same labels, bit-identical probabilities); then the version
+ * served so far is disposed. Otherwise `undefined`, and the version served so far goes on: any
+ * failure to make, open or run the copy counts as "no copy", and its session is released.
  */
 async function swapInCopy(
   current: LoadedModel,
-  copy: ServingCopy,
-  example: ExampleRows,
-  expected: Scores,
+  makeCopy: () => ServingCopy | undefined,
+  check: CopyCheck,
 ): Promise<{ model: LoadedModel; onnxBytes: Uint8Array } | undefined> {
-  let session: InferenceSession;
+  let session: InferenceSession | undefined;
+  let candidate: LoadedModel | undefined;
   try {
+    const copy = makeCopy();
+    if (copy === undefined) return undefined;
     session = await openSession(copy.onnxBytes);
-  } catch {
-    return undefined;
-  }
-  const candidate = new LoadedModel(current.ref, copy.info, copy.contract, session);
-  try {
-    const scores = await warmUp(candidate, exampleBatch(candidate.builder, copy.contract, example));
-    if (sameScores(scores, expected)) {
+    candidate = new LoadedModel(current.ref, copy.info, copy.contract, session);
+    const exampleScores = await warmUp(candidate, exampleBatch(candidate.builder, copy.contract, check.example));
+    const probeScores = await scoreProbe(candidate, check.probe);
+    if (sameScores(exampleScores, check.exampleScores) && sameProbeScores(probeScores, check.probeScores)) {
       current.dispose();
       return { model: candidate, onnxBytes: copy.onnxBytes };
     }
   } catch {
-    // The version served so far keeps serving: it passed its own warm-up.
+    // No copy: the version served so far keeps serving.
   }
-  candidate.dispose();
+  if (candidate) candidate.dispose();
+  else await session?.release().catch(() => undefined);
   return undefined;
-}
-
-/** The packed copy's rewrite, or `undefined` when it cannot read the bytes (the version served so far goes on). */
-function packedInputsOrNone(onnxBytes: Uint8Array): PackedInputsModel | undefined {
-  try {
-    return packedInputs(onnxBytes);
-  } catch (error) {
-    if (error instanceof OnnxDecodeError) return undefined;
-    throw error;
-  }
-}
-
-function sameScores(actual: Scores, expected: Scores): boolean {
-  if (actual.probabilities.length !== expected.probabilities.length) return false;
-  for (let row = 0; row < actual.probabilities.length; row++) {
-    if (
-      actual.labels[row] !== expected.labels[row] ||
-      !Object.is(actual.probabilities[row], expected.probabilities[row])
-    )
-      return false;
-  }
-  return true;
 }
 
 async function step<T>(stage: ModelLoadError['stage'], where: string, work: () => Promise<T>): Promise<T> {
