@@ -123,6 +123,25 @@ async function quietLogCounters(url: string): Promise<LogCounters> {
   return previous;
 }
 
+/**
+ * Stops the run unless every model reference runs the graph inference-api serves (the same inputs as
+ * codes and packed, by `/model`'s serving_copy): the app swaps a copy in only once it scores as the
+ * original, and a reference on another graph would measure something else.
+ */
+async function requireSameServingCopy(apiInternalUrl: string, referenceUrls: readonly string[]): Promise<void> {
+  const read = async (url: string): Promise<unknown> => {
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+    return response.json();
+  };
+  const app = JSON.stringify(((await read(`${apiInternalUrl}/model`)) as { serving_copy: unknown }).serving_copy);
+  for (const url of referenceUrls) {
+    const reference = JSON.stringify(await read(`${url}/serving-copy`));
+    if (reference !== app)
+      throw new Error(`the reference at ${url} runs another graph than inference-api: ${reference} against ${app}`);
+  }
+}
+
 export async function run(context: BenchContext): Promise<SuiteOutcome> {
   const settings = context.quick ? SETTINGS.quick : SETTINGS.full;
   const { warmupMs, durationMs, rounds: ROUNDS } = settings;
@@ -234,6 +253,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const served = [referenceModelDir, MODEL_NAME, ALIAS, first];
     const grouped = await startReference('grouped', ...served);
     const perRequest = await startReference('per-request', ...served);
+    await requireSameServingCopy(api.internalUrl, [grouped.url, perRequest.url]);
     const pythonPort = await freePort();
     const tunedPython = await startServer({
       name: 'python-fastapi',

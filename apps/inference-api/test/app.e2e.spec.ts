@@ -1,5 +1,6 @@
 import { createServer, request } from 'node:http';
 
+import { defaultChurnSchema } from '@churn/churn-pipeline';
 import type { ModelVersion } from '@churn/mlflow-client';
 
 import { ScoringFastPath } from '../src/app/bootstrap/scoring-fast-path';
@@ -452,6 +453,10 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     });
     expect(model['metrics']).toEqual(expect.objectContaining({ f1: expect.any(Number), roc_auc: expect.any(Number) }));
     expect(model['outputs']).toEqual({ probability: 'probability', probability_width: 1, label: 'label' });
+    const schema = defaultChurnSchema();
+    const servingCopy = model['serving_copy'] as { integer_coded_inputs: string[]; packed_inputs: string[] };
+    expect([...servingCopy.integer_coded_inputs].sort()).toEqual([...schema.categorical].sort());
+    expect(servingCopy.packed_inputs).toEqual([...schema.numeric, ...schema.categorical]);
   });
 
   it('GET /metrics exposes request, swap, failure and loaded-version metrics', async () => {

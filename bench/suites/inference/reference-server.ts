@@ -1,7 +1,9 @@
 /**
  * The Node references of the inference benchmark, one bare `http` server in three modes:
  * `node --require bench/support/register-typescript.cjs reference-server.ts <mode> <port> <arg> [<name> <alias> <version>]`.
- * `GET` answers 200 (readiness); `POST` reads the whole body and `JSON.parse`s it, then
+ * `GET /serving-copy` answers, in the model modes, the inputs the graph it runs takes as codes and
+ * packed, as inference-api's `/model` says of its own (serving_copy), so the benchmark can check both run the
+ * same graph; any other `GET` answers 200 (readiness). `POST` reads the whole body and `JSON.parse`s it, then
  *
  *   floor        answers the constant JSON in file <arg> (inference-api's own answer to the benchmark's
  *                body, so the same size): no model, the most any Node server can do with this traffic;
@@ -73,12 +75,18 @@ interface ServedVersion {
   version: string;
 }
 
-/** The model modes: one customer object in, its answer out (see the top of this file). */
+/** The graph a model mode runs, in the terms of inference-api's `/model` (serving_copy). */
+interface ServingCopy {
+  integer_coded_inputs: string[];
+  packed_inputs: string[];
+}
+
+/** The model modes: one customer object in, its answer out (see the top of this file), and the graph it runs. */
 async function modelScorer(
   modelDir: string,
   served: ServedVersion,
   grouped: boolean,
-): Promise<(customer: Record<string, unknown>) => Promise<Answer>> {
+): Promise<{ answer: (customer: Record<string, unknown>) => Promise<Answer>; servingCopy: ServingCopy }> {
   // The graph inference-api serves: its integer-coded copy when the model has one (text inputs fed as
   // codes), with its column inputs packed into one tensor per type when they can be (packed-inputs.ts).
   const original = readFileSync(join(modelDir, 'model.onnx'));
@@ -141,7 +149,11 @@ async function modelScorer(
   const score = grouped ? (batch: FeatureBatch) => coalescer.score(batch) : (batch: FeatureBatch) => run([batch]);
 
   const model = { name: served.name, alias: served.alias, version: served.version };
-  return async (customer) => {
+  const servingCopy: ServingCopy = {
+    integer_coded_inputs: [...(coded?.codesByInput.keys() ?? [])],
+    packed_inputs: plans ? (packed?.groups ?? []).flatMap((group) => group.members.map((member) => member.name)) : [],
+  };
+  const answer = async (customer: Record<string, unknown>): Promise<Answer> => {
     const scores = await score(batchOf(customer));
     const requestId = timeOrderedUuid();
     return {
@@ -161,11 +173,13 @@ async function modelScorer(
       },
     };
   };
+  return { answer, servingCopy };
 }
 
 async function main(): Promise<void> {
   const [mode, portText, argument, name, alias, version] = process.argv.slice(2) as [ReferenceMode, ...string[]];
   let answer: (customer: Record<string, unknown>) => Promise<Answer>;
+  let servingCopy: ServingCopy | undefined;
   let contentType: string;
   if (mode === 'floor') {
     const constant = { body: readFileSync(argument, 'utf8'), headers: {} };
@@ -173,7 +187,7 @@ async function main(): Promise<void> {
     contentType = 'application/json';
   } else if (mode === 'per-request' || mode === 'grouped') {
     if (version === undefined) throw new Error(`${mode} needs <model dir> <name> <alias> <version>`);
-    answer = await modelScorer(argument, { name, alias, version }, mode === 'grouped');
+    ({ answer, servingCopy } = await modelScorer(argument, { name, alias, version }, mode === 'grouped'));
     contentType = 'application/json; charset=utf-8';
   } else {
     throw new Error(`unknown mode ${String(mode)}: expected floor, per-request or grouped`);
@@ -181,7 +195,9 @@ async function main(): Promise<void> {
 
   const server = createServer((request, response) => {
     if (request.method !== 'POST') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      if (request.url === '/serving-copy' && servingCopy)
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(servingCopy));
+      else response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
     const chunks: Buffer[] = [];

@@ -123,6 +123,19 @@ export class ModelInfoResponse {
   })
   outputs!: { probability: string; probability_width: number; label: string | null };
 
+  @ApiProperty({
+    type: 'object',
+    properties: {
+      integer_coded_inputs: { type: 'array', items: { type: 'string' } },
+      packed_inputs: { type: 'array', items: { type: 'string' } },
+    },
+    required: ['integer_coded_inputs', 'packed_inputs'],
+    example: { integer_coded_inputs: ['Contract'], packed_inputs: ['tenure', 'MonthlyCharges', 'Contract'] },
+    description:
+      'The graph actually run, a copy of model.onnx checked to score exactly as it: the categorical inputs it takes as integer codes, and the inputs it takes packed into one tensor per element type (both empty when model.onnx itself is run).',
+  })
+  serving_copy!: { integer_coded_inputs: string[]; packed_inputs: string[] };
+
   @ApiProperty({ description: 'Whether train_stats.json (drift reference) came with the version.' })
   has_train_stats!: boolean;
 
