@@ -13,7 +13,7 @@ import {
   type PredictionStore,
 } from './index';
 import type { PredictionLogEntry } from './prediction-log-entry';
-import { POST_INTERVAL_MS, WorkerThreadSink } from './prediction-log-sink';
+import { CLOSE_TIMEOUT_MS, POST_INTERVAL_MS, RESTART_DELAY_MS, WorkerThreadSink } from './prediction-log-sink';
 
 // The prediction log's writer against a real SQLite file when things go wrong: rows the store
 // refuses between good ones, a file locked by another connection, a full queue, and a writer thread
@@ -335,6 +335,121 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
       expect(await storedIds(store)).toEqual(['after/0', 'after/1', 'before/0', 'before/1', 'before/2']);
     } finally {
       await sink.close();
+      await store.close();
+    }
+  }, 120_000);
+  /** The sink's private state the cases below watch. */
+  const internals = (sink: WorkerThreadSink) =>
+    sink as unknown as { worker: Worker; remote: PredictionLogWriterStats; alive: boolean };
+
+  /** Polls with setImmediate and the real clock, so that it also works while setTimeout is faked. */
+  async function waitFor(check: () => boolean, what: string, sink: WorkerThreadSink): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(sink.stats)}`);
+      await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    }
+  }
+
+  it('starts no thread once closed while waiting to start the next one; what waited is counted dropped (closed)', async () => {
+    const errors: string[] = [];
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      {
+        storeUrl: `sqlite:${join(dir, 'predictions.db')}`,
+        queueCapacity: 10_000,
+        batchSize: 100,
+        flushIntervalMs: 60_000,
+        jsonl: undefined,
+      },
+      (message) => errors.push(message),
+    );
+    const dying = internals(sink).worker;
+    try {
+      sink.enqueue(entry('before', 2));
+      await sink.flush();
+      await dying.terminate();
+      await waitFor(() => !internals(sink).alive, 'the exit to be seen', sink);
+      sink.enqueue(entry('waiting', 3));
+      await sink.close();
+      expect(sink.stats).toMatchObject({ received: 5, written: 2, dropped: 3, queued: 0 });
+      expect(sink.stats.droppedBy).toMatchObject({ closed: 3, writer_exit: 0 });
+      expectBalanced(sink.stats);
+      // Past the restart delay, the dead thread is still the last one: none was started after close.
+      await new Promise((resolveLater) => setTimeout(resolveLater, RESTART_DELAY_MS + 500));
+      expect(internals(sink).worker).toBe(dying);
+    } finally {
+      await internals(sink).worker.terminate();
+    }
+  }, 120_000);
+
+  it('counts what the thread held as dropped (closed) when it has to be stopped while closing', async () => {
+    const path = join(dir, 'predictions.db');
+    const errors: string[] = [];
+    // Only setTimeout is faked: the close timeout fires when told to.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      { storeUrl: `sqlite:${path}`, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
+      (message) => errors.push(message),
+    );
+    let locker: Database.Database | undefined;
+    try {
+      sink.enqueue(entry('before', 1));
+      await sink.flush();
+      expect(sink.stats).toMatchObject({ written: 1 });
+      // Rows the thread takes and holds (the batch is not full, its timer long)...
+      sink.enqueue(entry('held', 4));
+      await new Promise((resolveTurn) => setImmediate(resolveTurn));
+      jest.advanceTimersByTime(POST_INTERVAL_MS);
+      await waitFor(() => internals(sink).remote.queued === 4, 'the thread to take the rows', sink);
+      // ...cannot be written while another connection locks the file, so the close times out.
+      locker = new Database(path);
+      locker.exec('BEGIN EXCLUSIVE');
+      const closing = sink.close();
+      jest.advanceTimersByTime(CLOSE_TIMEOUT_MS);
+      await closing;
+      expect(sink.stats).toMatchObject({ received: 5, written: 1, dropped: 4, queued: 0 });
+      expect(sink.stats.droppedBy).toMatchObject({ closed: 4, writer_exit: 0 });
+      expectBalanced(sink.stats);
+      expect(errors).toContainEqual(expect.stringMatching(/stopped while closing; 4 row\(s\) it held are dropped/));
+    } finally {
+      jest.useRealTimers();
+      locker?.exec('ROLLBACK');
+      locker?.close();
+      await internals(sink).worker.terminate();
+    }
+  }, 120_000);
+
+  it('counts rows it could not hand to the thread as dropped (writer_exit), and goes on', async () => {
+    const url = `sqlite:${join(dir, 'predictions.db')}`;
+    const errors: string[] = [];
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      { storeUrl: url, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
+      (message) => errors.push(message),
+    );
+    try {
+      jest.spyOn(internals(sink).worker, 'postMessage').mockImplementationOnce(() => {
+        throw new Error('the port is closed');
+      });
+      sink.enqueue(entry('unsent', 3));
+      await sink.flush();
+      expect(sink.stats).toMatchObject({ received: 3, written: 0, dropped: 3, queued: 0 });
+      expect(sink.stats.droppedBy).toMatchObject({ writer_exit: 3 });
+      expect(errors).toEqual([expect.stringMatching(/could not hand a message .*the port is closed/)]);
+      sink.enqueue(entry('sent', 2));
+      await sink.flush();
+      expect(sink.stats).toMatchObject({ received: 5, written: 2, dropped: 3, queued: 0 });
+      expectBalanced(sink.stats);
+    } finally {
+      await sink.close();
+    }
+    const store = openPredictionStore(url);
+    try {
+      await store.init();
+      expect(await storedIds(store)).toEqual(['sent/0', 'sent/1']);
+    } finally {
       await store.close();
     }
   }, 120_000);

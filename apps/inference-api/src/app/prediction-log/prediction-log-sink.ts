@@ -84,11 +84,11 @@ export class InThreadSink implements PredictionLogSink {
 }
 
 /** How long shutdown waits for the writer thread's last flush before giving up on it. */
-const CLOSE_TIMEOUT_MS = 30_000;
+export const CLOSE_TIMEOUT_MS = 30_000;
 /** How long bundled entries wait for others before they are posted to the writer thread (see WorkerThreadSink). */
 export const POST_INTERVAL_MS = 10;
 /** Pause before a writer thread that died is started again. */
-const RESTART_DELAY_MS = 1000;
+export const RESTART_DELAY_MS = 1000;
 
 /** Counts of the sink's own and of its threads', added up. */
 function sumStats(...parts: PredictionLogWriterStats[]): PredictionLogWriterStats {
@@ -205,7 +205,9 @@ export class WorkerThreadSink implements PredictionLogSink {
     const id = this.nextFlushId++;
     return new Promise((resolve) => {
       this.flushWaiters.set(id, resolve);
-      this.post({ type: 'flush', id });
+      if (this.post({ type: 'flush', id })) return;
+      this.flushWaiters.delete(id);
+      resolve();
     });
   }
 
@@ -248,21 +250,29 @@ export class WorkerThreadSink implements PredictionLogSink {
     });
     this.worker.on('error', (error) => this.onError(`the prediction log's writer thread failed: ${error.message}`));
     this.worker.on('exit', (code) => {
-      if (this.closing) return;
       // What it held (by its last report) and what it had not taken yet is lost with it: dropped,
-      // reason writer_exit. Rows it wrote after that report are in the store but counted dropped.
+      // reason writer_exit, or closed when it was stopped while closing (a thread that closes
+      // cleanly reports nothing held first). Rows it wrote after that report are in the store but
+      // counted dropped.
       const lost = this.remote.queued + this.inFlightRows;
-      this.onError(
-        `the prediction log's writer thread exited with code ${code}; ${lost} row(s) it held are dropped; starting a new one`,
-      );
       this.earlierThreads = sumStats(this.earlierThreads, { ...this.remote, queued: 0 });
       this.remote = emptyWriterStats();
-      this.droppedHere.writer_exit += lost;
+      this.droppedHere[this.closing ? 'closed' : 'writer_exit'] += lost;
       this.inFlightRows = 0;
       this.alive = false;
       for (const resolve of this.flushWaiters.values()) resolve();
       this.flushWaiters.clear();
+      if (this.closing) {
+        if (lost > 0)
+          this.onError(`the prediction log's writer thread stopped while closing; ${lost} row(s) it held are dropped`);
+        return;
+      }
+      this.onError(
+        `the prediction log's writer thread exited with code ${code}; ${lost} row(s) it held are dropped; starting a new one`,
+      );
       setTimeout(() => {
+        // Closed meanwhile: close() has counted what waited here, and no thread may outlive it.
+        if (this.closing) return;
         this.start();
         this.send();
       }, RESTART_DELAY_MS).unref();
@@ -283,17 +293,22 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.bundlePending();
     if (this.held.length === 0 || !this.alive) return;
     const bundles = this.held;
-    this.inFlightRows += this.heldRows;
+    const rows = this.heldRows;
     this.held = [];
     this.heldRows = 0;
-    this.post({ type: 'entries', bundles });
+    if (this.post({ type: 'entries', bundles })) this.inFlightRows += rows;
+    // Not handed over, so never to be taken: dropped, like rows a thread held when it exited.
+    else this.droppedHere.writer_exit += rows;
   }
 
-  private post(message: ToWriterThread): void {
+  /** Posts `message`; false (reported) when the thread cannot be given it. */
+  private post(message: ToWriterThread): boolean {
     try {
       this.worker.postMessage(message);
+      return true;
     } catch (error) {
-      this.onError(`could not hand rows to the prediction log's writer thread: ${(error as Error).message}`);
+      this.onError(`could not hand a message to the prediction log's writer thread: ${(error as Error).message}`);
+      return false;
     }
   }
 }
