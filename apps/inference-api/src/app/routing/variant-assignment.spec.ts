@@ -9,6 +9,19 @@ describe('assignmentBucket', () => {
     expect(assignmentBucket('exp-1', 'u-17')).toBe(parseInt(digest.slice(0, 8), 16) % 10_000);
   });
 
+  it('hashes the UTF-8 bytes of non-ASCII salts and user ids, as another language would', () => {
+    for (const [salt, user] of [
+      ['exp-1', 'ünïcødé'],
+      ['expérience', '用户-17'],
+      ['exp-1', '👤 17'],
+    ]) {
+      const digest = createHash('sha256')
+        .update(Buffer.from(`${salt}:${user}`, 'utf8'))
+        .digest('hex');
+      expect(assignmentBucket(salt, user)).toBe(parseInt(digest.slice(0, 8), 16) % 10_000);
+    }
+  });
+
   it('gives a user the same bucket on every call and a different split under another salt', () => {
     const users = Array.from({ length: 1000 }, (_, index) => `user-${index}`);
     const first = users.map((user) => assignmentBucket('salt-a', user));
