@@ -36,7 +36,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       `of one Node process per row written, ${measured.rows.toLocaleString('en')} rows per measurement. ` +
       `"Writer path": what inference-api's writer thread does with the messages it receives: the bundle copied in ` +
       '(v8.deserialize of the structured-clone bytes v8.serialize made beforehand: postMessage uses the same format), then ' +
-      "prediction-log-thread.ts's loop (unbundleEntries, recordsOf, PredictionLogWriter.enqueue), the writer and the SQLite store on its " +
+      "prediction-log-thread.ts's loop (bundleRecords, PredictionLogWriter.enqueue), the writer and the SQLite store on its " +
       `default settings (batches of ${measured.batchRows}, a fresh file in WAL mode): validation, the insert, the per-minute rollups, the ` +
       "commit. Not in it: the thread's small replies to the main thread (rows taken, counters every 250 ms). Its input is " +
       `${measured.rows.toLocaleString('en')} single-customer entries (Telco customers through the app's FeatureBatchBuilder, categories as ` +

@@ -18,8 +18,7 @@ import { openPredictionStore, PredictionLogWriter } from '../../../apps/inferenc
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import {
   bundleEntries,
-  recordsOf,
-  unbundleEntries,
+  bundleRecords,
   type PredictionLogBundle,
   type PredictionLogEntry,
 } from '../../../apps/inference-api/src/app/prediction-log/prediction-log-entry';
@@ -128,7 +127,7 @@ async function writerPath(sent: readonly Buffer[], file: string): Promise<number
   const before = cpuMicros();
   for (const message of sent) {
     const bundle = deserialize(message) as PredictionLogBundle;
-    for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
+    for (const records of bundleRecords(bundle)) writer.enqueue(records);
     queued += bundle.rowCounts.reduce((sum, count) => sum + count, 0);
     if (queued >= BATCH_ROWS) {
       await writer.flush();
@@ -169,8 +168,8 @@ async function rawInserts(sent: readonly Buffer[], file: string): Promise<number
     'replica',
   ];
   const values = sent.flatMap((message) =>
-    unbundleEntries(deserialize(message) as PredictionLogBundle).flatMap((entry) =>
-      recordsOf(entry).map((r) => [
+    bundleRecords(deserialize(message) as PredictionLogBundle).flatMap((records) =>
+      records.map((r) => [
         r.requestId,
         r.row,
         r.receivedAt,

@@ -1,4 +1,4 @@
-import { bundleEntries, entryRows, recordsOf, unbundleEntries, type PredictionLogEntry } from './prediction-log-entry';
+import { bundleEntries, bundleRecords, entryRows, recordsOf, type PredictionLogEntry } from './prediction-log-entry';
 
 const ENTRY: PredictionLogEntry = {
   requestId: 'r-1',
@@ -57,7 +57,7 @@ describe('recordsOf', () => {
   });
 });
 
-describe('bundleEntries / unbundleEntries', () => {
+describe('bundleEntries / bundleRecords', () => {
   const otherColumns = ['tenure', 'PaymentMethod'];
   const second: PredictionLogEntry = {
     ...ENTRY,
@@ -81,9 +81,9 @@ describe('bundleEntries / unbundleEntries', () => {
   it('gives back, after a structured clone, entries whose records equal the originals, bundled per column list in order', () => {
     const bundles = bundleEntries([ENTRY, second, thirdOtherVersion]);
     expect(bundles.map((bundle) => Array.from(bundle.rowCounts))).toEqual([[2, 1], [1]]);
-    const received = structuredClone(bundles).flatMap(unbundleEntries);
-    expect(received.map(recordsOf)).toEqual([ENTRY, second, thirdOtherVersion].map(recordsOf));
-    expect(received.map(entryRows)).toEqual([2, 1, 1]);
+    const received = structuredClone(bundles).flatMap(bundleRecords);
+    expect(received).toEqual([ENTRY, second, thirdOtherVersion].map(recordsOf));
+    expect(received.map((records) => records.length)).toEqual([2, 1, 1]);
   });
 
   it('joins the rows column by column, numbers as float64', () => {
@@ -129,8 +129,7 @@ describe('bundles of versions fed category codes', () => {
       expect(Array.from(bundles[0].codes)).toEqual(entries === small ? [1, -1, -1] : [2, -1, -1, 0]);
       expect(bundles[0].otherTexts).toEqual(entries === small ? ['Weekly'] : ['Fortnightly']);
       expect(bundles[0].otherCells).toEqual(entries === small ? [0, 1] : [0, 2]);
-      const received = structuredClone(bundles).flatMap(unbundleEntries);
-      expect(received.map(recordsOf)).toEqual(entries.map(recordsOf));
+      expect(structuredClone(bundles).flatMap(bundleRecords)).toEqual(entries.map(recordsOf));
     }
   });
 
@@ -177,15 +176,15 @@ describe('bundle packing', () => {
     ];
     const [bundle] = bundleEntries(entries);
     expect([...bundle.names].sort()).toEqual(['3', 'champion', 'churn_model', 'production']);
-    const received = unbundleEntries(structuredClone(bundle));
-    expect(received.map(recordsOf)).toEqual(entries.map(recordsOf));
-    expect(received.map((entry) => [entry.requestId, entry.userId, entry.trafficShare])).toEqual([
+    const received = bundleRecords(structuredClone(bundle));
+    expect(received).toEqual(entries.map(recordsOf));
+    expect(received.map(([record]) => [record.requestId, record.userId, record.trafficShare])).toEqual([
       ['a\nb\u0000c', '', 0.25],
       ['r-1', null, null],
       ['ré-🙂', 'ü', 0.25],
       ['r-3', 'u-3', 0],
     ]);
-    expect(received.map((entry) => entry.shadow)).toEqual([null, null, entries[2].shadow, null]);
+    expect(received.map(([record]) => record.shadow)).toEqual([null, null, entries[2].shadow?.[0], null]);
   });
 
   it('sends no shadow list when no entry was shadowed', () => {
@@ -203,7 +202,7 @@ describe('bundle packing', () => {
     expect(objectsIn(many)).toBe(objectsIn(one));
     // The unknown 'Cable' of every request crosses as text: two numbers and a string each, in two arrays.
     expect(many[0].otherTexts).toHaveLength(32);
-    expect(unbundleEntries(structuredClone(many[0])).map(recordsOf)).toEqual(
+    expect(bundleRecords(structuredClone(many[0]))).toEqual(
       Array.from({ length: 32 }, (_, index) => recordsOf(request(index))),
     );
   });
@@ -223,9 +222,7 @@ describe('bundle packing', () => {
     ]);
     expect(bundles).toHaveLength(2);
     expect(
-      bundles
-        .flatMap((bundle) => unbundleEntries(structuredClone(bundle)))
-        .map((entry) => recordsOf(entry)[0].features.Contract),
+      bundles.flatMap((bundle) => bundleRecords(structuredClone(bundle))).map(([record]) => record.features.Contract),
     ).toEqual(['One year', 'One year']);
   });
 });

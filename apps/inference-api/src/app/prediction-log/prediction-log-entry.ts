@@ -66,18 +66,9 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
   const rows = entryRows(entry);
   const records: PredictionRecord[] = new Array(rows);
   for (let row = 0; row < rows; row++) {
-    const features: Record<string, number | string | null> = {};
-    for (let index = 0; index < entry.columnNames.length; index++) {
-      const value = entry.columns[index][row];
-      features[entry.columnNames[index]] =
-        typeof value === 'number'
-          ? Number.isFinite(value)
-            ? value
-            : null
-          : value === '' || value === undefined
-            ? null
-            : value;
-    }
+    const features: PredictionRecord['features'] = {};
+    for (let index = 0; index < entry.columnNames.length; index++)
+      features[entry.columnNames[index]] = loggedValue(entry.columns[index][row]);
     records[row] = {
       requestId: entry.requestId,
       row,
@@ -97,6 +88,12 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
     };
   }
   return records;
+}
+
+/** A feature as the log keeps it: NaN, ±Infinity, '' and absent cells are missing (null). */
+function loggedValue(value: number | string | undefined): number | string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  return value === '' || value === undefined ? null : value;
 }
 
 /**
@@ -299,29 +296,33 @@ function parsedLayout(layout: string): BundleLayout {
   return parsed;
 }
 
-/** The entries a bundle was made of, their arrays views into the bundle's. */
-export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry[] {
+/**
+ * The records of a bundle's entries, one list per entry in order: what {@link recordsOf} gives for
+ * each entry {@link bundleEntries} was given. Read straight from the bundle's joined arrays, with no
+ * entry or column view per request in between (the writer thread's per-row cost, PERFORMANCE.md).
+ */
+export function bundleRecords(bundle: PredictionLogBundle): PredictionRecord[][] {
   const { columnNames, codeTexts } = parsedLayout(bundle.layout);
   const rows = bundle.labels.length;
-  const count = bundle.rowCounts.length;
-  const decoded: string[][] = [];
-  const columns = bundle.columns.map((column, index): ColumnValues => {
-    if (column !== null) return column;
-    const ordinal = decoded.length;
-    const texts = codeTexts[index] as readonly string[];
-    const text = new Array<string>(rows);
-    for (let row = 0; row < rows; row++) {
-      const code = bundle.codes[ordinal * rows + row];
-      text[row] = code >= 0 ? texts[code] : '';
-    }
-    decoded.push(text);
-    return text;
-  });
+  const width = columnNames.length;
+  // Per column, where a coded column's codes start in `codes` (-1: the column is in `columns`).
+  const codesAt = new Int32Array(width).fill(-1);
+  let coded = 0;
+  for (let index = 0; index < width; index++) if (bundle.columns[index] === null) codesAt[index] = coded++ * rows;
+  // Texts without a code, by their cell's place in `codes`.
+  const otherTexts = new Map<number, string>();
   for (let other = 0; other < bundle.otherTexts.length; other++)
-    decoded[bundle.otherCells[2 * other]][bundle.otherCells[2 * other + 1]] = bundle.otherTexts[other];
+    otherTexts.set(bundle.otherCells[2 * other] * rows + bundle.otherCells[2 * other + 1], bundle.otherTexts[other]);
 
-  const entries: PredictionLogEntry[] = new Array(count);
-  let offset = 0;
+  const cell = (index: number, row: number): number | string | null => {
+    const at = codesAt[index];
+    if (at < 0) return loggedValue((bundle.columns[index] as ColumnValues)[row]);
+    const code = bundle.codes[at + row];
+    return loggedValue(code >= 0 ? (codeTexts[index] as readonly string[])[code] : otherTexts.get(at + row));
+  };
+
+  const count = bundle.rowCounts.length;
+  const entries: PredictionRecord[][] = new Array(count);
   let idAt = 0;
   const nextId = (length: number): string | null => {
     if (length < 0) return null;
@@ -329,29 +330,36 @@ export function unbundleEntries(bundle: PredictionLogBundle): PredictionLogEntry
     idAt += length;
     return id;
   };
-  for (let index = 0; index < count; index++) {
-    const end = offset + bundle.rowCounts[index];
+  for (let index = 0, offset = 0; index < count; index++) {
+    const requestId = nextId(bundle.idLengths[2 * index]) as string;
+    const userId = nextId(bundle.idLengths[2 * index + 1]);
     const share = bundle.numbers[3 * index + 2];
-    entries[index] = {
-      requestId: nextId(bundle.idLengths[2 * index]) as string,
-      receivedAt: bundle.numbers[3 * index],
-      userId: nextId(bundle.idLengths[2 * index + 1]),
-      variant: bundle.names[bundle.nameIndexes[4 * index]] as Variant,
-      trafficShare: Number.isNaN(share) ? null : share,
-      modelName: bundle.names[bundle.nameIndexes[4 * index + 1]],
-      alias: bundle.names[bundle.nameIndexes[4 * index + 2]],
-      version: bundle.names[bundle.nameIndexes[4 * index + 3]],
-      latencyMs: bundle.numbers[3 * index + 1],
-      replica: bundle.replica,
-      columnNames,
-      columns: columns.map((column) =>
-        Array.isArray(column) ? column.slice(offset, end) : column.subarray(offset, end),
-      ),
-      probabilities: bundle.probabilities.subarray(offset, end),
-      labels: bundle.labels.subarray(offset, end),
-      shadow: bundle.shadows?.[index] ?? null,
-    };
-    offset = end;
+    const shadow = bundle.shadows?.[index] ?? null;
+    const records: PredictionRecord[] = new Array(bundle.rowCounts[index]);
+    for (let row = 0; row < records.length; row++) {
+      const at = offset + row;
+      const features: PredictionRecord['features'] = {};
+      for (let column = 0; column < width; column++) features[columnNames[column]] = cell(column, at);
+      records[row] = {
+        requestId,
+        row,
+        receivedAt: bundle.numbers[3 * index],
+        userId,
+        variant: bundle.names[bundle.nameIndexes[4 * index]] as Variant,
+        modelName: bundle.names[bundle.nameIndexes[4 * index + 1]],
+        alias: bundle.names[bundle.nameIndexes[4 * index + 2]],
+        version: bundle.names[bundle.nameIndexes[4 * index + 3]],
+        features,
+        probability: bundle.probabilities[at],
+        prediction: bundle.labels[at] as 0 | 1,
+        latencyMs: bundle.numbers[3 * index + 1],
+        trafficShare: Number.isNaN(share) ? null : share,
+        shadow: shadow?.[row] ?? null,
+        replica: bundle.replica,
+      };
+    }
+    entries[index] = records;
+    offset += records.length;
   }
   return entries;
 }

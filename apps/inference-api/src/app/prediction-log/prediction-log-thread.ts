@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { openPredictionStore, PredictionLogWriter, RotatingJsonlFile, type PredictionStore } from './index';
-import { recordsOf, unbundleEntries } from './prediction-log-entry';
+import { bundleRecords } from './prediction-log-entry';
 import type { FromWriterThread, PredictionLogSettings, ToWriterThread } from './prediction-log-sink';
 import { yieldCpuToRequests } from './thread-priority';
 
@@ -81,7 +81,7 @@ export async function runPredictionLogThread(): Promise<void> {
     if (message.type === 'entries') {
       let rows = 0;
       for (const bundle of message.bundles) {
-        for (const entry of unbundleEntries(bundle)) writer.enqueue(recordsOf(entry));
+        for (const records of bundleRecords(bundle)) writer.enqueue(records);
         for (const count of bundle.rowCounts) rows += count;
       }
       send({ type: 'taken', rows, stats: writer.stats });
