@@ -454,9 +454,14 @@ describe(`inference-api endpoints (versions from the ${fixtureSource()})`, () =>
     expect(model['metrics']).toEqual(expect.objectContaining({ f1: expect.any(Number), roc_auc: expect.any(Number) }));
     expect(model['outputs']).toEqual({ probability: 'probability', probability_width: 1, label: 'label' });
     const schema = defaultChurnSchema();
-    const servingCopy = model['serving_copy'] as { integer_coded_inputs: string[]; packed_inputs: string[] };
+    const servingCopy = model['serving_copy'] as {
+      integer_coded_inputs: string[];
+      packed_inputs: string[];
+      notes: string[];
+    };
     expect([...servingCopy.integer_coded_inputs].sort()).toEqual([...schema.categorical].sort());
     expect(servingCopy.packed_inputs).toEqual([...schema.numeric, ...schema.categorical]);
+    expect(servingCopy.notes).toEqual([]);
   });
 
   it('GET /metrics exposes request, swap, failure and loaded-version metrics', async () => {

@@ -17,5 +17,6 @@ export function blankVersionInfo(): ModelVersionInfo {
     trainStatsNote: undefined,
     integerCodedInputs: [],
     packedInputs: [],
+    servingCopyNotes: [],
   };
 }

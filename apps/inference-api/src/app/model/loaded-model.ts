@@ -47,6 +47,8 @@ export interface ModelVersionInfo {
   integerCodedInputs: string[];
   /** Inputs the session takes packed into one tensor per element type (packed-inputs.ts). */
   packedInputs: string[];
+  /** Why a serving copy that was made is not the one run (it failed or scored differently), one note each. */
+  servingCopyNotes: string[];
 }
 
 /** Labels and positive-class probabilities of a scored batch, one entry per row. */
@@ -116,6 +118,28 @@ export class LoadedModel {
     const scores = await this.coalescer.score(batch);
     requireProbabilities(this.ref, scores, batch.rowCount);
     return scores;
+  }
+
+  /**
+   * `batches` scored in one session call, as the coalescer joins a turn's batches, but with no
+   * fallback to a call per batch when the joined call fails: what checks that joining works use
+   * (serving-copy-check.ts). Hold a lease while awaiting.
+   * @throws whatever the session throws; {ModelOutputError} as {@link score}
+   */
+  async scoreTogether(batches: readonly FeatureBatch[]): Promise<Scores[]> {
+    const scores = await this.runSession(batches);
+    requireProbabilities(
+      this.ref,
+      scores,
+      batches.reduce((rows, batch) => rows + batch.rowCount, 0),
+    );
+    let offset = 0;
+    return batches.map((batch) => {
+      const end = offset + batch.rowCount;
+      const part = { labels: scores.labels.slice(offset, end), probabilities: scores.probabilities.slice(offset, end) };
+      offset = end;
+      return part;
+    });
   }
 
   /** One session call over the rows of `batches`, in order: each input joined straight into its tensor. */

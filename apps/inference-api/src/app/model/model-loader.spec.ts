@@ -1,6 +1,7 @@
 // A trained Telco version loaded from the test run's real MLflow is served on its packed,
 // integer-coded copy, and scores customers bit for bit as a plain session of its model.onnx does;
-// a packed copy that feeds one column to another input is refused, even without an input example.
+// a packed copy that feeds one column to another input is refused, even without an input example,
+// and so is one whose joined calls fail; the version notes why each copy refused is not run.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,9 +26,10 @@ const MODEL = 'iapi_loader_model';
 
 /**
  * How the packed copy is broken, if at all: `swap` lists its int64 group's first two members swapped
- * (the tensor's columns no longer match the graph's), `throw` fails the rewrite with a plain Error.
+ * (the tensor's columns no longer match the graph's), `throw` fails the rewrite with a plain Error,
+ * `join` fails its feeds for a call over more than one batch (one batch alone scores right).
  */
-let mockPackedFault: 'swap' | 'throw' | undefined;
+let mockPackedFault: 'swap' | 'throw' | 'join' | undefined;
 jest.mock('./packed-inputs', () => {
   const actual = jest.requireActual<typeof import('./packed-inputs')>('./packed-inputs');
   return {
@@ -44,6 +46,24 @@ jest.mock('./packed-inputs', () => {
       return { ...packed, groups };
     },
   };
+});
+
+jest.mock('./session-feeds', () => {
+  const actual = jest.requireActual<typeof import('./session-feeds')>('./session-feeds');
+  type Args = ConstructorParameters<typeof actual.SessionFeeds>;
+  class SessionFeedsWithFaults extends actual.SessionFeeds {
+    private readonly packs: boolean;
+    constructor(columns: Args[0], packed: Args[1] = []) {
+      super(columns, packed);
+      this.packs = packed.length > 0;
+    }
+    override of(...args: Parameters<InstanceType<typeof actual.SessionFeeds>['of']>) {
+      if (mockPackedFault === 'join' && this.packs && args[0].length > 1)
+        throw new Error('the packed feeds of a joined call are broken');
+      return super.of(...args);
+    }
+  }
+  return { ...actual, SessionFeeds: SessionFeedsWithFaults };
 });
 
 describe('loadModelVersion (real MLflow)', () => {
@@ -74,6 +94,7 @@ describe('loadModelVersion (real MLflow)', () => {
         ['float32', schema.numeric],
         ['int64', schema.categorical],
       ]);
+      expect(model.info.servingCopyNotes).toEqual([]);
 
       await expectScoresOfPlainSession(model);
     } finally {
@@ -90,6 +111,9 @@ describe('loadModelVersion (real MLflow)', () => {
       expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
       expect(model.info.packedInputs).toEqual([]);
       expect(model.contract.packedInputs).toBeUndefined();
+      expect(model.info.servingCopyNotes).toEqual([
+        'packed copy not served: it scores the warm-up rows or the probe differently from the graph it was made from',
+      ]);
       await expectScoresOfPlainSession(model);
     } finally {
       model.dispose();
@@ -102,6 +126,23 @@ describe('loadModelVersion (real MLflow)', () => {
     try {
       expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
       expect(model.info.packedInputs).toEqual([]);
+      expect(model.info.servingCopyNotes).toEqual(['packed copy not served: an unexpected fault in the rewrite']);
+      await expectScoresOfPlainSession(model);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses a packed copy whose joined calls fail, though each batch alone scores right', async () => {
+    // Served, every coalesced call would fail and be run again batch by batch: right answers, no grouping.
+    const schema = defaultChurnSchema();
+    const model = await loadWithPackedFault(await registerTrainedVersion(client, MODEL, 6), 'join');
+    try {
+      expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
+      expect(model.info.packedInputs).toEqual([]);
+      expect(model.info.servingCopyNotes).toEqual([
+        'packed copy not served: the packed feeds of a joined call are broken',
+      ]);
       await expectScoresOfPlainSession(model);
     } finally {
       model.dispose();

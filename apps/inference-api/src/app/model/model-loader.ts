@@ -85,6 +85,7 @@ export async function loadModelVersion(
       trainStatsNote,
       integerCodedInputs: [],
       packedInputs: [],
+      servingCopyNotes: [],
     };
     const original = new LoadedModel(ref, info, contract, session);
     const example = await step('warmup', where, () => readExample(cached.modelDir, mlmodel));
@@ -163,7 +164,7 @@ interface CopyCheck {
  * The version as it will be served: the integer-coded copy in place of the original when there is one,
  * then the packed copy of that, each only when it passes the check. Never throws for a copy: the
  * original, which passed its own warm-up, is a correct server, only a slower one. The model returned
- * owns the only session left open.
+ * owns the only session left open, and its `servingCopyNotes` say why a copy made was not taken.
  */
 async function withServingCopies(
   original: LoadedModel,
@@ -175,33 +176,45 @@ async function withServingCopies(
   let probeScores: ProbeScores;
   try {
     probeScores = await scoreProbe(original, probe);
-  } catch {
+  } catch (error) {
     // The original cannot score the probe (say, NaN for values it never saw): no copy can be checked.
+    original.info.servingCopyNotes = [
+      `no serving copy: model.onnx cannot score the check's probe (${messageOf(error)})`,
+    ];
     return original;
   }
   const check: CopyCheck = { ...warmedUp, probe, probeScores };
-  const served = (coded && (await swapInCopy(original, () => integerCodedCopy(original, coded), check))) ?? {
+  const notes: string[] = [];
+  const served = (coded &&
+    (await swapInCopy(original, 'integer-coded', () => integerCodedCopy(original, coded), check, notes))) ?? {
     model: original,
     onnxBytes,
   };
   const packed = await swapInCopy(
     served.model,
+    'packed',
     () => packedInputsCopy(served.model, packedInputs(served.onnxBytes)),
     check,
+    notes,
   );
-  return (packed ?? served).model;
+  const model = (packed ?? served).model;
+  model.info.servingCopyNotes = notes;
+  return model;
 }
 
 /**
  * A serving copy in place of the version served so far, when it answers the warm-up rows and the
  * probe exactly as the original did (same labels, bit-identical probabilities); then the version
  * served so far is disposed. Otherwise `undefined`, and the version served so far goes on: any
- * failure to make, open or run the copy counts as "no copy", and its session is released.
+ * failure to make, open or run the copy counts as "no copy", its session is released, and `notes`
+ * gets why (nothing when there is no copy to make).
  */
 async function swapInCopy(
   current: LoadedModel,
+  kind: 'integer-coded' | 'packed',
   makeCopy: () => ServingCopy | undefined,
   check: CopyCheck,
+  notes: string[],
 ): Promise<{ model: LoadedModel; onnxBytes: Uint8Array } | undefined> {
   let session: InferenceSession | undefined;
   let candidate: LoadedModel | undefined;
@@ -216,12 +229,20 @@ async function swapInCopy(
       current.dispose();
       return { model: candidate, onnxBytes: copy.onnxBytes };
     }
-  } catch {
+    notes.push(
+      `${kind} copy not served: it scores the warm-up rows or the probe differently from the graph it was made from`,
+    );
+  } catch (error) {
     // No copy: the version served so far keeps serving.
+    notes.push(`${kind} copy not served: ${messageOf(error)}`);
   }
   if (candidate) candidate.dispose();
   else await session?.release().catch(() => undefined);
   return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function step<T>(stage: ModelLoadError['stage'], where: string, work: () => Promise<T>): Promise<T> {

@@ -5,12 +5,16 @@
  * in which every input looks alike: a copy that fed one column's values to another input, or strided
  * a packed tensor wrongly, would pass. The probe's cells differ between any two inputs of a row and
  * between rows, and it is scored as two uneven batches in one session call, as coalesced requests
- * are, so joining batches is checked too.
+ * are, with no fallback to a call per batch, so joining batches is checked too.
  */
 import type { LoadedModel, Scores } from './loaded-model';
 import type { InputColumnPlan } from './model-contract';
 
-/** Rows in the probe: enough for every pair of two-category columns (of up to 255) to differ in one. */
+/**
+ * Rows in the probe. The rows hold the low 8 base-n digits of each column's place + 1 among the
+ * contract's columns, so two columns with the same n categories differ in some row unless their
+ * places differ by a multiple of n^8 (256 for two categories, far past any tabular contract).
+ */
 export const PROBE_ROWS = 8;
 /** The probe's first batch; the second has the rest, so a stride of either batch's length shows. */
 const FIRST_BATCH_ROWS = 3;
@@ -53,7 +57,7 @@ function digit(value: number, position: number, base: number): number {
 
 /**
  * The probe scored by `model` as two batches that share one session call.
- * @throws whatever scoring throws (a probability outside [0, 1], a session error)
+ * @throws whatever scoring throws (a probability outside [0, 1], a session error, a joined call that fails)
  */
 export async function scoreProbe(
   model: LoadedModel,
@@ -61,10 +65,9 @@ export async function scoreProbe(
 ): Promise<ProbeScores> {
   const batchOf = (rows: readonly Record<string, unknown>[], first: number) =>
     model.builder.fromRecords(rows, (row, column) => `probe row ${first + row}, column ${column}`);
-  // Both handed in within one turn: the coalescer scores them in one call.
-  return Promise.all([
-    model.score(batchOf(records.slice(0, FIRST_BATCH_ROWS), 0)),
-    model.score(batchOf(records.slice(FIRST_BATCH_ROWS), FIRST_BATCH_ROWS)),
+  return model.scoreTogether([
+    batchOf(records.slice(0, FIRST_BATCH_ROWS), 0),
+    batchOf(records.slice(FIRST_BATCH_ROWS), FIRST_BATCH_ROWS),
   ]);
 }
 

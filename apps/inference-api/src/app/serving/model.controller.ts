@@ -51,7 +51,11 @@ export class ModelController {
         probability_width: contract.probabilityWidth,
         label: contract.labelOutput ?? null,
       },
-      serving_copy: { integer_coded_inputs: info.integerCodedInputs, packed_inputs: info.packedInputs },
+      serving_copy: {
+        integer_coded_inputs: info.integerCodedInputs,
+        packed_inputs: info.packedInputs,
+        notes: info.servingCopyNotes,
+      },
       has_train_stats: info.trainStats !== undefined,
       ...(info.trainStatsNote === undefined ? {} : { train_stats_note: info.trainStatsNote }),
     };

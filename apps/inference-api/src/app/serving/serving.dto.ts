@@ -128,13 +128,14 @@ export class ModelInfoResponse {
     properties: {
       integer_coded_inputs: { type: 'array', items: { type: 'string' } },
       packed_inputs: { type: 'array', items: { type: 'string' } },
+      notes: { type: 'array', items: { type: 'string' } },
     },
-    required: ['integer_coded_inputs', 'packed_inputs'],
-    example: { integer_coded_inputs: ['Contract'], packed_inputs: ['tenure', 'MonthlyCharges', 'Contract'] },
+    required: ['integer_coded_inputs', 'packed_inputs', 'notes'],
+    example: { integer_coded_inputs: ['Contract'], packed_inputs: ['tenure', 'MonthlyCharges', 'Contract'], notes: [] },
     description:
-      'The graph actually run, a copy of model.onnx checked to score exactly as it: the categorical inputs it takes as integer codes, and the inputs it takes packed into one tensor per element type (both empty when model.onnx itself is run).',
+      'The graph actually run, a copy of model.onnx checked to score exactly as it: the categorical inputs it takes as integer codes, and the inputs it takes packed into one tensor per element type (both empty when model.onnx itself is run); notes say why a copy that was made is not run (it failed, or scored differently).',
   })
-  serving_copy!: { integer_coded_inputs: string[]; packed_inputs: string[] };
+  serving_copy!: { integer_coded_inputs: string[]; packed_inputs: string[]; notes: string[] };
 
   @ApiProperty({ description: 'Whether train_stats.json (drift reference) came with the version.' })
   has_train_stats!: boolean;

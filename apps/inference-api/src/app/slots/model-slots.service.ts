@@ -84,6 +84,9 @@ export class ModelSlotsService implements OnApplicationBootstrap, OnApplicationS
           this.logger.log(
             `${changed.name}@${changed.alias}: now serving v${to.ref.version}${from ? ` (was v${from.ref.version})` : ''}, loaded in ${Math.round(to.info.loadMs)} ms after ${trigger}; ${to.info.cacheNote}`,
           );
+          // A copy refused leaves a correct but slower server: worth a warning, not an error.
+          for (const note of to.info.servingCopyNotes)
+            this.logger.warn(`${changed.name}@${changed.alias} v${to.ref.version}: ${note}`);
           void this.evictCache();
         },
         loadFailed: (changed, failure) => {
