@@ -123,22 +123,36 @@ async function quietLogCounters(url: string): Promise<LogCounters> {
   return previous;
 }
 
+/** What `/model` says of the graph run (serving_copy, less its notes), and what a reference's `/serving-copy` answers. */
+interface ServingCopy {
+  integer_coded_inputs?: string[];
+  packed_inputs?: string[];
+}
+
 /**
- * Stops the run unless every model reference runs the graph inference-api serves (the same inputs as
- * codes and packed, by `/model`'s serving_copy): the app swaps a copy in only once it scores as the
- * original, and a reference on another graph would measure something else.
+ * Stops the run unless every inference-api server and every model reference runs the same graph (the
+ * same inputs as codes and packed, by `/model`'s serving_copy): the app swaps a copy in only once it
+ * scores as the original, and a server on another graph would measure something else.
  */
-async function requireSameServingCopy(apiInternalUrl: string, referenceUrls: readonly string[]): Promise<void> {
-  const read = async (url: string): Promise<unknown> => {
+async function requireSameServingCopy(
+  apiInternalUrls: readonly string[],
+  referenceUrls: readonly string[],
+): Promise<void> {
+  const read = async (url: string): Promise<string> => {
     const response = await fetch(url);
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-    return response.json();
+    const body = (await response.json()) as ServingCopy & { serving_copy?: ServingCopy };
+    const { integer_coded_inputs, packed_inputs } = url.endsWith('/model') ? (body.serving_copy ?? body) : body;
+    return JSON.stringify({ integer_coded_inputs, packed_inputs });
   };
-  const app = JSON.stringify(((await read(`${apiInternalUrl}/model`)) as { serving_copy: unknown }).serving_copy);
-  for (const url of referenceUrls) {
-    const reference = JSON.stringify(await read(`${url}/serving-copy`));
-    if (reference !== app)
-      throw new Error(`the reference at ${url} runs another graph than inference-api: ${reference} against ${app}`);
+  const [first, ...others] = [
+    ...apiInternalUrls.map((url) => `${url}/model`),
+    ...referenceUrls.map((url) => `${url}/serving-copy`),
+  ];
+  const expected = await read(first);
+  for (const url of others) {
+    const graph = await read(url);
+    if (graph !== expected) throw new Error(`${url} runs another graph than ${first}: ${graph} against ${expected}`);
   }
 }
 
@@ -253,7 +267,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const served = [referenceModelDir, MODEL_NAME, ALIAS, first];
     const grouped = await startReference('grouped', ...served);
     const perRequest = await startReference('per-request', ...served);
-    await requireSameServingCopy(api.internalUrl, [grouped.url, perRequest.url]);
+    await requireSameServingCopy([api.internalUrl, apiOff.internalUrl], [grouped.url, perRequest.url]);
     const pythonPort = await freePort();
     const tunedPython = await startServer({
       name: 'python-fastapi',
