@@ -120,29 +120,23 @@ describe('loadModelVersion (real MLflow)', () => {
     }
   });
 
-  it('serves the integer-coded copy when making the packed one fails with an unexpected error', async () => {
+  // A joined-call fault: served, every coalesced call would fail and be rerun batch by batch (right
+  // answers, no grouping), so the probe's joined call must not fall back.
+  it.each([
+    ['making the packed one fails with an unexpected error', 'throw', 5, 'an unexpected fault in the rewrite'],
+    [
+      'the packed one fails joined calls, though each batch alone scores right',
+      'join',
+      6,
+      'the packed feeds of a joined call are broken',
+    ],
+  ] as const)('serves the integer-coded copy when %s', async (_case, fault, seed, reason) => {
     const schema = defaultChurnSchema();
-    const model = await loadWithPackedFault(await registerTrainedVersion(client, MODEL, 5), 'throw');
+    const model = await loadWithPackedFault(await registerTrainedVersion(client, MODEL, seed), fault);
     try {
       expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
       expect(model.info.packedInputs).toEqual([]);
-      expect(model.info.servingCopyNotes).toEqual(['packed copy not served: an unexpected fault in the rewrite']);
-      await expectScoresOfPlainSession(model);
-    } finally {
-      model.dispose();
-    }
-  });
-
-  it('refuses a packed copy whose joined calls fail, though each batch alone scores right', async () => {
-    // Served, every coalesced call would fail and be run again batch by batch: right answers, no grouping.
-    const schema = defaultChurnSchema();
-    const model = await loadWithPackedFault(await registerTrainedVersion(client, MODEL, 6), 'join');
-    try {
-      expect(model.info.integerCodedInputs.sort()).toEqual([...schema.categorical].sort());
-      expect(model.info.packedInputs).toEqual([]);
-      expect(model.info.servingCopyNotes).toEqual([
-        'packed copy not served: the packed feeds of a joined call are broken',
-      ]);
+      expect(model.info.servingCopyNotes).toEqual([`packed copy not served: ${reason}`]);
       await expectScoresOfPlainSession(model);
     } finally {
       model.dispose();
