@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import type { LoadedModel } from '../model/loaded-model';
 import type { ModelSlot, SlotFailure } from '../model/model-slot';
+import { TalliedCounter, TalliedHistogram } from './tallied-metrics';
 
 /**
  * The Prometheus metrics of this process, in a registry of its own (several apps in one test
@@ -13,27 +14,28 @@ import type { ModelSlot, SlotFailure } from '../model/model-slot';
 export class ServingMetricsService {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
-    name: 'inference_requests_total',
-    help: 'HTTP requests by route, model alias, model version and status code.',
-    labelNames: ['route', 'alias', 'version', 'status'] as const,
-    registers: [this.registry],
-  });
+  // The series every scored request updates are tallied (tallied-metrics.ts); the rest are prom-client's own.
+  readonly requests = new TalliedCounter(
+    'inference_requests_total',
+    'HTTP requests by route, model alias, model version and status code.',
+    ['route', 'alias', 'version', 'status'],
+    this.registry,
+  );
 
-  readonly requestDuration = new Histogram({
-    name: 'inference_request_duration_seconds',
-    help: 'Time from request received to response sent, by route, model alias, model version and status code.',
-    labelNames: ['route', 'alias', 'version', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  readonly requestDuration = new TalliedHistogram(
+    'inference_request_duration_seconds',
+    'Time from request received to response sent, by route, model alias, model version and status code.',
+    ['route', 'alias', 'version', 'status'],
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
 
-  readonly rowsScored = new Counter({
-    name: 'inference_rows_scored_total',
-    help: 'Rows scored, by route, model alias and version.',
-    labelNames: ['route', 'alias', 'version'] as const,
-    registers: [this.registry],
-  });
+  readonly rowsScored = new TalliedCounter(
+    'inference_rows_scored_total',
+    'Rows scored, by route, model alias and version.',
+    ['route', 'alias', 'version'],
+    this.registry,
+  );
 
   readonly invalidOutputs = new Counter({
     name: 'inference_invalid_outputs_total',
@@ -109,7 +111,7 @@ export class ServingMetricsService {
   }
 
   recordRequest(route: string, alias: string, version: string, status: number, seconds: number): void {
-    const labels = { route, alias, version, status: String(status) };
+    const labels = [route, alias, version, statusText(status)];
     this.requests.inc(labels);
     this.requestDuration.observe(labels, seconds);
   }
@@ -117,4 +119,13 @@ export class ServingMetricsService {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+const STATUS_TEXTS = new Map<number, string>();
+
+/** The status code as a label value, made once per code rather than once per request. */
+function statusText(status: number): string {
+  let text = STATUS_TEXTS.get(status);
+  if (text === undefined) STATUS_TEXTS.set(status, (text = String(status)));
+  return text;
 }

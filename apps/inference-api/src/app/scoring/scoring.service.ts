@@ -82,10 +82,7 @@ export class ScoringService {
         this.logger.warn(located.message);
         throw located;
       }
-      this.metrics.rowsScored.inc(
-        { route: context.route, alias: model.ref.alias, version: model.ref.version },
-        batch.rowCount,
-      );
+      this.metrics.rowsScored.inc([context.route, model.ref.alias, model.ref.version], batch.rowCount);
       // Only once the served answer exists: a request that fails its own scoring is not shadowed.
       const shadow = route.shadowSlot ? this.traffic.shadowScore(route.shadowSlot, prepare, batch) : undefined;
       if (this.observers.length > 0) {
