@@ -15,19 +15,18 @@ export class ServingMetricsService {
   readonly registry = new Registry();
 
   // The series every scored request updates are tallied (tallied-metrics.ts); the rest are prom-client's own.
-  readonly requests = new TalliedCounter(
-    'inference_requests_total',
-    'HTTP requests by route, model alias, model version and status code.',
-    ['route', 'alias', 'version', 'status'],
-    this.registry,
-  );
-
   readonly requestDuration = new TalliedHistogram(
     'inference_request_duration_seconds',
     'Time from request received to response sent, by route, model alias, model version and status code.',
     ['route', 'alias', 'version', 'status'],
     [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     this.registry,
+  );
+
+  // Always the histogram's `_count` per label set, so it is read from there rather than kept twice.
+  readonly requests = this.requestDuration.countAs(
+    'inference_requests_total',
+    'HTTP requests by route, model alias, model version and status code.',
   );
 
   readonly rowsScored = new TalliedCounter(
@@ -111,9 +110,7 @@ export class ServingMetricsService {
   }
 
   recordRequest(route: string, alias: string, version: string, status: number, seconds: number): void {
-    const labels = [route, alias, version, statusText(status)];
-    this.requests.inc(labels);
-    this.requestDuration.observe(labels, seconds);
+    this.requestDuration.observe([route, alias, version, statusText(status)], seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
