@@ -47,7 +47,7 @@ export interface ModelVersionInfo {
   integerCodedInputs: string[];
   /** Inputs the session takes packed into one tensor per element type (packed-inputs.ts). */
   packedInputs: string[];
-  /** Why a serving copy that was made is not the one run (it failed or scored differently), one note each. */
+  /** Why a serving copy is not the one run (it failed, did not fit or scored differently; or none could be checked), one note each. */
   servingCopyNotes: string[];
 }
 

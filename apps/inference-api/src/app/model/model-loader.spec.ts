@@ -1,7 +1,8 @@
 // A trained Telco version loaded from the test run's real MLflow is served on its packed,
 // integer-coded copy, and scores customers bit for bit as a plain session of its model.onnx does;
 // a packed copy that feeds one column to another input is refused, even without an input example,
-// and so is one whose joined calls fail; the version notes why each copy refused is not run.
+// and so are one whose joined calls fail and one whose groups do not fit the columns; the version
+// notes why each copy refused is not run.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +28,10 @@ const MODEL = 'iapi_loader_model';
 /**
  * How the packed copy is broken, if at all: `swap` lists its int64 group's first two members swapped
  * (the tensor's columns no longer match the graph's), `throw` fails the rewrite with a plain Error,
- * `join` fails its feeds for a call over more than one batch (one batch alone scores right).
+ * `join` fails its feeds for a call over more than one batch (one batch alone scores right),
+ * `retype` declares its float32 group float64 (a tensor its columns cannot be fed as).
  */
-let mockPackedFault: 'swap' | 'throw' | 'join' | undefined;
+let mockPackedFault: 'swap' | 'throw' | 'join' | 'retype' | undefined;
 jest.mock('./packed-inputs', () => {
   const actual = jest.requireActual<typeof import('./packed-inputs')>('./packed-inputs');
   return {
@@ -37,7 +39,14 @@ jest.mock('./packed-inputs', () => {
     packedInputs: (onnxBytes: Uint8Array): PackedInputsModel | undefined => {
       if (mockPackedFault === 'throw') throw new Error('an unexpected fault in the rewrite');
       const packed = actual.packedInputs(onnxBytes);
-      if (mockPackedFault !== 'swap' || packed === undefined) return packed;
+      if (packed === undefined) return packed;
+      if (mockPackedFault === 'retype') {
+        const groups = packed.groups.map((group) =>
+          group.tensorType === 'float32' ? { ...group, tensorType: 'float64' as const } : group,
+        );
+        return { ...packed, groups };
+      }
+      if (mockPackedFault !== 'swap') return packed;
       const groups = packed.groups.map((group) => {
         if (group.tensorType !== 'int64') return group;
         const [first, second, ...rest] = group.members;
@@ -129,6 +138,12 @@ describe('loadModelVersion (real MLflow)', () => {
       'join',
       6,
       'the packed feeds of a joined call are broken',
+    ],
+    [
+      "the packed one's groups do not fit the columns",
+      'retype',
+      7,
+      "its packed groups do not hold what the model's columns are fed as (a member that is no column, or another element type or shape)",
     ],
   ] as const)('serves the integer-coded copy when %s', async (_case, fault, seed, reason) => {
     const schema = defaultChurnSchema();

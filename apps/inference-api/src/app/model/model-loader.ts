@@ -137,11 +137,17 @@ function integerCodedCopy(original: LoadedModel, coded: IntegerCodedModel): Serv
   };
 }
 
-/** The packed copy of the version served so far (packed-inputs.ts); `undefined` when there is none or its groups do not fit the columns. */
+/**
+ * The packed copy of the version served so far (packed-inputs.ts); `undefined` when there is none.
+ * Throws when its groups do not hold what the columns are fed as, so the refusal gets a note.
+ */
 function packedInputsCopy(current: LoadedModel, packed: PackedInputsModel | undefined): ServingCopy | undefined {
   if (packed === undefined) return undefined;
   const plans = packedInputPlans(current.contract.columns, packed.groups);
-  if (plans === undefined) return undefined;
+  if (plans === undefined)
+    throw new Error(
+      "its packed groups do not hold what the model's columns are fed as (a member that is no column, or another element type or shape)",
+    );
   return {
     onnxBytes: packed.onnxBytes,
     contract: { ...current.contract, packedInputs: plans },

@@ -133,7 +133,7 @@ export class ModelInfoResponse {
     required: ['integer_coded_inputs', 'packed_inputs', 'notes'],
     example: { integer_coded_inputs: ['Contract'], packed_inputs: ['tenure', 'MonthlyCharges', 'Contract'], notes: [] },
     description:
-      'The graph actually run, a copy of model.onnx checked to score exactly as it: the categorical inputs it takes as integer codes, and the inputs it takes packed into one tensor per element type (both empty when model.onnx itself is run); notes say why a copy that was made is not run (it failed, or scored differently).',
+      'The graph actually run, a copy of model.onnx checked to score exactly as it: the categorical inputs it takes as integer codes, and the inputs it takes packed into one tensor per element type (both empty when model.onnx itself is run); notes say why a copy is not run: one that was made failed, did not fit the model columns or scored differently, or none was made because model.onnx itself cannot score the probe of the check.',
   })
   serving_copy!: { integer_coded_inputs: string[]; packed_inputs: string[]; notes: string[] };
 
