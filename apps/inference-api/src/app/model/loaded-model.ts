@@ -11,7 +11,7 @@ import { FeatureBatchBuilder, type FeatureBatch } from './feature-batch';
 import type { SignatureColumn } from './mlmodel';
 import type { ModelContract } from './model-contract';
 import { ModelOutputError } from './model-errors';
-import { ScoreCoalescer } from './score-coalescer';
+import { ScoreCoalescer, splitByBatch } from './score-coalescer';
 import { SessionFeeds } from './session-feeds';
 
 /** Which version produced an answer: the `model` object of every response. */
@@ -133,13 +133,7 @@ export class LoadedModel {
       scores,
       batches.reduce((rows, batch) => rows + batch.rowCount, 0),
     );
-    let offset = 0;
-    return batches.map((batch) => {
-      const end = offset + batch.rowCount;
-      const part = { labels: scores.labels.slice(offset, end), probabilities: scores.probabilities.slice(offset, end) };
-      offset = end;
-      return part;
-    });
+    return splitByBatch(scores, batches);
   }
 
   /** One session call over the rows of `batches`, in order: each input joined straight into its tensor. */

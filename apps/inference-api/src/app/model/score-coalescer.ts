@@ -66,25 +66,27 @@ export class ScoreCoalescer {
       settleFrom(group[0], this.run([group[0].batch]));
       return;
     }
-    this.run(group.map((entry) => entry.batch)).then(
-      (scores) => {
-        let offset = 0;
-        for (const entry of group) {
-          const end = offset + entry.batch.rowCount;
-          // Copies, not views: a caller may hand its scores to another thread, which would clone the whole group's buffer.
-          entry.resolve({
-            labels: scores.labels.slice(offset, end),
-            probabilities: scores.probabilities.slice(offset, end),
-          });
-          offset = end;
-        }
-      },
+    const batches = group.map((entry) => entry.batch);
+    this.run(batches).then(
+      (scores) => splitByBatch(scores, batches).forEach((part, index) => group[index].resolve(part)),
       // A failed group call: score each batch alone, so a failure belongs to the request that caused it.
       () => {
         for (const entry of group) settleFrom(entry, this.run([entry.batch]));
       },
     );
   }
+}
+
+/** The scores of one call over `batches`, split into each batch's rows, in order. */
+export function splitByBatch(scores: Scores, batches: readonly FeatureBatch[]): Scores[] {
+  let offset = 0;
+  return batches.map((batch) => {
+    const end = offset + batch.rowCount;
+    // Copies, not views: a caller may hand its scores to another thread, which would clone the whole call's buffer.
+    const part = { labels: scores.labels.slice(offset, end), probabilities: scores.probabilities.slice(offset, end) };
+    offset = end;
+    return part;
+  });
 }
 
 function settleFrom(entry: Waiting, scores: Promise<Scores>): void {
