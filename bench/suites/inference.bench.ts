@@ -37,7 +37,7 @@ import {
   stopGroup,
   type ServerProcess,
 } from './inference/processes';
-import type { ReferenceMode } from './inference/reference-server';
+import type { ReferenceMode, ServingCopy } from './inference/reference-server';
 import {
   buildServingApps,
   startInferenceApi,
@@ -123,10 +123,15 @@ async function quietLogCounters(url: string): Promise<LogCounters> {
   return previous;
 }
 
-/** What `/model` says of the graph run (serving_copy, less its notes), and what a reference's `/serving-copy` answers. */
-interface ServingCopy {
-  integer_coded_inputs?: string[];
-  packed_inputs?: string[];
+/**
+ * What `/model` says of the graph run (serving_copy, less its notes) or a reference's `/serving-copy`
+ * answers, when it names both lists of inputs: a server that does not say which graph it runs cannot
+ * be compared.
+ */
+function requireServingCopy(url: string, copy: Partial<ServingCopy> | undefined): ServingCopy {
+  if (!Array.isArray(copy?.integer_coded_inputs) || !Array.isArray(copy?.packed_inputs))
+    throw new Error(`${url} does not say which graph it runs (no integer_coded_inputs and packed_inputs lists)`);
+  return { integer_coded_inputs: copy.integer_coded_inputs, packed_inputs: copy.packed_inputs };
 }
 
 /**
@@ -141,9 +146,8 @@ async function requireSameServingCopy(
   const read = async (url: string): Promise<string> => {
     const response = await fetch(url);
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
-    const body = (await response.json()) as ServingCopy & { serving_copy?: ServingCopy };
-    const { integer_coded_inputs, packed_inputs } = url.endsWith('/model') ? (body.serving_copy ?? body) : body;
-    return JSON.stringify({ integer_coded_inputs, packed_inputs });
+    const body = (await response.json()) as Partial<ServingCopy> & { serving_copy?: Partial<ServingCopy> };
+    return JSON.stringify(requireServingCopy(url, url.endsWith('/model') ? body.serving_copy : body));
   };
   const [first, ...others] = [
     ...apiInternalUrls.map((url) => `${url}/model`),

@@ -76,7 +76,7 @@ interface ServedVersion {
 }
 
 /** The graph a model mode runs, in the terms of inference-api's `/model` (serving_copy). */
-interface ServingCopy {
+export interface ServingCopy {
   integer_coded_inputs: string[];
   packed_inputs: string[];
 }
