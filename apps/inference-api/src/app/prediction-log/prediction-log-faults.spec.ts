@@ -383,7 +383,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     }
   }, 120_000);
 
-  it('counts what the thread held as dropped (closed) when it has to be stopped while closing', async () => {
+  it('counts what the thread held as dropped (closed) when it has to be stopped while closing, inside a SQLite wait', async () => {
     const path = join(dir, 'predictions.db');
     const errors: string[] = [];
     // Only setTimeout is faked: the close timeout fires when told to.
@@ -403,20 +403,75 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
       await new Promise((resolveTurn) => setImmediate(resolveTurn));
       jest.advanceTimersByTime(POST_INTERVAL_MS);
       await waitFor(() => internals(sink).remote.queued === 4, 'the thread to take the rows', sink);
-      // ...cannot be written while another connection locks the file, so the close times out.
+      // ...cannot be written while another connection locks the file, so the close times out while
+      // the thread waits on the lock inside SQLite. Terminated there, the thread would abort this
+      // whole process when the wait ends in SQLITE_BUSY; told to stop, it can act only once the call
+      // has returned, and by then the failed write has ended its close.
       locker = new Database(path);
       locker.exec('BEGIN EXCLUSIVE');
       const closing = sink.close();
+      const inTheWait = Date.now() + 500;
+      await waitFor(() => Date.now() >= inTheWait, 'the thread to start its locked write', sink);
       jest.advanceTimersByTime(CLOSE_TIMEOUT_MS);
       await closing;
       expect(sink.stats).toMatchObject({ received: 5, written: 1, dropped: 4, queued: 0 });
       expect(sink.stats.droppedBy).toMatchObject({ closed: 4, writer_exit: 0 });
       expectBalanced(sink.stats);
-      expect(errors).toContainEqual(expect.stringMatching(/stopped while closing; 4 row\(s\) it held are dropped/));
+      expect(errors).toContainEqual(expect.stringMatching(/did not finish within 30000 ms; stopping it/));
+      expect(errors).not.toContainEqual(expect.stringMatching(/terminating it/));
     } finally {
       jest.useRealTimers();
       locker?.exec('ROLLBACK');
       locker?.close();
+      await internals(sink).worker.terminate();
+    }
+  }, 120_000);
+
+  it('ends an overrunning close at a batch boundary when told to stop; what it wrote counts as written, the rest as dropped (closed)', async () => {
+    const path = join(dir, 'predictions.db');
+    const errors: string[] = [];
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
+    const sink = new WorkerThreadSink(
+      threadScript(),
+      { storeUrl: `sqlite:${path}`, queueCapacity: 10_000, batchSize: 2, flushIntervalMs: 60_000, jsonl: undefined },
+      (message) => errors.push(message),
+    );
+    const store = openPredictionStore(`sqlite:${path}`);
+    let locker: Database.Database | undefined;
+    try {
+      await store.init();
+      const before = (await storedIds(store)).length;
+      // Twenty rows (ten batches) the thread holds: its first write failed on a lock, the retry is far off.
+      locker = new Database(path);
+      locker.exec('BEGIN EXCLUSIVE');
+      for (let request = 0; request < 10; request++) sink.enqueue(entry(`held-${request}`, 2));
+      await new Promise((resolveTurn) => setImmediate(resolveTurn));
+      jest.advanceTimersByTime(POST_INTERVAL_MS);
+      await waitFor(
+        () => internals(sink).remote.queued === 20 && internals(sink).remote.failedWrites === 1,
+        'a failed write with the rows held',
+        sink,
+      );
+      locker.exec('ROLLBACK');
+      // The close's flush would write all ten batches; it is told to stop at once.
+      const closing = sink.close();
+      jest.advanceTimersByTime(CLOSE_TIMEOUT_MS);
+      await closing;
+      const { written, dropped, droppedBy } = sink.stats;
+      expect(sink.stats).toMatchObject({ received: 20, queued: 0, rejected: 0 });
+      expect(written + dropped).toBe(20);
+      expect(dropped).toBeGreaterThan(0);
+      expect(droppedBy).toMatchObject({ closed: dropped, writer_exit: 0 });
+      expectBalanced(sink.stats);
+      // Counted written is exactly what the store holds: the thread finished its close and reported.
+      expect((await storedIds(store)).length - before).toBe(written);
+      expect(errors).toContainEqual(expect.stringMatching(/did not finish within 30000 ms; stopping it/));
+      expect(errors).not.toContainEqual(expect.stringMatching(/terminating it|stopped while closing/));
+    } finally {
+      jest.useRealTimers();
+      if (locker?.inTransaction) locker.exec('ROLLBACK');
+      locker?.close();
+      await store.close();
       await internals(sink).worker.terminate();
     }
   }, 120_000);

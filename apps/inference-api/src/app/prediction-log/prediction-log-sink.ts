@@ -16,6 +16,7 @@ import {
   type PredictionLogBundle,
   type PredictionLogEntry,
 } from './prediction-log-entry';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite-database';
 
 /** What the log writer needs to know, plain data so it can be handed to a thread. */
 export interface PredictionLogSettings {
@@ -37,7 +38,11 @@ export interface PredictionLogSink {
 
 /** Messages between the main thread and the writer thread. */
 export type ToWriterThread =
-  { type: 'entries'; bundles: PredictionLogBundle[] } | { type: 'flush'; id: number } | { type: 'close' };
+  | { type: 'entries'; bundles: PredictionLogBundle[] }
+  | { type: 'flush'; id: number }
+  | { type: 'close' }
+  /** Write no more batches, so that a close that overran ends (PredictionLogWriter.abandonWrites). */
+  | { type: 'stop' };
 export type FromWriterThread =
   | { type: 'stats'; stats: PredictionLogWriterStats }
   /** Sent once a message of entries has been taken into the writer's queue, with the rows it held. */
@@ -85,6 +90,13 @@ export class InThreadSink implements PredictionLogSink {
 
 /** How long shutdown waits for the writer thread's last flush before giving up on it. */
 export const CLOSE_TIMEOUT_MS = 30_000;
+/**
+ * How long a writer thread told to stop has to finish its close before it is terminated. It starts
+ * no batch after the one in flight, and a SQLite call ends within its busy timeout. Terminating it
+ * is the last resort: inside a SQLite call that then fails, it aborts the whole process
+ * (better-sqlite3 cannot create the error in a terminating thread).
+ */
+export const STOP_GRACE_MS = SQLITE_BUSY_TIMEOUT_MS + 5_000;
 /** How long bundled entries wait for others before they are posted to the writer thread (see WorkerThreadSink). */
 export const POST_INTERVAL_MS = 10;
 /** Pause before a writer thread that died is started again. */
@@ -225,10 +237,13 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.send();
     const exited = once(this.worker, 'exit');
     this.post({ type: 'close' });
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS).unref());
-    if ((await Promise.race([exited, timeout])) === 'timeout') {
+    if ((await Promise.race([exited, timeAfter(CLOSE_TIMEOUT_MS)])) === 'timeout') {
       this.onError(`the prediction log's writer thread did not finish within ${CLOSE_TIMEOUT_MS} ms; stopping it`);
-      await this.worker.terminate();
+      this.post({ type: 'stop' });
+      if ((await Promise.race([exited, timeAfter(STOP_GRACE_MS)])) === 'timeout') {
+        this.onError(`the prediction log's writer thread did not stop within ${STOP_GRACE_MS} ms; terminating it`);
+        await this.worker.terminate();
+      }
     }
     for (const resolve of this.flushWaiters.values()) resolve();
     this.flushWaiters.clear();
@@ -311,4 +326,9 @@ export class WorkerThreadSink implements PredictionLogSink {
       return false;
     }
   }
+}
+
+/** Resolves 'timeout' after `ms`, keeping no process alive for it. */
+function timeAfter(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
 }

@@ -90,6 +90,9 @@ export async function runPredictionLogThread(): Promise<void> {
         report();
         send({ type: 'flushed', id: message.id });
       });
+    } else if (message.type === 'stop') {
+      // The close's flush ends at its next batch; the close then counts what is left and the thread exits.
+      writer.abandonWrites();
     } else {
       stopped = true;
       clearInterval(timer);

@@ -1,5 +1,7 @@
 // The bounded queue between scored requests and the shared store: batches rows into the store,
 // sets aside the rows the store refuses, and rides out store outages without losing queued rows.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import type { PredictionRecord, PredictionStore, RejectedRow } from './prediction-store';
 import type { RotatingJsonlFile } from './rotating-jsonl-file';
 import { predictionRecordProblem } from './sql-prediction-store';
@@ -109,6 +111,8 @@ export class PredictionLogWriter {
   private readonly now: () => number;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** Set by abandonWrites(): no batch is started any more. */
+  private abandoned = false;
   /** Consecutive failed attempts, and when the next may start. */
   private outages = 0;
   private retryAt = 0;
@@ -179,13 +183,28 @@ export class PredictionLogWriter {
   }
 
   /**
+   * Starts no more batches, the one in flight aside: what is queued stays queued, and close() counts
+   * it dropped (reason `closed`). For a close that overran: the writer thread is then told to stop
+   * and must exit between two store calls, never inside one (prediction-log-sink.ts, STOP_GRACE_MS).
+   */
+  abandonWrites(): void {
+    this.abandoned = true;
+  }
+
+  /**
    * One run of batches: while full batches are queued, or until the rows queued at the start are
-   * written. Stops at an outage, so an outage costs one attempt per pause.
+   * written. Stops at an outage, so an outage costs one attempt per pause. Between batches it lets
+   * the event loop turn: a store whose calls are synchronous (SQLite) would otherwise hold the thread
+   * for the whole run, and messages (abandonWrites) could not reach it.
    */
   private write(mode: 'all' | 'full-batches'): Promise<void> {
     const run = async () => {
       let remaining = this.queue.length;
-      while (this.queue.length > 0 && (mode === 'all' ? remaining > 0 : this.queue.length >= this.options.batchSize)) {
+      while (
+        !this.abandoned &&
+        this.queue.length > 0 &&
+        (mode === 'all' ? remaining > 0 : this.queue.length >= this.options.batchSize)
+      ) {
         const batch = this.queue.slice(0, this.options.batchSize);
         let outage: StoreOutage | undefined;
         try {
@@ -206,6 +225,7 @@ export class PredictionLogWriter {
         }
         this.outages = 0;
         this.retryAt = 0;
+        await nextTurn();
       }
     };
     const running = run().finally(() => {
