@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
@@ -99,9 +100,19 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
     });
   }, 60_000);
 
+  /** The reader's current thread, watched: its messages counted, its terminate() recorded. */
+  function watchThread(reader: PredictionReportReader) {
+    const worker = (reader as unknown as { worker: Worker }).worker;
+    const seen = { messages: 0, exited: false, terminated: jest.spyOn(worker, 'terminate') };
+    worker.on('message', () => seen.messages++);
+    worker.once('exit', () => (seen.exited = true));
+    return seen;
+  }
+
   it('gives up on an overrunning report with a Retry-After, and the next one works again', async () => {
     const reader = threadReader(60_000);
     await reader.read({ ...query, until: T0 + 2 });
+    const abandoned = watchThread(reader);
     const impatient = reader as unknown as { options: { timeoutMs: number } };
     impatient.options.timeoutMs = 5;
     const overrun = reader.read(query);
@@ -120,5 +131,21 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+    // The abandoned thread finished its query, posted nothing (nobody waited for it) and exited by
+    // itself: terminated inside a query that then failed, it would have aborted the whole process.
+    expect(abandoned).toMatchObject({ messages: 0, exited: true });
+    expect(abandoned.terminated).not.toHaveBeenCalled();
+  }, 60_000);
+
+  it('closes by letting the running query finish and the thread exit, without terminating it', async () => {
+    const reader = threadReader(60_000);
+    await reader.read({ ...query, until: T0 + 2 });
+    const running = watchThread(reader);
+    const report = reader.read(query);
+    await new Promise((r) => setTimeout(r, 20));
+    await reader.close();
+    await expect(report).rejects.toThrow(ReportUnavailableError);
+    expect(running).toMatchObject({ messages: 0, exited: true });
+    expect(running.terminated).not.toHaveBeenCalled();
   }, 60_000);
 });

@@ -38,8 +38,12 @@ export class ReportUnavailableError extends Error {
   }
 }
 
-type ToReportThread = { id: number; query: ReportQuery };
+type ToReportThread = { type: 'report'; id: number; query: ReportQuery } | { type: 'exit' };
 type FromReportThread = { id: number; data: ReportData } | { id: number; error: string };
+type ReportThreadData = { storeUrl: string; abandoned: Int32Array };
+
+/** How long close() waits for the report thread to finish its query and exit before terminating it. */
+export const REPORT_THREAD_EXIT_GRACE_MS = 10_000;
 
 /** Both queries of a report, on one store. */
 export async function readReport(store: PredictionStore, query: ReportQuery): Promise<ReportData> {
@@ -55,14 +59,22 @@ export async function readReport(store: PredictionStore, query: ReportQuery): Pr
 
 /**
  * Runs report queries within a time bound. From the bundle, in a thread of its own with its own
- * connection: a query that overruns is abandoned with its thread (terminated, and a fresh one
- * started for the next report), and until that thread has gone, reports are refused rather than
- * piling up threads. Without a bundle (tests in-process), the queries run here and the bound only
- * stops the waiting.
+ * connection: a query that overruns is abandoned with its thread (told to exit once the query
+ * returns, without posting its answer, and a fresh one started for the next report), and until that
+ * thread has gone, reports are refused rather than piling up threads. Without a bundle (tests
+ * in-process), the queries run here and the bound only stops the waiting.
+ *
+ * The thread is told, not terminated: a query cannot be cut short either way (SQLite runs it to the
+ * end in native code), and one that fails inside a terminating thread aborts the whole process
+ * (better-sqlite3 cannot create the error there). Only a thread still running after
+ * {@link REPORT_THREAD_EXIT_GRACE_MS} on close is terminated.
  */
 export class PredictionReportReader {
   private worker: Worker | undefined;
+  /** The current thread's flag: set, it posts no answer and takes no further query. */
+  private abandoned: Int32Array | undefined;
   private stopping: Promise<unknown> | undefined;
+  private stoppingWorker: Worker | undefined;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (data: ReportData) => void; reject: (error: Error) => void }>();
 
@@ -106,9 +118,14 @@ export class PredictionReportReader {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
+    this.abandon();
+    const stopping = this.stopping;
+    if (stopping === undefined) return;
+    const timedOut = await Promise.race([
+      stopping.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), REPORT_THREAD_EXIT_GRACE_MS).unref()),
+    ]);
+    if (timedOut) await this.stoppingWorker?.terminate();
     await this.stopping;
   }
 
@@ -117,15 +134,16 @@ export class PredictionReportReader {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, query } satisfies ToReportThread);
+      worker.postMessage({ type: 'report', id, query } satisfies ToReportThread);
     });
   }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
+    const abandoned = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     const worker = new Worker(this.options.script as string, {
       argv: [PREDICTION_REPORT_THREAD_COMMAND],
-      workerData: { storeUrl: this.options.storeUrl },
+      workerData: { storeUrl: this.options.storeUrl, abandoned } satisfies ReportThreadData,
     });
     worker.unref();
     worker.on('message', (message: FromReportThread) => {
@@ -142,15 +160,23 @@ export class PredictionReportReader {
     worker.on('error', (error) => fail(error));
     worker.on('exit', (code) => fail(new ReportUnavailableError(`the report thread exited with code ${code}`, 1)));
     this.worker = worker;
+    this.abandoned = abandoned;
     return worker;
   }
 
-  /** Stops the thread running an overrunning query; the next report starts a new one once it has gone. */
+  /** Lets go of the thread running an overrunning query; the next report starts a new one once it has gone. */
   private abandon(): void {
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker || !this.abandoned) return;
     this.worker = undefined;
-    this.stopping = worker.terminate().finally(() => (this.stopping = undefined));
+    Atomics.store(this.abandoned, 0, 1);
+    this.abandoned = undefined;
+    worker.postMessage({ type: 'exit' } satisfies ToReportThread);
+    this.stoppingWorker = worker;
+    this.stopping = new Promise((resolve) => worker.once('exit', resolve)).finally(() => {
+      this.stopping = undefined;
+      this.stoppingWorker = undefined;
+    });
   }
 }
 
@@ -159,18 +185,27 @@ export async function runPredictionReportThread(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error(`"${PREDICTION_REPORT_THREAD_COMMAND}" runs only as inference-api's report thread`);
   yieldCpuToRequests(REPORT_THREAD_NICE_OFFSET);
-  const store = openPredictionStore((workerData as { storeUrl: string }).storeUrl);
+  const { storeUrl, abandoned } = workerData as ReportThreadData;
+  const store = openPredictionStore(storeUrl);
   let ready: Promise<void> | undefined;
   let queue = Promise.resolve();
   port.on('message', (message: ToReportThread) => {
+    // After the query in flight, if any: exiting from here is never inside a store call.
+    if (message.type === 'exit') {
+      queue = queue.then(() => process.exit(0));
+      return;
+    }
     queue = queue.then(async () => {
+      if (Atomics.load(abandoned, 0) === 1) return;
       try {
         ready ??= store.init().catch((error: unknown) => {
           ready = undefined;
           throw error;
         });
         await ready;
-        port.postMessage({ id: message.id, data: await readReport(store, message.query) } satisfies FromReportThread);
+        const data = await readReport(store, message.query);
+        // Abandoned meanwhile: nobody waits for it, and posting a large answer would cost the request thread its copy.
+        if (Atomics.load(abandoned, 0) === 0) port.postMessage({ id: message.id, data } satisfies FromReportThread);
       } catch (error) {
         port.postMessage({ id: message.id, error: (error as Error).message } satisfies FromReportThread);
       }
