@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 import {
@@ -92,11 +91,12 @@ export class InThreadSink implements PredictionLogSink {
 export const CLOSE_TIMEOUT_MS = 30_000;
 /**
  * How long a writer thread told to stop has to finish its close before it is terminated. It starts
- * no batch after the one in flight, and a SQLite call ends within its busy timeout. Terminating it
- * is the last resort: inside a SQLite call that then fails, it aborts the whole process
+ * no batch after the one in flight, and a batch makes at most two SQLite transactions (its rows,
+ * then the rows set aside), each waiting at most the busy timeout for the lock. Terminating it is
+ * the last resort: inside a SQLite call that then fails, it aborts the whole process
  * (better-sqlite3 cannot create the error in a terminating thread).
  */
-export const STOP_GRACE_MS = SQLITE_BUSY_TIMEOUT_MS + 5_000;
+export const STOP_GRACE_MS = 2 * SQLITE_BUSY_TIMEOUT_MS + 5_000;
 /** How long bundled entries wait for others before they are posted to the writer thread (see WorkerThreadSink). */
 export const POST_INTERVAL_MS = 10;
 /** Pause before a writer thread that died is started again. */
@@ -235,7 +235,8 @@ export class WorkerThreadSink implements PredictionLogSink {
       return;
     }
     this.send();
-    const exited = once(this.worker, 'exit');
+    // Not events.once: it rejects on an 'error' event, and an 'exit' always follows one.
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.post({ type: 'close' });
     if ((await Promise.race([exited, timeAfter(CLOSE_TIMEOUT_MS)])) === 'timeout') {
       this.onError(`the prediction log's writer thread did not finish within ${CLOSE_TIMEOUT_MS} ms; stopping it`);

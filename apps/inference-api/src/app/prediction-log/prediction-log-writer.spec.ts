@@ -79,6 +79,35 @@ describe('PredictionLogWriter', () => {
     await Promise.all(writers.splice(0).map((w) => w.close()));
   });
 
+  it('ends a run with the rows queued at its start, so a flush is not kept waiting by rows that keep coming', async () => {
+    const { store, control } = recordingStore();
+    const log = writer({ store, queueCapacity: 1_000_000, batchSize: 10, flushIntervalMs: 60_000 });
+    // A request's rows every turn of the event loop, which a run lets turn between its batches.
+    let feeding = true;
+    let fed = 0;
+    const feed = () => {
+      if (!feeding) return;
+      log.enqueue(rows(`fed-${fed++}`, 10));
+      setImmediate(feed);
+    };
+    log.enqueue(rows('start', 50));
+    feed();
+    const outcome = await Promise.race([
+      log.flush().then(() => 'flushed'),
+      new Promise((resolveLater) => setTimeout(() => resolveLater('still waiting after 2 s'), 2_000)),
+    ]);
+    feeding = false;
+    expect(outcome).toBe('flushed');
+    expect(
+      control.inserts
+        .flat()
+        .slice(0, 50)
+        .map((r) => r.requestId),
+    ).toEqual(Array(50).fill('start'));
+    await log.flush();
+    expect(log.stats).toEqual(counts({ written: 50 + fed * 10 }));
+  });
+
   it('writes as soon as a batch is full, and a partial batch on the timer', async () => {
     const { store, control } = recordingStore();
     const log = writer({ store, queueCapacity: 100, batchSize: 5, flushIntervalMs: 50 });

@@ -192,10 +192,11 @@ export class PredictionLogWriter {
   }
 
   /**
-   * One run of batches: while full batches are queued, or until the rows queued at the start are
-   * written. Stops at an outage, so an outage costs one attempt per pause. Between batches it lets
+   * One run of batches over the rows queued at its start: all of them, or as many full batches as
+   * they make. Stops at an outage, so an outage costs one attempt per pause. Between batches it lets
    * the event loop turn: a store whose calls are synchronous (SQLite) would otherwise hold the thread
-   * for the whole run, and messages (abandonWrites) could not reach it.
+   * for the whole run, and messages (abandonWrites) could not reach it. Rows that arrive meanwhile
+   * wait for the next run, so a flush or close waiting on this one is not kept waiting by new load.
    */
   private write(mode: 'all' | 'full-batches'): Promise<void> {
     const run = async () => {
@@ -203,7 +204,7 @@ export class PredictionLogWriter {
       while (
         !this.abandoned &&
         this.queue.length > 0 &&
-        (mode === 'all' ? remaining > 0 : this.queue.length >= this.options.batchSize)
+        (mode === 'all' ? remaining > 0 : remaining >= this.options.batchSize)
       ) {
         const batch = this.queue.slice(0, this.options.batchSize);
         let outage: StoreOutage | undefined;
