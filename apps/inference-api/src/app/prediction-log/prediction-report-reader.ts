@@ -2,6 +2,7 @@
 // aggregate over a large log run on the request thread stalled every /predict behind it.
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 
+import { parsePredictionStoreUrl } from '../config/prediction-store-url';
 import { openPredictionStore } from './open-prediction-store';
 import type { PredictionQuery, PredictionStore, VariantAggregate, VariantAssignments } from './prediction-store';
 import { yieldCpuToRequests } from './thread-priority';
@@ -42,7 +43,11 @@ type ToReportThread = { type: 'report'; id: number; query: ReportQuery } | { typ
 type FromReportThread = { id: number; data: ReportData } | { id: number; error: string };
 type ReportThreadData = { storeUrl: string; abandoned: Int32Array };
 
-/** How long close() waits for the report thread to finish its query and exit before terminating it. */
+/**
+ * How long close() waits for a SQLite report thread to finish its query and exit before terminating
+ * it. A query abandoned at AB_REPORT_TIMEOUT_MS may need longer still; terminating it then is the
+ * last resort, and aborts the process if the query fails meanwhile.
+ */
 export const REPORT_THREAD_EXIT_GRACE_MS = 10_000;
 
 /** Both queries of a report, on one store. */
@@ -64,10 +69,10 @@ export async function readReport(store: PredictionStore, query: ReportQuery): Pr
  * thread has gone, reports are refused rather than piling up threads. Without a bundle (tests
  * in-process), the queries run here and the bound only stops the waiting.
  *
- * The thread is told, not terminated: a query cannot be cut short either way (SQLite runs it to the
- * end in native code), and one that fails inside a terminating thread aborts the whole process
- * (better-sqlite3 cannot create the error there). Only a thread still running after
- * {@link REPORT_THREAD_EXIT_GRACE_MS} on close is terminated.
+ * On SQLite the thread is told, not terminated: a query cannot be cut short either way (SQLite runs
+ * it to the end in native code), and one that fails inside a terminating thread aborts the whole
+ * process (better-sqlite3 cannot create the error there). Only a thread still running after
+ * {@link REPORT_THREAD_EXIT_GRACE_MS} on close is terminated, as a last resort.
  */
 export class PredictionReportReader {
   private worker: Worker | undefined;
@@ -121,6 +126,8 @@ export class PredictionReportReader {
     this.abandon();
     const stopping = this.stopping;
     if (stopping === undefined) return;
+    // Unreferenced, the thread would not keep a shutting-down process alive: it would be torn down inside its query.
+    this.stoppingWorker?.ref();
     const timedOut = await Promise.race([
       stopping.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), REPORT_THREAD_EXIT_GRACE_MS).unref()),
@@ -167,16 +174,27 @@ export class PredictionReportReader {
   /** Lets go of the thread running an overrunning query; the next report starts a new one once it has gone. */
   private abandon(): void {
     const worker = this.worker;
-    if (!worker || !this.abandoned) return;
+    const abandoned = this.abandoned;
+    if (!worker || !abandoned) return;
     this.worker = undefined;
-    Atomics.store(this.abandoned, 0, 1);
     this.abandoned = undefined;
-    worker.postMessage({ type: 'exit' } satisfies ToReportThread);
     this.stoppingWorker = worker;
-    this.stopping = new Promise((resolve) => worker.once('exit', resolve)).finally(() => {
+    this.stopping = this.letGo(worker, abandoned).finally(() => {
       this.stopping = undefined;
       this.stoppingWorker = undefined;
     });
+  }
+
+  /**
+   * On SQLite, tells the thread to exit after its query (see the class). On PostgreSQL, whose client
+   * is plain JavaScript and safe to terminate, terminates it at once: told, it would wait for the
+   * server's statement timeout, and reports would be refused all that time.
+   */
+  private letGo(worker: Worker, abandoned: Int32Array): Promise<unknown> {
+    if (parsePredictionStoreUrl(this.options.storeUrl).kind !== 'sqlite') return worker.terminate();
+    Atomics.store(abandoned, 0, 1);
+    worker.postMessage({ type: 'exit' } satisfies ToReportThread);
+    return new Promise((resolve) => worker.once('exit', resolve));
   }
 }
 
@@ -207,7 +225,8 @@ export async function runPredictionReportThread(): Promise<void> {
         // Abandoned meanwhile: nobody waits for it, and posting a large answer would cost the request thread its copy.
         if (Atomics.load(abandoned, 0) === 0) port.postMessage({ id: message.id, data } satisfies FromReportThread);
       } catch (error) {
-        port.postMessage({ id: message.id, error: (error as Error).message } satisfies FromReportThread);
+        if (Atomics.load(abandoned, 0) === 0)
+          port.postMessage({ id: message.id, error: (error as Error).message } satisfies FromReportThread);
       }
     });
   });
