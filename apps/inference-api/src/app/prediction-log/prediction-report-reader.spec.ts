@@ -102,7 +102,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
 
   /** The reader's current thread, watched: its messages counted, its terminate() recorded. */
   function watchThread(reader: PredictionReportReader) {
-    const worker = (reader as unknown as { worker: Worker }).worker;
+    const worker = (reader as unknown as { current: { worker: Worker } }).current.worker;
     const seen = { messages: 0, exited: false, terminated: jest.spyOn(worker, 'terminate') };
     worker.on('message', () => seen.messages++);
     worker.once('exit', () => (seen.exited = true));
@@ -135,6 +135,17 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredi
     // itself: terminated inside a query that then failed, it would have aborted the whole process.
     expect(abandoned).toMatchObject({ messages: 0, exited: true });
     expect(abandoned.terminated).not.toHaveBeenCalled();
+  }, 60_000);
+
+  it("fails only a dead thread's reports, not those of the thread started after it", async () => {
+    const reader = threadReader(60_000);
+    await reader.read({ ...query, until: T0 + 2 });
+    const failing = (reader as unknown as { current: { worker: Worker } }).current.worker;
+    // The thread reports an error (as an uncaught one in it would) and is replaced; it exits only later.
+    failing.emit('error', new Error('an uncaught error in the report thread'));
+    const successor = reader.read(query);
+    await failing.terminate();
+    expect((await successor).aggregates).toHaveLength(2);
   }, 60_000);
 
   it('closes by letting the running query finish and the thread exit, without terminating it', async () => {

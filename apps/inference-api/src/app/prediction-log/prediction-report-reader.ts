@@ -43,6 +43,13 @@ type ToReportThread = { type: 'report'; id: number; query: ReportQuery } | { typ
 type FromReportThread = { id: number; data: ReportData } | { id: number; error: string };
 type ReportThreadData = { storeUrl: string; abandoned: Int32Array };
 
+/** A report thread: its worker, its flag (set, it posts no answer and takes no further query), and the reports waiting on it. */
+interface ReportThread {
+  worker: Worker;
+  abandoned: Int32Array;
+  waiting: Map<number, { resolve: (data: ReportData) => void; reject: (error: Error) => void }>;
+}
+
 /**
  * How long close() waits for a SQLite report thread to finish its query and exit before terminating
  * it. A query abandoned at AB_REPORT_TIMEOUT_MS may need longer still; terminating it then is the
@@ -75,13 +82,10 @@ export async function readReport(store: PredictionStore, query: ReportQuery): Pr
  * {@link REPORT_THREAD_EXIT_GRACE_MS} on close is terminated, as a last resort.
  */
 export class PredictionReportReader {
-  private worker: Worker | undefined;
-  /** The current thread's flag: set, it posts no answer and takes no further query. */
-  private abandoned: Int32Array | undefined;
+  private current: ReportThread | undefined;
   private stopping: Promise<unknown> | undefined;
   private stoppingWorker: Worker | undefined;
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (data: ReportData) => void; reject: (error: Error) => void }>();
 
   constructor(
     private readonly options: {
@@ -137,49 +141,48 @@ export class PredictionReportReader {
   }
 
   private inThread(query: ReportQuery): Promise<ReportData> {
-    const worker = this.thread();
+    const thread = this.thread();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ type: 'report', id, query } satisfies ToReportThread);
+      thread.waiting.set(id, { resolve, reject });
+      thread.worker.postMessage({ type: 'report', id, query } satisfies ToReportThread);
     });
   }
 
-  private thread(): Worker {
-    if (this.worker) return this.worker;
+  private thread(): ReportThread {
+    if (this.current) return this.current;
     const abandoned = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     const worker = new Worker(this.options.script as string, {
       argv: [PREDICTION_REPORT_THREAD_COMMAND],
       workerData: { storeUrl: this.options.storeUrl, abandoned } satisfies ReportThreadData,
     });
+    const thread: ReportThread = { worker, abandoned, waiting: new Map() };
     worker.unref();
     worker.on('message', (message: FromReportThread) => {
-      const waiter = this.waiting.get(message.id);
-      this.waiting.delete(message.id);
+      const waiter = thread.waiting.get(message.id);
+      thread.waiting.delete(message.id);
       if ('data' in message) waiter?.resolve(message.data);
       else waiter?.reject(new ReportUnavailableError(`the A/B report could not be read: ${message.error}`, 1));
     });
+    // Only this thread's reports: a successor's must not fail with it.
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
+      if (this.current === thread) this.current = undefined;
+      for (const waiter of thread.waiting.values()) waiter.reject(error);
+      thread.waiting.clear();
     };
     worker.on('error', (error) => fail(error));
     worker.on('exit', (code) => fail(new ReportUnavailableError(`the report thread exited with code ${code}`, 1)));
-    this.worker = worker;
-    this.abandoned = abandoned;
-    return worker;
+    this.current = thread;
+    return thread;
   }
 
   /** Lets go of the thread running an overrunning query; the next report starts a new one once it has gone. */
   private abandon(): void {
-    const worker = this.worker;
-    const abandoned = this.abandoned;
-    if (!worker || !abandoned) return;
-    this.worker = undefined;
-    this.abandoned = undefined;
-    this.stoppingWorker = worker;
-    this.stopping = this.letGo(worker, abandoned).finally(() => {
+    const thread = this.current;
+    if (!thread) return;
+    this.current = undefined;
+    this.stoppingWorker = thread.worker;
+    this.stopping = this.letGo(thread).finally(() => {
       this.stopping = undefined;
       this.stoppingWorker = undefined;
     });
@@ -190,7 +193,7 @@ export class PredictionReportReader {
    * is plain JavaScript and safe to terminate, terminates it at once: told, it would wait for the
    * server's statement timeout, and reports would be refused all that time.
    */
-  private letGo(worker: Worker, abandoned: Int32Array): Promise<unknown> {
+  private letGo({ worker, abandoned }: ReportThread): Promise<unknown> {
     if (parsePredictionStoreUrl(this.options.storeUrl).kind !== 'sqlite') return worker.terminate();
     Atomics.store(abandoned, 0, 1);
     worker.postMessage({ type: 'exit' } satisfies ToReportThread);
