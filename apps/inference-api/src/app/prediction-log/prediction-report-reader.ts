@@ -83,8 +83,10 @@ export async function readReport(store: PredictionStore, query: ReportQuery): Pr
  */
 export class PredictionReportReader {
   private current: ReportThread | undefined;
-  private stopping: Promise<unknown> | undefined;
-  private stoppingWorker: Worker | undefined;
+  /** The abandoned thread not gone yet, and its going. */
+  private stopping: { worker: Worker; gone: Promise<unknown> } | undefined;
+  /** SQLite threads are told to exit, PostgreSQL ones terminated (see letGo). */
+  private readonly tellsThreadsToExit: boolean;
   private nextId = 0;
 
   constructor(
@@ -95,7 +97,9 @@ export class PredictionReportReader {
       localStore: () => PredictionStore;
       timeoutMs: number;
     },
-  ) {}
+  ) {
+    this.tellsThreadsToExit = parsePredictionStoreUrl(options.storeUrl).kind === 'sqlite';
+  }
 
   async read(query: ReportQuery): Promise<ReportData> {
     const retryAfterSeconds = Math.max(1, Math.ceil(this.options.timeoutMs / 1000));
@@ -131,13 +135,13 @@ export class PredictionReportReader {
     const stopping = this.stopping;
     if (stopping === undefined) return;
     // Unreferenced, the thread would not keep a shutting-down process alive: it would be torn down inside its query.
-    this.stoppingWorker?.ref();
+    stopping.worker.ref();
     const timedOut = await Promise.race([
-      stopping.then(() => false),
+      stopping.gone.then(() => false),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(true), REPORT_THREAD_EXIT_GRACE_MS).unref()),
     ]);
-    if (timedOut) await this.stoppingWorker?.terminate();
-    await this.stopping;
+    if (timedOut) await stopping.worker.terminate();
+    await stopping.gone;
   }
 
   private inThread(query: ReportQuery): Promise<ReportData> {
@@ -181,11 +185,8 @@ export class PredictionReportReader {
     const thread = this.current;
     if (!thread) return;
     this.current = undefined;
-    this.stoppingWorker = thread.worker;
-    this.stopping = this.letGo(thread).finally(() => {
-      this.stopping = undefined;
-      this.stoppingWorker = undefined;
-    });
+    const gone = this.letGo(thread).finally(() => (this.stopping = undefined));
+    this.stopping = { worker: thread.worker, gone };
   }
 
   /**
@@ -194,7 +195,7 @@ export class PredictionReportReader {
    * server's statement timeout, and reports would be refused all that time.
    */
   private letGo({ worker, abandoned }: ReportThread): Promise<unknown> {
-    if (parsePredictionStoreUrl(this.options.storeUrl).kind !== 'sqlite') return worker.terminate();
+    if (!this.tellsThreadsToExit) return worker.terminate();
     Atomics.store(abandoned, 0, 1);
     worker.postMessage({ type: 'exit' } satisfies ToReportThread);
     return new Promise((resolve) => worker.once('exit', resolve));
