@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
@@ -19,6 +20,14 @@ import {
   type Variant,
   type VariantAggregate,
 } from '../../apps/inference-api/src/app/prediction-log';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- as above: the report reader is inference-api's own code
+import {
+  PredictionReportReader,
+  readReport,
+  type ReportQuery,
+} from '../../apps/inference-api/src/app/prediction-log/prediction-report-reader';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the thread script inference-api's own tests start the report thread from
+import { writeThreadScript } from '../../apps/inference-api/test/support/thread-script';
 import { ensurePostgresInstalled, openToServerUser, PostgresCluster } from './support/postgres-cluster';
 
 // inference-api's prediction store, one contract run against both backends it supports: a SQLite
@@ -714,10 +723,83 @@ describe('prediction store contract', () => {
     () => async () => `sqlite:${join(workDir, 'sqlite', `store-${++databases}`, 'predictions.db')}`,
   );
 
-  predictionStoreContract('postgres', () => async () => {
+  const freshPostgresDatabase: FreshDatabase = async () => {
     if (!postgres) throw new Error('the PostgreSQL cluster did not start (see beforeAll)');
     const name = `predictions_${++databases}`;
     await postgres.createDatabase(name);
     return `postgresql://postgres:unused-password@127.0.0.1:${postgres.port}/${name}`;
-  });
+  };
+
+  predictionStoreContract('postgres', () => freshPostgresDatabase);
+
+  // The report thread's PostgreSQL path (prediction-report-reader.ts): a report that overruns has its
+  // thread terminated at once (the client is plain JavaScript, safe to terminate), instead of told
+  // to exit after its query as on SQLite, which here would keep refusing reports until the query
+  // ended or hit the 60 s statement timeout. The query is held up by a lock on the tables it reads.
+  it('terminates the thread of an overrunning report on PostgreSQL at once, and the next report is taken', async () => {
+    const url = await freshPostgresDatabase();
+    const store = openPredictionStore(url);
+    const reader = new PredictionReportReader({
+      storeUrl: url,
+      script: writeThreadScript(workDir, 'report'),
+      localStore: () => store,
+      timeoutMs: 60_000,
+    });
+    // The reader's bound and current thread, reached into: neither is part of its interface.
+    const internals = reader as unknown as { options: { timeoutMs: number }; current: { worker: Worker } | undefined };
+    /** The thread that runs the next report, its terminate() recorded, and its exit. */
+    const watchThread = () => {
+      const worker = internals.current?.worker;
+      if (!worker) throw new Error('the reader runs no report thread: the report was refused before one started');
+      return {
+        terminate: jest.spyOn(worker, 'terminate'),
+        exited: new Promise((resolve) => worker.once('exit', resolve)),
+      };
+    };
+    const query: ReportQuery = { modelName: MODEL, since: T0, until: T0 + 40 * MINUTE, trafficShare: 0.5 };
+    // What the reader rejects an overrun with (answered 503 with Retry-After).
+    const overran = {
+      name: 'ReportUnavailableError',
+      retryAfterSeconds: 1,
+      message: expect.stringContaining('took longer than 300 ms'),
+    };
+    const locker = new Client({ connectionString: url });
+    try {
+      await store.init();
+      await store.insert(experiment());
+      await locker.connect();
+      await reader.read(query); // starts the thread and its connection
+      const first = watchThread();
+      await locker.query('BEGIN');
+      await locker.query(
+        'LOCK TABLE prediction_log, prediction_minutes, prediction_minute_users IN ACCESS EXCLUSIVE MODE',
+      );
+      internals.options.timeoutMs = 300;
+      await expect(reader.read(query)).rejects.toMatchObject(overran);
+      expect(first.terminate).toHaveBeenCalledTimes(1);
+      await first.exited;
+      await new Promise((resolve) => setImmediate(resolve));
+      // The lock is still held: a thread told to exit after its query would still be there, and this
+      // report refused as "still being stopped". A new thread takes it instead (it may overrun while
+      // starting or behind the lock; either way it is terminated at once too).
+      const next = reader.read(query);
+      next.catch(() => undefined); // awaited below, once its thread is watched
+      const second = watchThread();
+      await expect(next).rejects.toMatchObject(overran);
+      expect(second.terminate).toHaveBeenCalledTimes(1);
+      await second.exited;
+      await new Promise((resolve) => setImmediate(resolve));
+      await locker.query('ROLLBACK');
+      // Well inside the test's own limit, so a slow report fails here and the cleanup below runs.
+      internals.options.timeoutMs = 10_000;
+      const report = await reader.read(query);
+      expect(report.aggregates.length).toBeGreaterThan(0);
+      expect(report).toEqual(await readReport(store, query));
+    } finally {
+      // Ending the session also ends its transaction and the lock, so a thread still behind it can finish.
+      await locker.end().catch(() => undefined);
+      await reader.close();
+      await store.close();
+    }
+  }, 60_000);
 });

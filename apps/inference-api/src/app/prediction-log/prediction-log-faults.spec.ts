@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
+import { writeThreadScript } from '../../../test/support/thread-script';
 import {
   openPredictionStore,
   PredictionLogWriter,
@@ -208,20 +209,6 @@ describe('the writer thread', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A script that runs the real thread code from its TypeScript sources (jiti compiles it in the thread). */
-  function threadScript(): string {
-    const workspace = resolve(__dirname, '../../../../..');
-    const script = join(dir, 'writer-thread.cjs');
-    writeFileSync(
-      script,
-      `const { createJiti } = require(${JSON.stringify(join(workspace, 'node_modules/jiti'))});
-const jiti = createJiti(__filename, { alias: { '@churn/churn-pipeline': ${JSON.stringify(join(workspace, 'libs/churn-pipeline/src/index.ts'))} } });
-jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredictionLogThread();
-`,
-    );
-    return script;
-  }
-
   function entry(requestId: string, rows: number): PredictionLogEntry {
     return {
       requestId,
@@ -247,7 +234,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
     const url = `sqlite:${join(dir, 'predictions.db')}`;
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       { storeUrl: url, queueCapacity: 10_000, batchSize: 10, flushIntervalMs: 60_000, jsonl: undefined },
       () => undefined,
     );
@@ -296,7 +283,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     const url = `sqlite:${join(dir, 'predictions.db')}`;
     const errors: string[] = [];
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       { storeUrl: url, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
       (message) => errors.push(message),
     );
@@ -354,7 +341,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
   it('starts no thread once closed while waiting to start the next one; what waited is counted dropped (closed)', async () => {
     const errors: string[] = [];
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       {
         storeUrl: `sqlite:${join(dir, 'predictions.db')}`,
         queueCapacity: 10_000,
@@ -389,7 +376,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     // Only setTimeout is faked: the close timeout fires when told to.
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       { storeUrl: `sqlite:${path}`, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
       (message) => errors.push(message),
     );
@@ -431,7 +418,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     const errors: string[] = [];
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       { storeUrl: `sqlite:${path}`, queueCapacity: 10_000, batchSize: 2, flushIntervalMs: 60_000, jsonl: undefined },
       (message) => errors.push(message),
     );
@@ -480,7 +467,7 @@ jiti(${JSON.stringify(join(__dirname, 'prediction-log-thread.ts'))}).runPredicti
     const url = `sqlite:${join(dir, 'predictions.db')}`;
     const errors: string[] = [];
     const sink = new WorkerThreadSink(
-      threadScript(),
+      writeThreadScript(dir, 'writer'),
       { storeUrl: url, queueCapacity: 10_000, batchSize: 100, flushIntervalMs: 60_000, jsonl: undefined },
       (message) => errors.push(message),
     );

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
+import { writeThreadScript } from '../../../test/support/thread-script';
 import { openPredictionStore, type PredictionStore } from './index';
 import { PredictionReportReader, readReport, ReportUnavailableError } from './prediction-report-reader';
 
@@ -59,15 +60,7 @@ describe('PredictionReportReader', () => {
   });
 
   function threadReader(timeoutMs: number): PredictionReportReader {
-    const workspace = resolve(__dirname, '../../../../..');
-    const script = join(dir, 'report-thread.cjs');
-    writeFileSync(
-      script,
-      `const { createJiti } = require(${JSON.stringify(join(workspace, 'node_modules/jiti'))});
-const jiti = createJiti(__filename);
-jiti(${JSON.stringify(join(__dirname, 'prediction-report-reader.ts'))}).runPredictionReportThread();
-`,
-    );
+    const script = writeThreadScript(dir, 'report');
     const reader = new PredictionReportReader({ storeUrl: url, script, localStore: () => store, timeoutMs });
     readers.push(reader);
     return reader;
