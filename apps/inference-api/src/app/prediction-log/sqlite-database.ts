@@ -22,6 +22,14 @@ const callQueues = new Map<string | symbol, Promise<unknown>>();
 /** SQLite result codes (and their extended forms, e.g. SQLITE_CONSTRAINT_NOTNULL) that a row's values cause. */
 const SQLITE_DATA_ERROR_CODES = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
 
+/**
+ * The size in bytes of a database page in a store file this process creates: four times SQLite's
+ * default, so a page holds four times as many of the log's rows (a few hundred bytes each, appended
+ * to a table and three indexes). The log-writer suite measures the writer's CPU per row with both
+ * (bench/RESULTS.md, PERFORMANCE.md).
+ */
+export const SQLITE_PAGE_BYTES = 16_384;
+
 /** Compiled statements kept per connection. */
 const MAX_CACHED_STATEMENTS = 64;
 
@@ -52,6 +60,8 @@ export class SqliteDatabase implements SqlDatabase {
     if (this.path !== SQLITE_MEMORY) mkdirSync(dirname(this.path), { recursive: true });
     const connection = new Database(this.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     try {
+      // Takes effect only on a file that holds no database yet (new or empty); others keep theirs.
+      connection.pragma(`page_size = ${SQLITE_PAGE_BYTES}`);
       await enableWal(connection);
       connection.pragma('synchronous = NORMAL');
     } catch (error) {

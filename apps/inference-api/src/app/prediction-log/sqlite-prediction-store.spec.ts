@@ -123,13 +123,22 @@ describe('the prediction store on one SQLite file', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
+  /** Runs `look` on a read-only connection to the file. */
+  function inspect<T>(path: string, look: (inspector: Database.Database) => T): T {
+    const inspector = new Database(path, { readonly: true });
+    try {
+      return look(inspector);
+    } finally {
+      inspector.close();
+    }
+  }
+
   it('creates its folder, and runs in WAL mode so that other processes read while one writes', async () => {
     const path = join(workDir, 'nested', 'folder', 'predictions.db');
     const store = open(`sqlite:${path}`);
     expect(store.description).toBe(`sqlite:${path}`);
     await store.init();
-    const inspector = new Database(path, { readonly: true });
-    try {
+    inspect(path, (inspector) => {
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(inspector.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all()).toEqual([
         { name: 'prediction_feedback' },
@@ -139,9 +148,25 @@ describe('the prediction store on one SQLite file', () => {
         { name: 'prediction_minutes' },
         { name: 'prediction_rollup_trims' },
       ]);
-    } finally {
-      inspector.close();
+    });
+  });
+
+  it('creates its file with 16 KiB pages, and leaves the page size of a file that exists alone', async () => {
+    const created = join(workDir, 'created.db');
+    const existing = join(workDir, 'existing.db');
+    // Neither SQLite's default nor the store's, so a kept size cannot pass for either.
+    const before = new Database(existing);
+    before.pragma('page_size = 8192');
+    before.exec('CREATE TABLE unrelated (id INTEGER)');
+    before.close();
+    for (const path of [created, existing]) {
+      const store = open(`sqlite:${path}`);
+      await store.init();
+      expect(await store.insert([record('r')])).toEqual({ duplicates: [] });
+      expect((await readAll(store)).map((row) => row.requestId)).toEqual(['r']);
     }
+    const pageSize = (path: string) => inspect(path, (inspector) => inspector.pragma('page_size', { simple: true }));
+    expect([pageSize(created), pageSize(existing)]).toEqual([16_384, 8192]);
   });
 
   it('refuses to be used before init() and after close(), with a typed error', async () => {
