@@ -17,7 +17,9 @@ interface WriterRun {
   batchRows: number;
   requestsPerBundle: number;
   users: number;
+  pageBytes: { writer: number; writerDefaultPages: number; raw: number };
   writer: number[];
+  writerDefaultPages: number[];
   raw: number[];
 }
 
@@ -30,6 +32,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     scratch,
   ]) as unknown as WriterRun;
   const perRoundRatio = measured.writer.map((writer, round) => writer / measured.raw[round]);
+  const perRoundPageRatio = measured.writer.map((writer, round) => writer / measured.writerDefaultPages[round]);
+  const kib = (bytes: number) => `${bytes / 1024} KiB`;
   return {
     timed:
       `CPU time (user + system, the process's garbage-collector threads included; a full collection before each timed section) ` +
@@ -37,16 +41,19 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       `"Writer path": what inference-api's writer thread does with the messages it receives: the bundle copied in ` +
       '(v8.deserialize of the structured-clone bytes v8.serialize made beforehand: postMessage uses the same format), then ' +
       "prediction-log-thread.ts's loop (bundleRecords, PredictionLogWriter.enqueue), the writer and the SQLite store on its " +
-      `default settings (batches of ${measured.batchRows}, a fresh file in WAL mode): validation, the insert, the per-minute rollups, the ` +
+      `default settings (batches of ${measured.batchRows}, a fresh file in WAL mode with the ${kib(measured.pageBytes.writer)} pages the store ` +
+      'creates its files with): validation, the insert, the per-minute rollups, the ' +
       "commit. Not in it: the thread's small replies to the main thread (rows taken, counters every 250 ms). Its input is " +
       `${measured.rows.toLocaleString('en')} single-customer entries (Telco customers through the app's FeatureBatchBuilder, categories as ` +
       `codes, A/B-routed among ${measured.users.toLocaleString('en')} users at about 17 requests a millisecond), bundled ` +
       `${measured.requestsPerBundle} requests at a time by bundleEntries, all beforehand; the writer is flushed every ` +
       `${measured.batchRows} rows. "Inserts alone": the same rows' values (features as JSON text) prepared beforehand and inserted ` +
-      `into the store's own prediction_log table by one prepared better-sqlite3 statement, ${measured.batchRows} rows per transaction: ` +
+      `into the store's own prediction_log table (a file the store created) by one prepared better-sqlite3 statement, ${measured.batchRows} rows per transaction: ` +
       'the table and its indexes only, without the rollup statements (which any writer of this schema also pays), validation or ' +
-      `unbundling. A discarded round, then ${measured.rounds} rounds measuring both (the order alternating); each figure is the median ` +
-      'over rounds, the ratio the median of the per-round ratios.',
+      `unbundling. "Default pages": the writer path again, on a file made beforehand with SQLite's default ${kib(measured.pageBytes.writerDefaultPages)} ` +
+      `pages, which the store keeps (every file's page size is read back and checked). A discarded round, then ${measured.rounds} rounds ` +
+      'measuring the three (the order rotating by round); each figure is the median over rounds, each ratio the median of the ' +
+      'per-round ratios.',
     results: [
       {
         id: 'writer',
@@ -63,8 +70,30 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         unit: '×',
         rounds: perRoundRatio,
       },
+      {
+        id: 'writer-pages',
+        label: `writer thread path, store's ${kib(measured.pageBytes.writer)} pages`,
+        value: medianOf(measured.writer),
+        unit: 'µs CPU per row',
+        reference: 'writer-default-pages',
+        rounds: measured.writer,
+      },
+      {
+        id: 'page-ratio',
+        label: `per round: writer path with ${kib(measured.pageBytes.writer)} pages ÷ with ${kib(measured.pageBytes.writerDefaultPages)}`,
+        value: medianOf(perRoundPageRatio),
+        unit: '×',
+        rounds: perRoundPageRatio,
+      },
     ],
     references: [
+      {
+        id: 'writer-default-pages',
+        label: `the same writer path on a file with SQLite's default ${kib(measured.pageBytes.writerDefaultPages)} pages`,
+        value: medianOf(measured.writerDefaultPages),
+        unit: 'µs CPU per row',
+        rounds: measured.writerDefaultPages,
+      },
       {
         id: 'raw',
         label:

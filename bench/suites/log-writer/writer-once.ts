@@ -23,6 +23,8 @@ import {
   type PredictionLogEntry,
 } from '../../../apps/inference-api/src/app/prediction-log/prediction-log-entry';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- see above
+import { SQLITE_PAGE_BYTES } from '../../../apps/inference-api/src/app/prediction-log/sqlite-database';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- see above
 import { timeOrderedUuid } from '../../../apps/inference-api/src/app/scoring/request-id';
 import { telcoFeatureRows } from '../inference/serving-setup';
 
@@ -112,8 +114,21 @@ function cpuMicros(): number {
   return user + system;
 }
 
-/** The writer thread's work on `sent` (the copy in, its message handler's loop, then the writer and the store), CPU µs per row. */
-async function writerPath(sent: readonly Buffer[], file: string): Promise<number> {
+/** SQLite's default page size, the reference for the store's own ({@link SQLITE_PAGE_BYTES}). */
+const SQLITE_DEFAULT_PAGE_BYTES = 4096;
+
+/**
+ * The writer thread's work on `sent` (the copy in, its message handler's loop, then the writer and
+ * the store), CPU µs per row. With `pageBytes`, the file is made beforehand with pages of that size,
+ * which the store keeps; without, the store creates it with its own.
+ */
+async function writerPath(sent: readonly Buffer[], file: string, pageBytes?: number): Promise<number> {
+  if (pageBytes !== undefined) {
+    const made = new Database(file);
+    made.pragma(`page_size = ${pageBytes}`);
+    made.pragma('journal_mode = WAL'); // writes the file's header, and with it the page size
+    made.close();
+  }
   const store = openPredictionStore(`sqlite:${file}`);
   await store.init();
   const writer = new PredictionLogWriter({
@@ -207,30 +222,45 @@ async function rawInserts(sent: readonly Buffer[], file: string): Promise<number
   return micros / ROWS;
 }
 
+/** The page size of a store file, read back: the measurement is only worth its label if the file has it. */
+function pageBytesOf(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
   const sent = await sentBundles();
   const writer: number[] = [];
+  const writerDefaultPages: number[] = [];
   const raw: number[] = [];
-  // A discarded round first (compilation, the page cache), then the two in alternating order.
+  const pageBytes = { writer: 0, writerDefaultPages: 0, raw: 0 };
+  // A discarded round first (compilation, the page cache), then the three in an order rotating by round.
   for (let round = 0; round <= ROUNDS; round++) {
     const folder = join(scratch, `round-${round}`);
     mkdirSync(folder, { recursive: true });
-    const measureWriter = () => writerPath(sent, join(folder, 'writer.db'));
-    const measureRaw = () => rawInserts(sent, join(folder, 'raw.db'));
-    let w: number;
-    let r: number;
-    if (round % 2 === 0) {
-      w = await measureWriter();
-      r = await measureRaw();
-    } else {
-      r = await measureRaw();
-      w = await measureWriter();
-    }
+    const files = {
+      writer: join(folder, 'writer.db'),
+      writerDefaultPages: join(folder, 'writer-default-pages.db'),
+      raw: join(folder, 'raw.db'),
+    };
+    const measurements = [
+      async () => writer.push(await writerPath(sent, files.writer)),
+      async () => writerDefaultPages.push(await writerPath(sent, files.writerDefaultPages, SQLITE_DEFAULT_PAGE_BYTES)),
+      async () => raw.push(await rawInserts(sent, files.raw)),
+    ];
+    for (let turn = 0; turn < measurements.length; turn++) await measurements[(round + turn) % measurements.length]();
+    for (const key of Object.keys(files) as (keyof typeof files)[]) pageBytes[key] = pageBytesOf(files[key]);
     rmSync(folder, { recursive: true, force: true });
-    if (round === 0) continue;
-    writer.push(w);
-    raw.push(r);
+    if (round === 0) for (const list of [writer, writerDefaultPages, raw]) list.length = 0;
   }
+  if (pageBytes.writer !== SQLITE_PAGE_BYTES || pageBytes.writerDefaultPages !== SQLITE_DEFAULT_PAGE_BYTES)
+    throw new Error(
+      `the files' page sizes are not the ones compared: ${JSON.stringify(pageBytes)} (store: ${SQLITE_PAGE_BYTES}, default: ${SQLITE_DEFAULT_PAGE_BYTES})`,
+    );
   console.log(
     JSON.stringify({
       rows: ROWS,
@@ -238,7 +268,9 @@ async function main(): Promise<void> {
       batchRows: BATCH_ROWS,
       requestsPerBundle: REQUESTS_PER_BUNDLE,
       users: USERS,
+      pageBytes,
       writer,
+      writerDefaultPages,
       raw,
     }),
   );
