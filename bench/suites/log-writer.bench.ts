@@ -51,13 +51,13 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       `into the store's own prediction_log table (a file the store created) by one prepared better-sqlite3 statement, ${measured.batchRows} rows per transaction: ` +
       'the table and its indexes only, without the rollup statements (which any writer of this schema also pays), validation or ' +
       `unbundling. "Default pages": the writer path again, on a file made beforehand with SQLite's default ${kib(measured.pageBytes.writerDefaultPages)} ` +
-      `pages, which the store keeps (every file's page size is read back and checked). A discarded round, then ${measured.rounds} rounds ` +
-      'measuring the three (the order rotating by round); each figure is the median over rounds, each ratio the median of the ' +
-      'per-round ratios.',
+      `pages, which the store keeps (every file's page size is read back and checked in every round). A discarded round, then ` +
+      `${measured.rounds} rounds measuring the three, the order going through all six orders in turn; each figure is the median over ` +
+      'rounds, each ratio the median of the per-round ratios.',
     results: [
       {
         id: 'writer',
-        label: 'writer thread path, bundle bytes in to rows committed (SQLite)',
+        label: `writer thread path, bundle bytes in to rows committed (SQLite, the store's ${kib(measured.pageBytes.writer)} pages)`,
         value: medianOf(measured.writer),
         unit: 'µs CPU per row',
         reference: 'raw',
@@ -72,7 +72,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       },
       {
         id: 'writer-pages',
-        label: `writer thread path, store's ${kib(measured.pageBytes.writer)} pages`,
+        label: `the same writer path (the store's ${kib(measured.pageBytes.writer)} pages)`,
         value: medianOf(measured.writer),
         unit: 'µs CPU per row',
         reference: 'writer-default-pages',

@@ -232,13 +232,28 @@ function pageBytesOf(file: string): number {
   }
 }
 
+/** The six orders of three measurements: each one first, second and third equally often, and each pair both ways. */
+const ORDERS = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [0, 2, 1],
+  [2, 1, 0],
+  [1, 0, 2],
+];
+
 async function main(): Promise<void> {
   const sent = await sentBundles();
   const writer: number[] = [];
   const writerDefaultPages: number[] = [];
   const raw: number[] = [];
-  const pageBytes = { writer: 0, writerDefaultPages: 0, raw: 0 };
-  // A discarded round first (compilation, the page cache), then the three in an order rotating by round.
+  /** The page size each file must have: the store's for the files it creates, SQLite's default for the one made beforehand. */
+  const pageBytes = {
+    writer: SQLITE_PAGE_BYTES,
+    writerDefaultPages: SQLITE_DEFAULT_PAGE_BYTES,
+    raw: SQLITE_PAGE_BYTES,
+  };
+  // A discarded round first (compilation, the page cache), then the three in the order of the round's ORDERS entry.
   for (let round = 0; round <= ROUNDS; round++) {
     const folder = join(scratch, `round-${round}`);
     mkdirSync(folder, { recursive: true });
@@ -252,15 +267,17 @@ async function main(): Promise<void> {
       async () => writerDefaultPages.push(await writerPath(sent, files.writerDefaultPages, SQLITE_DEFAULT_PAGE_BYTES)),
       async () => raw.push(await rawInserts(sent, files.raw)),
     ];
-    for (let turn = 0; turn < measurements.length; turn++) await measurements[(round + turn) % measurements.length]();
-    for (const key of Object.keys(files) as (keyof typeof files)[]) pageBytes[key] = pageBytesOf(files[key]);
+    for (const index of ORDERS[round % ORDERS.length]) await measurements[index]();
+    for (const key of Object.keys(files) as (keyof typeof files)[]) {
+      const found = pageBytesOf(files[key]);
+      if (found !== pageBytes[key])
+        throw new Error(
+          `round ${round}: ${files[key]} has ${found}-byte pages, not the ${pageBytes[key]} it is measured for`,
+        );
+    }
     rmSync(folder, { recursive: true, force: true });
     if (round === 0) for (const list of [writer, writerDefaultPages, raw]) list.length = 0;
   }
-  if (pageBytes.writer !== SQLITE_PAGE_BYTES || pageBytes.writerDefaultPages !== SQLITE_DEFAULT_PAGE_BYTES)
-    throw new Error(
-      `the files' page sizes are not the ones compared: ${JSON.stringify(pageBytes)} (store: ${SQLITE_PAGE_BYTES}, default: ${SQLITE_DEFAULT_PAGE_BYTES})`,
-    );
   console.log(
     JSON.stringify({
       rows: ROWS,
