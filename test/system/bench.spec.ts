@@ -142,11 +142,12 @@ describe('nx run bench:run --quick', () => {
     }
   }, 600_000);
 
-  it("runs the log-writer suite: the writer thread's path and the inserts alone, every row written", async () => {
+  it("runs the log-writer suite: the writer thread's path on both page sizes and the inserts alone, every row written", async () => {
     const output = mkdtempSync(join(tmpdir(), 'churn-bench-'));
     const committed = readFileSync(join(workspaceRoot, 'bench/results/log-writer.json'), 'utf8');
     try {
-      // writer-once.ts fails the suite when either side writes other than every row it was given.
+      // writer-once.ts fails the suite when a measurement writes other than every row it was given, or
+      // a file's page size is not the one it is measured for.
       const { code, output: log } = await runToCompletion(
         'node',
         ['bench/run.mjs', '--only=log-writer', '--quick', `--output=${output}`],
@@ -162,7 +163,13 @@ describe('nx run bench:run --quick', () => {
           rounds: 1,
           positive: true,
         });
-      expect(suite.results.map((result) => result.id)).toEqual(['writer', 'ratio']);
+      expect(suite.results.map((result) => [result.id, result.reference])).toEqual([
+        ['writer', 'raw'],
+        ['ratio', undefined],
+        ['writer-pages', 'writer-default-pages'],
+        ['page-ratio', undefined],
+      ]);
+      expect(suite.references.map((reference) => reference.id)).toEqual(['writer-default-pages', 'raw']);
       expect(readFileSync(join(workspaceRoot, 'bench/results/log-writer.json'), 'utf8')).toBe(committed);
     } finally {
       rmSync(output, { recursive: true, force: true });
