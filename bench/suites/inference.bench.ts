@@ -92,7 +92,7 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
 
 interface Measured extends LoadSummary {
-  /** CPU seconds of the server's process group per successful response, warm-up included in both. */
+  /** CPU milliseconds of the server's process group per 200 answer, both counted over the whole run (warm-up, window, drain). */
   serverCpuMsPerResponse: number;
 }
 
@@ -346,7 +346,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       context.log(
         `${label}: ${summary.requestsPerSecond.toFixed(0)} req/s, p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms, ${summary.errors} errors`,
       );
-      return { ...summary, serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, summary.responses) };
+      // Per answer of every phase: the CPU counter also runs through the warm-up and the drain.
+      return { ...summary, serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, summary.answered) };
     };
     const roundConfigs: Record<ServerId, [ServerProcess, LoadConfig]> = {
       api: [api, loadConfig(api, '/predict', predictBody)],
