@@ -41,7 +41,8 @@ import {
 } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
-import { groupCpuSeconds, startLoad, stopGroup, type ServerProcess } from './inference/processes';
+import { startLoad, stopGroup, type ServerProcess } from './inference/processes';
+import { readServerCost, requestThreadNote, threadCpuMs, threadWaitMs, type ServerCost } from './inference/server-cost';
 import {
   buildServingApps,
   startExperiment,
@@ -80,12 +81,11 @@ interface Configuration {
   storeUrl(round: number): Promise<string | undefined>;
 }
 
-interface Measurement {
+/** One load run of one configuration; its costs are per answered request (warm-up and drain included). */
+interface Measurement extends ServerCost {
   config: ConfigId;
   round: number;
   load: LoadSummary;
-  /** CPU seconds of the server's process group per answered request (warm-up and drain included). */
-  serverCpuMsPerResponse: number;
   counters: LogCounters | null;
   stored: StoredRows | null;
   loadAverageBefore: number[];
@@ -226,7 +226,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           () => splitApplied(api, expected),
         );
         const loadAverageBefore = loadavg();
-        const cpuBefore = groupCpuSeconds(api.pid);
+        const cost = readServerCost(api.pid, { requestThread: true });
         const load = await startLoad(root, {
           host: '127.0.0.1',
           port: api.port,
@@ -239,7 +239,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           expectRows: 1,
           checkEvery: CHECK_EVERY,
         }).done;
-        const cpuSeconds = groupCpuSeconds(api.pid) - cpuBefore;
+        const { serverCpuMsPerResponse, requestThread } = cost.finish(load.answered);
         const loadAverageAfter = loadavg();
         const counters = config.logging ? await settledLogCounters(api.internalUrl, load.answered) : null;
         await api.stop();
@@ -248,7 +248,8 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           config: config.id,
           round,
           load,
-          serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, load.answered),
+          serverCpuMsPerResponse,
+          requestThread,
           counters,
           stored,
           loadAverageBefore,
@@ -337,6 +338,10 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     };
     const sqliteCost = cost('sqlite');
 
+    // Where the kernel keeps no schedstat these figures are left out, and a note says so.
+    const threadsRead = pairs.every(
+      (pair) => pair.on.requestThread !== undefined && pair.off.requestThread !== undefined,
+    );
     const results: Figure[] = [
       ...measuredIds.map((id) => ({
         id: `${id}.throughput`,
@@ -365,6 +370,24 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         reference: `off-with-${id}.server-cpu`,
         ...overRounds(id, (measured) => measured.serverCpuMsPerResponse),
       })),
+      ...(threadsRead
+        ? measuredIds.flatMap((id) => [
+            {
+              id: `${id}.thread-cpu`,
+              label: `request thread CPU per answered request, ${labelOf(id)}`,
+              unit: 'ms',
+              reference: `off-with-${id}.thread-cpu`,
+              ...overRounds(id, threadCpuMs),
+            },
+            {
+              id: `${id}.thread-wait`,
+              label: `request thread run-queue wait per answered request, ${labelOf(id)}`,
+              unit: 'ms',
+              reference: `off-with-${id}.thread-wait`,
+              ...overRounds(id, threadWaitMs),
+            },
+          ])
+        : []),
       ...measuredIds.map((id) => ({
         id: `${id}.dropped`,
         label: `log rows dropped (queue full), ${labelOf(id)}, all rounds`,
@@ -402,6 +425,22 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         unit: 'ms',
         ...pairedOff(id, (measured) => measured.serverCpuMsPerResponse),
       },
+      ...(threadsRead
+        ? [
+            {
+              id: `off-with-${id}.thread-cpu`,
+              label: 'prediction log off, measured back to back with it',
+              unit: 'ms',
+              ...pairedOff(id, threadCpuMs),
+            },
+            {
+              id: `off-with-${id}.thread-wait`,
+              label: 'prediction log off, measured back to back with it',
+              unit: 'ms',
+              ...pairedOff(id, threadWaitMs),
+            },
+          ]
+        : []),
     ]);
     const postgresCost = measuredIds.includes('postgres') ? cost('postgres') : undefined;
     const targets: Target[] = [
@@ -464,6 +503,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           )
           .join('; ')}.`,
         `Load average (1/5/15 min) when the warm-up round started: ${formatLoad(loadAverageAtStart)}; when the last round ended: ${formatLoad(loadAverageAtEnd)}; highest 1-min figure seen around a measured window: ${Math.max(...measurements.flatMap((measured) => [measured.loadAverageBefore[0], measured.loadAverageAfter[0]])).toFixed(2)}.`,
+        requestThreadNote(threadsRead),
         postgresBin
           ? "PostgreSQL: Debian's server from test/system/support/postgres-cluster.ts on this machine (trust auth over 127.0.0.1), a fresh database per process."
           : 'PostgreSQL was not measured: no Debian server under /usr/lib/postgresql/*/bin (install it with `apt-get install -y postgresql` to add that configuration).',

@@ -28,16 +28,9 @@ import type { BenchContext, Figure, SuiteOutcome, Target } from '../support/suit
 import { logCounters, waitUntil, type LogCounters } from './ab-logging/replica-probes';
 import { medianOf, readTimeline, switchDelays, type AliasMove } from './inference/alias-moves';
 import type { LoadConfig, LoadSummary } from './inference/load-generator';
-import {
-  freePort,
-  groupCpuSeconds,
-  runOrThrow,
-  startLoad,
-  startServer,
-  stopGroup,
-  type ServerProcess,
-} from './inference/processes';
+import { freePort, runOrThrow, startLoad, startServer, stopGroup, type ServerProcess } from './inference/processes';
 import type { ReferenceMode, ServingCopy } from './inference/reference-server';
+import { readServerCost, requestThreadNote, threadCpuMs, threadWaitMs, type ServerCost } from './inference/server-cost';
 import {
   buildServingApps,
   startInferenceApi,
@@ -54,6 +47,7 @@ const ADMIN_TOKEN = 'bench-admin-token';
 const CONNECTIONS = 32;
 const BATCH_ROWS = 1_000;
 const BATCH_CONNECTIONS = 8;
+const ONE_PREDICT = `/predict, one customer, ${CONNECTIONS} connections`;
 const POLL_INTERVAL_MS = 1_000;
 /** One body in this many is parsed and checked by the generator. */
 const CHECK_EVERY = 997;
@@ -91,14 +85,13 @@ const SETTINGS = {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
 
-interface Measured extends LoadSummary {
-  /** CPU milliseconds of the server's process group per 200 answer, both counted over the whole run (warm-up, window, drain). */
-  serverCpuMsPerResponse: number;
-}
+type Measured = LoadSummary & ServerCost;
 
 /** The servers measured in every round, in the order of the first round. */
 const SERVERS = ['api', 'apiOff', 'floor', 'grouped', 'perRequest', 'python', 'incumbent'] as const;
 type ServerId = (typeof SERVERS)[number];
+/** The servers whose requests all run on one Node thread, whose CPU and run-queue wait are read per answered request. */
+const NODE_SERVERS = ['api', 'apiOff', 'floor', 'grouped', 'perRequest'] as const satisfies readonly ServerId[];
 
 const SERVER_LABELS: Record<ServerId, string> = {
   api: 'inference-api /predict, default settings (prediction log on, SQLite)',
@@ -158,6 +151,55 @@ async function requireSameServingCopy(
     const graph = await read(url);
     if (graph !== expected) throw new Error(`${url} runs another graph than ${first}: ${graph} against ${expected}`);
   }
+}
+
+/**
+ * inference-api's request-thread figures (CPU, then run-queue wait, per answered request; default
+ * settings and log off) beside the fair ceiling's, and the per-round ratio of the log-off server's
+ * CPU to the ceiling's: how much of the throughput gap is work on the thread and how much is waiting
+ * for a core.
+ */
+function requestThreadFigures(
+  overRounds: (id: ServerId, pick: (run: Measured) => number) => { value: number; rounds: number[] },
+  cpuRatios: number[],
+): Figure[] {
+  return [
+    {
+      id: 'predict.thread-cpu',
+      label: `${ONE_PREDICT}: request thread CPU per answered request`,
+      unit: 'ms',
+      reference: 'grouped.thread-cpu',
+      ...overRounds('api', threadCpuMs),
+    },
+    {
+      id: 'predict-log-off.thread-cpu',
+      label: `${ONE_PREDICT}, prediction log off: request thread CPU per answered request`,
+      unit: 'ms',
+      reference: 'grouped.thread-cpu',
+      ...overRounds('apiOff', threadCpuMs),
+    },
+    {
+      id: 'ratio.log-off-thread-cpu-vs-fair-ceiling',
+      label: 'per round: inference-api (log off) ÷ fair ceiling request thread CPU per answered request',
+      unit: '×',
+      value: medianOf(cpuRatios),
+      rounds: cpuRatios,
+    },
+    {
+      id: 'predict.thread-wait',
+      label: `${ONE_PREDICT}: request thread run-queue wait per answered request`,
+      unit: 'ms',
+      reference: 'grouped.thread-wait',
+      ...overRounds('api', threadWaitMs),
+    },
+    {
+      id: 'predict-log-off.thread-wait',
+      label: `${ONE_PREDICT}, prediction log off: request thread run-queue wait per answered request`,
+      unit: 'ms',
+      reference: 'grouped.thread-wait',
+      ...overRounds('apiOff', threadWaitMs),
+    },
+  ];
 }
 
 export async function run(context: BenchContext): Promise<SuiteOutcome> {
@@ -339,15 +381,20 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       checkEvery: CHECK_EVERY,
       ...overrides,
     });
-    const measure = async (label: string, server: ServerProcess, config: LoadConfig): Promise<Measured> => {
-      const cpuBefore = groupCpuSeconds(server.pid);
+    /** One load run; `requestThread` for the Node servers, whose main thread serves every request. */
+    const measure = async (
+      label: string,
+      server: ServerProcess,
+      config: LoadConfig,
+      { requestThread = false } = {},
+    ): Promise<Measured> => {
+      const cost = readServerCost(server.pid, { requestThread });
       const summary = await startLoad(root, config).done;
-      const cpuSeconds = groupCpuSeconds(server.pid) - cpuBefore;
+      const measured = { ...summary, ...cost.finish(summary.answered) };
       context.log(
         `${label}: ${summary.requestsPerSecond.toFixed(0)} req/s, p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms, ${summary.errors} errors`,
       );
-      // Per answer of every phase: the CPU counter also runs through the warm-up and the drain.
-      return { ...summary, serverCpuMsPerResponse: (cpuSeconds * 1000) / Math.max(1, summary.answered) };
+      return measured;
     };
     const roundConfigs: Record<ServerId, [ServerProcess, LoadConfig]> = {
       api: [api, loadConfig(api, '/predict', predictBody)],
@@ -366,7 +413,9 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       for (let step = 0; step < SERVERS.length; step++) {
         const id = SERVERS[(round - 1 + step) % SERVERS.length];
         const [server, config] = roundConfigs[id];
-        measured[id] = await measure(`round ${round}, ${SERVER_LABELS[id]}`, server, config);
+        measured[id] = await measure(`round ${round}, ${SERVER_LABELS[id]}`, server, config, {
+          requestThread: (NODE_SERVERS as readonly ServerId[]).includes(id),
+        });
       }
       rounds.push(measured as Record<ServerId, Measured>);
     }
@@ -525,6 +574,16 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         },
       );
     }
+    // Where the kernel keeps no schedstat (not Linux, or built without it) these figures are left out, and a note says so.
+    const threadsRead = rounds.every((round) => NODE_SERVERS.every((id) => round[id].requestThread !== undefined));
+    const threadCpuRatios = rounds.map((round) => threadCpuMs(round.apiOff) / threadCpuMs(round.grouped));
+    if (threadsRead)
+      for (const id of NODE_SERVERS.filter((server) => server !== 'api')) {
+        references.push(
+          { id: `${id}.thread-cpu`, label: SERVER_LABELS[id], unit: 'ms', ...overRounds(id, threadCpuMs) },
+          { id: `${id}.thread-wait`, label: SERVER_LABELS[id], unit: 'ms', ...overRounds(id, threadWaitMs) },
+        );
+      }
     references.push(
       { id: 'grouped.p50-1conn', label: 'fair ceiling, 1 connection', value: ceilingAlone.p50Ms, unit: 'ms' },
       { id: 'grouped.p99-1conn', label: 'fair ceiling, 1 connection', value: ceilingAlone.p99Ms, unit: 'ms' },
@@ -538,18 +597,17 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         value: finiteOr(pollMedian, settings.pollSpacingMs),
         unit: 'ms',
       });
-    const onePredict = `/predict, one customer, ${CONNECTIONS} connections`;
     const results: Figure[] = [
       ...(['floor', 'grouped', 'perRequest', 'python', 'incumbent'] as const).map((reference) => ({
         id: `predict.throughput-vs-${reference}`,
-        label: `${onePredict}: throughput`,
+        label: `${ONE_PREDICT}: throughput`,
         unit: 'req/s',
         reference: `${reference}.throughput`,
         ...throughputOf('api'),
       })),
       {
         id: 'predict-log-off.throughput',
-        label: `${onePredict}, prediction log off: throughput`,
+        label: `${ONE_PREDICT}, prediction log off: throughput`,
         unit: 'req/s',
         reference: 'grouped.throughput',
         ...throughputOf('apiOff'),
@@ -628,11 +686,12 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       },
       {
         id: 'predict.server-cpu',
-        label: '/predict: server CPU per response',
+        label: '/predict: server CPU per answered request',
         unit: 'ms',
         reference: 'grouped.server-cpu',
         ...overRounds('api', (run) => run.serverCpuMsPerResponse),
       },
+      ...(threadsRead ? requestThreadFigures(overRounds, threadCpuRatios) : []),
       {
         id: 'predict.errors',
         label: '/predict: errors in the measured windows, every round',
@@ -820,6 +879,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         `Batch run, prediction log counters before → after: written ${logBeforeBatch.written} → ${logAfterBatch.written}, dropped ${logBeforeBatch.dropped} → ${logAfterBatch.dropped}, failed writes ${logBeforeBatch.failedWrites} → ${logAfterBatch.failedWrites}.`,
         `The load is closed-loop, so mean latency = connections ÷ throughput (Little's law): at ${CONNECTIONS} connections a p99 of ${P99_LIMIT_MS} ms needs well over ${(CONNECTIONS / (P99_LIMIT_MS / 1000)).toFixed(0)} req/s of throughput. The 1-connection figures show the time one request takes when nothing waits in front of it.`,
         'Ratios beside throughput figures are ours ÷ reference, so above 1 is faster there (RESULTS.md\'s "below 1 is faster" holds for times).',
+        `${requestThreadNote(threadsRead)}${threadsRead ? ` Per round, inference-api (log off) ÷ fair ceiling request-thread CPU: ${threadCpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')}.` : ''}`,
       ],
       raw: {
         rounds,
