@@ -232,7 +232,10 @@ function pageBytesOf(file: string): number {
   }
 }
 
-/** The six orders of three measurements: each one first, second and third equally often, and each pair both ways. */
+/**
+ * The six orders of three measurements: each one first, second and third equally often, and each pair
+ * both ways, over any whole number of cycles of six measured rounds (measured round r takes entry r mod 6).
+ */
 const ORDERS = [
   [0, 1, 2],
   [1, 2, 0],
