@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { BenchContext, SuiteOutcome } from '../support/suite';
-import { splitApplied, waitUntil } from './ab-logging/replica-probes';
+import { settledLogCounters, splitApplied, storedRows, waitUntil } from './ab-logging/replica-probes';
 import { medianOf } from './inference/alias-moves';
 import type { LoadSummary } from './inference/load-generator';
 import { startLoad, type ServerProcess } from './inference/processes';
@@ -137,6 +137,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     const bodiesFile = join(scratch, 'user-bodies.jsonl');
     await writeUserBodies(telcoCsv, bodiesFile, { users: USERS, customers: CUSTOMERS });
 
+    const storeUrl = `sqlite:${join(scratch, 'store', 'p.db')}`;
     const api = await startInferenceApi({
       name: 'ab-report',
       workspaceRoot: root,
@@ -145,14 +146,16 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       modelName: MODEL_NAME,
       modelAlias: 'production',
       modelCacheDir: join(scratch, 'model-cache'),
-      settings: { REPLICA_ID: 'ab-report', INFERENCE_STORE_URL: `sqlite:${join(scratch, 'store', 'p.db')}` },
+      settings: { REPLICA_ID: 'ab-report', INFERENCE_STORE_URL: storeUrl },
     });
     servers.push(api);
     await waitUntil('both arms to serve', () =>
       splitApplied(api, { championVersion, challengerVersion, share: CHALLENGER_SHARE, shadow: false }),
     );
-    const window = (durationMs: number) =>
-      startLoad(root, {
+    /** 200 answers of every window, warm-up round and phases included: each is a row the log must account for. */
+    let answeredInRun = 0;
+    const window = async (durationMs: number) => {
+      const load = await startLoad(root, {
         host: '127.0.0.1',
         port: api.port,
         path: '/predict',
@@ -164,6 +167,9 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         expectRows: 1,
         checkEvery: 997,
       }).done;
+      answeredInRun += load.answered;
+      return load;
+    };
     const withReports = async (durationMs: number) => {
       const reports = callReportsEverySecond(api.internalUrl);
       const load = await window(durationMs);
@@ -199,6 +205,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       );
     }
     const loadAverageAtEnd = loadavg();
+    // Every answered request is a row the report may read: the log must have written it or counted it dropped.
+    const counters = await settledLogCounters(api.internalUrl, answeredInRun);
+    await api.stop();
+    const stored = await storedRows(storeUrl, MODEL_NAME);
+    if (stored.rows < answeredInRun - counters.dropped)
+      throw new Error(
+        `the store holds ${stored.rows} rows, fewer than the ${answeredInRun} answered minus ${counters.dropped} reported dropped`,
+      );
 
     const ratios = rounds.map((r) => r.withReports.p99Ms / r.without.p99Ms);
     const reportMs = rounds.flatMap((r) => r.reports.durationsMs);
@@ -265,7 +279,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       notes: [
         `Per round (1–${ROUNDS}), p99 without / with reports (ms): ${rounds.map((r) => `${r.without.p99Ms.toFixed(1)} / ${r.withReports.p99Ms.toFixed(1)}`).join(', ')}; paired ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}.`,
         `Report calls: ${reportMs.length}, answer time ${range(reportMs, 0)} ms (median ${medianOf(reportMs).toFixed(0)} ms); statuses ${JSON.stringify(statuses)}.`,
-        `Rows in the log by the end: every 200 answered in the run (${rounds.reduce((sum, r) => sum + r.without.answered + r.withReports.answered, 0)} in the measured rounds).`,
+        `Rows in the log by the end (read back from the store after the run; the suite fails if it holds fewer than answered minus reported dropped): ${answeredInRun} requests answered in the whole run (warm-up round included), ${counters.written} rows written, ${counters.dropped} dropped, ${counters.failedWrites} failed writes; ${stored.rows} rows in the store.`,
         `Load average (1/5/15 min) at the start: ${loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}; at the end: ${loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}.`,
       ],
     };
