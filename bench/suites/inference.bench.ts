@@ -763,7 +763,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       },
       {
         id: 'moves.throughput',
-        label: `/predict throughput while moving the alias ${settings.movesUnderLoad} times`,
+        label: `/predict throughput while moving the alias ${settings.movesUnderLoad} times (the window opens about 0.5 s before the first move and closes 0.5 s after the last)`,
         value: stress.requestsPerSecond,
         unit: 'req/s',
       },
@@ -817,7 +817,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       },
       {
         id: 'batch.200k',
-        description: 'batch scoring through /invocations at least 200 k rows/s',
+        description: `batch scoring through /invocations at least 200 k rows/s (rows answered; the prediction log wrote ${batchLogged.toLocaleString('en-US')} of them and dropped ${batchDropped.toLocaleString('en-US')} as its queue filled)`,
         value: batchRowsPerSecond,
         limit: 200_000,
         unit: 'rows/s',
@@ -858,7 +858,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         "bare server makes one session.run per request with the same options; both run inference-api's serving copy of the graph (categories as int64 codes, column inputs packed into one tensor per type), " +
         "build its tensors with inference-api's own functions and answer with inference-api's fields and headers " +
         '(model, variant, a request id from its own function, warnings), so the generator reads as many bytes from them as from inference-api; the tuned Python server is FastAPI + uvicorn (uvloop, httptools, 2 worker processes each listening on its own SO_REUSEPORT socket so the kernel spreads the connections, ' +
-        'access log off), orjson, one onnxruntime session per worker with 1 intra-op and 1 inter-op thread; mlflow models serve --env-manager local ' +
+        "access log off), orjson, one onnxruntime session per worker with 1 intra-op and 1 inter-op thread, answering { prediction, probability } only (no model, variant, request id or warnings, and none of inference-api's headers); mlflow models serve --env-manager local " +
         `runs MLflow's default of one uvicorn worker. ${ROUNDS} rounds; each measures every server once, the order rotating by one server per round; ` +
         'each figure is the median over rounds with every round beside it (min–max), and each ratio target reads the median of the per-round ratios. ' +
         `The 1-connection figures follow the rounds. Batch: ${BATCH_ROWS}-row dataframe_split bodies on ${BATCH_CONNECTIONS} connections against ` +
