@@ -239,10 +239,11 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           expectRows: 1,
           checkEvery: CHECK_EVERY,
         }).done;
+        // As soon as the load ends, as in the log-off run it is paired with (whose server has no log to
+        // wait for): the rows still queued then, at most a flush interval's worth, are written after it.
+        const { serverCpuMsPerResponse, requestThread } = cost.finish(load.answered);
         const loadAverageAfter = loadavg();
         const counters = config.logging ? await settledLogCounters(api.internalUrl, load.answered) : null;
-        // Once the log has written every row it took: writing them is part of what an answer costs.
-        const { serverCpuMsPerResponse, requestThread } = cost.finish(load.answered);
         await api.stop();
         const stored = storeUrl ? await storedRows(storeUrl, MODEL_NAME) : null;
         const measured: Measurement = {
@@ -505,7 +506,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           .join('; ')}.`,
         `Load average (1/5/15 min) when the warm-up round started: ${formatLoad(loadAverageAtStart)}; when the last round ended: ${formatLoad(loadAverageAtEnd)}; highest 1-min figure seen around a measured window: ${Math.max(...measurements.flatMap((measured) => [measured.loadAverageBefore[0], measured.loadAverageAfter[0]])).toFixed(2)}.`,
         requestThreadNote(threadsRead),
-        "Server CPU is inference-api's process group from before the load to the moment its log had written every row; with PostgreSQL, the database server's own processes are not in it, so that configuration's figure leaves out the inserts' server side.",
+        "Server CPU is inference-api's process group from just before the load generator starts to just after it exits, in log-on and log-off runs alike (log rows still queued then, at most one flush interval's worth, are written after it); with PostgreSQL, the database server's own processes are not in it, so that configuration's figure leaves out the inserts' server side.",
         postgresBin
           ? "PostgreSQL: Debian's server from test/system/support/postgres-cluster.ts on this machine (trust auth over 127.0.0.1), a fresh database per process."
           : 'PostgreSQL was not measured: no Debian server under /usr/lib/postgresql/*/bin (install it with `apt-get install -y postgresql` to add that configuration).',

@@ -72,7 +72,7 @@ export const threadWaitMs = (measured: { requestThread?: ThreadPerAnswer | undef
 /** What the suites' request-thread figures are, or why they are missing, for their notes. */
 export function requestThreadNote(read: boolean): string {
   return read
-    ? "Request thread (a Node server's main thread, which runs its event loop and every request): its time on a CPU and its run-queue wait (runnable, waiting for a core) are read from /proc/<pid>/task/<pid>/schedstat before and after each load run and, like the server's CPU, divided by the 200 answers of the whole run (warm-up, window, drain). A server limited by that one thread answers at most 1000 ÷ (CPU + wait, in ms per answer) requests per second; for the rest of its time the thread was idle or blocked."
+    ? "Request thread (a Node server's main thread, which runs its event loop and every request): its time on a CPU and its run-queue wait (runnable, waiting for a core) are read from /proc/<pid>/task/<pid>/schedstat before and after each load run and, like the server's CPU, divided by the 200 answers of the whole run (warm-up, window, drain). Outside those two, the thread was idle or blocked."
     : 'Request-thread CPU and run-queue wait are left out: this kernel keeps no /proc/<pid>/task/<tid>/schedstat.';
 }
 
