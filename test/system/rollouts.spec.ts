@@ -184,7 +184,9 @@ describe('staged rollouts driven by registry-admin across two inference-api repl
     );
     const registered = /Model Registry : churn_model v(\d+)/.exec(run.output);
     if (run.code !== 0 || !registered)
-      throw new Error(`training (seed ${seed}) exited with ${run.code}:\n${run.output}`);
+      throw new Error(
+        `training (seed ${seed}) exited with ${run.code}:\n${run.output}\nMLflow's log ends:\n${mlflow.logTail()}`,
+      );
     return registered[1];
   }
 

@@ -13,6 +13,7 @@ import {
   trainChurnModel,
   type CustomerRecord,
 } from '@churn/churn-pipeline';
+import { CREATE_KEY_TAG } from '@churn/mlflow-client';
 
 import {
   builtMain,
@@ -174,6 +175,8 @@ describe('train (CLI)', () => {
         model_name: modelName,
       });
       expect(run.tags['git_commit']).toMatch(/^[0-9a-f]{40}$/);
+      // Created with retrySafely, so a create whose answer is lost is found again, not repeated.
+      expect(run.tags[CREATE_KEY_TAG]).toMatch(/^[0-9a-f-]{36}$/);
       expect(run.artifacts).toEqual(
         expect.arrayContaining([
           'model/MLmodel',

@@ -60,7 +60,7 @@ export type {
   Experiments,
   SearchExperimentsParams,
 } from './lib/resources/experiments';
-export { LOG_BATCH_LIMITS, splitLogBatch } from './lib/resources/runs';
+export { CREATE_KEY_TAG, LOG_BATCH_LIMITS, splitLogBatch } from './lib/resources/runs';
 export type {
   CreateRunParams,
   LogBatchChunk,

@@ -146,7 +146,10 @@ export class TrainingRunner {
       ...(this.options.gitCommit === undefined ? {} : { [RUN_TAG.gitCommit]: this.options.gitCommit }),
       ...extraTags,
     };
-    const run = await this.mlflow.runs.create({ experiment_id: experiment.experiment_id, run_name: runName, tags });
+    const run = await this.mlflow.runs.create(
+      { experiment_id: experiment.experiment_id, run_name: runName, tags },
+      { retrySafely: true },
+    );
     return {
       runId: run.info.run_id,
       runName,

@@ -156,15 +156,24 @@ export class MlflowTransport {
         clearTimeout(timer);
       }
       if (attempt >= maxRetries) throw failure;
-      const delay =
-        serverWaitMs ??
-        backoffDelayMs(
-          attempt,
-          this.#options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs,
-          this.#options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs,
-        );
-      await wait(delay, request.signal);
+      await wait(serverWaitMs ?? this.backoffMs(attempt), request.signal);
     }
+  }
+
+  /**
+   * Waits the backoff before retry number `attempt + 1`, for callers that make a non-idempotent
+   * call safe to repeat themselves (see `Runs.create` with `retrySafely`).
+   */
+  async waitBeforeRetry(attempt: number, signal?: AbortSignal): Promise<void> {
+    await (this.#options.sleep ?? sleep)(this.backoffMs(attempt), signal);
+  }
+
+  private backoffMs(attempt: number): number {
+    return backoffDelayMs(
+      attempt,
+      this.#options.retryBaseDelayMs ?? DEFAULTS.retryBaseDelayMs,
+      this.#options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs,
+    );
   }
 
   private init(request: MlflowRequest, signal: AbortSignal): RequestInit & { duplex?: 'half' } {

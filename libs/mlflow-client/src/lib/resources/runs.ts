@@ -1,4 +1,6 @@
-import { MlflowArgumentError } from '../core/errors';
+import { randomUUID } from 'node:crypto';
+
+import { MlflowArgumentError, MlflowConnectionError, MlflowTimeoutError } from '../core/errors';
 import { Paginated, type Page } from '../core/pagination';
 import { API } from '../core/paths';
 import { tagList, type Tag, type TagsInput } from '../core/tags';
@@ -87,11 +89,48 @@ export interface LogBatchParams {
  */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, entities: 1000 } as const;
 
+/** The tag by which `Runs.create` with `retrySafely` recognises a run whose answer was lost. */
+export const CREATE_KEY_TAG = 'mlflow_client.create_key';
+
 /** `/api/2.0/mlflow/runs/*` */
 export class Runs {
   constructor(private readonly transport: MlflowTransport) {}
 
-  async create(params: CreateRunParams): Promise<Run> {
+  /**
+   * Creates a run. MLflow's `runs/create` is not idempotent, so by default a lost answer is not
+   * retried. With `retrySafely`, the run carries a fresh {@link CREATE_KEY_TAG}; after a broken
+   * connection the client waits its backoff, looks for a run with that key (the server may have made
+   * it before the connection broke), and sends the create again only when there is none.
+   * A timed-out attempt is never repeated: the server may still be making that run.
+   */
+  async create(params: CreateRunParams, options: { retrySafely?: boolean } = {}): Promise<Run> {
+    if (!options.retrySafely) return this.createOnce(params);
+    const key = randomUUID();
+    const keyed: CreateRunParams = {
+      ...params,
+      start_time: params.start_time ?? Date.now(),
+      tags: [...tagList(params.tags), { key: CREATE_KEY_TAG, value: key }],
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.createOnce(keyed);
+      } catch (error) {
+        const answerLost = error instanceof MlflowConnectionError && !(error instanceof MlflowTimeoutError);
+        if (!answerLost || attempt >= this.transport.maxRetries) throw error;
+      }
+      await this.transport.waitBeforeRetry(attempt);
+      const [made] = (
+        await this.searchPage({
+          experiment_ids: [params.experiment_id],
+          filter: `tags.\`${CREATE_KEY_TAG}\` = '${key}'`,
+          max_results: 1,
+        })
+      ).items;
+      if (made) return made;
+    }
+  }
+
+  private async createOnce(params: CreateRunParams): Promise<Run> {
     const body = await this.transport.json<{ run: Run }>({
       method: 'POST',
       path: `${API}/runs/create`,

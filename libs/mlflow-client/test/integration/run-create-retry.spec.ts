@@ -1,0 +1,90 @@
+// runs.create with `retrySafely` against the suite's real MLflow server, with the connection broken
+// on purpose: the wrapper below forwards (or not) the first runs/create to the real server and then
+// fails it the way Node's fetch does when the server closes the socket under a request.
+import {
+  CREATE_KEY_TAG,
+  MlflowConnectionError,
+  MlflowTimeoutError,
+  tagsToRecord,
+  type MlflowClient,
+  type Run,
+} from '../../src';
+import { testClient, uniqueName } from '../support';
+
+type Breakage = 'after-server' | 'before-server' | 'hang';
+
+/** A client whose first runs/create breaks as `breakage` says; every later request goes through. */
+function breakingClient(breakage: Breakage, retrySleeps: number[]): { client: MlflowClient; creates: () => number } {
+  let creates = 0;
+  const closed = () => new TypeError('fetch failed', { cause: new Error('other side closed') });
+  const breakingFetch: typeof fetch = async (input, init) => {
+    if (!String(input).endsWith('/api/2.0/mlflow/runs/create')) return fetch(input, init);
+    creates++;
+    if (creates > 1) return fetch(input, init);
+    if (breakage === 'before-server') throw closed();
+    if (breakage === 'hang')
+      return new Promise<Response>((_, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      );
+    await (await fetch(input, init)).text();
+    throw closed();
+  };
+  const client = testClient({
+    fetch: breakingFetch,
+    timeoutMs: breakage === 'hang' ? 300 : 60_000,
+    sleep: async (ms) => {
+      retrySleeps.push(ms);
+    },
+  });
+  return { client, creates: () => creates };
+}
+
+async function runsIn(client: MlflowClient, experimentId: string): Promise<Run[]> {
+  return client.runs.search({ experiment_ids: [experimentId] }).toArray();
+}
+
+describe('runs.create with retrySafely, when the connection breaks under it', () => {
+  it('finds the run the server made before the answer was lost, and makes no second one', async () => {
+    const sleeps: number[] = [];
+    const { client, creates } = breakingClient('after-server', sleeps);
+    const experimentId = await client.experiments.create({ name: uniqueName('create-lost-answer') });
+    const run = await client.runs.create(
+      { experiment_id: experimentId, run_name: 'kept', tags: { team: 'churn' } },
+      { retrySafely: true },
+    );
+    expect(creates()).toBe(1);
+    expect(sleeps).toHaveLength(1);
+    const stored = await runsIn(client, experimentId);
+    expect(stored.map((r) => r.info.run_id)).toEqual([run.info.run_id]);
+    expect(run.info.run_name).toBe('kept');
+    expect(tagsToRecord(run.data.tags ?? [])).toMatchObject({ team: 'churn', [CREATE_KEY_TAG]: expect.any(String) });
+  });
+
+  it('sends the create again when the first never reached the server, and makes one run', async () => {
+    const sleeps: number[] = [];
+    const { client, creates } = breakingClient('before-server', sleeps);
+    const experimentId = await client.experiments.create({ name: uniqueName('create-never-sent') });
+    const run = await client.runs.create({ experiment_id: experimentId, run_name: 'retried' }, { retrySafely: true });
+    expect(creates()).toBe(2);
+    expect(sleeps).toHaveLength(1);
+    expect((await runsIn(client, experimentId)).map((r) => r.info.run_id)).toEqual([run.info.run_id]);
+  });
+
+  it('without retrySafely, a lost answer is an MlflowConnectionError and is not sent again', async () => {
+    const { client, creates } = breakingClient('before-server', []);
+    const experimentId = await client.experiments.create({ name: uniqueName('create-plain') });
+    const error = await client.runs.create({ experiment_id: experimentId }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MlflowConnectionError);
+    expect((error as Error).message).toContain('other side closed');
+    expect(creates()).toBe(1);
+    expect(await runsIn(client, experimentId)).toEqual([]);
+  });
+
+  it('never repeats a timed-out create: the server may still be making that run', async () => {
+    const { client, creates } = breakingClient('hang', []);
+    const experimentId = await client.experiments.create({ name: uniqueName('create-timeout') });
+    const error = await client.runs.create({ experiment_id: experimentId }, { retrySafely: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(MlflowTimeoutError);
+    expect(creates()).toBe(1);
+  });
+});
