@@ -11,8 +11,8 @@
  * the first window.
  *
  * The statistic, chosen before any run: the median over rounds of the rollout's `revert_ms`, which
- * registry-admin measures on its monotonic clock from the breached window's close (its figures
- * read) to the last replica's push answer (each replica answers once it applies the traffic
+ * registry-admin measures on its monotonic clock from the breached window's close (as it starts
+ * reading the window's figures) to the last replica's push answer (each replica answers once it applies the traffic
  * change). As a cross-check from the users' side, each round also reports the time from the window's
  * close to the last /predict answer the candidate gave (wall clocks of the same machine).
  *
@@ -258,13 +258,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     load = undefined;
 
     const revert = rounds.map((r) => r.revertMs);
-    const lastAnswers = rounds.map((r) => r.lastCandidateAnswerMs ?? 0);
+    // Rounds where the candidate answered nothing after the close have no figure here, not a zero.
+    const lastAnswers = rounds.flatMap((r) => (r.lastCandidateAnswerMs === null ? [] : [r.lastCandidateAnswerMs]));
     const median = medianOf(revert);
     return {
       timed:
         `Each of ${ROUNDS} rounds starts a rollout (one 50 % step, 2 s windows, 20 requests and 20 logged scores per arm) of a candidate trained on flipped labels against the champion, across two built inference-api replicas (shared SQLite prediction log, MLflow polled only every 10 minutes) under steady /predict load from ${LOAD_WORKERS} closed-loop clients in this process; the score guards breach at the first window. ` +
-        `Timed by registry-admin (revert_ms, monotonic clock): from the breached window's close (every replica's /metrics and the report read) to the last replica's answer to the push that sets the share to 0 (each replica answers after applying it). ` +
-        `Statistic (chosen before any run): the median over rounds. Cross-check: the last /predict answer from the candidate after the window's close, as the load saw it.`,
+        `Timed by registry-admin (revert_ms, monotonic clock): from the breached window's close (as registry-admin starts reading every replica's /metrics and the report, so the reads count) to the last replica's answer to the push that sets the share to 0 (each replica answers after applying it). ` +
+        `Statistic (chosen before any run): the median over rounds. Cross-check: the last /predict answer from the candidate after the window's close, as the load saw it (median over the rounds with such an answer).`,
       results: [
         {
           id: 'revert-ms',
@@ -275,7 +276,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         },
         {
           id: 'last-candidate-answer-ms',
-          label: 'breached window closed → last /predict answer from the candidate (median of rounds)',
+          label: 'breached window closed → last /predict answer from the candidate (median of rounds with one)',
           value: medianOf(lastAnswers),
           rounds: lastAnswers,
           unit: 'ms',
@@ -293,7 +294,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         },
       ],
       notes: [
-        `Per round, revert_ms: ${revert.join(', ')}; last candidate answer after the close (ms): ${rounds.map((r) => r.lastCandidateAnswerMs ?? '–').join(', ')}.`,
+        `Per round, revert_ms: ${revert.join(', ')}; last candidate answer after the close (ms): ${rounds.map((r) => r.lastCandidateAnswerMs ?? '–').join(', ')} (– : none after the close; ${rounds.length - lastAnswers.length} of ${rounds.length} rounds).`,
         `Guards named in the reverts: ${[...new Set(rounds.map((r) => /guard ([a-z_, ]+) breached/.exec(r.because)?.[1] ?? r.because))].join('; ')}.`,
         `/predict requests that were not answered 200 during the run: ${failures} of ${sent}.`,
         `Load average (1/5/15 min) at the start: ${loadAverageAtStart.map((x) => x.toFixed(2)).join(' / ')}; at the end: ${loadAverageAtEnd.map((x) => x.toFixed(2)).join(' / ')}.`,

@@ -54,7 +54,7 @@ export interface RolloutState extends RolloutPlan {
   ended_because: string | null;
   created_at: string;
   ended_at: string | null;
-  /** From the breached window's close to the last replica's push answer (the revert bench). */
+  /** From the breached window's close (before its figures are read) to the last replica's push answer (the revert bench). */
   revert_ms: number | null;
   step_results: RolloutStep[];
 }

@@ -467,11 +467,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     baseline: Map<string, MetricsSnapshot>,
     since: number,
   ): Promise<{ window: RolloutState['step_results'][number]['windows'][number]; closedAt: number }> {
+    // The window closes as its figures start to be read, so revert_ms counts those reads too.
+    const closedAt = performance.now();
+    const closedAtIso = new Date().toISOString();
     const [{ snapshots, unreachable }, report] = await Promise.all([
       this.replicas.snapshot(),
       this.replicas.report(since, state.guards.min_labels),
     ]);
-    const closedAt = performance.now();
     const deltas = [...snapshots].map(([target, snapshot]) => delta(baseline.get(target), snapshot));
     // A replica that came up during the step has no baseline: everything it counted is this step's.
     for (const [target, snapshot] of snapshots)
@@ -489,7 +491,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     return {
       closedAt,
       window: {
-        closed_at: new Date().toISOString(),
+        closed_at: closedAtIso,
         figures: {
           champion: {
             requests: arms.champion.requests,
