@@ -6,7 +6,9 @@
  * same graph; any other `GET` answers 200 (readiness). `POST` reads the whole body and `JSON.parse`s it, then
  *
  *   floor        answers the constant JSON in file <arg> (inference-api's own answer to the benchmark's
- *                body, so the same size): no model, the most any Node server can do with this traffic;
+ *                body, so the same size) with the headers in the JSON object of file <name> (that
+ *                answer's content type and x- headers): no model, the most any Node server can do
+ *                with this traffic;
  *   per-request  scores the customer with one `session.run` per request;
  *   grouped      scores it through inference-api's own ScoreCoalescer: the requests parsed in one turn
  *                of the event loop share one `session.run` (the fair ceiling for /predict);
@@ -182,9 +184,10 @@ async function main(): Promise<void> {
   let servingCopy: ServingCopy | undefined;
   let contentType: string;
   if (mode === 'floor') {
-    const constant = { body: readFileSync(argument, 'utf8'), headers: {} };
+    const headers = JSON.parse(readFileSync(name, 'utf8')) as Record<string, string>;
+    const constant = { body: readFileSync(argument, 'utf8'), headers };
     answer = async () => constant;
-    contentType = 'application/json';
+    contentType = headers['content-type'] ?? 'application/json';
   } else if (mode === 'per-request' || mode === 'grouped') {
     if (version === undefined) throw new Error(`${mode} needs <model dir> <name> <alias> <version>`);
     ({ answer, servingCopy } = await modelScorer(argument, { name, alias, version }, mode === 'grouped'));
