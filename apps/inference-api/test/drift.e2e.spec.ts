@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startApp, waitForVersion, type RunningApp } from './support/app-harness';
+import { postJson, startApp, waitForVersion, type RunningApp } from './support/app-harness';
 import { getDrift, sendTraffic, shiftedCustomers, statuses, type Customer } from './support/drift-traffic';
 import { mlflowClient, registerTrainedVersion, telcoCustomers } from './support/model-fixtures';
 
@@ -162,5 +162,52 @@ describe('GET /drift for a version without train_stats.json', () => {
     expect(report.json.dataset_drift).toBe(false);
     expect(report.json.features.length).toBeGreaterThan(10);
     expect(new Set(Object.values(statuses(report.json)))).toEqual(new Set(['no_reference']));
+  });
+});
+
+describe('the drift intake under DRIFT_QUEUE_ROWS', () => {
+  const model = `drift-queue-${Date.now()}`;
+  let app: RunningApp;
+  let customers: Customer[];
+
+  beforeAll(async () => {
+    const v1 = await registerTrainedVersion(client, model, 13);
+    await client.registeredModels.setAlias({ name: model, alias: 'production', version: v1.version });
+    customers = await telcoCustomers(400);
+    app = await startApp({ MODEL_NAME: model, DRIFT_QUEUE_ROWS: '150', DRIFT_EVALUATE_SECONDS: '3600' });
+    await waitForVersion(app, v1.version);
+  }, 240_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('drops and counts a batch beyond the bound, and takes every row of small requests, staged a bound at a time', async () => {
+    await sendTraffic(app, customers.slice(0, 200), 200);
+    const afterLarge = await getDrift(app);
+    expect([afterLarge.json.window.size, afterLarge.json.dropped_rows]).toEqual([0, 200]);
+
+    // 170 one-customer requests: more than the 150 rows a version may hold staged, so one group reaches
+    // the window as the 151st arrives and the rest when the report asks.
+    for (const customer of customers.slice(200, 370)) {
+      const response = await postJson(`${app.url}/predict`, { customers: [customer] });
+      expect(response.status).toBe(200);
+    }
+    const afterSmall = await getDrift(app);
+    expect([afterSmall.json.window.size, afterSmall.json.dropped_rows]).toEqual([170, 200]);
+    // Batches of 64 rows or fewer are staged, not queued: 30 more in two requests are all taken.
+    await sendTraffic(app, customers.slice(370, 400), 15);
+    expect((await getDrift(app)).json.window).toMatchObject({ size: 200 });
+  });
+
+  it('gives staged rows their own time once they arrive more than a second after the first staged one', async () => {
+    await postJson(`${app.url}/predict`, { customers: customers.slice(0, 1) });
+    const first = Date.parse((await getDrift(app)).json.window.to);
+    await postJson(`${app.url}/predict`, { customers: customers.slice(1, 2) });
+    await new Promise((r) => setTimeout(r, 1100));
+    await postJson(`${app.url}/predict`, { customers: customers.slice(2, 3) });
+    const { window } = (await getDrift(app)).json;
+    expect(window.size).toBe(203);
+    expect(Date.parse(window.to) - first).toBeGreaterThanOrEqual(1100);
   });
 });

@@ -115,7 +115,11 @@ export class InferenceApiConfig extends ServiceSettings {
   @Max(30 * 24 * 3600)
   DRIFT_ALERT_COOLDOWN_SECONDS: number = 600;
 
-  /** Rows waiting to enter the drift windows; beyond this, scored rows are dropped (and counted) rather than slowing predictions. */
+  /**
+   * Rows waiting to enter the drift windows: batches of over 64 rows queued, and rows of smaller
+   * ones staged (at most min(256, this) per version; a full stage enters its window, nothing is
+   * dropped). A large batch beyond this is dropped (and counted) rather than slowing predictions.
+   */
   @IsInt()
   @Min(1)
   @Max(10_000_000)

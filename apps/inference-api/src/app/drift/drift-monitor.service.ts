@@ -7,7 +7,13 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import { DriftInputError, driftReport, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
+import {
+  DriftInputError,
+  driftReport,
+  type DriftReport,
+  type LiveColumns,
+  type TrainingStatistics,
+} from '@churn/drift-stats';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { ServingMetricsService } from '../metrics/serving-metrics.service';
@@ -19,7 +25,7 @@ import { ModelSlotsService } from '../slots/model-slots.service';
 import { driftAlertKey, DriftAlertPolicy, previousAlertKey } from './drift-alert-policy';
 import { DriftMetrics } from './drift-metrics';
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
-import { LiveColumnPlan } from './live-rows';
+import { LiveColumnPlan, type StagedColumns } from './live-rows';
 import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
 import { postWebhook, TrainingWorkerClient } from './training-worker-client';
@@ -57,15 +63,23 @@ interface VersionWatch {
   columns: string[];
   /** How its scored batches become window columns. */
   livePlan: LiveColumnPlan;
+  /** Rows of its small batches not yet in its window. */
+  staged: StagedColumns;
   window: RollingDriftWindow;
   policy: DriftAlertPolicy;
+  /** Set when the watch is dropped, so the hot path's cache lets go of it. */
+  forgotten: boolean;
 }
 
 /**
- * The live drift monitor: a {@link PredictionObserver} that queues scored batches (bounded; what does
- * not fit is dropped and counted, never waited for), drains them into a rolling window per served
- * version after the response, compares each window with its version's `train_stats.json` every
- * DRIFT_EVALUATE_SECONDS (Prometheus gauges, alerting) and on `GET /drift`.
+ * The live drift monitor: a {@link PredictionObserver} that takes scored rows into a rolling window
+ * per served version and compares each window with its version's `train_stats.json` every
+ * DRIFT_EVALUATE_SECONDS (Prometheus gauges, alerting) and on `GET /drift`. Small batches (one
+ * request's customers) are copied into the version's staging area and reach its window in groups of
+ * up to {@link STAGED_ROWS} rows: the window's per-update checks then cost little per row, and no
+ * request's batch is kept alive until a drain. Larger batches are queued (bounded with the staged
+ * rows by DRIFT_QUEUE_ROWS; what does not fit is dropped and counted, never waited for) and reach
+ * the window after the response. Every report and evaluation first takes in what is staged and queued.
  */
 @Injectable()
 export class DriftMonitorService implements PredictionObserver, OnApplicationBootstrap, OnApplicationShutdown {
@@ -74,6 +88,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
   private readonly metrics: DriftMetrics;
   private readonly worker: TrainingWorkerClient;
   private readonly watches = new Map<string, VersionWatch>();
+  private readonly watchCache = new WeakMap<LoadedModel, VersionWatch>();
   private readonly alerts: DriftAlertDto[] = [];
   private queue: QueuedBatch[] = [];
   private queuedRows = 0;
@@ -106,15 +121,26 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     await Promise.all([...this.deliveries]);
   }
 
-  /** Hot path: queue the batch and return. */
+  /** Hot path: stage a small batch (or queue a large one) and return. */
   onScored(request: ScoredRequest): void {
-    const rows = request.batch.rowCount;
-    if (this.queuedRows + rows > this.settings.DRIFT_QUEUE_ROWS) {
+    const { model, batch, receivedAt } = request;
+    const rows = batch.rowCount;
+    if (rows <= STAGED_BATCH_MAX_ROWS) {
+      const watch = this.watchByModel(model);
+      const staged = watch.staged;
+      if (rows <= staged.capacity) {
+        if (!staged.fits(rows) || (staged.rows > 0 && receivedAt - staged.firstAt > STAGED_MAX_AGE_MS))
+          this.flush(watch);
+        staged.add(batch, receivedAt);
+        return;
+      }
+    }
+    if (this.queuedRows + this.stagedRows() + rows > this.settings.DRIFT_QUEUE_ROWS) {
       this.droppedRows += rows;
       this.metrics.droppedRows.inc(rows);
       return;
     }
-    this.queue.push({ model: request.model, batch: request.batch, at: request.receivedAt });
+    this.queue.push({ model, batch, at: receivedAt });
     this.queuedRows += rows;
     if (!this.drainScheduled) {
       this.drainScheduled = true;
@@ -122,24 +148,48 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     }
   }
 
-  /** Moves queued rows into their versions' windows. */
+  /** Moves queued and staged rows into their versions' windows. */
   drain(): void {
     this.drainScheduled = false;
     const batches = this.queue;
     this.queue = [];
     this.queuedRows = 0;
-    for (const { model, batches: parts, rows, at } of groupedByModel(batches)) {
+    for (const { model, batch, at } of batches) {
       const watch = this.watchOf(model);
-      try {
-        watch.window.addColumns(watch.livePlan.columnsOf(parts), rows, at);
-      } catch (error) {
-        // The scorer accepted these values; a window refusing them means its reference and the model disagree.
-        if (!(error instanceof DriftInputError)) throw error;
-        this.logger.warn(
-          `${watch.name} v${watch.version}: a scored batch does not fit train_stats.json (${error.message}); skipped`,
-        );
-      }
+      this.record(watch, () => watch.livePlan.columnsOf([batch]), batch.rowCount, at);
     }
+    for (const watch of this.watches.values()) this.flush(watch);
+  }
+
+  /** Moves a version's staged rows into its window. */
+  private flush(watch: VersionWatch): void {
+    const { staged } = watch;
+    if (staged.rows === 0) return;
+    this.record(watch, () => staged.columns, staged.rows, staged.firstAt);
+    staged.rows = 0;
+  }
+
+  private record(watch: VersionWatch, columns: () => LiveColumns, rows: number, at: number): void {
+    try {
+      watch.window.addColumns(columns(), rows, at);
+    } catch (error) {
+      // The scorer accepted these values; a window refusing them means its reference and the model disagree.
+      if (!(error instanceof DriftInputError)) throw error;
+      this.logger.warn(
+        `${watch.name} v${watch.version}: ${rows} scored rows do not fit train_stats.json (${error.message}); skipped`,
+      );
+    }
+  }
+
+  private stagedRows(): number {
+    let rows = 0;
+    for (const watch of this.watches.values()) rows += watch.staged.rows;
+    return rows;
+  }
+
+  /** Rows each version may hold staged: {@link STAGED_ROWS}, or all of DRIFT_QUEUE_ROWS when that is smaller. */
+  private get stagingCapacity(): number {
+    return Math.min(STAGED_ROWS, this.settings.DRIFT_QUEUE_ROWS);
   }
 
   /**
@@ -180,6 +230,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
           (watch.window.lastRowAt ?? 0) < now - this.settings.DRIFT_WINDOW_SECONDS * 1000
         ) {
           this.watches.delete(key);
+          watch.forgotten = true;
           continue;
         }
         const period = watch.policy.observe(report.dataset_drift, now);
@@ -262,22 +313,35 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     }
   }
 
+  /** {@link watchOf}, cached per loaded version for the hot path. */
+  private watchByModel(model: LoadedModel): VersionWatch {
+    let watch = this.watchCache.get(model);
+    if (watch === undefined || watch.forgotten) {
+      watch = this.watchOf(model);
+      this.watchCache.set(model, watch);
+    }
+    return watch;
+  }
+
   private watchOf(model: LoadedModel): VersionWatch {
     const key = `${model.ref.name}\u0000${model.ref.version}`;
     let watch = this.watches.get(key);
     if (watch === undefined) {
       const columns = model.contract.columns.map((column) => column.name);
+      const livePlan = new LiveColumnPlan(model.info.trainStats ?? EMPTY_REFERENCE, columns, model.builder.codeTexts);
       watch = {
         name: model.ref.name,
         version: model.ref.version,
         reference: model.info.trainStats,
         columns,
-        livePlan: new LiveColumnPlan(model.info.trainStats ?? EMPTY_REFERENCE, columns, model.builder.codeTexts),
+        livePlan,
+        staged: livePlan.stagingArea(this.stagingCapacity),
         window: new RollingDriftWindow(model.info.trainStats, {
           maxRows: this.settings.DRIFT_WINDOW_SIZE,
           maxAgeMs: this.settings.DRIFT_WINDOW_SECONDS * 1000,
         }),
         policy: new DriftAlertPolicy(this.settings.DRIFT_ALERT_COOLDOWN_SECONDS * 1000),
+        forgotten: false,
       };
       this.watches.set(key, watch);
     }
@@ -308,41 +372,14 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
 /** Statistics with no features: the kind lookup of a version without train_stats.json. */
 const EMPTY_REFERENCE: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
 
-/** Consecutive batches of one version that reach its window as one (see {@link groupedByModel}). */
-interface BatchGroup {
-  model: LoadedModel;
-  batches: FeatureBatch[];
-  rows: number;
-  /** The first request's time, a few milliseconds at most from the last's. */
-  at: number;
-}
+/** Batches of up to this many rows are staged; larger ones are queued and reach the window alone. */
+const STAGED_BATCH_MAX_ROWS = 64;
+
+/** Staged rows per version: its window takes them in groups of up to this many. */
+const STAGED_ROWS = 256;
 
 /**
- * The batches of one drain with the small ones grouped per version, to be joined as the window
- * takes them (live-rows.ts): one window update per version instead of one per single-customer
- * request, whose per-call checks cost more than its row. Large batches (over {@link JOIN_MAX_ROWS}
- * rows) stay alone: copying them would cost more than it saves.
+ * Staged rows reach the window at the latest with the first row that arrives this long after the
+ * first staged one, so a bucket's time is off by at most this much (reports take them in at once).
  */
-function groupedByModel(batches: readonly QueuedBatch[]): BatchGroup[] {
-  const groups: BatchGroup[] = [];
-  const byModel = new Map<LoadedModel, BatchGroup>();
-  for (const { model, batch, at } of batches) {
-    if (batch.rowCount > JOIN_MAX_ROWS) {
-      groups.push({ model, batches: [batch], rows: batch.rowCount, at });
-      continue;
-    }
-    const group = byModel.get(model);
-    if (group) {
-      group.batches.push(batch);
-      group.rows += batch.rowCount;
-    } else {
-      const created = { model, batches: [batch], rows: batch.rowCount, at };
-      byModel.set(model, created);
-      groups.push(created);
-    }
-  }
-  return groups;
-}
-
-/** Batches up to this many rows are joined per version before they reach a window. */
-const JOIN_MAX_ROWS = 64;
+const STAGED_MAX_AGE_MS = 1000;

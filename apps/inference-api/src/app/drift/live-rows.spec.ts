@@ -196,6 +196,45 @@ describe("the drift monitor's columnar intake", () => {
       expect(driftReport(reference, codeSnapshot.window)).toEqual(driftReport(reference, textSnapshot.window));
   });
 
+  it('stages small batches into the same window as whole batches give, coded and uncoded, up to its capacity at a time', () => {
+    const codeTexts = MODEL_COLUMNS.map((name) => (name === 'Contract' ? ['Month-to-month', 'One year'] : undefined));
+    const coded = batches.map((batch): FeatureBatch => ({
+      ...batch,
+      categoryCodes: batch.columns.map((column, index) => {
+        const texts = codeTexts[index];
+        return texts === undefined ? undefined : Int32Array.from(column as string[], (text) => texts.indexOf(text));
+      }),
+    }));
+    const whole = new RollingDriftWindow(reference, limits);
+    const staged = new RollingDriftWindow(reference, limits);
+    const plan = new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts);
+    const area = plan.stagingArea(100);
+    const flush = () => {
+      staged.addColumns(area.columns, area.rows, area.firstAt);
+      area.rows = 0;
+    };
+    let flushes = 0;
+    coded.forEach((batch, b) => {
+      whole.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
+      for (const part of partsOf(batch, [1, 30, 7, 64, 1, 2])) {
+        if (!area.fits(part.rowCount)) {
+          flush();
+          flushes++;
+        }
+        area.add(part, receivedAt[b]);
+      }
+      flush();
+    });
+    expect(flushes).toBeGreaterThan(coded.length * 9);
+    const now = 2400 + 60_001;
+    const [wholeSnapshot, stagedSnapshot] = [whole.snapshot(now), staged.snapshot(now)];
+    expect({ ...stagedSnapshot, window: undefined }).toEqual({ ...wholeSnapshot, window: undefined });
+    expect(stagedSnapshot.window).toBeDefined();
+    expect(JSON.stringify(stagedSnapshot.window)).toBe(JSON.stringify(wholeSnapshot.window));
+    // The staged tenure holds NaN where the batch held an infinity, as the window takes it.
+    expect(Number.isNaN((area.columns['tenure'] as Float64Array)[7])).toBe(true);
+  });
+
   it('joins the parts of a drain in order, for every kind of column, into what the whole batch gives', () => {
     const whole = batches[1];
     const parts = partsOf(whole, [1, 1, 40, 300, 2]);

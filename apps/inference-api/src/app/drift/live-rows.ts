@@ -4,7 +4,7 @@
  * their decimal text, as the wiring table says categorical columns accept them.
  */
 import { parseNumericText } from '@churn/churn-pipeline';
-import type { LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
+import type { CodedTextColumn, LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
 
 import { joinedCodes, joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
 
@@ -31,6 +31,16 @@ export function liveCell(
   return reference.numeric[feature] !== undefined ? liveNumber(value) : liveText(value);
 }
 
+/** A feature of the reference, where the batches hold it and how. */
+interface PlannedFeature {
+  name: string;
+  /** Its column in the batches. */
+  index: number;
+  numeric: boolean;
+  /** For a column fed as category codes, the texts of its codes. */
+  categories: readonly string[] | undefined;
+}
+
 /**
  * How a version's scored batches become drift-window columns (`DriftWindow.addColumns`), decided
  * once per version: which of its columns (named by `columnNames`, the batches' column order) are
@@ -38,12 +48,7 @@ export function liveCell(
  * texts named by `codeTexts`, the builder's). Columns that are not features are left out.
  */
 export class LiveColumnPlan {
-  private readonly features: {
-    name: string;
-    index: number;
-    numeric: boolean;
-    categories: readonly string[] | undefined;
-  }[] = [];
+  private readonly features: PlannedFeature[] = [];
 
   constructor(
     reference: TrainingStatistics,
@@ -65,6 +70,11 @@ export class LiveColumnPlan {
    * is all the window reads); a column of the other kind, or a number column holding an infinity, is
    * converted cell by cell with liveNumber/liveText, the same rules as `liveCell`.
    */
+  /** A staging area of `capacity` rows for this plan's features (see {@link StagedColumns}). */
+  stagingArea(capacity: number): StagedColumns {
+    return new StagedColumns(this.features, capacity);
+  }
+
   columnsOf(batches: readonly FeatureBatch[]): LiveColumns {
     let rows = 0;
     for (const batch of batches) rows += batch.rowCount;
@@ -104,4 +114,87 @@ function categoricalColumn(
   const texts = new Array<string>(rows);
   const codes = joinedCodes(batches, index, rows, (at, text) => (texts[at] = text));
   return { codes, categories, texts };
+}
+
+/**
+ * Rows of small scored batches, copied as they arrive into fixed columns (the values `columnsOf`
+ * would give), so that a version's window is updated once per many requests and a request leaves
+ * nothing allocated behind it. Numeric features are held as numbers (NaN = missing); categorical
+ * ones as codes with the text of the rows without one, an uncoded column as text only (every code
+ * −1), which the window counts exactly as it counts that text.
+ */
+export class StagedColumns {
+  /** Rows staged: the window reads rows 0 … rows − 1 of {@link columns}. */
+  rows = 0;
+  /** When the first staged row was received (ms). */
+  firstAt = 0;
+  /** The staged values by feature: the same object and arrays every time. */
+  readonly columns: LiveColumns;
+  private readonly copiers: ((batch: FeatureBatch, at: number) => void)[] = [];
+
+  constructor(
+    features: readonly PlannedFeature[],
+    readonly capacity: number,
+  ) {
+    const columns: Record<string, LiveColumn> = {};
+    for (const feature of features) {
+      if (feature.numeric) {
+        const values = new Float64Array(capacity);
+        columns[feature.name] = values;
+        this.copiers.push((batch, at) => copyNumbers(batch.columns[feature.index], batch.rowCount, values, at));
+      } else {
+        const column: CodedTextColumn = {
+          codes: new Int32Array(capacity),
+          categories: feature.categories ?? NO_CATEGORIES,
+          texts: new Array<string>(capacity).fill(''),
+        };
+        columns[feature.name] = column;
+        this.copiers.push((batch, at) => copyCategories(batch, feature, column, at));
+      }
+    }
+    this.columns = columns;
+  }
+
+  /** Room for `rows` more rows. */
+  fits(rows: number): boolean {
+    return this.rows + rows <= this.capacity;
+  }
+
+  /** Copies a batch's rows after those staged; the caller checks {@link fits} first. */
+  add(batch: FeatureBatch, at: number): void {
+    if (this.rows === 0) this.firstAt = at;
+    for (const copy of this.copiers) copy(batch, this.rows);
+    this.rows += batch.rowCount;
+  }
+}
+
+/** The code list of a categorical column staged as text only. */
+const NO_CATEGORIES: readonly string[] = [];
+
+/** A numeric feature's values into `values` from `at`, as `numericColumn` converts them. */
+function copyNumbers(source: ColumnValues, rows: number, values: Float64Array, at: number): void {
+  if (Array.isArray(source)) {
+    for (let row = 0; row < rows; row++) values[at + row] = liveNumber(source[row]) ?? Number.NaN;
+    return;
+  }
+  for (let row = 0; row < rows; row++) {
+    const value = source[row];
+    values[at + row] = value === Infinity || value === -Infinity ? Number.NaN : value;
+  }
+}
+
+/**
+ * A categorical feature's values into `column` from `at`: the batch's codes when it has them for a
+ * coded feature (and the text of rows without one), otherwise code −1 and the text `liveText` gives.
+ */
+function copyCategories(batch: FeatureBatch, feature: PlannedFeature, column: CodedTextColumn, at: number): void {
+  const codes = column.codes as Int32Array;
+  const texts = column.texts as string[];
+  const source = batch.columns[feature.index];
+  const sourceCodes = feature.categories === undefined ? undefined : batch.categoryCodes[feature.index];
+  for (let row = 0; row < batch.rowCount; row++) {
+    const code = sourceCodes === undefined ? -1 : sourceCodes[row];
+    codes[at + row] = code;
+    texts[at + row] = code >= 0 ? '' : (liveText(source[row]) ?? '');
+  }
 }
