@@ -25,7 +25,7 @@ import { ModelSlotsService } from '../slots/model-slots.service';
 import { driftAlertKey, DriftAlertPolicy, previousAlertKey } from './drift-alert-policy';
 import { DriftMetrics } from './drift-metrics';
 import type { DriftAlertDto, DriftReportResponse } from './drift.dto';
-import { LiveColumnPlan, type StagedColumns } from './live-rows';
+import { LiveColumnPlan, STAGED_BATCH_MAX_ROWS, STAGED_ROWS, type StagedColumns } from './live-rows';
 import { noReferenceReport } from './no-reference-report';
 import { RollingDriftWindow } from './rolling-drift-window';
 import { postWebhook, TrainingWorkerClient } from './training-worker-client';
@@ -371,12 +371,6 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
 
 /** Statistics with no features: the kind lookup of a version without train_stats.json. */
 const EMPTY_REFERENCE: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
-
-/** Batches of up to this many rows are staged; larger ones are queued and reach the window alone. */
-const STAGED_BATCH_MAX_ROWS = 64;
-
-/** Staged rows per version: its window takes them in groups of up to this many. */
-const STAGED_ROWS = 256;
 
 /**
  * Staged rows reach the window at the latest with the first row that arrives this long after the

@@ -168,6 +168,12 @@ export class StagedColumns {
   }
 }
 
+/** Batches of up to this many rows are staged; larger ones reach the window alone. */
+export const STAGED_BATCH_MAX_ROWS = 64;
+
+/** Staged rows per version: its window takes them in groups of up to this many. */
+export const STAGED_ROWS = 256;
+
 /** The code list of a categorical column staged as text only. */
 const NO_CATEGORIES: readonly string[] = [];
 
