@@ -21,7 +21,7 @@ export interface MlflowClientOptions {
   auth?: MlflowAuth;
   /** Per attempt, until the whole answer (for JSON) or its headers (for downloads) arrived. Default 60 000. */
   timeoutMs?: number;
-  /** Retries after the first attempt, for idempotent calls only. Default 3. */
+  /** Retries after the first attempt, for idempotent calls only (and `runs.create` with `retrySafely`). Default 3. */
   maxRetries?: number;
   /** First backoff wait; doubles per retry. Default 500. */
   retryBaseDelayMs?: number;

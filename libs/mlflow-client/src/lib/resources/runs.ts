@@ -99,9 +99,11 @@ export class Runs {
   /**
    * Creates a run. MLflow's `runs/create` is not idempotent, so by default a lost answer is not
    * retried. With `retrySafely`, the run carries a fresh {@link CREATE_KEY_TAG}; after a broken
-   * connection the client waits its backoff, looks for a run with that key (the server may have made
-   * it before the connection broke), and sends the create again only when there is none.
-   * A timed-out attempt is never repeated: the server may still be making that run.
+   * connection the client waits its backoff and looks for a run with that key (the server may have
+   * made it before the connection broke), and sends the create again only when there is none and
+   * retries remain. A timed-out attempt is never repeated: the server may still be making that run.
+   * @throws MlflowConnectionError when the last attempt's answer was lost and no run has its key, or
+   *   when the search for it failed (then nothing is sent again: the run may exist)
    */
   async create(params: CreateRunParams, options: { retrySafely?: boolean } = {}): Promise<Run> {
     if (!options.retrySafely) return this.createOnce(params);
@@ -112,21 +114,38 @@ export class Runs {
       tags: [...tagList(params.tags), { key: CREATE_KEY_TAG, value: key }],
     };
     for (let attempt = 0; ; attempt++) {
+      let lost: MlflowConnectionError;
       try {
         return await this.createOnce(keyed);
       } catch (error) {
-        const answerLost = error instanceof MlflowConnectionError && !(error instanceof MlflowTimeoutError);
-        if (!answerLost || attempt >= this.transport.maxRetries) throw error;
+        if (!(error instanceof MlflowConnectionError) || error instanceof MlflowTimeoutError) throw error;
+        lost = error;
       }
       await this.transport.waitBeforeRetry(attempt);
-      const [made] = (
-        await this.searchPage({
-          experiment_ids: [params.experiment_id],
-          filter: `tags.\`${CREATE_KEY_TAG}\` = '${key}'`,
-          max_results: 1,
-        })
-      ).items;
+      const made = await this.findByCreateKey(params.experiment_id, key, lost);
       if (made) return made;
+      if (attempt >= this.transport.maxRetries) throw lost;
+    }
+  }
+
+  /** The run created with `key`, if any; a failed search is reported as part of the `lost` create. */
+  private async findByCreateKey(
+    experimentId: string,
+    key: string,
+    lost: MlflowConnectionError,
+  ): Promise<Run | undefined> {
+    try {
+      const page = await this.searchPage({
+        experiment_ids: [experimentId],
+        filter: `tags.\`${CREATE_KEY_TAG}\` = '${key}'`,
+        max_results: 1,
+      });
+      return page.items[0];
+    } catch (searchError) {
+      throw new MlflowConnectionError(
+        `${lost.message}; the search for the run it may have made failed too, so it was not sent again: ${(searchError as Error).message}`,
+        { request: lost.request, cause: searchError },
+      );
     }
   }
 
