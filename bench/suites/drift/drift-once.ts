@@ -158,10 +158,7 @@ function serviceIntakeAndReport(
   const at = Date.now();
   intakeMs += performance.now() - started;
   const staged = plan.stagingArea(STAGED_ROWS);
-  const flush = () => {
-    window.addColumns(staged.columns, staged.rows, staged.firstAt);
-    staged.rows = 0;
-  };
+  const flush = () => staged.drainInto(window);
   for (let start = 0; start < live.length; start += REQUESTS_PER_TURN) {
     const turn = featureBatches(live.slice(start, start + REQUESTS_PER_TURN), codeTexts);
     started = performance.now();

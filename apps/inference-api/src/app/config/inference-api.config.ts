@@ -116,9 +116,10 @@ export class InferenceApiConfig extends ServiceSettings {
   DRIFT_ALERT_COOLDOWN_SECONDS: number = 600;
 
   /**
-   * Rows waiting to enter the drift windows: batches of over 64 rows queued, and rows of smaller
-   * ones staged (at most min(256, this) per version; a full stage enters its window, nothing is
-   * dropped). A large batch beyond this is dropped (and counted) rather than slowing predictions.
+   * Bound for batches queued for the drift windows (over 64 rows, or larger than a stage) plus the
+   * rows staged: a queued batch beyond it is dropped (and counted) rather than slowing predictions.
+   * Smaller batches are copied into a stage of min(256, this) rows per version and never dropped; a
+   * full stage enters its window at the next turn.
    */
   @IsInt()
   @Min(1)

@@ -63,8 +63,12 @@ interface VersionWatch {
   columns: string[];
   /** How its scored batches become window columns. */
   livePlan: LiveColumnPlan;
-  /** Rows of its small batches not yet in its window. */
+  /** The stage its small batches are copied into. */
   staged: StagedColumns;
+  /** Stages that filled (or aged), waiting for the next drain. */
+  full: StagedColumns[];
+  /** An emptied stage, kept for the next one to fill. */
+  spare: StagedColumns | undefined;
   window: RollingDriftWindow;
   policy: DriftAlertPolicy;
   /** Set when the watch is dropped, so the hot path's cache lets go of it. */
@@ -75,11 +79,12 @@ interface VersionWatch {
  * The live drift monitor: a {@link PredictionObserver} that takes scored rows into a rolling window
  * per served version and compares each window with its version's `train_stats.json` every
  * DRIFT_EVALUATE_SECONDS (Prometheus gauges, alerting) and on `GET /drift`. Small batches (one
- * request's customers) are copied into the version's staging area and reach its window in groups of
- * up to {@link STAGED_ROWS} rows: the window's per-update checks then cost little per row, and no
- * request's batch is kept alive until a drain. Larger batches are queued (bounded with the staged
- * rows by DRIFT_QUEUE_ROWS; what does not fit is dropped and counted, never waited for) and reach
- * the window after the response. Every report and evaluation first takes in what is staged and queued.
+ * request's customers) are copied into the version's stage; a full stage (up to {@link STAGED_ROWS}
+ * rows) is handed to the next turn's drain, so the window's per-update checks cost little per row,
+ * no request's batch is kept alive, and no request waits for a window update. Larger batches are
+ * queued (bounded with the staged rows by DRIFT_QUEUE_ROWS; what does not fit is dropped and
+ * counted, never waited for) and drained after the response. Every report and evaluation first
+ * takes in what is staged and queued.
  */
 @Injectable()
 export class DriftMonitorService implements PredictionObserver, OnApplicationBootstrap, OnApplicationShutdown {
@@ -127,11 +132,11 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     const rows = batch.rowCount;
     if (rows <= STAGED_BATCH_MAX_ROWS) {
       const watch = this.watchByModel(model);
-      const staged = watch.staged;
-      if (rows <= staged.capacity) {
+      if (rows <= watch.staged.capacity) {
+        const { staged } = watch;
         if (!staged.fits(rows) || (staged.rows > 0 && receivedAt - staged.firstAt > STAGED_MAX_AGE_MS))
-          this.flush(watch);
-        staged.add(batch, receivedAt);
+          this.retire(watch);
+        watch.staged.add(batch, receivedAt);
         return;
       }
     }
@@ -142,48 +147,77 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     }
     this.queue.push({ model, batch, at: receivedAt });
     this.queuedRows += rows;
-    if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      setImmediate(() => this.drain());
-    }
+    this.scheduleDrain();
   }
 
-  /** Moves queued and staged rows into their versions' windows. */
+  /** Moves staged and queued rows into their versions' windows (staged first: they are the older). */
   drain(): void {
     this.drainScheduled = false;
+    for (const watch of this.watches.values()) {
+      for (const stage of watch.full) this.flush(watch, stage);
+      watch.spare ??= watch.full[0];
+      watch.full.length = 0;
+      this.flush(watch, watch.staged);
+    }
     const batches = this.queue;
     this.queue = [];
     this.queuedRows = 0;
     for (const { model, batch, at } of batches) {
       const watch = this.watchOf(model);
-      this.record(watch, () => watch.livePlan.columnsOf([batch]), batch.rowCount, at);
+      this.record(watch, watch.livePlan.columnsOf([batch]), batch.rowCount, at);
     }
-    for (const watch of this.watches.values()) this.flush(watch);
   }
 
-  /** Moves a version's staged rows into its window. */
-  private flush(watch: VersionWatch): void {
-    const { staged } = watch;
-    if (staged.rows === 0) return;
-    this.record(watch, () => staged.columns, staged.rows, staged.firstAt);
-    staged.rows = 0;
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
   }
 
-  private record(watch: VersionWatch, columns: () => LiveColumns, rows: number, at: number): void {
+  /** Hands a version's full (or aged) stage to the next drain, off the request, and stages into a spare. */
+  private retire(watch: VersionWatch): void {
+    watch.full.push(watch.staged);
+    watch.staged = watch.spare ?? watch.livePlan.stagingArea(this.stagingCapacity);
+    watch.spare = undefined;
+    this.scheduleDrain();
+  }
+
+  /** Moves a stage's rows into the version's window and empties it, whatever the window says. */
+  private flush(watch: VersionWatch, stage: StagedColumns): void {
+    const rows = stage.rows;
+    if (rows === 0) return;
     try {
-      watch.window.addColumns(columns(), rows, at);
+      stage.drainInto(watch.window);
     } catch (error) {
-      // The scorer accepted these values; a window refusing them means its reference and the model disagree.
-      if (!(error instanceof DriftInputError)) throw error;
+      this.refused(watch, rows, error);
+    }
+  }
+
+  private record(watch: VersionWatch, columns: LiveColumns, rows: number, at: number): void {
+    try {
+      watch.window.addColumns(columns, rows, at);
+    } catch (error) {
+      this.refused(watch, rows, error);
+    }
+  }
+
+  /** Rows a window refused are logged and skipped, so the intake never stops. */
+  private refused(watch: VersionWatch, rows: number, error: unknown): void {
+    // The scorer accepted these values; a window refusing them means its reference and the model disagree.
+    if (error instanceof DriftInputError)
       this.logger.warn(
         `${watch.name} v${watch.version}: ${rows} scored rows do not fit train_stats.json (${error.message}); skipped`,
       );
-    }
+    else this.logger.error(`${watch.name} v${watch.version}: ${rows} scored rows were not recorded: ${String(error)}`);
   }
 
+  /** Rows staged, full or filling, in every version. */
   private stagedRows(): number {
     let rows = 0;
-    for (const watch of this.watches.values()) rows += watch.staged.rows;
+    for (const watch of this.watches.values()) {
+      rows += watch.staged.rows;
+      for (const stage of watch.full) rows += stage.rows;
+    }
     return rows;
   }
 
@@ -336,6 +370,8 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
         columns,
         livePlan,
         staged: livePlan.stagingArea(this.stagingCapacity),
+        full: [],
+        spare: undefined,
         window: new RollingDriftWindow(model.info.trainStats, {
           maxRows: this.settings.DRIFT_WINDOW_SIZE,
           maxAgeMs: this.settings.DRIFT_WINDOW_SECONDS * 1000,

@@ -8,8 +8,8 @@ import { liveCell, LiveColumnPlan } from './live-rows';
 import { RollingDriftWindow } from './rolling-drift-window';
 
 /**
- * The monitor's columnar intake (`LiveColumnPlan.columnsOf` + `RollingDriftWindow.addColumns`) against the per-row
- * one it replaced (a row object of `liveCell`s per row + `RollingDriftWindow.add`), on Telco batches
+ * The monitor's columnar intake (`LiveColumnPlan.columnsOf` for large batches, `stagingArea` for
+ * small ones, then `RollingDriftWindow.addColumns`) against the per-row one it replaced (a row object of `liveCell`s per row + `RollingDriftWindow.add`), on Telco batches
  * as the scorer builds them. Exact equality: the same values reach each feature window in the same
  * order, so counts, samples and every report computed from them must be identical.
  */
@@ -86,7 +86,7 @@ function batchesOf(header: string[], records: string[][], size: number): Feature
   return batches;
 }
 
-/** A batch cut into consecutive parts of the given sizes, cycling, as the requests of one drain would be. */
+/** A batch cut into consecutive parts of the given sizes, cycling, as consecutive requests would be. */
 function partsOf(batch: FeatureBatch, sizes: number[]): FeatureBatch[] {
   const parts: FeatureBatch[] = [];
   for (let start = 0, turn = 0; start < batch.rowCount; turn++) {
@@ -175,7 +175,7 @@ describe("the drift monitor's columnar intake", () => {
       });
       byCode.addColumns(columns, batch.rowCount, receivedAt[b]);
     });
-    // And each batch as uneven parts joined on the way in, as the monitor joins the small requests of one drain.
+    // And each batch as uneven parts joined on the way in (columnsOf joins the batches it is given).
     const byParts = new RollingDriftWindow(reference, limits);
     coded.forEach((batch, b) =>
       byParts.addColumns(
@@ -209,10 +209,7 @@ describe("the drift monitor's columnar intake", () => {
     const staged = new RollingDriftWindow(reference, limits);
     const plan = new LiveColumnPlan(reference, MODEL_COLUMNS, codeTexts);
     const area = plan.stagingArea(100);
-    const flush = () => {
-      staged.addColumns(area.columns, area.rows, area.firstAt);
-      area.rows = 0;
-    };
+    const flush = () => area.drainInto(staged);
     let flushes = 0;
     coded.forEach((batch, b) => {
       whole.addColumns(new LiveColumnPlan(reference, MODEL_COLUMNS).columnsOf([batch]), batch.rowCount, receivedAt[b]);
@@ -235,7 +232,7 @@ describe("the drift monitor's columnar intake", () => {
     expect(Number.isNaN((area.columns['tenure'] as Float64Array)[7])).toBe(true);
   });
 
-  it('joins the parts of a drain in order, for every kind of column, into what the whole batch gives', () => {
+  it('joins the batches it is given in order, for every kind of column, into what the whole batch gives', () => {
     const whole = batches[1];
     const parts = partsOf(whole, [1, 1, 40, 300, 2]);
     expect(parts.length).toBeGreaterThan(5);

@@ -7,6 +7,7 @@ import { parseNumericText } from '@churn/churn-pipeline';
 import type { CodedTextColumn, LiveColumn, LiveColumns, TrainingStatistics } from '@churn/drift-stats';
 
 import { joinedCodes, joinedColumn, type ColumnValues, type FeatureBatch } from '../model/feature-batch';
+import type { RollingDriftWindow } from './rolling-drift-window';
 
 /** A cell as a numeric feature's window takes it; null when missing (NaN, an infinity from float32 overflow, blank or non-numeric text). */
 export function liveNumber(value: number | string | null | undefined): number | null {
@@ -63,18 +64,19 @@ export class LiveColumnPlan {
     });
   }
 
-  /**
-   * Scored batches' columns, joined in order, as the window takes them. What already holds what the
-   * window takes is passed on as it is, or joined (numbers for numeric features; text for categorical
-   * ones, or, for a column fed as codes, the codes with the text of only the rows without one, which
-   * is all the window reads); a column of the other kind, or a number column holding an infinity, is
-   * converted cell by cell with liveNumber/liveText, the same rules as `liveCell`.
-   */
   /** A staging area of `capacity` rows for this plan's features (see {@link StagedColumns}). */
   stagingArea(capacity: number): StagedColumns {
     return new StagedColumns(this.features, capacity);
   }
 
+  /**
+   * Scored batches' columns, joined in order, as the window takes them (the monitor passes one large
+   * batch at a time; smaller ones are staged). What already holds what the window takes is passed on
+   * as it is, or joined (numbers for numeric features; text for categorical ones, or, for a column
+   * fed as codes, the codes with the text of only the rows without one, which is all the window
+   * reads); a column of the other kind, or a number column holding an infinity, is converted cell by
+   * cell with liveNumber/liveText, the same rules as `liveCell`.
+   */
   columnsOf(batches: readonly FeatureBatch[]): LiveColumns {
     let rows = 0;
     for (const batch of batches) rows += batch.rowCount;
@@ -124,10 +126,8 @@ function categoricalColumn(
  * −1), which the window counts exactly as it counts that text.
  */
 export class StagedColumns {
-  /** Rows staged: the window reads rows 0 … rows − 1 of {@link columns}. */
-  rows = 0;
-  /** When the first staged row was received (ms). */
-  firstAt = 0;
+  private staged = 0;
+  private first = 0;
   /** The staged values by feature: the same object and arrays every time. */
   readonly columns: LiveColumns;
   private readonly copiers: ((batch: FeatureBatch, at: number) => void)[] = [];
@@ -155,16 +155,44 @@ export class StagedColumns {
     this.columns = columns;
   }
 
+  /** Rows staged: the window reads rows 0 … rows − 1 of {@link columns}. */
+  get rows(): number {
+    return this.staged;
+  }
+
+  /** When the first staged row was received (ms). */
+  get firstAt(): number {
+    return this.first;
+  }
+
   /** Room for `rows` more rows. */
   fits(rows: number): boolean {
-    return this.rows + rows <= this.capacity;
+    return this.staged + rows <= this.capacity;
   }
 
   /** Copies a batch's rows after those staged; the caller checks {@link fits} first. */
   add(batch: FeatureBatch, at: number): void {
-    if (this.rows === 0) this.firstAt = at;
-    for (const copy of this.copiers) copy(batch, this.rows);
-    this.rows += batch.rowCount;
+    if (this.staged === 0) this.first = at;
+    for (const copy of this.copiers) copy(batch, this.staged);
+    this.staged += batch.rowCount;
+  }
+
+  /** Empties the stage (its arrays are kept and overwritten). */
+  clear(): void {
+    this.staged = 0;
+  }
+
+  /**
+   * Adds the staged rows to `window`, dated by the first of them, and empties the stage, also when
+   * the window refuses them (so one bad stage never stops the intake).
+   * @throws {DriftInputError} from the window, as `RollingDriftWindow.addColumns` says
+   */
+  drainInto(window: Pick<RollingDriftWindow, 'addColumns'>): void {
+    try {
+      window.addColumns(this.columns, this.staged, this.first);
+    } finally {
+      this.clear();
+    }
   }
 }
 
