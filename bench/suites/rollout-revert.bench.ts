@@ -274,13 +274,18 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
           rounds: revert,
           unit: 'ms',
         },
-        {
-          id: 'last-candidate-answer-ms',
-          label: 'breached window closed → last /predict answer from the candidate (median of rounds with one)',
-          value: medianOf(lastAnswers),
-          rounds: lastAnswers,
-          unit: 'ms',
-        },
+        // Left out when no round had a candidate answer after the close (the note says so).
+        ...(lastAnswers.length === 0
+          ? []
+          : [
+              {
+                id: 'last-candidate-answer-ms',
+                label: 'breached window closed → last /predict answer from the candidate (median of rounds with one)',
+                value: medianOf(lastAnswers),
+                rounds: lastAnswers,
+                unit: 'ms',
+              },
+            ]),
       ],
       references: [],
       targets: [

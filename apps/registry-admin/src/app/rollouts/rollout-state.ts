@@ -12,6 +12,7 @@ export type RolloutStatus = 'running' | 'promoted' | 'reverted' | 'aborted' | 'f
 
 /** What one window of a step measured, and what the guards said. */
 export interface RolloutWindow {
+  /** When its figures started to be read (they count what the replicas served until each answered). */
   closed_at: string;
   figures: {
     champion: { requests: number; errors: number; scores: number | null };
