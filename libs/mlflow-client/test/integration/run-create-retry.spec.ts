@@ -64,8 +64,12 @@ describe('runs.create with retrySafely, when the connection breaks under it', ()
     const sleeps: number[] = [];
     const { client, creates } = breakingClient('after-server', sleeps);
     const experimentId = await newExperiment('create-lost-answer');
-    // Another run made with retrySafely, so the search must tell the keys apart.
-    const decoy = await plain.runs.create({ experiment_id: experimentId, run_name: 'decoy' }, { retrySafely: true });
+    // Another run made with retrySafely and a later start (searches list the newest first), so only
+    // a search by the key finds the right one.
+    const decoy = await plain.runs.create(
+      { experiment_id: experimentId, run_name: 'decoy', start_time: Date.now() + 60_000 },
+      { retrySafely: true },
+    );
     const run = await client.runs.create(
       { experiment_id: experimentId, run_name: 'kept', tags: { team: 'churn' } },
       { retrySafely: true },

@@ -161,8 +161,9 @@ export class MlflowTransport {
   }
 
   /**
-   * Waits the backoff before retry number `attempt + 1`, for callers that make a non-idempotent
-   * call safe to repeat themselves (see `Runs.create` with `retrySafely`).
+   * Waits the backoff that follows failed attempt number `attempt` (0 for the first), for callers
+   * that make a non-idempotent call safe to repeat themselves (`Runs.create` with `retrySafely` waits
+   * it before each search for a run whose answer was lost, the last one included).
    */
   async waitBeforeRetry(attempt: number, signal?: AbortSignal): Promise<void> {
     await (this.#options.sleep ?? sleep)(this.backoffMs(attempt), signal);

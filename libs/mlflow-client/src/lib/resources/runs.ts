@@ -103,7 +103,8 @@ export class Runs {
    * made it before the connection broke), and sends the create again only when there is none and
    * retries remain. A timed-out attempt is never repeated: the server may still be making that run.
    * @throws MlflowConnectionError when the last attempt's answer was lost and no run has its key, or
-   *   when the search for it failed (then nothing is sent again: the run may exist)
+   *   when the search for it failed, whatever its error (its cause; nothing is sent again, since the
+   *   run may exist)
    */
   async create(params: CreateRunParams, options: { retrySafely?: boolean } = {}): Promise<Run> {
     if (!options.retrySafely) return this.createOnce(params);
