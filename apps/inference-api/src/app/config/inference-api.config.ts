@@ -116,10 +116,10 @@ export class InferenceApiConfig extends ServiceSettings {
   DRIFT_ALERT_COOLDOWN_SECONDS: number = 600;
 
   /**
-   * Bound for batches queued for the drift windows (over 64 rows, or larger than a stage) plus the
-   * rows staged: a queued batch beyond it is dropped (and counted) rather than slowing predictions.
-   * Smaller batches are copied into a stage of min(256, this) rows per version and never dropped; a
-   * full stage enters its window at the next turn.
+   * A batch too large to stage (over 64 rows, or over a stage) is queued for the drift windows only
+   * while the rows waiting (queued and staged) stay within this; beyond, it is dropped (and counted)
+   * rather than slowing predictions. Smaller batches are copied into stages of min(256, this) rows
+   * per version and never dropped; a full stage enters its window at the next turn.
    */
   @IsInt()
   @Min(1)

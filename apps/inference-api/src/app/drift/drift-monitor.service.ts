@@ -7,13 +7,7 @@ import {
 } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 
-import {
-  DriftInputError,
-  driftReport,
-  type DriftReport,
-  type LiveColumns,
-  type TrainingStatistics,
-} from '@churn/drift-stats';
+import { DriftInputError, driftReport, type DriftReport, type TrainingStatistics } from '@churn/drift-stats';
 
 import type { InferenceApiConfig } from '../config/inference-api.config';
 import { ServingMetricsService } from '../metrics/serving-metrics.service';
@@ -65,10 +59,10 @@ interface VersionWatch {
   livePlan: LiveColumnPlan;
   /** The stage its small batches are copied into. */
   staged: StagedColumns;
-  /** Stages that filled (or aged), waiting for the next drain. */
+  /** Stages that filled (or aged), waiting for the next turn. */
   full: StagedColumns[];
-  /** An emptied stage, kept for the next one to fill. */
-  spare: StagedColumns | undefined;
+  /** Emptied stages, kept for the next ones to fill (at most {@link KEPT_SPARE_STAGES}). */
+  spares: StagedColumns[];
   window: RollingDriftWindow;
   policy: DriftAlertPolicy;
   /** Set when the watch is dropped, so the hot path's cache lets go of it. */
@@ -80,8 +74,8 @@ interface VersionWatch {
  * per served version and compares each window with its version's `train_stats.json` every
  * DRIFT_EVALUATE_SECONDS (Prometheus gauges, alerting) and on `GET /drift`. Small batches (one
  * request's customers) are copied into the version's stage; a full stage (up to {@link STAGED_ROWS}
- * rows) is handed to the next turn's drain, so the window's per-update checks cost little per row,
- * no request's batch is kept alive, and no request waits for a window update. Larger batches are
+ * rows) or an aged one is handed to the next turn, so the window's per-update checks cost little per
+ * row, no request's batch is kept alive, and no request waits for a window update. Larger batches are
  * queued (bounded with the staged rows by DRIFT_QUEUE_ROWS; what does not fit is dropped and
  * counted, never waited for) and drained after the response. Every report and evaluation first
  * takes in what is staged and queued.
@@ -150,35 +144,48 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     this.scheduleDrain();
   }
 
-  /** Moves staged and queued rows into their versions' windows (staged first: they are the older). */
+  /** Takes everything staged and queued into the windows, as a report or an evaluation reads them. */
   drain(): void {
+    this.drainHandedOff();
+    for (const watch of this.watches.values()) this.flush(watch, watch.staged);
+  }
+
+  /**
+   * The turn after a hand-off: full stages and queued batches into their windows. Stages still
+   * filling wait, so a window is updated once per stage, not once more per turn.
+   */
+  private drainHandedOff(): void {
     this.drainScheduled = false;
     for (const watch of this.watches.values()) {
-      for (const stage of watch.full) this.flush(watch, stage);
-      watch.spare ??= watch.full[0];
+      for (const stage of watch.full) {
+        this.flush(watch, stage);
+        if (watch.spares.length < KEPT_SPARE_STAGES) watch.spares.push(stage);
+      }
       watch.full.length = 0;
-      this.flush(watch, watch.staged);
     }
     const batches = this.queue;
     this.queue = [];
     this.queuedRows = 0;
     for (const { model, batch, at } of batches) {
-      const watch = this.watchOf(model);
-      this.record(watch, watch.livePlan.columnsOf([batch]), batch.rowCount, at);
+      try {
+        const watch = this.watchOf(model);
+        watch.window.addColumns(watch.livePlan.columnsOf([batch]), batch.rowCount, at);
+      } catch (error) {
+        this.refused(model.ref, batch.rowCount, error);
+      }
     }
   }
 
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    setImmediate(() => this.drain());
+    setImmediate(() => this.drainHandedOff());
   }
 
-  /** Hands a version's full (or aged) stage to the next drain, off the request, and stages into a spare. */
+  /** Hands a version's full (or aged) stage to the next turn, off the request, and stages into a spare. */
   private retire(watch: VersionWatch): void {
     watch.full.push(watch.staged);
-    watch.staged = watch.spare ?? watch.livePlan.stagingArea(this.stagingCapacity);
-    watch.spare = undefined;
+    watch.staged = watch.spares.pop() ?? watch.livePlan.stagingArea(this.stagingCapacity);
     this.scheduleDrain();
   }
 
@@ -193,22 +200,19 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
     }
   }
 
-  private record(watch: VersionWatch, columns: LiveColumns, rows: number, at: number): void {
-    try {
-      watch.window.addColumns(columns, rows, at);
-    } catch (error) {
-      this.refused(watch, rows, error);
-    }
-  }
-
-  /** Rows a window refused are logged and skipped, so the intake never stops. */
-  private refused(watch: VersionWatch, rows: number, error: unknown): void {
+  /** Rows a window refused are counted as dropped and logged with the reason, so the intake never stops. */
+  private refused(version: { name: string; version: string }, rows: number, error: unknown): void {
+    this.droppedRows += rows;
+    this.metrics.droppedRows.inc(rows);
     // The scorer accepted these values; a window refusing them means its reference and the model disagree.
     if (error instanceof DriftInputError)
       this.logger.warn(
-        `${watch.name} v${watch.version}: ${rows} scored rows do not fit train_stats.json (${error.message}); skipped`,
+        `${version.name} v${version.version}: ${rows} scored rows do not fit train_stats.json (${error.message}); dropped`,
       );
-    else this.logger.error(`${watch.name} v${watch.version}: ${rows} scored rows were not recorded: ${String(error)}`);
+    else
+      this.logger.error(
+        `${version.name} v${version.version}: ${rows} scored rows were not recorded (${String(error)}); dropped`,
+      );
   }
 
   /** Rows staged, full or filling, in every version. */
@@ -371,7 +375,7 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
         livePlan,
         staged: livePlan.stagingArea(this.stagingCapacity),
         full: [],
-        spare: undefined,
+        spares: [],
         window: new RollingDriftWindow(model.info.trainStats, {
           maxRows: this.settings.DRIFT_WINDOW_SIZE,
           maxAgeMs: this.settings.DRIFT_WINDOW_SECONDS * 1000,
@@ -408,8 +412,11 @@ export class DriftMonitorService implements PredictionObserver, OnApplicationBoo
 /** Statistics with no features: the kind lookup of a version without train_stats.json. */
 const EMPTY_REFERENCE: TrainingStatistics = { format_version: 1, row_count: 0, numeric: {}, categorical: {} };
 
+/** Emptied stages a version keeps for reuse, so a hand-off allocates nothing once traffic is steady. */
+const KEPT_SPARE_STAGES = 4;
+
 /**
- * Staged rows reach the window at the latest with the first row that arrives this long after the
- * first staged one, so a bucket's time is off by at most this much (reports take them in at once).
+ * A stage is handed on when a row arrives this long after its first one, so its rows (dated by the
+ * first) are off by at most this much in the window's buckets; reports take in what is staged at once.
  */
 const STAGED_MAX_AGE_MS = 1000;
