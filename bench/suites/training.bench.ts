@@ -87,8 +87,6 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         context.runPython(sklearnScript, [csv, schemaFile, SEED, 'newton-cholesky']) as unknown as Run,
       );
     }
-    // Every run's total, printed as min–max beside the median (RESULTS.md prints no range for one run).
-    const totals = (runs: Run[]) => runs.map((r) => r.totalMs);
     return {
       ours: medianRun(ours),
       sklearnDefault: medianRun(sklearnDefault),
@@ -99,17 +97,13 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         total: ours.map((r, k) => r.totalMs / sklearnMatching[k].totalMs),
         fit: ours.map((r, k) => (r.stageMs.preprocess + r.stageMs.fit) / sklearnMatching[k].stageMs.fit),
       },
-      rounds: {
-        ours: totals(ours),
-        sklearnDefault: totals(sklearnDefault),
-        sklearnMatching: totals(sklearnMatching),
-        sklearnNewton: totals(sklearnNewton),
-      },
-      /** Every run, for the spread of the stage times beside the median run's. */
+      /** Every run, for the spread of the totals and stage times beside the median run's. */
       runs: { ours, sklearnDefault, sklearnMatching, sklearnNewton },
     };
   };
 
+  /** Every run's total, printed as min–max beside the median (RESULTS.md prints no range for one run). */
+  const totalRounds = (runs: Run[]) => runs.map((run) => run.totalMs);
   /** A stage's time in each run (several stages summed), printed as the range beside the median run's. */
   const stageRounds = (runs: Run[], ...stages: string[]) =>
     runs.map((run) => stages.reduce((sum, stage) => sum + run.stageMs[stage], 0));
@@ -130,7 +124,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
     ['telco', 'Telco (7,043 rows)', telco],
     ['synthetic', `${rowsName} synthetic rows`, large],
   ] as const) {
-    const { ours, sklearnDefault, sklearnMatching, sklearnNewton, rounds, runs } = data;
+    const { ours, sklearnDefault, sklearnMatching, sklearnNewton, runs } = data;
     const oursFitRounds = stageRounds(runs.ours, 'preprocess', 'fit');
     const oursFitMs = ours.stageMs.preprocess + ours.stageMs.fit;
     references.push(
@@ -139,14 +133,14 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         label: 'scikit-learn, tol=1e-8',
         value: sklearnMatching.totalMs,
         unit: 'ms',
-        rounds: rounds.sklearnMatching,
+        rounds: totalRounds(runs.sklearnMatching),
       },
       {
         id: `${key}.sklearn-default.total`,
         label: 'scikit-learn, defaults',
         value: sklearnDefault.totalMs,
         unit: 'ms',
-        rounds: rounds.sklearnDefault,
+        rounds: totalRounds(runs.sklearnDefault),
       },
       {
         id: `${key}.sklearn.fit`,
@@ -167,7 +161,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         label: 'scikit-learn, newton-cholesky, defaults',
         value: sklearnNewton.totalMs,
         unit: 'ms',
-        rounds: rounds.sklearnNewton,
+        rounds: totalRounds(runs.sklearnNewton),
       },
       {
         id: `${key}.sklearn-newton.fit`,
@@ -199,7 +193,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         value: ours.totalMs,
         unit: 'ms',
         reference: `${key}.sklearn.total`,
-        rounds: rounds.ours,
+        rounds: totalRounds(runs.ours),
       },
       {
         id: `${key}.total-vs-default`,
@@ -207,7 +201,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         value: ours.totalMs,
         unit: 'ms',
         reference: `${key}.sklearn-default.total`,
-        rounds: rounds.ours,
+        rounds: totalRounds(runs.ours),
       },
       {
         id: `${key}.fit`,
@@ -231,7 +225,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
         value: ours.totalMs,
         unit: 'ms',
         reference: `${key}.sklearn-newton.total`,
-        rounds: rounds.ours,
+        rounds: totalRounds(runs.ours),
       },
       {
         id: `${key}.fit-vs-newton`,
@@ -353,7 +347,7 @@ export async function run(context: BenchContext): Promise<SuiteOutcome> {
       '(VmHWM / ru_maxrss) of the whole process, runtime included. scikit-learn runs three ways: lbfgs with its defaults, lbfgs at tol=1e-8 (the ' +
       'reference the targets read) and newton-cholesky with its defaults. The ' +
       `${rowsName}-row CSV is written before timing starts. ` +
-      `Telco: ${TELCO_REPEATS} rounds (ours: ${telco.rounds.ours.map((t) => Math.round(t)).join(', ')} ms); ${rowsName} rows: ${LARGE_REPEATS} round. ` +
+      `Telco: ${TELCO_REPEATS} rounds (ours: ${telco.runs.ours.map((run) => Math.round(run.totalMs)).join(', ')} ms); ${rowsName} rows: ${LARGE_REPEATS} round. ` +
       'Each round runs ours and scikit-learn tol=1e-8 back to back, which first alternating, then the other two scikit-learn runs. ' +
       "Totals are medians over rounds; stage times, iterations, peak RSS and F1/ROC-AUC are those of the run with the median total, each stage's range over every round beside it.",
     results,
