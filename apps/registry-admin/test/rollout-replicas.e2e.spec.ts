@@ -1,5 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { leaseOf } from '../src/app/rollouts/rollout-lease';
+import { END_CLAIM_PARAM } from '../src/app/rollouts/rollout-state';
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
@@ -7,6 +9,10 @@ interface RolloutJson {
   id: string;
   status: string;
   ended_because: string | null;
+}
+
+interface HistoryJson {
+  records: Array<{ recorded_at: string; rollout?: { rollout_id: string; event: string } }>;
 }
 
 /**
@@ -35,6 +41,16 @@ describe('rollouts across two registry-admin instances', () => {
     return { status: response.statusCode, body: response.json() };
   }
 
+  /** The rollout's audited events, oldest first. */
+  async function events(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
+    const history = (await call(app, 'GET', `/models/${model}/history?alias=traffic.rollout&max_results=1000`))
+      .body as HistoryJson;
+    return history.records
+      .filter((record) => record.rollout?.rollout_id === id)
+      .sort((a, b) => a.recorded_at.localeCompare(b.recorded_at))
+      .map((record) => record.rollout?.event as string);
+  }
+
   it('lets one of two simultaneous starts through and has its driver carry out an abort sent to the other instance', async () => {
     const model = uniqueName('rollout-race');
     await registerTrainedVersion(mlflow, model);
@@ -61,4 +77,102 @@ describe('rollouts across two registry-admin instances', () => {
     const registered = await mlflow.registeredModels.get(model);
     expect((registered.aliases ?? []).map((alias) => alias.alias).sort()).toEqual(['champion', 'production']);
   }, 120_000);
+
+  /**
+   * Reads the lease of the model's rollout run every 50 ms from before it exists, keeping the least
+   * time it had left when read (negative: it had lapsed).
+   */
+  function watchLease(model: string): { stop: () => Promise<{ reads: number; leastMs: number }> } {
+    let running = true;
+    let reads = 0;
+    let leastMs = Infinity;
+    const loop = (async () => {
+      while (running) {
+        const runs = await mlflow.experiments
+          .getByName(`${model}.rollouts`)
+          .then((experiment) => mlflow.runs.search({ experiment_ids: [experiment.experiment_id] }).toArray())
+          .catch(() => []);
+        for (const run of runs) {
+          const lease = leaseOf(run);
+          if (lease === null) continue;
+          reads++;
+          leastMs = Math.min(leastMs, lease.expires_at - Date.now());
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return { reads, leastMs };
+      },
+    };
+  }
+
+  describe('with a lease shorter than a start takes', () => {
+    // A start waits 1 s before its first step (START_SETTLE_MS); the lease it writes lasts 1.5 s.
+    let driver: NestFastifyApplication;
+    let standby: NestFastifyApplication;
+
+    beforeAll(async () => {
+      driver = await createTestApp({ ROLLOUT_LEASE_MS: '1500' });
+      standby = await createTestApp({ ROLLOUT_LEASE_MS: '1500' });
+    });
+
+    afterAll(async () => {
+      await driver?.close();
+      await standby?.close();
+    });
+
+    it('keeps the lease from the moment the rollout is created, so a live driver is never taken over', async () => {
+      const model = uniqueName('rollout-lease-gap');
+      await registerTrainedVersion(mlflow, model);
+      await registerTrainedVersion(mlflow, model);
+      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'lease gap' };
+      const watch = watchLease(model);
+      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
+      expect(started.status).toBe(201);
+      const id = (started.body as RolloutJson).id;
+      // The standby looks for lapsed leases every 0.75 s: four looks, none of which may adopt it.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const leaseLeft = await watch.stop();
+      expect(leaseLeft.reads).toBeGreaterThan(20);
+      expect(leaseLeft.leastMs).toBeGreaterThan(0);
+      expect(await events(driver, model, id)).toEqual(['started', 'step_started']);
+
+      const aborted = await call(standby, 'POST', `/models/${model}/rollouts/${id}/abort`, { reason: 'done' });
+      expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
+      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
+    }, 120_000);
+
+    it('finishes an end another replica claimed and did not carry out: once, with its reason', async () => {
+      const model = uniqueName('rollout-claimed');
+      await registerTrainedVersion(mlflow, model);
+      await registerTrainedVersion(mlflow, model);
+      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'claimed' };
+      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
+      expect(started.status).toBe(201);
+      const id = (started.body as RolloutJson).id;
+      // A replica claimed the end and stopped before carrying it out.
+      const claim = { by: 'stopped-replica#1', status: 'aborted', because: 'aborted by carol: stopped halfway' };
+      await mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value: JSON.stringify(claim) });
+
+      // The driver stops driving it at its next watch tick; once its lease lapses, one replica finishes.
+      let ended: RolloutJson | undefined;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        ended = (await call(standby, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+        if (ended.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect([ended?.status, ended?.ended_because]).toEqual(['aborted', 'aborted by carol: stopped halfway']);
+      // Two more adoption scans on each instance: nothing more is written.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
+      const registered = await mlflow.registeredModels.get(model);
+      expect((registered.aliases ?? []).map((alias) => alias.alias).sort()).toEqual(['champion', 'production']);
+    }, 120_000);
+  });
 });

@@ -7,8 +7,9 @@
  * MLflow has no compare-and-set, so taking a lease is write-then-verify: write, wait a settle
  * delay, read back, and keep it only if this replica's write is the one MLflow holds. Two replicas
  * that both wrote read the same last writer. Drivers also check the holder at every watch tick and
- * stop when it is another, so a takeover that raced anyway drives twice for at most one tick. Expiry
- * is compared on each replica's wall clock: clocks must agree to well within the lease time (NTP).
+ * stop when it is another, so a takeover that raced anyway drives twice for at most one tick; ending
+ * a rollout takes a claim that does not race ({@link RolloutStore.claimEnd}). Expiry is compared on
+ * each replica's wall clock: clocks must agree to well within the lease time (NTP).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

@@ -3,7 +3,13 @@
  * status RUNNING while it is under way) so that it survives a registry-admin restart and every
  * replica or command line reads the same one.
  */
-import { MlflowClient, ResourceDoesNotExistError, tagsToRecord, type Run } from '@churn/mlflow-client';
+import {
+  InvalidParameterValueError,
+  MlflowClient,
+  ResourceDoesNotExistError,
+  tagsToRecord,
+  type Run,
+} from '@churn/mlflow-client';
 
 import type { GuardSettings, GuardVerdict } from './rollout-guards';
 import { leaseOf, type Lease } from './rollout-lease';
@@ -66,7 +72,20 @@ export interface LeasedRollout {
   lease: Lease | null;
   /** Why another replica asked the driver to abort it; null when none did. */
   abortRequest: string | null;
+  /** Who set out to end it and how; null until someone did (see {@link RolloutStore.claimEnd}). */
+  endClaim: EndClaim | null;
 }
+
+/** One attempt to end a rollout: `by` names the replica and the attempt, `because` is cut to fit a param. */
+export interface EndClaim {
+  by: string;
+  status: Exclude<RolloutStatus, 'running'>;
+  because: string | null;
+}
+
+export const END_CLAIM_PARAM = 'rollout.end';
+/** MLflow keeps param values up to 6000 characters; the claim's `because` is cut to leave room. */
+const CLAIM_BECAUSE_LIMIT = 4000;
 
 const ABORT_REQUEST_TAG = 'rollout.abort_request';
 
@@ -135,6 +154,25 @@ export class RolloutStore {
     await this.mlflow.runs.logBatch({ run_id: id, tags: { [ABORT_REQUEST_TAG]: because } });
   }
 
+  /**
+   * Claims the right to end the rollout, once: a run param, which MLflow refuses to change (its
+   * database rejects a second row for the key), so of replicas ending it at the same moment exactly
+   * one gets it. Sending the same claim again (a retry) succeeds.
+   * @returns null when the claim is this one; the claim that stands when another got there first
+   */
+  async claimEnd(id: string, claim: EndClaim): Promise<EndClaim | null> {
+    const value = JSON.stringify({ ...claim, because: claim.because?.slice(0, CLAIM_BECAUSE_LIMIT) ?? null });
+    try {
+      await this.mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value });
+      return null;
+    } catch (error) {
+      if (!(error instanceof InvalidParameterValueError)) throw error;
+      const standing = endClaimOf(await this.mlflow.runs.get(id));
+      if (standing === null || standing.by === claim.by) throw error;
+      return standing;
+    }
+  }
+
   /** Rollouts still under way (run RUNNING), of one model or of every model with a rollout experiment. */
   async active(model?: string): Promise<LeasedRollout[]> {
     const ids: string[] = [];
@@ -188,7 +226,17 @@ function fitStep(step: RolloutStep): string {
 }
 
 function leased(run: Run, state: RolloutState): LeasedRollout {
-  return { state, lease: leaseOf(run), abortRequest: tagsToRecord(run.data.tags ?? [])[ABORT_REQUEST_TAG] ?? null };
+  return {
+    state,
+    lease: leaseOf(run),
+    abortRequest: tagsToRecord(run.data.tags ?? [])[ABORT_REQUEST_TAG] ?? null,
+    endClaim: endClaimOf(run),
+  };
+}
+
+function endClaimOf(run: Run): EndClaim | null {
+  const text = run.data.params?.find((param) => param.key === END_CLAIM_PARAM)?.value;
+  return text === undefined ? null : (JSON.parse(text) as EndClaim);
 }
 
 function stateOf(run: Run): RolloutState | undefined {

@@ -13,9 +13,10 @@ import { TrafficChangesService } from '../registry/traffic-changes.service';
 import { armTraffic, delta, type MetricsSnapshot } from './replica-figures';
 import { ReplicaReader } from './replica-reader';
 import { evaluateGuards, stepDecision, type GuardVerdict } from './rollout-guards';
-import { heldByAnother, instanceName, LEASE_TAG, RolloutLeases } from './rollout-lease';
+import { heldByAnother, instanceName, LEASE_TAG, RolloutLeases, type Lease } from './rollout-lease';
 import {
   RolloutStore,
+  type EndClaim,
   type RolloutPlan,
   type RolloutState,
   type RolloutStatus,
@@ -50,11 +51,20 @@ export class RolloutNotFoundError extends RegistryAdminError {
  */
 class RolloutStop extends Error {
   constructor(
-    readonly status: RolloutStatus | 'shutdown' | 'handed_off',
+    readonly status: RevertStatus | 'shutdown' | 'handed_off',
     readonly because: string,
   ) {
     super(because);
   }
+}
+
+/** How a rollout ends other than by its promotion. */
+type RevertStatus = Exclude<RolloutStatus, 'running' | 'promoted'>;
+
+/** This replica's lease on a rollout, renewed until `end()`; `lost` resolves once another holds it. */
+interface LeaseKeeper {
+  lost: Promise<RolloutStop>;
+  end: () => void;
 }
 
 export interface StartRollout {
@@ -87,6 +97,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     string,
     { stop: (stop: RolloutStop) => void; done: Promise<void>; stopped: Promise<RolloutStop> }
   >();
+  /** The rollouts whose lease this replica keeps (see {@link keepLease}). */
+  private readonly kept = new Set<string>();
+  /** Names this replica's attempts to end a rollout, so two of its own never both end one. */
+  private endAttempts = 0;
   private readonly starting = new Set<string>();
   private shuttingDown = false;
   private resumeRetry: NodeJS.Timeout | undefined;
@@ -233,18 +247,26 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         },
         { [LEASE_TAG]: this.leases.fresh() },
       );
-      await this.yieldToEarlierStart(state);
-      await this.record(
-        state,
-        'started',
-        `rollout ${state.id} started: v${to} against v${production}, steps ${state.steps.map(percent).join(' → ')} → promote`,
-        { gates, plan: request.plan },
-      );
-      const why = `rollout ${state.id}`;
-      await this.pointAlias(state, CHAMPION, production, why);
-      await this.pointAlias(state, CHALLENGER, to, why);
-      await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
-      this.launch(state);
+      // Kept from now on: a start takes longer than START_SETTLE_MS, and a short lease lapsed
+      // before the first step when renewals began only with the driver.
+      const lease = this.keepLease(state.id);
+      try {
+        await this.yieldToEarlierStart(state);
+        await this.record(
+          state,
+          'started',
+          `rollout ${state.id} started: v${to} against v${production}, steps ${state.steps.map(percent).join(' → ')} → promote`,
+          { gates, plan: request.plan },
+        );
+        const why = `rollout ${state.id}`;
+        await this.pointAlias(state, CHAMPION, production, why);
+        await this.pointAlias(state, CHALLENGER, to, why);
+        await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
+      } catch (error) {
+        lease.end();
+        throw error;
+      }
+      this.launch(state, lease);
       return state;
     } finally {
       this.starting.delete(request.model);
@@ -266,10 +288,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       .map((entry) => entry.state)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
     if (first === undefined || first.id === state.id) return;
-    state.status = 'aborted';
-    state.ended_because = `rollout ${first.id} of the model was started at the same moment`;
-    state.ended_at = new Date().toISOString();
-    await this.store.save(state);
+    const because = `rollout ${first.id} of the model was started at the same moment`;
+    if ((await this.claimEnd(state, 'aborted', because)) === null) {
+      state.status = 'aborted';
+      state.ended_because = because;
+      state.ended_at = new Date().toISOString();
+      await this.store.save(state);
+    }
     throw new ConflictError(
       `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
     );
@@ -305,9 +330,18 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       const stored = await this.store.read(model, id);
       if (stored === undefined) throw new RolloutNotFoundError(model, id);
       if (stored.state.status !== 'running') return stored.state;
-      if (!heldByAnother(stored.lease, this.leases.self, Date.now()) && (await this.leases.acquire(id)) !== false) {
-        await this.revert(stored.state, 'aborted', because, {}, null);
-        return this.get(model, id);
+      // Someone is ending it already (or died doing so, and the adoption scan finishes it): wait.
+      if (
+        stored.endClaim === null &&
+        !heldByAnother(stored.lease, this.leases.self, Date.now()) &&
+        (await this.leases.acquire(id)) !== false
+      ) {
+        const lease = this.keepLease(id);
+        try {
+          if (await this.revert(stored.state, 'aborted', because, {}, null)) return this.get(model, id);
+        } finally {
+          lease.end();
+        }
       }
       if (Date.now() > deadline)
         throw new ConflictError(`rollout ${id}: its driver ${stored.lease?.holder} has not ended it yet; try again`);
@@ -315,23 +349,43 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Drives the rollout in the background, renewing its lease every third of the lease time. */
-  private launch(state: RolloutState): void {
-    let stop: (reason: RolloutStop) => void = () => undefined;
-    const stopped = new Promise<RolloutStop>((resolve) => (stop = resolve));
+  /**
+   * Renews this replica's lease on the rollout every third of the lease time, from the moment it was
+   * written until `end()`; `lost` resolves when another replica holds it.
+   */
+  private keepLease(id: string): LeaseKeeper {
+    let lose: (stop: RolloutStop) => void = () => undefined;
+    const lost = new Promise<RolloutStop>((resolve) => (lose = resolve));
     const renewal = setInterval(() => {
       this.leases
-        .renew(state.id)
+        .renew(id)
         .then((held) => {
-          if (!held) stop(new RolloutStop('handed_off', 'another registry-admin holds its lease'));
+          if (!held) lose(new RolloutStop('handed_off', 'another registry-admin holds its lease'));
         })
         .catch((error: unknown) =>
-          this.logger.warn(`rollout ${state.id}: cannot renew its lease (${(error as Error).message})`),
+          this.logger.warn(`rollout ${id}: cannot renew its lease (${(error as Error).message})`),
         );
     }, this.leases.ttlMs / 3);
     renewal.unref();
+    this.kept.add(id);
+    return {
+      lost,
+      end: () => {
+        clearInterval(renewal);
+        this.kept.delete(id);
+      },
+    };
+  }
+
+  /** Drives the rollout in the background while keeping its lease (taken just before). */
+  private launch(state: RolloutState, lease: LeaseKeeper): void {
+    let stop: (reason: RolloutStop) => void = () => undefined;
+    const stopped = new Promise<RolloutStop>((resolve) => {
+      stop = resolve;
+      void lease.lost.then(resolve);
+    });
     const done = this.drive(state, stopped).finally(() => {
-      clearInterval(renewal);
+      lease.end();
       this.drivers.delete(state.id);
     });
     this.drivers.set(state.id, { stop, done, stopped });
@@ -342,33 +396,65 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * a restart) and whenever a lease has lapsed.
    */
   private async resumeAll(): Promise<void> {
-    // A rollout this replica is starting or driving is its own; only the others are looked at.
+    // A rollout this replica is starting, driving or ending is its own; only the others are looked at.
     const mine = (state: RolloutState) =>
-      this.drivers.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
+      this.kept.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
     for (const { state, lease } of await this.store.active()) {
       if (mine(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
       const previous = await this.leases.acquire(state.id);
       if (previous === false || mine(state)) continue;
-      const stored = await this.store.read(state.model, state.id);
-      if (stored?.state.status !== 'running') continue;
-      if (stored.abortRequest !== null) {
-        await this.revert(state, 'aborted', stored.abortRequest, {}, null);
-        continue;
+      const keeper = this.keepLease(state.id);
+      let launched = false;
+      try {
+        launched = await this.adopt(state, previous, keeper);
+      } finally {
+        if (!launched) keeper.end();
       }
-      const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
-      if (disturbed !== null) {
-        await this.revert(state, 'aborted', `${disturbed} while no registry-admin drove it`, {}, null);
-        continue;
-      }
-      const from = previous === null ? 'a restart' : `${previous.holder} stopped driving it`;
-      await this.record(
-        state,
-        'resumed',
-        `rollout ${state.id} resumed by ${this.leases.self} (${from}); the current step starts its window again`,
-        { instance: this.leases.self, previous_driver: previous?.holder ?? null },
-      );
-      this.launch(state);
     }
+  }
+
+  /**
+   * Takes over a rollout whose lease this replica has just taken: finishes an end its last holder
+   * claimed, carries out an abort asked meanwhile or a manual move's revert, or drives it on.
+   * @returns whether it drives it now
+   */
+  private async adopt(state: RolloutState, previous: Lease | null, lease: LeaseKeeper): Promise<boolean> {
+    const stored = await this.store.read(state.model, state.id);
+    if (stored?.state.status !== 'running') return false;
+    if (stored.endClaim !== null) {
+      await this.finishEnd(stored.state, stored.endClaim);
+      return false;
+    }
+    if (stored.abortRequest !== null) {
+      await this.revert(stored.state, 'aborted', stored.abortRequest, {}, null);
+      return false;
+    }
+    const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
+    if (disturbed !== null) {
+      await this.revert(state, 'aborted', `${disturbed} while no registry-admin drove it`, {}, null);
+      return false;
+    }
+    const from = previous === null ? 'a restart' : `${previous.holder} stopped driving it`;
+    await this.record(
+      state,
+      'resumed',
+      `rollout ${state.id} resumed by ${this.leases.self} (${from}); the current step starts its window again`,
+      { instance: this.leases.self, previous_driver: previous?.holder ?? null },
+    );
+    this.launch(state, lease);
+    return true;
+  }
+
+  /**
+   * Ends a rollout whose end another replica claimed but did not finish (it stopped, and its lease
+   * lapsed): the same end, carried out here. Every step of an end can be done again.
+   */
+  private async finishEnd(state: RolloutState, claim: EndClaim): Promise<void> {
+    this.logger.warn(
+      `rollout ${state.id}: ${claim.by} set out to end it (${claim.status}) and stopped; finishing that`,
+    );
+    if (claim.status === 'promoted') await this.carryOutPromotion(state);
+    else await this.carryOutRevert(state, claim.status, claim.because ?? claim.status, {}, null);
   }
 
   private async drive(state: RolloutState, stopped: Promise<RolloutStop>): Promise<void> {
@@ -542,6 +628,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       return new RolloutStop('handed_off', `it was ended elsewhere (${stored.state.status})`);
     if (stored.lease !== null && stored.lease.holder !== this.leases.self)
       return new RolloutStop('handed_off', `${stored.lease.holder} holds its lease`);
+    if (stored.endClaim !== null) return new RolloutStop('handed_off', `${stored.endClaim.by} is ending it`);
     if (stored.abortRequest !== null) return new RolloutStop('aborted', stored.abortRequest);
     return null;
   }
@@ -566,21 +653,49 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Share 0 and per-request split off, pushed to every replica; then the challenger cleared (when it
-   * still holds the candidate), the state ended and one audit record naming why.
+   * Claims the end of the rollout ({@link RolloutStore.claimEnd}) for a fresh attempt of this replica.
+   * @returns null when this attempt got it; the claim that stands otherwise (logged)
+   */
+  private async claimEnd(
+    state: RolloutState,
+    status: EndClaim['status'],
+    because: string | null,
+  ): Promise<EndClaim | null> {
+    const by = `${this.leases.self}#${++this.endAttempts}`;
+    const standing = await this.store.claimEnd(state.id, { by, status, because });
+    if (standing !== null)
+      this.logger.warn(`rollout ${state.id}: ${standing.by} is ending it (${standing.status}); not ending it again`);
+    return standing;
+  }
+
+  /**
+   * Ends the rollout as `status` unless another attempt (here or on another replica) claimed its
+   * end first: one end, one audit record, however many replicas tried at once.
+   * @returns whether this call ended it
    */
   private async revert(
     state: RolloutState,
-    status: RolloutStatus,
+    status: RevertStatus,
+    because: string,
+    details: Record<string, unknown>,
+    closedAt: number | null,
+  ): Promise<boolean> {
+    if ((await this.claimEnd(state, status, because)) !== null) return false;
+    await this.carryOutRevert(state, status, because, details, closedAt);
+    return true;
+  }
+
+  /**
+   * Share 0 and per-request split off, pushed to every replica; then the challenger cleared (when it
+   * still holds the candidate), the state ended and one audit record naming why.
+   */
+  private async carryOutRevert(
+    state: RolloutState,
+    status: RevertStatus,
     because: string,
     details: Record<string, unknown>,
     closedAt: number | null,
   ): Promise<void> {
-    const stored = await this.store.get(state.model, state.id);
-    if (stored !== undefined && stored.status !== 'running') {
-      this.logger.warn(`rollout ${state.id} was ended elsewhere (${stored.status}); not reverting it again`);
-      return;
-    }
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
     const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), {
       rolloutId: state.id,
@@ -609,20 +724,29 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     this.logger.warn(`rollout ${state.id} of ${state.model} ${status}: ${because}`);
   }
 
-  /** The last step: production and champion move to the candidate, the challenger is cleared. */
+  /** The last step, unless another replica claimed the rollout's end first. */
   private async promote(state: RolloutState): Promise<void> {
+    if ((await this.claimEnd(state, 'promoted', null)) !== null) return;
+    await this.carryOutPromotion(state);
+  }
+
+  /** Production and champion move to the candidate, the challenger is cleared (each unless done). */
+  private async carryOutPromotion(state: RolloutState): Promise<void> {
     const why = `rollout ${state.id}: every step passed`;
-    await this.moves.promote({
-      model: state.model,
-      alias: this.config.MODEL_ALIAS,
-      to: state.candidate_version,
-      reason: why,
-      actor: actorOf(state),
-    });
+    const registered = await this.registry.requireModel(state.model);
+    if (ModelRegistryService.holderOf(registered, this.config.MODEL_ALIAS) !== state.candidate_version)
+      await this.moves.promote({
+        model: state.model,
+        alias: this.config.MODEL_ALIAS,
+        to: state.candidate_version,
+        reason: why,
+        actor: actorOf(state),
+      });
     await this.pointAlias(state, CHAMPION, state.candidate_version, why);
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
     await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), { rolloutId: state.id });
-    await this.moves.deleteAlias({ model: state.model, alias: CHALLENGER, reason: why, actor: actorOf(state) });
+    if (ModelRegistryService.holderOf(await this.registry.requireModel(state.model), CHALLENGER) !== null)
+      await this.moves.deleteAlias({ model: state.model, alias: CHALLENGER, reason: why, actor: actorOf(state) });
     state.status = 'promoted';
     state.ended_at = new Date().toISOString();
     await this.store.save(state);
