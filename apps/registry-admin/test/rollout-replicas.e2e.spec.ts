@@ -174,5 +174,39 @@ describe('rollouts across two registry-admin instances', () => {
       const registered = await mlflow.registeredModels.get(model);
       expect((registered.aliases ?? []).map((alias) => alias.alias).sort()).toEqual(['champion', 'production']);
     }, 120_000);
+
+    it('finishes a promotion another replica claimed and left halfway, without moving production twice', async () => {
+      const model = uniqueName('rollout-half-promoted');
+      await registerTrainedVersion(mlflow, model);
+      await registerTrainedVersion(mlflow, model);
+      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'half promoted' };
+      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
+      expect(started.status).toBe(201);
+      const id = (started.body as RolloutJson).id;
+      // A replica claimed the promotion, moved production and stopped before champion and challenger.
+      const claim = { by: 'stopped-replica#1', status: 'promoted', because: null };
+      await mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value: JSON.stringify(claim) });
+      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '2' });
+
+      let ended: RolloutJson | undefined;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        ended = (await call(standby, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+        if (ended.status !== 'running') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect([ended?.status, ended?.ended_because]).toEqual(['promoted', null]);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'promoted']);
+      const aliases = Object.fromEntries(
+        ((await mlflow.registeredModels.get(model)).aliases ?? []).map((alias) => [alias.alias, alias.version]),
+      );
+      expect(aliases).toEqual({ production: '2', champion: '2' });
+      // Production was moved once (by the stopped replica, past registry-admin): no promote was audited.
+      const history = (await call(driver, 'GET', `/models/${model}/history?alias=production&max_results=100`)).body as {
+        records: Array<{ action: string }>;
+      };
+      expect(history.records.map((record) => record.action)).not.toContain('promote');
+    }, 120_000);
   });
 });
