@@ -47,7 +47,8 @@ export interface ChurnDataset {
 
 /**
  * Collects rows into columns, checking each value. Shared by CSV and in-memory loading so that both
- * apply exactly the same rules.
+ * apply exactly the same rules. Each value comes with its row's position (a CSV line or a record
+ * number, as `positionKind` says); a location object is made only for an error, not for every cell.
  */
 class DatasetBuilder {
   private readonly numeric: GrowableArray<Float64Array>[];
@@ -58,24 +59,38 @@ class DatasetBuilder {
   private readonly targetLabels = new Map<string, DatasetErrorLocation>();
   private positiveCount = 0;
 
-  constructor(readonly schema: FeatureSchema) {
+  constructor(
+    readonly schema: FeatureSchema,
+    private readonly positionKind: 'line' | 'record',
+  ) {
     this.numeric = schema.numeric.map(() => new GrowableArray((capacity) => new Float64Array(capacity)));
     this.codes = schema.categorical.map(() => new GrowableArray((capacity) => new Int32Array(capacity)));
     this.levelIndex = schema.categorical.map(() => new Map());
     this.levels = schema.categorical.map(() => []);
   }
 
+  /** Where the cell of `column` at `position` is, for an error message. */
+  private where(position: number, column: string): DatasetErrorLocation {
+    return { [this.positionKind]: position, column };
+  }
+
   /** Adds a numeric cell; `undefined` from the parser means text that is not a number. */
-  addNumeric(columnIndex: number, value: number | null | undefined, raw: unknown, where: DatasetErrorLocation): void {
+  addNumeric(columnIndex: number, value: number | null | undefined, raw: unknown, position: number): void {
     if (value === undefined) {
-      throw new DatasetError(`${quoteForMessage(raw)} is not a number (numeric column; blank means missing)`, where);
+      throw new DatasetError(
+        `${quoteForMessage(raw)} is not a number (numeric column; blank means missing)`,
+        this.where(position, this.schema.numeric[columnIndex]),
+      );
     }
     this.numeric[columnIndex].push(value === null ? Number.NaN : value);
   }
 
-  addCategory(columnIndex: number, value: string | null | undefined, raw: unknown, where: DatasetErrorLocation): void {
+  addCategory(columnIndex: number, value: string | null | undefined, raw: unknown, position: number): void {
     if (value === undefined) {
-      throw new DatasetError(`${quoteForMessage(raw)} cannot be a category (expected text or a number)`, where);
+      throw new DatasetError(
+        `${quoteForMessage(raw)} cannot be a category (expected text or a number)`,
+        this.where(position, this.schema.categorical[columnIndex]),
+      );
     }
     if (value === null) {
       this.codes[columnIndex].push(-1);
@@ -91,11 +106,12 @@ class DatasetBuilder {
     this.codes[columnIndex].push(code);
   }
 
-  addTarget(label: string | null | undefined, raw: unknown, where: DatasetErrorLocation): void {
+  addTarget(label: string | null | undefined, raw: unknown, position: number): void {
+    const where = () => this.where(position, this.schema.target);
     if (label === null || label === undefined) {
       throw new DatasetError(
         `the target is ${label === null ? 'missing' : `not a label: ${quoteForMessage(raw)}`}`,
-        where,
+        where(),
       );
     }
     if (!this.targetLabels.has(label)) {
@@ -103,10 +119,10 @@ class DatasetBuilder {
         const known = [...this.targetLabels.keys()].map((l) => JSON.stringify(l)).join(' and ');
         throw new DatasetError(
           `a third target label ${JSON.stringify(label)} beside ${known}: the target must be binary`,
-          where,
+          where(),
         );
       }
-      this.targetLabels.set(label, where);
+      this.targetLabels.set(label, where());
     }
     const positive = label === this.schema.positiveLabel ? 1 : 0;
     this.positiveCount += positive;
@@ -173,20 +189,20 @@ export async function loadCsvDataset(source: CsvSource, schemaInput: FeatureSche
   const numericAt = schema.numeric.map((name) => columnIndex.get(name) as number);
   const categoricalAt = schema.categorical.map((name) => columnIndex.get(name) as number);
   const targetAt = columnIndex.get(schema.target) as number;
-  const builder = new DatasetBuilder(schema);
+  const builder = new DatasetBuilder(schema, 'line');
 
   for await (const batch of batches) {
     for (const { fields, line } of batch) {
       for (let i = 0; i < numericAt.length; i += 1) {
         const text = fields[numericAt[i]];
-        builder.addNumeric(i, parseNumericText(text), text, { line, column: schema.numeric[i] });
+        builder.addNumeric(i, parseNumericText(text), text, line);
       }
       for (let i = 0; i < categoricalAt.length; i += 1) {
         const text = fields[categoricalAt[i]];
-        builder.addCategory(i, categoryFromRaw(text), text, { line, column: schema.categorical[i] });
+        builder.addCategory(i, categoryFromRaw(text), text, line);
       }
       const label = fields[targetAt].trim();
-      builder.addTarget(label.length === 0 ? null : label, label, { line, column: schema.target });
+      builder.addTarget(label.length === 0 ? null : label, label, line);
     }
   }
   return builder.finish(
@@ -215,7 +231,7 @@ export async function loadRecordsDataset(
 ): Promise<ChurnDataset> {
   const schema = validateSchema(schemaInput);
   const hash = createHash('sha256');
-  const builder = new DatasetBuilder(schema);
+  const builder = new DatasetBuilder(schema, 'record');
   const columns = requiredColumns(schema);
   let recordNumber = 0;
   for await (const record of records) {
@@ -225,18 +241,15 @@ export async function loadRecordsDataset(
     }
     schema.numeric.forEach((column, i) => {
       const raw = record[column];
-      builder.addNumeric(i, numericFromRaw(raw), raw, { record: recordNumber, column });
+      builder.addNumeric(i, numericFromRaw(raw), raw, recordNumber);
     });
     schema.categorical.forEach((column, i) => {
       const raw = record[column];
-      builder.addCategory(i, categoryFromRaw(raw), raw, { record: recordNumber, column });
+      builder.addCategory(i, categoryFromRaw(raw), raw, recordNumber);
     });
     const rawTarget = record[schema.target];
     const label = categoryFromRaw(rawTarget);
-    builder.addTarget(typeof label === 'string' ? label.trim() : label, rawTarget, {
-      record: recordNumber,
-      column: schema.target,
-    });
+    builder.addTarget(typeof label === 'string' ? label.trim() : label, rawTarget, recordNumber);
     hash.update(`${JSON.stringify(columns.map((column) => record[column] ?? null))}\n`);
   }
   return builder.finish(hash.digest('hex'), [], { record: 1 });
