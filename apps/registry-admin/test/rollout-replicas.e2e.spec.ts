@@ -52,10 +52,7 @@ describe('rollouts across two registry-admin instances', () => {
   }
 
   it('lets one of two simultaneous starts through and has its driver carry out an abort sent to the other instance', async () => {
-    const model = uniqueName('rollout-race');
-    await registerTrainedVersion(mlflow, model);
-    await registerTrainedVersion(mlflow, model);
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+    const model = await modelWithTwoVersions('rollout-race');
 
     const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'race' };
     const answers = await Promise.all(
@@ -110,6 +107,40 @@ describe('rollouts across two registry-admin instances', () => {
     };
   }
 
+  /** A model with v1 in production and v2 registered: what each rollout here starts from. */
+  async function modelWithTwoVersions(prefix: string): Promise<string> {
+    const model = uniqueName(prefix);
+    await registerTrainedVersion(mlflow, model);
+    await registerTrainedVersion(mlflow, model);
+    await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+    return model;
+  }
+
+  /** Starts a one-step rollout to v2 through `app`, its window a minute (it never closes here). @returns its id */
+  async function startRollout(app: NestFastifyApplication, model: string): Promise<string> {
+    const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'test' };
+    const started = await call(app, 'POST', `/models/${model}/rollouts`, plan);
+    expect(started.status).toBe(201);
+    return (started.body as RolloutJson).id;
+  }
+
+  /** Claims the rollout's end for a replica that then stopped (see RolloutStore.claimEnd). */
+  async function claimForStoppedReplica(id: string, status: string, because: string | null): Promise<void> {
+    const claim = { by: 'stopped-replica#1', status, because };
+    await mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value: JSON.stringify(claim) });
+  }
+
+  /** The rollout once it has ended, as `app` reads it (within 30 s). */
+  async function ended(app: NestFastifyApplication, model: string, id: string): Promise<RolloutJson> {
+    let state: RolloutJson | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      state = (await call(app, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+      if (state.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return state as RolloutJson;
+  }
+
   describe('with a lease shorter than a start takes', () => {
     // A start waits 1 s before its first step (START_SETTLE_MS); the lease it writes lasts 1.5 s.
     let driver: NestFastifyApplication;
@@ -126,15 +157,9 @@ describe('rollouts across two registry-admin instances', () => {
     });
 
     it('keeps the lease from the moment the rollout is created, so a live driver is never taken over', async () => {
-      const model = uniqueName('rollout-lease-gap');
-      await registerTrainedVersion(mlflow, model);
-      await registerTrainedVersion(mlflow, model);
-      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
-      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'lease gap' };
+      const model = await modelWithTwoVersions('rollout-lease-gap');
       const watch = watchLease(model);
-      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
-      expect(started.status).toBe(201);
-      const id = (started.body as RolloutJson).id;
+      const id = await startRollout(driver, model);
       // The standby looks for lapsed leases every 0.75 s: four looks, none of which may adopt it.
       await new Promise((r) => setTimeout(r, 3_000));
       const leaseLeft = await watch.stop();
@@ -148,26 +173,14 @@ describe('rollouts across two registry-admin instances', () => {
     }, 120_000);
 
     it('finishes an end another replica claimed and did not carry out: once, with its reason', async () => {
-      const model = uniqueName('rollout-claimed');
-      await registerTrainedVersion(mlflow, model);
-      await registerTrainedVersion(mlflow, model);
-      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
-      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'claimed' };
-      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
-      expect(started.status).toBe(201);
-      const id = (started.body as RolloutJson).id;
+      const model = await modelWithTwoVersions('rollout-claimed');
+      const id = await startRollout(driver, model);
       // A replica claimed the end and stopped before carrying it out.
-      const claim = { by: 'stopped-replica#1', status: 'aborted', because: 'aborted by carol: stopped halfway' };
-      await mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value: JSON.stringify(claim) });
+      await claimForStoppedReplica(id, 'aborted', 'aborted by carol: stopped halfway');
 
       // The driver stops driving it at its next watch tick; once its lease lapses, one replica finishes.
-      let ended: RolloutJson | undefined;
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-        ended = (await call(standby, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
-        if (ended.status !== 'running') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect([ended?.status, ended?.ended_because]).toEqual(['aborted', 'aborted by carol: stopped halfway']);
+      const state = await ended(standby, model, id);
+      expect([state.status, state.ended_because]).toEqual(['aborted', 'aborted by carol: stopped halfway']);
       // Two more adoption scans on each instance: nothing more is written.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
@@ -176,26 +189,14 @@ describe('rollouts across two registry-admin instances', () => {
     }, 120_000);
 
     it('finishes a promotion another replica claimed and left halfway, without moving production twice', async () => {
-      const model = uniqueName('rollout-half-promoted');
-      await registerTrainedVersion(mlflow, model);
-      await registerTrainedVersion(mlflow, model);
-      await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
-      const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'half promoted' };
-      const started = await call(driver, 'POST', `/models/${model}/rollouts`, plan);
-      expect(started.status).toBe(201);
-      const id = (started.body as RolloutJson).id;
+      const model = await modelWithTwoVersions('rollout-half-promoted');
+      const id = await startRollout(driver, model);
       // A replica claimed the promotion, moved production and stopped before champion and challenger.
-      const claim = { by: 'stopped-replica#1', status: 'promoted', because: null };
-      await mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value: JSON.stringify(claim) });
+      await claimForStoppedReplica(id, 'promoted', null);
       await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '2' });
 
-      let ended: RolloutJson | undefined;
-      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-        ended = (await call(standby, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
-        if (ended.status !== 'running') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect([ended?.status, ended?.ended_because]).toEqual(['promoted', null]);
+      const state = await ended(standby, model, id);
+      expect([state.status, state.ended_because]).toEqual(['promoted', null]);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'promoted']);
       const aliases = Object.fromEntries(
