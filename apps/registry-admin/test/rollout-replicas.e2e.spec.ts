@@ -169,6 +169,13 @@ describe('rollouts across two registry-admin instances', () => {
 
       const aborted = await call(standby, 'POST', `/models/${model}/rollouts/${id}/abort`, { reason: 'done' });
       expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
+      // The driver saves the ended state, then audits it: wait for the event, then for any second one
+      // (two lease times, both replicas scanning for orphans meanwhile).
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+        if ((await events(driver, model, id)).includes('aborted')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 3_000));
       expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
     }, 120_000);
 

@@ -8,8 +8,8 @@
  * delay, read back, and keep it only if this replica's write is the one MLflow holds. Two replicas
  * that both wrote read the same last writer. Drivers also check the holder at every watch tick and
  * stop when it is another, so a takeover that raced anyway drives twice for at most one tick; ending
- * a rollout takes a claim that does not race ({@link RolloutStore.claimEnd}). Expiry is compared on
- * each replica's wall clock: clocks must agree to well within the lease time (NTP).
+ * a rollout takes a claim that one replica gets ({@link RolloutStore.claimEnd}). Expiry is compared
+ * on each replica's wall clock: clocks must agree to well within the lease time (NTP).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

@@ -76,16 +76,28 @@ export interface LeasedRollout {
   endClaim: EndClaim | null;
 }
 
-/** One attempt to end a rollout: `by` names the replica and the attempt, `because` is cut to fit a param. */
+/**
+ * One attempt to end a rollout: `by` names the replica and the attempt, `because` is cut to fit a
+ * param. `generation` counts the attempts: 1 for the first claim, one more for each replica that
+ * took over an end whose claimer stopped.
+ */
 export interface EndClaim {
   by: string;
   status: Exclude<RolloutStatus, 'running'>;
   because: string | null;
+  generation: number;
 }
 
+const ENDED_STATUSES: readonly EndClaim['status'][] = ['promoted', 'reverted', 'aborted', 'failed'];
+
+/** The param of the first end claim; later generations add `.<generation>`. */
 export const END_CLAIM_PARAM = 'rollout.end';
-/** MLflow keeps param values up to 6000 characters; the claim's `because` is cut to leave room. */
-const CLAIM_BECAUSE_LIMIT = 4000;
+/** MLflow keeps param values up to 6000 characters (longer ones are cut); a claim stays under this. */
+const CLAIM_VALUE_LIMIT = 5000;
+
+function endClaimParam(generation: number): string {
+  return generation === 1 ? END_CLAIM_PARAM : `${END_CLAIM_PARAM}.${generation}`;
+}
 
 const ABORT_REQUEST_TAG = 'rollout.abort_request';
 
@@ -155,20 +167,28 @@ export class RolloutStore {
   }
 
   /**
-   * Claims the right to end the rollout, once: a run param, which MLflow refuses to change (its
-   * database rejects a second row for the key), so of replicas ending it at the same moment exactly
-   * one gets it. Sending the same claim again (a retry) succeeds.
+   * Claims the right to end the rollout, once per generation: a run param, which MLflow refuses to
+   * change (its database rejects a second row for the key), so of replicas claiming the same
+   * generation at the same moment exactly one gets it. The same claim sent again (the client's
+   * retry of a request whose answer was lost) succeeds.
    * @returns null when the claim is this one; the claim that stands when another got there first
    */
   async claimEnd(id: string, claim: EndClaim): Promise<EndClaim | null> {
-    const value = JSON.stringify({ ...claim, because: claim.because?.slice(0, CLAIM_BECAUSE_LIMIT) ?? null });
+    const { generation, ...fields } = claim;
+    let because = fields.because;
+    let value = JSON.stringify({ ...fields, because });
+    // Cut by the text's escaped length: a reason of control characters grows six-fold in JSON.
+    while (value.length > CLAIM_VALUE_LIMIT && because !== null) {
+      because = because.slice(0, Math.floor(because.length / 2));
+      value = JSON.stringify({ ...fields, because });
+    }
     try {
-      await this.mlflow.runs.logParameter({ run_id: id, key: END_CLAIM_PARAM, value });
+      await this.mlflow.runs.logParameter({ run_id: id, key: endClaimParam(generation), value });
       return null;
     } catch (error) {
       if (!(error instanceof InvalidParameterValueError)) throw error;
       const standing = endClaimOf(await this.mlflow.runs.get(id));
-      if (standing === null || standing.by === claim.by) throw error;
+      if (standing === null || standing.generation < generation || standing.by === claim.by) throw error;
       return standing;
     }
   }
@@ -234,9 +254,26 @@ function leased(run: Run, state: RolloutState): LeasedRollout {
   };
 }
 
+/** The latest generation's end claim; one that cannot be read ends the rollout as failed, saying so. */
 function endClaimOf(run: Run): EndClaim | null {
-  const text = run.data.params?.find((param) => param.key === END_CLAIM_PARAM)?.value;
-  return text === undefined ? null : (JSON.parse(text) as EndClaim);
+  const params = new Map((run.data.params ?? []).map((param) => [param.key, param.value]));
+  let generation = 0;
+  while (params.has(endClaimParam(generation + 1))) generation++;
+  if (generation === 0) return null;
+  const text = params.get(endClaimParam(generation)) as string;
+  try {
+    const claim = JSON.parse(text) as Partial<EndClaim>;
+    if (typeof claim.by === 'string' && ENDED_STATUSES.includes(claim.status as EndClaim['status']))
+      return { by: claim.by, status: claim.status as EndClaim['status'], because: claim.because ?? null, generation };
+  } catch {
+    // Read as unreadable below.
+  }
+  return {
+    by: 'unknown',
+    status: 'failed',
+    because: `its end claim could not be read: ${text.slice(0, 200)}`,
+    generation,
+  };
 }
 
 function stateOf(run: Run): RolloutState | undefined {

@@ -97,8 +97,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     string,
     { stop: (stop: RolloutStop) => void; done: Promise<void>; stopped: Promise<RolloutStop> }
   >();
-  /** The rollouts whose lease this replica keeps (see {@link keepLease}). */
-  private readonly kept = new Set<string>();
+  /** How many of this replica's tasks keep each rollout's lease (see {@link keepLease}). */
+  private readonly kept = new Map<string, number>();
   /** Names this replica's attempts to end a rollout, so two of its own never both end one. */
   private endAttempts = 0;
   private readonly starting = new Set<string>();
@@ -288,13 +288,12 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       .map((entry) => entry.state)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
     if (first === undefined || first.id === state.id) return;
-    const because = `rollout ${first.id} of the model was started at the same moment`;
-    if ((await this.claimEnd(state, 'aborted', because)) === null) {
-      state.status = 'aborted';
-      state.ended_because = because;
-      state.ended_at = new Date().toISOString();
-      await this.store.save(state);
-    }
+    // Not claimed like other ends: it never took traffic, and carrying out a revert for it would
+    // take the traffic of the rollout that goes on.
+    state.status = 'aborted';
+    state.ended_because = `rollout ${first.id} of the model was started at the same moment`;
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
     throw new ConflictError(
       `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
     );
@@ -330,9 +329,12 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       const stored = await this.store.read(model, id);
       if (stored === undefined) throw new RolloutNotFoundError(model, id);
       if (stored.state.status !== 'running') return stored.state;
-      // Someone is ending it already (or died doing so, and the adoption scan finishes it): wait.
+      // Someone is ending it already (or died doing so, and the adoption scan finishes it), or this
+      // replica is starting or ending it itself: wait.
       if (
         stored.endClaim === null &&
+        !this.kept.has(id) &&
+        !this.starting.has(model) &&
         !heldByAnother(stored.lease, this.leases.self, Date.now()) &&
         (await this.leases.acquire(id)) !== false
       ) {
@@ -367,18 +369,35 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         );
     }, this.leases.ttlMs / 3);
     renewal.unref();
-    this.kept.add(id);
+    this.kept.set(id, (this.kept.get(id) ?? 0) + 1);
+    let ended = false;
     return {
       lost,
       end: () => {
+        if (ended) return;
+        ended = true;
         clearInterval(renewal);
-        this.kept.delete(id);
+        const left = (this.kept.get(id) ?? 1) - 1;
+        if (left > 0) this.kept.set(id, left);
+        else this.kept.delete(id);
       },
     };
   }
 
-  /** Drives the rollout in the background while keeping its lease (taken just before). */
+  /**
+   * Drives the rollout in the background while keeping its lease (taken just before); once this
+   * replica is stopping, releases the lease instead, for another replica to resume it at once.
+   */
   private launch(state: RolloutState, lease: LeaseKeeper): void {
+    if (this.shuttingDown) {
+      lease.end();
+      void this.leases
+        .release(state.id)
+        .catch((error: unknown) =>
+          this.logger.warn(`rollout ${state.id}: cannot release its lease (${(error as Error).message})`),
+        );
+      return;
+    }
     let stop: (reason: RolloutStop) => void = () => undefined;
     const stopped = new Promise<RolloutStop>((resolve) => {
       stop = resolve;
@@ -447,13 +466,16 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Ends a rollout whose end another replica claimed but did not finish (it stopped, and its lease
-   * lapsed): the same end, carried out here. Every step of an end can be done again.
+   * lapsed): the same end, claimed again one generation on (so two replicas taking over at once
+   * finish it once) and carried out here. Every step of an end can be done again.
    */
   private async finishEnd(state: RolloutState, claim: EndClaim): Promise<void> {
+    const mine = await this.claimEnd(state, claim.status, claim.because, claim.generation + 1);
+    if (mine !== null) return;
     this.logger.warn(
       `rollout ${state.id}: ${claim.by} set out to end it (${claim.status}) and stopped; finishing that`,
     );
-    if (claim.status === 'promoted') await this.carryOutPromotion(state);
+    if (claim.status === 'promoted') await this.promoteOrFail(state);
     else await this.carryOutRevert(state, claim.status, claim.because ?? claim.status, {}, null);
   }
 
@@ -660,9 +682,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     state: RolloutState,
     status: EndClaim['status'],
     because: string | null,
+    generation = 1,
   ): Promise<EndClaim | null> {
     const by = `${this.leases.self}#${++this.endAttempts}`;
-    const standing = await this.store.claimEnd(state.id, { by, status, because });
+    const standing = await this.store.claimEnd(state.id, { by, status, because, generation });
     if (standing !== null)
       this.logger.warn(`rollout ${state.id}: ${standing.by} is ending it (${standing.status}); not ending it again`);
     return standing;
@@ -727,7 +750,21 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /** The last step, unless another replica claimed the rollout's end first. */
   private async promote(state: RolloutState): Promise<void> {
     if ((await this.claimEnd(state, 'promoted', null)) !== null) return;
-    await this.carryOutPromotion(state);
+    await this.promoteOrFail(state);
+  }
+
+  /**
+   * Carries out a claimed promotion; one that fails (a gate refuses it, MLflow errs) reverts the
+   * rollout as failed under the same claim, so no replica retries a refused promotion for ever.
+   */
+  private async promoteOrFail(state: RolloutState): Promise<void> {
+    try {
+      await this.carryOutPromotion(state);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error(`rollout ${state.id}: its promotion failed: ${message}`);
+      await this.carryOutRevert(state, 'failed', `failed: promotion: ${message}`, {}, null);
+    }
   }
 
   /** Production and champion move to the candidate, the challenger is cleared (each unless done). */
