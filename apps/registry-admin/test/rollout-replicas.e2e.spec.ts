@@ -1,5 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { waitFor } from '@churn/service-kit/testing';
+
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
 import { END_CLAIM_PARAM } from '../src/app/rollouts/rollout-state';
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
@@ -132,13 +134,15 @@ describe('rollouts across two registry-admin instances', () => {
 
   /** The rollout once it has ended, as `app` reads it (within 30 s). */
   async function ended(app: NestFastifyApplication, model: string, id: string): Promise<RolloutJson> {
-    let state: RolloutJson | undefined;
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-      state = (await call(app, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
-      if (state.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return state as RolloutJson;
+    return waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const state = (await call(app, 'GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+        return state.status === 'running' ? undefined : state;
+      },
+      30_000,
+      200,
+    );
   }
 
   describe('with a lease shorter than a start takes', () => {
@@ -171,10 +175,12 @@ describe('rollouts across two registry-admin instances', () => {
       expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
       // The driver saves the ended state, then audits it: wait for the event, then for any second one
       // (two lease times, both replicas scanning for orphans meanwhile).
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
-        if ((await events(driver, model, id)).includes('aborted')) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        "the 'aborted' event",
+        async () => ((await events(driver, model, id)).includes('aborted') ? true : undefined),
+        10_000,
+        100,
+      );
       await new Promise((r) => setTimeout(r, 3_000));
       expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
     }, 120_000);

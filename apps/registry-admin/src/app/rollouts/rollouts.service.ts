@@ -175,13 +175,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       drivers.map(async ([id, driver]) => {
         await driver.done;
         if ((await driver.stopped).status !== 'shutdown') return;
-        await this.leases
-          .release(id)
-          .catch((error: unknown) =>
-            this.logger.warn(
-              `rollout ${id}: cannot release its lease (${(error as Error).message}); it lapses instead`,
-            ),
-          );
+        await this.releaseLease(id);
       }),
     );
   }
@@ -384,6 +378,15 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     };
   }
 
+  /** Gives the rollout's lease up, for another replica to resume it at once; a failure only warns (it lapses instead). */
+  private async releaseLease(id: string): Promise<void> {
+    await this.leases
+      .release(id)
+      .catch((error: unknown) =>
+        this.logger.warn(`rollout ${id}: cannot release its lease (${(error as Error).message}); it lapses instead`),
+      );
+  }
+
   /**
    * Drives the rollout in the background while keeping its lease (taken just before); once this
    * replica is stopping, releases the lease instead, for another replica to resume it at once.
@@ -391,11 +394,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   private launch(state: RolloutState, lease: LeaseKeeper): void {
     if (this.shuttingDown) {
       lease.end();
-      void this.leases
-        .release(state.id)
-        .catch((error: unknown) =>
-          this.logger.warn(`rollout ${state.id}: cannot release its lease (${(error as Error).message})`),
-        );
+      void this.releaseLease(state.id);
       return;
     }
     let stop: (reason: RolloutStop) => void = () => undefined;

@@ -56,7 +56,7 @@ class DatasetBuilder {
   private readonly levelIndex: Map<string, number>[];
   private readonly levels: string[][];
   private readonly target = new GrowableArray((capacity) => new Uint8Array(capacity));
-  private readonly targetLabels = new Map<string, DatasetErrorLocation>();
+  private readonly targetLabels = new Set<string>();
   private positiveCount = 0;
 
   constructor(
@@ -107,22 +107,21 @@ class DatasetBuilder {
   }
 
   addTarget(label: string | null | undefined, raw: unknown, position: number): void {
-    const where = () => this.where(position, this.schema.target);
     if (label === null || label === undefined) {
       throw new DatasetError(
         `the target is ${label === null ? 'missing' : `not a label: ${quoteForMessage(raw)}`}`,
-        where(),
+        this.where(position, this.schema.target),
       );
     }
     if (!this.targetLabels.has(label)) {
       if (this.targetLabels.size === 2) {
-        const known = [...this.targetLabels.keys()].map((l) => JSON.stringify(l)).join(' and ');
+        const known = [...this.targetLabels].map((l) => JSON.stringify(l)).join(' and ');
         throw new DatasetError(
           `a third target label ${JSON.stringify(label)} beside ${known}: the target must be binary`,
-          where(),
+          this.where(position, this.schema.target),
         );
       }
-      this.targetLabels.set(label, where());
+      this.targetLabels.add(label);
     }
     const positive = label === this.schema.positiveLabel ? 1 : 0;
     this.positiveCount += positive;
@@ -133,7 +132,7 @@ class DatasetBuilder {
     const rowCount = this.target.length;
     const { target, positiveLabel } = this.schema;
     if (rowCount === 0) throw new DatasetError('no data rows: the input holds a header only', emptyWhere);
-    const labels = [...this.targetLabels.keys()].map((l) => JSON.stringify(l));
+    const labels = [...this.targetLabels].map((l) => JSON.stringify(l));
     if (this.targetLabels.size < 2) {
       throw new DatasetError(`a single class: all ${rowCount} rows have target ${labels[0]}; training needs two`, {
         column: target,
