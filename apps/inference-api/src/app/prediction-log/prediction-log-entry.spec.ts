@@ -1,4 +1,32 @@
 import { bundleEntries, bundleRecords, entryRows, recordsOf, type PredictionLogEntry } from './prediction-log-entry';
+import { FeaturesJson, type PredictionRecord } from './prediction-store';
+
+/**
+ * Records as the store writes them, features as their JSON text: bundleRecords' own text, checked
+ * to be FeaturesJson, or JSON.stringify of recordsOf's object. Equal texts mean equal stored rows.
+ */
+function asWritten(lists: readonly PredictionRecord[][], bundled: boolean): unknown[][] {
+  return lists.map((records) =>
+    records.map((record) => {
+      if (bundled !== record.features instanceof FeaturesJson)
+        throw new Error(`request ${record.requestId} row ${record.row}: features not as expected`);
+      return {
+        ...record,
+        features: record.features instanceof FeaturesJson ? record.features.text : JSON.stringify(record.features),
+      };
+    }),
+  );
+}
+
+/** bundleRecords after a structured clone of the bundles (what the writer thread receives), as written. */
+function received(bundles: ReturnType<typeof bundleEntries>): unknown[][] {
+  return asWritten(structuredClone(bundles).flatMap(bundleRecords), true);
+}
+
+/** recordsOf each entry, as written. */
+function sent(entries: readonly PredictionLogEntry[]): unknown[][] {
+  return asWritten(entries.map(recordsOf), false);
+}
 
 const ENTRY: PredictionLogEntry = {
   requestId: 'r-1',
@@ -81,9 +109,9 @@ describe('bundleEntries / bundleRecords', () => {
   it('gives back, after a structured clone, entries whose records equal the originals, bundled per column list in order', () => {
     const bundles = bundleEntries([ENTRY, second, thirdOtherVersion]);
     expect(bundles.map((bundle) => Array.from(bundle.rowCounts))).toEqual([[2, 1], [1]]);
-    const received = structuredClone(bundles).flatMap(bundleRecords);
-    expect(received).toEqual([ENTRY, second, thirdOtherVersion].map(recordsOf));
-    expect(received.map((records) => records.length)).toEqual([2, 1, 1]);
+    const records = received(bundles);
+    expect(records).toEqual(sent([ENTRY, second, thirdOtherVersion]));
+    expect(records.map((list) => list.length)).toEqual([2, 1, 1]);
   });
 
   it('joins the rows column by column, numbers as float64', () => {
@@ -129,7 +157,7 @@ describe('bundles of versions fed category codes', () => {
       expect(Array.from(bundles[0].codes)).toEqual(entries === small ? [1, -1, -1] : [2, -1, -1, 0]);
       expect(bundles[0].otherTexts).toEqual(entries === small ? ['Weekly'] : ['Fortnightly']);
       expect(bundles[0].otherCells).toEqual(entries === small ? [0, 1] : [0, 2]);
-      expect(structuredClone(bundles).flatMap(bundleRecords)).toEqual(entries.map(recordsOf));
+      expect(received(bundles)).toEqual(sent(entries));
     }
   });
 
@@ -176,15 +204,15 @@ describe('bundle packing', () => {
     ];
     const [bundle] = bundleEntries(entries);
     expect([...bundle.names].sort()).toEqual(['3', 'champion', 'churn_model', 'production']);
-    const received = bundleRecords(structuredClone(bundle));
-    expect(received).toEqual(entries.map(recordsOf));
-    expect(received.map(([record]) => [record.requestId, record.userId, record.trafficShare])).toEqual([
+    const records = bundleRecords(structuredClone(bundle));
+    expect(received([bundle])).toEqual(sent(entries));
+    expect(records.map(([record]) => [record.requestId, record.userId, record.trafficShare])).toEqual([
       ['a\nb\u0000c', '', 0.25],
       ['r-1', null, null],
       ['ré-🙂', 'ü', 0.25],
       ['r-3', 'u-3', 0],
     ]);
-    expect(received.map(([record]) => record.shadow)).toEqual([null, null, entries[2].shadow?.[0], null]);
+    expect(records.map(([record]) => record.shadow)).toEqual([null, null, entries[2].shadow?.[0], null]);
   });
 
   it('sends no shadow list when no entry was shadowed', () => {
@@ -202,9 +230,7 @@ describe('bundle packing', () => {
     expect(objectsIn(many)).toBe(objectsIn(one));
     // The unknown 'Cable' of every request crosses as text: two numbers and a string each, in two arrays.
     expect(many[0].otherTexts).toHaveLength(32);
-    expect(bundleRecords(structuredClone(many[0]))).toEqual(
-      Array.from({ length: 32 }, (_, index) => recordsOf(request(index))),
-    );
+    expect(received(many)).toEqual(sent(Array.from({ length: 32 }, (_, index) => request(index))));
   });
 
   it('makes the layout of a version once and bundles versions apart even when their column lists are equal', () => {
@@ -222,7 +248,87 @@ describe('bundle packing', () => {
     ]);
     expect(bundles).toHaveLength(2);
     expect(
-      bundles.flatMap((bundle) => bundleRecords(structuredClone(bundle))).map(([record]) => record.features.Contract),
+      bundles
+        .flatMap((bundle) => bundleRecords(structuredClone(bundle)))
+        .map(([record]) => (record.features as FeaturesJson).toJSON().Contract),
     ).toEqual(['One year', 'One year']);
+  });
+});
+
+describe('the features JSON bundleRecords writes', () => {
+  // Texts JSON must escape or that JSON.stringify writes in a way of its own: quotes, backslash,
+  // control characters, a lone surrogate (escaped as \udXXX), and characters beyond the BMP.
+  const awkward = ['say "hi"', 'back\\slash', 'tab\tnul\u0000del\u007f', 'lone \ud800 half', 'ré-🙂'];
+  const codeTexts = [undefined, ['', ...awkward], undefined];
+  const entry = (overrides: Partial<PredictionLogEntry>): PredictionLogEntry => ({
+    ...ENTRY,
+    shadow: null,
+    columnNames: ['n "1"\n', 'ca\u0000t', 'text ✓'],
+    columns: [
+      new Float64Array([-0, 0.1 + 0.2, 1e21, 5e-7, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]),
+      ['', ...awkward],
+      ['', ...awkward],
+    ],
+    probabilities: new Float32Array(6).fill(0.5),
+    labels: new Int32Array(6),
+    categoryCodes: [undefined, new Int32Array([0, 1, 2, -1, 4, -1]), undefined],
+    codeTexts,
+    ...overrides,
+  });
+
+  it('is JSON.stringify’s text for the same values, whatever the names, texts and numbers', () => {
+    for (const one of [entry({}), entry({ categoryCodes: undefined, codeTexts: undefined })]) {
+      const bundles = bundleEntries([one]);
+      expect(bundles[0].columns[1] === null).toBe(one.categoryCodes !== undefined);
+      expect(received(bundles)).toEqual(sent([one]));
+    }
+  });
+
+  it('writes float32 columns as the numbers the model received, and the empty or an out-of-range code as null', () => {
+    const one = entry({
+      columnNames: ['tenure', 'Contract', 'Notes'],
+      columns: [Float32Array.from([29.85, 0.1]), ['', 'not in the list'], ['', '']],
+      probabilities: new Float32Array([0.5, 0.5]),
+      labels: new Int32Array([0, 1]),
+      // Code 0 is the category '' (missing); a code past the list has no text, so nothing is logged.
+      categoryCodes: [undefined, new Int32Array([0, 99]), undefined],
+    });
+    const texts = structuredClone(bundleEntries([one]))
+      .flatMap(bundleRecords)[0]
+      .map((record) => (record.features as FeaturesJson).text);
+    expect(texts).toEqual([
+      JSON.stringify({ tenure: Math.fround(29.85), Contract: null, Notes: null }),
+      JSON.stringify({ tenure: Math.fround(0.1), Contract: null, Notes: null }),
+    ]);
+  });
+
+  it('keeps column order for names that are array indexes, parsing to the same values as the object', () => {
+    const one = entry({
+      columnNames: ['b', '7', 'a'],
+      columns: [new Float64Array([1]), ['x'], ['y']],
+      probabilities: new Float32Array([0.5]),
+      labels: new Int32Array([1]),
+      categoryCodes: undefined,
+      codeTexts: undefined,
+    });
+    const [[record]] = structuredClone(bundleEntries([one])).flatMap(bundleRecords);
+    const text = (record.features as FeaturesJson).text;
+    expect(text).toBe('{"b":1,"7":"x","a":"y"}');
+    expect(JSON.parse(text)).toEqual(recordsOf(one)[0].features);
+  });
+
+  it('is {} for a version without columns', () => {
+    const one = entry({
+      columnNames: [],
+      columns: [],
+      probabilities: new Float32Array([0.5]),
+      labels: new Int32Array([1]),
+      categoryCodes: undefined,
+      codeTexts: undefined,
+    });
+    expect(received(bundleEntries([one]))).toEqual(sent([one]));
+    expect((structuredClone(bundleEntries([one])).flatMap(bundleRecords)[0][0].features as FeaturesJson).text).toBe(
+      '{}',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { joinedCodes, joinInto, type ColumnValues } from '../model/feature-batch';
 import type { ScoredRequest, ShadowScore } from '../observation/prediction-observer';
-import type { PredictionRecord, Variant } from './prediction-store';
+import { FeaturesJson, type FeatureValues, type PredictionRecord, type Variant } from './prediction-store';
 
 /**
  * One scored request as the prediction log carries it from the hot path to the store: the batch's
@@ -66,7 +66,7 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
   const rows = entryRows(entry);
   const records: PredictionRecord[] = new Array(rows);
   for (let row = 0; row < rows; row++) {
-    const features: PredictionRecord['features'] = {};
+    const features: FeatureValues = {};
     for (let index = 0; index < entry.columnNames.length; index++)
       features[entry.columnNames[index]] = loggedValue(entry.columns[index][row]);
     records[row] = {
@@ -282,27 +282,47 @@ function packedRequests(
   return { ids: idParts.join(''), idLengths, names, nameIndexes, numbers, rowCounts, shadows };
 }
 
+/** A layout as the writer thread uses it: what it says, and the pieces of each row's features JSON. */
+interface ParsedLayout extends BundleLayout {
+  /** Per column, the text before its value: `{"name":` for the first, `,"name":` for the others. */
+  keyTexts: readonly string[];
+  /** Per coded column, the JSON of each code's text (`null` for ''); undefined for the others. */
+  codeJson: readonly (readonly string[] | undefined)[];
+}
+
 /** The layouts the writer thread has read, by their text (one per version it has seen). */
-const parsedLayouts = new Map<string, BundleLayout>();
+const parsedLayouts = new Map<string, ParsedLayout>();
 const MAX_PARSED_LAYOUTS = 64;
 
-function parsedLayout(layout: string): BundleLayout {
+function parsedLayout(layout: string): ParsedLayout {
   let parsed = parsedLayouts.get(layout);
   if (!parsed) {
     if (parsedLayouts.size >= MAX_PARSED_LAYOUTS) parsedLayouts.clear();
-    parsed = JSON.parse(layout) as BundleLayout;
+    const { columnNames, codeTexts } = JSON.parse(layout) as BundleLayout;
+    parsed = {
+      columnNames,
+      codeTexts,
+      keyTexts: columnNames.map((name, index) => `${index === 0 ? '{' : ','}${JSON.stringify(name)}:`),
+      codeJson: codeTexts.map((texts) => texts?.map(textJson)),
+    };
     parsedLayouts.set(layout, parsed);
   }
   return parsed;
 }
 
+/** A text feature as JSON, as JSON.stringify writes it in the features object: '' is missing (null). */
+function textJson(text: string | undefined): string {
+  return text === '' || text === undefined ? 'null' : JSON.stringify(text);
+}
+
 /**
  * The records of a bundle's entries, one list per entry in order: what {@link recordsOf} gives for
- * each entry {@link bundleEntries} was given. Read straight from the bundle's joined arrays, with no
- * entry or column view per request in between (the writer thread's per-row cost, PERFORMANCE.md).
+ * each entry {@link bundleEntries} was given, except that each row's features come as the JSON text
+ * JSON.stringify would write for them (FeaturesJson), made straight from the bundle's columns. No
+ * entry, column view or features object is made per request or row in between (PERFORMANCE.md).
  */
 export function bundleRecords(bundle: PredictionLogBundle): PredictionRecord[][] {
-  const { columnNames, codeTexts } = parsedLayout(bundle.layout);
+  const { columnNames, keyTexts, codeJson } = parsedLayout(bundle.layout);
   const rows = bundle.labels.length;
   const width = columnNames.length;
   // Per column, where a coded column's codes start in `codes` (-1: the column is in `columns`).
@@ -314,11 +334,22 @@ export function bundleRecords(bundle: PredictionLogBundle): PredictionRecord[][]
   for (let other = 0; other < bundle.otherTexts.length; other++)
     otherTexts.set(bundle.otherCells[2 * other] * rows + bundle.otherCells[2 * other + 1], bundle.otherTexts[other]);
 
-  const cell = (index: number, row: number): number | string | null => {
+  /** A cell as JSON.stringify writes its logged value (loggedValue): NaN, ±Infinity, '' and absent cells as null. */
+  const cellJson = (index: number, row: number): string => {
     const at = codesAt[index];
-    if (at < 0) return loggedValue((bundle.columns[index] as ColumnValues)[row]);
-    const code = bundle.codes[at + row];
-    return loggedValue(code >= 0 ? (codeTexts[index] as readonly string[])[code] : otherTexts.get(at + row));
+    if (at >= 0) {
+      const code = bundle.codes[at + row];
+      return code >= 0 ? ((codeJson[index] as readonly string[])[code] ?? 'null') : textJson(otherTexts.get(at + row));
+    }
+    const value = (bundle.columns[index] as ColumnValues)[row];
+    if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+    return textJson(value);
+  };
+  const featuresJson = (row: number): FeaturesJson => {
+    if (width === 0) return new FeaturesJson('{}');
+    let text = '';
+    for (let column = 0; column < width; column++) text += keyTexts[column] + cellJson(column, row);
+    return new FeaturesJson(`${text}}`);
   };
 
   const count = bundle.rowCounts.length;
@@ -338,8 +369,6 @@ export function bundleRecords(bundle: PredictionLogBundle): PredictionRecord[][]
     const records: PredictionRecord[] = new Array(bundle.rowCounts[index]);
     for (let row = 0; row < records.length; row++) {
       const at = offset + row;
-      const features: PredictionRecord['features'] = {};
-      for (let column = 0; column < width; column++) features[columnNames[column]] = cell(column, at);
       records[row] = {
         requestId,
         row,
@@ -349,7 +378,7 @@ export function bundleRecords(bundle: PredictionLogBundle): PredictionRecord[][]
         modelName: bundle.names[bundle.nameIndexes[4 * index + 1]],
         alias: bundle.names[bundle.nameIndexes[4 * index + 2]],
         version: bundle.names[bundle.nameIndexes[4 * index + 3]],
-        features,
+        features: featuresJson(at),
         probability: bundle.probabilities[at],
         prediction: bundle.labels[at] as 0 | 1,
         latencyMs: bundle.numbers[3 * index + 1],

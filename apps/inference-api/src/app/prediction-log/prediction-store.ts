@@ -27,7 +27,7 @@ export interface PredictionRecord {
   alias: string;
   version: string;
   /** Stored as JSON text; NaN and ±Infinity become null there (JSON has no such numbers). */
-  features: Record<string, number | string | null>;
+  features: FeatureValues | FeaturesJson;
   probability: number;
   prediction: 0 | 1;
   latencyMs: number;
@@ -36,6 +36,24 @@ export interface PredictionRecord {
   shadow: ShadowResult | null;
   /** Which process served it. */
   replica: string;
+}
+
+/** A row's features by column name, the missing ones null. */
+export type FeatureValues = Record<string, number | string | null>;
+
+/**
+ * Features already written as the JSON text the store keeps them in: the writer thread makes it
+ * straight from a bundle's columns, with no object per row in between (bundleRecords). The text is
+ * JSON.stringify's for the values, keys in column order (an object would put names that are array
+ * indexes, like "7", first; both parse to the same values).
+ */
+export class FeaturesJson {
+  constructor(readonly text: string) {}
+
+  /** The values, for JSON.stringify of a whole record (the JSONL copy, a row set aside). */
+  toJSON(): FeatureValues {
+    return JSON.parse(this.text) as FeatureValues;
+  }
 }
 
 export interface LabelKey {
@@ -61,6 +79,7 @@ export interface FeedbackOutcome {
 
 /** A logged prediction with the ground truth joined to it at read time (null until a label arrives). */
 export interface StoredPrediction extends PredictionRecord {
+  features: FeatureValues;
   actual: 0 | 1 | null;
   labelledAt: number | null;
 }

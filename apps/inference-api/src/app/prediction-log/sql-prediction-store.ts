@@ -13,7 +13,9 @@ import {
   USER_ROWS_PER_STATEMENT,
 } from './prediction-rollups';
 import {
+  FeaturesJson,
   PredictionStoreInputError,
+  type FeatureValues,
   type FeedbackLabel,
   type FeedbackOutcome,
   type InsertOutcome,
@@ -526,10 +528,12 @@ function recordValues(record: PredictionRecord): SqlValue[] {
 
 /**
  * The features as JSON text: NaN and ±Infinity become null, the missing value the features already
- * use; control characters are escaped, so NUL never reaches PostgreSQL's text.
+ * use; control characters are escaped, so NUL never reaches PostgreSQL's text. Text made beforehand
+ * (FeaturesJson) is the same JSON.stringify's, written as it is.
  * @throws PredictionStoreInputError when JSON cannot hold a value (a bigint, a cycle)
  */
 function featuresJson(record: PredictionRecord): string {
+  if (record.features instanceof FeaturesJson) return record.features.text;
   try {
     return JSON.stringify(record.features);
   } catch (error) {
@@ -551,7 +555,7 @@ function storedPrediction(row: SqlRow): StoredPrediction {
     modelName: String(row.model_name),
     alias: String(row.alias),
     version: String(row.version),
-    features: JSON.parse(String(row.features)) as PredictionRecord['features'],
+    features: JSON.parse(String(row.features)) as FeatureValues,
     probability: Number(row.probability),
     prediction: Number(row.prediction) as 0 | 1,
     latencyMs: Number(row.latency_ms),

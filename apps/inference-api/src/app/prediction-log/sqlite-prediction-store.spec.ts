@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import * as ts from 'typescript';
 
 import {
+  FeaturesJson,
+  jsonlLine,
   openPredictionStore,
   parsePredictionStoreUrl,
   PredictionStoreConfigError,
@@ -204,6 +206,25 @@ describe('the prediction store on one SQLite file', () => {
     const [row] = await readAll(second);
     expect(row.features).toEqual({ tenure: 12, Contract: 'Month-to-month', TotalCharges: null });
     expect(row.shadow).toEqual({ alias: 'challenger', version: '4', probability: 0.61, prediction: 1 });
+  });
+
+  it('writes features made as JSON text (the writer thread’s FeaturesJson) as they are, in rows logged, set aside and shipped', async () => {
+    const store = open(join(workDir, 'predictions.db'));
+    await store.init();
+    // Keys in an order no object keeps ("7" would go first), so the stored text shows it was not rebuilt.
+    const text = '{"tenure":12,"7":"Month-to-month","TotalCharges":null}';
+    const values = { tenure: 12, 7: 'Month-to-month', TotalCharges: null };
+    await store.insert([record('a', 0, { features: new FeaturesJson(text) })]);
+    await store.reject([{ record: record('b', 0, { features: new FeaturesJson(text) }), reason: 'a test' }], T0);
+    inspect(join(workDir, 'predictions.db'), (inspector) =>
+      expect(inspector.prepare('SELECT features FROM prediction_log').pluck().all()).toEqual([text]),
+    );
+    expect((await readAll(store))[0].features).toEqual(values);
+    const [rejection] = await store.rejections();
+    expect(JSON.parse(rejection.record).features).toEqual(values);
+    expect(
+      JSON.parse(JSON.stringify(jsonlLine(record('c', 0, { features: new FeaturesJson(text) })))).features,
+    ).toEqual(values);
   });
 
   it('keeps every row when both handles insert and label at the same time', async () => {
