@@ -244,8 +244,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       // Kept from now on: a start takes longer than START_SETTLE_MS, and a short lease lapsed
       // before the first step when renewals began only with the driver.
       const lease = this.keepLease(state.id);
+      let first = false;
       try {
         await this.yieldToEarlierStart(state);
+        first = true;
         await this.record(
           state,
           'started',
@@ -257,7 +259,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         await this.pointAlias(state, CHALLENGER, to, why);
         await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
       } catch (error) {
-        lease.end();
+        try {
+          await this.endFailedStart(state, first, error);
+        } finally {
+          lease.end();
+        }
         throw error;
       }
       this.launch(state, lease);
@@ -290,6 +296,31 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     await this.store.save(state);
     throw new ConflictError(
       `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
+    );
+  }
+
+  /**
+   * Ends, as failed, a rollout whose start failed after creating it (an MLflow error while
+   * recording it or pointing its aliases): the caller is told the start failed, so it must not go on
+   * or take traffic. Before it knew itself the first start of the model, it only saves itself
+   * ended, like a start that lost the race: the traffic may be another rollout's. After, it reverts
+   * under a claim. A rollout this replica cannot end (MLflow still failing) is left to the adoption
+   * scan, which finishes a claimed end and reverts an unclaimed one whose aliases or per-request
+   * split the start did not set ({@link disturbance}).
+   * @param first whether it had found itself the first start of the model ({@link yieldToEarlierStart})
+   */
+  private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
+    if (state.status !== 'running') return; // lost the start race: saved as aborted already
+    const message = error instanceof Error ? error.message : String(error);
+    const because = `failed: its start did not finish: ${message}`;
+    const ending = first
+      ? this.revert(state, 'failed', because, {}, null)
+      : this.store.save({ ...state, status: 'failed', ended_because: because, ended_at: new Date().toISOString() });
+    await ending.catch((endError: unknown) =>
+      this.logger.error(
+        `rollout ${state.id}: its start failed (${message}) and ending it failed too ` +
+          `(${(endError as Error).message}); the adoption scan ends it once its lease lapses`,
+      ),
     );
   }
 
@@ -654,7 +685,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     return null;
   }
 
-  /** A manual change of what the rollout holds (aliases, share), said in words; null when none. */
+  /** A manual change of what the rollout holds (aliases, per-request split, share), or a start that did not finish, said in words; null when none. */
   private async disturbance(state: RolloutState, share: number): Promise<string | null> {
     const registered = await this.registry.requireModel(state.model);
     const expected: Array<[string, string]> = [
@@ -667,7 +698,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       if (holder !== version)
         return `alias ${alias} was moved manually (v${version} -> ${holder === null ? '(unset)' : `v${holder}`}) during the rollout`;
     }
-    const stored = Number(tagsToRecord(registered.tags)[TRAFFIC_TAGS.challengerShare]);
+    const tags = tagsToRecord(registered.tags);
+    // Set last by a start: off (or unset) means the start did not finish, or someone turned it off.
+    if (tags[PER_REQUEST_TAG] !== 'true')
+      return `the per-request split (${PER_REQUEST_TAG}) is ${tags[PER_REQUEST_TAG] ?? 'unset'}, not true, during the rollout`;
+    const stored = Number(tags[TRAFFIC_TAGS.challengerShare]);
     if (state.step_results.length > 0 && stored !== share)
       return `the challenger share was changed manually (${percent(share)} -> ${String(stored)}) during the rollout`;
     return null;

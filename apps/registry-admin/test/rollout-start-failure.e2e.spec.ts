@@ -1,0 +1,181 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { MlflowClient, MlflowConnectionError, tagsToRecord } from '@churn/mlflow-client';
+import { waitFor } from '@churn/service-kit/testing';
+
+import { END_CLAIM_PARAM } from '../src/app/rollouts/rollout-state';
+import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
+import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
+import { asAdmin, createTestApp } from './support/test-app';
+
+interface RolloutJson {
+  id: string;
+  status: string;
+  ended_because: string | null;
+}
+
+/**
+ * A start that fails after creating its rollout (MLflow failing one call of the start, injected
+ * into the app's own client) must not leave the rollout running: the caller was told it failed.
+ */
+describe('a rollout whose start fails after creating it', () => {
+  const mlflow = testClient();
+  let app: NestFastifyApplication;
+  let client: MlflowClient;
+
+  beforeAll(async () => {
+    app = await createTestApp({ ROLLOUT_LEASE_MS: '2000' });
+    client = app.get(MlflowClient);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const lost = () => new MlflowConnectionError('MLflow closed the connection (injected)');
+
+  async function call(method: 'GET' | 'POST', url: string, payload?: object) {
+    const response = await app.inject({ method, url, headers: asAdmin, payload });
+    return { status: response.statusCode, body: response.json() };
+  }
+
+  /** A model with v1 in production and v2 registered. */
+  async function modelWithTwoVersions(prefix: string): Promise<string> {
+    const model = uniqueName(prefix);
+    await registerTrainedVersion(mlflow, model);
+    await registerTrainedVersion(mlflow, model);
+    await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+    return model;
+  }
+
+  const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'test' };
+
+  /** The id of the model's only rollout, read from MLflow (no list endpoint is needed for this). */
+  async function onlyRolloutId(model: string): Promise<string> {
+    const experiment = await mlflow.experiments.getByName(`${model}.rollouts`);
+    const runs = await mlflow.runs.search({ experiment_ids: [experiment.experiment_id] }).toArray();
+    expect(runs).toHaveLength(1);
+    return runs[0].info.run_id;
+  }
+
+  /** Aliases and traffic tags of the model, as MLflow holds them now. */
+  async function registryState(model: string) {
+    const registered = await mlflow.registeredModels.get(model);
+    const tags = tagsToRecord(registered.tags);
+    return {
+      aliases: (registered.aliases ?? []).map((alias) => `${alias.alias}=v${alias.version}`).sort(),
+      perRequest: tags[PER_REQUEST_TAG],
+      share: Number(tags['traffic.challenger_share'] ?? 0),
+    };
+  }
+
+  it.each([
+    ['pointing the challenger alias', () => failAlias('challenger')],
+    ['turning the per-request split on', () => failPerRequestTag('true')],
+  ])(
+    'ends it as failed, the candidate without traffic or alias, when %s fails',
+    async (_, inject) => {
+      const model = await modelWithTwoVersions('rollout-start-fails');
+      inject();
+      const started = await call('POST', `/models/${model}/rollouts`, plan);
+      expect(started.status).toBe(503);
+      expect(started.body.detail).toContain('MLflow closed the connection (injected)');
+      jest.restoreAllMocks();
+
+      const id = await onlyRolloutId(model);
+      const state = (await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+      expect(state.status).toBe('failed');
+      expect(state.ended_because).toBe('failed: its start did not finish: MLflow closed the connection (injected)');
+      expect(await registryState(model)).toEqual({
+        aliases: ['champion=v1', 'production=v1'],
+        perRequest: 'false',
+        share: 0,
+      });
+      // Nothing is left under way: the next start goes through.
+      const again = await call('POST', `/models/${model}/rollouts`, plan);
+      expect(again.status).toBe(201);
+      expect((await call('POST', `/models/${model}/rollouts/${again.body.id}/abort`, {})).status).toBe(200);
+    },
+    120_000,
+  );
+
+  it('only saves it ended, touching no traffic, when it failed before knowing itself the first start', async () => {
+    const model = await modelWithTwoVersions('rollout-start-early');
+    // The start reads the model's rollouts twice: before creating its own, and after the settle
+    // (yieldToEarlierStart), when a failure leaves it unknown whose the traffic is. The second read
+    // fails. (The adoption scan reads every model's rollouts at once, so it is not counted.)
+    const { experiment_id } = await mlflow.experiments.getOrCreate(`${model}.rollouts`);
+    const search = client.runs.search.bind(client.runs);
+    let searches = 0;
+    jest.spyOn(client.runs, 'search').mockImplementation((request) => {
+      const ids = request.experiment_ids ?? [];
+      if (ids.length === 1 && ids[0] === experiment_id && ++searches === 2) throw lost();
+      return search(request);
+    });
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    expect([started.status, searches]).toEqual([503, 2]);
+    jest.restoreAllMocks();
+
+    const id = await onlyRolloutId(model);
+    const state = (await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+    expect([state.status, state.ended_because]).toEqual([
+      'failed',
+      'failed: its start did not finish: MLflow closed the connection (injected)',
+    ]);
+    expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: undefined, share: 0 });
+  }, 120_000);
+
+  it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {
+    const model = await modelWithTwoVersions('rollout-start-unended');
+    failPerRequestTag('true');
+    // The end's claim fails as well, so the rollout stays running, unclaimed, with its aliases set.
+    const logParameter = client.runs.logParameter.bind(client.runs);
+    jest.spyOn(client.runs, 'logParameter').mockImplementation(async (request) => {
+      if (request.key === END_CLAIM_PARAM) throw lost();
+      return logParameter(request);
+    });
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    expect(started.status).toBe(503);
+    jest.restoreAllMocks();
+    const id = await onlyRolloutId(model);
+    expect(((await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson).status).toBe('running');
+
+    // Once its 2 s lease lapses, the scan takes it: the split was never turned on, so it reverts it.
+    const ended = await waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const state = (await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+        return state.status === 'running' ? undefined : state;
+      },
+      30_000,
+      200,
+    );
+    expect(ended.status).toBe('aborted');
+    expect(ended.ended_because).toContain(`the per-request split (${PER_REQUEST_TAG}) is unset, not true`);
+    expect(await registryState(model)).toEqual({
+      aliases: ['champion=v1', 'production=v1'],
+      perRequest: 'false',
+      share: 0,
+    });
+  }, 120_000);
+
+  /** MLflow fails every move of `alias` until the mocks are restored. */
+  function failAlias(alias: string): void {
+    const setAlias = client.registeredModels.setAlias.bind(client.registeredModels);
+    jest.spyOn(client.registeredModels, 'setAlias').mockImplementation(async (request) => {
+      if (request.alias === alias) throw lost();
+      return setAlias(request);
+    });
+  }
+
+  /** MLflow fails every write of the per-request tag with `value` until the mocks are restored. */
+  function failPerRequestTag(value: string): void {
+    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
+    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
+      if (request.key === PER_REQUEST_TAG && request.value === value) throw lost();
+      return setTag(request);
+    });
+  }
+});
