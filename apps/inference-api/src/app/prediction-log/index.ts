@@ -23,5 +23,6 @@ export {
   RotatingJsonlFile,
   RotatingJsonlOptionsError,
   jsonlLine,
+  jsonlText,
   type RotatingJsonlFileOptions,
 } from './rotating-jsonl-file';

@@ -317,6 +317,20 @@ describe('the features JSON bundleRecords writes', () => {
     expect(JSON.parse(text)).toEqual(recordsOf(one)[0].features);
   });
 
+  it('keeps a column named __proto__ as a feature, in the text and in recordsOf’s object alike', () => {
+    const one = entry({
+      columnNames: ['__proto__', 'tenure'],
+      columns: [['x'], new Float64Array([3])],
+      probabilities: new Float32Array([0.5]),
+      labels: new Int32Array([1]),
+      categoryCodes: undefined,
+      codeTexts: undefined,
+    });
+    const [[record]] = structuredClone(bundleEntries([one])).flatMap(bundleRecords);
+    expect((record.features as FeaturesJson).text).toBe('{"__proto__":"x","tenure":3}');
+    expect(JSON.stringify(recordsOf(one)[0].features)).toBe('{"__proto__":"x","tenure":3}');
+  });
+
   it('is {} for a version without columns', () => {
     const one = entry({
       columnNames: [],

@@ -68,7 +68,7 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
   for (let row = 0; row < rows; row++) {
     const features: FeatureValues = {};
     for (let index = 0; index < entry.columnNames.length; index++)
-      features[entry.columnNames[index]] = loggedValue(entry.columns[index][row]);
+      setFeature(features, entry.columnNames[index], loggedValue(entry.columns[index][row]));
     records[row] = {
       requestId: entry.requestId,
       row,
@@ -88,6 +88,16 @@ export function recordsOf(entry: PredictionLogEntry): PredictionRecord[] {
     };
   }
   return records;
+}
+
+/**
+ * Sets a feature as an own property whatever its name: assigned, a column named `__proto__` would
+ * set the object's prototype (or be ignored) and go unlogged, where bundleRecords' text keeps it.
+ */
+function setFeature(features: FeatureValues, name: string, value: number | string | null): void {
+  if (name === '__proto__')
+    Object.defineProperty(features, name, { value, enumerable: true, writable: true, configurable: true });
+  else features[name] = value;
 }
 
 /** A feature as the log keeps it: NaN, ±Infinity, '' and absent cells are missing (null). */

@@ -45,7 +45,8 @@ export type FeatureValues = Record<string, number | string | null>;
  * Features already written as the JSON text the store keeps them in: the writer thread makes it
  * straight from a bundle's columns, with no object per row in between (bundleRecords). The text is
  * JSON.stringify's for the values, keys in column order (an object would put names that are array
- * indexes, like "7", first; both parse to the same values).
+ * indexes, like "7", first; both parse to the same values). Trusted as valid JSON without control
+ * characters: the store writes it unchecked, so only bundleRecords makes one.
  */
 export class FeaturesJson {
   constructor(readonly text: string) {}

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import type { PredictionRecord } from './prediction-store';
+import { FeaturesJson, type PredictionRecord } from './prediction-store';
 
 export interface RotatingJsonlFileOptions {
   path: string;
@@ -40,7 +40,7 @@ export class RotatingJsonlFile {
 
   /** Appends one line per record; appends run one after another in call order. */
   append(records: readonly PredictionRecord[]): Promise<void> {
-    const lines = records.map((record) => `${JSON.stringify(jsonlLine(record))}\n`);
+    const lines = records.map((record) => `${jsonlText(record)}\n`);
     return this.serial(() => this.write(lines));
   }
 
@@ -102,6 +102,21 @@ export class RotatingJsonlFile {
     return result;
   }
 }
+
+/**
+ * A record's JSONL line (without its newline): {@link jsonlLine} as JSON, features made as text
+ * beforehand (FeaturesJson) put in as they are rather than parsed and written again.
+ */
+export function jsonlText(record: PredictionRecord): string {
+  const features = record.features;
+  if (!(features instanceof FeaturesJson)) return JSON.stringify(jsonlLine(record));
+  const line = JSON.stringify({ ...jsonlLine(record), features: 0 });
+  // The only `"features":` outside a string: inside one, every quote is escaped.
+  const at = line.indexOf(FEATURES_KEY) + FEATURES_KEY.length;
+  return `${line.slice(0, at)}${features.text}${line.slice(at + 1)}`;
+}
+
+const FEATURES_KEY = '"features":';
 
 /** A record as the REST API names its fields, with the time as ISO 8601. */
 export function jsonlLine(record: PredictionRecord): Record<string, unknown> {

@@ -8,7 +8,7 @@ import * as ts from 'typescript';
 
 import {
   FeaturesJson,
-  jsonlLine,
+  jsonlText,
   openPredictionStore,
   parsePredictionStoreUrl,
   PredictionStoreConfigError,
@@ -222,9 +222,11 @@ describe('the prediction store on one SQLite file', () => {
     expect((await readAll(store))[0].features).toEqual(values);
     const [rejection] = await store.rejections();
     expect(JSON.parse(rejection.record).features).toEqual(values);
-    expect(
-      JSON.parse(JSON.stringify(jsonlLine(record('c', 0, { features: new FeaturesJson(text) })))).features,
-    ).toEqual(values);
+    expect(JSON.parse(jsonlText(record('c', 0, { features: new FeaturesJson(text) }))).features).toEqual(values);
+    // The JSONL line puts the text in as it is, where the plain object's features would be.
+    const plain = record('d', 0, { userId: '"features":0 in a user id' });
+    const asText = { ...plain, features: new FeaturesJson(JSON.stringify(plain.features)) };
+    expect(jsonlText(asText)).toBe(jsonlText(plain));
   });
 
   it('keeps every row when both handles insert and label at the same time', async () => {
