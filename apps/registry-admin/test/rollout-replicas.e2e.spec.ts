@@ -1,9 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { MlflowClient, MlflowConnectionError } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
-import { END_CLAIM_PARAM } from '../src/app/rollouts/rollout-state';
+import { planOf } from '../src/app/rollouts/rollout-plan';
+import { END_CLAIM_PARAM, RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
+import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
 import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
@@ -75,6 +78,47 @@ describe('rollouts across two registry-admin instances', () => {
       expect((await call(app, 'GET', `/models/${model}/rollouts/${winner.id}`)).body.status).toBe('aborted');
     const registered = await mlflow.registeredModels.get(model);
     expect((registered.aliases ?? []).map((alias) => alias.alias).sort()).toEqual(['champion', 'production']);
+  }, 120_000);
+
+  it('takes over an orphaned rollout even when the scan meets rollouts it cannot take over first', async () => {
+    const store = new RolloutStore(mlflow);
+    const model = await modelWithTwoVersions('rollout-orphan');
+    // What a started rollout leaves in the registry: champion, challenger and the per-request split.
+    await mlflow.registeredModels.setAlias({ name: model, alias: 'champion', version: '1' });
+    await mlflow.registeredModels.setAlias({ name: model, alias: 'challenger', version: '2' });
+    await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
+    const running = (name: string): Omit<RolloutState, 'id'> => ({
+      ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
+      model: name,
+      candidate_version: '2',
+      champion_version: '1',
+      actor: 'alice',
+      reason: 'orphaned',
+      status: 'running',
+      ended_because: null,
+      created_at: new Date().toISOString(),
+      ended_at: null,
+      revert_ms: null,
+      step_results: [],
+    });
+    // Rollouts of a model that does not exist (deleted), before and after the orphan in any order
+    // the scan reads them: taking them over fails every time.
+    const poisoned = [await store.create(running(uniqueName('model-gone')))];
+    const orphan = await store.create(running(model));
+    poisoned.push(await store.create(running(uniqueName('model-gone'))));
+    try {
+      await waitFor(
+        `rollout ${orphan.id} to be resumed`,
+        async () => ((await events(first, model, orphan.id)).includes('resumed') ? true : undefined),
+        20_000,
+        200,
+      );
+      const aborted = await call(first, 'POST', `/models/${model}/rollouts/${orphan.id}/abort`, { reason: 'done' });
+      expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
+    } finally {
+      for (const state of poisoned)
+        await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
+    }
   }, 120_000);
 
   /**
@@ -221,6 +265,35 @@ describe('rollouts across two registry-admin instances', () => {
         records: Array<{ action: string }>;
       };
       expect(history.records.map((record) => record.action)).not.toContain('promote');
+    }, 120_000);
+
+    it('ends as failed a claimed promotion that fails, once, leaving production where it was', async () => {
+      const model = await modelWithTwoVersions('rollout-promotion-fails');
+      const id = await startRollout(driver, model);
+      // MLflow fails every move of production (on both instances, whichever finishes the end).
+      for (const app of [driver, standby]) {
+        const client = app.get(MlflowClient);
+        const setAlias = client.registeredModels.setAlias.bind(client.registeredModels);
+        jest.spyOn(client.registeredModels, 'setAlias').mockImplementation(async (request) => {
+          if (request.alias === 'production')
+            throw new MlflowConnectionError('MLflow closed the connection (injected)');
+          return setAlias(request);
+        });
+      }
+      try {
+        await claimForStoppedReplica(id, 'promoted', null);
+        const state = await ended(standby, model, id);
+        expect(state.status).toBe('failed');
+        expect(state.ended_because).toMatch(/^failed: promotion: .*MLflow closed the connection \(injected\)/);
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'failed']);
+      } finally {
+        jest.restoreAllMocks();
+      }
+      const aliases = Object.fromEntries(
+        ((await mlflow.registeredModels.get(model)).aliases ?? []).map((alias) => [alias.alias, alias.version]),
+      );
+      expect(aliases).toEqual({ production: '1', champion: '1' });
     }, 120_000);
   });
 });

@@ -105,8 +105,10 @@ describe('a rollout whose start fails after creating it', () => {
     const model = await modelWithTwoVersions('rollout-start-early');
     // The start reads the model's rollouts twice: before creating its own, and after the settle
     // (yieldToEarlierStart), when a failure leaves it unknown whose the traffic is. The second read
-    // fails. (The adoption scan reads every model's rollouts at once, so it is not counted.)
+    // fails. (The adoption scan reads every model's rollouts at once, so it is not counted: another
+    // model's rollout experiment makes sure its read names two.)
     const { experiment_id } = await mlflow.experiments.getOrCreate(`${model}.rollouts`);
+    await mlflow.experiments.getOrCreate(`${uniqueName('another-model')}.rollouts`);
     const search = client.runs.search.bind(client.runs);
     let searches = 0;
     jest.spyOn(client.runs, 'search').mockImplementation((request) => {

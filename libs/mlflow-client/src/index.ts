@@ -51,6 +51,7 @@ export {
   MODEL_NAME_RULE,
   TRAFFIC_ALIASES,
   TRAFFIC_TAGS,
+  trafficFlagOn,
   VERSION_NUMBER_PATTERN,
 } from './lib/core/names';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';

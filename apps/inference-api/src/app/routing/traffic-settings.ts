@@ -1,12 +1,4 @@
-import type { RegisteredModel } from '@churn/mlflow-client';
-
-/** Registered-model tags that registry-admin writes and every replica reads (DESIGN.md wiring table). */
-export const TRAFFIC_TAGS = {
-  challengerShare: 'traffic.challenger_share',
-  shadow: 'traffic.shadow',
-  salt: 'traffic.salt',
-  perRequest: 'traffic.per_request',
-} as const;
+import { TRAFFIC_TAGS, trafficFlagOn, type RegisteredModel } from '@churn/mlflow-client';
 
 /** The aliases that champion/challenger routing serves. */
 export const CHAMPION_ALIAS = 'champion';
@@ -76,7 +68,7 @@ export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
   }
 
   const salt = tags.get(TRAFFIC_TAGS.salt)?.trim() || model.name;
-  const perRequest = tags.get(TRAFFIC_TAGS.perRequest)?.trim().toLowerCase() === 'true';
+  const perRequest = trafficFlagOn(tags.get(TRAFFIC_TAGS.perRequest));
   return {
     challengerShare,
     shadow,

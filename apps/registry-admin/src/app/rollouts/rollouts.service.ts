@@ -1,7 +1,14 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 
-import { MlflowClient, MlflowError, tagsToRecord, TRAFFIC_ALIASES, TRAFFIC_TAGS } from '@churn/mlflow-client';
+import {
+  MlflowClient,
+  MlflowError,
+  tagsToRecord,
+  TRAFFIC_ALIASES,
+  TRAFFIC_TAGS,
+  trafficFlagOn,
+} from '@churn/mlflow-client';
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
@@ -24,7 +31,7 @@ import {
 } from './rollout-state';
 
 /** inference-api splits requests without a user id by request id while this tag is `true` (wiring table). */
-export const PER_REQUEST_TAG = 'traffic.per_request';
+export const PER_REQUEST_TAG = TRAFFIC_TAGS.perRequest;
 const { champion: CHAMPION, challenger: CHALLENGER } = TRAFFIC_ALIASES;
 /** How often a step's wait looks for manual alias or traffic changes and for aborts sent to other replicas. */
 const WATCH_MS = 500;
@@ -310,7 +317,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * @param first whether it had found itself the first start of the model ({@link yieldToEarlierStart})
    */
   private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
-    if (state.status !== 'running') return; // lost the start race: saved as aborted already
+    // Lost the start race: saved as aborted (had that save failed, it is running and left to the scan).
+    if (state.status !== 'running') return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
     const ending = first
@@ -456,6 +464,12 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       let launched = false;
       try {
         launched = await this.adopt(state, previous, keeper);
+      } catch (error) {
+        // One rollout that cannot be taken over now (MLflow failing, its model gone) must not keep
+        // the scan from the ones after it; its lease lapses and the next scan tries it again.
+        this.logger.warn(
+          `rollout ${state.id}: cannot take it over now (${(error as Error).message}); trying again later`,
+        );
       } finally {
         if (!launched) keeper.end();
       }
@@ -478,7 +492,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       await this.revert(stored.state, 'aborted', stored.abortRequest, {}, null);
       return false;
     }
-    const disturbed = await this.disturbance(state, currentShare(state)).catch(() => null);
+    // Driven only once it is known to hold what it should: a start that did not finish must not take traffic.
+    const disturbed = await this.disturbance(state, currentShare(state));
     if (disturbed !== null) {
       await this.revert(state, 'aborted', `${disturbed} while no registry-admin drove it`, {}, null);
       return false;
@@ -699,8 +714,9 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         return `alias ${alias} was moved manually (v${version} -> ${holder === null ? '(unset)' : `v${holder}`}) during the rollout`;
     }
     const tags = tagsToRecord(registered.tags);
-    // Set last by a start: off (or unset) means the start did not finish, or someone turned it off.
-    if (tags[PER_REQUEST_TAG] !== 'true')
+    // Set last by a start (read as inference-api reads it): off or unset means the start did not
+    // finish, or someone turned it off.
+    if (!trafficFlagOn(tags[PER_REQUEST_TAG]))
       return `the per-request split (${PER_REQUEST_TAG}) is ${tags[PER_REQUEST_TAG] ?? 'unset'}, not true, during the rollout`;
     const stored = Number(tags[TRAFFIC_TAGS.challengerShare]);
     if (state.step_results.length > 0 && stored !== share)

@@ -56,4 +56,11 @@ export const TRAFFIC_TAGS = {
   challengerShare: 'traffic.challenger_share',
   shadow: 'traffic.shadow',
   salt: 'traffic.salt',
+  /** `true` while a staged rollout runs: users are split per request, not by a sticky user hash. */
+  perRequest: 'traffic.per_request',
 } as const;
+
+/** A traffic flag's tag as every reader takes it: `true` in any case, spaces around it ignored; anything else is off. */
+export function trafficFlagOn(text: string | undefined): boolean {
+  return text?.trim().toLowerCase() === 'true';
+}
