@@ -7,7 +7,7 @@ import { leaseOf } from '../src/app/rollouts/rollout-lease';
 import { planOf } from '../src/app/rollouts/rollout-plan';
 import { END_CLAIM_PARAM, RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
-import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
+import { modelWithTwoVersions, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
@@ -57,7 +57,7 @@ describe('rollouts across two registry-admin instances', () => {
   }
 
   it('lets one of two simultaneous starts through and has its driver carry out an abort sent to the other instance', async () => {
-    const model = await modelWithTwoVersions('rollout-race');
+    const model = await modelWithTwoVersions(mlflow, 'rollout-race');
 
     const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'race' };
     const answers = await Promise.all(
@@ -82,7 +82,7 @@ describe('rollouts across two registry-admin instances', () => {
 
   it('takes over an orphaned rollout even when the scan meets rollouts it cannot take over first', async () => {
     const store = new RolloutStore(mlflow);
-    const model = await modelWithTwoVersions('rollout-orphan');
+    const model = await modelWithTwoVersions(mlflow, 'rollout-orphan');
     // What a started rollout leaves in the registry: champion, challenger and the per-request split.
     await mlflow.registeredModels.setAlias({ name: model, alias: 'champion', version: '1' });
     await mlflow.registeredModels.setAlias({ name: model, alias: 'challenger', version: '2' });
@@ -153,15 +153,6 @@ describe('rollouts across two registry-admin instances', () => {
     };
   }
 
-  /** A model with v1 in production and v2 registered: what each rollout here starts from. */
-  async function modelWithTwoVersions(prefix: string): Promise<string> {
-    const model = uniqueName(prefix);
-    await registerTrainedVersion(mlflow, model);
-    await registerTrainedVersion(mlflow, model);
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
-    return model;
-  }
-
   /** Starts a one-step rollout to v2 through `app`, its window a minute (it never closes here). @returns its id */
   async function startRollout(app: NestFastifyApplication, model: string): Promise<string> {
     const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'test' };
@@ -205,7 +196,7 @@ describe('rollouts across two registry-admin instances', () => {
     });
 
     it('keeps the lease from the moment the rollout is created, so a live driver is never taken over', async () => {
-      const model = await modelWithTwoVersions('rollout-lease-gap');
+      const model = await modelWithTwoVersions(mlflow, 'rollout-lease-gap');
       const watch = watchLease(model);
       const id = await startRollout(driver, model);
       // The standby looks for lapsed leases every 0.75 s: four looks, none of which may adopt it.
@@ -230,7 +221,7 @@ describe('rollouts across two registry-admin instances', () => {
     }, 120_000);
 
     it('finishes an end another replica claimed and did not carry out: once, with its reason', async () => {
-      const model = await modelWithTwoVersions('rollout-claimed');
+      const model = await modelWithTwoVersions(mlflow, 'rollout-claimed');
       const id = await startRollout(driver, model);
       // A replica claimed the end and stopped before carrying it out.
       await claimForStoppedReplica(id, 'aborted', 'aborted by carol: stopped halfway');
@@ -246,7 +237,7 @@ describe('rollouts across two registry-admin instances', () => {
     }, 120_000);
 
     it('finishes a promotion another replica claimed and left halfway, without moving production twice', async () => {
-      const model = await modelWithTwoVersions('rollout-half-promoted');
+      const model = await modelWithTwoVersions(mlflow, 'rollout-half-promoted');
       const id = await startRollout(driver, model);
       // A replica claimed the promotion, moved production and stopped before champion and challenger.
       await claimForStoppedReplica(id, 'promoted', null);
@@ -268,7 +259,7 @@ describe('rollouts across two registry-admin instances', () => {
     }, 120_000);
 
     it('ends as failed a claimed promotion that fails, once, leaving production where it was', async () => {
-      const model = await modelWithTwoVersions('rollout-promotion-fails');
+      const model = await modelWithTwoVersions(mlflow, 'rollout-promotion-fails');
       const id = await startRollout(driver, model);
       // MLflow fails every move of production (on both instances, whichever finishes the end).
       for (const app of [driver, standby]) {

@@ -5,7 +5,7 @@ import { waitFor } from '@churn/service-kit/testing';
 
 import { END_CLAIM_PARAM } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
-import { registerTrainedVersion, testClient, uniqueName } from './support/registry-fixtures';
+import { modelWithTwoVersions, testClient, uniqueName } from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
@@ -41,15 +41,6 @@ describe('a rollout whose start fails after creating it', () => {
     return { status: response.statusCode, body: response.json() };
   }
 
-  /** A model with v1 in production and v2 registered. */
-  async function modelWithTwoVersions(prefix: string): Promise<string> {
-    const model = uniqueName(prefix);
-    await registerTrainedVersion(mlflow, model);
-    await registerTrainedVersion(mlflow, model);
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
-    return model;
-  }
-
   const plan = { to: '2', steps: [0.1], step_seconds: 60, min_requests: 1, reason: 'test' };
 
   /** The id of the model's only rollout, read from MLflow (no list endpoint is needed for this). */
@@ -77,7 +68,7 @@ describe('a rollout whose start fails after creating it', () => {
   ])(
     'ends it as failed, the candidate without traffic or alias, when %s fails',
     async (_, inject) => {
-      const model = await modelWithTwoVersions('rollout-start-fails');
+      const model = await modelWithTwoVersions(mlflow, 'rollout-start-fails');
       inject();
       const started = await call('POST', `/models/${model}/rollouts`, plan);
       expect(started.status).toBe(503);
@@ -102,7 +93,7 @@ describe('a rollout whose start fails after creating it', () => {
   );
 
   it('only saves it ended, touching no traffic, when it failed before knowing itself the first start', async () => {
-    const model = await modelWithTwoVersions('rollout-start-early');
+    const model = await modelWithTwoVersions(mlflow, 'rollout-start-early');
     // The start reads the model's rollouts twice: before creating its own, and after the settle
     // (yieldToEarlierStart), when a failure leaves it unknown whose the traffic is. The second read
     // fails. (The adoption scan reads every model's rollouts at once, so it is not counted: another
@@ -130,7 +121,7 @@ describe('a rollout whose start fails after creating it', () => {
   }, 120_000);
 
   it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {
-    const model = await modelWithTwoVersions('rollout-start-unended');
+    const model = await modelWithTwoVersions(mlflow, 'rollout-start-unended');
     failPerRequestTag('true');
     // The end's claim fails as well, so the rollout stays running, unclaimed, with its aliases set.
     const logParameter = client.runs.logParameter.bind(client.runs);

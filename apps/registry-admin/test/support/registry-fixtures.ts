@@ -154,6 +154,15 @@ export async function registerTrainedVersion(
   return { version: version.version, f1, gatePassed, runId };
 }
 
+/** A model with v1 in production and v2 registered: what a rollout starts from. @returns its name */
+export async function modelWithTwoVersions(mlflow: MlflowClient, prefix: string): Promise<string> {
+  const model = uniqueName(prefix);
+  await registerTrainedVersion(mlflow, model);
+  await registerTrainedVersion(mlflow, model);
+  await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
+  return model;
+}
+
 /**
  * A version "registered elsewhere" (say `mlflow.onnx.log_model(..., registered_model_name=...)` from
  * a notebook): a real model directory in a run that logged no metrics, registered without tags.
