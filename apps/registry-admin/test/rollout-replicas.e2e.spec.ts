@@ -1,6 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { MlflowClient, MlflowConnectionError } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
@@ -261,26 +260,15 @@ describe('rollouts across two registry-admin instances', () => {
     it('ends as failed a claimed promotion that fails, once, leaving production where it was', async () => {
       const model = await modelWithTwoVersions(mlflow, 'rollout-promotion-fails');
       const id = await startRollout(driver, model);
-      // MLflow fails every move of production (on both instances, whichever finishes the end).
-      for (const app of [driver, standby]) {
-        const client = app.get(MlflowClient);
-        const setAlias = client.registeredModels.setAlias.bind(client.registeredModels);
-        jest.spyOn(client.registeredModels, 'setAlias').mockImplementation(async (request) => {
-          if (request.alias === 'production')
-            throw new MlflowConnectionError('MLflow closed the connection (injected)');
-          return setAlias(request);
-        });
-      }
-      try {
-        await claimForStoppedReplica(id, 'promoted', null);
-        const state = await ended(standby, model, id);
-        expect(state.status).toBe('failed');
-        expect(state.ended_because).toMatch(/^failed: promotion: .*MLflow closed the connection \(injected\)/);
-        await new Promise((r) => setTimeout(r, 1_500));
-        expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'failed']);
-      } finally {
-        jest.restoreAllMocks();
-      }
+      // The candidate fails its training gate after the start: the promotion's gates refuse it, on
+      // whichever of the live instances finishes the claimed end.
+      await mlflow.modelVersions.setTag({ name: model, version: '2', key: 'gate_passed', value: 'false' });
+      await claimForStoppedReplica(id, 'promoted', null);
+      const state = await ended(standby, model, id);
+      expect(state.status).toBe('failed');
+      expect(state.ended_because).toMatch(/^failed: promotion: .*gate_passed=false/);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'failed']);
       const aliases = Object.fromEntries(
         ((await mlflow.registeredModels.get(model)).aliases ?? []).map((alias) => [alias.alias, alias.version]),
       );
