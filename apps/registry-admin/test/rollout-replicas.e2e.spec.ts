@@ -3,10 +3,14 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { waitFor } from '@churn/service-kit/testing';
 
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
-import { planOf } from '../src/app/rollouts/rollout-plan';
-import { END_CLAIM_PARAM, RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
-import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
-import { modelWithTwoVersions, testClient, uniqueName } from './support/registry-fixtures';
+import { END_CLAIM_PARAM, RolloutStore } from '../src/app/rollouts/rollout-state';
+import {
+  createOrphanedRollout,
+  modelWithTwoVersions,
+  setStartedRollout,
+  testClient,
+  uniqueName,
+} from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
@@ -82,29 +86,12 @@ describe('rollouts across two registry-admin instances', () => {
   it('takes over an orphaned rollout even when the scan meets rollouts it cannot take over first', async () => {
     const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-orphan');
-    // What a started rollout leaves in the registry: champion, challenger and the per-request split.
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'champion', version: '1' });
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'challenger', version: '2' });
-    await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
-    const running = (name: string): Omit<RolloutState, 'id'> => ({
-      ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
-      model: name,
-      candidate_version: '2',
-      champion_version: '1',
-      actor: 'alice',
-      reason: 'orphaned',
-      status: 'running',
-      ended_because: null,
-      created_at: new Date().toISOString(),
-      ended_at: null,
-      revert_ms: null,
-      step_results: [],
-    });
+    await setStartedRollout(mlflow, model);
     // Rollouts of a model that does not exist (deleted), before and after the orphan in any order
     // the scan reads them: taking them over fails every time.
-    const poisoned = [await store.create(running(uniqueName('model-gone')))];
-    const orphan = await store.create(running(model));
-    poisoned.push(await store.create(running(uniqueName('model-gone'))));
+    const poisoned = [await createOrphanedRollout(store, uniqueName('model-gone'))];
+    const orphan = await createOrphanedRollout(store, model);
+    poisoned.push(await createOrphanedRollout(store, uniqueName('model-gone')));
     try {
       await waitFor(
         `rollout ${orphan.id} to be resumed`,

@@ -3,10 +3,15 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MlflowClient, MlflowConnectionError, tagsToRecord } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
-import { planOf } from '../src/app/rollouts/rollout-plan';
 import { END_CLAIM_PARAM, RolloutStore } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
-import { modelWithTwoVersions, testClient, uniqueName } from './support/registry-fixtures';
+import {
+  createOrphanedRollout,
+  modelWithTwoVersions,
+  setStartedRollout,
+  testClient,
+  uniqueName,
+} from './support/registry-fixtures';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
@@ -158,29 +163,14 @@ describe('a rollout whose start fails after creating it', () => {
   it('is not driven by the adoption scan while the registry cannot be read to check it', async () => {
     const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-unchecked');
-    // What a finished start leaves in the registry, and its rollout orphaned (no lease).
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'champion', version: '1' });
-    await mlflow.registeredModels.setAlias({ name: model, alias: 'challenger', version: '2' });
-    await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
+    await setStartedRollout(mlflow, model);
     const getModel = client.registeredModels.get.bind(client.registeredModels);
     jest.spyOn(client.registeredModels, 'get').mockImplementation(async (name) => {
       if (name === model) throw lost();
       return getModel(name);
     });
-    const orphan = await store.create({
-      ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
-      model,
-      candidate_version: '2',
-      champion_version: '1',
-      actor: 'alice',
-      reason: 'orphaned',
-      status: 'running',
-      ended_because: null,
-      created_at: new Date().toISOString(),
-      ended_at: null,
-      revert_ms: null,
-      step_results: [],
-    });
+    // Orphaned (no lease) once its model cannot be read.
+    const orphan = await createOrphanedRollout(store, model);
     // Three scans (one a second with a 2 s lease) meet it while its model cannot be read.
     await new Promise((r) => setTimeout(r, 3_500));
     const unchecked = await store.read(model, orphan.id);

@@ -21,6 +21,10 @@ import {
 } from '@churn/churn-pipeline';
 import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
 
+import { planOf } from '../../src/app/rollouts/rollout-plan';
+import type { RolloutState, RolloutStore } from '../../src/app/rollouts/rollout-state';
+import { PER_REQUEST_TAG } from '../../src/app/rollouts/rollouts.service';
+
 const execFileAsync = promisify(execFile);
 
 export function trackingUri(): string {
@@ -161,6 +165,31 @@ export async function modelWithTwoVersions(mlflow: MlflowClient, prefix: string)
   await registerTrainedVersion(mlflow, model);
   await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '1' });
   return model;
+}
+
+/** What a started rollout of v2 against v1 leaves in the registry: champion, challenger and the per-request split. */
+export async function setStartedRollout(mlflow: MlflowClient, model: string): Promise<void> {
+  await mlflow.registeredModels.setAlias({ name: model, alias: 'champion', version: '1' });
+  await mlflow.registeredModels.setAlias({ name: model, alias: 'challenger', version: '2' });
+  await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
+}
+
+/** A running one-step rollout of v2 against v1 written straight to the store, as a stopped replica leaves it (no lease). */
+export function createOrphanedRollout(store: RolloutStore, model: string): Promise<RolloutState> {
+  return store.create({
+    ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
+    model,
+    candidate_version: '2',
+    champion_version: '1',
+    actor: 'alice',
+    reason: 'orphaned',
+    status: 'running',
+    ended_because: null,
+    created_at: new Date().toISOString(),
+    ended_at: null,
+    revert_ms: null,
+    step_results: [],
+  });
 }
 
 /**
