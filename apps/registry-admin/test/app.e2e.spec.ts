@@ -290,6 +290,23 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
       });
     });
 
+    it('reads tags written in MLflow itself as inference-api routes by them', async () => {
+      for (const [key, value] of Object.entries({
+        'traffic.challenger_share': '1.5',
+        'traffic.shadow': ' TRUE ',
+        'traffic.salt': '  ',
+      }))
+        await mlflow.registeredModels.setTag({ name: model, key, value });
+      try {
+        const read = await app.inject({ method: 'GET', url: `/models/${model}/traffic`, headers: asViewer });
+        // An out-of-range share splits nothing; a blank salt means the model name.
+        expect(read.json()).toEqual({ challenger_share: 0, shadow: true, salt: null });
+      } finally {
+        for (const key of ['traffic.challenger_share', 'traffic.shadow', 'traffic.salt'])
+          await mlflow.registeredModels.deleteTag({ name: model, key });
+      }
+    });
+
     it('rejects a share outside 0..1 naming the field, and an empty update', async () => {
       const bad = await app.inject({
         method: 'PUT',

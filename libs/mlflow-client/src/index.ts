@@ -51,7 +51,9 @@ export {
   MODEL_NAME_RULE,
   TRAFFIC_ALIASES,
   TRAFFIC_TAGS,
+  readTrafficTags,
   trafficFlagOn,
+  type TrafficTags,
   VERSION_NUMBER_PATTERN,
 } from './lib/core/names';
 export { mlflowArtifactsUriToProxyPath, parseModelUri, parseRunsUri, type ModelUriRef } from './lib/uris';

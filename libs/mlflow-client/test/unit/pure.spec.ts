@@ -11,6 +11,7 @@ import {
   MlflowConfigError,
   parseModelUri,
   parseRunsUri,
+  readTrafficTags,
   splitLogBatch,
 } from '../../src';
 
@@ -133,5 +134,56 @@ describe('naming rules', () => {
     expect(aliasNameProblem(alias)).toBe(problem);
     // The one pattern of the OpenAPI documents agrees with the worded check.
     expect(ALIAS_PATTERN.test(alias)).toBe(problem === undefined);
+  });
+});
+
+describe('readTrafficTags', () => {
+  const tags = (record: Record<string, string>) => Object.entries(record).map(([key, value]) => ({ key, value }));
+
+  it('reads no tags as no split, shadow and per-request split off, no salt', () => {
+    expect(readTrafficTags(undefined)).toEqual({
+      challengerShare: null,
+      shadow: false,
+      salt: null,
+      perRequest: false,
+      problems: [],
+    });
+  });
+
+  it('takes flags in any case with spaces around them, and trims the salt', () => {
+    const read = readTrafficTags(
+      tags({
+        'traffic.challenger_share': ' 0.25 ',
+        'traffic.shadow': ' TRUE ',
+        'traffic.salt': ' exp-7 ',
+        'traffic.per_request': 'True',
+      }),
+    );
+    expect(read).toEqual({ challengerShare: 0.25, shadow: true, salt: 'exp-7', perRequest: true, problems: [] });
+  });
+
+  it('reads a malformed tag as absent and names it; blank tags are absent without a problem', () => {
+    expect(
+      readTrafficTags(
+        tags({
+          'traffic.challenger_share': '1.5',
+          'traffic.shadow': 'yes',
+          'traffic.salt': '  ',
+          'traffic.per_request': 'on',
+        }),
+      ),
+    ).toEqual({
+      challengerShare: null,
+      shadow: false,
+      salt: null,
+      perRequest: false,
+      problems: [
+        'traffic.challenger_share must be a number from 0 to 1, got "1.5"; no split applied',
+        'traffic.shadow must be true or false, got "yes"; shadow off',
+      ],
+    });
+    expect(readTrafficTags(tags({ 'traffic.challenger_share': ' ', 'traffic.shadow': ' False ' })).problems).toEqual(
+      [],
+    );
   });
 });

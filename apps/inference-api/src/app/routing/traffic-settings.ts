@@ -1,4 +1,4 @@
-import { TRAFFIC_TAGS, trafficFlagOn, type RegisteredModel } from '@churn/mlflow-client';
+import { readTrafficTags, type RegisteredModel } from '@churn/mlflow-client';
 
 /** The aliases that champion/challenger routing serves. */
 export const CHAMPION_ALIAS = 'champion';
@@ -43,40 +43,16 @@ export function noTraffic(modelName: string): TrafficSettings {
  * experiment off rather than crashing every replica.
  */
 export function trafficSettingsOf(model: RegisteredModel): TrafficSettings {
-  const tags = new Map((model.tags ?? []).map((tag) => [tag.key, tag.value ?? '']));
   const aliases = new Map((model.aliases ?? []).map((entry) => [entry.alias, entry.version]));
-  const problems: string[] = [];
-
-  let challengerShare: number | null = null;
-  const shareText = tags.get(TRAFFIC_TAGS.challengerShare);
-  if (shareText !== undefined && shareText.trim() !== '') {
-    const share = Number(shareText);
-    if (Number.isFinite(share) && share >= 0 && share <= 1) challengerShare = share;
-    else
-      problems.push(
-        `${TRAFFIC_TAGS.challengerShare} must be a number from 0 to 1, got ${JSON.stringify(shareText)}; no split applied`,
-      );
-  }
-
-  let shadow = false;
-  const shadowText = tags.get(TRAFFIC_TAGS.shadow);
-  if (shadowText !== undefined && shadowText.trim() !== '') {
-    const normalised = shadowText.trim().toLowerCase();
-    if (normalised === 'true') shadow = true;
-    else if (normalised !== 'false')
-      problems.push(`${TRAFFIC_TAGS.shadow} must be true or false, got ${JSON.stringify(shadowText)}; shadow off`);
-  }
-
-  const salt = tags.get(TRAFFIC_TAGS.salt)?.trim() || model.name;
-  const perRequest = trafficFlagOn(tags.get(TRAFFIC_TAGS.perRequest));
+  const tags = readTrafficTags(model.tags);
   return {
-    challengerShare,
-    shadow,
-    salt,
-    perRequest,
+    challengerShare: tags.challengerShare,
+    shadow: tags.shadow,
+    salt: tags.salt ?? model.name,
+    perRequest: tags.perRequest,
     championVersion: aliases.get(CHAMPION_ALIAS) ?? null,
     challengerVersion: aliases.get(CHALLENGER_ALIAS) ?? null,
-    problems,
+    problems: tags.problems,
   };
 }
 

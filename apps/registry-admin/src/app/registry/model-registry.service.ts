@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   MlflowArgumentError,
   MlflowClient,
+  readTrafficTags,
   ResourceDoesNotExistError,
   tagsToRecord,
   TRAFFIC_TAGS,
@@ -202,13 +203,8 @@ export class ModelRegistryService {
 
   /** The traffic settings a registered model (as MLflow returned it) carries in its tags. */
   static trafficOf(model: RegisteredModel): TrafficSettings {
-    const tags = tagsToRecord(model.tags);
-    const share = Number(tags[TRAFFIC_TAGS.challengerShare]);
-    return {
-      challenger_share: Number.isFinite(share) ? share : 0,
-      shadow: tags[TRAFFIC_TAGS.shadow] === 'true',
-      salt: tags[TRAFFIC_TAGS.salt] ?? null,
-    };
+    const tags = readTrafficTags(model.tags);
+    return { challenger_share: tags.challengerShare ?? 0, shadow: tags.shadow, salt: tags.salt };
   }
 
   /** Writes the given settings as registered-model tags; those left out keep their value. */

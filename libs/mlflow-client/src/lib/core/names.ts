@@ -1,3 +1,5 @@
+import type { Tag } from './tags';
+
 /**
  * MLflow's naming rules that every app checks before it writes (model names, aliases) and the
  * registered-model tags the apps share, written once so a rule cannot drift between apps.
@@ -63,4 +65,46 @@ export const TRAFFIC_TAGS = {
 /** A traffic flag's tag as every reader takes it: `true` in any case, spaces around it ignored; anything else is off. */
 export function trafficFlagOn(text: string | undefined): boolean {
   return text?.trim().toLowerCase() === 'true';
+}
+
+/** A registered model's traffic tags as every reader takes them (registry-admin shows what inference-api routes by). */
+export interface TrafficTags {
+  /** The challenger's share of users, 0 … 1; null when the tag is absent, blank or not such a number (no split). */
+  challengerShare: number | null;
+  shadow: boolean;
+  /** The user split's hash salt, trimmed; null when absent or blank (the model name is used then). */
+  salt: string | null;
+  perRequest: boolean;
+  /** Tags that could not be read, each with why: a malformed tag reads as absent rather than failing its reader. */
+  problems: string[];
+}
+
+/** Reads the traffic tags from a registered model's tags (see {@link TrafficTags}). */
+export function readTrafficTags(tags: readonly Tag[] | undefined): TrafficTags {
+  const text = new Map((tags ?? []).map((tag) => [tag.key, tag.value ?? '']));
+  const problems: string[] = [];
+
+  let challengerShare: number | null = null;
+  const shareText = text.get(TRAFFIC_TAGS.challengerShare);
+  if (shareText !== undefined && shareText.trim() !== '') {
+    const share = Number(shareText);
+    if (Number.isFinite(share) && share >= 0 && share <= 1) challengerShare = share;
+    else
+      problems.push(
+        `${TRAFFIC_TAGS.challengerShare} must be a number from 0 to 1, got ${JSON.stringify(shareText)}; no split applied`,
+      );
+  }
+
+  const shadowText = text.get(TRAFFIC_TAGS.shadow);
+  const shadow = trafficFlagOn(shadowText);
+  if (!shadow && shadowText !== undefined && !['', 'false'].includes(shadowText.trim().toLowerCase()))
+    problems.push(`${TRAFFIC_TAGS.shadow} must be true or false, got ${JSON.stringify(shadowText)}; shadow off`);
+
+  return {
+    challengerShare,
+    shadow,
+    salt: text.get(TRAFFIC_TAGS.salt)?.trim() || null,
+    perRequest: trafficFlagOn(text.get(TRAFFIC_TAGS.perRequest)),
+    problems,
+  };
 }
