@@ -1,9 +1,10 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+import { MlflowClient, MlflowConnectionError, tagsToRecord } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
-import { END_CLAIM_PARAM, RolloutStore } from '../src/app/rollouts/rollout-state';
+import { END_CLAIM_PARAM, RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import {
   createOrphanedRollout,
   modelWithTwoVersions,
@@ -87,11 +88,35 @@ describe('rollouts across two registry-admin instances', () => {
     const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-orphan');
     await setStartedRollout(mlflow, model);
-    // Rollouts of a model that does not exist (deleted), before and after the orphan in any order
-    // the scan reads them: taking them over fails every time.
-    const poisoned = [await createOrphanedRollout(store, uniqueName('model-gone'))];
+    // Rollouts MLflow fails to read (the run itself, when the lease is taken; or its model), before
+    // and after the orphan in any order the scan reads them: taking them over fails every time.
+    const unreadableRuns = new Set<string>();
+    const unreadableModels = new Set<string>();
+    const lost = () => new MlflowConnectionError('MLflow closed the connection (injected)');
+    for (const app of [first, second]) {
+      const client = app.get(MlflowClient);
+      const getModel = client.registeredModels.get.bind(client.registeredModels);
+      jest.spyOn(client.registeredModels, 'get').mockImplementation(async (name) => {
+        if (unreadableModels.has(name)) throw lost();
+        return getModel(name);
+      });
+      const getRun = client.runs.get.bind(client.runs);
+      jest.spyOn(client.runs, 'get').mockImplementation(async (id) => {
+        if (unreadableRuns.has(id)) throw lost();
+        return getRun(id);
+      });
+    }
+    const poisoned: RolloutState[] = [];
+    const poison = async () => {
+      const runUnread = await createOrphanedRollout(store, uniqueName('model-run-unread'));
+      unreadableRuns.add(runUnread.id);
+      const modelUnread = uniqueName('model-unread');
+      unreadableModels.add(modelUnread);
+      poisoned.push(runUnread, await createOrphanedRollout(store, modelUnread));
+    };
+    await poison();
     const orphan = await createOrphanedRollout(store, model);
-    poisoned.push(await createOrphanedRollout(store, uniqueName('model-gone')));
+    await poison();
     try {
       await waitFor(
         `rollout ${orphan.id} to be resumed`,
@@ -101,11 +126,74 @@ describe('rollouts across two registry-admin instances', () => {
       );
       const aborted = await call(first, 'POST', `/models/${model}/rollouts/${orphan.id}/abort`, { reason: 'done' });
       expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
+      for (const state of poisoned) expect((await store.get(state.model, state.id))?.status).toBe('running');
     } finally {
+      jest.restoreAllMocks();
       for (const state of poisoned)
         await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
     }
   }, 120_000);
+
+  const ENDS = ['promoted', 'reverted', 'aborted', 'failed'];
+
+  /** A rollout's ending audit records as MLflow holds them (the history route needs the model, which these tests delete). */
+  async function auditedEnds(model: string, id: string): Promise<Array<{ event: string; reason: string }>> {
+    const experiment = await mlflow.experiments.getByName(`${model}.alias-audit`);
+    const runs = await mlflow.runs.search({ experiment_ids: [experiment.experiment_id] }).toArray();
+    return runs
+      .map((run) => tagsToRecord(run.data.tags ?? []))
+      .map((tags) => ({
+        reason: tags['reason'],
+        rollout: JSON.parse(tags['rollout'] ?? '{}') as Record<string, unknown>,
+      }))
+      .filter((record) => record.rollout['rollout_id'] === id && ENDS.includes(String(record.rollout['event'])))
+      .map((record) => ({ event: String(record.rollout['event']), reason: record.reason }));
+  }
+
+  it('ends an orphaned rollout whose model was deleted, once, instead of meeting it at every scan', async () => {
+    const store = new RolloutStore(mlflow);
+    const model = uniqueName('rollout-deleted');
+    const orphan = await createOrphanedRollout(store, model);
+    const state = await waitFor(
+      `rollout ${orphan.id} to end`,
+      async () => {
+        const stored = await store.get(model, orphan.id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      20_000,
+      200,
+    );
+    const because = `registered model '${model}' was deleted during the rollout while no registry-admin drove it (the model no longer exists: no traffic to revert)`;
+    expect([state?.status, state?.ended_because]).toEqual(['aborted', because]);
+    expect(await auditedEnds(model, orphan.id)).toEqual([
+      { event: 'aborted', reason: `rollout ${orphan.id} aborted: ${because}` },
+    ]);
+  }, 60_000);
+
+  it('ends a driven rollout whose model is deleted under it', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-deleted');
+    const id = await startRollout(first, model);
+    // Deleted while its step's window runs (a deletion during the step's own writes fails the rollout instead).
+    await waitFor(
+      `rollout ${id}'s step to start`,
+      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
+      20_000,
+      200,
+    );
+    await mlflow.registeredModels.delete(model);
+    const state = await waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const stored = await new RolloutStore(mlflow).get(model, id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      20_000,
+      200,
+    );
+    const because = `registered model '${model}' was deleted during the rollout (the model no longer exists: no traffic to revert)`;
+    expect([state?.status, state?.ended_because]).toEqual(['aborted', because]);
+    expect(await auditedEnds(model, id)).toEqual([{ event: 'aborted', reason: `rollout ${id} aborted: ${because}` }]);
+  }, 60_000);
 
   /**
    * Reads the lease of the model's rollout run every 50 ms from before it exists, keeping the least

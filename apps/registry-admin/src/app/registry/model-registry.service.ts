@@ -72,6 +72,16 @@ export class ModelRegistryService {
     }
   }
 
+  /** The registered model as MLflow returns it, or null when no model has that name (any other failure throws). */
+  async findModel(name: string): Promise<RegisteredModel | null> {
+    try {
+      return await this.requireModel(name);
+    } catch (error) {
+      if (error instanceof ModelNotFoundError) return null;
+      throw error;
+    }
+  }
+
   /** The version an alias points to in MLflow right now, or null. */
   static holderOf(model: RegisteredModel, alias: string): string | null {
     return model.aliases?.find((entry) => entry.alias === alias)?.version ?? null;

@@ -12,6 +12,7 @@ import {
 
 import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, RegistryAdminError } from '../errors/registry-errors';
+import type { PushResult } from '../push/reload-push.service';
 import { AliasAuditStore } from '../registry/alias-audit.store';
 import { AliasMovesService } from '../registry/alias-moves.service';
 import { ModelRegistryService } from '../registry/model-registry.service';
@@ -458,21 +459,28 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       this.kept.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
     for (const { state, lease } of await this.store.active()) {
       if (mine(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
-      const previous = await this.leases.acquire(state.id);
-      if (previous === false || mine(state)) continue;
-      const keeper = this.keepLease(state.id);
-      let launched = false;
       try {
-        launched = await this.adopt(state, previous, keeper);
+        await this.takeOver(state, () => mine(state));
       } catch (error) {
-        // One rollout that cannot be taken over now (MLflow failing, its model gone) must not keep
-        // the scan from the ones after it; its lease lapses and the next scan tries it again.
+        // One rollout that cannot be taken over now (MLflow failing for it) must not keep the scan
+        // from the ones after it; its lease lapses and the next scan tries it again.
         this.logger.warn(
           `rollout ${state.id}: cannot take it over now (${(error as Error).message}); trying again later`,
         );
-      } finally {
-        if (!launched) keeper.end();
       }
+    }
+  }
+
+  /** Takes the rollout's lease, unless another replica (or this one meanwhile) has it, and adopts it. */
+  private async takeOver(state: RolloutState, becameMine: () => boolean): Promise<void> {
+    const previous = await this.leases.acquire(state.id);
+    if (previous === false || becameMine()) return;
+    const keeper = this.keepLease(state.id);
+    let launched = false;
+    try {
+      launched = await this.adopt(state, previous, keeper);
+    } finally {
+      if (!launched) keeper.end();
     }
   }
 
@@ -702,7 +710,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /** A manual change of what the rollout holds (aliases, per-request split, share), or a start that did not finish, said in words; null when none. */
   private async disturbance(state: RolloutState, share: number): Promise<string | null> {
-    const registered = await this.registry.requireModel(state.model);
+    const registered = await this.registry.findModel(state.model);
+    if (registered === null) return `registered model '${state.model}' was deleted during the rollout`;
     const expected: Array<[string, string]> = [
       [this.config.MODEL_ALIAS, state.champion_version],
       [CHAMPION, state.champion_version],
@@ -760,7 +769,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Share 0 and per-request split off, pushed to every replica; then the challenger cleared (when it
-   * still holds the candidate), the state ended and one audit record naming why.
+   * still holds the candidate), the state ended and one audit record naming why. A model deleted
+   * meanwhile has no traffic left to revert; its rollout still ends, or every scan would meet it again.
    */
   private async carryOutRevert(
     state: RolloutState,
@@ -769,6 +779,29 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     details: Record<string, unknown>,
     closedAt: number | null,
   ): Promise<void> {
+    const gone = (await this.registry.findModel(state.model)) === null;
+    const pushes = gone ? null : await this.revertTraffic(state, status, closedAt);
+    const running = state.step_results.at(-1);
+    if (running !== undefined && running.outcome === 'running') running.outcome = 'aborted';
+    if (running !== undefined) running.ended_at ??= new Date().toISOString();
+    state.status = status;
+    state.ended_because = gone ? `${because} (the model no longer exists: no traffic to revert)` : because;
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
+    await this.record(state, status, `rollout ${state.id} ${status}: ${state.ended_because}`, {
+      ...details,
+      revert_ms: state.revert_ms,
+      pushes,
+    });
+    this.logger.warn(`rollout ${state.id} of ${state.model} ${status}: ${state.ended_because}`);
+  }
+
+  /** The candidate's traffic taken away: share 0 and the per-request split off, pushed, then the challenger cleared. */
+  private async revertTraffic(
+    state: RolloutState,
+    status: RevertStatus,
+    closedAt: number | null,
+  ): Promise<PushResult[]> {
     await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'false' });
     const change = await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), {
       rolloutId: state.id,
@@ -782,19 +815,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         reason: `rollout ${state.id} ${status}`,
         actor: actorOf(state),
       });
-    const running = state.step_results.at(-1);
-    if (running !== undefined && running.outcome === 'running') running.outcome = 'aborted';
-    if (running !== undefined) running.ended_at ??= new Date().toISOString();
-    state.status = status;
-    state.ended_because = because;
-    state.ended_at = new Date().toISOString();
-    await this.store.save(state);
-    await this.record(state, status, `rollout ${state.id} ${status}: ${because}`, {
-      ...details,
-      revert_ms: state.revert_ms,
-      pushes: change.pushes,
-    });
-    this.logger.warn(`rollout ${state.id} of ${state.model} ${status}: ${because}`);
+    return change.pushes;
   }
 
   /** The last step, unless another replica claimed the rollout's end first. */
