@@ -251,7 +251,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
   describe('traffic settings', () => {
     it('stores challenger share, shadow and salt as registered-model tags that MLflow returns', async () => {
       const initial = await app.inject({ method: 'GET', url: `/models/${model}/traffic`, headers: asViewer });
-      expect(initial.json()).toEqual({ challenger_share: 0, shadow: false, salt: null });
+      expect(initial.json()).toEqual({ challenger_share: 0, shadow: false, salt: null, problems: [] });
       const put = await app.inject({
         method: 'PUT',
         url: `/models/${model}/traffic`,
@@ -264,6 +264,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         challenger_share: 0.25,
         shadow: true,
         salt: 'spring',
+        problems: [],
         pushes: [],
         audit_record_id: expect.any(String),
       });
@@ -277,6 +278,7 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         challenger_share: 0.25,
         shadow: false,
         salt: 'spring',
+        problems: [],
         pushes: [],
         audit_record_id: expect.any(String),
       });
@@ -299,8 +301,13 @@ describe('registry-admin app: health, docs, access control, validation, traffic'
         await mlflow.registeredModels.setTag({ name: model, key, value });
       try {
         const read = await app.inject({ method: 'GET', url: `/models/${model}/traffic`, headers: asViewer });
-        // An out-of-range share splits nothing; a blank salt means the model name.
-        expect(read.json()).toEqual({ challenger_share: 0, shadow: true, salt: null });
+        // An out-of-range share splits nothing (and is named); a blank salt means the model name.
+        expect(read.json()).toEqual({
+          challenger_share: 0,
+          shadow: true,
+          salt: null,
+          problems: ['traffic.challenger_share must be a number from 0 to 1, got "1.5"; no split applied'],
+        });
       } finally {
         for (const key of ['traffic.challenger_share', 'traffic.shadow', 'traffic.salt'])
           await mlflow.registeredModels.deleteTag({ name: model, key });

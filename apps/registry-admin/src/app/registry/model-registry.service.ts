@@ -45,11 +45,17 @@ export interface ModelSummary {
   tags: Record<string, string>;
 }
 
-/** Champion/challenger routing read by every inference-api replica (wiring table: registered-model tags). */
-export interface TrafficSettings {
+/** The champion/challenger settings an admin writes (wiring table: registered-model tags). */
+export interface TrafficUpdate {
   challenger_share: number;
   shadow: boolean;
   salt: string | null;
+}
+
+/** Champion/challenger routing as every inference-api replica reads it from the tags. */
+export interface TrafficSettings extends TrafficUpdate {
+  /** Tags the replicas cannot read (written by hand in MLflow, say), each with why; they read as absent. */
+  problems: string[];
 }
 
 /** Reads of the registry and the changes that are not alias moves (traffic, version deletion). */
@@ -214,11 +220,16 @@ export class ModelRegistryService {
   /** The traffic settings a registered model (as MLflow returned it) carries in its tags. */
   static trafficOf(model: RegisteredModel): TrafficSettings {
     const tags = readTrafficTags(model.tags);
-    return { challenger_share: tags.challengerShare ?? 0, shadow: tags.shadow, salt: tags.salt };
+    return {
+      challenger_share: tags.challengerShare ?? 0,
+      shadow: tags.shadow,
+      salt: tags.salt,
+      problems: tags.problems,
+    };
   }
 
   /** Writes the given settings as registered-model tags; those left out keep their value. */
-  async setTraffic(name: string, settings: Partial<TrafficSettings>, actor: string): Promise<TrafficSettings> {
+  async setTraffic(name: string, settings: Partial<TrafficUpdate>, actor: string): Promise<TrafficSettings> {
     await this.requireModel(name);
     if (settings.challenger_share === undefined && settings.shadow === undefined && settings.salt === undefined) {
       throw new InvalidFieldError('challenger_share', 'or shadow or salt must be given');

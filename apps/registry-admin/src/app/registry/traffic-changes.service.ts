@@ -6,11 +6,11 @@ import { RegistryAdminConfig } from '../config/registry-admin.config';
 import { ConflictError, GateRefusedError, type GateResult } from '../errors/registry-errors';
 import { ReloadPushService, type PushResult } from '../push/reload-push.service';
 import { AliasAuditStore, type ControlAuditOutcome } from './alias-audit.store';
-import { ModelRegistryService, type TrafficSettings } from './model-registry.service';
+import { ModelRegistryService, type TrafficSettings, type TrafficUpdate } from './model-registry.service';
 import { checkReason, forceWithReason } from './request-fields';
 
 /** What a caller asks of the traffic: settings to change, and `force` with a `reason` past failed gates. */
-export interface TrafficRequest extends Partial<TrafficSettings> {
+export interface TrafficRequest extends Partial<TrafficUpdate> {
   force?: boolean;
   reason?: string;
 }
@@ -53,7 +53,7 @@ export class TrafficChangesService {
   ): Promise<TrafficChange> {
     const { force: forceFlag, reason: reasonText, ...given } = request;
     // A null setting is an absent one (the document lets optional fields be null): it keeps its value.
-    const settings: Partial<TrafficSettings> = Object.fromEntries(
+    const settings: Partial<TrafficUpdate> = Object.fromEntries(
       Object.entries(given).filter(([, value]) => value !== null && value !== undefined),
     );
     if (options.rolloutId !== undefined) {

@@ -130,7 +130,14 @@ export class AliasView {
 export class TrafficView {
   @ApiProperty({ example: 0.1 }) challenger_share!: number;
   @ApiProperty({ example: false }) shadow!: boolean;
-  @ApiProperty({ nullable: true, type: String }) salt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'null: the user split is salted with the model name.' })
+  salt!: string | null;
+  @ApiProperty({
+    type: [String],
+    description:
+      'Traffic tags the inference-api replicas cannot read (written by hand in MLflow, say), each with why; they read as absent, as the replicas read them.',
+  })
+  problems!: string[];
 }
 
 export class TrafficChangeView extends IntersectionType(TrafficView, ControlAuditView) {
