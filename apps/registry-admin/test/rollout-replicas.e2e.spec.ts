@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { MlflowClient, MlflowConnectionError, tagsToRecord } from '@churn/mlflow-client';
+import { MlflowClient, MlflowConnectionError, ResourceDoesNotExistError, tagsToRecord } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
 import { leaseOf } from '../src/app/rollouts/rollout-lease';
@@ -128,11 +128,78 @@ describe('rollouts across two registry-admin instances', () => {
       expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
       for (const state of poisoned) expect((await store.get(state.model, state.id))?.status).toBe('running');
     } finally {
-      jest.restoreAllMocks();
       for (const state of poisoned)
         await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
+      jest.restoreAllMocks();
     }
   }, 120_000);
+
+  it('ends starts that lost the race and stayed running, by the scan or an abort, leaving the traffic of the rollout that goes on', async () => {
+    const store = new RolloutStore(mlflow);
+    const model = await modelWithTwoVersions(mlflow, 'rollout-lost-start');
+    const winner = await startRollout(first, model);
+    // What a start that lost the race leaves when saving itself aborted failed: running, never gone
+    // on, created after the winner and for the same versions (so the aliases look as it would set
+    // them). The first is left to the adoption scan; the second, whose replica's lease has not lapsed
+    // yet, is aborted (by the abort call or the scan, whichever takes its lease: both say the same).
+    const lost = `rollout ${winner} of the model was started at the same moment`;
+    const scanned = await createOrphanedRollout(store, model, { wentOn: false });
+    const asked = await createOrphanedRollout(store, model, { wentOn: false, leaseHolderMs: 2000 });
+    try {
+      const aborted = await call(second, 'POST', `/models/${model}/rollouts/${asked.id}/abort`, {
+        reason: 'not this one',
+      });
+      expect([aborted.status, aborted.body.status, aborted.body.ended_because]).toEqual([
+        200,
+        'aborted',
+        `aborted by alice: not this one (${lost})`,
+      ]);
+      const state = await waitFor(
+        `rollout ${scanned.id} to end`,
+        async () => {
+          const stored = await store.get(model, scanned.id);
+          return stored?.status === 'running' ? undefined : stored;
+        },
+        20_000,
+        200,
+      );
+      expect([state?.status, state?.ended_because]).toEqual(['aborted', lost]);
+      for (const loser of [scanned, asked]) expect(await events(first, model, loser.id)).toEqual([]);
+      expect((await store.get(model, winner))?.status).toBe('running');
+      const registered = await mlflow.registeredModels.get(model);
+      expect(Object.fromEntries((registered.aliases ?? []).map((alias) => [alias.alias, alias.version]))).toEqual({
+        production: '1',
+        champion: '1',
+        challenger: '2',
+      });
+      expect(tagsToRecord(registered.tags)).toMatchObject({
+        'traffic.per_request': 'true',
+        'traffic.challenger_share': '0.1',
+      });
+    } finally {
+      await call(first, 'POST', `/models/${model}/rollouts/${winner}/abort`, { reason: 'done' });
+    }
+  }, 60_000);
+
+  it('ends a running rollout whose start never went on, alone, without a revert', async () => {
+    const store = new RolloutStore(mlflow);
+    const model = await modelWithTwoVersions(mlflow, 'rollout-never-went-on');
+    // Traffic someone set by hand since: ending the rollout must leave it.
+    await mlflow.registeredModels.setTag({ name: model, key: 'traffic.per_request', value: 'true' });
+    const stopped = await createOrphanedRollout(store, model, { wentOn: false });
+    const state = await waitFor(
+      `rollout ${stopped.id} to end`,
+      async () => {
+        const stored = await store.get(model, stopped.id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      20_000,
+      200,
+    );
+    expect([state?.status, state?.ended_because]).toEqual(['aborted', 'its start stopped before it took traffic']);
+    expect(await events(first, model, stopped.id)).toEqual([]);
+    expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
+  }, 60_000);
 
   const ENDS = ['promoted', 'reverted', 'aborted', 'failed'];
 
@@ -194,6 +261,55 @@ describe('rollouts across two registry-admin instances', () => {
     expect([state?.status, state?.ended_because]).toEqual(['aborted', because]);
     expect(await auditedEnds(model, id)).toEqual([{ event: 'aborted', reason: `rollout ${id} aborted: ${because}` }]);
   }, 60_000);
+
+  it('does not take a bare 404 (from a proxy, no MLflow error code) for a deleted model: it stays claimed until it can revert the traffic', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-bare-404');
+    const id = await startRollout(first, model);
+    await waitFor(
+      `rollout ${id}'s step to start`,
+      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
+      20_000,
+      200,
+    );
+    // Every replica meets the proxy's 404 on reading the model: the rollout fails, and its revert
+    // cannot finish (it reads the model too), so it stays claimed and running, not ended as deleted.
+    for (const app of [first, second]) {
+      const client = app.get(MlflowClient);
+      const get = client.registeredModels.get.bind(client.registeredModels);
+      jest.spyOn(client.registeredModels, 'get').mockImplementation(async (name) => {
+        if (name === model) throw new ResourceDoesNotExistError('HTTP 404 from a proxy (injected)', { status: 404 });
+        return get(name);
+      });
+    }
+    const store = new RolloutStore(mlflow);
+    try {
+      await waitFor(
+        `rollout ${id}'s end to be claimed`,
+        async () => ((await store.read(model, id))?.endClaim ? true : undefined),
+        20_000,
+        200,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect((await store.get(model, id))?.status).toBe('running');
+    } finally {
+      jest.restoreAllMocks();
+    }
+    // Once MLflow answers again, a replica finishes the claimed end: reverted, as failed.
+    const state = await waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const stored = await store.get(model, id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      20_000,
+      200,
+    );
+    expect([state?.status, state?.ended_because]).toEqual(['failed', 'failed: HTTP 404 from a proxy (injected)']);
+    expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)).toMatchObject({
+      'traffic.per_request': 'false',
+      'traffic.challenger_share': '0',
+    });
+  }, 90_000);
 
   /**
    * Reads the lease of the model's rollout run every 50 ms from before it exists, keeping the least

@@ -21,6 +21,7 @@ import {
 } from '@churn/churn-pipeline';
 import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
 
+import { LEASE_TAG } from '../../src/app/rollouts/rollout-lease';
 import { planOf } from '../../src/app/rollouts/rollout-plan';
 import type { RolloutState, RolloutStore } from '../../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../../src/app/rollouts/rollouts.service';
@@ -174,22 +175,40 @@ export async function setStartedRollout(mlflow: MlflowClient, model: string): Pr
   await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
 }
 
-/** A running one-step rollout of v2 against v1 written straight to the store, as a stopped replica leaves it (no lease). */
-export function createOrphanedRollout(store: RolloutStore, model: string): Promise<RolloutState> {
-  return store.create({
-    ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
-    model,
-    candidate_version: '2',
-    champion_version: '1',
-    actor: 'alice',
-    reason: 'orphaned',
-    status: 'running',
-    ended_because: null,
-    created_at: new Date().toISOString(),
-    ended_at: null,
-    revert_ms: null,
-    step_results: [],
-  });
+/**
+ * A running one-step rollout of v2 against v1 written straight to the store, as a stopped replica
+ * leaves it: by default one whose start went on (so it may hold traffic) and with no lease.
+ * @param options.wentOn false: a start that never went on (it lost the race, or stopped before it)
+ * @param options.leaseHolderMs a lease held by a replica that stopped, for this many ms from now
+ */
+export async function createOrphanedRollout(
+  store: RolloutStore,
+  model: string,
+  options: { wentOn?: boolean; leaseHolderMs?: number } = {},
+): Promise<RolloutState> {
+  const lease: Record<string, string> =
+    options.leaseHolderMs === undefined
+      ? {}
+      : { [LEASE_TAG]: JSON.stringify({ holder: 'stopped-replica', expires_at: Date.now() + options.leaseHolderMs }) };
+  const state = await store.create(
+    {
+      ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
+      model,
+      candidate_version: '2',
+      champion_version: '1',
+      actor: 'alice',
+      reason: 'orphaned',
+      status: 'running',
+      ended_because: null,
+      created_at: new Date().toISOString(),
+      ended_at: null,
+      revert_ms: null,
+      step_results: [],
+    },
+    lease,
+  );
+  if (options.wentOn ?? true) await store.markWentOn(state.id);
+  return state;
 }
 
 /**

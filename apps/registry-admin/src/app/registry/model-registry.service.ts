@@ -78,12 +78,15 @@ export class ModelRegistryService {
     }
   }
 
-  /** The registered model as MLflow returns it, or null when no model has that name (any other failure throws). */
+  /**
+   * The registered model as MLflow returns it, or null when MLflow says no model has that name. A
+   * bare 404 without MLflow's error code (a proxy's, say) is not taken for that: it throws.
+   */
   async findModel(name: string): Promise<RegisteredModel | null> {
     try {
-      return await this.requireModel(name);
+      return await this.mlflow.registeredModels.get(name);
     } catch (error) {
-      if (error instanceof ModelNotFoundError) return null;
+      if (error instanceof ResourceDoesNotExistError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
       throw error;
     }
   }

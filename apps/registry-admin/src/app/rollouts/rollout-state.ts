@@ -74,6 +74,12 @@ export interface LeasedRollout {
   abortRequest: string | null;
   /** Who set out to end it and how; null until someone did (see {@link RolloutStore.claimEnd}). */
   endClaim: EndClaim | null;
+  /**
+   * Whether its start went on past the race with other starts ({@link RolloutStore.markWentOn}), so
+   * it may have pointed aliases and taken traffic. Read as true, too, for a rollout that ran a step
+   * (one started before this mark existed).
+   */
+  wentOn: boolean;
 }
 
 /**
@@ -100,6 +106,7 @@ function endClaimParam(generation: number): string {
 }
 
 const ABORT_REQUEST_TAG = 'rollout.abort_request';
+const WENT_ON_TAG = 'rollout.went_on';
 
 const STATE_TAG = 'rollout.state';
 const STEP_TAG = (index: number) => `rollout.step.${index}`;
@@ -159,6 +166,14 @@ export class RolloutStore {
     }
     const state = stateOf(run);
     return state?.model === model ? leased(run, state) : undefined;
+  }
+
+  /**
+   * Marks that the rollout's start found it the model's first running rollout and goes on to point
+   * the aliases: before this mark, it never took traffic (see {@link LeasedRollout.wentOn}).
+   */
+  async markWentOn(id: string): Promise<void> {
+    await this.mlflow.runs.logBatch({ run_id: id, tags: { [WENT_ON_TAG]: 'true' } });
   }
 
   /** Asks the replica driving the rollout to abort it, saying why (it reads this at its next watch tick). */
@@ -246,11 +261,13 @@ function fitStep(step: RolloutStep): string {
 }
 
 function leased(run: Run, state: RolloutState): LeasedRollout {
+  const tags = tagsToRecord(run.data.tags ?? []);
   return {
     state,
     lease: leaseOf(run),
-    abortRequest: tagsToRecord(run.data.tags ?? [])[ABORT_REQUEST_TAG] ?? null,
+    abortRequest: tags[ABORT_REQUEST_TAG] ?? null,
     endClaim: endClaimOf(run),
+    wentOn: tags[WENT_ON_TAG] === 'true' || state.step_results.length > 0,
   };
 }
 

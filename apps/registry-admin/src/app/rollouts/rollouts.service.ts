@@ -255,6 +255,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       let first = false;
       try {
         await this.yieldToEarlierStart(state);
+        await this.store.markWentOn(state.id);
         first = true;
         await this.record(
           state,
@@ -292,33 +293,68 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    */
   private async yieldToEarlierStart(state: RolloutState): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, START_SETTLE_MS));
-    const [first] = (await this.store.active(state.model))
-      .map((entry) => entry.state)
-      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    const first = await this.firstRunning(state.model);
     if (first === undefined || first.id === state.id) return;
-    // Not claimed like other ends: it never took traffic, and carrying out a revert for it would
-    // take the traffic of the rollout that goes on.
-    state.status = 'aborted';
-    state.ended_because = `rollout ${first.id} of the model was started at the same moment`;
-    state.ended_at = new Date().toISOString();
-    await this.store.save(state);
+    await this.saveNeverStarted(state, first, null);
     throw new ConflictError(
       `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
     );
   }
 
+  /** The model's running rollout created first (then lowest id): of simultaneous starts, the one that goes on. */
+  private async firstRunning(model: string): Promise<RolloutState | undefined> {
+    const [first] = (await this.store.active(model))
+      .map((entry) => entry.state)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return first;
+  }
+
+  /**
+   * Ends a running rollout whose start never went on ({@link LeasedRollout.wentOn}): it lost the race
+   * to another start and then failed to save itself ended, or its replica stopped before the race
+   * was decided. It never pointed an alias or took traffic, so it is only saved as ended
+   * ({@link saveNeverStarted}). The adoption scan and an abort call this.
+   */
+  private async endNeverStarted(state: RolloutState, asked: string | null): Promise<void> {
+    const first = await this.firstRunning(state.model);
+    await this.saveNeverStarted(state, first?.id === state.id ? undefined : first, asked);
+    this.logger.warn(`rollout ${state.id} ended as aborted, never having taken traffic: ${state.ended_because}`);
+  }
+
+  /**
+   * Saves, `aborted`, a rollout that never took traffic: without a claim, a revert or an audit
+   * record, since a revert for it would take the traffic of the rollout that goes on.
+   * @param goesOn the model's first start, when it is another
+   * @param asked the abort asked for it, if any
+   */
+  private async saveNeverStarted(
+    state: RolloutState,
+    goesOn: RolloutState | undefined,
+    asked: string | null,
+  ): Promise<void> {
+    const why =
+      goesOn === undefined
+        ? 'its start stopped before it took traffic'
+        : `rollout ${goesOn.id} of the model was started at the same moment`;
+    state.status = 'aborted';
+    state.ended_because = asked === null ? why : `${asked} (${why})`;
+    state.ended_at = new Date().toISOString();
+    await this.store.save(state);
+  }
+
   /**
    * Ends, as failed, a rollout whose start failed after creating it (an MLflow error while
    * recording it or pointing its aliases): the caller is told the start failed, so it must not go on
-   * or take traffic. Before it knew itself the first start of the model, it only saves itself
-   * ended, like a start that lost the race: the traffic may be another rollout's. After, it reverts
-   * under a claim. A rollout this replica cannot end (MLflow still failing) is left to the adoption
-   * scan, which finishes a claimed end and reverts an unclaimed one whose aliases or per-request
-   * split the start did not set ({@link disturbance}).
-   * @param first whether it had found itself the first start of the model ({@link yieldToEarlierStart})
+   * or take traffic. Before it went on as the first start of the model, it only saves itself ended,
+   * like a start that lost the race: the traffic may be another rollout's. After, it reverts under a
+   * claim. A rollout this replica cannot end (MLflow still failing) is left to the adoption scan,
+   * which finishes a claimed end, ends one that never went on without touching traffic
+   * ({@link endNeverStarted}), and reverts one that went on but whose aliases or per-request split
+   * the start did not set ({@link disturbance}).
+   * @param first whether it went on as the first start of the model ({@link RolloutStore.markWentOn})
    */
   private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
-    // Lost the start race: saved as aborted (had that save failed, it is running and left to the scan).
+    // Lost the start race: saved as aborted (had that save failed, it is running and the scan ends it so).
     if (state.status !== 'running') return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
@@ -374,6 +410,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       ) {
         const lease = this.keepLease(id);
         try {
+          if (!stored.wentOn) {
+            await this.endNeverStarted(stored.state, because);
+            return this.get(model, id);
+          }
           if (await this.revert(stored.state, 'aborted', because, {}, null)) return this.get(model, id);
         } finally {
           lease.end();
@@ -494,6 +534,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     if (stored?.state.status !== 'running') return false;
     if (stored.endClaim !== null) {
       await this.finishEnd(stored.state, stored.endClaim);
+      return false;
+    }
+    if (!stored.wentOn) {
+      await this.endNeverStarted(stored.state, stored.abortRequest);
       return false;
     }
     if (stored.abortRequest !== null) {
@@ -779,8 +823,14 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     details: Record<string, unknown>,
     closedAt: number | null,
   ): Promise<void> {
-    const gone = (await this.registry.findModel(state.model)) === null;
-    const pushes = gone ? null : await this.revertTraffic(state, status, closedAt);
+    let pushes: PushResult[] | null = null;
+    let gone = false;
+    try {
+      pushes = await this.revertTraffic(state, status, closedAt);
+    } catch (error) {
+      if ((await this.registry.findModel(state.model)) !== null) throw error;
+      gone = true;
+    }
     const running = state.step_results.at(-1);
     if (running !== undefined && running.outcome === 'running') running.outcome = 'aborted';
     if (running !== undefined) running.ended_at ??= new Date().toISOString();
