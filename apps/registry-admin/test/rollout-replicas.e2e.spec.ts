@@ -60,6 +60,30 @@ describe('rollouts across two registry-admin instances', () => {
       .map((record) => record.rollout?.event as string);
   }
 
+  /** The rollout once it has ended, read from its run (its model may be gone), within 20 s. */
+  function endedRun(model: string, id: string): Promise<RolloutState> {
+    const store = new RolloutStore(mlflow);
+    return waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const stored = await store.get(model, id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      20_000,
+      200,
+    );
+  }
+
+  /** Resolves once the rollout's first step has started: its window runs, with no write of the step's own under way. */
+  async function stepStarted(model: string, id: string): Promise<void> {
+    await waitFor(
+      `rollout ${id}'s step to start`,
+      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
+      20_000,
+      200,
+    );
+  }
+
   it('lets one of two simultaneous starts through and has its driver carry out an abort sent to the other instance', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-race');
 
@@ -154,16 +178,8 @@ describe('rollouts across two registry-admin instances', () => {
         'aborted',
         `aborted by alice: not this one (${lost})`,
       ]);
-      const state = await waitFor(
-        `rollout ${scanned.id} to end`,
-        async () => {
-          const stored = await store.get(model, scanned.id);
-          return stored?.status === 'running' ? undefined : stored;
-        },
-        20_000,
-        200,
-      );
-      expect([state?.status, state?.ended_because]).toEqual(['aborted', lost]);
+      const state = await endedRun(model, scanned.id);
+      expect([state.status, state.ended_because]).toEqual(['aborted', lost]);
       for (const loser of [scanned, asked]) expect(await events(first, model, loser.id)).toEqual([]);
       expect((await store.get(model, winner))?.status).toBe('running');
       const registered = await mlflow.registeredModels.get(model);
@@ -187,51 +203,46 @@ describe('rollouts across two registry-admin instances', () => {
     // Traffic someone set by hand since: ending the rollout must leave it.
     await mlflow.registeredModels.setTag({ name: model, key: 'traffic.per_request', value: 'true' });
     const stopped = await createOrphanedRollout(store, model, { wentOn: false });
-    const state = await waitFor(
-      `rollout ${stopped.id} to end`,
-      async () => {
-        const stored = await store.get(model, stopped.id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      20_000,
-      200,
-    );
-    expect([state?.status, state?.ended_because]).toEqual(['aborted', 'its start stopped before it took traffic']);
+    const state = await endedRun(model, stopped.id);
+    expect([state.status, state.ended_because]).toEqual(['aborted', 'its start stopped before it took traffic']);
     expect(await events(first, model, stopped.id)).toEqual([]);
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
   }, 60_000);
 
   const ENDS = ['promoted', 'reverted', 'aborted', 'failed'];
 
-  /** A rollout's ending audit records as MLflow holds them (the history route needs the model, which these tests delete). */
+  /**
+   * A rollout's ending audit records as MLflow holds them (the history route needs the model, which
+   * these tests delete), once there is one: the end writes its record after saving the state.
+   */
   async function auditedEnds(model: string, id: string): Promise<Array<{ event: string; reason: string }>> {
-    const experiment = await mlflow.experiments.getByName(`${model}.alias-audit`);
-    const runs = await mlflow.runs.search({ experiment_ids: [experiment.experiment_id] }).toArray();
-    return runs
-      .map((run) => tagsToRecord(run.data.tags ?? []))
-      .map((tags) => ({
-        reason: tags['reason'],
-        rollout: JSON.parse(tags['rollout'] ?? '{}') as Record<string, unknown>,
-      }))
-      .filter((record) => record.rollout['rollout_id'] === id && ENDS.includes(String(record.rollout['event'])))
-      .map((record) => ({ event: String(record.rollout['event']), reason: record.reason }));
+    return waitFor(
+      `rollout ${id}'s end to be audited`,
+      async () => {
+        const experiment = await mlflow.experiments.getByName(`${model}.alias-audit`);
+        const runs = await mlflow.runs.search({ experiment_ids: [experiment.experiment_id] }).toArray();
+        const ends = runs
+          .map((run) => tagsToRecord(run.data.tags ?? []))
+          .map((tags) => ({
+            reason: tags['reason'],
+            rollout: JSON.parse(tags['rollout'] ?? '{}') as Record<string, unknown>,
+          }))
+          .filter((record) => record.rollout['rollout_id'] === id && ENDS.includes(String(record.rollout['event'])))
+          .map((record) => ({ event: String(record.rollout['event']), reason: record.reason }));
+        return ends.length > 0 ? ends : undefined;
+      },
+      10_000,
+      200,
+    );
   }
 
   it('ends an orphaned rollout whose model was deleted, once, instead of meeting it at every scan', async () => {
     const store = new RolloutStore(mlflow);
     const model = uniqueName('rollout-deleted');
     const orphan = await createOrphanedRollout(store, model);
-    const state = await waitFor(
-      `rollout ${orphan.id} to end`,
-      async () => {
-        const stored = await store.get(model, orphan.id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      20_000,
-      200,
-    );
+    const state = await endedRun(model, orphan.id);
     const because = `registered model '${model}' was deleted during the rollout while no registry-admin drove it (the model no longer exists: no traffic to revert)`;
-    expect([state?.status, state?.ended_because]).toEqual(['aborted', because]);
+    expect([state.status, state.ended_because]).toEqual(['aborted', because]);
     expect(await auditedEnds(model, orphan.id)).toEqual([
       { event: 'aborted', reason: `rollout ${orphan.id} aborted: ${because}` },
     ]);
@@ -241,38 +252,20 @@ describe('rollouts across two registry-admin instances', () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-deleted');
     const id = await startRollout(first, model);
     // Deleted while its step's window runs (a deletion during the step's own writes fails the rollout instead).
-    await waitFor(
-      `rollout ${id}'s step to start`,
-      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
-      20_000,
-      200,
-    );
+    await stepStarted(model, id);
     await mlflow.registeredModels.delete(model);
-    const state = await waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const stored = await new RolloutStore(mlflow).get(model, id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      20_000,
-      200,
-    );
+    const state = await endedRun(model, id);
     const because = `registered model '${model}' was deleted during the rollout (the model no longer exists: no traffic to revert)`;
-    expect([state?.status, state?.ended_because]).toEqual(['aborted', because]);
+    expect([state.status, state.ended_because]).toEqual(['aborted', because]);
     expect(await auditedEnds(model, id)).toEqual([{ event: 'aborted', reason: `rollout ${id} aborted: ${because}` }]);
   }, 60_000);
 
-  it('does not take a bare 404 (from a proxy, no MLflow error code) for a deleted model: it stays claimed until it can revert the traffic', async () => {
+  it('does not take a bare 404 (from a proxy, no MLflow error code) for a deleted model: it reverts the traffic once MLflow answers', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-bare-404');
     const id = await startRollout(first, model);
-    await waitFor(
-      `rollout ${id}'s step to start`,
-      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
-      20_000,
-      200,
-    );
-    // Every replica meets the proxy's 404 on reading the model: the rollout fails, and its revert
-    // cannot finish (it reads the model too), so it stays claimed and running, not ended as deleted.
+    await stepStarted(model, id);
+    // Both replicas meet the proxy's 404 on reading the model: the rollout fails, and its revert
+    // cannot finish (it reads the model too), so its end stays claimed until MLflow answers.
     for (const app of [first, second]) {
       const client = app.get(MlflowClient);
       const get = client.registeredModels.get.bind(client.registeredModels);
@@ -289,22 +282,13 @@ describe('rollouts across two registry-admin instances', () => {
         20_000,
         200,
       );
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
-      expect((await store.get(model, id))?.status).toBe('running');
     } finally {
       jest.restoreAllMocks();
     }
-    // Once MLflow answers again, a replica finishes the claimed end: reverted, as failed.
-    const state = await waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const stored = await store.get(model, id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      20_000,
-      200,
-    );
-    expect([state?.status, state?.ended_because]).toEqual(['failed', 'failed: HTTP 404 from a proxy (injected)']);
+    // Once MLflow answers again, a replica finishes the claimed end: reverted, as failed, and not
+    // ended as a deleted model (which reverts nothing and says the model no longer exists).
+    const state = await endedRun(model, id);
+    expect([state.status, state.ended_because]).toEqual(['failed', 'failed: HTTP 404 from a proxy (injected)']);
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)).toMatchObject({
       'traffic.per_request': 'false',
       'traffic.challenger_share': '0',

@@ -1,3 +1,4 @@
+import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
 import { RolloutStore } from '../src/app/rollouts/rollout-state';
 import { createOrphanedRollout, testClient, uniqueName } from './support/registry-fixtures';
 
@@ -26,19 +27,18 @@ describe('a rollout start that went on, as the store reads it', () => {
     await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
   }, 60_000);
 
-  it('reads an unmarked rollout that ran a step (started before the mark existed) as gone on', async () => {
+  it('reads a rollout with no mark at all (created before the mark existed) as gone on', async () => {
     const model = uniqueName('went-on-before-mark');
-    const state = await createOrphanedRollout(store, model, { wentOn: false, leaseHolderMs: 60_000 });
-    const step = {
-      index: 0,
-      share: 0.1,
-      started_at: new Date().toISOString(),
-      ended_at: null,
-      outcome: 'running' as const,
-      windows: [],
-    };
-    await store.save({ ...state, step_results: [step] });
-    expect(await wentOn(model, state.id)).toBe(true);
-    await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
+    const marked = await createOrphanedRollout(store, model, { wentOn: false, leaseHolderMs: 60_000 });
+    // What an older registry-admin wrote: the run and its state, with no mark.
+    const { experiment_id } = await mlflow.experiments.getOrCreate(RolloutStore.experimentName(model));
+    const run = await mlflow.runs.create({ experiment_id });
+    const legacy = { ...marked, id: run.info.run_id };
+    await store.save(legacy, {
+      [LEASE_TAG]: JSON.stringify({ holder: 'stopped-replica', expires_at: Date.now() + 60_000 }),
+    });
+    expect(await wentOn(model, legacy.id)).toBe(true);
+    for (const state of [marked, legacy])
+      await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
   }, 60_000);
 });

@@ -23,7 +23,7 @@ import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@ch
 
 import { LEASE_TAG } from '../../src/app/rollouts/rollout-lease';
 import { planOf } from '../../src/app/rollouts/rollout-plan';
-import type { RolloutState, RolloutStore } from '../../src/app/rollouts/rollout-state';
+import { WENT_ON_TAG, type RolloutState, type RolloutStore } from '../../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../../src/app/rollouts/rollouts.service';
 
 const execFileAsync = promisify(execFile);
@@ -190,7 +190,7 @@ export async function createOrphanedRollout(
     options.leaseHolderMs === undefined
       ? {}
       : { [LEASE_TAG]: JSON.stringify({ holder: 'stopped-replica', expires_at: Date.now() + options.leaseHolderMs }) };
-  const state = await store.create(
+  return store.create(
     {
       ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
       model,
@@ -205,10 +205,8 @@ export async function createOrphanedRollout(
       revert_ms: null,
       step_results: [],
     },
-    lease,
+    { ...lease, [WENT_ON_TAG]: String(options.wentOn ?? true) },
   );
-  if (options.wentOn ?? true) await store.markWentOn(state.id);
-  return state;
 }
 
 /**

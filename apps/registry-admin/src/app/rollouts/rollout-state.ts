@@ -76,8 +76,8 @@ export interface LeasedRollout {
   endClaim: EndClaim | null;
   /**
    * Whether its start went on past the race with other starts ({@link RolloutStore.markWentOn}), so
-   * it may have pointed aliases and taken traffic. Read as true, too, for a rollout that ran a step
-   * (one started before this mark existed).
+   * it may have pointed aliases and taken traffic. A rollout is created marked as not gone on; one
+   * with no mark at all was created before the mark existed and reads as gone on.
    */
   wentOn: boolean;
 }
@@ -106,7 +106,7 @@ function endClaimParam(generation: number): string {
 }
 
 const ABORT_REQUEST_TAG = 'rollout.abort_request';
-const WENT_ON_TAG = 'rollout.went_on';
+export const WENT_ON_TAG = 'rollout.went_on';
 
 const STATE_TAG = 'rollout.state';
 const STEP_TAG = (index: number) => `rollout.step.${index}`;
@@ -122,7 +122,10 @@ export class RolloutStore {
     return `${model}.rollouts`;
   }
 
-  /** Creates the rollout's run (its id is the rollout's id), with `tags` written alongside its first state. */
+  /**
+   * Creates the rollout's run (its id is the rollout's id), with `tags` written alongside its first
+   * state and its mark as not gone on yet ({@link markWentOn}).
+   */
   async create(state: Omit<RolloutState, 'id'>, tags: Record<string, string> = {}): Promise<RolloutState> {
     const experimentId = (await this.experimentId(state.model, true)) as string;
     const run = await this.mlflow.runs.create({
@@ -132,7 +135,7 @@ export class RolloutStore {
       tags: { 'mlflow.user': state.actor, model: state.model, candidate_version: state.candidate_version },
     });
     const created = { ...state, id: run.info.run_id };
-    await this.save(created, tags);
+    await this.save(created, { [WENT_ON_TAG]: 'false', ...tags });
     return created;
   }
 
@@ -267,7 +270,7 @@ function leased(run: Run, state: RolloutState): LeasedRollout {
     lease: leaseOf(run),
     abortRequest: tags[ABORT_REQUEST_TAG] ?? null,
     endClaim: endClaimOf(run),
-    wentOn: tags[WENT_ON_TAG] === 'true' || state.step_results.length > 0,
+    wentOn: tags[WENT_ON_TAG] !== 'false',
   };
 }
 

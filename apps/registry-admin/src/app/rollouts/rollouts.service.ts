@@ -257,6 +257,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
         await this.yieldToEarlierStart(state);
         await this.store.markWentOn(state.id);
         first = true;
+        await this.checkStillStarting(state);
         await this.record(
           state,
           'started',
@@ -298,6 +299,23 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     await this.saveNeverStarted(state, first, null);
     throw new ConflictError(
       `rollout ${first.id} of '${state.model}' (v${first.candidate_version}) is under way; abort it first`,
+    );
+  }
+
+  /**
+   * Stops a start, before it points any alias, whose rollout another replica took over or ended
+   * meanwhile: its lease lapsed while MLflow was slow, and the adopter may have ended it as never
+   * gone on. A takeover between this read and the alias writes is still possible (one round trip).
+   * @throws {ConflictError}
+   */
+  private async checkStillStarting(state: RolloutState): Promise<void> {
+    const stored = await this.store.read(state.model, state.id);
+    const mine = stored?.lease?.holder === this.leases.self && stored.lease.expires_at > Date.now();
+    if (stored?.state.status === 'running' && stored.endClaim === null && mine) return;
+    // Ended elsewhere: endFailedStart must not end it again.
+    if (stored !== undefined && stored.state.status !== 'running') state.status = stored.state.status;
+    throw new ConflictError(
+      `rollout ${state.id} of '${state.model}' was taken over or ended by another registry-admin while it started; start it again`,
     );
   }
 
