@@ -512,13 +512,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * a restart) and whenever a lease has lapsed.
    */
   private async resumeAll(): Promise<void> {
-    // A rollout this replica is starting, driving or ending is its own; only the others are looked at.
-    const mine = (state: RolloutState) =>
-      this.kept.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
     for (const { state, lease } of await this.store.active()) {
-      if (mine(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
+      if (this.ownedHere(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
       try {
-        await this.takeOver(state, () => mine(state));
+        await this.takeOver(state);
       } catch (error) {
         // One rollout that cannot be taken over now (MLflow failing for it) must not keep the scan
         // from the ones after it; its lease lapses and the next scan tries it again.
@@ -529,10 +526,15 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
+  /** A rollout this replica is starting, driving or ending (or any, while it shuts down): the scan leaves it. */
+  private ownedHere(state: RolloutState): boolean {
+    return this.kept.has(state.id) || this.starting.has(state.model) || this.shuttingDown;
+  }
+
   /** Takes the rollout's lease, unless another replica (or this one meanwhile) has it, and adopts it. */
-  private async takeOver(state: RolloutState, becameMine: () => boolean): Promise<void> {
+  private async takeOver(state: RolloutState): Promise<void> {
     const previous = await this.leases.acquire(state.id);
-    if (previous === false || becameMine()) return;
+    if (previous === false || this.ownedHere(state)) return;
     const keeper = this.keepLease(state.id);
     let launched = false;
     try {
@@ -841,19 +843,16 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     details: Record<string, unknown>,
     closedAt: number | null,
   ): Promise<void> {
-    let pushes: PushResult[] | null = null;
-    let gone = false;
-    try {
-      pushes = await this.revertTraffic(state, status, closedAt);
-    } catch (error) {
+    // null: the model is gone, with no traffic left to revert.
+    const pushes = await this.revertTraffic(state, status, closedAt).catch(async (error: unknown) => {
       if ((await this.registry.findModel(state.model)) !== null) throw error;
-      gone = true;
-    }
+      return null;
+    });
     const running = state.step_results.at(-1);
     if (running !== undefined && running.outcome === 'running') running.outcome = 'aborted';
     if (running !== undefined) running.ended_at ??= new Date().toISOString();
     state.status = status;
-    state.ended_because = gone ? `${because} (the model no longer exists: no traffic to revert)` : because;
+    state.ended_because = pushes === null ? `${because} (the model no longer exists: no traffic to revert)` : because;
     state.ended_at = new Date().toISOString();
     await this.store.save(state);
     await this.record(state, status, `rollout ${state.id} ${status}: ${state.ended_because}`, {
