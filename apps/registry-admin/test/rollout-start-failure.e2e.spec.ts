@@ -1,9 +1,10 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { MlflowClient, MlflowConnectionError, tagsToRecord } from '@churn/mlflow-client';
+import { MlflowClient, MlflowConnectionError, tagList, tagsToRecord } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
-import { END_CLAIM_PARAM, RolloutStore } from '../src/app/rollouts/rollout-state';
+import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
+import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
 import {
   createOrphanedRollout,
@@ -124,6 +125,44 @@ describe('a rollout whose start fails after creating it', () => {
       'failed: its start did not finish: MLflow closed the connection (injected)',
     ]);
     expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: undefined, share: 0 });
+  }, 120_000);
+
+  it('stops before pointing any alias, and ends nothing, when another replica took its rollout over as it went on', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-start-taken');
+    // Traffic set by hand: a revert by the stopped start would reset it.
+    await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
+    // Right after the start marks itself gone on, another replica takes its lease (its own lapsed
+    // while MLflow was slow); that replica then ends the rollout, not the start.
+    const logBatch = client.runs.logBatch.bind(client.runs);
+    jest.spyOn(client.runs, 'logBatch').mockImplementation(async (request) => {
+      await logBatch(request);
+      if (tagsToRecord(tagList(request.tags))[WENT_ON_TAG] === 'true')
+        await logBatch({
+          run_id: request.run_id,
+          tags: { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+        });
+    });
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    jest.restoreAllMocks();
+    expect(started.status).toBe(409);
+    expect(started.body.detail).toContain('was taken over or ended by another registry-admin while it started');
+
+    const id = await onlyRolloutId(model);
+    const store = new RolloutStore(mlflow);
+    try {
+      const stored = await store.read(model, id);
+      expect([stored?.state.status, stored?.endClaim, stored?.lease?.holder]).toEqual([
+        'running',
+        null,
+        'adopting-replica',
+      ]);
+      expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'true', share: 0 });
+      const history = await call('GET', `/models/${model}/history?alias=traffic.rollout&max_results=100`);
+      expect(history.body.records).toEqual([]);
+    } finally {
+      const state = await store.get(model, id);
+      if (state !== undefined) await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
+    }
   }, 120_000);
 
   it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {

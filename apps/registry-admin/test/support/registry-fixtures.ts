@@ -205,7 +205,8 @@ export async function createOrphanedRollout(
       revert_ms: null,
       step_results: [],
     },
-    { ...lease, [WENT_ON_TAG]: String(options.wentOn ?? true) },
+    // Not gone on is the store's own default (create() marks it so), so only gone on is written.
+    { ...lease, ...(options.wentOn === false ? {} : { [WENT_ON_TAG]: 'true' }) },
   );
 }
 

@@ -66,6 +66,12 @@ class RolloutStop extends Error {
   }
 }
 
+/**
+ * A start stopped because another replica took its rollout over or ended it while it went on
+ * ({@link RolloutsService.checkStillStarting}): that replica ends it, so the start ends nothing.
+ */
+class StartTakenOverError extends ConflictError {}
+
 /** How a rollout ends other than by its promotion. */
 type RevertStatus = Exclude<RolloutStatus, 'running' | 'promoted'>;
 
@@ -305,16 +311,15 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /**
    * Stops a start, before it points any alias, whose rollout another replica took over or ended
    * meanwhile: its lease lapsed while MLflow was slow, and the adopter may have ended it as never
-   * gone on. A takeover between this read and the alias writes is still possible (one round trip).
-   * @throws {ConflictError}
+   * gone on. Not caught: a takeover after this read, and a renewal of the lease held up in MLflow
+   * for longer than an acquire's settle (renew reads, then writes), which lands over the adopter's.
+   * @throws {StartTakenOverError} leaving the rollout to the replica that took it (or the scan)
    */
   private async checkStillStarting(state: RolloutState): Promise<void> {
     const stored = await this.store.read(state.model, state.id);
     const mine = stored?.lease?.holder === this.leases.self && stored.lease.expires_at > Date.now();
     if (stored?.state.status === 'running' && stored.endClaim === null && mine) return;
-    // Ended elsewhere: endFailedStart must not end it again.
-    if (stored !== undefined && stored.state.status !== 'running') state.status = stored.state.status;
-    throw new ConflictError(
+    throw new StartTakenOverError(
       `rollout ${state.id} of '${state.model}' was taken over or ended by another registry-admin while it started; start it again`,
     );
   }
@@ -374,6 +379,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
     // Lost the start race: saved as aborted (had that save failed, it is running and the scan ends it so).
     if (state.status !== 'running') return;
+    // Taken over or ended elsewhere: the adopter ends it (as never gone on, if it read it so before
+    // markWentOn); a revert here would reset traffic the start never set. A lapsed lease nobody took
+    // yet is left to the scan too.
+    if (error instanceof StartTakenOverError) return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
     const ending = first
