@@ -209,6 +209,34 @@ describe('rollouts across two registry-admin instances', () => {
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
   }, 60_000);
 
+  it('ends, through the abort itself, a rollout whose start never went on, with no revert or audit record', async () => {
+    const store = new RolloutStore(mlflow);
+    const model = await modelWithTwoVersions(mlflow, 'rollout-abort-never-went-on');
+    await mlflow.registeredModels.setTag({ name: model, key: 'traffic.per_request', value: 'true' });
+    // The model's rollouts hidden from both instances' searches, so no adoption scan meets this
+    // one: only the abort call can end it.
+    for (const client of new Set([first, second].map((app) => app.get(MlflowClient)))) {
+      const searchPage = client.runs.searchPage.bind(client.runs);
+      jest.spyOn(client.runs, 'searchPage').mockImplementation(async (params) => {
+        const page = await searchPage(params);
+        return { ...page, items: page.items.filter((run) => tagsToRecord(run.data.tags)['model'] !== model) };
+      });
+    }
+    try {
+      const stopped = await createOrphanedRollout(store, model, { wentOn: false });
+      const aborted = await call(second, 'POST', `/models/${model}/rollouts/${stopped.id}/abort`, { reason: 'stale' });
+      expect([aborted.status, aborted.body.status, aborted.body.ended_because]).toEqual([
+        200,
+        'aborted',
+        'aborted by alice: stale (its start stopped before it took traffic)',
+      ]);
+      expect(await events(first, model, stopped.id)).toEqual([]);
+      expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
+    } finally {
+      jest.restoreAllMocks();
+    }
+  }, 60_000);
+
   const ENDS = ['promoted', 'reverted', 'aborted', 'failed'];
 
   /**
