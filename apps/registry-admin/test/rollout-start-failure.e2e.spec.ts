@@ -131,21 +131,12 @@ describe('a rollout whose start fails after creating it', () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-start-taken');
     // Traffic set by hand: a revert by the stopped start would reset it.
     await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
-    // Right after the start marks itself gone on, another replica takes its lease (its own lapsed
-    // while MLflow was slow); that replica then ends the rollout, not the start.
-    const logBatch = client.runs.logBatch.bind(client.runs);
-    jest.spyOn(client.runs, 'logBatch').mockImplementation(async (request) => {
-      await logBatch(request);
-      if (tagsToRecord(tagList(request.tags))[WENT_ON_TAG] === 'true')
-        await logBatch({
-          run_id: request.run_id,
-          tags: { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
-        });
-    });
+    // Another replica takes the lease; it then ends the rollout, not the start.
+    leaseAfterMark({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 });
     const started = await call('POST', `/models/${model}/rollouts`, plan);
     jest.restoreAllMocks();
     expect(started.status).toBe(409);
-    expect(started.body.detail).toContain('was taken over or ended by another registry-admin while it started');
+    expect(started.body.detail).toContain('was taken over by another registry-admin while it started, which ends it');
 
     const id = await onlyRolloutId(model);
     const store = new RolloutStore(mlflow);
@@ -163,6 +154,24 @@ describe('a rollout whose start fails after creating it', () => {
       const state = await store.get(model, id);
       if (state !== undefined) await store.save({ ...state, status: 'aborted', ended_at: new Date().toISOString() });
     }
+  }, 120_000);
+
+  it('ends it as failed itself when its lease lapsed as it went on and no other replica took it', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-start-lapsed');
+    // No live replica holds the lease.
+    leaseAfterMark({ holder: 'stopped-replica', expires_at: Date.now() - 1 });
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    jest.restoreAllMocks();
+    expect(started.status).toBe(409);
+    expect(started.body.detail).toContain('its lease lapsed while it started');
+
+    const id = await onlyRolloutId(model);
+    const state = (await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
+    expect([state.status, state.ended_because]).toEqual([
+      'failed',
+      `failed: its start did not finish: ${started.body.detail}`,
+    ]);
+    expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'false', share: 0 });
   }, 120_000);
 
   it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {
@@ -229,6 +238,23 @@ describe('a rollout whose start fails after creating it', () => {
     );
     expect((await call('POST', `/models/${model}/rollouts/${orphan.id}/abort`, {})).status).toBe(200);
   }, 120_000);
+
+  /**
+   * Once the start marks itself gone on, MLflow holds `lease` for its rollout, as if its own lease
+   * lapsed meanwhile (MLflow slow); this replica's renewals from then on count as landed before it.
+   */
+  function leaseAfterMark(lease: { holder: string; expires_at: number }): void {
+    const logBatch = client.runs.logBatch.bind(client.runs);
+    let replaced = false;
+    jest.spyOn(client.runs, 'logBatch').mockImplementation(async (request) => {
+      const tags = tagsToRecord(tagList(request.tags));
+      if (replaced && tags[LEASE_TAG] !== undefined) return;
+      await logBatch(request);
+      if (tags[WENT_ON_TAG] !== 'true') return;
+      await logBatch({ run_id: request.run_id, tags: { [LEASE_TAG]: JSON.stringify(lease) } });
+      replaced = true;
+    });
+  }
 
   /** MLflow fails every move of `alias` until the mocks are restored. */
   function failAlias(alias: string): void {

@@ -67,8 +67,9 @@ class RolloutStop extends Error {
 }
 
 /**
- * A start stopped because another replica took its rollout over or ended it while it went on
- * ({@link RolloutsService.checkStillStarting}): that replica ends it, so the start ends nothing.
+ * A start stopped because its rollout was ended, claimed for an end, taken over by another live
+ * replica or is gone ({@link RolloutsService.checkStillStarting}): whoever did that ends it (or has),
+ * so the start ends nothing.
  */
 class StartTakenOverError extends ConflictError {}
 
@@ -197,7 +198,8 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /**
    * Runs the promotion gates, sets champion and challenger and starts driving the steps.
    * @throws {GateRefusedError} (audited as refused; the candidate never takes traffic), {ConflictError}
-   *   when a rollout of the model is under way or the candidate already serves production
+   *   when a rollout of the model is under way or the candidate already serves production, or when
+   *   the rollout was taken over or ended elsewhere as it started ({@link StartTakenOverError})
    */
   async start(request: StartRollout): Promise<RolloutState> {
     const to = parseVersionNumber(request.to, 'to');
@@ -309,19 +311,30 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Stops a start, before it points any alias, whose rollout another replica took over or ended
-   * meanwhile: its lease lapsed while MLflow was slow, and the adopter may have ended it as never
-   * gone on. Not caught: a takeover after this read, and a renewal of the lease held up in MLflow
-   * for longer than an acquire's settle (renew reads, then writes), which lands over the adopter's.
-   * @throws {StartTakenOverError} leaving the rollout to the replica that took it (or the scan)
+   * Stops a start, before it points any alias, whose lease lapsed while MLflow was slow: another
+   * replica may have taken the rollout over (and ended it as never gone on, if it read it before
+   * markWentOn) or ended it. Not caught: a takeover after this read, and a renewal of the lease
+   * held up in MLflow for longer than an acquire's settle (renew reads, then writes), which lands
+   * over the adopter's.
+   * @throws {StartTakenOverError} when it ended, has an end claimed, is gone or another live replica
+   *   holds it: left to that replica; {ConflictError} when its lease lapsed and nobody took it: the
+   *   start ends it as failed itself
    */
   private async checkStillStarting(state: RolloutState): Promise<void> {
     const stored = await this.store.read(state.model, state.id);
-    const mine = stored?.lease?.holder === this.leases.self && stored.lease.expires_at > Date.now();
-    if (stored?.state.status === 'running' && stored.endClaim === null && mine) return;
-    throw new StartTakenOverError(
-      `rollout ${state.id} of '${state.model}' was taken over or ended by another registry-admin while it started; start it again`,
-    );
+    const now = Date.now();
+    const named = `rollout ${state.id} of '${state.model}'`;
+    if (stored === undefined || stored.state.status !== 'running')
+      throw new StartTakenOverError(
+        `${named} was ended (${stored?.state.status ?? 'deleted'}) by another registry-admin while it started; start it again`,
+      );
+    if (stored.endClaim !== null || heldByAnother(stored.lease, this.leases.self, now))
+      throw new StartTakenOverError(
+        `${named} was taken over by another registry-admin while it started, which ends it; ` +
+          `start again once GET /models/${state.model}/rollouts/${state.id} shows it ended`,
+      );
+    if (stored.lease?.holder !== this.leases.self || stored.lease.expires_at <= now)
+      throw new ConflictError(`${named}: its lease lapsed while it started (MLflow slow); start it again`);
   }
 
   /** The model's running rollout created first (then lowest id): of simultaneous starts, the one that goes on. */
@@ -373,15 +386,15 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * claim. A rollout this replica cannot end (MLflow still failing) is left to the adoption scan,
    * which finishes a claimed end, ends one that never went on without touching traffic
    * ({@link endNeverStarted}), and reverts one that went on but whose aliases or per-request split
-   * the start did not set ({@link disturbance}).
+   * the start did not set ({@link disturbance}). A start taken over or ended elsewhere
+   * ({@link StartTakenOverError}) ends nothing here.
    * @param first whether it went on as the first start of the model ({@link RolloutStore.markWentOn})
    */
   private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
     // Lost the start race: saved as aborted (had that save failed, it is running and the scan ends it so).
     if (state.status !== 'running') return;
-    // Taken over or ended elsewhere: the adopter ends it (as never gone on, if it read it so before
-    // markWentOn); a revert here would reset traffic the start never set. A lapsed lease nobody took
-    // yet is left to the scan too.
+    // Taken over or ended elsewhere: that replica ends it (as never gone on, if it read it so before
+    // markWentOn); a revert here would reset traffic the start never set.
     if (error instanceof StartTakenOverError) return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
