@@ -427,6 +427,7 @@ describe('rollouts across two registry-admin instances', () => {
     it('finishes an end another replica claimed and did not carry out: once, with its reason', async () => {
       const model = await modelWithTwoVersions(mlflow, 'rollout-claimed');
       const id = await startRollout(driver, model);
+      await stepStarted(model, id);
       // A replica claimed the end and stopped before carrying it out.
       await claimForStoppedReplica(id, 'aborted', 'aborted by carol: stopped halfway');
 
@@ -443,6 +444,7 @@ describe('rollouts across two registry-admin instances', () => {
     it('finishes a promotion another replica claimed and left halfway, without moving production twice', async () => {
       const model = await modelWithTwoVersions(mlflow, 'rollout-half-promoted');
       const id = await startRollout(driver, model);
+      await stepStarted(model, id);
       // A replica claimed the promotion, moved production and stopped before champion and challenger.
       await claimForStoppedReplica(id, 'promoted', null);
       await mlflow.registeredModels.setAlias({ name: model, alias: 'production', version: '2' });
@@ -465,6 +467,7 @@ describe('rollouts across two registry-admin instances', () => {
     it('ends as failed a claimed promotion that fails, once, leaving production where it was', async () => {
       const model = await modelWithTwoVersions(mlflow, 'rollout-promotion-fails');
       const id = await startRollout(driver, model);
+      await stepStarted(model, id);
       // The candidate fails its training gate after the start: the promotion's gates refuse it, on
       // whichever of the live instances finishes the claimed end.
       await mlflow.modelVersions.setTag({ name: model, version: '2', key: 'gate_passed', value: 'false' });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { MlflowClient, MlflowConnectionError, tagList, tagsToRecord } from '@churn/mlflow-client';
@@ -172,6 +173,41 @@ describe('a rollout whose start fails after creating it', () => {
       `failed: its start did not finish: ${started.body.detail}`,
     ]);
     expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'false', share: 0 });
+  }, 120_000);
+
+  it('gives no traffic to a rollout ended elsewhere before its first step, nor saves it back as running', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-ended-before-step');
+    const store = new RolloutStore(mlflow);
+    // Once the start has turned the per-request split on (its last write), another replica takes
+    // the rollout over and ends it, before the driver's first step.
+    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
+    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
+      await setTag(request);
+      if (request.name !== model || request.key !== PER_REQUEST_TAG || request.value !== 'true') return;
+      const state = await store.get(model, await onlyRolloutId(model));
+      if (state === undefined) throw new Error('the rollout is not stored');
+      await store.save(
+        { ...state, status: 'aborted', ended_because: 'ended by another replica', ended_at: new Date().toISOString() },
+        { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+      );
+    });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    expect(started.status).toBe(201);
+    const id = started.body.id as string;
+    await waitFor(
+      `the driver of rollout ${id} to stop`,
+      async () =>
+        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    jest.restoreAllMocks();
+    const stored = await store.get(model, id);
+    expect([stored?.status, stored?.step_results.length]).toEqual(['aborted', 0]);
+    expect((await registryState(model)).share).toBe(0);
   }, 120_000);
 
   it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {

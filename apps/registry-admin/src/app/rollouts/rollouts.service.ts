@@ -646,6 +646,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /** @returns false when the step reverted the rollout */
   private async runStep(state: RolloutState, index: number, stopped: Promise<RolloutStop>): Promise<boolean> {
+    // Checked before the share is written: a rollout stopped here, or ended or taken over elsewhere
+    // since the last watch (or during its start), must not get traffic from this driver, nor its
+    // state saved back as running.
+    const stop = (await Promise.race([stopped, Promise.resolve(undefined)])) ?? (await this.endedElsewhere(state));
+    if (stop !== null) throw stop;
     const share = state.steps[index];
     const step: RolloutStep = {
       index,
