@@ -4,6 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MlflowClient, MlflowConnectionError, tagList, tagsToRecord } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
+import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
 import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
@@ -25,6 +26,8 @@ interface RolloutJson {
 /**
  * A start that fails after creating its rollout (MLflow failing one call of the start, injected
  * into the app's own client) must not leave the rollout running: the caller was told it failed.
+ * Also a start or driver whose rollout another replica takes over or ends under it (written into
+ * MLflow by the test): neither may write traffic or state over that replica's.
  */
 describe('a rollout whose start fails after creating it', () => {
   const mlflow = testClient();
@@ -208,6 +211,43 @@ describe('a rollout whose start fails after creating it', () => {
     const stored = await store.get(model, id);
     expect([stored?.status, stored?.step_results.length]).toEqual(['aborted', 0]);
     expect((await registryState(model)).share).toBe(0);
+  }, 120_000);
+
+  it('saves nothing back over a rollout ended elsewhere while a window was read', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-ended-in-window');
+    const store = new RolloutStore(mlflow);
+    const started = await call('POST', `/models/${model}/rollouts`, { ...plan, step_seconds: 1 });
+    expect(started.status).toBe(201);
+    const id = started.body.id as string;
+    // While the first window's figures are read, another replica takes the rollout over and ends it.
+    const report = ReplicaReader.prototype.report;
+    jest.spyOn(ReplicaReader.prototype, 'report').mockImplementation(async function (this: ReplicaReader, ...args) {
+      const state = await store.get(model, id);
+      if (state?.status === 'running')
+        await store.save(
+          {
+            ...state,
+            status: 'aborted',
+            ended_because: 'ended by another replica',
+            ended_at: new Date().toISOString(),
+          },
+          { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+        );
+      return report.apply(this, args);
+    });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await waitFor(
+      `the driver of rollout ${id} to stop`,
+      async () =>
+        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    jest.restoreAllMocks();
+    const stored = await store.get(model, id);
+    expect([stored?.status, stored?.step_results.map((step) => step.windows.length)]).toEqual(['aborted', [0]]);
   }, 120_000);
 
   it('is ended by the adoption scan, never driven, when MLflow failed its end too', async () => {

@@ -646,11 +646,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /** @returns false when the step reverted the rollout */
   private async runStep(state: RolloutState, index: number, stopped: Promise<RolloutStop>): Promise<boolean> {
-    // Checked before the share is written: a rollout stopped here, or ended or taken over elsewhere
-    // since the last watch (or during its start), must not get traffic from this driver, nor its
-    // state saved back as running.
-    const stop = (await Promise.race([stopped, Promise.resolve(undefined)])) ?? (await this.endedElsewhere(state));
-    if (stop !== null) throw stop;
+    await this.checkDrivenHere(state, stopped);
     const share = state.steps[index];
     const step: RolloutStep = {
       index,
@@ -690,6 +686,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       }
       if (window.decision === 'hold') {
         if (holds < state.max_holds) {
+          await this.checkDrivenHere(state, stopped);
           await this.store.save(state);
           continue;
         }
@@ -701,6 +698,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       }
       step.outcome = 'passed';
       step.ended_at = new Date().toISOString();
+      await this.checkDrivenHere(state, stopped);
       await this.store.save(state);
       await this.record(
         state,
@@ -781,6 +779,18 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       const disturbed = await this.disturbance(state, share);
       if (disturbed !== null) throw new RolloutStop('aborted', disturbed);
     }
+  }
+
+  /**
+   * Throws the driver's stop, or what another replica did to the rollout ({@link endedElsewhere}),
+   * before a step writes its share or saves its state: a rollout stopped here, or ended or taken
+   * over elsewhere since the last watch tick (or during its start, or while a window's figures were
+   * read), must get no traffic from this driver, nor its state saved back as running. A breach's
+   * revert needs no check: its end claim keeps it from ending a rollout twice.
+   */
+  private async checkDrivenHere(state: RolloutState, stopped: Promise<RolloutStop>): Promise<void> {
+    const stop = (await Promise.race([stopped, Promise.resolve(undefined)])) ?? (await this.endedElsewhere(state));
+    if (stop !== null) throw stop;
   }
 
   /**
