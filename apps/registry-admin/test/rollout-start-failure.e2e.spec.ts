@@ -162,6 +162,8 @@ describe('a rollout whose start fails after creating it', () => {
 
   it('ends it as failed itself when its lease lapsed as it went on and no other replica took it', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-start-lapsed');
+    // Traffic set by hand: the start never pointed anything, so its end must leave it.
+    await mlflow.registeredModels.setTag({ name: model, key: PER_REQUEST_TAG, value: 'true' });
     // No live replica holds the lease.
     leaseAfterMark({ holder: 'stopped-replica', expires_at: Date.now() - 1 });
     const started = await call('POST', `/models/${model}/rollouts`, plan);
@@ -175,7 +177,7 @@ describe('a rollout whose start fails after creating it', () => {
       'failed',
       `failed: its start did not finish: ${started.body.detail}`,
     ]);
-    expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'false', share: 0 });
+    expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'true', share: 0 });
   }, 120_000);
 
   it('gives no traffic to a rollout ended elsewhere before its first step, nor saves it back as running', async () => {
@@ -193,6 +195,48 @@ describe('a rollout whose start fails after creating it', () => {
         { ...state, status: 'aborted', ended_because: 'ended by another replica', ended_at: new Date().toISOString() },
         { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
       );
+    });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    expect(started.status).toBe(201);
+    const id = started.body.id as string;
+    await waitFor(
+      `the driver of rollout ${id} to stop`,
+      async () =>
+        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    jest.restoreAllMocks();
+    const stored = await store.get(model, id);
+    expect([stored?.status, stored?.step_results.length]).toEqual(['aborted', 0]);
+    expect((await registryState(model)).share).toBe(0);
+  }, 120_000);
+
+  it('takes back the share it wrote for a step when the rollout was ended elsewhere as the step began', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-step');
+    const store = new RolloutStore(mlflow);
+    // Another replica ends the rollout, its share 0 landing before this driver's step share: the
+    // test ends it while the step reads its baseline, right after the share was written.
+    const snapshot = ReplicaReader.prototype.snapshot;
+    jest.spyOn(ReplicaReader.prototype, 'snapshot').mockImplementation(async function (this: ReplicaReader) {
+      const [run] = await mlflow.runs
+        .search({ experiment_ids: [(await mlflow.experiments.getByName(`${model}.rollouts`)).experiment_id] })
+        .toArray();
+      const state = run === undefined ? undefined : await store.get(model, run.info.run_id);
+      if (state?.status === 'running')
+        await store.save(
+          {
+            ...state,
+            status: 'aborted',
+            ended_because: 'ended by another replica',
+            ended_at: new Date().toISOString(),
+          },
+          { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+        );
+      return snapshot.call(this);
     });
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const started = await call('POST', `/models/${model}/rollouts`, plan);
@@ -325,10 +369,11 @@ describe('a rollout whose start fails after creating it', () => {
     jest.spyOn(client.runs, 'logBatch').mockImplementation(async (request) => {
       const tags = tagsToRecord(tagList(request.tags));
       if (replaced && tags[LEASE_TAG] !== undefined) return;
+      const marking = tags[WENT_ON_TAG] === 'true';
+      // From the mark on: a renewal sent after it is dropped, one sent before it lands first.
+      if (marking) replaced = true;
       await logBatch(request);
-      if (tags[WENT_ON_TAG] !== 'true') return;
-      await logBatch({ run_id: request.run_id, tags: { [LEASE_TAG]: JSON.stringify(lease) } });
-      replaced = true;
+      if (marking) await logBatch({ run_id: request.run_id, tags: { [LEASE_TAG]: JSON.stringify(lease) } });
     });
   }
 

@@ -198,8 +198,9 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /**
    * Runs the promotion gates, sets champion and challenger and starts driving the steps.
    * @throws {GateRefusedError} (audited as refused; the candidate never takes traffic), {ConflictError}
-   *   when a rollout of the model is under way or the candidate already serves production, or when
-   *   the rollout was taken over or ended elsewhere as it started ({@link StartTakenOverError})
+   *   when a rollout of the model is under way or the candidate already serves production, when
+   *   the rollout was taken over or ended elsewhere as it started ({@link StartTakenOverError}), or
+   *   when its lease lapsed as it started (then ended as failed)
    */
   async start(request: StartRollout): Promise<RolloutState> {
     const to = parseVersionNumber(request.to, 'to');
@@ -260,11 +261,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       // Kept from now on: a start takes longer than START_SETTLE_MS, and a short lease lapsed
       // before the first step when renewals began only with the driver.
       const lease = this.keepLease(state.id);
-      let first = false;
+      let pointing = false;
       try {
         await this.yieldToEarlierStart(state);
         await this.store.markWentOn(state.id);
-        first = true;
         await this.checkStillStarting(state);
         await this.record(
           state,
@@ -273,12 +273,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
           { gates, plan: request.plan },
         );
         const why = `rollout ${state.id}`;
+        pointing = true;
         await this.pointAlias(state, CHAMPION, production, why);
         await this.pointAlias(state, CHALLENGER, to, why);
         await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
       } catch (error) {
         try {
-          await this.endFailedStart(state, first, error);
+          await this.endFailedStart(state, pointing, error);
         } finally {
           lease.end();
         }
@@ -326,7 +327,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     const named = `rollout ${state.id} of '${state.model}'`;
     if (stored === undefined || stored.state.status !== 'running')
       throw new StartTakenOverError(
-        `${named} was ended (${stored?.state.status ?? 'deleted'}) by another registry-admin while it started; start it again`,
+        `${named} was ended (${stored?.state.status ?? 'its run is gone or unreadable'}) by another registry-admin while it started; start it again`,
       );
     if (stored.endClaim !== null || heldByAnother(stored.lease, this.leases.self, now))
       throw new StartTakenOverError(
@@ -380,25 +381,25 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Ends, as failed, a rollout whose start failed after creating it (an MLflow error while
-   * recording it or pointing its aliases): the caller is told the start failed, so it must not go on
-   * or take traffic. Before it went on as the first start of the model, it only saves itself ended,
-   * like a start that lost the race: the traffic may be another rollout's. After, it reverts under a
-   * claim. A rollout this replica cannot end (MLflow still failing) is left to the adoption scan,
-   * which finishes a claimed end, ends one that never went on without touching traffic
-   * ({@link endNeverStarted}), and reverts one that went on but whose aliases or per-request split
-   * the start did not set ({@link disturbance}). A start taken over or ended elsewhere
-   * ({@link StartTakenOverError}) ends nothing here.
-   * @param first whether it went on as the first start of the model ({@link RolloutStore.markWentOn})
+   * recording it or pointing its aliases, or its lease lapsing): the caller is told the start
+   * failed, so it must not go on or take traffic. Before it set out to point its aliases, it only
+   * saves itself ended, touching no traffic (which may be another rollout's, or set by hand). Once
+   * it has, it reverts under a claim. A rollout this replica cannot end (MLflow still failing) is
+   * left to the adoption scan, which finishes a claimed end, ends one that never went on without
+   * touching traffic ({@link endNeverStarted}), and reverts one that went on but whose aliases or
+   * per-request split the start did not set ({@link disturbance}). A start taken over or ended
+   * elsewhere ({@link StartTakenOverError}) ends nothing here.
+   * @param pointing whether it had set out to point its aliases
    */
-  private async endFailedStart(state: RolloutState, first: boolean, error: unknown): Promise<void> {
+  private async endFailedStart(state: RolloutState, pointing: boolean, error: unknown): Promise<void> {
     // Lost the start race: saved as aborted (had that save failed, it is running and the scan ends it so).
     if (state.status !== 'running') return;
-    // Taken over or ended elsewhere: that replica ends it (as never gone on, if it read it so before
-    // markWentOn); a revert here would reset traffic the start never set.
+    // Taken over or ended elsewhere: that replica ends it (a plain save if it read it before
+    // markWentOn, a revert otherwise); ending it here too would only race that end.
     if (error instanceof StartTakenOverError) return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
-    const ending = first
+    const ending = pointing
       ? this.revert(state, 'failed', because, {}, null)
       : this.store.save({ ...state, status: 'failed', ended_because: because, ended_at: new Date().toISOString() });
     await ending.catch((endError: unknown) =>
@@ -660,6 +661,7 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     await this.traffic.set(state.model, { challenger_share: share }, actorOf(state), { rolloutId: state.id });
     const since = Date.now();
     const baseline = await this.replicas.snapshot();
+    await this.checkDrivenHere(state, stopped).catch((stop: unknown) => this.withdrawShare(state, stop));
     await this.store.save(state);
     await this.record(
       state,
@@ -791,6 +793,28 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   private async checkDrivenHere(state: RolloutState, stopped: Promise<RolloutStop>): Promise<void> {
     const stop = (await Promise.race([stopped, Promise.resolve(undefined)])) ?? (await this.endedElsewhere(state));
     if (stop !== null) throw stop;
+  }
+
+  /**
+   * Rethrows `stop`, met right after this driver wrote a step's share. When the rollout was ended
+   * (or its end claimed) elsewhere meanwhile, that end's share 0 may have landed before this write:
+   * the share goes back to 0 here, unless another rollout of the model has started since. A
+   * failure only warns.
+   */
+  private async withdrawShare(state: RolloutState, stop: unknown): Promise<never> {
+    if (stop instanceof RolloutStop && stop.status === 'handed_off')
+      try {
+        const stored = await this.store.read(state.model, state.id);
+        const ending = stored === undefined || stored.state.status !== 'running' || stored.endClaim !== null;
+        const first = await this.firstRunning(state.model);
+        if (ending && (first === undefined || first.id === state.id)) {
+          await this.traffic.set(state.model, { challenger_share: 0 }, actorOf(state), { rolloutId: state.id });
+          this.logger.warn(`rollout ${state.id}: ended elsewhere as its step began; its share is back to 0`);
+        }
+      } catch (error) {
+        this.logger.warn(`rollout ${state.id}: cannot take its step's share back (${(error as Error).message})`);
+      }
+    throw stop;
   }
 
   /**
