@@ -7,7 +7,7 @@ import { waitFor } from '@churn/service-kit/testing';
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
 import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG } from '../src/app/rollouts/rollout-state';
-import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
+import { PER_REQUEST_TAG, RolloutsService } from '../src/app/rollouts/rollouts.service';
 import {
   createOrphanedRollout,
   modelWithTwoVersions,
@@ -177,6 +177,8 @@ describe('a rollout whose start fails after creating it', () => {
       'failed',
       `failed: its start did not finish: ${started.body.detail}`,
     ]);
+    // Ended under a claim (a scan may have read it running and be ending it too), yet with no revert.
+    expect((await new RolloutStore(mlflow).read(model, id))?.endClaim?.status).toBe('failed');
     expect(await registryState(model)).toEqual({ aliases: ['production=v1'], perRequest: 'true', share: 0 });
   }, 120_000);
 
@@ -215,11 +217,64 @@ describe('a rollout whose start fails after creating it', () => {
     expect((await registryState(model)).share).toBe(0);
   }, 120_000);
 
+  it('saves the step it began when its replica stops right after writing the share, so the next one resumes it', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-stopped-at-step');
+    const store = new RolloutStore(mlflow);
+    const stopping = await createTestApp({ ROLLOUT_LEASE_MS: '2000' });
+    let closed: Promise<void> | undefined;
+    // The replica is told to stop while the step reads its baseline, right after the share; the read
+    // returns once its shutdown hook has begun, which stops the driver at once.
+    const shutdowns = jest.spyOn(RolloutsService.prototype, 'onApplicationShutdown');
+    const snapshot = ReplicaReader.prototype.snapshot;
+    jest.spyOn(ReplicaReader.prototype, 'snapshot').mockImplementation(async function (this: ReplicaReader) {
+      if (closed === undefined) {
+        closed = stopping.close();
+        while (shutdowns.mock.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return snapshot.call(this);
+    });
+    const started = await stopping.inject({
+      method: 'POST',
+      url: `/models/${model}/rollouts`,
+      headers: asAdmin,
+      payload: plan,
+    });
+    expect(started.statusCode).toBe(201);
+    const id = (started.json() as RolloutJson).id;
+    await waitFor('the replica to be told to stop', async () => (closed === undefined ? undefined : true), 10_000, 50);
+    await closed;
+    jest.restoreAllMocks();
+    // Saved with its step, so the replica resuming it finds the share it wrote, not a manual change.
+    const stored = await store.get(model, id);
+    expect([stored?.status, stored?.step_results.map((step) => step.share)]).toEqual(['running', [0.1]]);
+    expect((await registryState(model)).share).toBe(0.1);
+    const events = async () =>
+      (
+        (await call('GET', `/models/${model}/history?alias=traffic.rollout&max_results=100`)).body as {
+          records: Array<{ rollout?: { rollout_id: string; event: string } }>;
+        }
+      ).records
+        .filter((record) => record.rollout?.rollout_id === id)
+        .map((record) => record.rollout?.event);
+    const settled = await waitFor(
+      `rollout ${id} to be resumed or ended`,
+      async () => {
+        const state = await store.get(model, id);
+        return state?.status !== 'running' || (await events()).includes('resumed') ? state : undefined;
+      },
+      15_000,
+      200,
+    );
+    expect(settled?.status).toBe('running');
+    expect((await call('POST', `/models/${model}/rollouts/${id}/abort`, {})).status).toBe(200);
+  }, 120_000);
+
   it('takes back the share it wrote for a step when the rollout was ended elsewhere as the step began', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-step');
     const store = new RolloutStore(mlflow);
-    // Another replica ends the rollout, its share 0 landing before this driver's step share: the
-    // test ends it while the step reads its baseline, right after the share was written.
+    // Another replica ends the rollout while the step reads its baseline, right after the step's
+    // share was written: as if that end's share 0 had landed before the share (the test writes only
+    // the ended state).
     const snapshot = ReplicaReader.prototype.snapshot;
     jest.spyOn(ReplicaReader.prototype, 'snapshot').mockImplementation(async function (this: ReplicaReader) {
       const [run] = await mlflow.runs
@@ -251,7 +306,9 @@ describe('a rollout whose start fails after creating it', () => {
       10_000,
       100,
     );
+    const lines = warn.mock.calls.map(([line]) => String(line));
     jest.restoreAllMocks();
+    expect(lines).toContain(`rollout ${id}: ended elsewhere as its step began; its share is back to 0`);
     const stored = await store.get(model, id);
     expect([stored?.status, stored?.step_results.length]).toEqual(['aborted', 0]);
     expect((await registryState(model)).share).toBe(0);

@@ -73,6 +73,12 @@ class RolloutStop extends Error {
  */
 class StartTakenOverError extends ConflictError {}
 
+/**
+ * How far a start got, which decides how a failure ends its rollout ({@link RolloutsService.endFailedStart}):
+ * still racing other starts, gone on (marked, no alias pointed yet), or pointing its aliases.
+ */
+type StartStage = 'racing' | 'went on' | 'pointing';
+
 /** How a rollout ends other than by its promotion. */
 type RevertStatus = Exclude<RolloutStatus, 'running' | 'promoted'>;
 
@@ -261,10 +267,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       // Kept from now on: a start takes longer than START_SETTLE_MS, and a short lease lapsed
       // before the first step when renewals began only with the driver.
       const lease = this.keepLease(state.id);
-      let pointing = false;
+      let stage: StartStage = 'racing';
       try {
         await this.yieldToEarlierStart(state);
         await this.store.markWentOn(state.id);
+        stage = 'went on';
         await this.checkStillStarting(state);
         await this.record(
           state,
@@ -273,13 +280,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
           { gates, plan: request.plan },
         );
         const why = `rollout ${state.id}`;
-        pointing = true;
+        stage = 'pointing';
         await this.pointAlias(state, CHAMPION, production, why);
         await this.pointAlias(state, CHALLENGER, to, why);
         await this.mlflow.registeredModels.setTag({ name: state.model, key: PER_REQUEST_TAG, value: 'true' });
       } catch (error) {
         try {
-          await this.endFailedStart(state, pointing, error);
+          await this.endFailedStart(state, stage, error);
         } finally {
           lease.end();
         }
@@ -327,7 +334,9 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     const named = `rollout ${state.id} of '${state.model}'`;
     if (stored === undefined || stored.state.status !== 'running')
       throw new StartTakenOverError(
-        `${named} was ended (${stored?.state.status ?? 'its run is gone or unreadable'}) by another registry-admin while it started; start it again`,
+        stored === undefined
+          ? `${named}: its run was deleted while it started; start it again`
+          : `${named} was ended (${stored.state.status}) by another registry-admin while it started; start it again`,
       );
     if (stored.endClaim !== null || heldByAnother(stored.lease, this.leases.self, now))
       throw new StartTakenOverError(
@@ -383,25 +392,38 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * Ends, as failed, a rollout whose start failed after creating it (an MLflow error while
    * recording it or pointing its aliases, or its lease lapsing): the caller is told the start
    * failed, so it must not go on or take traffic. Before it set out to point its aliases, it only
-   * saves itself ended, touching no traffic (which may be another rollout's, or set by hand). Once
-   * it has, it reverts under a claim. A rollout this replica cannot end (MLflow still failing) is
+   * saves itself ended, touching no traffic (which may be another rollout's, or set by hand): once
+   * gone on, under an end claim, since the adoption scan may be ending it too; before, without one,
+   * since a claim would have the scan revert traffic that may be another start's. Once it set out
+   * to point its aliases, it reverts under a claim. A rollout this replica cannot end (MLflow still failing) is
    * left to the adoption scan, which finishes a claimed end, ends one that never went on without
    * touching traffic ({@link endNeverStarted}), and reverts one that went on but whose aliases or
    * per-request split the start did not set ({@link disturbance}). A start taken over or ended
    * elsewhere ({@link StartTakenOverError}) ends nothing here.
-   * @param pointing whether it had set out to point its aliases
+   * @param stage how far the start got
    */
-  private async endFailedStart(state: RolloutState, pointing: boolean, error: unknown): Promise<void> {
+  private async endFailedStart(state: RolloutState, stage: StartStage, error: unknown): Promise<void> {
     // Lost the start race: saved as aborted (had that save failed, it is running and the scan ends it so).
     if (state.status !== 'running') return;
-    // Taken over or ended elsewhere: that replica ends it (a plain save if it read it before
-    // markWentOn, a revert otherwise); ending it here too would only race that end.
+    // Taken over or ended elsewhere: that replica ends it or drives it; ending it here too would
+    // only race that.
     if (error instanceof StartTakenOverError) return;
     const message = error instanceof Error ? error.message : String(error);
     const because = `failed: its start did not finish: ${message}`;
-    const ending = pointing
-      ? this.revert(state, 'failed', because, {}, null)
-      : this.store.save({ ...state, status: 'failed', ended_because: because, ended_at: new Date().toISOString() });
+    const failed: RolloutState = {
+      ...state,
+      status: 'failed',
+      ended_because: because,
+      ended_at: new Date().toISOString(),
+    };
+    const ending =
+      stage === 'pointing'
+        ? this.revert(state, 'failed', because, {}, null)
+        : stage === 'went on'
+          ? this.claimEnd(state, 'failed', because).then((standing) =>
+              standing === null ? this.store.save(failed) : undefined,
+            )
+          : this.store.save(failed);
     await ending.catch((endError: unknown) =>
       this.logger.error(
         `rollout ${state.id}: its start failed (${message}) and ending it failed too ` +
@@ -661,7 +683,10 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     await this.traffic.set(state.model, { challenger_share: share }, actorOf(state), { rolloutId: state.id });
     const since = Date.now();
     const baseline = await this.replicas.snapshot();
-    await this.checkDrivenHere(state, stopped).catch((stop: unknown) => this.withdrawShare(state, stop));
+    // Only what happened elsewhere: a stop of this driver's (say a shutdown) is met by the window's
+    // wait, after this save, so a replica resuming it reads the share this step wrote.
+    const ended = await this.endedElsewhere(state);
+    if (ended !== null) await this.withdrawShare(state, ended);
     await this.store.save(state);
     await this.record(
       state,
@@ -796,13 +821,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Rethrows `stop`, met right after this driver wrote a step's share. When the rollout was ended
-   * (or its end claimed) elsewhere meanwhile, that end's share 0 may have landed before this write:
-   * the share goes back to 0 here, unless another rollout of the model has started since. A
-   * failure only warns.
+   * Throws `stop` ({@link endedElsewhere}), met right after this driver wrote a step's share. When
+   * the rollout was ended (or its end claimed) elsewhere meanwhile, that end's share 0 may have
+   * landed before this write: the share goes back to 0 here (pushed, not audited), unless another
+   * rollout of the model has started since. A failure only warns; nothing tries again.
    */
-  private async withdrawShare(state: RolloutState, stop: unknown): Promise<never> {
-    if (stop instanceof RolloutStop && stop.status === 'handed_off')
+  private async withdrawShare(state: RolloutState, stop: RolloutStop): Promise<never> {
+    if (stop.status === 'handed_off')
       try {
         const stored = await this.store.read(state.model, state.id);
         const ending = stored === undefined || stored.state.status !== 'running' || stored.endClaim !== null;
