@@ -6,7 +6,7 @@ import { waitFor } from '@churn/service-kit/testing';
 
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
-import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG } from '../src/app/rollouts/rollout-state';
+import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { PER_REQUEST_TAG, RolloutsService } from '../src/app/rollouts/rollouts.service';
 import {
   createOrphanedRollout,
@@ -193,24 +193,13 @@ describe('a rollout whose start fails after creating it', () => {
       if (request.name !== model || request.key !== PER_REQUEST_TAG || request.value !== 'true') return;
       const state = await store.get(model, await onlyRolloutId(model));
       if (state === undefined) throw new Error('the rollout is not stored');
-      await store.save(
-        { ...state, status: 'aborted', ended_because: 'ended by another replica', ended_at: new Date().toISOString() },
-        { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
-      );
+      await endElsewhere(store, state);
     });
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const started = await call('POST', `/models/${model}/rollouts`, plan);
     expect(started.status).toBe(201);
     const id = started.body.id as string;
-    await waitFor(
-      `the driver of rollout ${id} to stop`,
-      async () =>
-        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
-          ? true
-          : undefined,
-      10_000,
-      100,
-    );
+    await driverStopped(warn, id);
     jest.restoreAllMocks();
     const stored = await store.get(model, id);
     expect([stored?.status, stored?.step_results.length]).toEqual(['aborted', 0]);
@@ -281,32 +270,14 @@ describe('a rollout whose start fails after creating it', () => {
         .search({ experiment_ids: [(await mlflow.experiments.getByName(`${model}.rollouts`)).experiment_id] })
         .toArray();
       const state = run === undefined ? undefined : await store.get(model, run.info.run_id);
-      if (state?.status === 'running')
-        await store.save(
-          {
-            ...state,
-            status: 'aborted',
-            ended_because: 'ended by another replica',
-            ended_at: new Date().toISOString(),
-          },
-          { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
-        );
+      if (state?.status === 'running') await endElsewhere(store, state);
       return snapshot.call(this);
     });
     const warn = jest.spyOn(Logger.prototype, 'warn');
     const started = await call('POST', `/models/${model}/rollouts`, plan);
     expect(started.status).toBe(201);
     const id = started.body.id as string;
-    await waitFor(
-      `the driver of rollout ${id} to stop`,
-      async () =>
-        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
-          ? true
-          : undefined,
-      10_000,
-      100,
-    );
-    const lines = warn.mock.calls.map(([line]) => String(line));
+    const lines = await driverStopped(warn, id);
     jest.restoreAllMocks();
     expect(lines).toContain(`rollout ${id}: ended elsewhere as its step began; its share is back to 0`);
     const stored = await store.get(model, id);
@@ -324,28 +295,11 @@ describe('a rollout whose start fails after creating it', () => {
     const report = ReplicaReader.prototype.report;
     jest.spyOn(ReplicaReader.prototype, 'report').mockImplementation(async function (this: ReplicaReader, ...args) {
       const state = await store.get(model, id);
-      if (state?.status === 'running')
-        await store.save(
-          {
-            ...state,
-            status: 'aborted',
-            ended_because: 'ended by another replica',
-            ended_at: new Date().toISOString(),
-          },
-          { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
-        );
+      if (state?.status === 'running') await endElsewhere(store, state);
       return report.apply(this, args);
     });
     const warn = jest.spyOn(Logger.prototype, 'warn');
-    await waitFor(
-      `the driver of rollout ${id} to stop`,
-      async () =>
-        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
-          ? true
-          : undefined,
-      10_000,
-      100,
-    );
+    await driverStopped(warn, id);
     jest.restoreAllMocks();
     const stored = await store.get(model, id);
     expect([stored?.status, stored?.step_results.map((step) => step.windows.length)]).toEqual(['aborted', [0]]);
@@ -415,6 +369,28 @@ describe('a rollout whose start fails after creating it', () => {
     );
     expect((await call('POST', `/models/${model}/rollouts/${orphan.id}/abort`, {})).status).toBe(200);
   }, 120_000);
+
+  /** What another replica's end of the rollout leaves in MLflow: the state ended, the lease its own. */
+  async function endElsewhere(store: RolloutStore, state: RolloutState): Promise<void> {
+    await store.save(
+      { ...state, status: 'aborted', ended_because: 'ended by another replica', ended_at: new Date().toISOString() },
+      { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+    );
+  }
+
+  /** Waits until rollout `id`'s driver has logged that it stopped (read from the `warn` spy); returns the lines warned so far. */
+  async function driverStopped(warn: jest.SpyInstance, id: string): Promise<string[]> {
+    await waitFor(
+      `the driver of rollout ${id} to stop`,
+      async () =>
+        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    return warn.mock.calls.map(([line]) => String(line));
+  }
 
   /**
    * Once the start marks itself gone on, MLflow holds `lease` for its rollout, as if its own lease

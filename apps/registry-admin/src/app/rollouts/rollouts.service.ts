@@ -395,11 +395,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * saves itself ended, touching no traffic (which may be another rollout's, or set by hand): once
    * gone on, under an end claim, since the adoption scan may be ending it too; before, without one,
    * since a claim would have the scan revert traffic that may be another start's. Once it set out
-   * to point its aliases, it reverts under a claim. A rollout this replica cannot end (MLflow still failing) is
-   * left to the adoption scan, which finishes a claimed end, ends one that never went on without
-   * touching traffic ({@link endNeverStarted}), and reverts one that went on but whose aliases or
-   * per-request split the start did not set ({@link disturbance}). A start taken over or ended
-   * elsewhere ({@link StartTakenOverError}) ends nothing here.
+   * to point its aliases, it reverts under a claim. A rollout this replica cannot end (MLflow still
+   * failing) is left to the adoption scan, which finishes a claimed end, ends one that never went on
+   * without touching traffic ({@link endNeverStarted}), and reverts one that went on but whose
+   * aliases or per-request split the start did not set ({@link disturbance}). A start taken over or
+   * ended elsewhere ({@link StartTakenOverError}) ends nothing here.
    * @param stage how far the start got
    */
   private async endFailedStart(state: RolloutState, stage: StartStage, error: unknown): Promise<void> {
