@@ -6,10 +6,12 @@ import { waitFor } from '@churn/service-kit/testing';
 
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { LEASE_TAG } from '../src/app/rollouts/rollout-lease';
-import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG, type RolloutState } from '../src/app/rollouts/rollout-state';
-import { PER_REQUEST_TAG, RolloutsService } from '../src/app/rollouts/rollouts.service';
+import { END_CLAIM_PARAM, RolloutStore, WENT_ON_TAG } from '../src/app/rollouts/rollout-state';
+import { PER_REQUEST_TAG } from '../src/app/rollouts/rollouts.service';
 import {
   createOrphanedRollout,
+  driverStopped,
+  endElsewhere,
   modelWithTwoVersions,
   setStartedRollout,
   testClient,
@@ -206,58 +208,6 @@ describe('a rollout whose start fails after creating it', () => {
     expect((await registryState(model)).share).toBe(0);
   }, 120_000);
 
-  it('saves the step it began when its replica stops right after writing the share, so the next one resumes it', async () => {
-    const model = await modelWithTwoVersions(mlflow, 'rollout-stopped-at-step');
-    const store = new RolloutStore(mlflow);
-    const stopping = await createTestApp({ ROLLOUT_LEASE_MS: '2000' });
-    let closed: Promise<void> | undefined;
-    // The replica is told to stop while the step reads its baseline, right after the share; the read
-    // returns once its shutdown hook has begun, which stops the driver at once.
-    const shutdowns = jest.spyOn(RolloutsService.prototype, 'onApplicationShutdown');
-    const snapshot = ReplicaReader.prototype.snapshot;
-    jest.spyOn(ReplicaReader.prototype, 'snapshot').mockImplementation(async function (this: ReplicaReader) {
-      if (closed === undefined) {
-        closed = stopping.close();
-        while (shutdowns.mock.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return snapshot.call(this);
-    });
-    const started = await stopping.inject({
-      method: 'POST',
-      url: `/models/${model}/rollouts`,
-      headers: asAdmin,
-      payload: plan,
-    });
-    expect(started.statusCode).toBe(201);
-    const id = (started.json() as RolloutJson).id;
-    await waitFor('the replica to be told to stop', async () => (closed === undefined ? undefined : true), 10_000, 50);
-    await closed;
-    jest.restoreAllMocks();
-    // Saved with its step, so the replica resuming it finds the share it wrote, not a manual change.
-    const stored = await store.get(model, id);
-    expect([stored?.status, stored?.step_results.map((step) => step.share)]).toEqual(['running', [0.1]]);
-    expect((await registryState(model)).share).toBe(0.1);
-    const events = async () =>
-      (
-        (await call('GET', `/models/${model}/history?alias=traffic.rollout&max_results=100`)).body as {
-          records: Array<{ rollout?: { rollout_id: string; event: string } }>;
-        }
-      ).records
-        .filter((record) => record.rollout?.rollout_id === id)
-        .map((record) => record.rollout?.event);
-    const settled = await waitFor(
-      `rollout ${id} to be resumed or ended`,
-      async () => {
-        const state = await store.get(model, id);
-        return state?.status !== 'running' || (await events()).includes('resumed') ? state : undefined;
-      },
-      15_000,
-      200,
-    );
-    expect(settled?.status).toBe('running');
-    expect((await call('POST', `/models/${model}/rollouts/${id}/abort`, {})).status).toBe(200);
-  }, 120_000);
-
   it('takes back the share it wrote for a step when the rollout was ended elsewhere as the step began', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-step');
     const store = new RolloutStore(mlflow);
@@ -369,28 +319,6 @@ describe('a rollout whose start fails after creating it', () => {
     );
     expect((await call('POST', `/models/${model}/rollouts/${orphan.id}/abort`, {})).status).toBe(200);
   }, 120_000);
-
-  /** What another replica's end of the rollout leaves in MLflow: the state ended, the lease its own. */
-  async function endElsewhere(store: RolloutStore, state: RolloutState): Promise<void> {
-    await store.save(
-      { ...state, status: 'aborted', ended_because: 'ended by another replica', ended_at: new Date().toISOString() },
-      { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
-    );
-  }
-
-  /** Waits until rollout `id`'s driver has logged that it stopped (read from the `warn` spy); returns the lines warned so far. */
-  async function driverStopped(warn: jest.SpyInstance, id: string): Promise<string[]> {
-    await waitFor(
-      `the driver of rollout ${id} to stop`,
-      async () =>
-        warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
-          ? true
-          : undefined,
-      10_000,
-      100,
-    );
-    return warn.mock.calls.map(([line]) => String(line));
-  }
 
   /**
    * Once the start marks itself gone on, MLflow holds `lease` for its rollout, as if its own lease

@@ -2,6 +2,8 @@
 // makes them (train, export ONNX, write an MLflow Model directory, log it to a run, register it with
 // the wiring table's version tags) but without depending on training-worker's code; a version
 // "registered elsewhere" without metrics or tags; and a version whose signature lacks a column.
+// Also rollouts written straight to the store, and real HTTP servers standing in for inference-api
+// replicas (one that only takes pushes, one whose figures pass every rollout guard that applies).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +21,14 @@ import {
   writeMlflowModelDirectory,
   type TrainedChurnModel,
 } from '@churn/churn-pipeline';
-import { MlflowClient, ResourceAlreadyExistsError, type ModelVersion } from '@churn/mlflow-client';
+import {
+  MlflowClient,
+  ResourceAlreadyExistsError,
+  tagsToRecord,
+  TRAFFIC_TAGS,
+  type ModelVersion,
+} from '@churn/mlflow-client';
+import { waitFor } from '@churn/service-kit/testing';
 
 import { LEASE_TAG } from '../../src/app/rollouts/rollout-lease';
 import { planOf } from '../../src/app/rollouts/rollout-plan';
@@ -262,4 +271,90 @@ export async function startReloadReceiver(
     received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A real HTTP server standing in for one healthy inference-api replica under steady load, so that a
+ * rollout's windows pass without running inference-api (F1, with no labels, does not apply): each
+ * `GET /metrics` counts 1,000 more fast `/predict` answers, split between champion v1 and
+ * challenger v2 by `model`'s challenger share as MLflow holds it at that read; `GET /ab/report`
+ * shows 500 logged scores per arm with the same histogram and no labels; a push is answered 200.
+ */
+export async function startServingReplica(
+  mlflow: MlflowClient,
+  model: string,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const answered = { champion: 0, challenger: 0 };
+  const arm = (alias: string, version: string, count: number) =>
+    [
+      `inference_requests_total{route="/predict",alias="${alias}",version="${version}",status="200"} ${count}`,
+      `inference_request_duration_seconds_bucket{route="/predict",alias="${alias}",version="${version}",le="0.005"} ${count}`,
+      `inference_request_duration_seconds_bucket{route="/predict",alias="${alias}",version="${version}",le="+Inf"} ${count}`,
+    ].join('\n');
+  const scores = { count: 500, positives: 100, counts: Array.from({ length: 20 }, () => 25) };
+  const report = {
+    score_distributions: { bins: 20, champion: scores, challenger: scores },
+    comparison: { champion: { labelled: 0 }, challenger: { labelled: 0 }, differences: [] },
+  };
+  const answer = async (url: string): Promise<[number, string, string]> => {
+    if (url === '/metrics') {
+      const registered = await mlflow.registeredModels.get(model);
+      const share = Number(tagsToRecord(registered.tags)[TRAFFIC_TAGS.challengerShare] ?? 0);
+      answered.challenger += Math.round(1000 * share);
+      answered.champion += 1000 - Math.round(1000 * share);
+      const text = [
+        'process_start_time_seconds 1',
+        arm('champion', '1', answered.champion),
+        arm('challenger', '2', answered.challenger),
+      ];
+      return [200, 'text/plain', `${text.join('\n')}\n`];
+    }
+    if (url.startsWith('/ab/report')) return [200, 'application/json', JSON.stringify(report)];
+    return [200, 'application/json', JSON.stringify({ reloaded: true })];
+  };
+  const server: Server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      answer(request.url ?? '').then(
+        ([status, type, body]) => response.writeHead(status, { 'content-type': type }).end(body),
+        (error: unknown) => response.writeHead(500).end(String(error)),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** What another replica's end of the rollout leaves in MLflow: its end claim, the state ended, the lease its own. */
+export async function endElsewhere(store: RolloutStore, state: RolloutState): Promise<void> {
+  const because = 'ended by another replica';
+  const standing = await store.claimEnd(state.id, {
+    by: 'adopting-replica#1',
+    status: 'aborted',
+    because,
+    generation: 1,
+  });
+  if (standing !== null) throw new Error(`rollout ${state.id}: ${standing.by} claimed its end first`);
+  await store.save(
+    { ...state, status: 'aborted', ended_because: because, ended_at: new Date().toISOString() },
+    { [LEASE_TAG]: JSON.stringify({ holder: 'adopting-replica', expires_at: Date.now() + 60_000 }) },
+  );
+}
+
+/** Waits until rollout `id`'s driver has logged that it stopped (read from the `warn` spy); returns the lines warned so far. */
+export async function driverStopped(warn: jest.SpyInstance, id: string): Promise<string[]> {
+  await waitFor(
+    `the driver of rollout ${id} to stop`,
+    async () =>
+      warn.mock.calls.some(([line]) => String(line).includes(`rollout ${id}: no longer driven here`))
+        ? true
+        : undefined,
+    10_000,
+    100,
+  );
+  return warn.mock.calls.map(([line]) => String(line));
 }

@@ -1,0 +1,220 @@
+import { Logger } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+import { tagsToRecord, TRAFFIC_TAGS } from '@churn/mlflow-client';
+import { waitFor } from '@churn/service-kit/testing';
+
+import { ReplicaReader } from '../src/app/rollouts/replica-reader';
+import { RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
+import { RolloutsService } from '../src/app/rollouts/rollouts.service';
+import {
+  driverStopped,
+  endElsewhere,
+  modelWithTwoVersions,
+  startServingReplica,
+  testClient,
+} from './support/registry-fixtures';
+import { asAdmin, createTestApp } from './support/test-app';
+
+/**
+ * A rollout driven through windows that pass (one stand-in replica under steady load, whose figures
+ * pass every guard; F1, with no labels, does not apply): what it promotes, and what an end
+ * elsewhere or a shutdown met between its steps leaves. Each test runs its own registry-admin
+ * against its own stand-in.
+ */
+describe('a rollout whose windows pass', () => {
+  const mlflow = testClient();
+  const store = new RolloutStore(mlflow);
+  const plan = { to: '2', steps: [0.1, 0.5], step_seconds: 1, min_requests: 1, reason: 'test' };
+
+  afterEach(() => jest.restoreAllMocks());
+
+  /**
+   * A registry-admin reading one stand-in replica that serves `model`, both closed by `close`. Its
+   * lease (10 s) outlasts a renewal held up on a loaded machine, so no other test file's
+   * registry-admin (which reads no stand-in) adopts the rollout while this one drives it.
+   */
+  async function adminServing(model: string) {
+    const replica = await startServingReplica(mlflow, model);
+    const app = await createTestApp({ ROLLOUT_LEASE_MS: '10000', INFERENCE_URLS: replica.url }).catch(
+      async (error: unknown) => {
+        await replica.close();
+        throw error;
+      },
+    );
+    return {
+      app,
+      close: async () => {
+        try {
+          await app.close();
+        } finally {
+          await replica.close();
+        }
+      },
+    };
+  }
+
+  async function start(app: NestFastifyApplication, model: string, payload: object = plan): Promise<string> {
+    const response = await app.inject({ method: 'POST', url: `/models/${model}/rollouts`, headers: asAdmin, payload });
+    expect(response.statusCode).toBe(201);
+    return (response.json() as RolloutState).id;
+  }
+
+  /** The rollout once it has ended, read from MLflow. */
+  async function ended(model: string, id: string, timeoutMs = 20_000): Promise<RolloutState> {
+    const state = await waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const stored = await store.get(model, id);
+        return stored?.status === 'running' ? undefined : stored;
+      },
+      timeoutMs,
+      200,
+    );
+    if (state === undefined) throw new Error(`rollout ${id} is gone`);
+    return state;
+  }
+
+  /** Aliases and the challenger share, as MLflow holds them now. */
+  async function registryState(model: string) {
+    const registered = await mlflow.registeredModels.get(model);
+    return {
+      aliases: (registered.aliases ?? []).map((alias) => `${alias.alias}=v${alias.version}`).sort(),
+      share: Number(tagsToRecord(registered.tags)[TRAFFIC_TAGS.challengerShare] ?? 0),
+    };
+  }
+
+  /** The events audited for rollout `id` (`started`, `step_started`, `resumed`, …). */
+  async function rolloutEvents(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
+    const response = await app.inject({
+      method: 'GET',
+      url: `/models/${model}/history?alias=traffic.rollout&max_results=100`,
+      headers: asAdmin,
+    });
+    const { records } = response.json() as { records: Array<{ rollout?: { rollout_id: string; event: string } }> };
+    return records.flatMap((record) => (record.rollout?.rollout_id === id ? [record.rollout.event] : []));
+  }
+
+  it('passes every step and promotes the candidate', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-passes');
+    const admin = await adminServing(model);
+    try {
+      const state = await ended(model, await start(admin.app, model));
+      expect([state.status, state.step_results.map((step) => [step.share, step.outcome])]).toEqual([
+        'promoted',
+        [
+          [0.1, 'passed'],
+          [0.5, 'passed'],
+        ],
+      ]);
+      expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
+  it('saves nothing back over a rollout ended elsewhere while its last passing window was read', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-pass');
+    const admin = await adminServing(model);
+    try {
+      // Another replica ends the rollout while the last step's window figures are read.
+      const report = ReplicaReader.prototype.report;
+      jest.spyOn(ReplicaReader.prototype, 'report').mockImplementation(async function (this: ReplicaReader, ...args) {
+        const [run] = await mlflow.runs
+          .search({ experiment_ids: [(await mlflow.experiments.getByName(`${model}.rollouts`)).experiment_id] })
+          .toArray();
+        const state = run === undefined ? undefined : await store.get(model, run.info.run_id);
+        if (state?.status === 'running' && state.step_results.length === plan.steps.length)
+          await endElsewhere(store, state);
+        return report.apply(this, args);
+      });
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      const id = await start(admin.app, model);
+      await driverStopped(warn, id);
+      const stored = await store.get(model, id);
+      expect([stored?.status, stored?.step_results.map((step) => [step.outcome, step.windows.length])]).toEqual([
+        'aborted',
+        [
+          ['passed', 1],
+          ['running', 0],
+        ],
+      ]);
+      expect((await registryState(model)).aliases).toEqual(['challenger=v2', 'champion=v1', 'production=v1']);
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
+  it('saves the second step when its replica stops right after writing its share, so the next one resumes it', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-stopped-at-step');
+    const stopping = await adminServing(model);
+    let resuming: Awaited<ReturnType<typeof adminServing>> | undefined;
+    let closed: Promise<void> | undefined;
+    let id: string | undefined;
+    try {
+      // The replica is told to stop while the second step reads its baseline, right after that
+      // step's share (50 %); the read returns once its shutdown hook has begun, which stops the
+      // driver at once.
+      const shutdowns = jest.spyOn(RolloutsService.prototype, 'onApplicationShutdown');
+      const snapshot = ReplicaReader.prototype.snapshot;
+      jest.spyOn(ReplicaReader.prototype, 'snapshot').mockImplementation(async function (this: ReplicaReader) {
+        if (closed === undefined && (await registryState(model)).share === plan.steps[1]) {
+          closed = stopping.close();
+          await waitFor(
+            'the shutdown hook',
+            async () => (shutdowns.mock.calls.length > 0 ? true : undefined),
+            10_000,
+            10,
+          );
+        }
+        return snapshot.call(this);
+      });
+      // Another test file's registry-admin may resume it; reading no stand-in, it holds the step
+      // for up to max_holds windows, and this many outlast the test.
+      const started = await start(stopping.app, model, { ...plan, max_holds: 100 });
+      id = started;
+      await waitFor(
+        'the replica to be told to stop',
+        async () => (closed === undefined ? undefined : true),
+        20_000,
+        50,
+      );
+      await closed;
+      jest.restoreAllMocks();
+      // Saved with its second step, so the replica resuming it reads the share that step wrote as
+      // its own, not as a manual change (which would abort the rollout).
+      const stored = await store.get(model, started);
+      expect([stored?.status, stored?.step_results.map((step) => [step.share, step.outcome])]).toEqual([
+        'running',
+        [
+          [0.1, 'passed'],
+          [0.5, 'running'],
+        ],
+      ]);
+      // Whichever live replica resumes it must drive it on, not abort it.
+      resuming = await adminServing(model);
+      const { app } = resuming;
+      const resumed = await waitFor(
+        `rollout ${started} to be resumed or ended`,
+        async () => {
+          const state = await store.get(model, started);
+          return state?.status !== 'running' || (await rolloutEvents(app, model, started)).includes('resumed')
+            ? state
+            : undefined;
+        },
+        30_000,
+        200,
+      );
+      expect(['running', 'promoted']).toContain(resumed?.status);
+      expect(await rolloutEvents(app, model, started)).toContain('resumed');
+    } finally {
+      try {
+        await (closed ?? stopping.close());
+        if (resuming !== undefined && id !== undefined && (await store.get(model, id))?.status === 'running')
+          await resuming.app.inject({ method: 'POST', url: `/models/${model}/rollouts/${id}/abort`, headers: asAdmin });
+      } finally {
+        await resuming?.close();
+      }
+    }
+  }, 120_000);
+});
