@@ -4,6 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { tagsToRecord, TRAFFIC_TAGS } from '@churn/mlflow-client';
 import { waitFor } from '@churn/service-kit/testing';
 
+import { AliasAuditStore } from '../src/app/registry/alias-audit.store';
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { RolloutsService } from '../src/app/rollouts/rollouts.service';
@@ -18,8 +19,8 @@ import { asAdmin, createTestApp } from './support/test-app';
 
 /**
  * A rollout driven through windows that pass (one stand-in replica under steady load, whose figures
- * pass every guard; F1, with no labels, does not apply): what it promotes, and what an end
- * elsewhere or a shutdown met between its steps leaves. Each test runs its own registry-admin
+ * pass every guard; F1, with no labels, does not apply): what it promotes, and what an abort, an
+ * end elsewhere or a shutdown met between its steps leaves. Each test runs its own registry-admin
  * against its own stand-in.
  */
 describe('a rollout whose windows pass', () => {
@@ -108,6 +109,31 @@ describe('a rollout whose windows pass', () => {
         ],
       ]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
+  it('reverts, instead of promoting, when an abort is asked through its run just after its last step passed', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-abort-after-pass');
+    const admin = await adminServing(model);
+    try {
+      // Asked through the run (as another replica's abort call does) once the last step's pass is
+      // saved and recorded, before the driver promotes.
+      const recordRolloutEvent = AliasAuditStore.prototype.recordRolloutEvent;
+      jest.spyOn(AliasAuditStore.prototype, 'recordRolloutEvent').mockImplementation(async function (
+        this: AliasAuditStore,
+        event,
+        details,
+      ) {
+        const record = await recordRolloutEvent.call(this, event, details);
+        if (details['event'] === 'step_passed' && details['step'] === plan.steps.length - 1)
+          await store.requestAbort(String(details['rollout_id']), 'aborted by bob: asked after the last step');
+        return record;
+      });
+      const state = await ended(model, await start(admin.app, model));
+      expect([state.status, state.ended_because]).toEqual(['aborted', 'aborted by bob: asked after the last step']);
+      expect(await registryState(model)).toEqual({ aliases: ['champion=v1', 'production=v1'], share: 0 });
     } finally {
       await admin.close();
     }

@@ -53,7 +53,9 @@ export class RolloutsController {
   @HttpCode(200)
   @RequireRoles('deployer')
   @ApiOperation({ summary: 'Revert a running rollout at once (share 0, pushed, challenger cleared, audited)' })
-  @ApiOkResponse({ description: 'The rollout, aborted.' })
+  @ApiOkResponse({
+    description: 'The rollout once ended: aborted, unless its end was already under way (a revert, or its promotion).',
+  })
   @ApiConflictResponse({ description: 'The rollout has already ended.' })
   abort(
     @Param('name') name: string,

@@ -616,12 +616,14 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
       return false;
     }
     const from = previous === null ? 'a restart' : `${previous.holder} stopped driving it`;
-    await this.record(
-      state,
-      'resumed',
-      `rollout ${state.id} resumed by ${this.leases.self} (${from}); the current step starts its window again`,
-      { instance: this.leases.self, previous_driver: previous?.holder ?? null },
-    );
+    const next =
+      passedSteps(state) === state.steps.length
+        ? 'every step has passed, so it promotes now'
+        : 'the current step starts its window again';
+    await this.record(state, 'resumed', `rollout ${state.id} resumed by ${this.leases.self} (${from}); ${next}`, {
+      instance: this.leases.self,
+      previous_driver: previous?.holder ?? null,
+    });
     this.launch(state, lease);
     return true;
   }
@@ -643,11 +645,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   private async drive(state: RolloutState, stopped: Promise<RolloutStop>): Promise<void> {
     try {
-      const first = state.step_results.filter((step) => step.outcome === 'passed').length;
-      for (let index = first; index < state.steps.length; index++) {
+      for (let index = passedSteps(state); index < state.steps.length; index++) {
         const done = await this.runStep(state, index, stopped);
         if (!done) return;
       }
+      // An abort asked (here or through the run) after the last step's save wins over the
+      // promotion, up to this read: the claim follows it.
+      await this.checkDrivenHere(state, stopped);
       await this.promote(state);
     } catch (error) {
       if (error instanceof RolloutStop) {
@@ -1047,6 +1051,11 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
 function actorOf(state: RolloutState): string {
   return `${state.actor} (rollout)`;
+}
+
+/** How many of the plan's steps have passed: the driver goes on from the next one (or promotes). */
+function passedSteps(state: RolloutState): number {
+  return state.step_results.filter((step) => step.outcome === 'passed').length;
 }
 
 function currentShare(state: RolloutState): number {
