@@ -9,9 +9,11 @@ import { ReplicaReader } from '../src/app/rollouts/replica-reader';
 import { RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { RolloutsService } from '../src/app/rollouts/rollouts.service';
 import {
+  createOrphanedRollout,
   driverStopped,
   endElsewhere,
   modelWithTwoVersions,
+  setStartedRollout,
   startServingReplica,
   testClient,
 } from './support/registry-fixtures';
@@ -85,15 +87,28 @@ describe('a rollout whose windows pass', () => {
     };
   }
 
-  /** The events audited for rollout `id` (`started`, `step_started`, `resumed`, …). */
-  async function rolloutEvents(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
+  /** The records audited for rollout `id`: each event (`started`, `step_started`, `resumed`, …) and its sentence. */
+  async function rolloutRecords(
+    app: NestFastifyApplication,
+    model: string,
+    id: string,
+  ): Promise<Array<{ event: string; reason: string }>> {
     const response = await app.inject({
       method: 'GET',
       url: `/models/${model}/history?alias=traffic.rollout&max_results=100`,
       headers: asAdmin,
     });
-    const { records } = response.json() as { records: Array<{ rollout?: { rollout_id: string; event: string } }> };
-    return records.flatMap((record) => (record.rollout?.rollout_id === id ? [record.rollout.event] : []));
+    const { records } = response.json() as {
+      records: Array<{ reason: string; rollout?: { rollout_id: string; event: string } }>;
+    };
+    return records.flatMap((record) =>
+      record.rollout?.rollout_id === id ? [{ event: record.rollout.event, reason: record.reason }] : [],
+    );
+  }
+
+  /** The events audited for rollout `id`. */
+  async function rolloutEvents(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
+    return (await rolloutRecords(app, model, id)).map((record) => record.event);
   }
 
   it('passes every step and promotes the candidate', async () => {
@@ -109,6 +124,31 @@ describe('a rollout whose windows pass', () => {
         ],
       ]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+
+  it('promotes at once, once resumed, a rollout whose every step had passed when its replica stopped', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-resumed-passed');
+    await setStartedRollout(mlflow, model);
+    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    // Its replica stopped after saving the last step's pass; the lease it held lapses in 2 s, and
+    // no replica adopts it before the pass is saved.
+    const orphan = await createOrphanedRollout(store, model, { leaseHolderMs: 2_000 });
+    const now = new Date().toISOString();
+    await store.save({
+      ...orphan,
+      step_results: [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
+    });
+    // Any replica may adopt it; every one promotes it without another window.
+    const admin = await adminServing(model);
+    try {
+      const state = await ended(model, orphan.id);
+      expect([state.status, state.step_results.length]).toEqual(['promoted', 1]);
+      expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
+      const resumed = (await rolloutRecords(admin.app, model, orphan.id)).find((record) => record.event === 'resumed');
+      expect(resumed?.reason).toContain('every step has passed, so it promotes now');
     } finally {
       await admin.close();
     }

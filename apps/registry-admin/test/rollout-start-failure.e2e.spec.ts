@@ -208,6 +208,42 @@ describe('a rollout whose start fails after creating it', () => {
     expect((await registryState(model)).share).toBe(0);
   }, 120_000);
 
+  it('takes no step, and reverts, for an abort asked through its run before its first step', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-abort-before-step');
+    const store = new RolloutStore(mlflow);
+    // Once the start has turned the per-request split on (its last write), an abort is asked
+    // through the run, as another replica's abort call does, before the driver's first step.
+    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
+    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
+      await setTag(request);
+      if (request.name === model && request.key === PER_REQUEST_TAG && request.value === 'true')
+        await store.requestAbort(await onlyRolloutId(model), 'aborted by bob: before the first step');
+    });
+    const started = await call('POST', `/models/${model}/rollouts`, plan);
+    expect(started.status).toBe(201);
+    jest.restoreAllMocks();
+    const id = started.body.id as string;
+    const ended = await waitFor(
+      `rollout ${id} to end`,
+      async () => {
+        const state = await store.get(model, id);
+        return state?.status === 'running' ? undefined : state;
+      },
+      10_000,
+      100,
+    );
+    expect([ended?.status, ended?.ended_because, ended?.step_results.length]).toEqual([
+      'aborted',
+      'aborted by bob: before the first step',
+      0,
+    ]);
+    expect(await registryState(model)).toEqual({
+      aliases: ['champion=v1', 'production=v1'],
+      perRequest: 'false',
+      share: 0,
+    });
+  }, 120_000);
+
   it('takes back the share it wrote for a step when the rollout was ended elsewhere as the step began', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-step');
     const store = new RolloutStore(mlflow);
