@@ -57,6 +57,16 @@ describe('a rollout whose windows pass', () => {
     };
   }
 
+  /** Runs `body` against a registry-admin serving `model` ({@link adminServing}), closed however it ends. */
+  async function withAdminServing(model: string, body: (app: NestFastifyApplication) => Promise<void>): Promise<void> {
+    const admin = await adminServing(model);
+    try {
+      await body(admin.app);
+    } finally {
+      await admin.close();
+    }
+  }
+
   async function start(app: NestFastifyApplication, model: string, payload: object = plan): Promise<string> {
     const response = await app.inject({ method: 'POST', url: `/models/${model}/rollouts`, headers: asAdmin, payload });
     expect(response.statusCode).toBe(201);
@@ -113,9 +123,8 @@ describe('a rollout whose windows pass', () => {
 
   it('passes every step and promotes the candidate', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-passes');
-    const admin = await adminServing(model);
-    try {
-      const state = await ended(model, await start(admin.app, model));
+    await withAdminServing(model, async (app) => {
+      const state = await ended(model, await start(app, model));
       expect([state.status, state.step_results.map((step) => [step.share, step.outcome])]).toEqual([
         'promoted',
         [
@@ -124,9 +133,7 @@ describe('a rollout whose windows pass', () => {
         ],
       ]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
-    } finally {
-      await admin.close();
-    }
+    });
   }, 120_000);
 
   it('promotes at once, once resumed, a rollout whose every step had passed when its replica stopped', async () => {
@@ -142,22 +149,18 @@ describe('a rollout whose windows pass', () => {
       step_results: [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
     });
     // Any replica may adopt it; every one promotes it without another window.
-    const admin = await adminServing(model);
-    try {
+    await withAdminServing(model, async (app) => {
       const state = await ended(model, orphan.id);
       expect([state.status, state.step_results.length]).toEqual(['promoted', 1]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
-      const resumed = (await rolloutRecords(admin.app, model, orphan.id)).find((record) => record.event === 'resumed');
+      const resumed = (await rolloutRecords(app, model, orphan.id)).find((record) => record.event === 'resumed');
       expect(resumed?.reason).toContain('every step has passed, so it promotes now');
-    } finally {
-      await admin.close();
-    }
+    });
   }, 120_000);
 
   it('reverts, instead of promoting, when an abort is asked through its run just after its last step passed', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-abort-after-pass');
-    const admin = await adminServing(model);
-    try {
+    await withAdminServing(model, async (app) => {
       // Asked through the run (as another replica's abort call does) once the last step's pass is
       // saved and recorded, before the driver promotes.
       const recordRolloutEvent = AliasAuditStore.prototype.recordRolloutEvent;
@@ -171,18 +174,15 @@ describe('a rollout whose windows pass', () => {
           await store.requestAbort(String(details['rollout_id']), 'aborted by bob: asked after the last step');
         return record;
       });
-      const state = await ended(model, await start(admin.app, model));
+      const state = await ended(model, await start(app, model));
       expect([state.status, state.ended_because]).toEqual(['aborted', 'aborted by bob: asked after the last step']);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v1', 'production=v1'], share: 0 });
-    } finally {
-      await admin.close();
-    }
+    });
   }, 120_000);
 
   it('saves nothing back over a rollout ended elsewhere while its last passing window was read', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-ended-at-pass');
-    const admin = await adminServing(model);
-    try {
+    await withAdminServing(model, async (app) => {
       // Another replica ends the rollout while the last step's window figures are read.
       const report = ReplicaReader.prototype.report;
       jest.spyOn(ReplicaReader.prototype, 'report').mockImplementation(async function (this: ReplicaReader, ...args) {
@@ -195,7 +195,7 @@ describe('a rollout whose windows pass', () => {
         return report.apply(this, args);
       });
       const warn = jest.spyOn(Logger.prototype, 'warn');
-      const id = await start(admin.app, model);
+      const id = await start(app, model);
       await driverStopped(warn, id);
       const stored = await store.get(model, id);
       expect([stored?.status, stored?.step_results.map((step) => [step.outcome, step.windows.length])]).toEqual([
@@ -206,9 +206,7 @@ describe('a rollout whose windows pass', () => {
         ],
       ]);
       expect((await registryState(model)).aliases).toEqual(['challenger=v2', 'champion=v1', 'production=v1']);
-    } finally {
-      await admin.close();
-    }
+    });
   }, 120_000);
 
   it('saves the second step when its replica stops right after writing its share, so the next one resumes it', async () => {
