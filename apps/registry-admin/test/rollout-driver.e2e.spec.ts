@@ -140,21 +140,26 @@ describe('a rollout whose windows pass', () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-resumed-passed');
     await setStartedRollout(mlflow, model);
     await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
-    // Its replica stopped after saving the last step's pass; the lease it held lapses in 2 s, and
-    // no replica adopts it before the pass is saved.
-    const orphan = await createOrphanedRollout(store, model, { leaseHolderMs: 2_000 });
+    // Its replica stopped after saving the last step's pass, and its lease has lapsed. The pass is
+    // written with the rollout, in one write, so no replica can adopt the rollout without it.
     const now = new Date().toISOString();
-    await store.save({
-      ...orphan,
-      step_results: [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
+    const orphan = await createOrphanedRollout(store, model, {
+      stepResults: [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
     });
     // Any replica may adopt it; every one promotes it without another window.
     await withAdminServing(model, async (app) => {
       const state = await ended(model, orphan.id);
-      expect([state.status, state.step_results.length]).toEqual(['promoted', 1]);
+      // The passed step as it was saved: no window was run again.
+      expect([state.status, state.step_results]).toEqual([
+        'promoted',
+        [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
+      ]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
-      const resumed = (await rolloutRecords(app, model, orphan.id)).find((record) => record.event === 'resumed');
-      expect(resumed?.reason).toContain('every step has passed, so it promotes now');
+      const records = await rolloutRecords(app, model, orphan.id);
+      expect(records.map((record) => record.event).sort()).toEqual(['promoted', 'resumed']);
+      expect(records.find((record) => record.event === 'resumed')?.reason).toContain(
+        'every step has passed, so it promotes now',
+      );
     });
   }, 120_000);
 

@@ -189,11 +189,12 @@ export async function setStartedRollout(mlflow: MlflowClient, model: string): Pr
  * leaves it: by default one whose start went on (so it may hold traffic) and with no lease.
  * @param options.wentOn false: a start that never went on (it lost the race, or stopped before it)
  * @param options.leaseHolderMs a lease held by a replica that stopped, for this many ms from now
+ * @param options.stepResults the steps it had taken (none by default), written with it
  */
 export async function createOrphanedRollout(
   store: RolloutStore,
   model: string,
-  options: { wentOn?: boolean; leaseHolderMs?: number } = {},
+  options: { wentOn?: boolean; leaseHolderMs?: number; stepResults?: RolloutState['step_results'] } = {},
 ): Promise<RolloutState> {
   const lease: Record<string, string> =
     options.leaseHolderMs === undefined
@@ -212,7 +213,7 @@ export async function createOrphanedRollout(
       created_at: new Date().toISOString(),
       ended_at: null,
       revert_ms: null,
-      step_results: [],
+      step_results: options.stepResults ?? [],
     },
     // Not gone on is the store's own default (create() marks it so), so only gone on is written.
     { ...lease, ...(options.wentOn === false ? {} : { [WENT_ON_TAG]: 'true' }) },
