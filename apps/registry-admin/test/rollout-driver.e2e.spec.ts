@@ -17,6 +17,7 @@ import {
   startServingReplica,
   testClient,
 } from './support/registry-fixtures';
+import { endedRollout, rolloutEvents, rolloutRecords } from './support/rollout-reads';
 import { asAdmin, createTestApp } from './support/test-app';
 
 /**
@@ -73,21 +74,6 @@ describe('a rollout whose windows pass', () => {
     return (response.json() as RolloutState).id;
   }
 
-  /** The rollout once it has ended, read from MLflow. */
-  async function ended(model: string, id: string, timeoutMs = 20_000): Promise<RolloutState> {
-    const state = await waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const stored = await store.get(model, id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      timeoutMs,
-      200,
-    );
-    if (state === undefined) throw new Error(`rollout ${id} is gone`);
-    return state;
-  }
-
   /** Aliases and the challenger share, as MLflow holds them now. */
   async function registryState(model: string) {
     const registered = await mlflow.registeredModels.get(model);
@@ -97,34 +83,10 @@ describe('a rollout whose windows pass', () => {
     };
   }
 
-  /** The records audited for rollout `id`: each event (`started`, `step_started`, `resumed`, …) and its sentence. */
-  async function rolloutRecords(
-    app: NestFastifyApplication,
-    model: string,
-    id: string,
-  ): Promise<Array<{ event: string; reason: string }>> {
-    const response = await app.inject({
-      method: 'GET',
-      url: `/models/${model}/history?alias=traffic.rollout&max_results=100`,
-      headers: asAdmin,
-    });
-    const { records } = response.json() as {
-      records: Array<{ reason: string; rollout?: { rollout_id: string; event: string } }>;
-    };
-    return records.flatMap((record) =>
-      record.rollout?.rollout_id === id ? [{ event: record.rollout.event, reason: record.reason }] : [],
-    );
-  }
-
-  /** The events audited for rollout `id`. */
-  async function rolloutEvents(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
-    return (await rolloutRecords(app, model, id)).map((record) => record.event);
-  }
-
   it('passes every step and promotes the candidate', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-passes');
     await withAdminServing(model, async (app) => {
-      const state = await ended(model, await start(app, model));
+      const state = await endedRollout(store, model, await start(app, model));
       expect([state.status, state.step_results.map((step) => [step.share, step.outcome])]).toEqual([
         'promoted',
         [
@@ -148,7 +110,7 @@ describe('a rollout whose windows pass', () => {
     });
     // Any replica may adopt it; every one promotes it without another window.
     await withAdminServing(model, async (app) => {
-      const state = await ended(model, orphan.id);
+      const state = await endedRollout(store, model, orphan.id);
       // The passed step as it was saved: no window was run again.
       expect([state.status, state.step_results]).toEqual([
         'promoted',
@@ -179,7 +141,7 @@ describe('a rollout whose windows pass', () => {
           await store.requestAbort(String(details['rollout_id']), 'aborted by bob: asked after the last step');
         return record;
       });
-      const state = await ended(model, await start(app, model));
+      const state = await endedRollout(store, model, await start(app, model));
       expect([state.status, state.ended_because]).toEqual(['aborted', 'aborted by bob: asked after the last step']);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v1', 'production=v1'], share: 0 });
     });

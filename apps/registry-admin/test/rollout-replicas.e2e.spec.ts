@@ -12,16 +12,13 @@ import {
   testClient,
   uniqueName,
 } from './support/registry-fixtures';
+import { endedRollout, rolloutEvents } from './support/rollout-reads';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
   id: string;
   status: string;
   ended_because: string | null;
-}
-
-interface HistoryJson {
-  records: Array<{ recorded_at: string; rollout?: { rollout_id: string; event: string } }>;
 }
 
 /**
@@ -32,6 +29,7 @@ interface HistoryJson {
  */
 describe('rollouts across two registry-admin instances', () => {
   const mlflow = testClient();
+  const store = new RolloutStore(mlflow);
   let first: NestFastifyApplication;
   let second: NestFastifyApplication;
 
@@ -50,35 +48,11 @@ describe('rollouts across two registry-admin instances', () => {
     return { status: response.statusCode, body: response.json() };
   }
 
-  /** The rollout's audited events, oldest first. */
-  async function events(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
-    const history = (await call(app, 'GET', `/models/${model}/history?alias=traffic.rollout&max_results=1000`))
-      .body as HistoryJson;
-    return history.records
-      .filter((record) => record.rollout?.rollout_id === id)
-      .sort((a, b) => a.recorded_at.localeCompare(b.recorded_at))
-      .map((record) => record.rollout?.event as string);
-  }
-
-  /** The rollout once it has ended, read from its run (its model may be gone), within 20 s. */
-  function endedRun(model: string, id: string): Promise<RolloutState> {
-    const store = new RolloutStore(mlflow);
-    return waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const stored = await store.get(model, id);
-        return stored?.status === 'running' ? undefined : stored;
-      },
-      20_000,
-      200,
-    );
-  }
-
   /** Resolves once the rollout's first step has started: its window runs, with no write of the step's own under way. */
   async function stepStarted(model: string, id: string): Promise<void> {
     await waitFor(
       `rollout ${id}'s step to start`,
-      async () => ((await events(first, model, id)).includes('step_started') ? true : undefined),
+      async () => ((await rolloutEvents(first, model, id)).includes('step_started') ? true : undefined),
       20_000,
       200,
     );
@@ -109,7 +83,6 @@ describe('rollouts across two registry-admin instances', () => {
   }, 120_000);
 
   it('takes over an orphaned rollout even when the scan meets rollouts it cannot take over first', async () => {
-    const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-orphan');
     await setStartedRollout(mlflow, model);
     // Rollouts MLflow fails to read (the run itself, when the lease is taken; or its model), before
@@ -144,7 +117,7 @@ describe('rollouts across two registry-admin instances', () => {
     try {
       await waitFor(
         `rollout ${orphan.id} to be resumed`,
-        async () => ((await events(first, model, orphan.id)).includes('resumed') ? true : undefined),
+        async () => ((await rolloutEvents(first, model, orphan.id)).includes('resumed') ? true : undefined),
         20_000,
         200,
       );
@@ -159,7 +132,6 @@ describe('rollouts across two registry-admin instances', () => {
   }, 120_000);
 
   it('ends starts that lost the race and stayed running, by the scan or an abort, leaving the traffic of the rollout that goes on', async () => {
-    const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-lost-start');
     const winner = await startRollout(first, model);
     // What a start that lost the race leaves when saving itself aborted failed: running, never gone
@@ -178,9 +150,9 @@ describe('rollouts across two registry-admin instances', () => {
         'aborted',
         `aborted by alice: not this one (${lost})`,
       ]);
-      const state = await endedRun(model, scanned.id);
+      const state = await endedRollout(store, model, scanned.id);
       expect([state.status, state.ended_because]).toEqual(['aborted', lost]);
-      for (const loser of [scanned, asked]) expect(await events(first, model, loser.id)).toEqual([]);
+      for (const loser of [scanned, asked]) expect(await rolloutEvents(first, model, loser.id)).toEqual([]);
       expect((await store.get(model, winner))?.status).toBe('running');
       const registered = await mlflow.registeredModels.get(model);
       expect(Object.fromEntries((registered.aliases ?? []).map((alias) => [alias.alias, alias.version]))).toEqual({
@@ -198,19 +170,17 @@ describe('rollouts across two registry-admin instances', () => {
   }, 60_000);
 
   it('ends a running rollout whose start never went on, alone, without a revert', async () => {
-    const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-never-went-on');
     // Traffic someone set by hand since: ending the rollout must leave it.
     await mlflow.registeredModels.setTag({ name: model, key: 'traffic.per_request', value: 'true' });
     const stopped = await createOrphanedRollout(store, model, { wentOn: false });
-    const state = await endedRun(model, stopped.id);
+    const state = await endedRollout(store, model, stopped.id);
     expect([state.status, state.ended_because]).toEqual(['aborted', 'its start stopped before it took traffic']);
-    expect(await events(first, model, stopped.id)).toEqual([]);
+    expect(await rolloutEvents(first, model, stopped.id)).toEqual([]);
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
   }, 60_000);
 
   it('ends, through the abort itself, a rollout whose start never went on, with no revert or audit record', async () => {
-    const store = new RolloutStore(mlflow);
     const model = await modelWithTwoVersions(mlflow, 'rollout-abort-never-went-on');
     await mlflow.registeredModels.setTag({ name: model, key: 'traffic.per_request', value: 'true' });
     // The model's rollouts hidden from both instances' searches, so no adoption scan meets this
@@ -235,7 +205,7 @@ describe('rollouts across two registry-admin instances', () => {
       jest.restoreAllMocks();
     }
     // Read unhidden: the history route searches the audit runs, which carry the model's tag too.
-    expect(await events(first, model, stopped.id)).toEqual([]);
+    expect(await rolloutEvents(first, model, stopped.id)).toEqual([]);
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)['traffic.per_request']).toBe('true');
   }, 60_000);
 
@@ -267,10 +237,9 @@ describe('rollouts across two registry-admin instances', () => {
   }
 
   it('ends an orphaned rollout whose model was deleted, once, instead of meeting it at every scan', async () => {
-    const store = new RolloutStore(mlflow);
     const model = uniqueName('rollout-deleted');
     const orphan = await createOrphanedRollout(store, model);
-    const state = await endedRun(model, orphan.id);
+    const state = await endedRollout(store, model, orphan.id);
     const because = `registered model '${model}' was deleted during the rollout while no registry-admin drove it (the model no longer exists: no traffic to revert)`;
     expect([state.status, state.ended_because]).toEqual(['aborted', because]);
     expect(await auditedEnds(model, orphan.id)).toEqual([
@@ -284,7 +253,7 @@ describe('rollouts across two registry-admin instances', () => {
     // Deleted while its step's window runs (a deletion during the step's own writes fails the rollout instead).
     await stepStarted(model, id);
     await mlflow.registeredModels.delete(model);
-    const state = await endedRun(model, id);
+    const state = await endedRollout(store, model, id);
     const because = `registered model '${model}' was deleted during the rollout (the model no longer exists: no traffic to revert)`;
     expect([state.status, state.ended_because]).toEqual(['aborted', because]);
     expect(await auditedEnds(model, id)).toEqual([{ event: 'aborted', reason: `rollout ${id} aborted: ${because}` }]);
@@ -304,7 +273,6 @@ describe('rollouts across two registry-admin instances', () => {
         return get(name);
       });
     }
-    const store = new RolloutStore(mlflow);
     try {
       await waitFor(
         `rollout ${id}'s end to be claimed`,
@@ -317,7 +285,7 @@ describe('rollouts across two registry-admin instances', () => {
     }
     // Once MLflow answers again, a replica finishes the claimed end: reverted, as failed, and not
     // ended as a deleted model (which reverts nothing and says the model no longer exists).
-    const state = await endedRun(model, id);
+    const state = await endedRollout(store, model, id);
     expect([state.status, state.ended_because]).toEqual(['failed', 'failed: HTTP 404 from a proxy (injected)']);
     expect(tagsToRecord((await mlflow.registeredModels.get(model)).tags)).toMatchObject({
       'traffic.per_request': 'false',
@@ -408,7 +376,7 @@ describe('rollouts across two registry-admin instances', () => {
       const leaseLeft = await watch.stop();
       expect(leaseLeft.reads).toBeGreaterThan(20);
       expect(leaseLeft.leastMs).toBeGreaterThan(0);
-      expect(await events(driver, model, id)).toEqual(['started', 'step_started']);
+      expect(await rolloutEvents(driver, model, id)).toEqual(['started', 'step_started']);
 
       const aborted = await call(standby, 'POST', `/models/${model}/rollouts/${id}/abort`, { reason: 'done' });
       expect([aborted.status, aborted.body.status]).toEqual([200, 'aborted']);
@@ -416,12 +384,12 @@ describe('rollouts across two registry-admin instances', () => {
       // (two lease times, both replicas scanning for orphans meanwhile).
       await waitFor(
         "the 'aborted' event",
-        async () => ((await events(driver, model, id)).includes('aborted') ? true : undefined),
+        async () => ((await rolloutEvents(driver, model, id)).includes('aborted') ? true : undefined),
         10_000,
         100,
       );
       await new Promise((r) => setTimeout(r, 3_000));
-      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
+      expect(await rolloutEvents(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
     }, 120_000);
 
     it('finishes an end another replica claimed and did not carry out: once, with its reason', async () => {
@@ -436,7 +404,7 @@ describe('rollouts across two registry-admin instances', () => {
       expect([state.status, state.ended_because]).toEqual(['aborted', 'aborted by carol: stopped halfway']);
       // Two more adoption scans on each instance: nothing more is written.
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
+      expect(await rolloutEvents(driver, model, id)).toEqual(['started', 'step_started', 'aborted']);
       const registered = await mlflow.registeredModels.get(model);
       expect((registered.aliases ?? []).map((alias) => alias.alias).sort()).toEqual(['champion', 'production']);
     }, 120_000);
@@ -452,7 +420,7 @@ describe('rollouts across two registry-admin instances', () => {
       const state = await ended(standby, model, id);
       expect([state.status, state.ended_because]).toEqual(['promoted', null]);
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'promoted']);
+      expect(await rolloutEvents(driver, model, id)).toEqual(['started', 'step_started', 'promoted']);
       const aliases = Object.fromEntries(
         ((await mlflow.registeredModels.get(model)).aliases ?? []).map((alias) => [alias.alias, alias.version]),
       );
@@ -476,7 +444,7 @@ describe('rollouts across two registry-admin instances', () => {
       expect(state.status).toBe('failed');
       expect(state.ended_because).toMatch(/^failed: promotion: .*gate_passed=false/);
       await new Promise((r) => setTimeout(r, 1_500));
-      expect(await events(driver, model, id)).toEqual(['started', 'step_started', 'failed']);
+      expect(await rolloutEvents(driver, model, id)).toEqual(['started', 'step_started', 'failed']);
       const aliases = Object.fromEntries(
         ((await mlflow.registeredModels.get(model)).aliases ?? []).map((alias) => [alias.alias, alias.version]),
       );

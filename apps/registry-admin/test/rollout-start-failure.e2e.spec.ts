@@ -17,6 +17,7 @@ import {
   testClient,
   uniqueName,
 } from './support/registry-fixtures';
+import { endedRollout } from './support/rollout-reads';
 import { asAdmin, createTestApp } from './support/test-app';
 
 interface RolloutJson {
@@ -187,13 +188,9 @@ describe('a rollout whose start fails after creating it', () => {
   it('gives no traffic to a rollout ended elsewhere before its first step, nor saves it back as running', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-ended-before-step');
     const store = new RolloutStore(mlflow);
-    // Once the start has turned the per-request split on (its last write), another replica takes
-    // the rollout over and ends it, before the driver's first step.
-    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
-    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
-      await setTag(request);
-      if (request.name !== model || request.key !== PER_REQUEST_TAG || request.value !== 'true') return;
-      const state = await store.get(model, await onlyRolloutId(model));
+    // Another replica takes the rollout over and ends it before the driver's first step.
+    afterStartPointed(model, async (id) => {
+      const state = await store.get(model, id);
       if (state === undefined) throw new Error('the rollout is not stored');
       await endElsewhere(store, state);
     });
@@ -211,28 +208,15 @@ describe('a rollout whose start fails after creating it', () => {
   it('takes no step, and reverts, for an abort asked through its run before its first step', async () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-abort-before-step');
     const store = new RolloutStore(mlflow);
-    // Once the start has turned the per-request split on (its last write), an abort is asked
-    // through the run, as another replica's abort call does, before the driver's first step.
-    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
-    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
-      await setTag(request);
-      if (request.name === model && request.key === PER_REQUEST_TAG && request.value === 'true')
-        await store.requestAbort(await onlyRolloutId(model), 'aborted by bob: before the first step');
-    });
+    // An abort is asked through the run, as another replica's abort call does, before the driver's
+    // first step.
+    afterStartPointed(model, (id) => store.requestAbort(id, 'aborted by bob: before the first step'));
     const started = await call('POST', `/models/${model}/rollouts`, plan);
     expect(started.status).toBe(201);
     jest.restoreAllMocks();
     const id = started.body.id as string;
-    const ended = await waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const state = await store.get(model, id);
-        return state?.status === 'running' ? undefined : state;
-      },
-      10_000,
-      100,
-    );
-    expect([ended?.status, ended?.ended_because, ended?.step_results.length]).toEqual([
+    const ended = await endedRollout(store, model, id, 10_000);
+    expect([ended.status, ended.ended_because, ended.step_results.length]).toEqual([
       'aborted',
       'aborted by bob: before the first step',
       0,
@@ -307,15 +291,7 @@ describe('a rollout whose start fails after creating it', () => {
     expect(((await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson).status).toBe('running');
 
     // Once its 2 s lease lapses, the scan takes it: the split was never turned on, so it reverts it.
-    const ended = await waitFor(
-      `rollout ${id} to end`,
-      async () => {
-        const state = (await call('GET', `/models/${model}/rollouts/${id}`)).body as RolloutJson;
-        return state.status === 'running' ? undefined : state;
-      },
-      30_000,
-      200,
-    );
+    const ended = await endedRollout(new RolloutStore(mlflow), model, id, 30_000);
     expect(ended.status).toBe('aborted');
     expect(ended.ended_because).toContain(`the per-request split (${PER_REQUEST_TAG}) is unset, not true`);
     expect(await registryState(model)).toEqual({
@@ -355,6 +331,19 @@ describe('a rollout whose start fails after creating it', () => {
     );
     expect((await call('POST', `/models/${model}/rollouts/${orphan.id}/abort`, {})).status).toBe(200);
   }, 120_000);
+
+  /**
+   * Runs `then` with the id of the model's rollout once its start has turned the per-request split
+   * on (the start's last write), before the driver's first step; until the mocks are restored.
+   */
+  function afterStartPointed(model: string, then: (id: string) => Promise<void>): void {
+    const setTag = client.registeredModels.setTag.bind(client.registeredModels);
+    jest.spyOn(client.registeredModels, 'setTag').mockImplementation(async (request) => {
+      await setTag(request);
+      if (request.name === model && request.key === PER_REQUEST_TAG && request.value === 'true')
+        await then(await onlyRolloutId(model));
+    });
+  }
 
   /**
    * Once the start marks itself gone on, MLflow holds `lease` for its rollout, as if its own lease
