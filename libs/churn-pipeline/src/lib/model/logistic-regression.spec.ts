@@ -114,3 +114,17 @@ describe('choleskySolve', () => {
     expect(() => choleskySolve(Float64Array.of(1, 2, 2, 1), Float64Array.of(1, 1), x, 2)).toThrow(FitError);
   });
 });
+
+describe('sigmoid', () => {
+  it('is 1 / (1 + e^−z) on either sign, finite and in [0, 1] far past where e^|z| overflows', () => {
+    for (const z of [-30, -2.5, -1e-9, 0, 1e-9, 2.5, 30]) {
+      // Both forms divide by a number ≥ 1 after one exp, so they agree to a few units in the last place.
+      expect(sigmoid(z)).toBeCloseTo(1 / (1 + Math.exp(-z)), 15);
+    }
+    expect(sigmoid(-1000)).toBe(0);
+    expect(sigmoid(1000)).toBe(1);
+    expect(sigmoid(-30)).toBeGreaterThan(0);
+    // The negative side is e^z / (1 + e^z): its relative accuracy holds where 1 − sigmoid(−z) has none left.
+    expect(sigmoid(-40) / Math.exp(-40)).toBeCloseTo(1, 12);
+  });
+});

@@ -116,16 +116,8 @@ export function fitLogisticRegression(
   const rows = factorRows(X, n, d);
   const scratch = accumulationScratch(rows);
 
-  const objective = (linear: Float64Array, coefficients: Float64Array): number => {
-    let dataLoss = 0;
-    for (let i = 0; i < n; i += 1) {
-      const zi = linear[i];
-      dataLoss += classWeights[labels[i]] * (softplus(zi) - labels[i] * zi);
-    }
-    let penalty = 0;
-    for (let j = 0; j < d; j += 1) penalty += coefficients[j] * coefficients[j];
-    return C * dataLoss + 0.5 * penalty;
-  };
+  const objective = (linear: Float64Array, coefficients: Float64Array): number =>
+    C * weightedLogLoss(linear, labels, classWeights, n) + 0.5 * squaredNorm(coefficients, d);
 
   const scaledGradientNorm = (): number => {
     let largest = 0;
@@ -231,7 +223,26 @@ interface FactoredRows {
   patternFeature: Int32Array;
 }
 
+/** Factors the rows; each pass is a function of its own, as in {@link accumulateGradientAndHessian}. */
 function factorRows(X: Float64Array, n: number, d: number): FactoredRows {
+  const isIndicator = indicatorColumns(X, d);
+  const continuousFeature = Int32Array.from({ length: d }, (_, j) => j).filter((j) => isIndicator[j] === 0);
+  const slotOf = new Int32Array(d).fill(-1);
+  continuousFeature.forEach((feature, slot) => (slotOf[feature] = slot));
+  const continuousNonZeros = countNonZeros(X, d, continuousFeature);
+  const factored = {
+    rowStart: new Int32Array(n + 1),
+    slot: new Int32Array(continuousNonZeros),
+    value: new Float64Array(continuousNonZeros),
+    patternOfRow: new Int32Array(n),
+  };
+  const patterns = new PatternTable(n);
+  splitEachRow(X, n, d, isIndicator, slotOf, patterns, factored);
+  return { continuousFeature, ...factored, ...patterns.toArrays() };
+}
+
+/** 1 for each column holding only 0 and 1, else 0. */
+function indicatorColumns(X: Float64Array, d: number): Uint8Array {
   const isIndicator = new Uint8Array(d).fill(1);
   for (let offset = 0; offset < X.length; offset += d) {
     for (let j = 0; j < d; j += 1) {
@@ -239,19 +250,29 @@ function factorRows(X: Float64Array, n: number, d: number): FactoredRows {
       if (x !== 0 && x !== 1) isIndicator[j] = 0;
     }
   }
-  const continuousFeature = Int32Array.from({ length: d }, (_, j) => j).filter((j) => isIndicator[j] === 0);
-  const slotOf = new Int32Array(d).fill(-1);
-  continuousFeature.forEach((feature, slot) => (slotOf[feature] = slot));
+  return isIndicator;
+}
 
-  let continuousNonZeros = 0;
+/** Non-zero values in the given columns of every row. */
+function countNonZeros(X: Float64Array, d: number, columns: Int32Array): number {
+  let count = 0;
   for (let offset = 0; offset < X.length; offset += d) {
-    for (const j of continuousFeature) if (X[offset + j] !== 0) continuousNonZeros += 1;
+    for (let k = 0; k < columns.length; k += 1) if (X[offset + columns[k]] !== 0) count += 1;
   }
-  const rowStart = new Int32Array(n + 1);
-  const slot = new Int32Array(continuousNonZeros);
-  const value = new Float64Array(continuousNonZeros);
-  const patterns = new PatternTable(n);
-  const patternOfRow = new Int32Array(n);
+  return count;
+}
+
+/** Writes each row's continuous non-zeros into `factored` and its pattern's id, found or added in `patterns`. */
+function splitEachRow(
+  X: Float64Array,
+  n: number,
+  d: number,
+  isIndicator: Uint8Array,
+  slotOf: Int32Array,
+  patterns: PatternTable,
+  factored: { rowStart: Int32Array; slot: Int32Array; value: Float64Array; patternOfRow: Int32Array },
+): void {
+  const { rowStart, slot, value, patternOfRow } = factored;
   const current = new Int32Array(d + 1);
   let next = 0;
   for (let i = 0; i < n; i += 1) {
@@ -274,22 +295,28 @@ function factorRows(X: Float64Array, n: number, d: number): FactoredRows {
     patternOfRow[i] = patterns.idOf(current, length + 1);
   }
   rowStart[n] = next;
-  return { continuousFeature, rowStart, slot, value, patternOfRow, ...patterns.toArrays() };
 }
 
-/** Distinct feature lists, each given a dense id in order of first appearance (open addressing). */
+/**
+ * Distinct feature lists, each given a dense id in order of first appearance (open addressing). Its
+ * arrays are read and written directly, not through a growable-array class: most of a small fit runs
+ * before V8 has optimised this, where every method call costs.
+ */
 class PatternTable {
-  private start = new GrowableInt32();
-  private features = new GrowableInt32();
-  private hashOf = new GrowableInt32();
-  private slots: Int32Array;
+  /** Pattern id by hash slot, -1 for a free slot; at least twice as many slots as rows, so never full. */
+  private readonly slots: Int32Array;
+  /** Pattern q's features are features[start[q] … start[q + 1] − 1]; at most one pattern per row. */
+  private readonly start: Int32Array;
+  private readonly hashOf: Int32Array;
+  private features = new Int32Array(1024);
   private count = 0;
 
-  constructor(expectedRows: number) {
+  constructor(rows: number) {
     let size = 1024;
-    while (size < 2 * expectedRows) size *= 2;
+    while (size < 2 * rows) size *= 2;
     this.slots = new Int32Array(size).fill(-1);
-    this.start.push(0);
+    this.start = new Int32Array(rows + 1);
+    this.hashOf = new Int32Array(rows);
   }
 
   idOf(list: Int32Array, length: number): number {
@@ -300,49 +327,42 @@ class PatternTable {
       const id = this.slots[probe];
       if (id === -1) {
         this.slots[probe] = this.count;
-        for (let k = 0; k < length; k += 1) this.features.push(list[k]);
-        this.start.push(this.features.length);
-        this.hashOf.push(hash);
-        this.count += 1;
-        return this.count - 1;
+        return this.add(list, length, hash);
       }
-      if (this.hashOf.at(id) === hash && this.matches(id, list, length)) return id;
+      if (this.hashOf[id] === hash && this.matches(id, list, length)) return id;
     }
   }
 
   toArrays(): { patternCount: number; patternStart: Int32Array; patternFeature: Int32Array } {
-    return { patternCount: this.count, patternStart: this.start.toArray(), patternFeature: this.features.toArray() };
+    return {
+      patternCount: this.count,
+      patternStart: this.start.slice(0, this.count + 1),
+      patternFeature: this.features.slice(0, this.start[this.count]),
+    };
+  }
+
+  private add(list: Int32Array, length: number, hash: number): number {
+    const id = this.count;
+    const from = this.start[id];
+    if (from + length > this.features.length) {
+      const larger = new Int32Array(Math.max(2 * this.features.length, from + length));
+      larger.set(this.features);
+      this.features = larger;
+    }
+    const features = this.features;
+    for (let k = 0; k < length; k += 1) features[from + k] = list[k];
+    this.start[id + 1] = from + length;
+    this.hashOf[id] = hash;
+    this.count += 1;
+    return id;
   }
 
   private matches(id: number, list: Int32Array, length: number): boolean {
-    const from = this.start.at(id);
-    if (this.start.at(id + 1) - from !== length) return false;
-    for (let k = 0; k < length; k += 1) if (this.features.at(from + k) !== list[k]) return false;
+    const from = this.start[id];
+    if (this.start[id + 1] - from !== length) return false;
+    const features = this.features;
+    for (let k = 0; k < length; k += 1) if (features[from + k] !== list[k]) return false;
     return true;
-  }
-}
-
-/** An append-only Int32Array that doubles its capacity. */
-class GrowableInt32 {
-  private storage = new Int32Array(1024);
-  length = 0;
-
-  push(value: number): void {
-    if (this.length === this.storage.length) {
-      const larger = new Int32Array(this.storage.length * 2);
-      larger.set(this.storage);
-      this.storage = larger;
-    }
-    this.storage[this.length] = value;
-    this.length += 1;
-  }
-
-  at(index: number): number {
-    return this.storage[index];
-  }
-
-  toArray(): Int32Array {
-    return this.storage.slice(0, this.length);
   }
 }
 
@@ -375,8 +395,10 @@ function accumulationScratch(rows: FactoredRows): AccumulationScratch {
  * `hessian` (p = d + 1, row-major, symmetric on return). A pass over the rows sums residuals and
  * curvatures per pattern and the continuous blocks per row; a pass over the patterns then spreads
  * those sums over the indicator entries (see {@link FactoredRows}). The same sums as row by row,
- * in another order. A top-level function with its arrays as parameters, rather than a closure, so
- * that V8 keeps them in registers in this hottest loop.
+ * in another order. Each pass is a top-level function with its arrays as parameters, rather than a
+ * closure, so that V8 keeps them in registers; and a function of its own, so that V8's optimised
+ * copy of one pass's loop (made while the first fit's first pass still runs) never runs into a later
+ * pass it has no type feedback for, which would throw it away.
  */
 function accumulateGradientAndHessian(
   rows: FactoredRows,
@@ -390,7 +412,25 @@ function accumulateGradientAndHessian(
   gradient: Float64Array,
   hessian: Float64Array,
 ): void {
-  const { continuousFeature, rowStart, slot, value, patternOfRow, patternCount, patternStart, patternFeature } = rows;
+  sumRowsByPattern(rows, scratch, n, labels, z, negativeWeight, positiveWeight);
+  gradient.fill(0);
+  hessian.fill(0);
+  spreadPatternSums(rows, scratch, p, gradient, hessian);
+  addContinuousSums(rows.continuousFeature, scratch, p, gradient, hessian);
+  mirrorUpperTriangle(hessian, p);
+}
+
+/** The pass over the rows of {@link accumulateGradientAndHessian}: the sums in `scratch`, overwritten. */
+function sumRowsByPattern(
+  rows: FactoredRows,
+  scratch: AccumulationScratch,
+  n: number,
+  labels: ArrayLike<number>,
+  z: Float64Array,
+  negativeWeight: number,
+  positiveWeight: number,
+): void {
+  const { continuousFeature, rowStart, slot, value, patternOfRow } = rows;
   const { patternResidual, patternCurvature, patternMoment, continuousHessian, continuousGradient } = scratch;
   const m = continuousFeature.length;
   patternResidual.fill(0);
@@ -419,9 +459,19 @@ function accumulateGradientAndHessian(
       for (let b = a; b < end; b += 1) continuousHessian[hessianRow + slot[b]] += scaled * value[b];
     }
   }
+}
 
-  gradient.fill(0);
-  hessian.fill(0);
+/** The pass over the patterns: indicator × indicator and indicator × continuous entries, upper triangle. */
+function spreadPatternSums(
+  rows: FactoredRows,
+  scratch: AccumulationScratch,
+  p: number,
+  gradient: Float64Array,
+  hessian: Float64Array,
+): void {
+  const { continuousFeature, patternCount, patternStart, patternFeature } = rows;
+  const { patternResidual, patternCurvature, patternMoment } = scratch;
+  const m = continuousFeature.length;
   for (let q = 0; q < patternCount; q += 1) {
     const from = patternStart[q];
     const to = patternStart[q + 1];
@@ -444,6 +494,18 @@ function accumulateGradientAndHessian(
       }
     }
   }
+}
+
+/** The continuous × continuous block and the continuous gradient, from slots to features, upper triangle. */
+function addContinuousSums(
+  continuousFeature: Int32Array,
+  scratch: AccumulationScratch,
+  p: number,
+  gradient: Float64Array,
+  hessian: Float64Array,
+): void {
+  const { continuousHessian, continuousGradient } = scratch;
+  const m = continuousFeature.length;
   for (let sa = 0; sa < m; sa += 1) {
     const fa = continuousFeature[sa];
     gradient[fa] += continuousGradient[sa];
@@ -454,18 +516,63 @@ function accumulateGradientAndHessian(
       hessian[fa < fb ? fa * p + fb : fb * p + fa] += entry;
     }
   }
-  for (let r = 0; r < p; r += 1) for (let c = 0; c < r; c += 1) hessian[r * p + c] = hessian[c * p + r];
 }
 
-/** zᵢ-changes of a step: dzᵢ = xᵢ · step (step[d] the intercept's), for every row. */
+/** Copies a p × p matrix's upper triangle onto its lower one. */
+function mirrorUpperTriangle(matrix: Float64Array, p: number): void {
+  for (let r = 0; r < p; r += 1) for (let c = 0; c < r; c += 1) matrix[r * p + c] = matrix[c * p + r];
+}
+
+/** Σᵢ wᵢ · [log(1 + e^{zᵢ}) − yᵢ zᵢ] over the first n rows. */
+function weightedLogLoss(
+  linear: Float64Array,
+  labels: ArrayLike<number>,
+  classWeights: readonly [number, number],
+  n: number,
+): number {
+  let loss = 0;
+  for (let i = 0; i < n; i += 1) {
+    const zi = linear[i];
+    loss += classWeights[labels[i]] * (softplus(zi) - labels[i] * zi);
+  }
+  return loss;
+}
+
+/** Σ vⱼ² over the first `length` entries. */
+function squaredNorm(vector: Float64Array, length: number): number {
+  let sum = 0;
+  for (let j = 0; j < length; j += 1) sum += vector[j] * vector[j];
+  return sum;
+}
+
+/**
+ * zᵢ-changes of a step: dzᵢ = xᵢ · step (step[d] the intercept's), for every row. Its two passes are
+ * functions of their own, as in {@link accumulateGradientAndHessian}.
+ */
 function linearPredictorChange(rows: FactoredRows, n: number, step: Float64Array, dz: Float64Array): void {
-  const { continuousFeature, rowStart, slot, value, patternOfRow, patternCount, patternStart, patternFeature } = rows;
+  addContinuousChanges(rows, n, step, patternChanges(rows, step), dz);
+}
+
+/** Each pattern's share of the change: the sum of the step over the pattern's features. */
+function patternChanges(rows: FactoredRows, step: Float64Array): Float64Array {
+  const { patternCount, patternStart, patternFeature } = rows;
   const patternChange = new Float64Array(patternCount);
   for (let q = 0; q < patternCount; q += 1) {
     let change = 0;
     for (let a = patternStart[q]; a < patternStart[q + 1]; a += 1) change += step[patternFeature[a]];
     patternChange[q] = change;
   }
+  return patternChange;
+}
+
+function addContinuousChanges(
+  rows: FactoredRows,
+  n: number,
+  step: Float64Array,
+  patternChange: Float64Array,
+  dz: Float64Array,
+): void {
+  const { continuousFeature, rowStart, slot, value, patternOfRow } = rows;
   for (let i = 0; i < n; i += 1) {
     let change = patternChange[patternOfRow[i]];
     const end = rowStart[i + 1];
@@ -480,14 +587,18 @@ function linearPredictorChange(rows: FactoredRows, n: number, step: Float64Array
  * @example sigmoid(0) // 0.5
  */
 export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
+  // Both quotients are computed and one is selected, rather than branching on the sign: V8 then
+  // optimises this once, instead of again when the first z of the other sign arrives.
+  const e = Math.exp(-Math.abs(z));
+  const denominator = 1 + e;
+  const ofNonNegative = 1 / denominator;
+  const ofNegative = e / denominator;
+  return z >= 0 ? ofNonNegative : ofNegative;
 }
 
-/** log(1 + e^z) without overflow: z + log1p(e^{−z}) for z > 0. */
+/** log(1 + e^z) without overflow: max(z, 0) + log1p(e^{−|z|}), with no branch (see {@link sigmoid}). */
 function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+  return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 }
 
 function assertFinite(values: Float64Array, width: number): void {
@@ -505,6 +616,14 @@ function assertFinite(values: Float64Array, width: number): void {
  * @throws FitError when A is not positive definite.
  */
 export function choleskySolve(A: Float64Array, b: Float64Array, x: Float64Array, p: number): void {
+  substituteCholesky(choleskyFactor(A, p), b, x, p);
+}
+
+/**
+ * The lower-triangular L with A = L Lᵀ (row-major). A function apart from the substitutions, as in
+ * {@link accumulateGradientAndHessian}.
+ */
+function choleskyFactor(A: Float64Array, p: number): Float64Array {
   const L = new Float64Array(p * p);
   for (let r = 0; r < p; r += 1) {
     for (let c = 0; c <= r; c += 1) {
@@ -518,6 +637,11 @@ export function choleskySolve(A: Float64Array, b: Float64Array, x: Float64Array,
       }
     }
   }
+  return L;
+}
+
+/** Solves L Lᵀ x = b: forward substitution for L y = b, then back substitution for Lᵀ x = y. */
+function substituteCholesky(L: Float64Array, b: Float64Array, x: Float64Array, p: number): void {
   const y = new Float64Array(p);
   for (let r = 0; r < p; r += 1) {
     let sum = b[r];
