@@ -6,6 +6,7 @@ import { waitFor } from '@churn/service-kit/testing';
 
 import { AliasAuditStore } from '../src/app/registry/alias-audit.store';
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
+import { RolloutLeases } from '../src/app/rollouts/rollout-lease';
 import { RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { RolloutsService } from '../src/app/rollouts/rollouts.service';
 import {
@@ -122,6 +123,34 @@ describe('a rollout whose windows pass', () => {
       expect(records.find((record) => record.event === 'resumed')?.reason).toContain(
         'every step has passed, so it promotes now',
       );
+    });
+  }, 120_000);
+
+  it('goes on from a pass its stopped replica saved after the scan read the rollout', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-late-pass');
+    await setStartedRollout(mlflow, model);
+    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    const orphan = await createOrphanedRollout(store, model);
+    // The stopped replica's save of the step's pass lands after the scan read the rollout without
+    // it, just before this replica takes the lease: the adopter must go on from the saved pass.
+    const now = new Date().toISOString();
+    const passed = { index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed' as const, windows: [] };
+    const acquire = RolloutLeases.prototype.acquire;
+    let saved = false;
+    jest.spyOn(RolloutLeases.prototype, 'acquire').mockImplementation(async function (this: RolloutLeases, runId) {
+      if (runId === orphan.id && !saved) {
+        saved = true;
+        await store.save({ ...orphan, step_results: [passed] });
+      }
+      return acquire.call(this, runId);
+    });
+    await withAdminServing(model, async (app) => {
+      const state = await endedRollout(store, model, orphan.id);
+      expect(saved).toBe(true);
+      // Promoted with the pass as it was saved: no window was run again.
+      expect([state.status, state.step_results]).toEqual(['promoted', [passed]]);
+      const records = await rolloutRecords(app, model, orphan.id);
+      expect(records.map((record) => record.event).sort()).toEqual(['promoted', 'resumed']);
     });
   }, 120_000);
 

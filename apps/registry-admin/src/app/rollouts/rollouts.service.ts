@@ -594,19 +594,22 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
    * claimed, carries out an abort asked meanwhile or a manual move's revert, or drives it on.
    * @returns whether it drives it now
    */
-  private async adopt(state: RolloutState, previous: Lease | null, lease: LeaseKeeper): Promise<boolean> {
-    const stored = await this.store.read(state.model, state.id);
+  private async adopt(scanned: RolloutState, previous: Lease | null, lease: LeaseKeeper): Promise<boolean> {
+    // Read again now that the lease is held here: a save its last driver made after the scan read it
+    // (a step's pass landing late) is in this copy, and the rollout goes on from there.
+    const stored = await this.store.read(scanned.model, scanned.id);
     if (stored?.state.status !== 'running') return false;
+    const state = stored.state;
     if (stored.endClaim !== null) {
-      await this.finishEnd(stored.state, stored.endClaim);
+      await this.finishEnd(state, stored.endClaim);
       return false;
     }
     if (!stored.wentOn) {
-      await this.endNeverStarted(stored.state, stored.abortRequest);
+      await this.endNeverStarted(state, stored.abortRequest);
       return false;
     }
     if (stored.abortRequest !== null) {
-      await this.revert(stored.state, 'aborted', stored.abortRequest, {}, null);
+      await this.revert(state, 'aborted', stored.abortRequest, {}, null);
       return false;
     }
     // Driven only once it is known to hold what it should: a start that did not finish must not take traffic.
