@@ -130,21 +130,26 @@ describe('a rollout whose windows pass', () => {
     const model = await modelWithTwoVersions(mlflow, 'rollout-late-pass');
     await setStartedRollout(mlflow, model);
     await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
-    const orphan = await createOrphanedRollout(store, model);
-    // The stopped replica's save of the step's pass lands after the scan read the rollout without
-    // it, just before this replica takes the lease: the adopter must go on from the saved pass.
     const now = new Date().toISOString();
     const passed = { index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed' as const, windows: [] };
-    const acquire = RolloutLeases.prototype.acquire;
-    let saved = false;
-    jest.spyOn(RolloutLeases.prototype, 'acquire').mockImplementation(async function (this: RolloutLeases, runId) {
-      if (runId === orphan.id && !saved) {
-        saved = true;
-        await store.save({ ...orphan, step_results: [passed] });
-      }
-      return acquire.call(this, runId);
-    });
     await withAdminServing(model, async (app) => {
+      // Left by this very replica before a restart, its lease not lapsed: so no other test file's
+      // registry-admin adopts it first, and this one does at its next scan.
+      const self = app.get(RolloutsService)['leases'].self;
+      const created = createOrphanedRollout(store, model, { leaseHolder: self, leaseHolderMs: 10_000 });
+      // The stopped driver's save of the step's pass lands after the scan read the rollout without
+      // it, just before the lease is taken again: the adopter must go on from the saved pass.
+      const acquire = RolloutLeases.prototype.acquire;
+      let saved = false;
+      jest.spyOn(RolloutLeases.prototype, 'acquire').mockImplementation(async function (this: RolloutLeases, runId) {
+        const orphan = await created;
+        if (runId === orphan.id && !saved) {
+          saved = true;
+          await store.save({ ...orphan, step_results: [passed] });
+        }
+        return acquire.call(this, runId);
+      });
+      const orphan = await created;
       const state = await endedRollout(store, model, orphan.id);
       expect(saved).toBe(true);
       // Promoted with the pass as it was saved: no window was run again.

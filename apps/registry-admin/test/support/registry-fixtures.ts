@@ -194,12 +194,19 @@ export async function setStartedRollout(mlflow: MlflowClient, model: string): Pr
 export async function createOrphanedRollout(
   store: RolloutStore,
   model: string,
-  options: { wentOn?: boolean; leaseHolderMs?: number; stepResults?: RolloutState['step_results'] } = {},
+  options: {
+    wentOn?: boolean;
+    /** A lease on it for this long, held by `leaseHolder` ('stopped-replica' unless given). */
+    leaseHolderMs?: number;
+    leaseHolder?: string;
+    stepResults?: RolloutState['step_results'];
+  } = {},
 ): Promise<RolloutState> {
+  const holder = options.leaseHolder ?? 'stopped-replica';
   const lease: Record<string, string> =
     options.leaseHolderMs === undefined
       ? {}
-      : { [LEASE_TAG]: JSON.stringify({ holder: 'stopped-replica', expires_at: Date.now() + options.leaseHolderMs }) };
+      : { [LEASE_TAG]: JSON.stringify({ holder, expires_at: Date.now() + options.leaseHolderMs }) };
   return store.create(
     {
       ...planOf({ steps: [0.1], step_seconds: 60, min_requests: 1 }),
