@@ -270,7 +270,7 @@ function splitEachRow(
   isIndicator: Uint8Array,
   slotOf: Int32Array,
   patterns: PatternTable,
-  factored: { rowStart: Int32Array; slot: Int32Array; value: Float64Array; patternOfRow: Int32Array },
+  factored: Pick<FactoredRows, 'rowStart' | 'slot' | 'value' | 'patternOfRow'>,
 ): void {
   const { rowStart, slot, value, patternOfRow } = factored;
   const current = new Int32Array(d + 1);
@@ -299,15 +299,17 @@ function splitEachRow(
 
 /**
  * Distinct feature lists, each given a dense id in order of first appearance (open addressing). Its
- * arrays are read and written directly, not through a growable-array class: most of a small fit runs
- * before V8 has optimised this, where every method call costs.
+ * arrays are read and written directly, not through a growable-array class's method per element:
+ * most of a small fit runs before V8 has optimised (and inlined) those calls.
  */
 class PatternTable {
   /** Pattern id by hash slot, -1 for a free slot; at least twice as many slots as rows, so never full. */
   private readonly slots: Int32Array;
   /** Pattern q's features are features[start[q] … start[q + 1] − 1]; at most one pattern per row. */
   private readonly start: Int32Array;
+  /** Each pattern's hash, so that a probe compares lists only when the hashes agree. */
   private readonly hashOf: Int32Array;
+  /** Every pattern's features, one after another; doubled when full. */
   private features = new Int32Array(1024);
   private count = 0;
 
@@ -550,7 +552,7 @@ function squaredNorm(vector: Float64Array, length: number): number {
  * functions of their own, as in {@link accumulateGradientAndHessian}.
  */
 function linearPredictorChange(rows: FactoredRows, n: number, step: Float64Array, dz: Float64Array): void {
-  addContinuousChanges(rows, n, step, patternChanges(rows, step), dz);
+  writeRowChanges(rows, n, step, patternChanges(rows, step), dz);
 }
 
 /** Each pattern's share of the change: the sum of the step over the pattern's features. */
@@ -565,7 +567,8 @@ function patternChanges(rows: FactoredRows, step: Float64Array): Float64Array {
   return patternChange;
 }
 
-function addContinuousChanges(
+/** Writes each row's change: its pattern's share plus its continuous values times their steps. */
+function writeRowChanges(
   rows: FactoredRows,
   n: number,
   step: Float64Array,
