@@ -6,7 +6,7 @@ import { waitFor } from '@churn/service-kit/testing';
 
 import { AliasAuditStore } from '../src/app/registry/alias-audit.store';
 import { ReplicaReader } from '../src/app/rollouts/replica-reader';
-import { RolloutLeases } from '../src/app/rollouts/rollout-lease';
+import { leaseOf, RolloutLeases } from '../src/app/rollouts/rollout-lease';
 import { RolloutStore, type RolloutState } from '../src/app/rollouts/rollout-state';
 import { RolloutsService } from '../src/app/rollouts/rollouts.service';
 import {
@@ -157,6 +157,48 @@ describe('a rollout whose windows pass', () => {
       const records = await rolloutRecords(app, model, orphan.id);
       expect(records.map((record) => record.event).sort()).toEqual(['promoted', 'resumed']);
     });
+  }, 120_000);
+
+  it('gives back at once the lease of a rollout it took over just as it began to stop', async () => {
+    const model = await modelWithTwoVersions(mlflow, 'rollout-adopt-at-stop');
+    await setStartedRollout(mlflow, model);
+    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    const admin = await adminServing(model);
+    let orphan: RolloutState | undefined;
+    try {
+      const service = admin.app.get(RolloutsService);
+      // Held under this app's own name (see the late-pass test), so that no other app adopts it.
+      const self = service['leases'].self;
+      const created = createOrphanedRollout(store, model, { leaseHolder: self, leaseHolderMs: 10_000 });
+      const acquire = RolloutLeases.prototype.acquire;
+      let stopping = false;
+      jest.spyOn(RolloutLeases.prototype, 'acquire').mockImplementation(async function (this: RolloutLeases, runId) {
+        const taken = await acquire.call(this, runId);
+        // The replica begins to stop as its scan takes the orphan's lease.
+        if (runId === (await created).id && !stopping) {
+          stopping = true;
+          await service.onApplicationShutdown();
+        }
+        return taken;
+      });
+      orphan = await created;
+      const id = orphan.id;
+      const lease = await waitFor(
+        'the lease to be given back',
+        async () => {
+          const held = leaseOf(await mlflow.runs.get(id));
+          return held?.expires_at === 0 ? held : undefined;
+        },
+        20_000,
+        200,
+      );
+      expect(lease.holder).toBe(self);
+      expect((await store.get(model, id))?.status).toBe('running');
+    } finally {
+      await admin.close();
+      // Ended, so that no later test's registry-admin adopts it.
+      if (orphan) await store.save({ ...orphan, status: 'aborted', ended_at: new Date().toISOString() });
+    }
   }, 120_000);
 
   it('reverts, instead of promoting, when an abort is asked through its run just after its last step passed', async () => {

@@ -579,7 +579,13 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   /** Takes the rollout's lease, unless another replica (or this one meanwhile) has it, and adopts it. */
   private async takeOver(state: RolloutState): Promise<void> {
     const previous = await this.leases.acquire(state.id);
-    if (previous === false || this.ownedHere(state)) return;
+    if (previous === false) return;
+    if (this.ownedHere(state)) {
+      // Stopping since the scan: give back the lease just taken, for another replica to adopt the
+      // rollout at once rather than a lease time later (unless a task of this replica holds it).
+      if (this.shuttingDown && !this.kept.has(state.id)) await this.releaseLease(state.id);
+      return;
+    }
     const keeper = this.keepLease(state.id);
     let launched = false;
     try {
