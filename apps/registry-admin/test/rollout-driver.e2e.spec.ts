@@ -195,9 +195,12 @@ describe('a rollout whose windows pass', () => {
       expect(lease.holder).toBe(self);
       expect((await store.get(model, id))?.status).toBe('running');
     } finally {
-      await admin.close();
-      // Ended, so that no later test's registry-admin adopts it.
-      if (orphan) await store.save({ ...orphan, status: 'aborted', ended_at: new Date().toISOString() });
+      // Ended before the app closes, so that no other registry-admin adopts it once its lease is given back.
+      try {
+        if (orphan) await store.save({ ...orphan, status: 'aborted', ended_at: new Date().toISOString() });
+      } finally {
+        await admin.close();
+      }
     }
   }, 120_000);
 
