@@ -75,6 +75,27 @@ describe('a rollout whose windows pass', () => {
     return (response.json() as RolloutState).id;
   }
 
+  /** A model whose rollout to v2 is under way at its first step (10 %), as a stopped replica leaves it. */
+  async function modelMidRollout(prefix: string): Promise<string> {
+    const model = await modelWithTwoVersions(mlflow, prefix);
+    await setStartedRollout(mlflow, model);
+    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    return model;
+  }
+
+  /** The instance name `app`'s rollouts hold their leases under. */
+  function instanceOf(app: NestFastifyApplication): string {
+    return app.get(RolloutsService)['leases'].self;
+  }
+
+  /**
+   * A rollout of `model` left running by `app`'s own replica before a restart, its lease (10 s) not
+   * lapsed: no other test file's registry-admin adopts it first, and `app` does at its next scan.
+   */
+  function ownOrphan(app: NestFastifyApplication, model: string): Promise<RolloutState> {
+    return createOrphanedRollout(store, model, { leaseHolder: instanceOf(app), leaseHolderMs: 10_000 });
+  }
+
   /** Aliases and the challenger share, as MLflow holds them now. */
   async function registryState(model: string) {
     const registered = await mlflow.registeredModels.get(model);
@@ -100,9 +121,7 @@ describe('a rollout whose windows pass', () => {
   }, 120_000);
 
   it('promotes at once, once resumed, a rollout whose every step had passed when its replica stopped', async () => {
-    const model = await modelWithTwoVersions(mlflow, 'rollout-resumed-passed');
-    await setStartedRollout(mlflow, model);
-    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    const model = await modelMidRollout('rollout-resumed-passed');
     // Its replica stopped after saving the last step's pass, and its lease has lapsed. The pass is
     // written with the rollout, in one write, so no replica can adopt the rollout without it.
     const now = new Date().toISOString();
@@ -127,16 +146,11 @@ describe('a rollout whose windows pass', () => {
   }, 120_000);
 
   it('goes on from a pass its stopped replica saved after the scan read the rollout', async () => {
-    const model = await modelWithTwoVersions(mlflow, 'rollout-late-pass');
-    await setStartedRollout(mlflow, model);
-    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    const model = await modelMidRollout('rollout-late-pass');
     const now = new Date().toISOString();
     const passed = { index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed' as const, windows: [] };
     await withAdminServing(model, async (app) => {
-      // Left by this very replica before a restart, its lease not lapsed: so no other test file's
-      // registry-admin adopts it first, and this one does at its next scan.
-      const self = app.get(RolloutsService)['leases'].self;
-      const created = createOrphanedRollout(store, model, { leaseHolder: self, leaseHolderMs: 10_000 });
+      const created = ownOrphan(app, model);
       // The stopped driver's save of the step's pass lands after the scan read the rollout without
       // it, just before the lease is taken again: the adopter must go on from the saved pass.
       const acquire = RolloutLeases.prototype.acquire;
@@ -160,16 +174,12 @@ describe('a rollout whose windows pass', () => {
   }, 120_000);
 
   it('gives back at once the lease of a rollout it took over just as it began to stop', async () => {
-    const model = await modelWithTwoVersions(mlflow, 'rollout-adopt-at-stop');
-    await setStartedRollout(mlflow, model);
-    await mlflow.registeredModels.setTag({ name: model, key: TRAFFIC_TAGS.challengerShare, value: '0.1' });
+    const model = await modelMidRollout('rollout-adopt-at-stop');
     const admin = await adminServing(model);
     let orphan: RolloutState | undefined;
     try {
       const service = admin.app.get(RolloutsService);
-      // Held under this app's own name (see the late-pass test), so that no other app adopts it.
-      const self = service['leases'].self;
-      const created = createOrphanedRollout(store, model, { leaseHolder: self, leaseHolderMs: 10_000 });
+      const created = ownOrphan(admin.app, model);
       const acquire = RolloutLeases.prototype.acquire;
       let stopping = false;
       jest.spyOn(RolloutLeases.prototype, 'acquire').mockImplementation(async function (this: RolloutLeases, runId) {
@@ -192,7 +202,7 @@ describe('a rollout whose windows pass', () => {
         20_000,
         200,
       );
-      expect(lease.holder).toBe(self);
+      expect(lease.holder).toBe(instanceOf(admin.app));
       expect((await store.get(model, id))?.status).toBe('running');
     } finally {
       // Ended before the app closes, so that no other registry-admin adopts it once its lease is given back.
