@@ -18,7 +18,7 @@ import {
   startServingReplica,
   testClient,
 } from './support/registry-fixtures';
-import { endedRollout, rolloutEvents, rolloutRecords } from './support/rollout-reads';
+import { endedRollout, rolloutEvents, rolloutRecordsOnce } from './support/rollout-reads';
 import { asAdmin, createTestApp } from './support/test-app';
 
 /**
@@ -137,7 +137,7 @@ describe('a rollout whose windows pass', () => {
         [{ index: 0, share: 0.1, started_at: now, ended_at: now, outcome: 'passed', windows: [] }],
       ]);
       expect(await registryState(model)).toEqual({ aliases: ['champion=v2', 'production=v2'], share: 0 });
-      const records = await rolloutRecords(app, model, orphan.id);
+      const records = await rolloutRecordsOnce(app, model, orphan.id, 'promoted');
       expect(records.map((record) => record.event).sort()).toEqual(['promoted', 'resumed']);
       expect(records.find((record) => record.event === 'resumed')?.reason).toContain(
         'every step has passed, so it promotes now',
@@ -168,7 +168,7 @@ describe('a rollout whose windows pass', () => {
       expect(saved).toBe(true);
       // Promoted with the pass as it was saved: no window was run again.
       expect([state.status, state.step_results]).toEqual(['promoted', [passed]]);
-      const records = await rolloutRecords(app, model, orphan.id);
+      const records = await rolloutRecordsOnce(app, model, orphan.id, 'promoted');
       expect(records.map((record) => record.event).sort()).toEqual(['promoted', 'resumed']);
     });
   }, 120_000);

@@ -51,3 +51,25 @@ export async function rolloutRecords(app: NestFastifyApplication, model: string,
 export async function rolloutEvents(app: NestFastifyApplication, model: string, id: string): Promise<string[]> {
   return (await rolloutRecords(app, model, id)).map((record) => record.event);
 }
+
+/**
+ * The records audited for rollout `id` once `event` is among them: a driver saves the rollout's end
+ * before it audits it, so the record can land just after the end is read.
+ */
+export async function rolloutRecordsOnce(
+  app: NestFastifyApplication,
+  model: string,
+  id: string,
+  event: string,
+  timeoutMs = 10_000,
+): Promise<RolloutRecord[]> {
+  return waitFor(
+    `rollout ${id}'s ${event} record`,
+    async () => {
+      const records = await rolloutRecords(app, model, id);
+      return records.some((record) => record.event === event) ? records : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}
