@@ -7,7 +7,12 @@ export {
   type KolmogorovSmirnovResult,
 } from './lib/kolmogorov-smirnov';
 export { chiSquareGoodnessOfFit, type ChiSquareResult } from './lib/chi-square';
-export { jensenShannonDistance, wassersteinDistance, normalizedWassersteinDistance } from './lib/distances';
+export {
+  jensenShannonDistance,
+  wassersteinDistance,
+  normalizedWassersteinDistance,
+  scaledWassersteinDistance,
+} from './lib/distances';
 export { mean, populationStandardDeviation } from './lib/descriptive';
 export { quantile, decileEdges, DECILE_PROBABILITIES } from './lib/quantiles';
 export { numericBinIndex, countNumericBins, countCategoryLevels } from './lib/binning';

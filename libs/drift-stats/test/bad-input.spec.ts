@@ -16,6 +16,7 @@ import {
   quantile,
   regularizedUpperGamma,
   ReservoirSample,
+  scaledWassersteinDistance,
   wassersteinDistance,
 } from '../src';
 import { expectDriftInputError } from './support/expect-drift-input-error';
@@ -42,6 +43,8 @@ describe('bad input throws DriftInputError naming the field', () => {
     expectDriftInputError(() => populationStabilityIndex([1, 2], [1, 2], 0), 'emptyBinShare', /\(0, 1\)/);
     expectDriftInputError(() => countNumericBins([1], [2, 2]), 'innerEdges[1]', /increase strictly/);
     expectDriftInputError(() => normalizedWassersteinDistance([1], [2], -1), 'referenceStandardDeviation', /≥ 0/);
+    expectDriftInputError(() => scaledWassersteinDistance(1, Number.NaN), 'referenceStandardDeviation', /≥ 0/);
+    expectDriftInputError(() => scaledWassersteinDistance(-1, 1), 'distance', /≥ 0/);
     expectDriftInputError(() => regularizedUpperGamma(0, 1), 'a', /a > 0/);
     expectDriftInputError(() => chiSquareSurvival(-1, 2), 'x', /≥ 0/);
   });

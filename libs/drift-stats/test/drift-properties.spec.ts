@@ -7,7 +7,10 @@ import {
   NumericFeatureWindow,
   parseTrainingStatistics,
   ReservoirSample,
+  scaledWassersteinDistance,
+  SeededRandom,
   TrainingStatistics,
+  wassersteinDistance,
 } from '../src';
 import { categoricalSample, normalSample } from './support/seeded-data';
 
@@ -102,6 +105,11 @@ describe('drift verdict properties', () => {
       expect(feature.score).toEqual(expect.any(Number));
     }
     expect(large.features.find((f) => f.method === 'jensenshannon')?.statistic).toBeNull();
+    const charges = large.features.find((f) => f.name === 'monthly_charges');
+    expect(charges?.method).toBe('wasserstein');
+    expect(charges?.score).toBe(
+      scaledWassersteinDistance(charges?.statistic as number, reference.numeric.monthly_charges.std),
+    );
   });
 
   it('gives insufficient_data below the minimum window and no_reference without statistics', () => {
@@ -156,6 +164,45 @@ describe('drift verdict properties', () => {
     expect(window.levelCounts).toEqual([50, 0, 0, 50]);
     const report = driftReport(reference, DriftWindow.fromJSON({ features: { contract: window.toJSON() } }));
     expect(report.features[0]).toMatchObject({ method: 'chisquare', statistic: Infinity, p_value: 0, status: 'drift' });
+  });
+});
+
+/**
+ * The definition wassersteinDistance walks without building: scipy's loop over the pooled sorted
+ * sample, one term per consecutive pair, equal values included (their gap is 0).
+ */
+function pooledWasserstein(u: readonly number[], v: readonly number[]): number {
+  const uSorted = Float64Array.from(u).sort();
+  const vSorted = Float64Array.from(v).sort();
+  const pooled = Float64Array.from([...uSorted, ...vSorted]).sort();
+  let i = 0;
+  let j = 0;
+  let distance = 0;
+  for (let k = 0; k < pooled.length - 1; k++) {
+    while (i < uSorted.length && uSorted[i] <= pooled[k]) i++;
+    while (j < vSorted.length && vSorted[j] <= pooled[k]) j++;
+    distance += Math.abs(i / uSorted.length - j / vSorted.length) * (pooled[k + 1] - pooled[k]);
+  }
+  return distance;
+}
+
+describe('Wasserstein distance', () => {
+  it('sums as the pooled loop does, bit for bit, ties and signed zeros included', () => {
+    const random = new SeededRandom(7);
+    // Small integers tie often, within and across the samples; ±0 are equal but sort apart.
+    const value = () => {
+      const pick = random.next();
+      if (pick < 0.3) return random.nextInt(4);
+      if (pick < 0.4) return pick < 0.35 ? -0 : 0;
+      return (random.next() - 0.5) * 1000;
+    };
+    for (let round = 0; round < 2000; round++) {
+      const u = Array.from({ length: 1 + random.nextInt(30) }, value);
+      const v = Array.from({ length: 1 + random.nextInt(30) }, value);
+      expect(Object.is(wassersteinDistance(u, v), pooledWasserstein(u, v))).toBe(true);
+    }
+    expect(wassersteinDistance([2, 2, 2], [2, 2])).toBe(0);
+    expect(wassersteinDistance([0, 1, 3], [5, 6, 8])).toBe(5);
   });
 });
 

@@ -51,22 +51,28 @@ export function jensenShannonDistance(p: ReadonlyArray<number>, q: ReadonlyArray
 export function wassersteinDistance(u: ReadonlyArray<number>, v: ReadonlyArray<number>): number {
   requireNonEmpty(requireFiniteNumbers(u, 'u'), 'u');
   requireNonEmpty(requireFiniteNumbers(v, 'v'), 'v');
-  const uSorted = Float64Array.from(u).sort();
-  const vSorted = Float64Array.from(v).sort();
-  const pooled = new Float64Array(uSorted.length + vSorted.length);
-  pooled.set(uSorted);
-  pooled.set(vSorted, uSorted.length);
-  pooled.sort();
+  return sortedWassersteinDistance(Float64Array.from(u).sort(), Float64Array.from(v).sort());
+}
+
+/**
+ * W₁ of two sorted, non-empty samples, walking them in merged order instead of sorting them pooled:
+ * from each distinct value x to the next, the CDFs are i/n and j/m (i, j: values ≤ x on each side).
+ * Equal pooled values are a gap of 0, which adds exactly +0, so skipping them leaves the sum bit for
+ * bit as the pooled loop makes it.
+ */
+function sortedWassersteinDistance(u: Float64Array, v: Float64Array): number {
   let i = 0;
   let j = 0;
   let distance = 0;
-  for (let k = 0; k < pooled.length - 1; k++) {
-    const value = pooled[k];
-    while (i < uSorted.length && uSorted[i] <= value) i++;
-    while (j < vSorted.length && vSorted[j] <= value) j++;
-    distance += Math.abs(i / uSorted.length - j / vSorted.length) * (pooled[k + 1] - value);
+  let value = Math.min(u[0], v[0]);
+  for (;;) {
+    while (i < u.length && u[i] <= value) i++;
+    while (j < v.length && v[j] <= value) j++;
+    if (i === u.length && j === v.length) return distance;
+    const next = i === u.length ? v[j] : j === v.length ? u[i] : Math.min(u[i], v[j]);
+    distance += Math.abs(i / u.length - j / v.length) * (next - value);
+    value = next;
   }
-  return distance;
 }
 
 /**
@@ -86,13 +92,29 @@ export function normalizedWassersteinDistance(
   current: ReadonlyArray<number>,
   referenceStandardDeviation: number,
 ): number {
-  if (!Number.isFinite(referenceStandardDeviation) || referenceStandardDeviation < 0) {
-    throw new DriftInputError(
-      'referenceStandardDeviation',
-      `must be a finite number ≥ 0, got ${referenceStandardDeviation}`,
-    );
+  requireStandardDeviation(referenceStandardDeviation);
+  return scaledWassersteinDistance(wassersteinDistance(reference, current), referenceStandardDeviation);
+}
+
+/**
+ * A Wasserstein-1 distance already computed, scaled as {@link normalizedWassersteinDistance} scales
+ * it: for a caller that reports both, so the samples are sorted and walked once.
+ *
+ * @throws {DriftInputError} when the distance or the standard deviation is negative or not finite.
+ * @example
+ * scaledWassersteinDistance(5, 2); // 2.5
+ */
+export function scaledWassersteinDistance(distance: number, referenceStandardDeviation: number): number {
+  if (!Number.isFinite(distance) || distance < 0) {
+    throw new DriftInputError('distance', `must be a finite number ≥ 0, got ${distance}`);
   }
-  const distance = wassersteinDistance(reference, current);
+  requireStandardDeviation(referenceStandardDeviation);
   if (referenceStandardDeviation === 0) return distance === 0 ? 0 : Infinity;
   return distance / referenceStandardDeviation;
+}
+
+function requireStandardDeviation(value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new DriftInputError('referenceStandardDeviation', `must be a finite number ≥ 0, got ${value}`);
+  }
 }

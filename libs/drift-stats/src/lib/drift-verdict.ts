@@ -1,5 +1,5 @@
 import { chiSquareGoodnessOfFit } from './chi-square';
-import { jensenShannonDistance, normalizedWassersteinDistance, wassersteinDistance } from './distances';
+import { jensenShannonDistance, scaledWassersteinDistance, wassersteinDistance } from './distances';
 import { DriftInputError } from './errors';
 import { kolmogorovSmirnovTwoSample } from './kolmogorov-smirnov';
 import { CategoricalFeatureWindow, DriftWindow, FeatureWindow, NumericFeatureWindow } from './live-window';
@@ -170,11 +170,12 @@ export function numericFeatureDrift(
     };
   }
   const threshold = settings.wassersteinThreshold;
-  const score = normalizedWassersteinDistance(reference.sample, current, reference.std);
+  const statistic = wassersteinDistance(reference.sample, current);
+  const score = scaledWassersteinDistance(statistic, reference.std);
   return {
     name,
     method: 'wasserstein',
-    statistic: wassersteinDistance(reference.sample, current),
+    statistic,
     p_value: null,
     score,
     threshold,
