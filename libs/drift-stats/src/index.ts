@@ -11,7 +11,7 @@ export {
   jensenShannonDistance,
   wassersteinDistance,
   normalizedWassersteinDistance,
-  scaledWassersteinDistance,
+  wassersteinDistanceAndScore,
 } from './lib/distances';
 export { mean, populationStandardDeviation } from './lib/descriptive';
 export { quantile, decileEdges, DECILE_PROBABILITIES } from './lib/quantiles';

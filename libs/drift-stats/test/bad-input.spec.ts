@@ -16,8 +16,8 @@ import {
   quantile,
   regularizedUpperGamma,
   ReservoirSample,
-  scaledWassersteinDistance,
   wassersteinDistance,
+  wassersteinDistanceAndScore,
 } from '../src';
 import { expectDriftInputError } from './support/expect-drift-input-error';
 
@@ -43,8 +43,13 @@ describe('bad input throws DriftInputError naming the field', () => {
     expectDriftInputError(() => populationStabilityIndex([1, 2], [1, 2], 0), 'emptyBinShare', /\(0, 1\)/);
     expectDriftInputError(() => countNumericBins([1], [2, 2]), 'innerEdges[1]', /increase strictly/);
     expectDriftInputError(() => normalizedWassersteinDistance([1], [2], -1), 'referenceStandardDeviation', /≥ 0/);
-    expectDriftInputError(() => scaledWassersteinDistance(1, Number.NaN), 'referenceStandardDeviation', /≥ 0/);
-    expectDriftInputError(() => scaledWassersteinDistance(-1, 1), 'distance', /≥ 0/);
+    // The standard deviation is checked before the samples.
+    expectDriftInputError(
+      () => normalizedWassersteinDistance([Number.NaN], [1], -1),
+      'referenceStandardDeviation',
+      /≥ 0/,
+    );
+    expectDriftInputError(() => wassersteinDistanceAndScore([1], [Number.NaN], 1), 'v[0]', /finite/);
     expectDriftInputError(() => regularizedUpperGamma(0, 1), 'a', /a > 0/);
     expectDriftInputError(() => chiSquareSurvival(-1, 2), 'x', /≥ 0/);
   });

@@ -4,13 +4,14 @@ import {
   datasetDrift,
   driftReport,
   DriftWindow,
+  normalizedWassersteinDistance,
   NumericFeatureWindow,
   parseTrainingStatistics,
   ReservoirSample,
-  scaledWassersteinDistance,
   SeededRandom,
   TrainingStatistics,
   wassersteinDistance,
+  wassersteinDistanceAndScore,
 } from '../src';
 import { categoricalSample, normalSample } from './support/seeded-data';
 
@@ -105,11 +106,14 @@ describe('drift verdict properties', () => {
       expect(feature.score).toEqual(expect.any(Number));
     }
     expect(large.features.find((f) => f.method === 'jensenshannon')?.statistic).toBeNull();
-    const charges = large.features.find((f) => f.name === 'monthly_charges');
+    // The score and the statistic are those of the reference sample against the window's own sample.
+    const window = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
+    const live = (window.features.get('monthly_charges') as NumericFeatureWindow).sample;
+    const charges = driftReport(reference, window).features.find((f) => f.name === 'monthly_charges');
+    const { sample, std } = reference.numeric.monthly_charges;
     expect(charges?.method).toBe('wasserstein');
-    expect(charges?.score).toBe(
-      scaledWassersteinDistance(charges?.statistic as number, reference.numeric.monthly_charges.std),
-    );
+    expect(charges?.statistic).toBe(wassersteinDistance(sample, live));
+    expect(charges?.score).toBe(normalizedWassersteinDistance(sample, live, std));
   });
 
   it('gives insufficient_data below the minimum window and no_reference without statistics', () => {
@@ -199,10 +203,33 @@ describe('Wasserstein distance', () => {
     for (let round = 0; round < 2000; round++) {
       const u = Array.from({ length: 1 + random.nextInt(30) }, value);
       const v = Array.from({ length: 1 + random.nextInt(30) }, value);
-      expect(Object.is(wassersteinDistance(u, v), pooledWasserstein(u, v))).toBe(true);
+      // The pair beside the sum, so a failure shows the samples; toEqual compares numbers with Object.is.
+      expect({ u, v, distance: wassersteinDistance(u, v) }).toEqual({ u, v, distance: pooledWasserstein(u, v) });
     }
     expect(wassersteinDistance([2, 2, 2], [2, 2])).toBe(0);
     expect(wassersteinDistance([0, 1, 3], [5, 6, 8])).toBe(5);
+    // Finite samples whose gaps overflow: Infinity, or NaN where equal CDFs meet an infinite gap (0 · ∞).
+    for (const [u, v] of [
+      [[-1e308], [1e308]],
+      [
+        [-1.7e308, 1.7e308],
+        [-1.7e308, 1.7e308],
+      ],
+    ])
+      expect(wassersteinDistance(u, v)).toEqual(pooledWasserstein(u, v));
+  });
+
+  it('gives the distance and its normalisation together as the two functions give them apart', () => {
+    const u = normalSample(500, 0, 1, 11);
+    const v = normalSample(400, 0.3, 1.2, 12);
+    expect(wassersteinDistanceAndScore(u, v, 1.5)).toEqual({
+      distance: wassersteinDistance(u, v),
+      normalized: normalizedWassersteinDistance(u, v, 1.5),
+    });
+    expect(wassersteinDistanceAndScore(u, v, 1.5).normalized).toBe(wassersteinDistance(u, v) / 1.5);
+    // A constant reference (σ = 0): no difference is 0, any difference infinitely large.
+    expect(wassersteinDistanceAndScore([1, 1], [1], 0)).toEqual({ distance: 0, normalized: 0 });
+    expect(wassersteinDistanceAndScore([1, 1], [2], 0)).toEqual({ distance: 1, normalized: Infinity });
   });
 });
 

@@ -55,10 +55,11 @@ export function wassersteinDistance(u: ReadonlyArray<number>, v: ReadonlyArray<n
 }
 
 /**
- * W₁ of two sorted, non-empty samples, walking them in merged order instead of sorting them pooled:
- * from each distinct value x to the next, the CDFs are i/n and j/m (i, j: values ≤ x on each side).
- * Equal pooled values are a gap of 0, which adds exactly +0, so skipping them leaves the sum bit for
- * bit as the pooled loop makes it.
+ * W₁ of two sorted, non-empty samples of finite values, walking them in merged order instead of
+ * sorting them pooled: from each distinct value x to the next, the CDFs are i/n and j/m (i, j: values
+ * ≤ x on each side). Equal pooled values are a gap of 0, which adds exactly +0, so skipping them
+ * leaves the sum bit for bit as the pooled loop makes it. No value may be NaN, or the walk would
+ * never end: wassersteinDistance checks its samples first.
  */
 function sortedWassersteinDistance(u: Float64Array, v: Float64Array): number {
   let i = 0;
@@ -92,29 +93,30 @@ export function normalizedWassersteinDistance(
   current: ReadonlyArray<number>,
   referenceStandardDeviation: number,
 ): number {
-  requireStandardDeviation(referenceStandardDeviation);
-  return scaledWassersteinDistance(wassersteinDistance(reference, current), referenceStandardDeviation);
+  return wassersteinDistanceAndScore(reference, current, referenceStandardDeviation).normalized;
 }
 
 /**
- * A Wasserstein-1 distance already computed, scaled as {@link normalizedWassersteinDistance} scales
- * it: for a caller that reports both, so the samples are sorted and walked once.
+ * {@link wassersteinDistance} and {@link normalizedWassersteinDistance} of the same samples in one
+ * pass, for a caller that reports both: the samples are sorted and walked once.
  *
- * @throws {DriftInputError} when the distance or the standard deviation is negative or not finite.
+ * @throws {DriftInputError} as normalizedWassersteinDistance: the standard deviation is checked
+ *   before the samples.
  * @example
- * scaledWassersteinDistance(5, 2); // 2.5
+ * wassersteinDistanceAndScore([0, 1, 3], [5, 6, 8], 2); // { distance: 5, normalized: 2.5 }
  */
-export function scaledWassersteinDistance(distance: number, referenceStandardDeviation: number): number {
-  if (!Number.isFinite(distance) || distance < 0) {
-    throw new DriftInputError('distance', `must be a finite number ≥ 0, got ${distance}`);
+export function wassersteinDistanceAndScore(
+  reference: ReadonlyArray<number>,
+  current: ReadonlyArray<number>,
+  referenceStandardDeviation: number,
+): { distance: number; normalized: number } {
+  if (!Number.isFinite(referenceStandardDeviation) || referenceStandardDeviation < 0) {
+    throw new DriftInputError(
+      'referenceStandardDeviation',
+      `must be a finite number ≥ 0, got ${referenceStandardDeviation}`,
+    );
   }
-  requireStandardDeviation(referenceStandardDeviation);
-  if (referenceStandardDeviation === 0) return distance === 0 ? 0 : Infinity;
-  return distance / referenceStandardDeviation;
-}
-
-function requireStandardDeviation(value: number): void {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new DriftInputError('referenceStandardDeviation', `must be a finite number ≥ 0, got ${value}`);
-  }
+  const distance = wassersteinDistance(reference, current);
+  if (referenceStandardDeviation === 0) return { distance, normalized: distance === 0 ? 0 : Infinity };
+  return { distance, normalized: distance / referenceStandardDeviation };
 }

@@ -1,5 +1,5 @@
 import { chiSquareGoodnessOfFit } from './chi-square';
-import { jensenShannonDistance, scaledWassersteinDistance, wassersteinDistance } from './distances';
+import { jensenShannonDistance, wassersteinDistanceAndScore } from './distances';
 import { DriftInputError } from './errors';
 import { kolmogorovSmirnovTwoSample } from './kolmogorov-smirnov';
 import { CategoricalFeatureWindow, DriftWindow, FeatureWindow, NumericFeatureWindow } from './live-window';
@@ -170,12 +170,11 @@ export function numericFeatureDrift(
     };
   }
   const threshold = settings.wassersteinThreshold;
-  const statistic = wassersteinDistance(reference.sample, current);
-  const score = scaledWassersteinDistance(statistic, reference.std);
+  const { distance, normalized: score } = wassersteinDistanceAndScore(reference.sample, current, reference.std);
   return {
     name,
     method: 'wasserstein',
-    statistic,
+    statistic: distance,
     p_value: null,
     score,
     threshold,
