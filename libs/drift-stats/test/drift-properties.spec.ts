@@ -5,6 +5,7 @@ import {
   driftReport,
   DriftWindow,
   normalizedWassersteinDistance,
+  numericFeatureDrift,
   NumericFeatureWindow,
   parseTrainingStatistics,
   ReservoirSample,
@@ -13,6 +14,7 @@ import {
   wassersteinDistance,
   wassersteinDistanceAndScore,
 } from '../src';
+import { expectDriftInputError } from './support/expect-drift-input-error';
 import { categoricalSample, normalSample } from './support/seeded-data';
 
 const LEVELS = ['Month-to-month', 'One year', 'Two year'];
@@ -99,7 +101,8 @@ describe('drift verdict properties', () => {
       expect(feature.score).toBeNull();
       expect(feature.threshold).toBe(0.05);
     }
-    const large = driftReport(reference, windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400));
+    const largeWindow = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
+    const large = driftReport(reference, largeWindow);
     for (const feature of large.features) {
       expect(feature.p_value).toBeNull();
       expect(feature.threshold).toBe(0.1);
@@ -107,13 +110,23 @@ describe('drift verdict properties', () => {
     }
     expect(large.features.find((f) => f.method === 'jensenshannon')?.statistic).toBeNull();
     // The score and the statistic are those of the reference sample against the window's own sample.
-    const window = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
-    const live = (window.features.get('monthly_charges') as NumericFeatureWindow).sample;
-    const charges = driftReport(reference, window).features.find((f) => f.name === 'monthly_charges');
+    const live = (largeWindow.features.get('monthly_charges') as NumericFeatureWindow).sample;
+    const charges = large.features.find((f) => f.name === 'monthly_charges');
     const { sample, std } = reference.numeric.monthly_charges;
     expect(charges?.method).toBe('wasserstein');
     expect(charges?.statistic).toBe(wassersteinDistance(sample, live));
     expect(charges?.score).toBe(normalizedWassersteinDistance(sample, live, std));
+  });
+
+  it('names a bad reference standard deviation before a bad reference sample', () => {
+    const window = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
+    const charges = window.features.get('monthly_charges') as NumericFeatureWindow;
+    const broken = { ...reference.numeric.monthly_charges, std: -1, sample: [Number.NaN] };
+    expectDriftInputError(
+      () => numericFeatureDrift('monthly_charges', broken, charges),
+      'referenceStandardDeviation',
+      /≥ 0/,
+    );
   });
 
   it('gives insufficient_data below the minimum window and no_reference without statistics', () => {
@@ -208,15 +221,20 @@ describe('Wasserstein distance', () => {
     }
     expect(wassersteinDistance([2, 2, 2], [2, 2])).toBe(0);
     expect(wassersteinDistance([0, 1, 3], [5, 6, 8])).toBe(5);
-    // Finite samples whose gaps overflow: Infinity, or NaN where equal CDFs meet an infinite gap (0 · ∞).
-    for (const [u, v] of [
-      [[-1e308], [1e308]],
-      [
-        [-1.7e308, 1.7e308],
-        [-1.7e308, 1.7e308],
-      ],
-    ])
-      expect(wassersteinDistance(u, v)).toEqual(pooledWasserstein(u, v));
+    // Finite samples whose gaps overflow: Infinity, or NaN where equal CDFs meet an infinite gap
+    // (0 · ∞), as the pooled loop gives them; the normalised forms pass them on without throwing.
+    const far: [number[], number[]] = [[-1e308], [1e308]];
+    const wide: [number[], number[]] = [
+      [-1.7e308, 1.7e308],
+      [-1.7e308, 1.7e308],
+    ];
+    expect(pooledWasserstein(...far)).toBe(Infinity);
+    expect(wassersteinDistance(...far)).toBe(Infinity);
+    expect(normalizedWassersteinDistance(...far, 2)).toBe(Infinity);
+    expect(wassersteinDistanceAndScore(...far, 0)).toEqual({ distance: Infinity, normalized: Infinity });
+    expect(pooledWasserstein(...wide)).toBeNaN();
+    expect(wassersteinDistance(...wide)).toBeNaN();
+    expect(normalizedWassersteinDistance(...wide, 2)).toBeNaN();
   });
 
   it('gives the distance and its normalisation together as the two functions give them apart', () => {
