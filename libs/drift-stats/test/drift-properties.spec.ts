@@ -47,6 +47,8 @@ function windowOf(
 
 describe('drift verdict properties', () => {
   const reference = trainingStatistics();
+  /** A window past the large-sample switch, drawn as training was: read only, by the tests that need one. */
+  const largeWindow = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
 
   it('finds no drift when the live window replays the training sample itself', () => {
     for (const [name, column] of Object.entries(reference.numeric)) {
@@ -101,7 +103,6 @@ describe('drift verdict properties', () => {
       expect(feature.score).toBeNull();
       expect(feature.threshold).toBe(0.05);
     }
-    const largeWindow = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
     const large = driftReport(reference, largeWindow);
     for (const feature of large.features) {
       expect(feature.p_value).toBeNull();
@@ -119,8 +120,7 @@ describe('drift verdict properties', () => {
   });
 
   it('names a bad reference standard deviation before a bad reference sample', () => {
-    const window = windowOf(reference, 3000, { charges: 0, contract: TRAINING_SHARES }, 400);
-    const charges = window.features.get('monthly_charges') as NumericFeatureWindow;
+    const charges = largeWindow.features.get('monthly_charges') as NumericFeatureWindow;
     const broken = { ...reference.numeric.monthly_charges, std: -1, sample: [Number.NaN] };
     expectDriftInputError(
       () => numericFeatureDrift('monthly_charges', broken, charges),
