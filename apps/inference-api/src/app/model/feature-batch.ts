@@ -360,7 +360,7 @@ export function joinedCodes(
  * Copies `parts` one after the other into `target` (sized for all of them) and returns it. Element
  * by element: for the one-row parts it mostly joins, cheaper than `set` or `flatMap`.
  */
-export function joinInto<T extends { [row: number]: unknown; length: number }>(
+function joinInto<T extends { [row: number]: unknown; length: number }>(
   target: T,
   parts: readonly ArrayLike<T[number]>[],
 ): T {

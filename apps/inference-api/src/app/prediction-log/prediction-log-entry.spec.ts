@@ -1,4 +1,11 @@
-import { bundleEntries, bundleRecords, entryRows, recordsOf, type PredictionLogEntry } from './prediction-log-entry';
+import {
+  bundleEntries,
+  bundleRecords,
+  entryRows,
+  PredictionLogBundler,
+  recordsOf,
+  type PredictionLogEntry,
+} from './prediction-log-entry';
 import { FeaturesJson, type PredictionRecord } from './prediction-store';
 
 /**
@@ -252,6 +259,110 @@ describe('bundle packing', () => {
         .flatMap((bundle) => bundleRecords(structuredClone(bundle)))
         .map(([record]) => (record.features as FeaturesJson).toJSON().Contract),
     ).toEqual(['One year', 'One year']);
+  });
+});
+
+describe('PredictionLogBundler', () => {
+  const codeTexts = [undefined, ['Month-to-month', 'One year', 'Two year'], undefined];
+  const columnNames = ['tenure', 'Contract', 'Notes'];
+  /** A request of `rows` rows, its cells varied by `seed`; `coded` false: sent without its category codes. */
+  const request = (seed: number, rows: number, coded = true): PredictionLogEntry => {
+    const contract = Array.from({ length: rows }, (_, row) => ['One year', '', 'Weekly', 'Two year'][(seed + row) % 4]);
+    return {
+      ...ENTRY,
+      requestId: `r-${seed}`,
+      userId: seed % 3 === 0 ? null : `u-${seed}`,
+      shadow:
+        seed % 5 === 2
+          ? Array.from({ length: rows }, (_, row) => ({
+              alias: 'challenger',
+              version: '4',
+              probability: row / rows,
+              prediction: 1 as const,
+            }))
+          : null,
+      columnNames,
+      columns: [
+        Float32Array.from({ length: rows }, (_, row) => (row % 7 === 3 ? Number.NaN : seed + row / 4)),
+        contract,
+        Array.from({ length: rows }, (_, row) => (row % 2 === 0 ? '' : `note ${seed}/${row}`)),
+      ],
+      probabilities: Float32Array.from({ length: rows }, (_, row) => ((seed + row) % 8) / 8),
+      labels: Int32Array.from({ length: rows }, (_, row) => (seed + row) % 2),
+      categoryCodes: coded
+        ? [
+            undefined,
+            Int32Array.from(contract, (text) => ['Month-to-month', 'One year', 'Two year'].indexOf(text)),
+            undefined,
+          ]
+        : undefined,
+      codeTexts,
+    };
+  };
+
+  it('gives back the records of entries appended one by one, past every array’s first size, with shadows from the middle on', () => {
+    const entries = [
+      ...Array.from({ length: 40 }, (_, seed) => request(seed, 1)),
+      request(40, 1000),
+      request(41, 3),
+      request(42, 1, false),
+    ];
+    const bundler = new PredictionLogBundler();
+    let rows = 0;
+    for (const entry of entries) {
+      bundler.append(entry);
+      rows += entryRows(entry);
+      expect(bundler.rows).toBe(rows);
+    }
+    const bundles = bundler.take();
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0].shadows?.slice(0, 3)).toEqual([null, null, entries[2].shadow]);
+    expect(received(bundles)).toEqual(sent(entries));
+  });
+
+  it('logs the text of a request sent without codes to a version fed codes, as the codes would have', () => {
+    const bundles = bundleEntries([request(0, 4), request(0, 4, false)]);
+    expect(bundles[0].columns[1]).toBeNull();
+    const [withCodes, withoutCodes] = received(bundles) as { features: string }[][];
+    expect(withoutCodes.map((record) => record.features)).toEqual(withCodes.map((record) => record.features));
+    expect(withoutCodes.map((record) => JSON.parse(record.features).Contract)).toEqual([
+      'One year',
+      null,
+      'Weekly',
+      'Two year',
+    ]);
+  });
+
+  it('posts arrays trimmed to the rows they hold, and starts afresh after take', () => {
+    const bundler = new PredictionLogBundler();
+    for (let seed = 0; seed < 20; seed++) bundler.append(request(seed, 1));
+    const [bundle] = bundler.take();
+    const arrays: [ArrayLike<number> & ArrayBufferView, number][] = [
+      [bundle.idLengths, 2 * 20],
+      [bundle.nameIndexes, 4 * 20],
+      [bundle.numbers, 3 * 20],
+      [bundle.rowCounts, 20],
+      [bundle.codes, 20],
+      [bundle.probabilities, 20],
+      [bundle.labels, 20],
+      [bundle.columns[0] as Float64Array, 20],
+    ];
+    for (const [array, length] of arrays) {
+      expect(array).toHaveLength(length);
+      expect(array.buffer.byteLength).toBe(array.byteLength);
+    }
+    expect(bundler.rows).toBe(0);
+    expect(bundler.take()).toEqual([]);
+    bundler.append(request(7, 2));
+    expect(received(bundler.take())).toEqual(sent([request(7, 2)]));
+  });
+  it('gives each bundle only its own entries, in arrays kept from the last bundle or, past 4096 rows, made afresh', () => {
+    const bundler = new PredictionLogBundler();
+    for (const sizes of [[1000, 3], [1, 2], [5000], [2, 1], [1]]) {
+      const entries = sizes.map((rows, index) => request(100 * rows + index, rows, index % 2 === 0));
+      for (const entry of entries) bundler.append(entry);
+      expect(received(bundler.take())).toEqual(sent(entries));
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { joinedCodes, joinInto, type ColumnValues } from '../model/feature-batch';
+import type { ColumnValues } from '../model/feature-batch';
 import type { ScoredRequest, ShadowScore } from '../observation/prediction-observer';
 import { FeaturesJson, type FeatureValues, type PredictionRecord, type Variant } from './prediction-store';
 
@@ -107,8 +107,8 @@ function loggedValue(value: number | string | undefined): number | string | null
 }
 
 /**
- * The entries of one turn of the event loop on their way to the writer thread, for one version:
- * the rows joined column by column, the request fields packed. Laid out for the structured clone,
+ * One version's entries on their way to the writer thread (those of one post interval, see
+ * WorkerThreadSink): the rows joined column by column, the request fields packed. Laid out for the structured clone,
  * whose cost follows the number of values it walks more than their size: a dozen column arrays
  * post several times faster than a list, a code array and a copy of the category texts per entry
  * (PERFORMANCE.md).
@@ -175,121 +175,276 @@ function layoutOf(entry: PredictionLogEntry): string {
 
 /** Entries bundled by version (column list and code texts), in order within each bundle. */
 export function bundleEntries(entries: readonly PredictionLogEntry[]): PredictionLogBundle[] {
-  const byLayout = new Map<string, PredictionLogEntry[]>();
-  for (const entry of entries) {
-    const layout = layoutOf(entry);
-    const group = byLayout.get(layout);
-    if (group) group.push(entry);
-    else byLayout.set(layout, [entry]);
+  const bundler = new PredictionLogBundler();
+  for (const entry of entries) bundler.append(entry);
+  return bundler.take();
+}
+
+/**
+ * Bundles entries as they arrive, one {@link BundleBuilder} per version (its column list and code
+ * texts, one array each per loaded version), until {@link take} hands the bundles over. A version's
+ * builder, and the room its arrays have grown to, is kept from one take to the next while entries
+ * of that version keep coming: growing them again for every bundle cost more than the copying.
+ */
+export class PredictionLogBundler {
+  private readonly builders = new Map<readonly string[], Map<unknown, BundleBuilder>>();
+  private rowsHeld = 0;
+
+  /** Rows appended since the last {@link take}. */
+  get rows(): number {
+    return this.rowsHeld;
   }
-  return [...byLayout].map(([layout, group]) => bundleOf(layout, group));
-}
 
-function bundleOf(layout: string, entries: readonly PredictionLogEntry[]): PredictionLogBundle {
-  let rows = 0;
-  for (const entry of entries) rows += entryRows(entry);
-  const first = entries[0];
-  // One entry (a large batch, usually): its own arrays go as they are, with no copy before the clone's.
-  const alone = entries.length === 1;
-  const probabilities =
-    alone && first.probabilities instanceof Float32Array
-      ? first.probabilities
-      : joinInto(
-          new Float32Array(rows),
-          entries.map((entry) => entry.probabilities),
-        );
-  const labels =
-    alone && first.labels instanceof Int32Array
-      ? first.labels
-      : joinInto(
-          new Int32Array(rows),
-          entries.map((entry) => entry.labels),
-        );
-  return {
-    layout,
-    replica: first.replica,
-    ...packedRequests(entries),
-    ...joinedColumns(entries, rows),
-    probabilities,
-    labels,
-  };
-}
+  append(entry: PredictionLogEntry): void {
+    let byCodeTexts = this.builders.get(entry.columnNames);
+    if (!byCodeTexts) this.builders.set(entry.columnNames, (byCodeTexts = new Map()));
+    let builder = byCodeTexts.get(entry.codeTexts);
+    if (!builder) byCodeTexts.set(entry.codeTexts, (builder = new BundleBuilder(layoutOf(entry), entry)));
+    builder.append(entry);
+    this.rowsHeld += entryRows(entry);
+  }
 
-/** The entries' columns joined: numbers and text as arrays of all the rows, columns fed as codes into one array of codes. */
-function joinedColumns(
-  entries: readonly PredictionLogEntry[],
-  rows: number,
-): Pick<PredictionLogBundle, 'columns' | 'codes' | 'otherCells' | 'otherTexts'> {
-  const first = entries[0];
-  const coded = first.columns.map(
-    (_, index) =>
-      first.codeTexts?.[index] !== undefined && entries.every((entry) => entry.categoryCodes?.[index] !== undefined),
-  );
-  const codes = new Int32Array(coded.filter(Boolean).length * rows);
-  const otherCells: number[] = [];
-  const otherTexts: string[] = [];
-  let ordinal = 0;
-  const columns = first.columns.map((column, index): ColumnValues | null => {
-    if (coded[index]) {
-      const at = ordinal++;
-      joinedCodes(
-        entries,
-        index,
-        rows,
-        (row, text) => {
-          if (text === '') return;
-          otherCells.push(at, row);
-          otherTexts.push(text);
-        },
-        codes,
-        at * rows,
-      );
-      return null;
+  /**
+   * The bundles of everything appended since the last take, one per version, in the order the
+   * bundler first saw the versions; the builders of versions that had no entry since then are let go.
+   */
+  take(): PredictionLogBundle[] {
+    const bundles: PredictionLogBundle[] = [];
+    for (const [columnNames, byCodeTexts] of this.builders) {
+      for (const [codeTexts, builder] of byCodeTexts)
+        if (builder.isEmpty) byCodeTexts.delete(codeTexts);
+        else bundles.push(builder.finish());
+      if (byCodeTexts.size === 0) this.builders.delete(columnNames);
     }
-    if (entries.length === 1) return column; // its own array, as in bundleOf
-    const parts = entries.map((entry) => entry.columns[index]);
-    return Array.isArray(column)
-      ? joinInto(new Array<string>(rows), parts as string[][])
-      : joinInto(new Float64Array(rows), parts as (Float32Array | Float64Array)[]);
-  });
-  return { columns, codes, otherCells, otherTexts };
+    this.rowsHeld = 0;
+    return bundles;
+  }
 }
 
-/** The entries' request fields packed: ids in one string, names as indexes, numbers in one array. */
-function packedRequests(
-  entries: readonly PredictionLogEntry[],
-): Pick<PredictionLogBundle, 'ids' | 'idLengths' | 'names' | 'nameIndexes' | 'numbers' | 'rowCounts' | 'shadows'> {
-  const count = entries.length;
-  const idParts: string[] = new Array(2 * count);
-  const idLengths = new Int32Array(2 * count);
-  const names: string[] = [];
-  const nameIndex = new Map<string, number>();
-  const indexOfName = (name: string): number => {
-    let index = nameIndex.get(name);
-    if (index === undefined) nameIndex.set(name, (index = names.push(name) - 1));
-    return index;
-  };
-  const nameIndexes = new Int32Array(4 * count);
-  const numbers = new Float64Array(3 * count);
-  const rowCounts = new Int32Array(count);
-  let shadows: (ShadowScore[] | null)[] | null = null;
-  for (let index = 0; index < count; index++) {
-    const entry = entries[index];
-    idParts[2 * index] = entry.requestId;
-    idParts[2 * index + 1] = entry.userId ?? '';
-    idLengths[2 * index] = entry.requestId.length;
-    idLengths[2 * index + 1] = entry.userId === null ? -1 : entry.userId.length;
-    nameIndexes[4 * index] = indexOfName(entry.variant);
-    nameIndexes[4 * index + 1] = indexOfName(entry.modelName);
-    nameIndexes[4 * index + 2] = indexOfName(entry.alias);
-    nameIndexes[4 * index + 3] = indexOfName(entry.version);
-    numbers[3 * index] = entry.receivedAt;
-    numbers[3 * index + 1] = entry.latencyMs;
-    numbers[3 * index + 2] = entry.trafficShare ?? Number.NaN;
-    rowCounts[index] = entryRows(entry);
-    if (entry.shadow !== null) (shadows ??= new Array<ShadowScore[] | null>(count).fill(null))[index] = entry.shadow;
+/** How a bundle carries a column: joined numbers, joined text, or codes (in `codes`). */
+const enum ColumnKind {
+  Number,
+  Text,
+  Coded,
+}
+
+/** Rows (and requests) a new bundle's arrays have room for. */
+const FIRST_ROOM = 16;
+/** Rows (or requests) beyond which a builder's arrays are not kept for its next bundle (a batch of 1000 rows is kept). */
+const KEPT_ROWS = 4096;
+
+/** A copy of `array` with room for `length` values. */
+function grown<T extends Float64Array | Float32Array | Int32Array>(array: T, length: number): T {
+  const copy = new (array.constructor as new (length: number) => T)(length);
+  copy.set(array);
+  return copy;
+}
+
+/**
+ * One version's entries copied into growing arrays as they arrive, so that none is held until the
+ * bundle is posted (held entries outlived the young generation: see WorkerThreadSink), then
+ * copied out, trimmed, into a {@link PredictionLogBundle}; the arrays are kept for the next one
+ * unless they grew past {@link KEPT_ROWS}. A column fed as codes takes -1 and the cell's text (in
+ * `otherTexts`) for an entry that came without codes, as for a category without a code.
+ */
+class BundleBuilder {
+  private readonly replica: string;
+  private readonly kinds: ColumnKind[];
+  /** Per column, its place among the columns of its kind (`numbers`, `texts` or `codes` below). */
+  private readonly slots: number[];
+  private readonly numberColumns: Float64Array[] = [];
+  private textColumns: string[][] = [];
+  private readonly codeColumns: Int32Array[] = [];
+  private entries = 0;
+  private entryCapacity = FIRST_ROOM;
+  private rows = 0;
+  private rowCapacity = FIRST_ROOM;
+  private idParts: string[] = [];
+  private idLengths = new Int32Array(2 * FIRST_ROOM);
+  private names: string[] = [];
+  private nameIndex = new Map<string, number>();
+  private nameIndexes = new Int32Array(4 * FIRST_ROOM);
+  private numbers = new Float64Array(3 * FIRST_ROOM);
+  private rowCounts = new Int32Array(FIRST_ROOM);
+  private probabilities = new Float32Array(FIRST_ROOM);
+  private labels = new Int32Array(FIRST_ROOM);
+  private otherCells: number[] = [];
+  private otherTexts: string[] = [];
+  private shadows: (ShadowScore[] | null)[] | null = null;
+
+  constructor(
+    private readonly layout: string,
+    first: PredictionLogEntry,
+  ) {
+    this.replica = first.replica;
+    this.kinds = first.columns.map((column, index) =>
+      first.codeTexts?.[index] !== undefined
+        ? ColumnKind.Coded
+        : Array.isArray(column)
+          ? ColumnKind.Text
+          : ColumnKind.Number,
+    );
+    this.slots = this.kinds.map((kind) => {
+      if (kind === ColumnKind.Text) return this.textColumns.push([]) - 1;
+      if (kind === ColumnKind.Coded) return this.codeColumns.push(new Int32Array(FIRST_ROOM)) - 1;
+      return this.numberColumns.push(new Float64Array(FIRST_ROOM)) - 1;
+    });
   }
-  return { ids: idParts.join(''), idLengths, names, nameIndexes, numbers, rowCounts, shadows };
+
+  get isEmpty(): boolean {
+    return this.entries === 0;
+  }
+
+  append(entry: PredictionLogEntry): void {
+    const count = entryRows(entry);
+    const at = this.rows;
+    if (at + count > this.rowCapacity) this.growRows(at + count);
+    this.appendRequest(entry, count);
+    for (let row = 0; row < count; row++) {
+      this.probabilities[at + row] = entry.probabilities[row];
+      this.labels[at + row] = entry.labels[row];
+    }
+    for (let index = 0; index < this.kinds.length; index++) {
+      const column = entry.columns[index];
+      const slot = this.slots[index];
+      const kind = this.kinds[index];
+      if (kind === ColumnKind.Number) {
+        const joined = this.numberColumns[slot];
+        for (let row = 0; row < count; row++) joined[at + row] = column[row] as number;
+      } else if (kind === ColumnKind.Text) {
+        const joined = this.textColumns[slot];
+        for (let row = 0; row < count; row++) joined.push(column[row] as string);
+      } else this.appendCodes(entry.categoryCodes?.[index], column, slot, count);
+    }
+    this.rows += count;
+  }
+
+  /** A coded column's cells: the codes, and the text of each cell without one (a missing value has no text). */
+  private appendCodes(codes: Int32Array | undefined, texts: ColumnValues, slot: number, count: number): void {
+    const joined = this.codeColumns[slot];
+    const at = this.rows;
+    for (let row = 0; row < count; row++) {
+      const code = codes === undefined ? -1 : codes[row];
+      joined[at + row] = code;
+      if (code >= 0) continue;
+      const text = texts[row];
+      if (typeof text === 'string' && text !== '') {
+        this.otherCells.push(slot, at + row);
+        this.otherTexts.push(text);
+      }
+    }
+  }
+
+  /** Every row array with room for `rows` rows, at least twice what it had. */
+  private growRows(rows: number): void {
+    const capacity = Math.max(rows, 2 * this.rowCapacity);
+    this.probabilities = grown(this.probabilities, capacity);
+    this.labels = grown(this.labels, capacity);
+    for (let slot = 0; slot < this.numberColumns.length; slot++)
+      this.numberColumns[slot] = grown(this.numberColumns[slot], capacity);
+    for (let slot = 0; slot < this.codeColumns.length; slot++)
+      this.codeColumns[slot] = grown(this.codeColumns[slot], capacity);
+    this.rowCapacity = capacity;
+  }
+
+  /** The request's own fields: ids as text, names as indexes, numbers in one array. */
+  private appendRequest(entry: PredictionLogEntry, count: number): void {
+    const index = this.entries++;
+    if (index === this.entryCapacity) {
+      const capacity = 2 * this.entryCapacity;
+      this.idLengths = grown(this.idLengths, 2 * capacity);
+      this.nameIndexes = grown(this.nameIndexes, 4 * capacity);
+      this.numbers = grown(this.numbers, 3 * capacity);
+      this.rowCounts = grown(this.rowCounts, capacity);
+      this.entryCapacity = capacity;
+    }
+    this.idParts.push(entry.requestId);
+    this.idLengths[2 * index] = entry.requestId.length;
+    if (entry.userId === null) this.idLengths[2 * index + 1] = -1;
+    else {
+      this.idParts.push(entry.userId);
+      this.idLengths[2 * index + 1] = entry.userId.length;
+    }
+    this.nameIndexes[4 * index] = this.indexOfName(entry.variant);
+    this.nameIndexes[4 * index + 1] = this.indexOfName(entry.modelName);
+    this.nameIndexes[4 * index + 2] = this.indexOfName(entry.alias);
+    this.nameIndexes[4 * index + 3] = this.indexOfName(entry.version);
+    this.numbers[3 * index] = entry.receivedAt;
+    this.numbers[3 * index + 1] = entry.latencyMs;
+    this.numbers[3 * index + 2] = entry.trafficShare ?? Number.NaN;
+    this.rowCounts[index] = count;
+    if (this.shadows) this.shadows.push(entry.shadow);
+    else if (entry.shadow !== null)
+      (this.shadows = new Array<ShadowScore[] | null>(index).fill(null)).push(entry.shadow);
+  }
+
+  private indexOfName(name: string): number {
+    let index = this.nameIndex.get(name);
+    if (index === undefined) this.nameIndex.set(name, (index = this.names.push(name) - 1));
+    return index;
+  }
+
+  /**
+   * The bundle, every array trimmed to what it holds (a clone copies a typed array's whole buffer);
+   * the builder is then empty, ready for the next.
+   */
+  finish(): PredictionLogBundle {
+    const rows = this.rows;
+    const codes = new Int32Array(this.codeColumns.length * rows);
+    for (let slot = 0; slot < this.codeColumns.length; slot++)
+      codes.set(this.codeColumns[slot].subarray(0, rows), slot * rows);
+    const columns = this.kinds.map((kind, index): ColumnValues | null => {
+      if (kind === ColumnKind.Coded) return null;
+      const slot = this.slots[index];
+      return kind === ColumnKind.Text ? this.textColumns[slot] : this.numberColumns[slot].slice(0, rows);
+    });
+    const bundle: PredictionLogBundle = {
+      layout: this.layout,
+      replica: this.replica,
+      ids: this.idParts.join(''),
+      idLengths: this.idLengths.slice(0, 2 * this.entries),
+      names: this.names,
+      nameIndexes: this.nameIndexes.slice(0, 4 * this.entries),
+      numbers: this.numbers.slice(0, 3 * this.entries),
+      rowCounts: this.rowCounts.slice(0, this.entries),
+      columns,
+      codes,
+      otherCells: this.otherCells,
+      otherTexts: this.otherTexts,
+      probabilities: this.probabilities.slice(0, rows),
+      labels: this.labels.slice(0, rows),
+      shadows: this.shadows,
+    };
+    this.empty();
+    return bundle;
+  }
+
+  /** Starts the next bundle, in the arrays of this one unless they grew past {@link KEPT_ROWS}. */
+  private empty(): void {
+    this.entries = 0;
+    this.rows = 0;
+    this.idParts = [];
+    this.names = [];
+    this.nameIndex = new Map();
+    this.otherCells = [];
+    this.otherTexts = [];
+    this.shadows = null;
+    this.textColumns = this.textColumns.map(() => []);
+    if (this.rowCapacity > KEPT_ROWS) {
+      this.rowCapacity = FIRST_ROOM;
+      this.probabilities = new Float32Array(FIRST_ROOM);
+      this.labels = new Int32Array(FIRST_ROOM);
+      this.numberColumns.forEach((_, slot) => (this.numberColumns[slot] = new Float64Array(FIRST_ROOM)));
+      this.codeColumns.forEach((_, slot) => (this.codeColumns[slot] = new Int32Array(FIRST_ROOM)));
+    }
+    if (this.entryCapacity > KEPT_ROWS) {
+      this.entryCapacity = FIRST_ROOM;
+      this.idLengths = new Int32Array(2 * FIRST_ROOM);
+      this.nameIndexes = new Int32Array(4 * FIRST_ROOM);
+      this.numbers = new Float64Array(3 * FIRST_ROOM);
+      this.rowCounts = new Int32Array(FIRST_ROOM);
+    }
+  }
 }
 
 /** A layout as the writer thread uses it: what it says, and the pieces of each row's features JSON. */

@@ -13,7 +13,7 @@ import {
   type PredictionRecord,
   type PredictionStore,
 } from './index';
-import type { PredictionLogEntry } from './prediction-log-entry';
+import type { PredictionLogBundle, PredictionLogEntry } from './prediction-log-entry';
 import { CLOSE_TIMEOUT_MS, POST_INTERVAL_MS, RESTART_DELAY_MS, WorkerThreadSink } from './prediction-log-sink';
 
 // The prediction log's writer against a real SQLite file when things go wrong: rows the store
@@ -209,6 +209,9 @@ describe('the writer thread', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** One array, as a loaded version's: entries are bundled per version by its column list. */
+  const columnNames = ['tenure', 'Contract'];
+
   function entry(requestId: string, rows: number): PredictionLogEntry {
     return {
       requestId,
@@ -221,7 +224,7 @@ describe('the writer thread', () => {
       version: '1',
       latencyMs: 1,
       replica: 'replica-a',
-      columnNames: ['tenure', 'Contract'],
+      columnNames,
       columns: [Float64Array.from({ length: rows }, (_, i) => i), Array.from({ length: rows }, () => 'One year')],
       probabilities: Float32Array.from({ length: rows }, () => 0.5),
       labels: Int32Array.from({ length: rows }, () => 1),
@@ -254,13 +257,17 @@ describe('the writer thread', () => {
       expect(sink.stats).toMatchObject({ received: 6, queued: 6 });
       jest.advanceTimersByTime(POST_INTERVAL_MS);
       expect(entryMessages()).toHaveLength(1);
-      expect(entryMessages()[0].bundles).toHaveLength(3);
-      // A store batch's worth (10 rows) waiting goes at the end of its turn, without the timer.
+      // One version's entries, whatever their turns, in one bundle.
+      const [bundle] = entryMessages()[0].bundles as PredictionLogBundle[];
+      expect(entryMessages()[0].bundles).toHaveLength(1);
+      expect(Array.from(bundle.rowCounts)).toEqual([2, 2, 2]);
+      // A store batch's worth (10 rows) waiting goes at once, without the timer.
       sink.enqueue(entry('t4', 6));
       await endOfTurn();
+      expect(entryMessages()).toHaveLength(1);
       sink.enqueue(entry('t5', 4));
-      await endOfTurn();
       expect(entryMessages()).toHaveLength(2);
+      expect(sink.stats).toMatchObject({ received: 16, queued: 16 });
       sink.enqueue(entry('t6', 1));
       await sink.flush();
       expect(entryMessages()).toHaveLength(3);

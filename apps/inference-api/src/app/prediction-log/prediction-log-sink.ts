@@ -9,8 +9,8 @@ import {
   type PredictionStore,
 } from './index';
 import {
-  bundleEntries,
   entryRows,
+  PredictionLogBundler,
   recordsOf,
   type PredictionLogBundle,
   type PredictionLogEntry,
@@ -122,21 +122,19 @@ function sumStats(...parts: PredictionLogWriterStats[]): PredictionLogWriterStat
 /**
  * Hands entries to a writer thread, which expands them into rows and owns the store connection and
  * the JSONL file: building a record per row, serialising features and the database's own work then
- * cost the request-serving thread nothing. The entries of one turn of the event loop are bundled at
- * the end of that turn: held any longer (a timer, a row count), they outlived the young generation
- * and were promoted, which made every scavenge copy them and took the request thread's p99 from
- * single to double-digit milliseconds. The bundles (a few flat arrays each) are posted together
- * every {@link POST_INTERVAL_MS}, or as soon as a store batch's worth of rows is waiting: a message
- * per turn cost both threads a wake-up and a message each way. Batching for the store happens on
- * the other side. Beyond `queueCapacity` rows waiting, requests are not logged and counted as dropped.
+ * cost the request-serving thread nothing. Each entry is copied into its version's bundle as it
+ * arrives (PredictionLogBundler), so no entry is held: held for a while (a timer, a row count),
+ * entries outlived the young generation and were promoted, which made every scavenge copy them
+ * and took the request thread's p99 from single to double-digit milliseconds. The bundles (a few
+ * flat arrays each) are posted together every {@link POST_INTERVAL_MS}, or as soon as a store
+ * batch's worth of rows is waiting: a message per turn cost both threads a wake-up and a message
+ * each way. Batching for the store happens on the other side. Beyond `queueCapacity` rows waiting,
+ * requests are not logged and counted as dropped.
  */
 export class WorkerThreadSink implements PredictionLogSink {
   private worker!: Worker;
-  private pending: PredictionLogEntry[] = [];
-  private pendingRows = 0;
-  /** Entries bundled at the end of their turn and not posted yet, and their rows. */
-  private held: PredictionLogBundle[] = [];
-  private heldRows = 0;
+  /** Entries not posted yet, in their bundles. */
+  private bundler = new PredictionLogBundler();
   /** Rows handed to this sink, and those it dropped itself (its bound reached, or closing). */
   private receivedHere = 0;
   private readonly droppedHere: Record<DropReason, number> = { queue_full: 0, closed: 0, writer_exit: 0 };
@@ -155,16 +153,6 @@ export class WorkerThreadSink implements PredictionLogSink {
   private closing = false;
   /** False between a thread's exit and its successor's start: entries wait here meanwhile. */
   private alive = false;
-  private bundleScheduled = false;
-  private readonly bundleScheduledEntries = () => {
-    this.bundleScheduled = false;
-    this.bundlePending();
-    if (this.heldRows >= this.settings.batchSize) this.send();
-    else if (!this.postScheduled && this.heldRows > 0) {
-      this.postScheduled = true;
-      setTimeout(this.postScheduledBundles, POST_INTERVAL_MS).unref();
-    }
-  };
   private postScheduled = false;
   private readonly postScheduledBundles = () => {
     this.postScheduled = false;
@@ -184,16 +172,16 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.receivedHere += rows;
     if (
       this.closing ||
-      this.pendingRows + this.heldRows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
+      this.bundler.rows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
     ) {
       this.droppedHere[this.closing ? 'closed' : 'queue_full'] += rows;
       return;
     }
-    this.pending.push(entry);
-    this.pendingRows += rows;
-    if (!this.bundleScheduled) {
-      this.bundleScheduled = true;
-      setImmediate(this.bundleScheduledEntries);
+    this.bundler.append(entry);
+    if (this.bundler.rows >= this.settings.batchSize) this.send();
+    else if (!this.postScheduled) {
+      this.postScheduled = true;
+      setTimeout(this.postScheduledBundles, POST_INTERVAL_MS).unref();
     }
   }
 
@@ -207,7 +195,7 @@ export class WorkerThreadSink implements PredictionLogSink {
     local.received = this.receivedHere - this.remote.received - this.earlierThreads.received;
     local.droppedBy = { ...this.droppedHere };
     local.dropped = this.droppedHere.queue_full + this.droppedHere.closed + this.droppedHere.writer_exit;
-    local.queued = this.pendingRows + this.heldRows + this.inFlightRows;
+    local.queued = this.bundler.rows + this.inFlightRows;
     return sumStats(here, this.earlierThreads, this.remote);
   }
 
@@ -227,11 +215,8 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.closing = true;
     if (!this.alive) {
       // Between a thread's exit and its successor: nothing can write what waits here.
-      this.droppedHere.closed += this.pendingRows + this.heldRows;
-      this.pending = [];
-      this.pendingRows = 0;
-      this.held = [];
-      this.heldRows = 0;
+      this.droppedHere.closed += this.bundler.rows;
+      this.bundler = new PredictionLogBundler();
       return;
     }
     this.send();
@@ -295,23 +280,11 @@ export class WorkerThreadSink implements PredictionLogSink {
     });
   }
 
-  /** Bundles the entries waiting (the end of their turn), to be posted with those held already. */
-  private bundlePending(): void {
-    if (this.pending.length === 0) return;
-    this.held.push(...bundleEntries(this.pending));
-    this.heldRows += this.pendingRows;
-    this.pending = [];
-    this.pendingRows = 0;
-  }
-
   /** Posts every entry waiting to the writer thread, unless there is none (between threads, they wait). */
   private send(): void {
-    this.bundlePending();
-    if (this.held.length === 0 || !this.alive) return;
-    const bundles = this.held;
-    const rows = this.heldRows;
-    this.held = [];
-    this.heldRows = 0;
+    const rows = this.bundler.rows;
+    if (rows === 0 || !this.alive) return;
+    const bundles = this.bundler.take();
     if (this.post({ type: 'entries', bundles })) this.inFlightRows += rows;
     // Not handed over, so never to be taken: dropped, like rows a thread held when it exited.
     else this.droppedHere.writer_exit += rows;
