@@ -333,7 +333,7 @@ describe('PredictionLogBundler', () => {
     ]);
   });
 
-  it('posts arrays trimmed to the rows they hold, and starts afresh after take', () => {
+  it('posts arrays trimmed to the rows they hold, and starts afresh after take, with or without a version that waited', () => {
     const bundler = new PredictionLogBundler();
     for (let seed = 0; seed < 20; seed++) bundler.append(request(seed, 1));
     const [bundle] = bundler.take();
@@ -352,17 +352,54 @@ describe('PredictionLogBundler', () => {
       expect(array.buffer.byteLength).toBe(array.byteLength);
     }
     expect(bundler.rows).toBe(0);
-    expect(bundler.take()).toEqual([]);
+    // The version's builder, kept: the next bundle holds only what came after the take.
     bundler.append(request(7, 2));
     expect(received(bundler.take())).toEqual(sent([request(7, 2)]));
+    // Nothing came: no bundle, and the builder is let go; a new one starts from nothing.
+    expect(bundler.take()).toEqual([]);
+    bundler.append(request(8, 2));
+    expect(received(bundler.take())).toEqual(sent([request(8, 2)]));
   });
-  it('gives each bundle only its own entries, in arrays kept from the last bundle or, past 4096 rows, made afresh', () => {
+  it('gives each bundle only its own entries and shadows, one bundle after another, after small and large bundles alike', () => {
     const bundler = new PredictionLogBundler();
-    for (const sizes of [[1000, 3], [1, 2], [5000], [2, 1], [1]]) {
-      const entries = sizes.map((rows, index) => request(100 * rows + index, rows, index % 2 === 0));
+    // [seed, rows]: seeds 2, 7 and 12 are shadowed; the bundles after the shadowed ones are not.
+    const bundles = [
+      [
+        [2, 1000],
+        [3, 3],
+      ],
+      [
+        [5, 1],
+        [6, 2],
+      ],
+      [
+        [7, 2],
+        [9, 1],
+      ],
+      [[12, 5000]],
+      [
+        [4, 2],
+        [6, 1],
+      ],
+      [[1, 1]],
+    ];
+    for (const sizes of bundles) {
+      const entries = sizes.map(([seed, rows], index) => request(seed, rows, index % 2 === 0));
       for (const entry of entries) bundler.append(entry);
       expect(received(bundler.take())).toEqual(sent(entries));
     }
+  });
+
+  it('refuses an entry with another number of columns than its version, and keeps the bundle as it was', () => {
+    const bundler = new PredictionLogBundler();
+    bundler.append(request(1, 2));
+    const short = request(2, 1);
+    expect(() => bundler.append({ ...short, columns: short.columns.slice(0, 2) })).toThrow(
+      'prediction log entry r-2: 2 columns where its version has 3',
+    );
+    expect(bundler.rows).toBe(2);
+    bundler.append(request(3, 1));
+    expect(received(bundler.take())).toEqual(sent([request(1, 2), request(3, 1)]));
   });
 });
 

@@ -233,6 +233,9 @@ const FIRST_ROOM = 16;
 /** Rows (or requests) beyond which a builder's arrays are not kept for its next bundle (a batch of 1000 rows is kept). */
 const KEPT_ROWS = 4096;
 
+/** Rows from which a column is copied by TypedArray.set (one native copy) rather than cell by cell. */
+const SET_FROM_ROWS = 16;
+
 /** A copy of `array` with room for `length` values. */
 function grown<T extends Float64Array | Float32Array | Int32Array>(array: T, length: number): T {
   const copy = new (array.constructor as new (length: number) => T)(length);
@@ -295,7 +298,15 @@ class BundleBuilder {
     return this.entries === 0;
   }
 
+  /**
+   * @throws {Error} before changing anything, when the entry has another number of columns than
+   *   the version's first (nothing else in it can fail part-way and leave the bundle out of step)
+   */
   append(entry: PredictionLogEntry): void {
+    if (entry.columns.length !== this.kinds.length)
+      throw new Error(
+        `prediction log entry ${entry.requestId}: ${entry.columns.length} columns where its version has ${this.kinds.length}`,
+      );
     const count = entryRows(entry);
     const at = this.rows;
     if (at + count > this.rowCapacity) this.growRows(at + count);
@@ -310,7 +321,8 @@ class BundleBuilder {
       const kind = this.kinds[index];
       if (kind === ColumnKind.Number) {
         const joined = this.numberColumns[slot];
-        for (let row = 0; row < count; row++) joined[at + row] = column[row] as number;
+        if (count >= SET_FROM_ROWS) joined.set(column as Float32Array | Float64Array, at);
+        else for (let row = 0; row < count; row++) joined[at + row] = column[row] as number;
       } else if (kind === ColumnKind.Text) {
         const joined = this.textColumns[slot];
         for (let row = 0; row < count; row++) joined.push(column[row] as string);
@@ -323,10 +335,11 @@ class BundleBuilder {
   private appendCodes(codes: Int32Array | undefined, texts: ColumnValues, slot: number, count: number): void {
     const joined = this.codeColumns[slot];
     const at = this.rows;
+    if (codes === undefined) joined.fill(-1, at, at + count);
+    else if (count >= SET_FROM_ROWS) joined.set(codes, at);
+    else for (let row = 0; row < count; row++) joined[at + row] = codes[row];
     for (let row = 0; row < count; row++) {
-      const code = codes === undefined ? -1 : codes[row];
-      joined[at + row] = code;
-      if (code >= 0) continue;
+      if (joined[at + row] >= 0) continue;
       const text = texts[row];
       if (typeof text === 'string' && text !== '') {
         this.otherCells.push(slot, at + row);

@@ -232,7 +232,7 @@ describe('the writer thread', () => {
     };
   }
 
-  it('gets the entries of several turns in one message: every POST_INTERVAL_MS, at once when a batch is waiting, and on flush', async () => {
+  it('gets the entries of several turns in one message: every POST_INTERVAL_MS, after the turn a batch came to wait in, and on flush', async () => {
     // Only setTimeout is faked: the turns (setImmediate) run, and the post timer fires when told to.
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'Date', 'performance'] });
     const url = `sqlite:${join(dir, 'predictions.db')}`;
@@ -255,17 +255,23 @@ describe('the writer thread', () => {
       }
       expect(entryMessages()).toHaveLength(0);
       expect(sink.stats).toMatchObject({ received: 6, queued: 6 });
+      // An entry that does not fit its version is refused whole, and counted nowhere.
+      expect(() => sink.enqueue({ ...entry('bad', 1), columns: [] })).toThrow(/entry bad: 0 columns/);
+      expect(sink.stats).toMatchObject({ received: 6, queued: 6 });
       jest.advanceTimersByTime(POST_INTERVAL_MS);
       expect(entryMessages()).toHaveLength(1);
       // One version's entries, whatever their turns, in one bundle.
       const [bundle] = entryMessages()[0].bundles as PredictionLogBundle[];
       expect(entryMessages()[0].bundles).toHaveLength(1);
       expect(Array.from(bundle.rowCounts)).toEqual([2, 2, 2]);
-      // A store batch's worth (10 rows) waiting goes at once, without the timer.
+      // A store batch's worth (10 rows) waiting goes at the end of its turn, without the timer, and
+      // not before: the request that tipped it answers first.
       sink.enqueue(entry('t4', 6));
       await endOfTurn();
       expect(entryMessages()).toHaveLength(1);
       sink.enqueue(entry('t5', 4));
+      expect(entryMessages()).toHaveLength(1);
+      await endOfTurn();
       expect(entryMessages()).toHaveLength(2);
       expect(sink.stats).toMatchObject({ received: 16, queued: 16 });
       sink.enqueue(entry('t6', 1));

@@ -26,7 +26,10 @@ export interface PredictionLogSettings {
   jsonl: { path: string; maxBytes: number; keep: number } | undefined;
 }
 
-/** Where scored requests go on their way to the store. `enqueue` never throws and never waits. */
+/**
+ * Where scored requests go on their way to the store. `enqueue` never waits, and throws only for an
+ * entry that does not fit its version's columns (a bug upstream), counting nothing of it.
+ */
 export interface PredictionLogSink {
   enqueue(entry: PredictionLogEntry): void;
   readonly stats: PredictionLogWriterStats;
@@ -123,13 +126,14 @@ function sumStats(...parts: PredictionLogWriterStats[]): PredictionLogWriterStat
  * Hands entries to a writer thread, which expands them into rows and owns the store connection and
  * the JSONL file: building a record per row, serialising features and the database's own work then
  * cost the request-serving thread nothing. Each entry is copied into its version's bundle as it
- * arrives (PredictionLogBundler), so no entry is held: held for a while (a timer, a row count),
- * entries outlived the young generation and were promoted, which made every scavenge copy them
- * and took the request thread's p99 from single to double-digit milliseconds. The bundles (a few
- * flat arrays each) are posted together every {@link POST_INTERVAL_MS}, or as soon as a store
- * batch's worth of rows is waiting: a message per turn cost both threads a wake-up and a message
- * each way. Batching for the store happens on the other side. Beyond `queueCapacity` rows waiting,
- * requests are not logged and counted as dropped.
+ * arrives (PredictionLogBundler), so no entry's arrays are held: held for a while (a timer, a row
+ * count), entries outlived the young generation and were promoted, which made every scavenge copy
+ * them and took the request thread's p99 from single to double-digit milliseconds. The bundles (a
+ * few flat arrays each) are posted together every {@link POST_INTERVAL_MS}, or at the end of the
+ * turn in which a store batch's worth of rows came to wait (not inside the request that tipped it,
+ * before its answer): a message per turn cost both threads a wake-up and a message each way.
+ * Batching for the store happens on the other side. Beyond `queueCapacity` rows waiting, requests
+ * are not logged and counted as dropped.
  */
 export class WorkerThreadSink implements PredictionLogSink {
   private worker!: Worker;
@@ -158,6 +162,11 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.postScheduled = false;
     this.send();
   };
+  private batchSendScheduled = false;
+  private readonly sendWaitingBatch = () => {
+    this.batchSendScheduled = false;
+    this.send();
+  };
 
   constructor(
     private readonly script: string,
@@ -167,19 +176,25 @@ export class WorkerThreadSink implements PredictionLogSink {
     this.start();
   }
 
+  /** @throws {Error} for an entry its version's bundle cannot take (PredictionLogBundler.append); nothing of it is counted */
   enqueue(entry: PredictionLogEntry): void {
     const rows = entryRows(entry);
-    this.receivedHere += rows;
     if (
       this.closing ||
       this.bundler.rows + this.inFlightRows + this.remote.queued + rows > this.settings.queueCapacity
     ) {
+      this.receivedHere += rows;
       this.droppedHere[this.closing ? 'closed' : 'queue_full'] += rows;
       return;
     }
     this.bundler.append(entry);
-    if (this.bundler.rows >= this.settings.batchSize) this.send();
-    else if (!this.postScheduled) {
+    this.receivedHere += rows;
+    if (this.bundler.rows >= this.settings.batchSize) {
+      if (!this.batchSendScheduled) {
+        this.batchSendScheduled = true;
+        setImmediate(this.sendWaitingBatch);
+      }
+    } else if (!this.postScheduled) {
       this.postScheduled = true;
       setTimeout(this.postScheduledBundles, POST_INTERVAL_MS).unref();
     }
