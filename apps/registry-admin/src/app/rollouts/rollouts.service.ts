@@ -126,8 +126,6 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
   private shuttingDown = false;
   private resumeRetry: NodeJS.Timeout | undefined;
   private adoptTimer: NodeJS.Timeout | undefined;
-  /** The scan for orphaned rollouts under way, if any: shutdown waits for the takeover it may be carrying out. */
-  private scan: Promise<void> | undefined;
 
   constructor(
     private readonly mlflow: MlflowClient,
@@ -187,27 +185,20 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     this.adoptTimer.unref();
   }
 
-  /**
-   * Stops every driver, leaving its rollout running, and releases the leases so another replica
-   * resumes it at once. A scan under way takes over nothing more, but the takeover it is carrying
-   * out (an end it finishes, writing to MLflow) is waited for, so that it does not outlive the app;
-   * a rollout it would drive is not launched, and its lease is released instead.
-   */
+  /** Stops every driver, leaving its rollout running, and releases the leases so another replica resumes it at once. */
   async onApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     if (this.resumeRetry) clearTimeout(this.resumeRetry);
     if (this.adoptTimer) clearTimeout(this.adoptTimer);
     const drivers = [...this.drivers.entries()];
     for (const [, driver] of drivers) driver.stop(new RolloutStop('shutdown', 'registry-admin is stopping'));
-    await Promise.all([
-      // Its failures are the scan's own to report (warned where it was started).
-      this.scan?.catch(() => undefined),
-      ...drivers.map(async ([id, driver]) => {
+    await Promise.all(
+      drivers.map(async ([id, driver]) => {
         await driver.done;
         if ((await driver.stopped).status !== 'shutdown') return;
         await this.releaseLease(id);
       }),
-    ]);
+    );
   }
 
   /**
@@ -563,17 +554,9 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Takes over every running rollout no live replica drives: on start (this replica's own, left by
-   * a restart) and whenever a lease has lapsed. The scan is kept for shutdown to wait for.
+   * a restart) and whenever a lease has lapsed.
    */
-  private resumeAll(): Promise<void> {
-    const scan = this.takeOverOrphans();
-    this.scan = scan;
-    return scan.finally(() => {
-      if (this.scan === scan) this.scan = undefined;
-    });
-  }
-
-  private async takeOverOrphans(): Promise<void> {
+  private async resumeAll(): Promise<void> {
     for (const { state, lease } of await this.store.active()) {
       if (this.ownedHere(state) || heldByAnother(lease, this.leases.self, Date.now())) continue;
       try {
