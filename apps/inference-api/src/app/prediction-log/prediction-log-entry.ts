@@ -236,10 +236,10 @@ const KEPT_ROWS = 4096;
 /** Rows from which a column is copied by TypedArray.set (one native copy) rather than cell by cell. */
 const SET_FROM_ROWS = 16;
 
-/** A copy of `array` with room for `length` values. */
-function grown<T extends Float64Array | Float32Array | Int32Array>(array: T, length: number): T {
+/** A copy of `array` with room for `length` values (its first `length` when it holds more). */
+function resized<T extends Float64Array | Float32Array | Int32Array>(array: T, length: number): T {
   const copy = new (array.constructor as new (length: number) => T)(length);
-  copy.set(array);
+  copy.set(array.length > length ? array.subarray(0, length) : array);
   return copy;
 }
 
@@ -309,7 +309,7 @@ class BundleBuilder {
       );
     const count = entryRows(entry);
     const at = this.rows;
-    if (at + count > this.rowCapacity) this.growRows(at + count);
+    if (at + count > this.rowCapacity) this.resizeRows(Math.max(at + count, 2 * this.rowCapacity));
     this.appendRequest(entry, count);
     for (let row = 0; row < count; row++) {
       this.probabilities[at + row] = entry.probabilities[row];
@@ -348,29 +348,30 @@ class BundleBuilder {
     }
   }
 
-  /** Every row array with room for `rows` rows, at least twice what it had. */
-  private growRows(rows: number): void {
-    const capacity = Math.max(rows, 2 * this.rowCapacity);
-    this.probabilities = grown(this.probabilities, capacity);
-    this.labels = grown(this.labels, capacity);
+  /** Every row array with room for `capacity` rows. */
+  private resizeRows(capacity: number): void {
+    this.probabilities = resized(this.probabilities, capacity);
+    this.labels = resized(this.labels, capacity);
     for (let slot = 0; slot < this.numberColumns.length; slot++)
-      this.numberColumns[slot] = grown(this.numberColumns[slot], capacity);
+      this.numberColumns[slot] = resized(this.numberColumns[slot], capacity);
     for (let slot = 0; slot < this.codeColumns.length; slot++)
-      this.codeColumns[slot] = grown(this.codeColumns[slot], capacity);
+      this.codeColumns[slot] = resized(this.codeColumns[slot], capacity);
     this.rowCapacity = capacity;
+  }
+
+  /** Every per-request array with room for `capacity` requests. */
+  private resizeEntries(capacity: number): void {
+    this.idLengths = resized(this.idLengths, 2 * capacity);
+    this.nameIndexes = resized(this.nameIndexes, 4 * capacity);
+    this.numbers = resized(this.numbers, 3 * capacity);
+    this.rowCounts = resized(this.rowCounts, capacity);
+    this.entryCapacity = capacity;
   }
 
   /** The request's own fields: ids as text, names as indexes, numbers in one array. */
   private appendRequest(entry: PredictionLogEntry, count: number): void {
     const index = this.entries++;
-    if (index === this.entryCapacity) {
-      const capacity = 2 * this.entryCapacity;
-      this.idLengths = grown(this.idLengths, 2 * capacity);
-      this.nameIndexes = grown(this.nameIndexes, 4 * capacity);
-      this.numbers = grown(this.numbers, 3 * capacity);
-      this.rowCounts = grown(this.rowCounts, capacity);
-      this.entryCapacity = capacity;
-    }
+    if (index === this.entryCapacity) this.resizeEntries(2 * this.entryCapacity);
     this.idParts.push(entry.requestId);
     this.idLengths[2 * index] = entry.requestId.length;
     if (entry.userId === null) this.idLengths[2 * index + 1] = -1;
@@ -443,20 +444,8 @@ class BundleBuilder {
     this.otherTexts = [];
     this.shadows = null;
     this.textColumns = this.textColumns.map(() => []);
-    if (this.rowCapacity > KEPT_ROWS) {
-      this.rowCapacity = FIRST_ROOM;
-      this.probabilities = new Float32Array(FIRST_ROOM);
-      this.labels = new Int32Array(FIRST_ROOM);
-      this.numberColumns.forEach((_, slot) => (this.numberColumns[slot] = new Float64Array(FIRST_ROOM)));
-      this.codeColumns.forEach((_, slot) => (this.codeColumns[slot] = new Int32Array(FIRST_ROOM)));
-    }
-    if (this.entryCapacity > KEPT_ROWS) {
-      this.entryCapacity = FIRST_ROOM;
-      this.idLengths = new Int32Array(2 * FIRST_ROOM);
-      this.nameIndexes = new Int32Array(4 * FIRST_ROOM);
-      this.numbers = new Float64Array(3 * FIRST_ROOM);
-      this.rowCounts = new Int32Array(FIRST_ROOM);
-    }
+    if (this.rowCapacity > KEPT_ROWS) this.resizeRows(FIRST_ROOM);
+    if (this.entryCapacity > KEPT_ROWS) this.resizeEntries(FIRST_ROOM);
   }
 }
 
